@@ -1,0 +1,16 @@
+"""Limits of an enrollment's access window, shared by the model constraints and the services.
+
+The public API exposes `endedAt` as a GraphQL `Int` of Unix seconds, which is 32-bit: an end
+date after 2038-01-19T03:14:07Z could be stored but never read back through the API. The
+database refuses such a date (a check constraint) and the services refuse to compute one.
+"""
+
+from datetime import UTC, datetime
+
+INT32_MAX = 2**31 - 1
+
+#: The latest end of access that the API can represent.
+MAX_ENDED_AT = datetime.fromtimestamp(INT32_MAX, tz=UTC)
+
+#: `total_paused_duration` is a GraphQL `Int!` too.
+MAX_TOTAL_PAUSED_SECONDS = INT32_MAX

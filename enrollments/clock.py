@@ -1,0 +1,14 @@
+"""The one clock every service and selector reads.
+
+Services call `clock.now()` instead of `timezone.now()` so that tests can freeze or move time in
+one place (see the `clock` fixture in tests/conftest.py).
+"""
+
+from datetime import datetime
+
+from django.utils import timezone
+
+
+def now() -> datetime:
+    """The current instant, timezone-aware, in UTC."""
+    return timezone.now()

@@ -1,0 +1,100 @@
+"""Domain errors: a stable code and the message users see, defined once for every adapter.
+
+The first three messages are the API contract's, verbatim. Adapters map these exceptions to
+their medium (GraphQL `extensions.code`, an admin message, a command's stderr and exit status)
+and never invent their own wording.
+"""
+
+from typing import ClassVar
+
+
+class DomainError(Exception):
+    """Base of every business-rule error. `code` is stable; `message` is shown to users."""
+
+    code: ClassVar[str] = "DOMAIN_ERROR"
+    message: ClassVar[str] = "The operation is not allowed"
+
+    def __init__(self, detail: str | None = None) -> None:
+        #: Optional context for logs and operators (which row, which value); never replaces
+        #: the contract's message.
+        self.detail = detail
+        super().__init__(self.message)
+
+    def __reduce__(self):  # keep pickling (multiprocessing, caches) working with `detail`
+        return (type(self), (self.detail,))
+
+
+class NotEnrolled(DomainError):
+    code = "NOT_ENROLLED"
+    message = "Student is not enrolled in this course"
+
+
+class InvalidExtensionPeriod(DomainError):
+    code = "INVALID_EXTENSION_PERIOD"
+    message = "Invalid extension period"
+
+
+class NoEndDate(DomainError):
+    code = "NO_END_DATE"
+    message = "Current enrollment has no end date"
+
+
+class StillExpired(DomainError):
+    """Bulk only: the extension would leave the enrollment expired, so it is skipped."""
+
+    code = "STILL_EXPIRED"
+    message = "Access would still be expired after the extension"
+
+
+class AlreadyPaused(DomainError):
+    code = "ALREADY_PAUSED"
+    message = "Course membership is already paused"
+
+
+class NotPaused(DomainError):
+    code = "NOT_PAUSED"
+    message = "Course membership is not paused"
+
+
+class MembershipNotFound(DomainError):
+    code = "NOT_FOUND"
+    message = "Course membership not found"
+
+
+class AlreadyEnrolled(DomainError):
+    code = "ALREADY_ENROLLED"
+    message = "Student is already enrolled in this course"
+
+
+class AccessEndOutOfRange(DomainError):
+    code = "ACCESS_END_OUT_OF_RANGE"
+    message = "Access would end after 2038-01-19T03:14:07Z, the latest supported end date"
+
+
+class ItemNotInCourse(DomainError):
+    code = "ITEM_NOT_IN_COURSE"
+    message = "Course item does not belong to this course"
+
+
+class NoAccess(DomainError):
+    code = "NO_ACCESS"
+    message = "Course membership gives no access at this time"
+
+
+#: Every domain error, by code: the README's table of error codes is checked against this.
+ALL_ERRORS: dict[str, type[DomainError]] = {
+    cls.code: cls
+    for cls in (
+        NotEnrolled,
+        InvalidExtensionPeriod,
+        NoEndDate,
+        StillExpired,
+        AlreadyPaused,
+        NotPaused,
+        MembershipNotFound,
+        AlreadyEnrolled,
+        AccessEndOutOfRange,
+        ItemNotInCourse,
+        NoAccess,
+    )
+}

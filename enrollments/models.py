@@ -1,0 +1,176 @@
+"""Enrollments (course memberships), item completions and the audit trail of access changes."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from enrollments.access_window import MAX_ENDED_AT, MAX_TOTAL_PAUSED_SECONDS
+from lms.models import Course, CourseItem
+
+
+class Enrollment(models.Model):
+    """A user's membership of a course: the access window, pause state and progress.
+
+    Access is given while `start_at <= now < ended_at` (a null `ended_at` means indefinite
+    access) and the enrollment is not paused. Only the services in `enrollments.services`
+    change these fields; each change writes an `AccessChange` row in the same transaction.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="enrollments"
+    )
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="enrollments")
+    start_at = models.DateTimeField()
+    ended_at = models.DateTimeField(
+        null=True, blank=True, help_text="End of access; empty means indefinite access."
+    )
+    is_paused = models.BooleanField(default=False)
+    paused_at = models.DateTimeField(null=True, blank=True)
+    total_paused_duration = models.PositiveIntegerField(
+        default=0, help_text="Seconds spent paused, across all pause/resume cycles."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        permissions = [
+            ("extend_access", "Can extend access to a course"),
+            ("pause_enrollment", "Can pause and resume enrollments"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "course"], name="enrollment_unique_user_course"
+            ),
+            models.CheckConstraint(
+                condition=Q(is_paused=True, paused_at__isnull=False)
+                | Q(is_paused=False, paused_at__isnull=True),
+                name="enrollment_paused_iff_paused_at",
+            ),
+            models.CheckConstraint(
+                condition=Q(total_paused_duration__gte=0)
+                & Q(total_paused_duration__lte=MAX_TOTAL_PAUSED_SECONDS),
+                name="enrollment_total_paused_duration_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(ended_at__isnull=True) | Q(ended_at__lte=MAX_ENDED_AT),
+                name="enrollment_ended_at_fits_int32",
+            ),
+        ]
+        indexes = [
+            # Keyset pagination walks (created_at, id), alone or within one course or user.
+            models.Index(fields=["created_at", "id"], name="enrollment_created_id_idx"),
+            models.Index(
+                fields=["course", "created_at", "id"], name="enrollment_course_created_idx"
+            ),
+            models.Index(fields=["user", "created_at", "id"], name="enrollment_user_created_idx"),
+            models.Index(fields=["ended_at"], name="enrollment_ended_at_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} in {self.course_id}"
+
+
+class ItemCompletion(models.Model):
+    """One completed course item of one enrollment; progress is derived from these rows."""
+
+    id = models.BigAutoField(primary_key=True)
+    enrollment = models.ForeignKey(Enrollment, on_delete=models.CASCADE, related_name="completions")
+    item = models.ForeignKey(CourseItem, on_delete=models.CASCADE, related_name="completions")
+    completed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["enrollment", "item"], name="itemcompletion_unique_enrollment_item"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item_id} done in {self.enrollment_id}"
+
+
+class AccessChange(models.Model):
+    """Append-only audit record of one change to an enrollment's access.
+
+    Written by the services in the same transaction as the change. Nothing in the app updates or
+    deletes these rows; an enrollment with history cannot be deleted (PROTECT), which keeps the
+    trail whole: deactivate the user instead.
+    """
+
+    class Action(models.TextChoices):
+        ENROLL = "enroll", "Enroll"
+        EXTEND = "extend", "Extend by days"
+        SET_END = "set_end", "Set end date"
+        GRANT_INDEFINITE = "grant_indefinite", "Grant indefinite access"
+        PAUSE = "pause", "Pause"
+        RESUME = "resume", "Resume"
+
+    class Source(models.TextChoices):
+        ADMIN = "admin", "Admin"
+        GRAPHQL = "graphql", "GraphQL API"
+        COMMAND = "command", "Management command"
+        SYSTEM = "system", "System"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    enrollment = models.ForeignKey(
+        Enrollment, on_delete=models.PROTECT, related_name="access_changes"
+    )
+    action = models.CharField(max_length=32, choices=Action.choices)
+    old_ended_at = models.DateTimeField(null=True, blank=True)
+    new_ended_at = models.DateTimeField(null=True, blank=True)
+    old_is_paused = models.BooleanField(null=True, blank=True)
+    new_is_paused = models.BooleanField(null=True, blank=True)
+    paused_seconds = models.PositiveIntegerField(
+        null=True, blank=True, help_text="On resume: the seconds this pause lasted."
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Who made the change; empty for the system.",
+    )
+    source = models.CharField(max_length=16, choices=Source.choices)
+    reason = models.TextField(blank=True)
+    batch_id = models.UUIDField(
+        null=True, blank=True, help_text="Shared by the rows of one bulk operation."
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["enrollment", "-created_at"], name="accesschange_enr_created_idx"),
+            models.Index(fields=["batch_id"], name="accesschange_batch_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} on {self.enrollment_id}"
+
+
+class ExpiryReminder(models.Model):
+    """A reminder e-mail sent to a learner before their access ends.
+
+    Unique per enrollment and end date: running the reminder job again sends nothing new, and
+    an extension (a new `ended_at`) re-arms it.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    enrollment = models.ForeignKey(Enrollment, on_delete=models.CASCADE, related_name="reminders")
+    ended_at = models.DateTimeField(help_text="The end of access this reminder announced.")
+    sent_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["enrollment", "ended_at"], name="expiryreminder_unique_enrollment_end"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"reminder for {self.enrollment_id} ending {self.ended_at:%Y-%m-%d}"

@@ -1,0 +1,177 @@
+"""The access rules as pure functions: no database, no clock of their own.
+
+Single and bulk services, the admin preview and the commands' dry runs all decide through these
+functions, so a rule is written once and every entry point agrees.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from enrollments.access_window import MAX_ENDED_AT, MAX_TOTAL_PAUSED_SECONDS
+from enrollments.errors import DomainError, InvalidExtensionPeriod, NoEndDate, StillExpired
+from enrollments.models import AccessChange
+
+
+class AccessState(StrEnum):
+    """Where an enrollment stands at an instant. Paused wins over the time window."""
+
+    ACTIVE = "active"
+    EXPIRED = "expired"
+    NOT_STARTED = "not_started"
+    PAUSED = "paused"
+
+
+def access_state(
+    *, start_at: datetime, ended_at: datetime | None, is_paused: bool, at: datetime
+) -> AccessState:
+    """Access is given from `start_at` (inclusive) to `ended_at` (exclusive) unless paused."""
+    if is_paused:
+        return AccessState.PAUSED
+    if at < start_at:
+        return AccessState.NOT_STARTED
+    if ended_at is not None and at >= ended_at:
+        return AccessState.EXPIRED
+    return AccessState.ACTIVE
+
+
+@dataclass(frozen=True, slots=True)
+class ExtensionRequest:
+    """What was asked: by `days`, to an `until` instant, or `indefinite` access.
+
+    Precedence follows the contract: `indefinite` wins over everything, then `until`
+    (`newEndedAt`), then `days` (`extensionDays`). Lower-precedence values are ignored.
+    """
+
+    days: int | None = None
+    until: datetime | None = None
+    indefinite: bool = False
+
+    @property
+    def action(self) -> AccessChange.Action:
+        if self.indefinite:
+            return AccessChange.Action.GRANT_INDEFINITE
+        if self.until is not None:
+            return AccessChange.Action.SET_END
+        return AccessChange.Action.EXTEND
+
+    def validate(self, *, now: datetime) -> None:
+        """Checks what can be checked without an enrollment. Raises InvalidExtensionPeriod."""
+        if self.indefinite:
+            return
+        if self.until is not None:
+            if self.until.tzinfo is None:
+                raise InvalidExtensionPeriod("the new end date has no time zone")
+            if self.until <= now:
+                raise InvalidExtensionPeriod("the new end date is not in the future")
+            if self.until > MAX_ENDED_AT:
+                raise InvalidExtensionPeriod("the new end date is after 2038-01-19T03:14:07Z")
+            return
+        if self.days is None:
+            raise InvalidExtensionPeriod("no extension days, new end date or indefinite given")
+        if self.days <= 0:
+            raise InvalidExtensionPeriod("extension days must be positive")
+
+    def new_ended_at(self, *, current: datetime | None, now: datetime) -> datetime | None:
+        """The end of access after this extension, or a DomainError saying why not."""
+        self.validate(now=now)
+        if self.indefinite:
+            return None
+        if current is None:
+            raise NoEndDate()
+        if self.until is not None:
+            if self.until <= current:
+                raise InvalidExtensionPeriod("the new end date is not after the current one")
+            return self.until
+        try:
+            new_end = current + timedelta(days=self.days)
+        except OverflowError:
+            raise InvalidExtensionPeriod("the extension overflows the calendar") from None
+        if new_end > MAX_ENDED_AT:
+            raise InvalidExtensionPeriod("the extension ends after 2038-01-19T03:14:07Z")
+        return new_end
+
+
+def bulk_new_ended_at(
+    request: ExtensionRequest, *, current: datetime | None, now: datetime
+) -> datetime | None:
+    """As `ExtensionRequest.new_ended_at`, plus the bulk-only rule.
+
+    A bulk extension by days that would leave an enrollment still expired is skipped
+    (StillExpired): in bulk it is almost always a selection mistake, and the admin preview names
+    those rows. A single extension keeps the contract's rule (days count from the current end,
+    even in the past).
+    """
+    new_end = request.new_ended_at(current=current, now=now)
+    if new_end is not None and new_end <= now:
+        raise StillExpired()
+    return new_end
+
+
+@dataclass(frozen=True, slots=True)
+class ResumeOutcome:
+    paused_seconds: int
+    total_paused_duration: int
+    ended_at: datetime | None
+
+
+def resume_outcome(
+    *,
+    paused_at: datetime,
+    total_paused_duration: int,
+    ended_at: datetime | None,
+    pause_freezes_access: bool,
+    now: datetime,
+) -> ResumeOutcome:
+    """The paused seconds (whole, floored) are added to the total and, when the course freezes
+    access during pauses, to the end date: a pause never costs the learner access time.
+
+    Both results are clamped to what the API can represent (a resume must never fail and leave
+    a learner locked out): the total at 2^31 - 1 seconds, the end date at MAX_ENDED_AT.
+    """
+    paused_seconds = max(0, int((now - paused_at).total_seconds()))
+    paused_seconds = min(paused_seconds, MAX_TOTAL_PAUSED_SECONDS)
+    total = min(total_paused_duration + paused_seconds, MAX_TOTAL_PAUSED_SECONDS)
+    new_end = ended_at
+    if pause_freezes_access and ended_at is not None:
+        new_end = min(ended_at + timedelta(seconds=paused_seconds), MAX_ENDED_AT)
+    return ResumeOutcome(
+        paused_seconds=paused_seconds, total_paused_duration=total, ended_at=new_end
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedChange:
+    """One enrollment's end of access before and after an operation."""
+
+    enrollment_id: object
+    old_ended_at: datetime | None
+    new_ended_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """An enrollment a bulk operation leaves alone, and the domain error that says why."""
+
+    enrollment_id: object
+    error: DomainError
+
+
+def plan_bulk_extension(
+    rows: Iterable[tuple[object, datetime | None]], request: ExtensionRequest, *, now: datetime
+) -> tuple[list[PlannedChange], list[Skipped]]:
+    """Splits `(enrollment_id, ended_at)` rows into the changes a bulk extension makes and the
+    rows it skips. Rows already as asked (indefinite on indefinite) are neither: nothing to do.
+    """
+    changes: list[PlannedChange] = []
+    skipped: list[Skipped] = []
+    for enrollment_id, current in rows:
+        try:
+            new_end = bulk_new_ended_at(request, current=current, now=now)
+        except DomainError as error:
+            skipped.append(Skipped(enrollment_id, error))
+            continue
+        if new_end != current:
+            changes.append(PlannedChange(enrollment_id, current, new_end))
+    return changes, skipped

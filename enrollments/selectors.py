@@ -1,0 +1,198 @@
+"""Selectors: every function that reads enrollment state for an adapter.
+
+The membership queryset carries its progress as SQL annotations, so a page of memberships costs
+the same few queries whatever its size (no query per row).
+"""
+
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
+
+from enrollments import clock
+from enrollments.errors import MembershipNotFound, NotEnrolled
+from enrollments.models import Enrollment, ItemCompletion
+from enrollments.rules import (
+    AccessState,
+    ExtensionRequest,
+    PlannedChange,
+    Skipped,
+    access_state,
+    plan_bulk_extension,
+)
+from lms.models import CourseItem
+
+
+class CourseStatus:
+    """Values of `course_status`, derived from completed items over the course's items."""
+
+    NOT_STARTED = "not_started"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    CHOICES = [NOT_STARTED, IN_PROGRESS, COMPLETED]
+
+
+def parse_uuid(value: object) -> uuid.UUID | None:
+    """The UUID in `value`, or None when it is not one (malformed ids are 'not found')."""
+    if isinstance(value, uuid.UUID):
+        return value
+    if not isinstance(value, str) or len(value) > 64:
+        return None
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None
+
+
+def enrollment_get_for_student(*, user_id: object, course_id: object) -> Enrollment:
+    """The enrollment of that user in that course. Unknown or malformed ids: NotEnrolled."""
+    user_uuid, course_uuid = parse_uuid(user_id), parse_uuid(course_id)
+    if user_uuid is None or course_uuid is None:
+        raise NotEnrolled("malformed user or course id")
+    try:
+        return Enrollment.objects.select_related("course", "user").get(
+            user_id=user_uuid, course_id=course_uuid
+        )
+    except Enrollment.DoesNotExist:
+        raise NotEnrolled() from None
+
+
+def enrollment_get(*, enrollment_id: object) -> Enrollment:
+    """The enrollment with that id. Unknown or malformed id: MembershipNotFound."""
+    pk = parse_uuid(enrollment_id)
+    if pk is None:
+        raise MembershipNotFound("malformed id")
+    try:
+        return Enrollment.objects.select_related("course", "user").get(pk=pk)
+    except Enrollment.DoesNotExist:
+        raise MembershipNotFound() from None
+
+
+def enrollment_access_state(enrollment: Enrollment, *, at: datetime | None = None) -> AccessState:
+    return access_state(
+        start_at=enrollment.start_at,
+        ended_at=enrollment.ended_at,
+        is_paused=enrollment.is_paused,
+        at=at or clock.now(),
+    )
+
+
+def enrollment_has_access(enrollment: Enrollment, *, at: datetime | None = None) -> bool:
+    """Whether the enrollment gives access at `at` (default now): started, not ended, not
+    paused."""
+    return enrollment_access_state(enrollment, at=at) is AccessState.ACTIVE
+
+
+def access_state_q(state: AccessState | str, *, at: datetime | None = None) -> Q:
+    """A filter matching the enrollments in `state` at `at`: the SQL twin of rules.access_state,
+    for querysets (GraphQL filters, admin filters, commands)."""
+    at = at or clock.now()
+    state = AccessState(state)
+    running = Q(is_paused=False)
+    if state is AccessState.PAUSED:
+        return Q(is_paused=True)
+    if state is AccessState.NOT_STARTED:
+        return running & Q(start_at__gt=at)
+    if state is AccessState.EXPIRED:
+        return running & Q(start_at__lte=at, ended_at__lte=at)
+    return running & Q(start_at__lte=at) & (Q(ended_at__isnull=True) | Q(ended_at__gt=at))
+
+
+def _count_of(queryset: QuerySet, group_field: str) -> Subquery:
+    return Subquery(
+        queryset.order_by().values(group_field).annotate(n=Count("*")).values("n")[:1],
+        output_field=IntegerField(),
+    )
+
+
+def memberships_with_progress(queryset: QuerySet[Enrollment] | None = None) -> QuerySet[Enrollment]:
+    """Enrollments annotated with their progress, computed in SQL:
+
+    `items_total`, `items_completed`, `course_status` (not_started | in_progress | completed),
+    `next_item_id` and `next_next_item_id` (the first two incomplete items by position).
+    `completion_rate` is items_completed / items_total (see `completion_rate`).
+    """
+    if queryset is None:
+        queryset = Enrollment.objects.all()
+    course_items = CourseItem.objects.filter(course_id=OuterRef("course_id"))
+    incomplete_items = (
+        CourseItem.objects.filter(course_id=OuterRef("course_id"))
+        .exclude(
+            pk__in=ItemCompletion.objects.filter(enrollment_id=OuterRef(OuterRef("pk"))).values(
+                "item_id"
+            )
+        )
+        .order_by("position")
+        .values("pk")
+    )
+    return queryset.annotate(
+        items_total=Coalesce(_count_of(course_items, "course_id"), 0),
+        items_completed=Coalesce(
+            _count_of(ItemCompletion.objects.filter(enrollment_id=OuterRef("pk")), "enrollment_id"),
+            0,
+        ),
+        next_item_id=Subquery(incomplete_items[:1]),
+        next_next_item_id=Subquery(incomplete_items[1:2]),
+    ).annotate(
+        course_status=Case(
+            When(items_completed=0, then=Value(CourseStatus.NOT_STARTED)),
+            When(items_completed__gte=F("items_total"), then=Value(CourseStatus.COMPLETED)),
+            default=Value(CourseStatus.IN_PROGRESS),
+            output_field=CharField(),
+        )
+    )
+
+
+def completion_rate(enrollment: Enrollment) -> float:
+    """Completed items over the course's items, 0.0-1.0 (0.0 for a course without items).
+    Needs an enrollment from memberships_with_progress."""
+    if not enrollment.items_total:
+        return 0.0
+    return min(1.0, enrollment.items_completed / enrollment.items_total)
+
+
+def attach_next_items(enrollments: Sequence[Enrollment]) -> None:
+    """Loads the next and next-but-one incomplete items of a page of enrollments (from
+    memberships_with_progress) in one query, as `next_item` / `next_next_item`."""
+    ids = {e.next_item_id for e in enrollments} | {e.next_next_item_id for e in enrollments}
+    ids.discard(None)
+    items = CourseItem.objects.in_bulk(ids) if ids else {}
+    for enrollment in enrollments:
+        enrollment.next_item = items.get(enrollment.next_item_id)
+        enrollment.next_next_item = items.get(enrollment.next_next_item_id)
+
+
+def extension_preview(
+    *,
+    queryset: QuerySet[Enrollment],
+    days: int | None = None,
+    until: datetime | None = None,
+    indefinite: bool = False,
+) -> tuple[list[PlannedChange], list[Skipped]]:
+    """What enrollments_extend_access_bulk would do to `queryset` now, without writing: the
+    admin's preview page and the commands' --dry-run. Raises InvalidExtensionPeriod for a
+    request invalid for every row."""
+    request = ExtensionRequest(days=days, until=until, indefinite=indefinite)
+    now = clock.now()
+    request.validate(now=now)
+    rows: Iterable[tuple[object, datetime | None]] = (
+        Enrollment.objects.filter(pk__in=queryset.values("pk"))
+        .order_by("pk")
+        .values_list("pk", "ended_at")
+        .iterator(chunk_size=5000)
+    )
+    return plan_bulk_extension(rows, request, now=now)

@@ -1,0 +1,55 @@
+"""Fixtures shared by the whole suite."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from tests.factories import CourseFactory, EnrollmentFactory, StaffFactory, UserFactory
+
+
+class FrozenClock:
+    """A settable clock that replaces enrollments.clock.now for one test."""
+
+    def __init__(self, start: datetime) -> None:
+        self.current = start
+
+    def __call__(self) -> datetime:
+        return self.current
+
+    def advance(self, **delta: float) -> datetime:
+        self.current += timedelta(**delta)
+        return self.current
+
+    def set(self, instant: datetime) -> None:
+        self.current = instant
+
+
+@pytest.fixture
+def clock(monkeypatch) -> FrozenClock:
+    """Freezes the services' clock at 2026-01-01T00:00:00Z; `clock.advance(days=3)` moves it."""
+    frozen = FrozenClock(datetime(2026, 1, 1, tzinfo=UTC))
+    monkeypatch.setattr("enrollments.clock.now", frozen)
+    return frozen
+
+
+@pytest.fixture
+def user(db):
+    return UserFactory()
+
+
+@pytest.fixture
+def staff(db):
+    return StaffFactory()
+
+
+@pytest.fixture
+def course(db):
+    return CourseFactory()
+
+
+@pytest.fixture
+def enrollment(db, clock):
+    """Started 10 days before the frozen now, ends 30 days after it."""
+    return EnrollmentFactory(
+        start_at=clock.current - timedelta(days=10), ended_at=clock.current + timedelta(days=30)
+    )

@@ -1,0 +1,83 @@
+"""factory-boy factories for every model."""
+
+from datetime import timedelta
+
+import factory
+from django.utils import timezone
+
+from enrollments.models import AccessChange, Enrollment, ItemCompletion
+from lms.models import Course, CourseItem, User
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"learner{n}@example.com")
+    name = factory.Faker("name")
+    password = factory.PostGenerationMethodCall("set_password", "pass-word-123")
+
+    @factory.post_generation
+    def _save_password(self, create, extracted, **kwargs):
+        if create:
+            self.save(update_fields=["password"])
+
+
+class StaffFactory(UserFactory):
+    email = factory.Sequence(lambda n: f"staff{n}@example.com")
+    is_staff = True
+
+
+class CourseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Course
+
+    slug = factory.Sequence(lambda n: f"course-{n}")
+    title = factory.Sequence(lambda n: f"Course {n}")
+    access_days = 90
+    pause_freezes_access = True
+
+
+class CourseItemFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CourseItem
+
+    course = factory.SubFactory(CourseFactory)
+    title = factory.Sequence(lambda n: f"Item {n}")
+    kind = CourseItem.Kind.LESSON
+    position = factory.Sequence(lambda n: n + 1)
+
+
+class EnrollmentFactory(factory.django.DjangoModelFactory):
+    """An enrollment written directly (no audit row): for arranging state in tests. Code under
+    test enrolls through services.enrollment_create."""
+
+    class Meta:
+        model = Enrollment
+
+    user = factory.SubFactory(UserFactory)
+    course = factory.SubFactory(CourseFactory)
+    start_at = factory.LazyFunction(lambda: timezone.now() - timedelta(days=10))
+    ended_at = factory.LazyAttribute(lambda o: o.start_at + timedelta(days=90))
+
+
+class ItemCompletionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ItemCompletion
+
+    enrollment = factory.SubFactory(EnrollmentFactory)
+    item = factory.SubFactory(
+        CourseItemFactory, course=factory.SelfAttribute("..enrollment.course")
+    )
+    completed_at = factory.LazyFunction(timezone.now)
+
+
+class AccessChangeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AccessChange
+
+    enrollment = factory.SubFactory(EnrollmentFactory)
+    action = AccessChange.Action.EXTEND
+    source = AccessChange.Source.SYSTEM
+    created_at = factory.LazyFunction(timezone.now)

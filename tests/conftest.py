@@ -24,6 +24,12 @@ class FrozenClock:
         self.current = instant
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """PBKDF2 is slow on purpose; tests hash many passwords and need none of that strength."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def clock(monkeypatch) -> FrozenClock:
     """Freezes the services' clock at 2026-01-01T00:00:00Z; `clock.advance(days=3)` moves it."""

@@ -33,10 +33,10 @@ def enrollment_extend_access(
     nothing. Raises InvalidExtensionPeriod, NoEndDate or MembershipNotFound.
     """
     request = ExtensionRequest(days=days, until=until, indefinite=indefinite)
-    now = clock.now()
-    request.validate(now=now)
+    request.validate(now=clock.now())
     with transaction.atomic():
         locked = lock_enrollment(enrollment.pk)
+        now = clock.now()  # read after the lock: audit rows follow the order changes happened
         old_end = locked.ended_at
         new_end = request.new_ended_at(current=old_end, now=now)
         if new_end == old_end:
@@ -75,11 +75,11 @@ def enrollments_extend_access_bulk(
     (days <= 0, no parameter) raises InvalidExtensionPeriod before anything is read.
     """
     request = ExtensionRequest(days=days, until=until, indefinite=indefinite)
-    now = clock.now()
-    request.validate(now=now)
+    request.validate(now=clock.now())
     result = BulkResult(batch_id=uuid.uuid4())
     with transaction.atomic():
         rows = lock_rows(queryset, "ended_at")
+        now = clock.now()
         result.changed, result.skipped = plan_bulk_extension(rows, request, now=now)
         for chunk in chunked(result.changed):
             _write_extension_chunk(chunk, request, now=now)

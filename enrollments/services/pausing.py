@@ -38,9 +38,9 @@ def enrollment_pause(
     reason: str = "",
 ) -> Enrollment:
     """Pauses one enrollment now. Raises AlreadyPaused or MembershipNotFound."""
-    now = clock.now()
     with transaction.atomic():
         locked = lock_enrollment(enrollment.pk)
+        now = clock.now()  # read after the lock: a pause is timed from when it happened
         if locked.is_paused:
             raise AlreadyPaused()
         audit = _pause(locked, now=now, who=_Who(actor, source, reason))
@@ -59,9 +59,9 @@ def enrollment_resume(
     reason: str = "",
 ) -> Enrollment:
     """Resumes one paused enrollment now. Raises NotPaused or MembershipNotFound."""
-    now = clock.now()
     with transaction.atomic():
         locked = lock_enrollment(enrollment.pk)
+        now = clock.now()  # read after the lock: a pause is timed from when it happened
         if not locked.is_paused:
             raise NotPaused()
         audit = _resume(locked, now=now, who=_Who(actor, source, reason))
@@ -85,12 +85,13 @@ def enrollments_pause_bulk(
 ) -> BulkResult:
     """Pauses every enrollment of `queryset` that is not paused yet; skips (AlreadyPaused) the
     others. All or nothing."""
-    now = clock.now()
     who = _Who(actor, source, reason)
     result = BulkResult(batch_id=uuid.uuid4())
     with transaction.atomic():
+        locked = lock_rows(queryset, "ended_at", "is_paused")
+        now = clock.now()
         to_pause: list[Enrollment] = []
-        for pk, ended_at, is_paused in lock_rows(queryset, "ended_at", "is_paused"):
+        for pk, ended_at, is_paused in locked:
             if is_paused:
                 result.skipped.append(Skipped(pk, AlreadyPaused()))
             else:
@@ -113,7 +114,6 @@ def enrollments_resume_bulk(
 ) -> BulkResult:
     """Resumes every paused enrollment of `queryset`; skips (NotPaused) the others. Each row's
     paused time differs, so rows are written with bulk_update (one CASE statement per chunk)."""
-    now = clock.now()
     who = _Who(actor, source, reason)
     result = BulkResult(batch_id=uuid.uuid4())
     with transaction.atomic():
@@ -125,6 +125,7 @@ def enrollments_resume_bulk(
             "total_paused_duration",
             "course__pause_freezes_access",
         )
+        now = clock.now()
         to_resume: list[tuple[Enrollment, bool]] = []
         for pk, ended_at, is_paused, paused_at, total, freezes in locked:
             if not is_paused:

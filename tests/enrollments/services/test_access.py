@@ -7,8 +7,8 @@ import pytest
 from enrollments.access_window import MAX_ENDED_AT
 from enrollments.errors import InvalidExtensionPeriod, MembershipNotFound, NoEndDate
 from enrollments.models import AccessChange, Enrollment
-from enrollments.services import enrollment_extend_access, enrollments_extend_access_bulk
 from enrollments.services import access as access_module
+from enrollments.services import enrollment_extend_access, enrollments_extend_access_bulk
 from tests.factories import EnrollmentFactory
 
 DAY = timedelta(days=1)
@@ -24,7 +24,11 @@ def extend(enrollment, actor=None, **kwargs):
 def state_of_everything():
     """Every enrollment's access fields and every audit row: compared before/after a failure."""
     return (
-        list(Enrollment.objects.order_by("pk").values_list("pk", "ended_at", "is_paused", "updated_at")),
+        list(
+            Enrollment.objects.order_by("pk").values_list(
+                "pk", "ended_at", "is_paused", "updated_at"
+            )
+        ),
         list(AccessChange.objects.order_by("pk").values_list("pk")),
     )
 
@@ -82,7 +86,12 @@ class TestExtendOne:
 
     def test_new_end_not_later_than_now_and_current_end(self, enrollment, clock):
         before = state_of_everything()
-        for until in (clock.current - DAY, clock.current, enrollment.ended_at - DAY, enrollment.ended_at):
+        for until in (
+            clock.current - DAY,
+            clock.current,
+            enrollment.ended_at - DAY,
+            enrollment.ended_at,
+        ):
             with pytest.raises(InvalidExtensionPeriod):
                 extend(enrollment, until=until)
         assert state_of_everything() == before
@@ -169,10 +178,14 @@ class TestExtendBulk:
 
     def test_a_queryset_with_joins_and_distinct(self, clock):
         EnrollmentFactory.create_batch(2, ended_at=clock.current + DAY)
-        queryset = Enrollment.objects.select_related("course", "user").filter(
-            course__slug__startswith="course"
-        ).distinct()
-        result = enrollments_extend_access_bulk(queryset=queryset, days=1, actor=None, source=SOURCE)
+        queryset = (
+            Enrollment.objects.select_related("course", "user")
+            .filter(course__slug__startswith="course")
+            .distinct()
+        )
+        result = enrollments_extend_access_bulk(
+            queryset=queryset, days=1, actor=None, source=SOURCE
+        )
         assert result.changed_count == 2
 
     def test_invalid_request_raises_before_reading(self, enrollment, django_assert_num_queries):

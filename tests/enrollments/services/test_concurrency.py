@@ -1,0 +1,118 @@
+"""Staff acting on the same enrollment at once: every operation counts (PostgreSQL, threads)."""
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+
+from enrollments.errors import AlreadyPaused, NotPaused
+from enrollments.models import AccessChange, Enrollment
+from enrollments.services import (
+    enrollment_extend_access,
+    enrollment_pause,
+    enrollment_resume,
+    enrollments_extend_access_bulk,
+)
+from tests.factories import EnrollmentFactory
+from tests.markers import requires_postgres
+
+pytestmark = [requires_postgres, pytest.mark.django_db(transaction=True)]
+
+SOURCE = AccessChange.Source.GRAPHQL
+
+
+def run_at_once(count: int, work):
+    """Runs `work(i)` in `count` threads released together; returns results or exceptions."""
+    barrier = threading.Barrier(count)
+
+    def worker(i):
+        try:
+            barrier.wait(timeout=10)
+            return work(i)
+        except Exception as error:  # noqa: BLE001 - the test inspects what each thread got
+            return error
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        return list(pool.map(worker, range(count)))
+
+
+def test_ten_concurrent_one_day_extensions_add_ten_days():
+    enrollment = EnrollmentFactory()
+    start_end = enrollment.ended_at
+
+    results = run_at_once(
+        10,
+        lambda i: enrollment_extend_access(
+            enrollment=Enrollment(pk=enrollment.pk), days=1, actor=None, source=SOURCE
+        ),
+    )
+
+    assert not [r for r in results if isinstance(r, Exception)]
+    enrollment.refresh_from_db()
+    assert enrollment.ended_at == start_end + timedelta(days=10)
+    audits = AccessChange.objects.filter(enrollment=enrollment).order_by("new_ended_at")
+    assert audits.count() == 10
+    # Each audit row starts where the previous one ended: a chain, no lost update.
+    ends = [(a.old_ended_at, a.new_ended_at) for a in audits]
+    assert all(prev[1] == cur[0] for prev, cur in zip(ends, ends[1:], strict=False))
+
+
+def test_concurrent_pauses_and_resumes_keep_state_coherent():
+    enrollment = EnrollmentFactory()
+
+    def toggle(i):
+        target = Enrollment(pk=enrollment.pk)
+        if i % 2:
+            return enrollment_pause(enrollment=target, actor=None, source=SOURCE)
+        return enrollment_resume(enrollment=target, actor=None, source=SOURCE)
+
+    results = run_at_once(12, toggle)
+
+    unexpected = [
+        r
+        for r in results
+        if isinstance(r, Exception) and not isinstance(r, AlreadyPaused | NotPaused)
+    ]
+    assert not unexpected
+    succeeded = [r for r in results if not isinstance(r, Exception)]
+    assert AccessChange.objects.filter(enrollment=enrollment).count() == len(succeeded)
+    enrollment.refresh_from_db()
+    assert enrollment.total_paused_duration >= 0
+    assert enrollment.is_paused == (enrollment.paused_at is not None)
+    actions = list(
+        AccessChange.objects.filter(enrollment=enrollment)
+        .order_by("created_at", "action")
+        .values_list("action", flat=True)
+    )
+    # Successful operations alternate pause, resume, pause, ...: none was double-applied.
+    assert actions == ["pause", "resume"] * (len(actions) // 2) + ["pause"] * (len(actions) % 2)
+
+
+def test_bulk_and_single_extensions_over_overlapping_rows_all_count():
+    rows = EnrollmentFactory.create_batch(20)
+    original = {e.pk: e.ended_at for e in rows}
+    targets = [rows[3], rows[7], rows[15]]
+
+    def work(i):
+        if i == 0:
+            return enrollments_extend_access_bulk(
+                queryset=Enrollment.objects.all(), days=2, actor=None, source=SOURCE
+            )
+        return enrollment_extend_access(
+            enrollment=Enrollment(pk=targets[i % 3].pk), days=1, actor=None, source=SOURCE
+        )
+
+    results = run_at_once(7, work)
+
+    assert not [r for r in results if isinstance(r, Exception)]
+    singles = {t.pk: 0 for t in targets}
+    for i in range(1, 7):
+        singles[targets[i % 3].pk] += 1
+    for enrollment in Enrollment.objects.all():
+        expected = original[enrollment.pk] + timedelta(days=2 + singles.get(enrollment.pk, 0))
+        assert enrollment.ended_at == expected
+    assert AccessChange.objects.count() == 20 + 6

@@ -1,0 +1,157 @@
+"""Selectors: progress annotations, access-state filters, look-ups, previews."""
+
+import uuid
+from datetime import timedelta
+
+import pytest
+
+from enrollments.errors import InvalidExtensionPeriod, MembershipNotFound, NotEnrolled
+from enrollments.models import AccessChange, Enrollment
+from enrollments.rules import AccessState
+from enrollments.selectors import (
+    access_state_q,
+    attach_next_items,
+    completion_rate,
+    enrollment_access_state,
+    enrollment_get,
+    enrollment_get_for_student,
+    extension_preview,
+    memberships_with_progress,
+)
+from tests.factories import (
+    CourseFactory,
+    CourseItemFactory,
+    EnrollmentFactory,
+    ItemCompletionFactory,
+)
+
+DAY = timedelta(days=1)
+pytestmark = pytest.mark.django_db
+
+
+def course_with_items(count):
+    course = CourseFactory()
+    items = [CourseItemFactory(course=course, position=p) for p in (30, 10, 20, 40)[:count]]
+    return course, sorted(items, key=lambda item: item.position)
+
+
+class TestProgress:
+    def test_statuses_rates_and_next_items(self, clock):
+        course, items = course_with_items(4)
+        fresh = EnrollmentFactory(course=course)
+        halfway = EnrollmentFactory(course=course)
+        done = EnrollmentFactory(course=course)
+        for item in (items[0], items[2]):
+            ItemCompletionFactory(enrollment=halfway, item=item)
+        for item in items:
+            ItemCompletionFactory(enrollment=done, item=item)
+
+        rows = {e.pk: e for e in memberships_with_progress()}
+        attach_next_items(list(rows.values()))
+
+        assert rows[fresh.pk].course_status == "not_started"
+        assert (rows[fresh.pk].next_item, rows[fresh.pk].next_next_item) == (items[0], items[1])
+        assert rows[halfway.pk].course_status == "in_progress"
+        assert completion_rate(rows[halfway.pk]) == 0.5
+        assert (rows[halfway.pk].next_item, rows[halfway.pk].next_next_item) == (items[1], items[3])
+        assert rows[done.pk].course_status == "completed" and completion_rate(rows[done.pk]) == 1.0
+        assert rows[done.pk].next_item is None and rows[done.pk].next_next_item is None
+
+    def test_course_without_items(self):
+        empty = EnrollmentFactory()
+        row = memberships_with_progress().get(pk=empty.pk)
+        assert (row.items_total, row.course_status, completion_rate(row)) == (0, "not_started", 0.0)
+
+    def test_filtering_on_course_status(self):
+        course, items = course_with_items(1)
+        done = EnrollmentFactory(course=course)
+        ItemCompletionFactory(enrollment=done, item=items[0])
+        EnrollmentFactory(course=course)
+        assert list(
+            memberships_with_progress()
+            .filter(course_status="completed")
+            .values_list("pk", flat=True)
+        ) == [done.pk]
+
+    def test_a_page_costs_two_queries_whatever_its_size(self, django_assert_num_queries):
+        course, items = course_with_items(3)
+        EnrollmentFactory.create_batch(30, course=course)
+        for size in (1, 30):
+            with django_assert_num_queries(2):
+                page = list(memberships_with_progress().select_related("course", "user")[:size])
+                attach_next_items(page)
+
+
+class TestAccessStateFilter:
+    def test_matches_the_rule_for_every_state(self, clock):
+        now = clock.current
+        cases = {
+            "active": EnrollmentFactory(start_at=now - DAY, ended_at=now + DAY),
+            "active_forever": EnrollmentFactory(start_at=now - DAY, ended_at=None),
+            "expired": EnrollmentFactory(start_at=now - 2 * DAY, ended_at=now),
+            "not_started": EnrollmentFactory(start_at=now + DAY, ended_at=now + 2 * DAY),
+            "paused": EnrollmentFactory(
+                start_at=now - DAY, ended_at=now - DAY / 2, is_paused=True, paused_at=now
+            ),
+        }
+        for state in AccessState:
+            matched = set(
+                Enrollment.objects.filter(access_state_q(state, at=now)).values_list(
+                    "pk", flat=True
+                )
+            )
+            expected = {e.pk for e in cases.values() if enrollment_access_state(e, at=now) is state}
+            assert matched == expected, state
+        assert {e.pk for e in cases.values() if enrollment_access_state(e, at=now) == "active"} == {
+            cases["active"].pk,
+            cases["active_forever"].pk,
+        }
+
+    def test_unknown_state(self):
+        with pytest.raises(ValueError):
+            access_state_q("sleeping")
+
+
+class TestLookups:
+    def test_for_student(self, enrollment):
+        found = enrollment_get_for_student(
+            user_id=str(enrollment.user_id), course_id=str(enrollment.course_id)
+        )
+        assert found == enrollment
+
+    @pytest.mark.parametrize(
+        "user_id, course_id",
+        [
+            ("", ""),
+            ("not-a-uuid", "x"),
+            ("'; DROP TABLE enrollments_enrollment; --", "<b>x</b>"),
+            ("1" * 10_000, "2"),
+            (None, 5),
+            (str(uuid.uuid4()), str(uuid.uuid4())),
+        ],
+    )
+    def test_unknown_or_malformed_ids_are_not_enrolled(self, enrollment, user_id, course_id):
+        with pytest.raises(NotEnrolled, match="^Student is not enrolled in this course$"):
+            enrollment_get_for_student(user_id=user_id, course_id=course_id)
+
+    def test_by_id(self, enrollment):
+        assert enrollment_get(enrollment_id=str(enrollment.pk)) == enrollment
+        for bad in ("nope", str(uuid.uuid4()), "", None):
+            with pytest.raises(MembershipNotFound):
+                enrollment_get(enrollment_id=bad)
+
+
+class TestExtensionPreview:
+    def test_preview_matches_the_bulk_service_and_writes_nothing(self, clock):
+        EnrollmentFactory.create_batch(2, ended_at=clock.current + DAY)
+        EnrollmentFactory(ended_at=None)
+        before = list(Enrollment.objects.values_list("pk", "ended_at", "updated_at"))
+        changes, skipped = extension_preview(queryset=Enrollment.objects.all(), days=3)
+        assert len(changes) == 2 and [s.error.code for s in skipped] == ["NO_END_DATE"]
+        assert all(c.new_ended_at == clock.current + 4 * DAY for c in changes)
+        assert list(Enrollment.objects.values_list("pk", "ended_at", "updated_at")) == before
+        assert not AccessChange.objects.exists()
+
+    def test_invalid_request(self):
+        with pytest.raises(InvalidExtensionPeriod):
+            extension_preview(queryset=Enrollment.objects.all(), days=-1)

@@ -1,0 +1,155 @@
+"""The shared shape of extend_access, pause_membership and resume_membership.
+
+Parse the options, resolve the actor, pick the enrollments (selection options or a CSV), hand
+them to `BulkRun`, then render: the summary on stdout, one line per failed row on stderr, and
+the exit status (0 all done, 1 some rows failed, 2 usage error). Subclasses only say which
+operation to run and, for the extension, how a CSV row chooses its own mode.
+"""
+
+from collections import defaultdict
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from enrollments.errors import DomainError, NotEnrolled
+from enrollments.management.bulk import DEFAULT_BATCH_SIZE, BulkRun, Operation, Target
+from enrollments.management.csv_input import CsvRow, read_csv, resolve_rows
+from enrollments.management.output import (
+    RowFailure,
+    describe_error,
+    exit_for_failures,
+    write_failures,
+)
+from enrollments.management.selection import (
+    USAGE,
+    add_selection_arguments,
+    check_no_selection_with_csv,
+    positive_int_argument,
+    resolve_actor,
+    select_enrollments,
+)
+
+
+class BulkEnrollmentCommand(BaseCommand):
+    #: The permission an `--actor` must hold.
+    permission: str
+    #: CSV columns besides user and course.
+    csv_optional_columns: tuple[str, ...] = ()
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        add_selection_arguments(parser)
+        parser.add_argument(
+            "--csv",
+            metavar="FILE",
+            help="rows of user,course"
+            + (
+                f" (optionally {', '.join(self.csv_optional_columns)})"
+                if self.csv_optional_columns
+                else ""
+            )
+            + "; '-' reads stdin",
+        )
+        self.add_mode_arguments(parser)
+        parser.add_argument("--reason", default="", help="recorded on every audit row")
+        parser.add_argument(
+            "--actor",
+            metavar="EMAIL",
+            help=f"the staff member recorded as actor (needs {self.permission}); default: none",
+        )
+        parser.add_argument(
+            "--dry-run", action="store_true", help="print what would change and change nothing"
+        )
+        parser.add_argument(
+            "--batch-size",
+            type=positive_int_argument,
+            default=DEFAULT_BATCH_SIZE,
+            help=f"enrollments per transaction (default {DEFAULT_BATCH_SIZE})",
+        )
+
+    def add_mode_arguments(self, parser: CommandParser) -> None:
+        """Options choosing what to do (the extension's --days/--until/--indefinite)."""
+
+    def command_line_operation(self, options: dict) -> Operation | None:
+        """The operation the options ask for; None when only CSV rows can say."""
+        raise NotImplementedError
+
+    def row_operation(self, row: CsvRow, default: Operation | None) -> Operation:
+        """The operation of one CSV row. Raises DomainError for a bad row."""
+        assert default is not None
+        return default
+
+    def check_csv_columns(self, path: str, columns: list[str], default: Operation | None) -> None:
+        """Raises a usage error when the CSV's header cannot work with the options."""
+
+    def handle(self, *args, **options) -> None:
+        actor = resolve_actor(options["actor"], self.permission)
+        default = self.command_line_operation(options)
+        if default is not None:
+            try:
+                default.validate()
+            except DomainError as error:
+                raise CommandError(describe_error(error), returncode=USAGE) from None
+        if options["csv"]:
+            check_no_selection_with_csv(options)
+            targets, failures = self._csv_targets(options["csv"], default)
+        else:
+            targets, failures = self._selection_targets(options, default)
+        run = BulkRun(
+            stdout=self.stdout,
+            actor=actor,
+            reason=options["reason"],
+            dry_run=options["dry_run"],
+            batch_size=options["batch_size"],
+            show_changes=options["verbosity"] >= 2,
+        )
+        outcome = run.run(targets)
+        total = outcome.total + len(failures)  # rows that never reached a service failed too
+        failures += outcome.failures
+        self._summary(targets, outcome, failed=len(failures), options=options)
+        write_failures(self.stderr, failures)
+        exit_for_failures(len(failures), total, dry_run=options["dry_run"])
+
+    def _selection_targets(self, options, default) -> tuple[list[Target], list[RowFailure]]:
+        assert default is not None
+        selection = select_enrollments(options)
+        if selection.not_enrolled:
+            failure = RowFailure(selection.not_enrolled, describe_error(NotEnrolled()))
+            return [], [failure]
+        ids = list(selection.queryset.order_by("pk").values_list("pk", flat=True))
+        return [Target(operation=default, ids=ids, queryset=selection.queryset)], []
+
+    def _csv_targets(self, path: str, default) -> tuple[list[Target], list[RowFailure]]:
+        """One target per distinct operation, rows kept in file order within each."""
+        columns, rows = read_csv(path, optional_columns=self.csv_optional_columns)
+        self.check_csv_columns(path, columns, default)
+        resolved = resolve_rows(rows)
+        failures = list(resolved.failures)
+        groups: dict[Operation, Target] = {}
+        for row, enrollment_id in resolved.rows:
+            try:
+                operation = self.row_operation(row, default)
+            except DomainError as error:
+                failures.append(row.failure(describe_error(error)))
+                continue
+            target = groups.setdefault(operation, Target(operation=operation, ids=[]))
+            target.ids.append(enrollment_id)
+            target.where[enrollment_id] = row.where
+            target.lines[enrollment_id] = row.line
+        return list(groups.values()), failures
+
+    def _summary(self, targets, outcome, *, failed: int, options: dict) -> None:
+        by_operation: dict[str, int] = defaultdict(int)
+        for target in targets:
+            by_operation[target.operation.describe()] += len(target.ids)
+        asked = "; ".join(f"{what}: {count}" for what, count in by_operation.items()) or "nothing"
+        if options["dry_run"]:
+            self.stdout.write(
+                f"Dry run, nothing was changed. Asked: {asked}. Would change {outcome.changed}, "
+                f"unchanged {outcome.unchanged}, would fail {failed}."
+            )
+            return
+        self.stdout.write(
+            f"Asked: {asked}. Changed {outcome.changed}, unchanged {outcome.unchanged}, "
+            f"failed {failed}."
+        )
+        if outcome.batch_ids and options["verbosity"] >= 2:
+            self.stdout.write("Audit batch ids: " + ", ".join(map(str, outcome.batch_ids)))

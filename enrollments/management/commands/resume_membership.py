@@ -1,0 +1,20 @@
+"""`manage.py resume_membership`: resume enrollments, one or many.
+
+A thin adapter over `services.enrollments_resume_bulk` (see bulk_command for the shared options,
+exit statuses and output). Examples are in docs/commands.md.
+"""
+
+from enrollments.management.bulk import Operation, Resume
+from enrollments.management.bulk_command import BulkEnrollmentCommand
+
+
+class Command(BulkEnrollmentCommand):
+    help = (
+        "Resume the enrollments selected by --user/--course/--all (with --state and "
+        "--expiring-before) or listed in --csv (columns user,course). "
+        "Exit status: 0 all done, 1 some rows failed, 2 usage error."
+    )
+    permission = "enrollments.pause_enrollment"
+
+    def command_line_operation(self, options: dict) -> Operation:
+        return Resume()

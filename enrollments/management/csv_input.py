@@ -1,0 +1,219 @@
+"""Reading `--csv FILE`: rows of `user,course` (plus `days` or `until` where the command takes
+them), each kept with its line number, resolved to enrollments with a few bulk queries.
+
+A bad header or an unreadable file is a usage error (nothing is done). A bad row is a failed
+row: reported by line number with the contract's message, while the good rows go ahead.
+"""
+
+import csv
+import io
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.core.management.base import CommandError
+from django.db.models.functions import Lower
+
+from enrollments.errors import NotEnrolled
+from enrollments.management.output import RowFailure, describe_error
+from enrollments.management.selection import USAGE
+from enrollments.models import Enrollment
+from enrollments.selectors import parse_uuid
+from lms.models import Course, User
+
+REQUIRED_COLUMNS = ("user", "course")
+
+#: Values per IN (...) list: well under SQLite's bound-parameter limit.
+LOOKUP_CHUNK = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class CsvRow:
+    line: int
+    user: str
+    course: str
+    #: The optional columns (`days`, `until`), stripped; "" when absent or empty.
+    extra: dict[str, str] = field(default_factory=dict)
+    #: Why the row cannot be read at all (wrong number of fields), or None.
+    problem: str | None = None
+
+    @property
+    def where(self) -> str:
+        return f"line {self.line} ({self.user or '-'}, {self.course or '-'})"
+
+    def failure(self, reason: str) -> RowFailure:
+        return RowFailure(where=self.where, reason=reason, line=self.line)
+
+
+def read_csv(path: str, *, optional_columns: Iterable[str] = ()) -> tuple[list[str], list[CsvRow]]:
+    """The header's columns (lower-cased) and the rows of the CSV at `path` (`-` for stdin).
+
+    The header must name `user` and `course` and may name `optional_columns`; any other column
+    is a usage error, so a typo such as `dayz` never silently falls back to the command-line
+    mode."""
+    allowed = set(REQUIRED_COLUMNS) | set(optional_columns)
+    try:
+        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8-sig")
+    except OSError as error:
+        raise CommandError(
+            f"--csv {path!r}: cannot read the file ({error.strerror})", returncode=USAGE
+        ) from None
+    except UnicodeDecodeError:
+        raise CommandError(
+            f"--csv {path!r}: the file is not UTF-8 text", returncode=USAGE
+        ) from None
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = next(reader, None)
+    if header is None:
+        raise CommandError(
+            f"--csv {path!r}: the file is empty (expected a header line)", returncode=USAGE
+        )
+    columns = [name.strip().lower() for name in header]
+    unknown = [name for name in columns if name not in allowed]
+    missing = [name for name in REQUIRED_COLUMNS if name not in columns]
+    if unknown or missing or len(set(columns)) != len(columns):
+        raise CommandError(
+            f"--csv {path!r}: the header is {','.join(header)!r}; expected the columns "
+            f"{', '.join(REQUIRED_COLUMNS)}"
+            + (f" and optionally {', '.join(sorted(optional_columns))}" if optional_columns else "")
+            + (f" (unknown: {', '.join(unknown)})" if unknown else "")
+            + (f" (missing: {', '.join(missing)})" if missing else ""),
+            returncode=USAGE,
+        )
+    rows = []
+    for values in reader:
+        if not any(value.strip() for value in values):
+            continue  # blank lines (a trailing newline, spacing) are not rows
+        if len(values) != len(columns):
+            rows.append(
+                CsvRow(
+                    line=reader.line_num,
+                    user="",
+                    course="",
+                    problem=f"the row has {len(values)} fields, the header has {len(columns)}",
+                )
+            )
+            continue
+        record = {name: value.strip() for name, value in zip(columns, values, strict=True)}
+        rows.append(
+            CsvRow(
+                line=reader.line_num,
+                user=record.pop("user"),
+                course=record.pop("course"),
+                extra=record,
+            )
+        )
+    return columns, rows
+
+
+@dataclass(slots=True)
+class Resolved:
+    """CSV rows matched to their enrollments, and the rows that matched none."""
+
+    rows: list[tuple[CsvRow, object]] = field(default_factory=list)
+    failures: list[RowFailure] = field(default_factory=list)
+
+
+def resolve_rows(rows: list[CsvRow]) -> Resolved:
+    """Finds each row's enrollment with a handful of queries whatever the number of rows
+    (users, courses and enrollments are loaded by chunks of ids into dictionaries).
+
+    Unknown users or courses and pairs without an enrollment fail as NotEnrolled, which is
+    what the API answers for them too; a second row for the same enrollment fails as a
+    duplicate (applying it twice, or picking one of two modes, would be a guess).
+    """
+    users = _users_by_key({row.user for row in rows if row.user})
+    courses = _courses_by_key({row.course for row in rows if row.course})
+    enrollments = _enrollments_by_pair(set(users.values()), set(courses.values()))
+    resolved = Resolved()
+    first_line: dict[object, int] = {}
+    for row in rows:
+        if row.problem:
+            resolved.failures.append(row.failure(row.problem))
+            continue
+        user_id = users.get(_user_key(row.user))
+        course_id = courses.get(_course_key(row.course))
+        if user_id is None or course_id is None:
+            problem = (
+                f"no user with e-mail or id {row.user!r}"
+                if user_id is None
+                else f"no course with slug or id {row.course!r}"
+            )
+            resolved.failures.append(row.failure(describe_error(NotEnrolled(problem))))
+            continue
+        enrollment_id = enrollments.get((user_id, course_id))
+        if enrollment_id is None:
+            resolved.failures.append(row.failure(describe_error(NotEnrolled())))
+            continue
+        if enrollment_id in first_line:
+            resolved.failures.append(
+                row.failure(
+                    f"duplicate: line {first_line[enrollment_id]} names the same enrollment; "
+                    "this row is ignored"
+                )
+            )
+            continue
+        first_line[enrollment_id] = row.line
+        resolved.rows.append((row, enrollment_id))
+    return resolved
+
+
+def _user_key(value: str) -> object:
+    return parse_uuid(value) or value.lower()
+
+
+def _course_key(value: str) -> object:
+    return parse_uuid(value) or value
+
+
+def _chunks(values: Iterable, size: int = LOOKUP_CHUNK) -> Iterable[list]:
+    values = list(values)
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def _users_by_key(values: set[str]) -> dict[object, object]:
+    """{uuid or lower-cased e-mail: user id} for the users that exist."""
+    keys = {_user_key(value) for value in values}
+    ids = [key for key in keys if not isinstance(key, str)]
+    emails = [key for key in keys if isinstance(key, str)]
+    found: dict[object, object] = {}
+    for chunk in _chunks(ids):
+        found.update(
+            (pk, pk) for pk in User.objects.filter(pk__in=chunk).values_list("pk", flat=True)
+        )
+    for chunk in _chunks(emails):
+        found.update(
+            User.objects.annotate(email_key=Lower("email"))
+            .filter(email_key__in=chunk)
+            .values_list("email_key", "pk")
+        )
+    return found
+
+
+def _courses_by_key(values: set[str]) -> dict[object, object]:
+    """{uuid or slug: course id} for the courses that exist."""
+    keys = {_course_key(value) for value in values}
+    ids = [key for key in keys if not isinstance(key, str)]
+    slugs = [key for key in keys if isinstance(key, str)]
+    found: dict[object, object] = {}
+    for chunk in _chunks(ids):
+        found.update(
+            (pk, pk) for pk in Course.objects.filter(pk__in=chunk).values_list("pk", flat=True)
+        )
+    for chunk in _chunks(slugs):
+        found.update(Course.objects.filter(slug__in=chunk).values_list("slug", "pk"))
+    return found
+
+
+def _enrollments_by_pair(user_ids: set, course_ids: set) -> dict[tuple[object, object], object]:
+    """{(user id, course id): enrollment id}, loading the named users' enrollments by chunk."""
+    found = {}
+    for chunk in _chunks(user_ids):
+        for pk, user_id, course_id in Enrollment.objects.filter(user_id__in=chunk).values_list(
+            "pk", "user_id", "course_id"
+        ):
+            if course_id in course_ids:
+                found[(user_id, course_id)] = pk
+    return found

@@ -1,0 +1,95 @@
+"""How the commands talk to the operator: progress, failures, summaries and exit statuses.
+
+stdout carries what was (or would be) done and the summary; stderr carries one line per failed
+row, naming the row (`line 17 (ann@example.com, python-basics)` for a CSV, the learner and the
+course otherwise) and the domain error's contract message and code. The exit status is 0 when
+everything asked was done, 1 when some rows failed, 2 for usage errors (raised elsewhere as
+`CommandError(..., returncode=2)` or by argparse).
+"""
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.core.management.base import CommandError, OutputWrapper
+from tqdm import tqdm
+
+from enrollments.errors import DomainError
+
+#: Exit status when some rows failed and the others were done.
+SOME_FAILED = 1
+
+
+@dataclass(frozen=True, slots=True)
+class RowFailure:
+    """One row that was not done: where it came from and why."""
+
+    where: str
+    reason: str
+    #: The CSV line, for ordering the report; 0 outside CSV input.
+    line: int = 0
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.reason}"
+
+
+def describe_error(error: DomainError) -> str:
+    """The contract's message, the stable code, and the detail that names the bad value."""
+    text = f"{error.message} [{error.code}]"
+    if error.detail:
+        text += f": {error.detail}"
+    return text
+
+
+def format_instant(value: datetime | None) -> str:
+    if value is None:
+        return "indefinite"
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class Progress:
+    """Counts work done; `write` prints a line without breaking the bar."""
+
+    def __init__(self, stdout: OutputWrapper, bar: tqdm | None = None, stream=None) -> None:
+        self._stdout, self._bar, self._stream = stdout, bar, stream
+
+    def update(self, n: int) -> None:
+        if self._bar is not None:
+            self._bar.update(n)
+
+    def write(self, line: str) -> None:
+        if self._bar is None:
+            self._stdout.write(line)
+        else:
+            self._bar.write(line, file=self._stream)
+
+
+@contextmanager
+def progress(stdout: OutputWrapper, *, total: int, unit: str = "enrollment") -> Iterator[Progress]:
+    """A tqdm bar on stdout when stdout is a terminal; none when it is a file, a pipe or cron
+    mail, so logs stay clean."""
+    if not stdout.isatty() or total == 0:
+        yield Progress(stdout)
+        return
+    stream = getattr(stdout, "_out", stdout)  # the raw stream: tqdm needs its \r updates as is
+    with tqdm(total=total, unit=unit, file=stream, dynamic_ncols=True) as bar:
+        yield Progress(stdout, bar, stream)
+
+
+def write_failures(stderr: OutputWrapper, failures: Iterable[RowFailure]) -> None:
+    """One stderr line per failure, CSV input in line order."""
+    for failure in sorted(failures, key=lambda failure: failure.line):
+        stderr.write(str(failure))
+
+
+def exit_for_failures(failed: int, total: int, *, dry_run: bool = False) -> None:
+    """Raises the exit status 1 when some rows failed (after their lines were written)."""
+    if not failed:
+        return
+    if dry_run:
+        raise CommandError(f"{failed} of {total} rows would fail (dry run)", returncode=SOME_FAILED)
+    raise CommandError(
+        f"{failed} of {total} rows failed (listed above); the other rows were done",
+        returncode=SOME_FAILED,
+    )

@@ -1,0 +1,169 @@
+"""Turning the commands' selection options into enrollments.
+
+`--user` (e-mail or id), `--course` (slug or id), `--state`, `--expiring-before` and `--all`
+become one queryset, filtered with the selectors' `access_state_q`, so a command selects exactly
+what the GraphQL filters and the admin would. Command-line arguments that name nothing are usage
+errors (exit status 2) that quote the bad value.
+"""
+
+import argparse
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from django.core.management.base import CommandError, CommandParser
+from django.db.models import Q, QuerySet
+
+from enrollments import clock
+from enrollments.models import Enrollment
+from enrollments.rules import AccessState
+from enrollments.selectors import access_state_q, parse_uuid
+from lms.models import Course, User
+
+#: Exit status of usage errors (argparse uses it too).
+USAGE = 2
+
+
+def parse_instant(text: str) -> datetime:
+    """An ISO 8601 date or datetime as an aware UTC datetime.
+
+    A date alone means midnight UTC; a datetime without an offset is read as UTC (the service
+    runs in UTC, and cron lines should not depend on the shell's time zone). Raises ValueError.
+    """
+    value = datetime.fromisoformat(text.strip())
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def instant_argument(text: str) -> datetime:
+    """argparse `type=` for ISO dates: argparse then names the option in its error."""
+    try:
+        return parse_instant(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an ISO 8601 date or datetime (e.g. 2026-03-01 or "
+            "2026-03-01T12:00:00Z)"
+        ) from None
+
+
+def positive_int_argument(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number")
+    return value
+
+
+def find_user(value: str) -> User | None:
+    """The user with that id or (case-insensitive) e-mail address, or None."""
+    pk = parse_uuid(value)
+    if pk is not None:
+        return User.objects.filter(pk=pk).first()
+    return User.objects.filter(email__iexact=value.strip()).first()
+
+
+def find_course(value: str) -> Course | None:
+    """The course with that id or slug, or None."""
+    pk = parse_uuid(value)
+    if pk is not None:
+        return Course.objects.filter(pk=pk).first()
+    return Course.objects.filter(slug=value.strip()).first()
+
+
+def resolve_actor(email: str | None, permission: str) -> User | None:
+    """The `--actor` recorded on the audit rows: an active user holding `permission`.
+
+    Without `--actor` the change is recorded with no actor and source `command`. With it, the
+    actor must be someone who could make the same change in the admin, so the audit trail never
+    names a person who was not allowed to do what it says they did.
+    """
+    if email is None:
+        return None
+    actor = find_user(email)
+    if actor is None or not actor.is_active:
+        raise CommandError(
+            f"--actor {email!r}: no active user with that e-mail or id", returncode=USAGE
+        )
+    if not actor.has_perm(permission):
+        raise CommandError(
+            f"--actor {email!r}: lacks the permission {permission}", returncode=USAGE
+        )
+    return actor
+
+
+def add_selection_arguments(parser: CommandParser) -> None:
+    group = parser.add_argument_group("selection (one of --user, --course, --all or --csv)")
+    group.add_argument("--user", help="the learner's e-mail address or id")
+    group.add_argument("--course", help="the course's slug or id")
+    group.add_argument(
+        "--all", action="store_true", help="every enrollment (narrow it with the filters)"
+    )
+    group.add_argument(
+        "--state",
+        choices=[state.value for state in AccessState],
+        help="only enrollments in this access state now",
+    )
+    group.add_argument(
+        "--expiring-before",
+        type=instant_argument,
+        metavar="DATE",
+        help="only enrollments whose access ends before DATE (ISO 8601; a date means 00:00 UTC)",
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    """The enrollments picked on the command line, and how to name the selection in messages."""
+
+    queryset: QuerySet[Enrollment]
+    #: Set when `--user` and `--course` name a pair with no enrollment: that is a failed row
+    #: (NotEnrolled, exit 1), not an empty selection.
+    not_enrolled: str | None = None
+
+
+def select_enrollments(options: dict) -> Selection:
+    """The queryset for `--user/--course/--all/--state/--expiring-before`. Usage errors name
+    the option and its value."""
+    user_arg, course_arg = options.get("user"), options.get("course")
+    if not (user_arg or course_arg or options.get("all")):
+        raise CommandError(
+            "select enrollments with --user, --course, --all or --csv", returncode=USAGE
+        )
+    if options.get("all") and (user_arg or course_arg):
+        raise CommandError("--all selects every enrollment: drop --user/--course", returncode=USAGE)
+    condition = Q()
+    if user_arg:
+        user = find_user(user_arg)
+        if user is None:
+            raise CommandError(
+                f"--user {user_arg!r}: no user with that e-mail or id", returncode=USAGE
+            )
+        condition &= Q(user=user)
+    if course_arg:
+        course = find_course(course_arg)
+        if course is None:
+            raise CommandError(
+                f"--course {course_arg!r}: no course with that slug or id", returncode=USAGE
+            )
+        condition &= Q(course=course)
+    if options.get("state"):
+        condition &= access_state_q(options["state"], at=clock.now())
+    if options.get("expiring_before") is not None:
+        condition &= Q(ended_at__lt=options["expiring_before"])
+    not_enrolled = None
+    if user_arg and course_arg and not Enrollment.objects.filter(user=user, course=course).exists():
+        not_enrolled = f"--user {user_arg} --course {course_arg}"
+    return Selection(queryset=Enrollment.objects.filter(condition), not_enrolled=not_enrolled)
+
+
+def check_no_selection_with_csv(options: dict) -> None:
+    """`--csv` names its own rows: mixing it with selection options would be ambiguous."""
+    mixed = [
+        f"--{name.replace('_', '-')}"
+        for name in ("user", "course", "all", "state", "expiring_before")
+        if options.get(name) not in (None, False)
+    ]
+    if mixed:
+        raise CommandError(f"--csv cannot be combined with {', '.join(mixed)}", returncode=USAGE)

@@ -70,7 +70,7 @@ class Command(BaseCommand):
                 f"Demo data ready: {Course.objects.count()} courses, "
                 f"{Enrollment.objects.count()} enrollments.\n"
                 f"Staff login: {staff.email} / {self._staff_password()}  "
-                "(admin at http://127.0.0.1:8000/admin/)"
+                "(the admin is at /admin/)"
             )
         )
 

@@ -10,7 +10,14 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from enrollments.access_window import MAX_ENDED_AT, MAX_TOTAL_PAUSED_SECONDS
-from enrollments.errors import DomainError, InvalidExtensionPeriod, NoEndDate, StillExpired
+from enrollments.errors import (
+    AlreadyPaused,
+    DomainError,
+    InvalidExtensionPeriod,
+    NoEndDate,
+    NotPaused,
+    StillExpired,
+)
 from enrollments.models import AccessChange
 
 
@@ -143,11 +150,14 @@ def resume_outcome(
 
 @dataclass(frozen=True, slots=True)
 class PlannedChange:
-    """One enrollment's end of access before and after an operation."""
+    """One enrollment's end of access before and after an operation (and, for a resume, the
+    paused seconds it adds and the new total)."""
 
     enrollment_id: object
     old_ended_at: datetime | None
     new_ended_at: datetime | None
+    paused_seconds: int | None = None
+    total_paused_duration: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,4 +184,60 @@ def plan_bulk_extension(
             continue
         if new_end != current:
             changes.append(PlannedChange(enrollment_id, current, new_end))
+    return changes, skipped
+
+
+#: The columns plan_bulk_pause and plan_bulk_resume read, after the primary key, in order.
+PAUSE_COLUMNS = ("ended_at", "is_paused")
+RESUME_COLUMNS = (
+    "ended_at",
+    "is_paused",
+    "paused_at",
+    "total_paused_duration",
+    "course__pause_freezes_access",
+)
+
+
+def plan_bulk_pause(
+    rows: Iterable[tuple[object, datetime | None, bool]],
+) -> tuple[list[PlannedChange], list[Skipped]]:
+    """Rows already paused are skipped (AlreadyPaused); the others will be paused."""
+    changes: list[PlannedChange] = []
+    skipped: list[Skipped] = []
+    for enrollment_id, ended_at, is_paused in rows:
+        if is_paused:
+            skipped.append(Skipped(enrollment_id, AlreadyPaused()))
+        else:
+            changes.append(PlannedChange(enrollment_id, ended_at, ended_at))
+    return changes, skipped
+
+
+def plan_bulk_resume(
+    rows: Iterable[tuple[object, datetime | None, bool, datetime | None, int, bool]],
+    *,
+    now: datetime,
+) -> tuple[list[PlannedChange], list[Skipped]]:
+    """Rows not paused are skipped (NotPaused); the others get their own resume_outcome."""
+    changes: list[PlannedChange] = []
+    skipped: list[Skipped] = []
+    for enrollment_id, ended_at, is_paused, paused_at, total, freezes in rows:
+        if not is_paused:
+            skipped.append(Skipped(enrollment_id, NotPaused()))
+            continue
+        outcome = resume_outcome(
+            paused_at=paused_at,
+            total_paused_duration=total,
+            ended_at=ended_at,
+            pause_freezes_access=freezes,
+            now=now,
+        )
+        changes.append(
+            PlannedChange(
+                enrollment_id,
+                ended_at,
+                outcome.ended_at,
+                paused_seconds=outcome.paused_seconds,
+                total_paused_duration=outcome.total_paused_duration,
+            )
+        )
     return changes, skipped

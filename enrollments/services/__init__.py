@@ -29,3 +29,12 @@ __all__ = [
     "enrollments_pause_bulk",
     "enrollments_resume_bulk",
 ]
+
+# Expiry reminders (the notify_expiring command).
+from enrollments.services.reminders import (  # noqa: E402
+    ReminderRun,
+    expiry_reminder_send,
+    expiry_reminders_send,
+)
+
+__all__ += ["ReminderRun", "expiry_reminder_send", "expiry_reminders_send"]

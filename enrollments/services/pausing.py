@@ -16,7 +16,14 @@ from django.db.models import QuerySet
 from enrollments import clock
 from enrollments.errors import AlreadyPaused, NotPaused
 from enrollments.models import AccessChange, Enrollment
-from enrollments.rules import PlannedChange, Skipped, resume_outcome
+from enrollments.rules import (
+    PAUSE_COLUMNS,
+    RESUME_COLUMNS,
+    PlannedChange,
+    plan_bulk_pause,
+    plan_bulk_resume,
+    resume_outcome,
+)
 from enrollments.services.audit import audit_row, save_audit_rows
 from enrollments.services.locking import chunked, lock_enrollment, lock_rows
 from enrollments.services.results import BulkResult
@@ -84,24 +91,26 @@ def enrollments_pause_bulk(
     reason: str = "",
 ) -> BulkResult:
     """Pauses every enrollment of `queryset` that is not paused yet; skips (AlreadyPaused) the
-    others. All or nothing."""
+    others (rules.plan_bulk_pause). All or nothing."""
     who = _Who(actor, source, reason)
     result = BulkResult(batch_id=uuid.uuid4())
     with transaction.atomic():
-        locked = lock_rows(queryset, "ended_at", "is_paused")
+        rows = lock_rows(queryset, *PAUSE_COLUMNS)
         now = clock.now()
-        to_pause: list[Enrollment] = []
-        for pk, ended_at, is_paused in locked:
-            if is_paused:
-                result.skipped.append(Skipped(pk, AlreadyPaused()))
-            else:
-                to_pause.append(Enrollment(pk=pk, ended_at=ended_at, is_paused=False))
-        for chunk in chunked(to_pause):
-            Enrollment.objects.filter(pk__in=[e.pk for e in chunk]).update(
+        result.changed, result.skipped = plan_bulk_pause(rows)
+        for chunk in chunked(result.changed):
+            Enrollment.objects.filter(pk__in=[change.enrollment_id for change in chunk]).update(
                 is_paused=True, paused_at=now, updated_at=now
             )
-            save_audit_rows(_pause(e, now=now, who=who, batch_id=result.batch_id) for e in chunk)
-        result.changed = [PlannedChange(e.pk, e.ended_at, e.ended_at) for e in to_pause]
+            save_audit_rows(
+                _pause(
+                    Enrollment(pk=change.enrollment_id, ended_at=change.old_ended_at),
+                    now=now,
+                    who=who,
+                    batch_id=result.batch_id,
+                )
+                for change in chunk
+            )
     return result
 
 
@@ -112,53 +121,34 @@ def enrollments_resume_bulk(
     source: AccessChange.Source,
     reason: str = "",
 ) -> BulkResult:
-    """Resumes every paused enrollment of `queryset`; skips (NotPaused) the others. Each row's
-    paused time differs, so rows are written with bulk_update (one CASE statement per chunk)."""
+    """Resumes every paused enrollment of `queryset`; skips (NotPaused) the others
+    (rules.plan_bulk_resume). Each row's paused time differs, so rows are written with
+    bulk_update (one CASE statement per chunk). All or nothing."""
     who = _Who(actor, source, reason)
     result = BulkResult(batch_id=uuid.uuid4())
     with transaction.atomic():
-        locked = lock_rows(
-            queryset,
-            "ended_at",
-            "is_paused",
-            "paused_at",
-            "total_paused_duration",
-            "course__pause_freezes_access",
-        )
+        rows = lock_rows(queryset, *RESUME_COLUMNS)
         now = clock.now()
-        to_resume: list[tuple[Enrollment, bool]] = []
-        for pk, ended_at, is_paused, paused_at, total, freezes in locked:
-            if not is_paused:
-                result.skipped.append(Skipped(pk, NotPaused()))
-                continue
-            enrollment = Enrollment(
-                pk=pk,
-                ended_at=ended_at,
-                is_paused=True,
-                paused_at=paused_at,
-                total_paused_duration=total,
-            )
-            to_resume.append((enrollment, freezes))
-        for chunk in chunked(to_resume):
-            audits = []
-            for enrollment, freezes in chunk:
-                old_end = enrollment.ended_at
-                audits.append(
-                    _resume(
-                        enrollment,
-                        now=now,
-                        who=who,
-                        batch_id=result.batch_id,
-                        pause_freezes_access=freezes,
-                    )
-                )
-                enrollment.updated_at = now
-                result.changed.append(PlannedChange(enrollment.pk, old_end, enrollment.ended_at))
+        result.changed, result.skipped = plan_bulk_resume(rows, now=now)
+        for chunk in chunked(result.changed):
             Enrollment.objects.bulk_update(
-                [enrollment for enrollment, _ in chunk],
+                [
+                    Enrollment(
+                        pk=change.enrollment_id,
+                        is_paused=False,
+                        paused_at=None,
+                        total_paused_duration=change.total_paused_duration,
+                        ended_at=change.new_ended_at,
+                        updated_at=now,
+                    )
+                    for change in chunk
+                ],
                 ["is_paused", "paused_at", "total_paused_duration", "ended_at", "updated_at"],
             )
-            save_audit_rows(audits)
+            save_audit_rows(
+                _resume_audit(change, now=now, who=who, batch_id=result.batch_id)
+                for change in chunk
+            )
     return result
 
 
@@ -186,31 +176,34 @@ def _pause(
     )
 
 
-def _resume(
-    enrollment: Enrollment,
-    *,
-    now: datetime,
-    who: _Who,
-    batch_id: uuid.UUID | None = None,
-    pause_freezes_access: bool | None = None,
-) -> AccessChange:
+def _resume(enrollment: Enrollment, *, now: datetime, who: _Who) -> AccessChange:
     """Applies the resume arithmetic to `enrollment` in memory; returns its unsaved audit row."""
-    if pause_freezes_access is None:
-        pause_freezes_access = enrollment.course.pause_freezes_access
     outcome = resume_outcome(
         paused_at=enrollment.paused_at,
         total_paused_duration=enrollment.total_paused_duration,
         ended_at=enrollment.ended_at,
-        pause_freezes_access=pause_freezes_access,
+        pause_freezes_access=enrollment.course.pause_freezes_access,
         now=now,
     )
-    old_end = enrollment.ended_at
+    change = PlannedChange(
+        enrollment.pk,
+        enrollment.ended_at,
+        outcome.ended_at,
+        paused_seconds=outcome.paused_seconds,
+        total_paused_duration=outcome.total_paused_duration,
+    )
     enrollment.is_paused, enrollment.paused_at = False, None
-    enrollment.total_paused_duration = outcome.total_paused_duration
-    enrollment.ended_at = outcome.ended_at
+    enrollment.total_paused_duration = change.total_paused_duration
+    enrollment.ended_at = change.new_ended_at
     enrollment.updated_at = now
+    return _resume_audit(change, now=now, who=who)
+
+
+def _resume_audit(
+    change: PlannedChange, *, now: datetime, who: _Who, batch_id: uuid.UUID | None = None
+) -> AccessChange:
     return audit_row(
-        enrollment_id=enrollment.pk,
+        enrollment_id=change.enrollment_id,
         action=AccessChange.Action.RESUME,
         actor=who.actor,
         source=who.source,
@@ -219,7 +212,7 @@ def _resume(
         batch_id=batch_id,
         old_is_paused=True,
         new_is_paused=False,
-        old_ended_at=old_end,
-        new_ended_at=outcome.ended_at,
-        paused_seconds=outcome.paused_seconds,
+        old_ended_at=change.old_ended_at,
+        new_ended_at=change.new_ended_at,
+        paused_seconds=change.paused_seconds,
     )

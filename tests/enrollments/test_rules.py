@@ -13,6 +13,8 @@ from enrollments.rules import (
     access_state,
     bulk_new_ended_at,
     plan_bulk_extension,
+    plan_bulk_pause,
+    plan_bulk_resume,
     resume_outcome,
 )
 
@@ -193,3 +195,25 @@ class TestResumeOutcome:
         )
         assert outcome.total_paused_duration == MAX_TOTAL_PAUSED_SECONDS
         assert outcome.ended_at == MAX_ENDED_AT
+
+
+class TestPauseResumePlans:
+    def test_pause_plan_skips_the_paused(self):
+        changes, skipped = plan_bulk_pause([("a", NOW, False), ("b", None, True)])
+        assert [(c.enrollment_id, c.old_ended_at, c.new_ended_at) for c in changes] == [
+            ("a", NOW, NOW)
+        ]
+        assert [(s.enrollment_id, s.error.code) for s in skipped] == [("b", "ALREADY_PAUSED")]
+
+    def test_resume_plan_uses_each_rows_pause(self):
+        rows = [
+            ("a", NOW + DAY, True, NOW - 2 * DAY, 10, True),
+            ("b", NOW + DAY, True, NOW - DAY, 0, False),
+            ("c", NOW + DAY, False, None, 0, True),
+        ]
+        changes, skipped = plan_bulk_resume(rows, now=NOW)
+        assert [
+            (c.enrollment_id, c.new_ended_at, c.paused_seconds, c.total_paused_duration)
+            for c in changes
+        ] == [("a", NOW + 3 * DAY, 172800, 172810), ("b", NOW + DAY, 86400, 86400)]
+        assert [(s.enrollment_id, s.error.code) for s in skipped] == [("c", "NOT_PAUSED")]

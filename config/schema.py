@@ -1,16 +1,12 @@
-"""The root GraphQL schema (see enrollments.graphql for the API itself)."""
+"""The root GraphQL schema (the API itself lives in enrollments.graphql).
+
+`auto_camelcase=False`: every name is spelled as the contract spells it (see
+enrollments.graphql.types for the naming rule).
+"""
 
 import graphene
 
+from enrollments.graphql.mutations import Mutation
+from enrollments.graphql.queries import Query
 
-class Query(graphene.ObjectType):
-    """Placeholder root until the API lands; replaced by enrollments.graphql."""
-
-    api_version = graphene.String(required=True, description="Version of this API")
-
-    @staticmethod
-    def resolve_api_version(root, info) -> str:
-        return "1"
-
-
-schema = graphene.Schema(query=Query)
+schema = graphene.Schema(query=Query, mutation=Mutation, auto_camelcase=False)

@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "graphene_django",
     "lms",
     "enrollments",
+    "apikeys",
 ]
 
 MIDDLEWARE = [
@@ -104,6 +105,14 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="no-reply@localhost")
 GRAPHENE = {
     "SCHEMA": "config.schema.schema",
     "ATOMIC_MUTATIONS": True,
+}
+# GraphQL API limits (enrollments.graphql.limits; docs/api.md "Limits").
+GRAPHQL_LIMITS = {
+    "MAX_QUERY_LENGTH": env.int("GRAPHQL_MAX_QUERY_LENGTH", default=10_000),
+    "MAX_DEPTH": env.int("GRAPHQL_MAX_DEPTH", default=13),
+    "MAX_ALIASES": env.int("GRAPHQL_MAX_ALIASES", default=15),
+    "MAX_PAGE_SIZE": 100,
+    "DEFAULT_PAGE_SIZE": 20,
 }
 
 if not DEBUG:

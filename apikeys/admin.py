@@ -1,0 +1,56 @@
+"""Admin for API keys: list them with their last use, create one (the key is shown once, in the
+confirmation message), revoke them. The key itself is never stored, so it can never be shown
+again."""
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+
+from apikeys.models import APIKey
+
+
+@admin.register(APIKey)
+class APIKeyAdmin(admin.ModelAdmin):
+    list_display = ("name", "user", "prefix", "status", "created_at", "last_used_at", "expires_at")
+    list_filter = ("revoked_at", "expires_at")
+    search_fields = ("name", "prefix", "user__email")
+    autocomplete_fields = ("user",)
+    readonly_fields = ("prefix", "created_at", "last_used_at", "revoked_at")
+    actions = ("revoke_keys",)
+    date_hierarchy = "created_at"
+
+    def get_fields(self, request: HttpRequest, obj: APIKey | None = None):
+        if obj is None:
+            return ("user", "name", "expires_at")
+        return ("user", "name", "prefix", "created_at", "last_used_at", "expires_at", "revoked_at")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: APIKey | None = None):
+        if obj is None:
+            return ()
+        # Moving a key to another user would hand them its holder's access: never editable.
+        return ("user", *self.readonly_fields)
+
+    def save_model(self, request: HttpRequest, obj: APIKey, form, change: bool) -> None:
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        api_key, raw_key = APIKey.objects.create_key(
+            user=obj.user, name=obj.name, expires_at=obj.expires_at
+        )
+        obj.pk, obj.prefix, obj.hashed_key = api_key.pk, api_key.prefix, api_key.hashed_key
+        obj.created_at = api_key.created_at
+        messages.warning(
+            request,
+            f"The new API key is {raw_key} - copy it now: it is not stored and will not be "
+            "shown again.",
+        )
+
+    @admin.display(description="status")
+    def status(self, obj: APIKey) -> str:
+        return obj.status
+
+    @admin.action(description="Revoke selected API keys", permissions=["change"])
+    def revoke_keys(self, request: HttpRequest, queryset: QuerySet[APIKey]) -> None:
+        count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        self.message_user(request, f"Revoked {count} API key(s).", messages.SUCCESS)

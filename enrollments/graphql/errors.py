@@ -1,0 +1,106 @@
+"""How errors reach API clients: a GraphQL error whose `message` is the domain error's text
+verbatim and whose `extensions.code` is stable.
+
+Domain errors (enrollments.errors) are raised by services and selectors and pass through
+resolvers untouched; `format_error` gives them their code. Errors that only the API knows
+(authentication, permissions, input shape, limits) are `ApiError`s raised here. Anything else is
+a bug: it is logged and reported as INTERNAL_SERVER_ERROR without its details.
+"""
+
+import logging
+from typing import Any
+
+from graphql import GraphQLError, GraphQLSyntaxError
+
+from enrollments.errors import DomainError
+
+logger = logging.getLogger(__name__)
+
+# Codes of the API's own errors (domain error codes live in enrollments.errors.ALL_ERRORS).
+UNAUTHENTICATED = "UNAUTHENTICATED"
+FORBIDDEN = "FORBIDDEN"
+BAD_USER_INPUT = "BAD_USER_INPUT"
+INVALID_CURSOR = "INVALID_CURSOR"
+NOT_FOUND = "NOT_FOUND"
+CSRF_FAILED = "CSRF_FAILED"
+QUERY_TOO_LARGE = "QUERY_TOO_LARGE"
+QUERY_TOO_DEEP = "QUERY_TOO_DEEP"
+TOO_MANY_ALIASES = "TOO_MANY_ALIASES"
+INTROSPECTION_DISABLED = "INTROSPECTION_DISABLED"
+GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
+GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
+INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
+
+#: Every code the API's own errors use, with when it happens (docs/api.md lists the same).
+API_ERROR_CODES: dict[str, str] = {
+    UNAUTHENTICATED: "no session and no API key, or an invalid, expired or revoked API key",
+    FORBIDDEN: "signed in, but without the permission the operation needs",
+    BAD_USER_INPUT: "an argument is missing, malformed or out of range",
+    INVALID_CURSOR: "`after` / `before` is not a cursor this API issued",
+    NOT_FOUND: "no such course membership or course item (or not yours)",
+    CSRF_FAILED: "a browser-session POST without a valid CSRF token",
+    QUERY_TOO_LARGE: "the document is longer than the limit",
+    QUERY_TOO_DEEP: "the document nests fields deeper than the limit",
+    TOO_MANY_ALIASES: "the document uses more aliases than the limit",
+    INTROSPECTION_DISABLED: "introspection by an anonymous client",
+    GRAPHQL_PARSE_FAILED: "the document is not valid GraphQL syntax",
+    GRAPHQL_VALIDATION_FAILED: "the document does not match the schema",
+    INTERNAL_SERVER_ERROR: "a bug: the details are logged, not returned",
+}
+
+
+class ApiError(GraphQLError):
+    """A GraphQL error with a stable `extensions.code`."""
+
+    def __init__(self, code: str, message: str, **kwargs: Any) -> None:
+        extensions = {"code": code, **kwargs.pop("extensions", {})}
+        super().__init__(message, extensions=extensions, **kwargs)
+
+
+def unauthenticated() -> ApiError:
+    return ApiError(
+        UNAUTHENTICATED,
+        "Authentication required: sign in, or send an API key as 'Authorization: Bearer <key>'",
+    )
+
+
+def forbidden() -> ApiError:
+    return ApiError(FORBIDDEN, "You do not have permission to perform this action")
+
+
+def bad_input(message: str) -> ApiError:
+    return ApiError(BAD_USER_INPUT, message)
+
+
+def domain_error_extensions(error: DomainError) -> dict[str, str]:
+    return {"code": error.code}
+
+
+def format_error(error: Exception) -> dict[str, Any]:
+    """The JSON form of one error. Domain errors keep their message and get their code; an
+    unexpected exception is logged and hidden."""
+    if not isinstance(error, GraphQLError):
+        return {"message": str(error)}
+    original = error.original_error
+    if isinstance(original, DomainError):
+        formatted = dict(error.formatted)
+        formatted["message"] = original.message
+        formatted["extensions"] = domain_error_extensions(original)
+        return formatted
+    if original is not None and not isinstance(original, GraphQLError):
+        logger.error("GraphQL resolver failed", exc_info=original)
+        formatted = dict(error.formatted)
+        formatted["message"] = "Internal server error"
+        formatted["extensions"] = {"code": INTERNAL_SERVER_ERROR}
+        return formatted
+    formatted = dict(error.formatted)
+    if "code" not in (formatted.get("extensions") or {}):
+        if isinstance(error, GraphQLSyntaxError):
+            code = GRAPHQL_PARSE_FAILED
+        elif error.path is None:
+            # No path: the document or its variables were refused before execution.
+            code = GRAPHQL_VALIDATION_FAILED
+        else:
+            code = INTERNAL_SERVER_ERROR
+        formatted["extensions"] = {**(formatted.get("extensions") or {}), "code": code}
+    return formatted

@@ -1,0 +1,54 @@
+"""Filters of `courseMemberships`, as a django-filter FilterSet: the API declares its arguments,
+this validates them and turns them into a queryset. Access state uses selectors.access_state_q,
+so the API, the admin and the commands agree on what "active" or "expired" means.
+"""
+
+import django_filters
+from django.db.models import QuerySet
+
+from enrollments import clock
+from enrollments.graphql.pagination import Order
+from enrollments.models import Enrollment
+from enrollments.rules import AccessState
+from enrollments.selectors import CourseStatus, access_state_q
+
+
+class EnrollmentFilter(django_filters.FilterSet):
+    """Every filter is optional; given ones are combined with AND. Run it on a queryset from
+    selectors.memberships_with_progress (course_status is an annotation)."""
+
+    course_id = django_filters.UUIDFilter(field_name="course_id")
+    user_id = django_filters.UUIDFilter(field_name="user_id")
+    course_status = django_filters.ChoiceFilter(
+        field_name="course_status", choices=[(value, value) for value in CourseStatus.CHOICES]
+    )
+    is_paused = django_filters.BooleanFilter(field_name="is_paused")
+    access_state = django_filters.ChoiceFilter(
+        choices=[(state.value, state.value) for state in AccessState], method="filter_access_state"
+    )
+    ended_before = django_filters.IsoDateTimeFilter(field_name="ended_at", lookup_expr="lt")
+    ended_after = django_filters.IsoDateTimeFilter(field_name="ended_at", lookup_expr="gte")
+    order = django_filters.ChoiceFilter(
+        choices=[(order.value, order.value) for order in Order],
+        method="filter_order",
+        empty_label=None,
+    )
+
+    class Meta:
+        model = Enrollment
+        fields: list[str] = []
+
+    def filter_access_state(
+        self, queryset: QuerySet[Enrollment], name: str, value: str
+    ) -> QuerySet[Enrollment]:
+        return queryset.filter(access_state_q(value, at=clock.now()))
+
+    def filter_order(
+        self, queryset: QuerySet[Enrollment], name: str, value: str
+    ) -> QuerySet[Enrollment]:
+        descending = value == Order.CREATED_AT_DESC
+        return queryset.order_by(*(("-created_at", "-id") if descending else ("created_at", "id")))
+
+    @property
+    def chosen_order(self) -> Order:
+        return Order(self.form.cleaned_data.get("order") or Order.CREATED_AT_ASC)

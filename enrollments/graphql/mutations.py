@@ -1,0 +1,203 @@
+"""Write operations: thin adapters over enrollments.services.
+
+Each one checks the permission, parses its input, calls one service with `source=graphql` and
+the request's user as the actor (the key's user for API keys), and returns the enrollment
+re-read with its progress. Domain errors pass through to errors.format_error, which gives them
+their code; services write nothing when they raise.
+"""
+
+from datetime import UTC, datetime
+
+import graphene
+from graphql import GraphQLResolveInfo
+
+from enrollments.errors import InvalidExtensionPeriod
+from enrollments.graphql.errors import NOT_FOUND, ApiError, bad_input
+from enrollments.graphql.permissions import EXTEND, PAUSE, request_user, require_perm
+from enrollments.graphql.types import CourseMembership, StudentCourseShip, load_membership
+from enrollments.models import AccessChange
+from enrollments.selectors import enrollment_get, enrollment_get_for_student, parse_uuid
+from enrollments.services import (
+    enrollment_complete_item,
+    enrollment_extend_access,
+    enrollment_pause,
+    enrollment_resume,
+)
+from lms.models import CourseItem
+
+SOURCE = AccessChange.Source.GRAPHQL
+MAX_REASON_LENGTH = 1000
+
+
+def _reason(value: str | None) -> str:
+    reason = (value or "").strip()
+    if len(reason) > MAX_REASON_LENGTH:
+        raise bad_input(f"`reason` is longer than {MAX_REASON_LENGTH} characters")
+    return reason
+
+
+def unix_to_datetime(seconds: int) -> datetime:
+    """Unix seconds as an aware UTC datetime. A value no calendar can hold is an invalid
+    extension period, never a server error."""
+    try:
+        return datetime.fromtimestamp(seconds, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        raise InvalidExtensionPeriod("newEndedAt is out of range") from None
+
+
+class ExtendStudentCourseAccessPayload(graphene.ObjectType):
+    enrollment = graphene.Field(
+        StudentCourseShip, description="The updated enrollment with extended access"
+    )
+
+
+class MembershipPayload(graphene.ObjectType):
+    course_membership = graphene.Field(
+        CourseMembership, name="courseMembership", description="The membership after the change"
+    )
+
+
+class PauseCourseMembershipPayload(MembershipPayload):
+    pass
+
+
+class ResumeCourseMembershipPayload(MembershipPayload):
+    pass
+
+
+class CompleteCourseItemPayload(MembershipPayload):
+    pass
+
+
+class PauseCourseMembershipInput(graphene.InputObjectType):
+    id = graphene.ID(required=True, description="id of the membership to pause")
+    reason = graphene.String(description="Why (kept in the audit trail)")
+
+
+class ResumeCourseMembershipInput(graphene.InputObjectType):
+    id = graphene.ID(required=True, description="id of the membership to resume")
+    reason = graphene.String(description="Why (kept in the audit trail)")
+
+
+class CompleteCourseItemInput(graphene.InputObjectType):
+    course_item_id = graphene.ID(required=True, description="id of the completed course item")
+
+
+def resolve_extend_student_course_access(
+    root,
+    info: GraphQLResolveInfo,
+    user_id: str,
+    course_id: str,
+    extension_days: int | None = None,
+    new_ended_at: int | None = None,
+    indefinite: bool | None = None,
+    reason: str | None = None,
+) -> ExtendStudentCourseAccessPayload:
+    actor = require_perm(info, EXTEND)
+    reason = _reason(reason)
+    until = unix_to_datetime(new_ended_at) if new_ended_at is not None else None
+    enrollment = enrollment_get_for_student(user_id=user_id, course_id=course_id)
+    enrollment_extend_access(
+        enrollment=enrollment,
+        days=extension_days,
+        until=until,
+        indefinite=bool(indefinite),
+        actor=actor,
+        source=SOURCE,
+        reason=reason,
+    )
+    return ExtendStudentCourseAccessPayload(enrollment=load_membership(enrollment.pk))
+
+
+def resolve_pause(root, info: GraphQLResolveInfo, input) -> PauseCourseMembershipPayload:  # noqa: A002
+    actor = require_perm(info, PAUSE)
+    reason = _reason(input.get("reason"))
+    enrollment = enrollment_get(enrollment_id=input["id"])
+    enrollment_pause(enrollment=enrollment, actor=actor, source=SOURCE, reason=reason)
+    return PauseCourseMembershipPayload(course_membership=load_membership(enrollment.pk))
+
+
+def resolve_resume(root, info: GraphQLResolveInfo, input) -> ResumeCourseMembershipPayload:  # noqa: A002
+    actor = require_perm(info, PAUSE)
+    reason = _reason(input.get("reason"))
+    enrollment = enrollment_get(enrollment_id=input["id"])
+    enrollment_resume(enrollment=enrollment, actor=actor, source=SOURCE, reason=reason)
+    return ResumeCourseMembershipPayload(course_membership=load_membership(enrollment.pk))
+
+
+def resolve_complete_item(root, info: GraphQLResolveInfo, input) -> CompleteCourseItemPayload:  # noqa: A002
+    """Completes an item in the signed-in user's own enrollment in the item's course."""
+    student = request_user(info)
+    item_pk = parse_uuid(input["course_item_id"])
+    item = CourseItem.objects.filter(pk=item_pk).first() if item_pk is not None else None
+    if item is None:
+        raise ApiError(NOT_FOUND, "Course item not found")
+    enrollment = enrollment_get_for_student(user_id=student.pk, course_id=item.course_id)
+    enrollment_complete_item(enrollment=enrollment, item=item)
+    return CompleteCourseItemPayload(course_membership=load_membership(enrollment.pk))
+
+
+class Mutation(graphene.ObjectType):
+    extend_student_course_access = graphene.Field(
+        ExtendStudentCourseAccessPayload,
+        name="extendStudentCourseAccess",
+        description=(
+            "The extendStudentCourseAccess mutation allows you to extend a student’s access to "
+            "a course by updating the ended_at date. Needs the enrollments.extend_access "
+            "permission."
+        ),
+        resolver=resolve_extend_student_course_access,
+        user_id=graphene.String(
+            name="userId",
+            required=True,
+            description="ID of the student (User) whose access should be extended",
+        ),
+        course_id=graphene.String(
+            name="courseId", required=True, description="ID of the course to extend access for"
+        ),
+        extension_days=graphene.Int(
+            name="extensionDays",
+            description="Number of days to extend the access from the current ended_at date",
+        ),
+        new_ended_at=graphene.Int(
+            name="newEndedAt",
+            description=(
+                "New expiration date (Unix Timestamp). Takes precedence over extension_days if "
+                "both are provided"
+            ),
+        ),
+        indefinite=graphene.Boolean(
+            description=(
+                "If true, removes the access end date, granting unlimited access. Takes "
+                "precedence over all other time parameters"
+            ),
+        ),
+        reason=graphene.String(description="Why access is extended (kept in the audit trail)"),
+    )
+    pause_course_membership = graphene.Field(
+        PauseCourseMembershipPayload,
+        name="pauseCourseMembership",
+        description="Pauses a membership now. Needs the enrollments.pause_enrollment permission.",
+        resolver=resolve_pause,
+        input=PauseCourseMembershipInput(required=True),
+    )
+    resume_course_membership = graphene.Field(
+        ResumeCourseMembershipPayload,
+        name="resumeCourseMembership",
+        description=(
+            "Resumes a paused membership now; the paused time is added to its end of access when "
+            "the course freezes access during pauses. Needs enrollments.pause_enrollment."
+        ),
+        resolver=resolve_resume,
+        input=ResumeCourseMembershipInput(required=True),
+    )
+    complete_course_item = graphene.Field(
+        CompleteCourseItemPayload,
+        name="completeCourseItem",
+        description=(
+            "Marks a course item completed in the signed-in user's own membership of its course "
+            "(idempotent). The membership must give access now."
+        ),
+        resolver=resolve_complete_item,
+        input=CompleteCourseItemInput(required=True),
+    )

@@ -1,0 +1,181 @@
+"""Keyset ("seek") pagination of memberships.
+
+graphene-django's connection counts every row and pages with OFFSET: a deep page costs as much as
+reading all the rows before it, and a row inserted or deleted before the client's position makes
+it skip or repeat rows. Here a cursor encodes a position in a total order, `(created_at, id)`,
+and a page is "the next N rows after that position", answered from the
+`(created_at, id)` indexes whatever the depth. The same cursor works in both directions and both
+orders: it names a row's place, not an offset.
+
+`has_previous_page` (forward paging) and `has_next_page` (backward paging) come for free: the page
+query also reads the cursor's own row when it still exists. Only when it was deleted is one
+EXISTS query run, and only if the field is selected. `total_count` is a COUNT run only when
+selected.
+"""
+
+import base64
+import binascii
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from functools import cached_property
+
+from django.db.models import Q, QuerySet
+
+from enrollments.graphql.errors import INVALID_CURSOR, ApiError, bad_input
+from enrollments.models import Enrollment
+from enrollments.selectors import attach_next_items
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+_CURSOR_VERSION = "m1"
+
+
+class Order(StrEnum):
+    """Orders a connection can walk; each is total (ties broken by id)."""
+
+    CREATED_AT_ASC = "CREATED_AT_ASC"
+    CREATED_AT_DESC = "CREATED_AT_DESC"
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    """A row's place in the `(created_at, id)` order."""
+
+    created_at: datetime
+    id: uuid.UUID
+
+    @classmethod
+    def of(cls, enrollment: Enrollment) -> "Position":
+        return cls(enrollment.created_at, enrollment.pk)
+
+
+def encode_cursor(enrollment: Enrollment) -> str:
+    """The opaque cursor of a membership: its position, not its offset in some page."""
+    micros = (enrollment.created_at - _EPOCH) // _MICROSECOND
+    raw = f"{_CURSOR_VERSION}:{micros}:{enrollment.pk.hex}"
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> Position:
+    """The position a cursor names. Raises INVALID_CURSOR for anything this API did not issue."""
+    invalid = ApiError(INVALID_CURSOR, "Invalid cursor: pass back a cursor this API returned")
+    if not isinstance(cursor, str) or not 0 < len(cursor) <= 100:
+        raise invalid
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
+        version, micros, hex_id = raw.split(":")
+        if version != _CURSOR_VERSION:
+            raise ValueError(version)
+        return Position(_EPOCH + int(micros) * _MICROSECOND, uuid.UUID(hex=hex_id))
+    except (ValueError, binascii.Error, UnicodeDecodeError, OverflowError):
+        raise invalid from None
+
+
+def _after(position: Position, *, descending: bool, inclusive: bool = False) -> Q:
+    """Rows that come after `position` in the walk's order (and the row itself if inclusive)."""
+    op = "lt" if descending else "gt"
+    id_op = f"{op}e" if inclusive else op
+    return Q(**{f"created_at__{op}": position.created_at}) | Q(
+        created_at=position.created_at, **{f"id__{id_op}": position.id}
+    )
+
+
+def _order_by(*, descending: bool) -> tuple[str, str]:
+    return ("-created_at", "-id") if descending else ("created_at", "id")
+
+
+class KeysetPage:
+    """One page of a filtered membership queryset, read lazily: nothing runs until a field that
+    needs it is resolved.
+
+    `queryset` is the filtered, permission-scoped queryset with progress annotations
+    (selectors.memberships_with_progress). COUNT and EXISTS run on it too: Django leaves out the
+    annotations a filter does not use.
+    """
+
+    def __init__(
+        self,
+        queryset: QuerySet[Enrollment],
+        *,
+        order: Order,
+        first: int | None,
+        after: str | None,
+        last: int | None,
+        before: str | None,
+        max_page_size: int,
+        default_page_size: int,
+    ) -> None:
+        if first is not None and last is not None:
+            raise bad_input("Pass either `first` or `last`, not both")
+        for name, value in (("first", first), ("last", last)):
+            if value is not None and not 0 <= value <= max_page_size:
+                raise bad_input(f"`{name}` must be between 0 and {max_page_size}")
+        self._queryset = queryset
+        self._descending = order is Order.CREATED_AT_DESC
+        self._after = decode_cursor(after) if after is not None else None
+        self._before = decode_cursor(before) if before is not None else None
+        self._backward = last is not None
+        self._size = last if self._backward else (first if first is not None else default_page_size)
+
+    @cached_property
+    def _read(self) -> tuple[list[Enrollment], bool | None, bool | None]:
+        """(rows in order, has_previous_page, has_next_page); None where unknown without an
+        extra query."""
+        descending = self._descending
+        # Walking backward is walking forward in the reversed order from `before`.
+        start, bound = (
+            (self._before, self._after) if self._backward else (self._after, self._before)
+        )
+        walk_descending = descending != self._backward
+        queryset = self._queryset
+        if bound is not None:
+            queryset = queryset.exclude(_after(bound, descending=walk_descending, inclusive=True))
+        if start is not None:
+            queryset = queryset.filter(_after(start, descending=walk_descending, inclusive=True))
+        rows = list(
+            queryset.select_related("course", "user").order_by(
+                *_order_by(descending=walk_descending)
+            )[: self._size + 2]
+        )
+        # The start row itself (when it still exists) shows there is something behind the page.
+        behind: bool | None = False if start is None else None
+        if start is not None and rows and Position.of(rows[0]) == start:
+            rows = rows[1:]
+            behind = True
+        ahead = len(rows) > self._size
+        rows = rows[: self._size]
+        attach_next_items(rows)
+        if self._backward:
+            rows.reverse()
+            return rows, ahead, behind
+        return rows, behind, ahead
+
+    @property
+    def rows(self) -> Sequence[Enrollment]:
+        return self._read[0]
+
+    @property
+    def has_previous_page(self) -> bool:
+        known = self._read[1]
+        if known is not None:
+            return known
+        # Forward from a deleted `after` row: is anything left before it?
+        return self._exists_beyond(self._after, toward_start=True)
+
+    @property
+    def has_next_page(self) -> bool:
+        known = self._read[2]
+        if known is not None:
+            return known
+        return self._exists_beyond(self._before, toward_start=False)
+
+    def _exists_beyond(self, position: Position, *, toward_start: bool) -> bool:
+        descending = self._descending != toward_start
+        return self._queryset.filter(_after(position, descending=descending)).exists()
+
+    @cached_property
+    def total_count(self) -> int:
+        return self._queryset.count()

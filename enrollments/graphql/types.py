@@ -1,0 +1,324 @@
+"""The API's object types.
+
+Naming (one rule, applied everywhere): the schema is built with `auto_camelcase=False`, so every
+GraphQL name is spelled in the code exactly as the contract spells it, never derived. The
+contract has two styles and each part keeps its own:
+
+- `CourseMembership` and its neighbours (000_*: `course_status`, `is_paused`, ...) are
+  snake_case, and so are the query arguments and inputs that go with them (`course_id`,
+  `page_info`, `total_count`, `course_item_id`);
+- the `extendStudentCourseAccess` mutation (003_*) is camelCase (`userId`, `newEndedAt`,
+  `completionRate`, `endedAt` as Unix seconds), as are the root fields (`courseMemberships`,
+  `pauseCourseMembership`) and payload fields (`courseMembership`). Python attributes stay
+  snake_case and carry the camelCase spelling in `name=`.
+
+"Enrollment" is the one name of the concept in the code; `CourseMembership` and
+`StudentCourseShip` are the contract's names for two views of an Enrollment. Both resolve from an
+Enrollment loaded through `load_memberships` (progress annotations, course and user joined,
+next items attached), so no field runs a query of its own.
+"""
+
+from collections.abc import Sequence
+from datetime import datetime
+
+import graphene
+from django.db.models import QuerySet
+
+from enrollments.graphql.pagination import KeysetPage, Order, encode_cursor
+from enrollments.graphql.scalars import Cursor, ISO8601DateTime
+from enrollments.models import Enrollment
+from enrollments.rules import AccessState as AccessStateValue
+from enrollments.selectors import (
+    attach_next_items,
+    completion_rate,
+    enrollment_access_state,
+    memberships_with_progress,
+)
+
+
+def load_memberships(queryset: QuerySet[Enrollment]) -> list[Enrollment]:
+    """The enrollments of `queryset` with everything the types read, in two queries."""
+    rows = list(memberships_with_progress(queryset).select_related("course", "user"))
+    attach_next_items(rows)
+    return rows
+
+
+def load_membership(pk: object) -> Enrollment:
+    """One enrollment, loaded as `load_memberships` does (after a service changed it)."""
+    return load_memberships(Enrollment.objects.filter(pk=pk))[0]
+
+
+def unix_seconds(value: datetime | None) -> int | None:
+    return None if value is None else int(value.timestamp())
+
+
+class AccessState(graphene.Enum):
+    """Where a membership stands now. Paused wins over the time window."""
+
+    ACTIVE = AccessStateValue.ACTIVE.value
+    EXPIRED = AccessStateValue.EXPIRED.value
+    NOT_STARTED = AccessStateValue.NOT_STARTED.value
+    PAUSED = AccessStateValue.PAUSED.value
+
+
+class CourseMembershipOrder(graphene.Enum):
+    """Orders of `courseMemberships`; ties are broken by id, so every order is total."""
+
+    CREATED_AT_ASC = Order.CREATED_AT_ASC.value
+    CREATED_AT_DESC = Order.CREATED_AT_DESC.value
+
+
+class Course(graphene.ObjectType):
+    """A course."""
+
+    id = graphene.ID(required=True, description="The unique identifier of the course")
+    slug = graphene.String(required=True, description="URL-friendly unique name of the course")
+    title = graphene.String(required=True, description="Title of the course")
+    access_days = graphene.Int(
+        description="Days of access new enrollments get; null means indefinite access"
+    )
+    pause_freezes_access = graphene.Boolean(
+        required=True,
+        description="Whether time spent paused is added back to the end of access on resume",
+    )
+
+
+class User(graphene.ObjectType):
+    """A learner or a staff member."""
+
+    id = graphene.ID(required=True, description="The unique identifier of the user")
+    email = graphene.String(required=True, description="E-mail address of the user")
+    name = graphene.String(required=True, description="Name of the user (may be empty)")
+
+
+class CourseItem(graphene.ObjectType):
+    """One piece of a course's content."""
+
+    id = graphene.ID(required=True, description="The unique identifier of the item")
+    course_id = graphene.ID(required=True, description="id of the course the item belongs to")
+    title = graphene.String(required=True, description="Title of the item")
+    kind = graphene.String(
+        required=True, description="Kind of item: lesson, quiz, assignment or video"
+    )
+    position = graphene.Int(required=True, description="Position of the item within its course")
+
+
+class CourseMembership(graphene.ObjectType):
+    """Relationship between a user and a course"""
+
+    # The contract's fields (000_*), verbatim and in its order.
+    course = graphene.Field(Course, description="the course associated with this membership")
+    course_id = graphene.ID(description="id of course related to this membership")
+    course_status = graphene.String(
+        required=True, description="status of related course completion"
+    )
+    created_at = ISO8601DateTime(required=True, description="date membership was created")
+    cursor = Cursor(required=True, description="Pagination cursor")
+    id = graphene.ID(required=True, description="The unique identifier of the membership")
+    is_paused = graphene.Boolean(
+        required=True, description="Whether the membership is currently paused"
+    )
+    next_incomplete_item = graphene.Field(CourseItem, description="The next incomplete item")
+    next_next_incomplete_item = graphene.Field(
+        CourseItem, description="The incomplete item after the next incomplete item"
+    )
+    paused_at = ISO8601DateTime(
+        description="Timestamp the membership was paused; null when not paused"
+    )
+    start_at = ISO8601DateTime(description="start of course")
+    total_paused_duration = graphene.Int(
+        required=True,
+        description="Cumulative paused duration in seconds across all pause/resume cycles",
+    )
+    updated_at = ISO8601DateTime(required=True, description="date membership was updated")
+    user = graphene.Field(User, description="the user associated with this membership")
+    user_id = graphene.ID(description="id of user related to this membership")
+
+    # Additions (not in the contract).
+    ended_at = ISO8601DateTime(description="End of access (exclusive); null means indefinite")
+    access_state = graphene.Field(
+        AccessState, required=True, description="Where the membership stands now"
+    )
+    has_access = graphene.Boolean(
+        required=True, description="Whether the membership gives access now"
+    )
+    completion_rate = graphene.Float(
+        required=True, description="Completed items over the course's items, from 0 to 1"
+    )
+
+    @staticmethod
+    def resolve_cursor(root: Enrollment, info) -> str:
+        return encode_cursor(root)
+
+    @staticmethod
+    def resolve_next_incomplete_item(root: Enrollment, info):
+        return root.next_item
+
+    @staticmethod
+    def resolve_next_next_incomplete_item(root: Enrollment, info):
+        return root.next_next_item
+
+    @staticmethod
+    def resolve_access_state(root: Enrollment, info) -> str:
+        return enrollment_access_state(root).value
+
+    @staticmethod
+    def resolve_has_access(root: Enrollment, info) -> bool:
+        return enrollment_access_state(root) is AccessStateValue.ACTIVE
+
+    @staticmethod
+    def resolve_completion_rate(root: Enrollment, info) -> float:
+        return completion_rate(root)
+
+
+class CourseMembershipEdge(graphene.ObjectType):
+    """A membership and its cursor."""
+
+    cursor = Cursor(required=True, description="Pagination cursor (the node's own cursor)")
+    node = graphene.Field(CourseMembership, required=True)
+
+    @staticmethod
+    def resolve_cursor(root: Enrollment, info) -> str:
+        return encode_cursor(root)
+
+    @staticmethod
+    def resolve_node(root: Enrollment, info) -> Enrollment:
+        return root
+
+
+class PageInfo(graphene.ObjectType):
+    """Where a page stands in the whole list."""
+
+    has_next_page = graphene.Boolean(
+        required=True, description="Whether rows follow this page (in the walk's order)"
+    )
+    has_previous_page = graphene.Boolean(
+        required=True, description="Whether rows precede this page (in the walk's order)"
+    )
+    start_cursor = Cursor(description="Cursor of the page's first row; null on an empty page")
+    end_cursor = Cursor(description="Cursor of the page's last row; null on an empty page")
+
+    @staticmethod
+    def resolve_has_next_page(root: KeysetPage, info) -> bool:
+        return root.has_next_page
+
+    @staticmethod
+    def resolve_has_previous_page(root: KeysetPage, info) -> bool:
+        return root.has_previous_page
+
+    @staticmethod
+    def resolve_start_cursor(root: KeysetPage, info) -> str | None:
+        return encode_cursor(root.rows[0]) if root.rows else None
+
+    @staticmethod
+    def resolve_end_cursor(root: KeysetPage, info) -> str | None:
+        return encode_cursor(root.rows[-1]) if root.rows else None
+
+
+class CourseMembershipConnection(graphene.ObjectType):
+    """A page of memberships, paged by keyset cursors."""
+
+    edges = graphene.List(graphene.NonNull(CourseMembershipEdge), required=True)
+    nodes = graphene.List(graphene.NonNull(CourseMembership), required=True)
+    page_info = graphene.Field(PageInfo, required=True)
+    total_count = graphene.Int(
+        required=True, description="Rows matching the filters (counted only when asked for)"
+    )
+
+    @staticmethod
+    def resolve_edges(root: KeysetPage, info) -> Sequence[Enrollment]:
+        return root.rows
+
+    @staticmethod
+    def resolve_nodes(root: KeysetPage, info) -> Sequence[Enrollment]:
+        return root.rows
+
+    @staticmethod
+    def resolve_page_info(root: KeysetPage, info) -> KeysetPage:
+        return root
+
+    @staticmethod
+    def resolve_total_count(root: KeysetPage, info) -> int:
+        return root.total_count
+
+
+# The contract's mutation side (003_*): camelCase, Unix seconds.
+
+
+class AdminCourse(graphene.ObjectType):
+    """The course of an enrollment, as the extendStudentCourseAccess payload shows it."""
+
+    id = graphene.String(required=True, description="id of the course")
+    slug = graphene.String(required=True, description="slug of the course")
+    title = graphene.String(required=True, description="title of the course")
+
+    @staticmethod
+    def resolve_id(root, info) -> str:
+        return str(root.pk)
+
+
+class AdminUser(graphene.ObjectType):
+    """The user of an enrollment, as the extendStudentCourseAccess payload shows it."""
+
+    id = graphene.String(required=True, description="id of the user")
+    name = graphene.String(
+        required=True, description="name of the user (their e-mail address when they have none)"
+    )
+    email = graphene.String(required=True, description="e-mail address of the user")
+
+    @staticmethod
+    def resolve_id(root, info) -> str:
+        return str(root.pk)
+
+    @staticmethod
+    def resolve_name(root, info) -> str:
+        return root.get_full_name()
+
+
+class StudentCourseShip(graphene.ObjectType):
+    """An enrollment, as the extendStudentCourseAccess mutation returns it"""
+
+    id = graphene.String(required=True, description="id of the enrollment")
+    completion_rate = graphene.Float(
+        name="completionRate",
+        description="the completion rate of the enrolled course which student achieved",
+    )
+    course = graphene.Field(
+        AdminCourse, required=True, description="information of the enrolled course"
+    )
+    user = graphene.Field(
+        AdminUser, required=True, description="user information of the enrolled course"
+    )
+    updated_at = graphene.Int(
+        name="updatedAt", required=True, description="last updated date of the enrollment"
+    )
+    created_at = graphene.Int(
+        name="createdAt", required=True, description="created date of the enrollment"
+    )
+    ended_at = graphene.Int(
+        name="endedAt",
+        description=(
+            "expiration date for the enrollment (Unix Timestamp). "
+            "Null if indefinite access is granted"
+        ),
+    )
+
+    @staticmethod
+    def resolve_id(root: Enrollment, info) -> str:
+        return str(root.pk)
+
+    @staticmethod
+    def resolve_completion_rate(root: Enrollment, info) -> float:
+        return completion_rate(root)
+
+    @staticmethod
+    def resolve_updated_at(root: Enrollment, info) -> int | None:
+        return unix_seconds(root.updated_at)
+
+    @staticmethod
+    def resolve_created_at(root: Enrollment, info) -> int | None:
+        return unix_seconds(root.created_at)
+
+    @staticmethod
+    def resolve_ended_at(root: Enrollment, info) -> int | None:
+        return unix_seconds(root.ended_at)

@@ -1,0 +1,111 @@
+"""The /graphql/ endpoint: graphene-django's view with this API's authentication, CSRF policy,
+limits and error format.
+
+Authentication, in order:
+
+1. `Authorization: Bearer <key>`: the request is the key's user and nothing else. Its session
+   cookie, if any, is ignored, and a bad key is refused (401), never "retried" as the session.
+   No CSRF check: a browser cannot attach an Authorization header to a cross-site request
+   without a CORS preflight, which this site does not answer, so a bearer request is never a
+   forged one.
+2. Otherwise the browser session (Django's log-in). A signed-in session must pass Django's CSRF
+   check on POST, exactly as a form would: the view is exempted from the middleware only so
+   that bearer requests can skip it, and re-runs the same check itself for sessions (as Django
+   REST framework's SessionAuthentication does). Anonymous requests have no session to abuse:
+   they are not checked and get UNAUTHENTICATED from every field.
+
+GraphiQL is served to signed-in staff sessions only (it sends the CSRF token itself).
+"""
+
+import json
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import CsrfViewMiddleware
+from django.utils.decorators import method_decorator
+from django.views.decorators.csrf import csrf_exempt
+from graphene_django.views import GraphQLView
+from graphql import ExecutionResult, specified_rules
+
+from apikeys.auth import InvalidAPIKey, authenticate_bearer
+from enrollments.graphql.errors import (
+    CSRF_FAILED,
+    QUERY_TOO_LARGE,
+    UNAUTHENTICATED,
+    ApiError,
+    format_error,
+)
+from enrollments.graphql.limits import limit_rules, limits
+
+
+class _CsrfCheck(CsrfViewMiddleware):
+    """Django's CSRF check, returning the failure reason instead of a response."""
+
+    def _reject(self, request: HttpRequest, reason: str) -> str:  # type: ignore[override]
+        return reason
+
+
+def csrf_failure(request: HttpRequest) -> str | None:
+    """Why the request fails Django's CSRF check, or None when it passes."""
+    check = _CsrfCheck(lambda _request: HttpResponse())
+    check.process_request(request)
+    return check.process_view(request, None, (), {})
+
+
+def _error_response(status: int, code: str, message: str, **headers: str) -> HttpResponse:
+    body = json.dumps({"errors": [{"message": message, "extensions": {"code": code}}]})
+    response = HttpResponse(body, status=status, content_type="application/json")
+    for name, value in headers.items():
+        response[name] = value
+    return response
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+class ApiView(GraphQLView):
+    graphiql = True
+    batch = False  # one operation per request: batching would multiply every limit
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            api_key = authenticate_bearer(request)
+        except InvalidAPIKey as error:
+            return _error_response(
+                401, UNAUTHENTICATED, error.message, **{"WWW-Authenticate": "Bearer"}
+            )
+        if api_key is None and request.user.is_authenticated:
+            reason = csrf_failure(request)
+            if reason is not None:
+                return _error_response(403, CSRF_FAILED, f"CSRF check failed: {reason}")
+        anonymous = not request.user.is_authenticated
+        self.validation_rules = (*specified_rules, *limit_rules(anonymous=anonymous))
+        return super().dispatch(request, *args, **kwargs)
+
+    def can_display_graphiql(self, request: HttpRequest, data: Any) -> bool:  # type: ignore[override]
+        user = request.user
+        return (
+            getattr(request, "api_key", None) is None
+            and user.is_authenticated
+            and user.is_staff
+            and super().can_display_graphiql(request, data)
+        )
+
+    def execute_graphql_request(
+        self, request, data, query, variables, operation_name, show_graphiql=False
+    ):
+        max_length = limits().max_query_length
+        if query and len(query) > max_length:
+            return ExecutionResult(
+                errors=[
+                    ApiError(
+                        QUERY_TOO_LARGE,
+                        f"The query is {len(query)} characters long; the limit is {max_length}",
+                    )
+                ]
+            )
+        return super().execute_graphql_request(
+            request, data, query, variables, operation_name, show_graphiql
+        )
+
+    @staticmethod
+    def format_error(error: Exception) -> dict[str, Any]:
+        return format_error(error)

@@ -8,7 +8,7 @@ operation to run and, for the extension, how a CSV row chooses its own mode.
 
 from collections import defaultdict
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandParser
 
 from enrollments.errors import DomainError, NotEnrolled
 from enrollments.management.bulk import DEFAULT_BATCH_SIZE, BulkRun, Operation, Target
@@ -20,7 +20,6 @@ from enrollments.management.output import (
     write_failures,
 )
 from enrollments.management.selection import (
-    USAGE,
     add_selection_arguments,
     check_no_selection_with_csv,
     positive_int_argument,
@@ -69,7 +68,8 @@ class BulkEnrollmentCommand(BaseCommand):
         """Options choosing what to do (the extension's --days/--until/--indefinite)."""
 
     def command_line_operation(self, options: dict) -> Operation | None:
-        """The operation the options ask for; None when only CSV rows can say."""
+        """The operation the options ask for; None when only CSV rows can say. An invalid
+        request is a usage error naming the option."""
         raise NotImplementedError
 
     def row_operation(self, row: CsvRow, default: Operation | None) -> Operation:
@@ -83,11 +83,6 @@ class BulkEnrollmentCommand(BaseCommand):
     def handle(self, *args, **options) -> None:
         actor = resolve_actor(options["actor"], self.permission)
         default = self.command_line_operation(options)
-        if default is not None:
-            try:
-                default.validate()
-            except DomainError as error:
-                raise CommandError(describe_error(error), returncode=USAGE) from None
         if options["csv"]:
             check_no_selection_with_csv(options)
             targets, failures = self._csv_targets(options["csv"], default)
@@ -137,10 +132,13 @@ class BulkEnrollmentCommand(BaseCommand):
         return list(groups.values()), failures
 
     def _summary(self, targets, outcome, *, failed: int, options: dict) -> None:
+        if outcome.total == 0 and not failed:
+            self.stdout.write("No enrollments match the selection: nothing to do.")
+            return
         by_operation: dict[str, int] = defaultdict(int)
         for target in targets:
             by_operation[target.operation.describe()] += len(target.ids)
-        asked = "; ".join(f"{what}: {count}" for what, count in by_operation.items()) or "nothing"
+        asked = "; ".join(f"{what}: {count}" for what, count in by_operation.items()) or "none"
         if options["dry_run"]:
             self.stdout.write(
                 f"Dry run, nothing was changed. Asked: {asked}. Would change {outcome.changed}, "

@@ -83,13 +83,17 @@ def write_failures(stderr: OutputWrapper, failures: Iterable[RowFailure]) -> Non
         stderr.write(str(failure))
 
 
-def exit_for_failures(failed: int, total: int, *, dry_run: bool = False) -> None:
+def exit_for_failures(
+    failed: int, total: int, *, dry_run: bool = False, noun: str = "rows"
+) -> None:
     """Raises the exit status 1 when some rows failed (after their lines were written)."""
     if not failed:
         return
     if dry_run:
-        raise CommandError(f"{failed} of {total} rows would fail (dry run)", returncode=SOME_FAILED)
+        raise CommandError(
+            f"{failed} of {total} {noun} would fail (dry run)", returncode=SOME_FAILED
+        )
     raise CommandError(
-        f"{failed} of {total} rows failed (listed above); the other rows were done",
+        f"{failed} of {total} {noun} failed (listed above); the others were done",
         returncode=SOME_FAILED,
     )

@@ -6,10 +6,11 @@ options, exit statuses and output). Examples are in docs/commands.md.
 
 from django.core.management.base import CommandError, CommandParser
 
-from enrollments.errors import InvalidExtensionPeriod
+from enrollments.errors import DomainError, InvalidExtensionPeriod
 from enrollments.management.bulk import Extend, Operation
 from enrollments.management.bulk_command import BulkEnrollmentCommand
 from enrollments.management.csv_input import CsvRow
+from enrollments.management.output import describe_error, format_instant
 from enrollments.management.selection import USAGE, instant_argument, parse_instant
 
 
@@ -37,14 +38,21 @@ class Command(BulkEnrollmentCommand):
 
     def command_line_operation(self, options: dict) -> Operation | None:
         if options["indefinite"]:
-            return Extend(indefinite=True)
-        if options["until"] is not None:
-            return Extend(until=options["until"])
-        if options["days"] is not None:
-            return Extend(days=options["days"])
-        if not options["csv"]:
+            operation, option = Extend(indefinite=True), "--indefinite"
+        elif options["until"] is not None:
+            operation = Extend(until=options["until"])
+            option = f"--until {format_instant(options['until'])}"
+        elif options["days"] is not None:
+            operation, option = Extend(days=options["days"]), f"--days {options['days']}"
+        elif options["csv"]:
+            return None
+        else:
             raise CommandError("give one of --days, --until or --indefinite", returncode=USAGE)
-        return None
+        try:
+            operation.validate()
+        except DomainError as error:
+            raise CommandError(f"{option}: {describe_error(error)}", returncode=USAGE) from None
+        return operation
 
     def check_csv_columns(self, path: str, columns: list[str], default: Operation | None) -> None:
         if default is None and not {"days", "until"} & set(columns):

@@ -1,0 +1,67 @@
+"""Helpers for running management commands in tests and checking what they left behind."""
+
+import io
+from dataclasses import dataclass
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from enrollments.models import AccessChange, Enrollment, ExpiryReminder
+
+
+@dataclass
+class Run:
+    stdout: str
+    stderr: str
+    #: The exit status manage.py would give: 0, or the CommandError's returncode.
+    status: int
+    error: str = ""
+
+
+class TtyIO(io.StringIO):
+    """A StringIO that claims to be a terminal, to see the progress bar."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def run_command(name: str, *args: str, tty: bool = False, **options) -> Run:
+    """Runs `name` through call_command, as manage.py would, and collects what it printed.
+
+    Usage errors found by argparse raise CommandError(returncode=1) under call_command (they
+    exit 2 from a shell); tests of those use `execute_from_command_line` instead.
+    """
+    out, err = (TtyIO() if tty else io.StringIO()), io.StringIO()
+    try:
+        call_command(name, *args, stdout=out, stderr=err, **options)
+    except CommandError as error:
+        return Run(out.getvalue(), err.getvalue(), error.returncode, str(error))
+    return Run(out.getvalue(), err.getvalue(), 0)
+
+
+def snapshot() -> dict:
+    """Every enrollment, audit and reminder row, every column: equal before and after means
+    nothing was written."""
+    return {
+        "enrollments": sorted(Enrollment.objects.values_list(), key=str),
+        "audit": sorted(AccessChange.objects.values_list(), key=str),
+        "reminders": sorted(ExpiryReminder.objects.values_list(), key=str),
+    }
+
+
+@pytest.fixture
+def run(db):
+    return run_command
+
+
+def exit_status(*argv: str) -> int:
+    """The exit status of `manage.py <argv>` as a shell sees it (argparse errors included).
+    Output goes to the real stdout/stderr: read it with the `capsys` fixture."""
+    from django.core.management import execute_from_command_line
+
+    try:
+        execute_from_command_line(["manage.py", *argv])
+    except SystemExit as exit:
+        return exit.code if isinstance(exit.code, int) else 1
+    return 0

@@ -1,0 +1,134 @@
+"""The audit trail in the admin: read-only everywhere. Records are written by the services
+only; nobody can add, edit or delete one here, whatever their permissions."""
+
+from django.contrib import admin
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
+
+from enrollments.admin.display import format_instant
+from enrollments.models import AccessChange
+
+AUDIT_FIELDS = (
+    "created_at",
+    "action",
+    "old_end",
+    "new_end",
+    "paused_seconds",
+    "actor",
+    "source",
+    "reason",
+    "batch",
+)
+
+
+class ReadOnlyAuditMixin:
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    @admin.display(description="old end", ordering="old_ended_at")
+    def old_end(self, change: AccessChange) -> str:
+        if change.action == AccessChange.Action.ENROLL:
+            return "—"
+        return format_instant(change.old_ended_at)
+
+    @admin.display(description="new end", ordering="new_ended_at")
+    def new_end(self, change: AccessChange) -> str:
+        return format_instant(change.new_ended_at)
+
+    @admin.display(description="batch")
+    def batch(self, change: AccessChange) -> str:
+        if change.batch_id is None:
+            return "—"
+        url = reverse("admin:enrollments_accesschange_changelist")
+        return format_html(
+            '<a href="{}?batch_id={}" title="Every change of this bulk operation">{}…</a>',
+            url,
+            change.batch_id,
+            str(change.batch_id)[:8],
+        )
+
+
+class AccessChangeInline(ReadOnlyAuditMixin, admin.TabularInline):
+    """The enrollment's history on its change page, newest first."""
+
+    model = AccessChange
+    fk_name = "enrollment"
+    verbose_name = "access change"
+    verbose_name_plural = "History of access changes (newest first)"
+    fields = AUDIT_FIELDS
+    readonly_fields = AUDIT_FIELDS
+    ordering = ("-created_at", "-id")
+    extra = 0
+    max_num = 0
+    can_delete = False
+    show_change_link = False
+
+    def get_queryset(self, request: HttpRequest):
+        return super().get_queryset(request).select_related("actor")
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        # Whoever may see an enrollment may see its history.
+        return request.user.has_perm("enrollments.view_enrollment") or request.user.has_perm(
+            "enrollments.change_enrollment"
+        )
+
+
+@admin.register(AccessChange)
+class AccessChangeAdmin(ReadOnlyAuditMixin, admin.ModelAdmin):
+    list_display = (
+        "created_at",
+        "enrollment_link",
+        "action",
+        "old_end",
+        "new_end",
+        "actor",
+        "source",
+        "reason",
+        "batch",
+    )
+    list_filter = ("action", "source")
+    list_select_related = ("enrollment__user", "enrollment__course", "actor")
+    search_fields = (
+        "enrollment__user__email",
+        "enrollment__course__slug",
+        "enrollment__course__title",
+        "reason",
+    )
+    date_hierarchy = "created_at"
+    ordering = ("-created_at", "-id")
+    fields = (
+        "enrollment",
+        "created_at",
+        "action",
+        "old_ended_at",
+        "new_ended_at",
+        "old_is_paused",
+        "new_is_paused",
+        "paused_seconds",
+        "actor",
+        "source",
+        "reason",
+        "batch_id",
+    )
+    readonly_fields = fields
+
+    def lookup_allowed(self, lookup, value, request=None) -> bool:
+        # Links filter by one bulk operation (batch_id) or one enrollment.
+        if lookup in {"batch_id", "enrollment__id__exact"}:
+            return True
+        return super().lookup_allowed(lookup, value, request)
+
+    @admin.display(description="enrollment", ordering="enrollment__user__email")
+    def enrollment_link(self, change: AccessChange) -> str:
+        enrollment = change.enrollment
+        url = reverse("admin:enrollments_enrollment_change", args=[enrollment.pk])
+        return format_html(
+            '<a href="{}">{} in {}</a>', url, enrollment.user.email, enrollment.course.title
+        )

@@ -1,0 +1,52 @@
+"""How the enrollment admin renders instants, access states and progress."""
+
+import zoneinfo
+from datetime import UTC, datetime
+
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+
+from enrollments.rules import AccessState
+
+INDEFINITE = "Indefinite"
+
+#: Badge colours per access state (text, background): readable in light and dark themes.
+_BADGE_COLOURS = {
+    AccessState.ACTIVE: ("#fff", "#2e7d32"),
+    AccessState.EXPIRED: ("#fff", "#c62828"),
+    AccessState.NOT_STARTED: ("#fff", "#546e7a"),
+    AccessState.PAUSED: ("#000", "#f9a825"),
+}
+
+_STATE_LABELS = {
+    AccessState.ACTIVE: "Active",
+    AccessState.EXPIRED: "Expired",
+    AccessState.NOT_STARTED: "Not started",
+    AccessState.PAUSED: "Paused",
+}
+
+
+def state_label(state: AccessState | str) -> str:
+    return _STATE_LABELS[AccessState(state)]
+
+
+def state_badge(state: AccessState | str) -> SafeString:
+    state = AccessState(state)
+    colour, background = _BADGE_COLOURS[state]
+    return format_html(
+        '<span class="access-badge access-{}" style="color:{};background:{};padding:1px 8px;'
+        'border-radius:8px;white-space:nowrap;font-size:0.85em">{}</span>',
+        state.value,
+        colour,
+        background,
+        _STATE_LABELS[state],
+    )
+
+
+def format_instant(instant: datetime | None, zone: zoneinfo.ZoneInfo | None = None) -> str:
+    """`2026-02-10 14:00 CET` in `zone` (default UTC); "Indefinite" for no end."""
+    if instant is None:
+        return INDEFINITE
+    local = instant.astimezone(zone or UTC)
+    name = local.tzname() or (zone.key if zone else "UTC")
+    return f"{local:%Y-%m-%d %H:%M} {name}"

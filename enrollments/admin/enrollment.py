@@ -1,0 +1,267 @@
+"""The enrollment admin: a changelist staff can work from (state, progress, filters), and
+actions that change access only through the services, so every change is audited.
+
+Fields with rules (end date, pause state and durations) are read-only on the change form:
+editing them there would bypass the services and the audit trail. They change through the
+"Extend access…", "Pause" and "Resume" actions and buttons instead.
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.views.decorators.http import require_POST
+
+from enrollments.admin.access_changes import AccessChangeInline
+from enrollments.admin.display import format_instant, state_badge
+from enrollments.admin.extend_access import ExtendAccessMixin
+from enrollments.admin.filters import AccessStateFilter, CourseStatusFilter, EndsWithinFilter
+from enrollments.admin.reporting import error_text, report_bulk_result
+from enrollments.errors import DomainError
+from enrollments.models import AccessChange, Enrollment
+from enrollments.selectors import (
+    completion_rate,
+    enrollment_access_state,
+    memberships_with_progress,
+    parse_uuid,
+)
+from enrollments.services import (
+    enrollment_create,
+    enrollment_pause,
+    enrollment_resume,
+    enrollments_pause_bulk,
+    enrollments_resume_bulk,
+)
+
+PAUSE_PERMISSION = "enrollments.pause_enrollment"
+
+_COURSE_STATUS_LABELS = {
+    "not_started": "Not started",
+    "in_progress": "In progress",
+    "completed": "Completed",
+}
+
+#: Shown read-only on an existing enrollment's page.
+CHANGE_READONLY_FIELDS = (
+    "user",
+    "course",
+    "start_at",
+    "ended_at_display",
+    "access_state_display",
+    "is_paused",
+    "paused_at",
+    "total_paused_duration",
+    "progress_display",
+    "created_at",
+    "updated_at",
+)
+
+
+class EnrollmentAddForm(forms.ModelForm):
+    """Enrolling from the admin: who, which course, and when access starts (default now). The
+    end of access follows from the course (services.enrollment_create)."""
+
+    start_at = forms.DateTimeField(
+        required=False,
+        help_text="In UTC. Empty: now. Access ends after the course's default number of days.",
+    )
+
+    class Meta:
+        model = Enrollment
+        fields = ("user", "course", "start_at")
+
+
+@admin.register(Enrollment)
+class EnrollmentAdmin(ExtendAccessMixin, admin.ModelAdmin):
+    list_display = (
+        "student",
+        "course_title",
+        "start",
+        "end",
+        "access_state_display",
+        "progress_display",
+        "course_status_display",
+    )
+    list_select_related = ("user", "course")
+    list_filter = (
+        ("course", admin.RelatedOnlyFieldListFilter),
+        AccessStateFilter,
+        CourseStatusFilter,
+        "is_paused",
+        EndsWithinFilter,
+    )
+    search_fields = ("user__email", "user__name", "course__slug", "course__title")
+    search_help_text = "Search by the learner's e-mail or name, or the course's slug or title."
+    date_hierarchy = "ended_at"
+    autocomplete_fields = ("user", "course")
+    list_per_page = 50
+    list_max_show_all = 200
+    actions = ["extend_access", "pause_enrollments", "resume_enrollments"]
+    inlines = [AccessChangeInline]
+    add_form = EnrollmentAddForm
+    change_form_template = "admin/enrollments/enrollment/change_form.html"
+
+    # -- querysets and permissions --------------------------------------------------------------
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Enrollment]:
+        """Progress comes from SQL annotations: a page costs the same queries at any size."""
+        return memberships_with_progress(super().get_queryset(request)).select_related(
+            "user", "course"
+        )
+
+    def get_urls(self):
+        app, model = self.opts.app_label, self.opts.model_name
+        wrap = self.admin_site.admin_view
+        return [
+            *self.get_extend_access_urls(),
+            path(
+                "<path:object_id>/pause/",
+                wrap(require_POST(self.pause_one_view)),
+                name=f"{app}_{model}_pause",
+            ),
+            path(
+                "<path:object_id>/resume/",
+                wrap(require_POST(self.resume_one_view)),
+                name=f"{app}_{model}_resume",
+            ),
+            *super().get_urls(),
+        ]
+
+    def has_pause_enrollment_permission(self, request: HttpRequest, obj=None) -> bool:
+        return request.user.has_perm(PAUSE_PERMISSION)
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        # The audit trail protects enrollments (PROTECT): deactivate the user instead.
+        return False
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = self.add_form
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_fields(self, request: HttpRequest, obj=None):
+        if obj is None:
+            return ("user", "course", "start_at")
+        return CHANGE_READONLY_FIELDS
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None):
+        return () if obj is None else CHANGE_READONLY_FIELDS
+
+    def get_inlines(self, request: HttpRequest, obj=None):
+        return self.inlines if obj is not None else []
+
+    # -- adding goes through the service ------------------------------------------------------
+
+    def save_model(self, request: HttpRequest, obj: Enrollment, form, change: bool) -> None:
+        if change:  # nothing on the change form is editable; never write around the services
+            return
+        created = enrollment_create(
+            user=obj.user,
+            course=obj.course,
+            start_at=form.cleaned_data.get("start_at"),
+            actor=request.user,
+            source=AccessChange.Source.ADMIN,
+        )
+        obj.pk, obj.start_at, obj.ended_at = created.pk, created.start_at, created.ended_at
+        obj.created_at, obj.updated_at = created.created_at, created.updated_at
+        obj._state.adding, obj._state.db = False, created._state.db
+
+    def add_view(self, request: HttpRequest, form_url="", extra_context=None) -> HttpResponse:
+        try:
+            return super().add_view(request, form_url, extra_context)
+        except DomainError as error:  # the add transaction rolled back: nothing was written
+            self.message_user(request, f"Not enrolled: {error_text(error)}", messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+    def change_view(self, request: HttpRequest, object_id, form_url="", extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "show_save": False,
+            "show_save_and_continue": False,
+            "show_save_and_add_another": False,
+            "show_delete": False,
+            "can_extend_access": self.has_extend_access_permission(request),
+            "can_pause": self.has_pause_enrollment_permission(request),
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    # -- changelist columns -------------------------------------------------------------------
+
+    @admin.display(description="student", ordering="user__email")
+    def student(self, enrollment: Enrollment) -> str:
+        user = enrollment.user
+        if user.name:
+            return format_html('{}<br><span class="quiet">{}</span>', user.email, user.name)
+        return user.email
+
+    @admin.display(description="course", ordering="course__title")
+    def course_title(self, enrollment: Enrollment) -> str:
+        return enrollment.course.title
+
+    @admin.display(description="start (UTC)", ordering="start_at")
+    def start(self, enrollment: Enrollment) -> str:
+        return format_instant(enrollment.start_at)
+
+    @admin.display(description="end (UTC)", ordering="ended_at")
+    def end(self, enrollment: Enrollment) -> str:
+        return format_instant(enrollment.ended_at)
+
+    @admin.display(description="end of access")
+    def ended_at_display(self, enrollment: Enrollment) -> str:
+        return format_instant(enrollment.ended_at)
+
+    @admin.display(description="access")
+    def access_state_display(self, enrollment: Enrollment) -> str:
+        return state_badge(enrollment_access_state(enrollment))
+
+    @admin.display(description="progress", ordering="items_completed")
+    def progress_display(self, enrollment: Enrollment) -> str:
+        rate = completion_rate(enrollment)
+        return f"{rate:.0%} ({enrollment.items_completed}/{enrollment.items_total})"
+
+    @admin.display(description="course status", ordering="course_status")
+    def course_status_display(self, enrollment: Enrollment) -> str:
+        return _COURSE_STATUS_LABELS.get(enrollment.course_status, enrollment.course_status)
+
+    # -- pause and resume ---------------------------------------------------------------------
+
+    @admin.action(description="Pause selected enrollments", permissions=["pause_enrollment"])
+    def pause_enrollments(self, request: HttpRequest, queryset: QuerySet) -> None:
+        result = enrollments_pause_bulk(
+            queryset=queryset, actor=request.user, source=AccessChange.Source.ADMIN
+        )
+        report_bulk_result(request, result, verb="Paused")
+
+    @admin.action(description="Resume selected enrollments", permissions=["pause_enrollment"])
+    def resume_enrollments(self, request: HttpRequest, queryset: QuerySet) -> None:
+        result = enrollments_resume_bulk(
+            queryset=queryset, actor=request.user, source=AccessChange.Source.ADMIN
+        )
+        report_bulk_result(request, result, verb="Resumed")
+
+    def pause_one_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        return self._pause_or_resume_one(request, object_id, enrollment_pause, "Paused")
+
+    def resume_one_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        return self._pause_or_resume_one(request, object_id, enrollment_resume, "Resumed")
+
+    def _pause_or_resume_one(self, request, object_id, service, verb) -> HttpResponse:
+        if not self.has_pause_enrollment_permission(request):
+            raise PermissionDenied
+        pk = parse_uuid(object_id)
+        enrollment = Enrollment.objects.filter(pk=pk).first() if pk else None
+        if enrollment is None:
+            self.message_user(request, "Enrollment not found.", messages.WARNING)
+            return HttpResponseRedirect(reverse("admin:enrollments_enrollment_changelist"))
+        try:
+            service(enrollment=enrollment, actor=request.user, source=AccessChange.Source.ADMIN)
+        except DomainError as error:
+            self.message_user(request, error_text(error), messages.WARNING)
+        else:
+            self.message_user(request, f"{verb} this enrollment.", messages.SUCCESS)
+        return HttpResponseRedirect(
+            reverse("admin:enrollments_enrollment_change", args=[enrollment.pk])
+        )

@@ -1,0 +1,147 @@
+"""The "Extend access" form: parses what staff typed into the arguments of the extension
+services. It decides no rule: limits (positive days, a future end before 2038, ...) are checked
+by the services, and their domain errors are shown on this form by the view."""
+
+import zoneinfo
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cache
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+#: Session key remembering the time zone a staff member last entered an end date in.
+TIME_ZONE_SESSION_KEY = "enrollments_admin_time_zone"
+
+
+@cache
+def time_zone_choices() -> list[tuple[str, str]]:
+    names = sorted(zoneinfo.available_timezones() - {"localtime"})
+    return [("UTC", "UTC")] + [(name, name) for name in names if name != "UTC"]
+
+
+@dataclass(frozen=True, slots=True)
+class ExtensionParams:
+    """What the form asks for, in the services' terms (`until` is aware, in UTC)."""
+
+    days: int | None
+    until: datetime | None
+    indefinite: bool
+    reason: str
+    time_zone: zoneinfo.ZoneInfo
+
+    def service_kwargs(self) -> dict:
+        return {"days": self.days, "until": self.until, "indefinite": self.indefinite}
+
+    def fingerprint(self) -> str:
+        """A stable text of the request: a confirmation must apply what was previewed."""
+        until = self.until.isoformat() if self.until else ""
+        return f"days={self.days}|until={until}|indefinite={self.indefinite}|reason={self.reason}"
+
+
+class WallClockDateTimeField(forms.DateTimeField):
+    """A date and time as typed, without a time zone: the form localises it in the zone the
+    staff member chose (Django's field would use the server's zone, UTC)."""
+
+    widget = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+    input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d"]
+
+    def to_python(self, value):
+        result = super().to_python(value)  # aware in the current zone (UTC in the admin)
+        if result is None:
+            return None
+        return result.astimezone(UTC).replace(tzinfo=None)
+
+
+def localize_wall_time(wall: datetime, zone: zoneinfo.ZoneInfo) -> datetime:
+    """`wall` (naive) as an instant in `zone`, converted to UTC. A time skipped by a daylight
+    saving change does not exist there: refuse it rather than guess. A repeated time (clocks
+    going back) means its first occurrence."""
+    local = wall.replace(tzinfo=zone, fold=0)
+    round_trip = local.astimezone(UTC).astimezone(zone).replace(tzinfo=None)
+    if round_trip != wall:
+        raise ValidationError(
+            "%(wall)s does not exist in %(zone)s (the clocks skip it for daylight saving time).",
+            code="nonexistent_time",
+            params={"wall": wall.strftime("%Y-%m-%d %H:%M"), "zone": zone.key},
+        )
+    return local.astimezone(UTC)
+
+
+class ExtendAccessForm(forms.Form):
+    MODE_DAYS = "days"
+    MODE_UNTIL = "until"
+    MODE_INDEFINITE = "indefinite"
+
+    mode = forms.ChoiceField(
+        label="Change",
+        choices=[
+            (MODE_DAYS, "Extend by a number of days"),
+            (MODE_UNTIL, "Set a new end date and time"),
+            (MODE_INDEFINITE, "Grant indefinite access"),
+        ],
+        initial=MODE_DAYS,
+        widget=forms.RadioSelect,
+    )
+    days = forms.IntegerField(
+        label="Days",
+        required=False,
+        widget=forms.NumberInput(attrs={"min": 1, "step": 1, "style": "width: 6em"}),
+        help_text="Added to each enrollment's current end date.",
+    )
+    until = WallClockDateTimeField(
+        label="New end",
+        required=False,
+        help_text="In the time zone below; stored in UTC.",
+    )
+    time_zone = forms.ChoiceField(
+        label="Time zone",
+        choices=time_zone_choices,
+        initial="UTC",
+        help_text="Defaults to your browser's time zone; dates on this page are shown in it.",
+    )
+    reason = forms.CharField(
+        label="Reason",
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
+        help_text="Optional; kept in the audit record of every changed enrollment.",
+    )
+
+    def clean(self) -> dict:
+        data = super().clean()
+        mode = data.get("mode")
+        if mode == self.MODE_DAYS and data.get("days") is None and "days" not in self.errors:
+            self.add_error("days", "Enter the number of days to add.")
+        if mode == self.MODE_UNTIL and data.get("until") is None and "until" not in self.errors:
+            self.add_error("until", "Enter the new end date and time.")
+        if mode == self.MODE_UNTIL and data.get("until") and data.get("time_zone"):
+            try:
+                data["until_utc"] = localize_wall_time(
+                    data["until"], zoneinfo.ZoneInfo(data["time_zone"])
+                )
+            except ValidationError as error:
+                self.add_error("until", error)
+        return data
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        """The zone to show dates in: the one submitted when it is a known zone, else the
+        initial one (the session's), else UTC."""
+        name = self.data.get("time_zone") if self.is_bound else None
+        if name not in dict(time_zone_choices()):
+            name = self.initial.get("time_zone") or "UTC"
+        return zoneinfo.ZoneInfo(name)
+
+    def params(self) -> ExtensionParams:
+        """The request in the services' terms; only on a valid form. Fields of the modes not
+        chosen are ignored, so the services' precedence never has to break a tie."""
+        data = self.cleaned_data
+        mode = data["mode"]
+        return ExtensionParams(
+            days=data["days"] if mode == self.MODE_DAYS else None,
+            until=data["until_utc"] if mode == self.MODE_UNTIL else None,
+            indefinite=mode == self.MODE_INDEFINITE,
+            reason=data.get("reason", "").strip(),
+            time_zone=zoneinfo.ZoneInfo(data["time_zone"]),
+        )

@@ -1,0 +1,65 @@
+"""Messages that report a bulk operation to staff: counts, and the skipped rows by name with
+the domain error's message (the same wording the API and the commands use)."""
+
+from collections.abc import Sequence
+
+from django.contrib import messages
+from django.http import HttpRequest
+
+from enrollments.errors import DomainError
+from enrollments.models import Enrollment
+from enrollments.rules import Skipped
+from enrollments.services import BulkResult
+
+#: Skipped rows named in a message; the rest are counted ("and 12 more").
+NAMED_SKIPPED = 5
+
+
+def plural(count: int, singular: str = "enrollment", plural_form: str = "enrollments") -> str:
+    return f"{count:,} {singular if count == 1 else plural_form}"
+
+
+def error_text(error: DomainError) -> str:
+    """The contract's message, with the operator detail when there is one."""
+    return f"{error.message} ({error.detail})" if error.detail else error.message
+
+
+def describe_enrollments(ids: Sequence[object]) -> dict[object, str]:
+    """`learner@example.com in Course title` for each id, in one query."""
+    rows = Enrollment.objects.filter(pk__in=list(ids)).values_list(
+        "pk", "user__email", "course__title"
+    )
+    return {pk: f"{email} in {title}" for pk, email, title in rows}
+
+
+def skipped_summary(skipped: Sequence[Skipped], limit: int = NAMED_SKIPPED) -> str:
+    """The first `limit` skipped rows by name and reason, then how many more."""
+    shown = skipped[:limit]
+    names = describe_enrollments([row.enrollment_id for row in shown])
+    parts = [
+        f"{names.get(row.enrollment_id, row.enrollment_id)} ({error_text(row.error)})"
+        for row in shown
+    ]
+    text = "; ".join(parts)
+    if len(skipped) > limit:
+        text += f"; and {len(skipped) - limit:,} more"
+    return text
+
+
+def report_bulk_result(
+    request: HttpRequest, result: BulkResult, *, verb: str, selected: int | None = None
+) -> None:
+    """One success message with the count, one warning naming the skipped rows, and an info
+    message for rows that needed no change (selected but neither changed nor skipped)."""
+    if result.changed_count:
+        messages.success(request, f"{verb} {plural(result.changed_count)}.")
+    if result.skipped_count:
+        messages.warning(
+            request,
+            f"Skipped {plural(result.skipped_count)}: {skipped_summary(result.skipped)}.",
+        )
+    unchanged = (selected or 0) - result.changed_count - result.skipped_count
+    if unchanged > 0:
+        messages.info(request, f"{plural(unchanged)} already as asked: nothing to change.")
+    if not (result.changed_count or result.skipped_count or unchanged > 0):
+        messages.info(request, "No enrollment matched the selection: nothing changed.")

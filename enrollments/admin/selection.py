@@ -1,0 +1,106 @@
+"""Which enrollments an "Extend access" page works on, carried from page to page without one
+form field per row.
+
+Django refuses a POST with more than DATA_UPLOAD_MAX_NUMBER_FIELDS fields, so a "Select all
+20,000 enrollments" selection cannot travel as ids. It travels as the changelist's own query
+string (filters, search, date drill-down) plus `select_across=1`, and the queryset is rebuilt
+from it by the changelist itself on every step. A hand-picked selection is at most one page of
+the changelist, so it travels as ids.
+"""
+
+import copy
+import uuid
+from dataclasses import dataclass
+
+from django.contrib.admin import helpers
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.db.models import QuerySet
+from django.http import HttpRequest, QueryDict
+
+from enrollments.models import Enrollment
+from enrollments.selectors import parse_uuid
+
+SELECT_ACROSS = "select_across"
+CHANGELIST_FILTERS = "_changelist_filters"
+OBJECT_ID = "object_id"
+
+
+class InvalidSelection(Exception):
+    """The posted selection cannot be understood (tampered or stale): nothing is changed."""
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    """Either every enrollment matching `filters` (a changelist query string), or `ids`, or
+    the one enrollment `object_id` (the change page's button). `filters` also names the
+    changelist to return to."""
+
+    across: bool = False
+    filters: str = ""
+    ids: tuple[uuid.UUID, ...] = ()
+    object_id: uuid.UUID | None = None
+
+    @classmethod
+    def from_action(cls, request: HttpRequest) -> "Selection":
+        """The selection of a changelist action POST (the changelist URL holds its filters)."""
+        if request.POST.get(SELECT_ACROSS) == "1":
+            filters = request.GET.copy()
+            filters.pop("p", None)  # the page does not matter to "all N"
+            return cls(across=True, filters=filters.urlencode())
+        return cls(
+            filters=request.GET.urlencode(),
+            ids=_parse_ids(request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)),
+        )
+
+    @classmethod
+    def from_post(cls, data: QueryDict) -> "Selection":
+        """The selection carried by the "Extend access" page's own form."""
+        if data.get(OBJECT_ID):
+            object_id = parse_uuid(data.get(OBJECT_ID))
+            if object_id is None:
+                raise InvalidSelection("malformed enrollment id")
+            return cls(object_id=object_id)
+        if data.get(SELECT_ACROSS) == "1":
+            return cls(across=True, filters=data.get(CHANGELIST_FILTERS, ""))
+        ids = _parse_ids(data.getlist(helpers.ACTION_CHECKBOX_NAME))
+        if not ids:
+            raise InvalidSelection("no enrollment selected")
+        return cls(filters=data.get(CHANGELIST_FILTERS, ""), ids=ids)
+
+    def hidden_fields(self) -> list[tuple[str, str]]:
+        """(name, value) pairs that carry this selection in a form: a few, or one per
+        hand-picked row (one changelist page at most)."""
+        if self.object_id is not None:
+            return [(OBJECT_ID, str(self.object_id))]
+        if self.across:
+            return [(SELECT_ACROSS, "1"), (CHANGELIST_FILTERS, self.filters)]
+        return [(CHANGELIST_FILTERS, self.filters)] + [
+            (helpers.ACTION_CHECKBOX_NAME, str(pk)) for pk in self.ids
+        ]
+
+    def signature(self) -> str:
+        """Identifies the selection in a preview fingerprint."""
+        return "&".join(f"{name}={value}" for name, value in self.hidden_fields())
+
+    def queryset(self, model_admin, request: HttpRequest) -> QuerySet[Enrollment]:
+        """The selected enrollments, as the staff member may see them, evaluated now."""
+        if self.object_id is not None:
+            return model_admin.get_queryset(request).filter(pk=self.object_id)
+        if not self.across:
+            return model_admin.get_queryset(request).filter(pk__in=self.ids)
+        # Rebuild the changelist the action was chosen on, from its query string.
+        changelist_request = copy.copy(request)
+        changelist_request.GET = QueryDict(self.filters)
+        changelist_request.method = "GET"
+        try:
+            changelist = model_admin.get_changelist_instance(changelist_request)
+        except IncorrectLookupParameters as error:
+            raise InvalidSelection("the changelist filters are not valid") from error
+        return changelist.queryset
+
+
+def _parse_ids(values: list[str]) -> tuple[uuid.UUID, ...]:
+    ids = tuple(parse_uuid(value) for value in values)
+    if any(pk is None for pk in ids):
+        raise InvalidSelection("malformed enrollment id")
+    return tuple(dict.fromkeys(ids))  # type: ignore[arg-type]

@@ -1,0 +1,52 @@
+"""Posting admin actions and the "Extend access" form the way the browser does."""
+
+from django.urls import reverse
+
+CHANGELIST = "admin:enrollments_enrollment_changelist"
+EXTEND = "admin:enrollments_enrollment_extend_access"
+
+
+def changelist_url(query: str = "") -> str:
+    url = reverse(CHANGELIST)
+    return f"{url}?{query}" if query else url
+
+
+def post_action(client, action: str, ids=(), *, select_across: bool = False, query: str = ""):
+    """Submits the changelist's action form, as the "Go" button does."""
+    data = {
+        "action": action,
+        "index": "0",
+        "select_across": "1" if select_across else "0",
+        "_selected_action": [str(pk) for pk in ids],
+    }
+    return client.post(changelist_url(query), data)
+
+
+def hidden_fields(response) -> list[tuple[str, str]]:
+    """The selection fields the "Extend access" page carries (name, value)."""
+    return list(response.context["selection_fields"])
+
+
+def extend_form_data(response, **fields) -> dict:
+    """The page's hidden selection fields plus the form fields given."""
+    data: dict = {}
+    for name, value in hidden_fields(response):
+        data.setdefault(name, []).append(value)
+    data.setdefault("mode", "days")
+    data.setdefault("time_zone", "UTC")
+    data.update(fields)
+    return data
+
+
+def preview(client, page, url=None, **fields):
+    """Posts the form with "Preview"; returns the preview page."""
+    data = extend_form_data(page, _preview="Preview", **fields)
+    return client.post(url or reverse(EXTEND), data)
+
+
+def confirm(client, preview_page, url=None, **fields):
+    """Posts the previewed form with "Confirm" and its preview token."""
+    data = extend_form_data(
+        preview_page, _confirm="Confirm", preview_token=preview_page.context["token"], **fields
+    )
+    return client.post(url or reverse(EXTEND), data)

@@ -52,7 +52,10 @@ def authenticate_key(raw_key: str) -> APIKey:
     prefix, dot, _secret = raw_key.partition(".")
     if not dot or len(prefix) != PREFIX_LENGTH or len(raw_key) > 200:
         raise InvalidAPIKey()
-    api_key = APIKey.objects.select_related("user").filter(prefix=prefix).first()
+    try:
+        api_key = APIKey.objects.select_related("user").get(prefix=prefix)
+    except APIKey.DoesNotExist:
+        api_key = None
     now = timezone.now()
     if api_key is None or not api_key.matches(raw_key) or not api_key.is_usable(at=now):
         raise InvalidAPIKey()

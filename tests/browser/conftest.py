@@ -1,0 +1,82 @@
+"""Real-browser fixtures: Debian's Chromium driven by Playwright against pytest-django's
+live_server.
+
+Never `playwright install` (it downloads a browser): the tests use /usr/bin/chromium. Without it
+they skip with the reason, except in CI (PLAYWRIGHT_REQUIRED=1, set by .ci/run), where a missing
+browser fails them.
+
+Playwright's sync API runs an event loop in this thread, and Django refuses ORM calls from a
+thread with a running loop unless DJANGO_ALLOW_ASYNC_UNSAFE is set. The test and the live server
+never run ORM code concurrently on one connection, so the flag is safe here; it is set only
+while a browser module runs (see `playwright_browser`) and restored afterwards.
+"""
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+PASSWORD = "pass-word-123"  # tests.factories.UserFactory's
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("PLAYWRIGHT_REQUIRED") == "1":
+        pytest.fail(f"browser tests are required here (PLAYWRIGHT_REQUIRED=1) but {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def playwright_browser() -> Iterator:
+    if not os.access(CHROMIUM, os.X_OK):
+        _unavailable(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:  # pragma: no cover - the dev extra installs it
+        _unavailable("the playwright package is not installed (pip install -e '.[dev]')")
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+            )
+            yield browser
+            browser.close()
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture
+def page(playwright_browser, live_server):
+    """A fresh browser page (own cookies) on the live server, in the Europe/Berlin time zone:
+    the extend form must default to the browser's zone, not the server's UTC."""
+    context = playwright_browser.new_context(
+        base_url=live_server.url,
+        timezone_id="Europe/Berlin",
+        locale="en-GB",
+        viewport={"width": 1400, "height": 1000},
+    )
+    context.set_default_timeout(20_000)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def log_in(page, user) -> None:
+    page.goto("/admin/login/?next=/admin/")
+    page.fill("#id_username", user.email)
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_selector("#user-tools")

@@ -1,0 +1,204 @@
+"""Staff workflows in a real browser: filter, select, "Extend access…", preview, confirm."""
+
+import os
+import zoneinfo
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.utils import timezone
+
+from enrollments.admin.display import format_instant
+from enrollments.models import AccessChange, Enrollment
+from lms.models import User
+from tests.browser.conftest import log_in
+from tests.factories import CourseFactory, EnrollmentFactory, StaffFactory
+
+pytestmark = pytest.mark.browser
+
+BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")
+SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "admin-extend-preview.png"
+
+
+def staff_with(*codenames: str):
+    user = StaffFactory()
+    user.user_permissions.add(
+        *Permission.objects.filter(content_type__app_label="enrollments", codename__in=codenames)
+    )
+    return user
+
+
+@pytest.fixture
+def operator(transactional_db):
+    return staff_with("view_enrollment", "change_enrollment", "extend_access", "pause_enrollment")
+
+
+def active_enrollments(course, count: int, *, ends_in_days: int = 10) -> list[Enrollment]:
+    """`count` active enrollments in `course`, written in two bulk INSERTs."""
+    now = timezone.now()
+    start = User.objects.count()
+    users = User.objects.bulk_create(
+        User(email=f"learner{start + n:04d}@example.com", name=f"Learner {start + n}")
+        for n in range(count)
+    )
+    return Enrollment.objects.bulk_create(
+        Enrollment(
+            user=user,
+            course=course,
+            start_at=now - timedelta(days=5),
+            ended_at=now + timedelta(days=ends_in_days, hours=n),
+        )
+        for n, user in enumerate(users)
+    )
+
+
+def choose_action(page, action: str) -> None:
+    page.select_option("select[name=action]", action)
+    page.click("button[name=index]")
+
+
+def fill_days_and_preview(page, days: int) -> None:
+    page.check("input[name=mode][value=days]")
+    page.fill("#id_days", str(days))
+    page.click("input[name=_preview]")
+    page.wait_for_selector("h2:has-text('Preview')")
+
+
+def test_filter_select_three_extend_by_30_days(page, operator, tmp_path):
+    python = CourseFactory(title="Python Basics", slug="python-basics")
+    django = CourseFactory(title="Django in Depth", slug="django-in-depth")
+    in_python = active_enrollments(python, 5)
+    others = active_enrollments(django, 2)
+
+    log_in(page, operator)
+    page.goto("/admin/enrollments/enrollment/")
+    page.click("#changelist-filter a:has-text('Python Basics')")
+    page.wait_for_url("**course__id__exact=*")
+    assert page.locator("#result_list tbody tr").count() == 5
+
+    chosen = in_python[:3]
+    for enrollment in chosen:
+        page.check(f"input.action-select[value='{enrollment.pk}']")
+    choose_action(page, "extend_access")
+    page.wait_for_selector("text=3 selected enrollments")
+    # The time zone defaults to the browser's.
+    assert page.input_value("#id_time_zone") == "Europe/Berlin"
+
+    fill_days_and_preview(page, 30)
+    assert "3 enrollments will be extended" in page.inner_text(".counts")
+    assert page.locator("table.preview-changed tbody tr").count() == 3
+    for enrollment in chosen:
+        row = page.locator(f"table.preview-changed tr[data-enrollment='{enrollment.pk}']")
+        assert row.locator("td.current-end").inner_text() == format_instant(
+            enrollment.ended_at, BERLIN
+        )
+        assert row.locator("td.new-end").inner_text() == format_instant(
+            enrollment.ended_at + timedelta(days=30), BERLIN
+        )
+    save_screenshot(page, tmp_path)
+
+    page.click("input[name=_confirm]")
+    page.wait_for_selector(".messagelist .success")
+    assert "Extended access for 3 enrollments." in page.inner_text(".messagelist")
+    assert "course__id__exact" in page.url, "back on the filtered changelist"
+
+    for enrollment in chosen:
+        old_end = enrollment.ended_at
+        enrollment.refresh_from_db()
+        assert enrollment.ended_at == old_end + timedelta(days=30)
+    audits = AccessChange.objects.filter(enrollment__in=chosen)
+    assert audits.count() == 3
+    assert set(audits.values_list("actor", "source", "action")) == {
+        (operator.pk, "admin", "extend")
+    }
+    untouched = in_python[3:] + others
+    assert not AccessChange.objects.filter(enrollment__in=untouched).exists()
+
+
+def test_select_all_across_pages_extends_every_matching_row(page, operator):
+    course = CourseFactory(title="Big Course", slug="big-course")
+    rows = active_enrollments(course, 260)
+    other = active_enrollments(CourseFactory(title="Other Course"), 3)
+
+    log_in(page, operator)
+    page.goto("/admin/enrollments/enrollment/")
+    page.click("#changelist-filter a:has-text('Big Course')")
+    page.wait_for_url("**course__id__exact=*")
+    assert page.locator("#result_list tbody tr").count() == 50, "one page of several"
+    page.check("#action-toggle")
+    page.click(".actions .question a:has-text('Select all 260')")
+    page.wait_for_selector(".actions .all:visible")
+    choose_action(page, "extend_access")
+    page.wait_for_selector("text=all 260 enrollments")
+
+    fill_days_and_preview(page, 30)
+    assert "260 enrollments will be extended" in page.inner_text(".counts")
+    assert page.locator("table.preview-changed tbody tr").count() == 100
+    assert "first 100 of 260" in page.inner_text("#content-main")
+
+    page.click("input[name=_confirm]")
+    page.wait_for_selector(".messagelist .success")
+    assert "Extended access for 260 enrollments." in page.inner_text(".messagelist")
+
+    by_pk = {e.pk: e.ended_at for e in rows}
+    for pk, ended_at in Enrollment.objects.filter(course=course).values_list("pk", "ended_at"):
+        assert ended_at == by_pk[pk] + timedelta(days=30)
+    audits = AccessChange.objects.filter(enrollment__course=course)
+    assert audits.count() == 260
+    assert audits.values("batch_id").distinct().count() == 1
+    assert not AccessChange.objects.filter(enrollment__in=other).exists()
+
+
+def test_change_page_button_extends_one_enrollment(page, operator):
+    enrollment = EnrollmentFactory(
+        course=CourseFactory(title="Solo Course"),
+        start_at=timezone.now() - timedelta(days=3),
+        ended_at=timezone.now() + timedelta(days=4),
+    )
+    old_end = enrollment.ended_at
+    log_in(page, operator)
+    page.goto(f"/admin/enrollments/enrollment/{enrollment.pk}/change/")
+    page.click("a.extend-access-link")
+    page.wait_for_selector("#extend-access-form")
+    fill_days_and_preview(page, 30)
+    row = page.locator(f"table.preview-changed tr[data-enrollment='{enrollment.pk}']")
+    assert row.locator("td.new-end").inner_text() == format_instant(
+        old_end + timedelta(days=30), BERLIN
+    )
+    page.click("input[name=_confirm]")
+    page.wait_for_selector(".messagelist .success")
+    assert "Extended access for 1 enrollment." in page.inner_text(".messagelist")
+    assert f"/{enrollment.pk}/change/" in page.url
+    # The history panel shows the new audit record first.
+    first = page.locator(
+        ".inline-group tbody tr.has_original, .inline-group tbody tr.form-row"
+    ).first
+    assert "Extend by days" in first.inner_text()
+
+    enrollment.refresh_from_db()
+    assert enrollment.ended_at == old_end + timedelta(days=30)
+    assert AccessChange.objects.get(enrollment=enrollment).actor_id == operator.pk
+
+
+def test_staff_without_the_permission_do_not_see_the_action(page, transactional_db):
+    enrollment = active_enrollments(CourseFactory(title="Any Course"), 2)[0]
+    pauser = staff_with("view_enrollment", "pause_enrollment")
+    log_in(page, pauser)
+    page.goto("/admin/enrollments/enrollment/")
+    options = page.locator("select[name=action] option").all_inner_texts()
+    assert "Pause selected enrollments" in options
+    assert not any("Extend access" in option for option in options)
+    page.goto(f"/admin/enrollments/enrollment/{enrollment.pk}/change/")
+    assert page.locator("a.extend-access-link").count() == 0
+    # Typing the URL does not help either.
+    response = page.goto(f"/admin/enrollments/enrollment/{enrollment.pk}/extend-access/")
+    assert response.status == 403
+
+
+def save_screenshot(page, tmp_path) -> None:
+    """The preview page, for docs/admin.md when UPDATE_SCREENSHOTS=1 (else a scratch file, so
+    that a test run leaves the work tree clean)."""
+    target = SCREENSHOT if os.environ.get("UPDATE_SCREENSHOTS") == "1" else tmp_path / "p.png"
+    page.screenshot(path=str(target), full_page=True)
+    assert target.stat().st_size > 10_000

@@ -2,10 +2,12 @@
 
 import io
 from dataclasses import dataclass
+from unittest import mock
 
 import pytest
-from django.core.management import call_command
+from django.core.management import call_command, execute_from_command_line
 from django.core.management.base import CommandError
+from django.db import connections
 
 from enrollments.models import AccessChange, Enrollment, ExpiryReminder
 
@@ -58,10 +60,11 @@ def run(db):
 def exit_status(*argv: str) -> int:
     """The exit status of `manage.py <argv>` as a shell sees it (argparse errors included).
     Output goes to the real stdout/stderr: read it with the `capsys` fixture."""
-    from django.core.management import execute_from_command_line
-
     try:
-        execute_from_command_line(["manage.py", *argv])
+        # run_from_argv closes every connection when it ends; inside a test's transaction
+        # (PostgreSQL) that would end the test's connection, so keep it open.
+        with mock.patch.object(connections, "close_all"):
+            execute_from_command_line(["manage.py", *argv])
     except SystemExit as exit:
         return exit.code if isinstance(exit.code, int) else 1
     return 0

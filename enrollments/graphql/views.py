@@ -25,7 +25,7 @@ from django.middleware.csrf import CsrfViewMiddleware
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
 from graphene_django.views import GraphQLView
-from graphql import ExecutionResult, specified_rules
+from graphql import ExecutionResult, GraphQLError, parse, specified_rules
 
 from apikeys.auth import InvalidAPIKey, authenticate_bearer
 from enrollments.graphql.errors import (
@@ -36,6 +36,7 @@ from enrollments.graphql.errors import (
     format_error,
 )
 from enrollments.graphql.limits import limit_rules, limits
+from enrollments.graphql.mutations import out_of_range_extension
 
 
 class _CsrfCheck(CsrfViewMiddleware):
@@ -102,6 +103,17 @@ class ApiView(GraphQLView):
                     )
                 ]
             )
+        if query:
+            try:
+                document = parse(query)
+            except GraphQLError:
+                pass  # reported by the standard path below
+            else:
+                error = out_of_range_extension(
+                    document, variables if isinstance(variables, dict) else None
+                )
+                if error is not None:
+                    return ExecutionResult(errors=[error])
         return super().execute_graphql_request(
             request, data, query, variables, operation_name, show_graphiql
         )

@@ -6,13 +6,13 @@ from datetime import timedelta
 import pytest
 from django.core.management import call_command
 
-from enrollments.models import AccessChange, Enrollment
 from enrollments.management.commands.seed_demo import (
     EXAMPLE_COURSE_ID,
     EXAMPLE_ENROLLMENT_ID,
     EXAMPLE_USER_ID,
     STAFF_EMAIL,
 )
+from enrollments.models import AccessChange, Enrollment
 from lms.models import User
 from tests.graphql import contract
 

@@ -89,4 +89,3 @@ def test_a_student_page_costs_the_same(api, make_key, rows):
     count, data = _count_queries(api, raw_key, first=100)
     assert [edge["node"]["id"] for edge in data["edges"]] == [str(rows[0].pk)]
     assert count <= EXPECTED_QUERIES
-

@@ -4,6 +4,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.contrib.auth.models import Permission
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from enrollments.models import AccessChange, Enrollment
 from tests.commands.conftest import exit_status, run_command, snapshot
@@ -306,3 +308,28 @@ def test_exit_status_0_from_the_shell_when_all_is_done(clock):
     enroll(clock, ends_in_days=5)
 
     assert exit_status("extend_access", "--all", "--days", "5") == 0
+
+
+def count_queries(*argv: str) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        result = run_command(*argv)
+    assert result.status == 0, result.stderr
+    return len(queries)
+
+
+def test_query_count_grows_with_batches_not_rows(clock):
+    small, large = CourseFactory(slug="small"), CourseFactory(slug="large")
+    for _ in range(3):
+        enroll(clock, ends_in_days=5, course=small)
+    for _ in range(12):
+        enroll(clock, ends_in_days=5, course=large)
+
+    one_batch_small = count_queries("extend_access", "--course", "small", "--days", "1")
+    one_batch_large = count_queries("extend_access", "--course", "large", "--days", "1")
+    three_batches = count_queries(
+        "extend_access", "--course", "large", "--days", "1", "--batch-size", "4"
+    )
+
+    # The course, the ids, then per batch: savepoint, lock, UPDATE, audit INSERT, release.
+    assert one_batch_small == one_batch_large == 7
+    assert three_batches == 7 + 2 * 5

@@ -130,6 +130,10 @@ class EnrollmentAdmin(ExtendAccessMixin, admin.ModelAdmin):
             *super().get_urls(),
         ]
 
+    def lookup_allowed(self, lookup, value, request=None) -> bool:
+        # The user admin links to one learner's enrollments.
+        return lookup == "user__id__exact" or super().lookup_allowed(lookup, value, request)
+
     def has_pause_enrollment_permission(self, request: HttpRequest, obj=None) -> bool:
         return request.user.has_perm(PAUSE_PERMISSION)
 

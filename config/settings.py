@@ -109,7 +109,7 @@ GRAPHENE = {
 # GraphQL API limits (enrollments.graphql.limits; docs/api.md "Limits").
 GRAPHQL_LIMITS = {
     "MAX_QUERY_LENGTH": env.int("GRAPHQL_MAX_QUERY_LENGTH", default=10_000),
-    "MAX_DEPTH": env.int("GRAPHQL_MAX_DEPTH", default=13),
+    "MAX_DEPTH": env.int("GRAPHQL_MAX_DEPTH", default=15),
     "MAX_ALIASES": env.int("GRAPHQL_MAX_ALIASES", default=15),
     "MAX_PAGE_SIZE": 100,
     "DEFAULT_PAGE_SIZE": 20,

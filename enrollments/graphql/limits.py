@@ -28,8 +28,9 @@ from enrollments.graphql.errors import (
 DEFAULTS = {
     # Characters of the GraphQL document.
     "MAX_QUERY_LENGTH": 10_000,
-    # Nested selection levels; GraphiQL's own introspection query needs 13.
-    "MAX_DEPTH": 13,
+    # Levels of nested fields, the leaf included; the standard introspection query (GraphiQL's)
+    # needs 15, the deepest data query 5.
+    "MAX_DEPTH": 15,
     # Aliased fields per document (each alias can repeat a whole sub-query).
     "MAX_ALIASES": 15,
     # Rows per page of a connection, and the page size when neither first nor last is given.

@@ -285,3 +285,25 @@ def test_pause_from_csv_rejects_a_days_column(clock, tmp_path, capsys):
 
     assert exit_status("pause_membership", "--csv", path) == 2
     assert "(unknown: days)" in capsys.readouterr().err
+
+
+def test_rows_the_service_skips_are_reported_by_line(clock, tmp_path):
+    course = CourseFactory(slug="c")
+    enroll(clock, "open@example.com", course, ends_in_days=None)
+    enroll(clock, "gone@example.com", course, ends_in_days=-100)
+    fine = enroll(clock, "fine@example.com", course)
+    path = write_csv(
+        tmp_path,
+        "user,course,days\nfine@example.com,c,3\nopen@example.com,c,3\ngone@example.com,c,3\n",
+    )
+
+    result = run_command("extend_access", "--csv", path)
+
+    assert result.status == 1
+    assert result.stderr.splitlines() == [
+        "line 3 (open@example.com, c): Current enrollment has no end date [NO_END_DATE]",
+        "line 4 (gone@example.com, c): Access would still be expired after the extension "
+        "[STILL_EXPIRED]",
+    ]
+    fine.refresh_from_db()
+    assert fine.ended_at == clock.current + timedelta(days=8)

@@ -1,0 +1,66 @@
+"""The API key admin: list with last use, create (the key shown once), revoke."""
+
+import re
+
+import pytest
+from django.contrib.messages import get_messages
+from django.urls import reverse
+
+from apikeys.auth import authenticate_key
+from apikeys.models import APIKey
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_client(client, django_user_model):
+    superuser = django_user_model.objects.create_superuser("root@example.com", "pass-word-123")
+    client.force_login(superuser)
+    return client
+
+
+def test_changelist_shows_keys_and_their_last_use(admin_client, user):
+    api_key, raw_key = APIKey.objects.create_key(user=user, name="reporting")
+    authenticate_key(raw_key)
+    response = admin_client.get(reverse("admin:apikeys_apikey_changelist"))
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert "reporting" in content
+    assert api_key.prefix in content
+    assert "active" in content
+    assert raw_key not in content
+    assert api_key.hashed_key not in content
+
+
+def test_adding_a_key_shows_it_once(admin_client):
+    owner = UserFactory()
+    response = admin_client.post(
+        reverse("admin:apikeys_apikey_add"), {"user": str(owner.pk), "name": "etl"}, follow=True
+    )
+    assert response.status_code == 200
+    messages = [str(m) for m in get_messages(response.wsgi_request)]
+    shown = [m for m in messages if "The new API key is" in m]
+    assert len(shown) == 1
+    raw_key = re.search(r"The new API key is (\S+) ", shown[0]).group(1)
+    api_key = authenticate_key(raw_key)
+    assert (api_key.user, api_key.name) == (owner, "etl")
+    # Never again: the change page does not show it (nor its hash).
+    change = admin_client.get(reverse("admin:apikeys_apikey_change", args=[api_key.pk]))
+    assert raw_key not in change.content.decode()
+    assert api_key.hashed_key not in change.content.decode()
+    assert APIKey.objects.count() == 1
+
+
+def test_revoke_action(admin_client, user):
+    keep, keep_raw = APIKey.objects.create_key(user=user, name="keep")
+    drop, drop_raw = APIKey.objects.create_key(user=user, name="drop")
+    response = admin_client.post(
+        reverse("admin:apikeys_apikey_changelist"),
+        {"action": "revoke_keys", "_selected_action": [drop.pk]},
+        follow=True,
+    )
+    assert "Revoked 1 API key(s)." in response.content.decode()
+    assert APIKey.objects.get(pk=drop.pk).revoked_at is not None
+    assert APIKey.objects.get(pk=keep.pk).revoked_at is None
+    assert authenticate_key(keep_raw) == keep

@@ -1,0 +1,251 @@
+"""`python -m bench`: build the data set, measure, print a table and write the figures as JSON.
+
+    .venv/bin/python -m bench                      # 1,000,000 enrollments (docs/benchmarks.md)
+    .venv/bin/python -m bench --enrollments 20000 --load-seconds 20 --json bench.json
+    .venv/bin/python -m bench --skip-load          # measure again on the data set already built
+
+The database (--database-url, default postgres://postgres@127.0.0.1:5432/bench) is the
+benchmark's own: it is created when missing and emptied by every build.
+"""
+
+import argparse
+import json
+import platform
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench import environment
+
+STEPS = ("pages", "extension", "bulk", "load")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
+    parser.add_argument("--enrollments", type=int, default=1_000_000)
+    parser.add_argument("--courses", type=int, default=1_000)
+    parser.add_argument("--items-per-course", type=int, default=20)
+    parser.add_argument("--courses-per-user", type=int, default=10)
+    parser.add_argument("--seed", type=int, default=20260101)
+    parser.add_argument("--database-url", default=environment.DEFAULT_DATABASE_URL)
+    parser.add_argument("--skip-load", action="store_true", help="reuse the data set built before")
+    parser.add_argument("--json", type=Path, help="write the figures to this file")
+    parser.add_argument(
+        "--requests", type=int, default=60, help="measured requests per figure (median, p95)"
+    )
+    parser.add_argument("--warmup", type=int, default=5, help="unmeasured requests before them")
+    parser.add_argument("--bulk-size", type=int, default=100_000)
+    parser.add_argument("--load-seconds", type=int, default=60)
+    parser.add_argument("--load-clients", type=int, default=32)
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers under load")
+    parser.add_argument(
+        "--only", action="append", choices=STEPS, help="run only these measurements (repeatable)"
+    )
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="exit 1 when a correctness target fails (queries, memory, errors, lost updates)",
+    )
+    return parser
+
+
+def _say(message: str) -> None:
+    print(f"[{datetime.now(UTC):%H:%M:%S}] {message}", flush=True)  # noqa: T201
+
+
+def _machine() -> dict:
+    import os
+
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT version(), current_setting('shared_buffers')")
+        version, shared_buffers = cursor.fetchone()
+    return {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "cpus": os.cpu_count(),
+        "postgresql": version.split(" on ")[0],
+        "shared_buffers": shared_buffers,
+    }
+
+
+def _dataset(args: argparse.Namespace) -> dict:
+    from bench import dataset
+
+    shape = dataset.Shape(
+        enrollments=args.enrollments,
+        courses=args.courses,
+        items_per_course=args.items_per_course,
+        courses_per_user=args.courses_per_user,
+        seed=args.seed,
+    )
+    if args.skip_load:
+        recorded = dataset.recorded()
+        if recorded is None:
+            raise SystemExit("--skip-load: this database holds no data set yet; build one first")
+        _say(f"reusing the data set built at {recorded['built_at']}")
+        return recorded
+    _say(f"building {shape.normalized().enrollments:,} enrollments")
+    stats = dataset.build(shape, now=datetime.now(UTC), progress=_say)
+    _say(f"built in {stats.seconds:.1f}s; VACUUM ANALYZE")
+    dataset.vacuum_analyze()
+    return dataset.recorded()
+
+
+def _pages(api_key: str, base_url: str, args: argparse.Namespace) -> dict:
+    from bench import fixtures, latency
+    from enrollments.models import Enrollment
+
+    total = Enrollment.objects.count()
+    deep = fixtures.deep_position(total)
+    deep_cursor = fixtures.cursor_at(deep - 1)
+    first = latency.page_request("graphql_first", after=None)
+    deep_page = latency.page_request("graphql_deep", after=deep_cursor)
+    one = latency.page_request("graphql_page_of_1", after=None, first=1)
+    baseline_first = latency.baseline_request("baseline_first", after=None)
+    baseline_deep = latency.baseline_request("baseline_deep", after=deep_cursor)
+    queries = {}
+    payloads = {}
+    for request in (first, deep_page, one, baseline_first, baseline_deep):
+        queries[request.name], payloads[request.name] = latency.count_queries(api_key, request)
+    # The deep page starts where it should, and both views serve the same rows.
+    expected_id = str(Enrollment.objects.order_by("created_at", "id").values_list("pk")[deep][0])
+    graphql_rows = latency.rows_of(deep_page, payloads["graphql_deep"])
+    baseline_rows = latency.rows_of(baseline_deep, payloads["baseline_deep"])
+    if graphql_rows[0]["id"] != expected_id:
+        raise latency.BadResponse(f"deep page starts at {graphql_rows[0]['id']}, not {expected_id}")
+    if [row["id"] for row in graphql_rows] != [str(row["id"]) for row in baseline_rows]:
+        raise latency.BadResponse("the baseline view serves other rows than the API")
+    _say(f"SQL queries per request: {queries}")
+    session = latency.HttpSession(base_url, api_key)
+    try:
+        summaries = latency.interleaved(
+            session,
+            [first, deep_page, baseline_first, baseline_deep],
+            rounds=args.requests,
+            warmup=args.warmup,
+        )
+    finally:
+        session.close()
+    median = {name: summary.median_ms for name, summary in summaries.items()}
+    return {
+        "deep_rows": deep,
+        "page_size": latency.PAGE_SIZE,
+        "latency": {name: asdict(summary) for name, summary in summaries.items()},
+        "queries": queries,
+        "deep_over_first": round(median["graphql_deep"] / median["graphql_first"], 2),
+        "graphql_over_baseline": round(median["graphql_first"] / median["baseline_first"], 2),
+        "graphql_over_baseline_deep": round(median["graphql_deep"] / median["baseline_deep"], 2),
+    }
+
+
+def _extension(api_key: str, base_url: str, args: argparse.Namespace) -> dict:
+    from bench import fixtures, latency
+
+    targets = fixtures.extension_targets(args.requests + args.warmup + 1)
+    queries, _ = latency.count_queries(api_key, latency.extend_request(targets[-1]), repeat=1)
+    session = latency.HttpSession(base_url, api_key)
+    try:
+        summary, _ = latency.extension_latency(session, targets[:-1], warmup=args.warmup)
+    finally:
+        session.close()
+    return {"latency": asdict(summary), "queries": queries, "days": 1}
+
+
+def _bulk(args: argparse.Namespace) -> dict:
+    from bench.server import PROJECT_ROOT
+
+    completed = subprocess.run(  # noqa: S603 - our own interpreter and arguments
+        [sys.executable, "-m", "bench.bulk", str(args.bulk_size), "30"],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if completed.returncode != 0:
+        raise RuntimeError(f"bulk measurement failed: {completed.stderr[-3000:]}")
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    steps = set(args.only or STEPS)
+    try:
+        environment.check_dedicated(args.database_url)
+    except environment.UnsafeDatabase as error:
+        raise SystemExit(f"refusing to run: {error}") from None
+    environment.configure(args.database_url)
+    if environment.ensure_database(args.database_url):
+        _say(f"created database {environment.database_name(args.database_url)}")
+
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate", verbosity=0)
+
+    from bench import fixtures, load, report
+    from bench.server import gunicorn
+
+    started = time.monotonic()
+    results: dict = {
+        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "database": environment.database_name(args.database_url),
+        "machine": _machine(),
+        "dataset": _dataset(args),
+    }
+    api_key = fixtures.api_key()
+    rng = random.Random(args.seed)  # noqa: S311 - sampling, not secrets
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+        workdir = Path(tmp)
+        if steps & {"pages", "extension"}:
+            with gunicorn(workers=1, log=workdir / "gunicorn-latency.log") as base_url:
+                if "pages" in steps:
+                    _say("1-2. membership pages and the values() baseline")
+                    results["pages"] = _pages(api_key, base_url, args)
+                if "extension" in steps:
+                    _say("3. extendStudentCourseAccess")
+                    results["extension"] = _extension(api_key, base_url, args)
+        if "bulk" in steps:
+            _say(f"4. bulk extension of {args.bulk_size:,}")
+            results["bulk"] = _bulk(args)
+        if "load" in steps:
+            _say(
+                f"5. load: {args.load_clients} clients, {args.workers} workers, "
+                f"{args.load_seconds}s"
+            )
+            settings = load.LoadSettings(
+                seconds=args.load_seconds, clients=args.load_clients, workers=args.workers
+            )
+            with gunicorn(workers=args.workers, log=workdir / "gunicorn-load.log") as base_url:
+                results["load"] = load.run(
+                    base_url=base_url,
+                    api_key=api_key,
+                    settings=settings,
+                    workdir=workdir,
+                    rng=rng,
+                )
+    results["seconds"] = round(time.monotonic() - started, 1)
+    found = report.checks(results)
+    results["targets"] = [asdict(check) for check in found]
+    print(report.table(results))  # noqa: T201
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(results, indent=2, default=str) + "\n")
+        _say(f"wrote {args.json}")
+    failed = [check for check in found if check.correctness and check.met is False]
+    if args.check and failed:
+        _say("correctness targets failed: " + "; ".join(check.target for check in failed))
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

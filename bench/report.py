@@ -1,0 +1,180 @@
+"""The issue's targets, checked against the figures, and the printed table."""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    target: str
+    measured: str
+    met: bool | None  # None: not measured
+    #: Correctness targets fail `--check`; timing targets depend on the machine and are
+    #: reported only.
+    correctness: bool
+
+
+def _ratio(value: float | None, limit: float) -> bool | None:
+    return None if value is None else value <= limit
+
+
+def checks(results: dict) -> list[Check]:
+    found: list[Check] = []
+    pages = results.get("pages")
+    if pages:
+        ratio = pages["deep_over_first"]
+        found.append(
+            Check("deep page <= 1.5x first page (median)", f"{ratio}x", _ratio(ratio, 1.5), False)
+        )
+        counts = pages["queries"]
+        worst = max(counts["graphql_first"], counts["graphql_deep"], counts["graphql_page_of_1"])
+        constant = counts["graphql_page_of_1"] == counts["graphql_first"] == counts["graphql_deep"]
+        found.append(
+            Check(
+                "SQL queries per page constant in page size, <= 6",
+                f"{counts['graphql_page_of_1']} (1 row) / {counts['graphql_first']} (100 rows)"
+                f" / {counts['graphql_deep']} (deep)",
+                worst <= 6 and constant,
+                True,
+            )
+        )
+        ratio = pages["graphql_over_baseline"]
+        found.append(
+            Check(
+                "GraphQL page <= 3x plain values() view (median, first page)",
+                f"{ratio}x (deep page: {pages['graphql_over_baseline_deep']}x)",
+                _ratio(ratio, 3),
+                False,
+            )
+        )
+    bulk = results.get("bulk")
+    if bulk:
+        found.append(
+            Check(
+                f"bulk extension of {bulk['size']:,} <= 3x bare UPDATE",
+                f"{bulk['ratio']}x ({bulk['service']['seconds']}s vs "
+                f"{bulk['bare_update']['seconds']}s)",
+                _ratio(bulk["ratio"], 3),
+                False,
+            )
+        )
+        peak = bulk["memory"]["peak_rss_mb"]
+        found.append(
+            Check(
+                "bulk extension peak memory < 300 MB",
+                f"{peak} MB peak RSS (+{bulk['memory']['service_growth_mb']} MB in the call)",
+                peak < 300,
+                True,
+            )
+        )
+        complete = (
+            bulk["service"]["changed"] == bulk["size"] == bulk["service"]["audit_rows"]
+            and bulk["bare_update"]["updated"] == bulk["size"]
+        )
+        found.append(
+            Check(
+                "bulk extension changes and audits every row",
+                f"{bulk['service']['changed']:,} changed, {bulk['service']['audit_rows']:,} "
+                f"audit rows, {bulk['bare_update']['updated']:,} by the UPDATE",
+                complete,
+                True,
+            )
+        )
+    load = results.get("load")
+    if load:
+        extensions = load["extensions"]
+        found.append(Check("load: zero errors", str(load["errors"]), load["errors"] == 0, True))
+        found.append(
+            Check(
+                "load: zero lost extensions",
+                f"{extensions['lost']} lost, {extensions['unexpected']} unexpected, "
+                f"{extensions['audit_mismatches']} audit mismatches of "
+                f"{extensions['successful']} extensions",
+                extensions["lost"]
+                == extensions["unexpected"]
+                == extensions["audit_mismatches"]
+                == 0,
+                True,
+            )
+        )
+    return found
+
+
+def _row(cells: list[str], widths: list[int]) -> str:
+    return "  ".join(cell.ljust(width) for cell, width in zip(cells, widths, strict=True))
+
+
+def table(results: dict) -> str:
+    """The figures and the targets as plain-text tables."""
+    lines: list[str] = []
+    data = results["dataset"]
+    lines.append(
+        f"Data set: {data['enrollments']:,} enrollments, {data['shape']['courses']:,} courses x "
+        f"{data['shape']['items_per_course']} items, {data['users']:,} users, "
+        f"{data['completions']:,} item completions"
+    )
+    rows: list[list[str]] = [["measurement", "n", "median ms", "p95 ms", "SQL queries"]]
+    pages = results.get("pages")
+    if pages:
+        for key, label in (
+            ("graphql_first", "1. courseMemberships first page (100)"),
+            ("graphql_deep", f"1. courseMemberships {pages['deep_rows']:,} rows deep (100)"),
+            ("baseline_first", "2. values() view first page (100)"),
+            ("baseline_deep", "2. values() view deep page (100)"),
+        ):
+            summary = pages["latency"][key]
+            rows.append(
+                [
+                    label,
+                    str(summary["n"]),
+                    f"{summary['median_ms']:.1f}",
+                    f"{summary['p95_ms']:.1f}",
+                    str(pages["queries"][key]),
+                ]
+            )
+    extension = results.get("extension")
+    if extension:
+        summary = extension["latency"]
+        rows.append(
+            [
+                "3. extendStudentCourseAccess",
+                str(summary["n"]),
+                f"{summary['median_ms']:.1f}",
+                f"{summary['p95_ms']:.1f}",
+                str(extension["queries"]),
+            ]
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines += ["", *(_row(row, widths) for row in rows)]
+    bulk = results.get("bulk")
+    if bulk:
+        lines += [
+            "",
+            f"4. bulk extension of {bulk['size']:,}: service {bulk['service']['seconds']} s "
+            f"(audit rows {bulk['service']['audit_rows']:,}), bare UPDATE "
+            f"{bulk['bare_update']['seconds']} s, ratio {bulk['ratio']}x, peak RSS "
+            f"{bulk['memory']['peak_rss_mb']} MB",
+        ]
+    load = results.get("load")
+    if load:
+        total = load["total"]
+        lines += [
+            "",
+            f"5. load: {load['clients']} clients, {load['gunicorn_workers']} gunicorn workers, "
+            f"{load['seconds']} s: {total['requests']:,} requests, {total['requests_per_s']} "
+            f"req/s, p50 {total['p50_ms']} ms, p95 {total['p95_ms']} ms, p99 {total['p99_ms']} "
+            f"ms, {load['errors']} errors; {load['extensions']['successful']} extensions, "
+            f"{load['extensions']['lost']} lost",
+        ]
+        for name, figures in load["by_request"].items():
+            lines.append(
+                f"   {name}: {figures['requests']:,} requests, p50 {figures['p50_ms']} ms, "
+                f"p95 {figures['p95_ms']} ms, p99 {figures['p99_ms']} ms, "
+                f"{figures['failures']} failures"
+            )
+    rows = [["target", "measured", "met"]]
+    for check in checks(results):
+        met = "n/a" if check.met is None else ("yes" if check.met else "NO")
+        rows.append([check.target, check.measured, met])
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    lines += ["", *(_row(row, widths) for row in rows)]
+    return "\n".join(lines)

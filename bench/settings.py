@@ -1,0 +1,14 @@
+"""Settings of the benchmark's processes: the app's own settings, plus the baseline view's URL.
+
+The benchmark sets DATABASE_URL (its own database), DEBUG=false and a SECRET_KEY in the
+environment before Django reads this module; see bench.environment.
+"""
+
+from config.settings import *  # noqa: F403
+
+# The baseline view is mounted only here, never in the app's URLconf.
+ROOT_URLCONF = "bench.urls"
+
+# Plain HTTP on 127.0.0.1: no TLS redirect (settings enable it when DEBUG is off).
+SECURE_SSL_REDIRECT = False
+SECURE_HSTS_SECONDS = 0

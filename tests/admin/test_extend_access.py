@@ -277,7 +277,7 @@ def test_select_all_larger_than_the_upload_field_limit(operator_client, operator
     shown = preview(operator_client, page, days="30")
     assert shown.context["preview"].changed == limit + 50
     assert len(shown.context["preview"].changed_rows) == 100, "big selections list the first rows"
-    assert f"{limit + 50}" in shown.content.decode()
+    assert f"<strong>{limit + 50:,}</strong> enrollments will be extended" in shown.content.decode()
     done = confirm(operator_client, shown, days="30")
     assert done.status_code == 302
     assert done["Location"] == changelist_url(query)

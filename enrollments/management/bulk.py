@@ -51,9 +51,14 @@ class Operation(ABC):
 
     @abstractmethod
     def apply(
-        self, queryset: QuerySet[Enrollment], *, actor: User | None, reason: str
+        self,
+        queryset: QuerySet[Enrollment],
+        *,
+        actor: User | None,
+        reason: str,
+        batch_id: uuid.UUID,
     ) -> BulkResult:
-        """The bulk service call (one transaction)."""
+        """The bulk service call (one transaction); every batch of a run shares `batch_id`."""
 
     @abstractmethod
     def preview(self, queryset: QuerySet[Enrollment]) -> Plan:
@@ -80,7 +85,7 @@ class Extend(Operation):
     def validate(self) -> None:
         self._request().validate(now=clock.now())
 
-    def apply(self, queryset, *, actor, reason):
+    def apply(self, queryset, *, actor, reason, batch_id):
         return services.enrollments_extend_access_bulk(
             queryset=queryset,
             days=self.days,
@@ -89,6 +94,7 @@ class Extend(Operation):
             actor=actor,
             source=AccessChange.Source.COMMAND,
             reason=reason,
+            batch_id=batch_id,
         )
 
     def preview(self, queryset):
@@ -103,9 +109,13 @@ class Pause(Operation):
     def describe(self) -> str:
         return "pause"
 
-    def apply(self, queryset, *, actor, reason):
+    def apply(self, queryset, *, actor, reason, batch_id):
         return services.enrollments_pause_bulk(
-            queryset=queryset, actor=actor, source=AccessChange.Source.COMMAND, reason=reason
+            queryset=queryset,
+            actor=actor,
+            source=AccessChange.Source.COMMAND,
+            reason=reason,
+            batch_id=batch_id,
         )
 
     def preview(self, queryset):
@@ -118,9 +128,13 @@ class Resume(Operation):
     def describe(self) -> str:
         return "resume"
 
-    def apply(self, queryset, *, actor, reason):
+    def apply(self, queryset, *, actor, reason, batch_id):
         return services.enrollments_resume_bulk(
-            queryset=queryset, actor=actor, source=AccessChange.Source.COMMAND, reason=reason
+            queryset=queryset,
+            actor=actor,
+            source=AccessChange.Source.COMMAND,
+            reason=reason,
+            batch_id=batch_id,
         )
 
     def preview(self, queryset):
@@ -184,6 +198,8 @@ class BulkRun:
         self.batch_size = batch_size
         self.show_changes = show_changes or dry_run
         self.outcome = Outcome()
+        #: One audit batch id for the whole run, however many transactions it takes.
+        self.batch_id = uuid.uuid4()
 
     def run(self, targets: Sequence[Target]) -> Outcome:
         self.outcome.total += sum(len(target.ids) for target in targets)
@@ -201,9 +217,12 @@ class BulkRun:
             if self.dry_run:
                 changes, skipped = target.operation.preview(queryset)
             else:
-                result = target.operation.apply(queryset, actor=self.actor, reason=self.reason)
+                result = target.operation.apply(
+                    queryset, actor=self.actor, reason=self.reason, batch_id=self.batch_id
+                )
                 changes, skipped = result.changed, result.skipped
-                self.outcome.batch_ids.append(result.batch_id)
+                if result.batch_id not in self.outcome.batch_ids:
+                    self.outcome.batch_ids.append(result.batch_id)
         except DomainError as error:  # the request is invalid for every row of the batch
             changes, skipped = [], [Skipped(pk, error) for pk in batch]
         self.outcome.changed += len(changes)

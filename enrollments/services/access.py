@@ -65,6 +65,7 @@ def enrollments_extend_access_bulk(
     actor: User | None,
     source: AccessChange.Source,
     reason: str = "",
+    batch_id: uuid.UUID | None = None,
 ) -> BulkResult:
     """Extends every enrollment of `queryset` by the same rule, all or nothing.
 
@@ -73,10 +74,13 @@ def enrollments_extend_access_bulk(
     with one UPDATE per chunk of rows and the audit rows with bulk INSERTs, in one transaction:
     if anything raises, no enrollment and no audit row changes. A request invalid for every row
     (days <= 0, no parameter) raises InvalidExtensionPeriod before anything is read.
+
+    `batch_id` (default: a new one) marks every audit row; pass the same id to the calls of one
+    operation that runs in several batches (a command over 100,000 rows).
     """
     request = ExtensionRequest(days=days, until=until, indefinite=indefinite)
     request.validate(now=clock.now())
-    result = BulkResult(batch_id=uuid.uuid4())
+    result = BulkResult(batch_id=batch_id or uuid.uuid4())
     with transaction.atomic():
         rows = lock_rows(queryset, "ended_at")
         now = clock.now()

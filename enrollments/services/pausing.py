@@ -89,11 +89,12 @@ def enrollments_pause_bulk(
     actor: User | None,
     source: AccessChange.Source,
     reason: str = "",
+    batch_id: uuid.UUID | None = None,
 ) -> BulkResult:
     """Pauses every enrollment of `queryset` that is not paused yet; skips (AlreadyPaused) the
     others (rules.plan_bulk_pause). All or nothing."""
     who = _Who(actor, source, reason)
-    result = BulkResult(batch_id=uuid.uuid4())
+    result = BulkResult(batch_id=batch_id or uuid.uuid4())
     with transaction.atomic():
         rows = lock_rows(queryset, *PAUSE_COLUMNS)
         now = clock.now()
@@ -120,12 +121,13 @@ def enrollments_resume_bulk(
     actor: User | None,
     source: AccessChange.Source,
     reason: str = "",
+    batch_id: uuid.UUID | None = None,
 ) -> BulkResult:
     """Resumes every paused enrollment of `queryset`; skips (NotPaused) the others
     (rules.plan_bulk_resume). Each row's paused time differs, so rows are written with
     bulk_update (one CASE statement per chunk). All or nothing."""
     who = _Who(actor, source, reason)
-    result = BulkResult(batch_id=uuid.uuid4())
+    result = BulkResult(batch_id=batch_id or uuid.uuid4())
     with transaction.atomic():
         rows = lock_rows(queryset, *RESUME_COLUMNS)
         now = clock.now()

@@ -1,8 +1,14 @@
 """Admin for API keys: list them with their last use, create one (the key is shown once, in the
 confirmation message), revoke them. The key itself is never stored, so it can never be shown
-again."""
+again.
+
+A key acts as its user, so creating a key for someone is acting as them: only superusers may
+create keys for, or see and revoke the keys of, other users. Other staff with the API key
+permissions manage their own keys only.
+"""
 
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
@@ -19,6 +25,24 @@ class APIKeyAdmin(admin.ModelAdmin):
     readonly_fields = ("prefix", "created_at", "last_used_at", "revoked_at")
     actions = ("revoke_keys",)
     date_hierarchy = "created_at"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[APIKey]:
+        queryset = super().get_queryset(request).select_related("user")
+        if request.user.is_superuser:
+            return queryset
+        return queryset.filter(user=request.user)
+
+    def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs):
+        if db_field.name == "user" and not request.user.is_superuser:
+            kwargs["queryset"] = get_user_model().objects.filter(pk=request.user.pk)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_autocomplete_fields(self, request: HttpRequest):
+        # Others pick from a list of one: themselves.
+        return self.autocomplete_fields if request.user.is_superuser else ()
+
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict:
+        return {"user": request.user.pk, **super().get_changeform_initial_data(request)}
 
     def get_fields(self, request: HttpRequest, obj: APIKey | None = None):
         if obj is None:

@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
@@ -64,3 +65,35 @@ def test_revoke_action(admin_client, user):
     assert APIKey.objects.get(pk=drop.pk).revoked_at is not None
     assert APIKey.objects.get(pk=keep.pk).revoked_at is None
     assert authenticate_key(keep_raw) == keep
+
+
+def test_staff_who_are_not_superusers_manage_only_their_own_keys(client):
+    staff = UserFactory(is_staff=True)
+    staff.user_permissions.add(
+        *Permission.objects.filter(content_type__app_label="apikeys"),
+    )
+    boss = UserFactory(is_staff=True, is_superuser=True)
+    boss_key, _ = APIKey.objects.create_key(user=boss, name="boss key")
+    client.force_login(staff)
+
+    # A key for someone else would let the staff member act as them: refused.
+    response = client.post(reverse("admin:apikeys_apikey_add"), {"user": str(boss.pk)})
+    assert response.status_code == 200
+    assert "Select a valid choice" in response.content.decode()
+    assert not APIKey.objects.filter(user=staff).exists()
+    assert APIKey.objects.count() == 1
+
+    response = client.post(
+        reverse("admin:apikeys_apikey_add"), {"user": str(staff.pk), "name": "mine"}
+    )
+    assert response.status_code == 302
+    assert APIKey.objects.filter(user=staff, name="mine").exists()
+
+    listing = client.get(reverse("admin:apikeys_apikey_changelist")).content.decode()
+    assert "mine" in listing
+    assert "boss key" not in listing
+    client.post(
+        reverse("admin:apikeys_apikey_changelist"),
+        {"action": "revoke_keys", "_selected_action": [boss_key.pk]},
+    )
+    assert APIKey.objects.get(pk=boss_key.pk).revoked_at is None

@@ -75,11 +75,16 @@ def decode_cursor(cursor: str) -> Position:
 
 
 def _after(position: Position, *, descending: bool, inclusive: bool = False) -> Q:
-    """Rows that come after `position` in the walk's order (and the row itself if inclusive)."""
+    """Rows that come after `position` in the walk's order (and the row itself if inclusive).
+
+    `(created_at, id) > (t, i)` written so that an index on `(created_at, id)` can start its
+    scan at `t` (the first, redundant term is a range condition the planner uses) instead of
+    filtering every row before it.
+    """
     op = "lt" if descending else "gt"
     id_op = f"{op}e" if inclusive else op
-    return Q(**{f"created_at__{op}": position.created_at}) | Q(
-        created_at=position.created_at, **{f"id__{id_op}": position.id}
+    return Q(**{f"created_at__{op}e": position.created_at}) & (
+        Q(**{f"created_at__{op}": position.created_at}) | Q(**{f"id__{id_op}": position.id})
     )
 
 
@@ -132,7 +137,8 @@ class KeysetPage:
         walk_descending = descending != self._backward
         queryset = self._queryset
         if bound is not None:
-            queryset = queryset.exclude(_after(bound, descending=walk_descending, inclusive=True))
+            # Strictly before `bound` in the walk's order.
+            queryset = queryset.filter(_after(bound, descending=not walk_descending))
         if start is not None:
             queryset = queryset.filter(_after(start, descending=walk_descending, inclusive=True))
         rows = list(

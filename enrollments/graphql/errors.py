@@ -30,6 +30,7 @@ INTROSPECTION_DISABLED = "INTROSPECTION_DISABLED"
 GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
 GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
 INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
+BAD_REQUEST = "BAD_REQUEST"
 
 #: Every code the API's own errors use, with when it happens (docs/api.md lists the same).
 API_ERROR_CODES: dict[str, str] = {
@@ -46,6 +47,7 @@ API_ERROR_CODES: dict[str, str] = {
     GRAPHQL_PARSE_FAILED: "the document is not valid GraphQL syntax",
     GRAPHQL_VALIDATION_FAILED: "the document does not match the schema",
     INTERNAL_SERVER_ERROR: "a bug: the details are logged, not returned",
+    BAD_REQUEST: "the HTTP request is not a GraphQL request this endpoint serves",
 }
 
 
@@ -80,7 +82,9 @@ def format_error(error: Exception) -> dict[str, Any]:
     """The JSON form of one error. Domain errors keep their message and get their code; an
     unexpected exception is logged and hidden."""
     if not isinstance(error, GraphQLError):
-        return {"message": str(error)}
+        # graphene-django's HTTP-level refusals: no query, invalid JSON, a batch, a mutation
+        # over GET, another method.
+        return {"message": str(error), "extensions": {"code": BAD_REQUEST}}
     original = error.original_error
     if isinstance(original, DomainError):
         formatted = dict(error.formatted)

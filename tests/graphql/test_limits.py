@@ -107,6 +107,7 @@ def test_batching_is_off(api, key):
     )
     assert response.status_code == 400
     assert "not a valid JSON query" in response.json()["errors"][0]["message"]
+    assert response.json()["errors"][0]["extensions"] == {"code": "BAD_REQUEST"}
 
 
 def test_introspection_needs_a_signed_in_client(api, key):

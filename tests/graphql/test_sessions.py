@@ -114,5 +114,6 @@ def test_mutations_are_refused_over_get(client, manager, enrollment):
         HTTP_ACCEPT="application/json",
     )
     assert response.status_code == 405
+    assert response.json()["errors"][0]["extensions"] == {"code": "BAD_REQUEST"}
     enrollment.refresh_from_db()
     assert enrollment.is_paused is False

@@ -1,0 +1,152 @@
+"""Every filter and order of `courseMemberships` is served by an index (issue 6).
+
+The benchmark's data builder fills the test database with enough enrollments that PostgreSQL
+would rather scan the whole table than use a poor index; the test sends each filter and order
+through the real endpoint, captures the SQL it runs and checks the plan PostgreSQL chooses for
+it (after ANALYZE): no sequential scan of the enrollment table, nor of the completions that the
+progress annotations read for every row of a page.
+"""
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from apikeys.models import APIKey
+from bench import dataset
+from bench.documents import MEMBERSHIP_PAGE
+from enrollments.graphql.pagination import encode_cursor
+from enrollments.models import Enrollment
+from lms.models import Course, User
+from tests.markers import requires_postgres
+
+pytestmark = [requires_postgres, pytest.mark.postgres]
+
+#: Large enough that a sequential scan is cheaper than a poor index for the planner.
+ENROLLMENTS = 30_000
+#: Tables no page query may read whole.
+INDEXED_TABLES = {"enrollments_enrollment", "enrollments_itemcompletion"}
+
+NOW = datetime.now(UTC)
+
+
+@pytest.fixture(scope="module")
+def built(django_db_setup, django_db_blocker):
+    """The data set, built once for the module and removed afterwards."""
+    with django_db_blocker.unblock():
+        dataset.build(
+            dataset.Shape(enrollments=ENROLLMENTS, courses=300), now=NOW, drop_indexes=False
+        )
+        dataset.analyze()
+        user = User.objects.create_user(email="plans@example.com", is_staff=True)
+        user.user_permissions.add(
+            Permission.objects.get(
+                content_type__app_label="enrollments", codename="view_enrollment"
+            )
+        )
+        _, raw_key = APIKey.objects.create_key(user=user, name="plans")
+        sample = Enrollment.objects.order_by("created_at", "id")[ENROLLMENTS // 2]
+        yield {
+            "key": raw_key,
+            "course_id": str(Course.objects.order_by("slug").values_list("pk", flat=True)[7]),
+            "user_id": str(sample.user_id),
+            "cursor": encode_cursor(sample),
+        }
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "TRUNCATE enrollments_itemcompletion, enrollments_accesschange, "
+                "enrollments_enrollment, lms_courseitem, lms_course, apikeys_apikey, "
+                "lms_user CASCADE"
+            )
+
+
+def _case(name: str, **arguments) -> pytest.param:
+    return pytest.param(arguments, id=name)
+
+
+CASES = [
+    _case("no filter, ascending"),
+    _case("no filter, descending", order="CREATED_AT_DESC"),
+    _case("after a cursor", after="{cursor}"),
+    _case("after a cursor, descending", after="{cursor}", order="CREATED_AT_DESC"),
+    _case("backward from a cursor", before="{cursor}", last=100),
+    _case("course", course_id="{course_id}"),
+    _case("course, descending, after a cursor", course_id="{course_id}", order="CREATED_AT_DESC"),
+    _case("user", user_id="{user_id}"),
+    _case("user, descending", user_id="{user_id}", order="CREATED_AT_DESC"),
+    _case("course_status not_started", course_status="not_started"),
+    _case("course_status in_progress", course_status="in_progress"),
+    _case("course_status completed", course_status="completed"),
+    _case("is_paused true", is_paused=True),
+    _case("is_paused false", is_paused=False),
+    _case("access_state ACTIVE", access_state="ACTIVE"),
+    _case("access_state EXPIRED", access_state="EXPIRED"),
+    _case("access_state NOT_STARTED", access_state="NOT_STARTED"),
+    _case("access_state PAUSED", access_state="PAUSED"),
+    _case("ended_before", ended_before=(NOW - timedelta(days=200)).isoformat()),
+    _case("ended_after", ended_after=(NOW + timedelta(days=200)).isoformat()),
+    _case("ended_after, descending", ended_after=NOW.isoformat(), order="CREATED_AT_DESC"),
+    _case("course and access state", course_id="{course_id}", access_state="EXPIRED"),
+    _case("course and course_status", course_id="{course_id}", course_status="completed"),
+]
+
+
+def _document(arguments: dict) -> str:
+    """MEMBERSHIP_PAGE's selection under a field with these literal arguments."""
+    rendered = ", ".join(
+        f"{name}: {value if name in ('order', 'access_state') else json.dumps(value)}"
+        for name, value in arguments.items()
+    )
+    selection = MEMBERSHIP_PAGE[
+        MEMBERSHIP_PAGE.index("{", MEMBERSHIP_PAGE.index("courseMemberships")) :
+    ]
+    return f"query {{ courseMemberships({rendered}) {selection}"
+
+
+def _seq_scans(plan: dict) -> list[str]:
+    found = []
+    if plan.get("Node Type") == "Seq Scan" and plan.get("Relation Name") in INDEXED_TABLES:
+        found.append(plan["Relation Name"])
+    for child in plan.get("Plans", []):
+        found += _seq_scans(child)
+    return found
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("arguments", CASES)
+def test_each_filter_and_order_is_served_by_an_index(built, arguments):
+    values = {
+        name: value.format(**built) if isinstance(value, str) else value
+        for name, value in arguments.items()
+    }
+    values.setdefault("first" if "last" not in values else "last", 100)
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {built['key']}")
+    with CaptureQueriesContext(connection) as captured:
+        response = client.post(
+            "/graphql/", data={"query": _document(values)}, content_type="application/json"
+        )
+    body = response.json()
+    assert response.status_code == 200 and "errors" not in body, body
+    page_queries = [
+        query["sql"]
+        for query in captured.captured_queries
+        if 'FROM "enrollments_enrollment"' in query["sql"] and "LIMIT" in query["sql"]
+    ]
+    assert len(page_queries) == 1, [query["sql"][:200] for query in captured.captured_queries]
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (FORMAT JSON) " + page_queries[0])
+        plan = cursor.fetchone()[0]
+    plan = json.loads(plan) if isinstance(plan, str) else plan
+    assert _seq_scans(plan[0]["Plan"]) == [], _outline(plan[0]["Plan"])
+
+
+def _outline(plan: dict, depth: int = 0) -> str:
+    """The plan tree, one node a line: what a failure shows."""
+    line = "  " * depth + " ".join(
+        str(plan.get(key, "")) for key in ("Node Type", "Relation Name", "Index Name", "Filter")
+    )
+    return "\n".join([line] + [_outline(child, depth + 1) for child in plan.get("Plans", [])])

@@ -104,7 +104,7 @@ class AccessChangeAdmin(ReadOnlyAuditMixin, admin.ModelAdmin):
     date_hierarchy = "created_at"
     ordering = ("-created_at", "-id")
     fields = (
-        "enrollment",
+        "enrollment_link",
         "created_at",
         "action",
         "old_ended_at",

@@ -192,6 +192,11 @@ class EnrollmentAdmin(ExtendAccessMixin, admin.ModelAdmin):
         }
         return super().change_view(request, object_id, form_url, extra_context)
 
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None:  # name the learner and course, not the two ids of Enrollment.__str__
+            context["subtitle"] = f"{obj.user.email} in {obj.course.title}"
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
     # -- changelist columns -------------------------------------------------------------------
 
     @admin.display(description="student", ordering="user__email")
@@ -221,7 +226,7 @@ class EnrollmentAdmin(ExtendAccessMixin, admin.ModelAdmin):
     def access_state_display(self, enrollment: Enrollment) -> str:
         return state_badge(enrollment_access_state(enrollment))
 
-    @admin.display(description="progress", ordering="items_completed")
+    @admin.display(description="progress")
     def progress_display(self, enrollment: Enrollment) -> str:
         rate = completion_rate(enrollment)
         return f"{rate:.0%} ({enrollment.items_completed}/{enrollment.items_total})"

@@ -65,7 +65,7 @@ def fill_days_and_preview(page, days: int) -> None:
     page.wait_for_selector("h2:has-text('Preview')")
 
 
-def test_filter_select_three_extend_by_30_days(page, operator, tmp_path):
+def test_filter_select_three_extend_by_30_days(page, operator):
     python = CourseFactory(title="Python Basics", slug="python-basics")
     django = CourseFactory(title="Django in Depth", slug="django-in-depth")
     in_python = active_enrollments(python, 5)
@@ -96,8 +96,6 @@ def test_filter_select_three_extend_by_30_days(page, operator, tmp_path):
         assert row.locator("td.new-end").inner_text() == format_instant(
             enrollment.ended_at + timedelta(days=30), BERLIN
         )
-    save_screenshot(page, tmp_path)
-
     page.click("input[name=_confirm]")
     page.wait_for_selector(".messagelist .success")
     assert "Extended access for 3 enrollments." in page.inner_text(".messagelist")
@@ -148,6 +146,46 @@ def test_select_all_across_pages_extends_every_matching_row(page, operator):
     assert audits.count() == 260
     assert audits.values("batch_id").distinct().count() == 1
     assert not AccessChange.objects.filter(enrollment__in=other).exists()
+
+
+def test_preview_lists_the_skipped_rows_and_why(page, operator, tmp_path):
+    course = CourseFactory(title="Data Science", slug="data-science")
+    active = active_enrollments(course, 4)
+    now = timezone.now()
+    indefinite = EnrollmentFactory(course=course, start_at=now - timedelta(days=5), ended_at=None)
+    lapsed = EnrollmentFactory(
+        course=course, start_at=now - timedelta(days=400), ended_at=now - timedelta(days=120)
+    )
+
+    log_in(page, operator)
+    page.goto("/admin/enrollments/enrollment/?q=data-science")
+    page.check("#action-toggle")
+    choose_action(page, "extend_access")
+    page.fill("#id_reason", "Goodwill after the March outage")
+    fill_days_and_preview(page, 30)
+    counts = page.inner_text(".counts")
+    assert "4 enrollments will be extended" in counts
+    assert "2 will be skipped" in counts
+    reasons = {
+        pk: page.inner_text(f"table.preview-skipped tr[data-enrollment='{pk}'] td.skip-reason")
+        for pk in (indefinite.pk, lapsed.pk)
+    }
+    assert reasons == {
+        indefinite.pk: "Current enrollment has no end date",
+        lapsed.pk: "Access would still be expired after the extension",
+    }
+    save_screenshot(page, tmp_path)
+
+    page.click("input[name=_confirm]")
+    page.wait_for_selector(".messagelist .warning")
+    messages = page.inner_text(".messagelist")
+    assert "Extended access for 4 enrollments." in messages
+    assert "Skipped 2 enrollments:" in messages
+    assert f"{indefinite.user.email} in Data Science (Current enrollment has no end date)" in (
+        messages
+    )
+    assert AccessChange.objects.filter(enrollment__in=active).count() == 4
+    assert not AccessChange.objects.filter(enrollment__in=[indefinite, lapsed]).exists()
 
 
 def test_change_page_button_extends_one_enrollment(page, operator):

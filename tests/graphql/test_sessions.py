@@ -6,6 +6,7 @@ import json
 import pytest
 from django.test import Client
 
+from enrollments.models import AccessChange
 from tests.graphql.conftest import error_codes
 
 pytestmark = pytest.mark.django_db
@@ -117,3 +118,21 @@ def test_mutations_are_refused_over_get(client, manager, enrollment):
     assert response.json()["errors"][0]["extensions"] == {"code": "BAD_REQUEST"}
     enrollment.refresh_from_db()
     assert enrollment.is_paused is False
+
+
+def test_a_session_mutation_is_audited_with_the_signed_in_user(csrf_client, manager, enrollment):
+    csrf_client.force_login(manager)
+    csrf_client.get("/graphql/", HTTP_ACCEPT="application/json")
+    document = json.dumps(
+        {
+            "query": f'mutation {{ pauseCourseMembership(input: {{id: "{enrollment.pk}"}}) '
+            "{ courseMembership { is_paused } } }"
+        }
+    )
+    status, body = post(
+        csrf_client, document, HTTP_X_CSRFTOKEN=csrf_client.cookies["csrftoken"].value
+    )
+    assert status == 200
+    assert body["data"]["pauseCourseMembership"]["courseMembership"] == {"is_paused": True}
+    audit = AccessChange.objects.get(enrollment=enrollment)
+    assert (audit.actor, audit.source) == (manager, AccessChange.Source.GRAPHQL)

@@ -10,7 +10,7 @@ from enrollments.admin.display import format_instant
 from enrollments.models import AccessChange
 
 AUDIT_FIELDS = (
-    "created_at",
+    "when",
     "action",
     "old_end",
     "new_end",
@@ -31,6 +31,10 @@ class ReadOnlyAuditMixin:
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
+
+    @admin.display(description="when (UTC)", ordering="created_at")
+    def when(self, change: AccessChange) -> str:
+        return format_instant(change.created_at).removesuffix(" UTC")
 
     @admin.display(description="old end", ordering="old_ended_at")
     def old_end(self, change: AccessChange) -> str:
@@ -83,7 +87,7 @@ class AccessChangeInline(ReadOnlyAuditMixin, admin.TabularInline):
 @admin.register(AccessChange)
 class AccessChangeAdmin(ReadOnlyAuditMixin, admin.ModelAdmin):
     list_display = (
-        "created_at",
+        "when",
         "enrollment_link",
         "action",
         "old_end",

@@ -50,3 +50,7 @@ def format_instant(instant: datetime | None, zone: zoneinfo.ZoneInfo | None = No
     local = instant.astimezone(zone or UTC)
     name = local.tzname() or (zone.key if zone else "UTC")
     return f"{local:%Y-%m-%d %H:%M} {name}"
+
+
+def nowrap(text: str) -> SafeString:
+    return format_html('<span style="white-space:nowrap">{}</span>', text)

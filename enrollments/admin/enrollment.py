@@ -6,6 +6,8 @@ editing them there would bypass the services and the audit trail. They change th
 "Extend access…", "Pause" and "Resume" actions and buttons instead.
 """
 
+from datetime import timedelta
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -16,9 +18,14 @@ from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
 from enrollments.admin.access_changes import AccessChangeInline
-from enrollments.admin.display import format_instant, state_badge
+from enrollments.admin.display import format_instant, nowrap, state_badge
 from enrollments.admin.extend_access import ExtendAccessMixin
-from enrollments.admin.filters import AccessStateFilter, CourseStatusFilter, EndsWithinFilter
+from enrollments.admin.filters import (
+    AccessStateFilter,
+    CourseStatusFilter,
+    EndsWithinFilter,
+    PausedFilter,
+)
 from enrollments.admin.reporting import error_text, report_bulk_result
 from enrollments.errors import DomainError
 from enrollments.models import AccessChange, Enrollment
@@ -48,12 +55,11 @@ _COURSE_STATUS_LABELS = {
 CHANGE_READONLY_FIELDS = (
     "user",
     "course",
-    "start_at",
+    "start_at_display",
     "ended_at_display",
     "access_state_display",
-    "is_paused",
-    "paused_at",
-    "total_paused_duration",
+    "paused_at_display",
+    "total_paused_display",
     "progress_display",
     "created_at",
     "updated_at",
@@ -90,7 +96,7 @@ class EnrollmentAdmin(ExtendAccessMixin, admin.ModelAdmin):
         ("course", admin.RelatedOnlyFieldListFilter),
         AccessStateFilter,
         CourseStatusFilter,
-        "is_paused",
+        PausedFilter,
         EndsWithinFilter,
     )
     search_fields = ("user__email", "user__name", "course__slug", "course__title")
@@ -212,15 +218,27 @@ class EnrollmentAdmin(ExtendAccessMixin, admin.ModelAdmin):
 
     @admin.display(description="start (UTC)", ordering="start_at")
     def start(self, enrollment: Enrollment) -> str:
-        return format_instant(enrollment.start_at)
+        return nowrap(format_instant(enrollment.start_at).removesuffix(" UTC"))
 
     @admin.display(description="end (UTC)", ordering="ended_at")
     def end(self, enrollment: Enrollment) -> str:
-        return format_instant(enrollment.ended_at)
+        return nowrap(format_instant(enrollment.ended_at).removesuffix(" UTC"))
+
+    @admin.display(description="start of access")
+    def start_at_display(self, enrollment: Enrollment) -> str:
+        return format_instant(enrollment.start_at)
 
     @admin.display(description="end of access")
     def ended_at_display(self, enrollment: Enrollment) -> str:
         return format_instant(enrollment.ended_at)
+
+    @admin.display(description="paused since")
+    def paused_at_display(self, enrollment: Enrollment) -> str:
+        return format_instant(enrollment.paused_at) if enrollment.paused_at else "—"
+
+    @admin.display(description="time paused so far")
+    def total_paused_display(self, enrollment: Enrollment) -> str:
+        return f"{timedelta(seconds=enrollment.total_paused_duration)} (completed pauses)"
 
     @admin.display(description="access")
     def access_state_display(self, enrollment: Enrollment) -> str:
@@ -229,11 +247,11 @@ class EnrollmentAdmin(ExtendAccessMixin, admin.ModelAdmin):
     @admin.display(description="progress")
     def progress_display(self, enrollment: Enrollment) -> str:
         rate = completion_rate(enrollment)
-        return f"{rate:.0%} ({enrollment.items_completed}/{enrollment.items_total})"
+        return nowrap(f"{rate:.0%} ({enrollment.items_completed}/{enrollment.items_total})")
 
     @admin.display(description="course status", ordering="course_status")
     def course_status_display(self, enrollment: Enrollment) -> str:
-        return _COURSE_STATUS_LABELS.get(enrollment.course_status, enrollment.course_status)
+        return nowrap(_COURSE_STATUS_LABELS.get(enrollment.course_status, enrollment.course_status))
 
     # -- pause and resume ---------------------------------------------------------------------
 

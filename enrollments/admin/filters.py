@@ -44,6 +44,19 @@ class CourseStatusFilter(admin.SimpleListFilter):
         return queryset
 
 
+class PausedFilter(admin.SimpleListFilter):
+    title = "paused"
+    parameter_name = "paused"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Paused"), ("no", "Not paused")]
+
+    def queryset(self, request, queryset: QuerySet) -> QuerySet:
+        if self.value() in {"yes", "no"}:
+            return queryset.filter(is_paused=self.value() == "yes")
+        return queryset
+
+
 class EndsWithinFilter(admin.SimpleListFilter):
     """Enrollments whose access ends in the next N days (not yet ended, not indefinite)."""
 

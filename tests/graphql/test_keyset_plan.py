@@ -17,10 +17,10 @@ pytestmark = [requires_postgres, pytest.mark.postgres, pytest.mark.django_db]
 ROWS = 30_000
 
 
-def _index_scans(plan: dict) -> list[dict]:
-    found = [plan] if plan.get("Relation Name") == "enrollments_enrollment" else []
+def _nodes(plan: dict) -> list[dict]:
+    found = [plan]
     for child in plan.get("Plans", []):
-        found += _index_scans(child)
+        found += _nodes(child)
     return found
 
 
@@ -63,6 +63,16 @@ def test_a_deep_page_seeks_to_the_cursor_in_the_index(api, make_key, viewer, ord
         cursor.execute("EXPLAIN (FORMAT JSON) " + page_sql[0])
         plan = cursor.fetchone()[0]
     plan = json.loads(plan) if isinstance(plan, str) else plan
-    scans = _index_scans(plan[0]["Plan"])
-    assert [scan["Node Type"] for scan in scans] == ["Index Scan"], scans
-    assert "created_at" in scans[0].get("Index Cond", ""), scans[0]
+    nodes = _nodes(plan[0]["Plan"])
+    # The enrollment table is never read whole...
+    assert not [
+        n
+        for n in nodes
+        if n["Node Type"] == "Seq Scan" and n.get("Relation Name") == "enrollments_enrollment"
+    ], nodes
+    # ... and an index of it (an Index Scan, or the Bitmap Index Scan under a Bitmap Heap
+    # Scan, as the planner likes) starts at the cursor's created_at.
+    conditions = [
+        n.get("Index Cond", "") for n in nodes if n.get("Index Name", "").startswith("enrollment_")
+    ]
+    assert any("created_at" in condition for condition in conditions), nodes

@@ -2,6 +2,7 @@
 only; nobody can add, edit or delete one here, whatever their permissions."""
 
 from django.contrib import admin
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
@@ -74,8 +75,21 @@ class AccessChangeInline(ReadOnlyAuditMixin, admin.TabularInline):
     can_delete = False
     show_change_link = False
 
+    #: Rows shown on the page; the full trail is one link away (Access changes, filtered).
+    LATEST = 50
+
     def get_queryset(self, request: HttpRequest):
         return super().get_queryset(request).select_related("actor")
+
+    def latest(self, request: HttpRequest, enrollment) -> QuerySet[AccessChange]:
+        """The enrollment's LATEST newest records. (An inline formset filters its queryset, so
+        it cannot be sliced: the slice becomes an id subquery.)"""
+        newest = (
+            AccessChange.objects.filter(enrollment=enrollment)
+            .order_by("-created_at", "-id")
+            .values("pk")[: self.LATEST]
+        )
+        return self.get_queryset(request).filter(pk__in=newest)
 
     def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
         # Whoever may see an enrollment may see its history.

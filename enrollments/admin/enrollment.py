@@ -198,9 +198,22 @@ class EnrollmentAdmin(ExtendAccessMixin, admin.ModelAdmin):
         }
         return super().change_view(request, object_id, form_url, extra_context)
 
+    def get_formset_kwargs(self, request, obj, inline, prefix):
+        kwargs = super().get_formset_kwargs(request, obj, inline, prefix)
+        if isinstance(inline, AccessChangeInline) and obj is not None:
+            kwargs["queryset"] = inline.latest(request, obj)
+        return kwargs
+
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None:  # name the learner and course, not the two ids of Enrollment.__str__
             context["subtitle"] = f"{obj.user.email} in {obj.course.title}"
+            context["history_total"] = obj.access_changes.count()
+            context["history_shown"] = AccessChangeInline.LATEST
+            context["history_url"] = (
+                reverse("admin:enrollments_accesschange_changelist")
+                + f"?enrollment__id__exact={obj.pk}"
+            )
+            context["can_view_all_history"] = request.user.has_perm("enrollments.view_accesschange")
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     # -- changelist columns -------------------------------------------------------------------
@@ -276,7 +289,10 @@ class EnrollmentAdmin(ExtendAccessMixin, admin.ModelAdmin):
         return self._pause_or_resume_one(request, object_id, enrollment_resume, "Resumed")
 
     def _pause_or_resume_one(self, request, object_id, service, verb) -> HttpResponse:
-        if not self.has_pause_enrollment_permission(request):
+        if not (
+            self.has_pause_enrollment_permission(request)
+            and self.has_view_or_change_permission(request)
+        ):
             raise PermissionDenied
         pk = parse_uuid(object_id)
         enrollment = Enrollment.objects.filter(pk=pk).first() if pk else None

@@ -113,6 +113,15 @@ class ExtendAccessMixin:
     def has_extend_access_permission(self, request: HttpRequest, obj=None) -> bool:
         return request.user.has_perm(EXTEND_PERMISSION)
 
+    def _check_extend_permission(self, request: HttpRequest) -> None:
+        """The views check again what the action list checked: a crafted request without the
+        permission (or without access to enrollments at all) is refused."""
+        if not (
+            self.has_extend_access_permission(request)
+            and self.has_view_or_change_permission(request)
+        ):
+            raise PermissionDenied
+
     def get_extend_access_urls(self) -> list:
         app, model = self.opts.app_label, self.opts.model_name
         wrap = self.admin_site.admin_view
@@ -142,8 +151,7 @@ class ExtendAccessMixin:
 
     def extend_access_view(self, request: HttpRequest) -> HttpResponse:
         """Preview and confirmation for a changelist selection (POST only)."""
-        if not self.has_extend_access_permission(request):
-            raise PermissionDenied
+        self._check_extend_permission(request)
         try:
             selection = Selection.from_post(request.POST)
         except InvalidSelection as error:
@@ -155,8 +163,7 @@ class ExtendAccessMixin:
 
     def extend_access_one_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         """The change page's "Extend access" button: the same form for one enrollment."""
-        if not self.has_extend_access_permission(request):
-            raise PermissionDenied
+        self._check_extend_permission(request)
         pk = parse_uuid(object_id)
         enrollment = self.get_queryset(request).filter(pk=pk).first() if pk else None
         if enrollment is None or not self.has_view_or_change_permission(request, enrollment):

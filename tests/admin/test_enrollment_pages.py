@@ -13,6 +13,7 @@ from tests.admin.helpers import confirm, preview
 from tests.factories import (
     AccessChangeFactory,
     CourseFactory,
+    EnrollmentFactory,
     StaffFactory,
     UserFactory,
 )
@@ -202,3 +203,47 @@ def test_history_is_visible_to_whoever_sees_the_enrollment(enrollment, operator)
     page = reader.get(change_url(enrollment))
     assert page.status_code == 200
     assert "visible" in page.content.decode()
+
+
+def test_history_shows_the_latest_50_and_links_to_the_rest(client, admin_user, enrollment, clock):
+    client.force_login(admin_user)
+    start = clock.current
+    AccessChange.objects.bulk_create(
+        AccessChange(
+            enrollment=enrollment,
+            action="extend",
+            source="system",
+            reason=f"change {n:02d}",
+            created_at=start + timedelta(minutes=n),
+        )
+        for n in range(60)
+    )
+    page = client.get(change_url(enrollment))
+    [inline] = page.context["inline_admin_formsets"]
+    reasons = [form.original.reason for form in inline]
+    assert reasons == [f"change {n:02d}" for n in range(59, 9, -1)]
+    html = page.content.decode()
+    assert "Showing the 50 latest of 60 access changes." in html
+    assert f"?enrollment__id__exact={enrollment.pk}" in html
+
+
+def test_audit_changelist_costs_the_same_queries_for_any_page_size(
+    client, admin_user, enrollment, monkeypatch
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from enrollments.admin.access_changes import AccessChangeAdmin
+
+    client.force_login(admin_user)
+    for _ in range(30):
+        AccessChangeFactory(enrollment=EnrollmentFactory(), actor=admin_user)
+
+    def queries(per_page: int) -> int:
+        monkeypatch.setattr(AccessChangeAdmin, "list_per_page", per_page)
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(reverse("admin:enrollments_accesschange_changelist"))
+        assert len(response.context["cl"].result_list) == per_page
+        return len(captured)
+
+    assert queries(5) == queries(30)

@@ -221,6 +221,34 @@ def test_a_period_the_services_refuse_shows_their_message(
     assert AccessChange.objects.count() == 0
 
 
+def test_an_absurd_number_of_days_skips_every_row_with_the_reason(
+    operator_client, three_enrollments
+):
+    page = post_action(operator_client, "extend_access", [e.pk for e in three_enrollments])
+    shown = preview(operator_client, page, days=str(10**12))
+    result = shown.context["preview"]
+    assert (result.changed, result.skipped) == (0, 3)
+    assert {row.reason for row in result.skipped_rows} == {
+        "Invalid extension period (the extension overflows the calendar)"
+    }
+    html = shown.content.decode()
+    assert "disabled" in html.split('name="_confirm"')[1].split(">")[0]
+
+
+def test_extend_access_alone_does_not_open_the_enrollments(three_enrollments):
+    """The extend views also need access to enrollments (view or change), like the list."""
+    extender = logged_in(grant(StaffFactory(), "extend_access"))
+    data = {
+        "_selected_action": [str(three_enrollments[0].pk)],
+        "mode": "days",
+        "days": "3",
+        "time_zone": "UTC",
+        "_preview": "Preview",
+    }
+    assert extender.post(reverse(EXTEND), data).status_code == 403
+    assert AccessChange.objects.count() == 0
+
+
 def test_confirm_without_a_matching_preview_shows_the_preview_again(
     operator_client, three_enrollments
 ):

@@ -11,7 +11,6 @@ preview, the preview is shown again instead of applying something nobody saw.
 
 import hashlib
 from dataclasses import dataclass, field
-from urllib.parse import urlencode
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -281,7 +280,6 @@ class ExtendAccessMixin:
             "zone_from_browser": TIME_ZONE_SESSION_KEY not in request.session,
             "form_url": form_url,
             "cancel_url": cancel_url,
-            "changelist_query": urlencode({CHANGELIST_FILTERS: selection.filters}),
         }
         request.current_app = self.admin_site.name
         return TemplateResponse(request, self.extend_access_template, context)

@@ -1,0 +1,105 @@
+"""The audit rows the bulk services write with COPY on PostgreSQL (a fix made for issue 6's bulk
+target, see docs/benchmarks.md): the same rows as `bulk_create` wrote, in the same transaction,
+visible as one statement in Django's query log."""
+
+import uuid
+from datetime import timedelta
+
+import pytest
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+
+from enrollments.models import AccessChange, Enrollment
+from enrollments.services import enrollments_extend_access_bulk, enrollments_pause_bulk
+from enrollments.services.audit import audit_row, save_audit_rows
+from tests.factories import CourseFactory, EnrollmentFactory, StaffFactory
+from tests.markers import requires_postgres
+
+pytestmark = [requires_postgres, pytest.mark.postgres, pytest.mark.django_db]
+
+
+def test_bulk_extension_audit_rows_hold_every_value(clock):
+    staff = StaffFactory()
+    course = CourseFactory()
+    ends = [clock.current + timedelta(days=n) for n in (1, 2, 3)]
+    enrollments = [
+        EnrollmentFactory(course=course, start_at=clock.current, ended_at=end) for end in ends
+    ]
+
+    result = enrollments_extend_access_bulk(
+        queryset=Enrollment.objects.filter(course=course),
+        days=7,
+        actor=staff,
+        source=AccessChange.Source.COMMAND,
+        reason="térm break, ünïcode & 'quotes'\ttab",
+    )
+
+    rows = {row.enrollment_id: row for row in AccessChange.objects.filter(batch_id=result.batch_id)}
+    assert set(rows) == {enrollment.pk for enrollment in enrollments}
+    for enrollment, end in zip(enrollments, ends, strict=True):
+        row = rows[enrollment.pk]
+        assert row.action == AccessChange.Action.EXTEND == "extend"
+        assert row.source == "command"
+        assert row.actor_id == staff.pk
+        assert row.reason == "térm break, ünïcode & 'quotes'\ttab"
+        assert (row.old_ended_at, row.new_ended_at) == (end, end + timedelta(days=7))
+        assert row.old_is_paused is row.new_is_paused is row.paused_seconds is None
+        assert row.created_at == clock.current
+        assert isinstance(row.pk, uuid.UUID)
+
+
+def test_bulk_pause_audit_rows_keep_nulls_and_booleans(clock):
+    course = CourseFactory()
+    enrollment = EnrollmentFactory(course=course, start_at=clock.current)
+
+    result = enrollments_pause_bulk(
+        queryset=Enrollment.objects.filter(course=course),
+        actor=None,
+        source=AccessChange.Source.SYSTEM,
+    )
+
+    row = AccessChange.objects.get(batch_id=result.batch_id)
+    assert row.enrollment_id == enrollment.pk
+    assert (row.action, row.source, row.actor_id, row.reason) == ("pause", "system", None, "")
+    assert (row.old_is_paused, row.new_is_paused) == (False, True)
+
+
+def test_rows_are_written_in_the_callers_transaction(clock):
+    enrollment = EnrollmentFactory(start_at=clock.current)
+    row = audit_row(
+        enrollment_id=enrollment.pk,
+        action=AccessChange.Action.EXTEND,
+        actor=None,
+        source=AccessChange.Source.SYSTEM,
+        reason="",
+        now=clock.current,
+    )
+
+    with pytest.raises(RuntimeError), transaction.atomic():
+        save_audit_rows([row])
+        assert AccessChange.objects.filter(pk=row.pk).exists()
+        raise RuntimeError("roll back")
+
+    assert not AccessChange.objects.filter(pk=row.pk).exists()
+
+
+def test_the_copy_shows_in_the_query_log_as_one_statement(clock):
+    enrollments = [EnrollmentFactory(start_at=clock.current) for _ in range(3)]
+    rows = [
+        audit_row(
+            enrollment_id=enrollment.pk,
+            action=AccessChange.Action.SET_END,
+            actor=None,
+            source=AccessChange.Source.ADMIN,
+            reason="",
+            now=clock.current,
+        )
+        for enrollment in enrollments
+    ]
+
+    with CaptureQueriesContext(connection) as captured:
+        save_audit_rows(rows)
+
+    assert len(captured) == 1
+    assert captured[0]["sql"].startswith('COPY "enrollments_accesschange"')
+    assert AccessChange.objects.filter(pk__in=[row.pk for row in rows]).count() == 3

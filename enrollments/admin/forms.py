@@ -9,6 +9,8 @@ from functools import cache
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.forms.fields import BaseTemporalField
+from django.utils.dateparse import parse_datetime
 
 #: Session key remembering the time zone a staff member last entered an end date in.
 TIME_ZONE_SESSION_KEY = "enrollments_admin_time_zone"
@@ -47,10 +49,25 @@ class WallClockDateTimeField(forms.DateTimeField):
     input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d"]
 
     def to_python(self, value):
-        result = super().to_python(value)  # aware in the current zone (UTC in the admin)
-        if result is None:
+        """The typed wall time, naive. Unlike Django's field, it never attaches the active time
+        zone: the zone is a separate field of the form."""
+        if value in self.empty_values:
             return None
-        return result.astimezone(UTC).replace(tzinfo=None)
+        if isinstance(value, datetime):
+            result = value
+        else:
+            try:
+                result = parse_datetime(str(value).strip())
+            except ValueError:
+                raise ValidationError(self.error_messages["invalid"], code="invalid") from None
+            if result is None:
+                result = BaseTemporalField.to_python(self, value)
+        if result.tzinfo is not None:
+            raise ValidationError(
+                "Enter the date and time without a UTC offset; choose the time zone below.",
+                code="offset",
+            )
+        return result
 
 
 def localize_wall_time(wall: datetime, zone: zoneinfo.ZoneInfo) -> datetime:

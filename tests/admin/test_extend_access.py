@@ -145,6 +145,21 @@ def test_set_end_date_is_read_in_the_chosen_time_zone_and_stored_in_utc(
     assert again.context["form"]["time_zone"].value() == "Europe/Berlin"
 
 
+def test_the_typed_time_does_not_depend_on_the_active_time_zone(
+    operator_client, three_enrollments, clock
+):
+    from django.utils import timezone
+
+    page = post_action(operator_client, "extend_access", [e.pk for e in three_enrollments])
+    fields = {"mode": "until", "until": "2026-03-01T09:30", "time_zone": "America/New_York"}
+    with timezone.override("Asia/Tokyo"):  # as if some middleware had activated a zone
+        shown = preview(operator_client, page, **fields)
+        confirm(operator_client, shown, **fields)
+    assert {e.ended_at for e in Enrollment.objects.all()} == {
+        datetime(2026, 3, 1, 14, 30, tzinfo=UTC)
+    }
+
+
 def test_a_time_skipped_by_daylight_saving_is_refused(operator_client, three_enrollments):
     page = post_action(operator_client, "extend_access", [e.pk for e in three_enrollments])
     shown = preview(
@@ -181,6 +196,7 @@ def test_granting_indefinite_to_indefinite_rows_reports_nothing_to_change(operat
         ({"mode": "until", "until": ""}, "until", "Enter the new end date and time."),
         ({"mode": "until", "until": "tomorrow"}, "until", "Enter a valid date/time."),
         ({"mode": "sideways"}, "mode", "Select a valid choice."),
+        ({"mode": "until", "until": "2026-03-01T09:30+02:00"}, "until", "without a UTC offset"),
         ({"days": "3", "time_zone": "Mars/Olympus"}, "time_zone", "Select a valid choice."),
     ],
 )

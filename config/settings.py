@@ -1,6 +1,7 @@
 """Settings, read from the environment (django-environ) with safe development defaults.
 
-Variables: DATABASE_URL, SECRET_KEY, DEBUG, ALLOWED_HOSTS, CACHE_URL, TIME_ZONE is fixed to UTC.
+Variables: DATABASE_URL, SECRET_KEY, DEBUG, ALLOWED_HOSTS, CACHE_URL, RATE_LIMIT_*; TIME_ZONE is
+fixed to UTC.
 See README "Configuration".
 """
 
@@ -113,6 +114,17 @@ GRAPHQL_LIMITS = {
     "MAX_ALIASES": env.int("GRAPHQL_MAX_ALIASES", default=15),
     "MAX_PAGE_SIZE": 100,
     "DEFAULT_PAGE_SIZE": 20,
+}
+# Rate limits of the GraphQL API per API key and per signed-in user (apikeys.ratelimit;
+# docs/reliability.md). Counted in the cache: set CACHE_URL=redis://... in production so that
+# every server process shares the budget.
+RATE_LIMIT = {
+    "ENABLED": env.bool("RATE_LIMIT_ENABLED", default=True),
+    "QUERIES": env.int("RATE_LIMIT_QUERIES", default=600),
+    "MUTATIONS": env.int("RATE_LIMIT_MUTATIONS", default=200),
+    "WINDOW_SECONDS": env.int("RATE_LIMIT_WINDOW_SECONDS", default=60),
+    "CACHE": "default",
+    "KEY_PREFIX": env("RATE_LIMIT_KEY_PREFIX", default="ratelimit"),
 }
 
 if not DEBUG:

@@ -15,18 +15,23 @@ Authentication, in order:
    they are not checked and get UNAUTHENTICATED from every field.
 
 GraphiQL is served to signed-in staff sessions only (it sends the CSRF token itself).
+
+Rate limits (apikeys.ratelimit): each API key, and each signed-in user, has a budget of queries
+and of mutations per minute; past it the answer is HTTP 429 with Retry-After and RATE_LIMITED.
 """
 
+import contextlib
 import json
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.middleware.csrf import CsrfViewMiddleware
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
-from graphene_django.views import GraphQLView
+from graphene_django.views import GraphQLView, HttpError
 from graphql import ExecutionResult, GraphQLError, parse, specified_rules
 
+from apikeys import ratelimit
 from apikeys.auth import InvalidAPIKey, authenticate_bearer
 from enrollments.graphql.errors import (
     CSRF_FAILED,
@@ -53,8 +58,12 @@ def csrf_failure(request: HttpRequest) -> str | None:
     return check.process_view(request, None, (), {})
 
 
-def _error_response(status: int, code: str, message: str, **headers: str) -> HttpResponse:
-    body = json.dumps({"errors": [{"message": message, "extensions": {"code": code}}]})
+def _error_response(
+    status: int, code: str, message: str, extensions: dict | None = None, **headers: str
+) -> HttpResponse:
+    body = json.dumps(
+        {"errors": [{"message": message, "extensions": {"code": code, **(extensions or {})}}]}
+    )
     response = HttpResponse(body, status=status, content_type="application/json")
     for name, value in headers.items():
         response[name] = value
@@ -79,7 +88,16 @@ class ApiView(GraphQLView):
                 return _error_response(403, CSRF_FAILED, f"CSRF check failed: {reason}")
         anonymous = not request.user.is_authenticated
         self.validation_rules = (*specified_rules, *limit_rules(anonymous=anonymous))
-        return super().dispatch(request, *args, **kwargs)
+        try:
+            return super().dispatch(request, *args, **kwargs)
+        except ratelimit.RateLimited as limited:  # raised by execute_graphql_request
+            return _error_response(
+                429,
+                ratelimit.RATE_LIMITED,
+                limited.message,
+                limited.extensions(),
+                **{"Retry-After": str(limited.retry_after)},
+            )
 
     def can_display_graphiql(self, request: HttpRequest, data: Any) -> bool:  # type: ignore[override]
         user = request.user
@@ -93,8 +111,18 @@ class ApiView(GraphQLView):
     def execute_graphql_request(
         self, request, data, query, variables, operation_name, show_graphiql=False
     ):
+        if query is not None and not isinstance(query, str):  # e.g. {"query": 5} in JSON
+            raise HttpError(HttpResponseBadRequest("The query must be a string."))
         max_length = limits().max_query_length
-        if query and len(query) > max_length:
+        too_large = bool(query) and len(query) > max_length
+        document = None
+        if query and not too_large:
+            with contextlib.suppress(GraphQLError):  # reported by the standard path below
+                document = parse(query)
+        # Rate limit per API key / signed-in user (apikeys.ratelimit), before anything runs:
+        # raises RateLimited, which dispatch answers with 429 and Retry-After.
+        ratelimit.enforce(request, document, operation_name)
+        if too_large:
             return ExecutionResult(
                 errors=[
                     ApiError(
@@ -103,17 +131,12 @@ class ApiView(GraphQLView):
                     )
                 ]
             )
-        if query:
-            try:
-                document = parse(query)
-            except GraphQLError:
-                pass  # reported by the standard path below
-            else:
-                error = out_of_range_extension(
-                    document, variables if isinstance(variables, dict) else None
-                )
-                if error is not None:
-                    return ExecutionResult(errors=[error])
+        if document is not None:
+            error = out_of_range_extension(
+                document, variables if isinstance(variables, dict) else None
+            )
+            if error is not None:
+                return ExecutionResult(errors=[error])
         return super().execute_graphql_request(
             request, data, query, variables, operation_name, show_graphiql
         )

@@ -1,0 +1,230 @@
+"""Rate limits of the GraphQL API: so many queries and so many mutations per window (a minute by
+default) for each API key, and for each signed-in user of a browser session.
+
+Why per key and per user: a key is one program, and one runaway program must not be able to
+take the service down for everyone else; a person in GraphiQL never comes near the budget, but
+a stolen session cookie scripted in a loop would, so sessions are limited too (per user: all of
+a user's sessions share one budget; each of their keys has its own). Anonymous requests are not
+counted here: they execute nothing (every field answers UNAUTHENTICATED and introspection is
+refused) and have no identity but an IP address, which only the reverse proxy knows reliably,
+so flooding by IP is the proxy's job.
+
+Counting: fixed windows in Django's cache framework, so that every server process shares one
+budget when the cache is shared (Redis in production: `CACHE_URL=redis://...`; the local-memory
+default counts per process). One counter per client, kind and window, named
+`<prefix>:<client>:<kind>:<window number>`: `cache.incr` counts atomically (Redis INCR, a lock in
+locmem) and `cache.add` (Redis SET NX) creates the counter once when the window starts. A
+counter lives two windows, so it never expires while its window is current. A client may spend
+up to twice its budget across a window boundary (the end of one window, the start of the next),
+the usual trade of fixed windows for one cache round trip per request.
+
+Cost: a query document costs one query. A mutation document costs one mutation per top-level
+field, since aliases can put several mutations in one document. A document that does not parse,
+or that is too long to parse, costs one query. Refused requests count too (a client that keeps
+hammering stays refused until the window ends; the window does not move).
+
+If the cache fails (Redis down), requests are served unlimited and the failure is logged: an
+outage of the counter must not become an outage of people's paid access.
+
+Settings: `settings.RATE_LIMIT` (config/settings.py, from the environment), read on each request.
+"""
+
+import logging
+import math
+import time
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import caches
+from django.http import HttpRequest
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    InlineFragmentNode,
+    OperationType,
+    SelectionSetNode,
+)
+from graphql.utilities import get_operation_ast
+
+logger = logging.getLogger(__name__)
+
+#: `extensions.code` of the 429 answer.
+RATE_LIMITED = "RATE_LIMITED"
+
+DEFAULTS: dict[str, Any] = {
+    "ENABLED": True,
+    # Per client (API key, or signed-in user) and window.
+    "QUERIES": 600,
+    "MUTATIONS": 200,
+    "WINDOW_SECONDS": 60,
+    # The cache (settings.CACHES alias) holding the counters, and their key prefix.
+    "CACHE": "default",
+    "KEY_PREFIX": "ratelimit",
+}
+
+
+class Kind(StrEnum):
+    QUERY = "query"
+    MUTATION = "mutation"
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimitSettings:
+    enabled: bool
+    queries: int
+    mutations: int
+    window_seconds: int
+    cache: str
+    key_prefix: str
+
+    def limit(self, kind: Kind) -> int:
+        return self.mutations if kind is Kind.MUTATION else self.queries
+
+
+def rate_limit_settings() -> RateLimitSettings:
+    configured = {**DEFAULTS, **getattr(settings, "RATE_LIMIT", {})}
+    return RateLimitSettings(
+        enabled=bool(configured["ENABLED"]),
+        queries=int(configured["QUERIES"]),
+        mutations=int(configured["MUTATIONS"]),
+        window_seconds=max(1, int(configured["WINDOW_SECONDS"])),
+        cache=configured["CACHE"],
+        key_prefix=configured["KEY_PREFIX"],
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """One request's outcome: whether it may run, and the window's state after counting it."""
+
+    allowed: bool
+    kind: Kind
+    limit: int
+    #: Spent in the current window, this request included (refused ones too).
+    used: int
+    #: Whole seconds until the current window ends (at least 1).
+    retry_after: int
+
+
+class RateLimited(Exception):
+    """The client has spent its budget for this window: answer 429 with Retry-After."""
+
+    def __init__(self, decision: Decision) -> None:
+        self.decision = decision
+        self.message = (
+            f"Rate limit exceeded: at most {decision.limit} {decision.kind.value} operations "
+            f"per client every {rate_limit_settings().window_seconds} seconds; retry in "
+            f"{decision.retry_after} seconds"
+        )
+        super().__init__(self.message)
+
+    @property
+    def retry_after(self) -> int:
+        return self.decision.retry_after
+
+    def extensions(self) -> dict[str, Any]:
+        return {
+            "code": RATE_LIMITED,
+            "retry_after": self.decision.retry_after,
+            "limit": self.decision.limit,
+            "kind": self.decision.kind.value,
+        }
+
+
+def now() -> float:
+    """Seconds since the epoch; tests replace it to move between windows."""
+    return time.time()
+
+
+def client_id(request: HttpRequest) -> str | None:
+    """Whose budget a request spends: its API key's, else its signed-in user's; None for
+    anonymous requests (not limited here). A key is named by its prefix, unique and random, so
+    a counter can never be inherited by another key."""
+    api_key = getattr(request, "api_key", None)
+    if api_key is not None:
+        return f"key:{api_key.prefix}"
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        return f"user:{user.pk}"
+    return None
+
+
+def _top_level_fields(
+    selection_set: SelectionSetNode | None,
+    fragments: dict[str, FragmentDefinitionNode],
+    seen: frozenset[str] = frozenset(),
+) -> int:
+    if selection_set is None:
+        return 0
+    count = 0
+    for selection in selection_set.selections:
+        if isinstance(selection, FieldNode):
+            count += selection.name.value != "__typename"
+        elif isinstance(selection, InlineFragmentNode):
+            count += _top_level_fields(selection.selection_set, fragments, seen)
+        elif isinstance(selection, FragmentSpreadNode):
+            name = selection.name.value
+            fragment = fragments.get(name)
+            if fragment is not None and name not in seen:
+                count += _top_level_fields(fragment.selection_set, fragments, seen | {name})
+    return count
+
+
+def operation_cost(document: DocumentNode | None, operation_name: str | None) -> tuple[Kind, int]:
+    """What a request costs: (QUERY, 1) unless it selects a mutation operation, which costs one
+    mutation per top-level field (at least one)."""
+    if document is None:
+        return Kind.QUERY, 1
+    operation = get_operation_ast(document, operation_name)
+    if operation is None or operation.operation is not OperationType.MUTATION:
+        return Kind.QUERY, 1
+    fragments = {
+        definition.name.value: definition
+        for definition in document.definitions
+        if isinstance(definition, FragmentDefinitionNode)
+    }
+    return Kind.MUTATION, max(1, _top_level_fields(operation.selection_set, fragments))
+
+
+def spend(client: str, kind: Kind, cost: int = 1, *, at: float | None = None) -> Decision:
+    """Counts `cost` operations of `kind` for `client` in the current window and says whether
+    the request may run. Raises the cache's errors (see enforce for the fail-open policy)."""
+    config = rate_limit_settings()
+    at = now() if at is None else at
+    window = int(at // config.window_seconds)
+    retry_after = max(1, math.ceil((window + 1) * config.window_seconds - at))
+    cache = caches[config.cache]
+    key = f"{config.key_prefix}:{client}:{kind.value}:{window}"
+    try:
+        used = cache.incr(key, cost)
+    except ValueError:  # no counter yet: this request starts the window
+        if cache.add(key, cost, timeout=2 * config.window_seconds):
+            used = cost
+        else:  # another process started it in between
+            used = cache.incr(key, cost)
+    limit = config.limit(kind)
+    return Decision(
+        allowed=used <= limit, kind=kind, limit=limit, used=used, retry_after=retry_after
+    )
+
+
+def enforce(request: HttpRequest, document: DocumentNode | None, operation_name: str | None):
+    """Counts the request against its client's budget; raises RateLimited when it is spent.
+    Anonymous requests, and every request while the limit is disabled, pass uncounted."""
+    config = rate_limit_settings()
+    client = client_id(request)
+    if not config.enabled or client is None:
+        return None
+    kind, cost = operation_cost(document, operation_name)
+    try:
+        decision = spend(client, kind, cost)
+    except Exception:  # the cache is down: serve unlimited rather than not at all
+        logger.exception("Rate limit not applied: the cache %r failed", config.cache)
+        return None
+    if not decision.allowed:
+        raise RateLimited(decision)
+    return decision

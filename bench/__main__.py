@@ -40,6 +40,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--warmup", type=int, default=5, help="unmeasured requests before them")
     parser.add_argument("--bulk-size", type=int, default=100_000)
+    parser.add_argument(
+        "--bulk-rounds", type=int, default=2, help="bulk vs UPDATE rounds, alternating order"
+    )
     parser.add_argument("--load-seconds", type=int, default=60)
     parser.add_argument("--load-clients", type=int, default=32)
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers under load")
@@ -163,7 +166,7 @@ def _bulk(args: argparse.Namespace) -> dict:
     from bench.server import PROJECT_ROOT
 
     completed = subprocess.run(  # noqa: S603 - our own interpreter and arguments
-        [sys.executable, "-m", "bench.bulk", str(args.bulk_size), "30"],
+        [sys.executable, "-m", "bench.bulk", str(args.bulk_size), "30", str(args.bulk_rounds)],
         cwd=PROJECT_ROOT,
         capture_output=True,
         text=True,

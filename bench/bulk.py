@@ -1,18 +1,21 @@
-"""Measurement 4, run in a process of its own (`python -m bench.bulk SIZE DAYS`) so that its peak
-memory is the bulk extension's and nothing else's.
+"""Measurement 4, run in a process of its own (`python -m bench.bulk SIZE DAYS ROUNDS`) so that
+its peak memory is the bulk extension's and nothing else's.
 
-Two disjoint sets of SIZE enrollments, both "end of access after now, id in a range" (random
-ids: both are random samples of the table):
+Each round takes two disjoint sets of SIZE enrollments, both "end of access after now, id in a
+range" (random ids: both are random samples of the table):
 
 - set B gets one bare SQL UPDATE (`ended_at + N days`, `updated_at`), committed;
 - set A goes through `services.enrollments_extend_access_bulk` (row locks, the plan of rules,
   chunked UPDATEs, one audit row per enrollment), committed.
 
 Disjoint sets need no restore in between and neither run finds the other's dead rows in its
-way. Memory is the process's peak resident set size, read from the kernel's high-water mark
-(`VmHWM` in /proc/self/status: the whole interpreter with Django loaded), and how much the
-service call raised it. Not `getrusage().ru_maxrss`: Linux carries that over from the parent
-process across fork and exec, so a child started by a big parent reports the parent's peak.
+way. Rounds alternate which of the two runs first; the ratio is total service time over total
+UPDATE time (fewer rounds when the data set has too few candidates).
+
+Memory is the process's peak resident set size, read from the kernel's high-water mark (`VmHWM`
+in /proc/self/status: the whole interpreter with Django loaded), and how much a service call
+raised it. Not `getrusage().ru_maxrss`: Linux carries that over from the parent process across
+fork and exec, so a child started by a big parent reports the parent's peak.
 
 Prints one line of JSON.
 """
@@ -36,7 +39,7 @@ def _max_rss_mb() -> float:
     return int(kilobytes) / 1024
 
 
-def measure(size: int, days: int) -> dict:
+def measure(size: int, days: int, rounds: int) -> dict:
     from django.db import connection, transaction
 
     from bench.fixtures import bench_user
@@ -47,56 +50,81 @@ def measure(size: int, days: int) -> dict:
     candidates = Enrollment.objects.filter(ended_at__gt=threshold).order_by("pk")
     ids = candidates.values_list("pk", flat=True)
     total = candidates.count()
-    if total < 2 * size:
-        size = total // 2
+    rounds = max(1, min(rounds, total // (2 * size))) if size else 1
+    size = min(size, total // (2 * rounds))
     if size == 0:
         raise SystemExit("no enrollment with an end of access after now: nothing to extend")
-    boundary = ids[size]
-    last = ids[2 * size - 1]
+    # Set k: the k-th run of `size` candidates in id order, as an id range.
+    bounds = [(ids[k * size], ids[(k + 1) * size - 1]) for k in range(2 * rounds)]
     actor = bench_user()
 
-    gc.collect()
-    rss_before = _max_rss_mb()
-    sql = (
-        "UPDATE enrollments_enrollment SET ended_at = ended_at + %s * interval '1 day', "
-        "updated_at = now() WHERE ended_at > %s AND id >= %s AND id <= %s"
-    )
-    params = [days, threshold, boundary, last]
-    started = time.perf_counter()
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        updated = cursor.rowcount
-    bare_seconds = time.perf_counter() - started
+    def bare(low, high) -> tuple[float, int]:
+        started = time.perf_counter()
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE enrollments_enrollment SET ended_at = ended_at + %s * interval '1 day', "
+                "updated_at = now() WHERE ended_at > %s AND id >= %s AND id <= %s",
+                [days, threshold, low, high],
+            )
+            updated = cursor.rowcount
+        return time.perf_counter() - started, updated
 
-    gc.collect()
-    rss_service_start = _max_rss_mb()
-    started = time.perf_counter()
-    result = enrollments_extend_access_bulk(
-        queryset=Enrollment.objects.filter(ended_at__gt=threshold, pk__lt=boundary),
-        days=days,
-        actor=actor,
-        source=AccessChange.Source.COMMAND,
-        reason="benchmark: bulk extension",
-    )
-    service_seconds = time.perf_counter() - started
-    rss_after = _max_rss_mb()
-    audit_rows = AccessChange.objects.filter(batch_id=result.batch_id).count()
+    def service(low, high) -> tuple[float, object, float]:
+        gc.collect()
+        peak_before = _max_rss_mb()
+        started = time.perf_counter()
+        result = enrollments_extend_access_bulk(
+            queryset=Enrollment.objects.filter(ended_at__gt=threshold, pk__gte=low, pk__lte=high),
+            days=days,
+            actor=actor,
+            source=AccessChange.Source.COMMAND,
+            reason="benchmark: bulk extension",
+        )
+        return time.perf_counter() - started, result, _max_rss_mb() - peak_before
+
+    measured = []
+    for number in range(rounds):
+        service_set, bare_set = bounds[2 * number], bounds[2 * number + 1]
+        # Alternate which goes first, so neither always finds the caches the other warmed.
+        if number % 2 == 0:
+            bare_seconds, updated = bare(*bare_set)
+            service_seconds, result, growth = service(*service_set)
+        else:
+            service_seconds, result, growth = service(*service_set)
+            bare_seconds, updated = bare(*bare_set)
+        measured.append(
+            {
+                "service_seconds": round(service_seconds, 3),
+                "bare_seconds": round(bare_seconds, 3),
+                "ratio": round(service_seconds / bare_seconds, 2),
+                "changed": len(result.changed),
+                "skipped": len(result.skipped),
+                "audit_rows": AccessChange.objects.filter(batch_id=result.batch_id).count(),
+                "updated": updated,
+                "growth_mb": growth,
+            }
+        )
+    service_total = sum(item["service_seconds"] for item in measured)
+    bare_total = sum(item["bare_seconds"] for item in measured)
     return {
         "size": size,
         "days": days,
+        "rounds": measured,
         "service": {
-            "seconds": round(service_seconds, 3),
-            "changed": len(result.changed),
-            "skipped": len(result.skipped),
-            "audit_rows": audit_rows,
+            "seconds": round(service_total / len(measured), 3),
+            "changed": min(item["changed"] for item in measured),
+            "skipped": max(item["skipped"] for item in measured),
+            "audit_rows": min(item["audit_rows"] for item in measured),
         },
-        "bare_update": {"seconds": round(bare_seconds, 3), "updated": updated},
-        "ratio": round(service_seconds / bare_seconds, 2),
+        "bare_update": {
+            "seconds": round(bare_total / len(measured), 3),
+            "updated": min(item["updated"] for item in measured),
+        },
+        "ratio": round(service_total / bare_total, 2),
         "memory": {
             "method": "peak resident set size of the process (VmHWM, /proc/self/status)",
-            "peak_rss_mb": round(rss_after, 1),
-            "rss_before_mb": round(rss_before, 1),
-            "service_growth_mb": round(rss_after - rss_service_start, 1),
+            "peak_rss_mb": round(_max_rss_mb(), 1),
+            "service_growth_mb": round(max(item["growth_mb"] for item in measured), 1),
         },
     }
 
@@ -104,9 +132,9 @@ def measure(size: int, days: int) -> dict:
 def main() -> None:
     import django
 
-    size, days = int(sys.argv[1]), int(sys.argv[2])
+    size, days, rounds = (int(value) for value in sys.argv[1:4])
     django.setup()
-    print(json.dumps(measure(size, days)))  # noqa: T201
+    print(json.dumps(measure(size, days, rounds)))  # noqa: T201
 
 
 if __name__ == "__main__":

@@ -149,10 +149,10 @@ def table(results: dict) -> str:
     if bulk:
         lines += [
             "",
-            f"4. bulk extension of {bulk['size']:,}: service {bulk['service']['seconds']} s "
-            f"(audit rows {bulk['service']['audit_rows']:,}), bare UPDATE "
-            f"{bulk['bare_update']['seconds']} s, ratio {bulk['ratio']}x, peak RSS "
-            f"{bulk['memory']['peak_rss_mb']} MB",
+            f"4. bulk extension of {bulk['size']:,} ({len(bulk['rounds'])} rounds, mean): "
+            f"service {bulk['service']['seconds']} s (audit rows "
+            f"{bulk['service']['audit_rows']:,}), bare UPDATE {bulk['bare_update']['seconds']} s,"
+            f" ratio {bulk['ratio']}x, peak RSS {bulk['memory']['peak_rss_mb']} MB",
         ]
     load = results.get("load")
     if load:

@@ -45,6 +45,8 @@ def _reason(value: str | None) -> str:
     reason = (value or "").strip()
     if len(reason) > MAX_REASON_LENGTH:
         raise bad_input(f"`reason` is longer than {MAX_REASON_LENGTH} characters")
+    if "\x00" in reason:  # PostgreSQL text cannot hold it (a server error, found by hypothesis)
+        raise bad_input("`reason` contains a NUL character")
     return reason
 
 

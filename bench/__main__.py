@@ -10,6 +10,7 @@ benchmark's own: it is created when missing and emptied by every build.
 
 import argparse
 import json
+import os
 import platform
 import random
 import subprocess
@@ -62,8 +63,6 @@ def _say(message: str) -> None:
 
 
 def _machine() -> dict:
-    import os
-
     from django.db import connection
 
     with connection.cursor() as cursor:

@@ -85,6 +85,16 @@ def read_csv(path: str, *, optional_columns: Iterable[str] = ()) -> tuple[list[s
     for values in reader:
         if not any(value.strip() for value in values):
             continue  # blank lines (a trailing newline, spacing) are not rows
+        if any("\x00" in value for value in values):  # PostgreSQL text cannot hold it
+            rows.append(
+                CsvRow(
+                    line=reader.line_num,
+                    user="",
+                    course="",
+                    problem="the row contains a NUL character",
+                )
+            )
+            continue
         if len(values) != len(columns):
             rows.append(
                 CsvRow(

@@ -32,7 +32,10 @@ def parse_instant(text: str) -> datetime:
     value = datetime.fromisoformat(text.strip())
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # e.g. 9999-12-31T23:59-01:00 is in year 10000 in UTC
+        raise ValueError(f"{text!r} is out of range") from None
 
 
 def instant_argument(text: str) -> datetime:

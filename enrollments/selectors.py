@@ -170,7 +170,8 @@ def attach_next_items(enrollments: Sequence[Enrollment]) -> None:
     memberships_with_progress) in one query, as `next_item` / `next_next_item`."""
     ids = {e.next_item_id for e in enrollments} | {e.next_next_item_id for e in enrollments}
     ids.discard(None)
-    items = CourseItem.objects.in_bulk(ids) if ids else {}
+    # order_by(): the default ordering would join the course table for nothing.
+    items = CourseItem.objects.order_by().in_bulk(ids) if ids else {}
     for enrollment in enrollments:
         enrollment.next_item = items.get(enrollment.next_item_id)
         enrollment.next_next_item = items.get(enrollment.next_next_item_id)

@@ -71,7 +71,8 @@ class Enrollment(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.user_id} in {self.course_id}"
+        # Readable in admin messages and logs; lists select_related the user and course.
+        return f"{self.user.email} in {self.course.slug}"
 
 
 class ItemCompletion(models.Model):

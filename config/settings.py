@@ -106,6 +106,10 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="no-reply@localhost")
 GRAPHENE = {
     "SCHEMA": "config.schema.schema",
     "ATOMIC_MUTATIONS": True,
+    # Explicitly none: with DEBUG on, graphene-django would add its DjangoDebugMiddleware, which
+    # wraps the connection's cursor on the first request and never unwraps it (the schema has
+    # no _debug field), so every later query of the process goes through its SQL tracker.
+    "MIDDLEWARE": [],
 }
 # GraphQL API limits (enrollments.graphql.limits; docs/api.md "Limits").
 GRAPHQL_LIMITS = {

@@ -99,6 +99,12 @@ class ApiView(GraphQLView):
                 **{"Retry-After": str(limited.retry_after)},
             )
 
+    def parse_body(self, request: HttpRequest) -> Any:
+        try:
+            return super().parse_body(request)
+        except RecursionError:  # JSON nested thousands deep: json.loads gives up
+            raise HttpError(HttpResponseBadRequest("The JSON body is nested too deeply.")) from None
+
     def can_display_graphiql(self, request: HttpRequest, data: Any) -> bool:  # type: ignore[override]
         user = request.user
         return (

@@ -461,3 +461,23 @@ def test_a_nul_character_in_a_reason_is_bad_user_input(api, key, world, field):
     assert [e["extensions"]["code"] for e in body["errors"]] == ["BAD_USER_INPUT"]
     assert body["errors"][0]["message"] == "`reason` contains a NUL character"
     assert snapshot() == before
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "[" * 100_000 + "]" * 100_000,
+        '{"query": "{ __typename }", "variables": ' + '{"a":' * 50_000 + "1" + "}" * 50_000 + "}",
+    ],
+    ids=["arrays", "objects"],
+)
+@pytest.mark.parametrize("authenticated", [True, False])
+def test_a_json_body_nested_too_deeply_is_bad_request(api, key, body, authenticated):
+    """Found while probing request bodies: JSON nested 50,000 deep (200 KB) made json.loads
+    raise RecursionError, an HTTP 500, for anonymous clients too."""
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {key}"} if authenticated else {}
+    response = api.client.post("/graphql/", body, content_type="application/json", **headers)
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {"message": "The JSON body is nested too deeply.", "extensions": {"code": "BAD_REQUEST"}}
+    ]

@@ -9,7 +9,7 @@ from django.db.models import F, QuerySet
 from enrollments import clock
 from enrollments.models import AccessChange, Enrollment
 from enrollments.rules import ExtensionRequest, PlannedChange, plan_bulk_extension
-from enrollments.services.audit import audit_row, save_audit_rows
+from enrollments.services.audit import Attribution, save_audit_rows
 from enrollments.services.locking import chunked, lock_enrollment, lock_rows
 from enrollments.services.results import BulkResult
 from lms.models import User
@@ -43,12 +43,9 @@ def enrollment_extend_access(
             return locked
         Enrollment.objects.filter(pk=locked.pk).update(ended_at=new_end, updated_at=now)
         locked.ended_at, locked.updated_at = new_end, now
-        audit_row(
+        Attribution(actor, source, reason).audit_row(
             enrollment_id=locked.pk,
             action=request.action,
-            actor=actor,
-            source=source,
-            reason=reason,
             now=now,
             old_ended_at=old_end,
             new_ended_at=new_end,
@@ -81,6 +78,7 @@ def enrollments_extend_access_bulk(
     request = ExtensionRequest(days=days, until=until, indefinite=indefinite)
     request.validate(now=clock.now())
     result = BulkResult(batch_id=batch_id or uuid.uuid4())
+    by = Attribution(actor, source, reason, result.batch_id)
     with transaction.atomic():
         rows = lock_rows(queryset, "ended_at")
         now = clock.now()
@@ -88,14 +86,10 @@ def enrollments_extend_access_bulk(
         for chunk in chunked(result.changed):
             _write_extension_chunk(chunk, request, now=now)
             save_audit_rows(
-                audit_row(
+                by.audit_row(
                     enrollment_id=change.enrollment_id,
                     action=request.action,
-                    actor=actor,
-                    source=source,
-                    reason=reason,
                     now=now,
-                    batch_id=result.batch_id,
                     old_ended_at=change.old_ended_at,
                     new_ended_at=change.new_ended_at,
                 )

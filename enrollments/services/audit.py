@@ -3,6 +3,7 @@
 import time
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 
@@ -13,36 +14,45 @@ from enrollments.services.locking import CHUNK_SIZE
 from lms.models import User
 
 
-def audit_row(
-    *,
-    enrollment_id: object,
-    action: AccessChange.Action,
-    actor: User | None,
-    source: AccessChange.Source,
-    reason: str,
-    now: datetime,
-    batch_id: uuid.UUID | None = None,
-    old_ended_at: datetime | None = None,
-    new_ended_at: datetime | None = None,
-    old_is_paused: bool | None = None,
-    new_is_paused: bool | None = None,
-    paused_seconds: int | None = None,
-) -> AccessChange:
-    """An unsaved audit row: bulk services create many at once, single ones save it."""
-    return AccessChange(
-        enrollment_id=enrollment_id,
-        action=action,
-        actor=actor if actor is not None and actor.is_authenticated else None,
-        source=source,
-        reason=reason or "",
-        batch_id=batch_id,
-        old_ended_at=old_ended_at,
-        new_ended_at=new_ended_at,
-        old_is_paused=old_is_paused,
-        new_is_paused=new_is_paused,
-        paused_seconds=paused_seconds,
-        created_at=now,
-    )
+@dataclass(frozen=True, slots=True)
+class Attribution:
+    """Who changed access, through which door, why, and in which bulk operation: the part of
+    an audit row that is the same for every row one service call writes."""
+
+    actor: User | None
+    source: AccessChange.Source
+    reason: str = ""
+    batch_id: uuid.UUID | None = None
+
+    def audit_row(
+        self,
+        *,
+        enrollment_id: object,
+        action: AccessChange.Action,
+        now: datetime,
+        old_ended_at: datetime | None = None,
+        new_ended_at: datetime | None = None,
+        old_is_paused: bool | None = None,
+        new_is_paused: bool | None = None,
+        paused_seconds: int | None = None,
+    ) -> AccessChange:
+        """An unsaved audit row: single services save it, bulk ones pass many to
+        save_audit_rows."""
+        actor = self.actor if self.actor is not None and self.actor.is_authenticated else None
+        return AccessChange(
+            enrollment_id=enrollment_id,
+            action=action,
+            actor=actor,
+            source=self.source,
+            reason=self.reason or "",
+            batch_id=self.batch_id,
+            old_ended_at=old_ended_at,
+            new_ended_at=new_ended_at,
+            old_is_paused=old_is_paused,
+            new_is_paused=new_is_paused,
+            paused_seconds=paused_seconds,
+            created_at=now,
+        )
 
 
 def save_audit_rows(rows: Iterable[AccessChange]) -> None:

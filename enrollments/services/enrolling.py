@@ -8,7 +8,7 @@ from enrollments import clock
 from enrollments.access_window import MAX_ENDED_AT
 from enrollments.errors import AccessEndOutOfRange, AlreadyEnrolled
 from enrollments.models import AccessChange, Enrollment
-from enrollments.services.audit import audit_row
+from enrollments.services.audit import Attribution
 from lms.models import Course, User
 
 
@@ -38,12 +38,9 @@ def enrollment_create(
         with transaction.atomic():
             enrollment = Enrollment(user=user, course=course, start_at=start_at, ended_at=ended_at)
             enrollment.save(force_insert=True)
-            audit_row(
+            Attribution(actor, source, reason).audit_row(
                 enrollment_id=enrollment.pk,
                 action=AccessChange.Action.ENROLL,
-                actor=actor,
-                source=source,
-                reason=reason,
                 now=now,
                 new_ended_at=ended_at,
                 new_is_paused=False,

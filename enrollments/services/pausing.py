@@ -7,7 +7,6 @@ rows and report them.
 """
 
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
@@ -24,17 +23,10 @@ from enrollments.rules import (
     plan_bulk_resume,
     resume_outcome,
 )
-from enrollments.services.audit import audit_row, save_audit_rows
+from enrollments.services.audit import Attribution, save_audit_rows
 from enrollments.services.locking import chunked, lock_enrollment, lock_rows
 from enrollments.services.results import BulkResult
 from lms.models import User
-
-
-@dataclass(frozen=True, slots=True)
-class _Who:
-    actor: User | None
-    source: AccessChange.Source
-    reason: str
 
 
 def enrollment_pause(
@@ -50,7 +42,7 @@ def enrollment_pause(
         now = clock.now()  # read after the lock: a pause is timed from when it happened
         if locked.is_paused:
             raise AlreadyPaused()
-        audit = _pause(locked, now=now, who=_Who(actor, source, reason))
+        audit = _pause(locked, now=now, by=Attribution(actor, source, reason))
         Enrollment.objects.filter(pk=locked.pk).update(
             is_paused=True, paused_at=now, updated_at=now
         )
@@ -71,7 +63,7 @@ def enrollment_resume(
         now = clock.now()  # read after the lock: a pause is timed from when it happened
         if not locked.is_paused:
             raise NotPaused()
-        audit = _resume(locked, now=now, who=_Who(actor, source, reason))
+        audit = _resume(locked, now=now, by=Attribution(actor, source, reason))
         Enrollment.objects.filter(pk=locked.pk).update(
             is_paused=False,
             paused_at=None,
@@ -93,8 +85,8 @@ def enrollments_pause_bulk(
 ) -> BulkResult:
     """Pauses every enrollment of `queryset` that is not paused yet; skips (AlreadyPaused) the
     others (rules.plan_bulk_pause). All or nothing."""
-    who = _Who(actor, source, reason)
     result = BulkResult(batch_id=batch_id or uuid.uuid4())
+    by = Attribution(actor, source, reason, result.batch_id)
     with transaction.atomic():
         rows = lock_rows(queryset, *PAUSE_COLUMNS)
         now = clock.now()
@@ -107,8 +99,7 @@ def enrollments_pause_bulk(
                 _pause(
                     Enrollment(pk=change.enrollment_id, ended_at=change.old_ended_at),
                     now=now,
-                    who=who,
-                    batch_id=result.batch_id,
+                    by=by,
                 )
                 for change in chunk
             )
@@ -126,8 +117,8 @@ def enrollments_resume_bulk(
     """Resumes every paused enrollment of `queryset`; skips (NotPaused) the others
     (rules.plan_bulk_resume). Each row's paused time differs, so rows are written with
     bulk_update (one CASE statement per chunk). All or nothing."""
-    who = _Who(actor, source, reason)
     result = BulkResult(batch_id=batch_id or uuid.uuid4())
+    by = Attribution(actor, source, reason, result.batch_id)
     with transaction.atomic():
         rows = lock_rows(queryset, *RESUME_COLUMNS)
         now = clock.now()
@@ -147,30 +138,17 @@ def enrollments_resume_bulk(
                 ],
                 ["is_paused", "paused_at", "total_paused_duration", "ended_at", "updated_at"],
             )
-            save_audit_rows(
-                _resume_audit(change, now=now, who=who, batch_id=result.batch_id)
-                for change in chunk
-            )
+            save_audit_rows(_resume_audit(change, now=now, by=by) for change in chunk)
     return result
 
 
-def _pause(
-    enrollment: Enrollment,
-    *,
-    now: datetime,
-    who: _Who,
-    batch_id: uuid.UUID | None = None,
-) -> AccessChange:
+def _pause(enrollment: Enrollment, *, now: datetime, by: Attribution) -> AccessChange:
     """Marks `enrollment` paused in memory; returns its unsaved audit row."""
     enrollment.is_paused, enrollment.paused_at, enrollment.updated_at = True, now, now
-    return audit_row(
+    return by.audit_row(
         enrollment_id=enrollment.pk,
         action=AccessChange.Action.PAUSE,
-        actor=who.actor,
-        source=who.source,
-        reason=who.reason,
         now=now,
-        batch_id=batch_id,
         old_is_paused=False,
         new_is_paused=True,
         old_ended_at=enrollment.ended_at,
@@ -178,7 +156,7 @@ def _pause(
     )
 
 
-def _resume(enrollment: Enrollment, *, now: datetime, who: _Who) -> AccessChange:
+def _resume(enrollment: Enrollment, *, now: datetime, by: Attribution) -> AccessChange:
     """Applies the resume arithmetic to `enrollment` in memory; returns its unsaved audit row."""
     outcome = resume_outcome(
         paused_at=enrollment.paused_at,
@@ -198,20 +176,14 @@ def _resume(enrollment: Enrollment, *, now: datetime, who: _Who) -> AccessChange
     enrollment.total_paused_duration = change.total_paused_duration
     enrollment.ended_at = change.new_ended_at
     enrollment.updated_at = now
-    return _resume_audit(change, now=now, who=who)
+    return _resume_audit(change, now=now, by=by)
 
 
-def _resume_audit(
-    change: PlannedChange, *, now: datetime, who: _Who, batch_id: uuid.UUID | None = None
-) -> AccessChange:
-    return audit_row(
+def _resume_audit(change: PlannedChange, *, now: datetime, by: Attribution) -> AccessChange:
+    return by.audit_row(
         enrollment_id=change.enrollment_id,
         action=AccessChange.Action.RESUME,
-        actor=who.actor,
-        source=who.source,
-        reason=who.reason,
         now=now,
-        batch_id=batch_id,
         old_is_paused=True,
         new_is_paused=False,
         old_ended_at=change.old_ended_at,

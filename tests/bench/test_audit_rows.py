@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 
 from enrollments.models import AccessChange, Enrollment
 from enrollments.services import enrollments_extend_access_bulk, enrollments_pause_bulk
-from enrollments.services.audit import audit_row, save_audit_rows
+from enrollments.services.audit import Attribution, save_audit_rows
 from tests.factories import CourseFactory, EnrollmentFactory, StaffFactory
 from tests.markers import requires_postgres
 
@@ -66,13 +66,8 @@ def test_bulk_pause_audit_rows_keep_nulls_and_booleans(clock):
 
 def test_rows_are_written_in_the_callers_transaction(clock):
     enrollment = EnrollmentFactory(start_at=clock.current)
-    row = audit_row(
-        enrollment_id=enrollment.pk,
-        action=AccessChange.Action.EXTEND,
-        actor=None,
-        source=AccessChange.Source.SYSTEM,
-        reason="",
-        now=clock.current,
+    row = Attribution(None, AccessChange.Source.SYSTEM).audit_row(
+        enrollment_id=enrollment.pk, action=AccessChange.Action.EXTEND, now=clock.current
     )
 
     with pytest.raises(RuntimeError), transaction.atomic():
@@ -86,13 +81,8 @@ def test_rows_are_written_in_the_callers_transaction(clock):
 def test_the_copy_shows_in_the_query_log_as_one_statement(clock):
     enrollments = [EnrollmentFactory(start_at=clock.current) for _ in range(3)]
     rows = [
-        audit_row(
-            enrollment_id=enrollment.pk,
-            action=AccessChange.Action.SET_END,
-            actor=None,
-            source=AccessChange.Source.ADMIN,
-            reason="",
-            now=clock.current,
+        Attribution(None, AccessChange.Source.ADMIN).audit_row(
+            enrollment_id=enrollment.pk, action=AccessChange.Action.SET_END, now=clock.current
         )
         for enrollment in enrollments
     ]

@@ -1,5 +1,6 @@
 """enrollment_extend_access and enrollments_extend_access_bulk."""
 
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -225,3 +226,18 @@ class TestExtendBulk:
                 queryset=Enrollment.objects.all(), days=1, actor=None, source=SOURCE
             )
         assert result.changed_count == 50
+
+
+def test_bulk_calls_of_one_operation_can_share_a_batch_id(clock):
+    first, second = EnrollmentFactory.create_batch(2, ended_at=clock.current + DAY)
+    batch_id = uuid.uuid4()
+    for enrollment in (first, second):
+        result = enrollments_extend_access_bulk(
+            queryset=Enrollment.objects.filter(pk=enrollment.pk),
+            days=1,
+            actor=None,
+            source=SOURCE,
+            batch_id=batch_id,
+        )
+        assert result.batch_id == batch_id
+    assert set(AccessChange.objects.values_list("batch_id", flat=True)) == {batch_id}

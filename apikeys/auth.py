@@ -6,6 +6,7 @@ cookie, if any, is ignored), and a wrong, revoked or expired key is refused outr
 falling back to the session. See docs/api.md, "Authentication".
 """
 
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -18,6 +19,11 @@ from apikeys.models import PREFIX_LENGTH, APIKey
 #: `last_used_at` is written at most once per this interval per key, so a busy client does not
 #: turn every read into a write. The admin shows the last use to this resolution.
 DEFAULT_LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+#: What models.generate_key makes: an 8-character prefix, a dot, a URL-safe secret. Anything
+#: else is refused before the database sees it (a NUL byte would be a database error).
+KEY_SHAPE = re.compile(rf"[A-Za-z0-9_-]{{{PREFIX_LENGTH}}}\.[A-Za-z0-9_-]{{1,190}}")
 
 
 class InvalidAPIKey(Exception):
@@ -49,9 +55,9 @@ def bearer_credentials(request: HttpRequest) -> BearerCredentials | None:
 def authenticate_key(raw_key: str) -> APIKey:
     """The usable key matching `raw_key`, with its user loaded (one query). Raises
     InvalidAPIKey. Records the use (throttled, see DEFAULT_LAST_USED_RESOLUTION)."""
-    prefix, dot, _secret = raw_key.partition(".")
-    if not dot or len(prefix) != PREFIX_LENGTH or len(raw_key) > 200:
+    if not KEY_SHAPE.fullmatch(raw_key):
         raise InvalidAPIKey()
+    prefix = raw_key.partition(".")[0]
     try:
         api_key = APIKey.objects.select_related("user").get(prefix=prefix)
     except APIKey.DoesNotExist:

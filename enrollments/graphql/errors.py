@@ -48,6 +48,7 @@ API_ERROR_CODES: dict[str, str] = {
     GRAPHQL_VALIDATION_FAILED: "the document does not match the schema",
     INTERNAL_SERVER_ERROR: "a bug: the details are logged, not returned",
     BAD_REQUEST: "the HTTP request is not a GraphQL request this endpoint serves",
+    "RATE_LIMITED": "the API key's (or signed-in user's) budget for this minute is spent",
 }
 
 

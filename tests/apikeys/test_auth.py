@@ -31,12 +31,27 @@ def test_no_bearer_key_means_no_answer(header):
 
 
 @pytest.mark.parametrize(
-    "raw", ["", "nodot", "short.key", "abcdefgh.", "x" * 300, "abcdefgh.guessed-secret"]
+    "raw",
+    [
+        "",
+        "nodot",
+        "short.key",
+        "abcdefgh.",
+        "x" * 300,
+        "abcdefgh.guessed-secret",
+        "abc\x00efgh.secret",
+        "abcdefgh.sec\x00ret",
+        "abcdéfgh.secret",
+        "abcdefgh.secret.more",
+        "abcdefgh." + "s" * 191,
+    ],
 )
-def test_wrong_keys_are_refused(user, raw):
-    APIKey.objects.create_key(user=user)
+def test_wrong_keys_are_refused(user, raw, django_assert_max_num_queries):
+    api_key, raw_key = APIKey.objects.create_key(user=user)
     with pytest.raises(InvalidAPIKey):
         authenticate_key(raw)
+    with pytest.raises(InvalidAPIKey), django_assert_max_num_queries(0):
+        authenticate_key(raw.replace("abcdefgh", api_key.prefix) + "\x00")
 
 
 def test_right_prefix_wrong_secret_is_refused(user):

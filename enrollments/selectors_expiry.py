@@ -9,6 +9,12 @@ from enrollments.rules import AccessState
 from enrollments.selectors import access_state_q
 
 
+def ends_between_q(*, after: datetime, until: datetime) -> Q:
+    """Access ends in `(after, until]`: the access report's window and the admin's "access ends
+    within N days" filter. Indefinite enrollments never end, so they never match."""
+    return Q(ended_at__gt=after, ended_at__lte=until)
+
+
 def enrollments_ending_between(
     *, after: datetime, until: datetime, course_id: object | None = None
 ) -> QuerySet[Enrollment]:
@@ -17,7 +23,7 @@ def enrollments_ending_between(
     The access report asks for `(now, now + N days]` (ending soon) or `(now - N days, now]`
     (ended lately). Indefinite enrollments never end, so they are never listed.
     """
-    queryset = Enrollment.objects.filter(ended_at__gt=after, ended_at__lte=until)
+    queryset = Enrollment.objects.filter(ends_between_q(after=after, until=until))
     if course_id is not None:
         queryset = queryset.filter(course_id=course_id)
     return queryset.select_related("user", "course").order_by("ended_at", "user__email", "pk")

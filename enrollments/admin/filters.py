@@ -10,6 +10,7 @@ from enrollments import clock
 from enrollments.admin.display import state_label
 from enrollments.rules import AccessState
 from enrollments.selectors import CourseStatus, access_state_q
+from enrollments.selectors_expiry import ends_between_q
 
 
 class AccessStateFilter(admin.SimpleListFilter):
@@ -72,5 +73,5 @@ class EndsWithinFilter(admin.SimpleListFilter):
             return queryset
         now = clock.now()
         return queryset.filter(
-            ended_at__gt=now, ended_at__lte=now + timedelta(days=int(self.value()))
+            ends_between_q(after=now, until=now + timedelta(days=int(self.value())))
         )

@@ -121,13 +121,17 @@ class CourseItem(models.Model):
     course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="items")
     title = models.CharField(max_length=255)
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.LESSON)
-    position = models.PositiveIntegerField()
+    # The API exposes `position` as a 32-bit GraphQL Int; SQLite would store more.
+    position = models.PositiveIntegerField(validators=[MaxValueValidator(2**31 - 1)])
 
     class Meta:
         ordering = ["course", "position"]
         constraints = [
             models.UniqueConstraint(
                 fields=["course", "position"], name="lms_courseitem_unique_position"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(position__lte=2**31 - 1), name="lms_courseitem_position_int32"
             ),
         ]
 

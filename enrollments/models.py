@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 
 from enrollments.access_window import MAX_ENDED_AT, MAX_TOTAL_PAUSED_SECONDS
+from enrollments.progress import course_status
 from lms.models import Course, CourseItem
 
 
@@ -73,6 +74,13 @@ class Enrollment(models.Model):
     def __str__(self) -> str:
         # Readable in admin messages and logs; lists select_related the user and course.
         return f"{self.user.email} in {self.course.slug}"
+
+    @property
+    def course_status(self) -> str:
+        """not_started | in_progress | completed, from the counts that
+        selectors.memberships_with_progress selects (an enrollment read without them has no
+        status: AttributeError)."""
+        return course_status(completed=self.items_completed, total=self.items_total)
 
 
 class ItemCompletion(models.Model):

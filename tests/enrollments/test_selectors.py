@@ -155,3 +155,25 @@ class TestExtensionPreview:
     def test_invalid_request(self):
         with pytest.raises(InvalidExtensionPeriod):
             extension_preview(queryset=Enrollment.objects.all(), days=-1)
+
+
+@pytest.mark.parametrize("total", [0, 1, 3])
+def test_the_sql_status_agrees_with_the_python_one(total):
+    """Filtering by course_status (SQL) and reading it (Python) must never disagree."""
+    course = CourseFactory()
+    items = [CourseItemFactory(course=course, position=p) for p in range(1, total + 1)]
+    for completed in range(total + 1):
+        enrollment = EnrollmentFactory(course=course)
+        for item in items[:completed]:
+            ItemCompletionFactory(enrollment=enrollment, item=item)
+    for row in memberships_with_progress():
+        matched = memberships_with_progress().filter(pk=row.pk, course_status=row.course_status)
+        assert matched.exists(), (row.items_completed, row.items_total, row.course_status)
+
+
+def test_a_page_selects_no_status_case():
+    """The status is read from the counts, not recomputed per row in SQL."""
+    EnrollmentFactory()
+    sql = str(memberships_with_progress().query)
+    assert "CASE" not in sql.upper()
+    assert "CASE" in str(memberships_with_progress().filter(course_status="completed").query)

@@ -81,20 +81,30 @@ class NoAccess(DomainError):
     message = "Course membership gives no access at this time"
 
 
-#: Every domain error, by code: the README's table of error codes is checked against this.
-ALL_ERRORS: dict[str, type[DomainError]] = {
-    cls.code: cls
-    for cls in (
-        NotEnrolled,
-        InvalidExtensionPeriod,
-        NoEndDate,
-        StillExpired,
-        AlreadyPaused,
-        NotPaused,
-        MembershipNotFound,
-        AlreadyEnrolled,
-        AccessEndOutOfRange,
-        ItemNotInCourse,
-        NoAccess,
-    )
-}
+class CourseItemNotFound(DomainError):
+    code = "NOT_FOUND"
+    message = "Course item not found"
+
+
+class InvalidReason(DomainError):
+    code = "INVALID_REASON"
+    message = "A reason is at most 1000 characters and contains no NUL character"
+
+
+#: Every domain error: the README's table of error codes is checked against these
+#: (tests/test_readme.py). Two errors may share a code (NOT_FOUND), so this is a tuple.
+ALL_ERRORS: tuple[type[DomainError], ...] = (
+    NotEnrolled,
+    InvalidExtensionPeriod,
+    NoEndDate,
+    StillExpired,
+    AlreadyPaused,
+    NotPaused,
+    MembershipNotFound,
+    AlreadyEnrolled,
+    AccessEndOutOfRange,
+    ItemNotInCourse,
+    NoAccess,
+    CourseItemNotFound,
+    InvalidReason,
+)

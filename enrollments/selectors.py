@@ -5,7 +5,7 @@ the same few queries whatever its size (no query per row).
 """
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 
 from django.db.models import (
@@ -24,16 +24,20 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 
 from enrollments import clock, progress
-from enrollments.errors import MembershipNotFound, NotEnrolled
+from enrollments.errors import CourseItemNotFound, MembershipNotFound, NotEnrolled
 from enrollments.models import Enrollment, ItemCompletion
 from enrollments.progress import CourseStatus
 from enrollments.rules import (
+    PAUSE_COLUMNS,
+    RESUME_COLUMNS,
     AccessState,
     ExtensionRequest,
     PlannedChange,
     Skipped,
     access_state,
     plan_bulk_extension,
+    plan_bulk_pause,
+    plan_bulk_resume,
 )
 from lms.models import CourseItem
 
@@ -177,6 +181,21 @@ def attach_next_items(enrollments: Sequence[Enrollment]) -> None:
         enrollment.next_next_item = items.get(enrollment.next_next_item_id)
 
 
+def enrollment_rows(
+    queryset: QuerySet[Enrollment], *fields: str, lock: bool = False
+) -> QuerySet[Enrollment]:
+    """`(pk, *fields)` of every enrollment of `queryset`, in primary-key order: what the bulk
+    services read under a row lock (`lock=True`) and their previews read without one.
+
+    The caller's queryset may carry joins, annotations or DISTINCT (an admin changelist does):
+    it is used only as a subquery of ids, so a lock applies to enrollment rows alone.
+    """
+    rows = Enrollment.objects.filter(pk__in=queryset.values("pk")).order_by("pk")
+    if lock:
+        rows = rows.select_for_update(of=("self",))
+    return rows.values_list("pk", *fields)
+
+
 def extension_preview(
     *,
     queryset: QuerySet[Enrollment],
@@ -190,10 +209,27 @@ def extension_preview(
     request = ExtensionRequest(days=days, until=until, indefinite=indefinite)
     now = clock.now()
     request.validate(now=now)
-    rows: Iterable[tuple[object, datetime | None]] = (
-        Enrollment.objects.filter(pk__in=queryset.values("pk"))
-        .order_by("pk")
-        .values_list("pk", "ended_at")
-        .iterator(chunk_size=5000)
-    )
+    rows = enrollment_rows(queryset, "ended_at").iterator(chunk_size=5000)
     return plan_bulk_extension(rows, request, now=now)
+
+
+def pause_preview(*, queryset: QuerySet[Enrollment]) -> tuple[list[PlannedChange], list[Skipped]]:
+    """What enrollments_pause_bulk would do to `queryset` now, without writing."""
+    return plan_bulk_pause(enrollment_rows(queryset, *PAUSE_COLUMNS).iterator(chunk_size=5000))
+
+
+def resume_preview(*, queryset: QuerySet[Enrollment]) -> tuple[list[PlannedChange], list[Skipped]]:
+    """What enrollments_resume_bulk would do to `queryset` now, new end dates included."""
+    rows = enrollment_rows(queryset, *RESUME_COLUMNS).iterator(chunk_size=5000)
+    return plan_bulk_resume(rows, now=clock.now())
+
+
+def course_item_get(*, course_item_id: object) -> CourseItem:
+    """The course item with that id. Unknown or malformed id: CourseItemNotFound."""
+    pk = parse_uuid(course_item_id)
+    if pk is None:
+        raise CourseItemNotFound("malformed id")
+    try:
+        return CourseItem.objects.get(pk=pk)
+    except CourseItem.DoesNotExist:
+        raise CourseItemNotFound() from None

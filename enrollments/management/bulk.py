@@ -27,7 +27,6 @@ from enrollments.management.output import (
 )
 from enrollments.models import AccessChange, Enrollment
 from enrollments.rules import ExtensionRequest, PlannedChange, Skipped
-from enrollments.selectors_previews import pause_preview, resume_preview
 from enrollments.services import BulkResult
 from lms.models import User
 
@@ -119,7 +118,7 @@ class Pause(Operation):
         )
 
     def preview(self, queryset):
-        return pause_preview(queryset=queryset)
+        return selectors.pause_preview(queryset=queryset)
 
 
 class Resume(Operation):
@@ -138,7 +137,7 @@ class Resume(Operation):
         )
 
     def preview(self, queryset):
-        return resume_preview(queryset=queryset)
+        return selectors.resume_preview(queryset=queryset)
 
 
 @dataclass(slots=True)

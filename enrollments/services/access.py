@@ -32,6 +32,7 @@ def enrollment_extend_access(
     all count. Granting indefinite access to an indefinite enrollment succeeds and writes
     nothing. Raises InvalidExtensionPeriod, NoEndDate or MembershipNotFound.
     """
+    by = Attribution(actor, source, reason)
     request = ExtensionRequest(days=days, until=until, indefinite=indefinite)
     request.validate(now=clock.now())
     with transaction.atomic():
@@ -43,7 +44,7 @@ def enrollment_extend_access(
             return locked
         Enrollment.objects.filter(pk=locked.pk).update(ended_at=new_end, updated_at=now)
         locked.ended_at, locked.updated_at = new_end, now
-        Attribution(actor, source, reason).audit_row(
+        by.audit_row(
             enrollment_id=locked.pk,
             action=request.action,
             now=now,

@@ -9,20 +9,38 @@ from enum import Enum
 
 from django.db import connections, router
 
+from enrollments.errors import InvalidReason
 from enrollments.models import AccessChange
 from enrollments.services.locking import CHUNK_SIZE
 from lms.models import User
+
+#: Longest reason an audit row keeps; every door (API, admin form, command option) refuses more.
+MAX_REASON_LENGTH = 1000
+
+
+def clean_reason(reason: str | None) -> str:
+    """The reason as stored: stripped, at most MAX_REASON_LENGTH characters, no NUL (which
+    PostgreSQL cannot store). Raises InvalidReason; adapters may call it early to report a bad
+    option before any work."""
+    cleaned = (reason or "").strip()
+    if len(cleaned) > MAX_REASON_LENGTH or "\x00" in cleaned:
+        raise InvalidReason()
+    return cleaned
 
 
 @dataclass(frozen=True, slots=True)
 class Attribution:
     """Who changed access, through which door, why, and in which bulk operation: the part of
-    an audit row that is the same for every row one service call writes."""
+    an audit row that is the same for every row one service call writes. The reason is
+    checked here (clean_reason), so every service refuses a bad one before writing."""
 
     actor: User | None
     source: AccessChange.Source
     reason: str = ""
     batch_id: uuid.UUID | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "reason", clean_reason(self.reason))
 
     def audit_row(
         self,
@@ -44,7 +62,7 @@ class Attribution:
             action=action,
             actor=actor,
             source=self.source,
-            reason=self.reason or "",
+            reason=self.reason,
             batch_id=self.batch_id,
             old_ended_at=old_ended_at,
             new_ended_at=new_ended_at,

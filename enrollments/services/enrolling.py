@@ -27,6 +27,7 @@ def enrollment_create(
     default), stored on the enrollment: changing the course's default later does not move the
     learners already enrolled. Raises AlreadyEnrolled or AccessEndOutOfRange.
     """
+    by = Attribution(actor, source, reason)
     now = clock.now()
     start_at = start_at or now
     ended_at = None
@@ -38,7 +39,7 @@ def enrollment_create(
         with transaction.atomic():
             enrollment = Enrollment(user=user, course=course, start_at=start_at, ended_at=ended_at)
             enrollment.save(force_insert=True)
-            Attribution(actor, source, reason).audit_row(
+            by.audit_row(
                 enrollment_id=enrollment.pk,
                 action=AccessChange.Action.ENROLL,
                 now=now,

@@ -14,6 +14,7 @@ from django.db.models import QuerySet
 
 from enrollments.errors import MembershipNotFound
 from enrollments.models import Enrollment
+from enrollments.selectors import enrollment_rows
 
 #: Rows per UPDATE / INSERT statement in bulk services: large enough to be set-based, small
 #: enough for SQLite's bound-parameter limit and for steady memory.
@@ -31,17 +32,9 @@ def lock_enrollment(pk: object) -> Enrollment:
 
 
 def lock_rows(queryset: QuerySet[Enrollment], *fields: str) -> list[tuple[Any, ...]]:
-    """Locks every enrollment of `queryset` in primary-key order; returns `(pk, *fields)` rows.
-
-    The caller's queryset may carry joins, annotations or DISTINCT (an admin changelist does):
-    it is used only as a subquery of ids, so the lock applies to enrollment rows alone.
-    """
-    return list(
-        Enrollment.objects.filter(pk__in=queryset.values("pk"))
-        .order_by("pk")
-        .select_for_update(of=("self",))
-        .values_list("pk", *fields)
-    )
+    """Locks every enrollment of `queryset` in primary-key order; returns `(pk, *fields)` rows
+    (selectors.enrollment_rows, the same read the previews make without the lock)."""
+    return list(enrollment_rows(queryset, *fields, lock=True))
 
 
 def chunked(items: Sequence[Any], size: int = CHUNK_SIZE) -> Iterator[list[Any]]:

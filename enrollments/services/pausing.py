@@ -37,12 +37,13 @@ def enrollment_pause(
     reason: str = "",
 ) -> Enrollment:
     """Pauses one enrollment now. Raises AlreadyPaused or MembershipNotFound."""
+    by = Attribution(actor, source, reason)
     with transaction.atomic():
         locked = lock_enrollment(enrollment.pk)
         now = clock.now()  # read after the lock: a pause is timed from when it happened
         if locked.is_paused:
             raise AlreadyPaused()
-        audit = _pause(locked, now=now, by=Attribution(actor, source, reason))
+        audit = _pause(locked, now=now, by=by)
         Enrollment.objects.filter(pk=locked.pk).update(
             is_paused=True, paused_at=now, updated_at=now
         )
@@ -58,12 +59,13 @@ def enrollment_resume(
     reason: str = "",
 ) -> Enrollment:
     """Resumes one paused enrollment now. Raises NotPaused or MembershipNotFound."""
+    by = Attribution(actor, source, reason)
     with transaction.atomic():
         locked = lock_enrollment(enrollment.pk)
         now = clock.now()  # read after the lock: a pause is timed from when it happened
         if not locked.is_paused:
             raise NotPaused()
-        audit = _resume(locked, now=now, by=Attribution(actor, source, reason))
+        audit = _resume(locked, now=now, by=by)
         Enrollment.objects.filter(pk=locked.pk).update(
             is_paused=False,
             paused_at=None,

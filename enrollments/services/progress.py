@@ -5,7 +5,8 @@ from django.db import transaction
 from enrollments import clock
 from enrollments.errors import ItemNotInCourse, NoAccess
 from enrollments.models import Enrollment, ItemCompletion
-from enrollments.rules import AccessState, access_state
+from enrollments.rules import AccessState
+from enrollments.selectors import enrollment_access_state
 from lms.models import CourseItem
 
 
@@ -19,12 +20,7 @@ def enrollment_complete_item(*, enrollment: Enrollment, item: CourseItem) -> Ite
     if item.course_id != enrollment.course_id:
         raise ItemNotInCourse()
     now = clock.now()
-    state = access_state(
-        start_at=enrollment.start_at,
-        ended_at=enrollment.ended_at,
-        is_paused=enrollment.is_paused,
-        at=now,
-    )
+    state = enrollment_access_state(enrollment, at=now)
     if state is not AccessState.ACTIVE:
         raise NoAccess(f"the membership is {state}")
     with transaction.atomic():

@@ -5,18 +5,26 @@ from datetime import timedelta
 
 import pytest
 
-from enrollments.errors import InvalidExtensionPeriod, MembershipNotFound, NotEnrolled
+from enrollments.errors import (
+    CourseItemNotFound,
+    InvalidExtensionPeriod,
+    MembershipNotFound,
+    NotEnrolled,
+)
 from enrollments.models import AccessChange, Enrollment
 from enrollments.rules import AccessState
 from enrollments.selectors import (
     access_state_q,
     attach_next_items,
     completion_rate,
+    course_item_get,
     enrollment_access_state,
     enrollment_get,
     enrollment_get_for_student,
     extension_preview,
     memberships_with_progress,
+    pause_preview,
+    resume_preview,
 )
 from tests.factories import (
     CourseFactory,
@@ -177,3 +185,28 @@ def test_a_page_selects_no_status_case():
     sql = str(memberships_with_progress().query)
     assert "CASE" not in sql.upper()
     assert "CASE" in str(memberships_with_progress().filter(course_status="completed").query)
+
+
+class TestCourseItemLookup:
+    def test_found(self):
+        item = CourseItemFactory()
+        assert course_item_get(course_item_id=str(item.pk)) == item
+
+    @pytest.mark.parametrize("bad", ["", "nope", str(uuid.uuid4()), None, 7])
+    def test_unknown_or_malformed(self, bad):
+        CourseItemFactory()
+        with pytest.raises(CourseItemNotFound, match="^Course item not found$"):
+            course_item_get(course_item_id=bad)
+
+
+class TestPausePreviews:
+    def test_previews_match_the_services_and_write_nothing(self, clock):
+        running = EnrollmentFactory()
+        paused = EnrollmentFactory(is_paused=True, paused_at=clock.current - DAY)
+        changes, skipped = pause_preview(queryset=Enrollment.objects.all())
+        assert [c.enrollment_id for c in changes] == [running.pk]
+        assert [(s.enrollment_id, s.error.code) for s in skipped] == [(paused.pk, "ALREADY_PAUSED")]
+        changes, skipped = resume_preview(queryset=Enrollment.objects.all())
+        assert [(c.enrollment_id, c.paused_seconds) for c in changes] == [(paused.pk, 86400)]
+        assert [s.enrollment_id for s in skipped] == [running.pk]
+        assert not AccessChange.objects.exists()

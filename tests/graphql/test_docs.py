@@ -25,7 +25,7 @@ def documented_codes() -> set[str]:
 
 
 def test_every_error_code_is_documented():
-    assert documented_codes() == set(ALL_ERRORS) | set(API_ERROR_CODES)
+    assert documented_codes() == {error.code for error in ALL_ERRORS} | set(API_ERROR_CODES)
 
 
 def test_the_contract_examples_are_in_the_docs_verbatim():

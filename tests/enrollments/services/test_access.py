@@ -6,7 +6,12 @@ from datetime import timedelta
 import pytest
 
 from enrollments.access_window import MAX_ENDED_AT
-from enrollments.errors import InvalidExtensionPeriod, MembershipNotFound, NoEndDate
+from enrollments.errors import (
+    InvalidExtensionPeriod,
+    InvalidReason,
+    MembershipNotFound,
+    NoEndDate,
+)
 from enrollments.models import AccessChange, Enrollment
 from enrollments.services import access as access_module
 from enrollments.services import enrollment_extend_access, enrollments_extend_access_bulk
@@ -241,3 +246,20 @@ def test_bulk_calls_of_one_operation_can_share_a_batch_id(clock):
         )
         assert result.batch_id == batch_id
     assert set(AccessChange.objects.values_list("batch_id", flat=True)) == {batch_id}
+
+
+@pytest.mark.parametrize("reason", ["x" * 1001, "bad\x00reason"])
+def test_a_bad_reason_is_refused_before_anything_is_written(enrollment, reason):
+    before = state_of_everything()
+    with pytest.raises(InvalidReason):
+        extend(enrollment, days=1, reason=reason)
+    with pytest.raises(InvalidReason):
+        enrollments_extend_access_bulk(
+            queryset=Enrollment.objects.all(), days=1, actor=None, source=SOURCE, reason=reason
+        )
+    assert state_of_everything() == before
+
+
+def test_the_reason_is_stored_stripped(enrollment):
+    extend(enrollment, days=1, reason="  " + "y" * 1000 + "\n")
+    assert AccessChange.objects.get().reason == "y" * 1000

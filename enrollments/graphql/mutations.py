@@ -6,23 +6,13 @@ re-read with its progress. Domain errors pass through to errors.format_error, wh
 their code; services write nothing when they raise.
 """
 
-from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
 
 import graphene
 from graphql import (
-    DocumentNode,
-    FieldNode,
-    GraphQLError,
     GraphQLResolveInfo,
-    IntValueNode,
-    OperationDefinitionNode,
-    OperationType,
-    VariableNode,
 )
 
-from enrollments.access_window import INT32_MAX
 from enrollments.errors import InvalidExtensionPeriod
 from enrollments.graphql.errors import NOT_FOUND, ApiError, bad_input
 from enrollments.graphql.permissions import EXTEND, PAUSE, request_user, require_perm
@@ -57,49 +47,6 @@ def unix_to_datetime(seconds: int) -> datetime:
         return datetime.fromtimestamp(seconds, tz=UTC)
     except (OverflowError, OSError, ValueError):
         raise InvalidExtensionPeriod("newEndedAt is out of range") from None
-
-
-_EXTENSION_NUMBERS = ("extensionDays", "newEndedAt")
-
-
-def out_of_range_extension(
-    document: DocumentNode, variables: Mapping[str, Any] | None
-) -> GraphQLError | None:
-    """INVALID_EXTENSION_PERIOD when an `extensionDays` or `newEndedAt` of
-    extendStudentCourseAccess (literal or variable) is beyond GraphQL's 32-bit Int.
-
-    GraphQL itself refuses such a number before any resolver runs, with a generic validation
-    error; the view checks this first so that the client gets the contract's error for what is,
-    to them, an invalid extension period.
-    """
-    variables = variables or {}
-    for definition in document.definitions:
-        if not (
-            isinstance(definition, OperationDefinitionNode)
-            and definition.operation is OperationType.MUTATION
-        ):
-            continue
-        for field in definition.selection_set.selections:
-            if not isinstance(field, FieldNode) or field.name.value != "extendStudentCourseAccess":
-                continue
-            for argument in field.arguments:
-                if argument.name.value not in _EXTENSION_NUMBERS:
-                    continue
-                value: Any = None
-                if isinstance(argument.value, IntValueNode):
-                    value = int(argument.value.value)
-                elif isinstance(argument.value, VariableNode):
-                    value = variables.get(argument.value.name.value)
-                if isinstance(value, int) and not -INT32_MAX - 1 <= value <= INT32_MAX:
-                    return GraphQLError(
-                        InvalidExtensionPeriod.message,
-                        [argument],
-                        extensions={
-                            "code": InvalidExtensionPeriod.code,
-                            "detail": f"{argument.name.value} is out of range",
-                        },
-                    )
-    return None
 
 
 class ExtendStudentCourseAccessPayload(graphene.ObjectType):

@@ -40,8 +40,8 @@ from enrollments.graphql.errors import (
     ApiError,
     format_error,
 )
+from enrollments.graphql.extension_range import extension_range_errors
 from enrollments.graphql.limits import limit_rules, limits
-from enrollments.graphql.mutations import out_of_range_extension
 
 
 class _CsrfCheck(CsrfViewMiddleware):
@@ -138,11 +138,9 @@ class ApiView(GraphQLView):
                 ]
             )
         if document is not None:
-            error = out_of_range_extension(
-                document, variables if isinstance(variables, dict) else None
-            )
-            if error is not None:
-                return ExecutionResult(errors=[error])
+            errors = extension_range_errors(self.schema.graphql_schema, document, variables)
+            if errors:
+                return ExecutionResult(errors=errors)
         return super().execute_graphql_request(
             request, data, query, variables, operation_name, show_graphiql
         )

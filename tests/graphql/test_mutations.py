@@ -144,6 +144,37 @@ def test_literal_out_of_range_number_in_the_document_too(api, key, enrollment):
     assert not AccessChange.objects.exists()
 
 
+@pytest.mark.parametrize(
+    "document",
+    [
+        "mutation { ...F } fragment F on Mutation { extendStudentCourseAccess(%s) "
+        "{ enrollment { id } } }",
+        "mutation { ... on Mutation { extendStudentCourseAccess(%s) { enrollment { id } } } }",
+        "mutation { ...F } fragment F on Mutation { ...G } fragment G on Mutation { "
+        "extendStudentCourseAccess(%s) { enrollment { id } } }",
+    ],
+    ids=["fragment", "inline-fragment", "nested-fragments"],
+)
+@pytest.mark.parametrize("as_variable", [False, True], ids=["literal", "variable"])
+def test_out_of_range_number_through_a_fragment_too(api, key, enrollment, document, as_variable):
+    arguments = f'userId: "{enrollment.user_id}", courseId: "{enrollment.course_id}", '
+    arguments += "newEndedAt: $at" if as_variable else "newEndedAt: 99999999999"
+    document = document % arguments
+    if as_variable:
+        document = document.replace("mutation {", "mutation ($at: Int) {", 1)
+    body = api.post(document, {"at": 99999999999} if as_variable else None, key=key)
+    assert error_codes(body) == ["INVALID_EXTENSION_PERIOD"]
+    assert body["errors"][0]["message"] == "Invalid extension period"
+    assert body["errors"][0]["extensions"]["detail"] == "newEndedAt is out of range"
+    assert api.last_response.status_code == 400
+    assert not AccessChange.objects.exists()
+
+
+def test_an_out_of_range_number_of_another_field_is_left_to_graphql(api, key):
+    body = api.post("{ courseMemberships(first: 99999999999) { totalCount } }", key=key)
+    assert set(error_codes(body)) == {"GRAPHQL_VALIDATION_FAILED"}
+
+
 def test_extending_indefinite_access_by_days_is_no_end_date(api, key, clock):
     enrollment = EnrollmentFactory(start_at=clock.current, ended_at=None)
     body = extend(api, key, enrollment, extensionDays=3)

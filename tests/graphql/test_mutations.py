@@ -198,9 +198,12 @@ def test_unknown_or_malformed_ids_are_not_enrolled(api, key, enrollment, ids):
     assert not AccessChange.objects.exists()
 
 
-def test_a_too_long_reason_is_bad_input(api, key, enrollment):
+def test_a_too_long_reason_is_invalid_reason(api, key, enrollment):
     body = extend(api, key, enrollment, extensionDays=1, reason="x" * 1001)
-    assert error_codes(body) == ["BAD_USER_INPUT"]
+    assert error_codes(body) == ["INVALID_REASON"]
+    assert body["errors"][0]["message"] == (
+        "A reason is at most 1000 characters and contains no NUL character"
+    )
     assert not AccessChange.objects.exists()
 
 

@@ -41,9 +41,11 @@ REQUEST_CODES = {
     "QUERY_TOO_LARGE",
     "BAD_USER_INPUT",
 }
-EXTEND_CODES = REQUEST_CODES | {"NOT_ENROLLED", "INVALID_EXTENSION_PERIOD", "NO_END_DATE"}
-PAUSE_CODES = REQUEST_CODES | {"NOT_FOUND", "ALREADY_PAUSED"}
-RESUME_CODES = REQUEST_CODES | {"NOT_FOUND", "NOT_PAUSED"}
+#: Every write takes a reason, which the services check (enrollments.services.audit).
+WRITE_CODES = REQUEST_CODES | {"INVALID_REASON"}
+EXTEND_CODES = WRITE_CODES | {"NOT_ENROLLED", "INVALID_EXTENSION_PERIOD", "NO_END_DATE"}
+PAUSE_CODES = WRITE_CODES | {"NOT_FOUND", "ALREADY_PAUSED"}
+RESUME_CODES = WRITE_CODES | {"NOT_FOUND", "NOT_PAUSED"}
 
 EDGE_INTEGERS = [
     0,
@@ -428,9 +430,9 @@ def test_a_huge_variable_is_refused_cleanly(api, key, world):
 
 
 @pytest.mark.parametrize("field", ["extend", "pause", "resume"])
-def test_a_nul_character_in_a_reason_is_bad_user_input(api, key, world, field):
+def test_a_nul_character_in_a_reason_is_invalid_reason(api, key, world, field):
     """Found by the properties above on PostgreSQL, whose text columns cannot hold NUL: it was
-    an INTERNAL_SERVER_ERROR; it is now refused like any other bad argument."""
+    an INTERNAL_SERVER_ERROR; it is now the services' INVALID_REASON, like a reason too long."""
     active, _, paused, _ = world.enrollments
     if field == "extend":
         document, variables = build(
@@ -458,8 +460,10 @@ def test_a_nul_character_in_a_reason_is_bad_user_input(api, key, world, field):
         )
     before = snapshot()
     body = api.post(document, variables, key=key)
-    assert [e["extensions"]["code"] for e in body["errors"]] == ["BAD_USER_INPUT"]
-    assert body["errors"][0]["message"] == "`reason` contains a NUL character"
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["INVALID_REASON"]
+    assert body["errors"][0]["message"] == (
+        "A reason is at most 1000 characters and contains no NUL character"
+    )
     assert snapshot() == before
 
 

@@ -10,7 +10,7 @@ from collections import defaultdict
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from enrollments.errors import DomainError, NotEnrolled
+from enrollments.errors import DomainError
 from enrollments.management.bulk import DEFAULT_BATCH_SIZE, BulkRun, Operation, Target
 from enrollments.management.csv_input import CsvRow, read_csv, resolve_rows
 from enrollments.management.output import (
@@ -106,9 +106,8 @@ class BulkEnrollmentCommand(BaseCommand):
     def _selection_targets(self, options, default) -> tuple[list[Target], list[RowFailure]]:
         assert default is not None
         selection = select_enrollments(options)
-        if selection.not_enrolled:
-            failure = RowFailure(selection.not_enrolled, describe_error(NotEnrolled()))
-            return [], [failure]
+        if selection.failure:
+            return [], [selection.failure]
         ids = list(selection.queryset.order_by("pk").values_list("pk", flat=True))
         return [Target(operation=default, ids=ids, queryset=selection.queryset)], []
 

@@ -13,19 +13,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.core.management.base import CommandError
-from django.db.models.functions import Lower
 
 from enrollments.errors import NotEnrolled
 from enrollments.management.output import RowFailure, describe_error
 from enrollments.management.selection import USAGE
 from enrollments.models import Enrollment
-from enrollments.selectors import parse_uuid
-from lms.models import Course, User
+from enrollments.services.locking import chunked
+from lms.selectors import course_ids_by_key, course_key, user_ids_by_key, user_key
 
 REQUIRED_COLUMNS = ("user", "course")
-
-#: Values per IN (...) list: well under SQLite's bound-parameter limit.
-LOOKUP_CHUNK = 2000
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,8 +129,8 @@ def resolve_rows(rows: list[CsvRow]) -> Resolved:
     what the API answers for them too; a second row for the same enrollment fails as a
     duplicate (applying it twice, or picking one of two modes, would be a guess).
     """
-    users = _users_by_key({row.user for row in rows if row.user})
-    courses = _courses_by_key({row.course for row in rows if row.course})
+    users = user_ids_by_key({row.user for row in rows if row.user})
+    courses = course_ids_by_key({row.course for row in rows if row.course})
     enrollments = _enrollments_by_pair(set(users.values()), set(courses.values()))
     resolved = Resolved()
     first_line: dict[object, int] = {}
@@ -142,8 +138,8 @@ def resolve_rows(rows: list[CsvRow]) -> Resolved:
         if row.problem:
             resolved.failures.append(row.failure(row.problem))
             continue
-        user_id = users.get(_user_key(row.user))
-        course_id = courses.get(_course_key(row.course))
+        user_id = users.get(user_key(row.user))
+        course_id = courses.get(course_key(row.course))
         if user_id is None or course_id is None:
             problem = (
                 f"no user with e-mail or id {row.user!r}"
@@ -169,58 +165,10 @@ def resolve_rows(rows: list[CsvRow]) -> Resolved:
     return resolved
 
 
-def _user_key(value: str) -> object:
-    return parse_uuid(value) or value.lower()
-
-
-def _course_key(value: str) -> object:
-    return parse_uuid(value) or value
-
-
-def _chunks(values: Iterable, size: int = LOOKUP_CHUNK) -> Iterable[list]:
-    values = list(values)
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
-
-
-def _users_by_key(values: set[str]) -> dict[object, object]:
-    """{uuid or lower-cased e-mail: user id} for the users that exist."""
-    keys = {_user_key(value) for value in values}
-    ids = [key for key in keys if not isinstance(key, str)]
-    emails = [key for key in keys if isinstance(key, str)]
-    found: dict[object, object] = {}
-    for chunk in _chunks(ids):
-        found.update(
-            (pk, pk) for pk in User.objects.filter(pk__in=chunk).values_list("pk", flat=True)
-        )
-    for chunk in _chunks(emails):
-        found.update(
-            User.objects.annotate(email_key=Lower("email"))
-            .filter(email_key__in=chunk)
-            .values_list("email_key", "pk")
-        )
-    return found
-
-
-def _courses_by_key(values: set[str]) -> dict[object, object]:
-    """{uuid or slug: course id} for the courses that exist."""
-    keys = {_course_key(value) for value in values}
-    ids = [key for key in keys if not isinstance(key, str)]
-    slugs = [key for key in keys if isinstance(key, str)]
-    found: dict[object, object] = {}
-    for chunk in _chunks(ids):
-        found.update(
-            (pk, pk) for pk in Course.objects.filter(pk__in=chunk).values_list("pk", flat=True)
-        )
-    for chunk in _chunks(slugs):
-        found.update(Course.objects.filter(slug__in=chunk).values_list("slug", "pk"))
-    return found
-
-
 def _enrollments_by_pair(user_ids: set, course_ids: set) -> dict[tuple[object, object], object]:
     """{(user id, course id): enrollment id}, loading the named users' enrollments by chunk."""
     found = {}
-    for chunk in _chunks(user_ids):
+    for chunk in chunked(list(user_ids)):
         for pk, user_id, course_id in Enrollment.objects.filter(user_id__in=chunk).values_list(
             "pk", "user_id", "course_id"
         ):

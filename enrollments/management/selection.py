@@ -14,10 +14,13 @@ from django.core.management.base import CommandError, CommandParser
 from django.db.models import Q, QuerySet
 
 from enrollments import clock
+from enrollments.errors import NotEnrolled
+from enrollments.management.output import RowFailure, describe_error
 from enrollments.models import Enrollment
 from enrollments.rules import AccessState
-from enrollments.selectors import access_state_q, parse_uuid
-from lms.models import Course, User
+from enrollments.selectors import access_state_q, enrollment_get_for_student
+from lms.models import User
+from lms.selectors import course_id_find, user_find, user_id_find
 
 #: Exit status of usage errors (argparse uses it too).
 USAGE = 2
@@ -59,20 +62,21 @@ def positive_int_argument(text: str) -> int:
     return value
 
 
-def find_user(value: str) -> User | None:
-    """The user with that id or (case-insensitive) e-mail address, or None."""
-    pk = parse_uuid(value)
-    if pk is not None:
-        return User.objects.filter(pk=pk).first()
-    return User.objects.filter(email__iexact=value.strip()).first()
+#: What `--user` and `--course` name: the look-up, and the message when they name nothing.
+_NAMED_BY = {
+    "user": (user_id_find, "no user with that e-mail or id"),
+    "course": (course_id_find, "no course with that slug or id"),
+}
 
 
-def find_course(value: str) -> Course | None:
-    """The course with that id or slug, or None."""
-    pk = parse_uuid(value)
-    if pk is not None:
-        return Course.objects.filter(pk=pk).first()
-    return Course.objects.filter(slug=value.strip()).first()
+def option_id(option: str, value: str) -> object:
+    """The id that `--user VALUE` (e-mail or id) or `--course VALUE` (slug or id) names; a
+    usage error quoting the value when it names nothing."""
+    find, missing = _NAMED_BY[option]
+    pk = find(value)
+    if pk is None:
+        raise CommandError(f"--{option} {value!r}: {missing}", returncode=USAGE)
+    return pk
 
 
 def resolve_actor(email: str | None, permission: str) -> User | None:
@@ -84,7 +88,7 @@ def resolve_actor(email: str | None, permission: str) -> User | None:
     """
     if email is None:
         return None
-    actor = find_user(email)
+    actor = user_find(email)
     if actor is None or not actor.is_active:
         raise CommandError(
             f"--actor {email!r}: no active user with that e-mail or id", returncode=USAGE
@@ -123,7 +127,7 @@ class Selection:
     queryset: QuerySet[Enrollment]
     #: Set when `--user` and `--course` name a pair with no enrollment: that is a failed row
     #: (NotEnrolled, exit 1), not an empty selection.
-    not_enrolled: str | None = None
+    failure: RowFailure | None = None
 
 
 def select_enrollments(options: dict) -> Selection:
@@ -136,29 +140,24 @@ def select_enrollments(options: dict) -> Selection:
         )
     if options.get("all") and (user_arg or course_arg):
         raise CommandError("--all selects every enrollment: drop --user/--course", returncode=USAGE)
+    user_id = option_id("user", user_arg) if user_arg else None
+    course_id = option_id("course", course_arg) if course_arg else None
     condition = Q()
-    if user_arg:
-        user = find_user(user_arg)
-        if user is None:
-            raise CommandError(
-                f"--user {user_arg!r}: no user with that e-mail or id", returncode=USAGE
-            )
-        condition &= Q(user=user)
-    if course_arg:
-        course = find_course(course_arg)
-        if course is None:
-            raise CommandError(
-                f"--course {course_arg!r}: no course with that slug or id", returncode=USAGE
-            )
-        condition &= Q(course=course)
+    if user_id is not None:
+        condition &= Q(user_id=user_id)
+    if course_id is not None:
+        condition &= Q(course_id=course_id)
     if options.get("state"):
         condition &= access_state_q(options["state"], at=clock.now())
     if options.get("expiring_before") is not None:
         condition &= Q(ended_at__lt=options["expiring_before"])
-    not_enrolled = None
-    if user_arg and course_arg and not Enrollment.objects.filter(user=user, course=course).exists():
-        not_enrolled = f"--user {user_arg} --course {course_arg}"
-    return Selection(queryset=Enrollment.objects.filter(condition), not_enrolled=not_enrolled)
+    failure = None
+    if user_id is not None and course_id is not None:
+        try:
+            enrollment_get_for_student(user_id=user_id, course_id=course_id)
+        except NotEnrolled as error:
+            failure = RowFailure(f"--user {user_arg} --course {course_arg}", describe_error(error))
+    return Selection(queryset=Enrollment.objects.filter(condition), failure=failure)
 
 
 def check_no_selection_with_csv(options: dict) -> None:

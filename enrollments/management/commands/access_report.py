@@ -7,11 +7,11 @@ default table is for reading in a terminal.
 import csv
 from datetime import timedelta
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandParser
 
 from enrollments import clock
 from enrollments.management.output import format_instant
-from enrollments.management.selection import USAGE, find_course, positive_int_argument
+from enrollments.management.selection import option_id, positive_int_argument
 from enrollments.selectors import enrollment_access_state
 from enrollments.selectors_expiry import enrollments_ending_between
 
@@ -49,14 +49,7 @@ class Command(BaseCommand):
         else:
             after, until = now - timedelta(days=ended_within), now
             window = f"ended within the last {ended_within} days"
-        course_id = None
-        if course:
-            found = find_course(course)
-            if found is None:
-                raise CommandError(
-                    f"--course {course!r}: no course with that slug or id", returncode=USAGE
-                )
-            course_id = found.pk
+        course_id = option_id("course", course) if course else None
         enrollments = enrollments_ending_between(after=after, until=until, course_id=course_id)
         rows = (
             (

@@ -14,18 +14,16 @@ from graphql import (
 )
 
 from enrollments.errors import InvalidExtensionPeriod
-from enrollments.graphql.errors import NOT_FOUND, ApiError
 from enrollments.graphql.permissions import EXTEND, PAUSE, request_user, require_perm
 from enrollments.graphql.types import CourseMembership, StudentCourseShip, load_membership
-from enrollments.models import AccessChange
-from enrollments.selectors import enrollment_get, enrollment_get_for_student, parse_uuid
+from enrollments.models import AccessChange, Enrollment
+from enrollments.selectors import course_item_get, enrollment_get, enrollment_get_for_student
 from enrollments.services import (
     enrollment_complete_item,
     enrollment_extend_access,
     enrollment_pause,
     enrollment_resume,
 )
-from lms.models import CourseItem
 
 SOURCE = AccessChange.Source.GRAPHQL
 
@@ -63,14 +61,20 @@ class CompleteCourseItemPayload(MembershipPayload):
     pass
 
 
-class PauseCourseMembershipInput(graphene.InputObjectType):
-    id = graphene.ID(required=True, description="id of the membership to pause")
-    reason = graphene.String(description="Why (kept in the audit trail)")
+def _membership_input(name: str, verb: str) -> type[graphene.InputObjectType]:
+    """The input of pause/resume: which membership, and why (the two differ only in name)."""
+    return type(
+        name,
+        (graphene.InputObjectType,),
+        {
+            "id": graphene.ID(required=True, description=f"id of the membership to {verb}"),
+            "reason": graphene.String(description="Why (kept in the audit trail)"),
+        },
+    )
 
 
-class ResumeCourseMembershipInput(graphene.InputObjectType):
-    id = graphene.ID(required=True, description="id of the membership to resume")
-    reason = graphene.String(description="Why (kept in the audit trail)")
+PauseCourseMembershipInput = _membership_input("PauseCourseMembershipInput", "pause")
+ResumeCourseMembershipInput = _membership_input("ResumeCourseMembershipInput", "resume")
 
 
 class CompleteCourseItemInput(graphene.InputObjectType):
@@ -102,29 +106,30 @@ def resolve_extend_student_course_access(
     return ExtendStudentCourseAccessPayload(enrollment=load_membership(enrollment.pk))
 
 
-def resolve_pause(root, info: GraphQLResolveInfo, input) -> PauseCourseMembershipPayload:  # noqa: A002
+def _change_membership(info: GraphQLResolveInfo, input, service) -> Enrollment:  # noqa: A002
+    """Pause or resume (`service`) the membership `input["id"]`; the membership after it."""
     actor = require_perm(info, PAUSE)
-    reason = input.get("reason") or ""
     enrollment = enrollment_get(enrollment_id=input["id"])
-    enrollment_pause(enrollment=enrollment, actor=actor, source=SOURCE, reason=reason)
-    return PauseCourseMembershipPayload(course_membership=load_membership(enrollment.pk))
+    service(enrollment=enrollment, actor=actor, source=SOURCE, reason=input.get("reason") or "")
+    return load_membership(enrollment.pk)
+
+
+def resolve_pause(root, info: GraphQLResolveInfo, input) -> PauseCourseMembershipPayload:  # noqa: A002
+    return PauseCourseMembershipPayload(
+        course_membership=_change_membership(info, input, enrollment_pause)
+    )
 
 
 def resolve_resume(root, info: GraphQLResolveInfo, input) -> ResumeCourseMembershipPayload:  # noqa: A002
-    actor = require_perm(info, PAUSE)
-    reason = input.get("reason") or ""
-    enrollment = enrollment_get(enrollment_id=input["id"])
-    enrollment_resume(enrollment=enrollment, actor=actor, source=SOURCE, reason=reason)
-    return ResumeCourseMembershipPayload(course_membership=load_membership(enrollment.pk))
+    return ResumeCourseMembershipPayload(
+        course_membership=_change_membership(info, input, enrollment_resume)
+    )
 
 
 def resolve_complete_item(root, info: GraphQLResolveInfo, input) -> CompleteCourseItemPayload:  # noqa: A002
     """Completes an item in the signed-in user's own enrollment in the item's course."""
     student = request_user(info)
-    item_pk = parse_uuid(input["course_item_id"])
-    item = CourseItem.objects.filter(pk=item_pk).first() if item_pk is not None else None
-    if item is None:
-        raise ApiError(NOT_FOUND, "Course item not found")
+    item = course_item_get(course_item_id=input["course_item_id"])
     enrollment = enrollment_get_for_student(user_id=student.pk, course_id=item.course_id)
     enrollment_complete_item(enrollment=enrollment, item=item)
     return CompleteCourseItemPayload(course_membership=load_membership(enrollment.pk))

@@ -9,9 +9,7 @@ their code; services write nothing when they raise.
 from datetime import UTC, datetime
 
 import graphene
-from graphql import (
-    GraphQLResolveInfo,
-)
+from graphql import GraphQLResolveInfo
 
 from enrollments.errors import InvalidExtensionPeriod
 from enrollments.graphql.permissions import EXTEND, PAUSE, request_user, require_perm

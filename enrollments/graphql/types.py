@@ -32,6 +32,7 @@ from enrollments.selectors import (
     attach_next_items,
     completion_rate,
     enrollment_access_state,
+    enrollment_has_access,
     memberships_with_progress,
 )
 
@@ -164,7 +165,7 @@ class CourseMembership(graphene.ObjectType):
 
     @staticmethod
     def resolve_has_access(root: Enrollment, info) -> bool:
-        return enrollment_access_state(root) is AccessStateValue.ACTIVE
+        return enrollment_has_access(root)
 
     @staticmethod
     def resolve_completion_rate(root: Enrollment, info) -> float:

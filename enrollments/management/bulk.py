@@ -8,9 +8,10 @@ that stopped matching since the ids were read is left alone. The batches share t
 one progress bar, one summary, one list of failed rows.
 """
 
+import sys
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -22,15 +23,18 @@ from enrollments.management.output import (
     Progress,
     RowFailure,
     describe_error,
+    enrollment_label,
     format_instant,
     progress,
 )
 from enrollments.models import AccessChange, Enrollment
 from enrollments.rules import ExtensionRequest, PlannedChange, Skipped
 from enrollments.services import BulkResult
+from enrollments.services.locking import CHUNK_SIZE, chunked
 from lms.models import User
 
-DEFAULT_BATCH_SIZE = 2000
+#: Enrollments per bulk-service call (one transaction): the services' own chunk size.
+DEFAULT_BATCH_SIZE = CHUNK_SIZE
 
 Plan = tuple[list[PlannedChange], list[Skipped]]
 
@@ -41,9 +45,6 @@ class Operation(ABC):
     #: What is done, for "would <verb> ..." and "<done> ..." lines.
     verb: str
     done: str
-
-    def validate(self) -> None:  # noqa: B027 - most operations have nothing to check
-        """Raises the DomainError of a request that is invalid whatever the enrollment."""
 
     @abstractmethod
     def describe(self) -> str: ...
@@ -102,14 +103,20 @@ class Extend(Operation):
         )
 
 
-class Pause(Operation):
-    verb, done = "pause", "paused"
+@dataclass(frozen=True, slots=True)
+class StateChange(Operation):
+    """Pausing or resuming: no parameters, just a bulk service and its preview."""
+
+    verb: str
+    done: str
+    service: Callable[..., BulkResult]
+    previewer: Callable[..., Plan]
 
     def describe(self) -> str:
-        return "pause"
+        return self.verb
 
     def apply(self, queryset, *, actor, reason, batch_id):
-        return services.enrollments_pause_bulk(
+        return self.service(
             queryset=queryset,
             actor=actor,
             source=AccessChange.Source.COMMAND,
@@ -118,26 +125,21 @@ class Pause(Operation):
         )
 
     def preview(self, queryset):
-        return selectors.pause_preview(queryset=queryset)
+        return self.previewer(queryset=queryset)
 
 
-class Resume(Operation):
-    verb, done = "resume", "resumed"
-
-    def describe(self) -> str:
-        return "resume"
-
-    def apply(self, queryset, *, actor, reason, batch_id):
-        return services.enrollments_resume_bulk(
-            queryset=queryset,
-            actor=actor,
-            source=AccessChange.Source.COMMAND,
-            reason=reason,
-            batch_id=batch_id,
-        )
-
-    def preview(self, queryset):
-        return selectors.resume_preview(queryset=queryset)
+PAUSE = StateChange(
+    verb="pause",
+    done="paused",
+    service=services.enrollments_pause_bulk,
+    previewer=selectors.pause_preview,
+)
+RESUME = StateChange(
+    verb="resume",
+    done="resumed",
+    service=services.enrollments_resume_bulk,
+    previewer=selectors.resume_preview,
+)
 
 
 @dataclass(slots=True)
@@ -163,7 +165,6 @@ class Outcome:
     changed: int = 0
     unchanged: int = 0
     failures: list[RowFailure] = field(default_factory=list)
-    batch_ids: list[uuid.UUID] = field(default_factory=list)
 
 
 def enrollment_labels(ids: Sequence[object]) -> dict[object, str]:
@@ -171,12 +172,7 @@ def enrollment_labels(ids: Sequence[object]) -> dict[object, str]:
     rows = Enrollment.objects.filter(pk__in=list(ids)).values_list(
         "pk", "user__email", "course__slug"
     )
-    return {pk: f"{email} in {slug}" for pk, email, slug in rows}
-
-
-def _batches(ids: Sequence[object], size: int):
-    for start in range(0, len(ids), size):
-        yield ids[start : start + size]
+    return {pk: enrollment_label(email, slug) for pk, email, slug in rows}
 
 
 class BulkRun:
@@ -194,7 +190,8 @@ class BulkRun:
     ) -> None:
         self.stdout = stdout
         self.actor, self.reason, self.dry_run = actor, reason, dry_run
-        self.batch_size = batch_size
+        # A huge --batch-size means one batch; islice (chunked) takes at most sys.maxsize.
+        self.batch_size = min(batch_size, sys.maxsize)
         self.show_changes = show_changes or dry_run
         self.outcome = Outcome()
         #: One audit batch id for the whole run, however many transactions it takes.
@@ -204,15 +201,14 @@ class BulkRun:
         self.outcome.total += sum(len(target.ids) for target in targets)
         with progress(self.stdout, total=self.outcome.total) as bar:
             for target in targets:
-                for batch in _batches(target.ids, self.batch_size):
+                for batch in chunked(target.ids, self.batch_size):
                     self._run_batch(target, batch, bar)
                     bar.update(len(batch))
         return self.outcome
 
     def _run_batch(self, target: Target, batch: Sequence[object], bar: Progress) -> None:
-        queryset = target.queryset.filter(pk__in=list(batch))
+        queryset = target.queryset.filter(pk__in=batch)
         try:
-            target.operation.validate()
             if self.dry_run:
                 changes, skipped = target.operation.preview(queryset)
             else:
@@ -220,8 +216,6 @@ class BulkRun:
                     queryset, actor=self.actor, reason=self.reason, batch_id=self.batch_id
                 )
                 changes, skipped = result.changed, result.skipped
-                if result.batch_id not in self.outcome.batch_ids:
-                    self.outcome.batch_ids.append(result.batch_id)
         except DomainError as error:  # the request is invalid for every row of the batch
             changes, skipped = [], [Skipped(pk, error) for pk in batch]
         self.outcome.changed += len(changes)

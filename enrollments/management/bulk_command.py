@@ -31,6 +31,8 @@ from enrollments.management.selection import (
 class BulkEnrollmentCommand(BaseCommand):
     #: The permission an `--actor` must hold.
     permission: str
+    #: The operation of commands without mode options (pause, resume).
+    operation: Operation | None = None
     #: CSV columns besides user and course.
     csv_optional_columns: tuple[str, ...] = ()
 
@@ -70,7 +72,7 @@ class BulkEnrollmentCommand(BaseCommand):
     def command_line_operation(self, options: dict) -> Operation | None:
         """The operation the options ask for; None when only CSV rows can say. An invalid
         request is a usage error naming the option."""
-        raise NotImplementedError
+        return self.operation
 
     def row_operation(self, row: CsvRow, default: Operation | None) -> Operation:
         """The operation of one CSV row. Raises DomainError for a bad row."""
@@ -99,7 +101,7 @@ class BulkEnrollmentCommand(BaseCommand):
         outcome = run.run(targets)
         total = outcome.total + len(failures)  # rows that never reached a service failed too
         failures += outcome.failures
-        self._summary(targets, outcome, failed=len(failures), options=options)
+        self._summary(targets, outcome, run.batch_id, failed=len(failures), options=options)
         write_failures(self.stderr, failures)
         exit_for_failures(len(failures), total, dry_run=options["dry_run"])
 
@@ -130,7 +132,7 @@ class BulkEnrollmentCommand(BaseCommand):
             target.lines[enrollment_id] = row.line
         return list(groups.values()), failures
 
-    def _summary(self, targets, outcome, *, failed: int, options: dict) -> None:
+    def _summary(self, targets, outcome, batch_id, *, failed: int, options: dict) -> None:
         if outcome.total == 0 and not failed:
             self.stdout.write("No enrollments match the selection: nothing to do.")
             return
@@ -148,5 +150,5 @@ class BulkEnrollmentCommand(BaseCommand):
             f"Asked: {asked}. Changed {outcome.changed}, unchanged {outcome.unchanged}, "
             f"failed {failed}."
         )
-        if outcome.batch_ids and options["verbosity"] >= 2:
-            self.stdout.write("Audit batch ids: " + ", ".join(map(str, outcome.batch_ids)))
+        if outcome.changed and options["verbosity"] >= 2:
+            self.stdout.write(f"Audit batch id: {batch_id}")

@@ -42,6 +42,11 @@ def describe_error(error: DomainError) -> str:
     return text
 
 
+def enrollment_label(email: str, slug: str) -> str:
+    """How a line names an enrollment: `learner@example.com in course-slug`."""
+    return f"{email} in {slug}"
+
+
 def format_instant(value: datetime | None) -> str:
     if value is None:
         return "indefinite"

@@ -7,6 +7,7 @@ from django.contrib.auth.models import Permission
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from enrollments import services
 from enrollments.models import AccessChange, Enrollment
 from tests.commands.conftest import exit_status, run_command, snapshot
 from tests.factories import CourseFactory, EnrollmentFactory, StaffFactory, UserFactory
@@ -140,6 +141,39 @@ def test_batches_are_transactions_of_their_own_sharing_one_audit_batch_id(clock)
     assert "Changed 5, unchanged 0, failed 0." in result.stdout
 
 
+def test_a_row_that_leaves_the_selection_before_its_batch_is_left_alone(clock, monkeypatch):
+    """The ids are read once; each batch locks `selection & pk in batch`, so a row paused
+    (no longer `--state active`) by someone else after the ids were read is neither changed
+    nor audited."""
+    course = CourseFactory()
+    first, second, third = sorted(
+        (enroll(clock, ends_in_days=5, course=course) for _ in range(3)), key=lambda e: e.pk
+    )
+    real_bulk = services.enrollments_extend_access_bulk
+
+    def then_pause_the_last_row(**kwargs):
+        result = real_bulk(**kwargs)
+        if not Enrollment.objects.get(pk=third.pk).is_paused:
+            services.enrollment_pause(
+                enrollment=third, actor=None, source=AccessChange.Source.ADMIN
+            )
+        return result
+
+    monkeypatch.setattr(services, "enrollments_extend_access_bulk", then_pause_the_last_row)
+
+    result = run_command(
+        "extend_access", "--all", "--state", "active", "--days", "1", "--batch-size", "1"
+    )
+
+    assert result.status == 0, result.stderr
+    assert "Changed 2, unchanged 1, failed 0." in result.stdout
+    ends = [Enrollment.objects.get(pk=e.pk).ended_at for e in (first, second, third)]
+    assert ends == [first.ended_at + timedelta(days=1)] * 2 + [third.ended_at]
+    assert list(AccessChange.objects.filter(enrollment=third).values_list("action", "source")) == [
+        (AccessChange.Action.PAUSE, AccessChange.Source.ADMIN)
+    ]
+
+
 def test_rows_the_bulk_rules_skip_are_reported_with_learner_and_course(clock):
     course = CourseFactory(slug="python-basics")
     good = enroll(clock, ends_in_days=5, course=course)
@@ -216,7 +250,8 @@ def test_verbosity_2_lists_each_change(clock):
         f"extended ann@example.com in {enrollment.course.slug}: access ends "
         "2026-01-06T00:00:00Z -> 2026-01-07T00:00:00Z"
     ) in result.stdout
-    assert "Audit batch ids: " in result.stdout
+    (batch_id,) = set(AccessChange.objects.values_list("batch_id", flat=True))
+    assert f"Audit batch id: {batch_id}" in result.stdout.splitlines()
 
 
 def test_actor_with_the_permission_is_recorded(clock):

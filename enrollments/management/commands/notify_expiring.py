@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from enrollments.management.output import (
     RowFailure,
+    enrollment_label,
     exit_for_failures,
     format_instant,
     write_failures,
@@ -20,10 +21,8 @@ from enrollments.services import expiry_reminders_send
 
 
 def _label(enrollment) -> str:
-    return (
-        f"{enrollment.user.email} in {enrollment.course.slug} "
-        f"(access ends {format_instant(enrollment.ended_at)})"
-    )
+    where = enrollment_label(enrollment.user.email, enrollment.course.slug)
+    return f"{where} (access ends {format_instant(enrollment.ended_at)})"
 
 
 class Command(BaseCommand):

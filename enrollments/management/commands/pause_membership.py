@@ -4,7 +4,7 @@ A thin adapter over `services.enrollments_pause_bulk` (see bulk_command for the 
 exit statuses and output). Examples are in docs/commands.md.
 """
 
-from enrollments.management.bulk import Operation, Pause
+from enrollments.management.bulk import PAUSE
 from enrollments.management.bulk_command import BulkEnrollmentCommand
 
 
@@ -15,6 +15,4 @@ class Command(BulkEnrollmentCommand):
         "Exit status: 0 all done, 1 some rows failed, 2 usage error."
     )
     permission = "enrollments.pause_enrollment"
-
-    def command_line_operation(self, options: dict) -> Operation:
-        return Pause()
+    operation = PAUSE

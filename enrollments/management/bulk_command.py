@@ -8,9 +8,9 @@ operation to run and, for the extension, how a CSV row chooses its own mode.
 
 from collections import defaultdict
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from enrollments.errors import DomainError
+from enrollments.errors import DomainError, InvalidReason
 from enrollments.management.bulk import DEFAULT_BATCH_SIZE, BulkRun, Operation, Target
 from enrollments.management.csv_input import CsvRow, read_csv, resolve_rows
 from enrollments.management.output import (
@@ -20,12 +20,14 @@ from enrollments.management.output import (
     write_failures,
 )
 from enrollments.management.selection import (
+    USAGE,
     add_selection_arguments,
     check_no_selection_with_csv,
     positive_int_argument,
     resolve_actor,
     select_enrollments,
 )
+from enrollments.services.audit import clean_reason
 
 
 class BulkEnrollmentCommand(BaseCommand):
@@ -83,6 +85,10 @@ class BulkEnrollmentCommand(BaseCommand):
         """Raises a usage error when the CSV's header cannot work with the options."""
 
     def handle(self, *args, **options) -> None:
+        try:  # the services check it too, but a dry run calls none, and no batch should start
+            reason = clean_reason(options["reason"])
+        except InvalidReason as error:
+            raise CommandError(f"--reason: {describe_error(error)}", returncode=USAGE) from None
         actor = resolve_actor(options["actor"], self.permission)
         default = self.command_line_operation(options)
         if options["csv"]:
@@ -93,7 +99,7 @@ class BulkEnrollmentCommand(BaseCommand):
         run = BulkRun(
             stdout=self.stdout,
             actor=actor,
-            reason=options["reason"],
+            reason=reason,
             dry_run=options["dry_run"],
             batch_size=options["batch_size"],
             show_changes=options["verbosity"] >= 2,

@@ -285,6 +285,27 @@ def test_actor_must_exist_and_hold_the_permission(clock, actor, message):
 
 
 @pytest.mark.parametrize(
+    "command",
+    [["extend_access", "--days", "1"], ["pause_membership"], ["resume_membership"]],
+)
+@pytest.mark.parametrize("reason", ["x" * 1001, "ticket\x0042"])
+@pytest.mark.parametrize("dry_run", [[], ["--dry-run"]])
+def test_a_bad_reason_is_a_usage_error_before_any_work(clock, command, reason, dry_run):
+    enroll(clock, ends_in_days=5)
+    before = snapshot()
+
+    result = run_command(*command, "--all", "--reason", reason, *dry_run)
+
+    assert result.status == 2
+    assert result.error == (
+        "--reason: A reason is at most 1000 characters and contains no NUL character "
+        "[INVALID_REASON]"
+    )
+    assert result.stdout == ""
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize(
     ("argv", "message"),
     [
         (["--all"], "give one of --days, --until or --indefinite"),

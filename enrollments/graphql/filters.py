@@ -7,7 +7,6 @@ import django_filters
 from django.db.models import QuerySet
 
 from enrollments import clock
-from enrollments.graphql.pagination import Order
 from enrollments.models import Enrollment
 from enrollments.rules import AccessState
 from enrollments.selectors import CourseStatus, access_state_q
@@ -28,11 +27,6 @@ class EnrollmentFilter(django_filters.FilterSet):
     )
     ended_before = django_filters.IsoDateTimeFilter(field_name="ended_at", lookup_expr="lt")
     ended_after = django_filters.IsoDateTimeFilter(field_name="ended_at", lookup_expr="gte")
-    order = django_filters.ChoiceFilter(
-        choices=[(order.value, order.value) for order in Order],
-        method="filter_order",
-        empty_label=None,
-    )
 
     class Meta:
         model = Enrollment
@@ -42,13 +36,3 @@ class EnrollmentFilter(django_filters.FilterSet):
         self, queryset: QuerySet[Enrollment], name: str, value: str
     ) -> QuerySet[Enrollment]:
         return queryset.filter(access_state_q(value, at=clock.now()))
-
-    def filter_order(
-        self, queryset: QuerySet[Enrollment], name: str, value: str
-    ) -> QuerySet[Enrollment]:
-        descending = value == Order.CREATED_AT_DESC
-        return queryset.order_by(*(("-created_at", "-id") if descending else ("created_at", "id")))
-
-    @property
-    def chosen_order(self) -> Order:
-        return Order(self.form.cleaned_data.get("order") or Order.CREATED_AT_ASC)

@@ -89,3 +89,29 @@ def test_a_student_page_costs_the_same(api, make_key, rows):
     count, data = _count_queries(api, raw_key, first=100)
     assert [edge["node"]["id"] for edge in data["edges"]] == [str(rows[0].pk)]
     assert count <= EXPECTED_QUERIES
+
+
+ONE = """
+query ($id: ID, $course_id: ID, $user_id: ID) {
+  courseMembership(id: $id, course_id: $course_id, user_id: $user_id) {
+    id course_status access_state has_access completion_rate
+    course { slug } user { email } next_incomplete_item { title }
+  }
+}
+"""
+
+
+@pytest.mark.parametrize("by", ["id", "course and user"])
+def test_one_membership_is_read_once(api, key, rows, by):
+    """API key (1), permissions (2), the membership with its progress (1), its next items (1):
+    the row is read once, already scoped to what the user may see."""
+    row = rows[0]
+    variables = (
+        {"id": str(row.pk)}
+        if by == "id"
+        else {"course_id": str(row.course_id), "user_id": str(row.user_id)}
+    )
+    with CaptureQueriesContext(connection) as queries:
+        body = api.post(ONE, variables, key=key)
+    assert body["data"]["courseMembership"]["id"] == str(row.pk)
+    assert len(queries.captured_queries) == 5

@@ -24,6 +24,7 @@ from django.db import IntegrityError, transaction
 from enrollments import clock
 from enrollments.models import Enrollment, ExpiryReminder
 from enrollments.selectors_expiry import enrollments_due_expiry_reminder
+from enrollments.services.locking import chunked
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +36,7 @@ REMINDER_CHUNK = 200
 class ReminderRun:
     """What one run of the reminder job did."""
 
-    #: Reminded now (in a dry run: would be reminded).
+    #: Reminded now.
     sent: list[Enrollment] = field(default_factory=list)
     #: Claimed meanwhile by another run (or reminded already): nothing sent.
     already_claimed: list[Enrollment] = field(default_factory=list)
@@ -80,24 +81,14 @@ def expiry_reminder_send(enrollment: Enrollment, *, connection=None) -> bool:
     return True
 
 
-def expiry_reminders_send(*, within: timedelta, dry_run: bool = False) -> ReminderRun:
+def expiry_reminders_send(*, within: timedelta) -> ReminderRun:
     """E-mails every learner whose access ends within `within` and who has not been reminded of
-    that end date (selectors_expiry.enrollments_due_expiry_reminder). With `dry_run`, lists
-    them in `sent` without sending or recording anything.
-    """
-    now = clock.now()
-    due = enrollments_due_expiry_reminder(within=within, at=now)
-    ids = list(due.values_list("pk", flat=True))
+    that end date (selectors_expiry.enrollments_due_expiry_reminder, which a dry run lists)."""
+    due = enrollments_due_expiry_reminder(within=within, at=clock.now())
     run = ReminderRun()
-    for start in range(0, len(ids), REMINDER_CHUNK):
+    for chunk in chunked(list(due.values_list("pk", flat=True)), REMINDER_CHUNK):
         # Re-read with the filter: a row extended, paused or reminded meanwhile drops out.
-        chunk = list(
-            due.filter(pk__in=ids[start : start + REMINDER_CHUNK]).select_related("user", "course")
-        )
-        if dry_run:
-            run.sent.extend(chunk)
-            continue
-        _send_chunk(chunk, run)
+        _send_chunk(list(due.filter(pk__in=chunk).select_related("user", "course")), run)
     return run
 
 

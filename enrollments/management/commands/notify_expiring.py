@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from enrollments import clock
 from enrollments.management.output import (
     RowFailure,
     enrollment_label,
@@ -17,6 +18,7 @@ from enrollments.management.output import (
     write_failures,
 )
 from enrollments.management.selection import positive_int_argument
+from enrollments.selectors_expiry import enrollments_due_expiry_reminder
 from enrollments.services import expiry_reminders_send
 
 
@@ -44,17 +46,13 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, within: int, dry_run: bool, verbosity: int, **options) -> None:
-        run = expiry_reminders_send(within=timedelta(days=within), dry_run=dry_run)
-        if dry_run or verbosity >= 2:
-            for enrollment in run.sent:
-                self.stdout.write(
-                    f"{'would remind' if dry_run else 'reminded'} {_label(enrollment)}"
-                )
         if dry_run:
-            self.stdout.write(
-                f"Dry run, nothing was sent: {len(run.sent)} learners would be reminded."
-            )
+            self._dry_run(timedelta(days=within))
             return
+        run = expiry_reminders_send(within=timedelta(days=within))
+        if verbosity >= 2:
+            for enrollment in run.sent:
+                self.stdout.write(f"reminded {_label(enrollment)}")
         summary = f"Sent {len(run.sent)} expiry reminders (access ending within {within} days)."
         if run.already_claimed:
             summary += f" {len(run.already_claimed)} were sent meanwhile by another run."
@@ -68,3 +66,12 @@ class Command(BaseCommand):
         )
         total = len(run.sent) + len(run.already_claimed) + len(run.failed)
         exit_for_failures(len(run.failed), total, noun="reminders")
+
+    def _dry_run(self, within: timedelta) -> None:
+        """Lists who the real run would remind now (the same selector), sending nothing."""
+        due = enrollments_due_expiry_reminder(within=within, at=clock.now())
+        count = 0
+        for enrollment in due.select_related("user", "course").iterator(chunk_size=2000):
+            self.stdout.write(f"would remind {_label(enrollment)}")
+            count += 1
+        self.stdout.write(f"Dry run, nothing was sent: {count} learners would be reminded.")

@@ -155,8 +155,7 @@ def test_rows_choose_their_mode_and_fall_back_to_the_command_line(clock, tmp_pat
         "default@example.com": None,
         "both@example.com": datetime(2026, 5, 1, tzinfo=UTC),
     }
-    # One bulk call (and audit batch) per distinct mode.
-    # Four groups of rows, four service calls, one operation: one audit batch id.
+    # One bulk-service call per distinct mode (four here), all sharing the run's audit batch id.
     assert AccessChange.objects.values("batch_id").distinct().count() == 1
 
 

@@ -10,6 +10,7 @@ files can, and do below.
 import csv
 import io
 import os
+import re
 import tempfile
 from datetime import timedelta
 
@@ -107,6 +108,10 @@ def snapshot() -> tuple[list[dict], list[dict]]:
     )
 
 
+#: The last line of a real run's stdout (bulk_command._summary).
+SUMMARY = re.compile(r"Changed (?P<changed>\d+), unchanged \d+, failed (?P<failed>\d+)\.$", re.M)
+
+
 def check_outcome(status: int, stdout: str, stderr: str, before, after, *, dry_run: bool) -> None:
     assert status in (0, 1, 2), (status, stdout, stderr)
     assert "Traceback" not in stdout + stderr
@@ -117,6 +122,13 @@ def check_outcome(status: int, stdout: str, stderr: str, before, after, *, dry_r
     else:
         assert len(new_audit) == changed
         assert all(row["source"] == "command" for row in new_audit)
+        # The summary tells the truth: it counts the rows that changed in the database.
+        summary = SUMMARY.search(stdout)
+        if summary is None:
+            assert "nothing to do" in stdout and changed == 0, (stdout, stderr)
+        else:
+            assert int(summary["changed"]) == changed, (stdout, changed)
+            assert (int(summary["failed"]) > 0) == (status == 1), (status, stdout)
     if status == 1:
         assert stderr.strip(), "failed rows are named on stderr"
     if status == 2:

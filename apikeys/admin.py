@@ -7,13 +7,32 @@ create keys for, or see and revoke the keys of, other users. Other staff with th
 permissions manage their own keys only.
 """
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.utils import timezone
 
-from apikeys.models import APIKey
+from apikeys.models import APIKey, InvalidKeyRequest
+
+
+class APIKeyAddForm(forms.ModelForm):
+    """The add form: refuses what create_key would refuse (an inactive user, an expiry in the
+    past or too far ahead), as an error on the field at fault."""
+
+    class Meta:
+        model = APIKey
+        fields = ("user", "name", "expires_at")
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        user = cleaned.get("user")
+        if user is not None and "expires_at" not in self.errors:
+            try:
+                APIKey.objects.check_request(user=user, expires_at=cleaned.get("expires_at"))
+            except InvalidKeyRequest as error:
+                self.add_error(error.field, error.message)
+        return cleaned
 
 
 @admin.register(APIKey)
@@ -49,6 +68,11 @@ class APIKeyAdmin(admin.ModelAdmin):
             return ("user", "name", "expires_at")
         return ("user", "name", "prefix", "created_at", "last_used_at", "expires_at", "revoked_at")
 
+    def get_form(self, request: HttpRequest, obj: APIKey | None = None, **kwargs):
+        if obj is None:
+            kwargs["form"] = APIKeyAddForm
+        return super().get_form(request, obj, **kwargs)
+
     def get_readonly_fields(self, request: HttpRequest, obj: APIKey | None = None):
         if obj is None:
             return ()
@@ -76,5 +100,5 @@ class APIKeyAdmin(admin.ModelAdmin):
 
     @admin.action(description="Revoke selected API keys", permissions=["change"])
     def revoke_keys(self, request: HttpRequest, queryset: QuerySet[APIKey]) -> None:
-        count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        count = queryset.revoke()
         self.message_user(request, f"Revoked {count} API key(s).", messages.SUCCESS)

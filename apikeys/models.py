@@ -9,7 +9,7 @@ with that user's permissions; revoking it, letting it expire or deactivating the
 import hashlib
 import hmac
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import models
@@ -26,28 +26,58 @@ def hash_key(raw_key: str) -> str:
 
 
 def generate_key() -> tuple[str, str]:
-    """A new `(prefix, raw_key)`. The raw key is `<prefix>.<43 URL-safe characters>`."""
-    while True:
-        prefix = secrets.token_urlsafe(6)[:PREFIX_LENGTH]
-        # "." separates the parts; the URL-safe alphabet never contains it.
-        if len(prefix) == PREFIX_LENGTH:
-            return prefix, f"{prefix}.{secrets.token_urlsafe(32)}"
+    """A new `(prefix, raw_key)`. The raw key is `<prefix>.<43 URL-safe characters>`; 6 random
+    bytes are exactly 8 URL-safe characters, none of them the "." that separates the parts."""
+    prefix = secrets.token_urlsafe(6)
+    return prefix, f"{prefix}.{secrets.token_urlsafe(32)}"
+
+
+#: The longest validity a new key may be given.
+MAX_VALIDITY = timedelta(days=3650)
+
+
+class InvalidKeyRequest(ValueError):
+    """A key that must not be created: for an inactive user (it would never work), or expiring
+    in the past or more than MAX_VALIDITY ahead. `message` is for the operator."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        #: The create_key argument at fault ("user" or "expires_at"), for forms and options.
+        self.field = field
+        self.message = message
 
 
 class APIKeyQuerySet(models.QuerySet["APIKey"]):
-    def usable(self, *, at: datetime | None = None) -> "APIKeyQuerySet":
-        """Keys that authenticate now: not revoked, not expired, of an active user."""
-        at = at or timezone.now()
-        return self.filter(revoked_at__isnull=True, user__is_active=True).filter(
-            models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=at)
-        )
+    def revoke(self, *, at: datetime | None = None) -> int:
+        """Revokes the keys not revoked yet (the others keep their first instant); how many."""
+        return self.filter(revoked_at__isnull=True).update(revoked_at=at or timezone.now())
 
 
 class APIKeyManager(models.Manager.from_queryset(APIKeyQuerySet)):  # type: ignore[misc]
+    def check_request(self, *, user, expires_at: datetime | None) -> None:
+        """Whether a key may be created for `user` expiring at `expires_at`: an active user,
+        and no expiry or one in (now, now + MAX_VALIDITY]. Raises InvalidKeyRequest. Forms
+        call it to report the error on the form before create_key would raise it."""
+        if not user.is_active:
+            raise InvalidKeyRequest(
+                "user", f"User {user} is inactive: a key of theirs would not work."
+            )
+        if expires_at is None:
+            return
+        now = timezone.now()
+        if expires_at <= now:
+            raise InvalidKeyRequest("expires_at", "The expiry must be in the future.")
+        if expires_at > now + MAX_VALIDITY:
+            raise InvalidKeyRequest(
+                "expires_at", f"The expiry must be at most {MAX_VALIDITY.days} days ahead."
+            )
+
     def create_key(
         self, *, user, name: str = "", expires_at: datetime | None = None
     ) -> tuple["APIKey", str]:
-        """Creates a key for `user`; returns it with the raw key, which is never stored."""
+        """Creates a key for `user`; returns it with the raw key, which is never stored.
+        Raises InvalidKeyRequest (see check_request)."""
+        self.check_request(user=user, expires_at=expires_at)
         while True:
             prefix, raw_key = generate_key()
             if not self.filter(prefix=prefix).exists():
@@ -60,6 +90,13 @@ class APIKeyManager(models.Manager.from_queryset(APIKeyQuerySet)):  # type: igno
             expires_at=expires_at,
         )
         return api_key, raw_key
+
+
+class Status(models.TextChoices):
+    ACTIVE = "active"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+    USER_INACTIVE = "user inactive"
 
 
 class APIKey(models.Model):
@@ -96,26 +133,29 @@ class APIKey(models.Model):
         """Whether `raw_key` is this key, compared in constant time."""
         return hmac.compare_digest(self.hashed_key, hash_key(raw_key))
 
+    def status_at(self, at: datetime) -> Status:
+        """Why the key does or does not authenticate at `at`: the one rule for both."""
+        if self.revoked_at is not None:
+            return Status.REVOKED
+        if self.expires_at is not None and self.expires_at <= at:
+            return Status.EXPIRED
+        if not self.user.is_active:
+            return Status.USER_INACTIVE
+        return Status.ACTIVE
+
     def is_usable(self, *, at: datetime | None = None) -> bool:
-        at = at or timezone.now()
-        if self.revoked_at is not None or not self.user.is_active:
-            return False
-        return self.expires_at is None or self.expires_at > at
+        return self.status_at(at or timezone.now()) is Status.ACTIVE
 
     @property
     def status(self) -> str:
-        if self.revoked_at is not None:
-            return "revoked"
-        if self.expires_at is not None and self.expires_at <= timezone.now():
-            return "expired"
-        return "active"
+        return self.status_at(timezone.now())
 
     def revoke(self, *, at: datetime | None = None) -> bool:
         """Revokes the key (idempotent); True when this call revoked it."""
         if self.revoked_at is not None:
             return False
-        self.revoked_at = at or timezone.now()
-        updated = APIKey.objects.filter(pk=self.pk, revoked_at__isnull=True).update(
-            revoked_at=self.revoked_at
-        )
-        return bool(updated)
+        at = at or timezone.now()
+        revoked = APIKey.objects.filter(pk=self.pk).revoke(at=at)
+        if revoked:
+            self.revoked_at = at
+        return bool(revoked)

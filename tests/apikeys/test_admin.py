@@ -1,11 +1,13 @@
 """The API key admin: list with last use, create (the key shown once), revoke."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import Permission
 from django.contrib.messages import get_messages
 from django.urls import reverse
+from django.utils import timezone
 
 from apikeys.auth import authenticate_key
 from apikeys.models import APIKey
@@ -97,3 +99,33 @@ def test_staff_who_are_not_superusers_manage_only_their_own_keys(client):
         {"action": "revoke_keys", "_selected_action": [boss_key.pk]},
     )
     assert APIKey.objects.get(pk=boss_key.pk).revoked_at is None
+
+
+def test_the_status_column_shows_a_key_of_an_inactive_user_as_such(admin_client, user):
+    APIKey.objects.create_key(user=user, name="orphan")
+    user.is_active = False
+    user.save()
+    response = admin_client.get(reverse("admin:apikeys_apikey_changelist"))
+    assert '<td class="field-status">user inactive</td>' in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("active", "expires", "error"),
+    [
+        (False, None, "is inactive: a key of theirs would not work."),
+        (True, timedelta(hours=-1), "The expiry must be in the future."),
+        (True, timedelta(days=3651), "The expiry must be at most 3650 days ahead."),
+    ],
+)
+def test_adding_a_key_that_could_not_work_is_refused_on_the_form(
+    admin_client, active, expires, error
+):
+    owner = UserFactory(is_active=active)
+    data = {"user": str(owner.pk), "name": "etl", "expires_at_0": "", "expires_at_1": ""}
+    if expires is not None:
+        at = timezone.now() + expires
+        data |= {"expires_at_0": f"{at:%Y-%m-%d}", "expires_at_1": f"{at:%H:%M:%S}"}
+    response = admin_client.post(reverse("admin:apikeys_apikey_add"), data)
+    assert response.status_code == 200  # the form again, with the error
+    assert error in response.content.decode()
+    assert not APIKey.objects.exists()

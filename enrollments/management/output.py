@@ -11,6 +11,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TextIO
 
 from django.core.management.base import CommandError, OutputWrapper
 from tqdm import tqdm
@@ -70,6 +71,14 @@ class Progress:
             self._bar.write(line, file=self._stream)
 
 
+def raw_stream(stdout: OutputWrapper) -> TextIO:
+    """The stream under Django's OutputWrapper, for writers that manage their own line endings
+    (tqdm redraws with \r, which the wrapper would end with a newline; csv ends rows with \r\n).
+
+    Django keeps it in the private `_out`; anything else passed as stdout is used as it is."""
+    return getattr(stdout, "_out", stdout)
+
+
 @contextmanager
 def progress(stdout: OutputWrapper, *, total: int, unit: str = "enrollment") -> Iterator[Progress]:
     """A tqdm bar on stdout when stdout is a terminal; none when it is a file, a pipe or cron
@@ -77,7 +86,7 @@ def progress(stdout: OutputWrapper, *, total: int, unit: str = "enrollment") -> 
     if not stdout.isatty() or total == 0:
         yield Progress(stdout)
         return
-    stream = getattr(stdout, "_out", stdout)  # the raw stream: tqdm needs its \r updates as is
+    stream = raw_stream(stdout)  # tqdm needs its \r updates as is
     with tqdm(total=total, unit=unit, file=stream, dynamic_ncols=True) as bar:
         yield Progress(stdout, bar, stream)
 

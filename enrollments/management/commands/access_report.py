@@ -10,7 +10,7 @@ from datetime import timedelta
 from django.core.management.base import BaseCommand, CommandParser
 
 from enrollments import clock
-from enrollments.management.output import format_instant
+from enrollments.management.output import format_instant, raw_stream
 from enrollments.management.selection import option_id, positive_int_argument
 from enrollments.selectors import enrollment_access_state
 from enrollments.selectors_expiry import enrollments_ending_between
@@ -69,8 +69,7 @@ class Command(BaseCommand):
             self._write_table(list(rows), window=window)
 
     def _write_csv(self, rows) -> None:
-        stream = getattr(self.stdout, "_out", self.stdout)  # csv writes its own line endings
-        writer = csv.writer(stream)
+        writer = csv.writer(raw_stream(self.stdout))  # csv writes its own line endings
         writer.writerow(COLUMNS)
         writer.writerows(rows)
 

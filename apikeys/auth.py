@@ -7,7 +7,6 @@ falling back to the session. See docs/api.md, "Authentication".
 """
 
 import re
-from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
@@ -34,12 +33,7 @@ class InvalidAPIKey(Exception):
     message = "Invalid, expired or revoked API key"
 
 
-@dataclass(frozen=True, slots=True)
-class BearerCredentials:
-    raw_key: str
-
-
-def bearer_credentials(request: HttpRequest) -> BearerCredentials | None:
+def bearer_key(request: HttpRequest) -> str | None:
     """The bearer key in the Authorization header, None when the header has another scheme or is
     absent. `Bearer` with no key is an InvalidAPIKey."""
     header = request.META.get("HTTP_AUTHORIZATION", "")
@@ -49,7 +43,7 @@ def bearer_credentials(request: HttpRequest) -> BearerCredentials | None:
     value = value.strip()
     if not value:
         raise InvalidAPIKey()
-    return BearerCredentials(value)
+    return value
 
 
 def authenticate_key(raw_key: str) -> APIKey:
@@ -73,10 +67,10 @@ def authenticate_bearer(request: HttpRequest) -> APIKey | None:
     """Authenticates the request by its bearer key, if it carries one: sets `request.user` to
     the key's user and `request.api_key`, and returns the key. None when there is no bearer
     key (the caller then uses the session). Raises InvalidAPIKey."""
-    credentials = bearer_credentials(request)
-    if credentials is None:
+    raw_key = bearer_key(request)
+    if raw_key is None:
         return None
-    api_key = authenticate_key(credentials.raw_key)
+    api_key = authenticate_key(raw_key)
     request.user = api_key.user
     request.api_key = api_key
     return api_key

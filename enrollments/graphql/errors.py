@@ -12,6 +12,7 @@ from typing import Any
 
 from graphql import GraphQLError, GraphQLSyntaxError
 
+from apikeys.ratelimit import RATE_LIMITED
 from enrollments.errors import DomainError
 
 logger = logging.getLogger(__name__)
@@ -48,7 +49,7 @@ API_ERROR_CODES: dict[str, str] = {
     GRAPHQL_VALIDATION_FAILED: "the document does not match the schema",
     INTERNAL_SERVER_ERROR: "a bug: the details are logged, not returned",
     BAD_REQUEST: "the HTTP request is not a GraphQL request this endpoint serves",
-    "RATE_LIMITED": "the API key's (or signed-in user's) budget for this minute is spent",
+    RATE_LIMITED: "the API key's (or signed-in user's) budget for this minute is spent",
 }
 
 
@@ -75,10 +76,6 @@ def bad_input(message: str) -> ApiError:
     return ApiError(BAD_USER_INPUT, message)
 
 
-def domain_error_extensions(error: DomainError) -> dict[str, str]:
-    return {"code": error.code}
-
-
 def format_error(error: Exception) -> dict[str, Any]:
     """The JSON form of one error. Domain errors keep their message and get their code; an
     unexpected exception is logged and hidden."""
@@ -90,7 +87,7 @@ def format_error(error: Exception) -> dict[str, Any]:
     if isinstance(original, DomainError):
         formatted = dict(error.formatted)
         formatted["message"] = original.message
-        formatted["extensions"] = domain_error_extensions(original)
+        formatted["extensions"] = {"code": original.code}
         return formatted
     if original is not None and not isinstance(original, GraphQLError):
         logger.error("GraphQL resolver failed", exc_info=original)

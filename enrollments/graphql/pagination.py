@@ -88,10 +88,6 @@ def _after(position: Position, *, descending: bool, inclusive: bool = False) -> 
     )
 
 
-def _order_by(*, descending: bool) -> tuple[str, str]:
-    return ("-created_at", "-id") if descending else ("created_at", "id")
-
-
 class KeysetPage:
     """One page of a filtered membership queryset, read lazily: nothing runs until a field that
     needs it is resolved.
@@ -143,7 +139,7 @@ class KeysetPage:
             queryset = queryset.filter(_after(start, descending=walk_descending, inclusive=True))
         rows = list(
             queryset.select_related("course", "user").order_by(
-                *_order_by(descending=walk_descending)
+                *(("-created_at", "-id") if walk_descending else ("created_at", "id"))
             )[: self._size + 2]
         )
         # The start row itself (when it still exists) shows there is something behind the page.

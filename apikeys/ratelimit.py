@@ -26,9 +26,11 @@ hammering stays refused until the window ends; the window does not move).
 If the cache fails (Redis down), requests are served unlimited and the failure is logged: an
 outage of the counter must not become an outage of people's paid access.
 
-Settings: `settings.RATE_LIMIT` (config/settings.py, from the environment), read on each request.
+Settings: `settings.RATE_LIMIT` (config/settings.py, from the environment, where the defaults
+are), read once per process.
 """
 
+import functools
 import logging
 import math
 import time
@@ -38,6 +40,8 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import caches
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.http import HttpRequest
 from graphql import (
     DocumentNode,
@@ -54,17 +58,6 @@ logger = logging.getLogger(__name__)
 
 #: `extensions.code` of the 429 answer.
 RATE_LIMITED = "RATE_LIMITED"
-
-DEFAULTS: dict[str, Any] = {
-    "ENABLED": True,
-    # Per client (API key, or signed-in user) and window.
-    "QUERIES": 600,
-    "MUTATIONS": 200,
-    "WINDOW_SECONDS": 60,
-    # The cache (settings.CACHES alias) holding the counters, and their key prefix.
-    "CACHE": "default",
-    "KEY_PREFIX": "ratelimit",
-}
 
 
 class Kind(StrEnum):
@@ -85,8 +78,10 @@ class RateLimitSettings:
         return self.mutations if kind is Kind.MUTATION else self.queries
 
 
+@functools.cache
 def rate_limit_settings() -> RateLimitSettings:
-    configured = {**DEFAULTS, **getattr(settings, "RATE_LIMIT", {})}
+    """settings.RATE_LIMIT, read once (and again after a test changes the setting)."""
+    configured = settings.RATE_LIMIT
     return RateLimitSettings(
         enabled=bool(configured["ENABLED"]),
         queries=int(configured["QUERIES"]),
@@ -95,6 +90,12 @@ def rate_limit_settings() -> RateLimitSettings:
         cache=configured["CACHE"],
         key_prefix=configured["KEY_PREFIX"],
     )
+
+
+@receiver(setting_changed)
+def _forget_settings(*, setting: str, **_kwargs) -> None:
+    if setting == "RATE_LIMIT":
+        rate_limit_settings.cache_clear()
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +109,8 @@ class Decision:
     used: int
     #: Whole seconds until the current window ends (at least 1).
     retry_after: int
+    #: Length of the window.
+    window_seconds: int
 
 
 class RateLimited(Exception):
@@ -117,7 +120,7 @@ class RateLimited(Exception):
         self.decision = decision
         self.message = (
             f"Rate limit exceeded: at most {decision.limit} {decision.kind.value} operations "
-            f"per client every {rate_limit_settings().window_seconds} seconds; retry in "
+            f"per client every {decision.window_seconds} seconds; retry in "
             f"{decision.retry_after} seconds"
         )
         super().__init__(self.message)
@@ -208,7 +211,12 @@ def spend(client: str, kind: Kind, cost: int = 1, *, at: float | None = None) ->
             used = cache.incr(key, cost)
     limit = config.limit(kind)
     return Decision(
-        allowed=used <= limit, kind=kind, limit=limit, used=used, retry_after=retry_after
+        allowed=used <= limit,
+        kind=kind,
+        limit=limit,
+        used=used,
+        retry_after=retry_after,
+        window_seconds=config.window_seconds,
     )
 
 

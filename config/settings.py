@@ -111,22 +111,31 @@ GRAPHENE = {
     # no _debug field), so every later query of the process goes through its SQL tracker.
     "MIDDLEWARE": [],
 }
-# GraphQL API limits (enrollments.graphql.limits; docs/api.md "Limits").
+# GraphQL API limits (enrollments.graphql.limits; docs/api.md "Limits"). The one place their
+# defaults live: every key is required.
 GRAPHQL_LIMITS = {
+    # Characters of the GraphQL document.
     "MAX_QUERY_LENGTH": env.int("GRAPHQL_MAX_QUERY_LENGTH", default=10_000),
+    # Levels of nested fields, the leaf included; the standard introspection query (GraphiQL's)
+    # needs 15, the deepest data query 5.
     "MAX_DEPTH": env.int("GRAPHQL_MAX_DEPTH", default=15),
+    # Aliased fields per document (each alias can repeat a whole sub-query).
     "MAX_ALIASES": env.int("GRAPHQL_MAX_ALIASES", default=15),
+    # Rows per page of a connection, and the page size when neither first nor last is given.
     "MAX_PAGE_SIZE": 100,
     "DEFAULT_PAGE_SIZE": 20,
 }
 # Rate limits of the GraphQL API per API key and per signed-in user (apikeys.ratelimit;
 # docs/reliability.md). Counted in the cache: set CACHE_URL=redis://... in production so that
-# every server process shares the budget.
+# every server process shares the budget. The one place their defaults live: every key is
+# required.
 RATE_LIMIT = {
     "ENABLED": env.bool("RATE_LIMIT_ENABLED", default=True),
+    # Operations per client (API key, or signed-in user) and window.
     "QUERIES": env.int("RATE_LIMIT_QUERIES", default=600),
     "MUTATIONS": env.int("RATE_LIMIT_MUTATIONS", default=200),
     "WINDOW_SECONDS": env.int("RATE_LIMIT_WINDOW_SECONDS", default=60),
+    # The cache (a CACHES alias) holding the counters, and their key prefix.
     "CACHE": "default",
     "KEY_PREFIX": env("RATE_LIMIT_KEY_PREFIX", default="ratelimit"),
 }

@@ -1,14 +1,18 @@
 """Limits on what one request may ask, so that no document costs the server much more than a
 legitimate one: document length, field depth, aliases, page size (see pagination), and no
-batching (one operation per HTTP request). Values come from settings.GRAPHQL_LIMITS.
+batching (one operation per HTTP request). Values come from settings.GRAPHQL_LIMITS
+(config/settings.py, where their defaults are).
 
 Depth and aliases are checked by validation rules, before anything executes. Introspection
 (`__schema`, `__type`) is open to signed-in clients only.
 """
 
+import functools
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from graphql import GraphQLError, ValidationRule
 from graphql.language import (
     FieldNode,
@@ -25,19 +29,6 @@ from enrollments.graphql.errors import (
     TOO_MANY_ALIASES,
 )
 
-DEFAULTS = {
-    # Characters of the GraphQL document.
-    "MAX_QUERY_LENGTH": 10_000,
-    # Levels of nested fields, the leaf included; the standard introspection query (GraphiQL's)
-    # needs 15, the deepest data query 5.
-    "MAX_DEPTH": 15,
-    # Aliased fields per document (each alias can repeat a whole sub-query).
-    "MAX_ALIASES": 15,
-    # Rows per page of a connection, and the page size when neither first nor last is given.
-    "MAX_PAGE_SIZE": 100,
-    "DEFAULT_PAGE_SIZE": 20,
-}
-
 
 @dataclass(frozen=True, slots=True)
 class Limits:
@@ -48,8 +39,10 @@ class Limits:
     default_page_size: int
 
 
+@functools.cache
 def limits() -> Limits:
-    configured = {**DEFAULTS, **getattr(settings, "GRAPHQL_LIMITS", {})}
+    """settings.GRAPHQL_LIMITS, read once (and again after a test changes the setting)."""
+    configured = settings.GRAPHQL_LIMITS
     return Limits(
         max_query_length=configured["MAX_QUERY_LENGTH"],
         max_depth=configured["MAX_DEPTH"],
@@ -57,6 +50,12 @@ def limits() -> Limits:
         max_page_size=configured["MAX_PAGE_SIZE"],
         default_page_size=configured["DEFAULT_PAGE_SIZE"],
     )
+
+
+@receiver(setting_changed)
+def _forget_limits(*, setting: str, **_kwargs) -> None:
+    if setting == "GRAPHQL_LIMITS":
+        limits.cache_clear()
 
 
 def _selections(node: Node):

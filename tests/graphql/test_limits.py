@@ -6,6 +6,7 @@ import json
 import pytest
 from graphql import get_introspection_query
 
+from enrollments.graphql.limits import limits
 from tests.graphql.conftest import error_codes
 
 pytestmark = pytest.mark.django_db
@@ -137,3 +138,10 @@ def test_an_unexpected_failure_is_hidden_and_logged(api, key, monkeypatch, caplo
     assert body["errors"][0]["message"] == "Internal server error"
     assert "secret" not in json.dumps(body)
     assert "secret database detail" in caplog.text
+
+
+def test_the_limits_are_read_once_and_again_when_the_setting_changes(settings):
+    assert limits() is limits()
+    settings.GRAPHQL_LIMITS = {**settings.GRAPHQL_LIMITS, "MAX_DEPTH": 7}
+    assert limits().max_depth == 7
+    assert limits() is limits()

@@ -4,7 +4,6 @@ The membership queryset carries its progress as SQL annotations, so a page of me
 the same few queries whatever its size (no query per row).
 """
 
-import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -39,19 +38,8 @@ from enrollments.rules import (
     plan_bulk_pause,
     plan_bulk_resume,
 )
+from lms.identifiers import parse_uuid
 from lms.models import CourseItem
-
-
-def parse_uuid(value: object) -> uuid.UUID | None:
-    """The UUID in `value`, or None when it is not one (malformed ids are 'not found')."""
-    if isinstance(value, uuid.UUID):
-        return value
-    if not isinstance(value, str) or len(value) > 64:
-        return None
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        return None
 
 
 def enrollment_get_for_student(*, user_id: object, course_id: object) -> Enrollment:

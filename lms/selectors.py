@@ -16,8 +16,8 @@ from django.db import models
 from django.db.models import F
 from django.db.models.functions import Lower
 
-from enrollments.selectors import parse_uuid
-from enrollments.services.locking import chunked
+from lms.batching import chunked
+from lms.identifiers import parse_uuid
 from lms.models import Course, User
 
 #: A value as looked up: the id it names, or its normalised text (lower-cased e-mail, slug).

@@ -30,7 +30,8 @@ from enrollments.management.output import (
 from enrollments.models import AccessChange, Enrollment
 from enrollments.rules import ExtensionRequest, PlannedChange, Skipped
 from enrollments.services import BulkResult
-from enrollments.services.locking import CHUNK_SIZE, chunked
+from enrollments.services.locking import CHUNK_SIZE
+from lms.batching import chunked
 from lms.models import User
 
 #: Enrollments per bulk-service call (one transaction): the services' own chunk size.

@@ -18,7 +18,7 @@ from enrollments.errors import NotEnrolled
 from enrollments.management.output import RowFailure, describe_error
 from enrollments.management.selection import USAGE
 from enrollments.models import Enrollment
-from enrollments.services.locking import chunked
+from lms.batching import chunked
 from lms.selectors import course_ids_by_key, course_key, user_ids_by_key, user_key
 
 REQUIRED_COLUMNS = ("user", "course")

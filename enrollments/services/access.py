@@ -10,8 +10,9 @@ from enrollments import clock
 from enrollments.models import AccessChange, Enrollment
 from enrollments.rules import ExtensionRequest, PlannedChange, plan_bulk_extension
 from enrollments.services.audit import Attribution, save_audit_rows
-from enrollments.services.locking import chunked, lock_enrollment, lock_rows
+from enrollments.services.locking import lock_enrollment, lock_rows
 from enrollments.services.results import BulkResult
+from lms.batching import chunked
 from lms.models import User
 
 

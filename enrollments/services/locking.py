@@ -6,8 +6,6 @@ deadlocking, and each one reads the value the previous one wrote (no lost update
 row locks: there the IMMEDIATE transaction mode set in settings serialises writers.
 """
 
-from collections.abc import Iterator, Sequence
-from itertools import islice
 from typing import Any
 
 from django.db.models import QuerySet
@@ -15,10 +13,11 @@ from django.db.models import QuerySet
 from enrollments.errors import MembershipNotFound
 from enrollments.models import Enrollment
 from enrollments.selectors import enrollment_rows
+from lms.batching import BATCH_SIZE
 
 #: Rows per UPDATE / INSERT statement in bulk services: large enough to be set-based, small
 #: enough for SQLite's bound-parameter limit and for steady memory.
-CHUNK_SIZE = 2000
+CHUNK_SIZE = BATCH_SIZE
 
 
 def lock_enrollment(pk: object) -> Enrollment:
@@ -35,9 +34,3 @@ def lock_rows(queryset: QuerySet[Enrollment], *fields: str) -> list[tuple[Any, .
     """Locks every enrollment of `queryset` in primary-key order; returns `(pk, *fields)` rows
     (selectors.enrollment_rows, the same read the previews make without the lock)."""
     return list(enrollment_rows(queryset, *fields, lock=True))
-
-
-def chunked(items: Sequence[Any], size: int = CHUNK_SIZE) -> Iterator[list[Any]]:
-    iterator = iter(items)
-    while chunk := list(islice(iterator, size)):
-        yield chunk

@@ -24,8 +24,9 @@ from enrollments.rules import (
     resume_outcome,
 )
 from enrollments.services.audit import Attribution, save_audit_rows
-from enrollments.services.locking import chunked, lock_enrollment, lock_rows
+from enrollments.services.locking import lock_enrollment, lock_rows
 from enrollments.services.results import BulkResult
+from lms.batching import chunked
 from lms.models import User
 
 

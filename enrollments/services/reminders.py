@@ -24,7 +24,7 @@ from django.db import IntegrityError, transaction
 from enrollments import clock
 from enrollments.models import Enrollment, ExpiryReminder
 from enrollments.selectors_expiry import enrollments_due_expiry_reminder
-from enrollments.services.locking import chunked
+from lms.batching import chunked
 
 logger = logging.getLogger(__name__)
 

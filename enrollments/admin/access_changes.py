@@ -7,7 +7,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
-from enrollments.admin.display import format_instant
+from enrollments.admin.display import enrollment_label, format_instant
 from enrollments.models import AccessChange
 
 AUDIT_FIELDS = (
@@ -35,7 +35,7 @@ class ReadOnlyAuditMixin:
 
     @admin.display(description="when (UTC)", ordering="created_at")
     def when(self, change: AccessChange) -> str:
-        return format_instant(change.created_at).removesuffix(" UTC")
+        return format_instant(change.created_at, show_zone=False)
 
     @admin.display(description="old end", ordering="old_ended_at")
     def old_end(self, change: AccessChange) -> str:
@@ -147,6 +147,5 @@ class AccessChangeAdmin(ReadOnlyAuditMixin, admin.ModelAdmin):
     def enrollment_link(self, change: AccessChange) -> str:
         enrollment = change.enrollment
         url = reverse("admin:enrollments_enrollment_change", args=[enrollment.pk])
-        return format_html(
-            '<a href="{}">{} in {}</a>', url, enrollment.user.email, enrollment.course.title
-        )
+        label = enrollment_label(enrollment.user.email, enrollment.course.title)
+        return format_html('<a href="{}">{}</a>', url, label)

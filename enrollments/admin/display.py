@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
+from enrollments.progress import CourseStatus
 from enrollments.rules import AccessState
 
 INDEFINITE = "Indefinite"
@@ -26,8 +27,29 @@ _STATE_LABELS = {
 }
 
 
+_COURSE_STATUS_LABELS = {
+    CourseStatus.NOT_STARTED: "Not started",
+    CourseStatus.IN_PROGRESS: "In progress",
+    CourseStatus.COMPLETED: "Completed",
+}
+
+
 def state_label(state: AccessState | str) -> str:
     return _STATE_LABELS[AccessState(state)]
+
+
+def course_status_label(status: str) -> str:
+    """The column's and the filter's word for a `course_status` (an unknown value as is)."""
+    return _COURSE_STATUS_LABELS.get(status, status)
+
+
+def course_status_choices() -> list[tuple[str, str]]:
+    return [(status, course_status_label(status)) for status in CourseStatus.CHOICES]
+
+
+def enrollment_label(email: str, course_title: str) -> str:
+    """How staff pages and messages name an enrollment: `learner@example.com in Course`."""
+    return f"{email} in {course_title}"
 
 
 def state_badge(state: AccessState | str) -> SafeString:
@@ -43,11 +65,16 @@ def state_badge(state: AccessState | str) -> SafeString:
     )
 
 
-def format_instant(instant: datetime | None, zone: zoneinfo.ZoneInfo | None = None) -> str:
-    """`2026-02-10 14:00 CET` in `zone` (default UTC); "Indefinite" for no end."""
+def format_instant(
+    instant: datetime | None, zone: zoneinfo.ZoneInfo | None = None, *, show_zone: bool = True
+) -> str:
+    """`2026-02-10 14:00 CET` in `zone` (default UTC); "Indefinite" for no end. Without
+    `show_zone` the zone's name is left out (a column whose header names the zone)."""
     if instant is None:
         return INDEFINITE
     local = instant.astimezone(zone or UTC)
+    if not show_zone:
+        return f"{local:%Y-%m-%d %H:%M}"
     name = local.tzname() or (zone.key if zone else "UTC")
     return f"{local:%Y-%m-%d %H:%M} {name}"
 

@@ -10,15 +10,20 @@ from datetime import timedelta
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils.html import format_html
-from django.views.decorators.http import require_POST
 
+from enrollments.admin import views
 from enrollments.admin.access_changes import AccessChangeInline
-from enrollments.admin.display import format_instant, nowrap, state_badge
+from enrollments.admin.display import (
+    course_status_label,
+    enrollment_label,
+    format_instant,
+    nowrap,
+    state_badge,
+)
 from enrollments.admin.extend_access import ExtendAccessMixin
 from enrollments.admin.filters import (
     AccessStateFilter,
@@ -27,13 +32,12 @@ from enrollments.admin.filters import (
     PausedFilter,
 )
 from enrollments.admin.reporting import error_text, report_bulk_result
-from enrollments.errors import DomainError
+from enrollments.errors import DomainError, MembershipNotFound
 from enrollments.models import AccessChange, Enrollment
 from enrollments.selectors import (
     completion_rate,
     enrollment_access_state,
     memberships_with_progress,
-    parse_uuid,
 )
 from enrollments.services import (
     enrollment_create,
@@ -44,12 +48,6 @@ from enrollments.services import (
 )
 
 PAUSE_PERMISSION = "enrollments.pause_enrollment"
-
-_COURSE_STATUS_LABELS = {
-    "not_started": "Not started",
-    "in_progress": "In progress",
-    "completed": "Completed",
-}
 
 #: Shown read-only on an existing enrollment's page.
 CHANGE_READONLY_FIELDS = (
@@ -93,7 +91,9 @@ class EnrollmentAdmin(ExtendAccessMixin, admin.ModelAdmin):
     )
     list_select_related = ("user", "course")
     list_filter = (
-        ("course", admin.RelatedOnlyFieldListFilter),
+        # Every course, read from the course table: listing only the courses with enrollments
+        # would scan the enrollments on every page (and every "select all" step).
+        ("course", admin.RelatedFieldListFilter),
         AccessStateFilter,
         CourseStatusFilter,
         PausedFilter,
@@ -104,6 +104,8 @@ class EnrollmentAdmin(ExtendAccessMixin, admin.ModelAdmin):
     date_hierarchy = "ended_at"
     autocomplete_fields = ("user", "course")
     list_per_page = 50
+    # "N results (Show all)" rather than "(M total)": no second, unfiltered COUNT per page.
+    show_full_result_count = False
     list_max_show_all = 200
     actions = ["extend_access", "pause_enrollments", "resume_enrollments"]
     inlines = [AccessChangeInline]
@@ -119,19 +121,13 @@ class EnrollmentAdmin(ExtendAccessMixin, admin.ModelAdmin):
         )
 
     def get_urls(self):
-        app, model = self.opts.app_label, self.opts.model_name
-        wrap = self.admin_site.admin_view
         return [
             *self.get_extend_access_urls(),
-            path(
-                "<path:object_id>/pause/",
-                wrap(require_POST(self.pause_one_view)),
-                name=f"{app}_{model}_pause",
+            views.admin_path(
+                self, "<path:object_id>/pause/", self.pause_one_view, "pause", post_only=True
             ),
-            path(
-                "<path:object_id>/resume/",
-                wrap(require_POST(self.resume_one_view)),
-                name=f"{app}_{model}_resume",
+            views.admin_path(
+                self, "<path:object_id>/resume/", self.resume_one_view, "resume", post_only=True
             ),
             *super().get_urls(),
         ]
@@ -206,7 +202,7 @@ class EnrollmentAdmin(ExtendAccessMixin, admin.ModelAdmin):
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None:  # name the learner and course, not the two ids of Enrollment.__str__
-            context["subtitle"] = f"{obj.user.email} in {obj.course.title}"
+            context["subtitle"] = enrollment_label(obj.user.email, obj.course.title)
             context["history_total"] = obj.access_changes.count()
             context["history_shown"] = AccessChangeInline.LATEST
             context["history_url"] = (
@@ -231,11 +227,11 @@ class EnrollmentAdmin(ExtendAccessMixin, admin.ModelAdmin):
 
     @admin.display(description="start (UTC)", ordering="start_at")
     def start(self, enrollment: Enrollment) -> str:
-        return nowrap(format_instant(enrollment.start_at).removesuffix(" UTC"))
+        return nowrap(format_instant(enrollment.start_at, show_zone=False))
 
     @admin.display(description="end (UTC)", ordering="ended_at")
     def end(self, enrollment: Enrollment) -> str:
-        return nowrap(format_instant(enrollment.ended_at).removesuffix(" UTC"))
+        return nowrap(format_instant(enrollment.ended_at, show_zone=False))
 
     @admin.display(description="start of access")
     def start_at_display(self, enrollment: Enrollment) -> str:
@@ -264,7 +260,7 @@ class EnrollmentAdmin(ExtendAccessMixin, admin.ModelAdmin):
 
     @admin.display(description="course status", ordering="course_status")
     def course_status_display(self, enrollment: Enrollment) -> str:
-        return nowrap(_COURSE_STATUS_LABELS.get(enrollment.course_status, enrollment.course_status))
+        return nowrap(course_status_label(enrollment.course_status))
 
     # -- pause and resume ---------------------------------------------------------------------
 
@@ -289,22 +285,18 @@ class EnrollmentAdmin(ExtendAccessMixin, admin.ModelAdmin):
         return self._pause_or_resume_one(request, object_id, enrollment_resume, "Resumed")
 
     def _pause_or_resume_one(self, request, object_id, service, verb) -> HttpResponse:
-        if not (
-            self.has_pause_enrollment_permission(request)
-            and self.has_view_or_change_permission(request)
-        ):
-            raise PermissionDenied
-        pk = parse_uuid(object_id)
-        enrollment = Enrollment.objects.filter(pk=pk).first() if pk else None
+        """The change page's Pause / Resume button: the enrollment is found the way the change
+        page and "Extend access" find it; the service re-reads it under a lock."""
+        views.check_permission(self, request, self.has_pause_enrollment_permission)
+        enrollment = views.find_enrollment(self, request, object_id)
         if enrollment is None:
-            self.message_user(request, "Enrollment not found.", messages.WARNING)
-            return HttpResponseRedirect(reverse("admin:enrollments_enrollment_changelist"))
+            return views.not_found(self, request)
         try:
             service(enrollment=enrollment, actor=request.user, source=AccessChange.Source.ADMIN)
+        except MembershipNotFound:  # gone between the lookup and the lock
+            return views.not_found(self, request)
         except DomainError as error:
             self.message_user(request, error_text(error), messages.WARNING)
         else:
             self.message_user(request, f"{verb} this enrollment.", messages.SUCCESS)
-        return HttpResponseRedirect(
-            reverse("admin:enrollments_enrollment_change", args=[enrollment.pk])
-        )
+        return HttpResponseRedirect(views.change_url(enrollment))

@@ -5,28 +5,30 @@ Steps: the action (or the change page's button) shows the form; "Preview" shows 
 service would do (selectors.extension_preview); "Confirm" applies it through
 services.enrollments_extend_access_bulk (source=admin, actor=the staff member) in one
 transaction, then redirects with counts and the skipped rows by name. The confirmation carries a
-fingerprint of the previewed request and selection size: when either changed since the
-preview, the preview is shown again instead of applying something nobody saw.
+fingerprint of the previewed request, selection and plan (each changed row's id with its current
+and new end, each skipped row's id and reason): when any of them changed since the preview (rows
+swapped with the count unchanged, an end date moved meanwhile), the preview is shown again
+instead of applying something nobody saw.
 """
 
 import hashlib
 from dataclasses import dataclass, field
 
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
-from django.views.decorators.http import require_POST
+from django.urls import reverse
 
-from enrollments.admin.display import format_instant
+from enrollments.admin import views
+from enrollments.admin.display import enrollment_label, format_instant
 from enrollments.admin.forms import TIME_ZONE_SESSION_KEY, ExtendAccessForm, ExtensionParams
 from enrollments.admin.reporting import error_text, report_bulk_result
 from enrollments.admin.selection import CHANGELIST_FILTERS, InvalidSelection, Selection
 from enrollments.errors import DomainError
 from enrollments.models import AccessChange, Enrollment
-from enrollments.selectors import extension_preview, parse_uuid
+from enrollments.rules import PlannedChange, Skipped
+from enrollments.selectors import extension_preview
 from enrollments.services import enrollments_extend_access_bulk
 
 #: Rows listed in each preview table; beyond that the page shows counts only.
@@ -57,12 +59,29 @@ class Preview:
         return self.selected - self.changed - self.skipped
 
 
-def build_preview(
-    queryset: QuerySet[Enrollment], params: ExtensionParams, selected: int
-) -> Preview:
-    """What confirming would do, with the first PREVIEW_ROWS changed and skipped rows named.
-    Raises InvalidExtensionPeriod for a request that is invalid for every row."""
-    changes, skipped = extension_preview(queryset=queryset, **params.service_kwargs())
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """What the bulk service would do to the selection now (selectors.extension_preview)."""
+
+    changes: list[PlannedChange]
+    skipped: list[Skipped]
+
+    def digest(self) -> str:
+        """Identifies the plan row by row: the same selection size with other rows, or with
+        another end date, is another plan."""
+        text = hashlib.sha256()
+        for change in self.changes:
+            text.update(
+                f"{change.enrollment_id}:{change.old_ended_at}:{change.new_ended_at};".encode()
+            )
+        for row in self.skipped:
+            text.update(f"{row.enrollment_id}:{row.error.code};".encode())
+        return text.hexdigest()
+
+
+def build_preview(plan: Plan, params: ExtensionParams, selected: int) -> Preview:
+    """What confirming would do, with the first PREVIEW_ROWS changed and skipped rows named."""
+    changes, skipped = plan.changes, plan.skipped
     shown_changes, shown_skipped = changes[:PREVIEW_ROWS], skipped[:PREVIEW_ROWS]
     ids = [c.enrollment_id for c in shown_changes] + [s.enrollment_id for s in shown_skipped]
     enrollments = Enrollment.objects.select_related("user", "course").in_bulk(ids)
@@ -99,8 +118,10 @@ def _sort_rows(rows: list[PreviewRow]) -> None:
     )
 
 
-def fingerprint(params: ExtensionParams, selection: Selection, selected: int) -> str:
-    text = f"{params.fingerprint()}|{selection.signature()}|selected={selected}"
+def fingerprint(params: ExtensionParams, selection: Selection, selected: int, plan: Plan) -> str:
+    """The preview token: Confirm applies only when the request, the selection, its size and
+    the plan are all what the preview showed."""
+    text = f"{params.fingerprint()}|{selection.signature()}|selected={selected}|{plan.digest()}"
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -112,28 +133,16 @@ class ExtendAccessMixin:
     def has_extend_access_permission(self, request: HttpRequest, obj=None) -> bool:
         return request.user.has_perm(EXTEND_PERMISSION)
 
-    def _check_extend_permission(self, request: HttpRequest) -> None:
-        """The views check again what the action list checked: a crafted request without the
-        permission (or without access to enrollments at all) is refused."""
-        if not (
-            self.has_extend_access_permission(request)
-            and self.has_view_or_change_permission(request)
-        ):
-            raise PermissionDenied
-
     def get_extend_access_urls(self) -> list:
-        app, model = self.opts.app_label, self.opts.model_name
-        wrap = self.admin_site.admin_view
         return [
-            path(
-                "extend-access/",
-                wrap(require_POST(self.extend_access_view)),
-                name=f"{app}_{model}_extend_access",
+            views.admin_path(
+                self, "extend-access/", self.extend_access_view, "extend_access", post_only=True
             ),
-            path(
+            views.admin_path(
+                self,
                 "<path:object_id>/extend-access/",
-                wrap(self.extend_access_one_view),
-                name=f"{app}_{model}_extend_access_one",
+                self.extend_access_one_view,
+                "extend_access_one",
             ),
         ]
 
@@ -150,25 +159,23 @@ class ExtendAccessMixin:
 
     def extend_access_view(self, request: HttpRequest) -> HttpResponse:
         """Preview and confirmation for a changelist selection (POST only)."""
-        self._check_extend_permission(request)
+        views.check_permission(self, request, self.has_extend_access_permission)
         try:
             selection = Selection.from_post(request.POST)
         except InvalidSelection as error:
             self.message_user(request, f"Invalid selection: {error}", messages.ERROR)
             return HttpResponseRedirect(
-                self._changelist_url(request.POST.get(CHANGELIST_FILTERS, ""))
+                views.changelist_url(request.POST.get(CHANGELIST_FILTERS, ""))
             )
         return self._extend_step(request, selection)
 
     def extend_access_one_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         """The change page's "Extend access" button: the same form for one enrollment."""
-        self._check_extend_permission(request)
-        pk = parse_uuid(object_id)
-        enrollment = self.get_queryset(request).filter(pk=pk).first() if pk else None
-        if enrollment is None or not self.has_view_or_change_permission(request, enrollment):
-            self.message_user(request, "Enrollment not found.", messages.WARNING)
-            return HttpResponseRedirect(self._changelist_url(""))
-        selection = Selection(object_id=pk)
+        views.check_permission(self, request, self.has_extend_access_permission)
+        enrollment = views.find_enrollment(self, request, object_id)
+        if enrollment is None:
+            return views.not_found(self, request)
+        selection = Selection(ids=(enrollment.pk,))
         if request.method != "POST":
             form = ExtendAccessForm(initial=self._extend_initial(request))
             return self._render_extend_page(request, selection, form, 1, enrollment=enrollment)
@@ -178,19 +185,27 @@ class ExtendAccessMixin:
         self, request: HttpRequest, selection: Selection, enrollment: Enrollment | None = None
     ) -> HttpResponse:
         try:
-            queryset = selection.queryset(self, request)
+            queryset, selected = selection.resolve(self, request)
         except InvalidSelection as error:
             self.message_user(request, f"Invalid selection: {error}", messages.ERROR)
-            return HttpResponseRedirect(self._changelist_url(selection.filters))
-        selected = queryset.count()
+            return HttpResponseRedirect(views.changelist_url(selection.filters))
         form = ExtendAccessForm(request.POST, initial=self._extend_initial(request))
-        if not form.is_valid():
+
+        def page(**extra) -> TemplateResponse:
             return self._render_extend_page(
-                request, selection, form, selected, enrollment=enrollment
+                request, selection, form, selected, enrollment=enrollment, **extra
             )
+
+        if not form.is_valid():
+            return page()
         params = form.params()
         request.session[TIME_ZONE_SESSION_KEY] = params.time_zone.key
-        token = fingerprint(params, selection, selected)
+        try:
+            plan = Plan(*extension_preview(queryset=queryset, **params.service_kwargs()))
+        except DomainError as error:  # a request invalid for every row
+            form.add_error(None, error_text(error))
+            return page()
+        token = fingerprint(params, selection, selected, plan)
         confirmed = "_confirm" in request.POST
         if confirmed and request.POST.get("preview_token") != token:
             messages.warning(
@@ -200,22 +215,7 @@ class ExtendAccessMixin:
             )
             confirmed = False
         if not confirmed:
-            try:
-                preview = build_preview(queryset, params, selected)
-            except DomainError as error:
-                form.add_error(None, error_text(error))
-                return self._render_extend_page(
-                    request, selection, form, selected, enrollment=enrollment
-                )
-            return self._render_extend_page(
-                request,
-                selection,
-                form,
-                selected,
-                preview=preview,
-                token=token,
-                enrollment=enrollment,
-            )
+            return page(preview=build_preview(plan, params, selected), token=token)
         try:
             result = enrollments_extend_access_bulk(
                 queryset=queryset,
@@ -226,22 +226,14 @@ class ExtendAccessMixin:
             )
         except DomainError as error:
             form.add_error(None, error_text(error))
-            return self._render_extend_page(
-                request, selection, form, selected, enrollment=enrollment
-            )
+            return page()
         report_bulk_result(request, result, verb="Extended access for", selected=selected)
         if enrollment is not None:
-            return HttpResponseRedirect(
-                reverse("admin:enrollments_enrollment_change", args=[enrollment.pk])
-            )
-        return HttpResponseRedirect(self._changelist_url(selection.filters))
+            return HttpResponseRedirect(views.change_url(enrollment))
+        return HttpResponseRedirect(views.changelist_url(selection.filters))
 
     def _extend_initial(self, request: HttpRequest) -> dict:
         return {"time_zone": request.session.get(TIME_ZONE_SESSION_KEY, "UTC")}
-
-    def _changelist_url(self, filters: str) -> str:
-        url = reverse("admin:enrollments_enrollment_changelist")
-        return f"{url}?{filters}" if filters else url
 
     def _render_extend_page(
         self,
@@ -258,14 +250,19 @@ class ExtendAccessMixin:
             form_url = reverse(
                 "admin:enrollments_enrollment_extend_access_one", args=[enrollment.pk]
             )
-            cancel_url = reverse("admin:enrollments_enrollment_change", args=[enrollment.pk])
+            cancel_url = views.change_url(enrollment)
         else:
             form_url = reverse("admin:enrollments_enrollment_extend_access")
-            cancel_url = self._changelist_url(selection.filters)
+            cancel_url = views.changelist_url(selection.filters)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
             "title": "Extend access",
+            "enrollment_label": (
+                enrollment_label(enrollment.user.email, enrollment.course.title)
+                if enrollment
+                else ""
+            ),
             "form": form,
             "media": self.media + form.media,
             "selection": selection,

@@ -7,7 +7,7 @@ from django.contrib import admin
 from django.db.models import QuerySet
 
 from enrollments import clock
-from enrollments.admin.display import state_label
+from enrollments.admin.display import course_status_choices, state_label
 from enrollments.rules import AccessState
 from enrollments.selectors import CourseStatus, access_state_q
 from enrollments.selectors_expiry import ends_between_q
@@ -33,11 +33,7 @@ class CourseStatusFilter(admin.SimpleListFilter):
     parameter_name = "course_status"
 
     def lookups(self, request, model_admin):
-        return [
-            (CourseStatus.NOT_STARTED, "Not started"),
-            (CourseStatus.IN_PROGRESS, "In progress"),
-            (CourseStatus.COMPLETED, "Completed"),
-        ]
+        return course_status_choices()
 
     def queryset(self, request, queryset: QuerySet) -> QuerySet:
         if self.value() in CourseStatus.CHOICES:

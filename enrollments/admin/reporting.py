@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from django.contrib import messages
 from django.http import HttpRequest
 
+from enrollments.admin.display import enrollment_label
 from enrollments.errors import DomainError
 from enrollments.models import Enrollment
 from enrollments.rules import Skipped
@@ -15,8 +16,9 @@ from enrollments.services import BulkResult
 NAMED_SKIPPED = 5
 
 
-def plural(count: int, singular: str = "enrollment", plural_form: str = "enrollments") -> str:
-    return f"{count:,} {singular if count == 1 else plural_form}"
+def plural(count: int) -> str:
+    """`1 enrollment`, `1,234 enrollments`."""
+    return f"{count:,} enrollment{'' if count == 1 else 's'}"
 
 
 def error_text(error: DomainError) -> str:
@@ -29,7 +31,7 @@ def describe_enrollments(ids: Sequence[object]) -> dict[object, str]:
     rows = Enrollment.objects.filter(pk__in=list(ids)).values_list(
         "pk", "user__email", "course__title"
     )
-    return {pk: f"{email} in {title}" for pk, email, title in rows}
+    return {pk: enrollment_label(email, title) for pk, email, title in rows}
 
 
 def skipped_summary(skipped: Sequence[Skipped], limit: int = NAMED_SKIPPED) -> str:

@@ -22,7 +22,6 @@ from enrollments.selectors import parse_uuid
 
 SELECT_ACROSS = "select_across"
 CHANGELIST_FILTERS = "_changelist_filters"
-OBJECT_ID = "object_id"
 
 
 class InvalidSelection(Exception):
@@ -31,14 +30,13 @@ class InvalidSelection(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Selection:
-    """Either every enrollment matching `filters` (a changelist query string), or `ids`, or
-    the one enrollment `object_id` (the change page's button). `filters` also names the
-    changelist to return to."""
+    """Either every enrollment matching `filters` (a changelist query string), or `ids` (the
+    rows ticked on one changelist page, or the change page's one enrollment). `filters` also
+    names the changelist to return to."""
 
     across: bool = False
     filters: str = ""
     ids: tuple[uuid.UUID, ...] = ()
-    object_id: uuid.UUID | None = None
 
     @classmethod
     def from_action(cls, request: HttpRequest) -> "Selection":
@@ -55,11 +53,6 @@ class Selection:
     @classmethod
     def from_post(cls, data: QueryDict) -> "Selection":
         """The selection carried by the "Extend access" page's own form."""
-        if data.get(OBJECT_ID):
-            object_id = parse_uuid(data.get(OBJECT_ID))
-            if object_id is None:
-                raise InvalidSelection("malformed enrollment id")
-            return cls(object_id=object_id)
         if data.get(SELECT_ACROSS) == "1":
             return cls(across=True, filters=data.get(CHANGELIST_FILTERS, ""))
         ids = _parse_ids(data.getlist(helpers.ACTION_CHECKBOX_NAME))
@@ -70,8 +63,6 @@ class Selection:
     def hidden_fields(self) -> list[tuple[str, str]]:
         """(name, value) pairs that carry this selection in a form: a few, or one per
         hand-picked row (one changelist page at most)."""
-        if self.object_id is not None:
-            return [(OBJECT_ID, str(self.object_id))]
         if self.across:
             return [(SELECT_ACROSS, "1"), (CHANGELIST_FILTERS, self.filters)]
         return [(CHANGELIST_FILTERS, self.filters)] + [
@@ -82,13 +73,14 @@ class Selection:
         """Identifies the selection in a preview fingerprint."""
         return "&".join(f"{name}={value}" for name, value in self.hidden_fields())
 
-    def queryset(self, model_admin, request: HttpRequest) -> QuerySet[Enrollment]:
-        """The selected enrollments, as the staff member may see them, evaluated now."""
-        if self.object_id is not None:
-            return model_admin.get_queryset(request).filter(pk=self.object_id)
+    def resolve(self, model_admin, request: HttpRequest) -> tuple[QuerySet[Enrollment], int]:
+        """The selected enrollments as the staff member may see them now, and how many.
+
+        A "select all" selection rebuilds the changelist it was chosen on; the changelist has
+        counted its rows already, so that count is reused rather than run again."""
         if not self.across:
-            return model_admin.get_queryset(request).filter(pk__in=self.ids)
-        # Rebuild the changelist the action was chosen on, from its query string.
+            queryset = model_admin.get_queryset(request).filter(pk__in=self.ids)
+            return queryset, queryset.count()
         changelist_request = copy.copy(request)
         changelist_request.GET = QueryDict(self.filters)
         changelist_request.method = "GET"
@@ -96,7 +88,7 @@ class Selection:
             changelist = model_admin.get_changelist_instance(changelist_request)
         except IncorrectLookupParameters as error:
             raise InvalidSelection("the changelist filters are not valid") from error
-        return changelist.queryset
+        return changelist.queryset, changelist.result_count
 
 
 def _parse_ids(values: list[str]) -> tuple[uuid.UUID, ...]:

@@ -447,3 +447,85 @@ def bulk_users(count: int):
     return User.objects.bulk_create(
         User(email=f"bulk{n}@example.com", name=f"Bulk {n}") for n in range(count)
     )
+
+
+def test_a_select_all_preview_counts_once_and_never_scans_for_the_course_filter(
+    operator_client, clock, django_assert_num_queries
+):
+    """The rebuilt changelist's count is the selection's size: no second COUNT, no unfiltered
+    COUNT, and the course filter reads the course table, not every enrollment."""
+    course = CourseFactory()
+    rows = [
+        EnrollmentFactory(course=course, ended_at=clock.current + timedelta(days=5))
+        for _ in range(3)
+    ]
+    EnrollmentFactory(ended_at=clock.current + timedelta(days=5))  # another course
+    query = f"course__id__exact={course.pk}"
+    page = post_action(
+        operator_client, "extend_access", [rows[0].pk], select_across=True, query=query
+    )
+    preview(operator_client, page, days="30")  # the session now holds the time zone
+    # Session, user, permissions (user and group), the course filter's choices, the one
+    # COUNT, the rows read for the plan, the named rows of the tables, and the session's save
+    # (a savepoint around one UPDATE).
+    with django_assert_num_queries(11) as captured:
+        shown = preview(operator_client, page, days="30")
+    assert shown.context["preview"].changed == 3
+    sqls = [q["sql"] for q in captured.captured_queries]
+    assert sum("COUNT(" in sql for sql in sqls) == 1
+    assert not any("DISTINCT" in sql for sql in sqls)
+
+
+def test_confirm_after_rows_swapped_with_the_same_count_shows_the_preview_again(
+    operator_client, clock
+):
+    """A "select all" of a filter: one previewed row leaves it, another joins it; the count is
+    the same, the rows are not."""
+    window = {"start_at": clock.current - timedelta(days=1)}
+    leaving = EnrollmentFactory(ended_at=clock.current + timedelta(days=3), **window)
+    staying = EnrollmentFactory(ended_at=clock.current + timedelta(days=4), **window)
+    joining = EnrollmentFactory(ended_at=clock.current + timedelta(days=20), **window)
+    query = "ends_within=7"
+    page = post_action(
+        operator_client, "extend_access", [leaving.pk], select_across=True, query=query
+    )
+    shown = preview(operator_client, page, days="30")
+    assert {r.enrollment_id for r in shown.context["preview"].changed_rows} == {
+        leaving.pk,
+        staying.pk,
+    }
+    Enrollment.objects.filter(pk=leaving.pk).update(ended_at=clock.current + timedelta(days=25))
+    Enrollment.objects.filter(pk=joining.pk).update(ended_at=clock.current + timedelta(days=2))
+
+    again = confirm(operator_client, shown, days="30")
+    assert again.status_code == 200
+    assert any("changed since the preview" in m for m in messages_of(again))
+    assert again.context["preview"].selected == 2
+    assert {r.enrollment_id for r in again.context["preview"].changed_rows} == {
+        staying.pk,
+        joining.pk,
+    }
+    assert AccessChange.objects.count() == 0
+    done = confirm(operator_client, again, days="30")
+    assert done.status_code == 302
+    assert set(AccessChange.objects.values_list("enrollment_id", flat=True)) == {
+        staying.pk,
+        joining.pk,
+    }
+
+
+def test_confirm_after_an_end_date_moved_shows_the_preview_again(
+    operator_client, three_enrollments, clock
+):
+    """Same rows, same count, but one end date changed meanwhile (say, through the API)."""
+    page = post_action(operator_client, "extend_access", [e.pk for e in three_enrollments])
+    shown = preview(operator_client, page, days="30")
+    moved = three_enrollments[0]
+    Enrollment.objects.filter(pk=moved.pk).update(ended_at=clock.current + timedelta(days=8))
+    again = confirm(operator_client, shown, days="30")
+    assert again.status_code == 200
+    assert any("changed since the preview" in m for m in messages_of(again))
+    rows = {r.enrollment_id: r for r in again.context["preview"].changed_rows}
+    assert rows[moved.pk].current_end == "2026-01-09 00:00 UTC"
+    assert rows[moved.pk].new_end == "2026-02-08 00:00 UTC"
+    assert AccessChange.objects.count() == 0

@@ -107,3 +107,43 @@ def test_buttons_refuse_get_and_unknown_ids(operator_client):
     response = operator_client.post(url)
     assert response.status_code == 302
     assert "Enrollment not found." in messages_of(response)
+
+
+def test_the_buttons_find_the_enrollment_through_the_admin_queryset(
+    operator_client, mixed, monkeypatch
+):
+    """An enrollment the admin's queryset does not show is "not found" for the buttons too,
+    as it is for the change page and "Extend access"."""
+    from enrollments.admin.enrollment import EnrollmentAdmin
+
+    hidden = mixed[0][0]
+    original = EnrollmentAdmin.get_queryset
+    monkeypatch.setattr(
+        EnrollmentAdmin,
+        "get_queryset",
+        lambda self, request: original(self, request).exclude(pk=hidden.pk),
+    )
+    for name in ("pause", "resume"):
+        response = operator_client.post(
+            reverse(f"admin:enrollments_enrollment_{name}", args=[hidden.pk])
+        )
+        assert response["Location"] == reverse("admin:enrollments_enrollment_changelist")
+        assert "Enrollment not found." in messages_of(response)
+    assert AccessChange.objects.count() == 0
+
+
+def test_an_enrollment_gone_before_the_lock_is_not_found(operator_client, mixed, monkeypatch):
+    """The service re-reads the row under a lock; if it is gone by then, the button says so
+    and goes back to the list (the enrollment's page no longer exists)."""
+    from enrollments.errors import MembershipNotFound
+
+    def vanished(**kwargs):
+        raise MembershipNotFound()
+
+    monkeypatch.setattr("enrollments.admin.enrollment.enrollment_pause", vanished)
+    enrollment = mixed[0][0]
+    response = operator_client.post(
+        reverse("admin:enrollments_enrollment_pause", args=[enrollment.pk])
+    )
+    assert response["Location"] == reverse("admin:enrollments_enrollment_changelist")
+    assert messages_of(response) == ["Enrollment not found."]

@@ -13,7 +13,6 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
-from enrollments.admin.display import INDEFINITE
 from enrollments.models import Enrollment
 from lms.models import Course, CourseItem, User
 
@@ -122,7 +121,7 @@ class CourseAdmin(admin.ModelAdmin):
 
     @admin.display(description="default access", ordering="access_days")
     def default_access(self, course: Course) -> str:
-        return INDEFINITE if course.access_days is None else f"{course.access_days} days"
+        return "Indefinite" if course.access_days is None else f"{course.access_days} days"
 
     @admin.display(description="items", ordering="item_count")
     def items(self, course: Course) -> int:

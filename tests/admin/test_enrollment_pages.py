@@ -72,7 +72,14 @@ def test_change_page_shows_the_button_and_the_history_newest_first(
     assert shown == ["third", "pause", "first"]
     assert not inline.has_add_permission and not inline.has_change_permission
     assert not inline.has_delete_permission
-    assert "Extend by days" in html and "Pause" in html
+    # The page's buttons (the history rows above also say "Extend by days" and "Pause"):
+    # the enrollment is paused now, so the pause button offers Resume.
+    tools = html.split('<ul class="object-tools">')[1].split("</ul>")[0]
+    assert 'class="extend-access-link">Extend access</a>' in tools
+    resume = reverse("admin:enrollments_enrollment_resume", args=[enrollment.pk])
+    assert f'action="{resume}"' in tools
+    assert '<button type="submit" class="object-tools-button">Resume</button>' in tools
+    assert ">Pause</button>" not in tools
 
 
 def test_the_change_page_button_is_hidden_without_the_permission(viewer_client, enrollment):

@@ -1,15 +1,13 @@
 """Staff workflows in a real browser: filter, select, "Extend access…", preview, confirm."""
 
 import os
-import zoneinfo
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Permission
 from django.utils import timezone
 
-from enrollments.admin.display import format_instant
 from enrollments.models import AccessChange, Enrollment
 from lms.models import User
 from tests.browser.conftest import log_in
@@ -17,7 +15,6 @@ from tests.factories import CourseFactory, EnrollmentFactory, StaffFactory
 
 pytestmark = pytest.mark.browser
 
-BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")
 SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "admin-extend-preview.png"
 
 
@@ -34,9 +31,13 @@ def operator(transactional_db):
     return staff_with("view_enrollment", "change_enrollment", "extend_access", "pause_enrollment")
 
 
-def active_enrollments(course, count: int, *, ends_in_days: int = 10) -> list[Enrollment]:
-    """`count` active enrollments in `course`, written in two bulk INSERTs."""
+def active_enrollments(
+    course, count: int, *, ends_in_days: int = 10, first_end: datetime | None = None
+) -> list[Enrollment]:
+    """`count` active enrollments in `course`, written in two bulk INSERTs; the n-th ends n
+    hours after `first_end` (default: `ends_in_days` from now)."""
     now = timezone.now()
+    first_end = first_end or now + timedelta(days=ends_in_days)
     start = User.objects.count()
     users = User.objects.bulk_create(
         User(email=f"learner{start + n:04d}@example.com", name=f"Learner {start + n}")
@@ -47,7 +48,7 @@ def active_enrollments(course, count: int, *, ends_in_days: int = 10) -> list[En
             user=user,
             course=course,
             start_at=now - timedelta(days=5),
-            ended_at=now + timedelta(days=ends_in_days, hours=n),
+            ended_at=first_end + timedelta(hours=n),
         )
         for n, user in enumerate(users)
     )
@@ -68,7 +69,9 @@ def fill_days_and_preview(page, days: int) -> None:
 def test_filter_select_three_extend_by_30_days(page, operator):
     python = CourseFactory(title="Python Basics", slug="python-basics")
     django = CourseFactory(title="Django in Depth", slug="django-in-depth")
-    in_python = active_enrollments(python, 5)
+    # Fixed ends, so that the expected dates are written out: the 30 days cross the switch to
+    # summer time in Berlin (CET -> CEST), and the wall time moves by an hour.
+    in_python = active_enrollments(python, 5, first_end=datetime(2036, 3, 1, 12, 0, tzinfo=UTC))
     others = active_enrollments(django, 2)
 
     log_in(page, operator)
@@ -88,14 +91,15 @@ def test_filter_select_three_extend_by_30_days(page, operator):
     fill_days_and_preview(page, 30)
     assert "3 enrollments will be extended" in page.inner_text(".counts")
     assert page.locator("table.preview-changed tbody tr").count() == 3
-    for enrollment in chosen:
+    expected = [
+        ("2036-03-01 13:00 CET", "2036-03-31 14:00 CEST"),
+        ("2036-03-01 14:00 CET", "2036-03-31 15:00 CEST"),
+        ("2036-03-01 15:00 CET", "2036-03-31 16:00 CEST"),
+    ]
+    for enrollment, (current_end, new_end) in zip(chosen, expected, strict=True):
         row = page.locator(f"table.preview-changed tr[data-enrollment='{enrollment.pk}']")
-        assert row.locator("td.current-end").inner_text() == format_instant(
-            enrollment.ended_at, BERLIN
-        )
-        assert row.locator("td.new-end").inner_text() == format_instant(
-            enrollment.ended_at + timedelta(days=30), BERLIN
-        )
+        assert row.locator("td.current-end").inner_text() == current_end
+        assert row.locator("td.new-end").inner_text() == new_end
     page.click("input[name=_confirm]")
     page.wait_for_selector(".messagelist .success")
     assert "Extended access for 3 enrollments." in page.inner_text(".messagelist")
@@ -192,7 +196,7 @@ def test_change_page_button_extends_one_enrollment(page, operator):
     enrollment = EnrollmentFactory(
         course=CourseFactory(title="Solo Course"),
         start_at=timezone.now() - timedelta(days=3),
-        ended_at=timezone.now() + timedelta(days=4),
+        ended_at=datetime(2036, 6, 10, 9, 30, tzinfo=UTC),
     )
     old_end = enrollment.ended_at
     log_in(page, operator)
@@ -201,9 +205,8 @@ def test_change_page_button_extends_one_enrollment(page, operator):
     page.wait_for_selector("#extend-access-form")
     fill_days_and_preview(page, 30)
     row = page.locator(f"table.preview-changed tr[data-enrollment='{enrollment.pk}']")
-    assert row.locator("td.new-end").inner_text() == format_instant(
-        old_end + timedelta(days=30), BERLIN
-    )
+    assert row.locator("td.current-end").inner_text() == "2036-06-10 11:30 CEST"
+    assert row.locator("td.new-end").inner_text() == "2036-07-10 11:30 CEST"
     page.click("input[name=_confirm]")
     page.wait_for_selector(".messagelist .success")
     assert "Extended access for 1 enrollment." in page.inner_text(".messagelist")

@@ -208,20 +208,32 @@ def test_the_admin_page_answers_any_input_without_a_server_error_and_previews_wr
     assert page.status_code == 200
 
     @settings(HYPOTHESIS, max_examples=40)
-    @given(data=form_data(), confirm=st.booleans())
-    @example(data={"mode": "days", "days": "9" * 400}, confirm=False)
-    @example(data={"mode": "days", "days": "2147483648"}, confirm=False)
+    @given(data=form_data(), confirm=st.sampled_from(["no", "bogus token", "valid token"]))
+    @example(data={"mode": "days", "days": "9" * 400}, confirm="no")
+    @example(data={"mode": "days", "days": "2147483648"}, confirm="no")
+    @example(data={"mode": "days", "days": "30"}, confirm="valid token")
+    @example(data={"mode": "days", "days": str(10**12)}, confirm="valid token")
     def run(data, confirm):
         fields = extend_form_data(page, **data)
-        if confirm:
-            fields.update(_confirm="Confirm", preview_token="not-the-preview")
-        else:
-            fields["_preview"] = "Preview"
         with transaction.atomic():
             before = snapshot()
-            response = client.post(reverse(EXTEND), fields)
+            response = client.post(reverse(EXTEND), {**fields, "_preview": "Preview"})
+            shown = response.context["preview"] if response.status_code == 200 else None
+            token = response.context["token"] if shown else ""
+            if confirm != "no":
+                token = token if confirm == "valid token" else "not-the-preview"
+                response = client.post(
+                    reverse(EXTEND), {**fields, "_confirm": "Confirm", "preview_token": token}
+                )
             after = snapshot()
             transaction.set_rollback(True)
+        if confirm == "valid token" and token:
+            # What the preview showed is what was applied: one audit row per previewed change.
+            assert response.status_code == 302, response.status_code
+            changed = after[1] - before[1]
+            assert changed == shown.changed
+            assert sum(a != b for a, b in zip(after[0], before[0], strict=True)) == changed
+            return
         assert response.status_code == 200, response.status_code
         assert after == before  # a preview, or a confirmation that matches no preview
 

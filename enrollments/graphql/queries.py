@@ -18,7 +18,8 @@ from enrollments.graphql.types import (
     load_memberships,
 )
 from enrollments.models import Enrollment
-from enrollments.selectors import memberships_with_progress, parse_uuid
+from enrollments.selectors import memberships_with_progress
+from lms.identifiers import parse_uuid
 
 
 def _form_errors(filterset: EnrollmentFilter) -> str:

@@ -18,6 +18,8 @@ from graphql import (
     GraphQLError,
     GraphQLSchema,
     IntValueNode,
+    OperationDefinitionNode,
+    OperationType,
     ValidationRule,
     VariableNode,
     validate,
@@ -38,6 +40,12 @@ def extension_range_errors(
     schema: GraphQLSchema, document: DocumentNode, variables: Mapping[str, Any] | None
 ) -> list[GraphQLError]:
     """The INVALID_EXTENSION_PERIOD errors of `document` run with `variables` (usually none)."""
+    if not any(
+        isinstance(definition, OperationDefinitionNode)
+        and definition.operation is OperationType.MUTATION
+        for definition in document.definitions
+    ):
+        return []  # queries, the common case, skip the walk
     variables = variables if isinstance(variables, Mapping) else {}
 
     class ExtensionRange(ValidationRule):

@@ -137,7 +137,7 @@ class ApiView(GraphQLView):
                     )
                 ]
             )
-        if document is not None:
+        if document is not None:  # the contract's error before GraphQL's generic one
             errors = extension_range_errors(self.schema.graphql_schema, document, variables)
             if errors:
                 return ExecutionResult(errors=errors)

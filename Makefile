@@ -4,20 +4,27 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8000
+# The settings default to production (DEBUG off, SECRET_KEY required); every target here is a
+# development one. An explicit DEBUG in the environment still wins.
+export DEBUG ?= true
 
-.PHONY: install demo test test-postgres lint schema schema-check migrations-check clean
+.PHONY: install demo test test-postgres lint schema schema-check migrations-check lock vendor-graphiql clean
 
 install: $(STAMP)
 
-# Re-install only when the lock file or the project metadata changes.
-$(STAMP): requirements.lock pyproject.toml
+# The development environment: the development lock (runtime + test and tool packages).
+# Re-install only when a lock file or the project metadata changes.
+$(STAMP): requirements-dev.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet -r requirements-dev.lock
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
+# A first .env makes every later `.venv/bin/python manage.py ...` of the docs a development run
+# too (settings.py reads it); an existing .env is left alone.
 demo: install
+	test -f .env || printf 'DEBUG=true\n' > .env
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
@@ -40,8 +47,17 @@ schema-check: install
 	$(BIN)/python manage.py graphql_schema --schema config.schema.schema --out .schema.generated.graphql
 	diff -u schema.graphql .schema.generated.graphql && rm -f .schema.generated.graphql
 
+# Two locks from pyproject.toml: requirements.lock, the runtime only (what a production server
+# installs), and requirements-dev.lock, runtime + the dev extra, constrained to the same runtime
+# versions.
+LOCK_FLAGS := --quiet --no-emit-index-url --no-emit-find-links --strip-extras
 lock:
-	$(BIN)/pip-compile --quiet --extra dev --no-emit-index-url --no-emit-find-links --strip-extras -o requirements.lock pyproject.toml
+	$(BIN)/pip-compile $(LOCK_FLAGS) -o requirements.lock pyproject.toml
+	$(BIN)/pip-compile $(LOCK_FLAGS) --extra dev --constraint requirements.lock -o requirements-dev.lock pyproject.toml
+
+# GraphiQL's assets from the npm registry, the versions graphene-django pins (tools/).
+vendor-graphiql: install
+	$(BIN)/python tools/vendor_graphiql.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3 .pytest_cache

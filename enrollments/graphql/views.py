@@ -14,7 +14,8 @@ Authentication, in order:
    REST framework's SessionAuthentication does). Anonymous requests have no session to abuse:
    they are not checked and get UNAUTHENTICATED from every field.
 
-GraphiQL is served to signed-in staff sessions only (it sends the CSRF token itself).
+GraphiQL is served to signed-in staff sessions only (it sends the CSRF token itself), from the
+app's own static files (enrollments/templates/enrollments/graphiql.html): no CDN.
 
 Rate limits (apikeys.ratelimit): each API key, and each signed-in user, has a budget of queries
 and of mutations per minute; past it the answer is HTTP 429 with Retry-After and RATE_LIMITED.
@@ -73,6 +74,7 @@ def _error_response(
 @method_decorator(csrf_exempt, name="dispatch")
 class ApiView(GraphQLView):
     graphiql = True
+    graphiql_template = "enrollments/graphiql.html"  # graphene-django's loads from a CDN
     batch = False  # one operation per request: batching would multiply every limit
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:

@@ -13,7 +13,9 @@ import environ
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+# A .env file (make demo writes DEBUG=true there) fills in what the environment leaves unset.
+# ENV_FILE names another file; /dev/null reads none (the tests of the production defaults).
+environ.Env.read_env(env.str("ENV_FILE", default=str(BASE_DIR / ".env")), overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=False)
 # The development default is only ever used with DEBUG on; production must set SECRET_KEY.

@@ -13,6 +13,7 @@ def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess:
     # Without the suite's own settings module (tests.settings turns DEBUG on) and variables.
     dropped = {"DEBUG", "SECRET_KEY", "DJANGO_SETTINGS_MODULE"}
     environment = {k: v for k, v in os.environ.items() if k not in dropped}
+    environment["ENV_FILE"] = os.devnull  # nor a developer's .env (make demo writes one)
     environment.update(env)
     return subprocess.run(
         [sys.executable, "manage.py", *args],

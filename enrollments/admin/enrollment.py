@@ -217,8 +217,8 @@ class EnrollmentAdmin(ExtendAccessMixin, admin.ModelAdmin):
     @admin.display(description="student", ordering="user__email")
     def student(self, enrollment: Enrollment) -> str:
         user = enrollment.user
-        if user.name:
-            return format_html('{}<br><span class="quiet">{}</span>', user.email, user.name)
+        if user.full_name:
+            return format_html('{}<br><span class="quiet">{}</span>', user.email, user.full_name)
         return user.email
 
     @admin.display(description="course", ordering="course__title")

@@ -6,7 +6,7 @@ import pytest
 from django.test import RequestFactory
 from django.utils import timezone
 
-from apikeys.auth import InvalidAPIKey, authenticate_bearer, authenticate_key
+from apikeys.auth import InvalidAPIKey, authenticate_api_key, authenticate_key
 from apikeys.models import APIKey
 
 pytestmark = pytest.mark.django_db
@@ -20,14 +20,14 @@ def request_with(header: str | None):
 def test_a_bearer_key_authenticates_its_user(user):
     api_key, raw_key = APIKey.objects.create_key(user=user)
     request = request_with(f"Bearer {raw_key}")
-    assert authenticate_bearer(request) == api_key
+    assert authenticate_api_key(request) == api_key
     assert request.user == user
     assert request.api_key == api_key
 
 
-@pytest.mark.parametrize("header", [None, "", "Basic dXNlcjpwYXNz", "Token abc"])
-def test_no_bearer_key_means_no_answer(header):
-    assert authenticate_bearer(request_with(header)) is None
+@pytest.mark.parametrize("header", [None, "", "Token abc", "Digest abc"])
+def test_no_key_means_no_answer(header):
+    assert authenticate_api_key(request_with(header)) is None
 
 
 @pytest.mark.parametrize(
@@ -65,7 +65,7 @@ def test_revoked_key_is_refused(user):
     api_key, raw_key = APIKey.objects.create_key(user=user)
     api_key.revoke()
     with pytest.raises(InvalidAPIKey):
-        authenticate_bearer(request_with(f"Bearer {raw_key}"))
+        authenticate_api_key(request_with(f"Bearer {raw_key}"))
 
 
 def test_last_use_is_recorded_at_most_once_a_minute(user, settings):

@@ -9,7 +9,8 @@ comes back as data, HTTP 200, with the payload's object null:
         {"field": null, "message": "Current enrollment has no end date", "code": "NO_END_DATE"}]}}}
 
 `message` is the domain error's message verbatim, `code` its stable code, and `field` the
-argument at fault where there is one (`newEndedAt`, `reason`, the input's `id`), else null.
+argument at fault where there is one (`newEndedAt`, `reason`, the input's `id`), else null. A
+success has an empty list there (never null: clients test its length).
 
 A business error is never silent: when the document does not select the payload's errors
 field, the DomainError propagates as before and errors.format_error reports it top-level (with
@@ -122,7 +123,7 @@ def reports_business_errors(
         @functools.wraps(resolver)
         def resolve(root: Any, info: GraphQLResolveInfo, **arguments: Any) -> Any:
             try:
-                return resolver(root, info, **arguments)
+                payload = resolver(root, info, **arguments)
             except DomainError as error:
                 if not _selects(info, errors_field):
                     raise
@@ -136,6 +137,9 @@ def reports_business_errors(
                 )
                 payload_type = get_nullable_type(info.return_type).graphene_type
                 return payload_type(**{errors_field: [business_error]})
+            if getattr(payload, errors_field, None) is None:
+                setattr(payload, errors_field, [])  # a success: no errors, an empty list
+            return payload
 
         return resolve
 

@@ -89,3 +89,63 @@ def test_a_refused_key_records_no_use(user):
     with pytest.raises(InvalidAPIKey):
         authenticate_key(raw_key)
     assert APIKey.objects.get(pk=api_key.pk).last_used_at is None
+
+
+# -- the three header styles (apikeys.auth.presented_key) --------------------------------------
+
+
+def request_with_headers(**meta):
+    return RequestFactory().post("/graphql", **meta)
+
+
+@pytest.mark.parametrize(
+    "meta",
+    [
+        {"HTTP_AUTHORIZATION": "Bearer {key}"},
+        {"HTTP_AUTHORIZATION": "bearer   {key}  "},
+        {"HTTP_AUTHORIZATION": "Basic {key}", "HTTP_AUTHORIZATIONSOURCE": "API"},
+        {"HTTP_AUTHORIZATION": "Basic {key}"},
+        {"HTTP_X_TEACHIFY_API_KEY": "{key}"},
+        {"HTTP_X_TEACHIFY_API_KEY": " {key} ", "HTTP_AUTHORIZATION": "Bearer {key}"},
+    ],
+    ids=["bearer", "bearer-spaces", "healthie", "basic-alone", "teachify", "teachify-and-bearer"],
+)
+def test_every_style_authenticates_through_the_one_path(user, meta):
+    api_key, raw_key = APIKey.objects.create_key(user=user)
+    request = request_with_headers(**{k: v.format(key=raw_key) for k, v in meta.items()})
+    assert authenticate_api_key(request) == api_key
+    assert request.user == user
+
+
+@pytest.mark.parametrize(
+    "meta",
+    [
+        {"HTTP_AUTHORIZATION": "Basic"},
+        {"HTTP_AUTHORIZATION": "Basic dXNlcjpwYXNz"},  # user:pass, not an API key
+        {"HTTP_X_TEACHIFY_API_KEY": ""},
+        {"HTTP_X_TEACHIFY_API_KEY": "   "},
+        {"HTTP_X_TEACHIFY_API_KEY": "abcdefgh.secret\x00"},
+    ],
+)
+def test_a_bad_key_in_any_style_is_refused_before_the_database(meta, django_assert_max_num_queries):
+    with pytest.raises(InvalidAPIKey), django_assert_max_num_queries(0):
+        authenticate_api_key(request_with_headers(**meta))
+
+
+def test_two_different_keys_are_refused_even_when_both_are_good(user):
+    _first, first = APIKey.objects.create_key(user=user)
+    _second, second = APIKey.objects.create_key(user=user)
+    request = request_with_headers(
+        HTTP_AUTHORIZATION=f"Bearer {first}", HTTP_X_TEACHIFY_API_KEY=second
+    )
+    with pytest.raises(InvalidAPIKey):
+        authenticate_api_key(request)
+    assert not hasattr(request, "api_key")
+
+
+def test_another_scheme_next_to_a_teachify_key_is_the_teachify_key(user):
+    api_key, raw_key = APIKey.objects.create_key(user=user)
+    request = request_with_headers(
+        HTTP_AUTHORIZATION="Digest whatever", HTTP_X_TEACHIFY_API_KEY=raw_key
+    )
+    assert authenticate_api_key(request) == api_key

@@ -99,7 +99,13 @@ class EnrollmentAdmin(ExtendAccessMixin, admin.ModelAdmin):
         PausedFilter,
         EndsWithinFilter,
     )
-    search_fields = ("user__email", "user__name", "course__slug", "course__title")
+    search_fields = (
+        "user__email",
+        "user__first_name",
+        "user__last_name",
+        "course__slug",
+        "course__title",
+    )
     search_help_text = "Search by the learner's e-mail or name, or the course's slug or title."
     date_hierarchy = "ended_at"
     autocomplete_fields = ("user", "course")

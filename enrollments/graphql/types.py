@@ -42,7 +42,6 @@ from enrollments.selectors import (
 )
 from lms.models import Course as CourseModel
 from lms.models import CourseItem as CourseItemModel
-from lms.models import User as UserModel
 
 
 def load_memberships(queryset: QuerySet[Enrollment]) -> list[Enrollment]:
@@ -119,7 +118,7 @@ class Course(graphene.ObjectType):
     created_at = ISO8601DateTime(required=True, description="date course was created")
     description = graphene.String(description="Description of course")
     id = graphene.ID(required=True, description="The unique identifier of the course")
-    name = graphene.String(description="Name of course")
+    name = graphene.String(source="title", description="Name of course")
     updated_at = ISO8601DateTime(description="date course was updated")
 
     # This API's own.
@@ -137,26 +136,18 @@ class Course(graphene.ObjectType):
     def resolve_course_items(root: CourseModel, info, include_emails: bool = True):
         return course_items(info, root)
 
-    @staticmethod
-    def resolve_name(root: CourseModel, info) -> str:
-        return root.title
-
 
 class User(graphene.ObjectType):
     """An user entry, returns basic user information"""
 
     email = graphene.String(required=True, description="The email of this user")
     first_name = graphene.String(description="The first (preferred) name of this user")
-    full_name = graphene.String(description="The full name of the user")
+    # The same display name as `name` (and AdminUser.name): the reference describes both as the
+    # full name; someone who gave no name is shown by e-mail address.
+    full_name = graphene.String(source="name", description="The full name of the user")
     id = graphene.ID(required=True, description="The unique identifier of the user")
     last_name = graphene.String(description="The last name of this user")
     name = graphene.String(required=True, description="The full name of the user")
-
-    @staticmethod
-    def resolve_full_name(root: UserModel, info) -> str:
-        # The same display name as `name` (and AdminUser.name): the reference describes both
-        # as the full name; someone who gave no name is shown by e-mail address.
-        return root.name
 
 
 class CourseItem(graphene.ObjectType):
@@ -169,8 +160,8 @@ class CourseItem(graphene.ObjectType):
     created_at = ISO8601DateTime(required=True, description="when item was created")
     description = graphene.String(description="description of item")
     id = graphene.ID(required=True, description="The unique identifier of the item")
-    item_type = graphene.String(description="type of course item")
-    name = graphene.String(description="name of item")
+    item_type = graphene.String(source="kind", description="type of course item")
+    name = graphene.String(source="title", description="name of item")
     next_item = graphene.Field(lambda: CourseItem, description="The next item in the course")
     position = graphene.Int(
         required=True,
@@ -191,14 +182,6 @@ class CourseItem(graphene.ObjectType):
     @staticmethod
     def resolve_course_name(root: CourseItemModel, info) -> str:
         return root.course.title
-
-    @staticmethod
-    def resolve_item_type(root: CourseItemModel, info) -> str:
-        return root.kind
-
-    @staticmethod
-    def resolve_name(root: CourseItemModel, info) -> str:
-        return root.title
 
     @staticmethod
     def resolve_next_item(root: CourseItemModel, info) -> CourseItemModel | None:
@@ -364,12 +347,8 @@ class AdminCourse(graphene.ObjectType):
 
     id = graphene.String(required=True, description="id of the course")
     slug = graphene.String(required=True, description="slug of the course")
-    name = graphene.String(required=True, description="name of the course")
+    name = graphene.String(source="title", required=True, description="name of the course")
     title = graphene.String(required=True, description="title of the course (the same as name)")
-
-    @staticmethod
-    def resolve_name(root, info) -> str:
-        return root.title
 
     @staticmethod
     def resolve_id(root, info) -> str:
@@ -388,10 +367,6 @@ class AdminUser(graphene.ObjectType):
     @staticmethod
     def resolve_id(root, info) -> str:
         return str(root.pk)
-
-    @staticmethod
-    def resolve_name(root, info) -> str:
-        return root.name
 
 
 class StudentCourseShip(graphene.ObjectType):

@@ -32,7 +32,9 @@ failed CSRF check 403, a spent budget 429.
 """
 
 import contextlib
+import functools
 import json
+from collections.abc import Callable
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
@@ -104,18 +106,27 @@ def graphql_status(media_type: str, *, has_data: bool) -> int:
     return 200
 
 
+def answers_in_the_negotiated_media_type(view: Callable[..., HttpResponse]):
+    """Gives every JSON answer of `view` (GraphQL results and every refusal: 400, 401, 403, 405,
+    429) the media type the client asked for; GraphiQL's HTML page keeps its own."""
+
+    @functools.wraps(view)
+    def negotiated(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = view(request, *args, **kwargs)
+        if response.get("Content-Type", "").startswith(JSON):
+            response["Content-Type"] = response_media_type(request)
+        return response
+
+    return negotiated
+
+
 @method_decorator(csrf_exempt, name="dispatch")
+@method_decorator(answers_in_the_negotiated_media_type, name="dispatch")
 class ApiView(GraphQLView):
     graphiql = True
     batch = False  # one operation per request: batching would multiply every limit
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        response = self._dispatch(request, *args, **kwargs)
-        if response.get("Content-Type", "").startswith(JSON):  # not GraphiQL's HTML page
-            response["Content-Type"] = response_media_type(request)
-        return response
-
-    def _dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         try:
             api_key = authenticate_api_key(request)
         except InvalidAPIKey as error:

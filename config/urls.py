@@ -1,5 +1,10 @@
 """URL routes: the admin, the GraphQL endpoint (enrollments.graphql) and the health probes
-(config.health)."""
+(config.health).
+
+The endpoint answers at `/graphql` (Healthie's path; its clients never add the slash) and at
+`/graphql/` (this API's documented one), both served directly: a redirect would turn a POST
+into a GET, and APPEND_SLASH refuses to redirect a POST at all.
+"""
 
 from django.contrib import admin
 from django.urls import path
@@ -12,6 +17,7 @@ urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("admin/", admin.site.urls),
     path("graphql/", ApiView.as_view(), name="graphql"),
+    path("graphql", ApiView.as_view(), name="graphql-no-slash"),
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
 ]

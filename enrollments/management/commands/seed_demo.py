@@ -49,16 +49,18 @@ DEFAULT_STAFF_PASSWORD = "demo-admin-password"  # noqa: S105 - demo only, printe
 #: Staff who may extend, pause and resume but is no superuser (the docs' --actor).
 LEAD_EMAIL = "lead@example.com"
 LEAD_PERMISSIONS = ["view_enrollment", "extend_access", "pause_enrollment"]
-#: The learners the docs' examples name: (e-mail, name, [(course slug, state)]).
+#: The learners the docs' examples name: (e-mail, first name, last name, [(course slug, state)]).
 NAMED_LEARNERS = [
     (
         "ann@example.com",
-        "Ann Example",
+        "Ann",
+        "Example",
         [("python-basics", "active"), ("sql-for-everyone", "active")],
     ),
     (
         "bob@example.com",
-        "Bob Example",
+        "Bob",
+        "Example",
         [("python-basics", "active"), ("sql-for-everyone", "ending_soon")],
     ),
 ]
@@ -70,6 +72,34 @@ COURSES = [
     (None, "django-in-depth", "Django in Depth", 180, False, 8),
     (None, "sql-for-everyone", "SQL for Everyone", None, True, 5),
 ]
+
+#: Learners' names: learner n is FIRST_NAMES[n % 10] LAST_NAMES[n // 10 % 10], so the demo has
+#: first and last names to show in the admin, the access report and the API's `first_name`,
+#: `last_name` and `full_name`.
+FIRST_NAMES = (
+    "Ada",
+    "Alan",
+    "Grace",
+    "Edsger",
+    "Barbara",
+    "Donald",
+    "Frances",
+    "Ken",
+    "Radia",
+    "Tim",
+)
+LAST_NAMES = (
+    "Lovelace",
+    "Turing",
+    "Hopper",
+    "Dijkstra",
+    "Liskov",
+    "Knuth",
+    "Allen",
+    "Thompson",
+    "Perlman",
+    "Berners-Lee",
+)
 
 STATES = [
     "active",
@@ -117,13 +147,18 @@ class Command(BaseCommand):
         courses = [self._course(*spec) for spec in COURSES]
         by_slug = {course.slug: course for course in courses}
         self._example_enrollment(courses[0])
-        for email, name, enrollments in NAMED_LEARNERS:
-            user = self._user(stable_id(email), email, name)
+        for email, first_name, last_name, enrollments in NAMED_LEARNERS:
+            user = self._user(stable_id(email), email, first_name, last_name)
             for slug, state in enrollments:
-                self._enroll_in_state(user, by_slug[slug], state, offset=len(name))
+                self._enroll_in_state(user, by_slug[slug], state, offset=len(email))
         others = courses[1:]
         for n in range(learners):
-            user = self._user(stable_id(f"learner-{n}"), f"learner{n}@example.com", f"Learner {n}")
+            user = self._user(
+                stable_id(f"learner-{n}"),
+                f"learner{n}@example.com",
+                FIRST_NAMES[n % len(FIRST_NAMES)],
+                LAST_NAMES[n // len(FIRST_NAMES) % len(LAST_NAMES)],
+            )
             # Every state in every course: the course cycles fastest, the state after it.
             course = others[n % len(others)]
             state = STATES[(n // len(others)) % len(STATES)]
@@ -145,7 +180,7 @@ class Command(BaseCommand):
         staff = User.objects.filter(email__iexact=STAFF_EMAIL).first()
         if staff is None:
             staff = User.objects.create_superuser(
-                STAFF_EMAIL, self._staff_password(), name="Demo Admin"
+                STAFF_EMAIL, self._staff_password(), first_name="Demo", last_name="Admin"
             )
         return staff
 
@@ -153,7 +188,11 @@ class Command(BaseCommand):
         lead = User.objects.filter(email__iexact=LEAD_EMAIL).first()
         if lead is None:
             lead = User.objects.create_user(
-                LEAD_EMAIL, self._staff_password(), name="Team Lead", is_staff=True
+                LEAD_EMAIL,
+                self._staff_password(),
+                first_name="Team",
+                last_name="Lead",
+                is_staff=True,
             )
             lead.user_permissions.set(
                 Permission.objects.filter(
@@ -162,8 +201,10 @@ class Command(BaseCommand):
             )
         return lead
 
-    def _user(self, pk: uuid.UUID, email: str, name: str) -> User:
-        user, created = User.objects.get_or_create(pk=pk, defaults={"email": email, "name": name})
+    def _user(self, pk: uuid.UUID, email: str, first_name: str, last_name: str) -> User:
+        user, created = User.objects.get_or_create(
+            pk=pk, defaults={"email": email, "first_name": first_name, "last_name": last_name}
+        )
         if created:
             user.set_unusable_password()
             user.save(update_fields=["password"])
@@ -195,7 +236,7 @@ class Command(BaseCommand):
 
     def _example_enrollment(self, course: Course) -> None:
         """The contract's sample: half the items done, an end date, created 2023-01-01."""
-        user = self._user(EXAMPLE_USER_ID, "student@example.com", "Example Student")
+        user = self._user(EXAMPLE_USER_ID, "student@example.com", "Example", "Student")
         if Enrollment.objects.filter(user=user, course=course).exists():
             return
         enrollment = enrollment_create(user=user, course=course, reason="demo data")

@@ -73,7 +73,8 @@ COURSES = [
     (None, "sql-for-everyone", "SQL for Everyone", None, True, 5),
 ]
 
-#: Learners' names: learner n is FIRST_NAMES[n % 10] LAST_NAMES[n // 10 % 10], so the demo has
+#: Learners' names: learner n is FIRST_NAMES[n % 12] LAST_NAMES[n // 12 % 10] (120 different
+#: names for the 120 learners of the default), so the demo has
 #: first and last names to show in the admin, the access report and the API's `first_name`,
 #: `last_name` and `full_name`.
 FIRST_NAMES = (
@@ -87,6 +88,8 @@ FIRST_NAMES = (
     "Ken",
     "Radia",
     "Tim",
+    "Margaret",
+    "John",
 )
 LAST_NAMES = (
     "Lovelace",

@@ -44,6 +44,14 @@ class User(AbstractBaseUser, PermissionsMixin):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     email = models.EmailField("e-mail address", max_length=254, unique=True)
     name = models.CharField(max_length=255, blank=True)
+    time_zone = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text=(
+            "The IANA time zone the admin shows this staff member's dates in (e.g. "
+            "Europe/Berlin); empty: not chosen yet, dates in UTC."
+        ),
+    )
     is_staff = models.BooleanField(
         default=False, help_text="Designates whether the user can log into the admin site."
     )

@@ -1,0 +1,65 @@
+/*
+ * The staff pages' small JS module (loaded on every admin page by admin/base_site.html).
+ * Each behaviour is opt-in through a data attribute, so new pages reuse it by markup alone:
+ *
+ *   data-focus-on-load            The first such element takes the focus when the page loads
+ *                                 (the error summary, or the preview's heading), so keyboard
+ *                                 and screen-reader users land on the result of their step.
+ *   data-shown-when="RADIO-ID"    Shown only while that radio is checked (the Extend page's
+ *                                 "days" and "new end" fields). Choosing a radio (click, Space,
+ *                                 arrows) shows its fields; focusing or typing never changes the
+ *                                 choice. Without JS every field is shown.
+ *   data-browser-zone-for="ID"    On a staff member's first visit (no zone chosen yet), the
+ *                                 time-zone <select id=ID> proposes the browser's zone.
+ */
+(function () {
+  "use strict";
+
+  function focusOnLoad() {
+    var target = document.querySelector("[data-focus-on-load]");
+    if (!target) { return; }
+    if (!target.hasAttribute("tabindex") && !/^(A|BUTTON|INPUT|SELECT|TEXTAREA)$/.test(target.tagName)) {
+      target.setAttribute("tabindex", "-1");
+    }
+    target.focus();
+    if (target.scrollIntoView) { target.scrollIntoView({block: "start"}); }
+  }
+
+  function syncPanels() {
+    document.querySelectorAll("[data-shown-when]").forEach(function (panel) {
+      var radio = document.getElementById(panel.getAttribute("data-shown-when"));
+      panel.hidden = Boolean(radio) && !radio.checked;
+    });
+  }
+
+  function watchPanels() {
+    if (!document.querySelector("[data-shown-when]")) { return; }
+    syncPanels();
+    document.addEventListener("change", function (event) {
+      if (event.target && event.target.type === "radio") { syncPanels(); }
+    });
+  }
+
+  function proposeBrowserZone() {
+    var zone = window.Intl && Intl.DateTimeFormat().resolvedOptions().timeZone;
+    if (!zone) { return; }
+    document.querySelectorAll("[data-browser-zone-for]").forEach(function (marker) {
+      var select = document.getElementById(marker.getAttribute("data-browser-zone-for"));
+      if (select && Array.prototype.some.call(select.options, function (o) { return o.value === zone; })) {
+        select.value = zone;
+      }
+    });
+  }
+
+  function start() {
+    proposeBrowserZone();
+    watchPanels();
+    focusOnLoad();
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
+  }
+})();

@@ -212,9 +212,7 @@ def test_change_page_button_extends_one_enrollment(page, operator):
     assert "Extended access for 1 enrollment." in page.inner_text(".messagelist")
     assert f"/{enrollment.pk}/change/" in page.url
     # The history panel shows the new audit record first.
-    first = page.locator(
-        ".inline-group tbody tr.has_original, .inline-group tbody tr.form-row"
-    ).first
+    first = page.locator("#access_changes-group tbody tr").first
     assert "Extend by days" in first.inner_text()
 
     enrollment.refresh_from_db()

@@ -11,6 +11,10 @@
  *                                 choice. Without JS every field is shown.
  *   data-browser-zone-for="ID"    On a staff member's first visit (no zone chosen yet), the
  *                                 time-zone <select id=ID> proposes the browser's zone.
+ *
+ * And one workaround for the stock admin: its autocomplete widgets (select2) render a combobox
+ * whose accessible name is the selected value, so an empty one has none. Once they are drawn,
+ * each gets its field's label as its name.
  */
 (function () {
   "use strict";
@@ -51,11 +55,26 @@
     });
   }
 
+  function nameAutocompletes() {
+    document.querySelectorAll("select.admin-autocomplete").forEach(function (select) {
+      var label = document.querySelector('label[for="' + select.id + '"]');
+      var container = select.nextElementSibling;
+      if (!label || !container) { return; }
+      var name = label.textContent.replace(/:\s*$/, "").trim();
+      container.querySelectorAll('[role="combobox"], [role="textbox"]').forEach(function (el) {
+        el.setAttribute("aria-label", name);
+      });
+    });
+  }
+
   function start() {
     proposeBrowserZone();
     watchPanels();
     focusOnLoad();
   }
+
+  // select2 draws its widgets on jQuery's ready, after this deferred script: name them on load.
+  window.addEventListener("load", nameAutocompletes);
 
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", start);

@@ -16,6 +16,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from django.contrib.auth.models import Permission
+
+from tests.factories import StaffFactory
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -78,6 +81,25 @@ def page(playwright_browser, live_server):
     page = context.new_page()
     yield page
     context.close()
+
+
+def staff_with(*codenames: str, **fields):
+    """A staff member holding the enrollments permissions named (e.g. "extend_access")."""
+    user = StaffFactory(**fields)
+    user.user_permissions.add(
+        *Permission.objects.filter(content_type__app_label="enrollments", codename__in=codenames)
+    )
+    return user
+
+
+#: What a support member of staff holds (docs/admin.md "Permissions").
+SUPPORT_PERMISSIONS = (
+    "view_enrollment",
+    "change_enrollment",
+    "extend_access",
+    "pause_enrollment",
+    "view_accesschange",
+)
 
 
 def log_in(page, user) -> None:

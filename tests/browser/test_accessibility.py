@@ -6,18 +6,22 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.contrib.auth.models import Permission
 from django.utils import timezone
 
 from enrollments.models import AccessChange
 from enrollments.services import enrollment_pause
-from tests.browser.conftest import assert_accessible, axe_violations, log_in
+from tests.browser.conftest import (
+    SUPPORT_PERMISSIONS,
+    assert_accessible,
+    axe_violations,
+    log_in,
+    staff_with,
+)
 from tests.factories import (
     AccessChangeFactory,
     CourseFactory,
     CourseItemFactory,
     EnrollmentFactory,
-    StaffFactory,
 )
 
 pytestmark = pytest.mark.browser
@@ -27,21 +31,9 @@ ENROLLMENTS = "/admin/enrollments/enrollment/"
 
 @pytest.fixture
 def staff(transactional_db):
-    user = StaffFactory(email="support@example.com", name="Support Person")
-    user.user_permissions.add(
-        *Permission.objects.filter(
-            content_type__app_label="enrollments",
-            codename__in=[
-                "view_enrollment",
-                "change_enrollment",
-                "add_enrollment",
-                "extend_access",
-                "pause_enrollment",
-                "view_accesschange",
-            ],
-        )
+    return staff_with(
+        *SUPPORT_PERMISSIONS, "add_enrollment", email="support@example.com", name="Support"
     )
-    return user
 
 
 @pytest.fixture

@@ -9,13 +9,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from django.contrib.auth.models import Permission
 from django.utils import timezone
 
 from enrollments.models import AccessChange, Enrollment
 from lms.models import User
-from tests.browser.conftest import log_in
-from tests.factories import AccessChangeFactory, CourseFactory, StaffFactory
+from tests.browser.conftest import SUPPORT_PERMISSIONS, log_in, staff_with
+from tests.factories import AccessChangeFactory, CourseFactory
 
 pytestmark = pytest.mark.browser
 
@@ -25,15 +24,12 @@ WIDTH = 1366
 
 @pytest.fixture
 def staff(transactional_db):
-    user = StaffFactory(email="support@example.com", name="Sam Support", time_zone="Europe/Berlin")
-    user.user_permissions.add(
-        *Permission.objects.filter(
-            content_type__app_label="enrollments",
-            codename__in=["view_enrollment", "change_enrollment", "extend_access"]
-            + ["pause_enrollment", "view_accesschange"],
-        )
+    return staff_with(
+        *SUPPORT_PERMISSIONS,
+        email="support@example.com",
+        name="Sam Support",
+        time_zone="Europe/Berlin",
     )
-    return user
 
 
 @pytest.fixture

@@ -5,12 +5,11 @@ result: the preview's heading, or the error summary."""
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.contrib.auth.models import Permission
 from django.utils import timezone
 
 from enrollments.models import AccessChange, Enrollment
-from tests.browser.conftest import PASSWORD
-from tests.factories import CourseFactory, EnrollmentFactory, StaffFactory
+from tests.browser.conftest import PASSWORD, SUPPORT_PERMISSIONS, staff_with
+from tests.factories import CourseFactory, EnrollmentFactory
 
 pytestmark = pytest.mark.browser
 
@@ -21,15 +20,7 @@ MAX_PRESSES = 120
 
 @pytest.fixture
 def staff(transactional_db):
-    user = StaffFactory(time_zone="Europe/Berlin")
-    user.user_permissions.add(
-        *Permission.objects.filter(
-            content_type__app_label="enrollments",
-            codename__in=["view_enrollment", "change_enrollment", "extend_access"]
-            + ["pause_enrollment"],
-        )
-    )
-    return user
+    return staff_with(*SUPPORT_PERMISSIONS, time_zone="Europe/Berlin")
 
 
 def enrollment(email: str, ended_at=datetime(2036, 3, 1, 12, 0, tzinfo=UTC)) -> Enrollment:

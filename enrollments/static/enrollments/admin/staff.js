@@ -73,7 +73,11 @@
     focusOnLoad();
   }
 
-  // select2 draws its widgets on jQuery's ready, after this deferred script: name them on load.
+  // select2 draws its widgets on jQuery's ready, after this deferred script runs: name them as
+  // soon as they appear (and again on load, in case they were drawn before the observer).
+  if (document.querySelector("select.admin-autocomplete") && window.MutationObserver) {
+    new MutationObserver(nameAutocompletes).observe(document.documentElement, {childList: true, subtree: true});
+  }
   window.addEventListener("load", nameAutocompletes);
 
   if (document.readyState === "loading") {

@@ -32,7 +32,7 @@ ENROLLMENTS = "/admin/enrollments/enrollment/"
 @pytest.fixture
 def staff(transactional_db):
     return staff_with(
-        *SUPPORT_PERMISSIONS, "add_enrollment", email="support@example.com", name="Support"
+        *SUPPORT_PERMISSIONS, "add_enrollment", email="support@example.com", first_name="Support"
     )
 
 

@@ -27,7 +27,8 @@ def staff(transactional_db):
     return staff_with(
         *SUPPORT_PERMISSIONS,
         email="support@example.com",
-        name="Sam Support",
+        first_name="Sam",
+        last_name="Support",
         time_zone="Europe/Berlin",
     )
 
@@ -44,7 +45,8 @@ def trail(staff):
     for n in range(1, 13):
         user = User.objects.create_user(
             email=f"learner{n}.with-a-long-address@university.example.edu",
-            name=f"Learner Number {n}",
+            first_name="Learner",
+            last_name=f"Number {n}",
         )
         enrollments.append(
             Enrollment.objects.create(

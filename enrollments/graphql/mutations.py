@@ -21,9 +21,10 @@ from enrollments.errors import (
     MembershipNotFound,
 )
 from enrollments.graphql.payload_errors import payload_errors_field, reports_business_errors
-from enrollments.graphql.permissions import EXTEND, PAUSE, request_user, require_perm
+from enrollments.graphql.permissions import request_user, require_perm
 from enrollments.graphql.types import CourseMembership, StudentCourseShip, load_membership
 from enrollments.models import AccessChange, Enrollment
+from enrollments.operations import Extend, Pause, Resume
 from enrollments.selectors import course_item_get, enrollment_get, enrollment_get_for_student
 from enrollments.services import (
     enrollment_complete_item,
@@ -101,7 +102,7 @@ def resolve_extend_student_course_access(
     indefinite: bool | None = None,
     reason: str | None = None,
 ) -> ExtendStudentCourseAccessPayload:
-    actor = require_perm(info, EXTEND)
+    actor = require_perm(info, Extend.permission)
     until = unix_to_datetime(new_ended_at) if new_ended_at is not None else None
     enrollment = enrollment_get_for_student(user_id=user_id, course_id=course_id)
     enrollment_extend_access(
@@ -116,9 +117,10 @@ def resolve_extend_student_course_access(
     return ExtendStudentCourseAccessPayload(enrollment=load_membership(enrollment.pk))
 
 
-def _change_membership(info: GraphQLResolveInfo, input, service) -> Enrollment:  # noqa: A002
-    """Pause or resume (`service`) the membership `input["id"]`; the membership after it."""
-    actor = require_perm(info, PAUSE)
+def _change_membership(info: GraphQLResolveInfo, input, service, operation) -> Enrollment:  # noqa: A002
+    """Pause or resume (`service`, over the core's `operation`) the membership `input["id"]`;
+    the membership after it."""
+    actor = require_perm(info, operation.permission)
     enrollment = enrollment_get(enrollment_id=input["id"])
     service(enrollment=enrollment, actor=actor, source=SOURCE, reason=input.get("reason") or "")
     return load_membership(enrollment.pk)
@@ -127,14 +129,14 @@ def _change_membership(info: GraphQLResolveInfo, input, service) -> Enrollment: 
 @reports_business_errors("messages", {MembershipNotFound: ("id",)})
 def resolve_pause(root, info: GraphQLResolveInfo, input) -> PauseCourseMembershipPayload:  # noqa: A002
     return PauseCourseMembershipPayload(
-        course_membership=_change_membership(info, input, enrollment_pause)
+        course_membership=_change_membership(info, input, enrollment_pause, Pause)
     )
 
 
 @reports_business_errors("messages", {MembershipNotFound: ("id",)})
 def resolve_resume(root, info: GraphQLResolveInfo, input) -> ResumeCourseMembershipPayload:  # noqa: A002
     return ResumeCourseMembershipPayload(
-        course_membership=_change_membership(info, input, enrollment_resume)
+        course_membership=_change_membership(info, input, enrollment_resume, Resume)
     )
 
 
@@ -188,7 +190,7 @@ class Mutation(graphene.ObjectType):
     pause_course_membership = graphene.Field(
         PauseCourseMembershipPayload,
         name="pauseCourseMembership",
-        description="Pauses a membership now. Needs the enrollments.pause_enrollment permission.",
+        description=f"Pauses a membership now. Needs the {Pause.permission} permission.",
         resolver=resolve_pause,
         input=PauseCourseMembershipInput(required=True),
     )
@@ -197,7 +199,7 @@ class Mutation(graphene.ObjectType):
         name="resumeCourseMembership",
         description=(
             "Resumes a paused membership now; the paused time is added to its end of access when "
-            "the course freezes access during pauses. Needs enrollments.pause_enrollment."
+            f"the course freezes access during pauses. Needs {Resume.permission}."
         ),
         resolver=resolve_resume,
         input=ResumeCourseMembershipInput(required=True),

@@ -8,7 +8,10 @@ PORT ?= 8000
 # development one. An explicit DEBUG in the environment still wins.
 export DEBUG ?= true
 
-.PHONY: install demo test test-postgres lint schema schema-check migrations-check lock vendor-graphiql clean
+AXE_DIR := tests/browser/axe
+AXE_STAMP := $(AXE_DIR)/node_modules/axe-core/axe.min.js
+
+.PHONY: install browser-deps demo test test-postgres lint schema schema-check migrations-check lock vendor-graphiql clean
 
 install: $(STAMP)
 
@@ -21,6 +24,18 @@ $(STAMP): requirements-dev.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
+# axe-core for the accessibility browser tests, from the npm registry, at the version pinned in
+# tests/browser/axe/package-lock.json. Without npm the step says so and those tests skip (they
+# fail in CI, where PLAYWRIGHT_REQUIRED=1).
+browser-deps: $(AXE_STAMP)
+
+$(AXE_STAMP): $(AXE_DIR)/package.json $(AXE_DIR)/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --prefix $(AXE_DIR) --no-audit --no-fund --silent && touch $@; \
+	else \
+		echo "npm not found: the axe-core accessibility tests will skip"; \
+	fi
+
 # A first .env makes every later `.venv/bin/python manage.py ...` of the docs a development run
 # too (settings.py reads it); an existing .env is left alone.
 demo: install
@@ -29,7 +44,7 @@ demo: install
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
-test: install
+test: install browser-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install
@@ -60,4 +75,4 @@ vendor-graphiql: install
 	$(BIN)/python tools/vendor_graphiql.py
 
 clean:
-	rm -rf $(VENV) db.sqlite3 .pytest_cache
+	rm -rf $(VENV) db.sqlite3 .pytest_cache $(AXE_DIR)/node_modules

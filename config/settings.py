@@ -105,7 +105,11 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="no-reply@localhost")
 
 GRAPHENE = {
     "SCHEMA": "config.schema.schema",
-    "ATOMIC_MUTATIONS": True,
+    # Off: each mutation field runs in its service's own transactions, so a document never
+    # holds one mutation's row locks while the next waits for others (two documents extending
+    # the same two enrollments in opposite order would deadlock). enrollments.retry retries
+    # each mutation field on a deadlock or serialization failure.
+    "ATOMIC_MUTATIONS": False,
     # Explicitly none: with DEBUG on, graphene-django would add its DjangoDebugMiddleware, which
     # wraps the connection's cursor on the first request and never unwraps it (the schema has
     # no _debug field), so every later query of the process goes through its SQL tracker.

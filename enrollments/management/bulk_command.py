@@ -8,7 +8,7 @@ operation to run and, for the extension, how a CSV row chooses its own mode.
 
 from collections import defaultdict
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
 from enrollments.errors import DomainError, InvalidReason
 from enrollments.management.bulk import DEFAULT_BATCH_SIZE, BulkRun, Operation, Target
@@ -28,9 +28,10 @@ from enrollments.management.selection import (
     select_enrollments,
 )
 from enrollments.services.audit import clean_reason
+from lms.command_options import TextCheckedCommand
 
 
-class BulkEnrollmentCommand(BaseCommand):
+class BulkEnrollmentCommand(TextCheckedCommand):
     #: The permission an `--actor` must hold.
     permission: str
     #: The operation of commands without mode options (pause, resume).

@@ -34,6 +34,7 @@ from graphql import ExecutionResult, GraphQLError, parse, specified_rules
 from apikeys import ratelimit
 from apikeys.auth import InvalidAPIKey, authenticate_bearer
 from enrollments.graphql.errors import (
+    BAD_REQUEST,
     CSRF_FAILED,
     QUERY_TOO_LARGE,
     UNAUTHENTICATED,
@@ -42,6 +43,7 @@ from enrollments.graphql.errors import (
 )
 from enrollments.graphql.extension_range import extension_range_errors
 from enrollments.graphql.limits import limit_rules, limits
+from enrollments.graphql.request_body import BadRequestBody, decode_request
 
 
 class _CsrfCheck(CsrfViewMiddleware):
@@ -82,6 +84,11 @@ class ApiView(GraphQLView):
             return _error_response(
                 401, UNAUTHENTICATED, error.message, **{"WWW-Authenticate": "Bearer"}
             )
+        try:  # every content type, the query string too (request_body); before the CSRF
+            # check, which reads form bodies itself
+            self.request_data = decode_request(request, batch=self.batch)
+        except BadRequestBody as error:
+            return _error_response(400, BAD_REQUEST, error.message)
         if api_key is None and request.user.is_authenticated:
             reason = csrf_failure(request)
             if reason is not None:
@@ -100,10 +107,7 @@ class ApiView(GraphQLView):
             )
 
     def parse_body(self, request: HttpRequest) -> Any:
-        try:
-            return super().parse_body(request)
-        except RecursionError:  # JSON nested thousands deep: json.loads gives up
-            raise HttpError(HttpResponseBadRequest("The JSON body is nested too deeply.")) from None
+        return self.request_data  # decoded by dispatch (request_body.decode_request)
 
     def can_display_graphiql(self, request: HttpRequest, data: Any) -> bool:  # type: ignore[override]
         user = request.user

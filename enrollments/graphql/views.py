@@ -33,6 +33,7 @@ from graphql import ExecutionResult, GraphQLError, parse, specified_rules
 
 from apikeys import ratelimit
 from apikeys.auth import InvalidAPIKey, authenticate_bearer
+from enrollments.graphql.anonymous import hide_schema_hints
 from enrollments.graphql.errors import (
     BAD_REQUEST,
     CSRF_FAILED,
@@ -93,7 +94,7 @@ class ApiView(GraphQLView):
             reason = csrf_failure(request)
             if reason is not None:
                 return _error_response(403, CSRF_FAILED, f"CSRF check failed: {reason}")
-        anonymous = not request.user.is_authenticated
+        anonymous = self.anonymous = not request.user.is_authenticated
         self.validation_rules = (*specified_rules, *limit_rules(anonymous=anonymous))
         try:
             return super().dispatch(request, *args, **kwargs)
@@ -141,7 +142,8 @@ class ApiView(GraphQLView):
                     )
                 ]
             )
-        if document is not None:  # the contract's error before GraphQL's generic one
+        # The contract's error before GraphQL's generic one, once authenticated (anonymous).
+        if document is not None and request.user.is_authenticated:
             errors = extension_range_errors(self.schema.graphql_schema, document, variables)
             if errors:
                 return ExecutionResult(errors=errors)
@@ -149,6 +151,8 @@ class ApiView(GraphQLView):
             request, data, query, variables, operation_name, show_graphiql
         )
 
-    @staticmethod
-    def format_error(error: Exception) -> dict[str, Any]:
-        return format_error(error)
+    anonymous = True  # until dispatch knows better
+
+    def format_error(self, error: Exception) -> dict[str, Any]:  # type: ignore[override]
+        formatted = format_error(error)
+        return hide_schema_hints(formatted) if self.anonymous else formatted

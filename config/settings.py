@@ -128,6 +128,18 @@ GRAPHQL_LIMITS = {
     # Rows per page of a connection, and the page size when neither first nor last is given.
     "MAX_PAGE_SIZE": 100,
     "DEFAULT_PAGE_SIZE": 20,
+    # The query cost model (enrollments.graphql.cost): a document's budget, and the weights.
+    # Each root field costs COST_ROOT_FIELD plus COST_COUNT per `total_count` selected on it,
+    # all times COST_COURSE_STATUS_FACTOR when it filters by course_status (a correlated count
+    # per row). Defaults: a page 1, a page with its count 6, 15 aliased counts 90, 15 aliased
+    # counts by course_status 450 (refused).
+    "MAX_COST": env.int("GRAPHQL_MAX_COST", default=100),
+    "COST_ROOT_FIELD": 1,
+    "COST_COUNT": 5,
+    "COST_COURSE_STATUS_FACTOR": 5,
+    # PostgreSQL's statement_timeout while a query document executes (the backstop of the cost
+    # model; mutations wait for row locks and are not bounded). 0 switches it off.
+    "STATEMENT_TIMEOUT_MS": env.int("GRAPHQL_STATEMENT_TIMEOUT_MS", default=5_000),
 }
 # Rate limits of the GraphQL API per API key and per signed-in user (apikeys.ratelimit;
 # docs/reliability.md). Counted in the cache: set CACHE_URL=redis://... in production so that

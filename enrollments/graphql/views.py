@@ -33,6 +33,7 @@ from graphql import ExecutionResult, GraphQLError, parse, specified_rules
 
 from apikeys import ratelimit
 from apikeys.auth import InvalidAPIKey, authenticate_bearer
+from enrollments.graphql import statement_timeout
 from enrollments.graphql.anonymous import hide_schema_hints
 from enrollments.graphql.errors import (
     BAD_REQUEST,
@@ -147,9 +148,12 @@ class ApiView(GraphQLView):
             errors = extension_range_errors(self.schema.graphql_schema, document, variables)
             if errors:
                 return ExecutionResult(errors=errors)
-        return super().execute_graphql_request(
-            request, data, query, variables, operation_name, show_graphiql
-        )
+        # Queries run under PostgreSQL's statement timeout (statement_timeout.py).
+        timeout = limits().statement_timeout_ms
+        with statement_timeout.for_operation(document, operation_name, timeout):
+            return super().execute_graphql_request(
+                request, data, query, variables, operation_name, show_graphiql
+            )
 
     anonymous = True  # until dispatch knows better
 

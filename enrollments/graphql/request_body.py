@@ -65,13 +65,23 @@ def decode_request(request: HttpRequest, *, batch: bool = False) -> Any:
     return {}
 
 
+def _too_big() -> BadRequestBody:
+    return BadRequestBody(
+        f"The request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes."
+    )
+
+
+def _too_many_fields() -> BadRequestBody:
+    return BadRequestBody(
+        f"More than {settings.DATA_UPLOAD_MAX_NUMBER_FIELDS} parameters were sent."
+    )
+
+
 def _body(request: HttpRequest) -> bytes:
     try:
         return request.body
     except RequestDataTooBig:
-        raise BadRequestBody(
-            f"The request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes."
-        ) from None
+        raise _too_big() from None
 
 
 def _utf8(body: bytes) -> str:
@@ -96,9 +106,7 @@ def _form_fields(text: str) -> list[tuple[str, str]]:
     except UnicodeDecodeError:
         raise BadRequestBody("A parameter is not UTF-8 text once percent-decoded.") from None
     except ValueError:  # parse_qsl's max_num_fields
-        raise BadRequestBody(
-            f"More than {settings.DATA_UPLOAD_MAX_NUMBER_FIELDS} parameters were sent."
-        ) from None
+        raise _too_many_fields() from None
 
 
 def _check_query_string(request: HttpRequest) -> None:
@@ -131,12 +139,8 @@ def _multipart(request: HttpRequest) -> Any:
     try:
         return request.POST
     except RequestDataTooBig:
-        raise BadRequestBody(
-            f"The request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes."
-        ) from None
+        raise _too_big() from None
     except TooManyFieldsSent:
-        raise BadRequestBody(
-            f"More than {settings.DATA_UPLOAD_MAX_NUMBER_FIELDS} parameters were sent."
-        ) from None
+        raise _too_many_fields() from None
     except (MultiPartParserError, SuspiciousOperation) as error:
         raise BadRequestBody(f"The multipart body cannot be read: {error}") from None

@@ -55,7 +55,7 @@ class Command(TextCheckedCommand):
         rows = (
             (
                 enrollment.user.email,
-                enrollment.user.name,
+                enrollment.user.full_name,
                 enrollment.course.slug,
                 format_instant(enrollment.start_at),
                 format_instant(enrollment.ended_at),

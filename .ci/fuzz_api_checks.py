@@ -5,13 +5,14 @@ Every response must be:
 - `no_5xx`: no HTTP status 500 or above (schemathesis's own not_a_server_error also counts a
   GraphQL error with a path, such as NOT_FOUND or FORBIDDEN, as a server error: this API
   answers business errors that way, as its contract says, so that check is not used);
-
-- `graphql_json`: a GraphQL JSON body (`application/json`, an object with `data` and/or a
+- `graphql_json`: a GraphQL JSON body (`application/json`, or the negotiated
+  `application/graphql-response+json`; an object with `data` and/or a
   non-empty `errors` list, each error with a message and an `extensions.code`);
 - `no_internal_server_error`: no error coded INTERNAL_SERVER_ERROR (a bug behind a 200);
 - `no_write_on_error`: the enrollments, their audit trail and item completions unchanged,
-  unless the document is a mutation one of whose fields succeeded (data not null). Queries
-  never write; a refused or failing mutation writes nothing.
+  unless the document is a mutation one of whose fields succeeded (its payload not null, with
+  no business error in its `errors` / `messages`). Queries never write; a refused or failing
+  mutation writes nothing.
 
 The run is sequential (one worker), so the database state before and after each call belongs to
 that call alone. The state is one md5 over the three tables, read through psycopg from
@@ -119,6 +120,14 @@ def _json(response):
         return None
 
 
+def _succeeded(payload) -> bool:
+    """Whether a mutation field's payload is a success: not null, and no business error in its
+    `errors` / `messages` list (where this API puts them when the document selects them)."""
+    if not isinstance(payload, dict):
+        return False
+    return not (payload.get("errors") or payload.get("messages"))
+
+
 @schemathesis.hook
 def before_call(context, case, kwargs):
     if isinstance(case.body, str):
@@ -136,7 +145,7 @@ def no_5xx(ctx, response, case):
 def graphql_json(ctx, response, case):
     content_type = response.headers.get("content-type", [""])
     content_type = content_type[0] if isinstance(content_type, list) else content_type
-    if not content_type.startswith("application/json"):
+    if not content_type.startswith(("application/json", "application/graphql-response+json")):
         raise AssertionError(f"not JSON: {response.status_code} {content_type!r}")
     body = _json(response)
     if not isinstance(body, dict) or not ({"data", "errors"} & body.keys()):
@@ -167,7 +176,7 @@ def no_write_on_error(ctx, response, case):
         return
     body = _json(response)
     data = body.get("data") if isinstance(body, dict) else None
-    succeeded = isinstance(data, dict) and any(value is not None for value in data.values())
+    succeeded = isinstance(data, dict) and any(map(_succeeded, data.values()))
     if _is_mutation(_document(case)) and succeeded:
         return  # a mutation that did something may write
     if _state() != before:

@@ -141,6 +141,8 @@ GRAPHQL_LIMITS = {
     "COST_ROOT_FIELD": 1,
     "COST_COUNT": 5,
     "COST_COURSE_STATUS_FACTOR": 5,
+    # `fetch_all` reads up to 1,000 rows (FETCH_ALL_MAX), ten pages: its page costs ten.
+    "COST_FETCH_ALL_FACTOR": 10,
     # PostgreSQL's statement_timeout while a query document executes (the backstop of the cost
     # model; mutations wait for row locks and are not bounded). 0 switches it off.
     "STATEMENT_TIMEOUT_MS": env.int("GRAPHQL_STATEMENT_TIMEOUT_MS", default=5_000),

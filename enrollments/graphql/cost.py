@@ -9,14 +9,17 @@ is refused with QUERY_TOO_COSTLY before any data is read.
 The cost of a document is the sum, over its root fields (each alias, and each spread of a
 fragment, counted again; `__typename` and introspection free), of
 
-    (ROOT_FIELD + COUNT x number of `total_count`s selected on it) x FILTER_FACTOR
+    (PAGE + COUNT x number of `total_count`s selected on it) x FILTER_FACTOR
 
-where FILTER_FACTOR is COURSE_STATUS_FACTOR when the field is given a `course_status` filter
-(an argument at all, a variable included: the value is not known at validation) and 1
-otherwise. The weights and the budget are settings (GRAPHQL_LIMITS in config/settings.py, where
-their defaults are; docs/api.md "Limits"). With the defaults (budget 100, root field 1, count 5,
-course_status x5): a page costs 1, a page with its count 6, fifteen aliased counts 90, and
-fifteen aliased counts by course_status 450 (refused); three counts by course_status fit.
+where PAGE is ROOT_FIELD, times FETCH_ALL_FACTOR when the field is given `fetch_all` (other
+than a literal false: it reads up to ten pages' rows), and FILTER_FACTOR is
+COURSE_STATUS_FACTOR when the field is given a `course_status` filter (an argument at all, a
+variable included: the value is not known at validation) and 1 otherwise. The weights and the
+budget are settings (GRAPHQL_LIMITS in config/settings.py, where their defaults are;
+docs/api.md "Limits"). With the defaults (budget 100, root field 1, count 5, course_status x5,
+fetch_all x10): a page costs 1, `fetch_all` 10, a page with its count 6, fifteen aliased
+counts 90, fifteen aliased counts by course_status 450 (refused); three counts by
+course_status fit.
 
 The backstop for what the model does not foresee is the per-request statement timeout on
 PostgreSQL (statement_timeout.py).
@@ -26,6 +29,7 @@ from collections.abc import Iterable
 
 from graphql import GraphQLError, ValidationRule
 from graphql.language import (
+    BooleanValueNode,
     DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
@@ -40,6 +44,8 @@ from enrollments.graphql.errors import QUERY_TOO_COSTLY
 #: The field whose count is expensive, and the filter that makes a membership query expensive.
 COUNTED_FIELD = "total_count"
 EXPENSIVE_FILTER = "course_status"
+#: The argument that reads every matching row (up to queries.FETCH_ALL_MAX) instead of a page.
+FETCH_ALL = "fetch_all"
 
 
 class _CostWalk:
@@ -78,9 +84,15 @@ class _CostWalk:
             return 0
         weights = self.weights
         counts = len(self.counted(field.selection_set, visiting))
-        expensive = any(argument.name.value == EXPENSIVE_FILTER for argument in field.arguments)
-        factor = weights.cost_course_status_factor if expensive else 1
-        return (weights.cost_root_field + weights.cost_count * counts) * factor
+        arguments = {argument.name.value: argument.value for argument in field.arguments}
+        factor = weights.cost_course_status_factor if EXPENSIVE_FILTER in arguments else 1
+        page = weights.cost_root_field
+        fetch_all = arguments.get(FETCH_ALL)
+        if fetch_all is not None and not (
+            isinstance(fetch_all, BooleanValueNode) and not fetch_all.value
+        ):
+            page *= weights.cost_fetch_all_factor  # up to FETCH_ALL_MAX rows: ten pages
+        return (page + weights.cost_count * counts) * factor
 
     def counted(self, selection_set: SelectionSetNode | None, visiting) -> frozenset[str]:
         """Response keys of the `total_count` fields selected directly on a root field."""

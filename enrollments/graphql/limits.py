@@ -44,6 +44,7 @@ class Limits:
     cost_root_field: int
     cost_count: int
     cost_course_status_factor: int
+    cost_fetch_all_factor: int
     # Milliseconds a query's SQL statement may run on PostgreSQL (statement_timeout.py); 0: off.
     statement_timeout_ms: int
 
@@ -62,6 +63,7 @@ def limits() -> Limits:
         cost_root_field=configured["COST_ROOT_FIELD"],
         cost_count=configured["COST_COUNT"],
         cost_course_status_factor=configured["COST_COURSE_STATUS_FACTOR"],
+        cost_fetch_all_factor=configured["COST_FETCH_ALL_FACTOR"],
         statement_timeout_ms=configured["STATEMENT_TIMEOUT_MS"],
     )
 

@@ -93,6 +93,11 @@ def test_anonymous_clients_are_priced_too(api):
             6,
         ),
         ('{ courseMembership(id: "x") { id } }', 1),
+        # fetch_all reads up to ten pages of rows; a literal false is a page.
+        ("{ courseMemberships(fetch_all: true) { edges { node { id } } } }", 10),
+        ("{ courseMemberships(fetch_all: true) { total_count } }", 15),
+        ("{ courseMemberships(fetch_all: false) { edges { node { id } } } }", 1),
+        ("query ($f: Boolean) { courseMemberships(fetch_all: $f) { total_count } }", 15),
         (
             'mutation { a: pauseCourseMembership(input: {id: "x"}) { __typename }'
             ' b: pauseCourseMembership(input: {id: "y"}) { __typename } }',

@@ -156,7 +156,11 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="no-reply@localhost")
 
 GRAPHENE = {
     "SCHEMA": "config.schema.schema",
-    "ATOMIC_MUTATIONS": True,
+    # Off: each mutation field runs in its service's own transactions, so a document never
+    # holds one mutation's row locks while the next waits for others (two documents extending
+    # the same two enrollments in opposite order would deadlock). enrollments.retry retries
+    # each mutation field on a deadlock or serialization failure.
+    "ATOMIC_MUTATIONS": False,
     # Explicitly none: with DEBUG on, graphene-django would add its DjangoDebugMiddleware, which
     # wraps the connection's cursor on the first request and never unwraps it (the schema has
     # no _debug field), so every later query of the process goes through its SQL tracker.
@@ -175,6 +179,20 @@ GRAPHQL_LIMITS = {
     # Rows per page of a connection, and the page size when neither first nor last is given.
     "MAX_PAGE_SIZE": 100,
     "DEFAULT_PAGE_SIZE": 20,
+    # The query cost model (enrollments.graphql.cost): a document's budget, and the weights.
+    # Each root field costs COST_ROOT_FIELD plus COST_COUNT per `total_count` selected on it,
+    # all times COST_COURSE_STATUS_FACTOR when it filters by course_status (a correlated count
+    # per row). Defaults: a page 1, a page with its count 6, 15 aliased counts 90, 15 aliased
+    # counts by course_status 450 (refused).
+    "MAX_COST": env.int("GRAPHQL_MAX_COST", default=100),
+    "COST_ROOT_FIELD": 1,
+    "COST_COUNT": 5,
+    "COST_COURSE_STATUS_FACTOR": 5,
+    # `fetch_all` reads up to 1,000 rows (FETCH_ALL_MAX), ten pages: its page costs ten.
+    "COST_FETCH_ALL_FACTOR": 10,
+    # PostgreSQL's statement_timeout while a query document executes (the backstop of the cost
+    # model; mutations wait for row locks and are not bounded). 0 switches it off.
+    "STATEMENT_TIMEOUT_MS": env.int("GRAPHQL_STATEMENT_TIMEOUT_MS", default=5_000),
 }
 # Rate limits of the GraphQL API per API key and per signed-in user (apikeys.ratelimit;
 # docs/reliability.md). Counted in the cache: set CACHE_URL=redis://... in production so that

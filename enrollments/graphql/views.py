@@ -47,7 +47,10 @@ from graphql import ExecutionResult, GraphQLError, parse, specified_rules
 
 from apikeys import ratelimit
 from apikeys.auth import InvalidAPIKey, authenticate_api_key
+from enrollments.graphql import statement_timeout
+from enrollments.graphql.anonymous import hide_schema_hints
 from enrollments.graphql.errors import (
+    BAD_REQUEST,
     CSRF_FAILED,
     QUERY_TOO_LARGE,
     UNAUTHENTICATED,
@@ -56,6 +59,7 @@ from enrollments.graphql.errors import (
 )
 from enrollments.graphql.extension_range import extension_range_errors
 from enrollments.graphql.limits import limit_rules, limits
+from enrollments.graphql.request_body import BadRequestBody, decode_request
 
 
 class _CsrfCheck(CsrfViewMiddleware):
@@ -135,11 +139,16 @@ class ApiView(GraphQLView):
             return _error_response(
                 401, UNAUTHENTICATED, error.message, **{"WWW-Authenticate": "Bearer"}
             )
+        try:  # every content type, the query string too (request_body); before the CSRF
+            # check, which reads form bodies itself
+            self.request_data = decode_request(request, batch=self.batch)
+        except BadRequestBody as error:
+            return _error_response(400, BAD_REQUEST, error.message)
         if api_key is None and request.user.is_authenticated:
             reason = csrf_failure(request)
             if reason is not None:
                 return _error_response(403, CSRF_FAILED, f"CSRF check failed: {reason}")
-        anonymous = not request.user.is_authenticated
+        anonymous = self.anonymous = not request.user.is_authenticated
         self.validation_rules = (*specified_rules, *limit_rules(anonymous=anonymous))
         try:
             return super().dispatch(request, *args, **kwargs)
@@ -159,10 +168,7 @@ class ApiView(GraphQLView):
         return result, graphql_status(response_media_type(request), has_data=status != 400)
 
     def parse_body(self, request: HttpRequest) -> Any:
-        try:
-            return super().parse_body(request)
-        except RecursionError:  # JSON nested thousands deep: json.loads gives up
-            raise HttpError(HttpResponseBadRequest("The JSON body is nested too deeply.")) from None
+        return self.request_data  # decoded by dispatch (request_body.decode_request)
 
     def can_display_graphiql(self, request: HttpRequest, data: Any) -> bool:  # type: ignore[override]
         user = request.user
@@ -196,14 +202,20 @@ class ApiView(GraphQLView):
                     )
                 ]
             )
-        if document is not None:  # the contract's error before GraphQL's generic one
+        # The contract's error before GraphQL's generic one, once authenticated (anonymous).
+        if document is not None and request.user.is_authenticated:
             errors = extension_range_errors(self.schema.graphql_schema, document, variables)
             if errors:
                 return ExecutionResult(errors=errors)
-        return super().execute_graphql_request(
-            request, data, query, variables, operation_name, show_graphiql
-        )
+        # Queries run under PostgreSQL's statement timeout (statement_timeout.py).
+        timeout = limits().statement_timeout_ms
+        with statement_timeout.for_operation(document, operation_name, timeout):
+            return super().execute_graphql_request(
+                request, data, query, variables, operation_name, show_graphiql
+            )
 
-    @staticmethod
-    def format_error(error: Exception) -> dict[str, Any]:
-        return format_error(error)
+    anonymous = True  # until dispatch knows better
+
+    def format_error(self, error: Exception) -> dict[str, Any]:  # type: ignore[override]
+        formatted = format_error(error)
+        return hide_schema_hints(formatted) if self.anonymous else formatted

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8000
 
-.PHONY: install demo test test-postgres lint schema schema-check migrations-check clean
+.PHONY: install demo test test-postgres fuzz mutate mutate-results lint schema schema-check migrations-check clean
 
 install: $(STAMP)
 
@@ -22,8 +22,30 @@ demo: install
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
+# Hypothesis draws the same examples on every run (the `ci` profile, tests/fuzzing.py) unless
+# HYPOTHESIS_PROFILE says otherwise: a red or green run is red or green again on a fresh clone.
 test: install
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	HYPOTHESIS_PROFILE=$${HYPOTHESIS_PROFILE:-ci} $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The property tests (files named test_*properties.py) with random seeds and
+# HYPOTHESIS_FUZZ_SCALE (default 20) times their examples; not in CI. A failure it finds is
+# fixed and pinned as an @example. --hypothesis-show-statistics gives the cases run.
+FUZZ_TESTS ?= $(sort $(wildcard tests/test_*properties.py tests/*/test_*properties.py tests/*/*/test_*properties.py))
+fuzz: install
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest -p no:cacheprovider --hypothesis-show-statistics $(FUZZ_TESTS) $(PYTEST_ARGS)
+
+# Mutation testing (mutmut) of the core modules listed as `only_mutate` in pyproject.toml
+# ([tool.mutmut]); not in CI (it runs the suite once per mutant). MUTANTS narrows the run to
+# mutant names, e.g. `make mutate MUTANTS='enrollments.services.pausing*'`. Survivors:
+# `make mutate-results`, then `.venv/bin/mutmut show NAME`. docs/reliability.md has the score.
+MUTANTS ?=
+mutate: install
+	HYPOTHESIS_PROFILE=ci $(BIN)/mutmut run $(MUTANTS)
+	$(MAKE) --no-print-directory mutate-results
+
+mutate-results: install
+	$(BIN)/mutmut results --all true | sed -n 's/^ *//p' | awk '{print $$NF}' | sort | uniq -c
+	$(BIN)/mutmut results
 
 lint: install
 	$(BIN)/ruff check .
@@ -44,4 +66,4 @@ lock:
 	$(BIN)/pip-compile --quiet --extra dev --no-emit-index-url --no-emit-find-links --strip-extras -o requirements.lock pyproject.toml
 
 clean:
-	rm -rf $(VENV) db.sqlite3 .pytest_cache
+	rm -rf $(VENV) db.sqlite3 .pytest_cache mutants

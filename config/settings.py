@@ -82,6 +82,17 @@ else:
     )
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    # A hung Redis (it accepts connections, never answers) would cost every request redis-py's
+    # default timeout (none); the rate limiter's circuit breaker then stops asking it
+    # (apikeys.ratelimit). Seconds; a local Redis answers in well under a millisecond.
+    CACHES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "socket_connect_timeout": env.float("CACHE_CONNECT_TIMEOUT", default=0.1),
+            "socket_timeout": env.float("CACHE_SOCKET_TIMEOUT", default=0.1),
+            "retry_on_timeout": False,
+        }
+    )
 
 AUTH_USER_MODEL = "lms.User"
 AUTH_PASSWORD_VALIDATORS = [
@@ -138,6 +149,10 @@ RATE_LIMIT = {
     # The cache (a CACHES alias) holding the counters, and their key prefix.
     "CACHE": "default",
     "KEY_PREFIX": env("RATE_LIMIT_KEY_PREFIX", default="ratelimit"),
+    # The circuit breaker in front of that cache: after this many failures in a row, requests
+    # skip the cache (served unlimited) for the cool-down, then one tries it again.
+    "BREAKER_FAILURES": env.int("RATE_LIMIT_BREAKER_FAILURES", default=3),
+    "BREAKER_COOL_DOWN_SECONDS": env.float("RATE_LIMIT_BREAKER_COOL_DOWN_SECONDS", default=30.0),
 }
 
 if not DEBUG:

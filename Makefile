@@ -28,7 +28,7 @@ test: install
 	HYPOTHESIS_PROFILE=$${HYPOTHESIS_PROFILE:-ci} $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The property tests (files named test_*properties.py) with random seeds and
-# HYPOTHESIS_FUZZ_SCALE (default 20) times their examples; not in CI. A failure it finds is
+# HYPOTHESIS_FUZZ_SCALE (default 10) times their examples; not in CI. A failure it finds is
 # fixed and pinned as an @example. --hypothesis-show-statistics gives the cases run.
 FUZZ_TESTS ?= $(sort $(wildcard tests/test_*properties.py tests/*/test_*properties.py tests/*/*/test_*properties.py))
 fuzz: install

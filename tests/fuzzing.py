@@ -4,7 +4,7 @@
   examples every time, on every machine; a red CI is red again on a fresh clone, and a green
   one stays green. No example database: nothing a previous run left changes the next.
 - `dev` (plain `pytest` without CI): hypothesis's defaults, new random examples each run.
-- `fuzz` (`make fuzz`): random seeds and `HYPOTHESIS_FUZZ_SCALE` (default 20) times each
+- `fuzz` (`make fuzz`): random seeds and `HYPOTHESIS_FUZZ_SCALE` (default 10) times each
   test's example count. A failure it finds is fixed and pinned with `@example`, so the `ci`
   profile runs it from then on.
 
@@ -22,7 +22,7 @@ _BASE = 100
 
 
 def _fuzz_scale() -> int:
-    return max(1, int(os.environ.get("HYPOTHESIS_FUZZ_SCALE", "20")))
+    return max(1, int(os.environ.get("HYPOTHESIS_FUZZ_SCALE", "10")))
 
 
 settings.register_profile("ci", derandomize=True, database=None, print_blob=True, deadline=None)

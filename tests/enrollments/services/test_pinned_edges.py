@@ -1,0 +1,252 @@
+"""Edges that no test pinned until mutation testing (`make mutate`, docs/reliability.md) showed
+that the rule could be broken with the suite still green (issue 14, finding 9). Each test
+names the mutant it kills. They go through the public services and rules.py's public API
+only, so they hold whatever the modules behind those look like.
+"""
+
+import uuid
+from contextlib import contextmanager
+from datetime import timedelta
+
+import pytest
+
+from enrollments.errors import InvalidExtensionPeriod, StillExpired
+from enrollments.models import AccessChange, Enrollment
+from enrollments.rules import ExtensionRequest, bulk_new_ended_at, plan_bulk_extension
+from enrollments.services import (
+    enrollment_extend_access,
+    enrollment_pause,
+    enrollment_resume,
+    enrollments_extend_access_bulk,
+    enrollments_pause_bulk,
+    enrollments_resume_bulk,
+)
+from tests.factories import CourseFactory, EnrollmentFactory
+
+pytestmark = pytest.mark.django_db
+
+SOURCE = AccessChange.Source.ADMIN
+DAY = timedelta(days=1)
+TICK = timedelta(microseconds=1)
+HOUR = timedelta(hours=1)
+
+
+@contextmanager
+def not_in_the_future():
+    """Expects the refusal of a new end that is not in the future (the detail the admin
+    shows)."""
+    with pytest.raises(InvalidExtensionPeriod) as refused:
+        yield
+    assert refused.value.detail == "the new end date is not in the future"
+
+
+def snapshot() -> tuple[list[dict], list[dict]]:
+    return (
+        list(Enrollment.objects.order_by("pk").values()),
+        list(AccessChange.objects.order_by("pk").values()),
+    )
+
+
+class TestANewEndMustBeInTheFuture:
+    """`until <= now` in ExtensionRequest.validate: a mutant made it `<`, another dropped the
+    check; the second check (after the current end) hides it unless the enrollment is
+    expired."""
+
+    def test_a_new_end_of_exactly_now_is_refused(self, clock):
+        now = clock.current
+        with not_in_the_future():
+            ExtensionRequest(until=now).validate(now=now)
+        ExtensionRequest(until=now + TICK).validate(now=now)  # a microsecond later is fine
+
+    def test_the_service_refuses_exactly_now_on_an_expired_enrollment(self, clock):
+        now = clock.current
+        expired = EnrollmentFactory(start_at=now - 30 * DAY, ended_at=now - 10 * DAY)
+        before = snapshot()
+        with not_in_the_future():
+            enrollment_extend_access(enrollment=expired, until=now, actor=None, source=SOURCE)
+        assert snapshot() == before
+
+    def test_a_past_end_after_the_current_one_is_refused(self, clock):
+        """An expired enrollment (ended 10 days ago) and a new end 5 days ago: later than the
+        current end, but not in the future."""
+        now = clock.current
+        expired = EnrollmentFactory(start_at=now - 30 * DAY, ended_at=now - 10 * DAY)
+        request = ExtensionRequest(until=now - 5 * DAY)
+        with not_in_the_future():
+            request.new_ended_at(current=expired.ended_at, now=now)
+        before = snapshot()
+        with not_in_the_future():
+            enrollment_extend_access(
+                enrollment=expired, until=now - 5 * DAY, actor=None, source=SOURCE
+            )
+        with not_in_the_future():
+            enrollments_extend_access_bulk(
+                queryset=Enrollment.objects.filter(pk=expired.pk),
+                until=now - 5 * DAY,
+                actor=None,
+                source=SOURCE,
+            )
+        assert snapshot() == before
+
+
+class TestTheBulkStillExpiredBoundary:
+    """`new_end <= now` in bulk_new_ended_at: an end landing exactly on now leaves no access
+    (the window's end is exclusive), so it is still expired."""
+
+    def test_an_end_landing_exactly_on_now_is_still_expired(self, clock):
+        now = clock.current
+        request = ExtensionRequest(days=3)
+        with pytest.raises(StillExpired):
+            bulk_new_ended_at(request, current=now - 3 * DAY, now=now)
+        assert bulk_new_ended_at(request, current=now - 3 * DAY + TICK, now=now) == now + TICK
+
+    def test_the_bulk_service_skips_it_and_extends_the_row_a_microsecond_later(self, clock):
+        now = clock.current
+        on_now = EnrollmentFactory(start_at=now - 30 * DAY, ended_at=now - 3 * DAY)
+        after = EnrollmentFactory(start_at=now - 30 * DAY, ended_at=now - 3 * DAY + TICK)
+        changes, skipped = plan_bulk_extension(
+            [(on_now.pk, on_now.ended_at), (after.pk, after.ended_at)],
+            ExtensionRequest(days=3),
+            now=now,
+        )
+        assert [(s.enrollment_id, s.error.code) for s in skipped] == [(on_now.pk, "STILL_EXPIRED")]
+        assert [c.enrollment_id for c in changes] == [after.pk]
+
+        result = enrollments_extend_access_bulk(
+            queryset=Enrollment.objects.filter(pk__in=[on_now.pk, after.pk]),
+            days=3,
+            actor=None,
+            source=SOURCE,
+        )
+        assert [(s.enrollment_id, s.error.code) for s in result.skipped] == [
+            (on_now.pk, "STILL_EXPIRED")
+        ]
+        assert [c.enrollment_id for c in result.changed] == [after.pk]
+        on_now.refresh_from_db()
+        after.refresh_from_db()
+        assert on_now.ended_at == now - 3 * DAY
+        assert after.ended_at == now + TICK
+        assert list(AccessChange.objects.values_list("enrollment_id", flat=True)) == [after.pk]
+
+
+class TestPauseAndResumeAuditRows:
+    """The audit row's old_is_paused / new_is_paused (mutants set them to None or swapped
+    them) and the bulk batch_id (a mutant dropped it: the rows then share None)."""
+
+    def test_a_single_pause_and_resume_record_the_pause_state_before_and_after(self, clock):
+        enrollment = EnrollmentFactory(start_at=clock.current - DAY, ended_at=clock.current + DAY)
+        enrollment_pause(enrollment=enrollment, actor=None, source=SOURCE)
+        clock.advance(hours=2)
+        enrollment_resume(enrollment=enrollment, actor=None, source=SOURCE)
+        rows = AccessChange.objects.filter(enrollment=enrollment).order_by("created_at")
+        assert [(r.action, r.old_is_paused, r.new_is_paused, r.batch_id) for r in rows] == [
+            ("pause", False, True, None),
+            ("resume", True, False, None),
+        ]
+
+    def test_bulk_pause_and_resume_mark_every_row_with_the_batch_and_the_pause_state(self, clock):
+        course = CourseFactory()
+        enrollments = [
+            EnrollmentFactory(course=course, start_at=clock.current - DAY, ended_at=None)
+            for _ in range(3)
+        ]
+        queryset = Enrollment.objects.filter(pk__in=[e.pk for e in enrollments])
+        paused = enrollments_pause_bulk(queryset=queryset, actor=None, source=SOURCE)
+        clock.advance(hours=1)
+        resumed = enrollments_resume_bulk(queryset=queryset, actor=None, source=SOURCE)
+        assert isinstance(paused.batch_id, uuid.UUID) and isinstance(resumed.batch_id, uuid.UUID)
+        assert paused.batch_id != resumed.batch_id
+        for action, result, states in (
+            ("pause", paused, (False, True)),
+            ("resume", resumed, (True, False)),
+        ):
+            rows = AccessChange.objects.filter(action=action)
+            assert rows.count() == 3
+            assert {(r.batch_id, r.old_is_paused, r.new_is_paused) for r in rows} == {
+                (result.batch_id, *states)
+            }
+
+    def test_a_batch_id_given_is_the_one_recorded(self, clock):
+        enrollment = EnrollmentFactory(start_at=clock.current - DAY, ended_at=None)
+        queryset = Enrollment.objects.filter(pk=enrollment.pk)
+        batch = uuid.uuid4()
+        assert enrollments_pause_bulk(
+            queryset=queryset, actor=None, source=SOURCE, batch_id=batch
+        ).batch_id == (batch)
+        assert enrollments_resume_bulk(
+            queryset=queryset, actor=None, source=SOURCE, batch_id=batch
+        ).batch_id == (batch)
+        assert set(AccessChange.objects.values_list("batch_id", flat=True)) == {batch}
+
+
+class TestSingleServicesReturnTheRowAsStored:
+    """The returned enrollment is the row as written, not a stale copy (GraphQL reloads the
+    row, which hid a mutant that left is_paused, paused_at or updated_at unchanged)."""
+
+    def test_resume_returns_the_resumed_enrollment(self, clock):
+        course = CourseFactory(pause_freezes_access=True)
+        enrollment = EnrollmentFactory(
+            course=course, start_at=clock.current - DAY, ended_at=clock.current + DAY
+        )
+        enrollment_pause(enrollment=enrollment, actor=None, source=SOURCE)
+        clock.advance(hours=5)
+        resumed = enrollment_resume(enrollment=enrollment, actor=None, source=SOURCE)
+        stored = Enrollment.objects.get(pk=enrollment.pk)
+        returned = (
+            resumed.is_paused,
+            resumed.paused_at,
+            resumed.updated_at,
+            resumed.total_paused_duration,
+            resumed.ended_at,
+        )
+        assert returned == (False, None, clock.current, 5 * 3600, enrollment.ended_at + 5 * HOUR)
+        assert returned == (
+            stored.is_paused,
+            stored.paused_at,
+            stored.updated_at,
+            stored.total_paused_duration,
+            stored.ended_at,
+        )
+
+    def test_pause_returns_the_paused_enrollment(self, clock):
+        enrollment = EnrollmentFactory(start_at=clock.current - DAY, ended_at=None)
+        paused = enrollment_pause(enrollment=enrollment, actor=None, source=SOURCE)
+        stored = Enrollment.objects.get(pk=enrollment.pk)
+        assert (paused.is_paused, paused.paused_at, paused.updated_at) == (
+            True,
+            clock.current,
+            clock.current,
+        )
+        assert (stored.is_paused, stored.paused_at, stored.updated_at) == (
+            True,
+            clock.current,
+            clock.current,
+        )
+
+    def test_extend_returns_the_extended_enrollment(self, clock):
+        enrollment = EnrollmentFactory(start_at=clock.current - DAY, ended_at=clock.current + DAY)
+        extended = enrollment_extend_access(
+            enrollment=enrollment, days=2, actor=None, source=SOURCE
+        )
+        stored = Enrollment.objects.get(pk=enrollment.pk)
+        assert (extended.ended_at, extended.updated_at) == (clock.current + 3 * DAY, clock.current)
+        assert (stored.ended_at, stored.updated_at) == (extended.ended_at, extended.updated_at)
+
+
+class TestAnInvalidPeriodIsRefusedBeforeAnyQuery:
+    """days <= 0 (or nothing asked) is invalid for every enrollment: refused before the row is
+    locked (a mutant moved the check after the lock; the result was the same error, one
+    locking query later)."""
+
+    @pytest.mark.parametrize("kwargs", [{"days": 0}, {"days": -1}, {}])
+    def test_the_single_service(self, clock, django_assert_num_queries, kwargs):
+        enrollment = EnrollmentFactory(start_at=clock.current - DAY, ended_at=clock.current + DAY)
+        with django_assert_num_queries(0), pytest.raises(InvalidExtensionPeriod):
+            enrollment_extend_access(enrollment=enrollment, actor=None, source=SOURCE, **kwargs)
+
+    def test_the_bulk_service(self, clock, django_assert_num_queries):
+        EnrollmentFactory(start_at=clock.current - DAY, ended_at=clock.current + DAY)
+        with django_assert_num_queries(0), pytest.raises(InvalidExtensionPeriod):
+            enrollments_extend_access_bulk(
+                queryset=Enrollment.objects.all(), days=0, actor=None, source=SOURCE
+            )

@@ -250,3 +250,81 @@ class TestAnInvalidPeriodIsRefusedBeforeAnyQuery:
             enrollments_extend_access_bulk(
                 queryset=Enrollment.objects.all(), days=0, actor=None, source=SOURCE
             )
+
+
+def audit_rows(action: str) -> list[tuple]:
+    return [
+        (
+            row.enrollment_id,
+            row.actor_id,
+            row.source,
+            row.reason,
+            row.old_ended_at,
+            row.new_ended_at,
+            row.old_is_paused,
+            row.new_is_paused,
+            row.paused_seconds,
+            row.created_at,
+        )
+        for row in AccessChange.objects.filter(action=action).order_by("enrollment_id")
+    ]
+
+
+class TestBulkPauseAndResumeWriteEverything:
+    """Every field the bulk pause and resume write, rows and audit rows (mutants dropped the
+    actor, the reason, updated_at or the audit row's ends, with the suite green)."""
+
+    @pytest.fixture
+    def rows(self, clock):
+        freezing = CourseFactory(pause_freezes_access=True)
+        running = CourseFactory(pause_freezes_access=False)
+        start = clock.current - 10 * DAY
+        return [
+            EnrollmentFactory(course=freezing, start_at=start, ended_at=clock.current + DAY),
+            EnrollmentFactory(course=running, start_at=start, ended_at=clock.current + 2 * DAY),
+            EnrollmentFactory(course=freezing, start_at=start, ended_at=None),
+        ]
+
+    def test_with_an_actor_and_a_reason(self, rows, clock, staff):
+        queryset = Enrollment.objects.filter(pk__in=[e.pk for e in rows])
+        ends = {e.pk: e.ended_at for e in rows}
+        paused_at = clock.current
+        enrollments_pause_bulk(queryset=queryset, actor=staff, source=SOURCE, reason=" leave ")
+        assert audit_rows("pause") == sorted(
+            (pk, staff.pk, SOURCE, "leave", end, end, False, True, None, paused_at)
+            for pk, end in ends.items()
+        )
+        assert set(queryset.values_list("is_paused", "paused_at", "updated_at")) == {
+            (True, paused_at, paused_at)
+        }
+
+        clock.advance(hours=3)
+        enrollments_resume_bulk(queryset=queryset, actor=staff, source=SOURCE, reason="back")
+        seconds = 3 * 3600
+        frozen_end = ends[rows[0].pk] + timedelta(seconds=seconds)
+        expected = {
+            rows[0].pk: frozen_end,  # the course freezes access: the end moves
+            rows[1].pk: ends[rows[1].pk],  # it does not: the clock kept running
+            rows[2].pk: None,  # indefinite stays indefinite
+        }
+        assert audit_rows("resume") == sorted(
+            (pk, staff.pk, SOURCE, "back", ends[pk], end, True, False, seconds, clock.current)
+            for pk, end in expected.items()
+        )
+        stored = {
+            e.pk: (e.is_paused, e.paused_at, e.total_paused_duration, e.ended_at, e.updated_at)
+            for e in queryset
+        }
+        assert stored == {
+            pk: (False, None, seconds, end, clock.current) for pk, end in expected.items()
+        }
+
+    def test_without_a_reason_the_reason_is_empty(self, rows, clock):
+        queryset = Enrollment.objects.filter(pk__in=[e.pk for e in rows])
+        enrollments_pause_bulk(queryset=queryset, actor=None, source=SOURCE)
+        enrollments_resume_bulk(queryset=queryset, actor=None, source=SOURCE)
+        enrollment_pause(enrollment=rows[0], actor=None, source=SOURCE)
+        enrollment_resume(enrollment=rows[0], actor=None, source=SOURCE)
+        enrollment_extend_access(enrollment=rows[1], days=1, actor=None, source=SOURCE)
+        enrollments_extend_access_bulk(queryset=queryset, days=1, actor=None, source=SOURCE)
+        assert set(AccessChange.objects.values_list("reason", "actor_id")) == {("", None)}

@@ -5,8 +5,8 @@ short socket timeouts bound the first failures, and the circuit breaker
 
 The hung Redis is a real socket on 127.0.0.1 that accepts and reads but never writes; the
 cache is configured by config/settings.py itself (CACHE_URL pointing at that socket). Timings
-are generous upper bounds only; what is asserted is the breaker's state and whether the
-cache was asked at all (bytes reaching the socket)."""
+are generous upper bounds only (the machine may be loaded); what is asserted is the breaker's
+state and whether the cache was asked at all (bytes reaching the socket)."""
 
 import runpy
 import selectors
@@ -15,6 +15,7 @@ import threading
 import time
 import uuid
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from django.core.cache import caches
@@ -165,7 +166,7 @@ def test_a_hung_redis_opens_the_breaker_then_requests_skip_it(
     for _ in range(FAILURES):
         statuses, elapsed = timed_requests(api, key, 1)
         assert statuses == [200]  # fail open: served, unlimited
-        assert elapsed < 1.5
+        assert elapsed < 5.0  # generous (a loaded machine); the server holds 10 s
     assert ratelimit.cache_breaker().state is State.OPEN
     assert caplog.text.count("Rate limit suspended for 30.0 s") == 1
     asked = hung_server.bytes_received
@@ -177,7 +178,15 @@ def test_a_hung_redis_opens_the_breaker_then_requests_skip_it(
     assert hung_server.bytes_received == asked  # not one byte: the cache was not asked
     assert ratelimit.cache_breaker().state is State.OPEN
     assert "Rate limit" not in caplog.text  # no log line per request while open
-    assert elapsed < 1.0  # a generous bound: each request is a few milliseconds
+    assert elapsed < 5.0  # generous: each request takes milliseconds on an idle machine
+
+    # What the rate limit itself costs a request while the breaker is open: microseconds.
+    request = SimpleNamespace(api_key=SimpleNamespace(prefix="abcdefgh"), user=None)
+    started = time.perf_counter()
+    for _ in range(1000):
+        assert ratelimit.enforce(request, None, None) is None
+    assert time.perf_counter() - started < 1.0  # under 1 ms each, against a 50 ms budget
+    assert hung_server.bytes_received == asked
 
 
 def test_after_the_cool_down_one_request_tries_the_hung_cache_and_reopens_the_breaker(

@@ -12,6 +12,7 @@ import pytest
 
 from enrollments.errors import InvalidExtensionPeriod, StillExpired
 from enrollments.models import AccessChange, Enrollment
+from enrollments.progress import completion_rate
 from enrollments.rules import ExtensionRequest, bulk_new_ended_at, plan_bulk_extension
 from enrollments.services import (
     enrollment_extend_access,
@@ -328,3 +329,35 @@ class TestBulkPauseAndResumeWriteEverything:
         enrollment_extend_access(enrollment=rows[1], days=1, actor=None, source=SOURCE)
         enrollments_extend_access_bulk(queryset=queryset, days=1, actor=None, source=SOURCE)
         assert set(AccessChange.objects.values_list("reason", "actor_id")) == {("", None)}
+
+
+class TestBulkExtensionsStampTheRows:
+    """A mutant dropped updated_at from the bulk UPDATE of a new end or indefinite access."""
+
+    @pytest.mark.parametrize("mode", ["until", "indefinite", "days"])
+    def test_every_changed_row_gets_the_operations_instant(self, clock, mode):
+        kwargs = {
+            "until": {"until": clock.current + 10 * DAY},
+            "indefinite": {"indefinite": True},
+            "days": {"days": 2},
+        }[mode]
+        rows = [
+            EnrollmentFactory(start_at=clock.current - DAY, ended_at=clock.current + DAY)
+            for _ in range(2)
+        ]
+        clock.advance(hours=1)
+        result = enrollments_extend_access_bulk(
+            queryset=Enrollment.objects.filter(pk__in=[e.pk for e in rows]),
+            actor=None,
+            source=SOURCE,
+            **kwargs,
+        )
+        assert len(result.changed) == 2
+        assert set(Enrollment.objects.values_list("updated_at", flat=True)) == {clock.current}
+
+
+def test_the_completion_rate_never_passes_one():
+    """More completions than items (items removed from the course after being completed)."""
+    assert completion_rate(completed=3, total=2) == 1.0
+    assert completion_rate(completed=1, total=2) == 0.5
+    assert completion_rate(completed=0, total=0) == 0.0

@@ -6,10 +6,11 @@ only, so they hold whatever the modules behind those look like.
 
 import uuid
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
+from enrollments.access_window import MAX_ENDED_AT
 from enrollments.errors import InvalidExtensionPeriod, StillExpired
 from enrollments.models import AccessChange, Enrollment
 from enrollments.progress import completion_rate
@@ -361,3 +362,52 @@ def test_the_completion_rate_never_passes_one():
     assert completion_rate(completed=3, total=2) == 1.0
     assert completion_rate(completed=1, total=2) == 0.5
     assert completion_rate(completed=0, total=0) == 0.0
+
+
+def test_a_single_pause_and_resume_keep_their_reasons(clock, staff):
+    """A mutant dropped the resume's reason (the pause's was pinned, the resume's not)."""
+    enrollment = EnrollmentFactory(start_at=clock.current - DAY, ended_at=None)
+    enrollment_pause(enrollment=enrollment, actor=staff, source=SOURCE, reason="leave")
+    enrollment_resume(enrollment=enrollment, actor=staff, source=SOURCE, reason=" back ")
+    rows = AccessChange.objects.filter(enrollment=enrollment).order_by("created_at", "action")
+    assert [(r.action, r.reason, r.actor_id) for r in rows] == [
+        ("pause", "leave", staff.pk),
+        ("resume", "back", staff.pk),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("request_", "current", "detail"),
+    [
+        (
+            ExtensionRequest(until=datetime(2027, 1, 1)),
+            None,
+            "the new end date has no time zone",
+        ),
+        (ExtensionRequest(), None, "no extension days, new end date or indefinite given"),
+        (ExtensionRequest(days=0), None, "extension days must be positive"),
+        (
+            ExtensionRequest(until=MAX_ENDED_AT + TICK),
+            None,
+            "the new end date is after 2038-01-19T03:14:07Z",
+        ),
+        (
+            ExtensionRequest(until=MAX_ENDED_AT - DAY),
+            MAX_ENDED_AT - DAY,
+            "the new end date is not after the current one",
+        ),
+        (
+            ExtensionRequest(days=2),
+            MAX_ENDED_AT - DAY,
+            "the extension ends after 2038-01-19T03:14:07Z",
+        ),
+        (ExtensionRequest(days=10**9), MAX_ENDED_AT - DAY, "the extension overflows the calendar"),
+    ],
+)
+def test_each_refusal_says_why(clock, request_, current, detail):
+    """The detail is what the admin and the commands show after the contract's message
+    ("Invalid extension period: ..."); mutants blanked or altered each one."""
+    with pytest.raises(InvalidExtensionPeriod) as refused:
+        request_.new_ended_at(current=current or clock.current + DAY, now=clock.current)
+    assert refused.value.detail == detail
+    assert str(refused.value) == "Invalid extension period"

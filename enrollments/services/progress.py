@@ -7,6 +7,7 @@ from enrollments.errors import ItemNotInCourse, NoAccess
 from enrollments.models import Enrollment, ItemCompletion
 from enrollments.rules import AccessState
 from enrollments.selectors import enrollment_access_state
+from enrollments.services.locking import lock_enrollment
 from lms.models import CourseItem
 
 
@@ -16,14 +17,18 @@ def enrollment_complete_item(*, enrollment: Enrollment, item: CourseItem) -> Ite
 
     The item must belong to the enrollment's course (ItemNotInCourse) and the enrollment must
     give access now (NoAccess): an expired, paused or not yet started learner makes no progress.
+    The row is locked before its access is checked.
     """
     if item.course_id != enrollment.course_id:
         raise ItemNotInCourse()
-    now = clock.now()
-    state = enrollment_access_state(enrollment, at=now)
-    if state is not AccessState.ACTIVE:
-        raise NoAccess(f"the membership is {state}")
     with transaction.atomic():
+        # Decide from the row as it is now, locked: a pause committed meanwhile is seen, and
+        # one that comes after waits for this completion.
+        locked = lock_enrollment(enrollment.pk)
+        now = clock.now()
+        state = enrollment_access_state(locked, at=now)
+        if state is not AccessState.ACTIVE:
+            raise NoAccess(f"the membership is {state}")
         completion, _created = ItemCompletion.objects.get_or_create(
             enrollment=enrollment, item=item, defaults={"completed_at": now}
         )

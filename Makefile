@@ -5,7 +5,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8000
 
-.PHONY: install demo test test-postgres fuzz mutate mutate-results lint schema schema-check migrations-check clean
+AXE_DIR := tests/browser/axe
+AXE_STAMP := $(AXE_DIR)/node_modules/axe-core/axe.min.js
+
+.PHONY: install browser-deps demo test test-postgres fuzz mutate mutate-results lint schema schema-check migrations-check clean
 
 install: $(STAMP)
 
@@ -17,6 +20,18 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
+# axe-core for the accessibility browser tests, from the npm registry, at the version pinned in
+# tests/browser/axe/package-lock.json. Without npm the step says so and those tests skip (they
+# fail in CI, where PLAYWRIGHT_REQUIRED=1).
+browser-deps: $(AXE_STAMP)
+
+$(AXE_STAMP): $(AXE_DIR)/package.json $(AXE_DIR)/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --prefix $(AXE_DIR) --no-audit --no-fund --silent && touch $@; \
+	else \
+		echo "npm not found: the axe-core accessibility tests will skip"; \
+	fi
+
 demo: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
@@ -24,7 +39,7 @@ demo: install
 
 # Hypothesis draws the same examples on every run (the `ci` profile, tests/fuzzing.py) unless
 # HYPOTHESIS_PROFILE says otherwise: a red or green run is red or green again on a fresh clone.
-test: install
+test: install browser-deps
 	HYPOTHESIS_PROFILE=$${HYPOTHESIS_PROFILE:-ci} $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The property tests (files named test_*properties.py) with random seeds and
@@ -66,4 +81,4 @@ lock:
 	$(BIN)/pip-compile --quiet --extra dev --no-emit-index-url --no-emit-find-links --strip-extras -o requirements.lock pyproject.toml
 
 clean:
-	rm -rf $(VENV) db.sqlite3 .pytest_cache mutants
+	rm -rf $(VENV) db.sqlite3 .pytest_cache $(AXE_DIR)/node_modules mutants

@@ -11,7 +11,7 @@ export DEBUG ?= true
 AXE_DIR := tests/browser/axe
 AXE_STAMP := $(AXE_DIR)/node_modules/axe-core/axe.min.js
 
-.PHONY: install browser-deps demo test test-postgres lint schema schema-check migrations-check lock vendor-graphiql clean
+.PHONY: install browser-deps demo test test-postgres fuzz mutate mutate-results lint schema schema-check migrations-check lock vendor-graphiql clean
 
 install: $(STAMP)
 
@@ -44,8 +44,30 @@ demo: install
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
+# Hypothesis draws the same examples on every run (the `ci` profile, tests/fuzzing.py) unless
+# HYPOTHESIS_PROFILE says otherwise: a red or green run is red or green again on a fresh clone.
 test: install browser-deps
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	HYPOTHESIS_PROFILE=$${HYPOTHESIS_PROFILE:-ci} $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The property tests (files named test_*properties.py) with random seeds and
+# HYPOTHESIS_FUZZ_SCALE (default 10) times their examples; not in CI. A failure it finds is
+# fixed and pinned as an @example. --hypothesis-show-statistics gives the cases run.
+FUZZ_TESTS ?= $(sort $(wildcard tests/test_*properties.py tests/*/test_*properties.py tests/*/*/test_*properties.py))
+fuzz: install
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest -p no:cacheprovider --hypothesis-show-statistics $(FUZZ_TESTS) $(PYTEST_ARGS)
+
+# Mutation testing (mutmut) of the core modules listed as `only_mutate` in pyproject.toml
+# ([tool.mutmut]); not in CI (it runs the suite once per mutant). MUTANTS narrows the run to
+# mutant names, e.g. `make mutate MUTANTS='enrollments.services.pausing*'`. Survivors:
+# `make mutate-results`, then `.venv/bin/mutmut show NAME`. docs/reliability.md has the score.
+MUTANTS ?=
+mutate: install
+	HYPOTHESIS_PROFILE=ci $(BIN)/mutmut run $(MUTANTS)
+	$(MAKE) --no-print-directory mutate-results
+
+mutate-results: install
+	$(BIN)/mutmut results --all true | sed -n 's/^ *//p' | awk '{print $$NF}' | sort | uniq -c
+	$(BIN)/mutmut results
 
 lint: install
 	$(BIN)/ruff check .
@@ -75,4 +97,4 @@ vendor-graphiql: install
 	$(BIN)/python tools/vendor_graphiql.py
 
 clean:
-	rm -rf $(VENV) db.sqlite3 .pytest_cache $(AXE_DIR)/node_modules
+	rm -rf $(VENV) db.sqlite3 .pytest_cache $(AXE_DIR)/node_modules mutants

@@ -99,11 +99,16 @@ else:
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
-    # A Redis that does not answer costs a request (and /readyz) two seconds, not a hang; the
-    # URL's query (redis://host:6379/0?socket_timeout=5) overrides these.
-    CACHES["default"].setdefault("OPTIONS", {})
-    CACHES["default"]["OPTIONS"].setdefault("socket_connect_timeout", 2)
-    CACHES["default"]["OPTIONS"].setdefault("socket_timeout", 2)
+    # A hung Redis (it accepts connections, never answers) would cost every request redis-py's
+    # default timeout (none); the rate limiter's circuit breaker then stops asking it
+    # (apikeys.ratelimit). Seconds; a local Redis answers in well under a millisecond.
+    # The URL's query (redis://host:6379/0?socket_timeout=5) overrides these.
+    _cache_options = CACHES["default"].setdefault("OPTIONS", {})
+    _cache_options.setdefault(
+        "socket_connect_timeout", env.float("CACHE_CONNECT_TIMEOUT", default=0.1)
+    )
+    _cache_options.setdefault("socket_timeout", env.float("CACHE_SOCKET_TIMEOUT", default=0.1))
+    _cache_options.setdefault("retry_on_timeout", False)
 
 AUTH_USER_MODEL = "lms.User"
 AUTH_PASSWORD_VALIDATORS = [
@@ -207,6 +212,10 @@ RATE_LIMIT = {
     # The cache (a CACHES alias) holding the counters, and their key prefix.
     "CACHE": "default",
     "KEY_PREFIX": env("RATE_LIMIT_KEY_PREFIX", default="ratelimit"),
+    # The circuit breaker in front of that cache: after this many failures in a row, requests
+    # skip the cache (served unlimited) for the cool-down, then one tries it again.
+    "BREAKER_FAILURES": env.int("RATE_LIMIT_BREAKER_FAILURES", default=3),
+    "BREAKER_COOL_DOWN_SECONDS": env.float("RATE_LIMIT_BREAKER_COOL_DOWN_SECONDS", default=30.0),
 }
 
 if not DEBUG:

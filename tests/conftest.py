@@ -5,6 +5,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tests.factories import CourseFactory, EnrollmentFactory, StaffFactory, UserFactory
+from tests.fuzzing import load_profile
+
+# Before any test module builds its hypothesis settings (tests/fuzzing.py: ci, dev, fuzz).
+load_profile()
 
 
 class FrozenClock:

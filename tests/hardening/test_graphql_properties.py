@@ -24,12 +24,13 @@ from hypothesis import strategies as st
 
 from enrollments.models import AccessChange, Enrollment
 from tests.factories import CourseFactory, EnrollmentFactory
+from tests.fuzzing import examples
 from tests.graphql.conftest import grant
 
 pytestmark = pytest.mark.django_db
 
 HYPOTHESIS = settings(
-    max_examples=80,
+    max_examples=examples(80),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

@@ -7,6 +7,7 @@ from enrollments.errors import ItemNotInCourse, NoAccess
 from enrollments.models import Enrollment, ItemCompletion
 from enrollments.rules import AccessState
 from enrollments.selectors import enrollment_access_state
+from enrollments.services.progress_counts import count_completion
 from lms.models import CourseItem
 
 
@@ -16,6 +17,8 @@ def enrollment_complete_item(*, enrollment: Enrollment, item: CourseItem) -> Ite
 
     The item must belong to the enrollment's course (ItemNotInCourse) and the enrollment must
     give access now (NoAccess): an expired, paused or not yet started learner makes no progress.
+    A new completion adds one to the enrollment's stored `items_completed` (and sets its
+    `course_status`) in the same transaction, under the enrollment's row lock.
     """
     if item.course_id != enrollment.course_id:
         raise ItemNotInCourse()
@@ -24,7 +27,12 @@ def enrollment_complete_item(*, enrollment: Enrollment, item: CourseItem) -> Ite
     if state is not AccessState.ACTIVE:
         raise NoAccess(f"the membership is {state}")
     with transaction.atomic():
-        completion, _created = ItemCompletion.objects.get_or_create(
+        locked = (
+            Enrollment.objects.select_for_update().only("items_completed").get(pk=enrollment.pk)
+        )
+        completion, created = ItemCompletion.objects.get_or_create(
             enrollment=enrollment, item=item, defaults={"completed_at": now}
         )
+        if created:
+            count_completion(enrollment=enrollment, completed_before=locked.items_completed)
     return completion

@@ -72,8 +72,6 @@ class Migration(migrations.Migration):
         migrations.RunPython(backfill, migrations.RunPython.noop, elidable=False),
         migrations.AddIndex(
             model_name="enrollment",
-            index=models.Index(
-                fields=["course_status", "created_at", "id"], name="enrollment_status_created_idx"
-            ),
+            index=models.Index(fields=["course_status"], name="enrollment_course_status_idx"),
         ),
     ]

@@ -14,6 +14,7 @@ completions stay the truth. Three writers keep the two in step:
   a restored backup).
 """
 
+from django.db import transaction
 from django.db.models import QuerySet
 
 from enrollments.models import Enrollment
@@ -21,8 +22,10 @@ from enrollments.progress import course_status
 from enrollments.selectors import (
     completions_count_expression,
     course_status_expression,
+    enrollment_rows,
     items_total_expression,
 )
+from lms.batching import chunked
 from lms.models import CourseItem
 
 
@@ -40,12 +43,21 @@ def count_completion(*, enrollment: Enrollment, completed_before: int) -> None:
 
 def enrollments_recount_progress(*, queryset: QuerySet[Enrollment]) -> int:
     """Sets the stored progress of every enrollment of `queryset` from a count of its
-    completions and its course's items, in one set-based UPDATE. Returns the rows updated."""
+    completions and its course's items, in one set-based UPDATE. Returns the rows updated.
+
+    The rows are locked first (in primary-key order, as every service locks): a completion
+    being written concurrently then either is counted or waits and adds its one to the recount.
+    """
     counted = completions_count_expression()
-    return Enrollment.objects.filter(pk__in=queryset.values("pk")).update(
-        items_completed=counted,
-        course_status=course_status_expression(counted, items_total_expression()),
-    )
+    with transaction.atomic():
+        ids = [pk for (pk,) in enrollment_rows(queryset, lock=True)]
+        updated = 0
+        for chunk in chunked(ids):
+            updated += Enrollment.objects.filter(pk__in=chunk).update(
+                items_completed=counted,
+                course_status=course_status_expression(counted, items_total_expression()),
+            )
+    return updated
 
 
 def course_recount_progress(*, course_id: object) -> int:

@@ -18,7 +18,9 @@ Enrollment loaded through `load_memberships` (progress annotations, course and u
 next items attached), so no field runs a query of its own.
 """
 
+import functools
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 import graphene
@@ -37,9 +39,21 @@ from enrollments.selectors import (
 )
 
 
+def membership_rows(queryset: QuerySet[Enrollment]) -> QuerySet[Enrollment]:
+    """`queryset` as the types read it, in one query: progress, the next items folded in as
+    JSON, course and user joined, and only the columns the types expose (a page used to load
+    password hashes and course descriptions it never showed)."""
+    columns = exposed_columns()
+    return (
+        memberships_with_progress(queryset, next_item_fields=columns.item)
+        .select_related("course", "user")
+        .only(*columns.membership)
+    )
+
+
 def load_memberships(queryset: QuerySet[Enrollment]) -> list[Enrollment]:
-    """The enrollments of `queryset` with everything the types read, in two queries."""
-    rows = list(memberships_with_progress(queryset).select_related("course", "user"))
+    """The enrollments of `queryset` with everything the types read, in one query."""
+    rows = list(membership_rows(queryset))
     attach_next_items(rows)
     return rows
 
@@ -323,3 +337,48 @@ class StudentCourseShip(graphene.ObjectType):
     @staticmethod
     def resolve_ended_at(root: Enrollment, info) -> int | None:
         return unix_seconds(root.ended_at)
+
+
+@dataclass(frozen=True, slots=True)
+class Columns:
+    """What membership_rows fetches: Enrollment columns with `course__` and `user__` ones, and
+    the CourseItem fields of the next items."""
+
+    membership: tuple[str, ...]
+    item: tuple[str, ...]
+
+
+#: Columns resolvers read that no field of the same name exposes: the access state's window and
+#: pause, the completion rate's count, the cursor's created_at.
+_RESOLVER_COLUMNS = ("start_at", "ended_at", "is_paused", "items_completed", "created_at", "id")
+
+
+def _model_fields(model, *types: type[graphene.ObjectType]) -> list[str]:
+    """The fields of `types` that are concrete columns of `model` (by name or attname), in
+    the order the types declare them; fields computed by resolvers are left out."""
+    names = {f.name for f in model._meta.concrete_fields} | {
+        f.attname for f in model._meta.concrete_fields
+    }
+    return list(dict.fromkeys(name for t in types for name in t._meta.fields if name in names))
+
+
+@functools.cache
+def exposed_columns() -> Columns:
+    """Derived from the types, so a field added to a type is fetched without another edit."""
+    from lms.models import Course as CourseModel
+    from lms.models import CourseItem as CourseItemModel
+    from lms.models import User as UserModel
+
+    enrollment = _model_fields(Enrollment, CourseMembership, StudentCourseShip)
+    course = _model_fields(CourseModel, Course, AdminCourse)
+    user = _model_fields(UserModel, User, AdminUser)
+    return Columns(
+        membership=tuple(
+            dict.fromkeys(
+                [*enrollment, *_RESOLVER_COLUMNS, "course", "user"]
+                + [f"course__{name}" for name in course]
+                + [f"user__{name}" for name in user]
+            )
+        ),
+        item=tuple(_model_fields(CourseItemModel, CourseItem)),
+    )

@@ -20,7 +20,6 @@ Rate limits (apikeys.ratelimit): each API key, and each signed-in user, has a bu
 and of mutations per minute; past it the answer is HTTP 429 with Retry-After and RATE_LIMITED.
 """
 
-import contextlib
 import json
 from typing import Any
 
@@ -29,10 +28,11 @@ from django.middleware.csrf import CsrfViewMiddleware
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
 from graphene_django.views import GraphQLView, HttpError
-from graphql import ExecutionResult, GraphQLError, parse, specified_rules
+from graphql import ExecutionResult, GraphQLError
 
-from apikeys import ratelimit
+from apikeys import permission_cache, ratelimit
 from apikeys.auth import InvalidAPIKey, authenticate_bearer
+from enrollments.graphql import execution
 from enrollments.graphql.errors import (
     CSRF_FAILED,
     QUERY_TOO_LARGE,
@@ -41,7 +41,7 @@ from enrollments.graphql.errors import (
     format_error,
 )
 from enrollments.graphql.extension_range import extension_range_errors
-from enrollments.graphql.limits import limit_rules, limits
+from enrollments.graphql.limits import limits
 
 
 class _CsrfCheck(CsrfViewMiddleware):
@@ -82,12 +82,14 @@ class ApiView(GraphQLView):
             return _error_response(
                 401, UNAUTHENTICATED, error.message, **{"WWW-Authenticate": "Bearer"}
             )
+        if api_key is not None:
+            permission_cache.load_permissions(api_key)  # read once per key, kept briefly
         if api_key is None and request.user.is_authenticated:
             reason = csrf_failure(request)
             if reason is not None:
                 return _error_response(403, CSRF_FAILED, f"CSRF check failed: {reason}")
         anonymous = not request.user.is_authenticated
-        self.validation_rules = (*specified_rules, *limit_rules(anonymous=anonymous))
+        self.validation_rules = execution.validation_rules(anonymous=anonymous)
         try:
             return super().dispatch(request, *args, **kwargs)
         except ratelimit.RateLimited as limited:  # raised by execute_graphql_request
@@ -123,8 +125,11 @@ class ApiView(GraphQLView):
         too_large = bool(query) and len(query) > max_length
         document = None
         if query and not too_large:
-            with contextlib.suppress(GraphQLError):  # reported by the standard path below
-                document = parse(query)
+            # Parsed once per distinct document (execution.parsed, an LRU cache); a syntax
+            # error is reported by execute_request below.
+            document = execution.parsed(query)
+            if isinstance(document, GraphQLError):
+                document = None
         # Rate limit per API key / signed-in user (apikeys.ratelimit), before anything runs:
         # raises RateLimited, which dispatch answers with 429 and Retry-After.
         ratelimit.enforce(request, document, operation_name)
@@ -141,8 +146,9 @@ class ApiView(GraphQLView):
             errors = extension_range_errors(self.schema.graphql_schema, document, variables)
             if errors:
                 return ExecutionResult(errors=errors)
-        return super().execute_graphql_request(
-            request, data, query, variables, operation_name, show_graphiql
+        # graphene-django's steps over the cached document, executed synchronously.
+        return execution.execute_request(
+            self, request, query, variables, operation_name, show_graphiql
         )
 
     @staticmethod

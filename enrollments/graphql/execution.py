@@ -13,34 +13,43 @@ graphql-core's default `is_awaitable` check on every resolved value. Here:
 - execution takes a synchronous path: this schema has no async resolver, so no resolved value is
   ever awaitable and the per-field check is replaced by one that answers False at once. (A
   coroutine returned by a resolver would then be serialised as a value, not awaited: any
-  future async resolver needs this path changed.)
+  future async resolver needs this path changed.) Scalars read by the default resolver skip
+  graphql-core's per-field machinery altogether (SyncExecutionContext).
 
 Everything else is graphene-django's `execute_graphql_request`, kept step for step: the GET
 mutation refusal, the validation error answer, ATOMIC_MUTATIONS with its rollback flag.
 """
 
 import functools
+from collections.abc import Callable
+from typing import Any
 
 from django.core.signals import setting_changed
 from django.db import connection, transaction
 from django.dispatch import receiver
 from django.http import HttpResponseBadRequest, HttpResponseNotAllowed
+from graphene.types.resolver import attr_resolver, dict_or_attr_resolver
 from graphene_django.constants import MUTATION_ERRORS_FLAG
 from graphene_django.settings import graphene_settings
 from graphene_django.views import HttpError
 from graphql import (
     DocumentNode,
+    ExecutionContext,
     ExecutionResult,
     GraphQLError,
+    GraphQLField,
     GraphQLSchema,
     OperationType,
     ValidationRule,
     execute,
     get_operation_ast,
+    is_leaf_type,
+    is_non_null_type,
     parse,
     specified_rules,
     validate,
 )
+from graphql.pyutils import Undefined
 
 from enrollments.graphql.limits import Limits, limit_rules, limits
 
@@ -104,6 +113,67 @@ def _never_awaitable(_value: object) -> bool:
     return False
 
 
+def _leaf_plan(field: GraphQLField) -> tuple[str, object, Callable[[Any], Any]] | None:
+    """(attribute, default, serialize) when `field` is a scalar or enum read by graphene's
+    default resolver (an attribute or dict key of the parent); None otherwise."""
+    resolver = field.resolve
+    if not (
+        isinstance(resolver, functools.partial)
+        and resolver.func in _DEFAULT_RESOLVERS
+        and len(resolver.args) == 2
+        and not resolver.keywords
+    ):
+        return None
+    leaf = field.type.of_type if is_non_null_type(field.type) else field.type
+    if not is_leaf_type(leaf):
+        return None
+    attname, default = resolver.args
+    return attname, default, leaf.serialize
+
+
+_DEFAULT_RESOLVERS = (dict_or_attr_resolver, attr_resolver)
+
+
+class SyncExecutionContext(ExecutionContext):
+    """graphql-core's execution with a short path for the commonest field of a page: a scalar
+    read from an attribute of its parent (about 2,500 of the 3,500 fields of a page of 100).
+
+    Such a field, when the query passes it no arguments and no middleware is installed, is
+    read and serialised directly, without building its resolve info, its argument dict and the
+    awaitable checks. Anything else, and any value the short path cannot serialise as it is
+    (None, a failing serialize), takes graphql-core's own path, which gives the same value or
+    the same error as before.
+    """
+
+    _plans: dict[int, tuple[GraphQLField, tuple | None]] = {}
+
+    def execute_field(self, parent_type, source, field_nodes, path):
+        node = field_nodes[0]
+        middleware = self.middleware_manager
+        if not node.arguments and (middleware is None or not middleware.middlewares):
+            field = parent_type.fields.get(node.name.value)
+            if field is not None:
+                cached = self._plans.get(id(field))
+                if cached is None or cached[0] is not field:
+                    cached = (field, _leaf_plan(field))
+                    self._plans[id(field)] = cached
+                plan = cached[1]
+                if plan is not None:
+                    attname, default, serialize = plan
+                    if isinstance(source, dict):
+                        value = source.get(attname, default)
+                    else:
+                        value = getattr(source, attname, default)
+                    if value is not None:
+                        try:
+                            serialized = serialize(value)
+                        except Exception:  # noqa: BLE001 - graphql-core's path reports it
+                            serialized = None
+                        if serialized is not None and serialized is not Undefined:
+                            return serialized
+        return super().execute_field(parent_type, source, field_nodes, path)
+
+
 def execute_request(view, request, query, variables, operation_name, show_graphiql=False):
     """graphene-django's GraphQLView.execute_graphql_request over the cached document and
     validation, executed synchronously. `view` supplies the schema, rules, context and
@@ -142,8 +212,7 @@ def execute_request(view, request, query, variables, operation_name, show_graphi
         "middleware": view.get_middleware(request),
         "is_awaitable": _never_awaitable,
     }
-    if view.execution_context_class:
-        options["execution_context_class"] = view.execution_context_class
+    options["execution_context_class"] = view.execution_context_class or SyncExecutionContext
     try:
         if (
             operation_ast is not None

@@ -2,7 +2,11 @@
 validated once per distinct text in bounded caches, one parse per request, no per-field
 awaitable check, and the same answers as before."""
 
+from types import SimpleNamespace
+
+import graphene
 import pytest
+from graphql import execute, parse
 from graphql.execution import ExecutionContext
 
 from enrollments.graphql import execution
@@ -127,3 +131,54 @@ def test_a_get_request_cannot_run_a_mutation(client, make_key, manager):
         HTTP_ACCEPT="application/json",
     )
     assert response.status_code == 405
+
+
+class Color(graphene.Enum):
+    RED = "red"
+    BLUE = "blue"
+
+
+class Thing(graphene.ObjectType):
+    name = graphene.String(required=True)
+    size = graphene.Int()
+    color = Color()
+    shout = graphene.String(loud=graphene.Boolean())
+
+    @staticmethod
+    def resolve_shout(root, info, loud=False):
+        return root["name"].upper() if loud else root["name"]
+
+
+class ThingQuery(graphene.ObjectType):
+    things = graphene.List(Thing)
+
+    @staticmethod
+    def resolve_things(root, info):
+        return [
+            {"name": "a", "size": 1, "color": "red"},
+            SimpleNamespace(name="b", size=2**40, color="blue"),  # Int overflow: an error
+            {"name": None, "size": None, "color": None},  # null in a non-null field: an error
+            {"size": "seven", "color": "green"},  # missing name, bad int, bad enum
+        ]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "{ things { name size color } }",
+        "{ things { size color } }",
+        "{ things { shout(loud: true) size } }",
+        "{ things { ... on Thing { name } } }",
+    ],
+)
+def test_the_short_path_answers_as_graphql_core_does(query):
+    """SyncExecutionContext gives the same data and the same errors as graphql-core's own
+    execution, for values it serialises and for those it hands back to graphql-core."""
+    schema = graphene.Schema(query=ThingQuery).graphql_schema
+    document = parse(query)
+    ours = execute(schema, document, execution_context_class=execution.SyncExecutionContext)
+    theirs = execute(schema, document)
+    assert ours.data == theirs.data
+    assert [error.formatted for error in ours.errors or []] == [
+        error.formatted for error in theirs.errors or []
+    ]

@@ -182,20 +182,12 @@ def _pages(api_key: str, base_url: str, args: argparse.Namespace) -> dict:
             rounds=args.requests,
             warmup=args.warmup,
         )
-        deep_summaries = {}
+        deep_summaries, timed_out = {}, {}
         if peer_deep and args.peer_deep_rounds:
             _say(f"the peers' deep pages ({args.peer_deep_rounds} rounds, OFFSET {deep:,})")
-            answers: dict[str, dict] = {}
-            deep_summaries = latency.interleaved(
-                session,
-                [deep_page, baseline_deep, *peer_deep],
-                rounds=args.peer_deep_rounds,
-                warmup=0,
-                answers=answers,
+            deep_summaries, timed_out = _peer_deep_pages(
+                session, [deep_page, baseline_deep, *peer_deep], graphql_ids, args
             )
-            for request in peer_deep:
-                if latency.row_ids(request, answers[request.name]) != graphql_ids:
-                    raise latency.BadResponse(f"{request.name} serves other rows than the API")
     finally:
         session.close()
     median = {name: summary.median_ms for name, summary in summaries.items()}
@@ -206,7 +198,9 @@ def _pages(api_key: str, base_url: str, args: argparse.Namespace) -> dict:
             "queries_first": queries[f"{name}_first"],
             "first_over_ours": round(median[f"{name}_first"] / median["graphql_first"], 2),
         }
-        if f"{name}_deep" in deep_summaries:
+        if f"{name}_deep" in timed_out:
+            figures |= {"deep_timed_out_after_ms": timed_out[f"{name}_deep"]}
+        elif f"{name}_deep" in deep_summaries:
             deep_figures = deep_summaries[f"{name}_deep"]
             ours_deep = deep_summaries["graphql_deep"].median_ms
             figures |= {
@@ -233,6 +227,35 @@ def _pages(api_key: str, base_url: str, args: argparse.Namespace) -> dict:
             for status in STATUSES
         },
     }
+
+
+def _peer_deep_pages(session, requests, expected_ids, args) -> tuple[dict, dict]:
+    """The deep pages, the peers' included, interleaved: ({name: Summary}, {peer request name:
+    its timeout in ms} for the peers whose OFFSET query the database cancelled)."""
+    from bench import latency
+    from bench.peers.common import STATEMENT_TIMEOUT
+    from bench.settings import BENCH_PEER_STATEMENT_TIMEOUT_MS
+    from bench.timing import Summary
+
+    samples: dict[str, list[float]] = {request.name: [] for request in requests}
+    timed_out: dict[str, int] = {}
+    for _ in range(args.peer_deep_rounds):
+        for request in requests:
+            if request.name in timed_out:
+                continue
+            try:
+                elapsed, payload = session.send(request)
+            except latency.BadResponse as error:
+                if request.peer is None or STATEMENT_TIMEOUT not in str(error):
+                    raise
+                timed_out[request.name] = BENCH_PEER_STATEMENT_TIMEOUT_MS
+                _say(f"{request.name}: cancelled after {BENCH_PEER_STATEMENT_TIMEOUT_MS} ms")
+                continue
+            if latency.row_ids(request, payload) != expected_ids:
+                raise latency.BadResponse(f"{request.name} serves other rows than the API")
+            samples[request.name].append(elapsed)
+    summaries = {name: Summary.of(values) for name, values in samples.items() if values}
+    return summaries, timed_out
 
 
 def _extension(api_key: str, base_url: str, args: argparse.Namespace) -> dict:

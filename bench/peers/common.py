@@ -1,7 +1,10 @@
 """What both peers share: the queryset with the progress annotations, and their offset cursor."""
 
 import base64
+import functools
 
+from django.conf import settings
+from django.db import connection, transaction
 from django.db.models import QuerySet
 
 from enrollments.models import Enrollment
@@ -29,3 +32,55 @@ def offset_cursor(offset: int) -> str:
     """graphql-relay's cursor of the row at `offset` (both peers use it): the page `after` it
     starts at offset + 1."""
     return base64.b64encode(f"arrayconnection:{offset}".encode()).decode()
+
+
+#: The page of measurement 1 (bench.documents.MEMBERSHIP_PAGE) in the peers' schemas: the same
+#: fields, spelled camelCase as both libraries do by default, with a relay connection.
+PEER_DOCUMENT = """
+query PeerPage($first: Int, $after: String) {
+  memberships(first: $first, after: $after) {
+    edges {
+      cursor
+      node {
+        id
+        courseId
+        userId
+        courseStatus
+        createdAt
+        updatedAt
+        startAt
+        pausedAt
+        isPaused
+        totalPausedDuration
+        course { id slug title accessDays pauseFreezesAccess }
+        user { id email name }
+        nextIncompleteItem { id courseId title kind position }
+        nextNextIncompleteItem { id courseId title kind position }
+      }
+    }
+    pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+  }
+}
+"""
+
+
+#: What PostgreSQL says when it cancels a statement at its statement_timeout.
+STATEMENT_TIMEOUT = "canceling statement due to statement timeout"
+
+
+def bounded(view):
+    """Runs a peer's view with PostgreSQL's statement_timeout at
+    settings.BENCH_PEER_STATEMENT_TIMEOUT_MS, so that a deep OFFSET page is cancelled instead of
+    holding the server's only worker for minutes (the answer then carries STATEMENT_TIMEOUT)."""
+
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        timeout = getattr(settings, "BENCH_PEER_STATEMENT_TIMEOUT_MS", None)
+        if not timeout or connection.vendor != "postgresql":
+            return view(request, *args, **kwargs)
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT set_config('statement_timeout', %s, true)", [str(timeout)])
+            return view(request, *args, **kwargs)
+
+    return wrapper

@@ -14,38 +14,14 @@ from graphene_django.filter import DjangoFilterConnectionField
 from graphene_django.views import GraphQLView
 from graphql_relay import from_global_id
 
-from bench.peers.common import annotated, next_items, offset_cursor
+from bench.peers.common import PEER_DOCUMENT, annotated, bounded, next_items, offset_cursor
 from enrollments.models import Enrollment
 from lms.models import Course, CourseItem, User
 
 PATH = "/bench/peers/graphene/"
 
-DOCUMENT = """
-query PeerPage($first: Int, $after: String) {
-  memberships(first: $first, after: $after) {
-    edges {
-      cursor
-      node {
-        id
-        courseId
-        userId
-        courseStatus
-        createdAt
-        updatedAt
-        startAt
-        pausedAt
-        isPaused
-        totalPausedDuration
-        course { id slug title accessDays pauseFreezesAccess }
-        user { id email name }
-        nextIncompleteItem { id courseId title kind position }
-        nextNextIncompleteItem { id courseId title kind position }
-      }
-    }
-    pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
-  }
-}
-"""
+#: Both peers use graphql-core's default camelCase names for the same fields as ours.
+DOCUMENT = PEER_DOCUMENT
 
 
 class PeerCourse(DjangoObjectType):
@@ -116,7 +92,7 @@ class Query(graphene.ObjectType):
 
 
 schema = graphene.Schema(query=Query)
-view = csrf_exempt(GraphQLView.as_view(schema=schema, graphiql=False))
+view = bounded(csrf_exempt(GraphQLView.as_view(schema=schema, graphiql=False)))
 
 
 def variables(*, offset: int | None, first: int) -> dict:

@@ -16,38 +16,13 @@ from strawberry.django.views import GraphQLView
 from strawberry_django.optimizer import DjangoOptimizerExtension
 from strawberry_django.relay import DjangoListConnection
 
-from bench.peers.common import annotated, next_items, offset_cursor
+from bench.peers.common import PEER_DOCUMENT, annotated, bounded, next_items, offset_cursor
 from enrollments.models import Enrollment
 from lms.models import Course, CourseItem, User
 
 PATH = "/bench/peers/strawberry/"
 
-DOCUMENT = """
-query PeerPage($first: Int, $after: String) {
-  memberships(first: $first, after: $after) {
-    edges {
-      cursor
-      node {
-        id
-        courseId
-        userId
-        courseStatus
-        createdAt
-        updatedAt
-        startAt
-        pausedAt
-        isPaused
-        totalPausedDuration
-        course { id slug title accessDays pauseFreezesAccess }
-        user { id email name }
-        nextIncompleteItem { id courseId title kind position }
-        nextNextIncompleteItem { id courseId title kind position }
-      }
-    }
-    pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
-  }
-}
-"""
+DOCUMENT = PEER_DOCUMENT
 
 
 @strawberry_django.type(Course)
@@ -124,7 +99,7 @@ class Query:
 
 
 schema = strawberry.Schema(query=Query, extensions=[DjangoOptimizerExtension])
-view = csrf_exempt(GraphQLView.as_view(schema=schema))
+view = bounded(csrf_exempt(GraphQLView.as_view(schema=schema)))
 
 
 def variables(*, offset: int | None, first: int) -> dict:

@@ -91,6 +91,19 @@ class InvalidReason(DomainError):
     message = "A reason is at most 1000 characters and contains no NUL character"
 
 
+class ChangedSincePreview(DomainError):
+    """A confirmed preview no longer matches what applying would do (another change came
+    first, or the same preview was confirmed twice): nothing was applied. `plan` is what
+    applying would do now, for the door to show as the new preview."""
+
+    code = "CHANGED_SINCE_PREVIEW"
+    message = "The enrollments changed since the preview: nothing was applied"
+
+    def __init__(self, detail: str | None = None, *, plan=None) -> None:
+        super().__init__(detail)
+        self.plan = plan
+
+
 #: Every domain error: the README's table of error codes is checked against these
 #: (tests/test_readme.py). Two errors may share a code (NOT_FOUND), so this is a tuple.
 ALL_ERRORS: tuple[type[DomainError], ...] = (
@@ -107,4 +120,5 @@ ALL_ERRORS: tuple[type[DomainError], ...] = (
     NoAccess,
     CourseItemNotFound,
     InvalidReason,
+    ChangedSincePreview,
 )

@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 
 from enrollments.access_window import MAX_ENDED_AT, MAX_TOTAL_PAUSED_SECONDS
+from enrollments.permissions import CUSTOM
 from enrollments.progress import CourseStatus
 from lms.models import Course, CourseItem
 
@@ -58,10 +59,7 @@ class Enrollment(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
-        permissions = [
-            ("extend_access", "Can extend access to a course"),
-            ("pause_enrollment", "Can pause and resume enrollments"),
-        ]
+        permissions = [(permission.codename, permission.label) for permission in CUSTOM]
         constraints = [
             models.UniqueConstraint(
                 fields=["user", "course"], name="enrollment_unique_user_course"

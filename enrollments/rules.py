@@ -1,23 +1,15 @@
 """The access rules as pure functions: no database, no clock of their own.
 
-Single and bulk services, the admin preview and the commands' dry runs all decide through these
-functions, so a rule is written once and every entry point agrees.
+The operations (enrollments.operations) plan through these functions, so the arithmetic of
+precedence, pauses and access states is written once.
 """
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
 from enrollments.access_window import MAX_ENDED_AT, MAX_TOTAL_PAUSED_SECONDS
-from enrollments.errors import (
-    AlreadyPaused,
-    DomainError,
-    InvalidExtensionPeriod,
-    NoEndDate,
-    NotPaused,
-    StillExpired,
-)
+from enrollments.errors import InvalidExtensionPeriod, NoEndDate
 from enrollments.models import AccessChange
 
 
@@ -100,22 +92,6 @@ class ExtensionRequest:
         return new_end
 
 
-def bulk_new_ended_at(
-    request: ExtensionRequest, *, current: datetime | None, now: datetime
-) -> datetime | None:
-    """As `ExtensionRequest.new_ended_at`, plus the bulk-only rule.
-
-    A bulk extension by days that would leave an enrollment still expired is skipped
-    (StillExpired): in bulk it is almost always a selection mistake, and the admin preview names
-    those rows. A single extension keeps the contract's rule (days count from the current end,
-    even in the past).
-    """
-    new_end = request.new_ended_at(current=current, now=now)
-    if new_end is not None and new_end <= now:
-        raise StillExpired()
-    return new_end
-
-
 @dataclass(frozen=True, slots=True)
 class ResumeOutcome:
     paused_seconds: int
@@ -146,98 +122,3 @@ def resume_outcome(
     return ResumeOutcome(
         paused_seconds=paused_seconds, total_paused_duration=total, ended_at=new_end
     )
-
-
-@dataclass(frozen=True, slots=True)
-class PlannedChange:
-    """One enrollment's end of access before and after an operation (and, for a resume, the
-    paused seconds it adds and the new total)."""
-
-    enrollment_id: object
-    old_ended_at: datetime | None
-    new_ended_at: datetime | None
-    paused_seconds: int | None = None
-    total_paused_duration: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Skipped:
-    """An enrollment a bulk operation leaves alone, and the domain error that says why."""
-
-    enrollment_id: object
-    error: DomainError
-
-
-def plan_bulk_extension(
-    rows: Iterable[tuple[object, datetime | None]], request: ExtensionRequest, *, now: datetime
-) -> tuple[list[PlannedChange], list[Skipped]]:
-    """Splits `(enrollment_id, ended_at)` rows into the changes a bulk extension makes and the
-    rows it skips. Rows already as asked (indefinite on indefinite) are neither: nothing to do.
-    """
-    changes: list[PlannedChange] = []
-    skipped: list[Skipped] = []
-    for enrollment_id, current in rows:
-        try:
-            new_end = bulk_new_ended_at(request, current=current, now=now)
-        except DomainError as error:
-            skipped.append(Skipped(enrollment_id, error))
-            continue
-        if new_end != current:
-            changes.append(PlannedChange(enrollment_id, current, new_end))
-    return changes, skipped
-
-
-#: The columns plan_bulk_pause and plan_bulk_resume read, after the primary key, in order.
-PAUSE_COLUMNS = ("ended_at", "is_paused")
-RESUME_COLUMNS = (
-    "ended_at",
-    "is_paused",
-    "paused_at",
-    "total_paused_duration",
-    "course__pause_freezes_access",
-)
-
-
-def plan_bulk_pause(
-    rows: Iterable[tuple[object, datetime | None, bool]],
-) -> tuple[list[PlannedChange], list[Skipped]]:
-    """Rows already paused are skipped (AlreadyPaused); the others will be paused."""
-    changes: list[PlannedChange] = []
-    skipped: list[Skipped] = []
-    for enrollment_id, ended_at, is_paused in rows:
-        if is_paused:
-            skipped.append(Skipped(enrollment_id, AlreadyPaused()))
-        else:
-            changes.append(PlannedChange(enrollment_id, ended_at, ended_at))
-    return changes, skipped
-
-
-def plan_bulk_resume(
-    rows: Iterable[tuple[object, datetime | None, bool, datetime | None, int, bool]],
-    *,
-    now: datetime,
-) -> tuple[list[PlannedChange], list[Skipped]]:
-    """Rows not paused are skipped (NotPaused); the others get their own resume_outcome."""
-    changes: list[PlannedChange] = []
-    skipped: list[Skipped] = []
-    for enrollment_id, ended_at, is_paused, paused_at, total, freezes in rows:
-        if not is_paused:
-            skipped.append(Skipped(enrollment_id, NotPaused()))
-            continue
-        outcome = resume_outcome(
-            paused_at=paused_at,
-            total_paused_duration=total,
-            ended_at=ended_at,
-            pause_freezes_access=freezes,
-            now=now,
-        )
-        changes.append(
-            PlannedChange(
-                enrollment_id,
-                ended_at,
-                outcome.ended_at,
-                paused_seconds=outcome.paused_seconds,
-                total_paused_duration=outcome.total_paused_duration,
-            )
-        )
-    return changes, skipped

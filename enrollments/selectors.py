@@ -5,7 +5,7 @@ memberships costs the same few queries whatever its size (no query per row).
 """
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.db.models import (
     Case,
@@ -29,18 +29,7 @@ from enrollments import clock, progress
 from enrollments.errors import CourseItemNotFound, MembershipNotFound, NotEnrolled
 from enrollments.models import Enrollment, ItemCompletion
 from enrollments.progress import CourseStatus
-from enrollments.rules import (
-    PAUSE_COLUMNS,
-    RESUME_COLUMNS,
-    AccessState,
-    ExtensionRequest,
-    PlannedChange,
-    Skipped,
-    access_state,
-    plan_bulk_extension,
-    plan_bulk_pause,
-    plan_bulk_resume,
-)
+from enrollments.rules import AccessState, access_state
 from lms.identifiers import parse_uuid
 from lms.models import CourseItem
 
@@ -200,8 +189,15 @@ def _item_from_data(data: dict | None) -> CourseItem | None:
     return CourseItem.from_db(
         None,
         [field.attname for field in fields],
-        [field.to_python(data[field.attname]) for field in fields],
+        [_aware(field.to_python(data[field.attname])) for field in fields],
     )
+
+
+def _aware(value: object) -> object:
+    """SQLite's JSON gives a datetime as naive UTC text; PostgreSQL's carries the offset."""
+    if isinstance(value, datetime) and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
 
 
 def attach_next_items(enrollments: Sequence[Enrollment]) -> None:
@@ -220,49 +216,6 @@ def attach_next_items(enrollments: Sequence[Enrollment]) -> None:
     for enrollment in enrollments:
         enrollment.next_item = items.get(enrollment.next_item_id)
         enrollment.next_next_item = items.get(enrollment.next_next_item_id)
-
-
-def enrollment_rows(
-    queryset: QuerySet[Enrollment], *fields: str, lock: bool = False
-) -> QuerySet[Enrollment]:
-    """`(pk, *fields)` of every enrollment of `queryset`, in primary-key order: what the bulk
-    services read under a row lock (`lock=True`) and their previews read without one.
-
-    The caller's queryset may carry joins, annotations or DISTINCT (an admin changelist does):
-    it is used only as a subquery of ids, so a lock applies to enrollment rows alone.
-    """
-    rows = Enrollment.objects.filter(pk__in=queryset.values("pk")).order_by("pk")
-    if lock:
-        rows = rows.select_for_update(of=("self",))
-    return rows.values_list("pk", *fields)
-
-
-def extension_preview(
-    *,
-    queryset: QuerySet[Enrollment],
-    days: int | None = None,
-    until: datetime | None = None,
-    indefinite: bool = False,
-) -> tuple[list[PlannedChange], list[Skipped]]:
-    """What enrollments_extend_access_bulk would do to `queryset` now, without writing: the
-    admin's preview page and the commands' --dry-run. Raises InvalidExtensionPeriod for a
-    request invalid for every row."""
-    request = ExtensionRequest(days=days, until=until, indefinite=indefinite)
-    now = clock.now()
-    request.validate(now=now)
-    rows = enrollment_rows(queryset, "ended_at").iterator(chunk_size=5000)
-    return plan_bulk_extension(rows, request, now=now)
-
-
-def pause_preview(*, queryset: QuerySet[Enrollment]) -> tuple[list[PlannedChange], list[Skipped]]:
-    """What enrollments_pause_bulk would do to `queryset` now, without writing."""
-    return plan_bulk_pause(enrollment_rows(queryset, *PAUSE_COLUMNS).iterator(chunk_size=5000))
-
-
-def resume_preview(*, queryset: QuerySet[Enrollment]) -> tuple[list[PlannedChange], list[Skipped]]:
-    """What enrollments_resume_bulk would do to `queryset` now, new end dates included."""
-    rows = enrollment_rows(queryset, *RESUME_COLUMNS).iterator(chunk_size=5000)
-    return plan_bulk_resume(rows, now=clock.now())
 
 
 def course_item_get(*, course_item_id: object) -> CourseItem:

@@ -31,23 +31,18 @@ from enrollments.admin.filters import (
     EndsWithinFilter,
     PausedFilter,
 )
-from enrollments.admin.reporting import error_text, report_bulk_result
+from enrollments.admin.reporting import error_text, report_one, report_plan
 from enrollments.errors import DomainError, MembershipNotFound
 from enrollments.models import AccessChange, Enrollment
+from enrollments.operations import Operation, Pause, Resume, Selection, apply
+from enrollments.operations.audit import Attribution
+from enrollments.permissions import VIEW_ACCESS_CHANGE
 from enrollments.selectors import (
     completion_rate,
     enrollment_access_state,
     memberships_with_progress,
 )
-from enrollments.services import (
-    enrollment_create,
-    enrollment_pause,
-    enrollment_resume,
-    enrollments_pause_bulk,
-    enrollments_resume_bulk,
-)
-
-PAUSE_PERMISSION = "enrollments.pause_enrollment"
+from enrollments.services import enrollment_create
 
 #: Shown read-only on an existing enrollment's page.
 CHANGE_READONLY_FIELDS = (
@@ -99,7 +94,13 @@ class EnrollmentAdmin(ExtendAccessMixin, admin.ModelAdmin):
         PausedFilter,
         EndsWithinFilter,
     )
-    search_fields = ("user__email", "user__name", "course__slug", "course__title")
+    search_fields = (
+        "user__email",
+        "user__first_name",
+        "user__last_name",
+        "course__slug",
+        "course__title",
+    )
     search_help_text = "Search by the learner's e-mail or name, or the course's slug or title."
     date_hierarchy = "ended_at"
     autocomplete_fields = ("user", "course")
@@ -137,7 +138,7 @@ class EnrollmentAdmin(ExtendAccessMixin, admin.ModelAdmin):
         return lookup == "user__id__exact" or super().lookup_allowed(lookup, value, request)
 
     def has_pause_enrollment_permission(self, request: HttpRequest, obj=None) -> bool:
-        return request.user.has_perm(PAUSE_PERMISSION)
+        return Pause.permission.held_by(request.user)
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         # The audit trail protects enrollments (PROTECT): deactivate the user instead.
@@ -209,7 +210,7 @@ class EnrollmentAdmin(ExtendAccessMixin, admin.ModelAdmin):
                 reverse("admin:enrollments_accesschange_changelist")
                 + f"?enrollment__id__exact={obj.pk}"
             )
-            context["can_view_all_history"] = request.user.has_perm("enrollments.view_accesschange")
+            context["can_view_all_history"] = VIEW_ACCESS_CHANGE.held_by(request.user)
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     # -- changelist columns -------------------------------------------------------------------
@@ -217,8 +218,8 @@ class EnrollmentAdmin(ExtendAccessMixin, admin.ModelAdmin):
     @admin.display(description="student", ordering="user__email")
     def student(self, enrollment: Enrollment) -> str:
         user = enrollment.user
-        if user.name:
-            return format_html('{}<br><span class="quiet">{}</span>', user.email, user.name)
+        if user.full_name:
+            return format_html('{}<br><span class="quiet">{}</span>', user.email, user.full_name)
         return user.email
 
     @admin.display(description="course", ordering="course__title")
@@ -264,39 +265,38 @@ class EnrollmentAdmin(ExtendAccessMixin, admin.ModelAdmin):
 
     # -- pause and resume ---------------------------------------------------------------------
 
-    @admin.action(description="Pause selected enrollments", permissions=["pause_enrollment"])
+    @admin.action(description="Pause selected enrollments", permissions=[Pause.permission.codename])
     def pause_enrollments(self, request: HttpRequest, queryset: QuerySet) -> None:
-        result = enrollments_pause_bulk(
-            queryset=queryset, actor=request.user, source=AccessChange.Source.ADMIN
+        report_plan(
+            request, apply(Pause(), Selection.by_filter(queryset), _by(request)), verb="Paused"
         )
-        report_bulk_result(request, result, verb="Paused")
 
-    @admin.action(description="Resume selected enrollments", permissions=["pause_enrollment"])
+    @admin.action(
+        description="Resume selected enrollments", permissions=[Resume.permission.codename]
+    )
     def resume_enrollments(self, request: HttpRequest, queryset: QuerySet) -> None:
-        result = enrollments_resume_bulk(
-            queryset=queryset, actor=request.user, source=AccessChange.Source.ADMIN
-        )
-        report_bulk_result(request, result, verb="Resumed")
+        result = apply(Resume(), Selection.by_filter(queryset), _by(request))
+        report_plan(request, result, verb="Resumed")
 
     def pause_one_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        return self._pause_or_resume_one(request, object_id, enrollment_pause, "Paused")
+        return self._apply_to_one(request, object_id, Pause(), "Paused")
 
     def resume_one_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        return self._pause_or_resume_one(request, object_id, enrollment_resume, "Resumed")
+        return self._apply_to_one(request, object_id, Resume(), "Resumed")
 
-    def _pause_or_resume_one(self, request, object_id, service, verb) -> HttpResponse:
+    def _apply_to_one(self, request, object_id, operation: Operation, verb) -> HttpResponse:
         """The change page's Pause / Resume button: the enrollment is found the way the change
-        page and "Extend access" find it; the service re-reads it under a lock."""
+        page and "Extend access" find it, then named to the core, which locks it."""
         views.check_permission(self, request, self.has_pause_enrollment_permission)
         enrollment = views.find_enrollment(self, request, object_id)
         if enrollment is None:
             return views.not_found(self, request)
-        try:
-            service(enrollment=enrollment, actor=request.user, source=AccessChange.Source.ADMIN)
-        except MembershipNotFound:  # gone between the lookup and the lock
-            return views.not_found(self, request)
-        except DomainError as error:
-            self.message_user(request, error_text(error), messages.WARNING)
-        else:
-            self.message_user(request, f"{verb} this enrollment.", messages.SUCCESS)
+        result = apply(operation, Selection.named([enrollment.pk]), _by(request))
+        if any(isinstance(skip.error, MembershipNotFound) for skip in result.skips):
+            return views.not_found(self, request)  # gone between the lookup and the lock
+        report_one(request, result, verb=verb)
         return HttpResponseRedirect(views.change_url(enrollment))
+
+
+def _by(request: HttpRequest) -> Attribution:
+    return Attribution(request.user, AccessChange.Source.ADMIN)

@@ -1,17 +1,17 @@
 """The "Extend access…" workflow: one form and one preview for a changelist selection (any
 size) and for the change page's single enrollment.
 
-Steps: the action (or the change page's button) shows the form; "Preview" shows what the bulk
-service would do (selectors.extension_preview); "Confirm" applies it through
-services.enrollments_extend_access_bulk (source=admin, actor=the staff member) in one
-transaction, then redirects with counts and the skipped rows by name. The confirmation carries a
-fingerprint of the previewed request, selection and plan (each changed row's id with its current
-and new end, each skipped row's id and reason): when any of them changed since the preview (rows
-swapped with the count unchanged, an end date moved meanwhile), the preview is shown again
-instead of applying something nobody saw.
+Steps: the action (or the change page's button) shows the form; "Preview" shows what the
+operation core would do (operations.preview); "Confirm" applies it (operations.apply,
+source=admin, actor=the staff member) with the previewed plan's fingerprint as `expected`, then
+redirects with counts and the skipped rows by name. When the plan under the row locks is not
+the one previewed (rows swapped with the count unchanged, an end date moved meanwhile, the same
+preview confirmed twice), the core applies nothing and the page shows the new preview instead.
+
+A changelist selection (ticked rows or "select all") is a selection by filter; the change page
+names its one enrollment (operations.selection says what differs).
 """
 
-import hashlib
 from dataclasses import dataclass, field
 
 from django.contrib import admin, messages
@@ -22,19 +22,17 @@ from django.urls import reverse
 
 from enrollments.admin import views
 from enrollments.admin.display import enrollment_label, format_instant
-from enrollments.admin.forms import TIME_ZONE_SESSION_KEY, ExtendAccessForm, ExtensionParams
-from enrollments.admin.reporting import error_text, report_bulk_result
+from enrollments.admin.forms import TIME_ZONE_SESSION_KEY, ExtendAccessForm
+from enrollments.admin.reporting import error_text, report_plan
 from enrollments.admin.selection import CHANGELIST_FILTERS, InvalidSelection, Selection
-from enrollments.errors import DomainError
+from enrollments.errors import ChangedSincePreview, DomainError
 from enrollments.models import AccessChange, Enrollment
-from enrollments.rules import PlannedChange, Skipped
-from enrollments.selectors import extension_preview
-from enrollments.services import enrollments_extend_access_bulk
+from enrollments.operations import Extend, Plan, apply, preview
+from enrollments.operations import Selection as CoreSelection
+from enrollments.operations.audit import Attribution
 
 #: Rows listed in each preview table; beyond that the page shows counts only.
 PREVIEW_ROWS = 100
-
-EXTEND_PERMISSION = "enrollments.extend_access"
 
 
 @dataclass(slots=True)
@@ -59,35 +57,14 @@ class Preview:
         return self.selected - self.changed - self.skipped
 
 
-@dataclass(frozen=True, slots=True)
-class Plan:
-    """What the bulk service would do to the selection now (selectors.extension_preview)."""
-
-    changes: list[PlannedChange]
-    skipped: list[Skipped]
-
-    def digest(self) -> str:
-        """Identifies the plan row by row: the same selection size with other rows, or with
-        another end date, is another plan."""
-        text = hashlib.sha256()
-        for change in self.changes:
-            text.update(
-                f"{change.enrollment_id}:{change.old_ended_at}:{change.new_ended_at};".encode()
-            )
-        for row in self.skipped:
-            text.update(f"{row.enrollment_id}:{row.error.code};".encode())
-        return text.hexdigest()
-
-
-def build_preview(plan: Plan, params: ExtensionParams, selected: int) -> Preview:
+def build_preview(plan: Plan, zone, selected: int) -> Preview:
     """What confirming would do, with the first PREVIEW_ROWS changed and skipped rows named."""
-    changes, skipped = plan.changes, plan.skipped
+    changes, skipped = plan.changes, plan.skips
     shown_changes, shown_skipped = changes[:PREVIEW_ROWS], skipped[:PREVIEW_ROWS]
     ids = [c.enrollment_id for c in shown_changes] + [s.enrollment_id for s in shown_skipped]
     enrollments = Enrollment.objects.select_related("user", "course").in_bulk(ids)
-    zone = params.time_zone
-    preview = Preview(selected=selected, changed=len(changes), skipped=len(skipped))
-    preview.changed_rows = [
+    shown = Preview(selected=selected, changed=len(changes), skipped=len(skipped))
+    shown.changed_rows = [
         PreviewRow(
             enrollment=enrollments.get(change.enrollment_id),
             enrollment_id=change.enrollment_id,
@@ -96,7 +73,7 @@ def build_preview(plan: Plan, params: ExtensionParams, selected: int) -> Preview
         )
         for change in shown_changes
     ]
-    preview.skipped_rows = [
+    shown.skipped_rows = [
         PreviewRow(
             enrollment=(enrollment := enrollments.get(row.enrollment_id)),
             enrollment_id=row.enrollment_id,
@@ -105,9 +82,9 @@ def build_preview(plan: Plan, params: ExtensionParams, selected: int) -> Preview
         )
         for row in shown_skipped
     ]
-    _sort_rows(preview.changed_rows)
-    _sort_rows(preview.skipped_rows)
-    return preview
+    _sort_rows(shown.changed_rows)
+    _sort_rows(shown.skipped_rows)
+    return shown
 
 
 def _sort_rows(rows: list[PreviewRow]) -> None:
@@ -118,20 +95,13 @@ def _sort_rows(rows: list[PreviewRow]) -> None:
     )
 
 
-def fingerprint(params: ExtensionParams, selection: Selection, selected: int, plan: Plan) -> str:
-    """The preview token: Confirm applies only when the request, the selection, its size and
-    the plan are all what the preview showed."""
-    text = f"{params.fingerprint()}|{selection.signature()}|selected={selected}|{plan.digest()}"
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
 class ExtendAccessMixin:
     """Adds the action, its URLs and its views to the enrollment ModelAdmin."""
 
     extend_access_template = "admin/enrollments/enrollment/extend_access.html"
 
     def has_extend_access_permission(self, request: HttpRequest, obj=None) -> bool:
-        return request.user.has_perm(EXTEND_PERMISSION)
+        return Extend.permission.held_by(request.user)
 
     def get_extend_access_urls(self) -> list:
         return [
@@ -146,7 +116,7 @@ class ExtendAccessMixin:
             ),
         ]
 
-    @admin.action(description="Extend access…", permissions=["extend_access"])
+    @admin.action(description="Extend access…", permissions=[Extend.permission.codename])
     def extend_access(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse:
         """The changelist action: shows the form for the selection; nothing changes yet."""
         try:
@@ -200,37 +170,32 @@ class ExtendAccessMixin:
             return page()
         params = form.params()
         request.session[TIME_ZONE_SESSION_KEY] = params.time_zone.key
+        operation = params.operation()
+        # The change page names its enrollment; a changelist selection is a filter.
+        core_selection = (
+            CoreSelection.named([enrollment.pk])
+            if enrollment is not None
+            else CoreSelection.by_filter(queryset)
+        )
         try:
-            plan = Plan(*extension_preview(queryset=queryset, **params.service_kwargs()))
+            if "_confirm" not in request.POST:
+                plan = preview(operation, core_selection)
+            else:
+                by = Attribution(request.user, AccessChange.Source.ADMIN, params.reason)
+                expected = request.POST.get("preview_token", "")
+                done = apply(operation, core_selection, by, expected=expected)
+                report_plan(request, done, verb="Extended access for")
+                if enrollment is not None:
+                    return HttpResponseRedirect(views.change_url(enrollment))
+                return HttpResponseRedirect(views.changelist_url(selection.filters))
+        except ChangedSincePreview as error:
+            messages.warning(request, f"{error.message}: check the new preview and confirm again.")
+            plan = error.plan
         except DomainError as error:  # a request invalid for every row
             form.add_error(None, error_text(error))
             return page()
-        token = fingerprint(params, selection, selected, plan)
-        confirmed = "_confirm" in request.POST
-        if confirmed and request.POST.get("preview_token") != token:
-            messages.warning(
-                request,
-                "The request or the selection changed since the preview: check the new preview "
-                "and confirm again.",
-            )
-            confirmed = False
-        if not confirmed:
-            return page(preview=build_preview(plan, params, selected), token=token)
-        try:
-            result = enrollments_extend_access_bulk(
-                queryset=queryset,
-                **params.service_kwargs(),
-                actor=request.user,
-                source=AccessChange.Source.ADMIN,
-                reason=params.reason,
-            )
-        except DomainError as error:
-            form.add_error(None, error_text(error))
-            return page()
-        report_bulk_result(request, result, verb="Extended access for", selected=selected)
-        if enrollment is not None:
-            return HttpResponseRedirect(views.change_url(enrollment))
-        return HttpResponseRedirect(views.changelist_url(selection.filters))
+        shown = build_preview(plan, params.time_zone, selected)
+        return page(preview=shown, token=plan.fingerprint())
 
     def _extend_initial(self, request: HttpRequest) -> dict:
         return {"time_zone": request.session.get(TIME_ZONE_SESSION_KEY, "UTC")}

@@ -1,6 +1,6 @@
-"""The "Extend access" form: parses what staff typed into the arguments of the extension
-services. It decides no rule: limits (positive days, a future end before 2038, ...) are checked
-by the services, and their domain errors are shown on this form by the view."""
+"""The "Extend access" form: parses what staff typed into the core's Extend operation. It
+decides no rule: limits (positive days, a future end before 2038, ...) are checked by the
+operation, and its domain errors are shown on this form by the view."""
 
 import zoneinfo
 from dataclasses import dataclass
@@ -11,6 +11,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.forms.fields import BaseTemporalField
 from django.utils.dateparse import parse_datetime
+
+from enrollments.operations import Extend
 
 #: Session key remembering the time zone a staff member last entered an end date in.
 TIME_ZONE_SESSION_KEY = "enrollments_admin_time_zone"
@@ -24,7 +26,7 @@ def time_zone_choices() -> list[tuple[str, str]]:
 
 @dataclass(frozen=True, slots=True)
 class ExtensionParams:
-    """What the form asks for, in the services' terms (`until` is aware, in UTC)."""
+    """What the form asks for (`until` is aware, in UTC)."""
 
     days: int | None
     until: datetime | None
@@ -32,13 +34,8 @@ class ExtensionParams:
     reason: str
     time_zone: zoneinfo.ZoneInfo
 
-    def service_kwargs(self) -> dict:
-        return {"days": self.days, "until": self.until, "indefinite": self.indefinite}
-
-    def fingerprint(self) -> str:
-        """A stable text of the request: a confirmation must apply what was previewed."""
-        until = self.until.isoformat() if self.until else ""
-        return f"days={self.days}|until={until}|indefinite={self.indefinite}|reason={self.reason}"
+    def operation(self) -> Extend:
+        return Extend(days=self.days, until=self.until, indefinite=self.indefinite)
 
 
 class WallClockDateTimeField(forms.DateTimeField):
@@ -151,8 +148,8 @@ class ExtendAccessForm(forms.Form):
         return zoneinfo.ZoneInfo(name)
 
     def params(self) -> ExtensionParams:
-        """The request in the services' terms; only on a valid form. Fields of the modes not
-        chosen are ignored, so the services' precedence never has to break a tie."""
+        """The request; only on a valid form. Fields of the modes not chosen are ignored, so
+        the operation's precedence never has to break a tie."""
         data = self.cleaned_data
         mode = data["mode"]
         return ExtensionParams(

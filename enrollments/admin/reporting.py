@@ -9,8 +9,7 @@ from django.http import HttpRequest
 from enrollments.admin.display import enrollment_label
 from enrollments.errors import DomainError
 from enrollments.models import Enrollment
-from enrollments.rules import Skipped
-from enrollments.services import BulkResult
+from enrollments.operations import Plan, Skip
 
 #: Skipped rows named in a message; the rest are counted ("and 12 more").
 NAMED_SKIPPED = 5
@@ -34,7 +33,7 @@ def describe_enrollments(ids: Sequence[object]) -> dict[object, str]:
     return {pk: enrollment_label(email, title) for pk, email, title in rows}
 
 
-def skipped_summary(skipped: Sequence[Skipped], limit: int = NAMED_SKIPPED) -> str:
+def skipped_summary(skipped: Sequence[Skip], limit: int = NAMED_SKIPPED) -> str:
     """The first `limit` skipped rows by name and reason, then how many more."""
     shown = skipped[:limit]
     names = describe_enrollments([row.enrollment_id for row in shown])
@@ -48,9 +47,7 @@ def skipped_summary(skipped: Sequence[Skipped], limit: int = NAMED_SKIPPED) -> s
     return text
 
 
-def report_bulk_result(
-    request: HttpRequest, result: BulkResult, *, verb: str, selected: int | None = None
-) -> None:
+def report_plan(request: HttpRequest, result: Plan, *, verb: str) -> None:
     """One success message with the count, one warning naming the skipped rows, and an info
     message for rows that needed no change (selected but neither changed nor skipped)."""
     if result.changed_count:
@@ -58,10 +55,20 @@ def report_bulk_result(
     if result.skipped_count:
         messages.warning(
             request,
-            f"Skipped {plural(result.skipped_count)}: {skipped_summary(result.skipped)}.",
+            f"Skipped {plural(result.skipped_count)}: {skipped_summary(result.skips)}.",
         )
-    unchanged = (selected or 0) - result.changed_count - result.skipped_count
+    unchanged = len(result.unchanged)
     if unchanged > 0:
         messages.info(request, f"{plural(unchanged)} already as asked: nothing to change.")
-    if not (result.changed_count or result.skipped_count or unchanged > 0):
+    if not result.selected:
         messages.info(request, "No enrollment matched the selection: nothing changed.")
+
+
+def report_one(request: HttpRequest, result: Plan, *, verb: str) -> None:
+    """The change page's report of its one enrollment: done, or the reason it was not."""
+    if result.skips:
+        messages.warning(request, error_text(result.skips[0].error))
+    elif result.changes:
+        messages.success(request, f"{verb} this enrollment.")
+    else:
+        messages.info(request, "This enrollment is already as asked: nothing to change.")

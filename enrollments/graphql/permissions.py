@@ -1,4 +1,5 @@
-"""Who may do what through the API: the same Django permissions the admin and commands use.
+"""Who may do what through the API: the same permissions the admin and commands use, named once
+in enrollments.permissions (each mutation asks the permission its operation names).
 
 - anonymous: nothing (UNAUTHENTICATED);
 - any signed-in user (session or API key): their own memberships, completing their own items;
@@ -12,11 +13,8 @@ from graphql import GraphQLResolveInfo
 
 from enrollments.graphql.errors import forbidden, unauthenticated
 from enrollments.models import Enrollment
+from enrollments.permissions import VIEW_ENROLLMENT, Permission
 from lms.models import User
-
-VIEW_ALL = "enrollments.view_enrollment"
-EXTEND = "enrollments.extend_access"
-PAUSE = "enrollments.pause_enrollment"
 
 
 def request_user(info: GraphQLResolveInfo) -> User:
@@ -27,16 +25,16 @@ def request_user(info: GraphQLResolveInfo) -> User:
     return user
 
 
-def require_perm(info: GraphQLResolveInfo, perm: str) -> User:
-    """The signed-in user if they hold `perm`. Raises UNAUTHENTICATED or FORBIDDEN."""
+def require_perm(info: GraphQLResolveInfo, permission: Permission) -> User:
+    """The signed-in user if they hold `permission`. Raises UNAUTHENTICATED or FORBIDDEN."""
     user = request_user(info)
-    if not user.has_perm(perm):
+    if not permission.held_by(user):
         raise forbidden()
     return user
 
 
 def can_view_all(user: User) -> bool:
-    return user.has_perm(VIEW_ALL)
+    return VIEW_ENROLLMENT.held_by(user)
 
 
 def visible_enrollments(user: User, queryset: QuerySet[Enrollment]) -> QuerySet[Enrollment]:

@@ -1,23 +1,17 @@
-"""Running a bulk operation over many enrollments in batches: the engine of extend_access,
-pause_membership and resume_membership.
+"""Running an operation of the core over the enrollments a command picked: the engine of
+extend_access, pause_membership and resume_membership.
 
-Each batch of ids is one call of the bulk service, so one transaction: a crash or a Ctrl-C
-loses at most the batch in flight, and the rows locked at a time stay few. The selection's
-filter is applied again inside each call (the service locks `filter & pk in batch`), so a row
-that stopped matching since the ids were read is left alone. The batches share the reporting:
-one progress bar, one summary, one list of failed rows.
+The core applies each target in batches (`operations.apply(batch_size=...)`: one transaction
+per batch, a crash or a Ctrl-C loses at most the batch in flight, and the rows locked at a time
+stay few); a dry run is one `operations.preview`. This module only reports: one progress bar,
+the changed rows (dry run, or verbosity 2), the totals, and one failure per skipped row.
 """
 
 import sys
 import uuid
-from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 
-from django.db.models import QuerySet
-
-from enrollments import clock, selectors, services
 from enrollments.errors import DomainError
 from enrollments.management.output import (
     Progress,
@@ -28,134 +22,32 @@ from enrollments.management.output import (
     progress,
 )
 from enrollments.models import AccessChange, Enrollment
-from enrollments.rules import ExtensionRequest, PlannedChange, Skipped
-from enrollments.services import BulkResult
-from enrollments.services.locking import CHUNK_SIZE
-from lms.batching import chunked
+from enrollments.operations import Change, Operation, Plan, Selection, Skip, apply, preview
+from enrollments.operations.audit import Attribution
+from enrollments.operations.core import CHUNK_SIZE
 from lms.models import User
 
-#: Enrollments per bulk-service call (one transaction): the services' own chunk size.
+#: Enrollments per transaction: the core's own chunk size.
 DEFAULT_BATCH_SIZE = CHUNK_SIZE
-
-Plan = tuple[list[PlannedChange], list[Skipped]]
-
-
-class Operation(ABC):
-    """One change applied to many enrollments: the real call and its dry run."""
-
-    #: What is done, for "would <verb> ..." and "<done> ..." lines.
-    verb: str
-    done: str
-
-    @abstractmethod
-    def describe(self) -> str: ...
-
-    @abstractmethod
-    def apply(
-        self,
-        queryset: QuerySet[Enrollment],
-        *,
-        actor: User | None,
-        reason: str,
-        batch_id: uuid.UUID,
-    ) -> BulkResult:
-        """The bulk service call (one transaction); every batch of a run shares `batch_id`."""
-
-    @abstractmethod
-    def preview(self, queryset: QuerySet[Enrollment]) -> Plan:
-        """The same decision, without writing."""
-
-
-@dataclass(frozen=True, slots=True)
-class Extend(Operation):
-    days: int | None = None
-    until: datetime | None = None
-    indefinite: bool = False
-    verb, done = "extend", "extended"
-
-    def _request(self) -> ExtensionRequest:
-        return ExtensionRequest(days=self.days, until=self.until, indefinite=self.indefinite)
-
-    def describe(self) -> str:
-        if self.indefinite:
-            return "grant indefinite access"
-        if self.until is not None:
-            return f"set the end of access to {format_instant(self.until)}"
-        return f"extend access by {self.days} days"
-
-    def validate(self) -> None:
-        self._request().validate(now=clock.now())
-
-    def apply(self, queryset, *, actor, reason, batch_id):
-        return services.enrollments_extend_access_bulk(
-            queryset=queryset,
-            days=self.days,
-            until=self.until,
-            indefinite=self.indefinite,
-            actor=actor,
-            source=AccessChange.Source.COMMAND,
-            reason=reason,
-            batch_id=batch_id,
-        )
-
-    def preview(self, queryset):
-        return selectors.extension_preview(
-            queryset=queryset, days=self.days, until=self.until, indefinite=self.indefinite
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class StateChange(Operation):
-    """Pausing or resuming: no parameters, just a bulk service and its preview."""
-
-    verb: str
-    done: str
-    service: Callable[..., BulkResult]
-    previewer: Callable[..., Plan]
-
-    def describe(self) -> str:
-        return self.verb
-
-    def apply(self, queryset, *, actor, reason, batch_id):
-        return self.service(
-            queryset=queryset,
-            actor=actor,
-            source=AccessChange.Source.COMMAND,
-            reason=reason,
-            batch_id=batch_id,
-        )
-
-    def preview(self, queryset):
-        return self.previewer(queryset=queryset)
-
-
-PAUSE = StateChange(
-    verb="pause",
-    done="paused",
-    service=services.enrollments_pause_bulk,
-    previewer=selectors.pause_preview,
-)
-RESUME = StateChange(
-    verb="resume",
-    done="resumed",
-    service=services.enrollments_resume_bulk,
-    previewer=selectors.resume_preview,
-)
 
 
 @dataclass(slots=True)
 class Target:
-    """Enrollments that get the same operation.
-
-    `queryset` is the selection's filter, checked again at lock time; `ids` are the enrollments
-    it matched when read. CSV input gives each id the row it came from (`where`, `line`).
-    """
+    """Enrollments that get the same operation. CSV input names each enrollment by the row it
+    came from (`where`, `lines`)."""
 
     operation: Operation
-    ids: Sequence[object]
-    queryset: QuerySet[Enrollment] = field(default_factory=Enrollment.objects.all)
+    selection: Selection
     where: dict[object, str] = field(default_factory=dict)
     lines: dict[object, int] = field(default_factory=dict)
+    _size: int | None = None
+
+    def size(self) -> int:
+        """How many enrollments it selects (counted once, for the progress bar and summary)."""
+        if self._size is None:
+            ids = self.selection.ids
+            self._size = len(ids) if ids is not None else self.selection.queryset.count()
+        return self._size
 
 
 @dataclass(slots=True)
@@ -177,7 +69,7 @@ def enrollment_labels(ids: Sequence[object]) -> dict[object, str]:
 
 
 class BulkRun:
-    """Runs targets batch by batch, printing changes (dry run, or verbosity 2) as it goes."""
+    """Runs targets through the core, printing changes (dry run, or verbosity 2) as it goes."""
 
     def __init__(
         self,
@@ -188,44 +80,53 @@ class BulkRun:
         dry_run: bool,
         batch_size: int = DEFAULT_BATCH_SIZE,
         show_changes: bool = False,
+        verbs: tuple[str, str] = ("change", "changed"),
     ) -> None:
         self.stdout = stdout
-        self.actor, self.reason, self.dry_run = actor, reason, dry_run
+        #: How a change line starts: "would <verb>" in a dry run, else "<done>".
+        self.verb, self.done = verbs
+        self.dry_run = dry_run
         # A huge --batch-size means one batch; islice (chunked) takes at most sys.maxsize.
         self.batch_size = min(batch_size, sys.maxsize)
         self.show_changes = show_changes or dry_run
         self.outcome = Outcome()
         #: One audit batch id for the whole run, however many transactions it takes.
         self.batch_id = uuid.uuid4()
+        self.by = Attribution(actor, AccessChange.Source.COMMAND, reason, self.batch_id)
 
     def run(self, targets: Sequence[Target]) -> Outcome:
-        self.outcome.total += sum(len(target.ids) for target in targets)
+        sizes = [target.size() for target in targets]
+        self.outcome.total += sum(sizes)
         with progress(self.stdout, total=self.outcome.total) as bar:
-            for target in targets:
-                for batch in chunked(target.ids, self.batch_size):
-                    self._run_batch(target, batch, bar)
-                    bar.update(len(batch))
+            for target, size in zip(targets, sizes, strict=True):
+                self._run_target(target, size, bar)
         return self.outcome
 
-    def _run_batch(self, target: Target, batch: Sequence[object], bar: Progress) -> None:
-        queryset = target.queryset.filter(pk__in=batch)
+    def _run_target(self, target: Target, size: int, bar: Progress) -> None:
+        def report(part: Plan, ids: Sequence[object]) -> None:
+            self._report(target, part, bar)
+            bar.update(len(ids))
+
+        operation, selection = target.operation, target.selection
         try:
             if self.dry_run:
-                changes, skipped = target.operation.preview(queryset)
+                plan = preview(operation, selection)
+                report(plan, range(size))
             else:
-                result = target.operation.apply(
-                    queryset, actor=self.actor, reason=self.reason, batch_id=self.batch_id
-                )
-                changes, skipped = result.changed, result.skipped
-        except DomainError as error:  # the request is invalid for every row of the batch
-            changes, skipped = [], [Skipped(pk, error) for pk in batch]
-        self.outcome.changed += len(changes)
-        self.outcome.unchanged += len(batch) - len(changes) - len(skipped)
-        shown = [change.enrollment_id for change in changes] if self.show_changes else []
-        labels = self._labels(target, shown + [skip.enrollment_id for skip in skipped])
-        for change in changes if self.show_changes else ():
-            bar.write(self._change_line(target.operation, change, labels))
-        for skip in skipped:
+                apply(operation, selection, self.by, batch_size=self.batch_size, on_batch=report)
+        except DomainError as error:  # the request is invalid for every row
+            ids = selection.ids_in_order()
+            self._report(target, Plan(operation, skips=[Skip(pk, error) for pk in ids]), bar)
+            bar.update(len(ids))
+
+    def _report(self, target: Target, part: Plan, bar: Progress) -> None:
+        self.outcome.changed += len(part.changes)
+        self.outcome.unchanged += len(part.unchanged)
+        shown = [change.enrollment_id for change in part.changes] if self.show_changes else []
+        labels = self._labels(target, shown + [skip.enrollment_id for skip in part.skips])
+        for change in part.changes if self.show_changes else ():
+            bar.write(self._change_line(change, labels))
+        for skip in part.skips:
             self.outcome.failures.append(
                 RowFailure(
                     where=labels.get(skip.enrollment_id, f"enrollment {skip.enrollment_id}"),
@@ -240,8 +141,8 @@ class BulkRun:
         labels.update((pk, target.where[pk]) for pk in ids if pk in target.where)
         return labels
 
-    def _change_line(self, operation: Operation, change: PlannedChange, labels) -> str:
-        verb = f"would {operation.verb}" if self.dry_run else operation.done
+    def _change_line(self, change: Change, labels) -> str:
+        verb = f"would {self.verb}" if self.dry_run else self.done
         where = labels.get(change.enrollment_id, f"enrollment {change.enrollment_id}")
         if change.old_ended_at == change.new_ended_at:
             return f"{verb} {where}: access ends {format_instant(change.old_ended_at)}"

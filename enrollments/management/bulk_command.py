@@ -1,9 +1,10 @@
 """The shared shape of extend_access, pause_membership and resume_membership.
 
-Parse the options, resolve the actor, pick the enrollments (selection options or a CSV), hand
-them to `BulkRun`, then render: the summary on stdout, one line per failed row on stderr, and
-the exit status (0 all done, 1 some rows failed, 2 usage error). Subclasses only say which
-operation to run and, for the extension, how a CSV row chooses its own mode.
+Parse the options, resolve the actor, pick the enrollments (selection options or a CSV, as a
+core `Selection`: named or by filter, see selection.select_enrollments), hand them to
+`BulkRun`, then render: the summary on stdout, one line per failed row on stderr, and the exit
+status (0 all done, 1 some rows failed, 2 usage error). Subclasses only say which operation to
+run and, for the extension, how a CSV row's values and the flags make its request.
 """
 
 from collections import defaultdict
@@ -11,7 +12,7 @@ from collections import defaultdict
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from enrollments.errors import DomainError, InvalidReason
-from enrollments.management.bulk import DEFAULT_BATCH_SIZE, BulkRun, Operation, Target
+from enrollments.management.bulk import DEFAULT_BATCH_SIZE, BulkRun, Target
 from enrollments.management.csv_input import CsvRow, read_csv, resolve_rows
 from enrollments.management.output import (
     RowFailure,
@@ -27,12 +28,16 @@ from enrollments.management.selection import (
     resolve_actor,
     select_enrollments,
 )
-from enrollments.services.audit import clean_reason
+from enrollments.operations import Operation, Selection
+from enrollments.operations.audit import clean_reason
+from enrollments.permissions import Permission
 
 
 class BulkEnrollmentCommand(BaseCommand):
-    #: The permission an `--actor` must hold.
-    permission: str
+    #: The permission an `--actor` must hold: the operation's.
+    permission: Permission
+    #: "would <verb>" / "<done>" in the lines naming each change.
+    verbs: tuple[str, str]
     #: The operation of commands without mode options (pause, resume).
     operation: Operation | None = None
     #: CSV columns besides user and course.
@@ -103,6 +108,7 @@ class BulkEnrollmentCommand(BaseCommand):
             dry_run=options["dry_run"],
             batch_size=options["batch_size"],
             show_changes=options["verbosity"] >= 2,
+            verbs=self.verbs,
         )
         outcome = run.run(targets)
         total = outcome.total + len(failures)  # rows that never reached a service failed too
@@ -113,30 +119,36 @@ class BulkEnrollmentCommand(BaseCommand):
 
     def _selection_targets(self, options, default) -> tuple[list[Target], list[RowFailure]]:
         assert default is not None
-        selection = select_enrollments(options)
-        if selection.failure:
-            return [], [selection.failure]
-        ids = list(selection.queryset.order_by("pk").values_list("pk", flat=True))
-        return [Target(operation=default, ids=ids, queryset=selection.queryset)], []
+        selected = select_enrollments(options)
+        if selected.failure:
+            return [], [selected.failure]
+        return [Target(operation=default, selection=selected.selection)], []
 
     def _csv_targets(self, path: str, default) -> tuple[list[Target], list[RowFailure]]:
-        """One target per distinct operation, rows kept in file order within each."""
+        """One target per distinct operation, rows kept in file order within each: every row
+        names its enrollment, so each target is a named selection."""
         columns, rows = read_csv(path, optional_columns=self.csv_optional_columns)
         self.check_csv_columns(path, columns, default)
         resolved = resolve_rows(rows)
         failures = list(resolved.failures)
-        groups: dict[Operation, Target] = {}
+        groups: dict[Operation, list] = {}
         for row, enrollment_id in resolved.rows:
             try:
                 operation = self.row_operation(row, default)
             except DomainError as error:
                 failures.append(row.failure(describe_error(error)))
                 continue
-            target = groups.setdefault(operation, Target(operation=operation, ids=[]))
-            target.ids.append(enrollment_id)
-            target.where[enrollment_id] = row.where
-            target.lines[enrollment_id] = row.line
-        return list(groups.values()), failures
+            groups.setdefault(operation, []).append((row, enrollment_id))
+        targets = [
+            Target(
+                operation=operation,
+                selection=Selection.named(pk for _row, pk in rows),
+                where={pk: row.where for row, pk in rows},
+                lines={pk: row.line for row, pk in rows},
+            )
+            for operation, rows in groups.items()
+        ]
+        return targets, failures
 
     def _summary(self, targets, outcome, batch_id, *, failed: int, options: dict) -> None:
         if outcome.total == 0 and not failed:
@@ -144,7 +156,7 @@ class BulkEnrollmentCommand(BaseCommand):
             return
         by_operation: dict[str, int] = defaultdict(int)
         for target in targets:
-            by_operation[target.operation.describe()] += len(target.ids)
+            by_operation[target.operation.describe()] += target.size()
         asked = "; ".join(f"{what}: {count}" for what, count in by_operation.items()) or "none"
         if options["dry_run"]:
             self.stdout.write(

@@ -2,8 +2,10 @@
 
 `--user` (e-mail or id), `--course` (slug or id), `--state`, `--expiring-before` and `--all`
 become one queryset, filtered with the selectors' `access_state_q`, so a command selects exactly
-what the GraphQL filters and the admin would. Command-line arguments that name nothing are usage
-errors (exit status 2) that quote the bad value.
+what the GraphQL filters and the admin would. `--user` with `--course` names one enrollment (a
+named selection, the API's rule); anything else is a selection by filter (see
+enrollments.operations.selection). Command-line arguments that name nothing are usage errors
+(exit status 2) that quote the bad value.
 """
 
 import argparse
@@ -11,12 +13,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from django.core.management.base import CommandError, CommandParser
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 
 from enrollments import clock
 from enrollments.errors import NotEnrolled
 from enrollments.management.output import RowFailure, describe_error
 from enrollments.models import Enrollment
+from enrollments.operations import Selection
+from enrollments.permissions import Permission
 from enrollments.rules import AccessState
 from enrollments.selectors import access_state_q, enrollment_get_for_student
 from lms.models import User
@@ -79,7 +83,7 @@ def option_id(option: str, value: str) -> object:
     return pk
 
 
-def resolve_actor(email: str | None, permission: str) -> User | None:
+def resolve_actor(email: str | None, permission: Permission) -> User | None:
     """The `--actor` recorded on the audit rows: an active user holding `permission`.
 
     Without `--actor` the change is recorded with no actor and source `command`. With it, the
@@ -93,7 +97,7 @@ def resolve_actor(email: str | None, permission: str) -> User | None:
         raise CommandError(
             f"--actor {email!r}: no active user with that e-mail or id", returncode=USAGE
         )
-    if not actor.has_perm(permission):
+    if not permission.held_by(actor):
         raise CommandError(
             f"--actor {email!r}: lacks the permission {permission}", returncode=USAGE
         )
@@ -121,18 +125,19 @@ def add_selection_arguments(parser: CommandParser) -> None:
 
 
 @dataclass(frozen=True, slots=True)
-class Selection:
-    """The enrollments picked on the command line, and how to name the selection in messages."""
+class Selected:
+    """The enrollments picked on the command line."""
 
-    queryset: QuerySet[Enrollment]
+    selection: Selection
     #: Set when `--user` and `--course` name a pair with no enrollment: that is a failed row
     #: (NotEnrolled, exit 1), not an empty selection.
     failure: RowFailure | None = None
 
 
-def select_enrollments(options: dict) -> Selection:
-    """The queryset for `--user/--course/--all/--state/--expiring-before`. Usage errors name
-    the option and its value."""
+def select_enrollments(options: dict) -> Selected:
+    """The selection for `--user/--course/--all/--state/--expiring-before`: named when
+    `--user` and `--course` name one enrollment, else by filter. Usage errors name the option
+    and its value."""
     user_arg, course_arg = options.get("user"), options.get("course")
     if not (user_arg or course_arg or options.get("all")):
         raise CommandError(
@@ -151,13 +156,15 @@ def select_enrollments(options: dict) -> Selection:
         condition &= access_state_q(options["state"], at=clock.now())
     if options.get("expiring_before") is not None:
         condition &= Q(ended_at__lt=options["expiring_before"])
-    failure = None
-    if user_id is not None and course_id is not None:
-        try:
-            enrollment_get_for_student(user_id=user_id, course_id=course_id)
-        except NotEnrolled as error:
-            failure = RowFailure(f"--user {user_arg} --course {course_arg}", describe_error(error))
-    return Selection(queryset=Enrollment.objects.filter(condition), failure=failure)
+    queryset = Enrollment.objects.filter(condition)
+    if user_id is None or course_id is None:
+        return Selected(Selection.by_filter(queryset))
+    try:
+        enrollment_get_for_student(user_id=user_id, course_id=course_id)
+    except NotEnrolled as error:
+        failure = RowFailure(f"--user {user_arg} --course {course_arg}", describe_error(error))
+        return Selected(Selection.named([]), failure=failure)
+    return Selected(Selection.named(queryset.values_list("pk", flat=True)))
 
 
 def check_no_selection_with_csv(options: dict) -> None:

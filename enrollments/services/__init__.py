@@ -1,7 +1,9 @@
 """Services: every function that writes enrollment state. One transaction each, an audit row for
 every access change, domain errors from `enrollments.errors`.
 
-Adapters (GraphQL, admin, management commands) import from here and decide no rule themselves.
+The access changes (extend, pause, resume) are thin wrappers over the operation core
+(enrollments.operations), kept because their names read well at the doors that change one
+enrollment; bulk doors call the core directly.
 """
 
 from enrollments.services.access import (
@@ -16,10 +18,8 @@ from enrollments.services.pausing import (
     enrollments_resume_bulk,
 )
 from enrollments.services.progress import enrollment_complete_item
-from enrollments.services.results import BulkResult
 
 __all__ = [
-    "BulkResult",
     "enrollment_complete_item",
     "enrollment_create",
     "enrollment_extend_access",

@@ -8,7 +8,7 @@ from enrollments import clock
 from enrollments.access_window import MAX_ENDED_AT
 from enrollments.errors import AccessEndOutOfRange, AlreadyEnrolled
 from enrollments.models import AccessChange, Enrollment
-from enrollments.services.audit import Attribution
+from enrollments.operations.audit import Attribution
 from lms.models import Course, User
 
 

@@ -1,36 +1,21 @@
-"""Row locks taken by the services.
+"""The row lock of services that decide from one enrollment outside the operation core
+(completing an item).
 
-Every service locks the enrollments it changes with SELECT ... FOR UPDATE, always in primary-key
-order, so that concurrent single and bulk operations over overlapping rows queue up instead of
-deadlocking, and each one reads the value the previous one wrote (no lost update). SQLite has no
+Every service locks the enrollment it decides from with SELECT ... FOR UPDATE before reading
+its state, so a change committed meanwhile (a pause) is seen, not raced. The operation core
+locks its selections itself, in primary-key order (enrollments.operations.core). SQLite has no
 row locks: there the IMMEDIATE transaction mode set in settings serialises writers.
 """
 
-from typing import Any
-
-from django.db.models import QuerySet
-
 from enrollments.errors import MembershipNotFound
 from enrollments.models import Enrollment
-from enrollments.selectors import enrollment_rows
-from lms.batching import BATCH_SIZE
-
-#: Rows per UPDATE / INSERT statement in bulk services: large enough to be set-based, small
-#: enough for SQLite's bound-parameter limit and for steady memory.
-CHUNK_SIZE = BATCH_SIZE
 
 
 def lock_enrollment(pk: object) -> Enrollment:
-    """The enrollment, re-read under a row lock, with its course (for pause rules)."""
+    """The enrollment, re-read under a row lock, with its course."""
     try:
         return (
             Enrollment.objects.select_for_update(of=("self",)).select_related("course").get(pk=pk)
         )
     except Enrollment.DoesNotExist:
         raise MembershipNotFound() from None
-
-
-def lock_rows(queryset: QuerySet[Enrollment], *fields: str) -> list[tuple[Any, ...]]:
-    """Locks every enrollment of `queryset` in primary-key order; returns `(pk, *fields)` rows
-    (selectors.enrollment_rows, the same read the previews make without the lock)."""
-    return list(enrollment_rows(queryset, *fields, lock=True))

@@ -22,7 +22,6 @@ from enrollments.progress import course_status
 from enrollments.selectors import (
     completions_count_expression,
     course_status_expression,
-    enrollment_rows,
     items_total_expression,
 )
 from lms.batching import chunked
@@ -50,7 +49,9 @@ def enrollments_recount_progress(*, queryset: QuerySet[Enrollment]) -> int:
     """
     counted = completions_count_expression()
     with transaction.atomic():
-        ids = [pk for (pk,) in enrollment_rows(queryset, lock=True)]
+        # Only ids from the caller's queryset (it may carry joins): the lock is on enrollments.
+        locked = Enrollment.objects.filter(pk__in=queryset.values("pk")).order_by("pk")
+        ids = list(locked.select_for_update(of=("self",)).values_list("pk", flat=True))
         updated = 0
         for chunk in chunked(ids):
             updated += Enrollment.objects.filter(pk__in=chunk).update(

@@ -7,6 +7,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from enrollments.admin.forms import ExtendAccessForm, localize_wall_time
+from enrollments.operations import Extend
 
 BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")
 
@@ -29,7 +30,7 @@ def test_a_skipped_wall_time_is_refused():
         localize_wall_time(datetime(2026, 3, 29, 2, 30), BERLIN)
 
 
-def test_only_the_chosen_mode_reaches_the_services():
+def test_only_the_chosen_mode_reaches_the_operation():
     form = ExtendAccessForm(
         {"mode": "indefinite", "days": "30", "until": "2026-03-01T09:30", "time_zone": "UTC"}
     )
@@ -38,7 +39,7 @@ def test_only_the_chosen_mode_reaches_the_services():
     assert (params.days, params.until, params.indefinite) == (None, None, True)
     form = ExtendAccessForm({"mode": "days", "days": "30", "until": "", "time_zone": "UTC"})
     assert form.is_valid(), form.errors
-    assert form.params().service_kwargs() == {"days": 30, "until": None, "indefinite": False}
+    assert form.params().operation() == Extend(days=30)
 
 
 def test_a_date_alone_means_midnight_in_the_chosen_zone():

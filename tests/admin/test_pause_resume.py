@@ -133,14 +133,14 @@ def test_the_buttons_find_the_enrollment_through_the_admin_queryset(
 
 
 def test_an_enrollment_gone_before_the_lock_is_not_found(operator_client, mixed, monkeypatch):
-    """The service re-reads the row under a lock; if it is gone by then, the button says so
-    and goes back to the list (the enrollment's page no longer exists)."""
-    from enrollments.errors import MembershipNotFound
+    """The core re-reads the row under a lock; if it is gone by then, the button says so and
+    goes back to the list (the enrollment's page no longer exists)."""
+    from enrollments.operations import core
 
-    def vanished(**kwargs):
-        raise MembershipNotFound()
-
-    monkeypatch.setattr("enrollments.admin.enrollment.enrollment_pause", vanished)
+    real_read = core._read_rows
+    monkeypatch.setattr(
+        core, "_read_rows", lambda selection, lock: [] if lock else real_read(selection, lock=lock)
+    )
     enrollment = mixed[0][0]
     response = operator_client.post(
         reverse("admin:enrollments_enrollment_pause", args=[enrollment.pk])

@@ -10,8 +10,8 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from enrollments.models import AccessChange, Enrollment
+from enrollments.operations.audit import Attribution, save_audit_rows
 from enrollments.services import enrollments_extend_access_bulk, enrollments_pause_bulk
-from enrollments.services.audit import Attribution, save_audit_rows
 from tests.factories import CourseFactory, EnrollmentFactory, StaffFactory
 from tests.markers import requires_postgres
 

@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 
 from enrollments import services
 from enrollments.models import AccessChange, Enrollment
+from enrollments.operations import core
 from tests.commands.conftest import exit_status, run_command, snapshot
 from tests.factories import CourseFactory, EnrollmentFactory, StaffFactory, UserFactory
 
@@ -149,17 +150,17 @@ def test_a_row_that_leaves_the_selection_before_its_batch_is_left_alone(clock, m
     first, second, third = sorted(
         (enroll(clock, ends_in_days=5, course=course) for _ in range(3)), key=lambda e: e.pk
     )
-    real_bulk = services.enrollments_extend_access_bulk
+    real_apply = core._apply_locked
 
-    def then_pause_the_last_row(**kwargs):
-        result = real_bulk(**kwargs)
+    def then_pause_the_last_row(*args, **kwargs):
+        result = real_apply(*args, **kwargs)
         if not Enrollment.objects.get(pk=third.pk).is_paused:
             services.enrollment_pause(
                 enrollment=third, actor=None, source=AccessChange.Source.ADMIN
             )
         return result
 
-    monkeypatch.setattr(services, "enrollments_extend_access_bulk", then_pause_the_last_row)
+    monkeypatch.setattr(core, "_apply_locked", then_pause_the_last_row)
 
     result = run_command(
         "extend_access", "--all", "--state", "active", "--days", "1", "--batch-size", "1"
@@ -387,6 +388,7 @@ def test_query_count_grows_with_batches_not_rows(clock):
         "extend_access", "--course", "large", "--days", "1", "--batch-size", "4"
     )
 
-    # The course, the ids, then per batch: savepoint, lock, UPDATE, audit INSERT, release.
-    assert one_batch_small == one_batch_large == 7
-    assert three_batches == 7 + 2 * 5
+    # The course, the count (progress bar), the ids, then per batch: savepoint, lock, UPDATE,
+    # audit INSERT, release.
+    assert one_batch_small == one_batch_large == 8
+    assert three_batches == 8 + 2 * 5

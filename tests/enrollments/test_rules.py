@@ -5,16 +5,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from enrollments.access_window import MAX_ENDED_AT, MAX_TOTAL_PAUSED_SECONDS
-from enrollments.errors import InvalidExtensionPeriod, NoEndDate, StillExpired
+from enrollments.errors import InvalidExtensionPeriod, NoEndDate
 from enrollments.models import AccessChange
 from enrollments.rules import (
     AccessState,
     ExtensionRequest,
     access_state,
-    bulk_new_ended_at,
-    plan_bulk_extension,
-    plan_bulk_pause,
-    plan_bulk_resume,
     resume_outcome,
 )
 
@@ -123,27 +119,6 @@ class TestExtensionErrors:
             ExtensionRequest(days=0).new_ended_at(current=None, now=NOW)
 
 
-class TestBulkRule:
-    def test_still_expired_after_the_extension_is_skipped(self):
-        with pytest.raises(StillExpired):
-            bulk_new_ended_at(ExtensionRequest(days=5), current=NOW - 10 * DAY, now=NOW)
-
-    def test_plan_splits_changes_skips_and_no_ops(self):
-        rows = [("a", NOW + DAY), ("b", None), ("c", NOW - 90 * DAY)]
-        changes, skipped = plan_bulk_extension(rows, ExtensionRequest(days=30), now=NOW)
-        assert [(c.enrollment_id, c.new_ended_at) for c in changes] == [("a", NOW + 31 * DAY)]
-        assert [(s.enrollment_id, s.error.code) for s in skipped] == [
-            ("b", "NO_END_DATE"),
-            ("c", "STILL_EXPIRED"),
-        ]
-
-    def test_indefinite_plan_leaves_indefinite_rows_alone(self):
-        changes, skipped = plan_bulk_extension(
-            [("a", None), ("b", NOW)], ExtensionRequest(indefinite=True), now=NOW
-        )
-        assert [c.enrollment_id for c in changes] == ["b"] and skipped == []
-
-
 class TestResumeOutcome:
     def test_three_days_paused(self):
         outcome = resume_outcome(
@@ -195,25 +170,3 @@ class TestResumeOutcome:
         )
         assert outcome.total_paused_duration == MAX_TOTAL_PAUSED_SECONDS
         assert outcome.ended_at == MAX_ENDED_AT
-
-
-class TestPauseResumePlans:
-    def test_pause_plan_skips_the_paused(self):
-        changes, skipped = plan_bulk_pause([("a", NOW, False), ("b", None, True)])
-        assert [(c.enrollment_id, c.old_ended_at, c.new_ended_at) for c in changes] == [
-            ("a", NOW, NOW)
-        ]
-        assert [(s.enrollment_id, s.error.code) for s in skipped] == [("b", "ALREADY_PAUSED")]
-
-    def test_resume_plan_uses_each_rows_pause(self):
-        rows = [
-            ("a", NOW + DAY, True, NOW - 2 * DAY, 10, True),
-            ("b", NOW + DAY, True, NOW - DAY, 0, False),
-            ("c", NOW + DAY, False, None, 0, True),
-        ]
-        changes, skipped = plan_bulk_resume(rows, now=NOW)
-        assert [
-            (c.enrollment_id, c.new_ended_at, c.paused_seconds, c.total_paused_duration)
-            for c in changes
-        ] == [("a", NOW + 3 * DAY, 172800, 172810), ("b", NOW + DAY, 86400, 86400)]
-        assert [(s.enrollment_id, s.error.code) for s in skipped] == [("c", "NOT_PAUSED")]

@@ -7,11 +7,10 @@ import pytest
 
 from enrollments.errors import (
     CourseItemNotFound,
-    InvalidExtensionPeriod,
     MembershipNotFound,
     NotEnrolled,
 )
-from enrollments.models import AccessChange, Enrollment
+from enrollments.models import Enrollment
 from enrollments.progress import course_status
 from enrollments.rules import AccessState
 from enrollments.selectors import (
@@ -22,10 +21,7 @@ from enrollments.selectors import (
     enrollment_access_state,
     enrollment_get,
     enrollment_get_for_student,
-    extension_preview,
     memberships_with_progress,
-    pause_preview,
-    resume_preview,
 )
 from tests.factories import (
     CourseFactory,
@@ -150,22 +146,6 @@ class TestLookups:
                 enrollment_get(enrollment_id=bad)
 
 
-class TestExtensionPreview:
-    def test_preview_matches_the_bulk_service_and_writes_nothing(self, clock):
-        EnrollmentFactory.create_batch(2, ended_at=clock.current + DAY)
-        EnrollmentFactory(ended_at=None)
-        before = list(Enrollment.objects.values_list("pk", "ended_at", "updated_at"))
-        changes, skipped = extension_preview(queryset=Enrollment.objects.all(), days=3)
-        assert len(changes) == 2 and [s.error.code for s in skipped] == ["NO_END_DATE"]
-        assert all(c.new_ended_at == clock.current + 4 * DAY for c in changes)
-        assert list(Enrollment.objects.values_list("pk", "ended_at", "updated_at")) == before
-        assert not AccessChange.objects.exists()
-
-    def test_invalid_request(self):
-        with pytest.raises(InvalidExtensionPeriod):
-            extension_preview(queryset=Enrollment.objects.all(), days=-1)
-
-
 @pytest.mark.parametrize("total", [0, 1, 3])
 def test_the_sql_status_agrees_with_the_python_one(total):
     """The status the recount stores (SQL) and progress.course_status (Python) never disagree."""
@@ -197,16 +177,3 @@ class TestCourseItemLookup:
         CourseItemFactory()
         with pytest.raises(CourseItemNotFound, match="^Course item not found$"):
             course_item_get(course_item_id=bad)
-
-
-class TestPausePreviews:
-    def test_previews_match_the_services_and_write_nothing(self, clock):
-        running = EnrollmentFactory()
-        paused = EnrollmentFactory(is_paused=True, paused_at=clock.current - DAY)
-        changes, skipped = pause_preview(queryset=Enrollment.objects.all())
-        assert [c.enrollment_id for c in changes] == [running.pk]
-        assert [(s.enrollment_id, s.error.code) for s in skipped] == [(paused.pk, "ALREADY_PAUSED")]
-        changes, skipped = resume_preview(queryset=Enrollment.objects.all())
-        assert [(c.enrollment_id, c.paused_seconds) for c in changes] == [(paused.pk, 86400)]
-        assert [s.enrollment_id for s in skipped] == [running.pk]
-        assert not AccessChange.objects.exists()

@@ -1,7 +1,7 @@
 """Property-based tests (hypothesis) over the admin's "Extend access" form: whatever staff type
-(or a crafted POST sends) in its fields is either a valid request, which the services then
-accept or refuse with a domain error, or a form error; never an exception, never a server
-error, and a preview never writes.
+(or a crafted POST sends) in its fields is either a valid request, which the operation core
+then accepts or refuses with a domain error, or a form error; never an exception, never a
+server error, and a preview never writes.
 """
 
 import zoneinfo
@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from enrollments.admin.forms import ExtendAccessForm, ExtensionParams
 from enrollments.errors import DomainError
 from enrollments.models import AccessChange, Enrollment
-from enrollments.selectors import extension_preview
+from enrollments.operations import Selection, preview
 from tests.admin.conftest import grant, logged_in
 from tests.admin.helpers import EXTEND, extend_form_data, post_action
 from tests.factories import CourseFactory, EnrollmentFactory, StaffFactory
@@ -186,13 +186,12 @@ def test_the_form_is_valid_or_has_errors_never_an_exception(enrollments):
         assert isinstance(params, ExtensionParams)
         assert params.until is None or params.until.tzinfo is UTC
         assert "\x00" not in params.reason and len(params.reason) <= 1000
-        assert params.fingerprint()
         try:
-            changed, skipped = extension_preview(queryset=queryset, **params.service_kwargs())
+            plan = preview(params.operation(), Selection.by_filter(queryset))
         except DomainError as error:
             assert error.code == "INVALID_EXTENSION_PERIOD"
         else:
-            assert len(changed) + len(skipped) <= len(enrollments)
+            assert plan.selected == len(enrollments)
 
     run()
 

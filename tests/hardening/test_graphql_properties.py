@@ -41,7 +41,7 @@ REQUEST_CODES = {
     "QUERY_TOO_LARGE",
     "BAD_USER_INPUT",
 }
-#: Every write takes a reason, which the services check (enrollments.services.audit).
+#: Every write takes a reason, which the services check (enrollments.operations.audit).
 WRITE_CODES = REQUEST_CODES | {"INVALID_REASON"}
 EXTEND_CODES = WRITE_CODES | {"NOT_ENROLLED", "INVALID_EXTENSION_PERIOD", "NO_END_DATE"}
 PAUSE_CODES = WRITE_CODES | {"NOT_FOUND", "ALREADY_PAUSED"}

@@ -1,17 +1,24 @@
 """`manage.py extend_access`: extend, set or remove the end of access of enrollments.
 
-A thin adapter over `services.enrollments_extend_access_bulk` (see bulk_command for the shared
-options, exit statuses and output). Examples are in docs/commands.md.
+A thin adapter over the core's `Extend` operation (see bulk_command for the shared options,
+exit statuses and output). Examples are in docs/commands.md.
+
+A CSV row's `days` or `until` replaces the flag of the same kind (`--days`, `--until`); then
+the contract's precedence picks across kinds, as for every request: `--indefinite` wins over
+everything, an `until` (the row's or the flag's) over any `days`. So `--indefinite` with a
+`days` column grants indefinite access to every row, and `--until` with a row's `days` sets
+that end.
 """
 
 from django.core.management.base import CommandError, CommandParser
 
+from enrollments import clock
 from enrollments.errors import DomainError, InvalidExtensionPeriod
-from enrollments.management.bulk import Extend, Operation
 from enrollments.management.bulk_command import BulkEnrollmentCommand
 from enrollments.management.csv_input import CsvRow
 from enrollments.management.output import describe_error, format_instant
 from enrollments.management.selection import USAGE, instant_argument, parse_instant
+from enrollments.operations import Extend
 
 
 class Command(BulkEnrollmentCommand):
@@ -20,7 +27,8 @@ class Command(BulkEnrollmentCommand):
         "selected by --user/--course/--all (with --state and --expiring-before) or listed in "
         "--csv. Exit status: 0 all done, 1 some rows failed, 2 usage error."
     )
-    permission = "enrollments.extend_access"
+    permission = Extend.permission
+    verbs = ("extend", "extended")
     csv_optional_columns = ("days", "until")
 
     def add_mode_arguments(self, parser: CommandParser) -> None:
@@ -36,7 +44,7 @@ class Command(BulkEnrollmentCommand):
         )
         mode.add_argument("--indefinite", action="store_true", help="remove the end of access")
 
-    def command_line_operation(self, options: dict) -> Operation | None:
+    def command_line_operation(self, options: dict) -> Extend | None:
         if options["indefinite"]:
             operation, option = Extend(indefinite=True), "--indefinite"
         elif options["until"] is not None:
@@ -49,44 +57,46 @@ class Command(BulkEnrollmentCommand):
         else:
             raise CommandError("give one of --days, --until or --indefinite", returncode=USAGE)
         try:
-            operation.validate()
+            operation.validate(now=clock.now())
         except DomainError as error:
             raise CommandError(f"{option}: {describe_error(error)}", returncode=USAGE) from None
         return operation
 
-    def check_csv_columns(self, path: str, columns: list[str], default: Operation | None) -> None:
+    def check_csv_columns(self, path: str, columns: list[str], default: Extend | None) -> None:
         if default is None and not {"days", "until"} & set(columns):
             raise CommandError(
                 f"--csv {path!r} has no days or until column: give --days, --until or --indefinite",
                 returncode=USAGE,
             )
 
-    def row_operation(self, row: CsvRow, default: Operation | None) -> Operation:
-        """The row's own `until` or `days` (the contract's precedence: until wins), else the
-        command-line mode. A bad value fails the row, quoting it."""
-        until, days = row.extra.get("until", ""), row.extra.get("days", "")
-        if until:
+    def row_operation(self, row: CsvRow, default: Extend | None) -> Extend:
+        """The row's request: its own `days` / `until` in place of the flag of the same kind,
+        then the contract's precedence (Extend drops what a higher value overrides). A bad
+        value fails the row, quoting it."""
+        until_text, days_text = row.extra.get("until", ""), row.extra.get("days", "")
+        flags = default or Extend()
+        until, days = flags.until, flags.days
+        if until_text:
             try:
-                operation = Extend(until=parse_instant(until))
+                until = parse_instant(until_text)
             except ValueError:
                 raise InvalidExtensionPeriod(
-                    f"until {until!r} is not an ISO 8601 date or datetime"
+                    f"until {until_text!r} is not an ISO 8601 date or datetime"
                 ) from None
-            value = f"until {until!r}"
-        elif days:
+        if days_text:
             try:
-                operation = Extend(days=int(days))
+                days = int(days_text)
             except ValueError:
-                raise InvalidExtensionPeriod(f"days {days!r} is not a whole number") from None
-            value = f"days {days!r}"
-        elif default is not None:
-            return default
-        else:
+                raise InvalidExtensionPeriod(f"days {days_text!r} is not a whole number") from None
+        operation = Extend(days=days, until=until, indefinite=flags.indefinite)
+        if operation == Extend():
             raise InvalidExtensionPeriod(
                 "the row gives no days or until, and no --days, --until or --indefinite was given"
             )
         try:
-            operation.validate()
+            operation.validate(now=clock.now())
         except InvalidExtensionPeriod as error:
+            # The flags were checked already: what fails is the row's own value.
+            value = f"until {until_text!r}" if operation.until else f"days {days_text!r}"
             raise InvalidExtensionPeriod(f"{value}: {error.detail}") from None
         return operation

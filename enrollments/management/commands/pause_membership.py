@@ -1,11 +1,11 @@
 """`manage.py pause_membership`: pause enrollments, one or many.
 
-A thin adapter over `services.enrollments_pause_bulk` (see bulk_command for the shared options,
+A thin adapter over the core's `Pause` operation (see bulk_command for the shared options,
 exit statuses and output). Examples are in docs/commands.md.
 """
 
-from enrollments.management.bulk import PAUSE
 from enrollments.management.bulk_command import BulkEnrollmentCommand
+from enrollments.operations import Pause
 
 
 class Command(BulkEnrollmentCommand):
@@ -14,5 +14,6 @@ class Command(BulkEnrollmentCommand):
         "--expiring-before) or listed in --csv (columns user,course). "
         "Exit status: 0 all done, 1 some rows failed, 2 usage error."
     )
-    permission = "enrollments.pause_enrollment"
-    operation = PAUSE
+    operation = Pause()
+    permission = Pause.permission
+    verbs = ("pause", "paused")

@@ -1,11 +1,11 @@
 """`manage.py resume_membership`: resume enrollments, one or many.
 
-A thin adapter over `services.enrollments_resume_bulk` (see bulk_command for the shared options,
+A thin adapter over the core's `Resume` operation (see bulk_command for the shared options,
 exit statuses and output). Examples are in docs/commands.md.
 """
 
-from enrollments.management.bulk import RESUME
 from enrollments.management.bulk_command import BulkEnrollmentCommand
+from enrollments.operations import Resume
 
 
 class Command(BulkEnrollmentCommand):
@@ -14,5 +14,6 @@ class Command(BulkEnrollmentCommand):
         "--expiring-before) or listed in --csv (columns user,course). "
         "Exit status: 0 all done, 1 some rows failed, 2 usage error."
     )
-    permission = "enrollments.pause_enrollment"
-    operation = RESUME
+    operation = Resume()
+    permission = Resume.permission
+    verbs = ("resume", "resumed")

@@ -13,7 +13,7 @@ from enrollments.errors import (
     NoEndDate,
 )
 from enrollments.models import AccessChange, Enrollment
-from enrollments.services import access as access_module
+from enrollments.operations import core as core_module
 from enrollments.services import enrollment_extend_access, enrollments_extend_access_bulk
 from tests.factories import EnrollmentFactory
 
@@ -51,7 +51,8 @@ class TestExtendOne:
         assert change.action == AccessChange.Action.EXTEND
         assert (change.old_ended_at, change.new_ended_at) == (old_end, old_end + 30 * DAY)
         assert (change.actor, change.source, change.reason) == (staff, SOURCE, "support ticket 42")
-        assert change.created_at == clock.current and change.batch_id is None
+        # Every apply is one audited batch, a single change too (an undo can name it).
+        assert change.created_at == clock.current and change.batch_id is not None
 
     def test_by_days_from_an_end_in_the_past(self, clock):
         expired = EnrollmentFactory(ended_at=clock.current - 40 * DAY)
@@ -151,8 +152,8 @@ class TestExtendBulk:
             queryset=Enrollment.objects.all(), days=30, actor=staff, source=SOURCE, reason="outage"
         )
 
-        assert {c.enrollment_id for c in result.changed} == {e.pk for e in ok}
-        assert {(s.enrollment_id, s.error.code) for s in result.skipped} == {
+        assert {c.enrollment_id for c in result.changes} == {e.pk for e in ok}
+        assert {(s.enrollment_id, s.error.code) for s in result.skips} == {
             (forever.pk, "NO_END_DATE"),
             (long_expired.pk, "STILL_EXPIRED"),
         }
@@ -175,7 +176,7 @@ class TestExtendBulk:
         result = enrollments_extend_access_bulk(
             queryset=Enrollment.objects.filter(pk=a.pk), until=until, actor=None, source=SOURCE
         )
-        assert [c.new_ended_at for c in result.changed] == [until]
+        assert [c.new_ended_at for c in result.changes] == [until]
         enrollments_extend_access_bulk(
             queryset=Enrollment.objects.all(), indefinite=True, actor=None, source=SOURCE
         )
@@ -205,8 +206,8 @@ class TestExtendBulk:
         before = state_of_everything()
         # One row per chunk, and the third chunk's audit insert fails: two chunks were already
         # updated and audited inside the transaction when it breaks.
-        monkeypatch.setattr(access_module, "chunked", lambda items: ([item] for item in items))
-        original_save = access_module.save_audit_rows
+        monkeypatch.setattr(core_module, "CHUNK_SIZE", 1)
+        original_save = core_module.save_audit_rows
         calls = []
 
         def save_then_fail(rows):
@@ -215,7 +216,7 @@ class TestExtendBulk:
                 raise RuntimeError("database went away")
             original_save(rows)
 
-        monkeypatch.setattr(access_module, "save_audit_rows", save_then_fail)
+        monkeypatch.setattr(core_module, "save_audit_rows", save_then_fail)
         with pytest.raises(RuntimeError):
             enrollments_extend_access_bulk(
                 queryset=Enrollment.objects.all(), days=7, actor=None, source=SOURCE

@@ -5,7 +5,7 @@ import pytest
 from django.db import DatabaseError, connection
 
 from enrollments.models import AccessChange, Enrollment
-from enrollments.services import access as access_module
+from enrollments.operations import core as core_module
 from enrollments.services import enrollments_extend_access_bulk
 from tests.factories import EnrollmentFactory
 from tests.markers import requires_postgres
@@ -39,8 +39,8 @@ def kill_own_backend() -> None:
 def test_connection_dropped_half_way_through_a_bulk_extension(monkeypatch):
     EnrollmentFactory.create_batch(6)
     before = state_of_everything()
-    monkeypatch.setattr(access_module, "chunked", lambda items: ([item] for item in items))
-    original_save = access_module.save_audit_rows
+    monkeypatch.setattr(core_module, "CHUNK_SIZE", 1)
+    original_save = core_module.save_audit_rows
     chunks_written = []
 
     def save_then_drop(rows):
@@ -49,7 +49,7 @@ def test_connection_dropped_half_way_through_a_bulk_extension(monkeypatch):
         if len(chunks_written) == 3:
             kill_own_backend()
 
-    monkeypatch.setattr(access_module, "save_audit_rows", save_then_drop)
+    monkeypatch.setattr(core_module, "save_audit_rows", save_then_drop)
 
     with pytest.raises(DatabaseError):
         enrollments_extend_access_bulk(

@@ -123,8 +123,8 @@ class TestBulk:
         result = enrollments_pause_bulk(
             queryset=Enrollment.objects.all(), actor=None, source=SOURCE
         )
-        assert {c.enrollment_id for c in result.changed} == {e.pk for e in running}
-        assert [(s.enrollment_id, s.error.code) for s in result.skipped] == [
+        assert {c.enrollment_id for c in result.changes} == {e.pk for e in running}
+        assert [(s.enrollment_id, s.error.code) for s in result.skips] == [
             (already.pk, "ALREADY_PAUSED")
         ]
         assert Enrollment.objects.filter(is_paused=True, paused_at=clock.current).count() == 3
@@ -158,7 +158,7 @@ class TestBulk:
             False,
         )
         assert (b.total_paused_duration, b.ended_at, b.paused_at) == (86400, end, None)
-        assert [(s.enrollment_id, s.error.code) for s in result.skipped] == [
+        assert [(s.enrollment_id, s.error.code) for s in result.skips] == [
             (running.pk, "NOT_PAUSED")
         ]
         assert dict(AccessChange.objects.values_list("enrollment_id", "paused_seconds")) == {

@@ -1,4 +1,4 @@
-"""Audit rows: written by services only, in the transaction of the change they record."""
+"""Audit rows: written by the operation core only, in the transaction of the change they record."""
 
 import time
 import uuid
@@ -11,7 +11,7 @@ from django.db import connections, router
 
 from enrollments.errors import InvalidReason
 from enrollments.models import AccessChange
-from enrollments.services.locking import CHUNK_SIZE
+from lms.batching import BATCH_SIZE
 from lms.models import User
 
 #: Longest reason an audit row keeps; every door (API, admin form, command option) refuses more.
@@ -83,7 +83,7 @@ def save_audit_rows(rows: Iterable[AccessChange]) -> None:
     """
     connection = connections[router.db_for_write(AccessChange)]
     if connection.vendor != "postgresql":
-        AccessChange.objects.bulk_create(rows, batch_size=CHUNK_SIZE)
+        AccessChange.objects.bulk_create(rows, batch_size=BATCH_SIZE)
         return
     fields = AccessChange._meta.concrete_fields
     columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)

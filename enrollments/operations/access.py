@@ -1,0 +1,74 @@
+"""Extending access: by days, to a new end, or indefinitely (the contract's
+`extendStudentCourseAccess`), as one operation with the contract's precedence."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import ClassVar
+
+from django.db.models import F
+
+from enrollments.errors import StillExpired
+from enrollments.models import AccessChange, Enrollment
+from enrollments.operations.base import Change, Operation, Row
+from enrollments.operations.writing import write_states
+from enrollments.permissions import EXTEND_ACCESS
+from enrollments.rules import ExtensionRequest
+
+
+@dataclass(frozen=True, slots=True)
+class Extend(Operation):
+    """Extends by `days`, sets the end to `until`, or grants `indefinite` access.
+
+    Precedence (the contract's): indefinite wins over everything, then until, then days. The
+    values of lower precedence are dropped on construction, so however a door gathered them
+    (flags, CSV columns, form fields) two requests that mean the same are the same operation.
+    """
+
+    days: int | None = None
+    until: datetime | None = None
+    indefinite: bool = False
+
+    permission: ClassVar = EXTEND_ACCESS
+
+    def __post_init__(self) -> None:
+        if self.indefinite:
+            object.__setattr__(self, "days", None)
+            object.__setattr__(self, "until", None)
+        elif self.until is not None:
+            object.__setattr__(self, "days", None)
+
+    @property
+    def request(self) -> ExtensionRequest:
+        return ExtensionRequest(days=self.days, until=self.until, indefinite=self.indefinite)
+
+    @property
+    def action(self) -> AccessChange.Action:  # type: ignore[override]
+        return self.request.action
+
+    def describe(self) -> str:
+        if self.indefinite:
+            return "grant indefinite access"
+        if self.until is not None:
+            return f"set the end of access to {self.until:%Y-%m-%dT%H:%M:%SZ}"
+        return f"extend access by {self.days} days"
+
+    def validate(self, *, now: datetime) -> None:
+        self.request.validate(now=now)
+
+    def plan_row(self, row: Row, *, now: datetime, named: bool) -> Change | None:
+        current = row.state.ended_at
+        new_end = self.request.new_ended_at(current=current, now=now)
+        if not named and new_end is not None and new_end <= now:
+            raise StillExpired()
+        if new_end == current:
+            return None
+        return Change(row.id, self.action, row.state, row.state.but(ended_at=new_end))
+
+    def write(self, changes, *, now: datetime) -> None:
+        """By days: one UPDATE adding the days to each (locked, already planned) end."""
+        if self.action is not AccessChange.Action.EXTEND:
+            write_states(changes, now=now)
+            return
+        Enrollment.objects.filter(pk__in=[change.enrollment_id for change in changes]).update(
+            ended_at=F("ended_at") + timedelta(days=self.days), updated_at=now
+        )

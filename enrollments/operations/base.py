@@ -1,0 +1,175 @@
+"""The shapes every operation shares: the state of an enrollment it plans from (`Row`), what it
+decides for each row (`Change`, `Skip`, unchanged) and the whole decision (`Plan`), and the
+`Operation` base class. See the package docstring for how they fit together."""
+
+import hashlib
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import ClassVar
+
+from enrollments.errors import DomainError
+from enrollments.models import AccessChange
+from enrollments.operations.writing import write_states
+from enrollments.permissions import Permission
+
+
+@dataclass(frozen=True, slots=True)
+class State:
+    """The access fields of one enrollment: what an operation reads and writes."""
+
+    ended_at: datetime | None
+    is_paused: bool = False
+    paused_at: datetime | None = None
+    total_paused_duration: int = 0
+
+    def but(self, **changes) -> "State":
+        """This state with some fields changed."""
+        return replace(self, **changes)
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One enrollment as the core read it (under the row lock when applying).
+
+    `facts` holds what the operation's `read_facts` returned for this row (None by default):
+    data beyond the enrollment row that its plan needs, such as audit rows.
+    """
+
+    id: uuid.UUID
+    user_id: uuid.UUID
+    course_id: uuid.UUID
+    start_at: datetime
+    state: State
+    pause_freezes_access: bool = True
+    facts: object = None
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """What an operation does to one enrollment: its state `before` and `after`, the audit
+    action, and (on resume) the paused seconds the audit row records. `before` is None for an
+    enrollment the operation creates."""
+
+    enrollment_id: uuid.UUID
+    action: AccessChange.Action
+    before: State | None
+    after: State
+    paused_seconds: int | None = None
+
+    @property
+    def old_ended_at(self) -> datetime | None:
+        return self.before.ended_at if self.before is not None else None
+
+    @property
+    def new_ended_at(self) -> datetime | None:
+        return self.after.ended_at
+
+    @property
+    def total_paused_duration(self) -> int:
+        return self.after.total_paused_duration
+
+
+@dataclass(frozen=True, slots=True)
+class Skip:
+    """An enrollment the operation leaves alone, and the domain error that says why."""
+
+    enrollment_id: uuid.UUID
+    error: DomainError
+
+
+@dataclass(slots=True)
+class Plan:
+    """What an operation does to a selection: the changes, the skips (with their reasons) and
+    the enrollments already as asked (`unchanged`). `preview` returns one; `apply` returns the
+    plan it carried out, with the `batch_id` of its audit rows."""
+
+    operation: "Operation"
+    changes: list[Change] = field(default_factory=list)
+    skips: list[Skip] = field(default_factory=list)
+    unchanged: list[uuid.UUID] = field(default_factory=list)
+    batch_id: uuid.UUID | None = None
+
+    @property
+    def changed_count(self) -> int:
+        return len(self.changes)
+
+    @property
+    def skipped_count(self) -> int:
+        return len(self.skips)
+
+    @property
+    def selected(self) -> int:
+        return len(self.changes) + len(self.skips) + len(self.unchanged)
+
+    def add(self, other: "Plan") -> None:
+        """Appends another part of the same operation (a command's next batch)."""
+        self.changes += other.changes
+        self.skips += other.skips
+        self.unchanged += other.unchanged
+
+    def fingerprint(self) -> str:
+        """Identifies the decision, not the clock: the operation with its parameters, and row
+        by row the state each change starts from, each skip's reason and the rows left
+        unchanged. The `after` states are left out on purpose: they follow from `before`, the
+        parameters and the time of applying (a resume confirmed a minute after its preview
+        counts that minute too). `apply(expected=...)` compares this."""
+        digest = hashlib.sha256(self.operation.describe().encode())
+        for change in self.changes:
+            digest.update(f"|c:{change.enrollment_id}:{change.action}:{change.before}".encode())
+        for skip in self.skips:
+            digest.update(f"|s:{skip.enrollment_id}:{skip.error.code}".encode())
+        for pk in self.unchanged:
+            digest.update(f"|u:{pk}".encode())
+        return digest.hexdigest()
+
+
+class Operation:
+    """One access operation: its parameters (the subclass's fields), the audit `action` of its
+    changes, the `permission` a door asks for, and a pure `plan`. Subclasses are frozen
+    dataclasses, so two equal requests are one operation (and hash alike)."""
+
+    action: ClassVar[AccessChange.Action]
+    permission: ClassVar[Permission]
+
+    def describe(self) -> str:
+        """The operation and its parameters in words: shown by the doors, and the first part
+        of a plan's fingerprint."""
+        return repr(self)
+
+    def validate(self, *, now: datetime) -> None:
+        """Checks what can be checked without an enrollment (positive days, ...). Raises a
+        DomainError; preview and apply call it before reading any row."""
+
+    def read_facts(self, ids: Sequence[uuid.UUID]) -> Mapping[uuid.UUID, object]:
+        """Data beyond the enrollment rows that `plan` needs, by enrollment id; read after the
+        rows are locked. Default: none."""
+        return {}
+
+    def plan(self, rows: Iterable[Row], *, now: datetime, named: bool) -> Plan:
+        """Decides every row: pure (no database, no clock but `now`). `named` is True when the
+        request named its enrollments, False when it selected them by filter (the one rule
+        that differs: see selection.Selection). Default: `plan_row` for each row."""
+        plan = Plan(self)
+        for row in rows:
+            try:
+                change = self.plan_row(row, now=now, named=named)
+            except DomainError as error:
+                plan.skips.append(Skip(row.id, error))
+                continue
+            if change is None:
+                plan.unchanged.append(row.id)
+            else:
+                plan.changes.append(change)
+        return plan
+
+    def plan_row(self, row: Row, *, now: datetime, named: bool) -> Change | None:
+        """One row's change; None when it is already as asked; raises a DomainError to skip
+        it with that reason."""
+        raise NotImplementedError
+
+    def write(self, changes: Sequence[Change], *, now: datetime) -> None:
+        """Writes up to CHUNK_SIZE changes with set-based SQL (the audit rows are the core's).
+        Default: writing.write_states, one UPDATE (or one CASE UPDATE) per chunk."""
+        write_states(changes, now=now)

@@ -1,0 +1,150 @@
+"""`preview` and `apply`: the one place where an operation meets the database."""
+
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, fields, replace
+
+from django.db import transaction
+from django.db.models import QuerySet
+
+from enrollments import clock
+from enrollments.errors import ChangedSincePreview, MembershipNotFound
+from enrollments.models import Enrollment
+from enrollments.operations.audit import Attribution, save_audit_rows
+from enrollments.operations.base import Operation, Plan, Row, Skip, State
+from enrollments.operations.selection import Selection
+from enrollments.operations.writing import audit_row
+from lms.batching import BATCH_SIZE, chunked
+
+#: Rows per UPDATE / INSERT statement: large enough to be set-based, small enough for SQLite's
+#: bound-parameter limit and for steady memory.
+CHUNK_SIZE = BATCH_SIZE
+
+#: The columns a Row is read from: its own, then the State fields (columns of the same names).
+_ROW_COLUMNS = ("pk", "user_id", "course_id", "start_at", "course__pause_freezes_access")
+_STATE_COLUMNS = tuple(field.name for field in fields(State))
+
+
+def preview(operation: Operation, selection: Selection) -> Plan:
+    """What `apply` would do to `selection` now, without locking or writing: the admin's
+    preview page and the commands' `--dry-run`. Raises the operation's request-level
+    DomainError (e.g. InvalidExtensionPeriod) before reading anything."""
+    now = clock.now()
+    operation.validate(now=now)
+    return _plan(operation, selection, now=now, lock=False)
+
+
+def apply(
+    operation: Operation,
+    selection: Selection,
+    by: Attribution,
+    *,
+    expected: str | None = None,
+    batch_size: int | None = None,
+    on_batch: Callable[[Plan, Sequence[uuid.UUID]], None] | None = None,
+) -> Plan:
+    """Applies `operation` to `selection` and writes one audit row per change, attributed to
+    `by`, all sharing one `batch_id` (by's, else a new one).
+
+    In one transaction: locks the rows in primary-key order, reads the clock after the lock,
+    plans again under the lock, writes with set-based SQL and the audit rows. With `expected`
+    (the fingerprint of the plan a door showed: the admin's Confirm), a plan that differs under
+    the lock writes nothing and raises ChangedSincePreview carrying the new plan, so a preview
+    confirmed twice applies once.
+
+    With `batch_size` the selection is applied in parts of that many rows, one transaction
+    each (a command over 100,000 rows: a crash loses one part, few rows are locked at a time);
+    `on_batch(part, ids)` is called after each. Parts cannot be checked against one preview, so
+    `expected` is refused then.
+    """
+    operation.validate(now=clock.now())
+    by = replace(by, batch_id=by.batch_id or uuid.uuid4())
+    if batch_size is None:
+        return _apply_locked(operation, selection, by, expected=expected)
+    if expected is not None:
+        raise ValueError("a plan applied in batches cannot be checked against one preview")
+    result = Plan(operation, batch_id=by.batch_id)
+    for ids in chunked(selection.ids_in_order(), batch_size):
+        part = _apply_locked(operation, selection.narrowed(ids), by, expected=None)
+        # A row that stopped matching the filter since the ids were read is left alone.
+        decided = {c.enrollment_id for c in part.changes} | {s.enrollment_id for s in part.skips}
+        part.unchanged += [pk for pk in ids if pk not in decided and pk not in part.unchanged]
+        result.add(part)
+        if on_batch is not None:
+            on_batch(part, ids)
+    return result
+
+
+def _apply_locked(
+    operation: Operation, selection: Selection, by: Attribution, *, expected: str | None
+) -> Plan:
+    with transaction.atomic():
+        # Locks first; the clock is read after the lock so that audit rows follow the order the
+        # changes happened in, and a pause is timed from when it happened.
+        rows = _read_rows(selection, lock=True)
+        now = clock.now()
+        plan = _plan_rows(operation, selection, rows, now=now)
+        if expected is not None and plan.fingerprint() != expected:
+            raise ChangedSincePreview(plan=plan)
+        for chunk in chunked(plan.changes, CHUNK_SIZE):
+            operation.write(chunk, now=now)
+            save_audit_rows(audit_row(change, by=by, now=now) for change in chunk)
+    plan.batch_id = by.batch_id
+    return plan
+
+
+def _plan(operation: Operation, selection: Selection, *, now, lock: bool) -> Plan:
+    return _plan_rows(operation, selection, _read_rows(selection, lock=lock), now=now)
+
+
+def _plan_rows(operation: Operation, selection: Selection, rows: list[Row], *, now) -> Plan:
+    """The operation's plan of `rows` (with its facts), plus a MembershipNotFound skip for each
+    named enrollment that does not exist (any more)."""
+    facts = operation.read_facts([row.id for row in rows])
+    if facts:
+        rows = [replace(row, facts=facts.get(row.id)) for row in rows]
+    plan = operation.plan(rows, now=now, named=selection.named_rule)
+    if selection.ids is not None and len(rows) < len(selection.ids):
+        found = {row.id for row in rows}
+        plan.skips += [Skip(pk, MembershipNotFound()) for pk in selection.ids if pk not in found]
+    return plan
+
+
+def _read_rows(selection: Selection, *, lock: bool) -> list[Row]:
+    """The selection's enrollments in primary-key order, locked when `lock`.
+
+    The selection's queryset may carry joins, annotations or DISTINCT (an admin changelist
+    does): it is used only as a subquery of ids, so a lock applies to enrollment rows alone.
+    """
+    if selection.ids is not None:
+        rows: QuerySet = Enrollment.objects.filter(pk__in=selection.ids)
+    else:
+        rows = Enrollment.objects.filter(pk__in=selection.queryset.values("pk"))
+    rows = rows.order_by("pk").values_list(*_ROW_COLUMNS, *_STATE_COLUMNS)
+    # Locking: every row is fetched (so locked) before the caller reads the clock.
+    values = list(rows.select_for_update(of=("self",))) if lock else rows.iterator(5000)
+    width = len(_ROW_COLUMNS)
+    return [
+        Row(
+            id=value[0],
+            user_id=value[1],
+            course_id=value[2],
+            start_at=value[3],
+            pause_freezes_access=value[4],
+            state=State(*value[width:]),
+        )
+        for value in values
+    ]
+
+
+def apply_to_one(operation: Operation, enrollment: Enrollment, by: Attribution) -> Enrollment:
+    """`apply` for one named enrollment, for doors that answer with an error rather than a
+    report (the API): the skip's error is raised (nothing was written), and `enrollment` is
+    returned with its new state. Raises MembershipNotFound when it no longer exists."""
+    plan = apply(operation, Selection.named([enrollment.pk]), by)
+    if plan.skips:
+        raise plan.skips[0].error
+    if plan.changes:
+        for name, value in asdict(plan.changes[0].after).items():
+            setattr(enrollment, name, value)
+    return enrollment

@@ -1,0 +1,59 @@
+"""Pausing and resuming. A paused enrollment gives no access; resuming adds the paused seconds
+to `total_paused_duration` and, when the course freezes access during pauses, to the end
+(rules.resume_outcome)."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import ClassVar
+
+from enrollments.errors import AlreadyPaused, NotPaused
+from enrollments.models import AccessChange
+from enrollments.operations.base import Change, Operation, Row
+from enrollments.permissions import PAUSE_ENROLLMENT
+from enrollments.rules import resume_outcome
+
+
+@dataclass(frozen=True, slots=True)
+class Pause(Operation):
+    """Pauses now; an enrollment already paused is skipped (ALREADY_PAUSED)."""
+
+    action: ClassVar = AccessChange.Action.PAUSE
+    permission: ClassVar = PAUSE_ENROLLMENT
+
+    def describe(self) -> str:
+        return "pause"
+
+    def plan_row(self, row: Row, *, now: datetime, named: bool) -> Change:
+        if row.state.is_paused:
+            raise AlreadyPaused()
+        return Change(row.id, self.action, row.state, row.state.but(is_paused=True, paused_at=now))
+
+
+@dataclass(frozen=True, slots=True)
+class Resume(Operation):
+    """Resumes now; an enrollment not paused is skipped (NOT_PAUSED)."""
+
+    action: ClassVar = AccessChange.Action.RESUME
+    permission: ClassVar = PAUSE_ENROLLMENT
+
+    def describe(self) -> str:
+        return "resume"
+
+    def plan_row(self, row: Row, *, now: datetime, named: bool) -> Change:
+        state = row.state
+        if not state.is_paused:
+            raise NotPaused()
+        outcome = resume_outcome(
+            paused_at=state.paused_at,
+            total_paused_duration=state.total_paused_duration,
+            ended_at=state.ended_at,
+            pause_freezes_access=row.pause_freezes_access,
+            now=now,
+        )
+        after = state.but(
+            is_paused=False,
+            paused_at=None,
+            ended_at=outcome.ended_at,
+            total_paused_duration=outcome.total_paused_duration,
+        )
+        return Change(row.id, self.action, state, after, paused_seconds=outcome.paused_seconds)

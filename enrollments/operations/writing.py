@@ -1,0 +1,61 @@
+"""Writing a chunk of planned changes with set-based SQL, and their audit rows."""
+
+from collections.abc import Sequence
+from dataclasses import fields
+from datetime import datetime
+
+from enrollments.models import AccessChange, Enrollment
+from enrollments.operations.audit import Attribution
+
+
+def write_states(changes: Sequence, *, now: datetime) -> None:
+    """Writes each change's `after` state: only the fields some change alters, with one UPDATE
+    when every row gets the same values (a pause, a new end) and one CASE UPDATE (bulk_update)
+    when they differ (a resume)."""
+    if not changes:
+        return
+    names = [f.name for f in fields(changes[0].after)]
+    changed = [
+        name
+        for name in names
+        if any(getattr(c.before, name) != getattr(c.after, name) for c in changes)
+    ]
+    ids = [change.enrollment_id for change in changes]
+    values = {tuple(getattr(change.after, name) for name in changed) for change in changes}
+    if len(values) == 1:
+        Enrollment.objects.filter(pk__in=ids).update(
+            **dict(zip(changed, values.pop(), strict=True)), updated_at=now
+        )
+        return
+    Enrollment.objects.bulk_update(
+        [
+            Enrollment(
+                pk=change.enrollment_id,
+                updated_at=now,
+                **{name: getattr(change.after, name) for name in changed},
+            )
+            for change in changes
+        ],
+        [*changed, "updated_at"],
+    )
+
+
+def audit_row(change, *, by: Attribution, now: datetime) -> AccessChange:
+    """The unsaved audit row of one change: old and new end always, old and new pause state
+    when the change moves it (or creates the enrollment), the paused seconds on resume."""
+    before, after = change.before, change.after
+    old_paused = new_paused = None
+    if before is None:
+        new_paused = after.is_paused
+    elif before.is_paused != after.is_paused:
+        old_paused, new_paused = before.is_paused, after.is_paused
+    return by.audit_row(
+        enrollment_id=change.enrollment_id,
+        action=change.action,
+        now=now,
+        old_ended_at=change.old_ended_at,
+        new_ended_at=after.ended_at,
+        old_is_paused=old_paused,
+        new_is_paused=new_paused,
+        paused_seconds=change.paused_seconds,
+    )

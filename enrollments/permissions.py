@@ -1,0 +1,44 @@
+"""Every permission of the enrollments app, named once.
+
+The operations name the permission they need (`Operation.permission`); the GraphQL resolvers,
+the admin's `has_*_permission` methods and actions, the commands' `--actor` check and the
+schema's descriptions all read it from here, so "who may do what" is written in one place.
+The model's `Meta.permissions` is built from `CUSTOM` too.
+"""
+
+from dataclasses import dataclass
+from typing import Protocol
+
+
+class _HasPerm(Protocol):
+    def has_perm(self, perm: str, obj=None) -> bool: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Permission:
+    """A Django permission: `codename` (what admin actions list), `label` (what the
+    permission admin shows) and `name`, the `app_label.codename` that `has_perm` takes."""
+
+    codename: str
+    label: str
+    app_label: str = "enrollments"
+
+    @property
+    def name(self) -> str:
+        return f"{self.app_label}.{self.codename}"
+
+    def __str__(self) -> str:
+        return self.name
+
+    def held_by(self, user: _HasPerm) -> bool:
+        return user.has_perm(self.name)
+
+
+EXTEND_ACCESS = Permission("extend_access", "Can extend access to a course")
+PAUSE_ENROLLMENT = Permission("pause_enrollment", "Can pause and resume enrollments")
+#: Django's own model permissions that the doors ask for.
+VIEW_ENROLLMENT = Permission("view_enrollment", "Can view enrollment")
+VIEW_ACCESS_CHANGE = Permission("view_accesschange", "Can view access change")
+
+#: The permissions the app adds to Django's (Enrollment.Meta.permissions).
+CUSTOM: tuple[Permission, ...] = (EXTEND_ACCESS, PAUSE_ENROLLMENT)

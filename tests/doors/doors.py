@@ -1,0 +1,232 @@
+"""The three doors driven the way their users drive them, each reduced to the same outcome.
+
+Every door takes one enrollment and one request (`extend` with days / until / indefinite,
+`pause`, `resume`) and answers `"done"`, `"unchanged"` or the domain error's code, read from
+what the door showed (the API's `extensions.code`, the admin's page or message, the command's
+`[CODE]`). The door-by-door tests compare those, the stored enrollment and the audit rows.
+"""
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from django.contrib.messages import get_messages
+from django.test import Client
+from django.urls import reverse
+
+from enrollments.errors import ALL_ERRORS
+from enrollments.models import AccessChange, Enrollment
+from tests.admin.helpers import EXTEND, extend_form_data, post_action
+from tests.commands.conftest import run_command
+from tests.graphql.conftest import Api, error_codes
+from tests.graphql.test_mutations import EXTEND as API_EXTEND
+from tests.graphql.test_mutations import PAUSE as API_PAUSE
+from tests.graphql.test_mutations import RESUME as API_RESUME
+
+COMMANDS = {"extend": "extend_access", "pause": "pause_membership", "resume": "resume_membership"}
+ACTIONS = {"extend": "extend_access", "pause": "pause_enrollments", "resume": "resume_enrollments"}
+DONE = {"extend": "Extended access for", "pause": "Paused", "resume": "Resumed"}
+
+
+@dataclass(frozen=True)
+class Request:
+    operation: str  # extend | pause | resume
+    days: int | None = None
+    until: datetime | None = None
+    indefinite: bool = False
+
+    def command_flags(self) -> list[str]:
+        if self.indefinite:
+            return ["--indefinite"]
+        if self.until is not None:
+            return ["--until", self.until.strftime("%Y-%m-%dT%H:%M:%SZ")]
+        if self.days is not None:
+            return ["--days", str(self.days)]
+        return []
+
+    def form_fields(self) -> dict:
+        if self.indefinite:
+            return {"mode": "indefinite"}
+        if self.until is not None:
+            return {"mode": "until", "until": self.until.strftime("%Y-%m-%dT%H:%M")}
+        return {"mode": "days", "days": str(self.days)}
+
+
+def code_of(text: str) -> str:
+    """The code of the domain error whose message `text` shows."""
+    for error in ALL_ERRORS:
+        if error.message in text:
+            return error.code
+    raise AssertionError(f"no domain error's message in {text!r}")
+
+
+def messages_of(response) -> list[str]:
+    return [str(message) for message in get_messages(response.wsgi_request)]
+
+
+def read_messages(client: Client, response) -> list[str]:
+    """The messages a redirect left, then shown (so consumed) as the browser would: the next
+    door starts with none."""
+    texts = messages_of(response)
+    client.get(reverse("admin:index"))
+    return texts
+
+
+def audit_rows(enrollment: Enrollment) -> list[tuple]:
+    """What each audit row of the enrollment says (the door's own source aside)."""
+    return list(
+        AccessChange.objects.filter(enrollment=enrollment)
+        .order_by("created_at", "id")
+        .values_list(
+            "action",
+            "old_ended_at",
+            "new_ended_at",
+            "old_is_paused",
+            "new_is_paused",
+            "paused_seconds",
+        )
+    )
+
+
+def stored(enrollment: Enrollment) -> tuple:
+    enrollment.refresh_from_db()
+    return (
+        enrollment.ended_at,
+        enrollment.is_paused,
+        enrollment.paused_at,
+        enrollment.total_paused_duration,
+    )
+
+
+class Doors:
+    """Each door as its user meets it. `admin` is a logged-in client of staff holding every
+    permission; `key` is an API key of the same staff member."""
+
+    def __init__(self, admin: Client, api: Api, key: str, tmp_path: Path) -> None:
+        self.admin, self.api, self.key, self.tmp_path = admin, api, key, tmp_path
+
+    # -- named: the request names its enrollment ------------------------------------------
+
+    def api_call(self, enrollment: Enrollment, request: Request) -> str:
+        if request.operation == "extend":
+            variables = {"userId": str(enrollment.user_id), "courseId": str(enrollment.course_id)}
+            if request.days is not None:
+                variables["extensionDays"] = request.days
+            if request.until is not None:
+                variables["newEndedAt"] = int(request.until.timestamp())
+            if request.indefinite:
+                variables["indefinite"] = True
+            body = self.api.post(API_EXTEND, variables, key=self.key)
+        else:
+            document = API_PAUSE if request.operation == "pause" else API_RESUME
+            body = self.api.post(document, {"id": str(enrollment.pk)}, key=self.key)
+        codes = error_codes(body)
+        if codes:
+            return codes[0]
+        return (
+            "done" if AccessChange.objects.filter(enrollment=enrollment).exists() else "unchanged"
+        )
+
+    def admin_change_page(self, enrollment: Enrollment, request: Request) -> str:
+        if request.operation != "extend":
+            url = reverse(f"admin:enrollments_enrollment_{request.operation}", args=[enrollment.pk])
+            return self._one_message(self.admin.post(url), request)
+        url = reverse("admin:enrollments_enrollment_extend_access_one", args=[enrollment.pk])
+        page = self.admin.get(url)
+        assert page.status_code == 200
+        return self._preview_then_confirm(page, url, request)
+
+    def command_pair(self, enrollment: Enrollment, request: Request) -> str:
+        return self._command(
+            request,
+            "--user",
+            enrollment.user.email,
+            "--course",
+            enrollment.course.slug,
+            *request.command_flags(),
+        )
+
+    def csv_row(self, enrollment: Enrollment, request: Request) -> str:
+        path = self.tmp_path / f"{enrollment.pk}.csv"
+        path.write_text(f"user,course\n{enrollment.user.email},{enrollment.course.slug}\n")
+        return self._command(request, "--csv", str(path), *request.command_flags())
+
+    # -- by filter: the request selects whatever matches ----------------------------------
+
+    def admin_ticked(self, enrollment: Enrollment, request: Request) -> str:
+        page = post_action(self.admin, ACTIONS[request.operation], [enrollment.pk])
+        if request.operation != "extend":
+            return self._bulk_messages(page, request)
+        return self._preview_then_confirm(page, reverse(EXTEND), request)
+
+    def admin_select_all(self, enrollment: Enrollment, request: Request) -> str:
+        page = post_action(
+            self.admin,
+            ACTIONS[request.operation],
+            [enrollment.pk],  # the page's ticked row, then "Select all": the filter decides
+            select_across=True,
+            query=f"course__id__exact={enrollment.course_id}",
+        )
+        if request.operation != "extend":
+            return self._bulk_messages(page, request)
+        return self._preview_then_confirm(page, reverse(EXTEND), request)
+
+    def command_course(self, enrollment: Enrollment, request: Request) -> str:
+        return self._command(request, "--course", enrollment.course.slug, *request.command_flags())
+
+    # -- reading what the door showed -------------------------------------------------------
+
+    def _preview_then_confirm(self, page, url: str, request: Request) -> str:
+        fields = request.form_fields()
+        shown = self.admin.post(url, extend_form_data(page, _preview="Preview", **fields))
+        assert shown.status_code == 200
+        preview = shown.context["preview"]
+        if preview is None:  # the request is invalid for every row: a form error
+            return code_of(" ".join(shown.context["form"].non_field_errors()))
+        if preview.skipped:
+            return code_of(preview.skipped_rows[0].reason)
+        if not preview.changed:
+            return "unchanged"
+        token = shown.context["token"]
+        done = self.admin.post(
+            url, extend_form_data(shown, _confirm="Confirm", preview_token=token, **fields)
+        )
+        assert done.status_code == 302, messages_of(done)
+        assert read_messages(self.admin, done) == [f"{DONE['extend']} 1 enrollment."]
+        return "done"
+
+    def _one_message(self, response, request: Request) -> str:
+        assert response.status_code == 302
+        [message] = read_messages(self.admin, response)
+        if message == f"{DONE[request.operation]} this enrollment.":
+            return "done"
+        return code_of(message)
+
+    def _bulk_messages(self, response, request: Request) -> str:
+        assert response.status_code == 302
+        [message] = read_messages(self.admin, response)
+        if message == f"{DONE[request.operation]} 1 enrollment.":
+            return "done"
+        assert message.startswith("Skipped 1 enrollment: "), message
+        return code_of(message)
+
+    def _command(self, request: Request, *argv: str) -> str:
+        result = run_command(COMMANDS[request.operation], *argv)
+        if result.status == 0:
+            if "Changed 1," in result.stdout:
+                return "done"
+            assert "unchanged 1," in result.stdout, result.stdout
+            return "unchanged"
+        said = result.stderr + result.error
+        match = re.search(r"\[([A-Z_]+)\]", said)
+        assert match, said
+        return match.group(1)
+
+
+NAMED_DOORS = ("api_call", "admin_change_page", "command_pair", "csv_row")
+FILTER_DOORS = ("admin_ticked", "admin_select_all", "command_course")
+
+
+def utc(*args) -> datetime:
+    return datetime(*args, tzinfo=UTC)

@@ -31,9 +31,15 @@ class PeerCourse(DjangoObjectType):
 
 
 class PeerUser(DjangoObjectType):
+    name = graphene.String(required=True)  # lms.User.name: the full name, else the e-mail
+
     class Meta:
         model = User
-        fields = ("id", "email", "name")
+        fields = ("id", "email", "first_name", "last_name")
+
+    @staticmethod
+    def resolve_name(root, info):
+        return root.name
 
 
 class PeerItem(DjangoObjectType):

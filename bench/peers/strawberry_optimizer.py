@@ -38,7 +38,10 @@ class PeerCourse:
 class PeerUser:
     id: strawberry.auto
     email: strawberry.auto
-    name: strawberry.auto
+
+    @strawberry_django.field(only=["first_name", "last_name", "email"])
+    def name(self) -> str:
+        return self.name  # lms.User.name: the full name, else the e-mail
 
 
 @strawberry.type

@@ -114,8 +114,8 @@ def test_a_page_without_total_count_is_two_queries(api, key, rows):
     statements = [query["sql"] for query in queries.captured_queries]
     assert len(statements) == 2, statements  # the key, the page
     page = statements[1]
-    # Only what the types expose: no password hash, no course description.
-    assert '"lms_user"."password"' not in page and '"lms_course"."description"' not in page
+    # Only what the types expose: no password hash, no admin flags.
+    assert '"lms_user"."password"' not in page and '"lms_user"."is_superuser"' not in page
     assert '"lms_courseitem"' in page  # the next items, folded into the page's query
 
 

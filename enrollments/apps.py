@@ -3,7 +3,7 @@ from django.apps import AppConfig
 
 class EnrollmentsConfig(AppConfig):
     name = "enrollments"
-    verbose_name = "Enrollments"
+    verbose_name = "Course access"
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:

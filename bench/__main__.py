@@ -137,7 +137,14 @@ def _pages(api_key: str, base_url: str, args: argparse.Namespace) -> dict:
     # The peer's cursor of row deep - 1: its page starts at row `deep`, as ours does.
     peer_deep = [latency.peer_request(f"{name}_deep", name, offset=deep - 1) for name in peer_names]
     counts = [latency.status_count_request(f"count_{s}", status=s) for s in STATUSES]
-    status_pages = [latency.status_page_request(f"status_page_{s}", status=s) for s in STATUSES]
+    status_pages = [
+        latency.status_page_request(
+            f"status_page_{s}",
+            status=s,
+            rows=min(latency.PAGE_SIZE, Enrollment.objects.filter(course_status=s).count()),
+        )
+        for s in STATUSES
+    ]
     queries = {}
     payloads = {}
     counted = [first, deep_page, one, baseline_first, baseline_deep, *peer_first, *counts]

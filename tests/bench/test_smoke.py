@@ -97,7 +97,8 @@ def test_benchmark_runs_end_to_end_at_a_tiny_size(bench_database_url, tmp_path):
     assert extension["latency"]["n"] == REQUESTS
     assert 0 < extension["queries"] <= 15
 
-    assert results["bulk_small"]["service"]["changed"] == results["bulk_small"]["size"] == 50
+    small = results["bulk_small"]  # at most 50: fewer when the large run took the candidates
+    assert small["service"]["changed"] == small["size"] == small["service"]["audit_rows"] > 0
 
     bulk = results["bulk"]
     assert bulk["size"] == BULK

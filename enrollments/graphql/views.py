@@ -32,7 +32,6 @@ GraphQL runs keeps its HTTP status: a malformed HTTP request 400 (or 405), a bad
 failed CSRF check 403, a spent budget 429.
 """
 
-import contextlib
 import functools
 import json
 from collections.abc import Callable
@@ -43,11 +42,11 @@ from django.middleware.csrf import CsrfViewMiddleware
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
 from graphene_django.views import GraphQLView, HttpError
-from graphql import ExecutionResult, GraphQLError, parse, specified_rules
+from graphql import ExecutionResult, GraphQLError
 
-from apikeys import ratelimit
+from apikeys import permission_cache, ratelimit
 from apikeys.auth import InvalidAPIKey, authenticate_api_key
-from enrollments.graphql import statement_timeout
+from enrollments.graphql import execution, statement_timeout
 from enrollments.graphql.anonymous import hide_schema_hints
 from enrollments.graphql.errors import (
     BAD_REQUEST,
@@ -58,7 +57,7 @@ from enrollments.graphql.errors import (
     format_error,
 )
 from enrollments.graphql.extension_range import extension_range_errors
-from enrollments.graphql.limits import limit_rules, limits
+from enrollments.graphql.limits import limits
 from enrollments.graphql.request_body import BadRequestBody, decode_request
 
 
@@ -144,12 +143,14 @@ class ApiView(GraphQLView):
             self.request_data = decode_request(request, batch=self.batch)
         except BadRequestBody as error:
             return _error_response(400, BAD_REQUEST, error.message)
+        if api_key is not None:
+            permission_cache.load_permissions(api_key)  # read once per key, kept briefly
         if api_key is None and request.user.is_authenticated:
             reason = csrf_failure(request)
             if reason is not None:
                 return _error_response(403, CSRF_FAILED, f"CSRF check failed: {reason}")
         anonymous = self.anonymous = not request.user.is_authenticated
-        self.validation_rules = (*specified_rules, *limit_rules(anonymous=anonymous))
+        self.validation_rules = execution.validation_rules(anonymous=anonymous)
         try:
             return super().dispatch(request, *args, **kwargs)
         except ratelimit.RateLimited as limited:  # raised by execute_graphql_request
@@ -188,8 +189,11 @@ class ApiView(GraphQLView):
         too_large = bool(query) and len(query) > max_length
         document = None
         if query and not too_large:
-            with contextlib.suppress(GraphQLError):  # reported by the standard path below
-                document = parse(query)
+            # Parsed once per distinct document (execution.parsed, an LRU cache); a syntax
+            # error is reported by execute_request below.
+            document = execution.parsed(query)
+            if isinstance(document, GraphQLError):
+                document = None
         # Rate limit per API key / signed-in user (apikeys.ratelimit), before anything runs:
         # raises RateLimited, which dispatch answers with 429 and Retry-After.
         ratelimit.enforce(request, document, operation_name)
@@ -207,11 +211,12 @@ class ApiView(GraphQLView):
             errors = extension_range_errors(self.schema.graphql_schema, document, variables)
             if errors:
                 return ExecutionResult(errors=errors)
-        # Queries run under PostgreSQL's statement timeout (statement_timeout.py).
+        # graphene-django's steps over the cached document, executed synchronously; queries
+        # under PostgreSQL's statement timeout (statement_timeout.py).
         timeout = limits().statement_timeout_ms
         with statement_timeout.for_operation(document, operation_name, timeout):
-            return super().execute_graphql_request(
-                request, data, query, variables, operation_name, show_graphiql
+            return execution.execute_request(
+                self, request, query, variables, operation_name, show_graphiql
             )
 
     anonymous = True  # until dispatch knows better

@@ -31,9 +31,9 @@ def test_a_deep_page_seeks_to_the_cursor_in_the_index(api, make_key, viewer, ord
         cursor.execute(
             """
             INSERT INTO lms_user (id, password, is_superuser, email, first_name, last_name,
-                                  is_staff, is_active, date_joined)
+                                  is_staff, is_active, date_joined, time_zone)
             SELECT gen_random_uuid(), '', false, 'plan' || g || '@example.com', '', '', false,
-                   true, now()
+                   true, now(), ''
             FROM generate_series(1, %s) g
             """,
             [ROWS],
@@ -41,9 +41,10 @@ def test_a_deep_page_seeks_to_the_cursor_in_the_index(api, make_key, viewer, ord
         cursor.execute(
             """
             INSERT INTO enrollments_enrollment (id, user_id, course_id, start_at, ended_at,
-                is_paused, total_paused_duration, created_at, updated_at)
-            SELECT gen_random_uuid(), u.id, %s, now(), now() + interval '30 days', false, 0,
-                   now() - (row_number() OVER ()) * interval '1 second', now()
+                is_paused, total_paused_duration, items_completed, course_status, created_at,
+                updated_at)
+            SELECT gen_random_uuid(), u.id, %s, now(), now() + interval '30 days', false, 0, 0,
+                   'not_started', now() - (row_number() OVER ()) * interval '1 second', now()
             FROM lms_user u WHERE u.email LIKE 'plan%%'
             """,
             [course.pk],

@@ -105,7 +105,7 @@ def test_a_page_with_a_cold_permission_cache_costs_at_most_five(api, key, rows):
     permission_cache.clear()
     count, data = _count_queries(api, key, first=100)
     assert len(data["edges"]) == 100
-    assert count == 5
+    assert count == 5 + TIMEOUT_QUERIES
     count, _ = _count_queries(api, key, first=100)
     assert count == EXPECTED_QUERIES
 
@@ -116,8 +116,8 @@ def test_a_page_without_total_count_is_two_queries(api, key, rows):
         body = api.post(document, {"first": 100}, key=key)
     assert len(body["data"]["courseMemberships"]["edges"]) == 100
     statements = [query["sql"] for query in queries.captured_queries]
-    assert len(statements) == 2, statements  # the key, the page
-    page = statements[1]
+    assert len(statements) == 2 + TIMEOUT_QUERIES, statements  # the key, the page
+    page = next(sql for sql in statements if 'FROM "enrollments_enrollment"' in sql)
     # Only what the types expose: no password hash, no admin flags.
     assert '"lms_user"."password"' not in page and '"lms_user"."is_superuser"' not in page
     assert '"lms_courseitem"' in page  # the next items, folded into the page's query

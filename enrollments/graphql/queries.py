@@ -18,6 +18,7 @@ from enrollments.graphql.types import (
     load_memberships,
 )
 from enrollments.models import Enrollment
+from enrollments.permissions import VIEW_ENROLLMENT
 from enrollments.selectors import memberships_with_progress
 from lms.identifiers import parse_uuid
 
@@ -36,7 +37,7 @@ class Query(graphene.ObjectType):
         required=True,
         description=(
             "Course memberships, a page at a time (keyset cursors). Everyone's with the "
-            "enrollments.view_enrollment permission; otherwise the signed-in user's own."
+            f"{VIEW_ENROLLMENT} permission; otherwise the signed-in user's own."
         ),
         first=graphene.Int(description="Page size when paging forward (at most 100)"),
         after=Cursor(description="Return the rows after this cursor"),
@@ -65,7 +66,7 @@ class Query(graphene.ObjectType):
         name="courseMembership",
         description=(
             "One membership, by its `id` or by `course_id` and `user_id`. Others' memberships "
-            "need the enrollments.view_enrollment permission."
+            f"need the {VIEW_ENROLLMENT} permission."
         ),
         id=graphene.ID(description="id of the membership"),
         course_id=graphene.ID(description="id of the course (with user_id)"),

@@ -15,6 +15,7 @@ from enrollments.errors import DomainError, InvalidReason
 from enrollments.management.bulk import DEFAULT_BATCH_SIZE, BulkRun, Target
 from enrollments.management.csv_input import CsvRow, read_csv, resolve_rows
 from enrollments.management.output import (
+    SOME_FAILED,
     RowFailure,
     describe_error,
     exit_for_failures,
@@ -67,6 +68,12 @@ class BulkEnrollmentCommand(BaseCommand):
             "--dry-run", action="store_true", help="print what would change and change nothing"
         )
         parser.add_argument(
+            "--expect",
+            metavar="FINGERPRINT",
+            help="apply exactly the plan a --dry-run printed, in one transaction, or nothing "
+            "if anything changed since (exit status 1)",
+        )
+        parser.add_argument(
             "--batch-size",
             type=positive_int_argument,
             default=DEFAULT_BATCH_SIZE,
@@ -95,6 +102,10 @@ class BulkEnrollmentCommand(BaseCommand):
         except InvalidReason as error:
             raise CommandError(f"--reason: {describe_error(error)}", returncode=USAGE) from None
         actor = resolve_actor(options["actor"], self.permission)
+        if options["expect"] is not None and options["dry_run"]:
+            raise CommandError(
+                "--expect applies a dry run's plan: drop --dry-run", returncode=USAGE
+            )
         default = self.command_line_operation(options)
         if options["csv"]:
             check_no_selection_with_csv(options)
@@ -110,10 +121,15 @@ class BulkEnrollmentCommand(BaseCommand):
             show_changes=options["verbosity"] >= 2,
             verbs=self.verbs,
         )
-        outcome = run.run(targets)
+        try:
+            outcome = run.run(targets, expect=options["expect"])
+        except DomainError as error:  # the plan changed since the dry run, or went invalid
+            raise CommandError(
+                f"{describe_error(error)}; run the dry run again", returncode=SOME_FAILED
+            ) from None
         total = outcome.total + len(failures)  # rows that never reached a service failed too
         failures += outcome.failures
-        self._summary(targets, outcome, run.batch_id, failed=len(failures), options=options)
+        self._summary(run, targets, outcome, failed=len(failures), options=options)
         write_failures(self.stderr, failures)
         exit_for_failures(len(failures), total, dry_run=options["dry_run"])
 
@@ -150,7 +166,7 @@ class BulkEnrollmentCommand(BaseCommand):
         ]
         return targets, failures
 
-    def _summary(self, targets, outcome, batch_id, *, failed: int, options: dict) -> None:
+    def _summary(self, run, targets, outcome, *, failed: int, options: dict) -> None:
         if outcome.total == 0 and not failed:
             self.stdout.write("No enrollments match the selection: nothing to do.")
             return
@@ -161,7 +177,8 @@ class BulkEnrollmentCommand(BaseCommand):
         if options["dry_run"]:
             self.stdout.write(
                 f"Dry run, nothing was changed. Asked: {asked}. Would change {outcome.changed}, "
-                f"unchanged {outcome.unchanged}, would fail {failed}."
+                f"unchanged {outcome.unchanged}, would fail {failed}. To apply exactly this "
+                f"plan: --expect {run.fingerprint}"
             )
             return
         self.stdout.write(
@@ -169,4 +186,4 @@ class BulkEnrollmentCommand(BaseCommand):
             f"failed {failed}."
         )
         if outcome.changed and options["verbosity"] >= 2:
-            self.stdout.write(f"Audit batch id: {batch_id}")
+            self.stdout.write(f"Audit batch id: {run.batch_id}")

@@ -3,7 +3,7 @@
 #: A page of memberships with every CourseMembership field of the contract, nested course,
 #: user and both next items included, and the page info a client pages with.
 MEMBERSHIP_PAGE = """
-query MembershipPage($first: Int, $after: Cursor, $course_id: ID, $user_id: ID) {
+query MembershipPage($first: Int, $after: String, $course_id: ID, $user_id: ID) {
   courseMemberships(first: $first, after: $after, course_id: $course_id, user_id: $user_id) {
     edges {
       cursor

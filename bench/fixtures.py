@@ -34,7 +34,8 @@ class Target:
 def bench_user() -> User:
     """A staff user with exactly PERMISSIONS: a machine client, not a superuser."""
     user, _ = User.objects.get_or_create(
-        email=BENCH_USER_EMAIL, defaults={"name": "Benchmark client", "is_staff": True}
+        email=BENCH_USER_EMAIL,
+        defaults={"first_name": "Benchmark", "last_name": "client", "is_staff": True},
     )
     user.user_permissions.set(
         Permission.objects.filter(content_type__app_label="enrollments", codename__in=PERMISSIONS)

@@ -39,11 +39,18 @@ _MEMBERSHIP_FIELDS = (
     "course__access_days",
     "course__pause_freezes_access",
     "user__email",
-    "user__name",
+    "user__first_name",
+    "user__last_name",
     "next_item_id",
     "next_next_item_id",
 )
 _ITEM_FIELDS = ("id", "course_id", "title", "kind", "position")
+
+
+def _display_name(row: dict) -> str:
+    """lms.models.User.name from a values() row: the full name, else the e-mail address."""
+    full_name = " ".join(part for part in (row["user__first_name"], row["user__last_name"]) if part)
+    return full_name or row["user__email"]
 
 
 def _membership(row: dict, items: dict) -> dict:
@@ -66,7 +73,7 @@ def _membership(row: dict, items: dict) -> dict:
             "access_days": row["course__access_days"],
             "pause_freezes_access": row["course__pause_freezes_access"],
         },
-        "user": {"id": row["user_id"], "email": row["user__email"], "name": row["user__name"]},
+        "user": {"id": row["user_id"], "email": row["user__email"], "name": _display_name(row)},
         "next_incomplete_item": items.get(row["next_item_id"]),
         "next_next_incomplete_item": items.get(row["next_next_item_id"]),
     }

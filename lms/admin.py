@@ -31,7 +31,7 @@ def _enrollments_link(count: int, query: str) -> str:
 class EmailUserCreationForm(UserCreationForm):
     class Meta:
         model = User
-        fields = ("email", "name")
+        fields = ("email", "first_name", "last_name")
 
 
 class EmailUserChangeForm(UserChangeForm):
@@ -45,13 +45,21 @@ class UserAdmin(DjangoUserAdmin):
     form = EmailUserChangeForm
     add_form = EmailUserCreationForm
     ordering = ("email",)
-    list_display = ("email", "name", "enrollments", "is_staff", "is_active", "date_joined")
+    list_display = (
+        "email",
+        "first_name",
+        "last_name",
+        "enrollments",
+        "is_staff",
+        "is_active",
+        "date_joined",
+    )
     list_filter = ("is_staff", "is_superuser", "is_active", "groups")
-    search_fields = ("email", "name")
+    search_fields = ("email", "first_name", "last_name")
     date_hierarchy = "date_joined"
     fieldsets = (
         (None, {"fields": ("email", "password")}),
-        ("Personal info", {"fields": ("name",)}),
+        ("Personal info", {"fields": ("first_name", "last_name")}),
         (
             "Permissions",
             {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
@@ -59,7 +67,13 @@ class UserAdmin(DjangoUserAdmin):
         ("Important dates", {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = (
-        (None, {"classes": ("wide",), "fields": ("email", "name", "password1", "password2")}),
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": ("email", "first_name", "last_name", "password1", "password2"),
+            },
+        ),
     )
     readonly_fields = ("last_login", "date_joined")
 
@@ -78,7 +92,7 @@ class CourseItemInline(admin.TabularInline):
     model = CourseItem
     extra = 0
     ordering = ("position",)
-    fields = ("position", "title", "kind")
+    fields = ("position", "title", "kind", "description")
 
 
 @admin.register(Course)

@@ -39,11 +39,17 @@ class UserManager(BaseUserManager["User"]):
 
 
 class User(AbstractBaseUser, PermissionsMixin):
-    """A learner or a staff member. Logs in with an e-mail address (unique, case-insensitive)."""
+    """A learner or a staff member. Logs in with an e-mail address (unique, case-insensitive).
+
+    A person's name is kept as first and last name (both optional), as the APIs' clients read it
+    (`first_name`, `last_name`, `full_name`). `name` is the one display name every door shows:
+    the full name, or the e-mail address for someone who gave no name.
+    """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     email = models.EmailField("e-mail address", max_length=254, unique=True)
-    name = models.CharField(max_length=255, blank=True)
+    first_name = models.CharField("first name", max_length=255, blank=True)
+    last_name = models.CharField("last name", max_length=255, blank=True)
     is_staff = models.BooleanField(
         default=False, help_text="Designates whether the user can log into the admin site."
     )
@@ -54,7 +60,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = ["name"]
+    REQUIRED_FIELDS: list[str] = ["first_name", "last_name"]
 
     class Meta:
         ordering = ["email"]
@@ -65,11 +71,21 @@ class User(AbstractBaseUser, PermissionsMixin):
     def __str__(self) -> str:
         return self.email
 
+    @property
+    def full_name(self) -> str:
+        """First and last name, as far as given; empty when neither is."""
+        return " ".join(part for part in (self.first_name, self.last_name) if part)
+
+    @property
+    def name(self) -> str:
+        """The display name: the full name, else the e-mail address (never empty)."""
+        return self.full_name or self.email
+
     def get_full_name(self) -> str:
-        return self.name or self.email
+        return self.name
 
     def get_short_name(self) -> str:
-        return self.name or self.email
+        return self.first_name or self.email
 
 
 class Course(models.Model):
@@ -120,9 +136,12 @@ class CourseItem(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="items")
     title = models.CharField(max_length=255)
+    description = models.TextField(blank=True)
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.LESSON)
     # The API exposes `position` as a 32-bit GraphQL Int; SQLite would store more.
     position = models.PositiveIntegerField(validators=[MaxValueValidator(2**31 - 1)])
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["course", "position"]

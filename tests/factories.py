@@ -15,7 +15,8 @@ class UserFactory(factory.django.DjangoModelFactory):
         skip_postgeneration_save = True
 
     email = factory.Sequence(lambda n: f"learner{n}@example.com")
-    name = factory.Faker("name")
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
     password = factory.PostGenerationMethodCall("set_password", "pass-word-123")
 
     @factory.post_generation

@@ -94,7 +94,13 @@ class EnrollmentAdmin(ExtendAccessMixin, admin.ModelAdmin):
         PausedFilter,
         EndsWithinFilter,
     )
-    search_fields = ("user__email", "user__name", "course__slug", "course__title")
+    search_fields = (
+        "user__email",
+        "user__first_name",
+        "user__last_name",
+        "course__slug",
+        "course__title",
+    )
     search_help_text = "Search by the learner's e-mail or name, or the course's slug or title."
     date_hierarchy = "ended_at"
     autocomplete_fields = ("user", "course")
@@ -212,8 +218,8 @@ class EnrollmentAdmin(ExtendAccessMixin, admin.ModelAdmin):
     @admin.display(description="student", ordering="user__email")
     def student(self, enrollment: Enrollment) -> str:
         user = enrollment.user
-        if user.name:
-            return format_html('{}<br><span class="quiet">{}</span>', user.email, user.name)
+        if user.full_name:
+            return format_html('{}<br><span class="quiet">{}</span>', user.email, user.full_name)
         return user.email
 
     @admin.display(description="course", ordering="course__title")

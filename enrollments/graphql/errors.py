@@ -64,7 +64,8 @@ class ApiError(GraphQLError):
 def unauthenticated() -> ApiError:
     return ApiError(
         UNAUTHENTICATED,
-        "Authentication required: sign in, or send an API key as 'Authorization: Bearer <key>'",
+        "Authentication required: sign in, or send an API key as 'Authorization: Bearer <key>', "
+        "'Authorization: Basic <key>' or 'X-Teachify-API-Key: <key>'",
     )
 
 

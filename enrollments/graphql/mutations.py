@@ -2,8 +2,12 @@
 
 Each one checks the permission, parses its input, calls one service with `source=graphql` and
 the request's user as the actor (the key's user for API keys), and returns the enrollment
-re-read with its progress. Domain errors pass through to errors.format_error, which gives them
-their code; services write nothing when they raise.
+re-read with its progress. Services write nothing when they raise.
+
+Business errors (DomainErrors) go where each API's clients look (payload_errors): into the
+payload's `errors` (extendStudentCourseAccess, Teachify's convention) or `messages` (the
+membership mutations, Healthie's), the object null; top-level through errors.format_error when
+the document does not select that field. Each resolver says which argument each error blames.
 """
 
 from datetime import UTC, datetime
@@ -11,7 +15,12 @@ from datetime import UTC, datetime
 import graphene
 from graphql import GraphQLResolveInfo
 
-from enrollments.errors import InvalidExtensionPeriod
+from enrollments.errors import (
+    CourseItemNotFound,
+    InvalidExtensionPeriod,
+    MembershipNotFound,
+)
+from enrollments.graphql.payload_errors import payload_errors_field, reports_business_errors
 from enrollments.graphql.permissions import request_user, require_perm
 from enrollments.graphql.types import CourseMembership, StudentCourseShip, load_membership
 from enrollments.models import AccessChange, Enrollment
@@ -40,12 +49,14 @@ class ExtendStudentCourseAccessPayload(graphene.ObjectType):
     enrollment = graphene.Field(
         StudentCourseShip, description="The updated enrollment with extended access"
     )
+    errors = payload_errors_field()
 
 
 class MembershipPayload(graphene.ObjectType):
     course_membership = graphene.Field(
         CourseMembership, name="courseMembership", description="The membership after the change"
     )
+    messages = payload_errors_field()
 
 
 class PauseCourseMembershipPayload(MembershipPayload):
@@ -80,6 +91,7 @@ class CompleteCourseItemInput(graphene.InputObjectType):
     course_item_id = graphene.ID(required=True, description="id of the completed course item")
 
 
+@reports_business_errors("errors", {InvalidExtensionPeriod: ("newEndedAt", "extensionDays")})
 def resolve_extend_student_course_access(
     root,
     info: GraphQLResolveInfo,
@@ -114,18 +126,21 @@ def _change_membership(info: GraphQLResolveInfo, input, service, operation) -> E
     return load_membership(enrollment.pk)
 
 
+@reports_business_errors("messages", {MembershipNotFound: ("id",)})
 def resolve_pause(root, info: GraphQLResolveInfo, input) -> PauseCourseMembershipPayload:  # noqa: A002
     return PauseCourseMembershipPayload(
         course_membership=_change_membership(info, input, enrollment_pause, Pause)
     )
 
 
+@reports_business_errors("messages", {MembershipNotFound: ("id",)})
 def resolve_resume(root, info: GraphQLResolveInfo, input) -> ResumeCourseMembershipPayload:  # noqa: A002
     return ResumeCourseMembershipPayload(
         course_membership=_change_membership(info, input, enrollment_resume, Resume)
     )
 
 
+@reports_business_errors("messages", {CourseItemNotFound: ("course_item_id",)})
 def resolve_complete_item(root, info: GraphQLResolveInfo, input) -> CompleteCourseItemPayload:  # noqa: A002
     """Completes an item in the signed-in user's own enrollment in the item's course."""
     student = request_user(info)
@@ -141,7 +156,8 @@ class Mutation(graphene.ObjectType):
         name="extendStudentCourseAccess",
         description=(
             "The extendStudentCourseAccess mutation allows you to extend a student’s access to "
-            f"a course by updating the ended_at date. Needs the {Extend.permission} permission."
+            "a course by updating the ended_at date. This is useful when you want to grant "
+            "additional time for course completion."
         ),
         resolver=resolve_extend_student_course_access,
         user_id=graphene.String(

@@ -1,26 +1,39 @@
-"""Read operations: `courseMemberships` (a keyset-paged connection) and `courseMembership`."""
+"""Read operations: `courseMemberships` (a keyset-paged connection) and `courseMembership`.
+
+Both take Healthie's arguments at 2025-01-01 (tests/reference/healthie-2025-01-01.graphql) next
+to this API's own: `after` / `before` typed `String` (its clients declare `$after: String`; the
+value is still one of our opaque cursors), `client_id` (Healthie's name for the learner, the
+same as `user_id`), `fetch_all`, and `courseMembership`'s `course_membership_id`,
+`course_item_id` and `user_group_id`.
+"""
 
 import graphene
 from graphql import GraphQLResolveInfo
 
-from enrollments.errors import MembershipNotFound, NotEnrolled
+from enrollments.errors import CourseItemNotFound, MembershipNotFound, NotEnrolled
 from enrollments.graphql.errors import bad_input, forbidden
 from enrollments.graphql.filters import EnrollmentFilter
 from enrollments.graphql.limits import limits
 from enrollments.graphql.pagination import KeysetPage, Order
 from enrollments.graphql.permissions import can_view_all, request_user, visible_enrollments
-from enrollments.graphql.scalars import Cursor, ISO8601DateTime
+from enrollments.graphql.scalars import ISO8601DateTime
 from enrollments.graphql.types import (
     AccessState,
     CourseMembership,
-    CourseMembershipConnection,
     CourseMembershipOrder,
+    CourseMembershipPaginationConnection,
     load_memberships,
 )
 from enrollments.models import Enrollment
 from enrollments.permissions import VIEW_ENROLLMENT
 from enrollments.selectors import memberships_with_progress
 from lms.identifiers import parse_uuid
+from lms.models import CourseItem
+
+#: What `fetch_all: true` reads at most: every matching row up to this many in one answer, and
+#: a BAD_USER_INPUT naming the cap when more match (never an unbounded read). Ten pages of the
+#: largest page size: a client's "all of one learner's memberships" fits many times over.
+FETCH_ALL_MAX = 1000
 
 
 def _form_errors(filterset: EnrollmentFilter) -> str:
@@ -30,19 +43,38 @@ def _form_errors(filterset: EnrollmentFilter) -> str:
     )
 
 
+def _one_of(name: str, value: str | None, other_name: str, other: str | None) -> str | None:
+    """`value` or `other` (two names of one argument); both given must agree."""
+    if value is not None and other is not None and value != other:
+        raise bad_input(f"`{name}` and `{other_name}` name the same thing: pass one of them")
+    return value if value is not None else other
+
+
 class Query(graphene.ObjectType):
     course_memberships = graphene.Field(
-        CourseMembershipConnection,
+        CourseMembershipPaginationConnection,
         name="courseMemberships",
         required=True,
         description=(
-            "Course memberships, a page at a time (keyset cursors). Everyone's with the "
+            "Fetch paginated course membership collection (keyset cursors). Everyone's with the "
             f"{VIEW_ENROLLMENT} permission; otherwise the signed-in user's own."
         ),
-        first=graphene.Int(description="Page size when paging forward (at most 100)"),
-        after=Cursor(description="Return the rows after this cursor"),
-        last=graphene.Int(description="Page size when paging backward (at most 100)"),
-        before=Cursor(description="Return the rows before this cursor"),
+        first=graphene.Int(description="Returns the first _n_ elements from the list."),
+        after=graphene.String(
+            description="Returns the elements in the list that come after the specified cursor."
+        ),
+        last=graphene.Int(description="Returns the last _n_ elements from the list."),
+        before=graphene.String(
+            description="Returns the elements in the list that come before the specified cursor."
+        ),
+        client_id=graphene.ID(description="Only memberships of this learner (as `user_id`)"),
+        fetch_all=graphene.Boolean(
+            description=(
+                f"Every matching membership in one answer, up to {FETCH_ALL_MAX}; more is an "
+                "error naming the limit (narrow the filters, or page with first/after). Not "
+                "with first or last."
+            )
+        ),
         course_id=graphene.ID(description="Only memberships of this course"),
         user_id=graphene.ID(description="Only memberships of this user"),
         course_status=graphene.String(
@@ -65,12 +97,20 @@ class Query(graphene.ObjectType):
         CourseMembership,
         name="courseMembership",
         description=(
-            "One membership, by its `id` or by `course_id` and `user_id`. Others' memberships "
-            f"need the {VIEW_ENROLLMENT} permission."
+            "fetch a courseMembership by id (`id` or `course_membership_id`), by `course_id` "
+            "and `user_id`, or by `course_item_id` and `user_id` (that user's membership of the "
+            f"item's course). Others' memberships need the {VIEW_ENROLLMENT} permission."
         ),
         id=graphene.ID(description="id of the membership"),
+        course_membership_id=graphene.ID(description="id of the membership (the same as `id`)"),
         course_id=graphene.ID(description="id of the course (with user_id)"),
-        user_id=graphene.ID(description="id of the user (with course_id)"),
+        course_item_id=graphene.ID(
+            description="id of an item of the course (with user_id): the user's membership of it"
+        ),
+        user_id=graphene.ID(description="id of the user (with course_id or course_item_id)"),
+        user_group_id=graphene.ID(
+            description="Not supported: this API has no user groups (always an error)"
+        ),
     )
 
     @staticmethod
@@ -82,9 +122,14 @@ class Query(graphene.ObjectType):
         last: int | None = None,
         before: str | None = None,
         order: str | None = None,
+        client_id: str | None = None,
+        fetch_all: bool | None = None,
         **filters,
     ) -> KeysetPage:
         user = request_user(info)
+        filters["user_id"] = _one_of("client_id", client_id, "user_id", filters.get("user_id"))
+        if fetch_all and (first is not None or last is not None):
+            raise bad_input("Pass either `fetch_all` or `first` / `last`, not both")
         # Enum arguments arrive as enum members; the FilterSet validates plain values.
         data = {
             name: getattr(value, "value", value)
@@ -96,36 +141,58 @@ class Query(graphene.ObjectType):
         if not filterset.is_valid():
             raise bad_input(f"Invalid filter: {_form_errors(filterset)}")
         current = limits()
-        return KeysetPage(
+        page = KeysetPage(
             filterset.qs,
             order=Order(getattr(order, "value", order) or Order.CREATED_AT_ASC),
-            first=first,
+            first=FETCH_ALL_MAX if fetch_all else first,
             after=after,
             last=last,
             before=before,
-            max_page_size=current.max_page_size,
+            max_page_size=FETCH_ALL_MAX if fetch_all else current.max_page_size,
             default_page_size=current.default_page_size,
         )
+        if fetch_all and page.has_next_page:
+            raise bad_input(
+                f"`fetch_all` returns at most {FETCH_ALL_MAX} memberships and more match: "
+                "narrow the filters, or page with `first` and `after`"
+            )
+        return page
 
     @staticmethod
     def resolve_course_membership(
         root,
         info: GraphQLResolveInfo,
         id: str | None = None,  # noqa: A002 - the contract's argument name
+        course_membership_id: str | None = None,
         course_id: str | None = None,
+        course_item_id: str | None = None,
         user_id: str | None = None,
+        user_group_id: str | None = None,
     ) -> Enrollment:
         user = request_user(info)
-        by_id = id is not None and course_id is None and user_id is None
-        if not by_id and (id is not None or course_id is None or user_id is None):
-            raise bad_input("Pass either `id`, or `course_id` and `user_id`")
-        if not by_id and parse_uuid(user_id) != user.pk and not can_view_all(user):
+        if user_group_id is not None:
+            raise bad_input(
+                "`user_group_id` is not supported: this API has no user groups. Ask by `id`, by "
+                "`course_id` and `user_id`, or by `course_item_id` and `user_id`"
+            )
+        membership_id = _one_of("id", id, "course_membership_id", course_membership_id)
+        keys = [key is not None for key in (membership_id, course_id, course_item_id)]
+        by_id = membership_id is not None
+        # Exactly one key; `user_id` with a course or an item, never with a membership id.
+        if keys.count(True) != 1 or (user_id is None) != by_id:
+            raise bad_input(
+                "Pass either `id` (or `course_membership_id`), or `user_id` with one of "
+                "`course_id` and `course_item_id`"
+            )
+        if user_id is not None and parse_uuid(user_id) != user.pk and not can_view_all(user):
             # Asking by someone else's user id: the client knows whose it is, so say no.
             raise forbidden()
+        if course_item_id is not None:
+            course_id = _course_of_item(course_item_id)
         # One read, in what the user may see: others' memberships do not exist for a student.
         scope = visible_enrollments(user, Enrollment.objects.all())
         if by_id:
-            lookup, not_found = {"pk": parse_uuid(id)}, MembershipNotFound
+            lookup, not_found = {"pk": parse_uuid(membership_id)}, MembershipNotFound
         else:
             lookup = {"user_id": parse_uuid(user_id), "course_id": parse_uuid(course_id)}
             not_found = NotEnrolled
@@ -134,3 +201,12 @@ class Query(graphene.ObjectType):
         if not rows:
             raise not_found()
         return rows[0]
+
+
+def _course_of_item(course_item_id: str) -> str:
+    """The id of the course the item belongs to. Raises CourseItemNotFound."""
+    pk = parse_uuid(course_item_id)
+    course_ids = [] if pk is None else CourseItem.objects.filter(pk=pk).values_list("course_id")
+    for (course_id,) in course_ids:
+        return str(course_id)
+    raise CourseItemNotFound()

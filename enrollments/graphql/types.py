@@ -12,6 +12,11 @@ contract has two styles and each part keeps its own:
   `pauseCourseMembership`) and payload fields (`courseMembership`). Python attributes stay
   snake_case and carry the camelCase spelling in `name=`.
 
+The nested types (`Course`, `CourseItem`, `User`) carry every field of Healthie's types of the
+same names (tests/reference/healthie-2025-01-01.graphql) that has a meaning here, with the
+reference's name, type and description; docs/api.md lists the ones left out and why. Our own
+older fields (`title`, `kind`, `slug`, ...) stay beside them.
+
 "Enrollment" is the one name of the concept in the code; `CourseMembership` and
 `StudentCourseShip` are the contract's names for two views of an Enrollment. Both resolve from an
 Enrollment loaded through `load_memberships` (progress annotations, course and user joined,
@@ -35,6 +40,8 @@ from enrollments.selectors import (
     enrollment_has_access,
     memberships_with_progress,
 )
+from lms.models import Course as CourseModel
+from lms.models import CourseItem as CourseItemModel
 
 
 def load_memberships(queryset: QuerySet[Enrollment]) -> list[Enrollment]:
@@ -69,10 +76,52 @@ class CourseMembershipOrder(graphene.Enum):
     CREATED_AT_DESC = Order.CREATED_AT_DESC.value
 
 
-class Course(graphene.ObjectType):
-    """A course."""
+def course_items(info, course: CourseModel) -> list[CourseItemModel]:
+    """The items of `course` in position order, each with `course` set: read once per course
+    and request, however many memberships, items or `next_item` links of the answer ask for
+    them (a page of 100 memberships of 3 courses reads 3 item lists)."""
+    memo = getattr(info.context, "_course_items", None)
+    if memo is None:
+        memo = {}
+        if info.context is not None:
+            info.context._course_items = memo
+    if course.pk not in memo:
+        items = list(CourseItemModel.objects.filter(course_id=course.pk).order_by("position"))
+        for item in items:
+            item.course = course
+        memo[course.pk] = items
+    return memo[course.pk]
 
+
+def _neighbour(info, item: CourseItemModel, step: int) -> CourseItemModel | None:
+    items = course_items(info, item.course)
+    index = next((n for n, other in enumerate(items) if other.pk == item.pk), None)
+    if index is None or not 0 <= index + step < len(items):
+        return None
+    return items[index + step]
+
+
+class Course(graphene.ObjectType):
+    """A Course"""
+
+    # Healthie's Course fields that have a meaning here (the reference's descriptions).
+    course_items = graphene.List(
+        graphene.NonNull(lambda: CourseItem),
+        required=True,
+        description="The items of a course",
+        include_emails=graphene.Boolean(
+            default_value=True,
+            description="Accepted for compatibility; no item is an e-mail here, so it changes "
+            "nothing",
+        ),
+    )
+    created_at = ISO8601DateTime(required=True, description="date course was created")
+    description = graphene.String(description="Description of course")
     id = graphene.ID(required=True, description="The unique identifier of the course")
+    name = graphene.String(source="title", description="Name of course")
+    updated_at = ISO8601DateTime(description="date course was updated")
+
+    # This API's own.
     slug = graphene.String(required=True, description="URL-friendly unique name of the course")
     title = graphene.String(required=True, description="Title of the course")
     access_days = graphene.Int(
@@ -83,25 +132,64 @@ class Course(graphene.ObjectType):
         description="Whether time spent paused is added back to the end of access on resume",
     )
 
+    @staticmethod
+    def resolve_course_items(root: CourseModel, info, include_emails: bool = True):
+        return course_items(info, root)
+
 
 class User(graphene.ObjectType):
-    """A learner or a staff member."""
+    """An user entry, returns basic user information"""
 
+    email = graphene.String(required=True, description="The email of this user")
+    first_name = graphene.String(description="The first (preferred) name of this user")
+    # The same display name as `name` (and AdminUser.name): the reference describes both as the
+    # full name; someone who gave no name is shown by e-mail address.
+    full_name = graphene.String(source="name", description="The full name of the user")
     id = graphene.ID(required=True, description="The unique identifier of the user")
-    email = graphene.String(required=True, description="E-mail address of the user")
-    name = graphene.String(required=True, description="Name of the user (may be empty)")
+    last_name = graphene.String(description="The last name of this user")
+    name = graphene.String(required=True, description="The full name of the user")
 
 
 class CourseItem(graphene.ObjectType):
-    """One piece of a course's content."""
+    """A Course Item"""
 
+    # Healthie's CourseItem fields that have a meaning here (the reference's descriptions).
+    course = graphene.Field(Course, description="The associated course")
+    course_id = graphene.ID(required=True, description="id of course associated with item")
+    course_name = graphene.String(description="name of course that item belongs to")
+    created_at = ISO8601DateTime(required=True, description="when item was created")
+    description = graphene.String(description="description of item")
     id = graphene.ID(required=True, description="The unique identifier of the item")
-    course_id = graphene.ID(required=True, description="id of the course the item belongs to")
+    item_type = graphene.String(source="kind", description="type of course item")
+    name = graphene.String(source="title", description="name of item")
+    next_item = graphene.Field(lambda: CourseItem, description="The next item in the course")
+    position = graphene.Int(
+        required=True,
+        description=(
+            "The position of the course item type when shown in a list of other modules on "
+            "the same day"
+        ),
+    )
+    prev_item = graphene.Field(lambda: CourseItem, description="The previous item in the course")
+    updated_at = ISO8601DateTime(required=True, description="when item was updated")
+
+    # This API's own.
     title = graphene.String(required=True, description="Title of the item")
     kind = graphene.String(
         required=True, description="Kind of item: lesson, quiz, assignment or video"
     )
-    position = graphene.Int(required=True, description="Position of the item within its course")
+
+    @staticmethod
+    def resolve_course_name(root: CourseItemModel, info) -> str:
+        return root.course.title
+
+    @staticmethod
+    def resolve_next_item(root: CourseItemModel, info) -> CourseItemModel | None:
+        return _neighbour(info, root, +1)
+
+    @staticmethod
+    def resolve_prev_item(root: CourseItemModel, info) -> CourseItemModel | None:
+        return _neighbour(info, root, -1)
 
 
 class CourseMembership(graphene.ObjectType):
@@ -153,11 +241,11 @@ class CourseMembership(graphene.ObjectType):
 
     @staticmethod
     def resolve_next_incomplete_item(root: Enrollment, info):
-        return root.next_item
+        return _with_course(root.next_item, root)
 
     @staticmethod
     def resolve_next_next_incomplete_item(root: Enrollment, info):
-        return root.next_next_item
+        return _with_course(root.next_next_item, root)
 
     @staticmethod
     def resolve_access_state(root: Enrollment, info) -> str:
@@ -170,6 +258,14 @@ class CourseMembership(graphene.ObjectType):
     @staticmethod
     def resolve_completion_rate(root: Enrollment, info) -> float:
         return completion_rate(root)
+
+
+def _with_course(item: CourseItemModel | None, enrollment: Enrollment):
+    """The item with its course set from the membership's (the same course, already loaded),
+    so `course`, `course_name` and the item links read no course row of their own."""
+    if item is not None:
+        item.course = enrollment.course
+    return item
 
 
 class CourseMembershipEdge(graphene.ObjectType):
@@ -216,8 +312,8 @@ class PageInfo(graphene.ObjectType):
         return encode_cursor(root.rows[-1]) if root.rows else None
 
 
-class CourseMembershipConnection(graphene.ObjectType):
-    """A page of memberships, paged by keyset cursors."""
+class CourseMembershipPaginationConnection(graphene.ObjectType):
+    """The connection type for CourseMembership."""
 
     edges = graphene.List(graphene.NonNull(CourseMembershipEdge), required=True)
     nodes = graphene.List(graphene.NonNull(CourseMembership), required=True)
@@ -251,7 +347,8 @@ class AdminCourse(graphene.ObjectType):
 
     id = graphene.String(required=True, description="id of the course")
     slug = graphene.String(required=True, description="slug of the course")
-    title = graphene.String(required=True, description="title of the course")
+    name = graphene.String(source="title", required=True, description="name of the course")
+    title = graphene.String(required=True, description="title of the course (the same as name)")
 
     @staticmethod
     def resolve_id(root, info) -> str:
@@ -270,10 +367,6 @@ class AdminUser(graphene.ObjectType):
     @staticmethod
     def resolve_id(root, info) -> str:
         return str(root.pk)
-
-    @staticmethod
-    def resolve_name(root, info) -> str:
-        return root.get_full_name()
 
 
 class StudentCourseShip(graphene.ObjectType):

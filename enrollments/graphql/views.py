@@ -1,13 +1,15 @@
-"""The /graphql/ endpoint: graphene-django's view with this API's authentication, CSRF policy,
-limits and error format.
+"""The GraphQL endpoint (`/graphql` and `/graphql/`): graphene-django's view with this API's
+authentication, CSRF policy, limits, error format and GraphQL-over-HTTP status codes.
 
 Authentication, in order:
 
-1. `Authorization: Bearer <key>`: the request is the key's user and nothing else. Its session
-   cookie, if any, is ignored, and a bad key is refused (401), never "retried" as the session.
-   No CSRF check: a browser cannot attach an Authorization header to a cross-site request
-   without a CORS preflight, which this site does not answer, so a bearer request is never a
-   forged one.
+1. An API key, in any of the three header styles of apikeys.auth (`Authorization: Bearer`,
+   `Authorization: Basic` as Healthie sends it, `X-Teachify-API-Key`): the request is the key's
+   user and nothing else. Its session cookie, if any, is ignored, and a bad key is refused
+   (401), never "retried" as the session. No CSRF check: a browser cannot attach either header
+   with a value of the page's choosing to a cross-site request without a CORS preflight, which
+   this site does not answer (and it never challenges for Basic credentials, so a browser holds
+   none to replay), so a keyed request is never a forged one.
 2. Otherwise the browser session (Django's log-in). A signed-in session must pass Django's CSRF
    check on POST, exactly as a form would: the view is exempted from the middleware only so
    that bearer requests can skip it, and re-runs the same check itself for sessions (as Django
@@ -18,10 +20,21 @@ GraphiQL is served to signed-in staff sessions only (it sends the CSRF token its
 
 Rate limits (apikeys.ratelimit): each API key, and each signed-in user, has a budget of queries
 and of mutations per minute; past it the answer is HTTP 429 with Retry-After and RATE_LIMITED.
+
+Status codes and media type follow the GraphQL-over-HTTP specification (`response_media_type`,
+`graphql_status`): the response is `application/graphql-response+json` when the client's Accept
+header prefers it, else `application/json` (no Accept, `*/*` and legacy clients). With
+`application/json` every well-formed GraphQL request answers 200, parse and validation errors
+included; with `application/graphql-response+json` a request that fails before execution (no
+`data` in the answer: parse, validation, limits) answers 400. Either way, what is refused before
+GraphQL runs keeps its HTTP status: a malformed HTTP request 400 (or 405), a bad key 401, a
+failed CSRF check 403, a spent budget 429.
 """
 
 import contextlib
+import functools
 import json
+from collections.abc import Callable
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
@@ -32,7 +45,7 @@ from graphene_django.views import GraphQLView, HttpError
 from graphql import ExecutionResult, GraphQLError, parse, specified_rules
 
 from apikeys import ratelimit
-from apikeys.auth import InvalidAPIKey, authenticate_bearer
+from apikeys.auth import InvalidAPIKey, authenticate_api_key
 from enrollments.graphql.errors import (
     CSRF_FAILED,
     QUERY_TOO_LARGE,
@@ -70,14 +83,52 @@ def _error_response(
     return response
 
 
+JSON = "application/json"
+GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
+
+
+def response_media_type(request: HttpRequest) -> str:
+    """The media type of the answer: graphql-response+json when the client prefers it,
+    application/json otherwise (listed first, so `*/*` and no Accept get it, as the
+    specification asks during its watershed)."""
+    if not request.headers.get("Accept"):
+        return JSON
+    return request.get_preferred_type([JSON, GRAPHQL_RESPONSE_JSON]) or JSON
+
+
+def graphql_status(media_type: str, *, has_data: bool) -> int:
+    """The status of a well-formed GraphQL request's answer. `has_data` is False when it
+    failed before execution (parse, validation, limits): graphql-response+json says 400 then;
+    application/json always 200 (its clients read `errors`, and several report any 4xx as a
+    network failure)."""
+    if media_type == GRAPHQL_RESPONSE_JSON and not has_data:
+        return 400
+    return 200
+
+
+def answers_in_the_negotiated_media_type(view: Callable[..., HttpResponse]):
+    """Gives every JSON answer of `view` (GraphQL results and every refusal: 400, 401, 403, 405,
+    429) the media type the client asked for; GraphiQL's HTML page keeps its own."""
+
+    @functools.wraps(view)
+    def negotiated(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = view(request, *args, **kwargs)
+        if response.get("Content-Type", "").startswith(JSON):
+            response["Content-Type"] = response_media_type(request)
+        return response
+
+    return negotiated
+
+
 @method_decorator(csrf_exempt, name="dispatch")
+@method_decorator(answers_in_the_negotiated_media_type, name="dispatch")
 class ApiView(GraphQLView):
     graphiql = True
     batch = False  # one operation per request: batching would multiply every limit
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         try:
-            api_key = authenticate_bearer(request)
+            api_key = authenticate_api_key(request)
         except InvalidAPIKey as error:
             return _error_response(
                 401, UNAUTHENTICATED, error.message, **{"WWW-Authenticate": "Bearer"}
@@ -98,6 +149,12 @@ class ApiView(GraphQLView):
                 limited.extensions(),
                 **{"Retry-After": str(limited.retry_after)},
             )
+
+    def get_response(self, request, data, show_graphiql=False):
+        result, status = super().get_response(request, data, show_graphiql)
+        # graphene-django answers 400 exactly when it leaves `data` out (an error before
+        # execution); the media type decides what that status should be.
+        return result, graphql_status(response_media_type(request), has_data=status != 400)
 
     def parse_body(self, request: HttpRequest) -> Any:
         try:

@@ -48,7 +48,8 @@ def expiry_reminder_message(enrollment: Enrollment, *, connection=None) -> mail.
     """The reminder e-mail: the course, the end of access (UTC) and who to ask for more."""
     ends = enrollment.ended_at
     subject = f"Your access to {enrollment.course.title} ends on {ends:%Y-%m-%d}"
-    greeting = f"Hello {enrollment.user.name}," if enrollment.user.name else "Hello,"
+    first_name = enrollment.user.first_name
+    greeting = f"Hello {first_name}," if first_name else "Hello,"
     body = (
         f"{greeting}\n\n"
         f'your access to the course "{enrollment.course.title}" ends on '

@@ -31,7 +31,9 @@ def states(clock):
     rows = {
         "active": EnrollmentFactory(
             course=python,
-            user=UserFactory(email="ada@analytical.example", name="Ada Lovelace"),
+            user=UserFactory(
+                email="ada@analytical.example", first_name="Ada", last_name="Lovelace"
+            ),
             start_at=started,
             ended_at=now + timedelta(days=5),
         ),

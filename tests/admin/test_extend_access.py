@@ -445,7 +445,7 @@ def bulk_users(count: int):
     from lms.models import User
 
     return User.objects.bulk_create(
-        User(email=f"bulk{n}@example.com", name=f"Bulk {n}") for n in range(count)
+        User(email=f"bulk{n}@example.com", first_name=f"Bulk {n}") for n in range(count)
     )
 
 

@@ -96,7 +96,7 @@ def test_course_changelist_counts_and_links(admin_client_, django_assert_max_num
 
 
 def test_user_admin_search_and_enrollments_link(admin_client_):
-    ada = UserFactory(email="ada@example.com", name="Ada Lovelace")
+    ada = UserFactory(email="ada@example.com", first_name="Ada", last_name="Lovelace")
     EnrollmentFactory(user=ada)
     EnrollmentFactory(user=ada)
     page = admin_client_.get(reverse("admin:lms_user_changelist"), {"q": "lovelace"})

@@ -19,7 +19,7 @@ ROWS = 20_000
 def build_enrollments(now, *, users: int = 200, courses: int = 100) -> None:
     """users x courses enrollments in three bulk INSERTs."""
     learners = User.objects.bulk_create(
-        User(email=f"many{n}@example.com", name=f"Many {n}") for n in range(users)
+        User(email=f"many{n}@example.com", first_name=f"Many {n}") for n in range(users)
     )
     catalogue = Course.objects.bulk_create(
         Course(slug=f"many-{n}", title=f"Many {n}", access_days=90) for n in range(courses)

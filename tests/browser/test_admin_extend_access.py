@@ -40,7 +40,7 @@ def active_enrollments(
     first_end = first_end or now + timedelta(days=ends_in_days)
     start = User.objects.count()
     users = User.objects.bulk_create(
-        User(email=f"learner{start + n:04d}@example.com", name=f"Learner {start + n}")
+        User(email=f"learner{start + n:04d}@example.com", first_name=f"Learner {start + n}")
         for n in range(count)
     )
     return Enrollment.objects.bulk_create(

@@ -30,7 +30,7 @@ def ends(clock):
     for name, (c, ended_at) in spec.items():
         EnrollmentFactory(
             course=c,
-            user=UserFactory(email=f"{name}@example.com", name=name.title()),
+            user=UserFactory(email=f"{name}@example.com", first_name=name.title(), last_name=""),
             start_at=now - timedelta(days=30),
             ended_at=ended_at,
         )

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 def enroll(clock, email: str, *, ends_in_days: float | None, **fields) -> Enrollment:
     ended_at = None if ends_in_days is None else clock.current + timedelta(days=ends_in_days)
     return EnrollmentFactory(
-        user=UserFactory(email=email, name=email.split("@")[0].title()),
+        user=UserFactory(email=email, first_name=email.split("@")[0].title()),
         course=fields.pop("course", None) or CourseFactory(title="Python Basics"),
         start_at=fields.pop("start_at", clock.current - timedelta(days=10)),
         ended_at=ended_at,

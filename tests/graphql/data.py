@@ -29,7 +29,7 @@ def memberships(
     ]
     tag = uuid.uuid4().hex[:8]
     users = User.objects.bulk_create(
-        User(email=f"paging-{tag}-{n}@example.com", name=f"Paging {n}") for n in range(count)
+        User(email=f"paging-{tag}-{n}@example.com", first_name=f"Paging {n}") for n in range(count)
     )
     rows = Enrollment.objects.bulk_create(
         Enrollment(user=user, course=course, start_at=start, ended_at=start + timedelta(days=3650))

@@ -97,3 +97,47 @@ def test_committed_schema_file_is_current():
 
     committed = (Path(__file__).resolve().parents[2] / "schema.graphql").read_text()
     assert committed.strip() == print_schema(GRAPHQL_SCHEMA).strip()
+
+
+def test_extend_mutation_description_is_the_contract_pages_two_sentences():
+    page = contract.EXTEND_DOC
+    start = page.index("The extendStudentCourseAccess mutation allows")
+    sentences = page[start : page.index("\n", start)]
+    assert sentences.endswith(
+        "This is useful when you want to grant additional time for course completion."
+    )
+    mutation = GRAPHQL_SCHEMA.mutation_type.fields["extendStudentCourseAccess"]
+    assert mutation.description == sentences
+
+
+def _reference_fields():
+    from tests.graphql import reference
+
+    healthie = reference.healthie_schema()
+    unsupported = {reference.named_element(row[2]) for row in reference.allowed_differences()}
+    for type_name in (
+        "Course",
+        "CourseItem",
+        "User",
+        "FieldError",
+        "CourseMembershipPaginationConnection",
+    ):
+        for name, field in healthie.get_type(type_name).fields.items():
+            if f"{type_name}.{name}" not in unsupported:
+                yield type_name, name, field
+
+
+@pytest.mark.parametrize(
+    ("type_name", "name", "field"),
+    list(_reference_fields()),
+    ids=lambda v: v if isinstance(v, str) else "",
+)
+def test_supported_reference_fields_keep_the_references_name_and_description(
+    type_name, name, field
+):
+    """Healthie's nested fields that are served carry the reference's description (their types
+    are checked by find_breaking_changes, tests/graphql/test_reference_compat.py)."""
+    ours = _object_type(type_name).fields
+    assert name in ours, f"{type_name}.{name} is missing"
+    if type_name != "CourseMembershipPaginationConnection":  # the connection keeps our wording
+        assert ours[name].description == field.description

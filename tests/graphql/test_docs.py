@@ -14,10 +14,19 @@ from tests.graphql import contract
 
 DOC = (Path(__file__).resolve().parents[2] / "docs" / "api.md").read_text()
 
-# A curl example: the key variable it uses, then the document in a heredoc.
+# A curl example: its path, the header carrying the key variable (any of the three styles),
+# the content type, then the body in a heredoc.
 EXAMPLE = re.compile(
-    r'-H "Authorization: Bearer \$(?P<key>\w+)".*?<<\'EOF\'\n(?P<document>.*?)\nEOF\n', re.S
+    r"curl -s http://127\.0\.0\.1:8000(?P<path>/graphql/?) "
+    r'-H "(?P<header>Authorization: Bearer |Authorization: Basic |X-Teachify-API-Key: )'
+    r'\$(?P<key>\w+)"(?P<options>.*?)<<\'EOF\'\n(?P<document>.*?)\nEOF\n',
+    re.S,
 )
+HEADER_META = {
+    "Authorization: Bearer ": ("HTTP_AUTHORIZATION", "Bearer "),
+    "Authorization: Basic ": ("HTTP_AUTHORIZATION", "Basic "),
+    "X-Teachify-API-Key: ": ("HTTP_X_TEACHIFY_API_KEY", ""),
+}
 
 
 def documented_codes() -> set[str]:
@@ -43,13 +52,16 @@ def test_every_curl_example_runs_against_the_demo_data(api, clock):
         call_command("create_api_key", email, stdout=out)
         keys[name] = out.getvalue().splitlines()[-1]
     examples = list(EXAMPLE.finditer(DOC))
-    assert len(examples) == 9
+    assert len(examples) == 13
+    assert {example["header"] for example in examples} == set(HEADER_META)
     for example in examples:
+        meta, scheme = HEADER_META[example["header"]]
+        content_type = re.search(r"-H 'Content-Type: ([^']+)'", example["options"])[1]
+        extra = {meta: scheme + keys[example["key"]]}
+        if "AuthorizationSource: API" in example["options"]:
+            extra["HTTP_AUTHORIZATIONSOURCE"] = "API"
         response = api.client.post(
-            "/graphql/",
-            example["document"],
-            content_type="application/graphql",
-            HTTP_AUTHORIZATION=f"Bearer {keys[example['key']]}",
+            example["path"], example["document"], content_type=content_type, **extra
         )
         body = response.json()
         assert "errors" not in body, (example["document"], body)

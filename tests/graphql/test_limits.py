@@ -22,7 +22,7 @@ def test_a_document_longer_than_the_limit_is_refused(api, key, settings):
     settings.GRAPHQL_LIMITS = {**settings.GRAPHQL_LIMITS, "MAX_QUERY_LENGTH": 100}
     body = api.post("{ __typename }" + " " * 100, key=key)
     assert error_codes(body) == ["QUERY_TOO_LARGE"]
-    assert api.last_response.status_code == 400
+    assert api.last_response.status_code == 200  # application/json: a well-formed request
     assert "errors" not in api.post("{ __typename }", key=key)
 
 
@@ -40,8 +40,8 @@ def test_depth_counts_through_fragments(api, key, settings):
     body = api.post(
         """
         query { courseMemberships { ...Page } }
-        fragment Page on CourseMembershipConnection { edges { ... on CourseMembershipEdge {
-          node { course { id } } } } }
+        fragment Page on CourseMembershipPaginationConnection {
+          edges { ... on CourseMembershipEdge { node { course { id } } } } }
         """,
         key=key,
     )
@@ -85,7 +85,7 @@ def test_a_fragment_cycle_is_a_validation_error_not_a_crash(api, key):
         key=key,
     )
     assert "GRAPHQL_VALIDATION_FAILED" in error_codes(body)
-    assert api.last_response.status_code == 400
+    assert api.last_response.status_code == 200
 
 
 @pytest.mark.parametrize(
@@ -96,7 +96,7 @@ def test_a_fragment_cycle_is_a_validation_error_not_a_crash(api, key):
         # One alias at the bottom is 2**40 aliases once expanded: counted, not walked.
         (
             "a: __typename",
-            400,
+            200,
             {
                 "errors": [
                     {

@@ -16,7 +16,7 @@ from tests.graphql.data import memberships
 pytestmark = pytest.mark.django_db
 
 PAGE = """
-query ($first: Int, $after: Cursor, $last: Int, $before: Cursor, $order: CourseMembershipOrder,
+query ($first: Int, $after: String, $last: Int, $before: String, $order: CourseMembershipOrder,
        $course_id: ID) {
   courseMemberships(first: $first, after: $after, last: $last, before: $before, order: $order,
                     course_id: $course_id) {

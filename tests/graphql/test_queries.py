@@ -204,7 +204,12 @@ def test_membership_by_course_and_user(api, key, enrollment):
             "NOT_ENROLLED",
             "Student is not enrolled in this course",
         ),
-        ({}, "BAD_USER_INPUT", "Pass either `id`, or `course_id` and `user_id`"),
+        (
+            {},
+            "BAD_USER_INPUT",
+            "Pass either `id` (or `course_membership_id`), or `user_id` with one of `course_id` "
+            "and `course_item_id`",
+        ),
         ({"course_id": "00000000-0000-0000-0000-000000000000"}, "BAD_USER_INPUT", None),
     ],
 )

@@ -12,7 +12,7 @@ from tests.graphql.data import BASE, memberships
 pytestmark = pytest.mark.django_db
 
 EVERY_FIELD = """
-query ($first: Int, $after: Cursor) {
+query ($first: Int, $after: String) {
   courseMemberships(first: $first, after: $after) {
     total_count
     page_info { has_next_page has_previous_page start_cursor end_cursor }

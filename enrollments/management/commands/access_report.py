@@ -54,7 +54,7 @@ class Command(BaseCommand):
         rows = (
             (
                 enrollment.user.email,
-                enrollment.user.name,
+                enrollment.user.full_name,
                 enrollment.course.slug,
                 format_instant(enrollment.start_at),
                 format_instant(enrollment.ended_at),

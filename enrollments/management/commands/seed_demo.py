@@ -41,6 +41,34 @@ COURSES = [
     (None, "sql-for-everyone", "SQL for Everyone", None, True, 5),
 ]
 
+#: Learners' names: learner n is FIRST_NAMES[n % 10] LAST_NAMES[n // 10 % 10], so the demo has
+#: first and last names to show in the admin, the access report and the API's `first_name`,
+#: `last_name` and `full_name`.
+FIRST_NAMES = (
+    "Ada",
+    "Alan",
+    "Grace",
+    "Edsger",
+    "Barbara",
+    "Donald",
+    "Frances",
+    "Ken",
+    "Radia",
+    "Tim",
+)
+LAST_NAMES = (
+    "Lovelace",
+    "Turing",
+    "Hopper",
+    "Dijkstra",
+    "Liskov",
+    "Knuth",
+    "Allen",
+    "Thompson",
+    "Perlman",
+    "Berners-Lee",
+)
+
 STATES = ["active", "expired", "indefinite", "not_started", "paused", "completed", "in_progress"]
 
 
@@ -62,7 +90,12 @@ class Command(BaseCommand):
         courses = [self._course(*spec) for spec in COURSES]
         self._example_enrollment(courses[0])
         for n in range(learners):
-            user = self._user(stable_id(f"learner-{n}"), f"learner{n}@example.com", f"Learner {n}")
+            user = self._user(
+                stable_id(f"learner-{n}"),
+                f"learner{n}@example.com",
+                FIRST_NAMES[n % len(FIRST_NAMES)],
+                LAST_NAMES[n // len(FIRST_NAMES) % len(LAST_NAMES)],
+            )
             course = courses[1 + n % (len(courses) - 1)]
             self._enroll_in_state(user, course, STATES[n % len(STATES)])
         self.stdout.write(
@@ -81,12 +114,14 @@ class Command(BaseCommand):
         staff = User.objects.filter(email__iexact=STAFF_EMAIL).first()
         if staff is None:
             staff = User.objects.create_superuser(
-                STAFF_EMAIL, self._staff_password(), name="Demo Admin"
+                STAFF_EMAIL, self._staff_password(), first_name="Demo", last_name="Admin"
             )
         return staff
 
-    def _user(self, pk: uuid.UUID, email: str, name: str) -> User:
-        user, created = User.objects.get_or_create(pk=pk, defaults={"email": email, "name": name})
+    def _user(self, pk: uuid.UUID, email: str, first_name: str, last_name: str) -> User:
+        user, created = User.objects.get_or_create(
+            pk=pk, defaults={"email": email, "first_name": first_name, "last_name": last_name}
+        )
         if created:
             user.set_unusable_password()
             user.save(update_fields=["password"])
@@ -118,7 +153,7 @@ class Command(BaseCommand):
 
     def _example_enrollment(self, course: Course) -> None:
         """The contract's sample: half the items done, an end date, created 2023-01-01."""
-        user = self._user(EXAMPLE_USER_ID, "student@example.com", "Example Student")
+        user = self._user(EXAMPLE_USER_ID, "student@example.com", "Example", "Student")
         if Enrollment.objects.filter(user=user, course=course).exists():
             return
         enrollment = enrollment_create(user=user, course=course, reason="demo data")

@@ -51,6 +51,21 @@ def test_every_state_and_the_contract_example(clock):
     staff = User.objects.get(email="admin@example.com")
     assert staff.is_staff and staff.is_superuser
     assert "admin@example.com" in output
+    assert (staff.first_name, staff.last_name) == ("Demo", "Admin")
+
+
+def test_every_demo_person_has_a_first_and_a_last_name(clock):
+    seed()
+    example = User.objects.get(pk=EXAMPLE_USER_ID)
+    assert (example.first_name, example.last_name, example.name) == (
+        "Example",
+        "Student",
+        "Example Student",
+    )
+    assert not User.objects.filter(first_name="").exists()
+    assert not User.objects.filter(last_name="").exists()
+    full_names = list(User.objects.values_list("first_name", "last_name"))
+    assert len(set(full_names)) == len(full_names), "each demo learner has a name of their own"
 
 
 def test_running_twice_changes_nothing(clock):

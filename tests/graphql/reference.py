@@ -1,0 +1,46 @@
+"""Reads the reference copies in tests/reference/ (Healthie's 2025-01-01 subset, Teachify's Admin
+API around the contract's mutation) as graphql-core schemas."""
+
+import re
+from pathlib import Path
+
+from graphql import GraphQLSchema, build_schema
+
+REFERENCE = Path(__file__).resolve().parents[1] / "reference"
+HEALTHIE_SDL = (REFERENCE / "healthie-2025-01-01.graphql").read_text()
+TEACHIFY_SDL = (REFERENCE / "teachify-admin.graphql").read_text()
+ALLOWED = REFERENCE / "allowed-differences.txt"
+
+#: Teachify publishes no SDL; the reconstructed file names this payload without defining it.
+#: Defined like its siblings' payloads, so the file builds.
+_REMOVE_PAYLOAD = "type RemoveStudentFromCoursePayload { enrollment: StudentCourseShip }\n"
+
+
+def healthie_schema() -> GraphQLSchema:
+    return build_schema(HEALTHIE_SDL)
+
+
+def teachify_schema() -> GraphQLSchema:
+    """The file has two `type Mutation` blocks (the contract's mutation, then its siblings):
+    the second is read as `extend type Mutation`."""
+    first = TEACHIFY_SDL.index("type Mutation {")
+    second = TEACHIFY_SDL.index("type Mutation {", first + 1)
+    sdl = TEACHIFY_SDL[:second] + "extend " + TEACHIFY_SDL[second:] + _REMOVE_PAYLOAD
+    return build_schema(sdl)
+
+
+def allowed_differences() -> list[tuple[str, str, str]]:
+    """(reference, change type, description) of every committed allowed difference."""
+    rows = []
+    for line in ALLOWED.read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            reference, change_type, description = line.split(" ", 2)
+            rows.append((reference, change_type, description))
+    return rows
+
+
+def named_element(description: str) -> str:
+    """`Course.active` from "Course.active was removed."."""
+    match = re.fullmatch(r"(\S+) was removed\.", description)
+    assert match, description
+    return match[1]

@@ -12,7 +12,6 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from enrollments.errors import DomainError
 from enrollments.management.output import (
     Progress,
     RowFailure,
@@ -22,7 +21,7 @@ from enrollments.management.output import (
     progress,
 )
 from enrollments.models import AccessChange, Enrollment
-from enrollments.operations import Change, Operation, Plan, Selection, Skip, apply, preview
+from enrollments.operations import Change, Operation, Plan, Selection, apply, preview
 from enrollments.operations.audit import Attribution
 from enrollments.operations.core import CHUNK_SIZE, apply_together, fingerprint_of
 from lms.models import User
@@ -122,20 +121,14 @@ class BulkRun:
             self._report(target, part, bar)
             bar.update(len(ids))
 
-        operation, selection = target.operation, target.selection
-        try:
-            if self.dry_run:
-                plan = preview(operation, selection)
-                self.plans.append(plan)
-                report(plan, range(size))
-            else:
-                apply(operation, selection, self.by, batch_size=self.batch_size, on_batch=report)
-        except DomainError as error:  # the request is invalid for every row
-            ids = selection.ids_in_order()
-            plan = Plan(operation, skips=[Skip(pk, error) for pk in ids])
-            self.plans.append(plan)
-            self._report(target, plan, bar)
-            bar.update(len(ids))
+        # A request invalid for every row raises (the command checked it already: only the
+        # clock passing an --until meanwhile gets here) and ends the run with exit status 1.
+        if self.dry_run:
+            self.plans.append(preview(target.operation, target.selection))
+            report(self.plans[-1], range(size))
+        else:
+            by, size_ = self.by, self.batch_size
+            apply(target.operation, target.selection, by, batch_size=size_, on_batch=report)
 
     def _report(self, target: Target, part: Plan, bar: Progress) -> None:
         self.outcome.changed += len(part.changes)

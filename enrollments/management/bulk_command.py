@@ -64,10 +64,11 @@ class BulkEnrollmentCommand(BaseCommand):
             metavar="EMAIL",
             help=f"the staff member recorded as actor (needs {self.permission}); default: none",
         )
-        parser.add_argument(
+        confirmed = parser.add_mutually_exclusive_group()
+        confirmed.add_argument(
             "--dry-run", action="store_true", help="print what would change and change nothing"
         )
-        parser.add_argument(
+        confirmed.add_argument(
             "--expect",
             metavar="FINGERPRINT",
             help="apply exactly the plan a --dry-run printed, in one transaction, or nothing "
@@ -102,10 +103,6 @@ class BulkEnrollmentCommand(BaseCommand):
         except InvalidReason as error:
             raise CommandError(f"--reason: {describe_error(error)}", returncode=USAGE) from None
         actor = resolve_actor(options["actor"], self.permission)
-        if options["expect"] is not None and options["dry_run"]:
-            raise CommandError(
-                "--expect applies a dry run's plan: drop --dry-run", returncode=USAGE
-            )
         default = self.command_line_operation(options)
         if options["csv"]:
             check_no_selection_with_csv(options)
@@ -135,10 +132,10 @@ class BulkEnrollmentCommand(BaseCommand):
 
     def _selection_targets(self, options, default) -> tuple[list[Target], list[RowFailure]]:
         assert default is not None
-        selected = select_enrollments(options)
-        if selected.failure:
-            return [], [selected.failure]
-        return [Target(operation=default, selection=selected.selection)], []
+        selection, failure = select_enrollments(options)
+        if failure:
+            return [], [failure]
+        return [Target(operation=default, selection=selection)], []
 
     def _csv_targets(self, path: str, default) -> tuple[list[Target], list[RowFailure]]:
         """One target per distinct operation, rows kept in file order within each: every row

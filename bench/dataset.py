@@ -171,10 +171,11 @@ def build(
         progress(f"users: {shape.users:,}")
         user_ids = [_uuid(rng) for _ in range(shape.users)]
         _copy(
-            "COPY lms_user (id, password, is_superuser, email, name, is_staff, is_active, "
-            "date_joined) FROM STDIN",
+            "COPY lms_user (id, password, is_superuser, email, first_name, last_name, is_staff, "
+            "is_active, date_joined) FROM STDIN",
             (
-                (user_id, "!", False, f"learner{n}@bench.example", f"Learner {n}", False, True, now)
+                (user_id, "!", False, f"learner{n}@bench.example", "Learner", str(n), False, True)
+                + (now,)
                 for n, user_id in enumerate(user_ids)
             ),
         )
@@ -194,9 +195,11 @@ def build(
             ),
         )
         _copy(
-            "COPY lms_courseitem (id, course_id, title, kind, position) FROM STDIN",
+            "COPY lms_courseitem (id, course_id, title, kind, position, description, created_at, "
+            "updated_at) FROM STDIN",
             (
-                (_uuid(rng), course_id, f"Item {p} of course {n}", ITEM_KINDS[p % 4], p)
+                (_uuid(rng), course_id, f"Item {p} of course {n}", ITEM_KINDS[p % 4], p, "", now)
+                + (now,)
                 for n, course_id in enumerate(course_ids)
                 for p in range(1, shape.items_per_course + 1)
             ),

@@ -30,10 +30,10 @@ def test_a_deep_page_seeks_to_the_cursor_in_the_index(api, make_key, viewer, ord
     with connection.cursor() as cursor:
         cursor.execute(
             """
-            INSERT INTO lms_user (id, password, is_superuser, email, name, is_staff, is_active,
-                                  date_joined)
-            SELECT gen_random_uuid(), '', false, 'plan' || g || '@example.com', '', false, true,
-                   now()
+            INSERT INTO lms_user (id, password, is_superuser, email, first_name, last_name,
+                                  is_staff, is_active, date_joined)
+            SELECT gen_random_uuid(), '', false, 'plan' || g || '@example.com', '', '', false,
+                   true, now()
             FROM generate_series(1, %s) g
             """,
             [ROWS],

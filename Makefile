@@ -5,7 +5,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8000
 
-.PHONY: install demo test test-postgres lint schema schema-check migrations-check clean
+AXE_DIR := tests/browser/axe
+AXE_STAMP := $(AXE_DIR)/node_modules/axe-core/axe.min.js
+
+.PHONY: install browser-deps demo test test-postgres lint schema schema-check migrations-check clean
 
 install: $(STAMP)
 
@@ -17,12 +20,24 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
+# axe-core for the accessibility browser tests, from the npm registry, at the version pinned in
+# tests/browser/axe/package-lock.json. Without npm the step says so and those tests skip (they
+# fail in CI, where PLAYWRIGHT_REQUIRED=1).
+browser-deps: $(AXE_STAMP)
+
+$(AXE_STAMP): $(AXE_DIR)/package.json $(AXE_DIR)/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --prefix $(AXE_DIR) --no-audit --no-fund --silent && touch $@; \
+	else \
+		echo "npm not found: the axe-core accessibility tests will skip"; \
+	fi
+
 demo: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
-test: install
+test: install browser-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install
@@ -44,4 +59,4 @@ lock:
 	$(BIN)/pip-compile --quiet --extra dev --no-emit-index-url --no-emit-find-links --strip-extras -o requirements.lock pyproject.toml
 
 clean:
-	rm -rf $(VENV) db.sqlite3 .pytest_cache
+	rm -rf $(VENV) db.sqlite3 .pytest_cache $(AXE_DIR)/node_modules

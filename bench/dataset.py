@@ -174,8 +174,17 @@ def build(
             "COPY lms_user (id, password, is_superuser, email, first_name, last_name, is_staff, "
             "is_active, date_joined) FROM STDIN",
             (
-                (user_id, "!", False, f"learner{n}@bench.example", "Learner", str(n), False, True)
-                + (now,)
+                (
+                    user_id,
+                    "!",
+                    False,
+                    f"learner{n}@bench.example",
+                    "Learner",
+                    str(n),
+                    False,
+                    True,
+                    now,
+                )
                 for n, user_id in enumerate(user_ids)
             ),
         )
@@ -195,11 +204,19 @@ def build(
             ),
         )
         _copy(
-            "COPY lms_courseitem (id, course_id, title, kind, position, description, created_at, "
+            "COPY lms_courseitem (id, course_id, title, description, kind, position, created_at, "
             "updated_at) FROM STDIN",
             (
-                (_uuid(rng), course_id, f"Item {p} of course {n}", ITEM_KINDS[p % 4], p, "", now)
-                + (now,)
+                (
+                    _uuid(rng),
+                    course_id,
+                    f"Item {p} of course {n}",
+                    "",
+                    ITEM_KINDS[p % 4],
+                    p,
+                    now,
+                    now,
+                )
                 for n, course_id in enumerate(course_ids)
                 for p in range(1, shape.items_per_course + 1)
             ),

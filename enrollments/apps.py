@@ -3,5 +3,5 @@ from django.apps import AppConfig
 
 class EnrollmentsConfig(AppConfig):
     name = "enrollments"
-    verbose_name = "Enrollments"
+    verbose_name = "Course access"
     default_auto_field = "django.db.models.BigAutoField"

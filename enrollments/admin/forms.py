@@ -5,23 +5,14 @@ operation, and its domain errors are shown on this form by the view."""
 import zoneinfo
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cache
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.forms.fields import BaseTemporalField
 from django.utils.dateparse import parse_datetime
 
+from enrollments.admin.time_zone import is_known_zone, time_zone_choices
 from enrollments.operations import Extend
-
-#: Session key remembering the time zone a staff member last entered an end date in.
-TIME_ZONE_SESSION_KEY = "enrollments_admin_time_zone"
-
-
-@cache
-def time_zone_choices() -> list[tuple[str, str]]:
-    names = sorted(zoneinfo.available_timezones() - {"localtime"})
-    return [("UTC", "UTC")] + [(name, name) for name in names if name != "UTC"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +103,10 @@ class ExtendAccessForm(forms.Form):
         label="Time zone",
         choices=time_zone_choices,
         initial="UTC",
-        help_text="Defaults to your browser's time zone; dates on this page are shown in it.",
+        help_text=(
+            "Your time zone for the whole admin (the new end is read in it, and dates are shown "
+            "in it); first proposed from your browser."
+        ),
     )
     reason = forms.CharField(
         label="Reason",
@@ -143,9 +137,14 @@ class ExtendAccessForm(forms.Form):
         """The zone to show dates in: the one submitted when it is a known zone, else the
         initial one (the session's), else UTC."""
         name = self.data.get("time_zone") if self.is_bound else None
-        if name not in dict(time_zone_choices()):
+        if not is_known_zone(name):
             name = self.initial.get("time_zone") or "UTC"
         return zoneinfo.ZoneInfo(name)
+
+    def rule_error_field(self) -> str | None:
+        """The field a rule error of the services belongs to (days <= 0, an end in the past):
+        the chosen mode's, so that the error is shown, and announced, at that field."""
+        return {self.MODE_DAYS: "days", self.MODE_UNTIL: "until"}.get(self.cleaned_data.get("mode"))
 
     def params(self) -> ExtensionParams:
         """The request; only on a valid form. Fields of the modes not chosen are ignored, so

@@ -12,7 +12,7 @@ Authentication, in order:
    none to replay), so a keyed request is never a forged one.
 2. Otherwise the browser session (Django's log-in). A signed-in session must pass Django's CSRF
    check on POST, exactly as a form would: the view is exempted from the middleware only so
-   that bearer requests can skip it, and re-runs the same check itself for sessions (as Django
+   that keyed requests can skip it, and re-runs the same check itself for sessions (as Django
    REST framework's SessionAuthentication does). Anonymous requests have no session to abuse:
    they are not checked and get UNAUTHENTICATED from every field.
 

@@ -172,7 +172,7 @@ def build(
         user_ids = [_uuid(rng) for _ in range(shape.users)]
         _copy(
             "COPY lms_user (id, password, is_superuser, email, first_name, last_name, is_staff, "
-            "is_active, date_joined) FROM STDIN",
+            "is_active, date_joined, time_zone) FROM STDIN",
             (
                 (
                     user_id,
@@ -184,6 +184,7 @@ def build(
                     False,
                     True,
                     now,
+                    "",
                 )
                 for n, user_id in enumerate(user_ids)
             ),

@@ -61,9 +61,18 @@ class WallClockDateTimeField(forms.DateTimeField):
 def localize_wall_time(wall: datetime, zone: zoneinfo.ZoneInfo) -> datetime:
     """`wall` (naive) as an instant in `zone`, converted to UTC. A time skipped by a daylight
     saving change does not exist there: refuse it rather than guess. A repeated time (clocks
-    going back) means its first occurrence."""
+    going back) means its first occurrence. A wall time near the calendar's ends (years 1 and
+    9999) can name an instant that UTC cannot write, such as 9999-12-31 23:00 in New York:
+    a form error too, since no date beyond the services' limit (2038) could be used anyway."""
     local = wall.replace(tzinfo=zone, fold=0)
-    round_trip = local.astimezone(UTC).astimezone(zone).replace(tzinfo=None)
+    try:
+        round_trip = local.astimezone(UTC).astimezone(zone).replace(tzinfo=None)
+    except OverflowError:
+        raise ValidationError(
+            "%(wall)s in %(zone)s is outside the range of dates that can be stored.",
+            code="out_of_range",
+            params={"wall": wall.isoformat(sep=" ", timespec="minutes"), "zone": zone.key},
+        ) from None
     if round_trip != wall:
         raise ValidationError(
             "%(wall)s does not exist in %(zone)s (the clocks skip it for daylight saving time).",

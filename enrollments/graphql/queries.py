@@ -23,10 +23,10 @@ from enrollments.graphql.types import (
     CourseMembershipOrder,
     CourseMembershipPaginationConnection,
     load_memberships,
+    membership_rows,
 )
 from enrollments.models import Enrollment
 from enrollments.permissions import VIEW_ENROLLMENT
-from enrollments.selectors import memberships_with_progress
 from lms.identifiers import parse_uuid
 from lms.models import CourseItem
 
@@ -137,7 +137,7 @@ class Query(graphene.ObjectType):
             if value is not None
         }
         scope = visible_enrollments(user, Enrollment.objects.all())
-        filterset = EnrollmentFilter(data=data, queryset=memberships_with_progress(scope))
+        filterset = EnrollmentFilter(data=data, queryset=membership_rows(scope))
         if not filterset.is_valid():
             raise bad_input(f"Invalid filter: {_form_errors(filterset)}")
         current = limits()

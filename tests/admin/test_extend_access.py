@@ -199,6 +199,18 @@ def test_granting_indefinite_to_indefinite_rows_reports_nothing_to_change(operat
         ({"mode": "sideways"}, "mode", "Select a valid choice."),
         ({"mode": "until", "until": "2026-03-01T09:30+02:00"}, "until", "without a UTC offset"),
         ({"days": "3", "time_zone": "Mars/Olympus"}, "time_zone", "Select a valid choice."),
+        # Year 9999 west of UTC (and year 1 east of it) is past the calendar once in UTC: it
+        # was an OverflowError, a 500.
+        (
+            {"mode": "until", "until": "9999-12-31T23:59", "time_zone": "America/New_York"},
+            "until",
+            "outside the range of dates",
+        ),
+        (
+            {"mode": "until", "until": "0001-01-01T00:00", "time_zone": "Asia/Tokyo"},
+            "until",
+            "outside the range of dates",
+        ),
     ],
 )
 def test_malformed_input_is_a_form_error_and_changes_nothing(

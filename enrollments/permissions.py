@@ -38,6 +38,7 @@ EXTEND_ACCESS = Permission("extend_access", "Can extend access to a course")
 PAUSE_ENROLLMENT = Permission("pause_enrollment", "Can pause and resume enrollments")
 #: Django's own model permissions that the doors ask for.
 VIEW_ENROLLMENT = Permission("view_enrollment", "Can view enrollment")
+CHANGE_ENROLLMENT = Permission("change_enrollment", "Can change enrollment")
 VIEW_ACCESS_CHANGE = Permission("view_accesschange", "Can view access change")
 
 #: The permissions the app adds to Django's (Enrollment.Meta.permissions).

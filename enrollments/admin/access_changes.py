@@ -9,6 +9,7 @@ from django.utils.html import format_html
 
 from enrollments.admin.display import enrollment_label, format_instant, instant_cell
 from enrollments.models import AccessChange, Enrollment
+from enrollments.permissions import CHANGE_ENROLLMENT, VIEW_ENROLLMENT
 from lms.identifiers import parse_uuid
 
 AUDIT_FIELDS = (
@@ -113,9 +114,7 @@ class AccessChangeInline(ReadOnlyAuditMixin, admin.TabularInline):
 
     def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
         # Whoever may see an enrollment may see its history.
-        return request.user.has_perm("enrollments.view_enrollment") or request.user.has_perm(
-            "enrollments.change_enrollment"
-        )
+        return VIEW_ENROLLMENT.held_by(request.user) or CHANGE_ENROLLMENT.held_by(request.user)
 
 
 @admin.register(AccessChange)

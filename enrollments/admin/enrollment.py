@@ -287,9 +287,8 @@ class EnrollmentAdmin(ExtendAccessMixin, admin.ModelAdmin):
 
     @admin.action(description="Pause selected enrollments", permissions=[Pause.permission.codename])
     def pause_enrollments(self, request: HttpRequest, queryset: QuerySet) -> None:
-        report_plan(
-            request, apply(Pause(), Selection.by_filter(queryset), _by(request)), verb="Paused"
-        )
+        result = apply(Pause(), Selection.by_filter(queryset), _by(request))
+        report_plan(request, result, verb="Paused")
 
     @admin.action(
         description="Resume selected enrollments", permissions=[Resume.permission.codename]

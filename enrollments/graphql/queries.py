@@ -26,6 +26,7 @@ from enrollments.graphql.types import (
     membership_rows,
 )
 from enrollments.models import Enrollment
+from enrollments.permissions import VIEW_ENROLLMENT
 from lms.identifiers import parse_uuid
 from lms.models import CourseItem
 
@@ -56,7 +57,7 @@ class Query(graphene.ObjectType):
         required=True,
         description=(
             "Fetch paginated course membership collection (keyset cursors). Everyone's with the "
-            "enrollments.view_enrollment permission; otherwise the signed-in user's own."
+            f"{VIEW_ENROLLMENT} permission; otherwise the signed-in user's own."
         ),
         first=graphene.Int(description="Returns the first _n_ elements from the list."),
         after=graphene.String(
@@ -98,8 +99,7 @@ class Query(graphene.ObjectType):
         description=(
             "fetch a courseMembership by id (`id` or `course_membership_id`), by `course_id` "
             "and `user_id`, or by `course_item_id` and `user_id` (that user's membership of the "
-            "item's course). Others' memberships need the enrollments.view_enrollment "
-            "permission."
+            f"item's course). Others' memberships need the {VIEW_ENROLLMENT} permission."
         ),
         id=graphene.ID(description="id of the membership"),
         course_membership_id=graphene.ID(description="id of the membership (the same as `id`)"),

@@ -12,7 +12,6 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from enrollments.errors import DomainError
 from enrollments.management.output import (
     Progress,
     RowFailure,
@@ -22,9 +21,9 @@ from enrollments.management.output import (
     progress,
 )
 from enrollments.models import AccessChange, Enrollment
-from enrollments.operations import Change, Operation, Plan, Selection, Skip, apply, preview
+from enrollments.operations import Change, Operation, Plan, Selection, apply, preview
 from enrollments.operations.audit import Attribution
-from enrollments.operations.core import CHUNK_SIZE
+from enrollments.operations.core import CHUNK_SIZE, apply_together, fingerprint_of
 from lms.models import User
 
 #: Enrollments per transaction: the core's own chunk size.
@@ -93,11 +92,26 @@ class BulkRun:
         #: One audit batch id for the whole run, however many transactions it takes.
         self.batch_id = uuid.uuid4()
         self.by = Attribution(actor, AccessChange.Source.COMMAND, reason, self.batch_id)
+        #: A dry run's plans, one per target: their fingerprint is what `--expect` takes.
+        self.plans: list[Plan] = []
 
-    def run(self, targets: Sequence[Target]) -> Outcome:
+    @property
+    def fingerprint(self) -> str:
+        return fingerprint_of(self.plans)
+
+    def run(self, targets: Sequence[Target], *, expect: str | None = None) -> Outcome:
+        """Runs every target; with `expect` (a dry run's fingerprint) all of them in one
+        transaction that applies only the plan the dry run showed (ChangedSincePreview)."""
         sizes = [target.size() for target in targets]
         self.outcome.total += sum(sizes)
         with progress(self.stdout, total=self.outcome.total) as bar:
+            if expect is not None:
+                parts = [(target.operation, target.selection) for target in targets]
+                plans = apply_together(parts, self.by, expected=expect)
+                for target, plan in zip(targets, plans, strict=True):
+                    self._report(target, plan, bar)
+                    bar.update(plan.selected)
+                return self.outcome
             for target, size in zip(targets, sizes, strict=True):
                 self._run_target(target, size, bar)
         return self.outcome
@@ -107,17 +121,14 @@ class BulkRun:
             self._report(target, part, bar)
             bar.update(len(ids))
 
-        operation, selection = target.operation, target.selection
-        try:
-            if self.dry_run:
-                plan = preview(operation, selection)
-                report(plan, range(size))
-            else:
-                apply(operation, selection, self.by, batch_size=self.batch_size, on_batch=report)
-        except DomainError as error:  # the request is invalid for every row
-            ids = selection.ids_in_order()
-            self._report(target, Plan(operation, skips=[Skip(pk, error) for pk in ids]), bar)
-            bar.update(len(ids))
+        # A request invalid for every row raises (the command checked it already: only the
+        # clock passing an --until meanwhile gets here) and ends the run with exit status 1.
+        if self.dry_run:
+            self.plans.append(preview(target.operation, target.selection))
+            report(self.plans[-1], range(size))
+        else:
+            by, size_ = self.by, self.batch_size
+            apply(target.operation, target.selection, by, batch_size=size_, on_batch=report)
 
     def _report(self, target: Target, part: Plan, bar: Progress) -> None:
         self.outcome.changed += len(part.changes)

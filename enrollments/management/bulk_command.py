@@ -15,6 +15,7 @@ from enrollments.errors import DomainError, InvalidReason
 from enrollments.management.bulk import DEFAULT_BATCH_SIZE, BulkRun, Target
 from enrollments.management.csv_input import CsvRow, read_csv, resolve_rows
 from enrollments.management.output import (
+    SOME_FAILED,
     RowFailure,
     describe_error,
     exit_for_failures,
@@ -64,8 +65,15 @@ class BulkEnrollmentCommand(TextCheckedCommand):
             metavar="EMAIL",
             help=f"the staff member recorded as actor (needs {self.permission}); default: none",
         )
-        parser.add_argument(
+        confirmed = parser.add_mutually_exclusive_group()
+        confirmed.add_argument(
             "--dry-run", action="store_true", help="print what would change and change nothing"
+        )
+        confirmed.add_argument(
+            "--expect",
+            metavar="FINGERPRINT",
+            help="apply exactly the plan a --dry-run printed, in one transaction, or nothing "
+            "if anything changed since (exit status 1)",
         )
         parser.add_argument(
             "--batch-size",
@@ -111,19 +119,24 @@ class BulkEnrollmentCommand(TextCheckedCommand):
             show_changes=options["verbosity"] >= 2,
             verbs=self.verbs,
         )
-        outcome = run.run(targets)
+        try:
+            outcome = run.run(targets, expect=options["expect"])
+        except DomainError as error:  # the plan changed since the dry run, or went invalid
+            raise CommandError(
+                f"{describe_error(error)}; run the dry run again", returncode=SOME_FAILED
+            ) from None
         total = outcome.total + len(failures)  # rows that never reached a service failed too
         failures += outcome.failures
-        self._summary(targets, outcome, run.batch_id, failed=len(failures), options=options)
+        self._summary(run, targets, outcome, failed=len(failures), options=options)
         write_failures(self.stderr, failures)
         exit_for_failures(len(failures), total, dry_run=options["dry_run"])
 
     def _selection_targets(self, options, default) -> tuple[list[Target], list[RowFailure]]:
         assert default is not None
-        selected = select_enrollments(options)
-        if selected.failure:
-            return [], [selected.failure]
-        return [Target(operation=default, selection=selected.selection)], []
+        selection, failure = select_enrollments(options)
+        if failure:
+            return [], [failure]
+        return [Target(operation=default, selection=selection)], []
 
     def _csv_targets(self, path: str, default) -> tuple[list[Target], list[RowFailure]]:
         """One target per distinct operation, rows kept in file order within each: every row
@@ -151,7 +164,7 @@ class BulkEnrollmentCommand(TextCheckedCommand):
         ]
         return targets, failures
 
-    def _summary(self, targets, outcome, batch_id, *, failed: int, options: dict) -> None:
+    def _summary(self, run, targets, outcome, *, failed: int, options: dict) -> None:
         if outcome.total == 0 and not failed:
             self.stdout.write("No enrollments match the selection: nothing to do.")
             return
@@ -162,7 +175,8 @@ class BulkEnrollmentCommand(TextCheckedCommand):
         if options["dry_run"]:
             self.stdout.write(
                 f"Dry run, nothing was changed. Asked: {asked}. Would change {outcome.changed}, "
-                f"unchanged {outcome.unchanged}, would fail {failed}."
+                f"unchanged {outcome.unchanged}, would fail {failed}. To apply exactly this "
+                f"plan: --expect {run.fingerprint}"
             )
             return
         self.stdout.write(
@@ -170,4 +184,4 @@ class BulkEnrollmentCommand(TextCheckedCommand):
             f"failed {failed}."
         )
         if outcome.changed and options["verbosity"] >= 2:
-            self.stdout.write(f"Audit batch id: {batch_id}")
+            self.stdout.write(f"Audit batch id: {run.batch_id}")

@@ -9,7 +9,6 @@ enrollments.operations.selection). Command-line arguments that name nothing are 
 """
 
 import argparse
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from django.core.management.base import CommandError, CommandParser
@@ -124,19 +123,10 @@ def add_selection_arguments(parser: CommandParser) -> None:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class Selected:
-    """The enrollments picked on the command line."""
-
-    selection: Selection
-    #: Set when `--user` and `--course` name a pair with no enrollment: that is a failed row
-    #: (NotEnrolled, exit 1), not an empty selection.
-    failure: RowFailure | None = None
-
-
-def select_enrollments(options: dict) -> Selected:
+def select_enrollments(options: dict) -> tuple[Selection, RowFailure | None]:
     """The selection for `--user/--course/--all/--state/--expiring-before`: named when
-    `--user` and `--course` name one enrollment, else by filter. Usage errors name the option
+    `--user` and `--course` name one enrollment, else by filter. A pair with no enrollment is
+    a failed row (NotEnrolled, exit 1), not an empty selection. Usage errors name the option
     and its value."""
     user_arg, course_arg = options.get("user"), options.get("course")
     if not (user_arg or course_arg or options.get("all")):
@@ -158,13 +148,13 @@ def select_enrollments(options: dict) -> Selected:
         condition &= Q(ended_at__lt=options["expiring_before"])
     queryset = Enrollment.objects.filter(condition)
     if user_id is None or course_id is None:
-        return Selected(Selection.by_filter(queryset))
+        return Selection.by_filter(queryset), None
     try:
         enrollment_get_for_student(user_id=user_id, course_id=course_id)
     except NotEnrolled as error:
         failure = RowFailure(f"--user {user_arg} --course {course_arg}", describe_error(error))
-        return Selected(Selection.named([]), failure=failure)
-    return Selected(Selection.named(queryset.values_list("pk", flat=True)))
+        return Selection.named([]), failure
+    return Selection.named(queryset.values_list("pk", flat=True)), None
 
 
 def check_no_selection_with_csv(options: dict) -> None:

@@ -1,5 +1,6 @@
 """`preview` and `apply`: the one place where an operation meets the database."""
 
+import hashlib
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, fields, replace
@@ -73,6 +74,29 @@ def apply(
         if on_batch is not None:
             on_batch(part, ids)
     return result
+
+
+def apply_together(
+    parts: Sequence[tuple[Operation, Selection]], by: Attribution, *, expected: str
+) -> list[Plan]:
+    """Applies several (operation, selection) parts (a CSV whose rows ask for different
+    changes) in one transaction, all or nothing, checked as a whole against `expected`, the
+    `fingerprint_of` their previews (a command's dry run): a difference in any part writes
+    nothing and raises ChangedSincePreview. Parts lock their rows in turn, each in key order."""
+    now = clock.now()
+    for operation, _selection in parts:
+        operation.validate(now=now)
+    by = replace(by, batch_id=by.batch_id or uuid.uuid4())
+    with transaction.atomic():
+        plans = [_apply_locked(op, selection, by, expected=None) for op, selection in parts]
+        if fingerprint_of(plans) != expected:
+            raise ChangedSincePreview()
+    return plans
+
+
+def fingerprint_of(plans: Sequence[Plan]) -> str:
+    """One fingerprint for the plans of several parts, in order."""
+    return hashlib.sha256("|".join(plan.fingerprint() for plan in plans).encode()).hexdigest()
 
 
 def _apply_locked(

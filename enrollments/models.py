@@ -34,6 +34,14 @@ class Enrollment(models.Model):
     total_paused_duration = models.PositiveIntegerField(
         default=0, help_text="Seconds spent paused, across all pause/resume cycles."
     )
+    removed_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text=(
+            "When the learner was removed from the course: no access, left out of the default "
+            "lists; progress and audit trail kept. Enrolling again clears it."
+        ),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -115,6 +123,7 @@ class AccessChange(models.Model):
         GRANT_INDEFINITE = "grant_indefinite", "Grant indefinite access"
         PAUSE = "pause", "Pause"
         RESUME = "resume", "Resume"
+        REMOVE = "remove", "Remove from course"
 
     class Source(models.TextChoices):
         ADMIN = "admin", "Admin"

@@ -61,12 +61,14 @@ def unix_seconds(value: datetime | None) -> int | None:
 
 
 class AccessState(graphene.Enum):
-    """Where a membership stands now. Paused wins over the time window."""
+    """Where a membership stands now. Removed wins over everything, paused over the time
+    window."""
 
     ACTIVE = AccessStateValue.ACTIVE.value
     EXPIRED = AccessStateValue.EXPIRED.value
     NOT_STARTED = AccessStateValue.NOT_STARTED.value
     PAUSED = AccessStateValue.PAUSED.value
+    REMOVED = AccessStateValue.REMOVED.value
 
 
 class CourseMembershipOrder(graphene.Enum):

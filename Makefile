@@ -4,26 +4,70 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8000
+# The settings default to production (DEBUG off, SECRET_KEY required); every target here is a
+# development one. An explicit DEBUG in the environment still wins.
+export DEBUG ?= true
 
-.PHONY: install demo test test-postgres lint schema schema-check migrations-check clean
+AXE_DIR := tests/browser/axe
+AXE_STAMP := $(AXE_DIR)/node_modules/axe-core/axe.min.js
+
+.PHONY: install browser-deps demo test test-postgres fuzz mutate mutate-results lint schema schema-check migrations-check lock vendor-graphiql clean
 
 install: $(STAMP)
 
-# Re-install only when the lock file or the project metadata changes.
-$(STAMP): requirements.lock pyproject.toml
+# The development environment: the development lock (runtime + test and tool packages).
+# Re-install only when a lock file or the project metadata changes.
+$(STAMP): requirements-dev.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet -r requirements-dev.lock
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
+# axe-core for the accessibility browser tests, from the npm registry, at the version pinned in
+# tests/browser/axe/package-lock.json. Without npm the step says so and those tests skip (they
+# fail in CI, where PLAYWRIGHT_REQUIRED=1).
+browser-deps: $(AXE_STAMP)
+
+$(AXE_STAMP): $(AXE_DIR)/package.json $(AXE_DIR)/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --prefix $(AXE_DIR) --no-audit --no-fund --silent && touch $@; \
+	else \
+		echo "npm not found: the axe-core accessibility tests will skip"; \
+	fi
+
+# A first .env makes every later `.venv/bin/python manage.py ...` of the docs a development run
+# too (settings.py reads it); an existing .env is left alone.
 demo: install
+	test -f .env || printf 'DEBUG=true\n' > .env
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
-test: install
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+# Hypothesis draws the same examples on every run (the `ci` profile, tests/fuzzing.py) unless
+# HYPOTHESIS_PROFILE says otherwise: a red or green run is red or green again on a fresh clone.
+test: install browser-deps
+	HYPOTHESIS_PROFILE=$${HYPOTHESIS_PROFILE:-ci} $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The property tests (files named test_*properties.py) with random seeds and
+# HYPOTHESIS_FUZZ_SCALE (default 10) times their examples; not in CI. A failure it finds is
+# fixed and pinned as an @example. --hypothesis-show-statistics gives the cases run.
+FUZZ_TESTS ?= $(sort $(wildcard tests/test_*properties.py tests/*/test_*properties.py tests/*/*/test_*properties.py))
+fuzz: install
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest -p no:cacheprovider --hypothesis-show-statistics $(FUZZ_TESTS) $(PYTEST_ARGS)
+
+# Mutation testing (mutmut) of the core modules listed as `only_mutate` in pyproject.toml
+# ([tool.mutmut]); not in CI (it runs the suite once per mutant). MUTANTS narrows the run to
+# mutant names, e.g. `make mutate MUTANTS='enrollments.services.pausing*'`. Survivors:
+# `make mutate-results`, then `.venv/bin/mutmut show NAME`. docs/reliability.md has the score.
+MUTANTS ?=
+mutate: install
+	HYPOTHESIS_PROFILE=ci $(BIN)/mutmut run $(MUTANTS)
+	$(MAKE) --no-print-directory mutate-results
+
+mutate-results: install
+	$(BIN)/mutmut results --all true | sed -n 's/^ *//p' | awk '{print $$NF}' | sort | uniq -c
+	$(BIN)/mutmut results
 
 lint: install
 	$(BIN)/ruff check .
@@ -40,8 +84,17 @@ schema-check: install
 	$(BIN)/python manage.py graphql_schema --schema config.schema.schema --out .schema.generated.graphql
 	diff -u schema.graphql .schema.generated.graphql && rm -f .schema.generated.graphql
 
+# Two locks from pyproject.toml: requirements.lock, the runtime only (what a production server
+# installs), and requirements-dev.lock, runtime + the dev extra, constrained to the same runtime
+# versions.
+LOCK_FLAGS := --quiet --no-emit-index-url --no-emit-find-links --strip-extras
 lock:
-	$(BIN)/pip-compile --quiet --extra dev --no-emit-index-url --no-emit-find-links --strip-extras -o requirements.lock pyproject.toml
+	$(BIN)/pip-compile $(LOCK_FLAGS) -o requirements.lock pyproject.toml
+	$(BIN)/pip-compile $(LOCK_FLAGS) --extra dev --constraint requirements.lock -o requirements-dev.lock pyproject.toml
+
+# GraphiQL's assets from the npm registry, the versions graphene-django pins (tools/).
+vendor-graphiql: install
+	$(BIN)/python tools/vendor_graphiql.py
 
 clean:
-	rm -rf $(VENV) db.sqlite3 .pytest_cache
+	rm -rf $(VENV) db.sqlite3 .pytest_cache $(AXE_DIR)/node_modules mutants

@@ -1,6 +1,11 @@
-"""Admin for API keys: list them with their last use, create one (the key is shown once, in the
-confirmation message), revoke them. The key itself is never stored, so it can never be shown
-again.
+"""Admin for API keys: list them with their last use, create one, revoke them. The new key is
+shown once, on the page that answers the add form's POST (not after a redirect, not in a
+`messages` cookie or the session: a signed cookie is readable by anything that logs response
+headers), with Cache-Control: no-store. The key itself is never stored, so it can never be
+shown again.
+
+The change page writes through APIKey.objects.update_key, which applies the add form's expiry
+rules to the new expiry (and refuses to revive an expired or revoked key).
 
 A key acts as its user, so creating a key for someone is acting as them: only superusers may
 create keys for, or see and revoke the keys of, other users. Other staff with the API key
@@ -12,6 +17,9 @@ from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
 
 from apikeys.models import APIKey, InvalidKeyRequest
 
@@ -33,6 +41,35 @@ class APIKeyAddForm(forms.ModelForm):
             except InvalidKeyRequest as error:
                 self.add_error(error.field, error.message)
         return cleaned
+
+
+class APIKeyChangeForm(forms.ModelForm):
+    """The change form: a new expiry follows the add form's rules (update_key's check), as an
+    error on the field."""
+
+    class Meta:
+        model = APIKey
+        fields = ("name", "expires_at")
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if "expires_at" not in self.errors:
+            # self.instance still holds the stored values here (fields are copied onto it after
+            # clean). The widget shows whole seconds: the stored expiry sent back unchanged is
+            # the stored expiry, microseconds included.
+            stored = self.instance.expires_at
+            expires_at = cleaned.get("expires_at")
+            if stored and expires_at and expires_at == stored.replace(microsecond=0):
+                cleaned["expires_at"] = expires_at = stored
+            try:
+                APIKey.objects.check_expiry(expires_at=expires_at, current=self.instance)
+            except InvalidKeyRequest as error:
+                self.add_error(error.field, error.message)
+        return cleaned
+
+
+#: The template of the page that shows a new key, once.
+CREATED_TEMPLATE = "admin/apikeys/apikey/created.html"
 
 
 @admin.register(APIKey)
@@ -69,8 +106,7 @@ class APIKeyAdmin(admin.ModelAdmin):
         return ("user", "name", "prefix", "created_at", "last_used_at", "expires_at", "revoked_at")
 
     def get_form(self, request: HttpRequest, obj: APIKey | None = None, **kwargs):
-        if obj is None:
-            kwargs["form"] = APIKeyAddForm
+        kwargs["form"] = APIKeyAddForm if obj is None else APIKeyChangeForm
         return super().get_form(request, obj, **kwargs)
 
     def get_readonly_fields(self, request: HttpRequest, obj: APIKey | None = None):
@@ -81,18 +117,37 @@ class APIKeyAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: APIKey, form, change: bool) -> None:
         if change:
-            super().save_model(request, obj, form, change)
+            stored = APIKey.objects.update_key(obj, name=obj.name, expires_at=obj.expires_at)
+            obj.name, obj.expires_at = stored.name, stored.expires_at
             return
         api_key, raw_key = APIKey.objects.create_key(
             user=obj.user, name=obj.name, expires_at=obj.expires_at
         )
         obj.pk, obj.prefix, obj.hashed_key = api_key.pk, api_key.prefix, api_key.hashed_key
         obj.created_at = api_key.created_at
-        messages.warning(
-            request,
-            f"The new API key is {raw_key} - copy it now: it is not stored and will not be "
-            "shown again.",
-        )
+        obj._state.adding, obj._state.db = False, api_key._state.db
+        # Only for response_add of this request: never in the messages or the session.
+        request._new_api_key = raw_key
+
+    def response_add(self, request: HttpRequest, obj: APIKey, post_url_continue=None):
+        """The page showing the new key, instead of the usual redirect (a redirect would need
+        the key stored somewhere until the next request)."""
+        raw_key = getattr(request, "_new_api_key", None)
+        if raw_key is None:
+            return super().response_add(request, obj, post_url_continue)
+        del request._new_api_key
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "API key created",
+            "opts": self.opts,
+            "api_key": obj,
+            "raw_key": raw_key,
+            "change_url": reverse("admin:apikeys_apikey_change", args=[obj.pk]),
+            "changelist_url": reverse("admin:apikeys_apikey_changelist"),
+        }
+        response = TemplateResponse(request, CREATED_TEMPLATE, context)
+        add_never_cache_headers(response)  # no-store: no cache or back button keeps the key
+        return response
 
     @admin.display(description="status")
     def status(self, obj: APIKey) -> str:

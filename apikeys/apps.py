@@ -5,3 +5,7 @@ class ApiKeysConfig(AppConfig):
     name = "apikeys"
     verbose_name = "API keys"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # Empties the per-key permission cache when permissions change.
+        from apikeys import permission_cache  # noqa: F401

@@ -12,7 +12,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
 
 #: Characters of the clear-text prefix (URL-safe alphabet: 64**8 prefixes).
@@ -54,6 +54,10 @@ class APIKeyQuerySet(models.QuerySet["APIKey"]):
 
 
 class APIKeyManager(models.Manager.from_queryset(APIKeyQuerySet)):  # type: ignore[misc]
+    """Every write of a key's validity goes through here: create_key for new keys,
+    update_key for existing ones, so the expiry rules hold on every door (admin add and
+    change pages, create_api_key)."""
+
     def check_request(self, *, user, expires_at: datetime | None) -> None:
         """Whether a key may be created for `user` expiring at `expires_at`: an active user,
         and no expiry or one in (now, now + MAX_VALIDITY]. Raises InvalidKeyRequest. Forms
@@ -62,6 +66,23 @@ class APIKeyManager(models.Manager.from_queryset(APIKeyQuerySet)):  # type: igno
             raise InvalidKeyRequest(
                 "user", f"User {user} is inactive: a key of theirs would not work."
             )
+        self.check_expiry(expires_at=expires_at)
+
+    def check_expiry(self, *, expires_at: datetime | None, current: "APIKey | None" = None) -> None:
+        """Whether a key (a new one, or `current` as stored) may be given `expires_at`: no
+        expiry or one in (now, now + MAX_VALIDITY]. Keeping an existing key's expiry as it
+        is always passes. An expired or revoked key cannot be given a new one: it would work
+        again, outliving the rules it was created under; create a new key instead. Raises
+        InvalidKeyRequest."""
+        if current is not None:
+            if expires_at == current.expires_at:
+                return
+            status = current.status_at(timezone.now())
+            if status in (Status.EXPIRED, Status.REVOKED):
+                raise InvalidKeyRequest(
+                    "expires_at",
+                    f"This key is {status}: its expiry cannot change. Create a new key.",
+                )
         if expires_at is None:
             return
         now = timezone.now()
@@ -71,6 +92,18 @@ class APIKeyManager(models.Manager.from_queryset(APIKeyQuerySet)):  # type: igno
             raise InvalidKeyRequest(
                 "expires_at", f"The expiry must be at most {MAX_VALIDITY.days} days ahead."
             )
+
+    @transaction.atomic
+    def update_key(self, api_key: "APIKey", *, name: str, expires_at: datetime | None) -> "APIKey":
+        """Renames `api_key` and sets its expiry, checked against the row as stored (locked,
+        so a concurrent revocation or change is seen). Writes those two fields only: the
+        key's use and revocation are never overwritten by a stale copy. Raises
+        InvalidKeyRequest."""
+        stored = self.select_for_update().get(pk=api_key.pk)
+        self.check_expiry(expires_at=expires_at, current=stored)
+        stored.name, stored.expires_at = name, expires_at
+        stored.save(update_fields=["name", "expires_at"])
+        return stored
 
     def create_key(
         self, *, user, name: str = "", expires_at: datetime | None = None

@@ -24,7 +24,12 @@ or that is too long to parse, costs one query. Refused requests count too (a cli
 hammering stays refused until the window ends; the window does not move).
 
 If the cache fails (Redis down), requests are served unlimited and the failure is logged: an
-outage of the counter must not become an outage of people's paid access.
+outage of the counter must not become an outage of people's paid access. A hung cache (it
+accepts connections and never answers) fails only after the socket timeout (settings: 100 ms
+for Redis), so a circuit breaker (apikeys.circuit_breaker) stops asking it after
+`BREAKER_FAILURES` failures in a row: for `BREAKER_COOL_DOWN_SECONDS` requests are served
+unlimited without a cache round trip, then one request tries the cache again. Opening and
+closing are logged once each, not once per request.
 
 Settings: `settings.RATE_LIMIT` (config/settings.py, from the environment, where the defaults
 are), read once per process.
@@ -54,6 +59,8 @@ from graphql import (
 )
 from graphql.utilities import get_operation_ast
 
+from apikeys.circuit_breaker import CircuitBreaker
+
 logger = logging.getLogger(__name__)
 
 #: `extensions.code` of the 429 answer.
@@ -73,6 +80,8 @@ class RateLimitSettings:
     window_seconds: int
     cache: str
     key_prefix: str
+    breaker_failures: int
+    breaker_cool_down_seconds: float
 
     def limit(self, kind: Kind) -> int:
         return self.mutations if kind is Kind.MUTATION else self.queries
@@ -89,13 +98,33 @@ def rate_limit_settings() -> RateLimitSettings:
         window_seconds=max(1, int(configured["WINDOW_SECONDS"])),
         cache=configured["CACHE"],
         key_prefix=configured["KEY_PREFIX"],
+        breaker_failures=max(1, int(configured["BREAKER_FAILURES"])),
+        breaker_cool_down_seconds=max(0.0, float(configured["BREAKER_COOL_DOWN_SECONDS"])),
+    )
+
+
+def monotonic() -> float:
+    """The circuit breaker's clock; tests replace it to end a cool-down."""
+    return time.monotonic()
+
+
+@functools.cache
+def cache_breaker() -> CircuitBreaker:
+    """The process's breaker in front of the rate limit's cache (a new one when the settings
+    change)."""
+    config = rate_limit_settings()
+    return CircuitBreaker(
+        failure_threshold=config.breaker_failures,
+        cool_down_seconds=config.breaker_cool_down_seconds,
+        clock=lambda: monotonic(),
     )
 
 
 @receiver(setting_changed)
 def _forget_settings(*, setting: str, **_kwargs) -> None:
-    if setting == "RATE_LIMIT":
+    if setting in ("RATE_LIMIT", "CACHES"):
         rate_limit_settings.cache_clear()
+        cache_breaker.cache_clear()
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,11 +257,22 @@ def enforce(request: HttpRequest, document: DocumentNode | None, operation_name:
     if not config.enabled or client is None:
         return None
     kind, cost = operation_cost(document, operation_name)
+    breaker = cache_breaker()
+    if not breaker.allow():  # the cache failed lately: serve unlimited, without asking it
+        return None
     try:
         decision = spend(client, kind, cost)
     except Exception:  # the cache is down: serve unlimited rather than not at all
         logger.exception("Rate limit not applied: the cache %r failed", config.cache)
+        if breaker.failed():
+            logger.error(
+                "Rate limit suspended for %s s: the cache %r keeps failing",
+                config.breaker_cool_down_seconds,
+                config.cache,
+            )
         return None
+    if breaker.succeeded():
+        logger.warning("Rate limit resumed: the cache %r answers again", config.cache)
     if not decision.allowed:
         raise RateLimited(decision)
     return decision

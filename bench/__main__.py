@@ -40,12 +40,28 @@ def _parser() -> argparse.ArgumentParser:
         "--requests", type=int, default=60, help="measured requests per figure (median, p95)"
     )
     parser.add_argument("--warmup", type=int, default=5, help="unmeasured requests before them")
+    parser.add_argument(
+        "--peer-deep-rounds",
+        type=int,
+        default=3,
+        help="rounds of the peers' deep pages (OFFSET: tens of seconds each at 1M)",
+    )
     parser.add_argument("--bulk-size", type=int, default=100_000)
     parser.add_argument(
         "--bulk-rounds", type=int, default=2, help="bulk vs UPDATE rounds, alternating order"
     )
+    parser.add_argument(
+        "--bulk-small-size", type=int, default=2_000, help="the small bulk extension (0: none)"
+    )
+    parser.add_argument("--bulk-small-rounds", type=int, default=10)
     parser.add_argument("--load-seconds", type=int, default=60)
     parser.add_argument("--load-clients", type=int, default=32)
+    parser.add_argument(
+        "--compare-seconds",
+        type=int,
+        default=30,
+        help="pages-only load on the API and on the values() view, each run (0: none)",
+    )
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers under load")
     parser.add_argument(
         "--only", action="append", choices=STEPS, help="run only these measurements (repeatable)"
@@ -101,8 +117,11 @@ def _dataset(args: argparse.Namespace) -> dict:
     return dataset.recorded()
 
 
+STATUSES = ("not_started", "in_progress", "completed")
+
+
 def _pages(api_key: str, base_url: str, args: argparse.Namespace) -> dict:
-    from bench import fixtures, latency
+    from bench import fixtures, latency, peers
     from enrollments.models import Enrollment
 
     total = Enrollment.objects.count()
@@ -113,30 +132,90 @@ def _pages(api_key: str, base_url: str, args: argparse.Namespace) -> dict:
     one = latency.page_request("graphql_page_of_1", after=None, first=1)
     baseline_first = latency.baseline_request("baseline_first", after=None)
     baseline_deep = latency.baseline_request("baseline_deep", after=deep_cursor)
+    peer_names = sorted(peers.available())
+    peer_first = [latency.peer_request(f"{name}_first", name, offset=None) for name in peer_names]
+    # The peer's cursor of row deep - 1: its page starts at row `deep`, as ours does.
+    peer_deep = [latency.peer_request(f"{name}_deep", name, offset=deep - 1) for name in peer_names]
+    counts = [latency.status_count_request(f"count_{s}", status=s) for s in STATUSES]
+    status_pages = [
+        latency.status_page_request(
+            f"status_page_{s}",
+            status=s,
+            rows=min(latency.PAGE_SIZE, Enrollment.objects.filter(course_status=s).count()),
+        )
+        for s in STATUSES
+    ]
     queries = {}
     payloads = {}
-    for request in (first, deep_page, one, baseline_first, baseline_deep):
+    counted = [first, deep_page, one, baseline_first, baseline_deep, *peer_first, *counts]
+    for request in [*counted, *status_pages]:
         queries[request.name], payloads[request.name] = latency.count_queries(api_key, request)
-    # The deep page starts where it should, and both views serve the same rows.
-    expected_id = str(Enrollment.objects.order_by("created_at", "id").values_list("pk")[deep][0])
-    graphql_rows = latency.rows_of(deep_page, payloads["graphql_deep"])
-    baseline_rows = latency.rows_of(baseline_deep, payloads["baseline_deep"])
-    if graphql_rows[0]["id"] != expected_id:
-        raise latency.BadResponse(f"deep page starts at {graphql_rows[0]['id']}, not {expected_id}")
-    if [row["id"] for row in graphql_rows] != [str(row["id"]) for row in baseline_rows]:
+    # A key whose permission set is not cached (its first request, or after the cache's
+    # seconds): the page reads the set again.
+    from apikeys import permission_cache
+
+    permission_cache.clear()
+    queries["graphql_first_cold_permissions"], _ = latency.count_queries(api_key, first, repeat=1)
+    # The deep page starts where it should, and the baseline and the peers serve the same rows.
+    ordered = Enrollment.objects.order_by("created_at", "id").values_list("pk", flat=True)
+    expected_id = str(ordered[deep])
+    graphql_ids = latency.row_ids(deep_page, payloads["graphql_deep"])
+    if graphql_ids[0] != expected_id:
+        raise latency.BadResponse(f"deep page starts at {graphql_ids[0]}, not {expected_id}")
+    if latency.row_ids(baseline_deep, payloads["baseline_deep"]) != graphql_ids:
         raise latency.BadResponse("the baseline view serves other rows than the API")
+    first_ids = latency.row_ids(first, payloads["graphql_first"])
+    for request in peer_first:
+        if latency.row_ids(request, payloads[request.name]) != first_ids:
+            raise latency.BadResponse(f"{request.name} serves other rows than the API")
+    for status, request in zip(STATUSES, counts, strict=True):
+        counted_rows = payloads[request.name]["data"]["courseMemberships"]["total_count"]
+        if counted_rows != Enrollment.objects.filter(course_status=status).count():
+            raise latency.BadResponse(f"{request.name}: total_count {counted_rows} is wrong")
     _say(f"SQL queries per request: {queries}")
     session = latency.HttpSession(base_url, api_key)
     try:
         summaries = latency.interleaved(
             session,
-            [first, deep_page, baseline_first, baseline_deep],
+            [
+                first,
+                deep_page,
+                baseline_first,
+                baseline_deep,
+                *peer_first,
+                *counts,
+                *status_pages,
+            ],
             rounds=args.requests,
             warmup=args.warmup,
         )
+        deep_summaries, timed_out = {}, {}
+        if peer_deep and args.peer_deep_rounds:
+            _say(f"the peers' deep pages ({args.peer_deep_rounds} rounds, OFFSET {deep:,})")
+            deep_summaries, timed_out = _peer_deep_pages(
+                session, [deep_page, baseline_deep, *peer_deep], graphql_ids, args
+            )
     finally:
         session.close()
     median = {name: summary.median_ms for name, summary in summaries.items()}
+    peer_figures = {}
+    for name in peer_names:
+        figures = {
+            "first": asdict(summaries[f"{name}_first"]),
+            "queries_first": queries[f"{name}_first"],
+            "first_over_ours": round(median[f"{name}_first"] / median["graphql_first"], 2),
+        }
+        if f"{name}_deep" in timed_out:
+            figures |= {"deep_timed_out_after_ms": timed_out[f"{name}_deep"]}
+        elif f"{name}_deep" in deep_summaries:
+            deep_figures = deep_summaries[f"{name}_deep"]
+            ours_deep = deep_summaries["graphql_deep"].median_ms
+            figures |= {
+                "deep": asdict(deep_figures),
+                "deep_over_ours": round(deep_figures.median_ms / ours_deep, 4),
+                "ours_deep_same_rounds": asdict(deep_summaries["graphql_deep"]),
+            }
+        peer_figures[name] = figures
     return {
         "deep_rows": deep,
         "page_size": latency.PAGE_SIZE,
@@ -145,7 +224,45 @@ def _pages(api_key: str, base_url: str, args: argparse.Namespace) -> dict:
         "deep_over_first": round(median["graphql_deep"] / median["graphql_first"], 2),
         "graphql_over_baseline": round(median["graphql_first"] / median["baseline_first"], 2),
         "graphql_over_baseline_deep": round(median["graphql_deep"] / median["baseline_deep"], 2),
+        "peers": peer_figures,
+        "course_status": {
+            status: {
+                "count_ms": median[f"count_{status}"],
+                "page_ms": median[f"status_page_{status}"],
+                "rows": Enrollment.objects.filter(course_status=status).count(),
+            }
+            for status in STATUSES
+        },
     }
+
+
+def _peer_deep_pages(session, requests, expected_ids, args) -> tuple[dict, dict]:
+    """The deep pages, the peers' included, interleaved: ({name: Summary}, {peer request name:
+    its timeout in ms} for the peers whose OFFSET query the database cancelled)."""
+    from bench import latency
+    from bench.peers.common import STATEMENT_TIMEOUT
+    from bench.settings import BENCH_PEER_STATEMENT_TIMEOUT_MS
+    from bench.timing import Summary
+
+    samples: dict[str, list[float]] = {request.name: [] for request in requests}
+    timed_out: dict[str, int] = {}
+    for _ in range(args.peer_deep_rounds):
+        for request in requests:
+            if request.name in timed_out:
+                continue
+            try:
+                elapsed, payload = session.send(request)
+            except latency.BadResponse as error:
+                if request.peer is None or STATEMENT_TIMEOUT not in str(error):
+                    raise
+                timed_out[request.name] = BENCH_PEER_STATEMENT_TIMEOUT_MS
+                _say(f"{request.name}: cancelled after {BENCH_PEER_STATEMENT_TIMEOUT_MS} ms")
+                continue
+            if latency.row_ids(request, payload) != expected_ids:
+                raise latency.BadResponse(f"{request.name} serves other rows than the API")
+            samples[request.name].append(elapsed)
+    summaries = {name: Summary.of(values) for name, values in samples.items() if values}
+    return summaries, timed_out
 
 
 def _extension(api_key: str, base_url: str, args: argparse.Namespace) -> dict:
@@ -161,11 +278,11 @@ def _extension(api_key: str, base_url: str, args: argparse.Namespace) -> dict:
     return {"latency": asdict(summary), "queries": queries, "days": 1}
 
 
-def _bulk(args: argparse.Namespace) -> dict:
+def _bulk(size: int, rounds: int, *, skip: int = 0) -> dict:
     from bench.server import PROJECT_ROOT
 
     completed = subprocess.run(  # noqa: S603 - our own interpreter and arguments
-        [sys.executable, "-m", "bench.bulk", str(args.bulk_size), "30", str(args.bulk_rounds)],
+        [sys.executable, "-m", "bench.bulk", str(size), "30", str(rounds), str(skip)],
         cwd=PROJECT_ROOT,
         capture_output=True,
         text=True,
@@ -217,7 +334,14 @@ def main(argv: list[str] | None = None) -> int:
                     results["extension"] = _extension(api_key, base_url, args)
         if "bulk" in steps:
             _say(f"4. bulk extension of {args.bulk_size:,}")
-            results["bulk"] = _bulk(args)
+            results["bulk"] = _bulk(args.bulk_size, args.bulk_rounds)
+            if args.bulk_small_size:
+                _say(f"4. bulk extension of {args.bulk_small_size:,}")
+                # Sets after the large run's, so neither extends rows the other did.
+                skip = 2 * len(results["bulk"]["rounds"]) * results["bulk"]["size"]
+                results["bulk_small"] = _bulk(
+                    args.bulk_small_size, args.bulk_small_rounds, skip=skip
+                )
         if "load" in steps:
             _say(
                 f"5. load: {args.load_clients} clients, {args.workers} workers, "
@@ -234,6 +358,22 @@ def main(argv: list[str] | None = None) -> int:
                     workdir=workdir,
                     rng=rng,
                 )
+                if args.compare_seconds:
+                    _say(
+                        f"5. load, pages only: the API against the values() view, "
+                        f"{args.compare_seconds}s each, twice"
+                    )
+                    results["load_compare"] = load.compare(
+                        base_url=base_url,
+                        api_key=api_key,
+                        settings=load.LoadSettings(
+                            seconds=args.compare_seconds,
+                            clients=args.load_clients,
+                            workers=args.workers,
+                        ),
+                        workdir=workdir,
+                        rng=rng,
+                    )
     results["seconds"] = round(time.monotonic() - started, 1)
     found = report.checks(results)
     results["targets"] = [asdict(check) for check in found]

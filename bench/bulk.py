@@ -1,5 +1,6 @@
-"""Measurement 4, run in a process of its own (`python -m bench.bulk SIZE DAYS ROUNDS`) so that
-its peak memory is the bulk extension's and nothing else's.
+"""Measurement 4, run in a process of its own (`python -m bench.bulk SIZE DAYS ROUNDS [SKIP]`)
+so that its peak memory is the bulk extension's and nothing else's. SKIP leaves the first SKIP
+candidates to another run (the benchmark's large and small sizes use disjoint sets).
 
 Each round takes two disjoint sets of SIZE enrollments, both "end of access after now, id in a
 range" (random ids: both are random samples of the table):
@@ -39,7 +40,7 @@ def _max_rss_mb() -> float:
     return int(kilobytes) / 1024
 
 
-def measure(size: int, days: int, rounds: int) -> dict:
+def measure(size: int, days: int, rounds: int, skip: int = 0) -> dict:
     from django.db import connection, transaction
 
     from bench.fixtures import bench_user
@@ -49,7 +50,8 @@ def measure(size: int, days: int, rounds: int) -> dict:
     threshold = datetime.now(UTC)
     candidates = Enrollment.objects.filter(ended_at__gt=threshold).order_by("pk")
     ids = candidates.values_list("pk", flat=True)
-    total = candidates.count()
+    # `skip`: leave the first candidates to another run of this measurement (its sets).
+    total = max(0, candidates.count() - skip)
     rounds = max(1, min(rounds, total // (2 * size))) if size else 1
     size = min(size, total // (2 * rounds))
     if size == 0:
@@ -57,10 +59,10 @@ def measure(size: int, days: int, rounds: int) -> dict:
     # Set k: the k-th run of `size` candidates in id order, as an id range. The ids are read in
     # one pass (not ids[n] per bound: each would be an OFFSET query) and streamed, so only the
     # bounds stay in memory and the peak-memory figures below are not raised by the list.
-    positions = {n for k in range(2 * rounds) for n in (k * size, (k + 1) * size - 1)}
+    positions = {skip + n for k in range(2 * rounds) for n in (k * size, (k + 1) * size - 1)}
     at = {
-        n: pk
-        for n, pk in enumerate(ids[: 2 * rounds * size].iterator(chunk_size=10_000))
+        n - skip: pk
+        for n, pk in enumerate(ids[: skip + 2 * rounds * size].iterator(chunk_size=10_000))
         if n in positions
     }
     bounds = [(at[k * size], at[(k + 1) * size - 1]) for k in range(2 * rounds)]
@@ -141,8 +143,9 @@ def main() -> None:
     import django
 
     size, days, rounds = (int(value) for value in sys.argv[1:4])
+    skip = int(sys.argv[4]) if len(sys.argv) > 4 else 0
     django.setup()
-    print(json.dumps(measure(size, days, rounds)))  # noqa: T201
+    print(json.dumps(measure(size, days, rounds, skip)))  # noqa: T201
 
 
 if __name__ == "__main__":

@@ -30,6 +30,8 @@ from datetime import datetime, timedelta
 
 from django.db import connection, transaction
 
+from enrollments.progress import course_status
+
 #: Tables whose secondary indexes and constraints a large build drops and re-creates.
 BIG_TABLES = ("enrollments_enrollment", "enrollments_itemcompletion")
 #: Below this many enrollments, indexes are kept during the load (and the build may run inside
@@ -172,7 +174,7 @@ def build(
         user_ids = [_uuid(rng) for _ in range(shape.users)]
         _copy(
             "COPY lms_user (id, password, is_superuser, email, first_name, last_name, is_staff, "
-            "is_active, date_joined) FROM STDIN",
+            "is_active, date_joined, time_zone) FROM STDIN",
             (
                 (
                     user_id,
@@ -184,6 +186,7 @@ def build(
                     False,
                     True,
                     now,
+                    "",  # not chosen: the admin shows UTC
                 )
                 for n, user_id in enumerate(user_ids)
             ),
@@ -263,13 +266,16 @@ def build(
                     paused_at is not None,
                     paused_at,
                     paused_total,
+                    completed,
+                    course_status(completed=completed, total=items),
                     created_at,
                     paused_at or created_at,
                 )
 
         enrollments = _copy(
             "COPY enrollments_enrollment (id, user_id, course_id, start_at, ended_at, is_paused, "
-            "paused_at, total_paused_duration, created_at, updated_at) FROM STDIN",
+            "paused_at, total_paused_duration, items_completed, course_status, created_at, "
+            "updated_at) FROM STDIN",
             enrollment_rows(),
         )
         _copy(

@@ -1,5 +1,8 @@
 """The GraphQL documents the benchmark sends: the contract's fields, every one of them."""
 
+#: The plain values() view of measurement 2 (bench.views, mounted by bench.urls only).
+BASELINE_PATH = "/bench/memberships/"
+
 #: A page of memberships with every CourseMembership field of the contract, nested course,
 #: user and both next items included, and the page info a client pages with.
 MEMBERSHIP_PAGE = """

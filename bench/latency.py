@@ -15,13 +15,13 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from bench.documents import EXTEND_ACCESS, MEMBERSHIP_PAGE
+from bench import peers
+from bench.documents import BASELINE_PATH, EXTEND_ACCESS, MEMBERSHIP_PAGE
 from bench.fixtures import Target
 from bench.timing import Summary
 from enrollments.models import Enrollment
 
 PAGE_SIZE = 100
-BASELINE_PATH = "/bench/memberships/"
 
 
 class BadResponse(Exception):
@@ -30,13 +30,20 @@ class BadResponse(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Request:
-    """One measured request: how to send it over HTTP and through the test client."""
+    """One measured request: how to send it over HTTP and through the test client.
+
+    `peer` names the bench.peers module serving it (None: the API or the baseline); `rows`, how
+    many rows its answer must hold (None: a count, no rows)."""
 
     name: str
     method: str
     path: str
     body: dict | None = None
     params: dict | None = None
+    peer: str | None = None
+    rows: int | None = PAGE_SIZE
+    #: Sent with the API key (the API's requests; the baseline and the peers have no auth).
+    authenticated: bool = True
 
 
 def graphql(name: str, query: str, variables: dict) -> Request:
@@ -47,9 +54,36 @@ def page_request(name: str, *, after: str | None, first: int = PAGE_SIZE) -> Req
     return graphql(name, MEMBERSHIP_PAGE, {"first": first, "after": after})
 
 
+def status_page_request(name: str, *, status: str, rows: int = PAGE_SIZE) -> Request:
+    """The page of 100 with every field, filtered by course_status (`rows`: fewer when a small
+    data set has fewer with that status)."""
+    query = MEMBERSHIP_PAGE.replace(
+        "$user_id: ID)", "$user_id: ID, $course_status: String)"
+    ).replace("user_id: $user_id)", "user_id: $user_id, course_status: $course_status)")
+    request = graphql(name, query, {"first": PAGE_SIZE, "course_status": status})
+    return Request(request.name, request.method, request.path, body=request.body, rows=rows)
+
+
+def status_count_request(name: str, *, status: str) -> Request:
+    """`total_count` of the memberships with that course_status (no rows)."""
+    query = (
+        "query StatusCount($course_status: String) { courseMemberships(first: 1, "
+        "course_status: $course_status) { total_count } }"
+    )
+    request = graphql(name, query, {"course_status": status})
+    return Request(request.name, request.method, request.path, body=request.body, rows=None)
+
+
 def baseline_request(name: str, *, after: str | None) -> Request:
     params = {"first": PAGE_SIZE} | ({"after": after} if after else {})
-    return Request(name, "GET", BASELINE_PATH, params=params)
+    return Request(name, "GET", BASELINE_PATH, params=params, authenticated=False)
+
+
+def peer_request(name: str, peer: str, *, offset: int | None) -> Request:
+    """The page of 100 from a peer (bench.peers), `offset` rows deep (None: the first page)."""
+    module = peers.available()[peer]
+    body = {"query": module.DOCUMENT, "variables": module.variables(offset=offset, first=PAGE_SIZE)}
+    return Request(name, "POST", module.PATH, body=body, peer=peer, authenticated=False)
 
 
 def extend_request(target: Target, days: int = 1) -> Request:
@@ -71,21 +105,34 @@ def _check(request: Request, status: int, payload: dict) -> dict:
 def rows_of(request: Request, payload: dict) -> list[dict]:
     if request.path == BASELINE_PATH:
         return payload["memberships"]
+    if request.peer is not None:
+        return peers.available()[request.peer].rows(payload)
+    if request.rows is None:
+        return []
     return [edge["node"] for edge in payload["data"]["courseMemberships"]["edges"]]
+
+
+def row_ids(request: Request, payload: dict) -> list[str]:
+    """The enrollment ids of the rows of an answer, whoever served it."""
+    found = rows_of(request, payload)
+    if request.peer is not None:
+        return [peers.available()[request.peer].row_id(row) for row in found]
+    return [str(row["id"]) for row in found]
 
 
 class HttpSession:
     """Timed requests to the server, with the API key on GraphQL requests."""
 
     def __init__(self, base_url: str, api_key: str) -> None:
-        self._client = httpx.Client(base_url=base_url, timeout=120)
+        self._client = httpx.Client(base_url=base_url, timeout=240)
         self._headers = {"Authorization": f"Bearer {api_key}"}
 
     def send(self, request: Request) -> tuple[float, dict]:
         """(seconds from sending to the whole body read, parsed JSON) of one request."""
         started = time.perf_counter()
+        headers = self._headers if request.authenticated else {}
         if request.method == "POST":
-            response = self._client.post(request.path, json=request.body, headers=self._headers)
+            response = self._client.post(request.path, json=request.body, headers=headers)
         else:
             response = self._client.get(request.path, params=request.params)
         response.read()
@@ -99,7 +146,7 @@ class HttpSession:
 def count_queries(api_key: str, request: Request, *, repeat: int = 2) -> tuple[int, dict]:
     """SQL queries of `request`, run in-process through the test client; the last of `repeat`
     runs (the first may include the throttled `last_used_at` write of the API key)."""
-    client = Client(HTTP_AUTHORIZATION=f"Bearer {api_key}")
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {api_key}") if request.authenticated else Client()
     for _ in range(repeat):
         with CaptureQueriesContext(connection) as captured:
             if request.method == "POST":
@@ -109,20 +156,35 @@ def count_queries(api_key: str, request: Request, *, repeat: int = 2) -> tuple[i
             else:
                 response = client.get(request.path, request.params)
         payload = _check(request, response.status_code, json.loads(response.content))
-    return len(captured.captured_queries), payload
+    statements = [query["sql"] for query in captured.captured_queries]
+    if request.peer is not None:  # not the peer's: bench.peers.common.bounded's own
+        statements = [sql for sql in statements if not _timeout_wrapper(sql)]
+    return len(statements), payload
+
+
+def _timeout_wrapper(sql: str) -> bool:
+    return "statement_timeout" in sql or sql in ("BEGIN", "COMMIT")
 
 
 def interleaved(
-    session: HttpSession, requests: list[Request], *, rounds: int, warmup: int
+    session: HttpSession,
+    requests: list[Request],
+    *,
+    rounds: int,
+    warmup: int,
+    answers: dict[str, dict] | None = None,
 ) -> dict[str, Summary]:
     """Sends the requests in turn, `rounds` times after `warmup` unmeasured rounds: noise from
-    the rest of the machine falls on all of them alike."""
+    the rest of the machine falls on all of them alike. The last answer of each request is put
+    in `answers` (when given), for checking what was served."""
     samples: dict[str, list[float]] = {request.name: [] for request in requests}
     for round_number in range(warmup + rounds):
         for request in requests:
             elapsed, payload = session.send(request)
-            if len(rows_of(request, payload)) != PAGE_SIZE:
-                raise BadResponse(f"{request.name}: not a full page of {PAGE_SIZE}")
+            if answers is not None:
+                answers[request.name] = payload
+            if request.rows is not None and len(rows_of(request, payload)) != request.rows:
+                raise BadResponse(f"{request.name}: not a full page of {request.rows}")
             if round_number >= warmup:
                 samples[request.name].append(elapsed)
     return {name: Summary.of(values) for name, values in samples.items()}

@@ -73,16 +73,14 @@ def _number(text: str) -> float | None:
     return None if text in ("", "N/A") else round(float(text), 1)
 
 
-def run(
-    *, base_url: str, api_key: str, settings: LoadSettings, workdir: Path, rng: random.Random
-) -> dict:
-    plan, targets = _plan(api_key, rng, settings.pool)
-    plan_path, log_path = workdir / "load-plan.json", workdir / "load-extensions.log"
+def _locust(
+    *, base_url: str, settings: LoadSettings, workdir: Path, plan: dict, user_class: str, tag: str
+) -> tuple[dict, Path]:
+    """Runs locust headless with `user_class` of bench/locustfile.py; returns (its statistics,
+    the extension log)."""
+    plan_path, log_path = workdir / f"{tag}-plan.json", workdir / f"{tag}-extensions.log"
     plan_path.write_text(json.dumps(plan))
     log_path.write_text("")
-    ids = [t.enrollment_id for t in targets]
-    before = fixtures.ended_at_of(ids)
-    started_at = datetime.now(UTC)
     command = [
         sys.executable,
         "-m",
@@ -96,8 +94,9 @@ def run(
         f"--run-time={settings.seconds}s",
         "--stop-timeout=60",
         f"--host={base_url}",
-        f"--csv={workdir / 'load'}",
+        f"--csv={workdir / tag}",
         "--loglevel=WARNING",
+        user_class,
     ]
     env = {
         **os.environ,
@@ -114,12 +113,32 @@ def run(
         timeout=settings.seconds + 180,
         check=False,
     )
-    (workdir / "locust.log").write_text(completed.stdout + completed.stderr)
-    stats_path = workdir / "load_stats.csv"
+    (workdir / f"{tag}-locust.log").write_text(completed.stdout + completed.stderr)
+    stats_path = workdir / f"{tag}_stats.csv"
     if not stats_path.exists():
         raise RuntimeError(f"locust wrote no statistics: {completed.stderr[-2000:]}")
     stats = _stats(stats_path)
+    stats["failure_samples"] = _failures(workdir / f"{tag}_failures.csv")
+    return stats, log_path
+
+
+def run(
+    *, base_url: str, api_key: str, settings: LoadSettings, workdir: Path, rng: random.Random
+) -> dict:
+    plan, targets = _plan(api_key, rng, settings.pool)
+    ids = [t.enrollment_id for t in targets]
+    before = fixtures.ended_at_of(ids)
+    started_at = datetime.now(UTC)
+    stats, log_path = _locust(
+        base_url=base_url,
+        settings=settings,
+        workdir=workdir,
+        plan=plan,
+        user_class="ApiClient",
+        tag="load",
+    )
     successes = Counter(line for line in log_path.read_text().split() if line)
+    failure_samples = stats.pop("failure_samples")
     return {
         "seconds": settings.seconds,
         "clients": settings.clients,
@@ -128,8 +147,60 @@ def run(
         "extension_pool": len(targets),
         **stats,
         "errors": stats["total"]["failures"],
-        "failure_samples": _failures(workdir / "load_failures.csv"),
+        "failure_samples": failure_samples,
         "extensions": verify(before, successes, started_at=started_at),
+    }
+
+
+def compare(
+    *,
+    base_url: str,
+    api_key: str,
+    settings: LoadSettings,
+    workdir: Path,
+    rng: random.Random,
+    rounds: int = 2,
+) -> dict:
+    """Pages only, after a random cursor: the API against the plain values() view under the
+    same load (same clients, workers, cursors), alternating, `rounds` runs of each. The ratio
+    is the API's requests per second over the view's (issue 15: at least 0.6)."""
+    plan, _ = _plan(api_key, rng, 1)
+    runs: dict[str, list[dict]] = {"api": [], "baseline": []}
+    for number in range(rounds):
+        order = ("api", "baseline") if number % 2 == 0 else ("baseline", "api")
+        for name in order:
+            user_class = "ApiPagesClient" if name == "api" else "BaselinePagesClient"
+            stats, _ = _locust(
+                base_url=base_url,
+                settings=settings,
+                workdir=workdir,
+                plan=plan,
+                user_class=user_class,
+                tag=f"compare-{name}-{number}",
+            )
+            runs[name].append(
+                {
+                    "requests": stats["total"]["requests"],
+                    "requests_per_s": stats["total"]["requests_per_s"],
+                    "p50_ms": stats["total"]["p50_ms"],
+                    "failures": stats["total"]["failures"],
+                }
+            )
+
+    def mean_rps(name: str) -> float:
+        return round(sum(r["requests_per_s"] for r in runs[name]) / len(runs[name]), 1)
+
+    api, baseline = mean_rps("api"), mean_rps("baseline")
+    return {
+        "seconds": settings.seconds,
+        "clients": settings.clients,
+        "gunicorn_workers": settings.workers,
+        "rounds": rounds,
+        "mix": "pages of 100 after a random cursor (every field), no extensions",
+        "api": {"requests_per_s": api, "runs": runs["api"]},
+        "baseline": {"requests_per_s": baseline, "runs": runs["baseline"]},
+        "ratio": round(api / baseline, 2) if baseline else None,
+        "errors": sum(r["failures"] for runs_ in runs.values() for r in runs_),
     }
 
 

@@ -6,6 +6,9 @@ extendStudentCourseAccess by one day on a random enrollment of a small pool, so 
 of the same row run concurrently. A request fails on a non-200 status, on any GraphQL error or
 on an unexpected answer. Each successful extension's enrollment id is appended to the log
 (BENCH_LOAD_LOG), which bench.load checks against the database afterwards.
+
+ApiPagesClient and BaselinePagesClient send pages only, after a random cursor, to the API and
+to the plain values() view: bench.load.compare measures one against the other.
 """
 
 import json
@@ -16,7 +19,7 @@ from pathlib import Path
 
 from locust import FastHttpUser, constant, task
 
-from bench.documents import EXTEND_ACCESS, MEMBERSHIP_PAGE
+from bench.documents import BASELINE_PATH, EXTEND_ACCESS, MEMBERSHIP_PAGE
 
 PLAN = json.loads(Path(os.environ["BENCH_LOAD_PLAN"]).read_text())
 PAGE_SIZE = PLAN["page_size"]
@@ -93,3 +96,32 @@ class ApiClient(FastHttpUser):
         )
         if data is not None:
             _log.write(f"{target['enrollment_id']}\n")
+
+
+class ApiPagesClient(ApiClient):
+    """Pages only (after a random cursor): the API's side of bench.load.compare."""
+
+    tasks = [ApiClient.page_after_cursor]
+
+
+class BaselinePagesClient(FastHttpUser):
+    """The same pages from the plain values() view: the other side of bench.load.compare."""
+
+    wait_time = constant(0)
+    network_timeout = 120.0
+    connection_timeout = 30.0
+
+    @task
+    def page_after_cursor(self) -> None:
+        params = {"first": PAGE_SIZE, "after": _random.choice(PLAN["cursors"])}
+        with self.client.get(
+            BASELINE_PATH, params=params, name="baseline after a cursor", catch_response=True
+        ) as response:
+            if response.status_code != 200:
+                response.failure(f"HTTP {response.status_code}")
+                return
+            rows = response.json().get("memberships")
+            if rows is None or len(rows) > PAGE_SIZE:
+                response.failure("unexpected answer")
+                return
+            response.success()

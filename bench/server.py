@@ -53,7 +53,7 @@ def gunicorn(*, workers: int, log: Path, timeout: float = 60) -> Iterator[str]:
         f"--bind=127.0.0.1:{port}",
         f"--workers={workers}",
         "--worker-class=sync",
-        "--timeout=120",
+        "--timeout=240",  # above the peers' statement timeout (bench.settings)
         "--graceful-timeout=10",
         "--log-level=warning",
     ]

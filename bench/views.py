@@ -16,7 +16,6 @@ from django.views.decorators.http import require_GET
 
 from enrollments.graphql.pagination import decode_cursor, encode_cursor
 from enrollments.models import Enrollment
-from enrollments.progress import course_status
 from enrollments.selectors import memberships_with_progress
 from lms.models import CourseItem
 
@@ -26,8 +25,7 @@ _MEMBERSHIP_FIELDS = (
     "id",
     "course_id",
     "user_id",
-    "items_completed",
-    "items_total",
+    "course_status",
     "created_at",
     "updated_at",
     "start_at",
@@ -59,7 +57,7 @@ def _membership(row: dict, items: dict) -> dict:
         "cursor": encode_cursor(SimpleNamespace(created_at=row["created_at"], pk=row["id"])),
         "course_id": row["course_id"],
         "user_id": row["user_id"],
-        "course_status": course_status(completed=row["items_completed"], total=row["items_total"]),
+        "course_status": row["course_status"],
         "created_at": row["created_at"],
         "updated_at": row["updated_at"],
         "start_at": row["start_at"],

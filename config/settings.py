@@ -1,8 +1,9 @@
-"""Settings, read from the environment (django-environ) with safe development defaults.
+"""Settings, read from the environment (django-environ) with production-safe defaults.
 
-Variables: DATABASE_URL, SECRET_KEY, DEBUG, ALLOWED_HOSTS, CACHE_URL, RATE_LIMIT_*; TIME_ZONE is
-fixed to UTC.
-See README "Configuration".
+DEBUG is off unless set: a server started with nothing configured refuses to run without a
+SECRET_KEY instead of serving the development key. `make demo` writes DEBUG=true to `.env` and
+the test suite sets it (tests/settings.py), so the two commands still work from a fresh clone.
+Every variable is in the README's "Configuration" table; TIME_ZONE is fixed to UTC.
 """
 
 from pathlib import Path
@@ -12,9 +13,11 @@ import environ
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+# A .env file (make demo writes DEBUG=true there) fills in what the environment leaves unset.
+# ENV_FILE names another file; /dev/null reads none (the tests of the production defaults).
+environ.Env.read_env(env.str("ENV_FILE", default=str(BASE_DIR / ".env")), overwrite=False)
 
-DEBUG = env.bool("DEBUG", default=True)
+DEBUG = env.bool("DEBUG", default=False)
 # The development default is only ever used with DEBUG on; production must set SECRET_KEY.
 SECRET_KEY = env(
     "SECRET_KEY",
@@ -38,11 +41,17 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost, so that its duration and status cover everything below (config.request_log).
+    "config.request_log.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Serves collectstatic's output (STATIC_ROOT) from the app itself, before sessions and auth.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The staff member's own time zone across the admin (docs/admin.md "Time zone").
+    "enrollments.admin.time_zone.StaffTimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -52,7 +61,9 @@ ROOT_URLCONF = "config.urls"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # Project-wide admin templates (admin/base_site.html: the time zone in the header, the
+        # staff pages' CSS and JS); before the apps' own so that they override django.contrib.admin.
+        "DIRS": [BASE_DIR / "config" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -74,6 +85,11 @@ DATABASES["default"].setdefault("ATOMIC_REQUESTS", False)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
+    # A database host that does not answer fails a request (and /readyz) after this many
+    # seconds instead of hanging a worker for the kernel's TCP timeout.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=5)
+    )
 else:
     # SQLite: wait for a writer instead of failing at once, and take the write lock at BEGIN so
     # that two writers never deadlock on a lock upgrade.
@@ -82,6 +98,17 @@ else:
     )
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    # A hung Redis (it accepts connections, never answers) would cost every request redis-py's
+    # default timeout (none); the rate limiter's circuit breaker then stops asking it
+    # (apikeys.ratelimit). Seconds; a local Redis answers in well under a millisecond.
+    # The URL's query (redis://host:6379/0?socket_timeout=5) overrides these.
+    _cache_options = CACHES["default"].setdefault("OPTIONS", {})
+    _cache_options.setdefault(
+        "socket_connect_timeout", env.float("CACHE_CONNECT_TIMEOUT", default=0.1)
+    )
+    _cache_options.setdefault("socket_timeout", env.float("CACHE_SOCKET_TIMEOUT", default=0.1))
+    _cache_options.setdefault("retry_on_timeout", False)
 
 AUTH_USER_MODEL = "lms.User"
 AUTH_PASSWORD_VALIDATORS = [
@@ -97,15 +124,48 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# `manage.py collectstatic` copies every static file here; WhiteNoise serves them from there.
+STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # In production: file names with a content hash (cached for a year by browsers and proxies)
+    # and pre-compressed copies (gzip, brotli when installed). It needs collectstatic's manifest,
+    # which development and the tests do without (Django serves the app's files directly).
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+# Development and tests: WhiteNoise looks files up per request (the apps' static directories)
+# instead of indexing a STATIC_ROOT that collectstatic never filled.
+WHITENOISE_AUTOREFRESH = DEBUG
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+# Reminder e-mails (notify_expiring). EMAIL_URL names the server: smtp://user:pass@host:25,
+# smtp+tls://... (STARTTLS, usually port 587), smtp+ssl://... (TLS from the start, port 465);
+# percent-encode special characters of the user and password. consolemail:// (the default)
+# prints the messages instead. EMAIL_BACKEND, when set, overrides the URL's backend.
+_email = env.email_url("EMAIL_URL", default="consolemail://")
+EMAIL_BACKEND = env("EMAIL_BACKEND", default=_email["EMAIL_BACKEND"])
+EMAIL_HOST = _email["EMAIL_HOST"] or "localhost"
+EMAIL_PORT = _email["EMAIL_PORT"] or 25
+EMAIL_HOST_USER = _email["EMAIL_HOST_USER"] or ""
+EMAIL_HOST_PASSWORD = _email["EMAIL_HOST_PASSWORD"] or ""
+EMAIL_USE_TLS = _email.get("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = _email.get("EMAIL_USE_SSL", False)
+# Seconds before a mail server that stopped answering fails the send (the reminder is retried
+# by the next run) instead of blocking the command.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="no-reply@localhost")
 
 GRAPHENE = {
     "SCHEMA": "config.schema.schema",
-    "ATOMIC_MUTATIONS": True,
+    # Off: each mutation field runs in its service's own transactions, so a document never
+    # holds one mutation's row locks while the next waits for others (two documents extending
+    # the same two enrollments in opposite order would deadlock). enrollments.retry retries
+    # each mutation field on a deadlock or serialization failure.
+    "ATOMIC_MUTATIONS": False,
     # Explicitly none: with DEBUG on, graphene-django would add its DjangoDebugMiddleware, which
     # wraps the connection's cursor on the first request and never unwraps it (the schema has
     # no _debug field), so every later query of the process goes through its SQL tracker.
@@ -124,6 +184,20 @@ GRAPHQL_LIMITS = {
     # Rows per page of a connection, and the page size when neither first nor last is given.
     "MAX_PAGE_SIZE": 100,
     "DEFAULT_PAGE_SIZE": 20,
+    # The query cost model (enrollments.graphql.cost): a document's budget, and the weights.
+    # Each root field costs COST_ROOT_FIELD plus COST_COUNT per `total_count` selected on it,
+    # all times COST_COURSE_STATUS_FACTOR when it filters by course_status (a correlated count
+    # per row). Defaults: a page 1, a page with its count 6, 15 aliased counts 90, 15 aliased
+    # counts by course_status 450 (refused).
+    "MAX_COST": env.int("GRAPHQL_MAX_COST", default=100),
+    "COST_ROOT_FIELD": 1,
+    "COST_COUNT": 5,
+    "COST_COURSE_STATUS_FACTOR": 5,
+    # `fetch_all` reads up to 1,000 rows (FETCH_ALL_MAX), ten pages: its page costs ten.
+    "COST_FETCH_ALL_FACTOR": 10,
+    # PostgreSQL's statement_timeout while a query document executes (the backstop of the cost
+    # model; mutations wait for row locks and are not bounded). 0 switches it off.
+    "STATEMENT_TIMEOUT_MS": env.int("GRAPHQL_STATEMENT_TIMEOUT_MS", default=5_000),
 }
 # Rate limits of the GraphQL API per API key and per signed-in user (apikeys.ratelimit;
 # docs/reliability.md). Counted in the cache: set CACHE_URL=redis://... in production so that
@@ -138,20 +212,49 @@ RATE_LIMIT = {
     # The cache (a CACHES alias) holding the counters, and their key prefix.
     "CACHE": "default",
     "KEY_PREFIX": env("RATE_LIMIT_KEY_PREFIX", default="ratelimit"),
+    # The circuit breaker in front of that cache: after this many failures in a row, requests
+    # skip the cache (served unlimited) for the cool-down, then one tries it again.
+    "BREAKER_FAILURES": env.int("RATE_LIMIT_BREAKER_FAILURES", default=3),
+    "BREAKER_COOL_DOWN_SECONDS": env.float("RATE_LIMIT_BREAKER_COOL_DOWN_SECONDS", default=30.0),
 }
 
 if not DEBUG:
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
-    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    SECURE_HSTS_PRELOAD = True
+# Load balancers probe the health routes over plain HTTP, straight to the app server.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+# HSTS for every subdomain, and a request to be put in the browsers' preload list, are decisions
+# for the owner of the whole domain and hard to take back: off unless asked for. Django's
+# deployment check warns about each while it is off (security.W005, W021); that advice is
+# silenced here because leaving them off is this project's documented default, not an oversight.
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+SILENCED_SYSTEM_CHECKS = [
+    *([] if SECURE_HSTS_INCLUDE_SUBDOMAINS else ["security.W005"]),
+    *([] if SECURE_HSTS_PRELOAD else ["security.W021"]),
+]
+# The header through which the TLS-terminating proxy tells the app that the client used HTTPS,
+# e.g. X-Forwarded-Proto. Trusted only when set: any client can send that header, so only a
+# proxy that overwrites it may be believed.
+_proxy_ssl_header = env("SECURE_PROXY_SSL_HEADER", default="")
+if _proxy_ssl_header:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + _proxy_ssl_header.upper().replace("-", "_"), "https")
+
+# One JSON line per request on stderr (config.request_log), and the X-Request-ID header.
+LOG_REQUESTS = env.bool("LOG_REQUESTS", default=False)
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"json": {"()": "config.request_log.JsonFormatter"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler"},
+        "json": {"class": "logging.StreamHandler", "formatter": "json"},
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="WARNING")},
+    "loggers": {
+        "course_access.requests": {"handlers": ["json"], "level": "INFO", "propagate": False},
+    },
 }

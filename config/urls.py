@@ -1,4 +1,5 @@
-"""URL routes: the admin and the GraphQL endpoint (enrollments.graphql).
+"""URL routes: the admin, the GraphQL endpoint (enrollments.graphql) and the health probes
+(config.health).
 
 The endpoint answers at `/graphql` (Healthie's path; its clients never add the slash) and at
 `/graphql/` (this API's documented one), both served directly: a redirect would turn a POST
@@ -9,11 +10,17 @@ from django.contrib import admin
 from django.urls import path
 from django.views.generic import RedirectView
 
+from config.health import healthz, readyz
+from enrollments.admin.time_zone import time_zone_view
 from enrollments.graphql.views import ApiView
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
+    # The staff member's time zone (enrollments.admin.time_zone), behind the admin's login.
+    path("admin/time-zone/", admin.site.admin_view(time_zone_view), name="admin_time_zone"),
     path("admin/", admin.site.urls),
     path("graphql/", ApiView.as_view(), name="graphql"),
     path("graphql", ApiView.as_view(), name="graphql-no-slash"),
+    path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
 ]

@@ -3,5 +3,9 @@ from django.apps import AppConfig
 
 class EnrollmentsConfig(AppConfig):
     name = "enrollments"
-    verbose_name = "Enrollments"
+    verbose_name = "Course access"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # Stored progress follows the courses' items (enrollments.signals).
+        from enrollments import signals  # noqa: F401

@@ -88,7 +88,7 @@ class CourseItemNotFound(DomainError):
 
 class InvalidReason(DomainError):
     code = "INVALID_REASON"
-    message = "A reason is at most 1000 characters and contains no NUL character"
+    message = "A reason is at most 1000 characters of valid text and contains no NUL character"
 
 
 class ChangedSincePreview(DomainError):

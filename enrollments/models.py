@@ -8,7 +8,7 @@ from django.db.models import Q
 
 from enrollments.access_window import MAX_ENDED_AT, MAX_TOTAL_PAUSED_SECONDS
 from enrollments.permissions import CUSTOM
-from enrollments.progress import course_status
+from enrollments.progress import CourseStatus
 from lms.models import Course, CourseItem
 
 
@@ -21,10 +21,17 @@ class Enrollment(models.Model):
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # No index of their own: enrollment_unique_user_course leads with the user and
+    # enrollment_course_created_idx with the course (docs/benchmarks.md, "Indexes").
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="enrollments"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="enrollments",
+        db_index=False,
     )
-    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="enrollments")
+    course = models.ForeignKey(
+        Course, on_delete=models.CASCADE, related_name="enrollments", db_index=False
+    )
     start_at = models.DateTimeField()
     ended_at = models.DateTimeField(
         null=True, blank=True, help_text="End of access; empty means indefinite access."
@@ -41,6 +48,19 @@ class Enrollment(models.Model):
             "When the learner was removed from the course: no access, left out of the default "
             "lists; progress and audit trail kept. Enrolling again clears it."
         ),
+    )
+    # Progress, stored so that SQL can filter, count and index it: kept by the service that
+    # completes an item (services.progress, under the row lock) and by the recount when a course
+    # gains or loses items (services.progress_counts); `manage.py check_progress` verifies it.
+    items_completed = models.PositiveIntegerField(
+        default=0, editable=False, help_text="Completed items (stored count of the completions)."
+    )
+    course_status = models.CharField(
+        max_length=16,
+        choices=[(status, status) for status in CourseStatus.CHOICES],
+        default=CourseStatus.NOT_STARTED,
+        editable=False,
+        help_text="progress.course_status of items_completed and the course's items, stored.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -68,12 +88,16 @@ class Enrollment(models.Model):
             ),
         ]
         indexes = [
-            # Keyset pagination walks (created_at, id), alone or within one course or user.
+            # Keyset pagination walks (created_at, id), alone or within one course; a user's few
+            # memberships come from enrollment_unique_user_course and are sorted. The course
+            # status (three values, a small deduplicated index) serves its counts and its page
+            # when the status is rare; tests/bench/test_query_plans.py shows each one used.
             models.Index(fields=["created_at", "id"], name="enrollment_created_id_idx"),
             models.Index(
                 fields=["course", "created_at", "id"], name="enrollment_course_created_idx"
             ),
-            models.Index(fields=["user", "created_at", "id"], name="enrollment_user_created_idx"),
+            models.Index(fields=["course_status"], name="enrollment_course_status_idx"),
+            # Expiry reminders, the access report and the ended_before / ended_after filters.
             models.Index(fields=["ended_at"], name="enrollment_ended_at_idx"),
         ]
 
@@ -81,19 +105,15 @@ class Enrollment(models.Model):
         # Readable in admin messages and logs; lists select_related the user and course.
         return f"{self.user.email} in {self.course.slug}"
 
-    @property
-    def course_status(self) -> str:
-        """not_started | in_progress | completed, from the counts that
-        selectors.memberships_with_progress selects (an enrollment read without them has no
-        status: AttributeError)."""
-        return course_status(completed=self.items_completed, total=self.items_total)
-
 
 class ItemCompletion(models.Model):
     """One completed course item of one enrollment; progress is derived from these rows."""
 
     id = models.BigAutoField(primary_key=True)
-    enrollment = models.ForeignKey(Enrollment, on_delete=models.CASCADE, related_name="completions")
+    # No index of its own: itemcompletion_unique_enrollment_item leads with the enrollment.
+    enrollment = models.ForeignKey(
+        Enrollment, on_delete=models.CASCADE, related_name="completions", db_index=False
+    )
     item = models.ForeignKey(CourseItem, on_delete=models.CASCADE, related_name="completions")
     completed_at = models.DateTimeField()
 

@@ -1,18 +1,20 @@
 """Selectors: every function that reads enrollment state for an adapter.
 
-The membership queryset carries its progress as SQL annotations, so a page of memberships costs
-the same few queries whatever its size (no query per row).
+The membership queryset carries its progress as stored columns and SQL annotations, so a page of
+memberships costs the same few queries whatever its size (no query per row).
 """
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.db.models import (
     Case,
     CharField,
     Count,
+    Expression,
     F,
     IntegerField,
+    JSONField,
     OuterRef,
     Q,
     QuerySet,
@@ -20,7 +22,8 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, JSONObject
+from django.db.models.lookups import Exact, GreaterThanOrEqual
 
 from enrollments import clock, progress
 from enrollments.errors import CourseItemNotFound, MembershipNotFound, NotEnrolled
@@ -101,16 +104,44 @@ def not_removed(queryset: QuerySet[Enrollment]) -> QuerySet[Enrollment]:
     return queryset.filter(removed_at__isnull=True)
 
 
-def memberships_with_progress(queryset: QuerySet[Enrollment] | None = None) -> QuerySet[Enrollment]:
-    """Enrollments annotated with their progress, computed in SQL:
+def items_total_expression() -> Coalesce:
+    """The number of items of the enrollment's course, as a correlated subquery."""
+    return Coalesce(
+        _count_of(CourseItem.objects.filter(course_id=OuterRef("course_id")), "course_id"), 0
+    )
 
-    `items_total`, `items_completed`, `next_item_id` and `next_next_item_id` (the first two
-    incomplete items by position); `course_status` (not_started | in_progress | completed) can
-    be filtered and ordered on, and is read as `enrollment.course_status`.
+
+def completions_count_expression() -> Coalesce:
+    """The number of item completions of the enrollment, counted (not the stored count)."""
+    completions = ItemCompletion.objects.filter(enrollment_id=OuterRef("pk"))
+    return Coalesce(_count_of(completions, "enrollment_id"), 0)
+
+
+def course_status_expression(completed: Expression, total: Expression) -> Case:
+    """progress.course_status in SQL, over two count expressions: what the recount stores in
+    `Enrollment.course_status` (a test keeps the two in step)."""
+    return Case(
+        When(Exact(completed, 0), then=Value(CourseStatus.NOT_STARTED)),
+        When(GreaterThanOrEqual(completed, total), then=Value(CourseStatus.COMPLETED)),
+        default=Value(CourseStatus.IN_PROGRESS),
+        output_field=CharField(),
+    )
+
+
+def memberships_with_progress(
+    queryset: QuerySet[Enrollment] | None = None, *, next_item_fields: Sequence[str] = ()
+) -> QuerySet[Enrollment]:
+    """Enrollments with what their progress needs beyond the stored `items_completed` and
+    `course_status` (both columns, so filtering and counting by status use an index):
+    `items_total`, and the first two incomplete items by position.
+
+    Without `next_item_fields` the items come as `next_item_id` and `next_next_item_id`
+    (attach_next_items then loads them, one more query). With them, as `next_item_data` and
+    `next_next_item_data`: JSON objects of those CourseItem fields, selected in the same query,
+    which attach_next_items turns into items without a query.
     """
     if queryset is None:
         queryset = Enrollment.objects.all()
-    course_items = CourseItem.objects.filter(course_id=OuterRef("course_id"))
     incomplete_items = (
         CourseItem.objects.filter(course_id=OuterRef("course_id"))
         .exclude(
@@ -119,31 +150,34 @@ def memberships_with_progress(queryset: QuerySet[Enrollment] | None = None) -> Q
             )
         )
         .order_by("position")
-        .values("pk")
     )
-    return queryset.annotate(
-        items_total=Coalesce(_count_of(course_items, "course_id"), 0),
-        items_completed=Coalesce(
-            _count_of(ItemCompletion.objects.filter(enrollment_id=OuterRef("pk")), "enrollment_id"),
-            0,
-        ),
-        next_item_id=Subquery(incomplete_items[:1]),
-        next_next_item_id=Subquery(incomplete_items[1:2]),
-    ).alias(course_status=course_status_expression())
+    if next_item_fields:
+        data = incomplete_items.values(data=JSONObject(**{name: name for name in next_item_fields}))
+        next_items = {
+            "next_item_data": Subquery(data[:1], output_field=JSONField()),
+            "next_next_item_data": Subquery(data[1:2], output_field=JSONField()),
+        }
+    else:
+        ids = incomplete_items.values("pk")
+        next_items = {
+            "next_item_id": Subquery(ids[:1]),
+            "next_next_item_id": Subquery(ids[1:2]),
+        }
+    return queryset.annotate(items_total=items_total_expression(), **next_items)
 
 
-def course_status_expression() -> Case:
-    """progress.course_status in SQL, over the counts of memberships_with_progress.
-
-    Used as an alias (filter and order by it), never selected: reading the status per row is
-    done in Python from the selected counts (Enrollment.course_status), which keeps the CASE
-    from running the count subqueries a second and third time for every row of a page.
-    """
-    return Case(
-        When(items_completed=0, then=Value(CourseStatus.NOT_STARTED)),
-        When(items_completed__gte=F("items_total"), then=Value(CourseStatus.COMPLETED)),
-        default=Value(CourseStatus.IN_PROGRESS),
-        output_field=CharField(),
+def enrollments_with_stale_progress(queryset: QuerySet[Enrollment]) -> QuerySet[Enrollment]:
+    """The enrollments of `queryset` whose stored `items_completed` or `course_status` differs
+    from what their completions and their course's items say now; each row carries the counted
+    values as `counted_completed` and `counted_status`."""
+    counted = completions_count_expression()
+    return (
+        queryset.alias(counted_total=items_total_expression())
+        .annotate(counted_completed=counted)
+        .annotate(
+            counted_status=course_status_expression(F("counted_completed"), F("counted_total"))
+        )
+        .filter(~Q(items_completed=F("counted_completed")) | ~Q(course_status=F("counted_status")))
     )
 
 
@@ -155,9 +189,35 @@ def completion_rate(enrollment: Enrollment) -> float:
     )
 
 
+def _item_from_data(data: dict | None) -> CourseItem | None:
+    """A CourseItem from the JSON object memberships_with_progress selected (the fields it did
+    not select are deferred, as with only())."""
+    if data is None:
+        return None
+    fields = [field for field in CourseItem._meta.concrete_fields if field.attname in data]
+    return CourseItem.from_db(
+        None,
+        [field.attname for field in fields],
+        [_aware(field.to_python(data[field.attname])) for field in fields],
+    )
+
+
+def _aware(value: object) -> object:
+    """SQLite's JSON gives a datetime as naive UTC text; PostgreSQL's carries the offset."""
+    if isinstance(value, datetime) and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
 def attach_next_items(enrollments: Sequence[Enrollment]) -> None:
-    """Loads the next and next-but-one incomplete items of a page of enrollments (from
-    memberships_with_progress) in one query, as `next_item` / `next_next_item`."""
+    """Sets `next_item` / `next_next_item` on a page of enrollments from
+    memberships_with_progress: from the JSON it selected (no query), or by their ids (one
+    query)."""
+    if enrollments and hasattr(enrollments[0], "next_item_data"):
+        for enrollment in enrollments:
+            enrollment.next_item = _item_from_data(enrollment.next_item_data)
+            enrollment.next_next_item = _item_from_data(enrollment.next_next_item_data)
+        return
     ids = {e.next_item_id for e in enrollments} | {e.next_next_item_id for e in enrollments}
     ids.discard(None)
     # order_by(): the default ordering would join the course table for nothing.

@@ -4,6 +4,7 @@ Both define `search_fields`: the enrollment admin's autocomplete widgets for use
 search through them.
 """
 
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm, UserCreationForm
@@ -13,6 +14,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
+from enrollments.admin.time_zone import time_zone_choices
 from enrollments.models import Enrollment
 from lms.models import Course, CourseItem, User
 
@@ -34,7 +36,16 @@ class EmailUserCreationForm(UserCreationForm):
         fields = ("email", "first_name", "last_name")
 
 
+def _time_zone_choices() -> list[tuple[str, str]]:
+    return [("", "Not chosen yet (dates in UTC)"), *time_zone_choices()]
+
+
 class EmailUserChangeForm(UserChangeForm):
+    # A known IANA zone or none: the admin shows this staff member's dates in it.
+    time_zone = forms.ChoiceField(
+        choices=_time_zone_choices, required=False, label="Time zone in the admin"
+    )
+
     class Meta:
         model = User
         fields = "__all__"
@@ -59,7 +70,7 @@ class UserAdmin(DjangoUserAdmin):
     date_hierarchy = "date_joined"
     fieldsets = (
         (None, {"fields": ("email", "password")}),
-        ("Personal info", {"fields": ("first_name", "last_name")}),
+        ("Personal info", {"fields": ("first_name", "last_name", "time_zone")}),
         (
             "Permissions",
             {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},

@@ -50,6 +50,14 @@ class User(AbstractBaseUser, PermissionsMixin):
     email = models.EmailField("e-mail address", max_length=254, unique=True)
     first_name = models.CharField("first name", max_length=255, blank=True)
     last_name = models.CharField("last name", max_length=255, blank=True)
+    time_zone = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text=(
+            "The IANA time zone the admin shows this staff member's dates in (e.g. "
+            "Europe/Berlin); empty: not chosen yet, dates in UTC."
+        ),
+    )
     is_staff = models.BooleanField(
         default=False, help_text="Designates whether the user can log into the admin site."
     )

@@ -19,6 +19,7 @@ from django.db.models.functions import Lower
 from lms.batching import chunked
 from lms.identifiers import parse_uuid
 from lms.models import Course, User
+from lms.text import is_valid_text
 
 #: A value as looked up: the id it names, or its normalised text (lower-cased e-mail, slug).
 Key = uuid.UUID | str
@@ -34,13 +35,19 @@ class _Lookup:
     #: Python's side of that normalisation.
     lower: bool
 
-    def key(self, value: str) -> Key:
+    def key(self, value: str) -> Key | None:
+        """The key `value` is looked up by; None when it is not valid text (lms.text), which
+        names nothing and is never sent to the database."""
         text = value.strip()
+        if not is_valid_text(text):
+            return None
         return parse_uuid(text) or (text.lower() if self.lower else text)
 
     def matching(self, keys: list[Key]) -> models.QuerySet:
         """The rows named by `keys` (all ids or all texts), with their key as `lookup_key`."""
         manager = self.model._default_manager
+        if not keys:
+            return manager.none()
         if isinstance(keys[0], uuid.UUID):
             return manager.filter(pk__in=keys).annotate(lookup_key=F("pk"))
         return manager.annotate(lookup_key=self.text).filter(lookup_key__in=keys)
@@ -57,14 +64,15 @@ class _Lookup:
 
     def find(self, value: str) -> models.QuerySet:
         """The row `value` names (an empty queryset when none): one query when evaluated."""
-        return self.matching([self.key(value)])
+        key = self.key(value)
+        return self.matching([key] if key is not None else [])
 
 
 _USERS = _Lookup(model=User, text=Lower("email"), lower=True)
 _COURSES = _Lookup(model=Course, text=F("slug"), lower=False)
 
 
-def user_key(value: str) -> Key:
+def user_key(value: str) -> Key | None:
     """The key `user_ids_by_key` uses for `value`: its UUID, or its lower-cased e-mail."""
     return _USERS.key(value)
 
@@ -84,7 +92,7 @@ def user_find(value: str) -> User | None:
     return _USERS.find(value).first()
 
 
-def course_key(value: str) -> Key:
+def course_key(value: str) -> Key | None:
     """The key `course_ids_by_key` uses for `value`: its UUID, or the slug."""
     return _COURSES.key(value)
 

@@ -4,7 +4,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from apikeys import permission_cache
 from tests.factories import CourseFactory, EnrollmentFactory, StaffFactory, UserFactory
+from tests.fuzzing import load_profile
+
+# Before any test module builds its hypothesis settings (tests/fuzzing.py: ci, dev, fuzz).
+load_profile()
 
 
 class FrozenClock:
@@ -28,6 +33,15 @@ class FrozenClock:
 def fast_password_hashing(settings):
     """PBKDF2 is slow on purpose; tests hash many passwords and need none of that strength."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def fresh_permission_cache():
+    """API keys' permission sets are kept per process (apikeys.permission_cache): no test
+    sees another's."""
+    permission_cache.clear()
+    yield
+    permission_cache.clear()
 
 
 @pytest.fixture

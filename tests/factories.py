@@ -6,7 +6,18 @@ import factory
 from django.utils import timezone
 
 from enrollments.models import AccessChange, Enrollment, ItemCompletion
+from enrollments.services.progress_counts import enrollments_recount_progress
 from lms.models import Course, CourseItem, User
+
+
+def recount(*enrollments: Enrollment) -> None:
+    """Recounts the stored progress of enrollments whose completions a test wrote directly, and
+    refreshes the objects."""
+    enrollments_recount_progress(
+        queryset=Enrollment.objects.filter(pk__in=[e.pk for e in enrollments])
+    )
+    for enrollment in enrollments:
+        enrollment.refresh_from_db(fields=["items_completed", "course_status"])
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -64,8 +75,17 @@ class EnrollmentFactory(factory.django.DjangoModelFactory):
 
 
 class ItemCompletionFactory(factory.django.DjangoModelFactory):
+    """A completion written directly (whatever the enrollment's access), with the enrollment's
+    stored progress recounted as the service would keep it."""
+
     class Meta:
         model = ItemCompletion
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        completion = super()._create(model_class, *args, **kwargs)
+        recount(completion.enrollment)
+        return completion
 
     enrollment = factory.SubFactory(EnrollmentFactory)
     item = factory.SubFactory(

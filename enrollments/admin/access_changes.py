@@ -3,12 +3,13 @@ only; nobody can add, edit or delete one here, whatever their permissions."""
 
 from django.contrib import admin
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
 
-from enrollments.admin.display import enrollment_label, format_instant
-from enrollments.models import AccessChange
+from enrollments.admin.display import enrollment_label, format_instant, instant_cell
+from enrollments.models import AccessChange, Enrollment
+from lms.identifiers import parse_uuid
 
 AUDIT_FIELDS = (
     "when",
@@ -23,6 +24,12 @@ AUDIT_FIELDS = (
 )
 
 
+def access_change_trail_url(enrollment_id) -> str:
+    """The whole audit trail of one enrollment, under "Access changes"."""
+    url = reverse("admin:enrollments_accesschange_changelist")
+    return f"{url}?enrollment__id__exact={enrollment_id}"
+
+
 class ReadOnlyAuditMixin:
     def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
@@ -33,18 +40,30 @@ class ReadOnlyAuditMixin:
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
 
-    @admin.display(description="when (UTC)", ordering="created_at")
+    @admin.display(description="when", ordering="created_at")
     def when(self, change: AccessChange) -> str:
-        return format_instant(change.created_at, show_zone=False)
+        return instant_cell(change.created_at)
 
     @admin.display(description="old end", ordering="old_ended_at")
     def old_end(self, change: AccessChange) -> str:
         if change.action == AccessChange.Action.ENROLL:
             return "—"
-        return format_instant(change.old_ended_at)
+        return instant_cell(change.old_ended_at)
 
     @admin.display(description="new end", ordering="new_ended_at")
     def new_end(self, change: AccessChange) -> str:
+        return instant_cell(change.new_ended_at)
+
+    @admin.display(description="when")
+    def created_at_display(self, change: AccessChange) -> str:
+        return format_instant(change.created_at)
+
+    @admin.display(description="old end of access")
+    def old_ended_at_display(self, change: AccessChange) -> str:
+        return format_instant(change.old_ended_at)
+
+    @admin.display(description="new end of access")
+    def new_ended_at_display(self, change: AccessChange) -> str:
         return format_instant(change.new_ended_at)
 
     @admin.display(description="batch")
@@ -64,6 +83,7 @@ class AccessChangeInline(ReadOnlyAuditMixin, admin.TabularInline):
     """The enrollment's history on its change page, newest first."""
 
     model = AccessChange
+    template = "admin/enrollments/enrollment/includes/history_inline.html"
     fk_name = "enrollment"
     verbose_name = "access change"
     verbose_name_plural = "History of access changes (newest first)"
@@ -123,10 +143,10 @@ class AccessChangeAdmin(ReadOnlyAuditMixin, admin.ModelAdmin):
     ordering = ("-created_at", "-id")
     fields = (
         "enrollment_link",
-        "created_at",
+        "created_at_display",
         "action",
-        "old_ended_at",
-        "new_ended_at",
+        "old_ended_at_display",
+        "new_ended_at_display",
         "old_is_paused",
         "new_is_paused",
         "paused_seconds",
@@ -136,6 +156,27 @@ class AccessChangeAdmin(ReadOnlyAuditMixin, admin.ModelAdmin):
         "batch_id",
     )
     readonly_fields = fields
+
+    def changelist_view(self, request: HttpRequest, extra_context=None) -> HttpResponse:
+        """Filtered to one enrollment (its "History" button), the page says whose trail it is."""
+        enrollment_id = parse_uuid(request.GET.get("enrollment__id__exact", ""))
+        extra_context = dict(extra_context or {})
+        if enrollment_id is not None:
+            enrollment = (
+                Enrollment.objects.select_related("user", "course").filter(pk=enrollment_id).first()
+            )
+            if enrollment is not None:
+                extra_context["subtitle"] = "History of " + enrollment_label(
+                    enrollment.user.email, enrollment.course.title
+                )
+        return super().changelist_view(request, extra_context)
+
+    def history_view(self, request: HttpRequest, object_id, extra_context=None) -> HttpResponse:
+        """An audit record never changes: its "History" is its enrollment's whole trail."""
+        change = self.get_object(request, object_id)
+        if change is None or not self.has_view_permission(request, change):
+            return HttpResponseRedirect(reverse("admin:enrollments_accesschange_changelist"))
+        return HttpResponseRedirect(access_change_trail_url(change.enrollment_id))
 
     def lookup_allowed(self, lookup, value, request=None) -> bool:
         # Links filter by one bulk operation (batch_id) or one enrollment.

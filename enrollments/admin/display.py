@@ -1,8 +1,10 @@
 """How the enrollment admin renders instants, access states and progress."""
 
+import re
 import zoneinfo
-from datetime import UTC, datetime
+from datetime import datetime
 
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
@@ -67,18 +69,40 @@ def state_badge(state: AccessState | str) -> SafeString:
     )
 
 
-def format_instant(
-    instant: datetime | None, zone: zoneinfo.ZoneInfo | None = None, *, show_zone: bool = True
-) -> str:
-    """`2026-02-10 14:00 CET` in `zone` (default UTC); "Indefinite" for no end. Without
-    `show_zone` the zone's name is left out (a column whose header names the zone)."""
+def format_instant(instant: datetime | None, zone: zoneinfo.ZoneInfo | None = None) -> str:
+    """`2026-02-10 14:00 CET`: in `zone`, by default the active one (the staff member's in the
+    admin, see time_zone.StaffTimeZoneMiddleware), always with the zone's abbreviation, so no
+    date on a staff page is ambiguous. "Indefinite" for no end."""
     if instant is None:
         return INDEFINITE
-    local = instant.astimezone(zone or UTC)
-    if not show_zone:
-        return f"{local:%Y-%m-%d %H:%M}"
-    name = local.tzname() or (zone.key if zone else "UTC")
-    return f"{local:%Y-%m-%d %H:%M} {name}"
+    local = instant.astimezone(zone or timezone.get_current_timezone())
+    return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
+
+
+def instant_cell(instant: datetime | None, zone: zoneinfo.ZoneInfo | None = None) -> SafeString:
+    """A list column's date: the day, and under it the time with the zone (`14:00 CET`), so a
+    date column stays narrow enough for every column to fit at 1366 px."""
+    if instant is None:
+        return format_html('<span class="instant">{}</span>', INDEFINITE)
+    local = instant.astimezone(zone or timezone.get_current_timezone())
+    return format_html(
+        '<span class="instant"><time datetime="{}">{} <span class="instant-time">{} {}</span>'
+        "</time></span>",
+        instant.isoformat(),
+        f"{local:%Y-%m-%d}",
+        f"{local:%H:%M}",
+        local.tzname(),
+    )
+
+
+def natural_key(text: str) -> tuple:
+    """Sorts as people read: learner3 before learner10 (runs of digits compare as numbers),
+    case-insensitively."""
+    return tuple(
+        (1, int(part), "") if part.isdigit() else (0, 0, part.casefold())
+        for part in re.split(r"(\d+)", text)
+        if part
+    )
 
 
 def nowrap(text: str) -> SafeString:

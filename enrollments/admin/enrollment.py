@@ -12,15 +12,15 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.urls import reverse
 from django.utils.html import format_html
 
 from enrollments.admin import removing, views
-from enrollments.admin.access_changes import AccessChangeInline
+from enrollments.admin.access_changes import AccessChangeInline, access_change_trail_url
 from enrollments.admin.display import (
     course_status_label,
     enrollment_label,
     format_instant,
+    instant_cell,
     nowrap,
     state_badge,
 )
@@ -54,8 +54,8 @@ CHANGE_READONLY_FIELDS = (
     "paused_at_display",
     "total_paused_display",
     "progress_display",
-    "created_at",
-    "updated_at",
+    "created_at_display",
+    "updated_at_display",
 )
 
 
@@ -65,7 +65,11 @@ class EnrollmentAddForm(forms.ModelForm):
 
     start_at = forms.DateTimeField(
         required=False,
-        help_text="In UTC. Empty: now. Access ends after the course's default number of days.",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text=(
+            "In your time zone (shown at the top of the page). Empty: now. Access ends after "
+            "the course's default number of days."
+        ),
     )
 
     class Meta:
@@ -201,6 +205,17 @@ class EnrollmentAdmin(ExtendAccessMixin, admin.ModelAdmin):
         }
         return super().change_view(request, object_id, form_url, extra_context)
 
+    def history_view(self, request: HttpRequest, object_id, extra_context=None) -> HttpResponse:
+        """The "History" button opens the enrollment's access-change trail (the audit records),
+        not Django's edit log, which says nothing here: access changes go through the services.
+        Staff who may not browse the whole trail get the history on the enrollment's page."""
+        enrollment = views.find_enrollment(self, request, object_id)
+        if enrollment is None:
+            return views.not_found(self, request)
+        if request.user.has_perm("enrollments.view_accesschange"):
+            return HttpResponseRedirect(access_change_trail_url(enrollment.pk))
+        return HttpResponseRedirect(f"{views.change_url(enrollment)}#access_changes-group")
+
     def get_formset_kwargs(self, request, obj, inline, prefix):
         kwargs = super().get_formset_kwargs(request, obj, inline, prefix)
         if isinstance(inline, AccessChangeInline) and obj is not None:
@@ -212,10 +227,7 @@ class EnrollmentAdmin(ExtendAccessMixin, admin.ModelAdmin):
             context["subtitle"] = enrollment_label(obj.user.email, obj.course.title)
             context["history_total"] = obj.access_changes.count()
             context["history_shown"] = AccessChangeInline.LATEST
-            context["history_url"] = (
-                reverse("admin:enrollments_accesschange_changelist")
-                + f"?enrollment__id__exact={obj.pk}"
-            )
+            context["history_url"] = access_change_trail_url(obj.pk)
             context["can_view_all_history"] = VIEW_ACCESS_CHANGE.held_by(request.user)
         return super().render_change_form(request, context, add, change, form_url, obj)
 
@@ -232,13 +244,13 @@ class EnrollmentAdmin(ExtendAccessMixin, admin.ModelAdmin):
     def course_title(self, enrollment: Enrollment) -> str:
         return enrollment.course.title
 
-    @admin.display(description="start (UTC)", ordering="start_at")
+    @admin.display(description="start", ordering="start_at")
     def start(self, enrollment: Enrollment) -> str:
-        return nowrap(format_instant(enrollment.start_at, show_zone=False))
+        return instant_cell(enrollment.start_at)
 
-    @admin.display(description="end (UTC)", ordering="ended_at")
+    @admin.display(description="end", ordering="ended_at")
     def end(self, enrollment: Enrollment) -> str:
-        return nowrap(format_instant(enrollment.ended_at, show_zone=False))
+        return instant_cell(enrollment.ended_at)
 
     @admin.display(description="start of access")
     def start_at_display(self, enrollment: Enrollment) -> str:
@@ -251,6 +263,14 @@ class EnrollmentAdmin(ExtendAccessMixin, admin.ModelAdmin):
     @admin.display(description="paused since")
     def paused_at_display(self, enrollment: Enrollment) -> str:
         return format_instant(enrollment.paused_at) if enrollment.paused_at else "—"
+
+    @admin.display(description="created")
+    def created_at_display(self, enrollment: Enrollment) -> str:
+        return format_instant(enrollment.created_at)
+
+    @admin.display(description="last changed")
+    def updated_at_display(self, enrollment: Enrollment) -> str:
+        return format_instant(enrollment.updated_at)
 
     @admin.display(description="time paused so far")
     def total_paused_display(self, enrollment: Enrollment) -> str:

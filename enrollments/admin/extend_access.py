@@ -21,10 +21,11 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 
 from enrollments.admin import views
-from enrollments.admin.display import enrollment_label, format_instant
-from enrollments.admin.forms import TIME_ZONE_SESSION_KEY, ExtendAccessForm
+from enrollments.admin.display import enrollment_label, format_instant, natural_key
+from enrollments.admin.forms import ExtendAccessForm
 from enrollments.admin.reporting import error_text, report_plan
 from enrollments.admin.selection import CHANGELIST_FILTERS, InvalidSelection, Selection
+from enrollments.admin.time_zone import has_chosen_time_zone, remember_time_zone, staff_time_zone
 from enrollments.errors import ChangedSincePreview, DomainError
 from enrollments.models import AccessChange, Enrollment
 from enrollments.operations import Extend, Plan, apply, preview
@@ -88,9 +89,12 @@ def build_preview(plan: Plan, zone, selected: int) -> Preview:
 
 
 def _sort_rows(rows: list[PreviewRow]) -> None:
+    """In natural order (learner3 before learner10), by learner then course."""
     rows.sort(
         key=lambda r: (
-            (r.enrollment.user.email, r.enrollment.course.title) if r.enrollment else ("", "")
+            (natural_key(r.enrollment.user.email), natural_key(r.enrollment.course.title))
+            if r.enrollment
+            else ((), ())
         )
     )
 
@@ -169,7 +173,7 @@ class ExtendAccessMixin:
         if not form.is_valid():
             return page()
         params = form.params()
-        request.session[TIME_ZONE_SESSION_KEY] = params.time_zone.key
+        remember_time_zone(request, params.time_zone)
         operation = params.operation()
         # The change page names its enrollment; a changelist selection is a filter.
         core_selection = (
@@ -192,13 +196,13 @@ class ExtendAccessMixin:
             messages.warning(request, f"{error.message}: check the new preview and confirm again.")
             plan = error.plan
         except DomainError as error:  # a request invalid for every row
-            form.add_error(None, error_text(error))
+            form.add_error(form.rule_error_field(), error_text(error))
             return page()
         shown = build_preview(plan, params.time_zone, selected)
         return page(preview=shown, token=plan.fingerprint())
 
     def _extend_initial(self, request: HttpRequest) -> dict:
-        return {"time_zone": request.session.get(TIME_ZONE_SESSION_KEY, "UTC")}
+        return {"time_zone": staff_time_zone(request).key}
 
     def _render_extend_page(
         self,
@@ -239,7 +243,7 @@ class ExtendAccessMixin:
             "preview_rows_limit": PREVIEW_ROWS,
             "token": token,
             "zone": form.zone,
-            "zone_from_browser": TIME_ZONE_SESSION_KEY not in request.session,
+            "zone_from_browser": not has_chosen_time_zone(request) and not form.is_bound,
             "form_url": form_url,
             "cancel_url": cancel_url,
         }

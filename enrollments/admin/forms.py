@@ -5,23 +5,14 @@ operation, and its domain errors are shown on this form by the view."""
 import zoneinfo
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cache
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.forms.fields import BaseTemporalField
 from django.utils.dateparse import parse_datetime
 
+from enrollments.admin.time_zone import is_known_zone, time_zone_choices
 from enrollments.operations import Extend
-
-#: Session key remembering the time zone a staff member last entered an end date in.
-TIME_ZONE_SESSION_KEY = "enrollments_admin_time_zone"
-
-
-@cache
-def time_zone_choices() -> list[tuple[str, str]]:
-    names = sorted(zoneinfo.available_timezones() - {"localtime"})
-    return [("UTC", "UTC")] + [(name, name) for name in names if name != "UTC"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,9 +61,18 @@ class WallClockDateTimeField(forms.DateTimeField):
 def localize_wall_time(wall: datetime, zone: zoneinfo.ZoneInfo) -> datetime:
     """`wall` (naive) as an instant in `zone`, converted to UTC. A time skipped by a daylight
     saving change does not exist there: refuse it rather than guess. A repeated time (clocks
-    going back) means its first occurrence."""
+    going back) means its first occurrence. A wall time near the calendar's ends (years 1 and
+    9999) can name an instant that UTC cannot write, such as 9999-12-31 23:00 in New York:
+    a form error too, since no date beyond the services' limit (2038) could be used anyway."""
     local = wall.replace(tzinfo=zone, fold=0)
-    round_trip = local.astimezone(UTC).astimezone(zone).replace(tzinfo=None)
+    try:
+        round_trip = local.astimezone(UTC).astimezone(zone).replace(tzinfo=None)
+    except OverflowError:
+        raise ValidationError(
+            "%(wall)s in %(zone)s is outside the range of dates that can be stored.",
+            code="out_of_range",
+            params={"wall": wall.isoformat(sep=" ", timespec="minutes"), "zone": zone.key},
+        ) from None
     if round_trip != wall:
         raise ValidationError(
             "%(wall)s does not exist in %(zone)s (the clocks skip it for daylight saving time).",
@@ -112,7 +112,10 @@ class ExtendAccessForm(forms.Form):
         label="Time zone",
         choices=time_zone_choices,
         initial="UTC",
-        help_text="Defaults to your browser's time zone; dates on this page are shown in it.",
+        help_text=(
+            "Your time zone for the whole admin (the new end is read in it, and dates are shown "
+            "in it); first proposed from your browser."
+        ),
     )
     reason = forms.CharField(
         label="Reason",
@@ -143,9 +146,14 @@ class ExtendAccessForm(forms.Form):
         """The zone to show dates in: the one submitted when it is a known zone, else the
         initial one (the session's), else UTC."""
         name = self.data.get("time_zone") if self.is_bound else None
-        if name not in dict(time_zone_choices()):
+        if not is_known_zone(name):
             name = self.initial.get("time_zone") or "UTC"
         return zoneinfo.ZoneInfo(name)
+
+    def rule_error_field(self) -> str | None:
+        """The field a rule error of the services belongs to (days <= 0, an end in the past):
+        the chosen mode's, so that the error is shown, and announced, at that field."""
+        return {self.MODE_DAYS: "days", self.MODE_UNTIL: "until"}.get(self.cleaned_data.get("mode"))
 
     def params(self) -> ExtensionParams:
         """The request; only on a valid form. Fields of the modes not chosen are ignored, so

@@ -14,6 +14,7 @@ from graphql import GraphQLError, GraphQLSyntaxError
 
 from apikeys.ratelimit import RATE_LIMITED
 from enrollments.errors import DomainError
+from enrollments.graphql.statement_timeout import is_statement_timeout
 
 logger = logging.getLogger(__name__)
 
@@ -27,6 +28,8 @@ CSRF_FAILED = "CSRF_FAILED"
 QUERY_TOO_LARGE = "QUERY_TOO_LARGE"
 QUERY_TOO_DEEP = "QUERY_TOO_DEEP"
 TOO_MANY_ALIASES = "TOO_MANY_ALIASES"
+QUERY_TOO_COSTLY = "QUERY_TOO_COSTLY"
+QUERY_TIMEOUT = "QUERY_TIMEOUT"
 INTROSPECTION_DISABLED = "INTROSPECTION_DISABLED"
 GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
 GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
@@ -44,6 +47,8 @@ API_ERROR_CODES: dict[str, str] = {
     QUERY_TOO_LARGE: "the document is longer than the limit",
     QUERY_TOO_DEEP: "the document nests fields deeper than the limit",
     TOO_MANY_ALIASES: "the document uses more aliases than the limit",
+    QUERY_TOO_COSTLY: "the document costs more than the budget (counts, aliases, filters)",
+    QUERY_TIMEOUT: "a query ran past the statement timeout and was cancelled",
     INTROSPECTION_DISABLED: "introspection by an anonymous client",
     GRAPHQL_PARSE_FAILED: "the document is not valid GraphQL syntax",
     GRAPHQL_VALIDATION_FAILED: "the document does not match the schema",
@@ -89,6 +94,11 @@ def format_error(error: Exception) -> dict[str, Any]:
         formatted = dict(error.formatted)
         formatted["message"] = original.message
         formatted["extensions"] = {"code": original.code}
+        return formatted
+    if is_statement_timeout(original):
+        formatted = dict(error.formatted)
+        formatted["message"] = "The query ran past the statement timeout and was cancelled"
+        formatted["extensions"] = {"code": QUERY_TIMEOUT}
         return formatted
     if original is not None and not isinstance(original, GraphQLError):
         logger.error("GraphQL resolver failed", exc_info=original)

@@ -1,6 +1,7 @@
 """Limits on what one request may ask, so that no document costs the server much more than a
-legitimate one: document length, field depth, aliases, page size (see pagination), and no
-batching (one operation per HTTP request). Values come from settings.GRAPHQL_LIMITS
+legitimate one: document length, field depth, aliases, cost (cost.py), page size (see
+pagination), a statement timeout (statement_timeout.py), and no batching (one operation per
+HTTP request). Values come from settings.GRAPHQL_LIMITS
 (config/settings.py, where their defaults are).
 
 Depth and aliases are checked by validation rules, before anything executes. Introspection
@@ -23,6 +24,7 @@ from graphql.language import (
     OperationDefinitionNode,
 )
 
+from enrollments.graphql.cost import cost_rule
 from enrollments.graphql.errors import (
     INTROSPECTION_DISABLED,
     QUERY_TOO_DEEP,
@@ -37,6 +39,14 @@ class Limits:
     max_aliases: int
     max_page_size: int
     default_page_size: int
+    # The query cost model (cost.py): the budget and the weights.
+    max_cost: int
+    cost_root_field: int
+    cost_count: int
+    cost_course_status_factor: int
+    cost_fetch_all_factor: int
+    # Milliseconds a query's SQL statement may run on PostgreSQL (statement_timeout.py); 0: off.
+    statement_timeout_ms: int
 
 
 @functools.cache
@@ -49,6 +59,12 @@ def limits() -> Limits:
         max_aliases=configured["MAX_ALIASES"],
         max_page_size=configured["MAX_PAGE_SIZE"],
         default_page_size=configured["DEFAULT_PAGE_SIZE"],
+        max_cost=configured["MAX_COST"],
+        cost_root_field=configured["COST_ROOT_FIELD"],
+        cost_count=configured["COST_COUNT"],
+        cost_course_status_factor=configured["COST_COURSE_STATUS_FACTOR"],
+        cost_fetch_all_factor=configured["COST_FETCH_ALL_FACTOR"],
+        statement_timeout_ms=configured["STATEMENT_TIMEOUT_MS"],
     )
 
 
@@ -136,7 +152,7 @@ def limit_rules(*, anonymous: bool) -> list[type[ValidationRule]]:
                     )
                 )
 
-    rules: list[type[ValidationRule]] = [DocumentLimits]
+    rules: list[type[ValidationRule]] = [DocumentLimits, cost_rule(current)]
     if anonymous:
         rules.append(IntrospectionRequiresSignIn)
     return rules

@@ -23,10 +23,11 @@ from enrollments.graphql.types import (
     CourseMembershipOrder,
     CourseMembershipPaginationConnection,
     load_memberships,
+    membership_rows,
 )
 from enrollments.models import Enrollment
 from enrollments.rules import AccessState as AccessStateValue
-from enrollments.selectors import memberships_with_progress, not_removed
+from enrollments.selectors import not_removed
 from lms.identifiers import parse_uuid
 from lms.models import CourseItem
 
@@ -143,7 +144,7 @@ class Query(graphene.ObjectType):
         if data.get("access_state") != AccessStateValue.REMOVED.value:
             everyone = not_removed(everyone)
         scope = visible_enrollments(user, everyone)
-        filterset = EnrollmentFilter(data=data, queryset=memberships_with_progress(scope))
+        filterset = EnrollmentFilter(data=data, queryset=membership_rows(scope))
         if not filterset.is_valid():
             raise bad_input(f"Invalid filter: {_form_errors(filterset)}")
         current = limits()

@@ -23,11 +23,14 @@ Enrollment loaded through `load_memberships` (progress annotations, course and u
 next items attached), so no field runs a query of its own.
 """
 
+import functools
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 import graphene
 from django.db.models import QuerySet
+from graphene.types.field import source_resolver
 
 from enrollments.graphql.pagination import KeysetPage, Order, encode_cursor
 from enrollments.graphql.scalars import Cursor, ISO8601DateTime
@@ -44,9 +47,21 @@ from lms.models import Course as CourseModel
 from lms.models import CourseItem as CourseItemModel
 
 
+def membership_rows(queryset: QuerySet[Enrollment]) -> QuerySet[Enrollment]:
+    """`queryset` as the types read it, in one query: progress, the next items folded in as
+    JSON, course and user joined, and only the columns the types expose (a page used to load
+    password hashes and course descriptions it never showed)."""
+    columns = exposed_columns()
+    return (
+        memberships_with_progress(queryset, next_item_fields=columns.item)
+        .select_related("course", "user")
+        .only(*columns.membership)
+    )
+
+
 def load_memberships(queryset: QuerySet[Enrollment]) -> list[Enrollment]:
-    """The enrollments of `queryset` with everything the types read, in two queries."""
-    rows = list(memberships_with_progress(queryset).select_related("course", "user"))
+    """The enrollments of `queryset` with everything the types read, in one query."""
+    rows = list(membership_rows(queryset))
     attach_next_items(rows)
     return rows
 
@@ -418,3 +433,63 @@ class StudentCourseShip(graphene.ObjectType):
     @staticmethod
     def resolve_ended_at(root: Enrollment, info) -> int | None:
         return unix_seconds(root.ended_at)
+
+
+@dataclass(frozen=True, slots=True)
+class Columns:
+    """What membership_rows fetches: Enrollment columns with `course__` and `user__` ones, and
+    the CourseItem fields of the next items."""
+
+    membership: tuple[str, ...]
+    item: tuple[str, ...]
+
+
+#: Columns resolvers read that no field of the same name exposes: the access state's window and
+#: pause, the completion rate's count, the cursor's created_at.
+_RESOLVER_COLUMNS = ("start_at", "ended_at", "is_paused", "items_completed", "created_at", "id")
+
+
+def _model_fields(model, *types: type[graphene.ObjectType]) -> list[str]:
+    """The fields of `types` that are concrete columns of `model` (by name or attname, or the
+    column a `source=` names), in the order the types declare them; fields computed by
+    resolvers are left out."""
+    names = {f.name for f in model._meta.concrete_fields} | {
+        f.attname for f in model._meta.concrete_fields
+    }
+    wanted = (
+        candidate
+        for t in types
+        for name, field in t._meta.fields.items()
+        for candidate in (name, _source_of(field))
+    )
+    return list(dict.fromkeys(name for name in wanted if name in names))
+
+
+def _source_of(field: object) -> str | None:
+    """The attribute a `graphene.Field(source=...)` reads, None for any other field."""
+    resolver = getattr(field, "resolver", None)
+    if isinstance(resolver, functools.partial) and resolver.func is source_resolver:
+        return resolver.args[0]
+    return None
+
+
+@functools.cache
+def exposed_columns() -> Columns:
+    """Derived from the types, so a field added to a type is fetched without another edit."""
+    from lms.models import Course as CourseModel
+    from lms.models import CourseItem as CourseItemModel
+    from lms.models import User as UserModel
+
+    enrollment = _model_fields(Enrollment, CourseMembership, StudentCourseShip)
+    course = _model_fields(CourseModel, Course, AdminCourse)
+    user = _model_fields(UserModel, User, AdminUser)
+    return Columns(
+        membership=tuple(
+            dict.fromkeys(
+                [*enrollment, *_RESOLVER_COLUMNS, "course", "user"]
+                + [f"course__{name}" for name in course]
+                + [f"user__{name}" for name in user]
+            )
+        ),
+        item=tuple(_model_fields(CourseItemModel, CourseItem)),
+    )

@@ -16,7 +16,8 @@ Authentication, in order:
    REST framework's SessionAuthentication does). Anonymous requests have no session to abuse:
    they are not checked and get UNAUTHENTICATED from every field.
 
-GraphiQL is served to signed-in staff sessions only (it sends the CSRF token itself).
+GraphiQL is served to signed-in staff sessions only (it sends the CSRF token itself), from the
+app's own static files (enrollments/templates/enrollments/graphiql.html): no CDN.
 
 Rate limits (apikeys.ratelimit): each API key, and each signed-in user, has a budget of queries
 and of mutations per minute; past it the answer is HTTP 429 with Retry-After and RATE_LIMITED.
@@ -31,7 +32,6 @@ GraphQL runs keeps its HTTP status: a malformed HTTP request 400 (or 405), a bad
 failed CSRF check 403, a spent budget 429.
 """
 
-import contextlib
 import functools
 import json
 from collections.abc import Callable
@@ -42,11 +42,14 @@ from django.middleware.csrf import CsrfViewMiddleware
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
 from graphene_django.views import GraphQLView, HttpError
-from graphql import ExecutionResult, GraphQLError, parse, specified_rules
+from graphql import ExecutionResult, GraphQLError
 
-from apikeys import ratelimit
+from apikeys import permission_cache, ratelimit
 from apikeys.auth import InvalidAPIKey, authenticate_api_key
+from enrollments.graphql import execution, statement_timeout
+from enrollments.graphql.anonymous import hide_schema_hints
 from enrollments.graphql.errors import (
+    BAD_REQUEST,
     CSRF_FAILED,
     QUERY_TOO_LARGE,
     UNAUTHENTICATED,
@@ -54,7 +57,8 @@ from enrollments.graphql.errors import (
     format_error,
 )
 from enrollments.graphql.extension_range import extension_range_errors
-from enrollments.graphql.limits import limit_rules, limits
+from enrollments.graphql.limits import limits
+from enrollments.graphql.request_body import BadRequestBody, decode_request
 
 
 class _CsrfCheck(CsrfViewMiddleware):
@@ -124,6 +128,7 @@ def answers_in_the_negotiated_media_type(view: Callable[..., HttpResponse]):
 @method_decorator(answers_in_the_negotiated_media_type, name="dispatch")
 class ApiView(GraphQLView):
     graphiql = True
+    graphiql_template = "enrollments/graphiql.html"  # graphene-django's loads from a CDN
     batch = False  # one operation per request: batching would multiply every limit
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -133,12 +138,19 @@ class ApiView(GraphQLView):
             return _error_response(
                 401, UNAUTHENTICATED, error.message, **{"WWW-Authenticate": "Bearer"}
             )
+        try:  # every content type, the query string too (request_body); before the CSRF
+            # check, which reads form bodies itself
+            self.request_data = decode_request(request, batch=self.batch)
+        except BadRequestBody as error:
+            return _error_response(400, BAD_REQUEST, error.message)
+        if api_key is not None:
+            permission_cache.load_permissions(api_key)  # read once per key, kept briefly
         if api_key is None and request.user.is_authenticated:
             reason = csrf_failure(request)
             if reason is not None:
                 return _error_response(403, CSRF_FAILED, f"CSRF check failed: {reason}")
-        anonymous = not request.user.is_authenticated
-        self.validation_rules = (*specified_rules, *limit_rules(anonymous=anonymous))
+        anonymous = self.anonymous = not request.user.is_authenticated
+        self.validation_rules = execution.validation_rules(anonymous=anonymous)
         try:
             return super().dispatch(request, *args, **kwargs)
         except ratelimit.RateLimited as limited:  # raised by execute_graphql_request
@@ -157,10 +169,7 @@ class ApiView(GraphQLView):
         return result, graphql_status(response_media_type(request), has_data=status != 400)
 
     def parse_body(self, request: HttpRequest) -> Any:
-        try:
-            return super().parse_body(request)
-        except RecursionError:  # JSON nested thousands deep: json.loads gives up
-            raise HttpError(HttpResponseBadRequest("The JSON body is nested too deeply.")) from None
+        return self.request_data  # decoded by dispatch (request_body.decode_request)
 
     def can_display_graphiql(self, request: HttpRequest, data: Any) -> bool:  # type: ignore[override]
         user = request.user
@@ -180,8 +189,11 @@ class ApiView(GraphQLView):
         too_large = bool(query) and len(query) > max_length
         document = None
         if query and not too_large:
-            with contextlib.suppress(GraphQLError):  # reported by the standard path below
-                document = parse(query)
+            # Parsed once per distinct document (execution.parsed, an LRU cache); a syntax
+            # error is reported by execute_request below.
+            document = execution.parsed(query)
+            if isinstance(document, GraphQLError):
+                document = None
         # Rate limit per API key / signed-in user (apikeys.ratelimit), before anything runs:
         # raises RateLimited, which dispatch answers with 429 and Retry-After.
         ratelimit.enforce(request, document, operation_name)
@@ -194,14 +206,21 @@ class ApiView(GraphQLView):
                     )
                 ]
             )
-        if document is not None:  # the contract's error before GraphQL's generic one
+        # The contract's error before GraphQL's generic one, once authenticated (anonymous).
+        if document is not None and request.user.is_authenticated:
             errors = extension_range_errors(self.schema.graphql_schema, document, variables)
             if errors:
                 return ExecutionResult(errors=errors)
-        return super().execute_graphql_request(
-            request, data, query, variables, operation_name, show_graphiql
-        )
+        # graphene-django's steps over the cached document, executed synchronously; queries
+        # under PostgreSQL's statement timeout (statement_timeout.py).
+        timeout = limits().statement_timeout_ms
+        with statement_timeout.for_operation(document, operation_name, timeout):
+            return execution.execute_request(
+                self, request, query, variables, operation_name, show_graphiql
+            )
 
-    @staticmethod
-    def format_error(error: Exception) -> dict[str, Any]:
-        return format_error(error)
+    anonymous = True  # until dispatch knows better
+
+    def format_error(self, error: Exception) -> dict[str, Any]:  # type: ignore[override]
+        formatted = format_error(error)
+        return hide_schema_hints(formatted) if self.anonymous else formatted

@@ -9,7 +9,7 @@ run and, for the extension, how a CSV row's values and the flags make its reques
 
 from collections import defaultdict
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
 from enrollments.errors import DomainError, InvalidReason
 from enrollments.management.bulk import DEFAULT_BATCH_SIZE, BulkRun, Target
@@ -31,9 +31,10 @@ from enrollments.management.selection import (
 from enrollments.operations import Operation, Selection
 from enrollments.operations.audit import clean_reason
 from enrollments.permissions import Permission
+from lms.command_options import TextCheckedCommand
 
 
-class BulkEnrollmentCommand(BaseCommand):
+class BulkEnrollmentCommand(TextCheckedCommand):
     #: The permission an `--actor` must hold: the operation's.
     permission: Permission
     #: "would <verb>" / "<done>" in the lines naming each change.

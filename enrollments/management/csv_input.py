@@ -20,6 +20,7 @@ from enrollments.management.selection import USAGE
 from enrollments.models import Enrollment
 from lms.batching import chunked
 from lms.selectors import course_ids_by_key, course_key, user_ids_by_key, user_key
+from lms.text import text_problem
 
 REQUIRED_COLUMNS = ("user", "course")
 
@@ -81,14 +82,10 @@ def read_csv(path: str, *, optional_columns: Iterable[str] = ()) -> tuple[list[s
     for values in reader:
         if not any(value.strip() for value in values):
             continue  # blank lines (a trailing newline, spacing) are not rows
-        if any("\x00" in value for value in values):  # PostgreSQL text cannot hold it
+        problem = next(filter(None, map(text_problem, values)), None)  # lms.text's rule
+        if problem is not None:
             rows.append(
-                CsvRow(
-                    line=reader.line_num,
-                    user="",
-                    course="",
-                    problem="the row contains a NUL character",
-                )
+                CsvRow(line=reader.line_num, user="", course="", problem=f"the row {problem}")
             )
             continue
         if len(values) != len(columns):

@@ -13,17 +13,18 @@ from enrollments.errors import InvalidReason
 from enrollments.models import AccessChange
 from lms.batching import BATCH_SIZE
 from lms.models import User
+from lms.text import is_valid_text
 
 #: Longest reason an audit row keeps; every door (API, admin form, command option) refuses more.
 MAX_REASON_LENGTH = 1000
 
 
 def clean_reason(reason: str | None) -> str:
-    """The reason as stored: stripped, at most MAX_REASON_LENGTH characters, no NUL (which
-    PostgreSQL cannot store). Raises InvalidReason; adapters may call it early to report a bad
-    option before any work."""
+    """The reason as stored: stripped, at most MAX_REASON_LENGTH characters, valid text by the
+    one text rule (lms.text: no NUL, no unpaired surrogate; PostgreSQL can store neither).
+    Raises InvalidReason; adapters may call it early to report a bad option before any work."""
     cleaned = (reason or "").strip()
-    if len(cleaned) > MAX_REASON_LENGTH or "\x00" in cleaned:
+    if len(cleaned) > MAX_REASON_LENGTH or not is_valid_text(cleaned):
         raise InvalidReason()
     return cleaned
 

@@ -92,6 +92,8 @@ class Plan:
     skips: list[Skip] = field(default_factory=list)
     unchanged: list[uuid.UUID] = field(default_factory=list)
     batch_id: uuid.UUID | None = None
+    #: When `apply` wrote it (the clock read under the lock): the changed rows' `updated_at`.
+    applied_at: datetime | None = None
 
     @property
     def changed_count(self) -> int:

@@ -89,7 +89,7 @@ def _apply_locked(
         for chunk in chunked(plan.changes, CHUNK_SIZE):
             operation.write(chunk, now=now)
             save_audit_rows(audit_row(change, by=by, now=now) for change in chunk)
-    plan.batch_id = by.batch_id
+    plan.batch_id, plan.applied_at = by.batch_id, now
     return plan
 
 
@@ -147,4 +147,6 @@ def apply_to_one(operation: Operation, enrollment: Enrollment, by: Attribution) 
     if plan.changes:
         for name, value in asdict(plan.changes[0].after).items():
             setattr(enrollment, name, value)
+        # As stored: a caller answering from this object must not show a stale updated_at.
+        enrollment.updated_at = plan.applied_at
     return enrollment

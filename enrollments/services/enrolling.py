@@ -32,9 +32,11 @@ def enrollment_create(
     start_at = start_at or now
     ended_at = None
     if course.access_days is not None:
-        ended_at = start_at + timedelta(days=course.access_days)
-        if ended_at > MAX_ENDED_AT:
+        # A start near year 9999 (the admin's add form takes any) would overflow the calendar
+        # before the 2038 check: it ends past 2038 all the same.
+        if start_at > MAX_ENDED_AT - timedelta(days=course.access_days):
             raise AccessEndOutOfRange()
+        ended_at = start_at + timedelta(days=course.access_days)
     try:
         with transaction.atomic():
             enrollment = Enrollment(user=user, course=course, start_at=start_at, ended_at=ended_at)

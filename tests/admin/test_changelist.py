@@ -69,8 +69,8 @@ def test_columns(operator_client, states):
     for header in (
         "Student",
         "Course",
-        "Start (UTC)",
-        "End (UTC)",
+        "Start",
+        "End",
         "Access",
         "Progress",
         "Course status",

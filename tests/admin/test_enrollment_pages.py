@@ -168,6 +168,24 @@ def test_adding_with_an_end_past_2038_reports_the_domain_error(client, admin_use
     assert not AccessChange.objects.exists()
 
 
+@pytest.mark.parametrize("start_at", ["9999-12-31 23:59:59", "2038-01-19 03:14:08"])
+def test_adding_with_a_start_near_the_calendars_end_reports_the_domain_error(
+    client, admin_user, start_at
+):
+    """Year 9999 plus the course's days overflowed the calendar: it was a 500."""
+    client.force_login(admin_user)
+    learner, course = UserFactory(), CourseFactory(access_days=30)
+    response = client.post(
+        reverse("admin:enrollments_enrollment_add"),
+        {"user": learner.pk, "course": course.pk, "start_at": start_at, "_save": "Save"},
+    )
+    assert response.status_code == 302
+    texts = [str(m) for m in get_messages(response.wsgi_request)]
+    assert any(t.startswith("Not enrolled: Access would end after 2038") for t in texts)
+    assert not Enrollment.objects.exists()
+    assert not AccessChange.objects.exists()
+
+
 def test_audit_records_cannot_be_added_changed_or_deleted(client, admin_user, enrollment):
     client.force_login(admin_user)
     audit = AccessChangeFactory(

@@ -123,7 +123,7 @@ def test_many_skipped_rows_are_named_up_to_five_then_counted(operator_client, cl
 
 
 def test_set_end_date_is_read_in_the_chosen_time_zone_and_stored_in_utc(
-    operator_client, three_enrollments, clock
+    operator, operator_client, three_enrollments, clock
 ):
     ids = [e.pk for e in three_enrollments]
     page = post_action(operator_client, "extend_access", ids)
@@ -139,8 +139,9 @@ def test_set_end_date_is_read_in_the_chosen_time_zone_and_stored_in_utc(
         expected
     }
     assert set(AccessChange.objects.values_list("action", flat=True)) == {"set_end"}
-    # The zone is remembered for the next visit.
-    assert operator_client.session["enrollments_admin_time_zone"] == "Europe/Berlin"
+    # The zone is the staff member's from now on, across the admin.
+    operator.refresh_from_db()
+    assert operator.time_zone == "Europe/Berlin"
     again = post_action(operator_client, "extend_access", ids)
     assert again.context["form"]["time_zone"].value() == "Europe/Berlin"
 
@@ -198,6 +199,18 @@ def test_granting_indefinite_to_indefinite_rows_reports_nothing_to_change(operat
         ({"mode": "sideways"}, "mode", "Select a valid choice."),
         ({"mode": "until", "until": "2026-03-01T09:30+02:00"}, "until", "without a UTC offset"),
         ({"days": "3", "time_zone": "Mars/Olympus"}, "time_zone", "Select a valid choice."),
+        # Year 9999 west of UTC (and year 1 east of it) is past the calendar once in UTC: it
+        # was an OverflowError, a 500.
+        (
+            {"mode": "until", "until": "9999-12-31T23:59", "time_zone": "America/New_York"},
+            "until",
+            "outside the range of dates",
+        ),
+        (
+            {"mode": "until", "until": "0001-01-01T00:00", "time_zone": "Asia/Tokyo"},
+            "until",
+            "outside the range of dates",
+        ),
     ],
 )
 def test_malformed_input_is_a_form_error_and_changes_nothing(
@@ -216,24 +229,37 @@ def test_malformed_input_is_a_form_error_and_changes_nothing(
 
 
 @pytest.mark.parametrize(
-    ("fields", "detail"),
+    ("fields", "field", "detail"),
     [
-        ({"days": "0"}, "extension days must be positive"),
-        ({"days": "-5"}, "extension days must be positive"),
-        ({"mode": "until", "until": "2025-06-01T00:00"}, "the new end date is not in the future"),
-        ({"mode": "until", "until": "2040-01-01T00:00"}, "the new end date is after 2038"),
+        ({"days": "0"}, "days", "extension days must be positive"),
+        ({"days": "-5"}, "days", "extension days must be positive"),
+        (
+            {"mode": "until", "until": "2025-06-01T00:00"},
+            "until",
+            "the new end date is not in the future",
+        ),
+        ({"mode": "until", "until": "2040-01-01T00:00"}, "until", "the new end date is after 2038"),
     ],
 )
-def test_a_period_the_services_refuse_shows_their_message(
-    operator_client, three_enrollments, fields, detail
+def test_a_period_the_services_refuse_shows_their_message_at_the_field(
+    operator_client, three_enrollments, fields, field, detail
 ):
     page = post_action(operator_client, "extend_access", [e.pk for e in three_enrollments])
     shown = preview(operator_client, page, **fields)
-    errors = shown.context["form"].non_field_errors()
+    form = shown.context["form"]
+    assert not form.non_field_errors()
+    errors = form.errors[field]
     assert len(errors) == 1
     assert errors[0].startswith("Invalid extension period")
     assert detail in errors[0]
     assert shown.context["preview"] is None
+    # Tied to its field: the input names the error's element, which exists, and the error
+    # summary (which takes the focus) links to the field.
+    html = shown.content.decode()
+    assert f'id="id_{field}_error"' in html
+    assert f'aria-describedby="id_{field}_helptext id_{field}_error"' in html
+    assert f'id="id_{field}_helptext"' in html
+    assert f'<a href="#id_{field}">' in html
     assert AccessChange.objects.count() == 0
 
 
@@ -464,11 +490,11 @@ def test_a_select_all_preview_counts_once_and_never_scans_for_the_course_filter(
     page = post_action(
         operator_client, "extend_access", [rows[0].pk], select_across=True, query=query
     )
-    preview(operator_client, page, days="30")  # the session now holds the time zone
+    preview(operator_client, page, days="30")  # the staff member's time zone is now chosen
     # Session, user, permissions (user and group), the course filter's choices, the one
-    # COUNT, the rows read for the plan, the named rows of the tables, and the session's save
-    # (a savepoint around one UPDATE).
-    with django_assert_num_queries(11) as captured:
+    # COUNT, the rows read for the plan and the named rows of the tables (the time zone is
+    # unchanged: no write).
+    with django_assert_num_queries(8) as captured:
         shown = preview(operator_client, page, days="30")
     assert shown.context["preview"].changed == 3
     sqls = [q["sql"] for q in captured.captured_queries]

@@ -103,3 +103,56 @@ def test_the_longest_validity_is_accepted(user):
         user=user, expires_at=timezone.now() + MAX_VALIDITY - timedelta(seconds=1)
     )
     assert api_key.is_usable()
+
+
+class TestUpdateKey:
+    """update_key: the one way to change an existing key's expiry (the admin's change page)."""
+
+    def test_a_new_expiry_follows_the_creation_rules(self, user):
+        api_key, _ = APIKey.objects.create_key(user=user)
+        for expires_at, message in [
+            (timezone.now() - timedelta(seconds=1), "The expiry must be in the future."),
+            (timezone.now() + MAX_VALIDITY + timedelta(seconds=5), "at most 3650 days ahead"),
+        ]:
+            with pytest.raises(InvalidKeyRequest, match=message) as refused:
+                APIKey.objects.update_key(api_key, name="x", expires_at=expires_at)
+            assert refused.value.field == "expires_at"
+        assert APIKey.objects.get(pk=api_key.pk).expires_at is None
+        later = timezone.now() + timedelta(days=3)
+        assert APIKey.objects.update_key(api_key, name="x", expires_at=later).expires_at == later
+        assert APIKey.objects.update_key(api_key, name="x", expires_at=None).expires_at is None
+
+    @pytest.mark.parametrize("status", ["expired", "revoked"])
+    def test_an_expired_or_revoked_key_keeps_its_expiry(self, user, status):
+        api_key, raw_key = APIKey.objects.create_key(
+            user=user, expires_at=timezone.now() + timedelta(days=2)
+        )
+        if status == "expired":
+            past = timezone.now() - timedelta(minutes=1)
+            APIKey.objects.filter(pk=api_key.pk).update(expires_at=past)
+        else:
+            api_key.revoke()
+        stored = APIKey.objects.get(pk=api_key.pk)
+        for expires_at in (None, timezone.now() + timedelta(days=1)):
+            with pytest.raises(InvalidKeyRequest, match=f"This key is {status}"):
+                APIKey.objects.update_key(api_key, name="n", expires_at=expires_at)
+        # The same expiry is no change: renaming works.
+        renamed = APIKey.objects.update_key(api_key, name="n", expires_at=stored.expires_at)
+        assert (renamed.name, renamed.expires_at) == ("n", stored.expires_at)
+        assert not renamed.is_usable()
+
+    def test_checks_the_stored_row_not_a_stale_copy(self, user):
+        """A copy loaded before the key expired (or was revoked, or used) cannot revive it or
+        overwrite the other fields."""
+        api_key, _ = APIKey.objects.create_key(user=user)
+        used = timezone.now() - timedelta(minutes=5)
+        APIKey.objects.filter(pk=api_key.pk).update(last_used_at=used)
+        api_key.revoke()
+        stale = APIKey.objects.get(pk=api_key.pk)
+        stale.revoked_at = None  # as a form loaded before the revocation would have it
+        with pytest.raises(InvalidKeyRequest, match="This key is revoked"):
+            APIKey.objects.update_key(stale, name="n", expires_at=timezone.now() + MAX_VALIDITY)
+        renamed = APIKey.objects.update_key(stale, name="n", expires_at=None)
+        stored = APIKey.objects.get(pk=api_key.pk)
+        assert (stored.name, stored.last_used_at) == ("n", used)
+        assert stored.revoked_at is not None and renamed.revoked_at == stored.revoked_at

@@ -54,6 +54,10 @@ def test_benchmark_runs_end_to_end_at_a_tiny_size(bench_database_url, tmp_path):
             f"--requests={REQUESTS}",
             "--warmup=2",
             f"--bulk-size={BULK}",
+            "--bulk-small-size=50",
+            "--bulk-small-rounds=1",
+            "--peer-deep-rounds=1",
+            "--compare-seconds=3",
             "--load-seconds=10",
             "--load-clients=8",
             "--workers=2",
@@ -79,12 +83,22 @@ def test_benchmark_runs_end_to_end_at_a_tiny_size(bench_database_url, tmp_path):
     assert {summary["n"] for summary in pages["latency"].values()} == {REQUESTS}
     queries = pages["queries"]
     assert queries["graphql_page_of_1"] == queries["graphql_first"] == queries["graphql_deep"]
-    assert queries["graphql_first"] <= 6
+    assert queries["graphql_first"] == 2  # the key, the page (permissions cached)
+    assert queries["graphql_first_cold_permissions"] == 4
     assert queries["baseline_first"] == 2
+    assert "graphene" in pages["peers"]
+    for figures in pages["peers"].values():
+        assert figures["first"]["n"] == REQUESTS and figures["deep"]["n"] == 1
+        assert figures["first_over_ours"] > 0
+    assert set(pages["course_status"]) == {"not_started", "in_progress", "completed"}
+    assert sum(f["rows"] for f in pages["course_status"].values()) == ENROLLMENTS
 
     extension = results["extension"]
     assert extension["latency"]["n"] == REQUESTS
     assert 0 < extension["queries"] <= 15
+
+    small = results["bulk_small"]  # at most 50: fewer when the large run took the candidates
+    assert small["service"]["changed"] == small["size"] == small["service"]["audit_rows"] > 0
 
     bulk = results["bulk"]
     assert bulk["size"] == BULK
@@ -98,5 +112,8 @@ def test_benchmark_runs_end_to_end_at_a_tiny_size(bench_database_url, tmp_path):
     extensions = load["extensions"]
     assert extensions["successful"] > 0
     assert extensions["lost"] == extensions["unexpected"] == extensions["audit_mismatches"] == 0
+    compare = results["load_compare"]
+    assert compare["errors"] == 0
+    assert compare["api"]["requests_per_s"] > 0 and compare["baseline"]["requests_per_s"] > 0
 
     assert all(target["met"] is not None for target in results["targets"])

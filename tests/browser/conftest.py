@@ -13,8 +13,12 @@ while a browser module runs (see `playwright_browser`) and restored afterwards.
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+from django.contrib.auth.models import Permission
+
+from tests.factories import StaffFactory
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -26,6 +30,11 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 PASSWORD = "pass-word-123"  # tests.factories.UserFactory's
+#: axe-core from the npm registry, pinned in tests/browser/axe/package.json (and its lock);
+#: `make browser-deps` (run by `make test` and .ci/run) installs it.
+AXE_SCRIPT = Path(__file__).parent / "axe" / "node_modules" / "axe-core" / "axe.min.js"
+#: The success criteria checked: WCAG 2.0 and 2.1, levels A and AA.
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 
 def _unavailable(reason: str) -> None:
@@ -74,9 +83,54 @@ def page(playwright_browser, live_server):
     context.close()
 
 
+def staff_with(*codenames: str, **fields):
+    """A staff member holding the enrollments permissions named (e.g. "extend_access")."""
+    user = StaffFactory(**fields)
+    user.user_permissions.add(
+        *Permission.objects.filter(content_type__app_label="enrollments", codename__in=codenames)
+    )
+    return user
+
+
+#: What a support member of staff holds (docs/admin.md "Permissions").
+SUPPORT_PERMISSIONS = (
+    "view_enrollment",
+    "change_enrollment",
+    "extend_access",
+    "pause_enrollment",
+    "view_accesschange",
+)
+
+
 def log_in(page, user) -> None:
     page.goto("/admin/login/?next=/admin/")
     page.fill("#id_username", user.email)
     page.fill("#id_password", PASSWORD)
     page.click("input[type=submit]")
     page.wait_for_selector("#user-tools")
+
+
+@pytest.fixture(scope="session")
+def axe_script() -> Path:
+    if not AXE_SCRIPT.is_file():
+        _unavailable(f"axe-core is not installed at {AXE_SCRIPT} (run `make browser-deps`)")
+    return AXE_SCRIPT
+
+
+def axe_violations(page, axe_script: Path) -> list[str]:
+    """Runs axe-core on the page as it is now; one line per violation and element."""
+    page.add_script_tag(path=str(axe_script))
+    result = page.evaluate(
+        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", AXE_TAGS
+    )
+    return [
+        f"{violation['id']} ({violation['impact']}): {violation['help']} at "
+        f"{' '.join(node['target'])}: {node['failureSummary']}"
+        for violation in result["violations"]
+        for node in violation["nodes"]
+    ]
+
+
+def assert_accessible(page, axe_script: Path) -> None:
+    violations = axe_violations(page, axe_script)
+    assert not violations, f"axe-core on {page.url}:\n" + "\n".join(violations)

@@ -299,8 +299,10 @@ def test_a_bad_reason_is_a_usage_error_before_any_work(clock, command, reason, d
 
     assert result.status == 2
     assert result.error == (
-        "--reason: A reason is at most 1000 characters and contains no NUL character "
+        "--reason: A reason is at most 1000 characters of valid text and contains no NUL character "
         "[INVALID_REASON]"
+        if len(reason) > 1000
+        else "--reason: the value contains a NUL character"  # the text rule of every option
     )
     assert result.stdout == ""
     assert snapshot() == before

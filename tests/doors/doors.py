@@ -182,8 +182,10 @@ class Doors:
         shown = self.admin.post(url, extend_form_data(page, _preview="Preview", **fields))
         assert shown.status_code == 200
         preview = shown.context["preview"]
-        if preview is None:  # the request is invalid for every row: a form error
-            return code_of(" ".join(shown.context["form"].non_field_errors()))
+        if preview is None:  # the request is invalid for every row: a form error, shown at the
+            # chosen mode's field (days, new end) or above the form
+            errors = shown.context["form"].errors.values()
+            return code_of(" ".join(error for field_errors in errors for error in field_errors))
         if preview.skipped:
             return code_of(preview.skipped_rows[0].reason)
         if not preview.changed:

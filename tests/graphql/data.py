@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 from enrollments.models import Enrollment, ItemCompletion
 from lms.models import Course, CourseItem, User
-from tests.factories import CourseFactory
+from tests.factories import CourseFactory, recount
 
 BASE = datetime(2025, 6, 1, tzinfo=UTC)
 
@@ -43,4 +43,5 @@ def memberships(
         for row in rows
         for item in course_items[:completed]
     )
+    recount(*rows)
     return rows

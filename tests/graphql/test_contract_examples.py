@@ -23,7 +23,7 @@ EXTEND_BY_30_DAYS, INDEFINITE = contract.example_documents()
 
 @pytest.fixture
 def demo_key(make_key) -> str:
-    call_command("seed_demo", verbosity=0)
+    call_command("seed_demo", force=True, verbosity=0)
     return make_key(User.objects.get(email=STAFF_EMAIL), name="contract examples")
 
 

@@ -45,7 +45,7 @@ def test_the_contract_examples_are_in_the_docs_verbatim():
 
 @pytest.mark.django_db
 def test_every_curl_example_runs_against_the_demo_data(api, clock):
-    call_command("seed_demo", verbosity=0)
+    call_command("seed_demo", force=True, verbosity=0)
     keys = {}
     for name, email in (("KEY", "admin@example.com"), ("STUDENT_KEY", "student@example.com")):
         out = StringIO()

@@ -202,7 +202,7 @@ def test_a_too_long_reason_is_invalid_reason(api, key, enrollment):
     body = extend(api, key, enrollment, extensionDays=1, reason="x" * 1001)
     assert error_codes(body) == ["INVALID_REASON"]
     assert body["errors"][0]["message"] == (
-        "A reason is at most 1000 characters and contains no NUL character"
+        "A reason is at most 1000 characters of valid text and contains no NUL character"
     )
     assert not AccessChange.objects.exists()
 

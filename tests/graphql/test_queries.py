@@ -4,8 +4,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from enrollments.models import ItemCompletion
-from tests.factories import CourseFactory, CourseItemFactory, EnrollmentFactory
+from tests.factories import (
+    CourseFactory,
+    CourseItemFactory,
+    EnrollmentFactory,
+    ItemCompletionFactory,
+)
 from tests.graphql.conftest import error_codes
 
 pytestmark = pytest.mark.django_db
@@ -119,7 +123,7 @@ def test_filter_by_course_status(api, key):
     untouched, halfway, done = (EnrollmentFactory(course=course) for _ in range(3))
     for enrollment, items in ((halfway, [first]), (done, [first, second])):
         for item in items:
-            ItemCompletion.objects.create(enrollment=enrollment, item=item, completed_at=NOW)
+            ItemCompletionFactory(enrollment=enrollment, item=item, completed_at=NOW)
     assert listed(api, key, course_status="not_started") == ids(untouched)
     assert listed(api, key, course_status="in_progress") == ids(halfway)
     assert listed(api, key, course_status="completed") == ids(done)
@@ -163,7 +167,7 @@ def test_membership_by_id_has_every_field(api, key, clock):
         start_at=clock.current - timedelta(days=1),
         ended_at=clock.current + timedelta(days=1),
     )
-    ItemCompletion.objects.create(enrollment=enrollment, item=items[0], completed_at=NOW)
+    ItemCompletionFactory(enrollment=enrollment, item=items[0], completed_at=NOW)
 
     body = api.post(ONE, {"id": str(enrollment.pk)}, key=key)
 

@@ -20,11 +20,12 @@ from enrollments.operations import Selection, preview
 from tests.admin.conftest import grant, logged_in
 from tests.admin.helpers import EXTEND, extend_form_data, post_action
 from tests.factories import CourseFactory, EnrollmentFactory, StaffFactory
+from tests.fuzzing import examples
 
 pytestmark = pytest.mark.django_db
 
 HYPOTHESIS = settings(
-    max_examples=150,
+    max_examples=examples(150),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -170,12 +171,15 @@ def enrollments(clock):
 def test_the_form_is_valid_or_has_errors_never_an_exception(enrollments):
     queryset = Enrollment.objects.filter(pk__in=[e.pk for e in enrollments])
 
-    @settings(HYPOTHESIS, max_examples=300)
+    @settings(HYPOTHESIS, max_examples=examples(300))
     @given(data=form_data())
     @example(data={"mode": "days", "days": "9" * 400})
     @example(data={"mode": "until", "until": "2026-03-29T02:30", "time_zone": "Europe/Paris"})
     @example(data={"mode": "until", "until": "9999-12-31T23:59", "time_zone": "Pacific/Kiritimati"})
     @example(data={"mode": "until", "until": "0001-01-01T00:00", "time_zone": "America/St_Johns"})
+    # Found by this test (issue 14): year 9999 west of UTC overflowed the calendar, a 500.
+    @example(data={"mode": "until", "until": "9999-12-31T23:59", "time_zone": "America/New_York"})
+    @example(data={"mode": "until", "until": "0001-01-01T00:00", "time_zone": "Asia/Tokyo"})
     def run(data):
         form = ExtendAccessForm(data=data)
         assert isinstance(form.zone, zoneinfo.ZoneInfo)  # the page renders dates in it
@@ -206,12 +210,16 @@ def test_the_admin_page_answers_any_input_without_a_server_error_and_previews_wr
     page = post_action(client, "extend_access", [e.pk for e in enrollments])
     assert page.status_code == 200
 
-    @settings(HYPOTHESIS, max_examples=40)
+    @settings(HYPOTHESIS, max_examples=examples(40))
     @given(data=form_data(), confirm=st.sampled_from(["no", "bogus token", "valid token"]))
     @example(data={"mode": "days", "days": "9" * 400}, confirm="no")
     @example(data={"mode": "days", "days": "2147483648"}, confirm="no")
     @example(data={"mode": "days", "days": "30"}, confirm="valid token")
     @example(data={"mode": "days", "days": str(10**12)}, confirm="valid token")
+    @example(
+        data={"mode": "until", "until": "9999-12-31T23:59", "time_zone": "America/New_York"},
+        confirm="valid token",
+    )
     def run(data, confirm):
         fields = extend_form_data(page, **data)
         with transaction.atomic():

@@ -22,11 +22,12 @@ from hypothesis import strategies as st
 from enrollments.models import AccessChange, Enrollment
 from tests.commands.conftest import exit_status, run_command
 from tests.factories import CourseFactory, EnrollmentFactory, UserFactory
+from tests.fuzzing import examples
 
 pytestmark = pytest.mark.django_db
 
 HYPOTHESIS = settings(
-    max_examples=60,
+    max_examples=examples(60),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

@@ -61,6 +61,8 @@ def limited(settings, window_clock):
         "WINDOW_SECONDS": WINDOW,
         "CACHE": "ratelimit",
         "KEY_PREFIX": "test",
+        "BREAKER_FAILURES": 3,
+        "BREAKER_COOL_DOWN_SECONDS": 30.0,
     }
     yield settings.RATE_LIMIT
     caches["ratelimit"].clear()
@@ -258,6 +260,8 @@ def test_settings_come_from_the_environment():
         "WINDOW_SECONDS": 60,
         "CACHE": "default",
         "KEY_PREFIX": "ratelimit",
+        "BREAKER_FAILURES": 3,
+        "BREAKER_COOL_DOWN_SECONDS": 30.0,
     }
     configured = subprocess.run(
         [sys.executable, "manage.py", "shell", "-c", script],
@@ -269,6 +273,8 @@ def test_settings_come_from_the_environment():
             "RATE_LIMIT_WINDOW_SECONDS": "10",
             "RATE_LIMIT_ENABLED": "false",
             "RATE_LIMIT_KEY_PREFIX": "api",
+            "RATE_LIMIT_BREAKER_FAILURES": "5",
+            "RATE_LIMIT_BREAKER_COOL_DOWN_SECONDS": "2.5",
         },
         capture_output=True,
         text=True,
@@ -282,4 +288,6 @@ def test_settings_come_from_the_environment():
         "WINDOW_SECONDS": 10,
         "CACHE": "default",
         "KEY_PREFIX": "api",
+        "BREAKER_FAILURES": 5,
+        "BREAKER_COOL_DOWN_SECONDS": 2.5,
     }

@@ -20,7 +20,13 @@ from django.utils import timezone
 
 from apikeys.models import APIKey
 from enrollments.models import Enrollment, ItemCompletion
-from tests.factories import CourseFactory, CourseItemFactory, StaffFactory, UserFactory
+from tests.factories import (
+    CourseFactory,
+    CourseItemFactory,
+    StaffFactory,
+    UserFactory,
+    recount,
+)
 from tests.graphql.conftest import grant
 
 #: The contract's example ids (003_*).
@@ -125,6 +131,7 @@ def school(transactional_db, fresh_rate_limits) -> School:
         ended_at=now + timedelta(days=30),
     )
     ItemCompletion.objects.create(enrollment=example, item=items[0], completed_at=now)
+    recount(example)  # written directly: the stored progress as the service keeps it
     memberships = [example]
     for n in range(4):
         learner = UserFactory(first_name=f"Learner{n}", last_name="Doe")

@@ -4,13 +4,14 @@ can take it with `| tail -n 1`). The key is shown this once and never stored."""
 from datetime import UTC, datetime, timedelta
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils import timezone
 
 from apikeys.models import MAX_VALIDITY, APIKey, InvalidKeyRequest
+from lms.command_options import TextCheckedCommand
 
 
-class Command(BaseCommand):
+class Command(TextCheckedCommand):
     help = "Create an API key for the user with that e-mail; prints the key on the last line."
 
     def add_arguments(self, parser):

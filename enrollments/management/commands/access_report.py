@@ -7,18 +7,19 @@ default table is for reading in a terminal.
 import csv
 from datetime import timedelta
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import CommandParser
 
 from enrollments import clock
 from enrollments.management.output import format_instant, raw_stream
 from enrollments.management.selection import option_id, positive_int_argument
 from enrollments.selectors import enrollment_access_state
 from enrollments.selectors_expiry import enrollments_ending_between
+from lms.command_options import TextCheckedCommand
 
 COLUMNS = ("user_email", "user_name", "course", "start_at", "ended_at", "state", "enrollment_id")
 
 
-class Command(BaseCommand):
+class Command(TextCheckedCommand):
     help = (
         "List the enrollments whose access ends within --ending-within DAYS, or ended within "
         "the last --ended-within DAYS, as a table or --format csv."

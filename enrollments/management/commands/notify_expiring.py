@@ -7,7 +7,7 @@ extension re-arms it. Paused enrollments are not reminded (selectors_expiry).
 
 from datetime import timedelta
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import CommandParser
 
 from enrollments import clock
 from enrollments.management.output import (
@@ -20,6 +20,7 @@ from enrollments.management.output import (
 from enrollments.management.selection import positive_int_argument
 from enrollments.selectors_expiry import enrollments_due_expiry_reminder
 from enrollments.services import expiry_reminders_send
+from lms.command_options import TextCheckedCommand
 
 
 def _label(enrollment) -> str:
@@ -27,7 +28,7 @@ def _label(enrollment) -> str:
     return f"{where} (access ends {format_instant(enrollment.ended_at)})"
 
 
-class Command(BaseCommand):
+class Command(TextCheckedCommand):
     help = (
         "E-mail each learner whose access ends within --within DAYS, once per end date. "
         "Exit status: 0 all sent, 1 some sends failed (retried next run), 2 usage error."

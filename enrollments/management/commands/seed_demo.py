@@ -1,15 +1,29 @@
-"""Loads demo data: courses with items and about 50 learners in every access state.
+"""Loads demo data that shows every documented feature, so that the docs' examples run verbatim.
 
-Idempotent: ids are derived from stable names (uuid5), existing rows are left as they are, so
-running it twice changes nothing. It includes the contract's example learner and course, so the
-README's GraphQL examples run verbatim against the demo.
+- four courses with items; ~125 enrollments, more than one admin page (50 a page), so that
+  "Select all N" appears;
+- learners in every access state and course status, in every course, among them some whose
+  access ends within the next 7 days (access_report --ending-within 7, notify_expiring) and some
+  whose access ended in the last 30 days (access_report --ended-within 30);
+- the people the docs name: ann@ and bob@example.com (learners in python-basics and
+  sql-for-everyone), lead@example.com (staff who may extend, pause and resume: the docs'
+  --actor), admin@example.com (the superuser, with the printed demo password), and the
+  contract's example learner, course and enrollment (student@example.com, course-slug).
+
+Dates are relative to now, so the demo stays current. Idempotent: ids are derived from stable
+names (uuid5), existing rows are left as they are, so running it twice changes nothing.
+
+It creates a superuser with a published password: with DEBUG off (a production database, most
+likely) it refuses unless --force is given.
 """
 
 import os
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.contrib.auth.models import Permission
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from enrollments import clock
@@ -32,6 +46,24 @@ EXAMPLE_CREATED_AT = datetime.fromtimestamp(1672531200, tz=UTC)
 
 STAFF_EMAIL = "admin@example.com"
 DEFAULT_STAFF_PASSWORD = "demo-admin-password"  # noqa: S105 - demo only, printed on purpose
+#: Staff who may extend, pause and resume but is no superuser (the docs' --actor).
+LEAD_EMAIL = "lead@example.com"
+LEAD_PERMISSIONS = ["view_enrollment", "extend_access", "pause_enrollment"]
+#: The learners the docs' examples name: (e-mail, first name, last name, [(course slug, state)]).
+NAMED_LEARNERS = [
+    (
+        "ann@example.com",
+        "Ann",
+        "Example",
+        [("python-basics", "active"), ("sql-for-everyone", "active")],
+    ),
+    (
+        "bob@example.com",
+        "Bob",
+        "Example",
+        [("python-basics", "active"), ("sql-for-everyone", "ending_soon")],
+    ),
+]
 
 COURSES = [
     # (id, slug, title, access_days, pause_freezes_access, item count)
@@ -41,7 +73,8 @@ COURSES = [
     (None, "sql-for-everyone", "SQL for Everyone", None, True, 5),
 ]
 
-#: Learners' names: learner n is FIRST_NAMES[n % 10] LAST_NAMES[n // 10 % 10], so the demo has
+#: Learners' names: learner n is FIRST_NAMES[n % 12] LAST_NAMES[n // 12 % 10] (120 different
+#: names for the 120 learners of the default), so the demo has
 #: first and last names to show in the admin, the access report and the API's `first_name`,
 #: `last_name` and `full_name`.
 FIRST_NAMES = (
@@ -55,6 +88,8 @@ FIRST_NAMES = (
     "Ken",
     "Radia",
     "Tim",
+    "Margaret",
+    "John",
 )
 LAST_NAMES = (
     "Lovelace",
@@ -69,7 +104,17 @@ LAST_NAMES = (
     "Berners-Lee",
 )
 
-STATES = ["active", "expired", "indefinite", "not_started", "paused", "completed", "in_progress"]
+STATES = [
+    "active",
+    "expired",
+    "indefinite",
+    "not_started",
+    "paused",
+    "completed",
+    "in_progress",
+    "ending_soon",  # access ends within the next 7 days
+    "ended_recently",  # access ended within the last 30 days
+]
 
 
 def stable_id(name: str) -> uuid.UUID:
@@ -77,18 +122,39 @@ def stable_id(name: str) -> uuid.UUID:
 
 
 class Command(BaseCommand):
-    help = "Load demo courses, items and ~50 learners in every access state (idempotent)."
+    help = (
+        "Load demo courses, items, staff and ~125 learners in every access state (idempotent). "
+        "Refused with DEBUG off unless --force."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--learners", type=int, default=49, help="learners besides the example one"
+            "--learners", type=int, default=120, help="numbered learners (default 120)"
+        )
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="load the demo even with DEBUG off (it creates a superuser with a known password)",
         )
 
     @transaction.atomic
-    def handle(self, *args, learners: int, **options):
+    def handle(self, *args, learners: int, force: bool, **options):
+        if not settings.DEBUG and not force:
+            raise CommandError(
+                "DEBUG is off, so this looks like a production database: seed_demo would create "
+                f"the superuser {STAFF_EMAIL} with a published password. Use --force to load "
+                "the demo data anyway."
+            )
         staff = self._staff()
+        self._lead()
         courses = [self._course(*spec) for spec in COURSES]
+        by_slug = {course.slug: course for course in courses}
         self._example_enrollment(courses[0])
+        for email, first_name, last_name, enrollments in NAMED_LEARNERS:
+            user = self._user(stable_id(email), email, first_name, last_name)
+            for slug, state in enrollments:
+                self._enroll_in_state(user, by_slug[slug], state, offset=len(email))
+        others = courses[1:]
         for n in range(learners):
             user = self._user(
                 stable_id(f"learner-{n}"),
@@ -96,14 +162,17 @@ class Command(BaseCommand):
                 FIRST_NAMES[n % len(FIRST_NAMES)],
                 LAST_NAMES[n // len(FIRST_NAMES) % len(LAST_NAMES)],
             )
-            course = courses[1 + n % (len(courses) - 1)]
-            self._enroll_in_state(user, course, STATES[n % len(STATES)])
+            # Every state in every course: the course cycles fastest, the state after it.
+            course = others[n % len(others)]
+            state = STATES[(n // len(others)) % len(STATES)]
+            self._enroll_in_state(user, course, state, offset=n)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: {Course.objects.count()} courses, "
                 f"{Enrollment.objects.count()} enrollments.\n"
                 f"Staff login: {staff.email} / {self._staff_password()}  "
-                "(the admin is at /admin/)"
+                "(the admin is at /admin/)\n"
+                f"Team lead (extends, pauses, resumes; no superuser): {LEAD_EMAIL}, same password"
             )
         )
 
@@ -117,6 +186,23 @@ class Command(BaseCommand):
                 STAFF_EMAIL, self._staff_password(), first_name="Demo", last_name="Admin"
             )
         return staff
+
+    def _lead(self) -> User:
+        lead = User.objects.filter(email__iexact=LEAD_EMAIL).first()
+        if lead is None:
+            lead = User.objects.create_user(
+                LEAD_EMAIL,
+                self._staff_password(),
+                first_name="Team",
+                last_name="Lead",
+                is_staff=True,
+            )
+            lead.user_permissions.set(
+                Permission.objects.filter(
+                    content_type__app_label="enrollments", codename__in=LEAD_PERMISSIONS
+                )
+            )
+        return lead
 
     def _user(self, pk: uuid.UUID, email: str, first_name: str, last_name: str) -> User:
         user, created = User.objects.get_or_create(
@@ -167,17 +253,28 @@ class Command(BaseCommand):
         for item in course.items.order_by("position")[:2]:
             enrollment_complete_item(enrollment=enrollment, item=item)
 
-    def _enroll_in_state(self, user: User, course: Course, state: str) -> None:
+    def _enroll_in_state(self, user: User, course: Course, state: str, offset: int = 0) -> None:
+        """Enrolls `user` so that the enrollment is in `state` now. `offset` spreads the dates
+        (ends 1-6 days ahead when ending soon, 3-22 days ago when ended recently)."""
         if Enrollment.objects.filter(user=user, course=course).exists():
             return
         now = clock.now()
+        days = course.access_days or 90
+        soon = timedelta(days=1 + offset % 6, hours=offset % 24)
+        lately = timedelta(days=3 + offset % 20)
         start = {
-            "expired": now - timedelta(days=(course.access_days or 90) + 30),
+            "expired": now - timedelta(days=days + 45),
             "not_started": now + timedelta(days=7),
+            "ending_soon": now - timedelta(days=days) + soon,
+            "ended_recently": now - timedelta(days=days) - lately,
         }.get(state, now - timedelta(days=5))
         enrollment = enrollment_create(user=user, course=course, start_at=start, reason="demo data")
-        if state == "expired" and enrollment.ended_at is None:
-            Enrollment.objects.filter(pk=enrollment.pk).update(ended_at=now - timedelta(days=30))
+        if enrollment.ended_at is None and state in ("expired", "ended_recently", "ending_soon"):
+            # A course without a default length: give the enrollment its end directly.
+            end = {"expired": now - timedelta(days=45), "ended_recently": now - lately}
+            Enrollment.objects.filter(pk=enrollment.pk).update(
+                start_at=now - timedelta(days=60), ended_at=end.get(state, now + soon)
+            )
         elif state == "indefinite" and enrollment.ended_at is not None:
             enrollment_extend_access(
                 enrollment=enrollment,

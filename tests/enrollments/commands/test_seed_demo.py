@@ -1,11 +1,14 @@
-"""seed_demo: every access state, the contract's example ids, idempotent."""
+"""seed_demo: every access state in every course, the people the docs name, the contract's
+example ids, more than one admin page; idempotent; refused with DEBUG off unless --force."""
 
 from collections import Counter
+from datetime import timedelta
 from io import StringIO
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
+from enrollments.admin.enrollment import EnrollmentAdmin
 from enrollments.management.commands.seed_demo import (
     EXAMPLE_COURSE_ID,
     EXAMPLE_ENROLLMENT_ID,
@@ -23,8 +26,9 @@ pytestmark = pytest.mark.django_db
 
 
 def seed() -> str:
+    # The test runner runs with settings.DEBUG off, like production: hence --force.
     out = StringIO()
-    call_command("seed_demo", stdout=out)
+    call_command("seed_demo", force=True, stdout=out)
     return out.getvalue()
 
 
@@ -32,7 +36,7 @@ def test_every_state_and_the_contract_example(clock):
     output = seed()
 
     enrollments = list(memberships_with_progress())
-    assert 45 <= len(enrollments) <= 60
+    assert len(enrollments) > 2 * EnrollmentAdmin.list_per_page  # "Select all N" appears
     states = Counter(str(enrollment_access_state(e)) for e in enrollments)
     assert set(states) == {"active", "expired", "not_started", "paused"}
     assert any(e.ended_at is None for e in enrollments), "an indefinite enrollment"
@@ -66,6 +70,54 @@ def test_every_demo_person_has_a_first_and_a_last_name(clock):
     assert not User.objects.filter(last_name="").exists()
     full_names = list(User.objects.values_list("first_name", "last_name"))
     assert len(set(full_names)) == len(full_names), "each demo learner has a name of their own"
+
+
+def test_every_course_has_learners_ending_soon_and_ended_lately(clock):
+    seed()
+    now = clock.current
+    for slug in ("python-basics", "django-in-depth", "sql-for-everyone"):
+        ends = list(
+            Enrollment.objects.filter(course__slug=slug, paused_at__isnull=True).values_list(
+                "ended_at", flat=True
+            )
+        )
+        assert any(e and now < e <= now + timedelta(days=7) for e in ends), slug
+        assert any(e and now - timedelta(days=30) <= e < now for e in ends), slug
+        states = {
+            str(enrollment_access_state(e))
+            for e in memberships_with_progress().filter(course__slug=slug)
+        }
+        assert states == {"active", "expired", "not_started", "paused"}, slug
+
+
+def test_the_people_the_docs_name(clock):
+    seed()
+    for email, course in [
+        ("ann@example.com", "python-basics"),
+        ("ann@example.com", "sql-for-everyone"),
+        ("bob@example.com", "python-basics"),
+        ("bob@example.com", "sql-for-everyone"),
+    ]:
+        enrollment = Enrollment.objects.get(user__email=email, course__slug=course)
+        assert str(enrollment_access_state(enrollment)) == "active", (email, course)
+    lead = User.objects.get(email="lead@example.com")
+    assert lead.is_staff and not lead.is_superuser
+    assert lead.has_perms(
+        ["enrollments.extend_access", "enrollments.pause_enrollment", "enrollments.view_enrollment"]
+    )
+
+
+def test_refused_with_debug_off_unless_forced(settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="--force"):
+        call_command("seed_demo", stdout=StringIO())
+    assert not User.objects.exists()
+
+
+def test_runs_without_force_with_debug_on(settings, clock):
+    settings.DEBUG = True
+    call_command("seed_demo", stdout=StringIO())
+    assert User.objects.filter(email="admin@example.com", is_superuser=True).exists()
 
 
 def test_running_twice_changes_nothing(clock):

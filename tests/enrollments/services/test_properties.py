@@ -14,6 +14,7 @@ from enrollments.errors import DomainError
 from enrollments.models import AccessChange, Enrollment
 from enrollments.services import enrollment_extend_access, enrollment_pause, enrollment_resume
 from tests.factories import CourseFactory, EnrollmentFactory
+from tests.fuzzing import examples
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 DOCUMENTED = {"INVALID_EXTENSION_PERIOD", "NO_END_DATE"}
@@ -45,7 +46,9 @@ def snapshot():
 
 @pytest.mark.django_db
 @settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=examples(150),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(
     days=days,
@@ -157,7 +160,7 @@ def test_pause_resume_sequences(monkeypatch):
     monkeypatch.setattr(clock_module, "now", clock_module.now)  # restored after the test
     machine = PauseResumeMachine.TestCase
     machine.settings = settings(
-        max_examples=40,
+        max_examples=examples(40),
         stateful_step_count=25,
         deadline=None,
         suppress_health_check=[HealthCheck.function_scoped_fixture],

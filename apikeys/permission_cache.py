@@ -1,0 +1,76 @@
+"""The permission set of an API key's user, read once per key and kept briefly (issue 15).
+
+Django's ModelBackend reads a user's permissions with two queries (direct and through groups)
+the first time `has_perm` is asked on a user object, and the object lives one request: every
+API request paid them again. Here the set is kept per API key for PERMISSION_CACHE_SECONDS
+(settings.API_KEY_PERMISSION_CACHE_SECONDS) in the process and put where ModelBackend looks
+first (`user._perm_cache`), so `has_perm` answers without a query.
+
+What stays fresh on every request: the key itself (revoked, expired), the user's `is_active`
+and `is_superuser`, all read with the key. What may lag: a permission granted or taken away
+shows in other processes after at most the cache's seconds; in this process at once (any
+change to user or group permissions, or to group membership, empties the cache).
+"""
+
+import threading
+import time
+
+from django.conf import settings
+from django.contrib.auth.backends import ModelBackend
+from django.contrib.auth.models import Group
+from django.db.models.signals import m2m_changed
+from django.dispatch import receiver
+
+from apikeys.models import APIKey
+from lms.models import User
+
+#: Default seconds a key's permission set is kept.
+DEFAULT_SECONDS = 10.0
+#: Keys kept at most (the oldest entries go first).
+MAX_KEYS = 10_000
+
+_lock = threading.Lock()
+_entries: dict[object, tuple[float, frozenset[str]]] = {}
+
+
+def _seconds() -> float:
+    return float(getattr(settings, "API_KEY_PERMISSION_CACHE_SECONDS", DEFAULT_SECONDS))
+
+
+def load_permissions(api_key: APIKey) -> None:
+    """Gives `api_key.user` its permission set from the cache, reading it (two queries) when
+    the key has none kept or it is older than the cache's seconds."""
+    user = api_key.user
+    if not user.is_active or user.is_superuser:
+        return  # has_perm answers these without reading permissions
+    # Not the key's id alone: an id can come back (SQLite reuses the highest after a delete),
+    # the random prefix and the user's UUID do not.
+    key = (api_key.pk, api_key.prefix, user.pk)
+    now = time.monotonic()
+    with _lock:
+        entry = _entries.get(key)
+    if entry is not None and entry[0] > now:
+        user._perm_cache = set(entry[1])
+        return
+    permissions = frozenset(ModelBackend().get_all_permissions(user))
+    user._perm_cache = set(permissions)
+    seconds = _seconds()
+    if seconds <= 0:
+        return
+    with _lock:
+        if len(_entries) >= MAX_KEYS:
+            for stale in list(_entries)[: MAX_KEYS // 10]:
+                del _entries[stale]
+        _entries[key] = (now + seconds, permissions)
+
+
+def clear() -> None:
+    with _lock:
+        _entries.clear()
+
+
+@receiver(m2m_changed, sender=User.user_permissions.through, dispatch_uid="apikeys_perms_user")
+@receiver(m2m_changed, sender=User.groups.through, dispatch_uid="apikeys_perms_groups")
+@receiver(m2m_changed, sender=Group.permissions.through, dispatch_uid="apikeys_perms_group")
+def _permissions_changed(**_kwargs) -> None:
+    clear()

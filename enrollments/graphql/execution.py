@@ -1,0 +1,232 @@
+"""Running a GraphQL request at less cost per request and per field (issue 15).
+
+graphene-django's view parses the document on every request (and this API's view parsed it a
+second time, for the rate limiter), validates it on every request and executes it with
+graphql-core's default `is_awaitable` check on every resolved value. Here:
+
+- a document is parsed once per distinct text and validated once per distinct text and set of
+  rules: both results (errors included) are kept in bounded LRU caches keyed by the document's
+  text (DOCUMENT_CACHE_SIZE entries each; documents longer than the length limit never get
+  here). A cached document is the same immutable AST graphql-core would build again. The rules
+  (validation_rules: one tuple of classes per kind of caller and limits) are part of the key,
+  so changed limits (settings.GRAPHQL_LIMITS) or an anonymous caller validate anew;
+- execution takes a synchronous path: this schema has no async resolver, so no resolved value is
+  ever awaitable and the per-field check is replaced by one that answers False at once. (A
+  coroutine returned by a resolver would then be serialised as a value, not awaited: any
+  future async resolver needs this path changed.) Scalars read by the default resolver skip
+  graphql-core's per-field machinery altogether (SyncExecutionContext).
+
+Everything else is graphene-django's `execute_graphql_request`, kept step for step: the GET
+mutation refusal, the validation error answer, ATOMIC_MUTATIONS with its rollback flag.
+"""
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from django.core.signals import setting_changed
+from django.db import connection, transaction
+from django.dispatch import receiver
+from django.http import HttpResponseBadRequest, HttpResponseNotAllowed
+from graphene.types.resolver import attr_resolver, dict_or_attr_resolver
+from graphene_django.constants import MUTATION_ERRORS_FLAG
+from graphene_django.settings import graphene_settings
+from graphene_django.views import HttpError
+from graphql import (
+    DocumentNode,
+    ExecutionContext,
+    ExecutionResult,
+    GraphQLError,
+    GraphQLField,
+    GraphQLSchema,
+    OperationType,
+    ValidationRule,
+    execute,
+    get_operation_ast,
+    is_leaf_type,
+    is_non_null_type,
+    parse,
+    specified_rules,
+    validate,
+)
+from graphql.pyutils import Undefined
+
+from enrollments.graphql.limits import Limits, limit_rules, limits
+
+#: Distinct documents kept parsed, and (document, rules) pairs kept validated. Clients send a
+#: handful of documents each (their queries are written in their code), so a few hundred cover
+#: every client while bounding the memory: each entry is at most MAX_QUERY_LENGTH characters
+#: and its AST.
+DOCUMENT_CACHE_SIZE = 256
+
+
+@functools.lru_cache(maxsize=DOCUMENT_CACHE_SIZE)
+def parsed(query: str) -> DocumentNode | GraphQLError:
+    """The document `query` parses to, or its syntax error."""
+    try:
+        return parse(query)
+    except GraphQLError as error:
+        return error
+
+
+@functools.cache
+def _rules(anonymous: bool, _limits: Limits) -> tuple[type[ValidationRule], ...]:
+    return (*specified_rules, *limit_rules(anonymous=anonymous))
+
+
+def validation_rules(*, anonymous: bool) -> tuple[type[ValidationRule], ...]:
+    """graphql's standard rules and the API's limits (limits.limit_rules) for a caller: the same
+    classes for every request under the same limits, so that validation can be cached."""
+    return _rules(anonymous, limits())
+
+
+@functools.lru_cache(maxsize=DOCUMENT_CACHE_SIZE)
+def _validation_errors(
+    schema: GraphQLSchema, query: str, rules: tuple[type[ValidationRule], ...]
+) -> tuple[GraphQLError, ...]:
+    document = parsed(query)
+    assert isinstance(document, DocumentNode)  # validated only once parsed
+    return tuple(validate(schema, document, rules, graphene_settings.MAX_VALIDATION_ERRORS))
+
+
+def validation_errors(
+    schema: GraphQLSchema, query: str, rules: tuple[type[ValidationRule], ...]
+) -> tuple[GraphQLError, ...]:
+    """The errors of validating the document of `query` with `rules` (none: valid)."""
+    return _validation_errors(schema, query, tuple(rules))
+
+
+def clear_caches() -> None:
+    parsed.cache_clear()
+    _rules.cache_clear()
+    _validation_errors.cache_clear()
+
+
+@receiver(setting_changed)
+def _forget_validation(*, setting: str, **_kwargs) -> None:
+    if setting == "GRAPHQL_LIMITS":
+        _rules.cache_clear()
+        _validation_errors.cache_clear()
+
+
+def _never_awaitable(_value: object) -> bool:
+    return False
+
+
+def _leaf_plan(field: GraphQLField) -> tuple[str, object, Callable[[Any], Any]] | None:
+    """(attribute, default, serialize) when `field` is a scalar or enum read by graphene's
+    default resolver (an attribute or dict key of the parent); None otherwise."""
+    resolver = field.resolve
+    if not (
+        isinstance(resolver, functools.partial)
+        and resolver.func in _DEFAULT_RESOLVERS
+        and len(resolver.args) == 2
+        and not resolver.keywords
+    ):
+        return None
+    leaf = field.type.of_type if is_non_null_type(field.type) else field.type
+    if not is_leaf_type(leaf):
+        return None
+    attname, default = resolver.args
+    return attname, default, leaf.serialize
+
+
+_DEFAULT_RESOLVERS = (dict_or_attr_resolver, attr_resolver)
+
+
+class SyncExecutionContext(ExecutionContext):
+    """graphql-core's execution with a short path for the commonest field of a page: a scalar
+    read from an attribute of its parent (about 2,500 of the 3,500 fields of a page of 100).
+
+    Such a field, when the query passes it no arguments and no middleware is installed, is
+    read and serialised directly, without building its resolve info, its argument dict and the
+    awaitable checks. Anything else, and any value the short path cannot serialise as it is
+    (None, a failing serialize), takes graphql-core's own path, which gives the same value or
+    the same error as before.
+    """
+
+    _plans: dict[int, tuple[GraphQLField, tuple | None]] = {}
+
+    def execute_field(self, parent_type, source, field_nodes, path):
+        node = field_nodes[0]
+        middleware = self.middleware_manager
+        if not node.arguments and (middleware is None or not middleware.middlewares):
+            field = parent_type.fields.get(node.name.value)
+            if field is not None:
+                cached = self._plans.get(id(field))
+                if cached is None or cached[0] is not field:
+                    cached = (field, _leaf_plan(field))
+                    self._plans[id(field)] = cached
+                plan = cached[1]
+                if plan is not None:
+                    attname, default, serialize = plan
+                    if isinstance(source, dict):
+                        value = source.get(attname, default)
+                    else:
+                        value = getattr(source, attname, default)
+                    if value is not None:
+                        try:
+                            serialized = serialize(value)
+                        except Exception:  # noqa: BLE001 - graphql-core's path reports it
+                            serialized = None
+                        if serialized is not None and serialized is not Undefined:
+                            return serialized
+        return super().execute_field(parent_type, source, field_nodes, path)
+
+
+def execute_request(view, request, query, variables, operation_name, show_graphiql=False):
+    """graphene-django's GraphQLView.execute_graphql_request over the cached document and
+    validation, executed synchronously. `view` supplies the schema, rules, context and
+    middleware as graphene-django's method reads them."""
+    if not query:
+        if show_graphiql:
+            return None
+        raise HttpError(HttpResponseBadRequest("Must provide query string."))
+    schema = view.schema.graphql_schema
+    document = parsed(query)
+    if isinstance(document, GraphQLError):
+        return ExecutionResult(errors=[document])
+    operation_ast = get_operation_ast(document, operation_name)
+    if (
+        request.method.lower() == "get"
+        and operation_ast is not None
+        and operation_ast.operation != OperationType.QUERY
+    ):
+        if show_graphiql:
+            return None
+        raise HttpError(
+            HttpResponseNotAllowed(
+                ["POST"],
+                f"Can only perform a {operation_ast.operation.value} operation from a POST "
+                "request.",
+            )
+        )
+    errors = validation_errors(schema, query, view.validation_rules)
+    if errors:
+        return ExecutionResult(data=None, errors=list(errors))
+    options = {
+        "root_value": view.get_root_value(request),
+        "context_value": view.get_context(request),
+        "variable_values": variables,
+        "operation_name": operation_name,
+        "middleware": view.get_middleware(request),
+        "is_awaitable": _never_awaitable,
+    }
+    options["execution_context_class"] = view.execution_context_class or SyncExecutionContext
+    try:
+        if (
+            operation_ast is not None
+            and operation_ast.operation == OperationType.MUTATION
+            and (
+                graphene_settings.ATOMIC_MUTATIONS is True
+                or connection.settings_dict.get("ATOMIC_MUTATIONS", False) is True
+            )
+        ):
+            with transaction.atomic():
+                result = execute(schema, document, **options)
+                if getattr(request, MUTATION_ERRORS_FLAG, False) is True:
+                    transaction.set_rollback(True)
+            return result
+        return execute(schema, document, **options)
+    except Exception as error:  # noqa: BLE001 - graphene-django answers any failure this way
+        return ExecutionResult(errors=[error])

@@ -1,0 +1,64 @@
+"""`manage.py check_progress`: verifies that every enrollment's stored progress
+(`items_completed`, `course_status`) equals what its item completions say, and repairs it.
+
+The services keep the stored values (services.progress_counts); this finds what was written
+around them (raw SQL, a restored backup, a bug). Without `--repair` it only reads and exits 1
+when some rows differ, so it can run from cron or CI as a check; with `--repair` it recounts
+those rows (row-locked, one transaction) and exits 0.
+"""
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from enrollments.management.output import SOME_FAILED
+from enrollments.management.selection import option_id, positive_int_argument
+from enrollments.models import Enrollment
+from enrollments.selectors import enrollments_with_stale_progress
+from enrollments.services.progress_counts import enrollments_recount_progress
+
+
+class Command(BaseCommand):
+    help = (
+        "Check that each enrollment's stored completed-items count and course status match its "
+        "item completions; --repair recounts the rows that differ."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--course", help="only this course (slug or id)")
+        parser.add_argument(
+            "--repair", action="store_true", help="recount the rows that differ (else: exit 1)"
+        )
+        parser.add_argument(
+            "--show",
+            type=positive_int_argument,
+            default=20,
+            metavar="N",
+            help="list at most N differing rows (default 20)",
+        )
+
+    def handle(self, *args, course, repair, show, **options) -> None:
+        scope = Enrollment.objects.all()
+        if course:
+            scope = scope.filter(course_id=option_id("course", course))
+        stale = enrollments_with_stale_progress(scope).select_related("user", "course")
+        rows = list(stale.order_by("pk"))
+        for row in rows[:show]:
+            self.stdout.write(
+                f"{row.pk} ({row.user.email}, {row.course.slug}): stored "
+                f"{row.items_completed} {row.course_status}, counted "
+                f"{row.counted_completed} {row.counted_status}"
+            )
+        if len(rows) > show:
+            self.stdout.write(f"... and {len(rows) - show} more")
+        if not rows:
+            self.stdout.write("Stored progress matches the completions of every enrollment.")
+            return
+        if not repair:
+            raise CommandError(
+                f"{len(rows)} enrollments' stored progress differs from their completions; "
+                "run with --repair to recount them.",
+                returncode=SOME_FAILED,
+            )
+        repaired = enrollments_recount_progress(
+            queryset=Enrollment.objects.filter(pk__in=[row.pk for row in rows])
+        )
+        self.stdout.write(self.style.SUCCESS(f"Repaired {repaired} enrollments."))

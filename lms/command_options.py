@@ -1,0 +1,35 @@
+"""The text rule (lms.text) for every management command's arguments.
+
+A command argument with an invalid byte arrives as an unpaired surrogate (Python decodes argv
+with `surrogateescape`); printed or sent to the database it is a traceback. `TextCheckedCommand`
+checks every string option, and every string in a list option, before `handle` runs, and
+answers a usage error naming the option (exit status 2, the commands' convention). The value
+itself is not echoed: it cannot be written to a UTF-8 terminal.
+"""
+
+from django.core.management.base import BaseCommand, CommandError
+
+from lms.text import text_problem
+
+#: The commands' exit status for a usage error (docs/commands.md).
+USAGE_ERROR = 2
+
+
+def check_text_arguments(labelled: dict[str, object]) -> None:
+    """Raises a usage error for the first argument (by label) whose text breaks the rule; a
+    list's strings are checked one by one."""
+    for label, value in labelled.items():
+        values = value if isinstance(value, list | tuple) else [value]
+        for item in values:
+            problem = text_problem(item) if isinstance(item, str) else None
+            if problem is not None:
+                raise CommandError(f"{label}: the value {problem}", returncode=USAGE_ERROR)
+
+
+class TextCheckedCommand(BaseCommand):
+    """A BaseCommand whose string arguments all pass the text rule before `handle` runs."""
+
+    def execute(self, *args, **options):
+        check_text_arguments({f"argument {i}": value for i, value in enumerate(args, 1)})
+        check_text_arguments({"--" + name.replace("_", "-"): v for name, v in options.items()})
+        return super().execute(*args, **options)

@@ -1,0 +1,163 @@
+"""WCAG 2.1 AA on the staff pages: axe-core (from the npm registry, tests/browser/axe) on every
+page of the project's own templates and the enrollment admin pages, with 0 violations; and the
+reflow criterion at 320 px (tables scroll within themselves, the page does not widen)."""
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.utils import timezone
+
+from enrollments.models import AccessChange
+from enrollments.services import enrollment_pause
+from tests.browser.conftest import (
+    SUPPORT_PERMISSIONS,
+    assert_accessible,
+    axe_violations,
+    log_in,
+    staff_with,
+)
+from tests.factories import (
+    AccessChangeFactory,
+    CourseFactory,
+    CourseItemFactory,
+    EnrollmentFactory,
+)
+
+pytestmark = pytest.mark.browser
+
+ENROLLMENTS = "/admin/enrollments/enrollment/"
+
+
+@pytest.fixture
+def staff(transactional_db):
+    return staff_with(
+        *SUPPORT_PERMISSIONS, "add_enrollment", email="support@example.com", first_name="Support"
+    )
+
+
+@pytest.fixture
+def enrollments(staff):
+    """An active (with a history: extended in a batch, paused), an indefinite and an expired
+    enrollment, in a course with items."""
+    course = CourseFactory(title="Python Basics", slug="python-basics")
+    CourseItemFactory.create_batch(3, course=course)
+    now = timezone.now()
+    active = EnrollmentFactory(
+        course=course,
+        start_at=now - timedelta(days=5),
+        ended_at=datetime(2036, 3, 1, 12, 0, tzinfo=UTC),
+    )
+    AccessChangeFactory(
+        enrollment=active,
+        action=AccessChange.Action.EXTEND,
+        old_ended_at=active.ended_at - timedelta(days=30),
+        new_ended_at=active.ended_at,
+        actor=staff,
+        source=AccessChange.Source.ADMIN,
+        reason="Goodwill after the March outage",
+        batch_id=uuid.uuid4(),
+    )
+    enrollment_pause(enrollment=active, actor=staff, source=AccessChange.Source.ADMIN)
+    indefinite = EnrollmentFactory(course=course, start_at=now - timedelta(days=5), ended_at=None)
+    expired = EnrollmentFactory(
+        course=course, start_at=now - timedelta(days=400), ended_at=now - timedelta(days=100)
+    )
+    return {"active": active, "indefinite": indefinite, "expired": expired}
+
+
+def test_every_staff_page_has_no_axe_violations(page, staff, enrollments, axe_script):
+    active = enrollments["active"]
+    page.goto("/admin/login/?next=/admin/")
+    failures = axe_violations(page, axe_script)
+    log_in(page, staff)
+    change = AccessChange.objects.filter(enrollment=active).first()
+    pages = [
+        "/admin/",
+        "/admin/enrollments/",
+        ENROLLMENTS,
+        f"{ENROLLMENTS}?access_state=active&q=python",
+        f"{ENROLLMENTS}add/",
+        f"{ENROLLMENTS}{active.pk}/change/",
+        f"{ENROLLMENTS}{enrollments['indefinite'].pk}/change/",
+        f"{ENROLLMENTS}{active.pk}/history/",  # the access-change trail of the enrollment
+        f"{ENROLLMENTS}{active.pk}/extend-access/",
+        "/admin/enrollments/accesschange/",
+        f"/admin/enrollments/accesschange/{change.pk}/change/",
+        "/admin/time-zone/?next=/admin/",
+    ]
+    for path in pages:
+        response = page.goto(path)
+        assert response.status == 200, path
+        failures += axe_violations(page, axe_script)
+    assert not failures, "\n".join(failures)
+
+
+def test_the_extend_steps_have_no_axe_violations(page, staff, enrollments, axe_script):
+    """The form from the action, its preview (changed and skipped rows), a field error and a
+    rule error."""
+    log_in(page, staff)
+    page.goto(ENROLLMENTS)
+    page.check("#action-toggle")
+    page.select_option("select[name=action]", "extend_access")
+    page.click("button[name=index]")
+    page.wait_for_selector("#extend-access-form")
+    assert_accessible(page, axe_script)
+
+    page.fill("#id_days", "30")
+    page.click("input[name=_preview]")
+    page.wait_for_selector("#preview-heading")
+    assert page.locator("table.preview-skipped tbody tr").count() == 2
+    assert_accessible(page, axe_script)
+
+    page.fill("#id_days", "0")  # a rule of the services: shown at the field
+    page.click("input[name=_preview]")
+    page.wait_for_selector("#form-errors")
+    assert page.locator("#id_days_error").count() == 1
+    assert_accessible(page, axe_script)
+
+    page.check("#id_mode_1")
+    page.click("input[name=_preview]")  # no date: a form error
+    page.wait_for_selector("#id_until_error")
+    assert_accessible(page, axe_script)
+
+
+def test_at_320_px_tables_scroll_within_themselves(page, staff, enrollments, axe_script):
+    """WCAG 1.4.10: at 320 CSS px the page does not scroll sideways; the preview and history
+    tables scroll inside their own (focusable, named) regions."""
+    log_in(page, staff)
+    page.set_viewport_size({"width": 320, "height": 800})
+    active = enrollments["active"]
+
+    page.goto(f"{ENROLLMENTS}{active.pk}/change/")
+    assert_no_sideways_scroll(page)
+    region = page.locator("#access_changes-group .table-scroll")
+    assert region.get_attribute("role") == "region"
+    assert region.evaluate("el => el.scrollWidth > el.clientWidth"), "the table scrolls in place"
+
+    page.goto(f"{ENROLLMENTS}{active.pk}/extend-access/")
+    page.check("#id_mode_2")  # indefinite
+    page.click("input[name=_preview]")
+    page.wait_for_selector("#preview-heading")
+    assert_no_sideways_scroll(page)
+    region = page.locator(".preview .table-scroll").first
+    assert region.evaluate("el => el.scrollWidth > el.clientWidth")
+    assert_accessible(page, axe_script)
+
+
+def page_width(page) -> int:
+    return page.evaluate("document.documentElement.scrollWidth")
+
+
+def assert_no_sideways_scroll(page, width: int = 320) -> None:
+    """The page is no wider than the viewport; on failure, names the elements that stick out."""
+    wide = page.evaluate(
+        """width => Array.from(document.querySelectorAll('body *'))
+            .filter(el => el.getBoundingClientRect().right > width + 1)
+            .filter(el => !el.closest('.table-scroll'))
+            .slice(0, 8)
+            .map(el => el.tagName + (el.id ? '#' + el.id : '') + '.' + el.className + ' '
+                 + Math.round(el.getBoundingClientRect().right))""",
+        width,
+    )
+    assert page_width(page) <= width, f"wider than {width} px: {wide}"

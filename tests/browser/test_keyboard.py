@@ -1,0 +1,197 @@
+"""Keyboard only (Tab, Shift+Tab, Space, Enter, arrows; no mouse, no `fill`): each "Extend
+access" mode end to end, and pause then resume. Also that after each step the focus is on its
+result: the preview's heading, or the error summary."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.utils import timezone
+
+from enrollments.models import AccessChange, Enrollment
+from tests.browser.conftest import PASSWORD, SUPPORT_PERMISSIONS, staff_with
+from tests.factories import CourseFactory, EnrollmentFactory
+
+pytestmark = pytest.mark.browser
+
+ENROLLMENTS = "/admin/enrollments/enrollment/"
+#: A generous bound on the Tab presses to reach a control: a missing control fails, not hangs.
+MAX_PRESSES = 120
+
+
+@pytest.fixture
+def staff(transactional_db):
+    return staff_with(*SUPPORT_PERMISSIONS, time_zone="Europe/Berlin")
+
+
+def enrollment(email: str, ended_at=datetime(2036, 3, 1, 12, 0, tzinfo=UTC)) -> Enrollment:
+    return EnrollmentFactory(
+        user__email=email,
+        course=CourseFactory(title=f"Course of {email}"),
+        start_at=timezone.now() - timedelta(days=5),
+        ended_at=ended_at,
+    )
+
+
+def focused(page, selector: str) -> bool:
+    return page.evaluate(
+        "s => document.activeElement !== null && document.activeElement.matches(s)", selector
+    )
+
+
+def tab_to(page, selector: str, *, backwards: bool = False) -> None:
+    """Presses Tab (Shift+Tab backwards) until the focus is on `selector`."""
+    key = "Shift+Tab" if backwards else "Tab"
+    for _ in range(MAX_PRESSES):
+        page.keyboard.press(key)
+        if focused(page, selector):
+            return
+    active = page.evaluate("document.activeElement && document.activeElement.outerHTML")
+    raise AssertionError(f"{key} never reached {selector}; the focus is on {active}")
+
+
+def log_in_by_keyboard(page, user) -> None:
+    page.goto("/admin/login/?next=/admin/")
+    assert focused(page, "#id_username"), "the log-in page focuses the e-mail field"
+    page.keyboard.type(user.email)
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#user-tools")
+
+
+def open_extend_page_of(page, target: Enrollment) -> None:
+    """From the enrollment's page: Tab to "Extend access", Enter."""
+    page.goto(f"{ENROLLMENTS}{target.pk}/change/")
+    tab_to(page, "a.extend-access-link")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#extend-access-form")
+
+
+def preview_and_confirm(page) -> None:
+    """Tab to Preview, Enter; the focus lands on the preview; Tab to Confirm, Enter."""
+    tab_to(page, "input[name=_preview]")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#preview-heading")
+    assert focused(page, "#preview-heading"), "the focus moves to the preview"
+    tab_to(page, "input[name=_confirm]")
+    page.keyboard.press("Enter")
+    page.wait_for_selector(".messagelist .success")
+
+
+def test_extend_by_days_from_the_list_by_keyboard(page, staff):
+    """The issue's case: Tab forward past every field to Preview keeps "days" (focusing the
+    new-end field no longer switches the mode), then Confirm applies it."""
+    chosen = enrollment("learner3@example.com")
+    other = enrollment("learner10@example.com")
+    log_in_by_keyboard(page, staff)
+    page.goto(f"{ENROLLMENTS}?q=learner3%40")
+    tab_to(page, f"input.action-select[value='{chosen.pk}']")
+    page.keyboard.press("Space")
+    tab_to(page, "select[name=action]", backwards=True)
+    while page.input_value("select[name=action]") != "extend_access":
+        page.keyboard.press("ArrowDown")
+    tab_to(page, "button[name=index]")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#extend-access-form")
+
+    tab_to(page, "#id_mode_0")  # the radio group: "Extend by a number of days" is checked
+    page.keyboard.press("Tab")
+    assert focused(page, "#id_days"), "the days field follows its radio"
+    page.keyboard.type("30")
+    tab_to(page, "input[name=_preview]")  # past the time zone and the reason
+    tab_to(page, "#id_mode_0", backwards=True)
+    assert page.is_checked("#id_mode_0"), "tabbing through the form never changes the mode"
+    preview_and_confirm(page)
+
+    chosen.refresh_from_db()
+    assert chosen.ended_at == datetime(2036, 3, 31, 12, 0, tzinfo=UTC)
+    assert AccessChange.objects.get(enrollment=chosen).action == AccessChange.Action.EXTEND
+    assert not AccessChange.objects.filter(enrollment=other).exists()
+
+
+def test_set_a_new_end_by_keyboard(page, staff):
+    target = enrollment("learner4@example.com")
+    log_in_by_keyboard(page, staff)
+    open_extend_page_of(page, target)
+    tab_to(page, "#id_mode_0")
+    page.keyboard.press("ArrowDown")  # arrows move the choice within the group
+    assert page.is_checked("#id_mode_1")
+    assert page.is_hidden("#id_days"), "the other mode's field leaves the tab order"
+    page.keyboard.press("Tab")
+    assert focused(page, "#id_until")
+    # The date-time control's parts take digits; Tab moves from the date to the time part
+    # (Debian's Chromium orders them month, day, year, then hours and minutes, 24-hour).
+    page.keyboard.type("06012036")
+    page.keyboard.press("Tab")
+    page.keyboard.type("1430")
+    assert page.input_value("#id_until") == "2036-06-01T14:30"
+    preview_and_confirm(page)
+
+    target.refresh_from_db()
+    # 14:30 in Berlin (the staff member's zone) is 12:30 UTC in summer.
+    assert target.ended_at == datetime(2036, 6, 1, 12, 30, tzinfo=UTC)
+    assert AccessChange.objects.get(enrollment=target).action == AccessChange.Action.SET_END
+
+
+def test_grant_indefinite_access_by_keyboard(page, staff):
+    target = enrollment("learner5@example.com")
+    log_in_by_keyboard(page, staff)
+    open_extend_page_of(page, target)
+    tab_to(page, "#id_mode_0")
+    page.keyboard.press("ArrowUp")  # wraps round to the last choice
+    assert page.is_checked("#id_mode_2")
+    page.keyboard.press("Tab")
+    assert focused(page, "#id_time_zone"), "no hidden field in between"
+    preview_and_confirm(page)
+
+    target.refresh_from_db()
+    assert target.ended_at is None
+    granted = AccessChange.objects.get(enrollment=target)
+    assert granted.action == AccessChange.Action.GRANT_INDEFINITE
+
+
+def test_a_rule_error_takes_the_focus_and_names_its_field(page, staff):
+    target = enrollment("learner6@example.com")
+    log_in_by_keyboard(page, staff)
+    open_extend_page_of(page, target)
+    tab_to(page, "#id_days")
+    page.keyboard.type("0")
+    tab_to(page, "input[name=_preview]")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#form-errors")
+    assert focused(page, "#form-errors"), "the focus moves to the error summary"
+    assert "extension days must be positive" in page.inner_text("#id_days_error")
+    described_by = page.get_attribute("#id_days", "aria-describedby").split()
+    assert "id_days_error" in described_by
+    assert all(page.locator(f"#{ref}").count() == 1 for ref in described_by)
+    # The summary's link leads to the field.
+    tab_to(page, "#form-errors a[href='#id_days']")
+    page.keyboard.press("Enter")
+    assert page.evaluate("location.hash") == "#id_days"
+    target.refresh_from_db()
+    assert not AccessChange.objects.filter(enrollment=target).exists()
+
+
+def test_pause_then_resume_by_keyboard(page, staff):
+    target = enrollment("learner7@example.com")
+    log_in_by_keyboard(page, staff)
+    page.goto(f"{ENROLLMENTS}{target.pk}/change/")
+    tab_to(page, "button.object-tools-button")
+    assert page.inner_text("button.object-tools-button") == "PAUSE"  # (styled upper-case)
+    page.keyboard.press("Enter")
+    page.wait_for_selector(".messagelist .success:has-text('Paused this enrollment.')")
+    target.refresh_from_db()
+    assert target.is_paused
+
+    tab_to(page, "button.object-tools-button")
+    assert page.inner_text("button.object-tools-button") == "RESUME"
+    page.keyboard.press("Space")
+    page.wait_for_selector(".messagelist .success:has-text('Resumed this enrollment.')")
+    target.refresh_from_db()
+    assert not target.is_paused
+    actions = list(
+        AccessChange.objects.filter(enrollment=target)
+        .order_by("created_at")
+        .values_list("action", flat=True)
+    )
+    assert actions == [AccessChange.Action.PAUSE, AccessChange.Action.RESUME]

@@ -1,0 +1,184 @@
+"""The cheaper execution path (enrollments.graphql.execution, issue 15): documents parsed and
+validated once per distinct text in bounded caches, one parse per request, no per-field
+awaitable check, and the same answers as before."""
+
+from types import SimpleNamespace
+
+import graphene
+import pytest
+from graphql import execute, parse
+from graphql.execution import ExecutionContext
+
+from enrollments.graphql import execution
+from tests.graphql.conftest import error_codes
+
+pytestmark = pytest.mark.django_db
+
+MEMBERSHIP_IDS = "{ courseMemberships(first: 5) { edges { node { id course_status } } } }"
+
+
+@pytest.fixture(autouse=True)
+def empty_caches():
+    execution.clear_caches()
+    yield
+    execution.clear_caches()
+
+
+@pytest.fixture
+def key(make_key, viewer):
+    return make_key(viewer)
+
+
+@pytest.fixture
+def counted(monkeypatch):
+    """Counts graphql-core's parse and validate calls made through the execution module."""
+    calls = {"parse": 0, "validate": 0}
+
+    def counting(name, real):
+        def wrapper(*args, **kwargs):
+            calls[name] += 1
+            return real(*args, **kwargs)
+
+        return wrapper
+
+    monkeypatch.setattr(execution, "parse", counting("parse", execution.parse))
+    monkeypatch.setattr(execution, "validate", counting("validate", execution.validate))
+    return calls
+
+
+def test_a_request_parses_and_validates_its_document_once(api, key, enrollment, counted):
+    body = api.post(MEMBERSHIP_IDS, key=key)
+    assert body["data"]["courseMemberships"]["edges"][0]["node"]["id"] == str(enrollment.pk)
+    assert counted == {"parse": 1, "validate": 1}
+    again = api.post(MEMBERSHIP_IDS, key=key)
+    assert again == body
+    assert counted == {"parse": 1, "validate": 1}  # the second request used the caches
+
+
+def test_the_caches_are_bounded(counted):
+    size = execution.DOCUMENT_CACHE_SIZE
+    assert execution.parsed.cache_info().maxsize == size
+    for n in range(size + 25):
+        execution.parsed(f"query Q{n} {{ __typename }}")
+    assert execution.parsed.cache_info().currsize == size
+    assert counted["parse"] == size + 25
+    execution.parsed("query Q0 { __typename }")  # evicted long ago: parsed again
+    assert counted["parse"] == size + 26
+
+
+def test_the_validation_cache_is_bounded(api, key):
+    size = execution.DOCUMENT_CACHE_SIZE
+    for n in range(size + 10):
+        assert api.post(f"query Q{n} {{ __typename }}", key=key) == {
+            "data": {"__typename": "Query"}
+        }
+    info = execution._validation_errors.cache_info()
+    assert (info.maxsize, info.currsize) == (size, size)
+
+
+def test_syntax_and_validation_errors_are_answered_from_the_cache_alike(api, key, counted):
+    for _ in range(2):
+        assert error_codes(api.post("{ courseMemberships(", key=key)) == ["GRAPHQL_PARSE_FAILED"]
+        body = api.post("{ courseMemberships { nope } }", key=key)
+        assert "nope" in body["errors"][0]["message"]
+    assert counted == {"parse": 2, "validate": 1}
+
+
+def test_validation_follows_the_rules_of_the_caller(api, key):
+    """Rules differ for anonymous callers (no introspection): the cache keys on them."""
+    introspection = "{ __schema { queryType { name } } }"
+    assert api.post(introspection, key=key)["data"]["__schema"]["queryType"]["name"] == "Query"
+    assert error_codes(api.post(introspection)) == ["INTROSPECTION_DISABLED"]
+    assert "errors" not in api.post(introspection, key=key)
+
+
+def test_changed_limits_revalidate(api, key, settings):
+    deep = "{ courseMemberships(first: 1) { edges { node { course { id } } } } }"
+    assert "errors" not in api.post(deep, key=key)
+    settings.GRAPHQL_LIMITS = {**settings.GRAPHQL_LIMITS, "MAX_DEPTH": 3}
+    assert error_codes(api.post(deep, key=key)) == ["QUERY_TOO_DEEP"]
+
+
+def test_no_resolved_value_is_checked_for_being_awaitable(api, key, enrollment, monkeypatch):
+    """The synchronous path: graphql-core's per-field awaitable check is never called."""
+
+    def refuse(_value):
+        raise AssertionError("is_awaitable called")
+
+    monkeypatch.setattr(ExecutionContext, "is_awaitable", staticmethod(refuse))
+    body = api.post(MEMBERSHIP_IDS, key=key)
+    assert body["data"]["courseMemberships"]["edges"][0]["node"]["course_status"] == ("not_started")
+
+
+def test_mutations_still_roll_back_on_a_payload_error(api, make_key, manager, enrollment):
+    """ATOMIC_MUTATIONS, kept by the new path: a refused extension changes nothing."""
+    before = enrollment.ended_at
+    body = api.post(
+        f'mutation {{ extendStudentCourseAccess(userId: "{enrollment.user_id}", '
+        f'courseId: "{enrollment.course_id}", extensionDays: -1) {{ enrollment {{ id }} }} }}',
+        key=make_key(manager),
+    )
+    assert body.get("errors") or body["data"]["extendStudentCourseAccess"]
+    enrollment.refresh_from_db()
+    assert enrollment.ended_at == before
+
+
+def test_a_get_request_cannot_run_a_mutation(client, make_key, manager):
+    response = client.get(
+        "/graphql/",
+        {"query": "mutation { __typename }"},
+        HTTP_AUTHORIZATION=f"Bearer {make_key(manager)}",
+        HTTP_ACCEPT="application/json",
+    )
+    assert response.status_code == 405
+
+
+class Color(graphene.Enum):
+    RED = "red"
+    BLUE = "blue"
+
+
+class Thing(graphene.ObjectType):
+    name = graphene.String(required=True)
+    size = graphene.Int()
+    color = Color()
+    shout = graphene.String(loud=graphene.Boolean())
+
+    @staticmethod
+    def resolve_shout(root, info, loud=False):
+        return root["name"].upper() if loud else root["name"]
+
+
+class ThingQuery(graphene.ObjectType):
+    things = graphene.List(Thing)
+
+    @staticmethod
+    def resolve_things(root, info):
+        return [
+            {"name": "a", "size": 1, "color": "red"},
+            SimpleNamespace(name="b", size=2**40, color="blue"),  # Int overflow: an error
+            {"name": None, "size": None, "color": None},  # null in a non-null field: an error
+            {"size": "seven", "color": "green"},  # missing name, bad int, bad enum
+        ]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "{ things { name size color } }",
+        "{ things { size color } }",
+        "{ things { shout(loud: true) size } }",
+        "{ things { ... on Thing { name } } }",
+    ],
+)
+def test_the_short_path_answers_as_graphql_core_does(query):
+    """SyncExecutionContext gives the same data and the same errors as graphql-core's own
+    execution, for values it serialises and for those it hands back to graphql-core."""
+    schema = graphene.Schema(query=ThingQuery).graphql_schema
+    document = parse(query)
+    ours = execute(schema, document, execution_context_class=execution.SyncExecutionContext)
+    theirs = execute(schema, document)
+    assert ours.data == theirs.data
+    assert [error.formatted for error in ours.errors or []] == [
+        error.formatted for error in theirs.errors or []
+    ]

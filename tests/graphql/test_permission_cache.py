@@ -1,0 +1,86 @@
+"""An API key's permission set is read once and kept briefly (apikeys.permission_cache); the key
+itself and its user's state are checked on every request."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from apikeys import permission_cache
+from apikeys.models import APIKey
+from tests.graphql.conftest import error_codes, grant
+
+pytestmark = pytest.mark.django_db
+
+PAGE = "{ courseMemberships(first: 5) { edges { node { id } } } }"
+
+
+def permission_queries(api, key) -> tuple[int, dict]:
+    with CaptureQueriesContext(connection) as captured:
+        body = api.post(PAGE, key=key)
+    reads = [q for q in captured.captured_queries if "auth_permission" in q["sql"]]
+    return len(reads), body
+
+
+def listed(body) -> set[str]:
+    return {edge["node"]["id"] for edge in body["data"]["courseMemberships"]["edges"]}
+
+
+def test_the_set_is_read_by_the_first_request_only(api, make_key, viewer, enrollment):
+    key = make_key(viewer)
+    reads, body = permission_queries(api, key)
+    assert reads == 2 and listed(body) == {str(enrollment.pk)}  # direct and through groups
+    reads, body = permission_queries(api, key)
+    assert reads == 0 and listed(body) == {str(enrollment.pk)}
+
+
+def test_it_is_read_again_after_the_cache_seconds(api, make_key, viewer, monkeypatch):
+    key = make_key(viewer)
+    now = [1000.0]
+    monkeypatch.setattr(permission_cache.time, "monotonic", lambda: now[0])
+    assert permission_queries(api, key)[0] == 2
+    now[0] += permission_cache.DEFAULT_SECONDS - 1
+    assert permission_queries(api, key)[0] == 0
+    now[0] += 2
+    assert permission_queries(api, key)[0] == 2
+
+
+def test_zero_seconds_keeps_nothing(api, make_key, viewer, settings):
+    settings.API_KEY_PERMISSION_CACHE_SECONDS = 0
+    key = make_key(viewer)
+    assert permission_queries(api, key)[0] == 2
+    assert permission_queries(api, key)[0] == 2
+
+
+def test_a_permission_change_applies_at_once_in_this_process(api, make_key, student, enrollment):
+    key = make_key(student)
+    assert listed(permission_queries(api, key)[1]) == set()  # a student sees only their own
+    grant(student, "view")
+    assert listed(permission_queries(api, key)[1]) == {str(enrollment.pk)}
+    student.user_permissions.clear()
+    assert listed(permission_queries(api, key)[1]) == set()
+
+
+def test_a_revoked_key_or_inactive_user_is_refused_at_once(api, make_key, viewer):
+    key = make_key(viewer)
+    assert "errors" not in api.post(PAGE, key=key)
+    viewer.is_active = False
+    viewer.save()
+    assert api.post(PAGE, key=key)["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    viewer.is_active = True
+    viewer.save()
+    assert "errors" not in api.post(PAGE, key=key)
+    APIKey.objects.filter(user=viewer).revoke()
+    assert error_codes(api.post(PAGE, key=key)) == ["UNAUTHENTICATED"]
+
+
+def test_keys_do_not_share_a_set(api, make_key, viewer, student, enrollment):
+    assert listed(permission_queries(api, make_key(viewer))[1]) == {str(enrollment.pk)}
+    assert listed(permission_queries(api, make_key(student))[1]) == set()
+
+
+def test_a_superuser_reads_no_permissions(api, make_key, enrollment):
+    from tests.factories import StaffFactory
+
+    admin = StaffFactory(is_superuser=True)
+    reads, body = permission_queries(api, make_key(admin))
+    assert reads == 0 and listed(body) == {str(enrollment.pk)}

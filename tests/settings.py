@@ -1,0 +1,14 @@
+"""The test suite's settings: the app's own, read with DEBUG=true unless the environment says
+otherwise.
+
+The app's settings default to production (DEBUG off, SECRET_KEY required); the suite needs the
+development defaults, so `make test` and a bare `python -m pytest` both work from a fresh clone.
+Django's test runner still runs every test with settings.DEBUG False. Subprocesses started by
+tests (manage.py, gunicorn) inherit the variable; the tests of production settings remove it.
+"""
+
+import os
+
+os.environ.setdefault("DEBUG", "true")
+
+from config.settings import *  # noqa: E402, F403

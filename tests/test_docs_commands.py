@@ -1,0 +1,185 @@
+"""Every command example of README.md and docs/*.md runs verbatim against the demo data.
+
+The examples are found, not listed: every line of a `sh`, `bash` or `cron` code block that runs
+`.venv/bin/python manage.py ...` (also as `VAR=$(.venv/bin/python manage.py ...)`), and every
+`course-access-manage ...` line of docs/deploy.md (its wrapper around the same command, with the
+service's environment file: here the command runs as `.venv/bin/python manage.py`). A cron line
+runs its command without the `cd` into the install directory. A new example in any doc, of any
+command, is picked up by this test.
+
+Each document's examples run in order, in bash, each in a fresh process, against a fresh copy
+of a demo database (SQLite: `migrate` then `seed_demo`, made once), in a directory holding the
+docs' CSV files (each ```csv block introduced by its `file.csv` name), `manage.py` and `.venv`
+(links to this checkout's), with DEBUG=true (what `make demo`'s `.env` sets) and no other
+setting. Each must exit 0, and where the docs promise rows (a report, a change, a reminder, a
+key) the output must hold at least one (on the command's first run in that document: run again,
+notify_expiring rightly sends nothing new).
+"""
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+WRAPPER = "(?:/usr/local/bin/)?course-access-manage"  # docs/deploy.md's wrapper script
+MANAGE = ".venv/bin/python manage.py"
+
+FENCE = re.compile(r"^```(\w*)\n(.*?)^```", re.M | re.S)
+CSV_FILE = re.compile(r"`([\w.-]+\.csv)`[^\n]*\n\n```csv\n(.*?)^```", re.M | re.S)
+EXAMPLE = re.compile(rf"^(?:sudo )?(?:\w+=\$\()?(?:{re.escape(MANAGE)}|{WRAPPER}) (?P<command>\w+)")
+CRON_COMMAND = re.compile(r"^\s*(?:\S+\s+){5}(?:(?:root|course-access)\s+)?(?P<command>.*)$")
+REDIRECT = re.compile(r">\s*(?P<file>[\w.-]+)\s*$")
+pytestmark = pytest.mark.skipif(
+    os.environ.get("DATABASE_URL", "").startswith("postgres"),
+    reason="runs on its own SQLite demo database: the SQLite run of the suite covers it",
+)
+
+
+def logical_lines(block: str) -> list[str]:
+    """The block's commands, a backslash-continued command as one (continuations kept)."""
+    return [line for line in re.split(r"(?<!\\)\n", block) if line.strip()]
+
+
+def examples(doc: Path) -> list[str]:
+    found = []
+    for language, block in FENCE.findall(doc.read_text()):
+        if language not in {"sh", "bash", "cron"}:
+            continue
+        for line in logical_lines(block):
+            if line.lstrip().startswith("#"):
+                continue
+            if language == "cron":
+                match = CRON_COMMAND.match(line)
+                if match is None:
+                    continue
+                line = re.sub(r"^cd \S+ && ", "", match["command"])
+            if EXAMPLE.match(line):
+                found.append(line)
+    return found
+
+
+def runnable(example: str) -> str:
+    """The example as this test runs it: the wrapper as the command it wraps; an assignment
+    followed by printing the variable, so that its value can be checked."""
+    line = re.sub(rf"^(sudo )?{WRAPPER} ", f"{MANAGE} ", example)
+    line = re.sub(r"^sudo (?=\w+=\$\()", "", line)
+    assignment = re.match(r"^(\w+)=\$\(", line)
+    if assignment:
+        line += f'\nprintf "%s\\n" "${assignment[1]}"'
+    return line
+
+
+def command_of(example: str) -> str:
+    return EXAMPLE.match(example)["command"]
+
+
+def _changed(output: str) -> bool:
+    match = re.search(r"(?:Would change|Changed) (\d+)", output)
+    return match is not None and int(match[1]) > 0
+
+
+def _report_rows(output: str) -> bool:
+    lines = [line for line in output.splitlines() if "@" in line]  # a row names its learner
+    return len(lines) > 0
+
+
+#: What "printed rows" means for each command whose examples promise some. Other commands
+#: (and future ones) must exit 0.
+PROMISES = {
+    "extend_access": _changed,
+    "pause_membership": _changed,
+    "resume_membership": _changed,
+    "access_report": _report_rows,
+    "notify_expiring": lambda out: (
+        re.search(r"Sent [1-9]|[1-9]\d* learners? would be", out) is not None
+    ),
+    "create_api_key": lambda out: bool(out.strip().splitlines()[-1:]),
+}
+
+
+def csv_files() -> dict[str, str]:
+    files = {}
+    for doc in DOCS:
+        for name, content in CSV_FILE.findall(doc.read_text()):
+            assert files.get(name, content) == content, f"{name} differs between docs"
+            files[name] = content
+    return files
+
+
+def environment(database: Path, static_root: Path) -> dict[str, str]:
+    keep = {"PATH", "HOME", "LANG", "LC_ALL", "TMPDIR"}
+    env = {k: v for k, v in os.environ.items() if k in keep}
+    env.update(
+        DEBUG="true",
+        DATABASE_URL=f"sqlite:///{database}",
+        STATIC_ROOT=str(static_root),
+        DJANGO_SETTINGS_MODULE="config.settings",
+    )
+    return env
+
+
+def bash(script: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        ["bash", "-o", "pipefail", "-c", script],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+@pytest.fixture(scope="module")
+def demo_database(tmp_path_factory) -> Path:
+    """migrate + seed_demo once; each document gets a copy."""
+    work = tmp_path_factory.mktemp("demo")
+    database = work / "demo.sqlite3"
+    env = environment(database, work / "static")
+    for script in (f"{ROOT}/{MANAGE} migrate --noinput", f"{ROOT}/{MANAGE} seed_demo"):
+        result = bash(script, ROOT, env)
+        assert result.returncode == 0, result.stderr
+    return database
+
+
+def test_examples_are_found_in_every_doc_that_has_some():
+    counts = {doc.name: len(examples(doc)) for doc in DOCS}
+    assert counts["README.md"] >= 7
+    assert counts["commands.md"] >= 13
+    assert counts["api.md"] >= 2
+    assert counts["deploy.md"] >= 4
+    commands = {command_of(e) for doc in DOCS for e in examples(doc)}
+    assert set(PROMISES) <= commands, set(PROMISES) - commands
+    assert {"migrate", "collectstatic", "createsuperuser"} <= commands
+
+
+@pytest.mark.parametrize("doc", [d for d in DOCS if examples(d)], ids=lambda d: d.name)
+def test_every_example_runs_verbatim_against_the_demo_data(doc, demo_database, tmp_path):
+    database = tmp_path / "demo.sqlite3"
+    shutil.copy(demo_database, database)
+    for name, content in csv_files().items():
+        (tmp_path / name).write_text(content)
+    (tmp_path / "manage.py").symlink_to(ROOT / "manage.py")
+    (tmp_path / ".venv").symlink_to(ROOT / ".venv")
+    env = environment(database, tmp_path / "static")
+    already_run = set()
+    for example in examples(doc):
+        result = bash(runnable(example), tmp_path, env)
+        assert result.returncode == 0, f"{example}\nexit {result.returncode}\n{result.stderr}"
+        output = result.stdout
+        redirect = REDIRECT.search(example)
+        if redirect:
+            output += (tmp_path / redirect["file"]).read_text()
+        promise = PROMISES.get(command_of(example))
+        if example.endswith(">/dev/null"):  # cron keeps only stderr: nothing to look at
+            promise = None
+        # Run again, the same command (whatever its comment) may rightly print nothing new
+        # (notify_expiring's reminders go out once per end date): the promise is the first run's.
+        command = re.sub(r"\s+# .*$", "", example)
+        if promise is not None and command not in already_run:
+            assert promise(output), f"{example}\nprinted no rows:\n{output}\n{result.stderr}"
+        already_run.add(command)

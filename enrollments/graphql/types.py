@@ -446,7 +446,15 @@ class Columns:
 
 #: Columns resolvers read that no field of the same name exposes: the access state's window and
 #: pause, the completion rate's count, the cursor's created_at.
-_RESOLVER_COLUMNS = ("start_at", "ended_at", "is_paused", "items_completed", "created_at", "id")
+_RESOLVER_COLUMNS = (
+    "start_at",
+    "ended_at",
+    "is_paused",
+    "removed_at",
+    "items_completed",
+    "created_at",
+    "id",
+)
 
 
 def _model_fields(model, *types: type[graphene.ObjectType]) -> list[str]:

@@ -104,6 +104,18 @@ class ChangedSincePreview(DomainError):
         self.plan = plan
 
 
+class EnrollmentRemoved(DomainError):
+    """The learner was removed from the course: enroll them again before changing access."""
+
+    code = "ENROLLMENT_REMOVED"
+    message = "Student was removed from this course"
+
+
+class AlreadyRemoved(DomainError):
+    code = "ALREADY_REMOVED"
+    message = "Student is already removed from this course"
+
+
 #: Every domain error: the README's table of error codes is checked against these
 #: (tests/test_readme.py). Two errors may share a code (NOT_FOUND), so this is a tuple.
 ALL_ERRORS: tuple[type[DomainError], ...] = (
@@ -121,4 +133,6 @@ ALL_ERRORS: tuple[type[DomainError], ...] = (
     CourseItemNotFound,
     InvalidReason,
     ChangedSincePreview,
+    EnrollmentRemoved,
+    AlreadyRemoved,
 )

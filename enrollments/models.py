@@ -41,6 +41,14 @@ class Enrollment(models.Model):
     total_paused_duration = models.PositiveIntegerField(
         default=0, help_text="Seconds spent paused, across all pause/resume cycles."
     )
+    removed_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text=(
+            "When the learner was removed from the course: no access, left out of the default "
+            "lists; progress and audit trail kept. Enrolling again clears it."
+        ),
+    )
     # Progress, stored so that SQL can filter, count and index it: kept by the service that
     # completes an item (services.progress, under the row lock) and by the recount when a course
     # gains or loses items (services.progress_counts); `manage.py check_progress` verifies it.
@@ -135,6 +143,7 @@ class AccessChange(models.Model):
         GRANT_INDEFINITE = "grant_indefinite", "Grant indefinite access"
         PAUSE = "pause", "Pause"
         RESUME = "resume", "Resume"
+        REMOVE = "remove", "Remove from course"
 
     class Source(models.TextChoices):
         ADMIN = "admin", "Admin"

@@ -36,10 +36,15 @@ class Permission:
 
 EXTEND_ACCESS = Permission("extend_access", "Can extend access to a course")
 PAUSE_ENROLLMENT = Permission("pause_enrollment", "Can pause and resume enrollments")
+REMOVE_FROM_COURSE = Permission("remove_from_course", "Can remove learners from courses")
 #: Django's own model permissions that the doors ask for.
 VIEW_ENROLLMENT = Permission("view_enrollment", "Can view enrollment")
 CHANGE_ENROLLMENT = Permission("change_enrollment", "Can change enrollment")
 VIEW_ACCESS_CHANGE = Permission("view_accesschange", "Can view access change")
 
 #: The permissions the app adds to Django's (Enrollment.Meta.permissions).
-CUSTOM: tuple[Permission, ...] = (EXTEND_ACCESS, PAUSE_ENROLLMENT)
+CUSTOM: tuple[Permission, ...] = (
+    EXTEND_ACCESS,
+    PAUSE_ENROLLMENT,
+    REMOVE_FROM_COURSE,
+)

@@ -20,12 +20,22 @@ class AccessState(StrEnum):
     EXPIRED = "expired"
     NOT_STARTED = "not_started"
     PAUSED = "paused"
+    #: Removed from the course (the removal mark): wins over everything.
+    REMOVED = "removed"
 
 
 def access_state(
-    *, start_at: datetime, ended_at: datetime | None, is_paused: bool, at: datetime
+    *,
+    start_at: datetime,
+    ended_at: datetime | None,
+    is_paused: bool,
+    at: datetime,
+    removed_at: datetime | None = None,
 ) -> AccessState:
-    """Access is given from `start_at` (inclusive) to `ended_at` (exclusive) unless paused."""
+    """Access is given from `start_at` (inclusive) to `ended_at` (exclusive) unless paused or
+    removed from the course."""
+    if removed_at is not None:
+        return AccessState.REMOVED
     if is_paused:
         return AccessState.PAUSED
     if at < start_at:

@@ -64,6 +64,7 @@ def enrollment_access_state(enrollment: Enrollment, *, at: datetime | None = Non
         ended_at=enrollment.ended_at,
         is_paused=enrollment.is_paused,
         at=at or clock.now(),
+        removed_at=enrollment.removed_at,
     )
 
 
@@ -78,9 +79,11 @@ def access_state_q(state: AccessState | str, *, at: datetime | None = None) -> Q
     for querysets (GraphQL filters, admin filters, commands)."""
     at = at or clock.now()
     state = AccessState(state)
-    running = Q(is_paused=False)
+    if state is AccessState.REMOVED:
+        return Q(removed_at__isnull=False)
+    running = Q(is_paused=False, removed_at__isnull=True)
     if state is AccessState.PAUSED:
-        return Q(is_paused=True)
+        return Q(is_paused=True, removed_at__isnull=True)
     if state is AccessState.NOT_STARTED:
         return running & Q(start_at__gt=at)
     if state is AccessState.EXPIRED:
@@ -93,6 +96,12 @@ def _count_of(queryset: QuerySet, group_field: str) -> Subquery:
         queryset.order_by().values(group_field).annotate(n=Count("*")).values("n")[:1],
         output_field=IntegerField(),
     )
+
+
+def not_removed(queryset: QuerySet[Enrollment]) -> QuerySet[Enrollment]:
+    """The enrollments of `queryset` without the removal mark: what the default lists show
+    (the API's membership lists, the admin changelist, reports and reminders)."""
+    return queryset.filter(removed_at__isnull=True)
 
 
 def items_total_expression() -> Coalesce:

@@ -23,7 +23,9 @@ def enrollments_ending_between(
     The access report asks for `(now, now + N days]` (ending soon) or `(now - N days, now]`
     (ended lately). Indefinite enrollments never end, so they are never listed.
     """
-    queryset = Enrollment.objects.filter(ends_between_q(after=after, until=until))
+    queryset = Enrollment.objects.filter(
+        ends_between_q(after=after, until=until), removed_at__isnull=True
+    )
     if course_id is not None:
         queryset = queryset.filter(course_id=course_id)
     return queryset.select_related("user", "course").order_by("ended_at", "user__email", "pk")

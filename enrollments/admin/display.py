@@ -19,6 +19,7 @@ _BADGE_COLOURS = {
     AccessState.EXPIRED: ("#fff", "#c62828"),
     AccessState.NOT_STARTED: ("#fff", "#546e7a"),
     AccessState.PAUSED: ("#000", "#f9a825"),
+    AccessState.REMOVED: ("#fff", "#424242"),
 }
 
 _STATE_LABELS = {
@@ -26,6 +27,7 @@ _STATE_LABELS = {
     AccessState.EXPIRED: "Expired",
     AccessState.NOT_STARTED: "Not started",
     AccessState.PAUSED: "Paused",
+    AccessState.REMOVED: "Removed from course",
 }
 
 

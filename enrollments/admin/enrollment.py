@@ -14,7 +14,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils.html import format_html
 
-from enrollments.admin import views
+from enrollments.admin import removing, views
 from enrollments.admin.access_changes import AccessChangeInline, access_change_trail_url
 from enrollments.admin.display import (
     course_status_label,
@@ -34,7 +34,7 @@ from enrollments.admin.filters import (
 from enrollments.admin.reporting import error_text, report_one, report_plan
 from enrollments.errors import DomainError, MembershipNotFound
 from enrollments.models import AccessChange, Enrollment
-from enrollments.operations import Operation, Pause, Resume, Selection, apply
+from enrollments.operations import Operation, Pause, Remove, Resume, Selection, apply
 from enrollments.operations.audit import Attribution
 from enrollments.permissions import VIEW_ACCESS_CHANGE
 from enrollments.selectors import (
@@ -112,7 +112,13 @@ class EnrollmentAdmin(ExtendAccessMixin, admin.ModelAdmin):
     # "N results (Show all)" rather than "(M total)": no second, unfiltered COUNT per page.
     show_full_result_count = False
     list_max_show_all = 200
-    actions = ["extend_access", "pause_enrollments", "resume_enrollments"]
+    actions = [
+        "extend_access",
+        "pause_enrollments",
+        "resume_enrollments",
+        # lifecycle (issue 12)
+        "remove_from_course",
+    ]
     inlines = [AccessChangeInline]
     add_form = EnrollmentAddForm
     change_form_template = "admin/enrollments/enrollment/change_form.html"
@@ -296,6 +302,17 @@ class EnrollmentAdmin(ExtendAccessMixin, admin.ModelAdmin):
     def resume_enrollments(self, request: HttpRequest, queryset: QuerySet) -> None:
         result = apply(Resume(), Selection.by_filter(queryset), _by(request))
         report_plan(request, result, verb="Resumed")
+
+    # -- lifecycle (issue 12) ------------------------------------------------------------------
+
+    @admin.action(description="Remove from course…", permissions=[Remove.permission.codename])
+    def remove_from_course(self, request: HttpRequest, queryset: QuerySet):
+        return removing.remove_from_course(self, request, queryset)
+
+    def has_remove_from_course_permission(self, request: HttpRequest, obj=None) -> bool:
+        return Remove.permission.held_by(request.user)
+
+    # -- end lifecycle --------------------------------------------------------------------------
 
     def pause_one_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         return self._apply_to_one(request, object_id, Pause(), "Paused")

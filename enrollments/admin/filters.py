@@ -9,21 +9,29 @@ from django.db.models import QuerySet
 from enrollments import clock
 from enrollments.admin.display import course_status_choices, state_label
 from enrollments.rules import AccessState
-from enrollments.selectors import CourseStatus, access_state_q
+from enrollments.selectors import CourseStatus, access_state_q, not_removed
 from enrollments.selectors_expiry import ends_between_q
 
 
 class AccessStateFilter(admin.SimpleListFilter):
+    """By default ("All") learners removed from their course are left out: "Removed from
+    course" lists them, "Any, removed included" lists everyone."""
+
     title = "access state"
     parameter_name = "access_state"
+    ANY = "any"
 
     def lookups(self, request, model_admin):
-        return [(state.value, state_label(state)) for state in AccessState]
+        return [(state.value, state_label(state)) for state in AccessState] + [
+            (self.ANY, "Any, removed included")
+        ]
 
     def queryset(self, request, queryset: QuerySet) -> QuerySet:
         if self.value() in {state.value for state in AccessState}:
             return queryset.filter(access_state_q(self.value(), at=clock.now()))
-        return queryset
+        if self.value() == self.ANY:
+            return queryset
+        return not_removed(queryset)
 
 
 class CourseStatusFilter(admin.SimpleListFilter):

@@ -19,12 +19,14 @@ from enrollments.errors import (
     CourseItemNotFound,
     InvalidExtensionPeriod,
     MembershipNotFound,
+    NotEnrolled,
 )
 from enrollments.graphql.payload_errors import payload_errors_field, reports_business_errors
 from enrollments.graphql.permissions import request_user, require_perm
 from enrollments.graphql.types import CourseMembership, StudentCourseShip, load_membership
 from enrollments.models import AccessChange, Enrollment
-from enrollments.operations import Extend, Pause, Resume
+from enrollments.operations import Extend, Pause, Remove, Resume, apply_to_one
+from enrollments.operations.audit import Attribution
 from enrollments.selectors import course_item_get, enrollment_get, enrollment_get_for_student
 from enrollments.services import (
     enrollment_complete_item,
@@ -50,6 +52,48 @@ class ExtendStudentCourseAccessPayload(graphene.ObjectType):
         StudentCourseShip, description="The updated enrollment with extended access"
     )
     errors = payload_errors_field()
+
+
+# --- lifecycle: remove (issue 12) ---------------------------------------------------------
+
+
+class RemoveStudentFromCoursePayload(graphene.ObjectType):
+    enrollment = graphene.Field(
+        StudentCourseShip,
+        description="The enrollment after the removal (kept: its progress and history stay)",
+    )
+    errors = payload_errors_field()
+
+
+@reports_business_errors("errors", {NotEnrolled: ("userId", "courseId")})
+def resolve_remove_student_from_course(
+    root, info: GraphQLResolveInfo, user_id: str, course_id: str, reason: str | None = None
+) -> RemoveStudentFromCoursePayload:
+    actor = require_perm(info, Remove.permission)
+    enrollment = enrollment_get_for_student(user_id=user_id, course_id=course_id)
+    apply_to_one(Remove(), enrollment, Attribution(actor, SOURCE, reason or ""))
+    return RemoveStudentFromCoursePayload(enrollment=load_membership(enrollment.pk))
+
+
+REMOVE_STUDENT_FROM_COURSE = graphene.Field(
+    RemoveStudentFromCoursePayload,
+    name="removeStudentFromCourse",
+    description=(
+        "Removes a student from a course: access ends at once and the enrollment leaves the "
+        "membership lists, while its progress and audit trail are kept; enrollStudentToCourse "
+        f"brings the same enrollment back. Needs the {Remove.permission} permission."
+    ),
+    resolver=resolve_remove_student_from_course,
+    user_id=graphene.String(
+        name="userId", required=True, description="ID of the student (User) to remove"
+    ),
+    course_id=graphene.String(
+        name="courseId", required=True, description="ID of the course to remove the student from"
+    ),
+    reason=graphene.String(description="Why the student is removed (kept in the audit trail)"),
+)
+
+# --- end lifecycle: remove -----------------------------------------------------------------
 
 
 class MembershipPayload(graphene.ObjectType):
@@ -204,6 +248,7 @@ class Mutation(graphene.ObjectType):
         resolver=resolve_resume,
         input=ResumeCourseMembershipInput(required=True),
     )
+    remove_student_from_course = REMOVE_STUDENT_FROM_COURSE
     complete_course_item = graphene.Field(
         CompleteCourseItemPayload,
         name="completeCourseItem",

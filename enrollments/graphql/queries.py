@@ -27,6 +27,8 @@ from enrollments.graphql.types import (
 )
 from enrollments.models import Enrollment
 from enrollments.permissions import VIEW_ENROLLMENT
+from enrollments.rules import AccessState as AccessStateValue
+from enrollments.selectors import not_removed
 from lms.identifiers import parse_uuid
 from lms.models import CourseItem
 
@@ -136,7 +138,12 @@ class Query(graphene.ObjectType):
             for name, value in filters.items()
             if value is not None
         }
-        scope = visible_enrollments(user, Enrollment.objects.all())
+        # Removed learners leave the lists unless asked for (accessState: REMOVED); asked for
+        # by id they are still found.
+        everyone = Enrollment.objects.all()
+        if data.get("access_state") != AccessStateValue.REMOVED.value:
+            everyone = not_removed(everyone)
+        scope = visible_enrollments(user, everyone)
         filterset = EnrollmentFilter(data=data, queryset=membership_rows(scope))
         if not filterset.is_valid():
             raise bad_input(f"Invalid filter: {_form_errors(filterset)}")

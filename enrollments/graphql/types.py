@@ -76,12 +76,14 @@ def unix_seconds(value: datetime | None) -> int | None:
 
 
 class AccessState(graphene.Enum):
-    """Where a membership stands now. Paused wins over the time window."""
+    """Where a membership stands now. Removed wins over everything, paused over the time
+    window."""
 
     ACTIVE = AccessStateValue.ACTIVE.value
     EXPIRED = AccessStateValue.EXPIRED.value
     NOT_STARTED = AccessStateValue.NOT_STARTED.value
     PAUSED = AccessStateValue.PAUSED.value
+    REMOVED = AccessStateValue.REMOVED.value
 
 
 class CourseMembershipOrder(graphene.Enum):
@@ -444,7 +446,15 @@ class Columns:
 
 #: Columns resolvers read that no field of the same name exposes: the access state's window and
 #: pause, the completion rate's count, the cursor's created_at.
-_RESOLVER_COLUMNS = ("start_at", "ended_at", "is_paused", "items_completed", "created_at", "id")
+_RESOLVER_COLUMNS = (
+    "start_at",
+    "ended_at",
+    "is_paused",
+    "removed_at",
+    "items_completed",
+    "created_at",
+    "id",
+)
 
 
 def _model_fields(model, *types: type[graphene.ObjectType]) -> list[str]:

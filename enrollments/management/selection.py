@@ -21,7 +21,7 @@ from enrollments.models import Enrollment
 from enrollments.operations import Selection
 from enrollments.permissions import Permission
 from enrollments.rules import AccessState
-from enrollments.selectors import access_state_q, enrollment_get_for_student
+from enrollments.selectors import access_state_q, enrollment_get_for_student, not_removed
 from lms.models import User
 from lms.selectors import course_id_find, user_find, user_id_find
 
@@ -148,6 +148,9 @@ def select_enrollments(options: dict) -> tuple[Selection, RowFailure | None]:
         condition &= Q(ended_at__lt=options["expiring_before"])
     queryset = Enrollment.objects.filter(condition)
     if user_id is None or course_id is None:
+        # Like the default lists, a filter leaves removed learners out unless --state removed.
+        if options.get("state") != AccessState.REMOVED:
+            queryset = not_removed(queryset)
         return Selection.by_filter(queryset), None
     try:
         enrollment_get_for_student(user_id=user_id, course_id=course_id)

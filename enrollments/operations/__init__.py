@@ -86,6 +86,7 @@ from enrollments.operations.access import Extend
 from enrollments.operations.base import Change, Operation, Plan, Row, Skip, State
 from enrollments.operations.core import apply, apply_to_one, preview
 from enrollments.operations.pausing import Pause, Resume
+from enrollments.operations.removing import Remove
 from enrollments.operations.selection import Selection
 
 __all__ = [
@@ -94,6 +95,7 @@ __all__ = [
     "Operation",
     "Pause",
     "Plan",
+    "Remove",
     "Resume",
     "Row",
     "Selection",

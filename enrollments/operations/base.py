@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import ClassVar
 
-from enrollments.errors import DomainError
+from enrollments.errors import DomainError, EnrollmentRemoved
 from enrollments.models import AccessChange
 from enrollments.operations.writing import write_states
 from enrollments.permissions import Permission
@@ -23,6 +23,8 @@ class State:
     is_paused: bool = False
     paused_at: datetime | None = None
     total_paused_duration: int = 0
+    #: The removal mark: set when the learner was removed from the course (no access).
+    removed_at: datetime | None = None
 
     def but(self, **changes) -> "State":
         """This state with some fields changed."""
@@ -134,6 +136,10 @@ class Operation:
 
     action: ClassVar[AccessChange.Action]
     permission: ClassVar[Permission]
+    #: Whether `plan_row` sees enrollments with the removal mark. False (extend, pause,
+    #: resume): the default `plan` skips them with ENROLLMENT_REMOVED, since a removed learner
+    #: is enrolled again (which clears the mark) before their access changes.
+    acts_on_removed: ClassVar[bool] = False
 
     def describe(self) -> str:
         """The operation and its parameters in words: shown by the doors, and the first part
@@ -155,6 +161,9 @@ class Operation:
         that differs: see selection.Selection). Default: `plan_row` for each row."""
         plan = Plan(self)
         for row in rows:
+            if row.state.removed_at is not None and not self.acts_on_removed:
+                plan.skips.append(Skip(row.id, EnrollmentRemoved()))
+                continue
             try:
                 change = self.plan_row(row, now=now, named=named)
             except DomainError as error:

@@ -15,6 +15,7 @@ PERMS = {
     "view": "view_enrollment",
     "extend": "extend_access",
     "pause": "pause_enrollment",
+    "remove": "remove_from_course",
 }
 
 

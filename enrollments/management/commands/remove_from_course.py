@@ -1,0 +1,20 @@
+"""`manage.py remove_from_course`: remove learners from courses, one or many.
+
+A thin adapter over the core's `Remove` operation (see bulk_command for the shared options,
+exit statuses and output). Nothing is deleted: the enrollments get the removal mark, keep
+their progress and audit trail, and `enroll` brings them back. Examples: docs/commands.md.
+"""
+
+from enrollments.management.bulk_command import BulkEnrollmentCommand
+from enrollments.operations import Remove
+
+
+class Command(BulkEnrollmentCommand):
+    help = (
+        "Remove from their course the enrollments selected by --user/--course/--all (with "
+        "--state and --expiring-before) or listed in --csv (columns user,course); nothing is "
+        "deleted. Exit status: 0 all done, 1 some rows failed, 2 usage error."
+    )
+    operation = Remove()
+    permission = Remove.permission
+    verbs = ("remove", "removed")

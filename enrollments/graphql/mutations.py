@@ -80,8 +80,8 @@ REMOVE_STUDENT_FROM_COURSE = graphene.Field(
     name="removeStudentFromCourse",
     description=(
         "Removes a student from a course: access ends at once and the enrollment leaves the "
-        "membership lists, while its progress and audit trail are kept; enrollStudentToCourse "
-        f"brings the same enrollment back. Needs the {Remove.permission} permission."
+        "membership lists, while its progress and audit trail are kept. Needs the "
+        f"{Remove.permission} permission."
     ),
     resolver=resolve_remove_student_from_course,
     user_id=graphene.String(

@@ -39,7 +39,7 @@ query ($first: Int, $after: String) {
 TIMEOUT_QUERIES = 2 if ON_POSTGRES else 0
 #: API key with its user (1), the page with progress, next items, course and user (1),
 #: total_count (1). The key's permissions were read by its first request and are kept
-#: (apikeys.permission_cache); a key's first request reads them (2 more): see below.
+#: (apikeys.permission_cache); a key's first request reads them (1 more): see below.
 EXPECTED_QUERIES = 3 + TIMEOUT_QUERIES
 
 
@@ -101,11 +101,11 @@ def test_a_student_page_costs_the_same(api, make_key, rows):
 
 def test_a_page_with_a_cold_permission_cache_costs_at_most_five(api, key, rows):
     """The issue's bound, API-key authentication included: key (1), the user's permissions
-    (2: direct and through groups), the page (1), total_count (1)."""
+    (1: direct and through groups at once), the page (1), total_count (1)."""
     permission_cache.clear()
     count, data = _count_queries(api, key, first=100)
     assert len(data["edges"]) == 100
-    assert count == 5 + TIMEOUT_QUERIES
+    assert count == 4 + TIMEOUT_QUERIES
     count, _ = _count_queries(api, key, first=100)
     assert count == EXPECTED_QUERIES
 

@@ -59,7 +59,9 @@ def prepare(env: dict[str, str]) -> tuple[str, str]:
     """Migrates, seeds and creates the two keys; returns (superuser key, no-permission key)."""
     manage = [sys.executable, str(ROOT / "manage.py")]
     subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], env=env, check=True)
-    subprocess.run([*manage, "seed_demo"], env=env, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [*manage, "seed_demo", "--force"], env=env, check=True, stdout=subprocess.DEVNULL
+    )
     script = (
         "from apikeys.models import APIKey\n"
         "from lms.models import User\n"

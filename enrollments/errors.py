@@ -116,6 +116,73 @@ class AlreadyRemoved(DomainError):
     message = "Student is already removed from this course"
 
 
+class InvalidAccessEnd(DomainError):
+    """End access: customEndedAt must be an instant after 2020-01-01 (Teachify's rule) and
+    no later than the 2038 limit."""
+
+    code = "INVALID_ACCESS_END"
+    message = "Invalid end of access: use an instant after 2020-01-01 and before 2038-01-19"
+
+
+class EndNotEarlier(DomainError):
+    """End access / set an earlier end: the new end must be earlier than the current one
+    (use an extension to move it later)."""
+
+    code = "END_NOT_EARLIER"
+    message = "The new end must be earlier than the current end of access"
+
+
+class BatchNotFound(DomainError):
+    code = "BATCH_NOT_FOUND"
+    message = "No access changes with this batch id"
+
+
+class ChangedSinceBatch(DomainError):
+    """Undo: the enrollment changed after the batch (a later audit row), so undoing would
+    overwrite that change: the row is skipped."""
+
+    code = "CHANGED_SINCE_BATCH"
+    message = "The enrollment changed after this batch: it was left as it is"
+
+
+class NotUndoable(DomainError):
+    """Undo: the batch's row does not record the whole state before it (written before undo
+    existed), or the batch is itself an undo already undone."""
+
+    code = "NOT_UNDOABLE"
+    message = "This change cannot be undone: its earlier state was not recorded"
+
+
+class EnrollmentTargetRequired(DomainError):
+    code = "USER_ID_OR_EMAIL_REQUIRED"
+    message = "Either userId or email must be provided"
+
+
+class InvalidEmail(DomainError):
+    code = "INVALID_EMAIL"
+    message = "Enter a valid email address"
+
+
+class NameRequired(DomainError):
+    code = "NAME_REQUIRED"
+    message = "Name is required when creating a new user"
+
+
+class PlansNotSupported(DomainError):
+    code = "PLANS_NOT_SUPPORTED"
+    message = "Curriculum plans are not supported: leave planId out"
+
+
+class UserNotFound(DomainError):
+    code = "NOT_FOUND"
+    message = "User not found"
+
+
+class CourseNotFound(DomainError):
+    code = "NOT_FOUND"
+    message = "Course not found"
+
+
 #: Every domain error: the README's table of error codes is checked against these
 #: (tests/test_readme.py). Two errors may share a code (NOT_FOUND), so this is a tuple.
 ALL_ERRORS: tuple[type[DomainError], ...] = (
@@ -135,4 +202,15 @@ ALL_ERRORS: tuple[type[DomainError], ...] = (
     ChangedSincePreview,
     EnrollmentRemoved,
     AlreadyRemoved,
+    InvalidAccessEnd,
+    EndNotEarlier,
+    BatchNotFound,
+    ChangedSinceBatch,
+    NotUndoable,
+    EnrollmentTargetRequired,
+    InvalidEmail,
+    NameRequired,
+    PlansNotSupported,
+    UserNotFound,
+    CourseNotFound,
 )

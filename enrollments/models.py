@@ -150,6 +150,8 @@ class AccessChange(models.Model):
         PAUSE = "pause", "Pause"
         RESUME = "resume", "Resume"
         REMOVE = "remove", "Remove from course"
+        EXPIRE = "expire", "End access / set an earlier end"
+        UNDO = "undo", "Undo a batch"
 
     class Source(models.TextChoices):
         ADMIN = "admin", "Admin"
@@ -183,6 +185,15 @@ class AccessChange(models.Model):
         null=True, blank=True, help_text="Shared by the rows of one bulk operation."
     )
     created_at = models.DateTimeField()
+    # The rest of the state before the change (old_ended_at and old_is_paused above are the
+    # rest): what undoing its batch restores. Null on rows that created their enrollment and
+    # on rows written before these columns existed (such a batch cannot be undone).
+    old_paused_at = models.DateTimeField(null=True, blank=True)
+    old_total_paused_duration = models.PositiveBigIntegerField(null=True, blank=True)
+    old_removed_at = models.DateTimeField(null=True, blank=True)
+    undoes_batch_id = models.UUIDField(
+        null=True, blank=True, help_text="On an undo: the batch this row's batch undoes."
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -37,6 +37,9 @@ class Permission:
 EXTEND_ACCESS = Permission("extend_access", "Can extend access to a course")
 PAUSE_ENROLLMENT = Permission("pause_enrollment", "Can pause and resume enrollments")
 REMOVE_FROM_COURSE = Permission("remove_from_course", "Can remove learners from courses")
+ENROLL_LEARNERS = Permission("enroll_learners", "Can enroll learners in courses")
+EXPIRE_ACCESS = Permission("expire_access", "Can end access or set an earlier end")
+UNDO_BATCH = Permission("undo_batch", "Can undo a batch of access changes")
 #: Django's own model permissions that the doors ask for.
 VIEW_ENROLLMENT = Permission("view_enrollment", "Can view enrollment")
 CHANGE_ENROLLMENT = Permission("change_enrollment", "Can change enrollment")
@@ -47,4 +50,7 @@ CUSTOM: tuple[Permission, ...] = (
     EXTEND_ACCESS,
     PAUSE_ENROLLMENT,
     REMOVE_FROM_COURSE,
+    ENROLL_LEARNERS,
+    EXPIRE_ACCESS,
+    UNDO_BATCH,
 )

@@ -54,6 +54,10 @@ class Attribution:
         old_is_paused: bool | None = None,
         new_is_paused: bool | None = None,
         paused_seconds: int | None = None,
+        old_paused_at: datetime | None = None,
+        old_total_paused_duration: int | None = None,
+        old_removed_at: datetime | None = None,
+        undoes_batch_id: uuid.UUID | None = None,
     ) -> AccessChange:
         """An unsaved audit row: single services save it, bulk ones pass many to
         save_audit_rows."""
@@ -70,6 +74,10 @@ class Attribution:
             old_is_paused=old_is_paused,
             new_is_paused=new_is_paused,
             paused_seconds=paused_seconds,
+            old_paused_at=old_paused_at,
+            old_total_paused_duration=old_total_paused_duration,
+            old_removed_at=old_removed_at,
+            undoes_batch_id=undoes_batch_id,
             created_at=now,
         )
 

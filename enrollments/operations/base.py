@@ -129,6 +129,22 @@ class Plan:
         return digest.hexdigest()
 
 
+def before_state(row: AccessChange, *, after: State) -> "State | None":
+    """The whole State before the change an audit row records, or None when the row does not
+    hold it (it created its enrollment, or predates the old_* columns). `after` is the state
+    the change left (the enrollment's current state when nothing changed it since): an
+    old_is_paused of None means the pause state did not move."""
+    if row.old_total_paused_duration is None:
+        return None
+    return State(
+        ended_at=row.old_ended_at,
+        is_paused=after.is_paused if row.old_is_paused is None else row.old_is_paused,
+        paused_at=row.old_paused_at,
+        total_paused_duration=row.old_total_paused_duration,
+        removed_at=row.old_removed_at,
+    )
+
+
 class Operation:
     """One access operation: its parameters (the subclass's fields), the audit `action` of its
     changes, the `permission` a door asks for, and a pure `plan`. Subclasses are frozen

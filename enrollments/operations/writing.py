@@ -42,7 +42,10 @@ def write_states(changes: Sequence, *, now: datetime) -> None:
 
 def audit_row(change, *, by: Attribution, now: datetime) -> AccessChange:
     """The unsaved audit row of one change: old and new end always, old and new pause state
-    when the change moves it (or creates the enrollment), the paused seconds on resume."""
+    when the change moves it (or creates the enrollment), the paused seconds on resume, and
+    the rest of the state before (paused_at, total paused seconds, removal mark): with
+    old_ended_at and old_is_paused, the whole `before` State, which an undo restores
+    (`before_state`). A change undoing a batch carries `undoes_batch_id`."""
     before, after = change.before, change.after
     old_paused = new_paused = None
     if before is None:
@@ -58,4 +61,8 @@ def audit_row(change, *, by: Attribution, now: datetime) -> AccessChange:
         old_is_paused=old_paused,
         new_is_paused=new_paused,
         paused_seconds=change.paused_seconds,
+        old_paused_at=before.paused_at if before is not None else None,
+        old_total_paused_duration=before.total_paused_duration if before is not None else None,
+        old_removed_at=before.removed_at if before is not None else None,
+        undoes_batch_id=getattr(change, "undoes_batch_id", None),
     )

@@ -69,6 +69,6 @@ class Extend(Operation):
         if self.action is not AccessChange.Action.EXTEND:
             write_states(changes, now=now)
             return
-        Enrollment.objects.filter(pk__in=[change.enrollment_id for change in changes]).update(
+        Enrollment.objects.filter(pk__any_of=[change.enrollment_id for change in changes]).update(
             ended_at=F("ended_at") + timedelta(days=self.days), updated_at=now
         )

@@ -14,7 +14,7 @@ from enrollments.models import Enrollment
 from enrollments.operations.audit import Attribution, save_audit_rows
 from enrollments.operations.base import Operation, Plan, Row, Skip, State
 from enrollments.operations.selection import Selection
-from enrollments.operations.writing import audit_row
+from enrollments.operations.writing import audit_values
 from lms.batching import BATCH_SIZE, chunked
 
 #: Rows per UPDATE / INSERT statement: large enough to be set-based, small enough for SQLite's
@@ -112,7 +112,7 @@ def _apply_locked(
             raise ChangedSincePreview(plan=plan)
         for chunk in chunked(plan.changes, CHUNK_SIZE):
             operation.write(chunk, now=now)
-            save_audit_rows(audit_row(change, by=by, now=now) for change in chunk)
+            save_audit_rows(audit_values(change, by=by, now=now) for change in chunk)
     plan.batch_id, plan.applied_at = by.batch_id, now
     return plan
 
@@ -141,7 +141,7 @@ def _read_rows(selection: Selection, *, lock: bool) -> list[Row]:
     does): it is used only as a subquery of ids, so a lock applies to enrollment rows alone.
     """
     if selection.ids is not None:
-        rows: QuerySet = Enrollment.objects.filter(pk__in=selection.ids)
+        rows: QuerySet = Enrollment.objects.filter(pk__any_of=selection.ids)
     else:
         rows = Enrollment.objects.filter(pk__in=selection.queryset.values("pk"))
     rows = rows.order_by("pk").values_list(*_ROW_COLUMNS, *_STATE_COLUMNS)

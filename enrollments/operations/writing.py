@@ -23,7 +23,7 @@ def write_states(changes: Sequence, *, now: datetime) -> None:
     ids = [change.enrollment_id for change in changes]
     values = {tuple(getattr(change.after, name) for name in changed) for change in changes}
     if len(values) == 1:
-        Enrollment.objects.filter(pk__in=ids).update(
+        Enrollment.objects.filter(pk__any_of=ids).update(
             **dict(zip(changed, values.pop(), strict=True)), updated_at=now
         )
         return
@@ -41,8 +41,14 @@ def write_states(changes: Sequence, *, now: datetime) -> None:
 
 
 def audit_row(change, *, by: Attribution, now: datetime) -> AccessChange:
-    """The unsaved audit row of one change: old and new end always, old and new pause state
-    when the change moves it (or creates the enrollment), the paused seconds on resume, and
+    """`audit_values` as an unsaved AccessChange."""
+    return AccessChange(**audit_values(change, by=by, now=now))
+
+
+def audit_values(change, *, by: Attribution, now: datetime) -> dict[str, object]:
+    """The audit row of one change, as column values: old and new end always, old and new
+    pause state when the change moves it (or creates the enrollment), the paused seconds on
+    resume, and
     the rest of the state before (paused_at, total paused seconds, removal mark): with
     old_ended_at and old_is_paused, the whole `before` State, which an undo restores
     (`before_state`). A change undoing a batch carries `undoes_batch_id`."""
@@ -52,7 +58,7 @@ def audit_row(change, *, by: Attribution, now: datetime) -> AccessChange:
         new_paused = after.is_paused
     elif before.is_paused != after.is_paused:
         old_paused, new_paused = before.is_paused, after.is_paused
-    return by.audit_row(
+    return by.audit_values(
         enrollment_id=change.enrollment_id,
         action=change.action,
         now=now,

@@ -3,18 +3,20 @@ actions that change access only through the services, so every change is audited
 
 Fields with rules (end date, pause state and durations) are read-only on the change form:
 editing them there would bypass the services and the audit trail. They change through the
-"Extend access…", "Pause" and "Resume" actions and buttons instead.
+"Extend access…", "Pause…", "Resume…" and "Remove from course…" actions and buttons instead
+(each a preview with a reason, then Confirm).
 """
 
 from datetime import timedelta
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils.html import format_html
 
-from enrollments.admin import removing, views
+from enrollments.admin import pausing, removing, views
 from enrollments.admin.access_changes import AccessChangeInline, access_change_trail_url
 from enrollments.admin.display import (
     course_status_label,
@@ -31,11 +33,10 @@ from enrollments.admin.filters import (
     EndsWithinFilter,
     PausedFilter,
 )
-from enrollments.admin.reporting import error_text, report_one, report_plan
-from enrollments.errors import DomainError, MembershipNotFound
+from enrollments.admin.reporting import error_text
+from enrollments.errors import DomainError
 from enrollments.models import AccessChange, Enrollment
-from enrollments.operations import Operation, Pause, Remove, Resume, Selection, apply
-from enrollments.operations.audit import Attribution
+from enrollments.operations import Pause, Remove, Resume
 from enrollments.permissions import VIEW_ACCESS_CHANGE
 from enrollments.selectors import (
     completion_rate,
@@ -134,14 +135,20 @@ class EnrollmentAdmin(ExtendAccessMixin, admin.ModelAdmin):
     def get_urls(self):
         return [
             *self.get_extend_access_urls(),
-            views.admin_path(
-                self, "<path:object_id>/pause/", self.pause_one_view, "pause", post_only=True
-            ),
-            views.admin_path(
-                self, "<path:object_id>/resume/", self.resume_one_view, "resume", post_only=True
-            ),
+            views.admin_path(self, "<path:object_id>/pause/", self.pause_one_view, "pause"),
+            views.admin_path(self, "<path:object_id>/resume/", self.resume_one_view, "resume"),
+            views.admin_path(self, "<path:object_id>/remove/", self.remove_one_view, "remove"),
             *super().get_urls(),
         ]
+
+    def response_action(self, request: HttpRequest, queryset: QuerySet):
+        """A crafted action POST with a malformed id is refused with a message, not a server
+        error (Django filters the ticked ids before any action runs)."""
+        try:
+            return super().response_action(request, queryset)
+        except ValidationError:
+            self.message_user(request, "Invalid selection: malformed enrollment id", messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
 
     def lookup_allowed(self, lookup, value, request=None) -> bool:
         # The user admin links to one learner's enrollments.
@@ -202,6 +209,7 @@ class EnrollmentAdmin(ExtendAccessMixin, admin.ModelAdmin):
             "show_delete": False,
             "can_extend_access": self.has_extend_access_permission(request),
             "can_pause": self.has_pause_enrollment_permission(request),
+            "can_remove": self.has_remove_from_course_permission(request),
         }
         return super().change_view(request, object_id, form_url, extra_context)
 
@@ -291,17 +299,19 @@ class EnrollmentAdmin(ExtendAccessMixin, admin.ModelAdmin):
 
     # -- pause and resume ---------------------------------------------------------------------
 
-    @admin.action(description="Pause selected enrollments", permissions=[Pause.permission.codename])
-    def pause_enrollments(self, request: HttpRequest, queryset: QuerySet) -> None:
-        result = apply(Pause(), Selection.by_filter(queryset), _by(request))
-        report_plan(request, result, verb="Paused")
+    # The actions and the buttons show the confirmation page (pausing, removing, confirming).
 
     @admin.action(
-        description="Resume selected enrollments", permissions=[Resume.permission.codename]
+        description="Pause selected enrollments…", permissions=[Pause.permission.codename]
     )
-    def resume_enrollments(self, request: HttpRequest, queryset: QuerySet) -> None:
-        result = apply(Resume(), Selection.by_filter(queryset), _by(request))
-        report_plan(request, result, verb="Resumed")
+    def pause_enrollments(self, request: HttpRequest, queryset: QuerySet):
+        return pausing.pause(self, request, queryset)
+
+    @admin.action(
+        description="Resume selected enrollments…", permissions=[Resume.permission.codename]
+    )
+    def resume_enrollments(self, request: HttpRequest, queryset: QuerySet):
+        return pausing.resume(self, request, queryset)
 
     # -- lifecycle (issue 12) ------------------------------------------------------------------
 
@@ -315,24 +325,26 @@ class EnrollmentAdmin(ExtendAccessMixin, admin.ModelAdmin):
     # -- end lifecycle --------------------------------------------------------------------------
 
     def pause_one_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        return self._apply_to_one(request, object_id, Pause(), "Paused")
+        return self._confirm_one(
+            request, object_id, pausing.pause, self.has_pause_enrollment_permission
+        )
 
     def resume_one_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        return self._apply_to_one(request, object_id, Resume(), "Resumed")
+        return self._confirm_one(
+            request, object_id, pausing.resume, self.has_pause_enrollment_permission
+        )
 
-    def _apply_to_one(self, request, object_id, operation: Operation, verb) -> HttpResponse:
-        """The change page's Pause / Resume button: the enrollment is found the way the change
-        page and "Extend access" find it, then named to the core, which locks it."""
-        views.check_permission(self, request, self.has_pause_enrollment_permission)
+    def remove_one_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        return self._confirm_one(
+            request, object_id, removing.remove_from_course, self.has_remove_from_course_permission
+        )
+
+    def _confirm_one(self, request, object_id, page, has_permission) -> HttpResponse:
+        """The change page's Pause / Resume / Remove button: the same confirmation page as the
+        action, for the enrollment found the way the change page and "Extend access" find it
+        (named to the core, which locks it on Confirm)."""
+        views.check_permission(self, request, has_permission)
         enrollment = views.find_enrollment(self, request, object_id)
         if enrollment is None:
             return views.not_found(self, request)
-        result = apply(operation, Selection.named([enrollment.pk]), _by(request))
-        if any(isinstance(skip.error, MembershipNotFound) for skip in result.skips):
-            return views.not_found(self, request)  # gone between the lookup and the lock
-        report_one(request, result, verb=verb)
-        return HttpResponseRedirect(views.change_url(enrollment))
-
-
-def _by(request: HttpRequest) -> Attribution:
-    return Attribution(request.user, AccessChange.Source.ADMIN)
+        return page(self, request, enrollment)

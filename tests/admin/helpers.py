@@ -50,3 +50,21 @@ def confirm(client, preview_page, url=None, **fields):
         preview_page, _confirm="Confirm", preview_token=preview_page.context["token"], **fields
     )
     return client.post(url or reverse(EXTEND), data)
+
+
+def confirm_page(client, page, reason: str = "", *, fingerprint: str | None = None, **extra):
+    """Presses Confirm on a confirmation page (enrollments/admin/confirming.py): its hidden
+    fields, the reason and the previewed plan's fingerprint, posted where its form posts (the
+    changelist for an action, the page's own URL for an enrollment's button)."""
+    context = page.context
+    data: dict = {}
+    for name, value in context["target"].hidden_fields:
+        data.setdefault(name, []).append(value)
+    data.update(
+        confirm="yes",
+        fingerprint=context["fingerprint"] if fingerprint is None else fingerprint,
+        reason=reason,
+        **extra,
+    )
+    url = context["target"].form_url or page.wsgi_request.get_full_path()
+    return client.post(url, data)

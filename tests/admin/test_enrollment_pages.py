@@ -77,9 +77,8 @@ def test_change_page_shows_the_button_and_the_history_newest_first(
     tools = html.split('<ul class="object-tools">')[1].split("</ul>")[0]
     assert 'class="extend-access-link">Extend access</a>' in tools
     resume = reverse("admin:enrollments_enrollment_resume", args=[enrollment.pk])
-    assert f'action="{resume}"' in tools
-    assert '<button type="submit" class="object-tools-button">Resume</button>' in tools
-    assert ">Pause</button>" not in tools
+    assert f'<a href="{resume}" class="resume-link">Resume…</a>' in tools
+    assert "pause-link" not in tools
 
 
 def test_the_change_page_button_is_hidden_without_the_permission(viewer_client, enrollment):

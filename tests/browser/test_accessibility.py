@@ -6,6 +6,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.utils import timezone
 
 from enrollments.models import AccessChange
@@ -122,6 +123,38 @@ def test_the_extend_steps_have_no_axe_violations(page, staff, enrollments, axe_s
     assert_accessible(page, axe_script)
 
 
+def test_the_confirmation_pages_have_no_axe_violations(page, staff, enrollments, axe_script):
+    """Pause, resume and remove (enrollments/admin/confirming.py): from the changelist action
+    (changed and skipped rows), from an enrollment's button, and a bad reason at its field."""
+    staff.user_permissions.add(*permissions("remove_from_course"))
+    log_in(page, staff)
+    active, indefinite = enrollments["active"], enrollments["indefinite"]
+    for action in ("pause_enrollments", "resume_enrollments", "remove_from_course"):
+        page.goto(ENROLLMENTS)
+        page.check("#action-toggle")
+        page.select_option("select[name=action]", action)
+        page.click("button[name=index]")
+        page.wait_for_selector("#confirm-operation-form #preview-heading")
+        assert page.locator("table.preview-changed tbody tr").count() >= 1, action
+        assert_accessible(page, axe_script)
+    for path in (
+        f"{ENROLLMENTS}{indefinite.pk}/pause/",
+        f"{ENROLLMENTS}{active.pk}/resume/",
+        f"{ENROLLMENTS}{active.pk}/remove/",
+    ):
+        response = page.goto(path)
+        assert response.status == 200, path
+        assert_accessible(page, axe_script)
+    # A bad reason (the browser's maxlength stops typing more; a NUL gets past it).
+    page.goto(f"{ENROLLMENTS}{indefinite.pk}/pause/")
+    page.evaluate("document.getElementById('id_reason').value = 'nul \\u0000 inside'")
+    page.click("button[name=confirm]")
+    page.wait_for_selector("#form-errors")
+    assert page.locator("#id_reason_error").count() == 1
+    assert_accessible(page, axe_script)
+    assert not AccessChange.objects.filter(enrollment=indefinite).exists()
+
+
 def test_at_320_px_tables_scroll_within_themselves(page, staff, enrollments, axe_script):
     """WCAG 1.4.10: at 320 CSS px the page does not scroll sideways; the preview and history
     tables scroll inside their own (focusable, named) regions."""
@@ -143,6 +176,28 @@ def test_at_320_px_tables_scroll_within_themselves(page, staff, enrollments, axe
     region = page.locator(".preview .table-scroll").first
     assert region.evaluate("el => el.scrollWidth > el.clientWidth")
     assert_accessible(page, axe_script)
+
+    # The confirmation pages (pause, resume, remove): the same tables, the reason field.
+    staff.user_permissions.add(*permissions("remove_from_course"))
+    page.goto(ENROLLMENTS)
+    page.check("#action-toggle")
+    page.select_option("select[name=action]", "pause_enrollments")
+    page.click("button[name=index]")
+    page.wait_for_selector("#preview-heading")
+    assert page.locator("table.preview-skipped tbody tr").count() == 1  # the paused one
+    assert_no_sideways_scroll(page)
+    for path in (f"{active.pk}/resume/", f"{active.pk}/remove/"):
+        page.goto(f"{ENROLLMENTS}{path}")
+        page.wait_for_selector("#preview-heading")
+        assert_no_sideways_scroll(page)
+        region = page.locator(".preview .table-scroll").first
+        assert region.get_attribute("role") == "region"
+        assert region.evaluate("el => el.scrollWidth > el.clientWidth")
+    assert_accessible(page, axe_script)
+
+
+def permissions(*codenames: str):
+    return Permission.objects.filter(content_type__app_label="enrollments", codename__in=codenames)
 
 
 def page_width(page) -> int:

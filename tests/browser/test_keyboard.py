@@ -1,6 +1,7 @@
 """Keyboard only (Tab, Shift+Tab, Space, Enter, arrows; no mouse, no `fill`): each "Extend
-access" mode end to end, and pause then resume. Also that after each step the focus is on its
-result: the preview's heading, or the error summary."""
+access" mode end to end, and pause, resume and remove through their confirmation page (from
+the list and from an enrollment's page, with a reason). Also that after each step the focus is
+on its result: the preview's heading, or the error summary."""
 
 from datetime import UTC, datetime, timedelta
 
@@ -172,26 +173,104 @@ def test_a_rule_error_takes_the_focus_and_names_its_field(page, staff):
     assert not AccessChange.objects.filter(enrollment=target).exists()
 
 
-def test_pause_then_resume_by_keyboard(page, staff):
+def choose_action(page, action: str) -> None:
+    """Shift+Tab back to the action menu, arrows to `action`, Tab to "Go", Enter."""
+    tab_to(page, "select[name=action]", backwards=True)
+    while page.input_value("select[name=action]") != action:
+        page.keyboard.press("ArrowDown")
+    tab_to(page, "button[name=index]")
+    page.keyboard.press("Enter")
+
+
+def confirm_with_reason(page, reason: str, done: str) -> None:
+    """On a confirmation page: the focus is on the preview; Tab to the reason, type it, Tab to
+    Confirm, Enter; the result's message."""
+    page.wait_for_selector("#confirm-operation-form #preview-heading")
+    assert focused(page, "#preview-heading"), "the focus moves to the preview"
+    tab_to(page, "#id_reason")
+    page.keyboard.type(reason)
+    tab_to(page, "button[name=confirm]")
+    page.keyboard.press("Enter")
+    page.wait_for_selector(f".messagelist .success:has-text('{done}')")
+
+
+def test_pause_from_the_list_by_keyboard(page, staff):
+    chosen = enrollment("learner8@example.com")
+    other = enrollment("learner80@example.com")
+    log_in_by_keyboard(page, staff)
+    page.goto(f"{ENROLLMENTS}?q=learner8%40")
+    tab_to(page, f"input.action-select[value='{chosen.pk}']")
+    page.keyboard.press("Space")
+    choose_action(page, "pause_enrollments")
+    assert not AccessChange.objects.exists(), "the action only shows the confirmation"
+    confirm_with_reason(page, "Parental leave", "Paused 1 enrollment.")
+    chosen.refresh_from_db()
+    assert chosen.is_paused
+    assert AccessChange.objects.get(enrollment=chosen).reason == "Parental leave"
+    assert not AccessChange.objects.filter(enrollment=other).exists()
+
+
+def test_pause_then_resume_from_its_page_by_keyboard(page, staff):
     target = enrollment("learner7@example.com")
     log_in_by_keyboard(page, staff)
     page.goto(f"{ENROLLMENTS}{target.pk}/change/")
-    tab_to(page, "button.object-tools-button")
-    assert page.inner_text("button.object-tools-button") == "PAUSE"  # (styled upper-case)
+    tab_to(page, "a.pause-link")
     page.keyboard.press("Enter")
-    page.wait_for_selector(".messagelist .success:has-text('Paused this enrollment.')")
+    confirm_with_reason(page, "Sick leave", "Paused this enrollment.")
     target.refresh_from_db()
     assert target.is_paused
 
-    tab_to(page, "button.object-tools-button")
-    assert page.inner_text("button.object-tools-button") == "RESUME"
-    page.keyboard.press("Space")
-    page.wait_for_selector(".messagelist .success:has-text('Resumed this enrollment.')")
+    tab_to(page, "a.resume-link")
+    page.keyboard.press("Enter")
+    confirm_with_reason(page, "Back", "Resumed this enrollment.")
     target.refresh_from_db()
     assert not target.is_paused
-    actions = list(
+    rows = list(
         AccessChange.objects.filter(enrollment=target)
         .order_by("created_at")
-        .values_list("action", flat=True)
+        .values_list("action", "reason")
     )
-    assert actions == [AccessChange.Action.PAUSE, AccessChange.Action.RESUME]
+    assert rows == [(AccessChange.Action.PAUSE, "Sick leave"), (AccessChange.Action.RESUME, "Back")]
+
+
+def test_remove_from_the_list_and_from_its_page_by_keyboard(page, transactional_db):
+    remover = staff_with(*SUPPORT_PERMISSIONS, "remove_from_course", time_zone="Europe/Berlin")
+    listed = enrollment("learner9@example.com")
+    own_page = enrollment("learner90@example.com")
+    log_in_by_keyboard(page, remover)
+    page.goto(f"{ENROLLMENTS}?q=learner9%40")
+    tab_to(page, f"input.action-select[value='{listed.pk}']")
+    page.keyboard.press("Space")
+    choose_action(page, "remove_from_course")
+    confirm_with_reason(page, "Refunded", "Removed 1 enrollment.")
+
+    page.goto(f"{ENROLLMENTS}{own_page.pk}/change/")
+    tab_to(page, "a.remove-link")
+    page.keyboard.press("Enter")
+    confirm_with_reason(page, "Left the company", "Removed this enrollment.")
+    reasons = dict(
+        AccessChange.objects.filter(action=AccessChange.Action.REMOVE).values_list(
+            "enrollment_id", "reason"
+        )
+    )
+    assert reasons == {listed.pk: "Refunded", own_page.pk: "Left the company"}
+
+
+def test_a_bad_reason_takes_the_focus_and_names_its_field(page, staff):
+    target = enrollment("learner11@example.com")
+    log_in_by_keyboard(page, staff)
+    page.goto(f"{ENROLLMENTS}{target.pk}/pause/")
+    # A NUL cannot be typed; it arrives pasted or from a script.
+    page.evaluate("document.getElementById('id_reason').value = 'nul \\u0000 inside'")
+    tab_to(page, "button[name=confirm]")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#form-errors")
+    assert focused(page, "#form-errors"), "the focus moves to the error summary"
+    assert "A reason is at most 1000 characters" in page.inner_text("#id_reason_error")
+    described_by = page.get_attribute("#id_reason", "aria-describedby").split()
+    assert "id_reason_error" in described_by
+    assert all(page.locator(f"#{ref}").count() == 1 for ref in described_by)
+    tab_to(page, "#form-errors a[href='#id_reason']")
+    page.keyboard.press("Enter")
+    assert page.evaluate("location.hash") == "#id_reason"
+    assert not AccessChange.objects.filter(enrollment=target).exists()

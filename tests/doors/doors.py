@@ -17,7 +17,7 @@ from django.urls import reverse
 
 from enrollments.errors import ALL_ERRORS
 from enrollments.models import AccessChange, Enrollment
-from tests.admin.helpers import EXTEND, extend_form_data, post_action
+from tests.admin.helpers import EXTEND, confirm_page, extend_form_data, post_action
 from tests.commands.conftest import run_command
 from tests.graphql.conftest import Api, error_codes
 from tests.graphql.test_mutations import EXTEND as API_EXTEND
@@ -131,7 +131,7 @@ class Doors:
     def admin_change_page(self, enrollment: Enrollment, request: Request) -> str:
         if request.operation != "extend":
             url = reverse(f"admin:enrollments_enrollment_{request.operation}", args=[enrollment.pk])
-            return self._one_message(self.admin.post(url), request)
+            return self._confirmation(self.admin.get(url), request, one=True)
         url = reverse("admin:enrollments_enrollment_extend_access_one", args=[enrollment.pk])
         page = self.admin.get(url)
         assert page.status_code == 200
@@ -157,7 +157,7 @@ class Doors:
     def admin_ticked(self, enrollment: Enrollment, request: Request) -> str:
         page = post_action(self.admin, ACTIONS[request.operation], [enrollment.pk])
         if request.operation != "extend":
-            return self._bulk_messages(page, request)
+            return self._confirmation(page, request)
         return self._preview_then_confirm(page, reverse(EXTEND), request)
 
     def admin_select_all(self, enrollment: Enrollment, request: Request) -> str:
@@ -169,7 +169,7 @@ class Doors:
             query=f"course__id__exact={enrollment.course_id}",
         )
         if request.operation != "extend":
-            return self._bulk_messages(page, request)
+            return self._confirmation(page, request)
         return self._preview_then_confirm(page, reverse(EXTEND), request)
 
     def command_course(self, enrollment: Enrollment, request: Request) -> str:
@@ -197,6 +197,17 @@ class Doors:
         assert done.status_code == 302, messages_of(done)
         assert read_messages(self.admin, done) == [f"{DONE['extend']} 1 enrollment."]
         return "done"
+
+    def _confirmation(self, page, request: Request, *, one: bool = False) -> str:
+        """Pause / resume: the confirmation page's preview, then Confirm when it changes a row."""
+        assert page.status_code == 200
+        preview = page.context["preview"]
+        if preview.skipped:
+            return code_of(preview.skipped_rows[0].reason)
+        if not preview.changed:
+            return "unchanged"
+        done = confirm_page(self.admin, page)
+        return self._one_message(done, request) if one else self._bulk_messages(done, request)
 
     def _one_message(self, response, request: Request) -> str:
         assert response.status_code == 302

@@ -1,0 +1,110 @@
+"""The generic confirmation page (enrollments/admin/confirming.py) as a new page would adopt
+it: a `Target` of its own (hidden fields, URLs, words) and an operation with a parameter,
+built from a ConfirmForm subclass. Pause, resume and remove use it with no parameter
+(tests/admin/test_pause_resume.py, tests/lifecycle/test_remove_admin.py)."""
+
+from datetime import timedelta
+
+import pytest
+from django import forms
+from django.contrib import admin
+from django.contrib.messages import get_messages
+from django.contrib.messages.storage.fallback import FallbackStorage
+from django.contrib.sessions.backends.db import SessionStore
+from django.core.exceptions import PermissionDenied
+from django.test import RequestFactory
+
+from enrollments.admin.confirming import ConfirmForm, Target, confirm_operation
+from enrollments.models import AccessChange, Enrollment
+from enrollments.operations import Extend, Selection
+from tests.commands.conftest import snapshot
+from tests.factories import EnrollmentFactory
+
+pytestmark = pytest.mark.django_db
+
+URL = "/admin/enrollments/enrollment/some-page/"
+
+
+class DaysForm(ConfirmForm):
+    days = forms.IntegerField(label="Days", required=False)
+
+    def rule_error_field(self) -> str:
+        return "days"
+
+
+def call(user, enrollment, data=None):
+    factory = RequestFactory()
+    request = factory.post(URL, data) if data is not None else factory.get(URL)
+    request.user = user
+    request.session = SessionStore()
+    request._messages = FallbackStorage(request)
+    target = Target(
+        selection=Selection.named([enrollment.pk]),
+        hidden_fields=(("batch", "b-1"),),
+        form_url=URL,
+        cancel_url="/back/",
+        done_url="/done/",
+        description="the enrollments of batch b-1",
+    )
+    response = confirm_operation(
+        admin.site._registry[Enrollment],
+        request,
+        target,
+        lambda form: Extend(days=form.cleaned_data["days"]),
+        title="Extend a batch",
+        verb="Extended",
+        will="will be extended",
+        form_class=DaysForm,
+    )
+    if hasattr(response, "render"):
+        response.render()
+    return request, response
+
+
+@pytest.fixture
+def enrollment(clock):
+    return EnrollmentFactory(ended_at=clock.current + timedelta(days=5))
+
+
+def test_a_page_with_a_parameter_asks_for_it_then_previews_then_confirms(operator, enrollment):
+    before = snapshot()
+    _, first = call(operator, enrollment)
+    html = first.content.decode()
+    assert first.context_data["preview"] is None
+    assert 'name="_preview" value="Preview"' in html
+    assert 'name="confirm"' not in html
+    assert '<input type="hidden" name="batch" value="b-1">' in html
+    assert f'action="{URL}"' in html
+    assert "For <strong>the enrollments of batch b-1</strong>." in html
+
+    _, shown = call(operator, enrollment, {"days": "3", "_preview": "Preview", "batch": "b-1"})
+    assert shown.context_data["preview"].changed == 1
+    html = shown.content.decode()
+    assert 'value="Update preview"' in html
+    assert "<strong>1</strong> enrollment will be extended." in html
+    assert snapshot() == before
+
+    fingerprint = shown.context_data["fingerprint"]
+    request, done = call(
+        operator, enrollment, {"days": "3", "confirm": "yes", "fingerprint": fingerprint}
+    )
+    assert done["Location"] == "/done/"
+    assert [str(m) for m in get_messages(request)] == ["Extended 1 enrollment."]
+    assert AccessChange.objects.get().new_ended_at == enrollment.ended_at + timedelta(days=3)
+
+
+def test_a_rule_error_is_shown_at_the_form_s_field(operator, enrollment):
+    before = snapshot()
+    _, shown = call(operator, enrollment, {"days": "0", "_preview": "Preview"})
+    assert shown.context_data["preview"] is None
+    assert list(shown.context_data["form"].errors) == ["days"]
+    assert 'id="id_days_error"' in shown.content.decode()
+    _, refused = call(operator, enrollment, {"days": "0", "confirm": "yes", "fingerprint": "x"})
+    assert list(refused.context_data["form"].errors) == ["days"]
+    assert snapshot() == before
+
+
+def test_the_operation_s_permission_is_asked_again(viewer, enrollment):
+    with pytest.raises(PermissionDenied):
+        call(viewer, enrollment, {"days": "3", "_preview": "Preview"})
+    assert AccessChange.objects.count() == 0

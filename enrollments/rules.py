@@ -51,11 +51,16 @@ class ExtensionRequest:
 
     Precedence follows the contract: `indefinite` wins over everything, then `until`
     (`newEndedAt`), then `days` (`extensionDays`). Lower-precedence values are ignored.
+
+    `from_today` (days only): the days count from the later of the current end and now, so an
+    enrollment that has already ended gets `days` from today; by default (the contract's) they
+    count from the current end even when it lies in the past.
     """
 
     days: int | None = None
     until: datetime | None = None
     indefinite: bool = False
+    from_today: bool = False
 
     @property
     def action(self) -> AccessChange.Action:
@@ -93,8 +98,9 @@ class ExtensionRequest:
             if self.until <= current:
                 raise InvalidExtensionPeriod("the new end date is not after the current one")
             return self.until
+        start = max(current, now) if self.from_today else current
         try:
-            new_end = current + timedelta(days=self.days)
+            new_end = start + timedelta(days=self.days)
         except OverflowError:
             raise InvalidExtensionPeriod("the extension overflows the calendar") from None
         if new_end > MAX_ENDED_AT:

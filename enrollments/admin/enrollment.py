@@ -26,6 +26,7 @@ from enrollments.admin.display import (
     nowrap,
     state_badge,
 )
+from enrollments.admin.expiring import ExpireAccessMixin
 from enrollments.admin.extend_access import ExtendAccessMixin
 from enrollments.admin.filters import (
     AccessStateFilter,
@@ -79,7 +80,7 @@ class EnrollmentAddForm(forms.ModelForm):
 
 
 @admin.register(Enrollment)
-class EnrollmentAdmin(ExtendAccessMixin, admin.ModelAdmin):
+class EnrollmentAdmin(ExpireAccessMixin, ExtendAccessMixin, admin.ModelAdmin):
     list_display = (
         "student",
         "course_title",
@@ -119,6 +120,7 @@ class EnrollmentAdmin(ExtendAccessMixin, admin.ModelAdmin):
         "resume_enrollments",
         # lifecycle (issue 12)
         "remove_from_course",
+        "expire_access",
     ]
     inlines = [AccessChangeInline]
     add_form = EnrollmentAddForm
@@ -135,6 +137,7 @@ class EnrollmentAdmin(ExtendAccessMixin, admin.ModelAdmin):
     def get_urls(self):
         return [
             *self.get_extend_access_urls(),
+            *self.get_expire_access_urls(),
             views.admin_path(self, "<path:object_id>/pause/", self.pause_one_view, "pause"),
             views.admin_path(self, "<path:object_id>/resume/", self.resume_one_view, "resume"),
             views.admin_path(self, "<path:object_id>/remove/", self.remove_one_view, "remove"),
@@ -210,6 +213,7 @@ class EnrollmentAdmin(ExtendAccessMixin, admin.ModelAdmin):
             "can_extend_access": self.has_extend_access_permission(request),
             "can_pause": self.has_pause_enrollment_permission(request),
             "can_remove": self.has_remove_from_course_permission(request),
+            "can_expire_access": self.has_expire_access_permission(request),
         }
         return super().change_view(request, object_id, form_url, extra_context)
 

@@ -24,9 +24,16 @@ class ExtensionParams:
     indefinite: bool
     reason: str
     time_zone: zoneinfo.ZoneInfo
+    #: Days count from the later of the current end and now ("extend from today").
+    from_today: bool = False
 
     def operation(self) -> Extend:
-        return Extend(days=self.days, until=self.until, indefinite=self.indefinite)
+        return Extend(
+            days=self.days,
+            until=self.until,
+            indefinite=self.indefinite,
+            from_today=self.from_today,
+        )
 
 
 class WallClockDateTimeField(forms.DateTimeField):
@@ -101,7 +108,15 @@ class ExtendAccessForm(forms.Form):
         label="Days",
         required=False,
         widget=forms.NumberInput(attrs={"min": 1, "step": 1, "style": "width: 6em"}),
-        help_text="Added to each enrollment's current end date.",
+        help_text="Added to each enrollment's current end date (or to today: see below).",
+    )
+    from_today = forms.BooleanField(
+        label="From today when access has ended",
+        required=False,
+        help_text=(
+            "Count the days from the later of the current end and now, so a learner whose "
+            "access has ended gets them from today."
+        ),
     )
     until = WallClockDateTimeField(
         label="New end",
@@ -164,6 +179,7 @@ class ExtendAccessForm(forms.Form):
             days=data["days"] if mode == self.MODE_DAYS else None,
             until=data["until_utc"] if mode == self.MODE_UNTIL else None,
             indefinite=mode == self.MODE_INDEFINITE,
+            from_today=mode == self.MODE_DAYS and bool(data.get("from_today")),
             reason=data.get("reason", "").strip(),
             time_zone=zoneinfo.ZoneInfo(data["time_zone"]),
         )

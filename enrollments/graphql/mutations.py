@@ -21,6 +21,7 @@ from enrollments.errors import (
     MembershipNotFound,
     NotEnrolled,
 )
+from enrollments.graphql.expiring import EXPIRE_STUDENT_COURSE_ACCESS
 from enrollments.graphql.payload_errors import payload_errors_field, reports_business_errors
 from enrollments.graphql.permissions import request_user, require_perm
 from enrollments.graphql.types import CourseMembership, StudentCourseShip, load_membership
@@ -145,6 +146,7 @@ def resolve_extend_student_course_access(
     new_ended_at: int | None = None,
     indefinite: bool | None = None,
     reason: str | None = None,
+    from_today: bool | None = None,
 ) -> ExtendStudentCourseAccessPayload:
     actor = require_perm(info, Extend.permission)
     until = unix_to_datetime(new_ended_at) if new_ended_at is not None else None
@@ -154,6 +156,7 @@ def resolve_extend_student_course_access(
         days=extension_days,
         until=until,
         indefinite=bool(indefinite),
+        from_today=bool(from_today),
         actor=actor,
         source=SOURCE,
         reason=reason or "",
@@ -230,6 +233,14 @@ class Mutation(graphene.ObjectType):
             ),
         ),
         reason=graphene.String(description="Why access is extended (kept in the audit trail)"),
+        from_today=graphene.Boolean(
+            name="fromToday",
+            description=(
+                "If true, extensionDays count from now when access has already ended (from the "
+                "later of the current ended_at date and now). Default false: from the current "
+                "ended_at date, as documented above"
+            ),
+        ),
     )
     pause_course_membership = graphene.Field(
         PauseCourseMembershipPayload,
@@ -249,6 +260,7 @@ class Mutation(graphene.ObjectType):
         input=ResumeCourseMembershipInput(required=True),
     )
     remove_student_from_course = REMOVE_STUDENT_FROM_COURSE
+    expire_student_course_access = EXPIRE_STUDENT_COURSE_ACCESS
     complete_course_item = graphene.Field(
         CompleteCourseItemPayload,
         name="completeCourseItem",

@@ -6,6 +6,7 @@ in enrollments.permissions (each mutation asks the permission its operation name
 - `enrollments.view_enrollment`: everyone's memberships;
 - `enrollments.extend_access`: extendStudentCourseAccess;
 - `enrollments.pause_enrollment`: pauseCourseMembership / resumeCourseMembership.
+- `enrollments.expire_access`: expireStudentCourseAccess.
 """
 
 from django.db.models import QuerySet

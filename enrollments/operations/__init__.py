@@ -85,12 +85,14 @@ the rows read, the default write and the fingerprint follow from the field list.
 from enrollments.operations.access import Extend
 from enrollments.operations.base import Change, Operation, Plan, Row, Skip, State
 from enrollments.operations.core import apply, apply_to_one, preview
+from enrollments.operations.expiring import Expire
 from enrollments.operations.pausing import Pause, Resume
 from enrollments.operations.removing import Remove
 from enrollments.operations.selection import Selection
 
 __all__ = [
     "Change",
+    "Expire",
     "Extend",
     "Operation",
     "Pause",

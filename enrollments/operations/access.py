@@ -22,11 +22,16 @@ class Extend(Operation):
     Precedence (the contract's): indefinite wins over everything, then until, then days. The
     values of lower precedence are dropped on construction, so however a door gathered them
     (flags, CSV columns, form fields) two requests that mean the same are the same operation.
+
+    `from_today` ("extend from today", days only; dropped with until or indefinite): the days
+    count from the later of the current end and now, so a learner whose access has ended gets
+    the days from today. The default counts from the current end, as the contract says.
     """
 
     days: int | None = None
     until: datetime | None = None
     indefinite: bool = False
+    from_today: bool = False
 
     permission: ClassVar = EXTEND_ACCESS
 
@@ -36,10 +41,14 @@ class Extend(Operation):
             object.__setattr__(self, "until", None)
         elif self.until is not None:
             object.__setattr__(self, "days", None)
+        if self.days is None:
+            object.__setattr__(self, "from_today", False)
 
     @property
     def request(self) -> ExtensionRequest:
-        return ExtensionRequest(days=self.days, until=self.until, indefinite=self.indefinite)
+        return ExtensionRequest(
+            days=self.days, until=self.until, indefinite=self.indefinite, from_today=self.from_today
+        )
 
     @property
     def action(self) -> AccessChange.Action:  # type: ignore[override]
@@ -50,6 +59,8 @@ class Extend(Operation):
             return "grant indefinite access"
         if self.until is not None:
             return f"set the end of access to {self.until:%Y-%m-%dT%H:%M:%SZ}"
+        if self.from_today:
+            return f"extend access by {self.days} days from the later of the end and now"
         return f"extend access by {self.days} days"
 
     def validate(self, *, now: datetime) -> None:
@@ -65,8 +76,10 @@ class Extend(Operation):
         return Change(row.id, self.action, row.state, row.state.but(ended_at=new_end))
 
     def write(self, changes, *, now: datetime) -> None:
-        """By days: one UPDATE adding the days to each (locked, already planned) end."""
-        if self.action is not AccessChange.Action.EXTEND:
+        """By days: one UPDATE adding the days to each (locked, already planned) end. From
+        today, each row's planned end (the later of its end and now, plus the days) is
+        written as planned: one UPDATE when they agree, one CASE UPDATE otherwise."""
+        if self.action is not AccessChange.Action.EXTEND or self.from_today:
             write_states(changes, now=now)
             return
         Enrollment.objects.filter(pk__any_of=[change.enrollment_id for change in changes]).update(

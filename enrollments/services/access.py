@@ -21,6 +21,7 @@ def enrollment_extend_access(
     days: int | None = None,
     until: datetime | None = None,
     indefinite: bool = False,
+    from_today: bool = False,
     actor: User | None,
     source: AccessChange.Source,
     reason: str = "",
@@ -28,12 +29,13 @@ def enrollment_extend_access(
     """Extends one enrollment's access by `days`, to `until`, or makes it indefinite.
 
     The contract's rules (operations.Extend): indefinite wins, then until, then days; days
-    count from the current end even when it is in the past. Granting indefinite access to an
+    count from the current end even when it is in the past (with `from_today`: from the later
+    of the current end and now). Granting indefinite access to an
     indefinite enrollment succeeds and writes nothing. Raises InvalidExtensionPeriod, NoEndDate
     or MembershipNotFound, having written nothing.
     """
     by = Attribution(actor, source, reason)
-    operation = Extend(days=days, until=until, indefinite=indefinite)
+    operation = Extend(days=days, until=until, indefinite=indefinite, from_today=from_today)
     return apply_to_one(operation, enrollment, by)
 
 

@@ -33,7 +33,11 @@ ENROLLMENTS = "/admin/enrollments/enrollment/"
 @pytest.fixture
 def staff(transactional_db):
     return staff_with(
-        *SUPPORT_PERMISSIONS, "add_enrollment", email="support@example.com", first_name="Support"
+        *SUPPORT_PERMISSIONS,
+        "add_enrollment",
+        "expire_access",
+        email="support@example.com",
+        first_name="Support",
     )
 
 
@@ -83,6 +87,7 @@ def test_every_staff_page_has_no_axe_violations(page, staff, enrollments, axe_sc
         f"{ENROLLMENTS}{enrollments['indefinite'].pk}/change/",
         f"{ENROLLMENTS}{active.pk}/history/",  # the access-change trail of the enrollment
         f"{ENROLLMENTS}{active.pk}/extend-access/",
+        f"{ENROLLMENTS}{active.pk}/expire-access/",
         "/admin/enrollments/accesschange/",
         f"/admin/enrollments/accesschange/{change.pk}/change/",
         "/admin/time-zone/?next=/admin/",

@@ -8,6 +8,10 @@ the contract's precedence picks across kinds, as for every request: `--indefinit
 everything, an `until` (the row's or the flag's) over any `days`. So `--indefinite` with a
 `days` column grants indefinite access to every row, and `--until` with a row's `days` sets
 that end.
+
+`--from-today` makes every days-based request (the flag's or a row's) count from the later of
+the current end and now (operations.Extend's `from_today`); it is refused with --until or
+--indefinite, and dropped for a CSV row that gives an until.
 """
 
 from django.core.management.base import CommandError, CommandParser
@@ -30,6 +34,7 @@ class Command(BulkEnrollmentCommand):
     permission = Extend.permission
     verbs = ("extend", "extended")
     csv_optional_columns = ("days", "until")
+    from_today = False
 
     def add_mode_arguments(self, parser: CommandParser) -> None:
         mode = parser.add_argument_group(
@@ -43,15 +48,30 @@ class Command(BulkEnrollmentCommand):
             help="set the end of access (a date means 00:00 UTC; no offset means UTC)",
         )
         mode.add_argument("--indefinite", action="store_true", help="remove the end of access")
+        parser.add_argument(
+            "--from-today",
+            action="store_true",
+            help="with days (--days or a CSV row's): count them from the later of the current "
+            "end and now, so an enrollment that has ended gets them from today",
+        )
 
     def command_line_operation(self, options: dict) -> Extend | None:
+        if options["from_today"] and (options["indefinite"] or options["until"] is not None):
+            raise CommandError(
+                "--from-today counts days: it goes with --days or a CSV days column, not with "
+                "--until or --indefinite",
+                returncode=USAGE,
+            )
+        #: The CSV rows' days count from today too.
+        self.from_today = options["from_today"]
         if options["indefinite"]:
             operation, option = Extend(indefinite=True), "--indefinite"
         elif options["until"] is not None:
             operation = Extend(until=options["until"])
             option = f"--until {format_instant(options['until'])}"
         elif options["days"] is not None:
-            operation, option = Extend(days=options["days"]), f"--days {options['days']}"
+            operation = Extend(days=options["days"], from_today=options["from_today"])
+            option = f"--days {options['days']}"
         elif options["csv"]:
             return None
         else:
@@ -88,7 +108,9 @@ class Command(BulkEnrollmentCommand):
                 days = int(days_text)
             except ValueError:
                 raise InvalidExtensionPeriod(f"days {days_text!r} is not a whole number") from None
-        operation = Extend(days=days, until=until, indefinite=flags.indefinite)
+        operation = Extend(
+            days=days, until=until, indefinite=flags.indefinite, from_today=self.from_today
+        )
         if operation == Extend():
             raise InvalidExtensionPeriod(
                 "the row gives no days or until, and no --days, --until or --indefinite was given"

@@ -1,0 +1,141 @@
+"""The core's own bookkeeping, each pinned where mutation testing (docs/reliability.md) found no
+test that would notice it broken: the rows it reads, the parts of a batched apply, the named
+ids that no longer exist, the batch id of a set of parts, and the whole state before a change
+that each audit row keeps for an undo."""
+
+import uuid
+from datetime import timedelta
+
+import pytest
+
+from enrollments.errors import AlreadyPaused, InvalidExtensionPeriod, MembershipNotFound
+from enrollments.models import AccessChange, Enrollment
+from enrollments.operations import Extend, Pause, Remove, Resume, Selection, apply, preview
+from enrollments.operations.audit import Attribution
+from enrollments.operations.base import before_state
+from enrollments.operations.core import _read_rows, apply_together, fingerprint_of
+from enrollments.operations.writing import audit_row
+from tests.factories import EnrollmentFactory
+
+pytestmark = pytest.mark.django_db
+
+BY = Attribution(None, AccessChange.Source.COMMAND, "edges")
+
+
+def test_rows_are_read_with_their_learner_course_and_start(clock):
+    enrollment = EnrollmentFactory(start_at=clock.current - timedelta(days=3))
+    [row] = _read_rows(Selection.named([enrollment.pk]), lock=False)
+    assert (row.id, row.user_id, row.course_id, row.start_at) == (
+        enrollment.pk,
+        enrollment.user_id,
+        enrollment.course_id,
+        enrollment.start_at,
+    )
+    assert row.state.ended_at == enrollment.ended_at
+    assert row.pause_freezes_access == enrollment.course.pause_freezes_access
+
+
+@pytest.mark.parametrize("named", [True, False])
+def test_a_batched_apply_adds_up_every_part(clock, named):
+    far = clock.current + timedelta(days=10)
+    rows = [EnrollmentFactory(ended_at=far) for _ in range(3)]
+    paused = EnrollmentFactory(ended_at=far, is_paused=True, paused_at=clock.current)
+    ids = sorted([r.pk for r in rows] + [paused.pk])
+    selection = (
+        Selection.named(ids)
+        if named
+        else Selection.by_filter(Enrollment.objects.filter(pk__in=ids))
+    )
+
+    plan = apply(Pause(), selection, BY, batch_size=1)
+
+    assert sorted(c.enrollment_id for c in plan.changes) == sorted(r.pk for r in rows)
+    assert [(s.enrollment_id, type(s.error)) for s in plan.skips] == [(paused.pk, AlreadyPaused)]
+    assert plan.operation == Pause() and plan.batch_id is not None
+    audit = AccessChange.objects.filter(action="pause")
+    assert {a.batch_id for a in audit} == {plan.batch_id} and audit.count() == 3
+
+
+def test_a_batched_apply_counts_unchanged_rows_of_every_part(clock):
+    rows = [EnrollmentFactory(ended_at=None) for _ in range(3)]
+    plan = apply(Extend(indefinite=True), Selection.named([r.pk for r in rows]), BY, batch_size=2)
+    assert sorted(plan.unchanged) == sorted(r.pk for r in rows) and plan.changes == []
+
+
+def test_parts_cannot_be_checked_against_one_preview():
+    with pytest.raises(ValueError, match="cannot be checked against one preview"):
+        apply(Pause(), Selection.named([uuid.uuid4()]), BY, batch_size=10, expected="x")
+
+
+def test_a_named_id_that_does_not_exist_is_skipped_beside_the_operations_own_skips(clock):
+    paused = EnrollmentFactory(is_paused=True, paused_at=clock.current)
+    missing = uuid.uuid4()
+    plan = preview(Pause(), Selection.named([paused.pk, missing]))
+    assert [(s.enrollment_id, type(s.error)) for s in plan.skips] == [
+        (paused.pk, AlreadyPaused),
+        (missing, MembershipNotFound),
+    ]
+
+
+def test_parts_applied_together_share_the_callers_batch_id_or_a_new_one(clock):
+    first, second = EnrollmentFactory(), EnrollmentFactory()
+    parts = [
+        (Extend(days=1), Selection.named([first.pk])),
+        (Extend(days=2), Selection.named([second.pk])),
+    ]
+    expected = fingerprint_of([preview(op, selection) for op, selection in parts])
+    given = uuid.uuid4()
+    apply_together(parts, Attribution(None, "command", "", given), expected=expected)
+    assert set(AccessChange.objects.values_list("batch_id", flat=True)) == {given}
+
+    expected = fingerprint_of([preview(op, selection) for op, selection in parts])
+    plans = apply_together(parts, BY, expected=expected)
+    new = {plan.batch_id for plan in plans}
+    assert len(new) == 1 and None not in new and given not in new
+    assert (
+        set(AccessChange.objects.exclude(batch_id=given).values_list("batch_id", flat=True)) == new
+    )
+
+
+def test_parts_applied_together_are_validated_against_the_clock(clock):
+    enrollment = EnrollmentFactory()
+    parts = [(Extend(until=clock.current - timedelta(days=1)), Selection.named([enrollment.pk]))]
+    with pytest.raises(InvalidExtensionPeriod):
+        apply_together(parts, BY, expected="anything")
+    assert not AccessChange.objects.exists()
+
+
+def test_an_unsaved_audit_row_is_dated_when_the_change_was_applied(clock):
+    enrollment = EnrollmentFactory()
+    plan = preview(Pause(), Selection.named([enrollment.pk]))
+    row = audit_row(plan.changes[0], by=BY, now=clock.current)
+    assert row.created_at == clock.current and row.action == "pause"
+
+
+def test_every_audit_row_keeps_the_whole_state_before_its_change(clock):
+    """Pause, resume and remove, one after the other: each row's before_state is exactly the
+    enrollment's state before that change (what an undo of its batch restores)."""
+    enrollment = EnrollmentFactory(ended_at=clock.current + timedelta(days=30))
+    course = enrollment.course
+    course.pause_freezes_access = True
+    course.save()
+    states = []
+    for operation in (Pause(), Resume(), Remove()):
+        before = _read_rows(Selection.named([enrollment.pk]), lock=False)[0].state
+        states.append(before)
+        apply(operation, Selection.named([enrollment.pk]), BY)
+        clock.advance(hours=5)
+    after = _read_rows(Selection.named([enrollment.pk]), lock=False)[0].state
+    rows = list(AccessChange.objects.filter(enrollment=enrollment).order_by("created_at"))
+    # Each change's after-state is the next one's before-state, the last one's the final state.
+    for row, before, row_after in zip(rows, states, [*states[1:], after], strict=True):
+        assert before_state(row, after=row_after) == before
+    # The resume moved paused_at and the paused seconds; the removal set the mark.
+    assert states[1].paused_at is not None and states[2].total_paused_duration == 5 * 3600
+    assert after.removed_at is not None and states[2].removed_at is None
+    assert rows[2].undoes_batch_id is None
+
+
+def test_a_row_that_created_its_enrollment_has_no_before_state(clock):
+    row = AccessChange(old_ended_at=None, old_total_paused_duration=None)
+    assert before_state(row, after=None) is None

@@ -28,6 +28,8 @@ from django.db import transaction
 
 from enrollments import clock
 from enrollments.models import AccessChange, Enrollment
+from enrollments.operations import Extend, Remove, Selection, apply
+from enrollments.operations.audit import Attribution
 from enrollments.services import (
     enrollment_complete_item,
     enrollment_create,
@@ -46,9 +48,29 @@ EXAMPLE_CREATED_AT = datetime.fromtimestamp(1672531200, tz=UTC)
 
 STAFF_EMAIL = "admin@example.com"
 DEFAULT_STAFF_PASSWORD = "demo-admin-password"  # noqa: S105 - demo only, printed on purpose
-#: Staff who may extend, pause and resume but is no superuser (the docs' --actor).
+#: Staff who may change access (every lifecycle operation) but is no superuser (the docs'
+#: --actor).
 LEAD_EMAIL = "lead@example.com"
-LEAD_PERMISSIONS = ["view_enrollment", "extend_access", "pause_enrollment"]
+LEAD_PERMISSIONS = [
+    "view_enrollment",
+    "view_accesschange",
+    "extend_access",
+    "pause_enrollment",
+    "expire_access",
+    "remove_from_course",
+    "enroll_learners",
+    "undo_batch",
+]
+#: The lifecycle's examples (README "Trying the lifecycle"), one learner per situation:
+#: carol@ was extended by 365 days instead of 65 (correct it with "End access / set end"),
+#: dan@'s access ended 20 days ago (extend from today), erin@ was removed from the course
+#: (enrol her again: the same enrollment comes back), and fay@, gus@ and hal@ got 300 days
+#: instead of 30 in one bulk extension (undo that batch, DEMO_MISTAKEN_BATCH_ID).
+OVER_EXTENDED_EMAIL = "carol@example.com"
+EXPIRED_EMAIL = "dan@example.com"
+REMOVED_EMAIL = "erin@example.com"
+MISTAKEN_BATCH_EMAILS = ("fay@example.com", "gus@example.com", "hal@example.com")
+DEMO_MISTAKEN_BATCH_ID = uuid.UUID("b47c4e55-0d3a-4c9e-9f63-2c1a7e5d8f01")
 #: The learners the docs' examples name: (e-mail, first name, last name, [(course slug, state)]).
 NAMED_LEARNERS = [
     (
@@ -166,15 +188,56 @@ class Command(BaseCommand):
             course = others[n % len(others)]
             state = STATES[(n // len(others)) % len(STATES)]
             self._enroll_in_state(user, course, state, offset=n)
+        self._lifecycle_examples(staff, by_slug)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: {Course.objects.count()} courses, "
                 f"{Enrollment.objects.count()} enrollments.\n"
                 f"Staff login: {staff.email} / {self._staff_password()}  "
                 "(the admin is at /admin/)\n"
-                f"Team lead (extends, pauses, resumes; no superuser): {LEAD_EMAIL}, same password"
+                f"Team lead (changes access; no superuser): {LEAD_EMAIL}, same password"
             )
         )
+
+    def _lifecycle_examples(self, staff: User, by_slug: dict[str, Course]) -> None:
+        """One learner for each lifecycle operation to try (see OVER_EXTENDED_EMAIL), each
+        brought into its situation through the core, so the audit trail shows how."""
+        python, django_course = by_slug["python-basics"], by_slug["django-in-depth"]
+        by = Attribution(staff, AccessChange.Source.ADMIN, "demo data")
+        carol = self._named(OVER_EXTENDED_EMAIL, "Carol")
+        if not Enrollment.objects.filter(user=carol, course=python).exists():
+            enrollment = enrollment_create(
+                user=carol, course=python, start_at=clock.now() - timedelta(days=5)
+            )
+            mistake = Attribution(staff, AccessChange.Source.ADMIN, "365 days instead of 65")
+            apply(Extend(days=365), Selection.named([enrollment.pk]), mistake)
+        dan = self._named(EXPIRED_EMAIL, "Dan")
+        self._enroll_in_state(dan, django_course, "ended_recently", offset=17)
+        erin = self._named(REMOVED_EMAIL, "Erin")
+        if not Enrollment.objects.filter(user=erin, course=python).exists():
+            enrollment = enrollment_create(
+                user=erin, course=python, start_at=clock.now() - timedelta(days=20)
+            )
+            enrollment_complete_item(enrollment=enrollment, item=python.items.first())
+            apply(Remove(), Selection.named([enrollment.pk]), by)
+        batch = [self._named(email, email.split("@")[0].title()) for email in MISTAKEN_BATCH_EMAILS]
+        if not AccessChange.objects.filter(batch_id=DEMO_MISTAKEN_BATCH_ID).exists():
+            ids = [
+                enrollment_create(user=user, course=django_course).pk
+                for user in batch
+                if not Enrollment.objects.filter(user=user, course=django_course).exists()
+            ]
+            mistake = Attribution(
+                staff, AccessChange.Source.ADMIN, "300 days instead of 30", DEMO_MISTAKEN_BATCH_ID
+            )
+            apply(
+                Extend(days=300),
+                Selection.by_filter(Enrollment.objects.filter(pk__in=ids)),
+                mistake,
+            )
+
+    def _named(self, email: str, first_name: str) -> User:
+        return self._user(stable_id(email), email, first_name, "Example")
 
     def _staff_password(self) -> str:
         return os.environ.get("DEMO_ADMIN_PASSWORD", DEFAULT_STAFF_PASSWORD)

@@ -9,10 +9,16 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from enrollments.admin.enrollment import EnrollmentAdmin
+from enrollments import clock
 from enrollments.management.commands.seed_demo import (
+    DEMO_MISTAKEN_BATCH_ID,
     EXAMPLE_COURSE_ID,
     EXAMPLE_ENROLLMENT_ID,
     EXAMPLE_USER_ID,
+    EXPIRED_EMAIL,
+    MISTAKEN_BATCH_EMAILS,
+    OVER_EXTENDED_EMAIL,
+    REMOVED_EMAIL,
 )
 from enrollments.models import AccessChange, Enrollment
 from enrollments.selectors import (
@@ -38,7 +44,8 @@ def test_every_state_and_the_contract_example(clock):
     enrollments = list(memberships_with_progress())
     assert len(enrollments) > 2 * EnrollmentAdmin.list_per_page  # "Select all N" appears
     states = Counter(str(enrollment_access_state(e)) for e in enrollments)
-    assert set(states) == {"active", "expired", "not_started", "paused"}
+    # Removed: erin@, the lifecycle's example of enrolling again.
+    assert set(states) == {"active", "expired", "not_started", "paused", "removed"}
     assert any(e.ended_at is None for e in enrollments), "an indefinite enrollment"
     assert set(Counter(e.course_status for e in enrollments)) == {
         "not_started",
@@ -87,7 +94,7 @@ def test_every_course_has_learners_ending_soon_and_ended_lately(clock):
             str(enrollment_access_state(e))
             for e in memberships_with_progress().filter(course__slug=slug)
         }
-        assert states == {"active", "expired", "not_started", "paused"}, slug
+        assert states - {"removed"} == {"active", "expired", "not_started", "paused"}, slug
 
 
 def test_the_people_the_docs_name(clock):
@@ -134,3 +141,39 @@ def test_running_twice_changes_nothing(clock):
         User.objects.count(),
     )
     assert after == before
+
+
+def test_each_lifecycle_operation_has_a_learner_to_try_it_on():
+    seed()
+    now = clock.now()
+    carol = Enrollment.objects.get(user__email=OVER_EXTENDED_EMAIL, course__slug="python-basics")
+    mistake = carol.access_changes.get(action="extend")
+    assert (mistake.reason, mistake.new_ended_at - mistake.old_ended_at) == (
+        "365 days instead of 65",
+        timedelta(days=365),
+    )
+    dan = Enrollment.objects.get(user__email=EXPIRED_EMAIL, course__slug="django-in-depth")
+    assert now - timedelta(days=21) < dan.ended_at < now - timedelta(days=19)
+    erin = Enrollment.objects.get(user__email=REMOVED_EMAIL)
+    assert erin.removed_at is not None and erin.completions.count() == 1
+    batch = AccessChange.objects.filter(batch_id=DEMO_MISTAKEN_BATCH_ID)
+    assert sorted(batch.values_list("enrollment__user__email", flat=True)) == sorted(
+        MISTAKEN_BATCH_EMAILS
+    )
+    assert {row.new_ended_at - row.old_ended_at for row in batch} == {timedelta(days=300)}
+    lead = User.objects.get(email="lead@example.com")
+    assert lead.has_perms(
+        [
+            "enrollments.expire_access",
+            "enrollments.remove_from_course",
+            "enrollments.enroll_learners",
+            "enrollments.undo_batch",
+        ]
+    )
+
+
+def test_the_lifecycle_examples_are_loaded_once():
+    seed()
+    counts = (Enrollment.objects.count(), AccessChange.objects.count())
+    seed()
+    assert (Enrollment.objects.count(), AccessChange.objects.count()) == counts

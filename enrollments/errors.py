@@ -183,6 +183,13 @@ class CourseNotFound(DomainError):
     message = "Course not found"
 
 
+class DuplicateEntry(DomainError):
+    """Bulk enrolment only: a second line naming a learner and course already listed."""
+
+    code = "DUPLICATE_ENTRY"
+    message = "This learner and course are already listed on an earlier line"
+
+
 #: Every domain error: the README's table of error codes is checked against these
 #: (tests/test_readme.py). Two errors may share a code (NOT_FOUND), so this is a tuple.
 ALL_ERRORS: tuple[type[DomainError], ...] = (
@@ -213,4 +220,5 @@ ALL_ERRORS: tuple[type[DomainError], ...] = (
     PlansNotSupported,
     UserNotFound,
     CourseNotFound,
+    DuplicateEntry,
 )

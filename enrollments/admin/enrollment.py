@@ -16,7 +16,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils.html import format_html
 
-from enrollments.admin import pausing, removing, views
+from enrollments.admin import enrolling, pausing, removing, views
 from enrollments.admin.access_changes import AccessChangeInline, access_change_trail_url
 from enrollments.admin.display import (
     course_status_label,
@@ -136,6 +136,7 @@ class EnrollmentAdmin(ExpireAccessMixin, ExtendAccessMixin, admin.ModelAdmin):
 
     def get_urls(self):
         return [
+            *enrolling.enroll_urls(self),  # lifecycle: "Enroll learners…"
             *self.get_extend_access_urls(),
             *self.get_expire_access_urls(),
             views.admin_path(self, "<path:object_id>/pause/", self.pause_one_view, "pause"),

@@ -21,6 +21,7 @@ from enrollments.errors import (
     MembershipNotFound,
     NotEnrolled,
 )
+from enrollments.graphql.enrolling import ENROLL_STUDENT_TO_COURSE
 from enrollments.graphql.expiring import EXPIRE_STUDENT_COURSE_ACCESS
 from enrollments.graphql.payload_errors import payload_errors_field, reports_business_errors
 from enrollments.graphql.permissions import request_user, require_perm
@@ -261,6 +262,7 @@ class Mutation(graphene.ObjectType):
     )
     remove_student_from_course = REMOVE_STUDENT_FROM_COURSE
     expire_student_course_access = EXPIRE_STUDENT_COURSE_ACCESS
+    enroll_student_to_course = ENROLL_STUDENT_TO_COURSE
     complete_course_item = graphene.Field(
         CompleteCourseItemPayload,
         name="completeCourseItem",

@@ -76,7 +76,8 @@ those are locked and planned like any row (already enrolled: unchanged, or updat
 adds a `Change` with `before=None` for each pair without an enrollment (a `Change` subclass
 carrying the user, course and start); `write` inserts those rows, and the audit row records
 only the new state. The unique (user, course) constraint serialises two concurrent enrolments:
-the second insert fails its transaction, and the door reports it.
+the second insert fails its transaction, and `enrolling.enroll` plans it again (the pair is
+then already enrolled). `Enroll` (operations/enrolling.py) is this operation.
 
 New state (a removal mark): a new `State` field with the Enrollment column of the same name;
 the rows read, the default write and the fingerprint follow from the field list.
@@ -85,6 +86,7 @@ the rows read, the default write and the fingerprint follow from the field list.
 from enrollments.operations.access import Extend
 from enrollments.operations.base import Change, Operation, Plan, Row, Skip, State
 from enrollments.operations.core import apply, apply_to_one, preview
+from enrollments.operations.enrolling import Enroll
 from enrollments.operations.expiring import Expire
 from enrollments.operations.pausing import Pause, Resume
 from enrollments.operations.removing import Remove
@@ -92,6 +94,7 @@ from enrollments.operations.selection import Selection
 
 __all__ = [
     "Change",
+    "Enroll",
     "Expire",
     "Extend",
     "Operation",

@@ -72,6 +72,12 @@ class Change:
     def total_paused_duration(self) -> int:
         return self.after.total_paused_duration
 
+    @property
+    def key(self) -> object:
+        """What the fingerprint names the change by: its enrollment (an enrollment the change
+        creates gets its id when planned, so such a change names its pair instead)."""
+        return self.enrollment_id
+
 
 @dataclass(frozen=True, slots=True)
 class Skip:
@@ -121,7 +127,7 @@ class Plan:
         counts that minute too). `apply(expected=...)` compares this."""
         digest = hashlib.sha256(self.operation.describe().encode())
         for change in self.changes:
-            digest.update(f"|c:{change.enrollment_id}:{change.action}:{change.before}".encode())
+            digest.update(f"|c:{change.key}:{change.action}:{change.before}".encode())
         for skip in self.skips:
             digest.update(f"|s:{skip.enrollment_id}:{skip.error.code}".encode())
         for pk in self.unchanged:

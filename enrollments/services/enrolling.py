@@ -1,15 +1,51 @@
-"""Enrolling a user in a course."""
+"""Enrolling learners in courses: thin services over the core's `Enroll` operation
+(enrollments/operations/enrolling.py holds the rule: new, restored, updated, unchanged), plus
+what the doors need around it: finding the learner named by id or e-mail address, creating a
+learner for an unknown address (in the same transaction as the enrolment), and, for the bulk
+doors (admin "Enroll learners", `manage.py enroll --csv`), a preview of many entries with the
+refused ones named line by line, applied later exactly as previewed.
+"""
 
-from datetime import datetime, timedelta
+import hashlib
+import uuid
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 
 from enrollments import clock
-from enrollments.access_window import MAX_ENDED_AT
-from enrollments.errors import AccessEndOutOfRange, AlreadyEnrolled
+from enrollments.errors import (
+    ChangedSincePreview,
+    CourseNotFound,
+    DomainError,
+    DuplicateEntry,
+    EnrollmentTargetRequired,
+    UserNotFound,
+)
 from enrollments.models import AccessChange, Enrollment
 from enrollments.operations.audit import Attribution
+from enrollments.operations.base import Plan
+from enrollments.operations.core import preview
+from enrollments.operations.enrolling import (
+    Enroll,
+    NewEnrollment,
+    Target,
+    check_access_end,
+    default_end,
+    enroll,
+)
+from enrollments.services.learners import (
+    clean_email,
+    learner_find_or_create,
+    learners_by_email,
+    learners_by_id,
+    split_name,
+)
+from lms.identifiers import parse_uuid
 from lms.models import Course, User
+
+#: The most entries one bulk request (an admin paste or upload) may hold.
+MAX_ENTRIES = 5000
 
 
 def enrollment_create(
@@ -21,35 +57,237 @@ def enrollment_create(
     source: AccessChange.Source = AccessChange.Source.SYSTEM,
     reason: str = "",
 ) -> Enrollment:
-    """Enrolls `user` in `course`, starting at `start_at` (default: now).
+    """Enrolls `user` in `course`, starting at `start_at` (default: now); an existing
+    enrollment (removed or not) is refused with AlreadyEnrolled (the admin's add form).
 
     The end of access is `start_at + course.access_days` (indefinite when the course has no
     default), stored on the enrollment: changing the course's default later does not move the
     learners already enrolled. Raises AlreadyEnrolled or AccessEndOutOfRange.
     """
     by = Attribution(actor, source, reason)
-    now = clock.now()
-    start_at = start_at or now
-    ended_at = None
-    if course.access_days is not None:
-        # A start near year 9999 (the admin's add form takes any) would overflow the calendar
-        # before the 2038 check: it ends past 2038 all the same.
-        if start_at > MAX_ENDED_AT - timedelta(days=course.access_days):
-            raise AccessEndOutOfRange()
-        ended_at = start_at + timedelta(days=course.access_days)
-    try:
-        with transaction.atomic():
-            enrollment = Enrollment(user=user, course=course, start_at=start_at, ended_at=ended_at)
-            enrollment.save(force_insert=True)
-            by.audit_row(
-                enrollment_id=enrollment.pk,
-                action=AccessChange.Action.ENROLL,
-                now=now,
-                new_ended_at=ended_at,
-                new_is_paused=False,
-            ).save(force_insert=True)
-    except IntegrityError as error:
-        if Enrollment.objects.filter(user=user, course=course).exists():
-            raise AlreadyEnrolled() from error
-        raise
-    return enrollment
+    operation = Enroll((Target(user, course),), start_at=start_at, refuse_existing=True)
+    plan = enroll(operation, by)
+    if plan.skips:
+        raise plan.skips[0].error
+    return Enrollment.objects.get(pk=plan.changes[0].enrollment_id)
+
+
+def enrollment_enroll(
+    *,
+    course: Course,
+    user: User | None = None,
+    email: str | None = None,
+    name: str | None = None,
+    ended_at: datetime | None = None,
+    by: Attribution,
+) -> Enrollment:
+    """Enrolls the learner `user`, or the one with address `email` (created with `name` when
+    nobody has it), in `course`, by the rule of operations.enrolling (an existing enrollment is
+    restored, updated or left as it is). One transaction: a refused enrolment creates no user.
+
+    Raises EnrollmentTargetRequired (neither user nor email), InvalidEmail, NameRequired,
+    InvalidAccessEnd, AccessEndOutOfRange."""
+    if user is None and not (email or "").strip():
+        raise EnrollmentTargetRequired()
+    check_access_end(ended_at)
+    with transaction.atomic():
+        if user is None:
+            user = learner_find_or_create(email=email, name=name or "")
+        plan = enroll(Enroll((Target(user, course, ended_at),)), by)
+        if plan.skips:
+            raise plan.skips[0].error
+    return Enrollment.objects.get(user=user, course=course)
+
+
+# --- many entries: the admin's "Enroll learners" and `manage.py enroll` -------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One learner to enrol, as a door read it: its line (0 outside a list), the learner (an
+    e-mail address, or a user id), the course (None: the door found none, refused as
+    CourseNotFound), the name for a learner to create, and the end of access asked."""
+
+    line: int
+    user: str
+    course: Course | None
+    name: str = ""
+    ended_at: datetime | None = None
+
+
+@dataclass(slots=True)
+class EnrolmentPlan:
+    """What enrolling some entries does: the core's plan for the learners who exist
+    (`plan`: new enrollments, restored, updated, unchanged), the learners to create and enrol
+    (`new_learners`) and the entries refused, each with its error."""
+
+    plan: Plan
+    new_learners: list[Entry] = field(default_factory=list)
+    refused: list[tuple[Entry, DomainError]] = field(default_factory=list)
+    #: The entry of each pair the plan enrols: (user id, course id) -> entry.
+    entries: dict[tuple, Entry] = field(default_factory=dict)
+    #: The entry of each existing enrollment the plan names.
+    by_enrollment: dict[object, Entry] = field(default_factory=dict)
+    batch_id: object = None
+
+    def fingerprint(self) -> str:
+        digest = hashlib.sha256(self.plan.fingerprint().encode())
+        for entry in self.new_learners:
+            end = entry.ended_at.isoformat() if entry.ended_at else "-"
+            course = entry.course.pk if entry.course else "-"
+            digest.update(f"|n:{entry.user.lower()}:{entry.name}:{course}:{end}".encode())
+        for entry, error in self.refused:
+            digest.update(f"|r:{entry.line}:{error.code}".encode())
+        return digest.hexdigest()
+
+    def rows(self) -> dict[str, list[tuple[Entry, str]]]:
+        """The entries by outcome, for the doors' reports: enrolled (including new learners),
+        restored, updated, unchanged, refused; each with a note."""
+        result: dict[str, list[tuple[Entry, str]]] = {
+            key: [] for key in ("enrolled", "restored", "updated", "unchanged", "refused")
+        }
+        for change in self.plan.changes:
+            if isinstance(change, NewEnrollment):
+                entry = self.entries[(change.user_id, change.course_id)]
+                result["enrolled"].append((entry, _end(change.after.ended_at)))
+            elif change.before.removed_at is not None:
+                entry = self._entry_of(change.enrollment_id)
+                result["restored"].append((entry, _end(change.after.ended_at)))
+            else:
+                entry = self._entry_of(change.enrollment_id)
+                note = f"{_end(change.before.ended_at)} → {_end(change.after.ended_at)}"
+                result["updated"].append((entry, note))
+        for entry in self.new_learners:
+            result["enrolled"].append((entry, "new learner"))
+        for pk in self.plan.unchanged:
+            result["unchanged"].append((self._entry_of(pk), "already enrolled"))
+        for skip in self.plan.skips:
+            result["refused"].append((self._entry_of(skip.enrollment_id), skip.error.message))
+        for entry, error in self.refused:
+            result["refused"].append((entry, error.message))
+        for rows in result.values():
+            rows.sort(key=lambda row: row[0].line)
+        return result
+
+    def _entry_of(self, enrollment_id) -> Entry:
+        """The entry naming an existing enrollment; one deleted since it was selected (the core
+        skips it as NOT_FOUND) is named by its id."""
+        entry = self.by_enrollment.get(enrollment_id)
+        return entry if entry is not None else Entry(0, str(enrollment_id), None)
+
+    def refusals(self) -> list[tuple[Entry, DomainError]]:
+        """The refused entries with their errors, in line order."""
+        refused = [(self._entry_of(s.enrollment_id), s.error) for s in self.plan.skips]
+        return sorted(refused + self.refused, key=lambda pair: pair[0].line)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {key: len(rows) for key, rows in self.rows().items()}
+
+
+def _end(value: datetime | None) -> str:
+    return "indefinite access" if value is None else f"until {value:%Y-%m-%d %H:%M} UTC"
+
+
+@dataclass(slots=True)
+class _Resolved:
+    targets: list[Target]
+    target_entries: dict[tuple, Entry]
+    new_learners: list[Entry]
+    refused: list[tuple[Entry, DomainError]]
+
+
+def _resolve(entries: list[Entry], *, create_users: bool, now: datetime) -> _Resolved:
+    """Each entry's learner, with a few queries: known learners become targets, unknown
+    addresses new learners (or UserNotFound without `create_users`), bad entries refused."""
+    refused: list[tuple[Entry, DomainError]] = []
+    checked: list[tuple[Entry, object]] = []  # (entry, UUID or cleaned address)
+    for entry in entries:
+        try:
+            if entry.course is None:
+                raise CourseNotFound()
+            check_access_end(entry.ended_at)
+            if entry.ended_at is None:
+                default_end(entry.course, now)
+            key = parse_uuid(entry.user) or clean_email(entry.user)
+        except DomainError as error:
+            refused.append((entry, error))
+            continue
+        checked.append((entry, key))
+    by_id = learners_by_id(key for _entry, key in checked if not isinstance(key, str))
+    by_email = learners_by_email(key for _entry, key in checked if isinstance(key, str))
+    targets, target_entries, new_learners = [], {}, []
+    seen: dict[tuple, int] = {}
+    for entry, key in checked:
+        user = by_email.get(key.lower()) if isinstance(key, str) else by_id.get(key)
+        pair = (user.pk if user else str(key).lower(), entry.course.pk)
+        if pair in seen:
+            refused.append((entry, DuplicateEntry(f"line {seen[pair]} names it already")))
+            continue
+        seen[pair] = entry.line
+        if user is not None:
+            targets.append(Target(user, entry.course, entry.ended_at))
+            target_entries[(user.pk, entry.course.pk)] = entry
+            continue
+        try:
+            if not isinstance(key, str):
+                raise UserNotFound()
+            if not create_users:
+                raise UserNotFound(f"no learner with e-mail {key}")
+            split_name(entry.name)
+        except DomainError as error:
+            refused.append((entry, error))
+            continue
+        new_learners.append(replace(entry, user=key))
+    return _Resolved(targets, target_entries, new_learners, refused)
+
+
+def _enrolment_plan(resolved: _Resolved, plan: Plan) -> EnrolmentPlan:
+    ids = {c.enrollment_id for c in plan.changes if not isinstance(c, NewEnrollment)}
+    ids |= set(plan.unchanged) | {skip.enrollment_id for skip in plan.skips}
+    by_enrollment = {}
+    if ids:
+        for pk, user_id, course_id in Enrollment.objects.filter(pk__in=ids).values_list(
+            "pk", "user_id", "course_id"
+        ):
+            by_enrollment[pk] = resolved.target_entries.get((user_id, course_id))
+    return EnrolmentPlan(
+        plan=plan,
+        new_learners=resolved.new_learners,
+        refused=resolved.refused,
+        entries=resolved.target_entries,
+        by_enrollment=by_enrollment,
+        batch_id=plan.batch_id,
+    )
+
+
+def enrolment_preview(entries: list[Entry], *, create_users: bool) -> EnrolmentPlan:
+    """What `enrolment_apply` would do with these entries now; writes nothing."""
+    resolved = _resolve(entries, create_users=create_users, now=clock.now())
+    operation = Enroll(tuple(resolved.targets))
+    return _enrolment_plan(resolved, preview(operation, operation.selection()))
+
+
+def enrolment_apply(
+    entries: list[Entry], *, create_users: bool, by: Attribution, expected: str | None = None
+) -> EnrolmentPlan:
+    """Enrols the entries in one transaction: the known learners through the core (locked,
+    planned, audited), then the new learners created and enrolled, all with one batch id.
+    With `expected` (a preview's `fingerprint()`) anything different writes nothing and raises
+    ChangedSincePreview. Refused entries are reported, not raised."""
+    by = replace(by, batch_id=by.batch_id or uuid.uuid4())
+    with transaction.atomic():
+        resolved = _resolve(entries, create_users=create_users, now=clock.now())
+        operation = Enroll(tuple(resolved.targets))
+        plan = enroll(operation, by)
+        result = _enrolment_plan(resolved, plan)
+        if expected is not None and result.fingerprint() != expected:
+            raise ChangedSincePreview()
+        if resolved.new_learners:
+            created = []
+            for entry in resolved.new_learners:
+                user = learner_find_or_create(email=entry.user, name=entry.name)
+                created.append(Target(user, entry.course, entry.ended_at))
+            enroll(Enroll(tuple(created)), by)
+    result.batch_id = by.batch_id
+    return result

@@ -441,7 +441,7 @@ def test_a_crafted_post_without_the_permission_changes_nothing(viewer_client, th
     # Through the changelist's action machinery: the action does not exist for this user.
     response = post_action(viewer_client, "extend_access", ids)
     assert response.status_code == 200
-    assert response.templates[0].name == "admin/change_list.html"
+    assert response.templates[0].name == "admin/enrollments/enrollment/change_list.html"
     pauser = logged_in(grant(StaffFactory(), "view_enrollment", "pause_enrollment"))
     response = post_action(pauser, "extend_access", ids)
     assert "No action selected." in messages_of(response)

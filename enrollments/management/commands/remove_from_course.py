@@ -2,8 +2,8 @@
 
 A thin adapter over the core's `Remove` operation (see bulk_command for the shared options,
 exit statuses and output). Nothing is deleted: the enrollments get the removal mark, keep
-their progress and audit trail (enrolling them again is the enrol operation, not built
-yet: issue 12). Examples: docs/commands.md.
+their progress and audit trail, and `manage.py enroll` (the core's `Enroll`) brings the same
+enrollment back. Examples: docs/commands.md.
 """
 
 from enrollments.management.bulk_command import BulkEnrollmentCommand

@@ -8,8 +8,8 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from enrollments.admin.enrollment import EnrollmentAdmin
 from enrollments import clock
+from enrollments.admin.enrollment import EnrollmentAdmin
 from enrollments.management.commands.seed_demo import (
     DEMO_MISTAKEN_BATCH_ID,
     EXAMPLE_COURSE_ID,

@@ -1,0 +1,123 @@
+"""`enrollStudentToCourse` (Teachify's): enrol a learner by id or e-mail address, creating a
+placeholder learner for an unknown address; an existing enrollment is restored or updated by
+the rule of operations.enrolling. A thin adapter: it checks the permission, finds the course and
+the learner, and makes one service call (services.enrolling.enrollment_enroll).
+
+Business errors come back in the payload's `errors` (as removeStudentFromCourse's do), each
+naming the argument at fault.
+"""
+
+from datetime import UTC, datetime
+
+import graphene
+from graphql import GraphQLResolveInfo
+
+from enrollments.errors import (
+    AccessEndOutOfRange,
+    CourseNotFound,
+    EnrollmentTargetRequired,
+    InvalidAccessEnd,
+    InvalidEmail,
+    NameRequired,
+    PlansNotSupported,
+    UserNotFound,
+)
+from enrollments.graphql.payload_errors import payload_errors_field, reports_business_errors
+from enrollments.graphql.permissions import require_perm
+from enrollments.graphql.types import StudentCourseShip, load_membership
+from enrollments.models import AccessChange
+from enrollments.operations import Enroll
+from enrollments.operations.audit import Attribution
+from enrollments.services.enrolling import enrollment_enroll
+from enrollments.services.learners import course_find, learner_get
+
+
+class EnrollStudentToCoursePayload(graphene.ObjectType):
+    enrollment = graphene.Field(
+        StudentCourseShip, description="The enrollment created, restored or updated"
+    )
+    errors = payload_errors_field()
+
+
+def _instant(seconds: int) -> datetime:
+    try:
+        return datetime.fromtimestamp(seconds, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        raise InvalidAccessEnd("endedAt is out of range") from None
+
+
+@reports_business_errors(
+    "errors",
+    {
+        UserNotFound: ("userId",),
+        CourseNotFound: ("courseId",),
+        InvalidEmail: ("email",),
+        NameRequired: ("name",),
+        PlansNotSupported: ("planId",),
+        InvalidAccessEnd: ("endedAt",),
+        AccessEndOutOfRange: ("endedAt",),
+        EnrollmentTargetRequired: ("userId", "email"),
+    },
+)
+def resolve_enroll_student_to_course(
+    root,
+    info: GraphQLResolveInfo,
+    course_id: str,
+    user_id: str | None = None,
+    email: str | None = None,
+    name: str | None = None,
+    plan_id: str | None = None,
+    ended_at: int | None = None,
+) -> EnrollStudentToCoursePayload:
+    actor = require_perm(info, Enroll.permission)
+    if plan_id is not None:
+        raise PlansNotSupported()
+    if user_id is None and not (email or "").strip():
+        raise EnrollmentTargetRequired()
+    course = course_find(course_id)
+    user = learner_get(user_id) if user_id is not None else None
+    enrollment = enrollment_enroll(
+        course=course,
+        user=user,
+        email=email,
+        name=name,
+        ended_at=_instant(ended_at) if ended_at is not None else None,
+        by=Attribution(actor, AccessChange.Source.GRAPHQL),
+    )
+    return EnrollStudentToCoursePayload(enrollment=load_membership(enrollment.pk))
+
+
+ENROLL_STUDENT_TO_COURSE = graphene.Field(
+    EnrollStudentToCoursePayload,
+    name="enrollStudentToCourse",
+    description=(
+        "The enrollStudentToCourse mutation allows you to enroll a student to a specified "
+        "course, or update existing enrollment details. Needs the "
+        f"{Enroll.permission} permission."
+    ),
+    resolver=resolve_enroll_student_to_course,
+    # In `args`: the argument called `name` would clash with the field's own `name`.
+    args={
+        "course_id": graphene.String(
+            name="courseId",
+            required=True,
+            description="ID of the course to enroll the student into",
+        ),
+        "user_id": graphene.String(name="userId", description="ID of the student (User) to enroll"),
+        "email": graphene.String(
+            description=(
+                "Email of the student. If user doesn't exist, a placeholder user will be created"
+            )
+        ),
+        "name": graphene.String(
+            description="Name of the student. Required when creating a new user"
+        ),
+        "plan_id": graphene.String(
+            name="planId", description="ID of the curriculum plan to apply to this enrollment"
+        ),
+        "ended_at": graphene.Int(
+            name="endedAt",
+            description="Optional expiration date for the enrollment (Unix Timestamp)",
+        ),
+    },
+)

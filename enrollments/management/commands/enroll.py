@@ -1,0 +1,193 @@
+"""`manage.py enroll`: enrol learners in courses, one (`--user` with `--course`) or many
+(`--csv FILE`, columns user,course and optionally name,ended_at).
+
+A thin adapter over services.enrolling (the core's `Enroll`): a learner not enrolled yet is
+enrolled (end: `--ended-at` / the row's `ended_at`, else the course default); a removed one is
+restored (the same enrollment, progress and trail kept); an active one is unchanged unless an
+end is given, which then becomes its end of access.
+
+Unknown learners: without `--create-users` an e-mail address nobody has fails its row
+(NOT_FOUND), so a typo never creates an account; with it, a learner is created for the address,
+named by `--name` / the row's `name` (required: NAME_REQUIRED otherwise).
+
+Output and exit status as the sibling commands (management/output.py): what was (or would be)
+done on stdout, one line per failed row on stderr, 0 all done, 1 some rows failed, 2 usage
+error. `--dry-run` prints the plan's fingerprint; `--expect FINGERPRINT` applies exactly that
+plan or nothing. Examples: docs/commands.md.
+"""
+
+from django.core.management.base import CommandError, CommandParser
+
+from enrollments.errors import ChangedSincePreview, InvalidAccessEnd, InvalidReason
+from enrollments.management.csv_input import read_csv
+from enrollments.management.output import (
+    SOME_FAILED,
+    RowFailure,
+    describe_error,
+    exit_for_failures,
+    write_failures,
+)
+from enrollments.management.selection import USAGE, parse_instant, resolve_actor
+from enrollments.models import AccessChange
+from enrollments.operations import Enroll
+from enrollments.operations.audit import Attribution, clean_reason
+from enrollments.services.enrolling import Entry, enrolment_apply, enrolment_preview
+from lms.command_options import TextCheckedCommand
+from lms.models import Course
+from lms.selectors import course_ids_by_key, course_key
+
+
+class Command(TextCheckedCommand):
+    help = (
+        "Enrol learners: --user EMAIL --course SLUG (with --name, --ended-at) or --csv FILE "
+        "(columns user,course[,name,ended_at]). Removed learners are restored; --create-users "
+        "creates learners for unknown e-mail addresses. Exit status: 0 all done, 1 some rows "
+        "failed, 2 usage error."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--user", metavar="EMAIL", help="the learner's e-mail address or id")
+        parser.add_argument("--course", metavar="SLUG", help="the course's slug or id")
+        parser.add_argument("--name", default="", help="the name of a learner to create")
+        parser.add_argument(
+            "--ended-at",
+            metavar="ISO",
+            help="end of access (ISO 8601, UTC when no offset); default: the course's",
+        )
+        parser.add_argument(
+            "--csv", metavar="FILE", help="rows of user,course[,name,ended_at]; '-' reads stdin"
+        )
+        parser.add_argument(
+            "--create-users",
+            action="store_true",
+            help="create a learner for an e-mail address nobody has (needs a name)",
+        )
+        parser.add_argument("--reason", default="", help="recorded on every audit row")
+        parser.add_argument(
+            "--actor",
+            metavar="EMAIL",
+            help=f"the staff member recorded as actor (needs {Enroll.permission}); default: none",
+        )
+        confirmed = parser.add_mutually_exclusive_group()
+        confirmed.add_argument(
+            "--dry-run", action="store_true", help="print what would change and change nothing"
+        )
+        confirmed.add_argument(
+            "--expect",
+            metavar="FINGERPRINT",
+            help="apply exactly the plan a --dry-run printed, or nothing (exit status 1)",
+        )
+
+    _course_text: dict[int, str] = {}
+
+    def handle(self, *args, **options) -> None:
+        try:
+            reason = clean_reason(options["reason"])
+        except InvalidReason as error:
+            raise CommandError(f"--reason: {describe_error(error)}", returncode=USAGE) from None
+        actor = resolve_actor(options["actor"], Enroll.permission)
+        entries, failures = self._entries(options)
+        create = options["create_users"]
+        if options["dry_run"]:
+            result = enrolment_preview(entries, create_users=create)
+        else:
+            try:
+                result = enrolment_apply(
+                    entries,
+                    create_users=create,
+                    by=Attribution(actor, AccessChange.Source.COMMAND, reason),
+                    expected=options["expect"],
+                )
+            except ChangedSincePreview as error:
+                raise CommandError(
+                    f"{describe_error(error)}; run the dry run again", returncode=SOME_FAILED
+                ) from None
+        rows = result.rows()
+        would = "would " if options["dry_run"] else ""
+        if options["verbosity"] >= 2:
+            for outcome in ("enrolled", "restored", "updated"):
+                for entry, note in rows[outcome]:
+                    self.stdout.write(f"{would}{outcome[:-1]}: {self._where(entry)} ({note})")
+        failures += [
+            RowFailure(self._where(entry), describe_error(error), entry.line)
+            for entry, error in result.refusals()
+        ]
+        counts = {key: len(value) for key, value in rows.items() if key != "refused"}
+        summary = (
+            f"enrolled {counts['enrolled']}, restored {counts['restored']}, "
+            f"updated {counts['updated']}, unchanged {counts['unchanged']}, "
+            f"failed {len(failures)}"
+        )
+        if options["dry_run"]:
+            self.stdout.write(
+                f"Dry run, nothing was changed. Would have: {summary}. To apply exactly this "
+                f"plan: --expect {result.fingerprint()}"
+            )
+        else:
+            self.stdout.write(f"Done: {summary}.")
+            if options["verbosity"] >= 2 and result.batch_id:
+                self.stdout.write(f"Audit batch id: {result.batch_id}")
+        write_failures(self.stderr, failures)
+        total = len(entries) + len(failures) - len(rows["refused"])
+        exit_for_failures(len(failures), total, dry_run=options["dry_run"])
+
+    def _where(self, entry: Entry) -> str:
+        course = entry.course.slug if entry.course else self._course_text.get(entry.line, "-")
+        place = f"line {entry.line} " if entry.line else ""
+        return f"{place}({entry.user or '-'}, {course or '-'})"
+
+    def _entries(self, options: dict) -> tuple[list[Entry], list[RowFailure]]:
+        """The entries to enrol and the rows that could not even be read (bad end, unknown
+        course, wrong number of fields). A missing or mixed selection is a usage error."""
+        single = [name for name in ("user", "course") if options[name]]
+        if options["csv"]:
+            if single or options["name"] or options["ended_at"]:
+                raise CommandError(
+                    "--csv takes no --user, --course, --name or --ended-at", returncode=USAGE
+                )
+            return self._csv_entries(options["csv"])
+        if len(single) != 2:
+            raise CommandError("give --user and --course, or --csv FILE", returncode=USAGE)
+        ended_at = None
+        if options["ended_at"]:
+            try:
+                ended_at = parse_instant(options["ended_at"])
+            except ValueError:
+                raise CommandError(
+                    f"--ended-at {options['ended_at']!r}: not an ISO 8601 date or datetime",
+                    returncode=USAGE,
+                ) from None
+        course = self._courses([options["course"]]).get(course_key(options["course"]))
+        if course is None:
+            raise CommandError(
+                f"--course {options['course']!r}: no course with that slug or id",
+                returncode=USAGE,
+            )
+        return [Entry(0, options["user"], course, options["name"], ended_at)], []
+
+    def _csv_entries(self, path: str) -> tuple[list[Entry], list[RowFailure]]:
+        _columns, rows = read_csv(path, optional_columns=("name", "ended_at"))
+        courses = self._courses({row.course for row in rows if row.course})
+        self._course_text = {row.line: row.course for row in rows}
+        entries, failures = [], []
+        for row in rows:
+            if row.problem:
+                failures.append(row.failure(row.problem))
+                continue
+            ended_text = row.extra.get("ended_at", "")
+            try:
+                ended_at = parse_instant(ended_text) if ended_text else None
+            except ValueError:
+                error = InvalidAccessEnd(f"ended_at {ended_text!r} is not an ISO 8601 date")
+                failures.append(row.failure(describe_error(error)))
+                continue
+            course = courses.get(course_key(row.course))
+            entries.append(Entry(row.line, row.user, course, row.extra.get("name", ""), ended_at))
+        return entries, failures
+
+    @staticmethod
+    def _courses(values) -> dict:
+        """{course_key: Course} for the values naming a course (one query per chunk)."""
+        ids = course_ids_by_key(values)
+        by_id = Course.objects.in_bulk(list(ids.values()))
+        return {key: by_id[pk] for key, pk in ids.items()}

@@ -1,0 +1,225 @@
+"""Enrolling learners in courses (Teachify's `enrollStudentToCourse`: "enroll a student to a
+specified course, or update existing enrollment details").
+
+The (learner, course) pairs to enrol are the operation's parameters (`Target`s, each with an
+optional end of access); its selection is `Selection.named` of the pairs' existing enrollments
+(`Enroll.selection()`), which the core locks and plans like any row. The rule, pair by pair:
+
+- **No enrollment yet**: a new one starting now (or at `start_at`), ending at the target's
+  `ended_at`, else at start + the course's `access_days` (indefinite when the course has no
+  default). The audit row records the new state only (`Change.before` is None).
+- **Removed** (the removal mark is set): enrolling again brings the *same* enrollment back.
+  The mark is cleared and the end of access becomes the target's `ended_at`, else the course
+  default counted from now; its progress, pause state and audit trail are kept.
+- **Active** (enrolled, not removed): unchanged, unless the target gives an `ended_at`
+  different from the current end, which then becomes the end of access.
+- With `refuse_existing` (services.enrollment_create, the admin's "Add enrollment" form) any
+  existing enrollment, removed or not, is skipped with ALREADY_ENROLLED instead.
+
+Every change is audited with the ENROLL action. An `ended_at` outside 2020-01-01 ..
+2038-01-19T03:14:07Z is refused as INVALID_ACCESS_END; a course default that would end after
+2038-01-19 as ACCESS_END_OUT_OF_RANGE (the whole request: nothing is written).
+
+Two concurrent enrolments of the same new pair are serialised by the unique (user, course)
+constraint: the second insert fails its transaction. `enroll` applies the operation and, when
+that happens, plans once more: the pair now has an enrollment, which is locked and planned as
+above (already enrolled), so the loser gets an ordinary answer, never a server error.
+"""
+
+import hashlib
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import ClassVar
+
+from django.db import IntegrityError
+
+from enrollments.access_window import MAX_ENDED_AT
+from enrollments.errors import AccessEndOutOfRange, AlreadyEnrolled, InvalidAccessEnd
+from enrollments.models import AccessChange, Enrollment
+from enrollments.operations.audit import Attribution
+from enrollments.operations.base import Change, Operation, Plan, Row, Skip, State
+from enrollments.operations.core import apply
+from enrollments.operations.selection import Selection
+from enrollments.operations.writing import write_states
+from enrollments.permissions import ENROLL_LEARNERS
+from lms.batching import chunked
+from lms.models import Course, User
+
+#: The earliest end of access a request may give (InvalidAccessEnd's message says so).
+MIN_ENDED_AT = datetime(2020, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """One pair to enrol, and the end of access asked for it (None: the course default)."""
+
+    user: User
+    course: Course
+    ended_at: datetime | None = None
+
+    @property
+    def pair(self) -> tuple[uuid.UUID, uuid.UUID]:
+        return (self.user.pk, self.course.pk)
+
+
+@dataclass(frozen=True, slots=True)
+class NewEnrollment(Change):
+    """A change creating an enrollment (`before` is None): the pair and the start it gets."""
+
+    user_id: uuid.UUID | None = None
+    course_id: uuid.UUID | None = None
+    start_at: datetime | None = None
+
+    @property
+    def key(self) -> object:
+        # The id is drawn when planning: the fingerprint names the pair instead.
+        return f"new:{self.user_id}:{self.course_id}"
+
+
+def check_access_end(ended_at: datetime | None) -> None:
+    """Raises InvalidAccessEnd for an end no door should accept: naive, before 2020-01-01 or
+    after 2038-01-19T03:14:07Z (the API's 32-bit Unix seconds)."""
+    if ended_at is None:
+        return
+    if ended_at.tzinfo is None or not MIN_ENDED_AT <= ended_at <= MAX_ENDED_AT:
+        raise InvalidAccessEnd(f"{ended_at.isoformat()} is out of range")
+
+
+def default_end(course: Course, start: datetime) -> datetime | None:
+    """start + the course's access days (None: indefinite). Raises AccessEndOutOfRange when
+    that ends after 2038-01-19 (checked before adding: a start near year 9999 would overflow
+    the calendar first)."""
+    if course.access_days is None:
+        return None
+    if start > MAX_ENDED_AT - timedelta(days=course.access_days):
+        raise AccessEndOutOfRange()
+    return start + timedelta(days=course.access_days)
+
+
+@dataclass(frozen=True, slots=True)
+class Enroll(Operation):
+    """Enrols each target's learner in its course, restores a removed enrollment, or sets an
+    active one's end (see the module for the rule). `start_at` (default: now) is the start of
+    the enrollments it creates."""
+
+    targets: tuple[Target, ...]
+    start_at: datetime | None = None
+    refuse_existing: bool = False
+
+    action: ClassVar = AccessChange.Action.ENROLL
+    permission: ClassVar = ENROLL_LEARNERS
+    acts_on_removed: ClassVar = True
+
+    def __post_init__(self) -> None:
+        # One target per pair (the first): a pair cannot be enrolled twice by one request.
+        unique = {target.pair: target for target in reversed(self.targets)}
+        object.__setattr__(self, "targets", tuple(t for t in self.targets if unique[t.pair] is t))
+
+    def describe(self) -> str:
+        digest = hashlib.sha256()
+        for target in self.targets:
+            end = target.ended_at.isoformat() if target.ended_at else "-"
+            digest.update(f"{target.user.pk}:{target.course.pk}:{end}|".encode())
+        start = f" from {self.start_at:%Y-%m-%dT%H:%M:%SZ}" if self.start_at else ""
+        refuse = ", refusing existing enrollments" if self.refuse_existing else ""
+        return f"enrol {len(self.targets)} learner(s){start}{refuse} [{digest.hexdigest()[:16]}]"
+
+    def validate(self, *, now: datetime) -> None:
+        for target in self.targets:
+            check_access_end(target.ended_at)
+        start = self.start_at or now
+        for course in {target.course for target in self.targets if target.ended_at is None}:
+            default_end(course, start)
+
+    def existing(self) -> dict[tuple[uuid.UUID, uuid.UUID], uuid.UUID]:
+        """{(user id, course id): enrollment id} of the targets that have an enrollment
+        (removed or not): a query per chunk of learners."""
+        wanted = {target.pair for target in self.targets}
+        found = {}
+        user_ids = list({user_id for user_id, _course in wanted})
+        for chunk in chunked(user_ids):
+            rows = Enrollment.objects.filter(
+                user_id__in=chunk, course_id__in={course for _user, course in wanted}
+            ).values_list("user_id", "course_id", "pk")
+            for user_id, course_id, pk in rows:
+                if (user_id, course_id) in wanted:
+                    found[(user_id, course_id)] = pk
+        return found
+
+    def selection(self) -> Selection:
+        """The targets' existing enrollments, named (the core locks and plans them)."""
+        return Selection.named(self.existing().values())
+
+    def plan(self, rows: Iterable[Row], *, now: datetime, named: bool) -> Plan:
+        plan = Plan(self)
+        by_pair = {(row.user_id, row.course_id): row for row in rows}
+        start = self.start_at or now
+        for target in self.targets:
+            row = by_pair.get(target.pair)
+            if row is None:
+                end = target.ended_at if target.ended_at else default_end(target.course, start)
+                plan.changes.append(
+                    NewEnrollment(
+                        uuid.uuid4(),
+                        self.action,
+                        None,
+                        State(ended_at=end),
+                        user_id=target.user.pk,
+                        course_id=target.course.pk,
+                        start_at=start,
+                    )
+                )
+                continue
+            if self.refuse_existing:
+                plan.skips.append(Skip(row.id, AlreadyEnrolled()))
+                continue
+            change = self._existing_change(row, target, now=now)
+            if change is None:
+                plan.unchanged.append(row.id)
+            else:
+                plan.changes.append(change)
+        return plan
+
+    def _existing_change(self, row: Row, target: Target, *, now: datetime) -> Change | None:
+        state = row.state
+        if state.removed_at is not None:
+            end = target.ended_at if target.ended_at else default_end(target.course, now)
+            return Change(row.id, self.action, state, state.but(removed_at=None, ended_at=end))
+        if target.ended_at is None or target.ended_at == state.ended_at:
+            return None
+        return Change(row.id, self.action, state, state.but(ended_at=target.ended_at))
+
+    def write(self, changes: Sequence[Change], *, now: datetime) -> None:
+        """Inserts the new enrollments (one bulk INSERT), writes the others' new state."""
+        new = [change for change in changes if isinstance(change, NewEnrollment)]
+        Enrollment.objects.bulk_create(
+            [
+                Enrollment(
+                    pk=change.enrollment_id,
+                    user_id=change.user_id,
+                    course_id=change.course_id,
+                    start_at=change.start_at,
+                    ended_at=change.after.ended_at,
+                    created_at=now,
+                    updated_at=now,
+                )
+                for change in new
+            ]
+        )
+        write_states([c for c in changes if not isinstance(c, NewEnrollment)], now=now)
+
+
+def enroll(operation: Enroll, by: Attribution, *, expected: str | None = None) -> Plan:
+    """Applies `operation` to its targets' existing enrollments. When a concurrent enrolment
+    of a pair wins the race (the unique constraint refuses this insert), plans once more under
+    the lock: the pair is then already enrolled. With `expected` (a preview's fingerprint) that
+    new plan differs, so nothing is written and ChangedSincePreview is raised."""
+    try:
+        return apply(operation, operation.selection(), by, expected=expected)
+    except IntegrityError:
+        existing = operation.existing()
+        if not any(target.pair in existing for target in operation.targets):
+            raise  # not the race this retry is for
+        return apply(operation, Selection.named(existing.values()), by, expected=expected)

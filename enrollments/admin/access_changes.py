@@ -7,6 +7,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
 
+from enrollments.admin import undoing, views
 from enrollments.admin.display import enrollment_label, format_instant, instant_cell
 from enrollments.models import AccessChange, Enrollment
 from enrollments.permissions import CHANGE_ENROLLMENT, VIEW_ENROLLMENT
@@ -156,10 +157,38 @@ class AccessChangeAdmin(ReadOnlyAuditMixin, admin.ModelAdmin):
     )
     readonly_fields = fields
 
+    def get_urls(self):
+        return [
+            views.admin_path(
+                self, "undo-batch/<str:batch_id>/", self.undo_batch_view, "undo_batch"
+            ),
+            *super().get_urls(),
+        ]
+
+    def undo_batch_view(self, request: HttpRequest, batch_id: str) -> HttpResponse:
+        """ "Undo this batch": the preview and its Confirm (enrollments/admin/undoing.py)."""
+        return undoing.undo_batch_view(self, request, batch_id)
+
+    def change_view(self, request: HttpRequest, object_id, form_url="", extra_context=None):
+        """A record of a batch links to the batch's rows and, with the permission, its undo."""
+        change = self.get_object(request, object_id)
+        extra_context = dict(extra_context or {})
+        if change is not None and change.batch_id is not None:
+            extra_context["batch_rows_url"] = undoing.batch_rows_url(change.batch_id)
+            if undoing.may_undo(request.user):
+                extra_context["undo_batch_url"] = undoing.undo_batch_url(change.batch_id)
+        return super().change_view(request, object_id, form_url, extra_context)
+
     def changelist_view(self, request: HttpRequest, extra_context=None) -> HttpResponse:
-        """Filtered to one enrollment (its "History" button), the page says whose trail it is."""
+        """Filtered to one enrollment (its "History" button), the page says whose trail it is;
+        filtered to one batch, it offers to undo it."""
         enrollment_id = parse_uuid(request.GET.get("enrollment__id__exact", ""))
         extra_context = dict(extra_context or {})
+        batch_id = parse_uuid(request.GET.get("batch_id", ""))
+        if batch_id is not None:
+            extra_context["subtitle"] = f"Changes of batch {batch_id}"
+            if undoing.may_undo(request.user):
+                extra_context["undo_batch_url"] = undoing.undo_batch_url(batch_id)
         if enrollment_id is not None:
             enrollment = (
                 Enrollment.objects.select_related("user", "course").filter(pk=enrollment_id).first()

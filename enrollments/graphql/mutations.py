@@ -26,6 +26,7 @@ from enrollments.graphql.expiring import EXPIRE_STUDENT_COURSE_ACCESS
 from enrollments.graphql.payload_errors import payload_errors_field, reports_business_errors
 from enrollments.graphql.permissions import request_user, require_perm
 from enrollments.graphql.types import CourseMembership, StudentCourseShip, load_membership
+from enrollments.graphql.undoing import undo_access_change_batch_field
 from enrollments.models import AccessChange, Enrollment
 from enrollments.operations import Extend, Pause, Remove, Resume, apply_to_one
 from enrollments.operations.audit import Attribution
@@ -263,6 +264,7 @@ class Mutation(graphene.ObjectType):
     remove_student_from_course = REMOVE_STUDENT_FROM_COURSE
     expire_student_course_access = EXPIRE_STUDENT_COURSE_ACCESS
     enroll_student_to_course = ENROLL_STUDENT_TO_COURSE
+    undo_access_change_batch = undo_access_change_batch_field()
     complete_course_item = graphene.Field(
         CompleteCourseItemPayload,
         name="completeCourseItem",

@@ -91,6 +91,7 @@ from enrollments.operations.expiring import Expire
 from enrollments.operations.pausing import Pause, Resume
 from enrollments.operations.removing import Remove
 from enrollments.operations.selection import Selection
+from enrollments.operations.undoing import Undo
 
 __all__ = [
     "Change",
@@ -106,6 +107,7 @@ __all__ = [
     "Selection",
     "Skip",
     "State",
+    "Undo",
     "apply",
     "apply_to_one",
     "preview",

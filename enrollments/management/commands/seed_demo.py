@@ -65,7 +65,7 @@ LEAD_PERMISSIONS = [
 #: carol@ was extended by 365 days instead of 65 (correct it with "End access / set end"),
 #: dan@'s access ended 20 days ago (extend from today), erin@ was removed from the course
 #: (enrol her again: the same enrollment comes back), and fay@, gus@ and hal@ got 300 days
-#: instead of 30 in one bulk extension (undo that batch, DEMO_MISTAKEN_BATCH_ID).
+#: instead of 30 in one bulk extension in course-slug (undo that batch, DEMO_MISTAKEN_BATCH_ID).
 OVER_EXTENDED_EMAIL = "carol@example.com"
 EXPIRED_EMAIL = "dan@example.com"
 REMOVED_EMAIL = "erin@example.com"
@@ -203,6 +203,9 @@ class Command(BaseCommand):
         """One learner for each lifecycle operation to try (see OVER_EXTENDED_EMAIL), each
         brought into its situation through the core, so the audit trail shows how."""
         python, django_course = by_slug["python-basics"], by_slug["django-in-depth"]
+        # The mistaken batch is in the example course, which no command example of the docs
+        # changes: undoing it works whenever the docs' examples run.
+        example_course = by_slug["course-slug"]
         by = Attribution(staff, AccessChange.Source.ADMIN, "demo data")
         carol = self._named(OVER_EXTENDED_EMAIL, "Carol")
         if not Enrollment.objects.filter(user=carol, course=python).exists():
@@ -223,9 +226,9 @@ class Command(BaseCommand):
         batch = [self._named(email, email.split("@")[0].title()) for email in MISTAKEN_BATCH_EMAILS]
         if not AccessChange.objects.filter(batch_id=DEMO_MISTAKEN_BATCH_ID).exists():
             ids = [
-                enrollment_create(user=user, course=django_course).pk
+                enrollment_create(user=user, course=example_course).pk
                 for user in batch
-                if not Enrollment.objects.filter(user=user, course=django_course).exists()
+                if not Enrollment.objects.filter(user=user, course=example_course).exists()
             ]
             mistake = Attribution(
                 staff, AccessChange.Source.ADMIN, "300 days instead of 30", DEMO_MISTAKEN_BATCH_ID

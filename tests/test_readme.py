@@ -5,6 +5,7 @@ import re
 from pathlib import Path
 
 from enrollments.errors import ALL_ERRORS
+from enrollments.permissions import CUSTOM, VIEW_ENROLLMENT
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()
@@ -23,3 +24,9 @@ def test_every_environment_variable_of_the_settings_is_in_the_configuration_tabl
     table = README[README.index("## Configuration") : README.index("## Architecture")]
     documented = set(re.findall(r"`([A-Z][A-Z0-9_]+)`", table))
     assert read - documented == set()
+
+
+def test_every_permission_is_in_the_readme_table():
+    table = README[README.index("### Permissions") : README.index("## Error codes")]
+    listed = set(re.findall(r"^\| `(enrollments\.\w+)` \|", table, re.M))
+    assert listed == {permission.name for permission in (*CUSTOM, VIEW_ENROLLMENT)}

@@ -310,6 +310,7 @@ def test_graphql_errors_change_nothing(
     api, make_key, enroller, user, course, variables, code, field
 ):
     key = make_key(enroller)
+    variables = dict(variables)  # the parameter is shared by every run: never change it
     arguments = {"courseId": str(course.pk), "userId": str(user.pk)}
     if "course" in variables:
         arguments["courseId"] = variables.pop("course")

@@ -6,6 +6,7 @@ parameters long. `= ANY(%s)` sends the list as one array. Elsewhere (SQLite) it 
 usual, within the callers' chunk size (lms.batching), under SQLite's parameter limit.
 """
 
+from django.core.exceptions import EmptyResultSet
 from django.db.models import Field, Lookup
 from django.db.models.lookups import In
 
@@ -18,6 +19,8 @@ class AnyOf(Lookup):
         return list(self.rhs)
 
     def as_sql(self, compiler, connection):
+        if not self.rhs:
+            raise EmptyResultSet  # as `IN ()`: nothing matches, and no query is run
         if connection.vendor != "postgresql":
             return In(self.lhs, self.rhs).as_sql(compiler, connection)
         lhs, lhs_params = self.process_lhs(compiler, connection)

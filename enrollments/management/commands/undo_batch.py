@@ -1,7 +1,7 @@
 """`manage.py undo_batch BATCH_ID`: put back every enrollment a batch changed.
 
 A thin adapter over the core's `Undo` operation (operations/undoing.py says what is restored
-and what is skipped). It follows the bulk commands' conventions (bulk_command, bulk, output):
+and what is skipped). It follows the bulk commands' conventions (changing, bulk, output):
 `--dry-run` prints the plan and its fingerprint, `--expect FINGERPRINT` applies exactly that
 plan or nothing, `--reason` and `--actor` go on the audit rows (source `command`), one stderr
 line per skipped row. Exit status: 0 all undone, 1 some rows skipped, 2 usage error (a

@@ -7,8 +7,6 @@ Business errors come back in the payload's `errors` (as removeStudentFromCourse'
 naming the argument at fault.
 """
 
-from datetime import UTC, datetime
-
 import graphene
 from graphql import GraphQLResolveInfo
 
@@ -22,28 +20,18 @@ from enrollments.errors import (
     PlansNotSupported,
     UserNotFound,
 )
-from enrollments.graphql.payload_errors import payload_errors_field, reports_business_errors
+from enrollments.graphql.payload_errors import reports_business_errors
 from enrollments.graphql.permissions import require_perm
-from enrollments.graphql.types import StudentCourseShip, load_membership
-from enrollments.models import AccessChange
+from enrollments.graphql.student_course import SOURCE, enrollment_payload, unix_instant
+from enrollments.graphql.types import load_membership
 from enrollments.operations import Enroll
 from enrollments.operations.audit import Attribution
 from enrollments.services.enrolling import enrollment_enroll
 from enrollments.services.learners import course_find, learner_get
 
-
-class EnrollStudentToCoursePayload(graphene.ObjectType):
-    enrollment = graphene.Field(
-        StudentCourseShip, description="The enrollment created, restored or updated"
-    )
-    errors = payload_errors_field()
-
-
-def _instant(seconds: int) -> datetime:
-    try:
-        return datetime.fromtimestamp(seconds, tz=UTC)
-    except (OverflowError, OSError, ValueError):
-        raise InvalidAccessEnd("endedAt is out of range") from None
+EnrollStudentToCoursePayload = enrollment_payload(
+    "EnrollStudentToCoursePayload", "The enrollment created, restored or updated"
+)
 
 
 @reports_business_errors(
@@ -68,7 +56,7 @@ def resolve_enroll_student_to_course(
     name: str | None = None,
     plan_id: str | None = None,
     ended_at: int | None = None,
-) -> EnrollStudentToCoursePayload:
+) -> graphene.ObjectType:
     actor = require_perm(info, Enroll.permission)
     if plan_id is not None:
         raise PlansNotSupported()
@@ -81,8 +69,8 @@ def resolve_enroll_student_to_course(
         user=user,
         email=email,
         name=name,
-        ended_at=_instant(ended_at) if ended_at is not None else None,
-        by=Attribution(actor, AccessChange.Source.GRAPHQL),
+        ended_at=unix_instant(ended_at, error=InvalidAccessEnd, argument="endedAt"),
+        by=Attribution(actor, SOURCE),
     )
     return EnrollStudentToCoursePayload(enrollment=load_membership(enrollment.pk))
 

@@ -8,28 +8,30 @@ Business errors (DomainErrors) go where each API's clients look (payload_errors)
 payload's `errors` (extendStudentCourseAccess, Teachify's convention) or `messages` (the
 membership mutations, Healthie's), the object null; top-level through errors.format_error when
 the document does not select that field. Each resolver says which argument each error blames.
-"""
 
-from datetime import UTC, datetime
+Teachify's course-access mutations share their shape (student_course.py); enroll, expire,
+remove and undo live in modules of their own, and this one lists them in `Mutation`.
+"""
 
 import graphene
 from graphql import GraphQLResolveInfo
 
-from enrollments.errors import (
-    CourseItemNotFound,
-    InvalidExtensionPeriod,
-    MembershipNotFound,
-    NotEnrolled,
-)
+from enrollments.errors import CourseItemNotFound, InvalidExtensionPeriod, MembershipNotFound
 from enrollments.graphql.enrolling import ENROLL_STUDENT_TO_COURSE
 from enrollments.graphql.expiring import EXPIRE_STUDENT_COURSE_ACCESS
 from enrollments.graphql.payload_errors import payload_errors_field, reports_business_errors
 from enrollments.graphql.permissions import request_user, require_perm
-from enrollments.graphql.types import CourseMembership, StudentCourseShip, load_membership
+from enrollments.graphql.removing import REMOVE_STUDENT_FROM_COURSE
+from enrollments.graphql.student_course import (
+    SOURCE,
+    enrollment_payload,
+    student_course_field,
+    unix_instant,
+)
+from enrollments.graphql.types import CourseMembership, load_membership
 from enrollments.graphql.undoing import undo_access_change_batch_field
-from enrollments.models import AccessChange, Enrollment
-from enrollments.operations import Extend, Pause, Remove, Resume, apply_to_one
-from enrollments.operations.audit import Attribution
+from enrollments.models import Enrollment
+from enrollments.operations import Extend, Pause, Resume
 from enrollments.selectors import course_item_get, enrollment_get, enrollment_get_for_student
 from enrollments.services import (
     enrollment_complete_item,
@@ -38,65 +40,9 @@ from enrollments.services import (
     enrollment_resume,
 )
 
-SOURCE = AccessChange.Source.GRAPHQL
-
-
-def unix_to_datetime(seconds: int) -> datetime:
-    """Unix seconds as an aware UTC datetime. A value no calendar can hold is an invalid
-    extension period, never a server error."""
-    try:
-        return datetime.fromtimestamp(seconds, tz=UTC)
-    except (OverflowError, OSError, ValueError):
-        raise InvalidExtensionPeriod("newEndedAt is out of range") from None
-
-
-class ExtendStudentCourseAccessPayload(graphene.ObjectType):
-    enrollment = graphene.Field(
-        StudentCourseShip, description="The updated enrollment with extended access"
-    )
-    errors = payload_errors_field()
-
-
-# --- lifecycle: remove (issue 12) ---------------------------------------------------------
-
-
-class RemoveStudentFromCoursePayload(graphene.ObjectType):
-    enrollment = graphene.Field(
-        StudentCourseShip,
-        description="The enrollment after the removal (kept: its progress and history stay)",
-    )
-    errors = payload_errors_field()
-
-
-@reports_business_errors("errors", {NotEnrolled: ("userId", "courseId")})
-def resolve_remove_student_from_course(
-    root, info: GraphQLResolveInfo, user_id: str, course_id: str, reason: str | None = None
-) -> RemoveStudentFromCoursePayload:
-    actor = require_perm(info, Remove.permission)
-    enrollment = enrollment_get_for_student(user_id=user_id, course_id=course_id)
-    apply_to_one(Remove(), enrollment, Attribution(actor, SOURCE, reason or ""))
-    return RemoveStudentFromCoursePayload(enrollment=load_membership(enrollment.pk))
-
-
-REMOVE_STUDENT_FROM_COURSE = graphene.Field(
-    RemoveStudentFromCoursePayload,
-    name="removeStudentFromCourse",
-    description=(
-        "Removes a student from a course: access ends at once and the enrollment leaves the "
-        "membership lists, while its progress and audit trail are kept. Needs the "
-        f"{Remove.permission} permission."
-    ),
-    resolver=resolve_remove_student_from_course,
-    user_id=graphene.String(
-        name="userId", required=True, description="ID of the student (User) to remove"
-    ),
-    course_id=graphene.String(
-        name="courseId", required=True, description="ID of the course to remove the student from"
-    ),
-    reason=graphene.String(description="Why the student is removed (kept in the audit trail)"),
+ExtendStudentCourseAccessPayload = enrollment_payload(
+    "ExtendStudentCourseAccessPayload", "The updated enrollment with extended access"
 )
-
-# --- end lifecycle: remove -----------------------------------------------------------------
 
 
 class MembershipPayload(graphene.ObjectType):
@@ -149,9 +95,10 @@ def resolve_extend_student_course_access(
     indefinite: bool | None = None,
     reason: str | None = None,
     from_today: bool | None = None,
-) -> ExtendStudentCourseAccessPayload:
+) -> graphene.ObjectType:
     actor = require_perm(info, Extend.permission)
-    until = unix_to_datetime(new_ended_at) if new_ended_at is not None else None
+    # A newEndedAt no calendar can hold is an invalid extension period.
+    until = unix_instant(new_ended_at, error=InvalidExtensionPeriod, argument="newEndedAt")
     enrollment = enrollment_get_for_student(user_id=user_id, course_id=course_id)
     enrollment_extend_access(
         enrollment=enrollment,
@@ -200,7 +147,7 @@ def resolve_complete_item(root, info: GraphQLResolveInfo, input) -> CompleteCour
 
 
 class Mutation(graphene.ObjectType):
-    extend_student_course_access = graphene.Field(
+    extend_student_course_access = student_course_field(
         ExtendStudentCourseAccessPayload,
         name="extendStudentCourseAccess",
         description=(
@@ -209,14 +156,8 @@ class Mutation(graphene.ObjectType):
             "additional time for course completion."
         ),
         resolver=resolve_extend_student_course_access,
-        user_id=graphene.String(
-            name="userId",
-            required=True,
-            description="ID of the student (User) whose access should be extended",
-        ),
-        course_id=graphene.String(
-            name="courseId", required=True, description="ID of the course to extend access for"
-        ),
+        user_id="ID of the student (User) whose access should be extended",
+        course_id="ID of the course to extend access for",
         extension_days=graphene.Int(
             name="extensionDays",
             description="Number of days to extend the access from the current ended_at date",

@@ -1,4 +1,5 @@
-"""The shared shape of extend_access, pause_membership and resume_membership.
+"""The shared shape of extend_access, expire_access, pause_membership, resume_membership and
+remove_from_course (the options they share with every changing command: changing.py).
 
 Parse the options, resolve the actor, pick the enrollments (selection options or a CSV, as a
 core `Selection`: named or by filter, see selection.select_enrollments), hand them to
@@ -9,35 +10,27 @@ run and, for the extension, how a CSV row's values and the flags make its reques
 
 from collections import defaultdict
 
-from django.core.management.base import CommandError, CommandParser
+from django.core.management.base import CommandParser
 
-from enrollments.errors import DomainError, InvalidReason
-from enrollments.management.bulk import DEFAULT_BATCH_SIZE, BulkRun, Target
+from enrollments.errors import DomainError
+from enrollments.management.bulk import Target
+from enrollments.management.changing import ChangingCommand
 from enrollments.management.csv_input import CsvRow, read_csv, resolve_rows
 from enrollments.management.output import (
-    SOME_FAILED,
     RowFailure,
     describe_error,
     exit_for_failures,
     write_failures,
 )
 from enrollments.management.selection import (
-    USAGE,
     add_selection_arguments,
     check_no_selection_with_csv,
-    positive_int_argument,
-    resolve_actor,
     select_enrollments,
 )
 from enrollments.operations import Operation, Selection
-from enrollments.operations.audit import clean_reason
-from enrollments.permissions import Permission
-from lms.command_options import TextCheckedCommand
 
 
-class BulkEnrollmentCommand(TextCheckedCommand):
-    #: The permission an `--actor` must hold: the operation's.
-    permission: Permission
+class BulkEnrollmentCommand(ChangingCommand):
     #: "would <verb>" / "<done>" in the lines naming each change.
     verbs: tuple[str, str]
     #: The operation of commands without mode options (pause, resume).
@@ -59,28 +52,7 @@ class BulkEnrollmentCommand(TextCheckedCommand):
             + "; '-' reads stdin",
         )
         self.add_mode_arguments(parser)
-        parser.add_argument("--reason", default="", help="recorded on every audit row")
-        parser.add_argument(
-            "--actor",
-            metavar="EMAIL",
-            help=f"the staff member recorded as actor (needs {self.permission}); default: none",
-        )
-        confirmed = parser.add_mutually_exclusive_group()
-        confirmed.add_argument(
-            "--dry-run", action="store_true", help="print what would change and change nothing"
-        )
-        confirmed.add_argument(
-            "--expect",
-            metavar="FINGERPRINT",
-            help="apply exactly the plan a --dry-run printed, in one transaction, or nothing "
-            "if anything changed since (exit status 1)",
-        )
-        parser.add_argument(
-            "--batch-size",
-            type=positive_int_argument,
-            default=DEFAULT_BATCH_SIZE,
-            help=f"enrollments per transaction (default {DEFAULT_BATCH_SIZE})",
-        )
+        self.add_change_arguments(parser)
 
     def add_mode_arguments(self, parser: CommandParser) -> None:
         """Options choosing what to do (the extension's --days/--until/--indefinite)."""
@@ -99,32 +71,17 @@ class BulkEnrollmentCommand(TextCheckedCommand):
         """Raises a usage error when the CSV's header cannot work with the options."""
 
     def handle(self, *args, **options) -> None:
-        try:  # the services check it too, but a dry run calls none, and no batch should start
-            reason = clean_reason(options["reason"])
-        except InvalidReason as error:
-            raise CommandError(f"--reason: {describe_error(error)}", returncode=USAGE) from None
-        actor = resolve_actor(options["actor"], self.permission)
+        reason = self.reason_option(options)
+        actor = self.actor_option(options)
         default = self.command_line_operation(options)
         if options["csv"]:
             check_no_selection_with_csv(options)
             targets, failures = self._csv_targets(options["csv"], default)
         else:
             targets, failures = self._selection_targets(options, default)
-        run = BulkRun(
-            stdout=self.stdout,
-            actor=actor,
-            reason=reason,
-            dry_run=options["dry_run"],
-            batch_size=options["batch_size"],
-            show_changes=options["verbosity"] >= 2,
-            verbs=self.verbs,
+        run, outcome = self.run_targets(
+            targets, options, actor=actor, reason=reason, verbs=self.verbs
         )
-        try:
-            outcome = run.run(targets, expect=options["expect"])
-        except DomainError as error:  # the plan changed since the dry run, or went invalid
-            raise CommandError(
-                f"{describe_error(error)}; run the dry run again", returncode=SOME_FAILED
-            ) from None
         total = outcome.total + len(failures)  # rows that never reached a service failed too
         failures += outcome.failures
         self._summary(run, targets, outcome, failed=len(failures), options=options)

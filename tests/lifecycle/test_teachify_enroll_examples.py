@@ -22,86 +22,39 @@ from lms.models import User
 from tests.commands.conftest import snapshot
 from tests.factories import CourseFactory, StaffFactory
 from tests.graphql.conftest import error_codes, grant
+from tests.lifecycle.teachify import ENROLLMENT
 from tests.lifecycle.test_enroll import grant_enroll
 
 pytestmark = pytest.mark.django_db
 
 TEACHIFY_COURSE_ID = "ab6ee332-614d-475d-93b5-abc5ebb1fc84"
 
-NEW_STUDENT_NAME_ONLY = """mutation EnrollNewStudent {
+NEW_STUDENT_NAME_ONLY = f"""mutation EnrollNewStudent {{
   enrollStudentToCourse(
     courseId: "ab6ee332-614d-475d-93b5-abc5ebb1fc84"
     name: "student_new" # Required when creating a new user
-  ) {
-    enrollment {
-      id
-      completionRate
-      createdAt
-      updatedAt
-      endedAt
-      course {
-        id
-        name
-        slug
-      }
-      user {
-        id
-        name
-        email
-      }
-    }
-  }
-}"""
+  ) {{
+{ENROLLMENT}
+  }}
+}}"""
 
-EXISTING_STUDENT = """mutation EnrollExistingStudent {
+EXISTING_STUDENT = f"""mutation EnrollExistingStudent {{
   enrollStudentToCourse(
     courseId: "ab6ee332-614d-475d-93b5-abc5ebb1fc84"
-  ) {
-    enrollment {
-      id
-      completionRate
-      createdAt
-      updatedAt
-      endedAt
-      course {
-        id
-        name
-        slug
-      }
-      user {
-        id
-        name
-        email
-      }
-    }
-  }
-}"""
+  ) {{
+{ENROLLMENT}
+  }}
+}}"""
 
-NEW_STUDENT_WITH_EMAIL = """mutation EnrollNewStudent {
+NEW_STUDENT_WITH_EMAIL = f"""mutation EnrollNewStudent {{
   enrollStudentToCourse(
     courseId: "ab6ee332-614d-475d-93b5-abc5ebb1fc84"
     email: "student@example.com"
     name: "John Doe" # Required when creating a new user
-  ) {
-    enrollment {
-      id
-      completionRate
-      createdAt
-      updatedAt
-      endedAt
-      course {
-        id
-        name
-        slug
-      }
-      user {
-        id
-        name
-        email
-      }
-    }
-  }
-}"""
+  ) {{
+{ENROLLMENT}
+  }}
+}}"""
 
 OLD_PAGE_SLASH_COMMENT = """mutation {
   enrollStudentToCourse(

@@ -8,33 +8,18 @@ from django.contrib.auth.models import Permission
 
 from enrollments.models import AccessChange
 from tests.factories import CourseFactory, EnrollmentFactory, StaffFactory, UserFactory
+from tests.lifecycle.teachify import ENROLLMENT
 
 pytestmark = pytest.mark.django_db
 
-EXPIRE_NOW = """mutation ExpireStudentAccess {
+EXPIRE_NOW = f"""mutation ExpireStudentAccess {{
   expireStudentCourseAccess(
     userId: "USER_ID"
     courseId: "COURSE_ID"
-  ) {
-    enrollment {
-      id
-      completionRate
-      createdAt
-      updatedAt
-      endedAt
-      course {
-        id
-        name
-        slug
-      }
-      user {
-        id
-        name
-        email
-      }
-    }
-  }
-}"""
+  ) {{
+{ENROLLMENT}
+  }}
+}}"""
 
 EXPIRE_WITH_CUSTOM_DATE = """mutation ExpireStudentAccessWithCustomDate {
   expireStudentCourseAccess(

@@ -75,18 +75,27 @@ def _safely(target):
         connection.close()
 
 
+def held_while_waiting(first, second) -> tuple[list, list]:
+    """Runs `first` in a transaction held open, then `second`, which must wait for the row
+    lock `first` holds; commits `first`, then lets `second` finish. Their results (or
+    exceptions), each in a list."""
+    started, release = threading.Event(), threading.Event()
+    holder, held = in_thread(held_until(first, started, release))
+    assert started.wait(WAIT)  # `first` holds the row locks, not committed yet
+    waiter, waited = in_thread(second)
+    waiter.join(0.5)
+    assert waiter.is_alive()  # `second` waits for a row lock
+    release.set()
+    holder.join(WAIT)
+    waiter.join(WAIT)
+    return held, waited
+
+
 def test_a_change_committed_first_makes_the_undo_skip_its_row(batch):
     batch_id, ids, original = batch
     target = ids[5]
-    started, release = threading.Event(), threading.Event()
-    pauser, paused = in_thread(held_until(lambda: pause(target), started, release))
-    assert started.wait(WAIT)  # the pause holds the row's lock, not committed yet
-    undoer, undone = in_thread(lambda: undo(batch_id))
-    undoer.join(0.5)
-    assert undoer.is_alive()  # the undo waits for the row lock
-    release.set()
-    pauser.join(WAIT)
-    undoer.join(WAIT)
+    # The pause holds the row's lock; the undo waits for it.
+    _paused, undone = held_while_waiting(lambda: pause(target), lambda: undo(batch_id))
 
     plan = undone[0]
     assert [(s.enrollment_id, s.error.code) for s in plan.skips] == [
@@ -108,15 +117,8 @@ def test_a_change_committed_first_makes_the_undo_skip_its_row(batch):
 def test_an_undo_committed_first_lets_the_change_apply_after(batch):
     batch_id, ids, original = batch
     target = ids[5]
-    started, release = threading.Event(), threading.Event()
-    undoer, undone = in_thread(held_until(lambda: undo(batch_id), started, release))
-    assert started.wait(WAIT)  # the undo holds every row's lock, not committed yet
-    pauser, paused = in_thread(lambda: pause(target))
-    pauser.join(0.5)
-    assert pauser.is_alive()  # the pause waits for the row lock
-    release.set()
-    undoer.join(WAIT)
-    pauser.join(WAIT)
+    # The undo holds every row's lock; the pause waits for its row's.
+    undone, _paused = held_while_waiting(lambda: undo(batch_id), lambda: pause(target))
 
     assert undone[0].changed_count == 10
     assert ends() == original  # every row restored, the paused one too

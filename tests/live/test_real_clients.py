@@ -6,6 +6,7 @@ import pytest
 
 from enrollments.models import AccessChange, Enrollment
 from tests.graphql import contract
+from tests.lifecycle.teachify import ENROLLMENT
 from tests.live.conftest import EXAMPLE_COURSE_ID, EXAMPLE_ENROLLMENT_ID, EXAMPLE_USER_ID
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -261,36 +262,20 @@ def test_healthie_pause_and_resume_with_messages(live_api, school):
 
 # -- Teachify ---------------------------------------------------------------------------------
 
-TEACHIFY_NEWER_EXAMPLE = """
-mutation {
+TEACHIFY_NEWER_EXAMPLE = f"""
+mutation {{
   extendStudentCourseAccess(
     userId: "387b0c87-0f85-44cc-833e-7306c1b5d3e6"
     courseId: "9a1216f7-36de-4c50-8094-2ebfb7d3c383"
     extensionDays: 30
-  ) {
-    enrollment {
-      id
-      completionRate
-      createdAt
-      updatedAt
-      endedAt
-      course {
-        id
-        name
-        slug
-      }
-      user {
-        id
-        name
-        email
-      }
-    }
-    errors {
+  ) {{
+{ENROLLMENT}
+    errors {{
       field
       message
-    }
-  }
-}
+    }}
+  }}
+}}
 """
 
 TEACHIFY_EXTEND = """

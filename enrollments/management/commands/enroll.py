@@ -18,32 +18,34 @@ plan or nothing. Examples: docs/commands.md.
 
 from django.core.management.base import CommandError, CommandParser
 
-from enrollments.errors import ChangedSincePreview, InvalidAccessEnd, InvalidReason
+from enrollments.errors import ChangedSincePreview, InvalidAccessEnd
+from enrollments.management.changing import ChangingCommand, refusing_a_changed_plan
 from enrollments.management.csv_input import read_csv
 from enrollments.management.output import (
-    SOME_FAILED,
     RowFailure,
     describe_error,
     exit_for_failures,
     write_failures,
 )
-from enrollments.management.selection import USAGE, parse_instant, resolve_actor
+from enrollments.management.selection import USAGE, parse_instant
 from enrollments.models import AccessChange
 from enrollments.operations import Enroll
-from enrollments.operations.audit import Attribution, clean_reason
+from enrollments.operations.audit import Attribution
 from enrollments.services.enrolling import Entry, enrolment_apply, enrolment_preview
-from lms.command_options import TextCheckedCommand
 from lms.models import Course
 from lms.selectors import course_ids_by_key, course_key
 
 
-class Command(TextCheckedCommand):
+class Command(ChangingCommand):
     help = (
         "Enrol learners: --user EMAIL --course SLUG (with --name, --ended-at) or --csv FILE "
         "(columns user,course[,name,ended_at]). Removed learners are restored; --create-users "
         "creates learners for unknown e-mail addresses. Exit status: 0 all done, 1 some rows "
         "failed, 2 usage error."
     )
+    permission = Enroll.permission
+    expect_help = "apply exactly the plan a --dry-run printed, or nothing (exit status 1)"
+    batched = False  # one transaction, by services.enrolling
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--user", metavar="EMAIL", help="the learner's e-mail address or id")
@@ -62,46 +64,25 @@ class Command(TextCheckedCommand):
             action="store_true",
             help="create a learner for an e-mail address nobody has (needs a name)",
         )
-        parser.add_argument("--reason", default="", help="recorded on every audit row")
-        parser.add_argument(
-            "--actor",
-            metavar="EMAIL",
-            help=f"the staff member recorded as actor (needs {Enroll.permission}); default: none",
-        )
-        confirmed = parser.add_mutually_exclusive_group()
-        confirmed.add_argument(
-            "--dry-run", action="store_true", help="print what would change and change nothing"
-        )
-        confirmed.add_argument(
-            "--expect",
-            metavar="FINGERPRINT",
-            help="apply exactly the plan a --dry-run printed, or nothing (exit status 1)",
-        )
+        self.add_change_arguments(parser)
 
     _course_text: dict[int, str] = {}
 
     def handle(self, *args, **options) -> None:
-        try:
-            reason = clean_reason(options["reason"])
-        except InvalidReason as error:
-            raise CommandError(f"--reason: {describe_error(error)}", returncode=USAGE) from None
-        actor = resolve_actor(options["actor"], Enroll.permission)
+        reason = self.reason_option(options)
+        actor = self.actor_option(options)
         entries, failures = self._entries(options)
         create = options["create_users"]
         if options["dry_run"]:
             result = enrolment_preview(entries, create_users=create)
         else:
-            try:
+            with refusing_a_changed_plan(ChangedSincePreview):
                 result = enrolment_apply(
                     entries,
                     create_users=create,
                     by=Attribution(actor, AccessChange.Source.COMMAND, reason),
                     expected=options["expect"],
                 )
-            except ChangedSincePreview as error:
-                raise CommandError(
-                    f"{describe_error(error)}; run the dry run again", returncode=SOME_FAILED
-                ) from None
         rows = result.rows()
         would = "would " if options["dry_run"] else ""
         if options["verbosity"] >= 2:

@@ -1,0 +1,109 @@
+"""What every command that changes enrollments shares: `--reason` and `--actor` for the audit
+rows, `--dry-run` or `--expect FINGERPRINT`, and (for the commands run by `BulkRun`)
+`--batch-size`; the checks of those options; the run over `BulkRun`; and the answer to a plan
+that changed since its dry run.
+
+The commands differ in what they select and in their summaries, not in these: bulk_command's
+`BulkEnrollmentCommand` (extend, expire, pause, resume, remove), undo_batch and enroll all
+build on `ChangingCommand`, so the options read and fail the same everywhere.
+"""
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+
+from django.core.management.base import CommandError, CommandParser
+
+from enrollments.errors import DomainError, InvalidReason
+from enrollments.management.bulk import DEFAULT_BATCH_SIZE, BulkRun, Outcome, Target
+from enrollments.management.output import SOME_FAILED, describe_error
+from enrollments.management.selection import USAGE, positive_int_argument, resolve_actor
+from enrollments.operations.audit import clean_reason
+from enrollments.permissions import Permission
+from lms.command_options import TextCheckedCommand
+from lms.models import User
+
+#: `--expect`'s help where the plan is applied in one transaction by BulkRun.
+EXPECT_HELP = (
+    "apply exactly the plan a --dry-run printed, in one transaction, or nothing "
+    "if anything changed since (exit status 1)"
+)
+
+
+@contextmanager
+def refusing_a_changed_plan(errors: type[DomainError] = DomainError) -> Iterator[None]:
+    """`errors` raised inside (the plan changed since the dry run, or went invalid) end the
+    command with exit status 1, asking for a new dry run."""
+    try:
+        yield
+    except errors as error:
+        raise CommandError(
+            f"{describe_error(error)}; run the dry run again", returncode=SOME_FAILED
+        ) from None
+
+
+class ChangingCommand(TextCheckedCommand):
+    #: The permission an `--actor` must hold: the operation's.
+    permission: Permission
+    #: `--expect`'s help.
+    expect_help: str = EXPECT_HELP
+    #: Whether the command offers `--batch-size` (those run by BulkRun do).
+    batched: bool = True
+
+    def add_change_arguments(self, parser: CommandParser) -> None:
+        """--reason, --actor, --dry-run | --expect (and --batch-size), in that order."""
+        parser.add_argument("--reason", default="", help="recorded on every audit row")
+        parser.add_argument(
+            "--actor",
+            metavar="EMAIL",
+            help=f"the staff member recorded as actor (needs {self.permission}); default: none",
+        )
+        confirmed = parser.add_mutually_exclusive_group()
+        confirmed.add_argument(
+            "--dry-run", action="store_true", help="print what would change and change nothing"
+        )
+        confirmed.add_argument("--expect", metavar="FINGERPRINT", help=self.expect_help)
+        if self.batched:
+            parser.add_argument(
+                "--batch-size",
+                type=positive_int_argument,
+                default=DEFAULT_BATCH_SIZE,
+                help=f"enrollments per transaction (default {DEFAULT_BATCH_SIZE})",
+            )
+
+    @staticmethod
+    def reason_option(options: dict) -> str:
+        """The cleaned `--reason`; a bad one is a usage error. The services check it too, but
+        a dry run calls none, and no batch should start."""
+        try:
+            return clean_reason(options["reason"])
+        except InvalidReason as error:
+            raise CommandError(f"--reason: {describe_error(error)}", returncode=USAGE) from None
+
+    def actor_option(self, options: dict) -> User | None:
+        """The `--actor`, who must hold the permission (a usage error otherwise)."""
+        return resolve_actor(options["actor"], self.permission)
+
+    def run_targets(
+        self,
+        targets: Sequence[Target],
+        options: dict,
+        *,
+        actor: User | None,
+        reason: str,
+        verbs: tuple[str, str],
+        run_class: type[BulkRun] = BulkRun,
+    ) -> tuple[BulkRun, Outcome]:
+        """Runs the targets as the options say (dry run, --expect, --batch-size, verbosity);
+        the run (its fingerprint and batch id) and its totals."""
+        run = run_class(
+            stdout=self.stdout,
+            actor=actor,
+            reason=reason,
+            dry_run=options["dry_run"],
+            batch_size=options["batch_size"],
+            show_changes=options["verbosity"] >= 2,
+            verbs=verbs,
+        )
+        with refusing_a_changed_plan():
+            outcome = run.run(targets, expect=options["expect"])
+        return run, outcome

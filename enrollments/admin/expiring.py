@@ -25,6 +25,9 @@ from enrollments.admin.operation_form_page import OperationFormPage
 from enrollments.admin.time_zone import time_zone_choices
 from enrollments.operations import Expire
 
+#: The result: "Set the new end of access for 3 enrollments."
+EXPIRED = "Set the new end of access for"
+
 
 @dataclass(frozen=True, slots=True)
 class ExpireParams:
@@ -79,21 +82,8 @@ class ExpireAccessForm(OperationForm):
 
 
 EXPIRE_ACCESS = OperationFormPage(
-    "expire_access",
-    title="End access / set end",
-    action="End access / set end…",
-    template="admin/enrollments/enrollment/expire_access.html",
-    form_class=ExpireAccessForm,
-    operation=Expire,
-    verb="Set the new end of access for",
+    "expire_access", "End access / set end", ExpireAccessForm, Expire, verb=EXPIRED
 )
-
-
-class ExpireAccessMixin:
-    """Adds the action, its URLs and its views to the enrollment ModelAdmin."""
-
-    has_expire_access_permission = EXPIRE_ACCESS.has_permission
-    get_expire_access_urls = EXPIRE_ACCESS.get_urls
-    expire_access = EXPIRE_ACCESS.action
-    expire_access_view = EXPIRE_ACCESS.view
-    expire_access_one_view = EXPIRE_ACCESS.one_view
+#: has_expire_access_permission, get_expire_access_urls, the action expire_access, and the
+#: views expire_access_view and expire_access_one_view.
+ExpireAccessMixin = EXPIRE_ACCESS.admin_mixin("ExpireAccessMixin")

@@ -7,21 +7,8 @@ from enrollments.admin.operation_form_page import OperationFormPage
 from enrollments.operations import Extend
 
 EXTEND_ACCESS = OperationFormPage(
-    "extend_access",
-    title="Extend access",
-    action="Extend access…",
-    template="admin/enrollments/enrollment/extend_access.html",
-    form_class=ExtendAccessForm,
-    operation=Extend,
-    verb="Extended access for",
+    "extend_access", "Extend access", ExtendAccessForm, Extend, verb="Extended access for"
 )
-
-
-class ExtendAccessMixin:
-    """Adds the action, its URLs and its views to the enrollment ModelAdmin."""
-
-    has_extend_access_permission = EXTEND_ACCESS.has_permission
-    get_extend_access_urls = EXTEND_ACCESS.get_urls
-    extend_access = EXTEND_ACCESS.action
-    extend_access_view = EXTEND_ACCESS.view
-    extend_access_one_view = EXTEND_ACCESS.one_view
+#: has_extend_access_permission, get_extend_access_urls, the action extend_access, and the
+#: views extend_access_view and extend_access_one_view.
+ExtendAccessMixin = EXTEND_ACCESS.admin_mixin("ExtendAccessMixin")

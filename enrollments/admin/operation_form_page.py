@@ -20,10 +20,10 @@ Unlike the confirmation page of `confirming.py` (an operation whose request is "
 reason), the form comes first and carries the selection itself, so that the form and the
 preview can be posted again and again to the page's own URL before anything is confirmed.
 
-The ModelAdmin's methods (`has_<name>_permission`, `get_<name>_urls`, the action `<name>`,
-`<name>_view` and `<name>_one_view`) are this class's plain functions of the ModelAdmin: a
-mixin assigns them as class attributes (`extend_access_view = EXTEND_ACCESS.view`), where they
-bind as methods.
+`admin_mixin()` gives the ModelAdmin the page's methods, named after it (as Django names
+`get_FOO_display`): `has_<name>_permission` (the action's permission check, which Django's
+action list calls too), `get_<name>_urls`, the action `<name>`, and the URLs' views
+`<name>_view` (a changelist selection, POST only) and `<name>_one_view` (one enrollment).
 """
 
 from django.contrib import admin, messages
@@ -49,26 +49,28 @@ from enrollments.operations.audit import Attribution
 class OperationFormPage:
     """One form page (see the module). `name`: the action's name, the URLs'
     (`admin:enrollments_enrollment_<name>` and `..._<name>_one`, routes `<name with dashes>/`
-    and `<id>/<name with dashes>/`) and the page's CSS class; `action`: the action's label;
-    `verb`: the result ("Extended access for" gives "Extended access for 3 enrollments.")."""
+    and `<id>/<name with dashes>/`), the template's (`admin/enrollments/enrollment/<name>.html`,
+    extending `operation_form_page.html`) and the page's CSS class; `title`: the heading, the
+    last breadcrumb and, with "…", the action's label; `verb`: the result ("Extended access
+    for" gives "Extended access for 3 enrollments.")."""
 
     def __init__(
         self,
         name: str,
-        *,
         title: str,
-        action: str,
-        template: str,
         form_class: type[OperationForm],
         operation: type[Operation],
+        *,
         verb: str,
     ) -> None:
-        self.name, self.title, self.template, self.verb = name, title, template, verb
-        self.form_class = form_class
+        self.name, self.title, self.form_class, self.verb = name, title, form_class, verb
         self.permission = operation.permission
+        self.template = f"admin/enrollments/enrollment/{name}.html"
         self.css_class = name.replace("_", "-")
 
-        page = self
+    def admin_mixin(self, class_name: str) -> type:
+        """A ModelAdmin mixin with the page's methods (see the module)."""
+        page, name = self, self.name
 
         def has_permission(model_admin, request: HttpRequest, obj=None) -> bool:
             return page.permission.held_by(request.user)
@@ -91,12 +93,10 @@ class OperationFormPage:
                 ),
             ]
 
-        @admin.action(description=action, permissions=[self.permission.codename])
-        def changelist_action(model_admin, request: HttpRequest, queryset: QuerySet):
+        @admin.action(description=f"{page.title}…", permissions=[page.permission.codename])
+        def action(model_admin, request: HttpRequest, queryset: QuerySet) -> HttpResponse:
             """The changelist action: shows the form for the selection; nothing changes yet."""
             return page.show_form(model_admin, request, queryset)
-
-        changelist_action.__name__ = name
 
         def view(model_admin, request: HttpRequest) -> HttpResponse:
             """Preview and confirmation for a changelist selection (POST only)."""
@@ -106,11 +106,17 @@ class OperationFormPage:
             """The change page's button: the same form for one enrollment."""
             return page.one_step(model_admin, request, object_id)
 
-        self.has_permission = has_permission
-        self.get_urls = get_urls
-        self.action = changelist_action
-        self.view = view
-        self.one_view = one_view
+        methods = {
+            f"has_{name}_permission": has_permission,
+            f"get_{name}_urls": get_urls,
+            name: action,
+            f"{name}_view": view,
+            f"{name}_one_view": one_view,
+        }
+        for method_name, method in methods.items():
+            method.__name__ = method.__qualname__ = method_name
+        doc = f"Adds the {page.title!r} action, its URLs and its views to the enrollment admin."
+        return type(class_name, (), {"__doc__": doc, **methods})
 
     def show_form(self, model_admin, request: HttpRequest, queryset: QuerySet) -> HttpResponse:
         try:

@@ -163,6 +163,35 @@ class Target:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class ConfirmationPage:
+    """An operation's confirmation page in one declaration, called as
+    `page(model_admin, request, target)` (the arguments of `confirm_operation`)."""
+
+    operation: Operation
+    title: str
+    verb: str
+    will: str
+    intro: str = ""
+
+    def __call__(
+        self,
+        model_admin: ModelAdmin,
+        request: HttpRequest,
+        target: "QuerySet[Enrollment] | Enrollment | Target",
+    ) -> HttpResponse | None:
+        return confirm_operation(
+            model_admin,
+            request,
+            target,
+            self.operation,
+            title=self.title,
+            verb=self.verb,
+            will=self.will,
+            intro=self.intro,
+        )
+
+
 def confirm_operation(
     model_admin: ModelAdmin,
     request: HttpRequest,

@@ -25,6 +25,14 @@ class PreviewRow:
     new_end: str = ""
     reason: str = ""
 
+    @property
+    def student(self) -> str:
+        return self.enrollment.user.email if self.enrollment else ""
+
+    @property
+    def course(self) -> str:
+        return self.enrollment.course.title if self.enrollment else ""
+
 
 @dataclass(slots=True)
 class Preview:

@@ -114,7 +114,7 @@ class OperationFormPage:
             f"{name}_one_view": one_view,
         }
         for method_name, method in methods.items():
-            method.__name__ = method.__qualname__ = method_name
+            method.__name__, method.__qualname__ = method_name, f"{class_name}.{method_name}"
         doc = f"Adds the {page.title!r} action, its URLs and its views to the enrollment admin."
         return type(class_name, (), {"__doc__": doc, **methods})
 

@@ -58,7 +58,7 @@ it previews or applies anything (a crafted request without it gets 403).
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django import forms
 from django.contrib.admin import ModelAdmin, helpers
@@ -69,7 +69,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 
 from enrollments.admin import views
-from enrollments.admin.display import enrollment_label, format_instant, natural_key
+from enrollments.admin.display import enrollment_label
+from enrollments.admin.preview import PREVIEW_ROWS, build_preview
 from enrollments.admin.reporting import error_text, report_one, report_plan
 from enrollments.admin.time_zone import staff_time_zone
 from enrollments.errors import ChangedSincePreview, DomainError, InvalidReason, MembershipNotFound
@@ -84,8 +85,6 @@ CONFIRM = "confirm"
 PREVIEW = "_preview"
 #: The previewed plan's fingerprint, posted with Confirm.
 FINGERPRINT = "fingerprint"
-#: Rows named in each preview table; beyond that the page shows counts only.
-PREVIEW_ROWS = 100
 SELECT_ACROSS = "select_across"
 
 
@@ -164,25 +163,33 @@ class Target:
         )
 
 
-@dataclass(slots=True)
-class PreviewRow:
-    """One row of a preview table (includes/preview_table.html)."""
+@dataclass(frozen=True, slots=True)
+class ConfirmationPage:
+    """An operation's confirmation page in one declaration, called as
+    `page(model_admin, request, target)` (the arguments of `confirm_operation`)."""
 
-    enrollment: Enrollment | None
-    enrollment_id: object
-    current_end: str
-    new_end: str = ""
-    reason: str = ""
+    operation: Operation
+    title: str
+    verb: str
+    will: str
+    intro: str = ""
 
-
-@dataclass(slots=True)
-class Preview:
-    changed: int
-    skipped: int
-    unchanged: int
-    selected: int
-    changed_rows: list[PreviewRow] = field(default_factory=list)
-    skipped_rows: list[PreviewRow] = field(default_factory=list)
+    def __call__(
+        self,
+        model_admin: ModelAdmin,
+        request: HttpRequest,
+        target: "QuerySet[Enrollment] | Enrollment | Target",
+    ) -> HttpResponse | None:
+        return confirm_operation(
+            model_admin,
+            request,
+            target,
+            self.operation,
+            title=self.title,
+            verb=self.verb,
+            will=self.will,
+            intro=self.intro,
+        )
 
 
 def confirm_operation(
@@ -255,51 +262,6 @@ def confirm_operation(
     }
     request.current_app = model_admin.admin_site.name
     return TemplateResponse(request, TEMPLATE, context)
-
-
-def build_preview(plan: Plan, zone) -> Preview:
-    """The plan's counts, and its first PREVIEW_ROWS changed and skipped rows named (one query
-    for the names), in natural order by learner then course."""
-    changes, skips = plan.changes[:PREVIEW_ROWS], plan.skips[:PREVIEW_ROWS]
-    ids = [c.enrollment_id for c in changes] + [s.enrollment_id for s in skips]
-    enrollments = Enrollment.objects.select_related("user", "course").in_bulk(ids)
-    shown = Preview(
-        changed=plan.changed_count,
-        skipped=plan.skipped_count,
-        unchanged=len(plan.unchanged),
-        selected=plan.selected,
-    )
-    for change in changes:
-        new_end = change.new_ended_at
-        shown.changed_rows.append(
-            PreviewRow(
-                enrollment=enrollments.get(change.enrollment_id),
-                enrollment_id=change.enrollment_id,
-                current_end=format_instant(change.old_ended_at, zone),
-                new_end=(
-                    "unchanged" if new_end == change.old_ended_at else format_instant(new_end, zone)
-                ),
-            )
-        )
-    for skip in skips:
-        enrollment = enrollments.get(skip.enrollment_id)
-        shown.skipped_rows.append(
-            PreviewRow(
-                enrollment=enrollment,
-                enrollment_id=skip.enrollment_id,
-                current_end=format_instant(enrollment.ended_at, zone) if enrollment else "",
-                reason=error_text(skip.error),
-            )
-        )
-    for rows in (shown.changed_rows, shown.skipped_rows):
-        rows.sort(key=_natural_order)
-    return shown
-
-
-def _natural_order(row: PreviewRow) -> tuple:
-    if row.enrollment is None:
-        return ((), ())
-    return (natural_key(row.enrollment.user.email), natural_key(row.enrollment.course.title))
 
 
 def _as_target(request: HttpRequest, target) -> Target:

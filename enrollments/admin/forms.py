@@ -1,6 +1,8 @@
-"""The "Extend access" form: parses what staff typed into the core's Extend operation. It
-decides no rule: limits (positive days, a future end before 2038, ...) are checked by the
-operation, and its domain errors are shown on this form by the view."""
+"""The forms of the form pages (operation_form_page): what they share (`OperationForm`,
+`reason_field`, the wall-clock date field) and the "Extend access" form, which parses what staff
+typed into the core's Extend operation. They decide no rule: limits (positive days, a future
+end before 2038, ...) are checked by the operation, and its domain errors are shown on the
+form by the page."""
 
 import zoneinfo
 from dataclasses import dataclass
@@ -89,7 +91,40 @@ def localize_wall_time(wall: datetime, zone: zoneinfo.ZoneInfo) -> datetime:
     return local.astimezone(UTC)
 
 
-class ExtendAccessForm(forms.Form):
+def reason_field() -> forms.CharField:
+    """The optional reason of a form page (operation_form_page), kept in every audit record."""
+    return forms.CharField(
+        label="Reason",
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
+        help_text="Optional; kept in the audit record of every changed enrollment.",
+    )
+
+
+class OperationForm(forms.Form):
+    """What a form page (operation_form_page) needs of its form, besides its fields (a
+    `time_zone` choice and a `reason`, declared by each form in its own order): `params()`, the
+    request (with `reason`, `time_zone` and `operation()`), and `rule_error_field()`, the field
+    a request-level domain error is shown at."""
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        """The zone to show dates in: the one submitted when it is a known zone, else the
+        initial one (the session's), else UTC."""
+        name = self.data.get("time_zone") if self.is_bound else None
+        if not is_known_zone(name):
+            name = self.initial.get("time_zone") or "UTC"
+        return zoneinfo.ZoneInfo(name)
+
+    def rule_error_field(self) -> str | None:
+        return None
+
+    def params(self):
+        raise NotImplementedError
+
+
+class ExtendAccessForm(OperationForm):
     MODE_DAYS = "days"
     MODE_UNTIL = "until"
     MODE_INDEFINITE = "indefinite"
@@ -132,13 +167,7 @@ class ExtendAccessForm(forms.Form):
             "in it); first proposed from your browser."
         ),
     )
-    reason = forms.CharField(
-        label="Reason",
-        required=False,
-        max_length=1000,
-        widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
-        help_text="Optional; kept in the audit record of every changed enrollment.",
-    )
+    reason = reason_field()
 
     def clean(self) -> dict:
         data = super().clean()
@@ -155,15 +184,6 @@ class ExtendAccessForm(forms.Form):
             except ValidationError as error:
                 self.add_error("until", error)
         return data
-
-    @property
-    def zone(self) -> zoneinfo.ZoneInfo:
-        """The zone to show dates in: the one submitted when it is a known zone, else the
-        initial one (the session's), else UTC."""
-        name = self.data.get("time_zone") if self.is_bound else None
-        if not is_known_zone(name):
-            name = self.initial.get("time_zone") or "UTC"
-        return zoneinfo.ZoneInfo(name)
 
     def rule_error_field(self) -> str | None:
         """The field a rule error of the services belongs to (days <= 0, an end in the past):

@@ -1,11 +1,7 @@
 """The "Pause…" and "Resume…" pages (changelist actions and the enrollment page's button): the
 confirmation page of `confirming`, with a reason, for the core's Pause and Resume."""
 
-from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
-
-from enrollments.admin.confirming import Target, confirm_operation
-from enrollments.models import Enrollment
+from enrollments.admin.confirming import ConfirmationPage
 from enrollments.operations import Pause, Resume
 
 PAUSE_INTRO = (
@@ -17,32 +13,9 @@ RESUME_INTRO = (
     "time is added to the end date (the new end below counts it up to now)."
 )
 
-
-def pause(
-    model_admin, request: HttpRequest, target: "QuerySet[Enrollment] | Enrollment | Target"
-) -> HttpResponse | None:
-    return confirm_operation(
-        model_admin,
-        request,
-        target,
-        Pause(),
-        title="Pause access",
-        verb="Paused",
-        will="will be paused",
-        intro=PAUSE_INTRO,
-    )
-
-
-def resume(
-    model_admin, request: HttpRequest, target: "QuerySet[Enrollment] | Enrollment | Target"
-) -> HttpResponse | None:
-    return confirm_operation(
-        model_admin,
-        request,
-        target,
-        Resume(),
-        title="Resume access",
-        verb="Resumed",
-        will="will be resumed",
-        intro=RESUME_INTRO,
-    )
+pause = ConfirmationPage(
+    Pause(), title="Pause access", verb="Paused", will="will be paused", intro=PAUSE_INTRO
+)
+resume = ConfirmationPage(
+    Resume(), title="Resume access", verb="Resumed", will="will be resumed", intro=RESUME_INTRO
+)

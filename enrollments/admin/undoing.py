@@ -23,6 +23,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 
 from enrollments.admin.display import format_instant, natural_key
+from enrollments.admin.preview import PREVIEW_ROWS
 from enrollments.admin.reporting import error_text, report_plan
 from enrollments.admin.time_zone import staff_time_zone
 from enrollments.errors import BatchNotFound, ChangedSincePreview, DomainError
@@ -38,8 +39,6 @@ from enrollments.permissions import (
 )
 from lms.identifiers import parse_uuid
 
-#: Rows named in each preview table; beyond that the page shows counts only.
-PREVIEW_ROWS = 100
 TEMPLATE = "admin/enrollments/accesschange/undo_batch.html"
 
 

@@ -1,0 +1,89 @@
+"""The preview of a plan on a staff page: its counts and its first rows, named.
+
+One copy for every page that previews an operation (the confirmation page of `confirming`
+and the form pages of `operation_form_page`), rendered by `includes/plan_preview.html` and
+`includes/preview_table.html`."""
+
+from dataclasses import dataclass, field
+
+from enrollments.admin.display import format_instant, natural_key
+from enrollments.admin.reporting import error_text
+from enrollments.models import Enrollment
+from enrollments.operations import Plan
+
+#: Rows named in each preview table; beyond that the page shows counts only.
+PREVIEW_ROWS = 100
+
+
+@dataclass(slots=True)
+class PreviewRow:
+    """One row of a preview table (includes/preview_table.html)."""
+
+    enrollment: Enrollment | None
+    enrollment_id: object
+    current_end: str
+    new_end: str = ""
+    reason: str = ""
+
+    @property
+    def student(self) -> str:
+        return self.enrollment.user.email if self.enrollment else ""
+
+    @property
+    def course(self) -> str:
+        return self.enrollment.course.title if self.enrollment else ""
+
+
+@dataclass(slots=True)
+class Preview:
+    changed: int
+    skipped: int
+    unchanged: int
+    selected: int
+    changed_rows: list[PreviewRow] = field(default_factory=list)
+    skipped_rows: list[PreviewRow] = field(default_factory=list)
+
+
+def build_preview(plan: Plan, zone) -> Preview:
+    """The plan's counts, and its first PREVIEW_ROWS changed and skipped rows named (one query
+    for the names), in natural order by learner then course (learner3 before learner10)."""
+    changes, skips = plan.changes[:PREVIEW_ROWS], plan.skips[:PREVIEW_ROWS]
+    ids = [c.enrollment_id for c in changes] + [s.enrollment_id for s in skips]
+    enrollments = Enrollment.objects.select_related("user", "course").in_bulk(ids)
+    shown = Preview(
+        changed=plan.changed_count,
+        skipped=plan.skipped_count,
+        unchanged=len(plan.unchanged),
+        selected=plan.selected,
+    )
+    for change in changes:
+        new_end = change.new_ended_at
+        shown.changed_rows.append(
+            PreviewRow(
+                enrollment=enrollments.get(change.enrollment_id),
+                enrollment_id=change.enrollment_id,
+                current_end=format_instant(change.old_ended_at, zone),
+                new_end=(
+                    "unchanged" if new_end == change.old_ended_at else format_instant(new_end, zone)
+                ),
+            )
+        )
+    for skip in skips:
+        enrollment = enrollments.get(skip.enrollment_id)
+        shown.skipped_rows.append(
+            PreviewRow(
+                enrollment=enrollment,
+                enrollment_id=skip.enrollment_id,
+                current_end=format_instant(enrollment.ended_at, zone) if enrollment else "",
+                reason=error_text(skip.error),
+            )
+        )
+    for rows in (shown.changed_rows, shown.skipped_rows):
+        rows.sort(key=_natural_order)
+    return shown
+
+
+def _natural_order(row: PreviewRow) -> tuple:
+    if row.enrollment is None:
+        return ((), ())
+    return (natural_key(row.enrollment.user.email), natural_key(row.enrollment.course.title))

@@ -13,7 +13,11 @@ import zoneinfo
 from dataclasses import dataclass
 
 from django import forms
+from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.urls import URLPattern
 
 from enrollments.admin.forms import (
     OperationForm,
@@ -84,6 +88,26 @@ class ExpireAccessForm(OperationForm):
 EXPIRE_ACCESS = OperationFormPage(
     "expire_access", "End access / set end", ExpireAccessForm, Expire, verb=EXPIRED
 )
-#: has_expire_access_permission, get_expire_access_urls, the action expire_access, and the
-#: views expire_access_view and expire_access_one_view.
-ExpireAccessMixin = EXPIRE_ACCESS.admin_mixin("ExpireAccessMixin")
+
+
+class ExpireAccessMixin:
+    """The "End access / set end…" action, its URLs and its views, for the enrollment admin."""
+
+    def has_expire_access_permission(self, request: HttpRequest, obj=None) -> bool:
+        return EXPIRE_ACCESS.permission.held_by(request.user)
+
+    def get_expire_access_urls(self) -> list[URLPattern]:
+        return EXPIRE_ACCESS.urls(self)
+
+    @admin.action(description="End access / set end…", permissions=[Expire.permission.codename])
+    def expire_access(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse:
+        """The changelist action: shows the form for the selection; nothing changes yet."""
+        return EXPIRE_ACCESS.show_form(self, request, queryset)
+
+    def expire_access_view(self, request: HttpRequest) -> HttpResponse:
+        """Preview and confirmation for a changelist selection (POST only)."""
+        return EXPIRE_ACCESS.selection_step(self, request)
+
+    def expire_access_one_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """The change page's "End access / set end" button: the same form for one enrollment."""
+        return EXPIRE_ACCESS.one_step(self, request, object_id)

@@ -20,13 +20,14 @@ Unlike the confirmation page of `confirming.py` (an operation whose request is "
 reason), the form comes first and carries the selection itself, so that the form and the
 preview can be posted again and again to the page's own URL before anything is confirmed.
 
-`admin_mixin()` gives the ModelAdmin the page's methods, named after it (as Django names
-`get_FOO_display`): `has_<name>_permission` (the action's permission check, which Django's
-action list calls too), `get_<name>_urls`, the action `<name>`, and the URLs' views
-`<name>_view` (a changelist selection, POST only) and `<name>_one_view` (one enrollment).
+Each page's ModelAdmin mixin (ExtendAccessMixin, ExpireAccessMixin) names its methods after the
+page and delegates each in one line: `has_<name>_permission` (the action's permission check,
+which Django's action list calls too), `get_<name>_urls` (`urls`), the action `<name>`
+(`show_form`), and the URLs' views `<name>_view` (`selection_step`: a changelist selection,
+POST only) and `<name>_one_view` (`one_step`: one enrollment).
 """
 
-from django.contrib import admin, messages
+from django.contrib import messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -68,55 +69,25 @@ class OperationFormPage:
         self.template = f"admin/enrollments/enrollment/{name}.html"
         self.css_class = name.replace("_", "-")
 
-    def admin_mixin(self, class_name: str) -> type:
-        """A ModelAdmin mixin with the page's methods (see the module)."""
-        page, name = self, self.name
-
-        def has_permission(model_admin, request: HttpRequest, obj=None) -> bool:
-            return page.permission.held_by(request.user)
-
-        def get_urls(model_admin) -> list[URLPattern]:
-            route = page.css_class
-            return [
-                views.admin_path(
-                    model_admin,
-                    f"{route}/",
-                    getattr(model_admin, f"{name}_view"),
-                    name,
-                    post_only=True,
-                ),
-                views.admin_path(
-                    model_admin,
-                    f"<path:object_id>/{route}/",
-                    getattr(model_admin, f"{name}_one_view"),
-                    f"{name}_one",
-                ),
-            ]
-
-        @admin.action(description=f"{page.title}…", permissions=[page.permission.codename])
-        def action(model_admin, request: HttpRequest, queryset: QuerySet) -> HttpResponse:
-            """The changelist action: shows the form for the selection; nothing changes yet."""
-            return page.show_form(model_admin, request, queryset)
-
-        def view(model_admin, request: HttpRequest) -> HttpResponse:
-            """Preview and confirmation for a changelist selection (POST only)."""
-            return page.selection_step(model_admin, request)
-
-        def one_view(model_admin, request: HttpRequest, object_id: str) -> HttpResponse:
-            """The change page's button: the same form for one enrollment."""
-            return page.one_step(model_admin, request, object_id)
-
-        methods = {
-            f"has_{name}_permission": has_permission,
-            f"get_{name}_urls": get_urls,
-            name: action,
-            f"{name}_view": view,
-            f"{name}_one_view": one_view,
-        }
-        for method_name, method in methods.items():
-            method.__name__, method.__qualname__ = method_name, f"{class_name}.{method_name}"
-        doc = f"Adds the {page.title!r} action, its URLs and its views to the enrollment admin."
-        return type(class_name, (), {"__doc__": doc, **methods})
+    def urls(self, model_admin) -> list[URLPattern]:
+        """The page's two URLs: a changelist selection (POST only) and one enrollment, served
+        by the ModelAdmin's `<name>_view` and `<name>_one_view`."""
+        name, route = self.name, self.css_class
+        return [
+            views.admin_path(
+                model_admin,
+                f"{route}/",
+                getattr(model_admin, f"{name}_view"),
+                name,
+                post_only=True,
+            ),
+            views.admin_path(
+                model_admin,
+                f"<path:object_id>/{route}/",
+                getattr(model_admin, f"{name}_one_view"),
+                f"{name}_one",
+            ),
+        ]
 
     def show_form(self, model_admin, request: HttpRequest, queryset: QuerySet) -> HttpResponse:
         try:

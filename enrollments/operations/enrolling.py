@@ -192,7 +192,8 @@ class Enroll(Operation):
         return Change(row.id, self.action, state, state.but(ended_at=target.ended_at))
 
     def write(self, changes: Sequence[Change], *, now: datetime) -> None:
-        """Inserts the new enrollments (one bulk INSERT), writes the others' new state."""
+        """Inserts the new enrollments (one bulk INSERT), writes the others' new state. The
+        new rows' created_at / updated_at are the model's own (auto_now_add, auto_now)."""
         new = [change for change in changes if isinstance(change, NewEnrollment)]
         Enrollment.objects.bulk_create(
             [
@@ -202,8 +203,6 @@ class Enroll(Operation):
                     course_id=change.course_id,
                     start_at=change.start_at,
                     ended_at=change.after.ended_at,
-                    created_at=now,
-                    updated_at=now,
                 )
                 for change in new
             ]

@@ -1,0 +1,121 @@
+"""The lifecycle operations' edges, each pinned where mutation testing (docs/reliability.md)
+found no test that would notice it broken: enrolment's boundaries of the end of access, what
+tells two enrolment requests apart (the fingerprint a Confirm is checked against), the rows a
+refusal names, and the skips that name their enrollment."""
+
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import ClassVar
+
+import pytest
+
+from enrollments.access_window import MAX_ENDED_AT
+from enrollments.errors import AccessEndOutOfRange, InvalidAccessEnd
+from enrollments.models import AccessChange, Enrollment
+from enrollments.operations import Extend, Operation, Remove, Selection, apply, preview
+from enrollments.operations.audit import Attribution
+from enrollments.operations.enrolling import MIN_ENDED_AT, Enroll, Target, enroll
+from enrollments.operations.undoing import Undo, changed_fields
+from enrollments.permissions import EXTEND_ACCESS
+from tests.factories import CourseFactory, EnrollmentFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+SYSTEM = Attribution(None, AccessChange.Source.SYSTEM, "edges")
+SECOND = timedelta(seconds=1)
+
+
+def test_an_end_of_access_at_either_limit_is_accepted_and_one_second_beyond_refused(clock):
+    course = CourseFactory(access_days=None)
+    for end in (MIN_ENDED_AT, MAX_ENDED_AT):
+        plan = preview(Enroll((Target(UserFactory(), course, end),)), Selection.named([]))
+        assert [change.new_ended_at for change in plan.changes] == [end]
+    for end in (MIN_ENDED_AT - SECOND, MAX_ENDED_AT + SECOND):
+        with pytest.raises(InvalidAccessEnd):
+            preview(Enroll((Target(UserFactory(), course, end),)), Selection.named([]))
+
+
+def test_a_course_default_ending_exactly_at_the_limit_is_accepted(clock):
+    days = 30
+    course = CourseFactory(access_days=days)
+    start = MAX_ENDED_AT - timedelta(days=days)
+    plan = preview(Enroll((Target(UserFactory(), course),), start_at=start), Selection.named([]))
+    assert [change.new_ended_at for change in plan.changes] == [MAX_ENDED_AT]
+    with pytest.raises(AccessEndOutOfRange):
+        preview(
+            Enroll((Target(UserFactory(), course),), start_at=start + SECOND), Selection.named([])
+        )
+
+
+def test_only_targets_without_an_end_of_their_own_are_checked_against_the_course_default(clock):
+    course = CourseFactory(access_days=30)
+    late_start = MAX_ENDED_AT - timedelta(days=10)  # the default would end after 2038
+    with pytest.raises(AccessEndOutOfRange):
+        preview(Enroll((Target(UserFactory(), course),), start_at=late_start), Selection.named([]))
+    own_end = Target(UserFactory(), course, MAX_ENDED_AT)
+    plan = preview(Enroll((own_end,), start_at=late_start), Selection.named([]))
+    assert [change.new_ended_at for change in plan.changes] == [MAX_ENDED_AT]
+
+
+def test_requests_differing_in_one_parameter_are_described_apart(clock):
+    user, course = UserFactory(), CourseFactory()
+    end = clock.current + timedelta(days=10)
+    base = Enroll((Target(user, course, end),))
+    variants = [
+        Enroll((Target(user, course, end + SECOND),)),
+        Enroll((Target(user, course),)),
+        Enroll((Target(user, course, end),), start_at=clock.current),
+        Enroll((Target(user, course, end),), refuse_existing=True),
+        Enroll((Target(user, course, end), Target(UserFactory(), course, end))),
+    ]
+    descriptions = {base.describe(), *(variant.describe() for variant in variants)}
+    assert len(descriptions) == 1 + len(variants)
+
+
+def test_refusing_existing_enrollments_names_each_and_still_enrols_the_others(clock):
+    course = CourseFactory(access_days=10)
+    existing = EnrollmentFactory(course=course)
+    newcomer = UserFactory()
+    operation = Enroll(
+        (Target(existing.user, course), Target(newcomer, course)), refuse_existing=True
+    )
+    plan = enroll(operation, SYSTEM)
+    assert [(skip.enrollment_id, skip.error.code) for skip in plan.skips] == [
+        (existing.pk, "ALREADY_ENROLLED")
+    ]
+    assert Enrollment.objects.filter(user=newcomer, course=course).exists()
+
+
+def test_a_removed_enrollment_is_skipped_by_name(clock):
+    enrollment = EnrollmentFactory()
+    apply(Remove(), Selection.named([enrollment.pk]), SYSTEM)
+    plan = preview(Extend(days=5), Selection.named([enrollment.pk]))
+    assert [(skip.enrollment_id, skip.error.code) for skip in plan.skips] == [
+        (enrollment.pk, "ENROLLMENT_REMOVED")
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class Touch(Operation):
+    """An operation that keeps the default `describe`."""
+
+    days: int
+    action: ClassVar = AccessChange.Action.EXTEND
+    permission: ClassVar = EXTEND_ACCESS
+
+
+def test_the_default_description_names_the_operation_and_its_parameters():
+    assert Touch(days=3).describe() == "Touch(days=3)"
+    assert Touch(days=3).describe() != Touch(days=4).describe()
+
+
+def test_an_undo_preview_names_the_fields_it_restores(clock):
+    enrollment = EnrollmentFactory(ended_at=clock.current + timedelta(days=5))
+    batch = uuid.uuid4()
+    apply(Extend(days=30), Selection.named([enrollment.pk]), Attribution(None, "admin", "", batch))
+    plan = preview(Undo(batch), Selection.named([enrollment.pk]))
+    [change] = plan.changes
+    assert [(f.name, f.old, f.new) for f in changed_fields(change)] == [
+        ("ended_at", clock.current + timedelta(days=35), clock.current + timedelta(days=5))
+    ]

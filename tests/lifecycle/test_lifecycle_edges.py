@@ -5,7 +5,7 @@ refusal names, and the skips that name their enrollment."""
 
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import ClassVar
 
 import pytest
@@ -13,9 +13,15 @@ import pytest
 from enrollments.access_window import MAX_ENDED_AT
 from enrollments.errors import AccessEndOutOfRange, InvalidAccessEnd
 from enrollments.models import AccessChange, Enrollment
-from enrollments.operations import Extend, Operation, Remove, Selection, apply, preview
+from enrollments.operations import Expire, Extend, Operation, Remove, Selection, apply, preview
 from enrollments.operations.audit import Attribution
-from enrollments.operations.enrolling import MIN_ENDED_AT, Enroll, Target, enroll
+from enrollments.operations.enrolling import (
+    MIN_ENDED_AT,
+    Enroll,
+    Target,
+    check_access_end,
+    enroll,
+)
 from enrollments.operations.undoing import Undo, changed_fields
 from enrollments.permissions import EXTEND_ACCESS
 from tests.factories import CourseFactory, EnrollmentFactory, UserFactory
@@ -119,3 +125,26 @@ def test_an_undo_preview_names_the_fields_it_restores(clock):
     assert [(f.name, f.old, f.new) for f in changed_fields(change)] == [
         ("ended_at", clock.current + timedelta(days=35), clock.current + timedelta(days=5))
     ]
+
+
+@pytest.mark.parametrize(
+    "at,detail",
+    [
+        (datetime(2030, 1, 1), "the end has no time zone"),
+        (MIN_ENDED_AT, "the end is not after 2020-01-01T00:00:00Z"),
+        (MAX_ENDED_AT + SECOND, "the end is after 2038-01-19T03:14:07Z"),
+    ],
+)
+def test_each_refused_end_says_why(clock, at, detail):
+    """The detail is what the admin and the commands show after the message (as for the
+    extension's refusals, tests/enrollments/services/test_pinned_edges.py)."""
+    with pytest.raises(InvalidAccessEnd) as refused:
+        preview(Expire(at), Selection.named([]))
+    assert refused.value.detail == detail
+
+
+def test_a_refused_enrolment_end_names_the_instant(clock):
+    late = MAX_ENDED_AT + SECOND
+    with pytest.raises(InvalidAccessEnd) as refused:
+        check_access_end(late)
+    assert refused.value.detail == f"{late.isoformat()} is out of range"

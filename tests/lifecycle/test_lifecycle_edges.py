@@ -11,7 +11,7 @@ from typing import ClassVar
 import pytest
 
 from enrollments.access_window import MAX_ENDED_AT
-from enrollments.errors import AccessEndOutOfRange, InvalidAccessEnd
+from enrollments.errors import AccessEndOutOfRange, ChangedSincePreview, InvalidAccessEnd
 from enrollments.models import AccessChange, Enrollment
 from enrollments.operations import Expire, Extend, Operation, Remove, Selection, apply, preview
 from enrollments.operations.audit import Attribution
@@ -148,3 +148,32 @@ def test_a_refused_enrolment_end_names_the_instant(clock):
     with pytest.raises(InvalidAccessEnd) as refused:
         check_access_end(late)
     assert refused.value.detail == f"{late.isoformat()} is out of range"
+
+
+@pytest.fixture
+def lost_race(monkeypatch):
+    """The pair's enrollment appears between the read of the targets' enrollments and the
+    insert (a concurrent enrolment committed first): `selection()` finds none, the insert
+    hits the unique constraint, and `enroll` plans again. Deterministic, on any database."""
+    course = CourseFactory(access_days=10)
+    user = UserFactory()
+    operation = Enroll((Target(user, course),))
+    shown = preview(operation, operation.selection())  # "will be enrolled"
+    winner = EnrollmentFactory(user=user, course=course)
+    monkeypatch.setattr(Enroll, "selection", lambda self: Selection.named([]))
+    return operation, shown, winner
+
+
+def test_an_enrolment_that_lost_the_race_answers_already_enrolled(clock, lost_race):
+    operation, _shown, winner = lost_race
+    plan = enroll(operation, SYSTEM)
+    assert (plan.changes, plan.unchanged) == ([], [winner.pk])
+    assert Enrollment.objects.filter(course=winner.course).count() == 1
+
+
+def test_a_confirmed_enrolment_that_lost_the_race_applies_nothing(clock, lost_race):
+    operation, shown, winner = lost_race
+    with pytest.raises(ChangedSincePreview):
+        enroll(operation, SYSTEM, expected=shown.fingerprint())
+    assert Enrollment.objects.filter(course=winner.course).count() == 1
+    assert not AccessChange.objects.filter(enrollment=winner).exists()

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from enrollments.models import AccessChange, Enrollment
 from tests.browser.conftest import assert_accessible, log_in, staff_with
-from tests.browser.test_keyboard import focused, log_in_by_keyboard, tab_to
+from tests.browser.test_keyboard import log_in_by_keyboard, preview_and_confirm, tab_to
 from tests.factories import CourseFactory, EnrollmentFactory, UserFactory
 
 pytestmark = pytest.mark.browser
@@ -123,13 +123,7 @@ def test_ending_access_now_by_keyboard_alone(page, staff):
     tab_to(page, "a.expire-access-link")
     page.keyboard.press("Enter")
     page.wait_for_selector("#expire-access-form")
-    tab_to(page, "input[name=_preview]")
-    page.keyboard.press("Enter")
-    page.wait_for_selector("#preview-heading")
-    assert focused(page, "#preview-heading"), "the focus moves to the preview"
-    tab_to(page, "input[name=_confirm]")
-    page.keyboard.press("Enter")
-    page.wait_for_selector(".messagelist .success")
+    preview_and_confirm(page)  # the focus lands on the preview, then Confirm
     target.refresh_from_db()
     assert abs(target.ended_at - timezone.now()) < timedelta(minutes=5)
     assert AccessChange.objects.get(enrollment=target).action == "expire"

@@ -109,12 +109,15 @@ def test_user_admin_search_and_enrollments_link(admin_client_):
     assert len(enrollments.context["cl"].result_list) == 2
 
 
-def test_users_are_created_with_an_email(admin_client_):
+def test_users_are_created_with_an_email_and_a_first_and_last_name(admin_client_):
+    add_page = admin_client_.get(reverse("admin:lms_user_add"))
+    assert {"first_name", "last_name"} <= set(add_page.context["adminform"].form.fields)
     response = admin_client_.post(
         reverse("admin:lms_user_add"),
         {
             "email": "New@Example.com",
-            "name": "New",
+            "first_name": "Grace",
+            "last_name": "Brewster Hopper",
             "password1": "x-Very-long-pass-42",
             "password2": "x-Very-long-pass-42",
             "usable_password": "true",
@@ -123,4 +126,25 @@ def test_users_are_created_with_an_email(admin_client_):
     assert response.status_code == 302
     from lms.models import User
 
-    assert User.objects.get(email__iexact="new@example.com").check_password("x-Very-long-pass-42")
+    user = User.objects.get(email__iexact="new@example.com")
+    assert user.check_password("x-Very-long-pass-42")
+    assert (user.first_name, user.last_name) == ("Grace", "Brewster Hopper")
+    assert user.name == user.full_name == "Grace Brewster Hopper"
+
+
+def test_a_users_first_and_last_name_are_edited_on_the_change_page(admin_client_):
+    user = UserFactory(first_name="Ada", last_name="")
+    url = reverse("admin:lms_user_change", args=[user.pk])
+    form = admin_client_.get(url).context["adminform"].form
+    assert (form["first_name"].value(), form["last_name"].value()) == ("Ada", "")
+    data = {
+        "email": user.email,
+        "first_name": "Ada",
+        "last_name": "Lovelace",
+        "time_zone": "",
+        "is_active": "on",
+    }
+    response = admin_client_.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    user.refresh_from_db()
+    assert (user.first_name, user.last_name, user.name) == ("Ada", "Lovelace", "Ada Lovelace")

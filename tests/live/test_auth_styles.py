@@ -8,7 +8,8 @@ import pytest
 from django.utils import timezone
 
 from apikeys.models import APIKey
-from tests.factories import StaffFactory
+from enrollments.models import AccessChange
+from tests.factories import EnrollmentFactory, StaffFactory, UserFactory
 from tests.graphql.conftest import grant
 from tests.live.conftest import STYLES
 
@@ -120,3 +121,31 @@ def test_a_key_has_one_budget_across_styles(live_api, owner, settings):
         assert response.json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
         assert int(response.headers["Retry-After"]) >= 1
     assert live_api.post("teachify", other, QUERY).status_code == 200  # another key, its own
+
+
+EXTEND = """mutation ($u: String!, $c: String!) {
+  extendStudentCourseAccess(userId: $u, courseId: $c, extensionDays: 1) { enrollment { id } }
+}"""
+
+
+def test_permissions_are_the_same_in_every_style(live_api, owner):
+    """The key's user and its permissions, whatever the header: a viewer without
+    extend_access is FORBIDDEN in all three; a learner's key lists only their own."""
+    mine, theirs = EnrollmentFactory(), EnrollmentFactory()
+    _viewer_key, viewer_key = APIKey.objects.create_key(user=owner)
+    learner = UserFactory()
+    mine.user = learner
+    mine.save(update_fields=["user"])
+    _learner_key, learner_key = APIKey.objects.create_key(user=learner)
+    variables = {"u": str(theirs.user_id), "c": str(theirs.course_id)}
+    for style in STYLES:
+        refused = live_api.post(style, viewer_key, EXTEND, variables)
+        assert refused.status_code == 200, style
+        body = refused.json()
+        assert body["data"] == {"extendStudentCourseAccess": None}, style
+        assert [e["extensions"]["code"] for e in body["errors"]] == ["FORBIDDEN"], style
+        own = live_api.post(style, learner_key, QUERY).json()
+        assert own == {
+            "data": {"courseMemberships": {"total_count": 1, "nodes": [{"id": str(mine.pk)}]}}
+        }, style
+    assert not AccessChange.objects.exists()  # nothing was extended in any style

@@ -37,6 +37,13 @@ def test_every_error_code_is_documented():
     assert documented_codes() == {error.code for error in ALL_ERRORS} | set(API_ERROR_CODES)
 
 
+def test_each_error_code_has_one_row():
+    """One row per code in the error table (its messages and where it arrives in that row),
+    so a reader never finds two different answers for one code."""
+    rows = re.findall(r"^\| `([A-Z_]+)` \|", DOC, re.M)
+    assert sorted(rows) == sorted(set(rows))
+
+
 def test_the_contract_examples_are_in_the_docs_verbatim():
     documents = [match["document"] for match in EXAMPLE.finditer(DOC)]
     for example in contract.example_documents():

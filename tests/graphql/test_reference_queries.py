@@ -1,6 +1,7 @@
 """Healthie's arguments and nested fields (tests/reference/healthie-2025-01-01.graphql): what they
 mean here, their errors, and what they cost in SQL."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -67,6 +68,19 @@ def test_fetch_all_reads_every_row_up_to_the_cap(api, key, monkeypatch):
     assert "at most 4 memberships" in over["errors"][0]["message"]
     monkeypatch.setattr("enrollments.graphql.queries.FETCH_ALL_MAX", 5)
     assert len(nodes(api.post(LIST, {"fetch_all": True}, key=key))) == 5  # exactly the cap
+
+
+def test_fetch_all_is_a_bounded_read(api, key, monkeypatch):
+    """Never an unbounded read: the page's statement is limited to just past the cap (enough to
+    tell that more match), whatever the number of rows."""
+    memberships(6)
+    monkeypatch.setattr("enrollments.graphql.queries.FETCH_ALL_MAX", 4)
+    with CaptureQueriesContext(connection) as queries:
+        over = api.post(LIST, {"fetch_all": True}, key=key)
+    assert error_codes(over) == ["BAD_USER_INPUT"]
+    [page] = [q["sql"] for q in queries.captured_queries if "enrollments_enrollment" in q["sql"]]
+    limit = re.search(r"\bLIMIT (\d+)$", page.strip())  # the statement's own, not a subquery's
+    assert limit and 4 < int(limit[1]) <= 4 + 2, page
 
 
 def test_fetch_all_false_is_plain_paging(api, key):

@@ -38,7 +38,7 @@ from enrollments.admin.reporting import error_text
 from enrollments.errors import DomainError
 from enrollments.models import AccessChange, Enrollment
 from enrollments.operations import Pause, Remove, Resume
-from enrollments.permissions import VIEW_ACCESS_CHANGE
+from enrollments.permissions import ENROLL_LEARNERS, UNDO_BATCH, VIEW_ACCESS_CHANGE
 from enrollments.selectors import (
     completion_rate,
     enrollment_access_state,
@@ -218,6 +218,13 @@ class EnrollmentAdmin(ExpireAccessMixin, ExtendAccessMixin, admin.ModelAdmin):
         }
         return super().change_view(request, object_id, form_url, extra_context)
 
+    def changelist_view(self, request: HttpRequest, extra_context=None) -> HttpResponse:
+        extra_context = {
+            **(extra_context or {}),
+            "can_enroll_learners": ENROLL_LEARNERS.held_by(request.user),
+        }
+        return super().changelist_view(request, extra_context)
+
     def history_view(self, request: HttpRequest, object_id, extra_context=None) -> HttpResponse:
         """The "History" button opens the enrollment's access-change trail (the audit records),
         not Django's edit log, which says nothing here: access changes go through the services.
@@ -225,7 +232,7 @@ class EnrollmentAdmin(ExpireAccessMixin, ExtendAccessMixin, admin.ModelAdmin):
         enrollment = views.find_enrollment(self, request, object_id)
         if enrollment is None:
             return views.not_found(self, request)
-        if request.user.has_perm("enrollments.view_accesschange"):
+        if VIEW_ACCESS_CHANGE.held_by(request.user):
             return HttpResponseRedirect(access_change_trail_url(enrollment.pk))
         return HttpResponseRedirect(f"{views.change_url(enrollment)}#access_changes-group")
 
@@ -242,6 +249,7 @@ class EnrollmentAdmin(ExpireAccessMixin, ExtendAccessMixin, admin.ModelAdmin):
             context["history_shown"] = AccessChangeInline.LATEST
             context["history_url"] = access_change_trail_url(obj.pk)
             context["can_view_all_history"] = VIEW_ACCESS_CHANGE.held_by(request.user)
+            context["can_undo_batch"] = UNDO_BATCH.held_by(request.user)
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     # -- changelist columns -------------------------------------------------------------------

@@ -3,10 +3,9 @@ in enrollments.permissions (each mutation asks the permission its operation name
 
 - anonymous: nothing (UNAUTHENTICATED);
 - any signed-in user (session or API key): their own memberships, completing their own items;
-- `enrollments.view_enrollment`: everyone's memberships;
-- `enrollments.extend_access`: extendStudentCourseAccess;
-- `enrollments.pause_enrollment`: pauseCourseMembership / resumeCourseMembership.
-- `enrollments.expire_access`: expireStudentCourseAccess.
+- VIEW_ENROLLMENT: everyone's memberships;
+- each mutation: its operation's `permission` (`require_perm(info, Extend.permission)`), which
+  its schema description names too; the README's permission table lists them all.
 """
 
 from django.db.models import QuerySet

@@ -1,9 +1,10 @@
 """The three doors driven the way their users drive them, each reduced to the same outcome.
 
 Every door takes one enrollment and one request (`extend` with days / until / indefinite,
-`pause`, `resume`) and answers `"done"`, `"unchanged"` or the domain error's code, read from
-what the door showed (the API's `extensions.code`, the admin's page or message, the command's
-`[CODE]`). The door-by-door tests compare those, the stored enrollment and the audit rows.
+`pause`, `resume`, `expire` now or `at` an instant, `remove`) and answers `"done"`,
+`"unchanged"` or the domain error's code, read from what the door showed (the API's
+`extensions.code` or payload `errors`, the admin's page or message, the command's `[CODE]`).
+The door-by-door tests compare those, the stored enrollment and the audit rows.
 """
 
 import re
@@ -17,26 +18,55 @@ from django.urls import reverse
 
 from enrollments.errors import ALL_ERRORS
 from enrollments.models import AccessChange, Enrollment
-from tests.admin.helpers import EXTEND, confirm_page, extend_form_data, post_action
+from tests.admin.helpers import confirm_page, extend_form_data, post_action
 from tests.commands.conftest import run_command
 from tests.graphql.conftest import Api, error_codes
 from tests.graphql.test_mutations import EXTEND as API_EXTEND
 from tests.graphql.test_mutations import PAUSE as API_PAUSE
 from tests.graphql.test_mutations import RESUME as API_RESUME
+from tests.lifecycle.test_expire import EXPIRE as API_EXPIRE
+from tests.lifecycle.test_remove import REMOVE as API_REMOVE
 
-COMMANDS = {"extend": "extend_access", "pause": "pause_membership", "resume": "resume_membership"}
-ACTIONS = {"extend": "extend_access", "pause": "pause_enrollments", "resume": "resume_enrollments"}
-DONE = {"extend": "Extended access for", "pause": "Paused", "resume": "Resumed"}
+COMMANDS = {
+    "extend": "extend_access",
+    "pause": "pause_membership",
+    "resume": "resume_membership",
+    "expire": "expire_access",
+    "remove": "remove_from_course",
+}
+ACTIONS = {
+    "extend": "extend_access",
+    "pause": "pause_enrollments",
+    "resume": "resume_enrollments",
+    "expire": "expire_access",
+    "remove": "remove_from_course",
+}
+DONE = {
+    "extend": "Extended access for",
+    "pause": "Paused",
+    "resume": "Resumed",
+    "expire": "Set the new end of access for",
+    "remove": "Removed",
+}
+#: The operations whose admin door is a form page (the others: a confirmation page).
+FORM_PAGES = {
+    "extend": ("admin:enrollments_enrollment_extend_access", "extend_access_one"),
+    "expire": ("admin:enrollments_enrollment_expire_access", "expire_access_one"),
+}
+API_FIELDS = {"expire": "expireStudentCourseAccess", "remove": "removeStudentFromCourse"}
 
 
 @dataclass(frozen=True)
 class Request:
-    operation: str  # extend | pause | resume
+    operation: str  # extend | pause | resume | expire | remove
     days: int | None = None
     until: datetime | None = None
     indefinite: bool = False
+    at: datetime | None = None  # expire: the new end (None: now)
 
     def command_flags(self) -> list[str]:
+        if self.at is not None:
+            return ["--at", self.at.strftime("%Y-%m-%dT%H:%M:%SZ")]
         if self.indefinite:
             return ["--indefinite"]
         if self.until is not None:
@@ -46,6 +76,8 @@ class Request:
         return []
 
     def form_fields(self) -> dict:
+        if self.operation == "expire":
+            return {"at": self.at.strftime("%Y-%m-%dT%H:%M") if self.at else ""}
         if self.indefinite:
             return {"mode": "indefinite"}
         if self.until is not None:
@@ -96,6 +128,7 @@ def stored(enrollment: Enrollment) -> tuple:
         enrollment.is_paused,
         enrollment.paused_at,
         enrollment.total_paused_duration,
+        enrollment.removed_at,
     )
 
 
@@ -118,6 +151,18 @@ class Doors:
             if request.indefinite:
                 variables["indefinite"] = True
             body = self.api.post(API_EXTEND, variables, key=self.key)
+        elif request.operation in API_FIELDS:
+            variables = {"userId": str(enrollment.user_id), "courseId": str(enrollment.course_id)}
+            if request.operation == "expire":
+                variables["at"] = int(request.at.timestamp()) if request.at else None
+                document = API_EXPIRE
+            else:
+                document = API_REMOVE
+            body = self.api.post(document, variables, key=self.key)
+            payload = (body.get("data") or {}).get(API_FIELDS[request.operation]) or {}
+            codes = [error["code"] for error in payload.get("errors") or []]
+            if codes:
+                return codes[0]
         else:
             document = API_PAUSE if request.operation == "pause" else API_RESUME
             body = self.api.post(document, {"id": str(enrollment.pk)}, key=self.key)
@@ -129,10 +174,11 @@ class Doors:
         )
 
     def admin_change_page(self, enrollment: Enrollment, request: Request) -> str:
-        if request.operation != "extend":
+        if request.operation not in FORM_PAGES:
             url = reverse(f"admin:enrollments_enrollment_{request.operation}", args=[enrollment.pk])
             return self._confirmation(self.admin.get(url), request, one=True)
-        url = reverse("admin:enrollments_enrollment_extend_access_one", args=[enrollment.pk])
+        one = FORM_PAGES[request.operation][1]
+        url = reverse(f"admin:enrollments_enrollment_{one}", args=[enrollment.pk])
         page = self.admin.get(url)
         assert page.status_code == 200
         return self._preview_then_confirm(page, url, request)
@@ -156,9 +202,9 @@ class Doors:
 
     def admin_ticked(self, enrollment: Enrollment, request: Request) -> str:
         page = post_action(self.admin, ACTIONS[request.operation], [enrollment.pk])
-        if request.operation != "extend":
+        if request.operation not in FORM_PAGES:
             return self._confirmation(page, request)
-        return self._preview_then_confirm(page, reverse(EXTEND), request)
+        return self._preview_then_confirm(page, reverse(FORM_PAGES[request.operation][0]), request)
 
     def admin_select_all(self, enrollment: Enrollment, request: Request) -> str:
         page = post_action(
@@ -168,9 +214,9 @@ class Doors:
             select_across=True,
             query=f"course__id__exact={enrollment.course_id}",
         )
-        if request.operation != "extend":
+        if request.operation not in FORM_PAGES:
             return self._confirmation(page, request)
-        return self._preview_then_confirm(page, reverse(EXTEND), request)
+        return self._preview_then_confirm(page, reverse(FORM_PAGES[request.operation][0]), request)
 
     def command_course(self, enrollment: Enrollment, request: Request) -> str:
         return self._command(request, "--course", enrollment.course.slug, *request.command_flags())
@@ -195,7 +241,7 @@ class Doors:
             url, extend_form_data(shown, _confirm="Confirm", preview_token=token, **fields)
         )
         assert done.status_code == 302, messages_of(done)
-        assert read_messages(self.admin, done) == [f"{DONE['extend']} 1 enrollment."]
+        assert read_messages(self.admin, done) == [f"{DONE[request.operation]} 1 enrollment."]
         return "done"
 
     def _confirmation(self, page, request: Request, *, one: bool = False) -> str:

@@ -1,6 +1,7 @@
 """Door by door: the same request gives the same outcome, the same stored enrollment and the same
 audit rows through the API, the admin (change page, ticked changelist rows, "select all") and
-the commands (`--user --course`, a CSV row, `--course`), for each operation and its edge cases.
+the commands (`--user --course`, a CSV row, `--course`), for each operation (extend, pause,
+resume, end access now or at an instant, remove) and its edge cases.
 
 Requests that name their enrollment (API, change page, `--user --course`, CSV) follow the
 contract's rule; selections by filter (changelist, `--course`) skip rows an extension by days
@@ -8,7 +9,7 @@ leaves still expired. Within each group every door agrees; the two groups differ
 that one case (`test_expired_by_days_is_the_one_difference`).
 """
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -39,6 +40,7 @@ STATES = {
         "is_paused": True,
         "paused_at": now - 2 * DAY,
     },
+    "removed": lambda now: {"ended_at": now + 30 * DAY, "removed_at": now - DAY},
 }
 
 
@@ -76,13 +78,46 @@ SCENARIOS = [
     ("paused", lambda now: Request("resume"), "done", "done"),
     ("paused_near_2038", lambda now: Request("resume"), "done", "done"),
     ("active", lambda now: Request("resume"), "NOT_PAUSED", "NOT_PAUSED"),
+    # End access now, or at an earlier instant (lifecycle).
+    ("active", lambda now: Request("expire"), "done", "done"),
+    ("expired", lambda now: Request("expire"), "unchanged", "unchanged"),
+    ("indefinite", lambda now: Request("expire"), "done", "done"),
+    ("paused", lambda now: Request("expire"), "done", "done"),
+    ("active", lambda now: Request("expire", at=until(now) - 50 * DAY), "done", "done"),
+    ("indefinite", lambda now: Request("expire", at=until(now)), "done", "done"),
+    ("near_2038", lambda now: Request("expire", at=until(now)), "done", "done"),
+    ("expired", lambda now: Request("expire", at=until(now) - 100 * DAY), "done", "done"),
+    (
+        "active",
+        lambda now: Request("expire", at=until(now)),
+        "END_NOT_EARLIER",
+        "END_NOT_EARLIER",
+    ),
+    (
+        "active",
+        # Before Teachify's earliest end (past 2038 the API's Int cannot carry it at all).
+        lambda now: Request("expire", at=datetime(2019, 12, 31, tzinfo=UTC)),
+        "INVALID_ACCESS_END",
+        "INVALID_ACCESS_END",
+    ),
+    # Remove from the course (lifecycle).
+    ("active", lambda now: Request("remove"), "done", "done"),
+    ("expired", lambda now: Request("remove"), "done", "done"),
+    ("indefinite", lambda now: Request("remove"), "done", "done"),
+    ("paused", lambda now: Request("remove"), "done", "done"),
 ]
 
 
 @pytest.fixture
 def doors(client, clock, tmp_path, make_key):
     staff = grant(
-        StaffFactory(), "view_enrollment", "change_enrollment", "extend_access", "pause_enrollment"
+        StaffFactory(),
+        "view_enrollment",
+        "change_enrollment",
+        "extend_access",
+        "pause_enrollment",
+        "expire_access",
+        "remove_from_course",
     )
     return Doors(logged_in(staff), Api(client), make_key(staff), tmp_path)
 
@@ -167,7 +202,26 @@ def test_a_resume_past_the_limit_is_clamped_at_every_door(doors, clock):
     now = clock.current
     for door in NAMED_DOORS + FILTER_DOORS:
         result = through(doors, door, "paused_near_2038", Request("resume"), now)
-        assert result["stored"] == (MAX_ENDED_AT, False, None, 2 * 86400), door
+        assert result["stored"] == (MAX_ENDED_AT, False, None, 2 * 86400, None), door
         assert result["audit"] == [
             (AccessChange.Action.RESUME, MAX_ENDED_AT - DAY, MAX_ENDED_AT, True, False, 2 * 86400)
         ], door
+
+
+#: A removed learner (the removal mark): what every door that names the enrollment answers.
+#: (Selections by filter leave removed learners out, as the default lists do.)
+REMOVED = [
+    (Request("extend", days=5), "ENROLLMENT_REMOVED"),
+    (Request("pause"), "ENROLLMENT_REMOVED"),
+    (Request("expire"), "ENROLLMENT_REMOVED"),
+    (Request("remove"), "ALREADY_REMOVED"),
+]
+
+
+@pytest.mark.parametrize(("request_", "expected"), REMOVED, ids=[r.operation for r, _ in REMOVED])
+def test_a_removed_learner_is_refused_alike_at_every_named_door(doors, clock, request_, expected):
+    for door in NAMED_DOORS:
+        result = through(doors, door, "removed", request_, clock.current)
+        assert result["outcome"] == expected, door
+        assert result["stored"][4] == clock.current - DAY, door
+        assert result["audit"] == [], door

@@ -30,6 +30,7 @@ from enrollments import clock
 from enrollments.models import AccessChange, Enrollment
 from enrollments.operations import Extend, Remove, Selection, apply
 from enrollments.operations.audit import Attribution
+from enrollments.permissions import CUSTOM, VIEW_ACCESS_CHANGE, VIEW_ENROLLMENT
 from enrollments.services import (
     enrollment_complete_item,
     enrollment_create,
@@ -52,14 +53,7 @@ DEFAULT_STAFF_PASSWORD = "demo-admin-password"  # noqa: S105 - demo only, printe
 #: --actor).
 LEAD_EMAIL = "lead@example.com"
 LEAD_PERMISSIONS = [
-    "view_enrollment",
-    "view_accesschange",
-    "extend_access",
-    "pause_enrollment",
-    "expire_access",
-    "remove_from_course",
-    "enroll_learners",
-    "undo_batch",
+    permission.codename for permission in (VIEW_ENROLLMENT, VIEW_ACCESS_CHANGE, *CUSTOM)
 ]
 #: The lifecycle's examples (README "Trying the lifecycle"), one learner per situation:
 #: carol@ was extended by 365 days instead of 65 (correct it with "End access / set end"),

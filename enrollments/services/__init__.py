@@ -32,9 +32,10 @@ __all__ = [
 
 # Expiry reminders (the notify_expiring command).
 from enrollments.services.reminders import (  # noqa: E402
+    ReminderOutcome,
     ReminderRun,
     expiry_reminder_send,
     expiry_reminders_send,
 )
 
-__all__ += ["ReminderRun", "expiry_reminder_send", "expiry_reminders_send"]
+__all__ += ["ReminderOutcome", "ReminderRun", "expiry_reminder_send", "expiry_reminders_send"]

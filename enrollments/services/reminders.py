@@ -1,11 +1,19 @@
 """Expiry reminders: one e-mail per enrollment and end date, whoever runs the job and how often.
 
-Each reminder is claimed and sent in one transaction: the `ExpiryReminder` row (unique per
-enrollment and end date) is inserted first, then the e-mail goes out, then the row commits.
+Each reminder is decided, claimed and sent in one transaction: the enrollment is re-read under a
+row lock and still due (selectors_expiry.enrollments_due_expiry_reminder, with the run's window
+and instant), the `ExpiryReminder` row (unique per enrollment and end date) is inserted, the
+e-mail goes out from that locked row, then the row commits and the lock is released.
 
-- Two overlapping runs: the second insert of the same (enrollment, end date) waits on the
-  unique index until the first commits, then fails; the second run skips that learner. If the
-  first run's send failed, its row was rolled back, and the second run sends instead.
+- A change committed after the run read the learner (an extension, a pause, a removal, the
+  user made inactive) is seen by the locked re-read: an extension still within the window is
+  mailed with the new end date (and claimed for it); a row no longer due is not sent
+  ("no longer due"). A change that holds the lock when the run reaches the learner is waited
+  for. No e-mail ever carries an end date the enrollment no longer has.
+- Two overlapping runs: the second waits for the first's lock on that learner, then finds it
+  reminded (no longer due) or fails on the unique index (claimed meanwhile); it skips that
+  learner either way. If the first run's send failed, its row was rolled back, and the second
+  run sends instead.
 - A failed send (SMTP down) rolls the row back, so the next run tries again.
 - The one gap: a crash after the mail server accepted the message and before the commit leaves
   no row, and the next run sends it again. A duplicate reminder in that rare case is better than
@@ -15,10 +23,12 @@ enrollment and end date) is inserted first, then the e-mail goes out, then the r
 import logging
 import smtplib
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
+from enum import StrEnum
 
 from django.conf import settings
 from django.core import mail
+from django.core.mail.backends.base import BaseEmailBackend
 from django.db import IntegrityError, transaction
 
 from enrollments import clock
@@ -40,8 +50,19 @@ class ReminderRun:
     sent: list[Enrollment] = field(default_factory=list)
     #: Claimed meanwhile by another run (or reminded already): nothing sent.
     already_claimed: list[Enrollment] = field(default_factory=list)
+    #: Changed after this run read it (extended beyond the window, paused, removed, user made
+    #: inactive, reminded meanwhile): nothing sent. As this run read it.
+    no_longer_due: list[Enrollment] = field(default_factory=list)
     #: The send failed: nothing recorded, the next run tries again.
     failed: list[tuple[Enrollment, Exception]] = field(default_factory=list)
+
+
+class ReminderOutcome(StrEnum):
+    """What `expiry_reminder_send` did for one enrollment."""
+
+    SENT = "sent"
+    ALREADY_CLAIMED = "already_claimed"
+    NO_LONGER_DUE = "no_longer_due"
 
 
 def expiry_reminder_message(enrollment: Enrollment, *, connection=None) -> mail.EmailMessage:
@@ -65,35 +86,65 @@ def expiry_reminder_message(enrollment: Enrollment, *, connection=None) -> mail.
     )
 
 
-def expiry_reminder_send(enrollment: Enrollment, *, connection=None) -> bool:
-    """Sends the reminder for the enrollment's current end date, unless one was recorded.
+def expiry_reminder_send(
+    *,
+    enrollment: Enrollment,
+    within: timedelta,
+    at: datetime,
+    connection: BaseEmailBackend | None = None,
+) -> tuple[ReminderOutcome, Enrollment]:
+    """Sends the reminder of `enrollment`'s end date if it is still due, and records it.
 
-    Returns False when another run holds (or held) the reminder. Raises the sending error
+    `enrollment` is only the run's read of the learner: the decision and the e-mail come from
+    the enrollment re-read under a row lock, restricted to the run's filter
+    (enrollments_due_expiry_reminder with `within` and `at`). The lock is held over the send,
+    up to the commit of the claim: a concurrent change of that one learner (an extension, a
+    pause) waits for the mail, which is the price of never mailing a stale end date.
+
+    Returns the outcome with the enrollment it is about: the locked, fresh row when SENT or
+    ALREADY_CLAIMED (another run holds, or held, the reminder of that end date), `enrollment`
+    itself when NO_LONGER_DUE (extended beyond the window, paused, removed, the user made
+    inactive, reminded meanwhile: nothing sent). Raises the sending error
     (smtplib.SMTPException, OSError) after rolling the claim back.
     """
+    fresh: Enrollment | None = None
     try:
         with transaction.atomic():
-            ExpiryReminder.objects.create(
-                enrollment=enrollment, ended_at=enrollment.ended_at, sent_at=clock.now()
+            fresh = (
+                enrollments_due_expiry_reminder(within=within, at=at)
+                .filter(pk=enrollment.pk)
+                .select_related("user", "course")
+                .select_for_update(of=("self",))
+                .first()
             )
-            expiry_reminder_message(enrollment, connection=connection).send(fail_silently=False)
+            if fresh is None:
+                return ReminderOutcome.NO_LONGER_DUE, enrollment
+            ExpiryReminder.objects.create(
+                enrollment=fresh, ended_at=fresh.ended_at, sent_at=clock.now()
+            )
+            expiry_reminder_message(fresh, connection=connection).send(fail_silently=False)
     except IntegrityError:
-        return False
-    return True
+        return ReminderOutcome.ALREADY_CLAIMED, fresh or enrollment
+    return ReminderOutcome.SENT, fresh
 
 
 def expiry_reminders_send(*, within: timedelta) -> ReminderRun:
     """E-mails every learner whose access ends within `within` and who has not been reminded of
     that end date (selectors_expiry.enrollments_due_expiry_reminder, which a dry run lists)."""
-    due = enrollments_due_expiry_reminder(within=within, at=clock.now())
+    at = clock.now()
+    due = enrollments_due_expiry_reminder(within=within, at=at)
     run = ReminderRun()
     for chunk in chunked(list(due.values_list("pk", flat=True)), REMINDER_CHUNK):
-        # Re-read with the filter: a row extended, paused or reminded meanwhile drops out.
-        _send_chunk(list(due.filter(pk__in=chunk).select_related("user", "course")), run)
+        # Re-read with the filter: a row extended, paused or reminded meanwhile drops out. Each
+        # send re-reads its row once more, locked (expiry_reminder_send).
+        rows = list(due.filter(pk__in=chunk).select_related("user", "course"))
+        _send_chunk(rows, run, within=within, at=at)
     return run
 
 
-def _send_chunk(chunk: list[Enrollment], run: ReminderRun) -> None:
+def _send_chunk(
+    chunk: list[Enrollment], run: ReminderRun, *, within: timedelta, at: datetime
+) -> None:
     """Sends a chunk's reminders over one connection to the mail server."""
     connection = mail.get_connection(fail_silently=False)
     try:
@@ -105,11 +156,18 @@ def _send_chunk(chunk: list[Enrollment], run: ReminderRun) -> None:
     try:
         for enrollment in chunk:
             try:
-                sent = expiry_reminder_send(enrollment, connection=connection)
+                outcome, reminded = expiry_reminder_send(
+                    enrollment=enrollment, within=within, at=at, connection=connection
+                )
             except (smtplib.SMTPException, OSError) as error:
                 logger.warning("expiry reminder for %s failed: %s", enrollment.pk, error)
                 run.failed.append((enrollment, error))
                 continue
-            (run.sent if sent else run.already_claimed).append(enrollment)
+            bucket = {
+                ReminderOutcome.SENT: run.sent,
+                ReminderOutcome.ALREADY_CLAIMED: run.already_claimed,
+                ReminderOutcome.NO_LONGER_DUE: run.no_longer_due,
+            }[outcome]
+            bucket.append(reminded)
     finally:
         connection.close()

@@ -1,13 +1,21 @@
 """notify_expiring: one reminder per enrollment and end date, re-armed by an extension."""
 
 import smtplib
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
 from django.core import mail
 
-from enrollments.models import Enrollment, ExpiryReminder
-from enrollments.services import enrollment_extend_access, expiry_reminder_send
+from enrollments.models import AccessChange, Enrollment, ExpiryReminder
+from enrollments.operations import Remove, Selection, apply
+from enrollments.operations.audit import Attribution
+from enrollments.services import (
+    ReminderOutcome,
+    enrollment_extend_access,
+    enrollment_pause,
+    expiry_reminder_send,
+)
 from enrollments.services.reminders import expiry_reminders_send
 from tests.commands.conftest import exit_status, run_command, snapshot
 from tests.factories import CourseFactory, EnrollmentFactory, UserFactory
@@ -96,7 +104,12 @@ def test_a_reminder_claimed_by_another_run_is_not_sent_again(clock):
         enrollment=enrollment, ended_at=enrollment.ended_at, sent_at=clock.current
     )
 
-    assert expiry_reminder_send(enrollment) is False
+    outcome = expiry_reminder_send(
+        enrollment=enrollment, within=timedelta(days=7), at=clock.current
+    )
+
+    # The locked re-read finds it reminded of that end date: no longer due.
+    assert outcome == (ReminderOutcome.NO_LONGER_DUE, enrollment)
     assert mail.outbox == []
     assert ExpiryReminder.objects.count() == 1
 
@@ -171,8 +184,9 @@ def test_reminders_are_loaded_in_chunks_of_a_few_queries(
         enroll(clock, f"l{n}@example.com", ends_in_days=1 + n / 10)
 
     # The due ids, then one query per chunk of 2 loading its enrollments with user and course
-    # (3 chunks), then per reminder: savepoint, claim INSERT, release (5 x 3).
-    with django_assert_num_queries(1 + 3 + 5 * 3):
+    # (3 chunks), then per reminder: savepoint, the locked re-read, claim INSERT, release
+    # (5 x 4).
+    with django_assert_num_queries(1 + 3 + 5 * 4):
         run = expiry_reminders_send(within=timedelta(days=7))
 
     assert len(run.sent) == 5 and len(mail.outbox) == 5
@@ -191,3 +205,139 @@ def test_reminders_are_loaded_in_chunks_of_a_few_queries(
 def test_usage_errors_exit_2(db, capsys, argv, message):
     assert exit_status("notify_expiring", *argv) == 2
     assert message in capsys.readouterr().err
+
+
+# A change committed after the run read the learner and before its turn came: the send decides
+# from the enrollment re-read under the row lock, never from the run's stale read.
+
+BY_COMMAND = Attribution(None, AccessChange.Source.COMMAND)
+
+
+def change_when_reached(monkeypatch, email: str, change: Callable[[Enrollment], None]) -> None:
+    """Runs `change` on `email`'s enrollment just before the run sends it, after the run's read
+    (the one it passes on is stale)."""
+    real_send = expiry_reminder_send
+
+    def send(*, enrollment: Enrollment, **kwargs):
+        if enrollment.user.email == email:
+            change(enrollment)
+        return real_send(enrollment=enrollment, **kwargs)
+
+    monkeypatch.setattr("enrollments.services.reminders.expiry_reminder_send", send)
+
+
+def extend(days: int) -> Callable[[Enrollment], None]:
+    return lambda stale: enrollment_extend_access(
+        enrollment=stale, days=days, actor=None, source="command"
+    )
+
+
+def pause(stale: Enrollment) -> None:
+    enrollment_pause(enrollment=stale, actor=None, source="command")
+
+
+def remove(stale: Enrollment) -> None:
+    apply(Remove(), Selection.named([stale.pk]), BY_COMMAND)
+
+
+def deactivate_user(stale: Enrollment) -> None:
+    type(stale.user).objects.filter(pk=stale.user_id).update(is_active=False)
+
+
+def test_a_stale_read_extended_beyond_the_window_is_not_sent(clock):
+    enrollment = enroll(clock, "soon@example.com", ends_in_days=2)
+    stale = Enrollment.objects.select_related("user", "course").get(pk=enrollment.pk)
+    extend(30)(stale)
+
+    outcome = expiry_reminder_send(enrollment=stale, within=timedelta(days=7), at=clock.current)
+
+    assert outcome == (ReminderOutcome.NO_LONGER_DUE, stale)
+    assert mail.outbox == []
+    assert not ExpiryReminder.objects.exists()
+
+
+def test_a_stale_read_extended_within_the_window_is_sent_with_the_new_end(clock):
+    enrollment = enroll(clock, "soon@example.com", ends_in_days=2)
+    stale = Enrollment.objects.select_related("user", "course").get(pk=enrollment.pk)
+    extend(3)(stale)
+
+    outcome, reminded = expiry_reminder_send(
+        enrollment=stale, within=timedelta(days=7), at=clock.current
+    )
+
+    new_end = clock.current + timedelta(days=5)
+    assert (outcome, reminded.ended_at) == (ReminderOutcome.SENT, new_end)
+    assert [m.subject for m in mail.outbox] == ["Your access to Python Basics ends on 2026-01-06"]
+    assert "ends on 2026-01-06 at 00:00 UTC" in mail.outbox[0].body
+    assert list(ExpiryReminder.objects.values_list("ended_at", flat=True)) == [new_end]
+
+
+def test_a_run_skips_a_learner_extended_beyond_the_window_meanwhile(clock, monkeypatch):
+    enroll(clock, "other@example.com", ends_in_days=1)
+    moved = enroll(clock, "moved@example.com", ends_in_days=2)
+    change_when_reached(monkeypatch, "moved@example.com", extend(30))
+
+    result = run_command("notify_expiring", "--within", "7")
+
+    assert result.status == 0, result.stderr
+    assert result.stdout == (
+        "Sent 1 expiry reminders (access ending within 7 days). 1 were no longer due when their"
+        " turn came (extended, paused, removed or reminded meanwhile): not sent.\n"
+    )
+    assert recipients() == ["other@example.com"]
+    assert not ExpiryReminder.objects.filter(enrollment=moved).exists()
+    # The next run does not remind it either: its new end is beyond the window.
+    assert run_command("notify_expiring", "--within", "7").stdout.startswith("Sent 0 ")
+
+
+def test_a_run_mails_the_new_end_of_a_learner_extended_within_the_window_meanwhile(
+    clock, monkeypatch
+):
+    moved = enroll(clock, "moved@example.com", ends_in_days=2)
+    change_when_reached(monkeypatch, "moved@example.com", extend(3))
+
+    result = run_command("notify_expiring", "--within", "7", verbosity=2)
+
+    assert result.status == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == (
+        "Sent 1 expiry reminders (access ending within 7 days)."
+    )
+    assert "(access ends 2026-01-06T00:00:00Z)" in result.stdout  # the fresh row, listed
+    assert [m.subject for m in mail.outbox] == ["Your access to Python Basics ends on 2026-01-06"]
+    reminder = ExpiryReminder.objects.get(enrollment=moved)
+    assert reminder.ended_at == clock.current + timedelta(days=5)
+    # Claimed for the new end: the next run sends nothing more.
+    assert run_command("notify_expiring", "--within", "7").stdout.startswith("Sent 0 ")
+    assert len(mail.outbox) == 1
+
+
+@pytest.mark.parametrize("change", [pause, remove, deactivate_user], ids=lambda f: f.__name__)
+def test_a_run_skips_a_learner_paused_removed_or_deactivated_meanwhile(clock, monkeypatch, change):
+    enroll(clock, "gone@example.com", ends_in_days=2)
+    change_when_reached(monkeypatch, "gone@example.com", change)
+
+    run = expiry_reminders_send(within=timedelta(days=7))
+
+    assert [e.user.email for e in run.no_longer_due] == ["gone@example.com"]
+    assert (run.sent, run.already_claimed, run.failed) == ([], [], [])
+    assert mail.outbox == []
+    assert not ExpiryReminder.objects.exists()
+
+
+def test_only_failed_sends_fail_the_run_not_the_learners_no_longer_due(clock, monkeypatch):
+    enroll(clock, "moved@example.com", ends_in_days=2)
+    enroll(clock, "down@example.com", ends_in_days=3)
+    change_when_reached(monkeypatch, "moved@example.com", extend(30))
+    real_send = mail.EmailMessage.send
+
+    def send(message, fail_silently=False):
+        if message.to == ["down@example.com"]:
+            raise smtplib.SMTPServerDisconnected("gone")
+        return real_send(message, fail_silently=fail_silently)
+
+    monkeypatch.setattr(mail.EmailMessage, "send", send)
+    result = run_command("notify_expiring", "--within", "7")
+
+    assert result.status == 1
+    assert "1 were no longer due" in result.stdout
+    assert "1 of 2 reminders failed" in result.error  # counted in the total, not as a failure

@@ -1,8 +1,9 @@
 """`manage.py notify_expiring --within DAYS`: e-mail learners whose access ends soon.
 
 Safe to run from cron as often as you like: each enrollment gets at most one reminder per end
-date (see services/reminders.py for how overlapping runs and failed sends are handled), and an
-extension re-arms it. Paused enrollments are not reminded (selectors_expiry).
+date (see services/reminders.py for how overlapping runs, changes made while the run goes and
+failed sends are handled), and an extension re-arms it. Paused enrollments are not reminded
+(selectors_expiry).
 """
 
 from datetime import timedelta
@@ -57,6 +58,11 @@ class Command(TextCheckedCommand):
         summary = f"Sent {len(run.sent)} expiry reminders (access ending within {within} days)."
         if run.already_claimed:
             summary += f" {len(run.already_claimed)} were sent meanwhile by another run."
+        if run.no_longer_due:
+            summary += (
+                f" {len(run.no_longer_due)} were no longer due when their turn came"
+                " (extended, paused, removed or reminded meanwhile): not sent."
+            )
         self.stdout.write(summary)
         write_failures(
             self.stderr,
@@ -65,7 +71,7 @@ class Command(TextCheckedCommand):
                 for enrollment, error in run.failed
             ),
         )
-        total = len(run.sent) + len(run.already_claimed) + len(run.failed)
+        total = len(run.sent) + len(run.already_claimed) + len(run.no_longer_due) + len(run.failed)
         exit_for_failures(len(run.failed), total, noun="reminders")
 
     def _dry_run(self, within: timedelta) -> None:

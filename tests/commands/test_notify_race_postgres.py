@@ -1,0 +1,110 @@
+"""An extension that holds the enrollment's row lock while a reminder run reaches that learner
+(PostgreSQL, threads): the reminder waits for the extension's commit, then mails the new end
+date, or sends nothing when the new end is beyond the window; never the old date."""
+
+import threading
+import time
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.db import connection, transaction
+
+from enrollments.models import Enrollment, ExpiryReminder
+from enrollments.services import enrollment_extend_access
+from enrollments.services import reminders as reminders_module
+from enrollments.services.reminders import ReminderRun, expiry_reminders_send
+from tests.factories import CourseFactory, EnrollmentFactory, UserFactory
+from tests.markers import requires_postgres
+
+pytestmark = [requires_postgres, pytest.mark.django_db(transaction=True)]
+
+
+def extend_while_the_run_reaches_it(
+    monkeypatch, enrollment: Enrollment, days: int
+) -> tuple[ReminderRun, dict[str, float], list]:
+    """Extends `enrollment` by `days` in a transaction that holds the row lock while a reminder
+    run (window: 7 days) starts; returns the run, when each finished, and the end dates the run
+    had read when it reached the learner."""
+    extended_uncommitted, reminding = threading.Event(), threading.Event()
+    finished: dict[str, float] = {}
+    read_ends: list = []
+    real_send = reminders_module.expiry_reminder_send
+
+    def send(*, enrollment: Enrollment, **kwargs):
+        read_ends.append(enrollment.ended_at)  # the run's read, before the locked re-read
+        return real_send(enrollment=enrollment, **kwargs)
+
+    monkeypatch.setattr("enrollments.services.reminders.expiry_reminder_send", send)
+
+    def extend_and_hold_the_lock():
+        try:
+            with transaction.atomic():
+                enrollment_extend_access(
+                    enrollment=enrollment, days=days, actor=None, source="command"
+                )
+                extended_uncommitted.set()
+                reminding.wait(timeout=10)
+                time.sleep(0.5)  # the run has read the old end and waits on the row lock
+            finished["extend"] = time.monotonic()
+        finally:
+            connection.close()
+
+    def remind():
+        extended_uncommitted.wait(timeout=10)
+        reminding.set()
+        try:
+            return expiry_reminders_send(within=timedelta(days=7))
+        finally:
+            finished["remind"] = time.monotonic()
+            connection.close()
+
+    runs: list[ReminderRun] = []
+    extender = threading.Thread(target=extend_and_hold_the_lock)
+    extender.start()
+    reminder = threading.Thread(target=lambda: runs.append(remind()))
+    reminder.start()
+    extender.join(timeout=20)
+    reminder.join(timeout=20)
+    assert not extender.is_alive() and not reminder.is_alive()
+    return runs[0], finished, read_ends
+
+
+def learner(clock) -> Enrollment:
+    return EnrollmentFactory(
+        user=UserFactory(email="soon@example.com"),
+        course=CourseFactory(title="Python Basics"),
+        start_at=clock.current - timedelta(days=10),
+        ended_at=clock.current + timedelta(days=2),
+    )
+
+
+def test_an_extension_within_the_window_holding_the_lock_is_waited_for_and_its_end_mailed(
+    clock, monkeypatch
+):
+    enrollment = learner(clock)
+
+    run, finished, read_ends = extend_while_the_run_reaches_it(monkeypatch, enrollment, days=3)
+
+    assert read_ends == [clock.current + timedelta(days=2)]  # the run read the old end
+    assert finished["remind"] > finished["extend"]  # and waited for the extension's commit
+    new_end = clock.current + timedelta(days=5)
+    assert [e.ended_at for e in run.sent] == [new_end]
+    assert (run.already_claimed, run.no_longer_due, run.failed) == ([], [], [])
+    assert [m.subject for m in mail.outbox] == ["Your access to Python Basics ends on 2026-01-06"]
+    assert list(ExpiryReminder.objects.values_list("ended_at", flat=True)) == [new_end]
+
+
+def test_an_extension_beyond_the_window_holding_the_lock_is_waited_for_and_nothing_sent(
+    clock, monkeypatch
+):
+    enrollment = learner(clock)
+
+    run, finished, read_ends = extend_while_the_run_reaches_it(monkeypatch, enrollment, days=30)
+
+    assert read_ends == [clock.current + timedelta(days=2)]  # the run read the old end
+    assert finished["remind"] > finished["extend"]  # and waited for the extension's commit
+    assert [e.pk for e in run.no_longer_due] == [enrollment.pk]
+    assert (run.sent, run.already_claimed, run.failed) == ([], [], [])
+    assert mail.outbox == []
+    assert not ExpiryReminder.objects.exists()

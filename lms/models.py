@@ -142,7 +142,10 @@ class CourseItem(models.Model):
         VIDEO = "video", "Video"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="items")
+    # No index of its own: lms_courseitem_unique_position (course, position) leads with it.
+    course = models.ForeignKey(
+        Course, on_delete=models.CASCADE, related_name="items", db_index=False
+    )
     title = models.CharField(max_length=255)
     description = models.TextField(blank=True)
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.LESSON)

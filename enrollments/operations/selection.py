@@ -27,15 +27,16 @@ from enrollments.models import Enrollment
 
 @dataclass(frozen=True, slots=True)
 class Selection:
-    """Enrollments by filter (`queryset`), or named (`ids`, in the order given)."""
+    """Enrollments by filter (`queryset`), or named (`ids`, in the order given; no queryset:
+    the core reads named rows by their ids)."""
 
-    queryset: QuerySet[Enrollment]
+    queryset: QuerySet[Enrollment] | None
     ids: tuple[uuid.UUID, ...] | None = None
 
     @classmethod
     def named(cls, ids: Iterable[uuid.UUID]) -> "Selection":
         ids = tuple(dict.fromkeys(ids))
-        return cls(queryset=Enrollment.objects.filter(pk__in=ids), ids=ids)
+        return cls(queryset=None, ids=ids)
 
     @classmethod
     def by_filter(cls, queryset: QuerySet[Enrollment]) -> "Selection":

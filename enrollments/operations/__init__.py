@@ -67,7 +67,7 @@ and may override:
   the same values, one CASE UPDATE otherwise. `Extend` by days overrides it with
   `ended_at = ended_at + N days`.
 
-The core writes the audit rows (`writing.audit_row`: old/new end, old/new pause state when
+The core writes the audit rows (`writing.audit_values`: old/new end, old/new pause state when
 it moves, paused seconds) and everything else; nothing else needs to change.
 
 Operations that create enrollments (enrol): the pairs to enrol are the operation's

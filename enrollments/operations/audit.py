@@ -42,10 +42,6 @@ class Attribution:
     def __post_init__(self) -> None:
         object.__setattr__(self, "reason", clean_reason(self.reason))
 
-    def audit_row(self, **values) -> AccessChange:
-        """An unsaved audit row (the single services save it); `values` as `audit_values`."""
-        return AccessChange(**self.audit_values(**values))
-
     def audit_values(
         self,
         *,
@@ -87,9 +83,9 @@ class Attribution:
         }
 
 
-def save_audit_rows(rows: Iterable[AccessChange | Mapping[str, object]]) -> None:
-    """Inserts audit rows in the caller's transaction: unsaved AccessChange instances, or
-    their column values (`Attribution.audit_values`: the core's bulk path).
+def save_audit_rows(rows: Iterable[Mapping[str, object]]) -> None:
+    """Inserts audit rows, given as their column values (`Attribution.audit_values`), in the
+    caller's transaction.
 
     On PostgreSQL with COPY: the bulk services write one row per enrollment they change, and
     COPY takes a third of the time of `bulk_create`, whose per-field preparation in Python
@@ -99,7 +95,7 @@ def save_audit_rows(rows: Iterable[AccessChange | Mapping[str, object]]) -> None
     connection = connections[router.db_for_write(AccessChange)]
     if connection.vendor != "postgresql":
         AccessChange.objects.bulk_create(
-            (row if isinstance(row, AccessChange) else AccessChange(**row) for row in rows),
+            (AccessChange(**row) for row in rows),
             batch_size=BATCH_SIZE,
         )
         return
@@ -111,9 +107,8 @@ def save_audit_rows(rows: Iterable[AccessChange | Mapping[str, object]]) -> None
     started = time.monotonic()
     with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
         for row in rows:
-            values = row if isinstance(row, Mapping) else row.__dict__
             # Choices members are str (or int) first: psycopg dumps them as their value.
-            copy.write_row([values[name] for name in names])
+            copy.write_row([row[name] for name in names])
     if connection.queries_logged:
         # Django logs only what runs through its cursor's execute(): record the COPY as the
         # one statement it is, so query counts (tests, debug tools) still show the write.

@@ -43,7 +43,7 @@ from enrollments.selectors_batches import batch_enrollment_ids
 
 @dataclass(frozen=True, slots=True)
 class UndoChange(Change):
-    """A change that undoes a batch: its audit row names that batch (writing.audit_row)."""
+    """A change that undoes a batch: its audit row names that batch (writing.audit_values)."""
 
     undoes_batch_id: uuid.UUID | None = None
 

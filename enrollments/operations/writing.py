@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from dataclasses import fields
 from datetime import datetime
 
-from enrollments.models import AccessChange, Enrollment
+from enrollments.models import Enrollment
 from enrollments.operations.audit import Attribution
 
 
@@ -38,11 +38,6 @@ def write_states(changes: Sequence, *, now: datetime) -> None:
         ],
         [*changed, "updated_at"],
     )
-
-
-def audit_row(change, *, by: Attribution, now: datetime) -> AccessChange:
-    """`audit_values` as an unsaved AccessChange."""
-    return AccessChange(**audit_values(change, by=by, now=now))
 
 
 def audit_values(change, *, by: Attribution, now: datetime) -> dict[str, object]:

@@ -14,7 +14,7 @@ from enrollments.operations import Extend, Pause, Remove, Resume, Selection, app
 from enrollments.operations.audit import Attribution
 from enrollments.operations.base import before_state
 from enrollments.operations.core import _read_rows, apply_together, fingerprint_of
-from enrollments.operations.writing import audit_row
+from enrollments.operations.writing import audit_values
 from tests.factories import EnrollmentFactory
 
 pytestmark = pytest.mark.django_db
@@ -108,7 +108,7 @@ def test_parts_applied_together_are_validated_against_the_clock(clock):
 def test_an_unsaved_audit_row_is_dated_when_the_change_was_applied(clock):
     enrollment = EnrollmentFactory()
     plan = preview(Pause(), Selection.named([enrollment.pk]))
-    row = audit_row(plan.changes[0], by=BY, now=clock.current)
+    row = AccessChange(**audit_values(plan.changes[0], by=BY, now=clock.current))
     assert row.created_at == clock.current and row.action == "pause"
 
 

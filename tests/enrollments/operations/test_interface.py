@@ -13,7 +13,7 @@ from enrollments.errors import ChangedSincePreview, DomainError
 from enrollments.models import AccessChange, Enrollment
 from enrollments.operations import Change, Operation, Selection, State, apply, preview
 from enrollments.operations.audit import Attribution
-from enrollments.operations.writing import audit_row
+from enrollments.operations.writing import audit_values
 from enrollments.permissions import EXTEND_ACCESS
 from enrollments.services import enrollment_extend_access
 from tests.factories import EnrollmentFactory
@@ -94,7 +94,7 @@ def test_its_facts_are_part_of_the_plan_a_confirm_checks(clock):
 def test_a_change_that_creates_an_enrollment_is_audited_with_its_new_state_only(clock):
     enrollment = EnrollmentFactory()
     created = Change(enrollment.pk, AccessChange.Action.ENROLL, None, State(enrollment.ended_at))
-    row = audit_row(created, by=BY, now=clock.current)
+    row = AccessChange(**audit_values(created, by=BY, now=clock.current))
     assert (row.action, row.old_ended_at, row.new_ended_at) == (
         "enroll",
         None,

@@ -107,3 +107,26 @@ class TestFingerprint:
             Extend(days=30).plan(rows, now=NOW, named=False).fingerprint()
             != Extend(days=300).plan(rows, now=NOW, named=False).fingerprint()
         )
+
+
+def test_rows_after_a_skipped_one_are_still_planned():
+    """A removed row and a row the operation refuses are skipped; the rows after each are
+    planned as usual (rows arrive in key order, so a skip can come first)."""
+    removed = Row(
+        id=uuid.UUID(int=1),
+        user_id=uuid.uuid4(),
+        course_id=uuid.uuid4(),
+        start_at=NOW - 10 * DAY,
+        state=State(NOW + DAY, False, None, 0, removed_at=NOW - DAY),
+        pause_freezes_access=True,
+    )
+    paused = row(NOW + DAY, paused_at=NOW - DAY, pk=uuid.UUID(int=2))
+    active = row(NOW + DAY, pk=uuid.UUID(int=3))
+
+    plan = Pause().plan([removed, paused, active], now=NOW, named=True)
+
+    assert [(s.enrollment_id, s.error.code) for s in plan.skips] == [
+        (removed.id, "ENROLLMENT_REMOVED"),
+        (paused.id, "ALREADY_PAUSED"),
+    ]
+    assert [c.enrollment_id for c in plan.changes] == [active.id]

@@ -70,7 +70,7 @@ class Attribution:
             "old_is_paused": old_is_paused,
             "new_is_paused": new_is_paused,
             "paused_seconds": paused_seconds,
-            # An anonymous user's pk is None, as no actor's is.
+            # An anonymous user (pk None) is recorded as no actor.
             "actor_id": self.actor.pk if self.actor is not None else None,
             "source": self.source,
             "reason": self.reason,

@@ -36,7 +36,9 @@ def test_a_pause_committed_while_the_completion_waits_is_seen():
                 paused_uncommitted.set()
                 completing.wait(timeout=10)
                 time.sleep(0.3)  # the completion is now waiting on the row lock
-            finished["pause"] = time.monotonic()
+                # Taken before the commit releases the lock: after it, the completion may finish
+                # before this thread is scheduled again.
+                finished["pause"] = time.monotonic()
         finally:
             connection.close()
 
@@ -60,7 +62,7 @@ def test_a_pause_committed_while_the_completion_waits_is_seen():
     completer.join(timeout=20)
 
     assert isinstance(outcome[0], NoAccess)
-    assert finished["complete"] > finished["pause"]  # it waited for the pause's commit
+    assert finished["complete"] > finished["pause"]  # it waited for the pause to commit
     assert not ItemCompletion.objects.exists()
 
 

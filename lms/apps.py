@@ -8,3 +8,4 @@ class LmsConfig(AppConfig):
 
     def ready(self) -> None:
         from lms import lookups  # noqa: F401  registers pk__any_of
+        from lms import pg_timestamps  # noqa: F401  connects the C timestamp loader

@@ -4,13 +4,16 @@ The membership queryset carries its progress as stored columns and SQL annotatio
 memberships costs the same few queries whatever its size (no query per row).
 """
 
-from collections.abc import Sequence
+import functools
+import uuid
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 from django.db.models import (
     Case,
     CharField,
     Count,
+    DateTimeField,
     Expression,
     F,
     IntegerField,
@@ -19,6 +22,7 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    UUIDField,
     Value,
     When,
 )
@@ -194,19 +198,40 @@ def _item_from_data(data: dict | None) -> CourseItem | None:
     not select are deferred, as with only())."""
     if data is None:
         return None
-    fields = [field for field in CourseItem._meta.concrete_fields if field.attname in data]
+    names, converters = _item_converters(tuple(data))
     return CourseItem.from_db(
-        None,
-        [field.attname for field in fields],
-        [_aware(field.to_python(data[field.attname])) for field in fields],
+        None, names, [convert(data[name]) for name, convert in zip(names, converters, strict=True)]
     )
 
 
-def _aware(value: object) -> object:
-    """SQLite's JSON gives a datetime as naive UTC text; PostgreSQL's carries the offset."""
-    if isinstance(value, datetime) and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
+@functools.cache
+def _item_converters(keys: tuple[str, ...]) -> tuple[list[str], tuple[Callable, ...]]:
+    """The CourseItem columns among `keys`, in model order, and a converter from JSON for
+    each: chosen once per set of keys (a page turns about 200 objects into items). Datetimes
+    and UUIDs take the C parsers (`datetime.fromisoformat`, `uuid.UUID`) rather than the
+    fields' to_python, which tries several formats per value."""
+    fields = [field for field in CourseItem._meta.concrete_fields if field.attname in keys]
+    return [field.attname for field in fields], tuple(_json_converter(f) for f in fields)
+
+
+def _json_converter(field) -> Callable:
+    if isinstance(field, DateTimeField):
+        return _datetime_from_json
+    if isinstance(field.target_field if field.is_relation else field, UUIDField):
+        return _uuid_from_json
+    return field.to_python
+
+
+def _datetime_from_json(value: str | None) -> datetime | None:
+    """PostgreSQL's JSON gives a datetime with its offset; SQLite's as naive UTC text."""
+    if value is None:
+        return None
+    parsed = datetime.fromisoformat(value)
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed
+
+
+def _uuid_from_json(value: str | None) -> uuid.UUID | None:
+    return None if value is None else uuid.UUID(value)
 
 
 def attach_next_items(enrollments: Sequence[Enrollment]) -> None:

@@ -1,7 +1,7 @@
 """Selectors: progress annotations, access-state filters, look-ups, previews."""
 
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -23,6 +23,7 @@ from enrollments.selectors import (
     enrollment_get_for_student,
     memberships_with_progress,
 )
+from lms.models import CourseItem
 from tests.factories import (
     CourseFactory,
     CourseItemFactory,
@@ -61,6 +62,27 @@ class TestProgress:
         assert (rows[halfway.pk].next_item, rows[halfway.pk].next_next_item) == (items[1], items[3])
         assert rows[done.pk].course_status == "completed" and completion_rate(rows[done.pk]) == 1.0
         assert rows[done.pk].next_item is None and rows[done.pk].next_next_item is None
+
+    def test_next_items_from_json_equal_the_stored_items_field_by_field(self):
+        """The items built from the page query's JSON (no query of their own) carry the
+        stored values with their Python types: UUIDs, aware UTC datetimes to the microsecond,
+        ints and strings."""
+        course, items = course_with_items(2)
+        CourseItem.objects.filter(pk=items[0].pk).update(
+            created_at=datetime(2024, 2, 29, 23, 59, 59, 999999, tzinfo=UTC)
+        )
+        EnrollmentFactory(course=course)
+        fields = [f.attname for f in CourseItem._meta.concrete_fields]
+        (row,) = memberships_with_progress(next_item_fields=fields)
+        attach_next_items([row])
+        for built, stored in ((row.next_item, items[0]), (row.next_next_item, items[1])):
+            stored = CourseItem.objects.get(pk=stored.pk)
+            for name in fields:
+                value = getattr(built, name)
+                assert value == getattr(stored, name), name
+                assert type(value) is type(getattr(stored, name)), name
+            assert built.created_at.tzinfo is UTC and built.updated_at.tzinfo is UTC
+        assert row.next_item.created_at.microsecond == 999999
 
     def test_course_without_items(self):
         empty = EnrollmentFactory()

@@ -95,3 +95,34 @@ def test_the_copy_shows_in_the_query_log_as_one_statement(clock):
     # As Django logs a statement: its duration in seconds, as text (debug tools add them up).
     assert 0 <= float(captured[0]["time"]) < 60
     assert AccessChange.objects.filter(pk__in=[row["id"] for row in rows]).count() == 3
+
+
+def test_every_column_round_trips_through_the_binary_copy(clock):
+    """COPY's binary format sends each value in its column's exact type: the widest values of
+    each (an int4 at its end, an int8 past int4's, microseconds, a NUL-free unicode reason,
+    False as distinct from NULL) read back as written."""
+    enrollment = EnrollmentFactory(start_at=clock.current)
+    staff = StaffFactory()
+    moment = clock.current.replace(microsecond=123456)
+    row = Attribution(
+        staff, AccessChange.Source.GRAPHQL, reason="ünïcode ✓ 'x'\n", batch_id=None
+    ).audit_values(
+        enrollment_id=enrollment.pk,
+        action=AccessChange.Action.RESUME,
+        now=moment,
+        old_ended_at=moment - timedelta(days=400),
+        new_ended_at=moment + timedelta(days=9000),
+        old_is_paused=True,
+        new_is_paused=False,
+        paused_seconds=2**31 - 1,
+        old_paused_at=moment - timedelta(seconds=1),
+        old_total_paused_duration=2**40,
+        old_removed_at=None,
+        undoes_batch_id=uuid.uuid4(),
+    )
+
+    save_audit_rows([row])
+
+    stored = AccessChange.objects.get(pk=row["id"])
+    assert {name: getattr(stored, name) for name in row} == row
+    assert stored.new_is_paused is False and stored.old_removed_at is None

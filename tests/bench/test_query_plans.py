@@ -20,7 +20,11 @@ from apikeys.models import APIKey
 from bench import dataset
 from bench.documents import MEMBERSHIP_PAGE
 from enrollments.graphql.pagination import encode_cursor
-from enrollments.models import Enrollment
+from enrollments.models import AccessChange, Enrollment
+from enrollments.operations import core
+from enrollments.operations.access import Extend
+from enrollments.operations.audit import Attribution
+from enrollments.operations.selection import Selection
 from enrollments.selectors_expiry import enrollments_due_expiry_reminder, enrollments_ending_between
 from lms.models import Course, User
 from tests.markers import requires_postgres
@@ -231,3 +235,23 @@ def _outline(plan: dict, depth: int = 0) -> str:
         str(plan.get(key, "")) for key in ("Node Type", "Relation Name", "Index Name", "Filter")
     )
     return "\n".join([line] + [_outline(child, depth + 1) for child in plan.get("Plans", [])])
+
+
+@pytest.mark.django_db
+def test_a_bulk_selection_by_filter_locks_its_rows_through_an_index(built):
+    """A bulk operation over a filter of the enrollment table's own columns (here a tenth of
+    the table, by id range) locks its rows with that filter's own WHERE: as `id IN
+    (subquery)` PostgreSQL scanned the whole table to join the subquery back (issue 15)."""
+    ids = list(Enrollment.objects.order_by("pk").values_list("pk", flat=True)[1000:4000])
+    queryset = Enrollment.objects.filter(pk__gte=ids[0], pk__lte=ids[-1])
+    with CaptureQueriesContext(connection) as captured:
+        plan = core.apply(
+            Extend(days=1),
+            Selection.by_filter(queryset),
+            Attribution(None, AccessChange.Source.SYSTEM),
+        )
+    assert len(plan.changes) + len(plan.skips) + len(plan.unchanged) == len(ids)
+    (lock,) = [query["sql"] for query in captured.captured_queries if "FOR UPDATE" in query["sql"]]
+    assert " IN (SELECT" not in lock
+    lock_plan = _plan(lock)
+    assert _seq_scans(lock_plan) == [], _outline(lock_plan)

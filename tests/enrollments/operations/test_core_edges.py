@@ -7,6 +7,9 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.db.models import Count
+from django.test.utils import CaptureQueriesContext
 
 from enrollments.errors import AlreadyPaused, InvalidExtensionPeriod, MembershipNotFound
 from enrollments.models import AccessChange, Enrollment
@@ -15,7 +18,7 @@ from enrollments.operations.audit import Attribution
 from enrollments.operations.base import before_state
 from enrollments.operations.core import _read_rows, apply_together, fingerprint_of
 from enrollments.operations.writing import audit_values
-from tests.factories import EnrollmentFactory
+from tests.factories import CourseFactory, EnrollmentFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -33,6 +36,30 @@ def test_rows_are_read_with_their_learner_course_and_start(clock):
     )
     assert row.state.ended_at == enrollment.ended_at
     assert row.pause_freezes_access == enrollment.course.pause_freezes_access
+
+
+@pytest.mark.parametrize(
+    ("shape", "subquery"),
+    [
+        (lambda qs, course: qs.filter(course=course), False),
+        (lambda qs, course: qs.filter(course__slug=course.slug), True),  # a join
+        (lambda qs, course: qs.filter(course=course).distinct(), True),
+        (lambda qs, course: qs.filter(course=course).annotate(n=Count("completions")), True),
+    ],
+)
+def test_a_filter_reads_the_same_rows_with_or_without_a_subquery(clock, shape, subquery):
+    """Conditions on the enrollment table alone are read with their own WHERE; joins,
+    DISTINCT and annotations through `id IN (subquery)`. Either way: the selection's rows,
+    once each, in key order."""
+    course = CourseFactory()
+    mine = sorted(EnrollmentFactory.create_batch(3, course=course), key=lambda e: e.pk)
+    EnrollmentFactory()  # another course's
+    queryset = shape(Enrollment.objects.all(), course)
+    with CaptureQueriesContext(connection) as captured:
+        rows = _read_rows(Selection.by_filter(queryset), lock=False)
+    assert [row.id for row in rows] == [e.pk for e in mine]
+    (sql,) = [q["sql"] for q in captured.captured_queries]
+    assert (" IN (SELECT" in sql) is subquery
 
 
 @pytest.mark.parametrize("named", [True, False])

@@ -22,8 +22,8 @@ from enrollments.graphql.types import (
     CourseMembership,
     CourseMembershipOrder,
     CourseMembershipPaginationConnection,
+    all_membership_rows,
     load_memberships,
-    membership_rows,
 )
 from enrollments.models import Enrollment
 from enrollments.permissions import VIEW_ENROLLMENT
@@ -140,11 +140,11 @@ class Query(graphene.ObjectType):
         }
         # Removed learners leave the lists unless asked for (accessState: REMOVED); asked for
         # by id they are still found.
-        everyone = Enrollment.objects.all()
+        everyone = all_membership_rows()
         if data.get("access_state") != AccessStateValue.REMOVED.value:
             everyone = not_removed(everyone)
         scope = visible_enrollments(user, everyone)
-        filterset = EnrollmentFilter(data=data, queryset=membership_rows(scope))
+        filterset = EnrollmentFilter(data=data, queryset=scope)
         if not filterset.is_valid():
             raise bad_input(f"Invalid filter: {_form_errors(filterset)}")
         current = limits()

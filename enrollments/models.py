@@ -9,10 +9,11 @@ from django.db.models import Q
 from enrollments.access_window import MAX_ENDED_AT, MAX_TOTAL_PAUSED_SECONDS
 from enrollments.permissions import CUSTOM
 from enrollments.progress import CourseStatus
+from lms.loading import LoadedWithoutInit
 from lms.models import Course, CourseItem
 
 
-class Enrollment(models.Model):
+class Enrollment(LoadedWithoutInit, models.Model):
     """A user's membership of a course: the access window, pause state and progress.
 
     Access is given while `start_at <= now < ended_at` (a null `ended_at` means indefinite

@@ -9,6 +9,8 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from lms.loading import LoadedWithoutInit
+
 
 class UserManager(BaseUserManager["User"]):
     """Creates users keyed by e-mail; the e-mail is normalised so look-ups stay case-insensitive."""
@@ -38,7 +40,7 @@ class UserManager(BaseUserManager["User"]):
         return self.get(email__iexact=username)
 
 
-class User(AbstractBaseUser, PermissionsMixin):
+class User(LoadedWithoutInit, AbstractBaseUser, PermissionsMixin):
     """A learner or a staff member. Logs in with an e-mail address (unique, case-insensitive).
 
     A person's name is kept as first and last name (both optional), as the APIs' clients read it
@@ -96,7 +98,7 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.first_name or self.email
 
 
-class Course(models.Model):
+class Course(LoadedWithoutInit, models.Model):
     """A course. `access_days` is the default access length for new enrollments (null: forever)."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -132,7 +134,7 @@ class Course(models.Model):
         return self.title
 
 
-class CourseItem(models.Model):
+class CourseItem(LoadedWithoutInit, models.Model):
     """One piece of a course's content; `position` orders the items within their course."""
 
     class Kind(models.TextChoices):

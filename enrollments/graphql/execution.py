@@ -49,7 +49,7 @@ from graphql import (
     specified_rules,
     validate,
 )
-from graphql.pyutils import Undefined
+from graphql.pyutils import Path, Undefined
 
 from enrollments.graphql.limits import Limits, limit_rules, limits
 
@@ -134,44 +134,75 @@ def _leaf_plan(field: GraphQLField) -> tuple[str, object, Callable[[Any], Any]] 
 _DEFAULT_RESOLVERS = (dict_or_attr_resolver, attr_resolver)
 
 
+#: What SyncExecutionContext._leaf answers when a field must take graphql-core's path.
+_SLOW = object()
+
+
 class SyncExecutionContext(ExecutionContext):
     """graphql-core's execution with a short path for the commonest field of a page: a scalar
     read from an attribute of its parent (about 2,500 of the 3,500 fields of a page of 100).
 
     Such a field, when the query passes it no arguments and no middleware is installed, is
-    read and serialised directly, without building its resolve info, its argument dict and the
+    read and serialised directly, without its response path, resolve info, argument dict and
     awaitable checks. Anything else, and any value the short path cannot serialise as it is
     (None, a failing serialize), takes graphql-core's own path, which gives the same value or
-    the same error as before.
+    the same error as before. Only with `_never_awaitable` (execute_request's): graphql-core's
+    own loop gathers awaitable results, which this one never has.
     """
 
-    _plans: dict[int, tuple[GraphQLField, tuple | None]] = {}
+    #: Per field node and parent type: (node, parent type, plan or None), checked by identity
+    #: (a node of an evicted document can be freed and its id reused).
+    _plans: dict[tuple[int, int], tuple] = {}
 
-    def execute_field(self, parent_type, source, field_nodes, path):
+    def execute_fields(self, parent_type, source_value, path, fields):
+        if self.is_awaitable is not _never_awaitable:
+            return super().execute_fields(parent_type, source_value, path, fields)
+        results = {}
+        for response_name, field_nodes in fields.items():
+            result = self._leaf(parent_type, source_value, field_nodes)
+            if result is _SLOW:
+                result = self.execute_field(
+                    parent_type,
+                    source_value,
+                    field_nodes,
+                    Path(path, response_name, parent_type.name),
+                )
+            if result is not Undefined:
+                results[response_name] = result
+        return results
+
+    def _leaf(self, parent_type, source, field_nodes):
+        """The serialised value of a default-resolved scalar field, or _SLOW."""
         node = field_nodes[0]
-        middleware = self.middleware_manager
-        if not node.arguments and (middleware is None or not middleware.middlewares):
-            field = parent_type.fields.get(node.name.value)
-            if field is not None:
-                cached = self._plans.get(id(field))
-                if cached is None or cached[0] is not field:
-                    cached = (field, _leaf_plan(field))
-                    self._plans[id(field)] = cached
-                plan = cached[1]
-                if plan is not None:
-                    attname, default, serialize = plan
-                    if isinstance(source, dict):
-                        value = source.get(attname, default)
-                    else:
-                        value = getattr(source, attname, default)
-                    if value is not None:
-                        try:
-                            serialized = serialize(value)
-                        except Exception:  # noqa: BLE001 - graphql-core's path reports it
-                            serialized = None
-                        if serialized is not None and serialized is not Undefined:
-                            return serialized
-        return super().execute_field(parent_type, source, field_nodes, path)
+        key = (id(node), id(parent_type))
+        cached = self._plans.get(key)
+        if cached is None or cached[0] is not node or cached[1] is not parent_type:
+            cached = (node, parent_type, self._leaf_plan_of(parent_type, node))
+            self._plans[key] = cached
+        plan = cached[2]
+        if plan is None or (self.middleware_manager and self.middleware_manager.middlewares):
+            return _SLOW
+        attname, default, serialize = plan
+        if isinstance(source, dict):
+            value = source.get(attname, default)
+        else:
+            value = getattr(source, attname, default)
+        if value is None:
+            return _SLOW
+        try:
+            serialized = serialize(value)
+        except Exception:  # noqa: BLE001 - graphql-core's path reports it
+            return _SLOW
+        if serialized is None or serialized is Undefined:
+            return _SLOW
+        return serialized
+
+    @staticmethod
+    def _leaf_plan_of(parent_type, node) -> tuple | None:
+        if node.arguments:
+            return None
+        field = parent_type.fields.get(node.name.value)
+        return None if field is None else _leaf_plan(field)
 
 
 def execute_request(view, request, query, variables, operation_name, show_graphiql=False):

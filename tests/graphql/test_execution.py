@@ -169,6 +169,8 @@ class ThingQuery(graphene.ObjectType):
         "{ things { size color } }",
         "{ things { shout(loud: true) size } }",
         "{ things { ... on Thing { name } } }",
+        "{ things { n: name again: name s: size __typename } }",
+        "{ a: things { name } b: things { color } }",
     ],
 )
 def test_the_short_path_answers_as_graphql_core_does(query):
@@ -176,9 +178,39 @@ def test_the_short_path_answers_as_graphql_core_does(query):
     execution, for values it serialises and for those it hands back to graphql-core."""
     schema = graphene.Schema(query=ThingQuery).graphql_schema
     document = parse(query)
-    ours = execute(schema, document, execution_context_class=execution.SyncExecutionContext)
+    ours = execute(
+        schema,
+        document,
+        execution_context_class=execution.SyncExecutionContext,
+        is_awaitable=execution._never_awaitable,
+    )
     theirs = execute(schema, document)
     assert ours.data == theirs.data
     assert [error.formatted for error in ours.errors or []] == [
         error.formatted for error in theirs.errors or []
     ]
+
+
+def test_the_short_path_serves_leaves_and_leaves_the_rest_to_graphql_core(monkeypatch):
+    """Default-resolved scalars are answered without graphql-core's execute_field; fields with
+    arguments or resolvers of their own, and null values, go through it."""
+    schema = graphene.Schema(query=ThingQuery).graphql_schema
+    slow = []
+    original = execution.SyncExecutionContext.execute_field
+
+    def spy(self, parent_type, source, field_nodes, path):
+        slow.append(path.key)
+        return original(self, parent_type, source, field_nodes, path)
+
+    monkeypatch.setattr(execution.SyncExecutionContext, "execute_field", spy)
+    result = execute(
+        schema,
+        parse("{ things { name size shout(loud: true) } }"),
+        execution_context_class=execution.SyncExecutionContext,
+        is_awaitable=execution._never_awaitable,
+    )
+    assert result.data["things"][0] == {"name": "a", "size": 1, "shout": "A"}
+    # `things` (its own resolver); per row: "a" only shout (an argument), "b" its
+    # overflowing size and shout, the last two their null / missing name (a non-null error
+    # that ends the row). No leaf that serialises took graphql-core's path.
+    assert slow == ["things", "shout", "size", "shout", "name", "name"]

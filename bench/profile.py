@@ -18,12 +18,16 @@ from bench import environment
 
 #: Entry points whose cumulative time is reported as a share of the whole request.
 SPOTS = {
-    "graphql-core: complete field values": ("graphql/execution/execute.py", "execute_fields"),
+    # The API's own loop over a selection's fields (SyncExecutionContext), graphql-core's inside.
+    "GraphQL execution: complete field values": (
+        "enrollments/graphql/execution.py",
+        "execute_fields",
+    ),
     "Django ORM: fetch rows (SQL + model instances)": ("django/db/models/query.py", "_fetch_all"),
     "SQL execution (database and driver)": ("django/db/backends/utils.py", "_execute"),
     "validation": ("graphql/validation/validate.py", "validate"),
     "parsing": ("graphql/language/parser.py", "parse"),
-    "API key authentication": ("apikeys/auth.py", "authenticate_bearer"),
+    "API key authentication": ("apikeys/auth.py", "authenticate_api_key"),
     "permissions": ("apikeys/permission_cache.py", "load_permissions"),
     "scalar serialization": ("graphql/execution/execute.py", "complete_leaf_value"),
     "JSON response": ("graphene_django/views.py", "json_encode"),

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
-from django.db.models import Count
+from django.db.models import Count, Value
 from django.test.utils import CaptureQueriesContext
 
 from enrollments.errors import AlreadyPaused, InvalidExtensionPeriod, MembershipNotFound
@@ -45,6 +45,9 @@ def test_rows_are_read_with_their_learner_course_and_start(clock):
         (lambda qs, course: qs.filter(course__slug=course.slug), True),  # a join
         (lambda qs, course: qs.filter(course=course).distinct(), True),
         (lambda qs, course: qs.filter(course=course).annotate(n=Count("completions")), True),
+        (lambda qs, course: qs.filter(course=course).annotate(flag=Value(1)), True),
+        (lambda qs, course: qs.filter(course=course).extra(select={"one": "1"}), True),  # noqa: S610
+        (lambda qs, course: qs.filter(course=course).order_by("pk")[:3], True),
     ],
 )
 def test_a_filter_reads_the_same_rows_with_or_without_a_subquery(clock, shape, subquery):

@@ -11,7 +11,7 @@ export DEBUG ?= true
 AXE_DIR := tests/browser/axe
 AXE_STAMP := $(AXE_DIR)/node_modules/axe-core/axe.min.js
 
-.PHONY: install browser-deps demo test test-postgres fuzz mutate mutate-results lint schema schema-check migrations-check lock vendor-graphiql clean
+.PHONY: install browser-deps demo test test-postgres fuzz mutate mutate-results lint schema schema-check migrations-check lock bench-install vendor-graphiql clean
 
 install: $(STAMP)
 
@@ -91,6 +91,12 @@ LOCK_FLAGS := --quiet --no-emit-index-url --no-emit-find-links --strip-extras
 lock:
 	$(BIN)/pip-compile $(LOCK_FLAGS) -o requirements.lock pyproject.toml
 	$(BIN)/pip-compile $(LOCK_FLAGS) --extra dev --constraint requirements.lock -o requirements-dev.lock pyproject.toml
+	$(BIN)/pip-compile $(LOCK_FLAGS) --extra dev --extra bench --constraint requirements-dev.lock -o requirements-bench.lock pyproject.toml
+
+# The benchmark's peers (the `bench` extra: strawberry-graphql-django), pinned by their own lock
+# on top of the development one; `python -m bench` leaves that peer out without them.
+bench-install: install
+	$(BIN)/python -m pip install --quiet -r requirements-bench.lock
 
 # GraphiQL's assets from the npm registry, the versions graphene-django pins (tools/).
 vendor-graphiql: install

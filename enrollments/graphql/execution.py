@@ -150,16 +150,17 @@ class SyncExecutionContext(ExecutionContext):
     own loop gathers awaitable results, which this one never has.
     """
 
-    #: Per field node and parent type: (node, parent type, plan or None), checked by identity
-    #: (a node of an evicted document can be freed and its id reused).
-    _plans: dict[tuple[int, int], tuple] = {}
+    #: Per schema field: (field, plan or None). Bounded by the schema (a plan per field node
+    #: would keep every document ever sent alive); checked by identity against a reused id.
+    _plans: dict[int, tuple[GraphQLField, tuple | None]] = {}
 
     def execute_fields(self, parent_type, source_value, path, fields):
-        if self.is_awaitable is not _never_awaitable:
+        middleware = self.middleware_manager
+        if self.is_awaitable is not _never_awaitable or (middleware and middleware.middlewares):
             return super().execute_fields(parent_type, source_value, path, fields)
         results = {}
         for response_name, field_nodes in fields.items():
-            result = self._leaf(parent_type, source_value, field_nodes)
+            result = self._leaf(parent_type, source_value, field_nodes[0])
             if result is _SLOW:
                 result = self.execute_field(
                     parent_type,
@@ -171,16 +172,19 @@ class SyncExecutionContext(ExecutionContext):
                 results[response_name] = result
         return results
 
-    def _leaf(self, parent_type, source, field_nodes):
+    def _leaf(self, parent_type, source, node):
         """The serialised value of a default-resolved scalar field, or _SLOW."""
-        node = field_nodes[0]
-        key = (id(node), id(parent_type))
-        cached = self._plans.get(key)
-        if cached is None or cached[0] is not node or cached[1] is not parent_type:
-            cached = (node, parent_type, self._leaf_plan_of(parent_type, node))
-            self._plans[key] = cached
-        plan = cached[2]
-        if plan is None or (self.middleware_manager and self.middleware_manager.middlewares):
+        if node.arguments:
+            return _SLOW
+        field = parent_type.fields.get(node.name.value)
+        if field is None:  # __typename and the other meta-fields
+            return _SLOW
+        cached = self._plans.get(id(field))
+        if cached is None or cached[0] is not field:
+            cached = (field, _leaf_plan(field))
+            self._plans[id(field)] = cached
+        plan = cached[1]
+        if plan is None:
             return _SLOW
         attname, default, serialize = plan
         if isinstance(source, dict):
@@ -196,13 +200,6 @@ class SyncExecutionContext(ExecutionContext):
         if serialized is None or serialized is Undefined:
             return _SLOW
         return serialized
-
-    @staticmethod
-    def _leaf_plan_of(parent_type, node) -> tuple | None:
-        if node.arguments:
-            return None
-        field = parent_type.fields.get(node.name.value)
-        return None if field is None else _leaf_plan(field)
 
 
 def execute_request(view, request, query, variables, operation_name, show_graphiql=False):

@@ -214,3 +214,21 @@ def test_the_short_path_serves_leaves_and_leaves_the_rest_to_graphql_core(monkey
     # overflowing size and shout, the last two their null / missing name (a non-null error
     # that ends the row). No leaf that serialises took graphql-core's path.
     assert slow == ["things", "shout", "size", "shout", "name", "name"]
+
+
+def test_the_plan_cache_is_bounded_by_the_schema_not_by_documents():
+    """However many distinct documents are sent, the short path keeps one plan per schema
+    field (a plan per document node would keep every document alive)."""
+    schema = graphene.Schema(query=ThingQuery).graphql_schema
+    execution.SyncExecutionContext._plans.clear()
+    for n in range(50):
+        execute(
+            schema,
+            parse(f"{{ things {{ alias{n}: name size }} }}"),
+            execution_context_class=execution.SyncExecutionContext,
+            is_awaitable=execution._never_awaitable,
+        )
+    fields = schema.get_type("Thing").fields
+    assert set(execution.SyncExecutionContext._plans) <= {id(f) for f in fields.values()} | {
+        id(f) for f in schema.query_type.fields.values()
+    }

@@ -32,6 +32,7 @@ import graphene
 from django.db.models import QuerySet
 from graphene.types.field import source_resolver
 
+from enrollments.graphql.execution import root_only
 from enrollments.graphql.pagination import KeysetPage, Order, encode_cursor
 from enrollments.graphql.scalars import Cursor, ISO8601DateTime
 from enrollments.models import Enrollment
@@ -266,26 +267,32 @@ class CourseMembership(graphene.ObjectType):
     )
 
     @staticmethod
+    @root_only
     def resolve_cursor(root: Enrollment, info) -> str:
         return encode_cursor(root)
 
     @staticmethod
+    @root_only
     def resolve_next_incomplete_item(root: Enrollment, info):
         return _with_course(root.next_item, root)
 
     @staticmethod
+    @root_only
     def resolve_next_next_incomplete_item(root: Enrollment, info):
         return _with_course(root.next_next_item, root)
 
     @staticmethod
+    @root_only
     def resolve_access_state(root: Enrollment, info) -> str:
         return enrollment_access_state(root).value
 
     @staticmethod
+    @root_only
     def resolve_has_access(root: Enrollment, info) -> bool:
         return enrollment_has_access(root)
 
     @staticmethod
+    @root_only
     def resolve_completion_rate(root: Enrollment, info) -> float:
         return completion_rate(root)
 
@@ -305,10 +312,12 @@ class CourseMembershipEdge(graphene.ObjectType):
     node = graphene.Field(CourseMembership, required=True)
 
     @staticmethod
+    @root_only
     def resolve_cursor(root: Enrollment, info) -> str:
         return encode_cursor(root)
 
     @staticmethod
+    @root_only
     def resolve_node(root: Enrollment, info) -> Enrollment:
         return root
 
@@ -326,18 +335,22 @@ class PageInfo(graphene.ObjectType):
     end_cursor = Cursor(description="Cursor of the page's last row; null on an empty page")
 
     @staticmethod
+    @root_only
     def resolve_has_next_page(root: KeysetPage, info) -> bool:
         return root.has_next_page
 
     @staticmethod
+    @root_only
     def resolve_has_previous_page(root: KeysetPage, info) -> bool:
         return root.has_previous_page
 
     @staticmethod
+    @root_only
     def resolve_start_cursor(root: KeysetPage, info) -> str | None:
         return encode_cursor(root.rows[0]) if root.rows else None
 
     @staticmethod
+    @root_only
     def resolve_end_cursor(root: KeysetPage, info) -> str | None:
         return encode_cursor(root.rows[-1]) if root.rows else None
 
@@ -353,14 +366,17 @@ class CourseMembershipPaginationConnection(graphene.ObjectType):
     )
 
     @staticmethod
+    @root_only
     def resolve_edges(root: KeysetPage, info) -> Sequence[Enrollment]:
         return root.rows
 
     @staticmethod
+    @root_only
     def resolve_nodes(root: KeysetPage, info) -> Sequence[Enrollment]:
         return root.rows
 
     @staticmethod
+    @root_only
     def resolve_page_info(root: KeysetPage, info) -> KeysetPage:
         return root
 

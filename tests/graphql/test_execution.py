@@ -232,3 +232,223 @@ def test_the_plan_cache_is_bounded_by_the_schema_not_by_documents():
     assert set(execution.SyncExecutionContext._plans) <= {id(f) for f in fields.values()} | {
         id(f) for f in schema.query_type.fields.values()
     }
+
+
+class Part(graphene.ObjectType):
+    label = graphene.String(required=True)
+    weight = graphene.Int()
+
+
+class Box(graphene.ObjectType):
+    name = graphene.String(required=True)
+    part = graphene.Field(Part)
+    required_part = graphene.Field(Part, required=True)
+    parts = graphene.List(graphene.NonNull(Part))
+    required_parts = graphene.List(graphene.NonNull(Part), required=True)
+    loose_parts = graphene.List(Part)  # nullable items: graphql-core's path
+    first_label = graphene.String()
+    boom = graphene.String()
+
+    @staticmethod
+    @execution.root_only
+    def resolve_first_label(root, info):
+        parts = root.get("parts") if isinstance(root, dict) else root.parts
+        return parts[0]["label"] if parts else None
+
+    @staticmethod
+    @execution.root_only
+    def resolve_boom(root, info):
+        if root.get("boom") == "raise":
+            raise ValueError("boom")
+        return root.get("boom")
+
+
+def _part(label="p", weight=1):
+    return {"label": label, "weight": weight}
+
+
+class BoxQuery(graphene.ObjectType):
+    boxes = graphene.List(graphene.NonNull(Box), required=True)
+    nullable_boxes = graphene.List(Box)
+
+    @staticmethod
+    @execution.root_only
+    def resolve_boxes(root, info):
+        return BOXES
+
+    @staticmethod
+    def resolve_nullable_boxes(root, info):
+        return [*BOXES, None]
+
+
+BOXES = [
+    {
+        "name": "fine",
+        "part": _part(),
+        "required_part": _part("r"),
+        "parts": [_part("a"), _part("b", 2**40)],  # an Int overflow inside a list item
+        "required_parts": (_part("c"),),
+        "loose_parts": [None, _part("d")],
+    },
+    {
+        "name": "nulls",
+        "part": None,
+        "required_part": {"label": None},  # a non-null error two levels down
+        "parts": [None],  # a null item in a list of non-null items
+        "required_parts": [],
+        "loose_parts": None,
+        "boom": "raise",
+    },
+    {
+        "name": "odd",
+        "part": ValueError("returned, not raised"),
+        "required_part": _part(),
+        "parts": "not a list",
+        "required_parts": [{"weight": "heavy"}],  # a missing non-null label, a bad int
+        "boom": "quiet",
+    },
+]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "{ boxes { name part { label weight } } }",
+        "{ boxes { name requiredPart { label } } }",
+        "{ boxes { parts { label weight } } }",
+        "{ boxes { requiredParts { label weight } } }",
+        "{ boxes { looseParts { label } } }",
+        "{ boxes { firstLabel boom } }",
+        "{ boxes { name ... on Box { part { __typename label } } } }",
+        "{ nullableBoxes { name requiredPart { label } parts { weight } } }",
+        "{ a: boxes { p: part { l: label } } b: boxes { part { weight } } }",
+        "query($skip: Boolean!) { boxes { part { label @skip(if: $skip) weight } } }",
+    ],
+)
+def test_the_short_path_completes_objects_and_lists_as_graphql_core_does(query):
+    """Objects and lists of non-null objects completed on the short path give the same data and
+    the same errors, at the same paths, as graphql-core: a null in a non-null field nulls the
+    nearest nullable parent, an item's error its list, an odd value (a returned exception,
+    a string for a list, a null item) is graphql-core's to report."""
+    schema = graphene.Schema(query=BoxQuery).graphql_schema
+    document = parse(query)
+    variables = {"skip": True}
+    ours = execute(
+        schema,
+        document,
+        variable_values=variables,
+        execution_context_class=execution.SyncExecutionContext,
+        is_awaitable=execution._never_awaitable,
+    )
+    theirs = execute(schema, document, variable_values=variables)
+    assert ours.data == theirs.data
+    assert [error.formatted for error in ours.errors or []] == [
+        error.formatted for error in theirs.errors or []
+    ]
+
+
+def test_a_root_only_resolver_is_called_without_info(monkeypatch):
+    """The short path calls a root_only resolver as resolver(parent, None): a resolver that
+    reads info must not be marked (the page test below runs every marked resolver)."""
+    seen = []
+
+    class Probe(graphene.ObjectType):
+        value = graphene.String()
+
+        @staticmethod
+        @execution.root_only
+        def resolve_value(root, info):
+            seen.append(info)
+            return "v"
+
+    class ProbeQuery(graphene.ObjectType):
+        probe = graphene.Field(Probe, required=True)
+
+        @staticmethod
+        def resolve_probe(root, info):
+            return {}
+
+    result = execute(
+        graphene.Schema(query=ProbeQuery).graphql_schema,
+        parse("{ probe { value } }"),
+        execution_context_class=execution.SyncExecutionContext,
+        is_awaitable=execution._never_awaitable,
+    )
+    assert result.data == {"probe": {"value": "v"}} and seen == [None]
+
+
+EVERY_MEMBERSHIP_FIELD = """
+query($first: Int) {
+  courseMemberships(first: $first) {
+    __typename
+    total_count
+    edges {
+      cursor
+      node {
+        __typename id cursor course_id user_id course_status created_at updated_at start_at
+        ended_at paused_at is_paused total_paused_duration access_state has_access
+        completion_rate
+        course { id slug title name description access_days pause_freezes_access }
+        user { id email name full_name first_name last_name }
+        next_incomplete_item {
+          id course_id course_name title name kind item_type position created_at updated_at
+          description course { id slug }
+        }
+        next_next_incomplete_item { id title position }
+      }
+    }
+    nodes { id course_status next_incomplete_item { id } }
+    page_info { has_next_page has_previous_page start_cursor end_cursor }
+  }
+}
+"""
+
+
+@pytest.fixture
+def varied_memberships(clock):
+    """Memberships in every state a page shows: not started, in progress, completed (no next
+    items), paused, indefinite."""
+    from tests.graphql.data import memberships
+
+    rows = [
+        *memberships(2, items=3, completed=0),
+        *memberships(2, items=3, completed=1),
+        *memberships(1, items=2, completed=2),
+        *memberships(1, items=0),
+    ]
+    rows[1].__class__.objects.filter(pk=rows[1].pk).update(
+        is_paused=True, paused_at=clock.current, ended_at=None
+    )
+    return rows
+
+
+def test_a_page_answers_the_same_on_the_short_path_and_off_it(
+    api, key, varied_memberships, monkeypatch
+):
+    """Every field of a page (every root_only resolver of the membership types included)
+    answers the same whether the short path serves it or graphql-core does."""
+    variables = {"first": 10}
+    short = api.post(EVERY_MEMBERSHIP_FIELD, variables, key=key)
+    assert "errors" not in short and len(short["data"]["courseMemberships"]["edges"]) == 6
+    monkeypatch.setattr(execution.SyncExecutionContext, "_short", lambda *args: execution._SLOW)
+    assert api.post(EVERY_MEMBERSHIP_FIELD, variables, key=key) == short
+
+
+def test_a_page_takes_graphql_core_path_only_for_its_root_field(
+    api, key, varied_memberships, monkeypatch
+):
+    """The benchmark's page (every contract field) runs graphql-core's execute_field once: for
+    courseMemberships, whose resolver reads arguments and the request."""
+    from bench.documents import MEMBERSHIP_PAGE
+
+    slow = []
+    original = execution.SyncExecutionContext.execute_field
+
+    def spy(self, parent_type, source, field_nodes, path):
+        slow.append(f"{parent_type.name}.{field_nodes[0].name.value}")
+        return original(self, parent_type, source, field_nodes, path)
+
+    monkeypatch.setattr(execution.SyncExecutionContext, "execute_field", spy)
+    body = api.post(MEMBERSHIP_PAGE, {"first": 10}, key=key)
+    assert len(body["data"]["courseMemberships"]["edges"]) == 6
+    assert slow == ["Query.courseMemberships"]

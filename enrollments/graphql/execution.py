@@ -213,13 +213,23 @@ class SyncExecutionContext(ExecutionContext):
     #: would keep every document ever sent alive); checked by identity against a reused id.
     _plans: dict[int, tuple[GraphQLField, _Plan | None]] = {}
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        #: Per selection (a collected fields dict, kept alive by graphql-core's subfields
+        #: cache): its fields with their plans, looked up once per request, not once per row.
+        self._selections: dict[int, tuple[dict, list]] = {}
+
     def execute_fields(self, parent_type, source_value, path, fields):
         middleware = self.middleware_manager
         if self.is_awaitable is not _never_awaitable or (middleware and middleware.middlewares):
             return super().execute_fields(parent_type, source_value, path, fields)
         results = {}
-        for response_name, field_nodes in fields.items():
-            result = self._short(parent_type, source_value, field_nodes, path, response_name)
+        for response_name, field_nodes, plan in self._selection(parent_type, fields):
+            result = _SLOW
+            if plan is not None:
+                result = self._short(
+                    plan, parent_type, source_value, field_nodes, path, response_name
+                )
             if result is _SLOW:
                 result = self.execute_field(
                     parent_type,
@@ -230,6 +240,18 @@ class SyncExecutionContext(ExecutionContext):
             if result is not Undefined:
                 results[response_name] = result
         return results
+
+    def _selection(self, parent_type, fields) -> list:
+        """(response name, field nodes, plan or None) for each field of `fields`."""
+        cached = self._selections.get(id(fields))
+        if cached is None or cached[0] is not fields:
+            planned = [
+                (name, nodes, self._plan_of(parent_type, nodes[0]))
+                for name, nodes in fields.items()
+            ]
+            cached = (fields, planned)
+            self._selections[id(fields)] = cached
+        return cached[1]
 
     def _plan_of(self, parent_type, node) -> _Plan | None:
         if node.arguments:
@@ -243,12 +265,9 @@ class SyncExecutionContext(ExecutionContext):
             self._plans[id(field)] = cached
         return cached[1]
 
-    def _short(self, parent_type, source, field_nodes, path, response_name):
+    def _short(self, plan, parent_type, source, field_nodes, path, response_name):
         """The completed value of the field, or _SLOW (nothing done that graphql-core's path
         would not do again)."""
-        plan = self._plan_of(parent_type, field_nodes[0])
-        if plan is None:
-            return _SLOW
         try:
             value = plan.read(source)
         except Exception:  # noqa: BLE001 - graphql-core's path reads it again and reports it

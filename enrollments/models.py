@@ -162,9 +162,18 @@ class AccessChange(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     # No index of its own: accesschange_enr_created_idx leads with it (one index fewer to
-    # maintain per audit row written).
+    # maintain per audit row written). No database constraint either: every audit row is
+    # written by the operation core in the transaction that holds its enrollment's row lock
+    # (the row exists and cannot be deleted until commit), and deleting an enrollment that has
+    # audit rows is refused by PROTECT, which Django's ORM enforces itself. The constraint's
+    # deferred check at commit was a tenth of a bulk extension of 100,000 rows
+    # (docs/benchmarks.md); tests/lifecycle/test_audit_integrity.py pins both guarantees.
     enrollment = models.ForeignKey(
-        Enrollment, on_delete=models.PROTECT, related_name="access_changes", db_index=False
+        Enrollment,
+        on_delete=models.PROTECT,
+        related_name="access_changes",
+        db_index=False,
+        db_constraint=False,
     )
     action = models.CharField(max_length=32, choices=Action.choices)
     old_ended_at = models.DateTimeField(null=True, blank=True)

@@ -8,9 +8,9 @@ from typing import ClassVar
 from django.db.models import F
 
 from enrollments.errors import StillExpired
-from enrollments.models import AccessChange, Enrollment
+from enrollments.models import AccessChange
 from enrollments.operations.base import Change, Operation, Row
-from enrollments.operations.writing import write_states
+from enrollments.operations.writing import update_locked, write_states
 from enrollments.permissions import EXTEND_ACCESS
 from enrollments.rules import ExtensionRequest
 
@@ -75,13 +75,16 @@ class Extend(Operation):
             return None
         return Change(row.id, self.action, row.state, row.state.but(ended_at=new_end))
 
-    def write(self, changes, *, now: datetime) -> None:
+    def write(self, changes, *, now: datetime, scope=None) -> None:
         """By days: one UPDATE adding the days to each (locked, already planned) end. From
         today, each row's planned end (the later of its end and now, plus the days) is
         written as planned: one UPDATE when they agree, one CASE UPDATE otherwise."""
         if self.action is not AccessChange.Action.EXTEND or self.from_today:
-            write_states(changes, now=now)
+            write_states(changes, now=now, scope=scope)
             return
-        Enrollment.objects.filter(pk__any_of=[change.enrollment_id for change in changes]).update(
-            ended_at=F("ended_at") + timedelta(days=self.days), updated_at=now
+        update_locked(
+            [change.enrollment_id for change in changes],
+            scope=scope,
+            ended_at=F("ended_at") + timedelta(days=self.days),
+            updated_at=now,
         )

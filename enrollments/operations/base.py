@@ -202,7 +202,8 @@ class Operation:
         it with that reason."""
         raise NotImplementedError
 
-    def write(self, changes: Sequence[Change], *, now: datetime) -> None:
-        """Writes up to CHUNK_SIZE changes with set-based SQL (the audit rows are the core's).
-        Default: writing.write_states, one UPDATE (or one CASE UPDATE) per chunk."""
-        write_states(changes, now=now)
+    def write(self, changes: Sequence[Change], *, now: datetime, scope=None) -> None:
+        """Writes a chunk of changes with set-based SQL (the audit rows are the core's), the
+        rows looked up within `scope` when given (writing.update_locked). Default:
+        writing.write_states, one UPDATE (or one CASE UPDATE) per chunk."""
+        write_states(changes, now=now, scope=scope)

@@ -191,7 +191,7 @@ class Enroll(Operation):
             return None
         return Change(row.id, self.action, state, state.but(ended_at=target.ended_at))
 
-    def write(self, changes: Sequence[Change], *, now: datetime) -> None:
+    def write(self, changes: Sequence[Change], *, now: datetime, scope=None) -> None:
         """Inserts the new enrollments (one bulk INSERT), writes the others' new state. The
         new rows' created_at / updated_at are the model's own (auto_now_add, auto_now)."""
         new = [change for change in changes if isinstance(change, NewEnrollment)]
@@ -207,7 +207,7 @@ class Enroll(Operation):
                 for change in new
             ]
         )
-        write_states([c for c in changes if not isinstance(c, NewEnrollment)], now=now)
+        write_states([c for c in changes if not isinstance(c, NewEnrollment)], now=now, scope=scope)
 
 
 def enroll(operation: Enroll, by: Attribution, *, expected: str | None = None) -> Plan:

@@ -7,7 +7,7 @@ range" (random ids: both are random samples of the table):
 
 - set B gets one bare SQL UPDATE (`ended_at + N days`, `updated_at`), committed;
 - set A goes through `services.enrollments_extend_access_bulk` (row locks, the plan of rules,
-  chunked UPDATEs, one audit row per enrollment), committed.
+  the UPDATE within the selection, one audit row per enrollment), committed.
 
 Disjoint sets need no restore in between and neither run finds the other's dead rows in its
 way. Rounds alternate which of the two runs first; the ratio is total service time over total

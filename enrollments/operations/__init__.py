@@ -62,7 +62,9 @@ and may override:
   batch reads the batch's audit rows and each row's later audit rows here (audit rows are
   written only by the core, under the same row locks, so what it reads cannot move before
   the commit), and plans `after` = the audit row's old state, or a skip when a later row exists.
-- `write(changes, now=)`: the set-based SQL for a chunk of changes. The default
+- `write(changes, now=, scope=)`: the set-based SQL for a chunk of changes, their rows looked
+  up within `scope` (the selection's own queryset when it reads the enrollment table alone,
+  `writing.update_locked`: every locked row written or none). The default
   (`writing.write_states`) writes the fields the changes alter: one UPDATE when every row gets
   the same values, one CASE UPDATE otherwise. `Extend` by days overrides it with
   `ended_at = ended_at + N days`.

@@ -25,8 +25,8 @@ def test_apply_locks_the_enrollment_rows_and_not_their_course(monkeypatch):
     locked, release = threading.Event(), threading.Event()
     original_write = Pause.write
 
-    def write_and_hold(self, changes, *, now):
-        original_write(self, changes, now=now)
+    def write_and_hold(self, changes, *, now, scope=None):
+        original_write(self, changes, now=now, scope=scope)
         locked.set()
         release.wait(timeout=20)
 

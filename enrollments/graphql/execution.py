@@ -13,8 +13,9 @@ graphql-core's default `is_awaitable` check on every resolved value. Here:
 - execution takes a synchronous path: this schema has no async resolver, so no resolved value is
   ever awaitable and the per-field check is replaced by one that answers False at once. (A
   coroutine returned by a resolver would then be serialised as a value, not awaited: any
-  future async resolver needs this path changed.) Scalars read by the default resolver skip
-  graphql-core's per-field machinery altogether (SyncExecutionContext).
+  future async resolver needs this path changed.) Fields read by the default resolver or a
+  `root_only` resolver (scalars, objects, lists of non-null objects) skip graphql-core's
+  per-field machinery altogether (SyncExecutionContext).
 
 Everything else is graphene-django's `execute_graphql_request`, kept step for step: the GET
 mutation refusal, the validation error answer, ATOMIC_MUTATIONS with its rollback flag.

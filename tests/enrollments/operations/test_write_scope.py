@@ -66,7 +66,7 @@ def test_a_write_that_misses_a_locked_row_raises_and_writes_nothing(clock):
     assert inside.ended_at is not None
 
 
-def test_sqlite_and_unscoped_writes_stay_in_chunks(clock, monkeypatch):
+def test_named_writes_stay_in_chunks(clock, monkeypatch):
     monkeypatch.setattr("enrollments.operations.core.CHUNK_SIZE", 2)
     course = CourseFactory()
     EnrollmentFactory.create_batch(5, course=course, ended_at=clock.current + timedelta(days=9))
@@ -74,6 +74,18 @@ def test_sqlite_and_unscoped_writes_stay_in_chunks(clock, monkeypatch):
     with CaptureQueriesContext(connection) as queries:
         apply(Extend(days=1), Selection.named(ids), BY)
     assert len(_updates(queries)) == 3  # 2 + 2 + 1, by id alone
+
+
+@pytest.mark.skipif(connection.vendor == "postgresql", reason="SQLite's bound-parameter limit")
+def test_on_sqlite_scoped_writes_stay_in_chunks(clock, monkeypatch):
+    """An id list is bound parameters there, so a scoped write is chunked too."""
+    monkeypatch.setattr("enrollments.operations.core.CHUNK_SIZE", 2)
+    course = CourseFactory()
+    EnrollmentFactory.create_batch(5, course=course, ended_at=clock.current + timedelta(days=9))
+    selection = Selection.by_filter(Enrollment.objects.filter(course=course))
+    with CaptureQueriesContext(connection) as queries:
+        plan = apply(Extend(days=1), selection, BY)
+    assert plan.changed_count == 5 and len(_updates(queries)) == 3
 
 
 @requires_postgres

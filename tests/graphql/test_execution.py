@@ -237,6 +237,29 @@ def test_the_plan_cache_is_bounded_by_the_schema_not_by_documents():
 class Part(graphene.ObjectType):
     label = graphene.String(required=True)
     weight = graphene.Int()
+    colour = graphene.String(default_value="grey")  # the default resolver's default
+
+
+class Checked(graphene.ObjectType):
+    """A type with an is_type_of check: graphql-core's path, which runs it."""
+
+    label = graphene.String()
+
+    @classmethod
+    def is_type_of(cls, root, info):
+        return root.get("ok", False)
+
+
+#: The `info` each call of Box.counted received (a resolver not marked root_only).
+COUNTED_CALLS: list = []
+
+
+class Hue(graphene.Scalar):
+    """A scalar whose serialize answers None for "none": graphql-core reports that."""
+
+    @staticmethod
+    def serialize(value):
+        return None if value == "none" else value
 
 
 class Box(graphene.ObjectType):
@@ -248,6 +271,20 @@ class Box(graphene.ObjectType):
     loose_parts = graphene.List(Part)  # nullable items: graphql-core's path
     first_label = graphene.String()
     boom = graphene.String()
+    checked = graphene.Field(Checked)
+    counted = graphene.String()
+
+    hue = Hue()
+
+    @staticmethod
+    def resolve_counted(root, info):
+        """The type names along the field's response path (Box, the list item, Query)."""
+        COUNTED_CALLS.append(info)
+        names, path = [], info.path
+        while path is not None:
+            names.append(str(path.typename))
+            path = path.prev
+        return "/".join(names)
 
     @staticmethod
     @execution.root_only
@@ -285,7 +322,9 @@ BOXES = [
     {
         "name": "fine",
         "part": _part(),
-        "required_part": _part("r"),
+        "required_part": SimpleNamespace(label="r", weight=3),  # read by attribute
+        "checked": {"ok": True, "label": "yes"},
+        "hue": "red",
         "parts": [_part("a"), _part("b", 2**40)],  # an Int overflow inside a list item
         "required_parts": (_part("c"),),
         "loose_parts": [None, _part("d")],
@@ -293,6 +332,8 @@ BOXES = [
     {
         "name": "nulls",
         "part": None,
+        "checked": {"label": "no"},  # fails is_type_of
+        "hue": "none",  # serialises to None
         "required_part": {"label": None},  # a non-null error two levels down
         "parts": [None],  # a null item in a list of non-null items
         "required_parts": [],
@@ -319,6 +360,9 @@ BOXES = [
         "{ boxes { requiredParts { label weight } } }",
         "{ boxes { looseParts { label } } }",
         "{ boxes { firstLabel boom } }",
+        "{ boxes { part { colour } requiredPart { colour } requiredParts { colour } } }",
+        "{ boxes { checked { label } } }",
+        "{ boxes { counted hue } }",
         "{ boxes { name ... on Box { part { __typename label } } } }",
         "{ nullableBoxes { name requiredPart { label } parts { weight } } }",
         "{ a: boxes { p: part { l: label } } b: boxes { part { weight } } }",
@@ -345,6 +389,75 @@ def test_the_short_path_completes_objects_and_lists_as_graphql_core_does(query):
     assert [error.formatted for error in ours.errors or []] == [
         error.formatted for error in theirs.errors or []
     ]
+
+
+def test_a_resolver_not_marked_root_only_is_called_once_with_its_info():
+    COUNTED_CALLS.clear()
+    result = execute(
+        graphene.Schema(query=BoxQuery).graphql_schema,
+        parse("{ boxes { counted } }"),
+        execution_context_class=execution.SyncExecutionContext,
+        is_awaitable=execution._never_awaitable,
+    )
+    assert result.data == {"boxes": [{"counted": "Box/None/BoxQuery"}] * 3}
+    assert len(COUNTED_CALLS) == 3 and all(info.field_name == "counted" for info in COUNTED_CALLS)
+
+
+def test_plans_are_made_once_per_field_and_looked_up_once_per_selection(monkeypatch):
+    """A schema field's plan is made once per process; a selection's fields are looked up
+    once per request, not once per row."""
+    schema = graphene.Schema(query=BoxQuery).graphql_schema
+    execution.SyncExecutionContext._plans.clear()
+    made, looked_up = [], []
+    real_plan, real_plan_of = execution._plan, execution.SyncExecutionContext._plan_of
+    monkeypatch.setattr(execution, "_plan", lambda field: made.append(field) or real_plan(field))
+
+    def counting_plan_of(self, parent_type, node):
+        looked_up.append(node.name.value)
+        return real_plan_of(self, parent_type, node)
+
+    monkeypatch.setattr(execution.SyncExecutionContext, "_plan_of", counting_plan_of)
+    for _ in range(2):
+        result = execute(
+            schema,
+            parse("{ boxes { name part { label } } }"),
+            execution_context_class=execution.SyncExecutionContext,
+            is_awaitable=execution._never_awaitable,
+        )
+        assert len(result.data["boxes"]) == 3
+    assert len(made) == 4  # boxes, name, part, label: the first request only
+    assert sorted(looked_up) == sorted(["boxes", "name", "part", "label"] * 2)
+
+
+def _recording_middleware(seen):
+    def middleware(next_, root, info, **args):
+        seen.append(info.field_name)
+        return next_(root, info, **args)
+
+    return middleware
+
+
+@pytest.mark.parametrize("never_awaitable", [True, False])
+def test_with_middleware_or_awaitable_checks_every_field_takes_graphql_cores_path(
+    never_awaitable,
+):
+    """The short path steps aside when middleware is installed (it must see every field) or
+    results may be awaitable: the same data, errors and middleware calls as graphql-core."""
+    schema = graphene.Schema(query=BoxQuery).graphql_schema
+    document = parse("{ boxes { name part { label colour } requiredParts { weight } } }")
+    ours_seen, theirs_seen = [], []
+    options = {"is_awaitable": execution._never_awaitable} if never_awaitable else {}
+    ours = execute(
+        schema,
+        document,
+        middleware=[_recording_middleware(ours_seen)],
+        execution_context_class=execution.SyncExecutionContext,
+        **options,
+    )
+    theirs = execute(schema, document, middleware=[_recording_middleware(theirs_seen)])
+    assert ours.data == theirs.data
+    assert [e.formatted for e in ours.errors or []] == [e.formatted for e in theirs.errors or []]
+    assert ours_seen == theirs_seen and "label" in ours_seen
 
 
 def test_a_root_only_resolver_is_called_without_info(monkeypatch):

@@ -5,10 +5,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import ClassVar
 
-from django.db.models import F
+from django.db.models import F, QuerySet
 
 from enrollments.errors import StillExpired
-from enrollments.models import AccessChange
+from enrollments.models import AccessChange, Enrollment
 from enrollments.operations.base import Change, Operation, Row
 from enrollments.operations.writing import update_locked, write_states
 from enrollments.permissions import EXTEND_ACCESS
@@ -75,7 +75,7 @@ class Extend(Operation):
             return None
         return Change(row.id, self.action, row.state, row.state.but(ended_at=new_end))
 
-    def write(self, changes, *, now: datetime, scope=None) -> None:
+    def write(self, changes, *, now: datetime, scope: QuerySet[Enrollment] | None = None) -> None:
         """By days: one UPDATE adding the days to each (locked, already planned) end. From
         today, each row's planned end (the later of its end and now, plus the days) is
         written as planned: one UPDATE when they agree, one CASE UPDATE otherwise."""

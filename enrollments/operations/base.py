@@ -9,8 +9,10 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import ClassVar
 
+from django.db.models import QuerySet
+
 from enrollments.errors import DomainError, EnrollmentRemoved
-from enrollments.models import AccessChange
+from enrollments.models import AccessChange, Enrollment
 from enrollments.operations.writing import write_states
 from enrollments.permissions import Permission
 
@@ -202,7 +204,9 @@ class Operation:
         it with that reason."""
         raise NotImplementedError
 
-    def write(self, changes: Sequence[Change], *, now: datetime, scope=None) -> None:
+    def write(
+        self, changes: Sequence[Change], *, now: datetime, scope: QuerySet[Enrollment] | None = None
+    ) -> None:
         """Writes a chunk of changes with set-based SQL (the audit rows are the core's), the
         rows looked up within `scope` when given (writing.update_locked). Default:
         writing.write_states, one UPDATE (or one CASE UPDATE) per chunk."""

@@ -34,6 +34,7 @@ from datetime import UTC, datetime, timedelta
 from typing import ClassVar
 
 from django.db import IntegrityError
+from django.db.models import QuerySet
 
 from enrollments.access_window import MAX_ENDED_AT
 from enrollments.errors import AccessEndOutOfRange, AlreadyEnrolled, InvalidAccessEnd
@@ -191,7 +192,9 @@ class Enroll(Operation):
             return None
         return Change(row.id, self.action, state, state.but(ended_at=target.ended_at))
 
-    def write(self, changes: Sequence[Change], *, now: datetime, scope=None) -> None:
+    def write(
+        self, changes: Sequence[Change], *, now: datetime, scope: QuerySet[Enrollment] | None = None
+    ) -> None:
         """Inserts the new enrollments (one bulk INSERT), writes the others' new state. The
         new rows' created_at / updated_at are the model's own (auto_now_add, auto_now)."""
         new = [change for change in changes if isinstance(change, NewEnrollment)]

@@ -116,3 +116,28 @@ def test_bulk_and_single_extensions_over_overlapping_rows_all_count():
         expected = original[enrollment.pk] + timedelta(days=2 + singles.get(enrollment.pk, 0))
         assert enrollment.ended_at == expected
     assert AccessChange.objects.count() == 20 + 6
+
+
+def test_concurrent_bulk_extensions_filtered_on_the_end_they_move_all_count(clock):
+    """Each bulk selection is filtered on ended_at, the column both write: its UPDATE, within
+    that WHERE (writing.update_locked), still writes every row it locked after the other
+    committed, and no row is extended twice by one call or missed."""
+    threshold = clock.current
+    rows = EnrollmentFactory.create_batch(30, ended_at=threshold + timedelta(days=5))
+    original = {e.pk: e.ended_at for e in rows}
+
+    results = run_at_once(
+        4,
+        lambda i: enrollments_extend_access_bulk(
+            queryset=Enrollment.objects.filter(ended_at__gt=threshold),
+            days=1,
+            actor=None,
+            source=SOURCE,
+        ),
+    )
+
+    assert not [r for r in results if isinstance(r, Exception)]
+    assert [r.changed_count for r in results] == [30] * 4
+    for enrollment in Enrollment.objects.all():
+        assert enrollment.ended_at == original[enrollment.pk] + timedelta(days=4)
+    assert AccessChange.objects.count() == 30 * 4

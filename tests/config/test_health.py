@@ -1,9 +1,10 @@
-"""/healthz answers without the database; /readyz checks the database and the cache and names the
-part that fails. Both need no log-in and are not redirected to HTTPS. (The production smoke in
-.ci/run stops a real PostgreSQL under a running gunicorn and sees /readyz answer 503.)"""
+"""/healthz answers without the database; /readyz fails (503) on the database only and reports a
+cache that does not answer as degraded (200), naming the part either way. Both need no log-in and
+are not redirected to HTTPS. (The production smoke in .ci/run stops a real PostgreSQL under a
+running gunicorn and sees /readyz answer 503.)"""
 
 import pytest
-from django.db import OperationalError
+from django.db import OperationalError, connection
 from django.test import override_settings
 
 from config import health
@@ -47,15 +48,64 @@ def test_readyz_names_a_failing_database(client, monkeypatch):
     assert "connection refused" not in response.content.decode()
 
 
+def _connection_fails(monkeypatch) -> None:
+    """Every new cursor fails as the driver fails when the server went away (Django wraps the
+    driver's error into django.db.OperationalError, as for a real outage)."""
+
+    def create_cursor(name=None):
+        raise connection.Database.OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(connection, "create_cursor", create_cursor)
+
+
 @pytest.mark.django_db
-def test_readyz_names_an_unreachable_cache(client):
+def test_readyz_fails_when_the_database_connection_fails(client, monkeypatch):
+    _connection_fails(monkeypatch)
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json() == {
+        "status": "unavailable",
+        "checks": {"database": "OperationalError", "cache": "ok"},
+        "failing": ["database"],
+    }
+    assert "server closed" not in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_readyz_reports_an_unreachable_redis_as_degraded_not_unavailable(client):
+    """A Redis outage must not take every app server out of the load balancer: requests still
+    work without it (the rate limit fails open), so the answer is 200 with the cache's state."""
+    with override_settings(CACHES=UNREACHABLE_REDIS):
+        response = client.get("/readyz")
+    assert response.status_code == 200
+    assert response.json() == {
+        "status": "degraded",
+        "checks": {"database": "ok", "cache": "ConnectionError"},
+        "degraded": ["cache"],
+    }
+
+
+@pytest.mark.django_db
+def test_readyz_reports_a_cache_that_loses_values_as_degraded(client, monkeypatch):
+    monkeypatch.setattr(health.cache, "get", lambda *args, **kwargs: None)
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    assert response.json()["checks"]["cache"] == "RuntimeError"
+    assert response.json()["status"] == "degraded"
+
+
+@pytest.mark.django_db
+def test_readyz_with_the_database_and_redis_down_fails_on_the_database(client, monkeypatch):
+    _connection_fails(monkeypatch)
     with override_settings(CACHES=UNREACHABLE_REDIS):
         response = client.get("/readyz")
     assert response.status_code == 503
-    body = response.json()
-    assert body["failing"] == ["cache"]
-    assert body["checks"]["database"] == "ok"
-    assert body["checks"]["cache"] == "ConnectionError"
+    assert response.json() == {
+        "status": "unavailable",
+        "checks": {"database": "OperationalError", "cache": "ConnectionError"},
+        "failing": ["database"],
+        "degraded": ["cache"],
+    }
 
 
 @pytest.mark.django_db

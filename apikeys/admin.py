@@ -22,6 +22,7 @@ from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 
 from apikeys.models import APIKey, InvalidKeyRequest
+from enrollments.admin.date_drilldown import DateDrilldownMixin
 
 
 class APIKeyAddForm(forms.ModelForm):
@@ -73,7 +74,7 @@ CREATED_TEMPLATE = "admin/apikeys/apikey/created.html"
 
 
 @admin.register(APIKey)
-class APIKeyAdmin(admin.ModelAdmin):
+class APIKeyAdmin(DateDrilldownMixin, admin.ModelAdmin):
     list_display = ("name", "user", "prefix", "status", "created_at", "last_used_at", "expires_at")
     list_filter = ("revoked_at", "expires_at")
     search_fields = ("name", "prefix", "user__email")

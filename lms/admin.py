@@ -14,6 +14,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
+from enrollments.admin.date_drilldown import DateDrilldownMixin
 from enrollments.admin.time_zone import time_zone_choices
 from enrollments.models import Enrollment
 from lms.models import Course, CourseItem, User
@@ -52,7 +53,7 @@ class EmailUserChangeForm(UserChangeForm):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(DateDrilldownMixin, DjangoUserAdmin):
     form = EmailUserChangeForm
     add_form = EmailUserCreationForm
     ordering = ("email",)

@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from enrollments.admin import undoing, views
+from enrollments.admin.date_drilldown import DateDrilldownMixin
 from enrollments.admin.display import enrollment_label, format_instant, instant_cell
 from enrollments.models import AccessChange, Enrollment
 from enrollments.permissions import CHANGE_ENROLLMENT, VIEW_ENROLLMENT
@@ -119,7 +120,7 @@ class AccessChangeInline(ReadOnlyAuditMixin, admin.TabularInline):
 
 
 @admin.register(AccessChange)
-class AccessChangeAdmin(ReadOnlyAuditMixin, admin.ModelAdmin):
+class AccessChangeAdmin(DateDrilldownMixin, ReadOnlyAuditMixin, admin.ModelAdmin):
     list_display = (
         "when",
         "enrollment_link",

@@ -18,6 +18,7 @@ from django.utils.html import format_html
 
 from enrollments.admin import enrolling, pausing, removing, views
 from enrollments.admin.access_changes import AccessChangeInline, access_change_trail_url
+from enrollments.admin.date_drilldown import DateDrilldownMixin
 from enrollments.admin.display import (
     course_status_label,
     enrollment_label,
@@ -80,7 +81,7 @@ class EnrollmentAddForm(forms.ModelForm):
 
 
 @admin.register(Enrollment)
-class EnrollmentAdmin(ExpireAccessMixin, ExtendAccessMixin, admin.ModelAdmin):
+class EnrollmentAdmin(DateDrilldownMixin, ExpireAccessMixin, ExtendAccessMixin, admin.ModelAdmin):
     list_display = (
         "student",
         "course_title",

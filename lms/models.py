@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from lms.control_characters import refuse_control_characters
 from lms.loading import LoadedWithoutInit
 
 
@@ -103,7 +104,10 @@ class Course(LoadedWithoutInit, models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     slug = models.SlugField(max_length=100, unique=True)
-    title = models.CharField(max_length=255)
+    # No control characters (line breaks, tabs, escapes): the title goes into e-mail subjects and
+    # onto terminals. The validator is the model's, so every form and full_clean refuses them;
+    # titles stored before it are rendered safely where they are shown.
+    title = models.CharField(max_length=255, validators=[refuse_control_characters])
     description = models.TextField(blank=True)
     access_days = models.PositiveIntegerField(
         null=True,

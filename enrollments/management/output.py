@@ -17,6 +17,7 @@ from django.core.management.base import CommandError, OutputWrapper
 from tqdm import tqdm
 
 from enrollments.errors import DomainError
+from lms.control_characters import terminal_safe
 
 #: Exit status when some rows failed and the others were done.
 SOME_FAILED = 1
@@ -44,8 +45,9 @@ def describe_error(error: DomainError) -> str:
 
 
 def enrollment_label(email: str, slug: str) -> str:
-    """How a line names an enrollment: `learner@example.com in course-slug`."""
-    return f"{email} in {slug}"
+    """How a line names an enrollment: `learner@example.com in course-slug`, stored text made
+    safe for a terminal (lms.control_characters.terminal_safe)."""
+    return terminal_safe(f"{email} in {slug}")
 
 
 def format_instant(value: datetime | None) -> str:
@@ -92,9 +94,10 @@ def progress(stdout: OutputWrapper, *, total: int, unit: str = "enrollment") -> 
 
 
 def write_failures(stderr: OutputWrapper, failures: Iterable[RowFailure]) -> None:
-    """One stderr line per failure, CSV input in line order."""
+    """One stderr line per failure, CSV input in line order. A row's text or an error's message
+    may hold control characters: made safe for the terminal, and one line each."""
     for failure in sorted(failures, key=lambda failure: failure.line):
-        stderr.write(str(failure))
+        stderr.write(terminal_safe(str(failure)))
 
 
 def exit_for_failures(

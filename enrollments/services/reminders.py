@@ -15,6 +15,11 @@ e-mail goes out from that locked row, then the row commits and the lock is relea
   learner either way. If the first run's send failed, its row was rolled back, and the second
   run sends instead.
 - A failed send (SMTP down) rolls the row back, so the next run tries again.
+- One bad row cannot stop the run: whatever a row raises (a mail server's refusal, an address
+  Django will not put in a header, a bug) rolls that row back, is logged at ERROR and listed in
+  `ReminderRun.failed`, and the run goes on with the next learner. Titles and names go into the
+  message on one line (lms.control_characters.single_line), so a title stored with a line break
+  is mailed, not refused by Django's header check.
 - The one gap: a crash after the mail server accepted the message and before the commit leaves
   no row, and the next run sends it again. A duplicate reminder in that rare case is better than
   a reminder lost for good (claiming first and sending after the commit would lose it instead).
@@ -35,11 +40,17 @@ from enrollments import clock
 from enrollments.models import Enrollment, ExpiryReminder
 from enrollments.selectors_expiry import enrollments_due_expiry_reminder
 from lms.batching import chunked
+from lms.control_characters import single_line
 
 logger = logging.getLogger(__name__)
 
 #: Enrollments loaded (and e-mailed over one SMTP connection) at a time.
 REMINDER_CHUNK = 200
+
+#: What a failed delivery raises (the mail server down or refusing): the message itself was fine,
+#: the next run will likely get it through. Anything else a row raises is a fault of the row (or
+#: of the code) and is logged with its traceback.
+SENDING_ERRORS: tuple[type[Exception], ...] = (smtplib.SMTPException, OSError)
 
 
 @dataclass(slots=True)
@@ -53,7 +64,8 @@ class ReminderRun:
     #: Changed after this run read it (extended beyond the window, paused, removed, user made
     #: inactive, reminded meanwhile): nothing sent. As this run read it.
     no_longer_due: list[Enrollment] = field(default_factory=list)
-    #: The send failed: nothing recorded, the next run tries again.
+    #: The row failed (the send, or anything else it raised): rolled back, nothing recorded, the
+    #: next run tries again. As this run read it, with the error.
     failed: list[tuple[Enrollment, Exception]] = field(default_factory=list)
 
 
@@ -66,14 +78,19 @@ class ReminderOutcome(StrEnum):
 
 
 def expiry_reminder_message(enrollment: Enrollment, *, connection=None) -> mail.EmailMessage:
-    """The reminder e-mail: the course, the end of access (UTC) and who to ask for more."""
+    """The reminder e-mail: the course, the end of access (UTC) and who to ask for more.
+
+    The title and the name are stored text that may predate the course form's refusal of control
+    characters: rendered on one line, so no line break reaches the subject (Django would refuse
+    the message with BadHeaderError) and the body's sentence stays whole."""
     ends = enrollment.ended_at
-    subject = f"Your access to {enrollment.course.title} ends on {ends:%Y-%m-%d}"
-    first_name = enrollment.user.first_name
+    title = single_line(enrollment.course.title)
+    subject = f"Your access to {title} ends on {ends:%Y-%m-%d}"
+    first_name = single_line(enrollment.user.first_name)
     greeting = f"Hello {first_name}," if first_name else "Hello,"
     body = (
         f"{greeting}\n\n"
-        f'your access to the course "{enrollment.course.title}" ends on '
+        f'your access to the course "{title}" ends on '
         f"{ends:%Y-%m-%d} at {ends:%H:%M} UTC.\n\n"
         "If you need more time, reply to this e-mail or contact your course administrator.\n"
     )
@@ -104,8 +121,8 @@ def expiry_reminder_send(
     Returns the outcome with the enrollment it is about: the locked, fresh row when SENT or
     ALREADY_CLAIMED (another run holds, or held, the reminder of that end date), `enrollment`
     itself when NO_LONGER_DUE (extended beyond the window, paused, removed, the user made
-    inactive, reminded meanwhile: nothing sent). Raises the sending error
-    (smtplib.SMTPException, OSError) after rolling the claim back.
+    inactive, reminded meanwhile: nothing sent). Raises the sending error (SENDING_ERRORS), or
+    whatever else went wrong (a header Django refuses), after rolling the claim back.
     """
     fresh: Enrollment | None = None
     try:
@@ -145,12 +162,16 @@ def expiry_reminders_send(*, within: timedelta) -> ReminderRun:
 def _send_chunk(
     chunk: list[Enrollment], run: ReminderRun, *, within: timedelta, at: datetime
 ) -> None:
-    """Sends a chunk's reminders over one connection to the mail server."""
+    """Sends a chunk's reminders over one connection to the mail server.
+
+    Each row fails alone: its transaction is rolled back (expiry_reminder_send), the failure is
+    logged at ERROR and kept in `run.failed`, and the next row is sent. A mail server that cannot
+    be reached fails the chunk's rows the same way, without trying each of them."""
     connection = mail.get_connection(fail_silently=False)
     try:
         connection.open()
-    except (smtplib.SMTPException, OSError) as error:
-        logger.warning("expiry reminders: cannot connect to the mail server: %s", error)
+    except SENDING_ERRORS as error:
+        logger.error("expiry reminders: cannot connect to the mail server: %s", error)
         run.failed.extend((enrollment, error) for enrollment in chunk)
         return
     try:
@@ -159,8 +180,19 @@ def _send_chunk(
                 outcome, reminded = expiry_reminder_send(
                     enrollment=enrollment, within=within, at=at, connection=connection
                 )
-            except (smtplib.SMTPException, OSError) as error:
-                logger.warning("expiry reminder for %s failed: %s", enrollment.pk, error)
+            except SENDING_ERRORS as error:
+                logger.error(
+                    "expiry reminder for enrollment %s failed, will retry next run: %s",
+                    enrollment.pk,
+                    error,
+                )
+                run.failed.append((enrollment, error))
+                continue
+            except Exception as error:  # one bad row must not stop the others
+                logger.exception(
+                    "expiry reminder for enrollment %s failed, skipped (tried again next run)",
+                    enrollment.pk,
+                )
                 run.failed.append((enrollment, error))
                 continue
             bucket = {

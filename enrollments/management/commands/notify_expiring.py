@@ -4,6 +4,10 @@ Safe to run from cron as often as you like: each enrollment gets at most one rem
 date (see services/reminders.py for how overlapping runs, changes made while the run goes and
 failed sends are handled), and an extension re-arms it. Paused enrollments are not reminded
 (selectors_expiry).
+
+A row that fails, for whatever reason, is one line on stderr (the learner, the course, the error)
+and counted in the summary; the run goes on and exits 1 (services/reminders.py logs it at ERROR,
+with the traceback when it is not a delivery failure).
 """
 
 from datetime import timedelta
@@ -21,6 +25,7 @@ from enrollments.management.output import (
 from enrollments.management.selection import positive_int_argument
 from enrollments.selectors_expiry import enrollments_due_expiry_reminder
 from enrollments.services import expiry_reminders_send
+from enrollments.services.reminders import SENDING_ERRORS
 from lms.command_options import TextCheckedCommand
 
 
@@ -29,10 +34,17 @@ def _label(enrollment) -> str:
     return f"{where} (access ends {format_instant(enrollment.ended_at)})"
 
 
+def _reason(error: Exception) -> str:
+    if isinstance(error, SENDING_ERRORS):
+        return f"sending failed, will retry next run: {error}"
+    return f"failed, skipped (tried again next run): {type(error).__name__}: {error}"
+
+
 class Command(TextCheckedCommand):
     help = (
         "E-mail each learner whose access ends within --within DAYS, once per end date. "
-        "Exit status: 0 all sent, 1 some sends failed (retried next run), 2 usage error."
+        "Exit status: 0 all sent, 1 some rows failed (each on stderr, the others sent; "
+        "retried next run), 2 usage error."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -63,13 +75,12 @@ class Command(TextCheckedCommand):
                 f" {len(run.no_longer_due)} were no longer due when their turn came"
                 " (extended, paused, removed or reminded meanwhile): not sent."
             )
+        if run.failed:
+            summary += f" {len(run.failed)} failed (listed on stderr; tried again next run)."
         self.stdout.write(summary)
         write_failures(
             self.stderr,
-            (
-                RowFailure(_label(enrollment), f"sending failed, will retry next run: {error}")
-                for enrollment, error in run.failed
-            ),
+            (RowFailure(_label(enrollment), _reason(error)) for enrollment, error in run.failed),
         )
         total = len(run.sent) + len(run.already_claimed) + len(run.no_longer_due) + len(run.failed)
         exit_for_failures(len(run.failed), total, noun="reminders")

@@ -1,20 +1,25 @@
 """`manage.py access_report`: enrollments whose access ends soon, or ended lately.
 
-Read-only. `--format csv` writes RFC 4180 CSV on stdout for spreadsheets and scripts; the
-default table is for reading in a terminal.
+Read-only. `--format csv` writes RFC 4180 CSV on stdout for spreadsheets and scripts, through
+the project's CSV writer (enrollments.csv_output: a name or e-mail that begins like a formula is
+written with a leading `'`); the default table is for reading in a terminal, and shows stored
+text (names, e-mails, slugs) with escape sequences and other control characters removed
+(lms.control_characters.terminal_safe), so no learner's name can recolour, clear or retitle the
+operator's terminal, or break a row in two.
 """
 
-import csv
 from datetime import timedelta
 
 from django.core.management.base import CommandParser
 
 from enrollments import clock
+from enrollments.csv_output import csv_writer
 from enrollments.management.output import format_instant, raw_stream
 from enrollments.management.selection import option_id, positive_int_argument
 from enrollments.selectors import enrollment_access_state
 from enrollments.selectors_expiry import enrollments_ending_between
 from lms.command_options import TextCheckedCommand
+from lms.control_characters import terminal_safe
 
 COLUMNS = ("user_email", "user_name", "course", "start_at", "ended_at", "state", "enrollment_id")
 
@@ -70,7 +75,7 @@ class Command(TextCheckedCommand):
             self._write_table(list(rows), window=window)
 
     def _write_csv(self, rows) -> None:
-        writer = csv.writer(raw_stream(self.stdout))  # csv writes its own line endings
+        writer = csv_writer(raw_stream(self.stdout))  # csv writes its own line endings
         writer.writerow(COLUMNS)
         writer.writerows(rows)
 
@@ -78,6 +83,7 @@ class Command(TextCheckedCommand):
         if not rows:
             self.stdout.write(f"No enrollments {window}.")
             return
+        rows = [tuple(terminal_safe(cell) for cell in row) for row in rows]
         widths = [
             max(len(str(cell)) for cell in column) for column in zip(COLUMNS, *rows, strict=True)
         ]

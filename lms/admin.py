@@ -2,13 +2,19 @@
 
 Both define `search_fields`: the enrollment admin's autocomplete widgets for user and course
 search through them.
+
+Only superusers grant privileges: for anyone else the user page shows staff and superuser status,
+groups and permissions read-only, the group page its permissions, and an account that can do
+more than the editor is seen but not changed, deleted or given a password (`can_do_more_than`).
 """
 
 from django import forms
 from django.contrib import admin
+from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm, UserCreationForm
-from django.db.models import Count, IntegerField, Max, OuterRef, QuerySet, Subquery
+from django.contrib.auth.models import Group, Permission
+from django.db.models import Count, IntegerField, Max, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 from django.urls import reverse
@@ -29,6 +35,34 @@ def _count(queryset: QuerySet, field: str) -> Coalesce:
 def _enrollments_link(count: int, query: str) -> str:
     url = reverse("admin:enrollments_enrollment_changelist")
     return format_html('<a href="{}?{}">{}</a>', url, query, count)
+
+
+#: What makes an account able to do more; only a superuser sets these.
+USER_PRIVILEGE_FIELDS = ("is_staff", "is_superuser", "groups", "user_permissions")
+GROUP_PRIVILEGE_FIELDS = ("permissions",)
+
+
+def held_permissions(account: User) -> set[str]:
+    """Every permission `account` holds, its own and its groups', as "app_label.codename",
+    whether or not it is active (`get_all_permissions` answers nothing for an inactive
+    account, which the editor could then reactivate)."""
+    rows = (
+        Permission.objects.filter(Q(user=account) | Q(group__user=account))
+        .values_list("content_type__app_label", "codename")
+        .distinct()
+    )
+    return {f"{app_label}.{codename}" for app_label, codename in rows}
+
+
+def can_do_more_than(account: User, editor: User) -> bool:
+    """Whether `account` holds a privilege `editor` lacks (superuser status, or a permission).
+    Whoever may change an account may also set its password and log in as it, so a
+    non-superuser manages only accounts that can do no more than they can."""
+    if editor.is_superuser:
+        return False
+    if account.is_superuser:
+        return True
+    return not held_permissions(account) <= editor.get_all_permissions()
 
 
 class EmailUserCreationForm(UserCreationForm):
@@ -89,6 +123,23 @@ class UserAdmin(DateDrilldownMixin, DjangoUserAdmin):
     )
     readonly_fields = ("last_login", "date_joined")
 
+    def get_readonly_fields(self, request: HttpRequest, obj: User | None = None) -> tuple:
+        fields = tuple(super().get_readonly_fields(request, obj))
+        if request.user.is_superuser:
+            return fields
+        return (*fields, *USER_PRIVILEGE_FIELDS)
+
+    def has_change_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
+        """Also guards the password page (Django's `user_change_password` asks this)."""
+        if obj is not None and can_do_more_than(obj, request.user):
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
+        if obj is not None and can_do_more_than(obj, request.user):
+            return False
+        return super().has_delete_permission(request, obj)
+
     def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
         enrollments = Enrollment.objects.filter(user_id=OuterRef("pk"))
         return (
@@ -98,6 +149,22 @@ class UserAdmin(DateDrilldownMixin, DjangoUserAdmin):
     @admin.display(description="enrollments", ordering="enrollment_count")
     def enrollments(self, user: User) -> str:
         return _enrollments_link(user.enrollment_count, f"user__id__exact={user.pk}")
+
+
+if admin.site.is_registered(Group):
+    admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class GroupAdmin(DjangoGroupAdmin):
+    """Django's group admin, where only a superuser sets a group's permissions (a member
+    holding `auth.change_group` could otherwise give their own group every permission)."""
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Group | None = None) -> tuple:
+        fields = tuple(super().get_readonly_fields(request, obj))
+        if request.user.is_superuser:
+            return fields
+        return (*fields, *GROUP_PRIVILEGE_FIELDS)
 
 
 class CourseItemInline(admin.TabularInline):

@@ -192,3 +192,33 @@ class APIKey(models.Model):
         if revoked:
             self.revoked_at = at
         return bool(revoked)
+
+
+class IdempotencyKey(models.Model):
+    """One `Idempotency-Key` of one client (apikeys.idempotency has the design): reserved by
+    the request that first sends it, then holding that request's answer, written in the same
+    transaction as the mutation's own writes. Rows older than the key lifetime are ignored and
+    purged as new keys are reserved."""
+
+    #: Whose key: ratelimit.client_id's name of the API key (`key:<prefix>`) or signed-in user
+    #: (`user:<pk>`); keys of different clients never meet.
+    client = models.CharField(max_length=64)
+    key = models.CharField(max_length=255)
+    #: SHA-256 of what the request asks (document, variables, operation name, client).
+    fingerprint = models.CharField(max_length=64)
+    #: The reservation's owner: a request stores its answer only while it holds the token.
+    token = models.UUIDField()
+    created_at = models.DateTimeField()
+    reserved_at = models.DateTimeField()
+    #: The stored answer (null while the first request is in flight).
+    response_status = models.PositiveSmallIntegerField(null=True)
+    response_body = models.TextField(null=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["client", "key"], name="idempotency_key_per_client")
+        ]
+        indexes = [models.Index(fields=["created_at"], name="idempotency_key_created")]
+
+    def __str__(self) -> str:
+        return f"{self.key} of {self.client}"

@@ -4,10 +4,16 @@ default) for each API key, and for each signed-in user of a browser session.
 Why per key and per user: a key is one program, and one runaway program must not be able to
 take the service down for everyone else; a person in GraphiQL never comes near the budget, but
 a stolen session cookie scripted in a loop would, so sessions are limited too (per user: all of
-a user's sessions share one budget; each of their keys has its own). Anonymous requests are not
-counted here: they execute nothing (every field answers UNAUTHENTICATED and introspection is
-refused) and have no identity but an IP address, which only the reverse proxy knows reliably,
-so flooding by IP is the proxy's job.
+a user's sessions share one budget; each of their keys has its own).
+
+Anonymous requests (no API key, no signed-in session) execute nothing (every field answers
+UNAUTHENTICATED and introspection is refused), but parsing and validating their document still
+costs a worker (about 0.4 s for the worst documents the limits admit, issue 21), so they have a
+budget of their own per client address (`ANONYMOUS`), spent before the body is decoded or the
+document parsed (enforce_anonymous): one cache round trip per anonymous request, nothing more.
+The address is REMOTE_ADDR, or, behind reverse proxies that append to X-Forwarded-For, the entry
+settings.TRUSTED_PROXY_COUNT places from the right (client_address): never the header's leftmost
+entries, which the client writes itself.
 
 Counting: fixed windows in Django's cache framework, so that every server process shares one
 budget when the cache is shared (Redis in production: `CACHE_URL=redis://...`; the local-memory
@@ -70,6 +76,7 @@ RATE_LIMITED = "RATE_LIMITED"
 class Kind(StrEnum):
     QUERY = "query"
     MUTATION = "mutation"
+    ANONYMOUS = "anonymous"
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +84,8 @@ class RateLimitSettings:
     enabled: bool
     queries: int
     mutations: int
+    #: None: anonymous requests are not counted (a RATE_LIMIT without "ANONYMOUS").
+    anonymous: int | None
     window_seconds: int
     cache: str
     key_prefix: str
@@ -84,6 +93,9 @@ class RateLimitSettings:
     breaker_cool_down_seconds: float
 
     def limit(self, kind: Kind) -> int:
+        if kind is Kind.ANONYMOUS:
+            assert self.anonymous is not None
+            return self.anonymous
         return self.mutations if kind is Kind.MUTATION else self.queries
 
 
@@ -95,6 +107,7 @@ def rate_limit_settings() -> RateLimitSettings:
         enabled=bool(configured["ENABLED"]),
         queries=int(configured["QUERIES"]),
         mutations=int(configured["MUTATIONS"]),
+        anonymous=None if configured.get("ANONYMOUS") is None else int(configured["ANONYMOUS"]),
         window_seconds=max(1, int(configured["WINDOW_SECONDS"])),
         cache=configured["CACHE"],
         key_prefix=configured["KEY_PREFIX"],
@@ -257,6 +270,40 @@ def enforce(request: HttpRequest, document: DocumentNode | None, operation_name:
     if not config.enabled or client is None:
         return None
     kind, cost = operation_cost(document, operation_name)
+    return _count(client, kind, cost)
+
+
+def client_address(request: HttpRequest) -> str:
+    """The address a request comes from: REMOTE_ADDR, or with settings.TRUSTED_PROXY_COUNT = n
+    (n reverse proxies, each appending the address it was called from to X-Forwarded-For) the
+    n-th entry of X-Forwarded-For from the right; REMOTE_ADDR when the header has fewer
+    entries (the request did not come through them all)."""
+    remote = request.META.get("REMOTE_ADDR") or "unknown"
+    proxies = int(getattr(settings, "TRUSTED_PROXY_COUNT", 0))
+    if proxies <= 0:
+        return remote
+    forwarded = [
+        entry.strip()
+        for entry in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+        if entry.strip()
+    ]
+    return forwarded[-proxies] if len(forwarded) >= proxies else remote
+
+
+def enforce_anonymous(request: HttpRequest) -> Decision | None:
+    """Counts an anonymous request (no API key, no signed-in user) against its address's
+    budget; raises RateLimited when it is spent. Keyed and signed-in requests pass uncounted
+    (enforce counts them), as does everything while the limit is disabled. Reads nothing of
+    the request but its headers: call it before decoding the body or parsing the document."""
+    config = rate_limit_settings()
+    if not config.enabled or config.anonymous is None or client_id(request) is not None:
+        return None
+    return _count(f"address:{client_address(request)}", Kind.ANONYMOUS, 1)
+
+
+def _count(client: str, kind: Kind, cost: int) -> Decision | None:
+    """spend, failing open: None when the cache fails (or failed lately: the breaker)."""
+    config = rate_limit_settings()
     breaker = cache_breaker()
     if not breaker.allow():  # the cache failed lately: serve unlimited, without asking it
         return None

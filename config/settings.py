@@ -208,6 +208,10 @@ RATE_LIMIT = {
     # Operations per client (API key, or signed-in user) and window.
     "QUERIES": env.int("RATE_LIMIT_QUERIES", default=600),
     "MUTATIONS": env.int("RATE_LIMIT_MUTATIONS", default=200),
+    # GraphQL requests per client address and window from clients with neither an API key nor
+    # a signed-in session, refused before their document is parsed (TRUSTED_PROXY_COUNT says
+    # where the address comes from).
+    "ANONYMOUS": env.int("RATE_LIMIT_ANONYMOUS", default=60),
     "WINDOW_SECONDS": env.int("RATE_LIMIT_WINDOW_SECONDS", default=60),
     # The cache (a CACHES alias) holding the counters, and their key prefix.
     "CACHE": "default",
@@ -216,6 +220,19 @@ RATE_LIMIT = {
     # skip the cache (served unlimited) for the cool-down, then one tries it again.
     "BREAKER_FAILURES": env.int("RATE_LIMIT_BREAKER_FAILURES", default=3),
     "BREAKER_COOL_DOWN_SECONDS": env.float("RATE_LIMIT_BREAKER_COOL_DOWN_SECONDS", default=30.0),
+}
+# How many reverse proxies in front of the app append the address they were called from to
+# X-Forwarded-For (nginx's $proxy_add_x_forwarded_for; docs/deploy.md's setup is 1). The client
+# address is that many entries from the header's right end: the entries further left are
+# whatever the client sent. 0 (the default): the header is not believed, the address is
+# REMOTE_ADDR (apikeys.ratelimit.client_address).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+# Idempotency-Key of GraphQL mutations (apikeys.idempotency; docs/api.md "Retrying a mutation"):
+# how long a key's answer is kept and replayed, and how long a reservation whose request
+# neither finished nor let go of it (a worker killed mid-request) blocks the key.
+IDEMPOTENCY = {
+    "TTL_SECONDS": env.int("IDEMPOTENCY_KEY_TTL_SECONDS", default=24 * 60 * 60),
+    "IN_FLIGHT_SECONDS": 60,
 }
 
 if not DEBUG:

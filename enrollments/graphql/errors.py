@@ -12,6 +12,11 @@ from typing import Any
 
 from graphql import GraphQLError, GraphQLSyntaxError
 
+from apikeys.idempotency import (
+    IDEMPOTENCY_KEY_IN_USE,
+    IDEMPOTENCY_KEY_REUSED,
+    INVALID_IDEMPOTENCY_KEY,
+)
 from apikeys.ratelimit import RATE_LIMITED
 from enrollments.errors import DomainError
 from enrollments.graphql.statement_timeout import is_statement_timeout
@@ -55,6 +60,9 @@ API_ERROR_CODES: dict[str, str] = {
     INTERNAL_SERVER_ERROR: "a bug: the details are logged, not returned",
     BAD_REQUEST: "the HTTP request is not a GraphQL request this endpoint serves",
     RATE_LIMITED: "the API key's (or signed-in user's) budget for this minute is spent",
+    INVALID_IDEMPOTENCY_KEY: "the Idempotency-Key header is empty, too long or not ASCII",
+    IDEMPOTENCY_KEY_REUSED: "the Idempotency-Key was used for another request",
+    IDEMPOTENCY_KEY_IN_USE: "the first request with this Idempotency-Key is still running",
 }
 
 

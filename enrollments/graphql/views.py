@@ -42,15 +42,16 @@ from django.middleware.csrf import CsrfViewMiddleware
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
 from graphene_django.views import GraphQLView, HttpError
-from graphql import ExecutionResult, GraphQLError
+from graphql import ExecutionResult, GraphQLError, OperationType, get_operation_ast
 
-from apikeys import permission_cache, ratelimit
+from apikeys import idempotency, permission_cache, ratelimit
 from apikeys.auth import InvalidAPIKey, authenticate_api_key
 from enrollments.graphql import execution, statement_timeout
 from enrollments.graphql.anonymous import hide_schema_hints
 from enrollments.graphql.errors import (
     BAD_REQUEST,
     CSRF_FAILED,
+    INTERNAL_SERVER_ERROR,
     QUERY_TOO_LARGE,
     UNAUTHENTICATED,
     ApiError,
@@ -124,6 +125,16 @@ def answers_in_the_negotiated_media_type(view: Callable[..., HttpResponse]):
     return negotiated
 
 
+def _rate_limited(limited: ratelimit.RateLimited) -> HttpResponse:
+    return _error_response(
+        429,
+        ratelimit.RATE_LIMITED,
+        limited.message,
+        limited.extensions(),
+        **{"Retry-After": str(limited.retry_after)},
+    )
+
+
 @method_decorator(csrf_exempt, name="dispatch")
 @method_decorator(answers_in_the_negotiated_media_type, name="dispatch")
 class ApiView(GraphQLView):
@@ -138,6 +149,10 @@ class ApiView(GraphQLView):
             return _error_response(
                 401, UNAUTHENTICATED, error.message, **{"WWW-Authenticate": "Bearer"}
             )
+        try:  # anonymous requests, per client address, before their body is even decoded
+            ratelimit.enforce_anonymous(request)
+        except ratelimit.RateLimited as limited:
+            return _rate_limited(limited)
         try:  # every content type, the query string too (request_body); before the CSRF
             # check, which reads form bodies itself
             self.request_data = decode_request(request, batch=self.batch)
@@ -152,15 +167,45 @@ class ApiView(GraphQLView):
         anonymous = self.anonymous = not request.user.is_authenticated
         self.validation_rules = execution.validation_rules(anonymous=anonymous)
         try:
+            keyed = self.idempotent_request(request)  # apikeys.idempotency: None unless keyed
+            if keyed is not None:
+                return idempotency.run_once(
+                    **keyed, respond=lambda: super(ApiView, self).dispatch(request, *args, **kwargs)
+                )
             return super().dispatch(request, *args, **kwargs)
         except ratelimit.RateLimited as limited:  # raised by execute_graphql_request
-            return _error_response(
-                429,
-                ratelimit.RATE_LIMITED,
-                limited.message,
-                limited.extensions(),
-                **{"Retry-After": str(limited.retry_after)},
-            )
+            return _rate_limited(limited)
+        except idempotency.Refused as refused:
+            return _error_response(refused.status, refused.code, refused.message, **refused.headers)
+        except idempotency.OutcomeUnknown as unknown:
+            return _error_response(500, INTERNAL_SERVER_ERROR, unknown.message)
+
+    def idempotent_request(self, request: HttpRequest) -> dict[str, str] | None:
+        """The client, key and fingerprint of a request that apikeys.idempotency runs once: a
+        POSTed mutation operation with an Idempotency-Key from an API key or a signed-in user.
+        None for every other request (a malformed key is refused all the same: Refused)."""
+        key = idempotency.requested_key(request)
+        client = ratelimit.client_id(request)
+        data = self.request_data
+        query = data.get("query") if isinstance(data, dict) else None
+        if key is None or client is None or request.method != "POST" or not isinstance(query, str):
+            return None
+        if len(query) > limits().max_query_length:
+            return None
+        document = execution.parsed(query)
+        operation_name = data.get("operationName")
+        if isinstance(document, GraphQLError) or not isinstance(operation_name, str | None):
+            return None
+        operation = get_operation_ast(document, operation_name)
+        if operation is None or operation.operation is not OperationType.MUTATION:
+            return None
+        fingerprint = idempotency.fingerprint(
+            client=client,
+            document=document,
+            variables=data.get("variables"),
+            operation_name=operation_name,
+        )
+        return {"client": client, "key": key, "fingerprint": fingerprint}
 
     def get_response(self, request, data, show_graphiql=False):
         result, status = super().get_response(request, data, show_graphiql)

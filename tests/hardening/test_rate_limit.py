@@ -163,7 +163,7 @@ def test_each_key_has_its_own_budget_and_so_has_each_session_user(
     assert session == [200, 200, 200, 429]
 
 
-def test_anonymous_requests_are_not_counted(client, limited):
+def test_anonymous_requests_are_not_counted_without_an_anonymous_budget(client, limited):
     for _ in range(5):
         response = client.post(
             "/graphql/", json.dumps({"query": QUERY}), content_type="application/json"
@@ -257,6 +257,7 @@ def test_settings_come_from_the_environment():
         "ENABLED": True,
         "QUERIES": 600,
         "MUTATIONS": 200,
+        "ANONYMOUS": 60,
         "WINDOW_SECONDS": 60,
         "CACHE": "default",
         "KEY_PREFIX": "ratelimit",
@@ -270,6 +271,7 @@ def test_settings_come_from_the_environment():
             **environment,
             "RATE_LIMIT_QUERIES": "1000",
             "RATE_LIMIT_MUTATIONS": "50",
+            "RATE_LIMIT_ANONYMOUS": "7",
             "RATE_LIMIT_WINDOW_SECONDS": "10",
             "RATE_LIMIT_ENABLED": "false",
             "RATE_LIMIT_KEY_PREFIX": "api",
@@ -285,6 +287,7 @@ def test_settings_come_from_the_environment():
         "ENABLED": False,
         "QUERIES": 1000,
         "MUTATIONS": 50,
+        "ANONYMOUS": 7,
         "WINDOW_SECONDS": 10,
         "CACHE": "default",
         "KEY_PREFIX": "api",

@@ -1,6 +1,13 @@
 """An extension that holds the enrollment's row lock while a reminder run reaches that learner
 (PostgreSQL, threads): the reminder waits for the extension's commit, then mails the new end
-date, or sends nothing when the new end is beyond the window; never the old date."""
+date, or sends nothing when the new end is beyond the window; never the old date.
+
+The order is observed, not timed: the extension commits only once PostgreSQL shows the run
+blocked on its lock (pg_blocking_pids), and notes "extension commits" just before its commit. A
+run that is blocked on that lock cannot finish before the commit, so when the run notes "run
+finished" it comes after, on every machine. (The test used to take the extension's timestamp
+after the commit, racing the run it had just released: it failed now and then under load.)
+"""
 
 import threading
 import time
@@ -20,14 +27,36 @@ from tests.markers import requires_postgres
 pytestmark = [requires_postgres, pytest.mark.django_db(transaction=True)]
 
 
+#: What the two threads note, in the order they note it.
+RUN_BLOCKED = "run blocked on the extension's lock"
+EXTENSION_COMMITS = "extension commits"
+RUN_FINISHED = "run finished"
+
+
+def wait_until_another_session_waits_for_our_lock(timeout: float = 10) -> bool:
+    """Polls PostgreSQL's lock table (live, not a per-transaction snapshot) until a session is
+    blocked by this one; False if none is within `timeout`."""
+    deadline = time.monotonic() + timeout
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute(
+                "SELECT EXISTS (SELECT 1 FROM pg_locks"
+                " WHERE NOT granted AND pg_backend_pid() = ANY(pg_blocking_pids(pid)))"
+            )
+            if cursor.fetchone()[0]:
+                return True
+            time.sleep(0.01)
+    return False
+
+
 def extend_while_the_run_reaches_it(
     monkeypatch, enrollment: Enrollment, days: int
-) -> tuple[ReminderRun, dict[str, float], list]:
+) -> tuple[ReminderRun, list[str], list]:
     """Extends `enrollment` by `days` in a transaction that holds the row lock while a reminder
-    run (window: 7 days) starts; returns the run, when each finished, and the end dates the run
-    had read when it reached the learner."""
+    run (window: 7 days) starts and blocks on that lock; returns the run, what the two threads
+    noted in order, and the end dates the run had read when it reached the learner."""
     extended_uncommitted, reminding = threading.Event(), threading.Event()
-    finished: dict[str, float] = {}
+    events: list[str] = []  # list.append is atomic: one order both threads agree on
     read_ends: list = []
     real_send = reminders_module.expiry_reminder_send
 
@@ -45,8 +74,10 @@ def extend_while_the_run_reaches_it(
                 )
                 extended_uncommitted.set()
                 reminding.wait(timeout=10)
-                time.sleep(0.5)  # the run has read the old end and waits on the row lock
-            finished["extend"] = time.monotonic()
+                # The run has read the old end and waits on the row lock.
+                if wait_until_another_session_waits_for_our_lock():
+                    events.append(RUN_BLOCKED)
+                events.append(EXTENSION_COMMITS)  # before the commit, which releases the run
         finally:
             connection.close()
 
@@ -56,7 +87,7 @@ def extend_while_the_run_reaches_it(
         try:
             return expiry_reminders_send(within=timedelta(days=7))
         finally:
-            finished["remind"] = time.monotonic()
+            events.append(RUN_FINISHED)
             connection.close()
 
     runs: list[ReminderRun] = []
@@ -67,7 +98,7 @@ def extend_while_the_run_reaches_it(
     extender.join(timeout=20)
     reminder.join(timeout=20)
     assert not extender.is_alive() and not reminder.is_alive()
-    return runs[0], finished, read_ends
+    return runs[0], events, read_ends
 
 
 def learner(clock) -> Enrollment:
@@ -84,10 +115,11 @@ def test_an_extension_within_the_window_holding_the_lock_is_waited_for_and_its_e
 ):
     enrollment = learner(clock)
 
-    run, finished, read_ends = extend_while_the_run_reaches_it(monkeypatch, enrollment, days=3)
+    run, events, read_ends = extend_while_the_run_reaches_it(monkeypatch, enrollment, days=3)
 
     assert read_ends == [clock.current + timedelta(days=2)]  # the run read the old end
-    assert finished["remind"] > finished["extend"]  # and waited for the extension's commit
+    # and waited on the row lock for the extension's commit
+    assert events == [RUN_BLOCKED, EXTENSION_COMMITS, RUN_FINISHED]
     new_end = clock.current + timedelta(days=5)
     assert [e.ended_at for e in run.sent] == [new_end]
     assert (run.already_claimed, run.no_longer_due, run.failed) == ([], [], [])
@@ -100,10 +132,11 @@ def test_an_extension_beyond_the_window_holding_the_lock_is_waited_for_and_nothi
 ):
     enrollment = learner(clock)
 
-    run, finished, read_ends = extend_while_the_run_reaches_it(monkeypatch, enrollment, days=30)
+    run, events, read_ends = extend_while_the_run_reaches_it(monkeypatch, enrollment, days=30)
 
     assert read_ends == [clock.current + timedelta(days=2)]  # the run read the old end
-    assert finished["remind"] > finished["extend"]  # and waited for the extension's commit
+    # and waited on the row lock for the extension's commit
+    assert events == [RUN_BLOCKED, EXTENSION_COMMITS, RUN_FINISHED]
     assert [e.pk for e in run.no_longer_due] == [enrollment.pk]
     assert (run.sent, run.already_claimed, run.failed) == ([], [], [])
     assert mail.outbox == []

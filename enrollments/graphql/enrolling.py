@@ -72,7 +72,7 @@ def resolve_enroll_student_to_course(
         ended_at=unix_instant(ended_at, error=InvalidAccessEnd, argument="endedAt"),
         by=Attribution(actor, SOURCE),
     )
-    return EnrollStudentToCoursePayload(enrollment=load_membership(enrollment.pk))
+    return EnrollStudentToCoursePayload(enrollment=load_membership(enrollment.pk, viewer=actor))
 
 
 ENROLL_STUDENT_TO_COURSE = graphene.Field(

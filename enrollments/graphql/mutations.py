@@ -110,7 +110,7 @@ def resolve_extend_student_course_access(
         source=SOURCE,
         reason=reason or "",
     )
-    return ExtendStudentCourseAccessPayload(enrollment=load_membership(enrollment.pk))
+    return ExtendStudentCourseAccessPayload(enrollment=load_membership(enrollment.pk, viewer=actor))
 
 
 def _change_membership(info: GraphQLResolveInfo, input, service, operation) -> Enrollment:  # noqa: A002
@@ -119,7 +119,7 @@ def _change_membership(info: GraphQLResolveInfo, input, service, operation) -> E
     actor = require_perm(info, operation.permission)
     enrollment = enrollment_get(enrollment_id=input["id"])
     service(enrollment=enrollment, actor=actor, source=SOURCE, reason=input.get("reason") or "")
-    return load_membership(enrollment.pk)
+    return load_membership(enrollment.pk, viewer=actor)
 
 
 @reports_business_errors("messages", {MembershipNotFound: ("id",)})
@@ -143,7 +143,9 @@ def resolve_complete_item(root, info: GraphQLResolveInfo, input) -> CompleteCour
     item = course_item_get(course_item_id=input["course_item_id"])
     enrollment = enrollment_get_for_student(user_id=student.pk, course_id=item.course_id)
     enrollment_complete_item(enrollment=enrollment, item=item)
-    return CompleteCourseItemPayload(course_membership=load_membership(enrollment.pk))
+    return CompleteCourseItemPayload(
+        course_membership=load_membership(enrollment.pk, viewer=student)
+    )
 
 
 class Mutation(graphene.ObjectType):

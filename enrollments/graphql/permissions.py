@@ -37,9 +37,16 @@ def can_view_all(user: User) -> bool:
     return VIEW_ENROLLMENT.held_by(user)
 
 
+def may_read_learner(user: User, learner_id: object) -> bool:
+    """Whether `user` may read what is learner `learner_id`'s (their memberships, their e-mail):
+    everyone's with `view_enrollment`, their own otherwise. The queries apply it as a filter
+    (visible_enrollments), the mutations' payloads to the learner they show (types.py)."""
+    return can_view_all(user) or learner_id == user.pk
+
+
 def visible_enrollments(user: User, queryset: QuerySet[Enrollment]) -> QuerySet[Enrollment]:
-    """The part of `queryset` that `user` may read: all of it with `view_enrollment`, their own
-    memberships otherwise."""
+    """The part of `queryset` that `user` may read (may_read_learner): all of it with
+    `view_enrollment`, their own memberships otherwise."""
     if can_view_all(user):
         return queryset
     return queryset.filter(user_id=user.pk)

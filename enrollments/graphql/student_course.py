@@ -82,4 +82,4 @@ def apply_to_student(
     is none) as `actor` with source=graphql; the enrollment re-read with its progress."""
     enrollment = enrollment_get_for_student(user_id=user_id, course_id=course_id)
     apply_to_one(operation, enrollment, Attribution(actor, SOURCE, reason or ""))
-    return load_membership(enrollment.pk)
+    return load_membership(enrollment.pk, viewer=actor)

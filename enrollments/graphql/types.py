@@ -34,6 +34,7 @@ from graphene.types.field import source_resolver
 
 from enrollments.graphql.execution import root_only
 from enrollments.graphql.pagination import KeysetPage, Order, encode_cursor
+from enrollments.graphql.permissions import may_read_learner
 from enrollments.graphql.scalars import Cursor, ISO8601DateTime
 from enrollments.models import Enrollment
 from enrollments.rules import AccessState as AccessStateValue
@@ -46,6 +47,7 @@ from enrollments.selectors import (
 )
 from lms.models import Course as CourseModel
 from lms.models import CourseItem as CourseItemModel
+from lms.models import User as UserModel
 
 
 def membership_rows(queryset: QuerySet[Enrollment]) -> QuerySet[Enrollment]:
@@ -80,9 +82,28 @@ def load_memberships(queryset: QuerySet[Enrollment]) -> list[Enrollment]:
     return rows
 
 
-def load_membership(pk: object) -> Enrollment:
-    """One enrollment, loaded as `load_memberships` does (after a service changed it)."""
-    return load_memberships(Enrollment.objects.filter(pk=pk))[0]
+def load_membership(pk: object, *, viewer: UserModel) -> Enrollment:
+    """One enrollment, loaded as `load_memberships` does (after a service changed it), for a
+    mutation's payload to `viewer`.
+
+    A mutation's permission lets its caller change a learner they may not read (an
+    extend-only key): the payload then withholds the learner's e-mail, by the rule the queries
+    apply (may_read_learner), which would not list that membership to them at all."""
+    enrollment = load_memberships(Enrollment.objects.filter(pk=pk))[0]
+    if not may_read_learner(viewer, enrollment.user_id):
+        enrollment.user.contact_withheld = True
+    return enrollment
+
+
+def learner_email(user: UserModel) -> str | None:
+    """The learner's e-mail, None when withheld from this caller (load_membership)."""
+    return None if getattr(user, "contact_withheld", False) else user.email
+
+
+def learner_name(user: UserModel) -> str:
+    """The display name (the full name, else the e-mail); when the e-mail is withheld, the full
+    name alone (empty when none was given)."""
+    return user.full_name if getattr(user, "contact_withheld", False) else user.name
 
 
 def unix_seconds(value: datetime | None) -> int | None:
@@ -171,14 +192,31 @@ class Course(graphene.ObjectType):
 class User(graphene.ObjectType):
     """An user entry, returns basic user information"""
 
-    email = graphene.String(required=True, description="The email of this user")
+    # Null in a mutation's payload to a caller who may not read this learner (load_membership);
+    # the reference's type is nullable too.
+    email = graphene.String(description="The email of this user")
     first_name = graphene.String(description="The first (preferred) name of this user")
     # The same display name as `name` (and AdminUser.name): the reference describes both as the
-    # full name; someone who gave no name is shown by e-mail address.
-    full_name = graphene.String(source="name", description="The full name of the user")
+    # full name; someone who gave no name is shown by e-mail address (when it is not withheld).
+    full_name = graphene.String(description="The full name of the user")
     id = graphene.ID(required=True, description="The unique identifier of the user")
     last_name = graphene.String(description="The last name of this user")
     name = graphene.String(required=True, description="The full name of the user")
+
+    @staticmethod
+    @root_only
+    def resolve_email(root: UserModel, info) -> str | None:
+        return learner_email(root)
+
+    @staticmethod
+    @root_only
+    def resolve_full_name(root: UserModel, info) -> str:
+        return learner_name(root)
+
+    @staticmethod
+    @root_only
+    def resolve_name(root: UserModel, info) -> str:
+        return learner_name(root)
 
 
 class CourseItem(graphene.ObjectType):
@@ -406,13 +444,32 @@ class AdminUser(graphene.ObjectType):
 
     id = graphene.String(required=True, description="id of the user")
     name = graphene.String(
-        required=True, description="name of the user (their e-mail address when they have none)"
+        required=True,
+        description=(
+            "name of the user (their e-mail address when they have none and the e-mail is "
+            "shown; empty otherwise)"
+        ),
     )
-    email = graphene.String(required=True, description="e-mail address of the user")
+    email = graphene.String(
+        description=(
+            "e-mail address of the user; null when the caller may not read this learner (no "
+            "view permission, and not their own enrollment)"
+        )
+    )
 
     @staticmethod
     def resolve_id(root, info) -> str:
         return str(root.pk)
+
+    @staticmethod
+    @root_only
+    def resolve_name(root: UserModel, info) -> str:
+        return learner_name(root)
+
+    @staticmethod
+    @root_only
+    def resolve_email(root: UserModel, info) -> str | None:
+        return learner_email(root)
 
 
 class StudentCourseShip(graphene.ObjectType):
@@ -515,7 +572,6 @@ def exposed_columns() -> Columns:
     """Derived from the types, so a field added to a type is fetched without another edit."""
     from lms.models import Course as CourseModel
     from lms.models import CourseItem as CourseItemModel
-    from lms.models import User as UserModel
 
     enrollment = _model_fields(Enrollment, CourseMembership, StudentCourseShip)
     course = _model_fields(CourseModel, Course, AdminCourse)

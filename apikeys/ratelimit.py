@@ -25,9 +25,10 @@ up to twice its budget across a window boundary (the end of one window, the star
 the usual trade of fixed windows for one cache round trip per request.
 
 Cost: a query document costs one query. A mutation document costs one mutation per top-level
-field, since aliases can put several mutations in one document. A document that does not parse,
-or that is too long to parse, costs one query. Refused requests count too (a client that keeps
-hammering stays refused until the window ends; the window does not move).
+field, since aliases can put several mutations in one document (operation_cost: the walk the
+GraphQL limits share). A document that does not parse, or that is too long to parse, costs one
+query. Refused requests count too (a client that keeps hammering stays refused until the window
+ends; the window does not move).
 
 If the cache fails (Redis down), requests are served unlimited and the failure is logged: an
 outage of the counter must not become an outage of people's paid access. A hung cache (it
@@ -54,18 +55,10 @@ from django.core.cache import caches
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.http import HttpRequest
-from graphql import (
-    DocumentNode,
-    FieldNode,
-    FragmentDefinitionNode,
-    FragmentSpreadNode,
-    InlineFragmentNode,
-    OperationType,
-    SelectionSetNode,
-)
-from graphql.utilities import get_operation_ast
+from graphql import DocumentNode, OperationType
 
 from apikeys.circuit_breaker import CircuitBreaker
+from enrollments.graphql.document_walk import DocumentWalk
 
 logger = logging.getLogger(__name__)
 
@@ -198,41 +191,21 @@ def client_id(request: HttpRequest) -> str | None:
     return None
 
 
-def _top_level_fields(
-    selection_set: SelectionSetNode | None,
-    fragments: dict[str, FragmentDefinitionNode],
-    seen: frozenset[str] = frozenset(),
-) -> int:
-    if selection_set is None:
-        return 0
-    count = 0
-    for selection in selection_set.selections:
-        if isinstance(selection, FieldNode):
-            count += selection.name.value != "__typename"
-        elif isinstance(selection, InlineFragmentNode):
-            count += _top_level_fields(selection.selection_set, fragments, seen)
-        elif isinstance(selection, FragmentSpreadNode):
-            name = selection.name.value
-            fragment = fragments.get(name)
-            if fragment is not None and name not in seen:
-                count += _top_level_fields(fragment.selection_set, fragments, seen | {name})
-    return count
-
-
 def operation_cost(document: DocumentNode | None, operation_name: str | None) -> tuple[Kind, int]:
     """What a request costs: (QUERY, 1) unless it selects a mutation operation, which costs one
-    mutation per top-level field (at least one)."""
+    mutation per top-level field (at least one), collected by the walk the GraphQL limits share
+    (enrollments.graphql.document_walk): by response key as graphql-core executes them, through
+    fragments, `@skip` / `@include` honoured. The limiter counts before variables are coerced,
+    so a field skipped or included on a variable counts (never fewer than execution runs)."""
     if document is None:
         return Kind.QUERY, 1
-    operation = get_operation_ast(document, operation_name)
+    walk = DocumentWalk(document)
+    operation = walk.operation(operation_name)
     if operation is None or operation.operation is not OperationType.MUTATION:
         return Kind.QUERY, 1
-    fragments = {
-        definition.name.value: definition
-        for definition in document.definitions
-        if isinstance(definition, FragmentDefinitionNode)
-    }
-    return Kind.MUTATION, max(1, _top_level_fields(operation.selection_set, fragments))
+    fields = walk.root_fields(operation).values()
+    mutations = sum(nodes[0].name.value != "__typename" for nodes in fields)
+    return Kind.MUTATION, max(1, mutations)
 
 
 def spend(client: str, kind: Kind, cost: int = 1, *, at: float | None = None) -> Decision:

@@ -184,17 +184,28 @@ GRAPHQL_LIMITS = {
     # Rows per page of a connection, and the page size when neither first nor last is given.
     "MAX_PAGE_SIZE": 100,
     "DEFAULT_PAGE_SIZE": 20,
-    # The query cost model (enrollments.graphql.cost): a document's budget, and the weights.
-    # Each root field costs COST_ROOT_FIELD plus COST_COUNT per `total_count` selected on it,
-    # all times COST_COURSE_STATUS_FACTOR when it filters by course_status (a correlated count
-    # per row). Defaults: a page 1, a page with its count 6, 15 aliased counts 90, 15 aliased
-    # counts by course_status 450 (refused).
+    # The query cost model (enrollments.graphql.cost): a document's budget in points, and the
+    # weights. Each root field costs COST_ROOT_FIELD (times COST_FETCH_ALL_FACTOR with
+    # fetch_all), each `total_count` COST_COUNT, both times COST_COURSE_STATUS_FACTOR when the
+    # read filters by course_status; every other value of the answer 1/COST_VALUES_PER_POINT,
+    # each times the most items of every list around it (page sizes, fetch_all's cap,
+    # MAX_COURSE_ITEMS). Defaults: a page of 20 with every field 2, a page of 100 with every
+    # field and its count about 11, 15 aliased counts 90, 15 aliased counts by course_status
+    # 450 (refused).
     "MAX_COST": env.int("GRAPHQL_MAX_COST", default=100),
     "COST_ROOT_FIELD": 1,
     "COST_COUNT": 5,
     "COST_COURSE_STATUS_FACTOR": 5,
-    # `fetch_all` reads up to 1,000 rows (FETCH_ALL_MAX), ten pages: its page costs ten.
+    # `fetch_all` reads up to 1,000 rows (FETCH_ALL_MAX), ten pages: its read costs ten.
     "COST_FETCH_ALL_FACTOR": 10,
+    "COST_VALUES_PER_POINT": 1_000,
+    # The most items a course may hold: the course admin refuses more, and the cost model
+    # prices `course_items` at this many.
+    "MAX_COURSE_ITEMS": env.int("GRAPHQL_MAX_COURSE_ITEMS", default=100),
+    # The most values the list items of a query's answer may hold (each item's fields): past
+    # it the answer is refused with QUERY_TOO_COSTLY, not built (the backstop of the cost
+    # model, e.g. for a course holding more items than MAX_COURSE_ITEMS).
+    "MAX_RESPONSE_VALUES": env.int("GRAPHQL_MAX_RESPONSE_VALUES", default=200_000),
     # PostgreSQL's statement_timeout while a query document executes (the backstop of the cost
     # model; mutations wait for row locks and are not bounded). 0 switches it off.
     "STATEMENT_TIMEOUT_MS": env.int("GRAPHQL_STATEMENT_TIMEOUT_MS", default=5_000),

@@ -9,6 +9,7 @@ more than the editor is seen but not changed, deleted or given a password (`can_
 """
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
@@ -172,6 +173,14 @@ class CourseItemInline(admin.TabularInline):
     extra = 0
     ordering = ("position",)
     fields = ("position", "title", "kind", "description")
+
+    def get_max_num(self, request: HttpRequest, obj=None, **kwargs) -> int:
+        """The most items a course may hold: the API's cost model prices `course_items` at
+        this many (GRAPHQL_LIMITS["MAX_COURSE_ITEMS"]; docs/api.md "Limits")."""
+        return settings.GRAPHQL_LIMITS["MAX_COURSE_ITEMS"]
+
+    def get_formset(self, request: HttpRequest, obj=None, **kwargs):
+        return super().get_formset(request, obj, validate_max=True, **kwargs)  # refuse more
 
 
 @admin.register(Course)

@@ -1,150 +1,269 @@
-"""The query cost model: what one document may spend, before anything runs.
+"""The query cost model: what one document may spend, priced before anything runs.
 
 The rate limit counts requests, so without a cost model one request could ask for the work of
-hundreds: 15 aliased `total_count`s filtered by `course_status` (a correlated count per row)
-took 27 s at 300,000 enrollments while costing one request of the budget. Each document now
-has a cost, computed from its text alone (a validation rule), and a document over the budget
-is refused with QUERY_TOO_COSTLY before any data is read.
+hundreds. Two findings shaped it: 15 aliased `total_count`s filtered by `course_status` took
+27 s at 300,000 enrollments (issue 14), and 222 characters of nested lists from a learner's key,
+`courseMembership { course { course_items { course { course_items { ... } } } } }`, took 20 s
+and answered 217 MB (issue 21): a model that priced root fields and counts only never saw that
+every level of `course_items` multiplies the answer by a course's items.
 
-The cost of a document is the sum, over its root fields (each alias, and each spread of a
-fragment, counted again; `__typename` and introspection free), of
+The cost of a document is the sum over the fields of its answer (document_walk: fragments
+followed, aliases and `@skip` / `@include` as graphql-core executes them) of
 
-    (PAGE + COUNT x number of `total_count`s selected on it) x FILTER_FACTOR
+    the field's own cost x the most items each enclosing list can hold
 
-where PAGE is ROOT_FIELD, times FETCH_ALL_FACTOR when the field is given `fetch_all` (other
-than a literal false: it reads up to ten pages' rows), and FILTER_FACTOR is
-COURSE_STATUS_FACTOR when the field is given a `course_status` filter (an argument at all, a
-variable included: the value is not known at validation) and 1 otherwise. The weights and the
-budget are settings (GRAPHQL_LIMITS in config/settings.py, where their defaults are;
-docs/api.md "Limits"). With the defaults (budget 100, root field 1, count 5, course_status x5,
-fetch_all x10): a page costs 1, `fetch_all` 10, a page with its count 6, fifteen aliased
-counts 90, fifteen aliased counts by course_status 450 (refused); three counts by
-course_status fit.
+Own costs, in points (the unit of the budget, MAX_COST):
 
-The backstop for what the model does not foresee is the per-request statement timeout on
-PostgreSQL (statement_timeout.py).
+- a root field (a query's read or a mutation): COST_ROOT_FIELD, times COST_FETCH_ALL_FACTOR
+  with `fetch_all` (it reads up to queries.FETCH_ALL_MAX rows: ten pages);
+- `total_count`: COST_COUNT (a COUNT over every matching row);
+- both times COST_COURSE_STATUS_FACTOR when the read filters by `course_status`;
+- every other field, `__typename` included: one value of the answer, and a value costs
+  1 / COST_VALUES_PER_POINT of a point (1,000 values are one point by default). The answer's
+  size is what takes the time once the rows are read: 217 MB is some ten million values.
+
+The most items a list can hold (LIST_BOUNDS; a test checks every list field of the schema is
+there): a page's `edges` / `nodes` hold `first` or `last` (DEFAULT_PAGE_SIZE without either,
+MAX_PAGE_SIZE at most; fetch_all's cap with `fetch_all`); `course_items` holds MAX_COURSE_ITEMS
+(the most items a course may hold: the course admin refuses more); a payload's `errors` /
+`messages` one (a mutation reports one business error); undo's `skipped` fetch_all's cap.
+Introspection (`__schema`, `__type`) is free, as before: its answer is bounded by the schema,
+and the response bound (execution.ResponseTooLarge) stops any nesting of it that is not.
+
+Where variables decide (a page size, `fetch_all`, a filter, `@skip(if: $v)`), the walk without
+them takes the most expensive value; when that exceeds the budget the document is priced again
+with the request's variables (coerced as graphql-core coerces them), so `first: $first` costs
+what `first` is. This is why the check runs at execution (execution.execute_request, after
+validation, before execute: no data has been read), not as a validation rule: validation is
+cached per document text and never sees variables. The variable-free price is cached per
+document (PRICE_CACHE_SIZE), so a document within the budget is priced once, not per request.
+
+With the defaults (budget 100 points; root field 1, count 5, course_status x5, fetch_all x10;
+1,000 values a point; 100 items a course): a page of 20 with every field costs 2, a page of
+100 with every field and its count about 11, `fetch_all` with a dozen fields 23, fifteen aliased
+counts 90 and fifteen by course_status 450 (refused); the nested-list document above, two
+levels of `course_items` under one membership, 1,000,000 values for each field selected on
+the inner items (refused at any size).
+
+The backstops for what the model does not foresee: the response bound (execution.py) and the
+per-request statement timeout on PostgreSQL (statement_timeout.py).
 """
 
-from collections.abc import Iterable
+import functools
+from collections.abc import Callable, Hashable, Mapping
+from dataclasses import dataclass
+from typing import Any
 
-from graphql import GraphQLError, ValidationRule
-from graphql.language import (
-    BooleanValueNode,
-    DocumentNode,
-    FieldNode,
-    FragmentDefinitionNode,
-    FragmentSpreadNode,
-    InlineFragmentNode,
-    OperationDefinitionNode,
-    SelectionSetNode,
-)
+from graphql import DocumentNode, GraphQLError, GraphQLSchema
+from graphql.execution.values import get_variable_values
 
+from enrollments.graphql.document_walk import UNKNOWN, DocumentWalk, Field
 from enrollments.graphql.errors import QUERY_TOO_COSTLY
 
-#: The field whose count is expensive, and the filter that makes a membership query expensive.
+#: The field whose count is expensive, and the filter that makes a membership read expensive.
 COUNTED_FIELD = "total_count"
 EXPENSIVE_FILTER = "course_status"
 #: The argument that reads every matching row (up to queries.FETCH_ALL_MAX) instead of a page.
 FETCH_ALL = "fetch_all"
+#: The paged connection's root field, and its list fields.
+CONNECTION_FIELD = "courseMemberships"
+PAGE_FIELDS = ("edges", "nodes")
+
+#: Documents whose variable-free price is kept (execution.DOCUMENT_CACHE_SIZE's reasoning).
+PRICE_CACHE_SIZE = 256
 
 
-class _CostWalk:
-    """Costs of a document's selection sets, following fragment spreads; each fragment's
-    results are remembered, so a fragment spread into fragments is measured once (no
-    exponential walk). Unknown fragments and cycles cost nothing here: the standard rules
-    (KnownFragmentNames, NoFragmentCycles) refuse them."""
+def _fetch_all_max() -> int:
+    from enrollments.graphql.queries import FETCH_ALL_MAX  # queries imports limits, cost
 
-    def __init__(self, fragments: dict[str, FragmentDefinitionNode], weights) -> None:
-        self.fragments = fragments
-        self.weights = weights
-        self.root_costs: dict[str, int] = {}
-        self.count_keys: dict[str, frozenset[str]] = {}
-
-    def root_cost(self, selection_set: SelectionSetNode | None, visiting=frozenset()) -> int:
-        total = 0
-        for selection in selection_set.selections if selection_set else ():
-            if isinstance(selection, FieldNode):
-                total += self.field_cost(selection, visiting)
-            elif isinstance(selection, InlineFragmentNode):
-                total += self.root_cost(selection.selection_set, visiting)
-            elif isinstance(selection, FragmentSpreadNode):
-                name = selection.name.value
-                fragment = self.fragments.get(name)
-                if fragment is None or name in visiting:
-                    continue
-                if name not in self.root_costs:
-                    self.root_costs[name] = self.root_cost(
-                        fragment.selection_set, visiting | {name}
-                    )
-                total += self.root_costs[name]
-        return total
-
-    def field_cost(self, field: FieldNode, visiting: frozenset[str]) -> int:
-        if field.name.value.startswith("__"):
-            return 0
-        weights = self.weights
-        counts = len(self.counted(field.selection_set, visiting))
-        arguments = {argument.name.value: argument.value for argument in field.arguments}
-        factor = weights.cost_course_status_factor if EXPENSIVE_FILTER in arguments else 1
-        page = weights.cost_root_field
-        fetch_all = arguments.get(FETCH_ALL)
-        if fetch_all is not None and not (
-            isinstance(fetch_all, BooleanValueNode) and not fetch_all.value
-        ):
-            page *= weights.cost_fetch_all_factor  # up to FETCH_ALL_MAX rows: ten pages
-        return (page + weights.cost_count * counts) * factor
-
-    def counted(self, selection_set: SelectionSetNode | None, visiting) -> frozenset[str]:
-        """Response keys of the `total_count` fields selected directly on a root field."""
-        keys: set[str] = set()
-        for selection in selection_set.selections if selection_set else ():
-            if isinstance(selection, FieldNode):
-                if selection.name.value == COUNTED_FIELD:
-                    keys.add((selection.alias or selection.name).value)
-            elif isinstance(selection, InlineFragmentNode):
-                keys |= self.counted(selection.selection_set, visiting)
-            elif isinstance(selection, FragmentSpreadNode):
-                name = selection.name.value
-                fragment = self.fragments.get(name)
-                if fragment is None or name in visiting:
-                    continue
-                if name not in self.count_keys:
-                    self.count_keys[name] = self.counted(fragment.selection_set, visiting | {name})
-                keys |= self.count_keys[name]
-        return frozenset(keys)
+    return FETCH_ALL_MAX
 
 
-def document_cost(document: DocumentNode, weights) -> int:
-    """The cost of every operation of `document` under `weights` (a limits.Limits)."""
-    definitions: Iterable = document.definitions
-    fragments = {d.name.value: d for d in definitions if isinstance(d, FragmentDefinitionNode)}
-    walk = _CostWalk(fragments, weights)
-    try:
-        return sum(
-            walk.root_cost(d.selection_set)
-            for d in document.definitions
-            if isinstance(d, OperationDefinitionNode)
+#: The most items each list field of the schema can hold, by (type, field), given the limits
+#: (the page's own bound is the connection's context: see Pricing.price).
+LIST_BOUNDS: Mapping[tuple[str, str], Callable[[Any], int]] = {
+    ("Course", "course_items"): lambda limits: limits.max_course_items,
+    ("CourseMembershipPaginationConnection", "edges"): lambda limits: limits.max_page_size,
+    ("CourseMembershipPaginationConnection", "nodes"): lambda limits: limits.max_page_size,
+    ("UndoAccessChangeBatchPayload", "skipped"): lambda limits: _fetch_all_max(),
+    **{
+        (payload, errors): lambda limits: 1
+        for payload, errors in (
+            ("EnrollStudentToCoursePayload", "errors"),
+            ("ExpireStudentCourseAccessPayload", "errors"),
+            ("RemoveStudentFromCoursePayload", "errors"),
+            ("ExtendStudentCourseAccessPayload", "errors"),
+            ("UndoAccessChangeBatchPayload", "errors"),
+            ("PauseCourseMembershipPayload", "messages"),
+            ("ResumeCourseMembershipPayload", "messages"),
+            ("CompleteCourseItemPayload", "messages"),
         )
-    except RecursionError:  # absurd nesting: the depth rule refuses it too
-        return weights.max_cost + 1
+    },
+}
 
 
-def cost_rule(weights) -> type[ValidationRule]:
-    """A validation rule refusing documents that cost more than `weights.max_cost`."""
+#: The pricing context of an operation's top-level selection.
+_ROOT = "root"
 
-    class QueryCost(ValidationRule):
-        def enter_document(self, node: DocumentNode, *_args) -> None:
-            cost = document_cost(node, weights)
-            if cost > weights.max_cost:
-                self.report_error(
-                    GraphQLError(
-                        f"The query costs {cost}; the limit is {weights.max_cost}",
-                        extensions={
-                            "code": QUERY_TOO_COSTLY,
-                            "cost": cost,
-                            "limit": weights.max_cost,
-                        },
-                    )
-                )
 
-    return QueryCost
+@dataclass(frozen=True, slots=True)
+class _Page:
+    """The pricing context of a connection's selection: rows a page can hold, and the filter
+    factor its count pays."""
+
+    rows: int
+    factor: int
+
+
+@dataclass(frozen=True, slots=True)
+class Pricing:
+    """Own costs and list bounds under `weights` (a limits.Limits). Costs are in values (a
+    point is `cost_values_per_point` of them), so that every sum is an exact integer."""
+
+    weights: Any
+
+    @property
+    def point(self) -> int:
+        return max(1, self.weights.cost_values_per_point)
+
+    def price(self, walk: DocumentWalk, field: Field, context: Hashable) -> tuple[int, int, Any]:
+        weights, name = self.weights, field.name
+        if name in ("__schema", "__type"):
+            return 0, 0, None  # introspection: free (walked for depth, priced 0)
+        if context is _ROOT and name != "__typename":
+            return self._root(walk, field)
+        if isinstance(context, _Page):
+            if name == COUNTED_FIELD:
+                return weights.cost_count * context.factor * self.point, 1, None
+            if name in PAGE_FIELDS:
+                return 1, context.rows, None
+        if field.is_list:
+            parent = getattr(field.parent_type, "name", None)
+            bound = LIST_BOUNDS.get((parent, name))
+            return 1, bound(weights) if bound else _fetch_all_max(), None
+        return 1, 1, None
+
+    def _root(self, walk: DocumentWalk, field: Field) -> tuple[int, int, Any]:
+        weights = self.weights
+        status = walk.argument(field.nodes, EXPENSIVE_FILTER)
+        factor = weights.cost_course_status_factor if status is not None else 1
+        fetch_all = walk.argument(field.nodes, FETCH_ALL)
+        read = weights.cost_root_field * (
+            weights.cost_fetch_all_factor if fetch_all not in (None, False) else 1
+        )
+        if field.name != CONNECTION_FIELD:
+            return read * factor * self.point, 1, None
+        return read * factor * self.point, 1, _Page(self._rows(walk, field, fetch_all), factor)
+
+    def _rows(self, walk: DocumentWalk, field: Field, fetch_all: Any) -> int:
+        """The most rows the page can hold: fetch_all's cap, `first` / `last` (the resolver
+        refuses more than MAX_PAGE_SIZE), else the default page size."""
+        weights = self.weights
+        if fetch_all not in (None, False):
+            return _fetch_all_max()
+        sizes = [walk.argument(field.nodes, name) for name in ("first", "last")]
+        if UNKNOWN in sizes:
+            return weights.max_page_size
+        given = [size for size in sizes if isinstance(size, int)]
+        if not given:
+            return weights.default_page_size
+        return max(0, min(max(given), weights.max_page_size))
+
+
+@dataclass(frozen=True, slots=True)
+class Price:
+    """A document's price: `values` in the exact unit, `points` rounded up for people."""
+
+    values: int
+    point: int
+    #: Why the walk could not price the document (DocumentWalk.incomplete), or None.
+    incomplete: str | None = None
+    #: Whether a variable without a value was priced at its most expensive.
+    read_unknown: bool = False
+
+    @property
+    def points(self) -> int:
+        return -(-self.values // self.point)
+
+
+def price(
+    document: DocumentNode,
+    weights,
+    *,
+    schema: GraphQLSchema | None = None,
+    operation_name: str | None = None,
+    variables: Mapping[str, Any] | None = None,
+    every_operation: bool = False,
+) -> Price:
+    """What the operation a request with `operation_name` runs costs (with `every_operation`,
+    every operation of the document, summed); `variables` as coerced (None: unknown, priced at
+    their most expensive)."""
+    pricing = Pricing(weights)
+    walk = DocumentWalk(document, schema=schema, variables=variables, pricing=pricing)
+    if every_operation:
+        operations = walk.operations()
+    else:
+        operation = walk.operation(operation_name)
+        operations = [] if operation is None else [operation]
+    values = sum(walk.shape(operation, _ROOT).cost for operation in operations)
+    return Price(values, pricing.point, walk.incomplete, walk.read_unknown)
+
+
+def document_cost(document: DocumentNode, weights, schema: GraphQLSchema | None = None) -> int:
+    """The cost in points of every operation of `document`, variables unknown."""
+    return price(document, weights, schema=schema, every_operation=True).points
+
+
+@functools.lru_cache(maxsize=PRICE_CACHE_SIZE)
+def _price_without_variables(
+    schema: GraphQLSchema, query: str, operation_name: str | None, weights
+) -> Price:
+    from enrollments.graphql.execution import parsed  # execution imports this module
+
+    return price(parsed(query), weights, schema=schema, operation_name=operation_name)
+
+
+def clear_cache() -> None:
+    _price_without_variables.cache_clear()
+
+
+def cost_error(
+    schema: GraphQLSchema,
+    query: str,
+    document: DocumentNode,
+    operation_name: str | None,
+    variables: Mapping[str, Any] | None,
+    weights,
+) -> GraphQLError | None:
+    """QUERY_TOO_COSTLY when the operation the request runs costs more than the budget, else
+    None. Call after validation, before execution: it reads nothing but the document."""
+    budget = weights.max_cost
+    found = _price_without_variables(schema, query, operation_name, weights)
+    if (found.points > budget or found.incomplete) and found.read_unknown:
+        found = _price_with_variables(schema, document, operation_name, variables, weights)
+        if found is None:  # the variables do not coerce: execution refuses them, reading nothing
+            return None
+    if found.incomplete == "steps":
+        return GraphQLError(
+            "The query is too complex to price; simplify it",
+            extensions={"code": QUERY_TOO_COSTLY, "limit": budget},
+        )
+    if found.points <= budget:
+        return None
+    return GraphQLError(
+        f"The query costs {found.points}; the limit is {budget}",
+        extensions={"code": QUERY_TOO_COSTLY, "cost": found.points, "limit": budget},
+    )
+
+
+def _price_with_variables(schema, document, operation_name, variables, weights) -> Price | None:
+    """The price with the request's variables, or None when they do not coerce (execution then
+    refuses them, reading nothing)."""
+    walk = DocumentWalk(document, schema=schema)
+    operation = walk.operation(operation_name)
+    if operation is None:
+        return None
+    coerced = get_variable_values(schema, operation.variable_definitions or (), variables or {})
+    if isinstance(coerced, list):  # errors
+        return None
+    return price(document, weights, schema=schema, operation_name=operation_name, variables=coerced)

@@ -22,7 +22,7 @@ mutation refusal, the validation error answer, ATOMIC_MUTATIONS with its rollbac
 """
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sized
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,6 +46,7 @@ from graphql import (
     OperationType,
     ValidationRule,
     execute,
+    get_nullable_type,
     get_operation_ast,
     is_leaf_type,
     is_list_type,
@@ -58,6 +59,7 @@ from graphql import (
 )
 from graphql.pyutils import Path, Undefined
 
+from enrollments.graphql import cost
 from enrollments.graphql.limits import Limits, limit_rules, limits
 
 #: Distinct documents kept parsed, and (document, rules) pairs kept validated. Clients send a
@@ -107,6 +109,7 @@ def clear_caches() -> None:
     parsed.cache_clear()
     _rules.cache_clear()
     _validation_errors.cache_clear()
+    cost.clear_cache()
 
 
 @receiver(setting_changed)
@@ -114,6 +117,7 @@ def _forget_validation(*, setting: str, **_kwargs) -> None:
     if setting == "GRAPHQL_LIMITS":
         _rules.cache_clear()
         _validation_errors.cache_clear()
+        cost.clear_cache()
 
 
 def _never_awaitable(_value: object) -> bool:
@@ -192,6 +196,33 @@ def _plan(field: GraphQLField) -> _Plan | None:
 _SLOW = object()
 
 
+class ResponseTooLarge(BaseException):  # noqa: N818 - a signal, like KeyboardInterrupt
+    """A query's answer would hold more than GRAPHQL_LIMITS["MAX_RESPONSE_VALUES"] list-item
+    values: execution stops at once and the answer is QUERY_TOO_COSTLY, no data.
+
+    Why in the executor: the cost model (cost.py) bounds an answer only as far as its list
+    bounds hold, and one of them, the items of a course, is a setting the admin enforces, not a
+    database constraint (a command or a migration can add more). So lists are counted as they
+    are completed: before completing a list, its items times the fields selected on each are
+    added to the request's count, and past the limit nothing more is built. Counting once per
+    list, not per value, costs next to nothing. A BaseException, so that graphql-core's
+    per-field error handling (which catches Exception) does not turn it into a null field and
+    carry on building the rest; SyncExecutionContext.execute_operation catches it. Mutations
+    are not counted: their change is committed before their payload is built, and refusing the
+    answer would invite a retry that applies it twice (their lists are one error, or an undo's
+    skipped rows)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(limit)
+        self.limit = limit
+
+    def error(self) -> GraphQLError:
+        return GraphQLError(
+            f"The answer would hold more than {self.limit} values; ask for fewer items or fields",
+            extensions={"code": cost.QUERY_TOO_COSTLY, "values_limit": self.limit},
+        )
+
+
 class SyncExecutionContext(ExecutionContext):
     """graphql-core's execution with a short path for the fields of a page that need none of
     its per-field machinery (every field of the benchmark's page of 100 but its root): a field
@@ -219,6 +250,48 @@ class SyncExecutionContext(ExecutionContext):
         #: Per selection (a collected fields dict, kept alive by graphql-core's subfields
         #: cache): its fields with their plans, looked up once per request, not once per row.
         self._selections: dict[int, tuple[dict, list]] = {}
+        #: List-item values this query's answer may still hold (None: a mutation, uncounted).
+        self.values_left: int | None = (
+            limits().max_response_values
+            if self.operation.operation is OperationType.QUERY
+            else None
+        )
+        self.too_large: ResponseTooLarge | None = None
+
+    def execute_operation(self, operation, root_value):
+        """graphql-core's, stopped by ResponseTooLarge (build_response then answers it)."""
+        try:
+            return super().execute_operation(operation, root_value)
+        except ResponseTooLarge as too_large:
+            self.too_large = too_large
+            return None
+
+    def build_response(self, data, errors) -> ExecutionResult:
+        """graphql-core's; only the refusal when the answer was too large (no data: nothing of
+        it was sent, and the errors of the fields completed before it do not matter)."""
+        if self.too_large is not None:
+            return ExecutionResult(data=None, errors=[self.too_large.error()])
+        return super().build_response(data, errors)
+
+    def count_list(self, items: int, fields_per_item: int) -> None:
+        """Counts a list about to be completed; raises ResponseTooLarge past the limit."""
+        if self.values_left is None:
+            return
+        self.values_left -= items * max(1, fields_per_item)
+        if self.values_left < 0:
+            raise ResponseTooLarge(limits().max_response_values)
+
+    def complete_list_value(self, return_type, field_nodes, info, path, result):
+        """graphql-core's, after counting the list (count_list)."""
+        if self.values_left is not None and isinstance(result, Sized):
+            item_type = get_nullable_type(return_type.of_type)
+            fields = (
+                len(self.collect_subfields(item_type, field_nodes))
+                if is_object_type(item_type)
+                else 1
+            )
+            self.count_list(len(result), fields)
+        return super().complete_list_value(return_type, field_nodes, info, path, result)
 
     def execute_fields(self, parent_type, source_value, path, fields):
         middleware = self.middleware_manager
@@ -294,6 +367,7 @@ class SyncExecutionContext(ExecutionContext):
             subfields = self.collect_subfields(plan.object_type, field_nodes)
             if not plan.is_list:
                 return self.execute_fields(plan.object_type, value, field_path, subfields)
+            self.count_list(len(value), len(subfields))
             # An item's error reaches here located at the item, as from complete_list_value:
             # every error execute_fields passes on was located where it happened.
             return [
@@ -340,6 +414,10 @@ def execute_request(view, request, query, variables, operation_name, show_graphi
     errors = validation_errors(schema, query, view.validation_rules)
     if errors:
         return ExecutionResult(data=None, errors=list(errors))
+    # The cost model, with the request's variables (cost.py): refused before anything runs.
+    too_costly = cost.cost_error(schema, query, document, operation_name, variables, limits())
+    if too_costly is not None:
+        return ExecutionResult(data=None, errors=[too_costly])
     options = {
         "root_value": view.get_root_value(request),
         "context_value": view.get_context(request),

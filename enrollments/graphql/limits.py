@@ -1,11 +1,17 @@
 """Limits on what one request may ask, so that no document costs the server much more than a
 legitimate one: document length, field depth, aliases, cost (cost.py), page size (see
-pagination), a statement timeout (statement_timeout.py), and no batching (one operation per
-HTTP request). Values come from settings.GRAPHQL_LIMITS
-(config/settings.py, where their defaults are).
+pagination), the size of the answer (execution.ResponseTooLarge), a statement timeout
+(statement_timeout.py), and no batching (one operation per HTTP request). Values come from
+settings.GRAPHQL_LIMITS (config/settings.py, where their defaults are).
 
-Depth and aliases are checked by validation rules, before anything executes. Introspection
-(`__schema`, `__type`) is open to signed-in clients only.
+Depth and aliases are checked by a validation rule, before anything executes, on the shape of
+the answer as document_walk measures it (the walk cost and the rate limiter share): the depth
+is the longest chain of fields, the leaf included; an alias counts once per place it appears in
+the answer's shape (a fragment spread twice into one selection is executed once, so counts
+once; spread under two fields it counts twice). Validation has no variables: a field whose
+`@skip` / `@include` condition is a variable counts. The cost is checked at execution, where
+the variables are known (cost.cost_error). Introspection (`__schema`, `__type`) is open to
+signed-in clients only.
 """
 
 import functools
@@ -15,18 +21,12 @@ from django.conf import settings
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from graphql import GraphQLError, ValidationRule
-from graphql.language import (
-    FieldNode,
-    FragmentDefinitionNode,
-    FragmentSpreadNode,
-    InlineFragmentNode,
-    Node,
-    OperationDefinitionNode,
-)
+from graphql.language import FieldNode
 
-from enrollments.graphql.cost import cost_rule
+from enrollments.graphql.document_walk import MAX_LEVELS, MAX_STEPS, DocumentWalk
 from enrollments.graphql.errors import (
     INTROSPECTION_DISABLED,
+    QUERY_TOO_COSTLY,
     QUERY_TOO_DEEP,
     TOO_MANY_ALIASES,
 )
@@ -45,6 +45,11 @@ class Limits:
     cost_count: int
     cost_course_status_factor: int
     cost_fetch_all_factor: int
+    # Values of the answer that cost one point; the most items a course holds (course_items).
+    cost_values_per_point: int
+    max_course_items: int
+    # The most list-item values a query's answer may hold (execution.ResponseTooLarge).
+    max_response_values: int
     # Milliseconds a query's SQL statement may run on PostgreSQL (statement_timeout.py); 0: off.
     statement_timeout_ms: int
 
@@ -64,6 +69,9 @@ def limits() -> Limits:
         cost_count=configured["COST_COUNT"],
         cost_course_status_factor=configured["COST_COURSE_STATUS_FACTOR"],
         cost_fetch_all_factor=configured["COST_FETCH_ALL_FACTOR"],
+        cost_values_per_point=configured["COST_VALUES_PER_POINT"],
+        max_course_items=configured["MAX_COURSE_ITEMS"],
+        max_response_values=configured["MAX_RESPONSE_VALUES"],
         statement_timeout_ms=configured["STATEMENT_TIMEOUT_MS"],
     )
 
@@ -74,77 +82,42 @@ def _forget_limits(*, setting: str, **_kwargs) -> None:
         limits.cache_clear()
 
 
-def _selections(node: Node):
-    selection_set = getattr(node, "selection_set", None)
-    return selection_set.selections if selection_set is not None else ()
-
-
-class _DocumentWalk:
-    """Depth and alias count of each operation, following fragment spreads. Each fragment is
-    measured once (a document spreading fragments into fragments cannot make this walk
-    exponential); a fragment cycle or an unknown fragment is left to the standard rules
-    (NoFragmentCycles, KnownFragmentNames) and just ends the walk here."""
-
-    def __init__(self, fragments: dict[str, FragmentDefinitionNode]) -> None:
-        self.fragments = fragments
-        self.measured: dict[str, tuple[int, int]] = {}
-
-    def measure(self, node: Node, visiting: frozenset[str] = frozenset()) -> tuple[int, int]:
-        """(depth, aliases) of the selections under `node`."""
-        deepest, aliases = 0, 0
-        for selection in _selections(node):
-            if isinstance(selection, FieldNode):
-                depth, below_aliases = (
-                    self.measure(selection, visiting) if selection.selection_set else (0, 0)
-                )
-                deepest = max(deepest, 1 + depth)
-                aliases += below_aliases + (selection.alias is not None)
-            elif isinstance(selection, InlineFragmentNode):
-                depth, below_aliases = self.measure(selection, visiting)
-                deepest, aliases = max(deepest, depth), aliases + below_aliases
-            elif isinstance(selection, FragmentSpreadNode):
-                depth, below_aliases = self._fragment(selection.name.value, visiting)
-                deepest, aliases = max(deepest, depth), aliases + below_aliases
-        return deepest, aliases
-
-    def _fragment(self, name: str, visiting: frozenset[str]) -> tuple[int, int]:
-        if name in self.measured:
-            return self.measured[name]
-        fragment = self.fragments.get(name)
-        if fragment is None or name in visiting:
-            return 0, 0
-        self.measured[name] = self.measure(fragment, visiting | {name})
-        return self.measured[name]
-
-
 def limit_rules(*, anonymous: bool) -> list[type[ValidationRule]]:
     """The API's validation rules for one request (added to graphql's standard rules)."""
     current = limits()
 
     class DocumentLimits(ValidationRule):
+        """Depth of each operation and aliases of the document (every operation's summed),
+        from one walk (document_walk) without variables."""
+
         def enter_document(self, node, *_args):
-            fragments = {
-                d.name.value: d for d in node.definitions if isinstance(d, FragmentDefinitionNode)
-            }
-            walk = _DocumentWalk(fragments)
+            walk = DocumentWalk(node, schema=self.context.schema)
             aliases = 0
-            for definition in node.definitions:
-                if not isinstance(definition, OperationDefinitionNode):
+            for operation in walk.operations():
+                shape = walk.shape(operation)
+                aliases += shape.aliases
+                if walk.incomplete == "levels":
+                    message = f"The query is more than {MAX_LEVELS} levels deep"
+                elif shape.depth > current.max_depth:
+                    message = f"The query is {shape.depth} levels deep"
+                else:
                     continue
-                try:
-                    depth, operation_aliases = walk.measure(definition)
-                except RecursionError:
-                    depth, operation_aliases = current.max_depth + 1, 0
-                aliases += operation_aliases
-                if depth > current.max_depth:
-                    self.report_error(
-                        GraphQLError(
-                            f"The query is {depth} levels deep; the limit is {current.max_depth}",
-                            definition,
-                            extensions={"code": QUERY_TOO_DEEP},
-                        )
+                self.report_error(
+                    GraphQLError(
+                        f"{message}; the limit is {current.max_depth}",
+                        operation,
+                        extensions={"code": QUERY_TOO_DEEP},
                     )
-            if aliases > current.max_aliases:
+                )
+            if walk.incomplete == "steps":
+                self.report_error(
+                    GraphQLError(
+                        f"The query has more than {MAX_STEPS} distinct selections to measure; "
+                        "simplify it",
+                        extensions={"code": QUERY_TOO_COSTLY},
+                    )
+                )
+            elif aliases > current.max_aliases:
                 self.report_error(
                     GraphQLError(
                         f"The query uses {aliases} aliases; the limit is {current.max_aliases}",
@@ -152,7 +125,7 @@ def limit_rules(*, anonymous: bool) -> list[type[ValidationRule]]:
                     )
                 )
 
-    rules: list[type[ValidationRule]] = [DocumentLimits, cost_rule(current)]
+    rules: list[type[ValidationRule]] = [DocumentLimits]
     if anonymous:
         rules.append(IntrospectionRequiresSignIn)
     return rules

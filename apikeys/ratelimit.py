@@ -77,7 +77,7 @@ class RateLimitSettings:
     enabled: bool
     queries: int
     mutations: int
-    #: None: anonymous requests are not counted (a RATE_LIMIT without "ANONYMOUS").
+    #: None: anonymous requests are not counted ("ANONYMOUS" 0 or left out).
     anonymous: int | None
     window_seconds: int
     cache: str
@@ -100,7 +100,7 @@ def rate_limit_settings() -> RateLimitSettings:
         enabled=bool(configured["ENABLED"]),
         queries=int(configured["QUERIES"]),
         mutations=int(configured["MUTATIONS"]),
-        anonymous=None if configured.get("ANONYMOUS") is None else int(configured["ANONYMOUS"]),
+        anonymous=int(configured.get("ANONYMOUS") or 0) or None,
         window_seconds=max(1, int(configured["WINDOW_SECONDS"])),
         cache=configured["CACHE"],
         key_prefix=configured["KEY_PREFIX"],

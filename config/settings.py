@@ -221,7 +221,7 @@ RATE_LIMIT = {
     "MUTATIONS": env.int("RATE_LIMIT_MUTATIONS", default=200),
     # GraphQL requests per client address and window from clients with neither an API key nor
     # a signed-in session, refused before their document is parsed (TRUSTED_PROXY_COUNT says
-    # where the address comes from).
+    # where the address comes from). 0 switches this budget off.
     "ANONYMOUS": env.int("RATE_LIMIT_ANONYMOUS", default=60),
     "WINDOW_SECONDS": env.int("RATE_LIMIT_WINDOW_SECONDS", default=60),
     # The cache (a CACHES alias) holding the counters, and their key prefix.

@@ -17,4 +17,4 @@ from config.settings import *  # noqa: E402, F403
 # local-memory cache, so they would share one budget across tests (and refuse the 61st request
 # of a minute in whichever test it falls): off here; tests/hardening/test_anonymous_rate_limit.py
 # sets a budget in a cache of its own.
-RATE_LIMIT = {**RATE_LIMIT, "ANONYMOUS": None}  # noqa: F405
+RATE_LIMIT = {**RATE_LIMIT, "ANONYMOUS": 0}  # noqa: F405

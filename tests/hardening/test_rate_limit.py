@@ -243,6 +243,8 @@ def test_operation_cost(document, operation_name, expected):
 
 def test_settings_come_from_the_environment():
     environment = {k: v for k, v in os.environ.items() if not k.startswith("RATE_LIMIT_")}
+    # The app's settings, not the suite's (tests/settings.py switches the anonymous budget off).
+    environment["DJANGO_SETTINGS_MODULE"] = "config.settings"
     script = "from django.conf import settings; import json; print(json.dumps(settings.RATE_LIMIT))"
     default = subprocess.run(
         [sys.executable, "manage.py", "shell", "-c", script],

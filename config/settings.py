@@ -9,6 +9,7 @@ Every variable is in the README's "Configuration" table; TIME_ZONE is fixed to U
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -44,6 +45,8 @@ MIDDLEWARE = [
     # Outermost, so that its duration and status cover everything below (config.request_log).
     "config.request_log.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # The Content-Security-Policy header (CONTENT_SECURITY_POLICY below).
+    "csp.middleware.CSPMiddleware",
     # Serves collectstatic's output (STATIC_ROOT) from the app itself, before sessions and auth.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -269,6 +272,28 @@ SILENCED_SYSTEM_CHECKS = [
 _proxy_ssl_header = env("SECURE_PROXY_SSL_HEADER", default="")
 if _proxy_ssl_header:
     SECURE_PROXY_SSL_HEADER = ("HTTP_" + _proxy_ssl_header.upper().replace("-", "_"), "https")
+
+# Content-Security-Policy (django-csp; docs/reliability.md, "Lower findings"), on every
+# answer: the admin and GraphiQL load scripts only from this server (no inline script, no eval:
+# every project template loads its JS from static files, and Django's admin does too), nothing
+# from another host, and no page may frame them. Styles allow inline ones: Django's admin
+# templates and widgets (select2, jQuery) and our badges write `style` attributes, which only a
+# blanket 'unsafe-inline' allows (a nonce covers <style> elements, not attributes); a style
+# cannot run script.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 
 # One JSON line per request on stderr (config.request_log), and the X-Request-ID header.
 LOG_REQUESTS = env.bool("LOG_REQUESTS", default=False)

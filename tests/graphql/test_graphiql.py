@@ -36,7 +36,8 @@ def test_the_page_loads_only_from_this_server(client, viewer):
     assert page.status_code == 200
     html = page.content.decode()
     urls = re.findall(r'(?:src|href)="([^"]+)"', html)
-    assert len(urls) == 9  # 2 stylesheets, 6 libraries, graphene-django's bootstrap script
+    # 2 stylesheets, 6 libraries, the settings script and graphene-django's bootstrap script
+    assert len(urls) == 10
     for url in urls:
         assert url.startswith("/static/"), url
         assert finders.find(url.removeprefix("/static/")), url

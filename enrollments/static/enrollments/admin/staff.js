@@ -11,6 +11,9 @@
  *                                 choice. Without JS every field is shown.
  *   data-browser-zone-for="ID"    On a staff member's first visit (no zone chosen yet), the
  *                                 time-zone <select id=ID> proposes the browser's zone.
+ *   data-select-on-focus          The field's text is selected when it takes the focus (the new
+ *                                 API key, to copy). The pages run no inline script or event
+ *                                 handler attribute: the Content-Security-Policy forbids them.
  *
  * And one workaround for the stock admin: its autocomplete widgets (select2) render a combobox
  * whose accessible name is the selected value, so an empty one has none. Once they are drawn,
@@ -67,7 +70,17 @@
     });
   }
 
+  function selectOnFocus() {
+    document.addEventListener("focusin", function (event) {
+      var target = event.target;
+      if (target && target.hasAttribute && target.hasAttribute("data-select-on-focus")) {
+        target.select();
+      }
+    });
+  }
+
   function start() {
+    selectOnFocus();
     proposeBrowserZone();
     watchPanels();
     focusOnLoad();

@@ -4,8 +4,12 @@ Django's ModelBackend reads a user's permissions with two queries (direct and th
 the first time `has_perm` is asked on a user object, and the object lives one request: every
 API request paid them again. Here the set is read in one query (direct or through a group,
 the same set ModelBackend builds for an active user) and kept per API key for
-PERMISSION_CACHE_SECONDS (settings.API_KEY_PERMISSION_CACHE_SECONDS) in the process and put
-where ModelBackend looks first (`user._perm_cache`), so `has_perm` answers without a query.
+PERMISSION_CACHE_SECONDS (settings.API_KEY_PERMISSION_CACHE_SECONDS) in the process, and
+handed to the user object (`user.api_key_permissions`), where the project's authentication
+backend (CachedPermissionsBackend, settings.AUTHENTICATION_BACKENDS) answers from it, so
+`has_perm` answers without a query. A subclass of ModelBackend overriding
+`get_all_permissions` is the extension point Django documents for this; ModelBackend's own
+per-object cache is its private business and is left alone.
 
 What stays fresh on every request: the key itself (revoked, expired), the user's `is_active`
 and `is_superuser`, all read with the key. What may lag: a permission granted or taken away
@@ -17,6 +21,7 @@ import threading
 import time
 
 from django.conf import settings
+from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Group, Permission
 from django.db.models import Q
 from django.db.models.signals import m2m_changed
@@ -29,6 +34,8 @@ from lms.models import User
 DEFAULT_SECONDS = 10.0
 #: Keys kept at most (the oldest entries go first).
 MAX_KEYS = 10_000
+#: The user object's attribute holding the permission set load_permissions read or kept.
+ATTRIBUTE = "api_key_permissions"
 
 _lock = threading.Lock()
 _entries: dict[object, tuple[float, frozenset[str]]] = {}
@@ -51,10 +58,10 @@ def load_permissions(api_key: APIKey) -> None:
     with _lock:
         entry = _entries.get(key)
     if entry is not None and entry[0] > now:
-        user._perm_cache = set(entry[1])
+        setattr(user, ATTRIBUTE, entry[1])
         return
     permissions = _read_permissions(user)
-    user._perm_cache = set(permissions)
+    setattr(user, ATTRIBUTE, permissions)
     seconds = _seconds()
     if seconds <= 0:
         return
@@ -74,6 +81,20 @@ def _read_permissions(user: User) -> frozenset[str]:
         .distinct()
     )
     return frozenset(f"{app_label}.{codename}" for app_label, codename in rows)
+
+
+class CachedPermissionsBackend(ModelBackend):
+    """ModelBackend, answering an API key's user from the permission set load_permissions
+    gave it (one query per key and cache period instead of two per request). Every other
+    user object (a signed-in staff member, a user without a key) is ModelBackend's."""
+
+    def get_all_permissions(self, user_obj, obj=None) -> set[str]:
+        permissions = getattr(user_obj, ATTRIBUTE, None)
+        if permissions is None or obj is not None:
+            return super().get_all_permissions(user_obj, obj)
+        if not user_obj.is_active or user_obj.is_anonymous:
+            return set()
+        return set(permissions)
 
 
 def clear() -> None:

@@ -26,6 +26,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import MiddlewareNotUsed
 from django.http import HttpRequest, HttpResponse
 
@@ -67,15 +68,19 @@ def request_id_for(request: HttpRequest) -> str:
 def _user_id(request: HttpRequest) -> str | None:
     # Only a user the request already loaded: evaluating request.user here would cost a session
     # query on requests that never needed one (/healthz, static files). The bearer path sets
-    # request.user directly; Django's lazy user keeps the loaded one in _cached_user.
+    # request.user to the user itself; Django's session user is a lazy object (never asked
+    # for its class or attributes here: that would load it), loaded from the session, so it
+    # is read only when the request already read its session.
     user = request.__dict__.get("user")
-    if user is not None and not hasattr(user, "_wrapped"):
-        loaded = user
-    else:
-        loaded = getattr(request, "_cached_user", None)
-    if loaded is None or not loaded.is_authenticated:
+    if user is None:
         return None
-    return str(loaded.pk)
+    if type(user) is not get_user_model():
+        session = getattr(request, "session", None)
+        if session is None or not session.accessed:
+            return None
+    if not user.is_authenticated:
+        return None
+    return str(user.pk)
 
 
 class RequestLogMiddleware:

@@ -7,9 +7,9 @@ from django.db import models
 from django.db.models import Q
 
 from enrollments.access_window import MAX_ENDED_AT, MAX_TOTAL_PAUSED_SECONDS
+from enrollments.fastpaths.model_loading import LoadedWithoutInit
 from enrollments.permissions import CUSTOM
 from enrollments.progress import CourseStatus
-from lms.loading import LoadedWithoutInit
 from lms.models import Course, CourseItem
 
 

@@ -7,7 +7,4 @@ class LmsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from lms import (
-            lookups,  # noqa: F401  registers pk__any_of
-            pg_timestamps,  # noqa: F401  connects the C timestamp loader
-        )
+        from lms import lookups  # noqa: F401  registers pk__any_of

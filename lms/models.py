@@ -9,8 +9,8 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from enrollments.fastpaths.model_loading import LoadedWithoutInit
 from lms.control_characters import refuse_control_characters
-from lms.loading import LoadedWithoutInit
 
 
 class UserManager(BaseUserManager["User"]):

@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from apikeys import permission_cache
+from enrollments import fastpaths
 from tests.factories import CourseFactory, EnrollmentFactory, StaffFactory, UserFactory
 from tests.fuzzing import load_profile
 
@@ -42,6 +43,18 @@ def fresh_permission_cache():
     permission_cache.clear()
     yield
     permission_cache.clear()
+
+
+@pytest.fixture(params=["fast paths on", "fast paths off"])
+def fast_paths(request):
+    """Runs a test twice in the same run: with every fast path on (those whose signature
+    check passed; enrollments/fastpaths), then with every one off, the public path. A test
+    module opts in with `pytestmark = pytest.mark.usefixtures("fast_paths")`. The whole suite
+    runs with them off under FASTPATHS_DISABLED=all."""
+    on = request.param == "fast paths on"
+    names = [name for name, path in fastpaths.REGISTRY.items() if path.mismatch is None]
+    with fastpaths.switched(names, on=on):
+        yield on
 
 
 @pytest.fixture

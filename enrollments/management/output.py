@@ -73,12 +73,30 @@ class Progress:
             self._bar.write(line, file=self._stream)
 
 
-def raw_stream(stdout: OutputWrapper) -> TextIO:
-    """The stream under Django's OutputWrapper, for writers that manage their own line endings
-    (tqdm redraws with \r, which the wrapper would end with a newline; csv ends rows with \r\n).
+class UnendedWriter:
+    """Django's OutputWrapper writing text as given, for writers that manage their own line
+    endings (tqdm redraws with \r, which the wrapper would end with a newline; csv ends rows
+    with \r\n): `write(text, ending="")`, the wrapper's public way to add no ending. Every
+    other attribute (flush, isatty, encoding) is the wrapper's, which passes it on to its
+    stream."""
 
-    Django keeps it in the private `_out`; anything else passed as stdout is used as it is."""
-    return getattr(stdout, "_out", stdout)
+    def __init__(self, stdout: OutputWrapper) -> None:
+        self.stdout = stdout
+
+    def write(self, text: str) -> int:
+        self.stdout.write(text, ending="")
+        return len(text)
+
+    def __getattr__(self, name: str):
+        return getattr(self.stdout, name)
+
+
+def raw_stream(stdout: OutputWrapper | TextIO) -> TextIO:
+    """A stream that writes text as given through Django's OutputWrapper (UnendedWriter);
+    anything else passed as stdout is used as it is."""
+    if isinstance(stdout, OutputWrapper):
+        return UnendedWriter(stdout)  # type: ignore[return-value]
+    return stdout
 
 
 @contextmanager

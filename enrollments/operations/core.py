@@ -1,5 +1,6 @@
 """`preview` and `apply`: the one place where an operation meets the database."""
 
+import functools
 import gc
 import hashlib
 import uuid
@@ -7,7 +8,8 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, fields, replace
 
-from django.db import connections, router, transaction
+from django.core.exceptions import EmptyResultSet
+from django.db import NotSupportedError, connections, router, transaction
 from django.db.models import QuerySet
 
 from enrollments import clock
@@ -207,18 +209,32 @@ def _chunk_size(scope: QuerySet[Enrollment] | None, plan: Plan) -> int:
 
 def _reads_one_table(queryset: QuerySet) -> bool:
     """Whether `queryset` is enrollments filtered on their own columns: no join, annotation,
-    DISTINCT, slice, extra() or set operation, so its WHERE selects the same rows when
-    locked and re-ordered."""
-    query = queryset.query
-    return (
-        queryset.model is Enrollment
-        # Joins a filter set up and then trimmed (a foreign key compared by id) stay in the
-        # alias map unreferenced; only referenced aliases are joined.
-        and {alias for alias, count in query.alias_refcount.items() if count}
-        <= {Enrollment._meta.db_table}
-        and not (query.distinct or query.annotations or query.extra or query.is_sliced)
-        and query.combinator is None
-    )
+    DISTINCT, grouping, slice, extra() or set operation, so its WHERE selects the same rows
+    when locked and re-ordered.
+
+    Decided from its SQL (the queryset's public `query`, as `print(queryset.query)` shows it)
+    rather than from the ORM's internals: without its ordering it must read
+    `SELECT <every enrollment column> FROM <the enrollment table>`, exactly as the bare
+    model's query does, optionally followed by a WHERE. A join a filter set up and then
+    trimmed (a foreign key compared by id) is not in the SQL, so it does not count. Anything
+    unexpected answers False: the selection is then read as `id IN (subquery)`, which is
+    always right, only slower on a large table."""
+    if queryset.model is not Enrollment:
+        return False
+    try:
+        # filter() refuses a union/intersection, order_by() a slice: neither is one table.
+        # select_related() joins only for the columns it adds, which the core does not read.
+        sql = str(queryset.select_related(None).order_by().filter().query)
+    except (EmptyResultSet, NotSupportedError, TypeError):
+        return False
+    bare = _bare_enrollment_sql()
+    return (sql == bare or sql.startswith(f"{bare} WHERE ")) and " GROUP BY " not in sql
+
+
+@functools.cache
+def _bare_enrollment_sql() -> str:
+    """`SELECT <every column> FROM <the enrollment table>`, as Django writes it."""
+    return str(Enrollment.objects.order_by().query)
 
 
 def apply_to_one(operation: Operation, enrollment: Enrollment, by: Attribution) -> Enrollment:

@@ -9,7 +9,7 @@ import pytest
 from django import forms
 from django.contrib import admin
 from django.contrib.messages import get_messages
-from django.contrib.messages.storage.fallback import FallbackStorage
+from django.contrib.messages.middleware import MessageMiddleware
 from django.contrib.sessions.backends.db import SessionStore
 from django.core.exceptions import PermissionDenied
 from django.test import RequestFactory
@@ -37,7 +37,7 @@ def call(user, enrollment, data=None):
     request = factory.post(URL, data) if data is not None else factory.get(URL)
     request.user = user
     request.session = SessionStore()
-    request._messages = FallbackStorage(request)
+    MessageMiddleware(lambda request: None).process_request(request)  # the messages storage
     target = Target(
         selection=Selection.named([enrollment.pk]),
         hidden_fields=(("batch", "b-1"),),
@@ -47,7 +47,7 @@ def call(user, enrollment, data=None):
         description="the enrollments of batch b-1",
     )
     response = confirm_operation(
-        admin.site._registry[Enrollment],
+        admin.site.get_model_admin(Enrollment),
         request,
         target,
         lambda form: Extend(days=form.cleaned_data["days"]),

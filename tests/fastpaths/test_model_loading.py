@@ -1,14 +1,16 @@
-"""Instances loaded without Model.__init__ (lms.loading) behave as Django's own loaded ones."""
+"""Fast path `model_loading` (enrollments/fastpaths/model_loading.py): instances loaded without
+Model.__init__ behave as Django's own loaded ones. Every test runs with the fast path on and
+off (the `fast_paths` fixture): the same instances either way."""
 
 import pytest
 from django.db import models
 
+from enrollments.fastpaths.model_loading import FAST_PATH, LoadedWithoutInit, check
 from enrollments.models import Enrollment
-from lms.loading import LoadedWithoutInit
 from lms.models import Course, CourseItem, User
 from tests.factories import CourseItemFactory, EnrollmentFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_paths")]
 
 MODELS = [Enrollment, Course, CourseItem, User]
 
@@ -30,6 +32,25 @@ def enrollment():
 def test_the_models_read_in_bulk_use_the_mixin(model):
     assert issubclass(model, LoadedWithoutInit)
     assert model.from_db.__func__ is LoadedWithoutInit.from_db.__func__
+
+
+def test_the_signature_check_passes_on_the_installed_django():
+    assert check() is None
+    assert FAST_PATH.mismatch is None
+
+
+def test_off_it_is_djangos_own_from_db(enrollment, monkeypatch):
+    """Off, every row goes through Model.__init__ (seen by counting its calls)."""
+    calls = []
+    original = models.Model.__init__
+
+    def counting(self, *args, **kwargs):
+        calls.append(type(self))
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(models.Model, "__init__", counting)
+    Enrollment.objects.get(pk=enrollment.pk)
+    assert calls == ([] if FAST_PATH.enabled else [Enrollment])
 
 
 @pytest.mark.parametrize("model", MODELS, ids=lambda m: m.__name__)

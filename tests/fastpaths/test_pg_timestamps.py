@@ -1,4 +1,6 @@
-"""The C timestamptz loader: the same datetimes as Django's own loader, on UTC sessions only."""
+"""Fast path `pg_timestamps` (enrollments/fastpaths/pg_timestamps.py): psycopg's C timestamptz
+loader gives the same datetimes as Django's own loader, on UTC sessions only. The reading tests
+run with the fast path on and off (the `fast_paths` fixture): the same values either way."""
 
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
@@ -8,10 +10,10 @@ import pytest
 from django.db import connection
 from django.db.backends.postgresql.psycopg_any import BaseTzLoader
 
-from lms import pg_timestamps
+from enrollments.fastpaths import pg_timestamps
 from tests.markers import requires_postgres
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_paths")]
 
 #: Text PostgreSQL sends for timestamptz in a UTC session: whole seconds, microseconds, the
 #: range's ends, a leap day, the int32 end of the API's timestamps.
@@ -32,12 +34,17 @@ def _loaded(sql: str, params=()) -> list:
 
 
 @requires_postgres
-def test_the_connection_reads_timestamps_with_the_c_loader():
+def test_the_connection_reads_timestamps_with_the_c_loader_when_on(fast_paths):
     connection.ensure_connection()
     loader = connection.connection.adapters.get_loader(1184, 0)  # timestamptz, text
-    assert loader is pg_timestamps.UtcTimestamptzLoader
+    assert (loader is pg_timestamps.UtcTimestamptzLoader) is fast_paths
     # Django's create_cursor compares this attribute: equal, so no cursor re-registers its own.
     assert loader.timezone is connection.timezone is UTC
+
+
+def test_the_signature_check_passes_on_the_installed_psycopg():
+    assert pg_timestamps.check() is None
+    assert pg_timestamps.FAST_PATH.mismatch is None
 
 
 @requires_postgres

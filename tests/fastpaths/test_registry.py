@@ -1,0 +1,171 @@
+"""The fast-path home's registry (enrollments/fastpaths): FASTPATHS_DISABLED turns fast paths off
+at run time, and a signature check that fails logs a WARNING and turns its fast path off, while
+requests still work on the public path."""
+
+import logging
+from datetime import UTC
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.db import connection
+
+from apikeys.models import APIKey
+from enrollments import fastpaths
+from enrollments.fastpaths import pg_timestamps
+from enrollments.models import Enrollment
+from tests.factories import EnrollmentFactory, StaffFactory
+from tests.markers import requires_postgres
+
+pytestmark = pytest.mark.django_db
+
+NAMES = ("pg_timestamps", "model_loading")
+PAGE = "{ courseMemberships(first: 5) { edges { node { id created_at ended_at } } } }"
+
+
+@pytest.fixture
+def restored():
+    """Puts every fast path's check, result and state back as they were."""
+    saved = {
+        name: (path.check, path.mismatch, path.checked, path.enabled)
+        for name, path in fastpaths.REGISTRY.items()
+    }
+    yield
+    for name, (check, mismatch, checked, enabled) in saved.items():
+        path = fastpaths.REGISTRY[name]
+        path.check, path.mismatch, path.checked = check, mismatch, checked
+        path.set_enabled(enabled)
+
+
+def test_every_fast_path_is_registered_checked_and_on_by_default():
+    assert set(NAMES) <= set(fastpaths.REGISTRY)
+    for name in NAMES:
+        path = fastpaths.REGISTRY[name]
+        assert path.checked and path.mismatch is None and path.enabled, name
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_the_setting_turns_one_off_and_back(settings, name):
+    settings.FASTPATHS_DISABLED = [name]
+    assert not fastpaths.enabled(name)
+    assert all(fastpaths.enabled(other) for other in NAMES if other != name)
+    settings.FASTPATHS_DISABLED = []
+    assert fastpaths.enabled(name)
+
+
+def test_all_turns_every_one_off(settings):
+    settings.FASTPATHS_DISABLED = ["all"]
+    assert not any(fastpaths.enabled(name) for name in fastpaths.REGISTRY)
+
+
+def test_the_environment_variable_is_the_setting(monkeypatch):
+    """config/settings.py reads FASTPATHS_DISABLED from the environment, comma-separated."""
+    import environ
+
+    monkeypatch.setenv("FASTPATHS_DISABLED", "pg_timestamps,model_loading")
+    assert environ.Env().list("FASTPATHS_DISABLED", default=[]) == list(NAMES)
+
+
+def test_an_unknown_name_is_logged(settings, caplog):
+    with caplog.at_level(logging.WARNING, logger="enrollments.fastpaths"):
+        settings.FASTPATHS_DISABLED = ["pg_timestamp"]  # a typo
+    assert "FASTPATHS_DISABLED names unknown fast paths: pg_timestamp" in caplog.text
+    assert all(fastpaths.enabled(name) for name in NAMES)
+
+
+def test_a_failed_check_cannot_be_switched_on(restored):
+    path = fastpaths.REGISTRY["model_loading"]
+    path.mismatch = "a mismatch"
+    with pytest.raises(ValueError, match="model_loading"), fastpaths.switched([path.name], on=True):
+        pass
+
+
+class _NaiveLoader:
+    """A C loader of another psycopg: reads a timestamptz as a naive datetime."""
+
+    def __init__(self, oid, context=None):
+        self.real = pg_timestamps.PythonTimestamptzLoader(oid, context)
+
+    def load(self, data):
+        return self.real.load(data).replace(tzinfo=None)
+
+
+def _rechecked(caplog) -> str:
+    with caplog.at_level(logging.WARNING, logger="enrollments.fastpaths"):
+        for path in fastpaths.REGISTRY.values():
+            path.checked = False
+        fastpaths.setup()
+    return caplog.text
+
+
+def test_a_changed_c_loader_switches_pg_timestamps_off_with_a_warning(
+    restored, monkeypatch, caplog
+):
+    monkeypatch.setattr(pg_timestamps, "CTimestamptzLoader", _NaiveLoader)
+    logged = _rechecked(caplog)
+    assert "fast path 'pg_timestamps' switched off: the C loader reads" in logged
+    assert not fastpaths.enabled("pg_timestamps")
+    assert fastpaths.enabled("model_loading")
+    connection.ensure_connection()
+    assert pg_timestamps.use_c_timestamp_loader(connection) is False
+
+
+def test_a_changed_model_state_switches_model_loading_off_with_a_warning(
+    restored, monkeypatch, caplog
+):
+    """Django's ModelState grew an attribute __init__ sets: the instances would differ."""
+    from django.db.models import base
+
+    class GrownState(base.ModelState):
+        def __init__(self):
+            super().__init__()
+            self.origin = "loaded"
+
+    monkeypatch.setattr(base, "ModelState", GrownState)
+    logged = _rechecked(caplog)
+    assert "fast path 'model_loading' switched off: Django's ModelState carries" in logged
+    assert not fastpaths.enabled("model_loading")
+    monkeypatch.undo()  # Django back as it was; the fast path stays off until checked again
+    enrollment = EnrollmentFactory()
+    assert Enrollment.objects.get(pk=enrollment.pk).pk == enrollment.pk
+
+
+def test_a_raising_check_is_a_mismatch(restored, caplog):
+    def broken():
+        raise AttributeError("module 'psycopg' has no attribute 'x'")
+
+    fastpaths.REGISTRY["pg_timestamps"].check = broken
+    logged = _rechecked(caplog)
+    assert "fast path 'pg_timestamps' switched off: the check raised AttributeError" in logged
+    assert not fastpaths.enabled("pg_timestamps")
+
+
+def test_requests_work_with_every_check_failed(restored, client, caplog):
+    for path in fastpaths.REGISTRY.values():
+        path.check = lambda: "a dependency upgraded past what this fast path knows"
+    logged = _rechecked(caplog)
+    assert all(f"fast path {name!r} switched off" in logged for name in NAMES)
+    enrollment = EnrollmentFactory()
+    viewer = StaffFactory()
+    viewer.user_permissions.add(Permission.objects.get(codename="view_enrollment"))
+    _api_key, raw_key = APIKey.objects.create_key(user=viewer)
+    response = client.post(
+        "/graphql/",
+        {"query": PAGE},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {raw_key}",
+    )
+    assert response.status_code == 200
+    body = response.json()
+    (edge,) = body["data"]["courseMemberships"]["edges"]
+    assert edge["node"]["id"] == str(enrollment.pk)
+    assert edge["node"]["ended_at"] == enrollment.ended_at.isoformat()
+
+
+@requires_postgres
+def test_switched_at_run_time_the_open_connection_follows():
+    connection.ensure_connection()
+    with fastpaths.switched(["pg_timestamps"], on=False):
+        loader = connection.connection.adapters.get_loader(1184, 0)
+        assert loader is not pg_timestamps.UtcTimestamptzLoader and loader.timezone is UTC
+    loader = connection.connection.adapters.get_loader(1184, 0)
+    assert loader is pg_timestamps.UtcTimestamptzLoader

@@ -6,6 +6,7 @@ the test suite sets it (tests/settings.py), so the two commands still work from 
 Every variable is in the README's "Configuration" table; TIME_ZONE is fixed to UTC.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -41,6 +42,8 @@ INSTALLED_APPS = [
     "lms",
     "enrollments",
     "apikeys",
+    # Log-in throttling of the admin (the AXES_* block below).
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -59,6 +62,8 @@ MIDDLEWARE = [
     "enrollments.admin.time_zone.StaffTimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a locked-out log-in into its 429 answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -117,6 +122,10 @@ if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
 
 AUTH_USER_MODEL = "lms.User"
 AUTHENTICATION_BACKENDS = [
+    # django-axes first: it refuses a locked-out log-in before any password is checked. Every
+    # authenticate() must then pass the request (Django's log-in form does; API keys do not go
+    # through authenticate at all, apikeys.auth).
+    "axes.backends.AxesStandaloneBackend",
     # Django's ModelBackend, answering an API key's user from the permission set kept per key
     # (apikeys.permission_cache).
     "apikeys.permission_cache.CachedPermissionsBackend",
@@ -305,6 +314,53 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": [NONE],
     },
 }
+
+# Log-in throttling (django-axes; docs/deploy.md "Log-in throttling"). After LOGIN_FAILURE_LIMIT
+# failed log-ins for one account (the e-mail, in any case), or from one client address (behind
+# TRUSTED_PROXY_COUNT proxies: config.login_throttling), that account or address is refused,
+# the right password included, for LOGIN_COOL_OFF_MINUTES after the failure that locked it.
+# Failures older than the cool-off are forgotten. Counted in the database (axes' default
+# handler), not in Redis: shared by every app server, and a cache outage cannot switch it off.
+# Staff unlock in the admin (Axes > Access attempts: delete the rows) or with
+# `manage.py axes_reset_username EMAIL` / `axes_reset_ip ADDRESS` / `axes_reset`.
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_COOL_OFF_MINUTES", default=15))
+# Each parameter on its own: a lock per account and a lock per address.
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# A failure during a lock-out is refused without being counted: the cool-off runs from the
+# locking failure, as documented, instead of restarting at every refused try.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_USERNAME_FORM_FIELD = "username"  # the admin log-in form's field (it holds the e-mail)
+AXES_USERNAME_CALLABLE = "config.login_throttling.account"
+AXES_CLIENT_IP_CALLABLE = "config.login_throttling.client_address"
+AXES_ENABLED = env.bool("LOGIN_THROTTLING_ENABLED", default=True)
+# Its admin pages are registered by config.login_throttling.register_admin instead (their date
+# drill-down made safe at year 9999, as every other list's).
+AXES_ENABLE_ADMIN = False
+
+# Error tracking: sentry-sdk with its Django integration when SENTRY_DSN is set; off (nothing
+# initialised, nothing sent) when it is not. What is reported: unhandled exceptions, and every
+# record logged at ERROR, such as the API's internal failures with their error id
+# (enrollments.graphql.errors). Without personal data: no user, address, cookies, request
+# bodies or local variables of stack frames (send_default_pii off, bodies and locals never
+# sent), API keys in any of the three header styles scrubbed (Teachify's header added).
+SENTRY_DSN = env("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    import sentry_sdk
+    from sentry_sdk.integrations.django import DjangoIntegration
+    from sentry_sdk.scrubber import DEFAULT_DENYLIST, EventScrubber
+
+    sentry_sdk.init(
+        dsn=SENTRY_DSN,
+        integrations=[DjangoIntegration()],
+        send_default_pii=False,
+        max_request_body_size="never",
+        # Stack frames' local variables hold what requests carried (variables, e-mails, keys).
+        include_local_variables=False,
+        event_scrubber=EventScrubber(denylist=[*DEFAULT_DENYLIST, "x_teachify_api_key"]),
+        environment=env("SENTRY_ENVIRONMENT", default="production"),
+        traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+    )
 
 # One JSON line per request on stderr (config.request_log), and the X-Request-ID header.
 LOG_REQUESTS = env.bool("LOG_REQUESTS", default=False)

@@ -10,9 +10,13 @@ from django.contrib import admin
 from django.urls import path
 from django.views.generic import RedirectView
 
+from config import login_throttling
 from config.health import healthz, readyz
 from enrollments.admin.time_zone import time_zone_view
 from enrollments.graphql.views import ApiView
+
+# django-axes' pages (access attempts: where staff unlock a log-in), with the project's admin.
+login_throttling.register_admin(admin.site)
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),

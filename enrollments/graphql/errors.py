@@ -4,12 +4,22 @@ verbatim and whose `extensions.code` is stable.
 Domain errors (enrollments.errors) are raised by services and selectors and pass through
 resolvers untouched; `format_error` gives them their code. Errors that only the API knows
 (authentication, permissions, input shape, limits) are `ApiError`s raised here. Anything else is
-a bug: it is logged and reported as INTERNAL_SERVER_ERROR without its details.
+a bug: the client gets INTERNAL_SERVER_ERROR with a generic message and an error id, never the
+exception's text (which may name tables, hosts or data), and the server log gets the traceback
+at ERROR with that same id (`internal_error`), so that a client's "error id 3f2a..." leads to
+the traceback; with SENTRY_DSN set, sentry-sdk reports that log record too (config/settings.py).
+
+A database that does not answer is not a bug: `is_database_unavailable` tells it from a
+statement the database refused, and the view answers it with HTTP 503 and SERVICE_UNAVAILABLE
+(enrollments/graphql/views.py).
 """
 
 import logging
+import uuid
 from typing import Any
 
+from django.db import InterfaceError, OperationalError
+from graphene_django.views import HttpError
 from graphql import GraphQLError, GraphQLSyntaxError
 
 from apikeys.idempotency import (
@@ -39,6 +49,7 @@ INTROSPECTION_DISABLED = "INTROSPECTION_DISABLED"
 GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
 GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
 INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
+SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
 BAD_REQUEST = "BAD_REQUEST"
 
 #: Every code the API's own errors use, with when it happens (docs/api.md lists the same).
@@ -57,7 +68,8 @@ API_ERROR_CODES: dict[str, str] = {
     INTROSPECTION_DISABLED: "introspection by an anonymous client",
     GRAPHQL_PARSE_FAILED: "the document is not valid GraphQL syntax",
     GRAPHQL_VALIDATION_FAILED: "the document does not match the schema",
-    INTERNAL_SERVER_ERROR: "a bug: the details are logged, not returned",
+    INTERNAL_SERVER_ERROR: "a bug: the details are logged with the error id, not returned",
+    SERVICE_UNAVAILABLE: "the database does not answer (an outage): retry later",
     BAD_REQUEST: "the HTTP request is not a GraphQL request this endpoint serves",
     RATE_LIMITED: "the API key's (or signed-in user's) budget for this minute is spent",
     INVALID_IDEMPOTENCY_KEY: "the Idempotency-Key header is empty, too long or not ASCII",
@@ -90,13 +102,77 @@ def bad_input(message: str) -> ApiError:
     return ApiError(BAD_USER_INPUT, message)
 
 
+INTERNAL_MESSAGE = "Internal server error"
+
+
+UNAVAILABLE_MESSAGE = "The service is unavailable: its database does not answer. Retry later."
+
+
+def _logged(code: str, message: str, error: BaseException) -> ApiError:
+    """`code` and `message` with a new error id for the client; `error` logged at ERROR with
+    its traceback and that id for the server (and sentry-sdk, when configured)."""
+    error_id = uuid.uuid4().hex
+    logger.error(
+        "%s %s: %s",
+        code,
+        error_id,
+        type(error).__name__,
+        exc_info=error,
+        extra={"error_id": error_id},
+    )
+    return ApiError(code, message, extensions={"error_id": error_id})
+
+
+def internal_error(error: BaseException) -> ApiError:
+    """The client's side of a bug: INTERNAL_SERVER_ERROR with an error id and nothing of
+    `error`; the server's side: its traceback logged with the same id."""
+    return _logged(INTERNAL_SERVER_ERROR, INTERNAL_MESSAGE, error)
+
+
+def service_unavailable(error: BaseException) -> ApiError:
+    """The client's side of a database outage: SERVICE_UNAVAILABLE, to be retried; the server's
+    side, as for a bug: an outage is seen in the logs and by error tracking, not only by
+    clients."""
+    return _logged(SERVICE_UNAVAILABLE, UNAVAILABLE_MESSAGE, error)
+
+
+#: SQLSTATE classes of a database that cannot serve at all: connection exceptions (08),
+#: insufficient resources (53: too many connections, disk full), operator intervention (57P:
+#: shutting down, crashed, starting up). Not 57014 (a cancelled statement: QUERY_TIMEOUT).
+_UNAVAILABLE_SQLSTATES = ("08", "53", "57P")
+
+
+def is_database_unavailable(error: BaseException | None) -> bool:
+    """Whether `error` says that the database cannot be reached or cannot serve (a refused or
+    dropped connection, a closed one, a server shutting down), as opposed to a statement it
+    refused (a deadlock, a cancelled statement, a constraint: each has its own SQLSTATE).
+    The driver's connection failures carry no SQLSTATE; Django wraps them into its own
+    OperationalError / InterfaceError with the driver's error as the cause."""
+    if isinstance(error, InterfaceError):  # the connection is already closed
+        return True
+    if not isinstance(error, OperationalError):
+        return False
+    sqlstate = getattr(error.__cause__, "sqlstate", None)
+    return sqlstate is None or sqlstate.startswith(_UNAVAILABLE_SQLSTATES)
+
+
+def database_outage(errors: list[GraphQLError] | None) -> BaseException | None:
+    """The first of the fields' `errors` that a database outage caused, or None."""
+    for error in errors or ():
+        if is_database_unavailable(error.original_error):
+            return error.original_error
+    return None
+
+
 def format_error(error: Exception) -> dict[str, Any]:
     """The JSON form of one error. Domain errors keep their message and get their code; an
     unexpected exception is logged and hidden."""
-    if not isinstance(error, GraphQLError):
+    if isinstance(error, HttpError):
         # graphene-django's HTTP-level refusals: no query, invalid JSON, a batch, a mutation
         # over GET, another method.
         return {"message": str(error), "extensions": {"code": BAD_REQUEST}}
+    if not isinstance(error, GraphQLError):
+        return internal_error(error).formatted
     original = error.original_error
     if isinstance(original, DomainError):
         formatted = dict(error.formatted)
@@ -109,10 +185,10 @@ def format_error(error: Exception) -> dict[str, Any]:
         formatted["extensions"] = {"code": QUERY_TIMEOUT}
         return formatted
     if original is not None and not isinstance(original, GraphQLError):
-        logger.error("GraphQL resolver failed", exc_info=original)
-        formatted = dict(error.formatted)
-        formatted["message"] = "Internal server error"
-        formatted["extensions"] = {"code": INTERNAL_SERVER_ERROR}
+        formatted = dict(error.formatted)  # where it happened: locations and path
+        hidden = internal_error(original).formatted
+        formatted["message"] = hidden["message"]
+        formatted["extensions"] = hidden["extensions"]
         return formatted
     formatted = dict(error.formatted)
     if "code" not in (formatted.get("extensions") or {}):
@@ -122,6 +198,11 @@ def format_error(error: Exception) -> dict[str, Any]:
             # No path: the document or its variables were refused before execution.
             code = GRAPHQL_VALIDATION_FAILED
         else:
-            code = INTERNAL_SERVER_ERROR
+            # graphql-core's own error during execution (a resolver returned null for a
+            # non-null field, or a value its type cannot serialise): a bug of this API.
+            hidden = internal_error(error).formatted
+            formatted["message"] = hidden["message"]
+            formatted["extensions"] = hidden["extensions"]
+            return formatted
         formatted["extensions"] = {**(formatted.get("extensions") or {}), "code": code}
     return formatted

@@ -18,7 +18,10 @@ graphql-core's default `is_awaitable` check on every resolved value. Here:
   per-field machinery altogether (SyncExecutionContext).
 
 Everything else is graphene-django's `execute_graphql_request`, kept step for step: the GET
-mutation refusal, the validation error answer, ATOMIC_MUTATIONS with its rollback flag.
+mutation refusal, the validation error answer, ATOMIC_MUTATIONS with its rollback flag. One
+difference: what execution itself raises (a bug, a database outage) is raised to the view, which
+answers it as the server's failure (enrollments/graphql/views.py), where graphene-django would
+return it as the document's error, the client's fault with the exception's text.
 """
 
 import functools
@@ -60,6 +63,7 @@ from graphql import (
 from graphql.pyutils import Path, Undefined
 
 from enrollments.graphql import cost
+from enrollments.graphql.errors import database_outage
 from enrollments.graphql.limits import Limits, limit_rules, limits
 
 #: Distinct documents kept parsed, and (document, rules) pairs kept validated. Clients send a
@@ -427,20 +431,27 @@ def execute_request(view, request, query, variables, operation_name, show_graphi
         "is_awaitable": _never_awaitable,
     }
     options["execution_context_class"] = view.execution_context_class or SyncExecutionContext
-    try:
-        if (
-            operation_ast is not None
-            and operation_ast.operation == OperationType.MUTATION
-            and (
-                graphene_settings.ATOMIC_MUTATIONS is True
-                or connection.settings_dict.get("ATOMIC_MUTATIONS", False) is True
-            )
-        ):
-            with transaction.atomic():
-                result = execute(schema, document, **options)
-                if getattr(request, MUTATION_ERRORS_FLAG, False) is True:
-                    transaction.set_rollback(True)
-            return result
-        return execute(schema, document, **options)
-    except Exception as error:  # noqa: BLE001 - graphene-django answers any failure this way
-        return ExecutionResult(errors=[error])
+    # Unlike graphene-django, a failure of execution itself (not of a field: graphql-core
+    # reports those in the result) is raised, not returned as the document's error: the view
+    # answers it as the server's fault (500 INTERNAL_SERVER_ERROR, logged with an error id),
+    # or 503 SERVICE_UNAVAILABLE when the database does not answer.
+    if (
+        operation_ast is not None
+        and operation_ast.operation == OperationType.MUTATION
+        and (
+            graphene_settings.ATOMIC_MUTATIONS is True
+            or connection.settings_dict.get("ATOMIC_MUTATIONS", False) is True
+        )
+    ):
+        with transaction.atomic():
+            result = execute(schema, document, **options)
+            if getattr(request, MUTATION_ERRORS_FLAG, False) is True:
+                transaction.set_rollback(True)
+    else:
+        result = execute(schema, document, **options)
+    # A field that failed because the database does not answer fails the whole request: the
+    # view answers 503, which a client retries, rather than a partial answer blaming a field.
+    outage = database_outage(result.errors)
+    if outage is not None:
+        raise outage
+    return result

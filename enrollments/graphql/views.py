@@ -29,7 +29,12 @@ header prefers it, else `application/json` (no Accept, `*/*` and legacy clients)
 included; with `application/graphql-response+json` a request that fails before execution (no
 `data` in the answer: parse, validation, limits) answers 400. Either way, what is refused before
 GraphQL runs keeps its HTTP status: a malformed HTTP request 400 (or 405), a bad key 401, a
-failed CSRF check 403, a spent budget 429.
+failed CSRF check 403, a spent budget 429. And what fails on the server's side is a 5xx in both
+media types, always as JSON (`answers_server_failures_in_json`), never Django's HTML error page:
+500 INTERNAL_SERVER_ERROR when execution itself failed (a bug; the answer carries an error id,
+the log the traceback with it), 503 SERVICE_UNAVAILABLE while the database does not answer. (A
+single field that fails with a bug is an error in `errors` next to the other fields' `data`:
+200, as the specification asks.)
 """
 
 import functools
@@ -37,6 +42,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from django.db import connection, transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.middleware.csrf import CsrfViewMiddleware
 from django.utils.decorators import method_decorator
@@ -56,6 +62,9 @@ from enrollments.graphql.errors import (
     UNAUTHENTICATED,
     ApiError,
     format_error,
+    internal_error,
+    is_database_unavailable,
+    service_unavailable,
 )
 from enrollments.graphql.extension_range import extension_range_errors
 from enrollments.graphql.limits import limits
@@ -125,6 +134,30 @@ def answers_in_the_negotiated_media_type(view: Callable[..., HttpResponse]):
     return negotiated
 
 
+def answers_server_failures_in_json(view: Callable[..., HttpResponse]):
+    """Answers whatever `view` raises (the API key or session look-up, execution, anything but
+    the refusals it answers itself) as the API's JSON error instead of Django's HTML 500 page:
+    503 SERVICE_UNAVAILABLE when the database does not answer, else 500 INTERNAL_SERVER_ERROR.
+    Both are logged at ERROR with the traceback and the error id the answer carries."""
+
+    @functools.wraps(view)
+    def answering(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except Exception as raised:  # noqa: BLE001 - every failure gets the API's answer
+            if connection.settings_dict.get("ATOMIC_REQUESTS") and connection.in_atomic_block:
+                transaction.set_rollback(True)  # the view answers; nothing of it may commit
+            if is_database_unavailable(raised):
+                status, error = 503, service_unavailable(raised)
+            else:
+                status, error = 500, internal_error(raised)
+            return HttpResponse(
+                json.dumps({"errors": [error.formatted]}), status=status, content_type=JSON
+            )
+
+    return answering
+
+
 def _rate_limited(limited: ratelimit.RateLimited) -> HttpResponse:
     return _error_response(
         429,
@@ -137,6 +170,7 @@ def _rate_limited(limited: ratelimit.RateLimited) -> HttpResponse:
 
 @method_decorator(csrf_exempt, name="dispatch")
 @method_decorator(answers_in_the_negotiated_media_type, name="dispatch")
+@method_decorator(answers_server_failures_in_json, name="dispatch")
 class ApiView(GraphQLView):
     graphiql = True
     graphiql_template = "enrollments/graphiql.html"  # graphene-django's loads from a CDN
@@ -230,6 +264,11 @@ class ApiView(GraphQLView):
     ):
         if query is not None and not isinstance(query, str):  # e.g. {"query": 5} in JSON
             raise HttpError(HttpResponseBadRequest("The query must be a string."))
+        if variables is not None and not isinstance(variables, dict):  # e.g. [1]: graphql-core
+            # would raise a TypeError during execution, answered as the server's failure
+            raise HttpError(HttpResponseBadRequest("The variables must be a JSON object."))
+        if operation_name is not None and not isinstance(operation_name, str):
+            raise HttpError(HttpResponseBadRequest("The operationName must be a string."))
         max_length = limits().max_query_length
         too_large = bool(query) and len(query) > max_length
         document = None

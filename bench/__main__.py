@@ -23,7 +23,7 @@ from pathlib import Path
 
 from bench import environment
 
-STEPS = ("pages", "extension", "bulk", "load")
+STEPS = ("pages", "extension", "cost", "bulk", "load")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -278,6 +278,17 @@ def _extension(api_key: str, base_url: str, args: argparse.Namespace) -> dict:
     return {"latency": asdict(summary), "queries": queries, "days": 1}
 
 
+def _cost(api_key: str, base_url: str, args: argparse.Namespace) -> dict:
+    from bench import cost, latency
+
+    session = latency.HttpSession(base_url, api_key)
+    try:
+        # The heavy documents take up to a second each at 1M: fewer rounds than the pages.
+        return cost.run(session, rounds=min(args.requests, 10), warmup=min(args.warmup, 1))
+    finally:
+        session.close()
+
+
 def _bulk(size: int, rounds: int, *, skip: int = 0) -> dict:
     from bench.server import PROJECT_ROOT
 
@@ -324,7 +335,7 @@ def main(argv: list[str] | None = None) -> int:
     rng = random.Random(args.seed)  # noqa: S311 - sampling, not secrets
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         workdir = Path(tmp)
-        if steps & {"pages", "extension"}:
+        if steps & {"pages", "extension", "cost"}:
             with gunicorn(workers=1, log=workdir / "gunicorn-latency.log") as base_url:
                 if "pages" in steps:
                     _say("1-2. membership pages and the values() baseline")
@@ -332,6 +343,9 @@ def main(argv: list[str] | None = None) -> int:
                 if "extension" in steps:
                     _say("3. extendStudentCourseAccess")
                     results["extension"] = _extension(api_key, base_url, args)
+                if "cost" in steps:
+                    _say("6. the heaviest documents the cost model admits, and the audit's")
+                    results["cost"] = _cost(api_key, base_url, args)
         if "bulk" in steps:
             _say(f"4. bulk extension of {args.bulk_size:,}")
             results["bulk"] = _bulk(args.bulk_size, args.bulk_rounds)

@@ -129,6 +129,9 @@ def checks(results: dict) -> list[Check]:
                 True,
             )
         )
+    cost = results.get("cost")
+    if cost:
+        found += _cost_checks(cost)
     compare = results.get("load_compare")
     if compare:
         found.append(
@@ -149,6 +152,29 @@ def checks(results: dict) -> list[Check]:
             )
         )
     return found
+
+
+def _cost_checks(cost: dict) -> list[Check]:
+    """Issue 21: every document the cost model admits answers within 1 s (the heaviest of the
+    measured ones: timing), and the audit's nested-list document is refused (correctness)."""
+    heaviest = cost["heaviest"]
+    figures = cost["documents"][heaviest]
+    refused = cost["refused"]
+    return [
+        Check(
+            "heaviest document the cost model admits <= 1 s (median)",
+            f"{cost['heaviest_median_ms']} ms ({heaviest}, cost {figures['cost']} of "
+            f"{cost['budget']}, {figures['values']:,} values)",
+            cost["heaviest_median_ms"] <= 1000,
+            False,
+        ),
+        Check(
+            "the audit's nested-list document is refused (QUERY_TOO_COSTLY)",
+            f"cost {refused['cost']:,}, refused in {refused['latency']['median_ms']} ms",
+            refused["refused"],
+            True,
+        ),
+    ]
 
 
 def _row(cells: list[str], widths: list[int]) -> str:
@@ -224,6 +250,30 @@ def table(results: dict) -> str:
                 f"{summary['median_ms']:.1f}",
                 f"{summary['p95_ms']:.1f}",
                 str(extension["queries"]),
+            ]
+        )
+    cost = results.get("cost")
+    if cost:
+        for name, figures in cost["documents"].items():
+            summary = figures["latency"]
+            rows.append(
+                [
+                    f"6. {name} (cost {figures['cost']}, {figures['values']:,} values,"
+                    f" {figures['bytes']:,} bytes)",
+                    str(summary["n"]),
+                    f"{summary['median_ms']:.1f}",
+                    f"{summary['p95_ms']:.1f}",
+                    "",
+                ]
+            )
+        summary = cost["refused"]["latency"]
+        rows.append(
+            [
+                f"6. the audit's nested lists (cost {cost['refused']['cost']:,}): refused",
+                str(summary["n"]),
+                f"{summary['median_ms']:.1f}",
+                f"{summary['p95_ms']:.1f}",
+                "",
             ]
         )
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]

@@ -213,7 +213,7 @@ GRAPHQL_LIMITS = {
     # read filters by course_status; every other value of the answer 1/COST_VALUES_PER_POINT,
     # each times the most items of every list around it (page sizes, fetch_all's cap,
     # MAX_COURSE_ITEMS). Defaults: a page of 20 with every field 2, a page of 100 with every
-    # field and its count about 11, 15 aliased counts 90, 15 aliased counts by course_status
+    # field and its count 10, 15 aliased counts 90, 15 aliased counts by course_status
     # 450 (refused).
     "MAX_COST": env.int("GRAPHQL_MAX_COST", default=100),
     "COST_ROOT_FIELD": 1,
@@ -222,6 +222,9 @@ GRAPHQL_LIMITS = {
     # `fetch_all` reads up to 1,000 rows (FETCH_ALL_MAX), ten pages: its read costs ten.
     "COST_FETCH_ALL_FACTOR": 10,
     "COST_VALUES_PER_POINT": 1_000,
+    # Values a read of a course's items costs (`course_items`, `next_item`, `prev_item`; once
+    # per course and request): about what the answer's values take in the same time.
+    "COST_ITEMS_READ": 250,
     # The most items a course may hold: the course admin refuses more, and the cost model
     # prices `course_items` at this many.
     "MAX_COURSE_ITEMS": env.int("GRAPHQL_MAX_COURSE_ITEMS", default=100),

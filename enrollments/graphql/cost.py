@@ -20,7 +20,11 @@ Own costs, in points (the unit of the budget, MAX_COST):
 - both times COST_COURSE_STATUS_FACTOR when the read filters by `course_status`;
 - every other field, `__typename` included: one value of the answer, and a value costs
   1 / COST_VALUES_PER_POINT of a point (1,000 values are one point by default). The answer's
-  size is what takes the time once the rows are read: 217 MB is some ten million values.
+  size is what takes the time once the rows are read: 217 MB is some ten million values;
+- a field that reads a course's items (`course_items`, an item's `next_item` / `prev_item`):
+  COST_ITEMS_READ values more for that query (types.course_items reads a course's items once
+  per request, so no field below it pays again: `_IN_COURSE`). A page of 100 memberships of
+  100 courses selecting `course_items` runs 100 such queries: 0.3 s of a benchmark page.
 
 The most items a list can hold (LIST_BOUNDS; a test checks every list field of the schema is
 there): a page's `edges` / `nodes` hold `first` or `last` (DEFAULT_PAGE_SIZE without either,
@@ -40,10 +44,11 @@ document (PRICE_CACHE_SIZE), so a document within the budget is priced once, not
 
 With the defaults (budget 100 points; root field 1, count 5, course_status x5, fetch_all x10;
 1,000 values a point; 100 items a course): a page of 20 with every field costs 2, a page of
-100 with every field and its count about 11, `fetch_all` with a dozen fields 23, fifteen aliased
-counts 90 and fifteen by course_status 450 (refused); the nested-list document above, two
-levels of `course_items` under one membership, 1,000,000 values for each field selected on
-the inner items (refused at any size).
+100 with every field and its count 10, `fetch_all` with a dozen fields 23, fifteen aliased
+counts 90 and fifteen by course_status 450 (refused). The audit's document above, three
+levels of `course_items` under one membership, costs 1,000,000 values (1,000 points) for each
+field selected on the innermost items: refused whatever it selects; two levels cost 10,000
+values a field (admitted with up to nine fields: the benchmark's heaviest, bench/cost.py).
 
 The backstops for what the model does not foresee: the response bound (execution.py) and the
 per-request statement timeout on PostgreSQL (statement_timeout.py).
@@ -104,6 +109,16 @@ LIST_BOUNDS: Mapping[tuple[str, str], Callable[[Any], int]] = {
 
 #: The pricing context of an operation's top-level selection.
 _ROOT = "root"
+#: The pricing context below a field that read a course's items: everything under it belongs
+#: to that course (an item's course, its items, its neighbours), whose items types.course_items
+#: keeps for the request, so no field below reads them again.
+_IN_COURSE = "in course"
+#: The fields that read a course's items (types.course_items), by name, with their types.
+ITEM_READERS = {
+    "course_items": ("Course",),
+    "next_item": ("CourseItem",),
+    "prev_item": ("CourseItem",),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,11 +152,16 @@ class Pricing:
                 return weights.cost_count * context.factor * self.point, 1, None
             if name in PAGE_FIELDS:
                 return 1, context.rows, None
+        items = 1
         if field.is_list:
             parent = getattr(field.parent_type, "name", None)
             bound = LIST_BOUNDS.get((parent, name))
-            return 1, bound(weights) if bound else _fetch_all_max(), None
-        return 1, 1, None
+            items = bound(weights) if bound else _fetch_all_max()
+        if name in ITEM_READERS and getattr(field.parent_type, "name", None) in ITEM_READERS[name]:
+            # One query for the course's items, unless a field above read this course's.
+            read = 0 if context is _IN_COURSE else weights.cost_items_read
+            return 1 + read, items, _IN_COURSE
+        return 1, items, _IN_COURSE if context is _IN_COURSE else None
 
     def _root(self, walk: DocumentWalk, field: Field) -> tuple[int, int, Any]:
         weights = self.weights

@@ -187,3 +187,45 @@ def test_only_correctness_targets_can_fail_a_check_run():
     assert "load: zero lost extensions" in correctness
     assert QUERIES in correctness
     assert "bulk extension of 100 <= 2x bare UPDATE" not in correctness
+
+
+def _cost(*, heaviest_ms=400.0, refused=True) -> dict:
+    latency = {"n": 10, "median_ms": 20.0, "p95_ms": 30.0}
+    return {
+        "budget": 100,
+        "max_course_items": 100,
+        "documents": {
+            "two_levels_of_course_items": {
+                "cost": 82,
+                "values": 80_201,
+                "bytes": 2_447_500,
+                "latency": {**latency, "median_ms": heaviest_ms},
+            },
+            "fifteen_aliased_counts": {"cost": 90, "values": 15, "bytes": 465, "latency": latency},
+        },
+        "heaviest": "two_levels_of_course_items",
+        "heaviest_median_ms": heaviest_ms,
+        "refused": {"cost": 4022, "refused": refused, "latency": latency},
+    }
+
+
+HEAVIEST = "heaviest document the cost model admits <= 1 s (median)"
+REFUSED = "the audit's nested-list document is refused (QUERY_TOO_COSTLY)"
+
+
+@pytest.mark.parametrize(
+    ("figures", "missed"),
+    [({}, None), ({"heaviest_ms": 1001.0}, HEAVIEST), ({"refused": False}, REFUSED)],
+)
+def test_the_cost_figures_have_their_targets(figures, missed):
+    results = {**_results(), "cost": _cost(**figures)}
+    verdicts = _verdicts(results)
+    assert len(verdicts) == 18
+    if missed is not None:
+        assert verdicts.pop(missed) is False
+    assert all(verdicts.values())
+    correctness = {check.target for check in checks(results) if check.correctness}
+    assert REFUSED in correctness and HEAVIEST not in correctness
+    text = table(results)
+    assert "6. two_levels_of_course_items (cost 82, 80,201 values, 2,447,500 bytes)" in text
+    assert "6. the audit's nested lists (cost 4,022): refused" in text

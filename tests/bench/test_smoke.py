@@ -108,6 +108,12 @@ def test_benchmark_runs_end_to_end_at_a_tiny_size(bench_database_url, tmp_path):
     assert bulk["bare_update"]["updated"] == BULK
     assert 0 < bulk["memory"]["peak_rss_mb"] < 300
 
+    cost = results["cost"]  # issue 21: what the cost model admits, and the audit's document
+    assert cost["refused"]["refused"] and cost["refused"]["cost"] > cost["budget"]
+    assert cost["heaviest"] in cost["documents"]
+    for figures in cost["documents"].values():
+        assert 0 < figures["cost"] <= cost["budget"] and figures["values"] > 0
+        assert figures["latency"]["n"] == REQUESTS
     load = results["load"]
     assert load["total"]["requests"] > 0
     assert load["errors"] == 0, load["failure_samples"]

@@ -76,8 +76,8 @@ def test_the_nested_list_document_from_a_learners_key_is_refused_before_any_data
     document = NESTED_LISTS % learner_membership.pk
     with CaptureQueriesContext(connection) as queries:
         body = api.post(document, key=learner_key)
-    # Per membership: 1,000 values for its read; then each level of course_items multiplies by
-    # 100 (MAX_COURSE_ITEMS): 4 + 100 x (2 + 100 x (2 + 100 x 4) ...) = 4,021,202 values.
+    # 1,000 values for the membership's read, 250 for its course's items' read; then each
+    # level of course_items multiplies by 100 (MAX_COURSE_ITEMS): 4,021,452 values.
     assert refused(body) == {
         "message": "The query costs 4022; the limit is 100",
         "extensions": {"code": "QUERY_TOO_COSTLY", "cost": 4022, "limit": 100},
@@ -92,7 +92,7 @@ def test_two_levels_of_a_courses_items_fit_and_answer(api, learner_key, learner_
         f'{{ courseMembership(id: "{learner_membership.pk}") {{ course {{ course_items {{'
         " course { course_items { id } } } } } }"
     )
-    # 1,000 + 2 + 100 x (2 + 100): 11,202 values, 12 points.
+    # 1,000 + 2 + 250 (the items' read) + 100 x (2 + 100): 11,452 values, 12 points.
     assert price(parse(document), limits(), schema=schema.graphql_schema).points == 12
     body = api.post(document, key=learner_key)
     assert "errors" not in body, body
@@ -111,14 +111,14 @@ def page(arguments: str) -> str:
 @pytest.mark.parametrize(
     ("arguments", "cost"),
     [
-        # 1,000 for the read + 2 (the connection, nodes) + rows x (course, course_items + 100
-        # items x 11 fields = 1,102).
-        ("(first: 100)", 112),  # 111,202 values
-        ("(last: 90)", 101),
-        ("(first: 80)", 90),
-        ("", 24),  # the default page of 20
+        # 1,000 for the read + 2 (the connection, nodes) + rows x (course, course_items and its
+        # read of 250 + 100 items x 11 fields = 1,352).
+        ("(first: 100)", 137),  # 136,202 values
+        ("(last: 90)", 123),
+        ("(first: 70)", 96),
+        ("", 29),  # the default page of 20
         ("(first: 0)", 2),
-        ("(fetch_all: true)", 1113),  # 10,000 + 2 + 1,000 x 1,102
+        ("(fetch_all: true)", 1363),  # 10,000 + 2 + 1,000 x 1,352
     ],
 )
 def test_a_pages_size_multiplies_the_lists_under_it(api, viewer_key, arguments, cost):
@@ -135,12 +135,12 @@ def test_variables_are_priced_with_their_values(api, viewer_key):
     document = (
         f"query ($n: Int) {{ courseMemberships(first: $n) {{ nodes {{ {ITEMS_PER_ROW} }} }} }}"
     )
-    # Without the variables, `first` is priced at its most, 100: 112 points.
-    assert price(parse(document), limits(), schema=schema.graphql_schema).points == 112
+    # Without the variables, `first` is priced at its most, 100: 137 points.
+    assert price(parse(document), limits(), schema=schema.graphql_schema).points == 137
     assert "errors" not in api.post(document, {"n": 10}, key=viewer_key)
     assert "errors" not in api.post(document, {"n": None}, key=viewer_key)  # 20
     assert "errors" not in api.post(document, key=viewer_key)
-    assert refused(api.post(document, {"n": 100}, key=viewer_key))["extensions"]["cost"] == 112
+    assert refused(api.post(document, {"n": 100}, key=viewer_key))["extensions"]["cost"] == 137
     # A variable that does not coerce is execution's error, priced at nothing more.
     body = api.post(document, {"n": "many"}, key=viewer_key)
     assert error_codes(body) != ["QUERY_TOO_COSTLY"]
@@ -162,7 +162,7 @@ def test_variables_are_priced_with_their_values(api, viewer_key):
     ],
 )
 def test_skip_and_include_are_honoured(api, viewer_key, directive, variables, admitted):
-    """The heavy half (`first: 100`, 111 points) is left out when the directive says so, on an
+    """The heavy half (`first: 100`, 137 points) is left out when the directive says so, on an
     inline fragment, a field and a fragment spread alike."""
     heavy = f"courseMemberships(first: 100) {{ nodes {{ {ITEMS_PER_ROW} }} }}"
     declared = "query"
@@ -179,15 +179,15 @@ def test_skip_and_include_are_honoured(api, viewer_key, directive, variables, ad
         if admitted:
             assert "errors" not in body, (document, body)
         else:
-            assert refused(body)["extensions"]["cost"] == 112, document
+            assert refused(body)["extensions"]["cost"] == 137, document
 
 
 def test_aliases_and_fragments_are_priced_wherever_they_land(api, viewer_key):
-    half = f"courseMemberships(first: 45) {{ nodes {{ {ITEMS_PER_ROW} }} }}"  # 51 points
+    half = f"courseMemberships(first: 45) {{ nodes {{ {ITEMS_PER_ROW} }} }}"  # 62 points
     assert "errors" not in api.post(f"{{ a: {half} }}", key=viewer_key)
     # Two aliases: two reads, two answers.
     assert (
-        refused(api.post(f"{{ a: {half} b: {half} }}", key=viewer_key))["extensions"]["cost"] == 102
+        refused(api.post(f"{{ a: {half} b: {half} }}", key=viewer_key))["extensions"]["cost"] == 124
     )
     # A named fragment spread under two aliases costs twice; spread twice into one selection,
     # graphql-core executes it once, and it costs once.
@@ -198,12 +198,12 @@ def test_aliases_and_fragments_are_priced_wherever_they_land(api, viewer_key):
         "{ a: courseMemberships(first: 45) { ...Rows }"
         f" b: courseMemberships(first: 45) {{ ...Rows }} }} {fragment}"
     )
-    assert refused(api.post(twice, key=viewer_key))["extensions"]["cost"] == 102
+    assert refused(api.post(twice, key=viewer_key))["extensions"]["cost"] == 124
     once = f"{{ courseMemberships(first: 45) {{ ...Rows ...Rows }} }} {fragment}"
     assert "errors" not in api.post(once, key=viewer_key)
     # Fields merged under one key are executed once: `a` twice is `a` once.
     merged = f"{{ a: {half} a: {half} }}"
-    assert price(parse(merged), limits(), schema=schema.graphql_schema).points == 51
+    assert price(parse(merged), limits(), schema=schema.graphql_schema).points == 62
 
 
 def test_every_list_field_of_the_schema_has_a_bound():
@@ -380,3 +380,19 @@ def test_the_course_admin_refuses_more_items_than_a_course_may_hold(settings, ad
     three = formset(3)
     assert not three.is_valid()
     assert "at most 2" in " ".join(three.non_form_errors())
+
+
+@pytest.mark.parametrize(
+    ("selection", "values"),
+    [
+        # The membership's read (1,000), its course (1), the items' read (250) and the list
+        # (1), then 100 items of their course (1), its items (1, read already) and 100 ids.
+        ("course { course_items { course { course_items { id } } } }", 1000 + 1 + 251 + 10_200),
+        # An item's neighbours read its course's items once, however deep they go.
+        ("next_incomplete_item { next_item { prev_item { id } } }", 1000 + 1 + 251 + 1 + 1),
+        ("next_incomplete_item { id } course { id }", 1000 + 2 + 2),
+    ],
+)
+def test_a_courses_items_are_priced_as_one_read(selection, values):
+    document = f'{{ courseMembership(id: "x") {{ {selection} }} }}'
+    assert price(parse(document), limits(), schema=schema.graphql_schema).values == values

@@ -7,11 +7,12 @@ queries cannot be seen from outside it.
 
 import json
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import httpx
-from django.db import connection
+from django.db import connections
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
@@ -148,7 +149,13 @@ def count_queries(api_key: str, request: Request, *, repeat: int = 2) -> tuple[i
     runs (the first may include the throttled `last_used_at` write of the API key)."""
     client = Client(HTTP_AUTHORIZATION=f"Bearer {api_key}") if request.authenticated else Client()
     for _ in range(repeat):
-        with CaptureQueriesContext(connection) as captured:
+        # Every alias: a query's reads run on the API's own connection (api_reads, with the
+        # statement timeout), the key's look-up on default.
+        with ExitStack() as stack:
+            captured = [
+                stack.enter_context(CaptureQueriesContext(connections[alias]))
+                for alias in connections
+            ]
             if request.method == "POST":
                 response = client.post(
                     request.path, data=json.dumps(request.body), content_type="application/json"
@@ -156,7 +163,7 @@ def count_queries(api_key: str, request: Request, *, repeat: int = 2) -> tuple[i
             else:
                 response = client.get(request.path, request.params)
         payload = _check(request, response.status_code, json.loads(response.content))
-    statements = [query["sql"] for query in captured.captured_queries]
+    statements = [query["sql"] for capture in captured for query in capture.captured_queries]
     if request.peer is not None:  # not the peer's: bench.peers.common.bounded's own
         statements = [sql for sql in statements if not _timeout_wrapper(sql)]
     return len(statements), payload

@@ -106,6 +106,31 @@ else:
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"timeout": 20, "transaction_mode": "IMMEDIATE"}
     )
+# The reads of GraphQL query documents run on a connection of their own whose statements
+# PostgreSQL cancels after this many milliseconds (enrollments.graphql.statement_timeout): the
+# same database under a second alias, the timeout set when the connection opens, not per request.
+# Mutations, the admin and the commands stay on "default", unbounded. 0 switches it off.
+GRAPHQL_STATEMENT_TIMEOUT_MS = env.int("GRAPHQL_STATEMENT_TIMEOUT_MS", default=5_000)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and (
+    GRAPHQL_STATEMENT_TIMEOUT_MS > 0
+):
+    _api_reads_options = dict(DATABASES["default"].get("OPTIONS", {}))
+    _api_reads_options["options"] = " ".join(
+        filter(
+            None,
+            [
+                _api_reads_options.get("options"),
+                f"-c statement_timeout={GRAPHQL_STATEMENT_TIMEOUT_MS}",
+            ],
+        )
+    )
+    DATABASES["api_reads"] = {
+        **DATABASES["default"],
+        "OPTIONS": _api_reads_options,
+        # Tests: the same test database as "default", not one of its own.
+        "TEST": {"MIRROR": "default"},
+    }
+DATABASE_ROUTERS = ["enrollments.graphql.statement_timeout.ApiReadsRouter"]
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
@@ -232,9 +257,9 @@ GRAPHQL_LIMITS = {
     # it the answer is refused with QUERY_TOO_COSTLY, not built (the backstop of the cost
     # model, e.g. for a course holding more items than MAX_COURSE_ITEMS).
     "MAX_RESPONSE_VALUES": env.int("GRAPHQL_MAX_RESPONSE_VALUES", default=200_000),
-    # PostgreSQL's statement_timeout while a query document executes (the backstop of the cost
-    # model; mutations wait for row locks and are not bounded). 0 switches it off.
-    "STATEMENT_TIMEOUT_MS": env.int("GRAPHQL_STATEMENT_TIMEOUT_MS", default=5_000),
+    # PostgreSQL's statement_timeout of the API's reads (the backstop of the cost model; set on
+    # their connection, GRAPHQL_STATEMENT_TIMEOUT_MS above). 0 switches it off.
+    "STATEMENT_TIMEOUT_MS": GRAPHQL_STATEMENT_TIMEOUT_MS,
 }
 # Rate limits of the GraphQL API per API key and per signed-in user (apikeys.ratelimit;
 # docs/reliability.md). Counted in the cache: set CACHE_URL=redis://... in production so that

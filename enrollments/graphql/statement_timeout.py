@@ -1,29 +1,43 @@
-"""A per-request statement timeout on PostgreSQL: the backstop of the cost model (cost.py).
+"""A statement timeout on PostgreSQL for the API's reads: the backstop of the cost model (cost.py).
 
 The cost model prices what it knows is expensive; a statement it does not foresee (a plan gone
 wrong, a table grown past what the weights assumed) must still not hold a worker and a database
-connection for minutes. While a query document executes, the view sets PostgreSQL's
-`statement_timeout` for the session (GRAPHQL_LIMITS["STATEMENT_TIMEOUT_MS"], default 5 s) and
-resets it afterwards, so the admin, the commands and mutations (which may rightly wait for row
-locks) are not bounded by it. A statement that runs past it is cancelled by PostgreSQL
-(SQLSTATE 57014) and the client gets QUERY_TIMEOUT, not INTERNAL_SERVER_ERROR
-(errors.format_error asks `is_statement_timeout`).
+connection for minutes. So the reads of a GraphQL query document go to a database alias of
+their own, API_READS: the same database, on a connection whose session PostgreSQL starts with
+`statement_timeout` set (config/settings.py builds it from GRAPHQL_STATEMENT_TIMEOUT_MS,
+default 5 s, as libpq's `options=-c statement_timeout=...`). A statement that runs past it is
+cancelled by PostgreSQL (SQLSTATE 57014) and the client gets QUERY_TIMEOUT, not
+INTERNAL_SERVER_ERROR (errors.format_error asks `is_statement_timeout`).
 
-The SET (just before the request's first statement) and the RESET are two statements of their
-own per query request that reads the database, shown in query logs like any other. Other
-databases (SQLite) have no such setting: there it does nothing.
+Set once per connection, not per request: a page is its own statements only (no SET, no
+RESET), and there is no reset that could fail and leave a bounded session behind for the next
+user of the connection. Who is bounded, and who is not:
+
+- the reads of a query document (ApiReadsRouter, while `reads_of` marks the block): bounded;
+- mutations, the admin, the commands, the API key's look-up: on `default`, unbounded. A
+  mutation may rightly wait for row locks, and must never be cut mid-transaction;
+- a read inside a transaction on `default` stays there (it must see that transaction's
+  writes and locks), so nothing a transaction does is split over two connections.
+
+Each server process holds one more connection while it serves queries (docs/deploy.md,
+"Sizing"). Without PostgreSQL, or with the timeout set to 0, there is no such alias and every
+read stays on `default`.
 """
 
 import contextlib
-import logging
+import contextvars
 from collections.abc import Iterator
 
-from django.db import DEFAULT_DB_ALIAS, DatabaseError, OperationalError, connections
+from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS, OperationalError, connections
 from graphql import DocumentNode, OperationType, get_operation_ast
 
-logger = logging.getLogger(__name__)
+#: The database alias of the API's reads (config/settings.py).
+API_READS = "api_reads"
 
 QUERY_CANCELED = "57014"
+
+_reading = contextvars.ContextVar("api_reads", default=False)
 
 
 def is_statement_timeout(error: BaseException | None) -> bool:
@@ -35,57 +49,44 @@ def is_statement_timeout(error: BaseException | None) -> bool:
     )
 
 
-class _SetOnFirstStatement:
-    """An execute wrapper that sets the timeout just before the block's first statement, so
-    that a document refused before it reads anything (validation, limits) costs no SET."""
-
-    def __init__(self, milliseconds: int) -> None:
-        self.value = f"{milliseconds}ms"
-        self.set = False
-
-    def __call__(self, execute, sql, params, many, context):
-        if not self.set:
-            self.set = True
-            context["cursor"].execute(
-                "SELECT set_config('statement_timeout', %s, false)", [self.value]
-            )
-        return execute(sql, params, many, context)
+def configured() -> bool:
+    """Whether the API_READS alias exists (PostgreSQL with a timeout above 0)."""
+    return API_READS in settings.DATABASES
 
 
 @contextlib.contextmanager
-def statement_timeout(milliseconds: int, *, using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
-    """Bounds every statement of the block to `milliseconds` on PostgreSQL (0: no bound)."""
-    connection = connections[using]
-    if milliseconds <= 0 or connection.vendor != "postgresql":
-        yield
-        return
-    timeout = _SetOnFirstStatement(milliseconds)
-    try:
-        with connection.execute_wrapper(timeout):
-            yield
-    finally:
-        if timeout.set:
-            _reset(connection)
-
-
-def _reset(connection) -> None:
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("RESET statement_timeout")
-    except DatabaseError:
-        # Only inside a failed enclosing transaction, whose rollback undoes the SET too;
-        # outside one, never reuse a session that may still carry the timeout.
-        logger.warning("could not reset statement_timeout", exc_info=True)
-        if not connection.in_atomic_block:
-            connection.close()
-
-
-def for_operation(
-    document: DocumentNode | None, operation_name: str | None, milliseconds: int
-) -> contextlib.AbstractContextManager[None]:
-    """The statement timeout for executing `document`: bounded for a query operation, none
-    for mutations (they may wait for row locks) and for documents that will not execute."""
+def reads_of(document: DocumentNode | None, operation_name: str | None) -> Iterator[None]:
+    """Within the block, the reads of a query operation go to API_READS (ApiReadsRouter);
+    a mutation, a subscription or a document that will not execute keeps `default`."""
     operation = get_operation_ast(document, operation_name) if document is not None else None
     if operation is None or operation.operation is not OperationType.QUERY:
-        return contextlib.nullcontext()
-    return statement_timeout(milliseconds)
+        yield
+        return
+    token = _reading.set(True)
+    try:
+        yield
+    finally:
+        _reading.reset(token)
+
+
+class ApiReadsRouter:
+    """Sends the reads of a GraphQL query document to API_READS (see the module); everything
+    else, and every write, to `default`."""
+
+    def db_for_read(self, model, **hints) -> str | None:
+        if _reading.get() and configured() and not connections[DEFAULT_DB_ALIAS].in_atomic_block:
+            return API_READS
+        return None
+
+    def db_for_write(self, model, **hints) -> str:
+        # Also for an instance read through API_READS: writes are never bounded.
+        return DEFAULT_DB_ALIAS
+
+    def allow_relation(self, obj1, obj2, **hints) -> bool | None:
+        # One database under two aliases: a row read through either may refer to the other.
+        if {obj1._state.db, obj2._state.db} <= {DEFAULT_DB_ALIAS, API_READS}:
+            return True
+        return None
+
+    def allow_migrate(self, db, app_label, model_name=None, **hints) -> bool | None:
+        return False if db == API_READS else None

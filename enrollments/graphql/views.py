@@ -295,10 +295,9 @@ class ApiView(GraphQLView):
             errors = extension_range_errors(self.schema.graphql_schema, document, variables)
             if errors:
                 return ExecutionResult(errors=errors)
-        # graphene-django's steps over the cached document, executed synchronously; queries
-        # under PostgreSQL's statement timeout (statement_timeout.py).
-        timeout = limits().statement_timeout_ms
-        with statement_timeout.for_operation(document, operation_name, timeout):
+        # graphene-django's steps over the cached document, executed synchronously; a query's
+        # reads on the connection with PostgreSQL's statement timeout (statement_timeout.py).
+        with statement_timeout.reads_of(document, operation_name):
             return execution.execute_request(
                 self, request, query, variables, operation_name, show_graphiql
             )

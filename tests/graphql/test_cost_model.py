@@ -74,6 +74,8 @@ def test_the_nested_list_document_from_a_learners_key_is_refused_before_any_data
     api, learner_key, learner_membership
 ):
     document = NESTED_LISTS % learner_membership.pk
+    # The default connection's queries; a read through any other alias would fail the test
+    # (pytest-django refuses aliases a test did not ask for).
     with CaptureQueriesContext(connection) as queries:
         body = api.post(document, key=learner_key)
     # 1,000 values for the membership's read, 250 for its course's items' read; then each

@@ -162,18 +162,17 @@ class AccessChange(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     # No index of its own: accesschange_enr_created_idx leads with it (one index fewer to
-    # maintain per audit row written). No database constraint either: every audit row is
-    # written by the operation core in the transaction that holds its enrollment's row lock
-    # (the row exists and cannot be deleted until commit), and deleting an enrollment that has
-    # audit rows is refused by PROTECT, which Django's ORM enforces itself. The constraint's
-    # deferred check at commit was about 0.6 s of a bulk extension of 100,000 rows
-    # (docs/benchmarks.md); tests/lifecycle/test_audit_integrity.py pins both guarantees.
+    # maintain per audit row written). The database constraint is kept (migration 0010; it
+    # was dropped for a while, issue 22 put it back): an audit row naming no enrollment is
+    # refused by the database, whatever wrote it, not only by the core's convention. Django's
+    # PostgreSQL default, DEFERRABLE INITIALLY DEFERRED: checked at commit, as the actor's.
+    # Its checks cost about 0.8 s of a bulk extension of 100,000 rows, deferred or immediate
+    # (docs/benchmarks.md); tests/lifecycle/test_audit_integrity.py pins it.
     enrollment = models.ForeignKey(
         Enrollment,
         on_delete=models.PROTECT,
         related_name="access_changes",
         db_index=False,
-        db_constraint=False,
     )
     action = models.CharField(max_length=32, choices=Action.choices)
     old_ended_at = models.DateTimeField(null=True, blank=True)

@@ -1,12 +1,13 @@
-"""Audit rows reference their enrollment without a database constraint (migration 0009, issue
-15); what the constraint guaranteed still holds: an enrollment with audit rows cannot be
-deleted (PROTECT, the ORM's), and the core writes audit rows only for enrollments it has
-locked, so none names a missing enrollment. The actor keeps its database constraint."""
+"""Audit rows reference their enrollment with a database constraint (migration 0010, issue 22,
+item 2; 0009 had dropped it): the database refuses an audit row naming a missing enrollment,
+whatever wrote it; an enrollment with audit rows cannot be deleted (PROTECT); the core writes
+audit rows only for enrollments it has locked. The actor keeps its constraint too."""
 
+import uuid
 from datetime import timedelta
 
 import pytest
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.db.models import ProtectedError
 
 from enrollments.models import AccessChange, Enrollment
@@ -45,13 +46,30 @@ def test_every_audit_row_names_an_existing_enrollment(clock):
     ).exists()
 
 
+def test_the_database_refuses_an_audit_row_naming_a_missing_enrollment(clock):
+    """Written around the core (a bare UPDATE): the deferred check refuses it at commit, here
+    forced with Django's check_constraints (SET CONSTRAINTS ALL IMMEDIATE on PostgreSQL,
+    PRAGMA foreign_key_check on SQLite)."""
+    enrollment = EnrollmentFactory(ended_at=clock.current + timedelta(days=3))
+    plan = apply(Extend(days=1), Selection.named([enrollment.pk]), Attribution(None, "command"))
+    with pytest.raises(IntegrityError), transaction.atomic():
+        AccessChange.objects.filter(batch_id=plan.batch_id).update(enrollment_id=uuid.uuid4())
+        connection.check_constraints(table_names=[AccessChange._meta.db_table])
+    assert AccessChange.objects.get(batch_id=plan.batch_id).enrollment_id == enrollment.pk
+
+
 @requires_postgres
-def test_only_the_actor_keeps_a_foreign_key_constraint():
+def test_the_enrollment_and_the_actor_have_deferred_foreign_key_constraints():
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT a.attname FROM pg_constraint c JOIN pg_attribute a"
+            "SELECT a.attname, c.confrelid::regclass::text, c.condeferrable, c.condeferred"
+            " FROM pg_constraint c JOIN pg_attribute a"
             " ON a.attrelid = c.conrelid AND a.attnum = ANY(c.conkey)"
-            " WHERE c.conrelid = %s::regclass AND c.contype = 'f'",
+            " WHERE c.conrelid = %s::regclass AND c.contype = 'f' AND c.convalidated"
+            " ORDER BY a.attname",
             [AccessChange._meta.db_table],
         )
-        assert [name for (name,) in cursor.fetchall()] == ["actor_id"]
+        assert cursor.fetchall() == [
+            ("actor_id", "lms_user", True, True),
+            ("enrollment_id", "enrollments_enrollment", True, True),
+        ]

@@ -46,8 +46,13 @@ demo: install
 
 # Hypothesis draws the same examples on every run (the `ci` profile, tests/fuzzing.py) unless
 # HYPOTHESIS_PROFILE says otherwise: a red or green run is red or green again on a fresh clone.
+# The suite runs in TEST_WORKERS processes (pytest-xdist; one test database each, which
+# pytest-django names test_<name>_gw0, _gw1, ...); `worksteal` hands a long test's neighbours to
+# an idle worker. TEST_WORKERS=0 runs it in one process.
+TEST_WORKERS ?= auto
 test: install browser-deps
-	HYPOTHESIS_PROFILE=$${HYPOTHESIS_PROFILE:-ci} $(BIN)/python -m pytest $(PYTEST_ARGS)
+	HYPOTHESIS_PROFILE=$${HYPOTHESIS_PROFILE:-ci} $(BIN)/python -m pytest \
+		-n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 # The property tests (files named test_*properties.py) with random seeds and
 # HYPOTHESIS_FUZZ_SCALE (default 10) times their examples; not in CI. A failure it finds is

@@ -16,6 +16,7 @@ key) the output must hold at least one (on the command's first run in that docum
 notify_expiring rightly sends nothing new).
 """
 
+import fcntl
 import os
 import re
 import shutil
@@ -134,15 +135,25 @@ def bash(script: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedPro
     )
 
 
-@pytest.fixture(scope="module")
-def demo_database(tmp_path_factory) -> Path:
-    """migrate + seed_demo once; each document gets a copy."""
-    work = tmp_path_factory.mktemp("demo")
+@pytest.fixture(scope="session")
+def demo_database(tmp_path_factory, worker_id) -> Path:
+    """migrate + seed_demo once per run, whichever pytest-xdist worker asks first (the others
+    wait on a file lock in the run's shared temporary directory); each document gets a copy."""
+    shared = tmp_path_factory.getbasetemp()
+    if worker_id != "master":  # each worker's base is a folder of the run's own
+        shared = shared.parent
+    work = shared / "demo"
     database = work / "demo.sqlite3"
-    env = environment(database, work / "static")
-    for script in (f"{ROOT}/{MANAGE} migrate --noinput", f"{ROOT}/{MANAGE} seed_demo"):
-        result = bash(script, ROOT, env)
-        assert result.returncode == 0, result.stderr
+    with open(shared / "demo.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not database.exists():
+            work.mkdir(exist_ok=True)
+            building = work / "building.sqlite3"
+            env = environment(building, work / "static")
+            for script in (f"{ROOT}/{MANAGE} migrate --noinput", f"{ROOT}/{MANAGE} seed_demo"):
+                result = bash(script, ROOT, env)
+                assert result.returncode == 0, result.stderr
+            building.rename(database)
     return database
 
 

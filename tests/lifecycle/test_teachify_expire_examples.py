@@ -46,9 +46,14 @@ EXPIRE_WITH_CUSTOM_DATE = """mutation ExpireStudentAccessWithCustomDate {
 
 @pytest.fixture
 def key(make_key):
+    """An integration's key: it ends access and reads the learners it shows (without
+    view_enrollment the payload's e-mail is null: tests/graphql/test_payload_email.py)."""
     staff = StaffFactory()
     staff.user_permissions.add(
-        Permission.objects.get(content_type__app_label="enrollments", codename="expire_access")
+        *Permission.objects.filter(
+            content_type__app_label="enrollments",
+            codename__in=["expire_access", "view_enrollment"],
+        )
     )
     return make_key(staff)
 

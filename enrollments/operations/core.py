@@ -109,8 +109,10 @@ def _cyclic_gc_paused() -> Iterator[None]:
     few objects per row (row, states, change, audit values), none in a reference cycle, all
     freed by reference counting. The collector's passes over them (it runs every 700
     allocations, and its oldest generation over every object alive) took about 1.3 s of a
-    bulk extension of 100,000 rows (docs/benchmarks.md). Process-wide, so another thread's
-    collections wait too; restored as it was found."""
+    bulk extension of 100,000 rows (docs/benchmarks.md; weighed again by issue 22: 6.96 /
+    7.05 s paused against 8.34 / 8.51 s running, so kept). Process-wide, so another thread's
+    collections wait too (a gunicorn sync worker serves one request at a time); restored as
+    it was found."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET
 
 from enrollments.graphql.pagination import decode_cursor, encode_cursor
 from enrollments.models import Enrollment
-from enrollments.selectors import memberships_with_progress
+from enrollments.selectors.memberships import memberships_with_progress
 from lms.models import CourseItem
 
 MAX_PAGE_SIZE = 100

@@ -8,7 +8,7 @@ from django.db import connection, transaction
 from django.db.models import QuerySet
 
 from enrollments.models import Enrollment
-from enrollments.selectors import attach_next_items, memberships_with_progress
+from enrollments.selectors.memberships import attach_next_items, memberships_with_progress
 
 #: The CourseItem fields of the next items, selected as JSON in the page's query (the same
 #: annotation the API uses: a peer tuned as well as the API is).

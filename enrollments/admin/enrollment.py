@@ -40,11 +40,8 @@ from enrollments.errors import DomainError
 from enrollments.models import AccessChange, Enrollment
 from enrollments.operations import Pause, Remove, Resume
 from enrollments.permissions import ENROLL_LEARNERS, UNDO_BATCH, VIEW_ACCESS_CHANGE
-from enrollments.selectors import (
-    completion_rate,
-    enrollment_access_state,
-    memberships_with_progress,
-)
+from enrollments.selectors.access import enrollment_access_state
+from enrollments.selectors.memberships import completion_rate, memberships_with_progress
 from enrollments.services import enrollment_create
 
 #: Shown read-only on an existing enrollment's page.

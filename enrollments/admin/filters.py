@@ -8,9 +8,10 @@ from django.db.models import QuerySet
 
 from enrollments import clock
 from enrollments.admin.display import course_status_choices, state_label
+from enrollments.progress import CourseStatus
 from enrollments.rules import AccessState
-from enrollments.selectors import CourseStatus, access_state_q, not_removed
-from enrollments.selectors_expiry import ends_between_q
+from enrollments.selectors.access import access_state_q, not_removed
+from enrollments.selectors.expiry import ends_between_q
 
 
 class AccessStateFilter(admin.SimpleListFilter):

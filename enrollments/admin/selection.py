@@ -18,7 +18,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, QueryDict
 
 from enrollments.models import Enrollment
-from enrollments.selectors import parse_uuid
+from lms.identifiers import parse_uuid
 
 SELECT_ACROSS = "select_across"
 CHANGELIST_FILTERS = "_changelist_filters"

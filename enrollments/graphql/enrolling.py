@@ -26,8 +26,8 @@ from enrollments.graphql.student_course import SOURCE, enrollment_payload, unix_
 from enrollments.graphql.types import load_membership
 from enrollments.operations import Enroll
 from enrollments.operations.audit import Attribution
+from enrollments.selectors.by_id import course_get, learner_get
 from enrollments.services.enrolling import enrollment_enroll
-from enrollments.services.learners import course_find, learner_get
 
 EnrollStudentToCoursePayload = enrollment_payload(
     "EnrollStudentToCoursePayload", "The enrollment created, restored or updated"
@@ -62,7 +62,7 @@ def resolve_enroll_student_to_course(
         raise PlansNotSupported()
     if user_id is None and not (email or "").strip():
         raise EnrollmentTargetRequired()
-    course = course_find(course_id)
+    course = course_get(course_id)
     user = learner_get(user_id) if user_id is not None else None
     enrollment = enrollment_enroll(
         course=course,

@@ -8,8 +8,9 @@ from django.db.models import QuerySet
 
 from enrollments import clock
 from enrollments.models import Enrollment
+from enrollments.progress import CourseStatus
 from enrollments.rules import AccessState
-from enrollments.selectors import CourseStatus, access_state_q
+from enrollments.selectors.access import access_state_q
 
 
 class EnrollmentFilter(django_filters.FilterSet):

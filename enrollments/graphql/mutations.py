@@ -32,7 +32,7 @@ from enrollments.graphql.types import CourseMembership, load_membership
 from enrollments.graphql.undoing import undo_access_change_batch_field
 from enrollments.models import Enrollment
 from enrollments.operations import Extend, Pause, Resume
-from enrollments.selectors import course_item_get, enrollment_get, enrollment_get_for_student
+from enrollments.selectors.by_id import course_item_get, enrollment_get, enrollment_get_for_student
 from enrollments.services import (
     enrollment_complete_item,
     enrollment_extend_access,

@@ -26,7 +26,7 @@ from django.db.models import Q, QuerySet
 
 from enrollments.graphql.errors import INVALID_CURSOR, ApiError, bad_input
 from enrollments.models import Enrollment
-from enrollments.selectors import attach_next_items
+from enrollments.selectors.memberships import attach_next_items
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)

@@ -28,7 +28,7 @@ from enrollments.graphql.types import (
 from enrollments.models import Enrollment
 from enrollments.permissions import VIEW_ENROLLMENT
 from enrollments.rules import AccessState as AccessStateValue
-from enrollments.selectors import not_removed
+from enrollments.selectors.access import not_removed
 from lms.identifiers import parse_uuid
 from lms.models import CourseItem
 

@@ -18,7 +18,7 @@ from enrollments.graphql.types import StudentCourseShip, load_membership
 from enrollments.models import AccessChange, Enrollment
 from enrollments.operations import Operation, apply_to_one
 from enrollments.operations.audit import Attribution
-from enrollments.selectors import enrollment_get_for_student
+from enrollments.selectors.by_id import enrollment_get_for_student
 from lms.models import User
 
 SOURCE = AccessChange.Source.GRAPHQL

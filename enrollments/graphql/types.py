@@ -38,11 +38,10 @@ from enrollments.graphql.permissions import may_read_learner
 from enrollments.graphql.scalars import Cursor, ISO8601DateTime
 from enrollments.models import Enrollment
 from enrollments.rules import AccessState as AccessStateValue
-from enrollments.selectors import (
+from enrollments.selectors.access import enrollment_access_state, enrollment_has_access
+from enrollments.selectors.memberships import (
     attach_next_items,
     completion_rate,
-    enrollment_access_state,
-    enrollment_has_access,
     memberships_with_progress,
 )
 from lms.models import Course as CourseModel

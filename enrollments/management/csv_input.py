@@ -18,8 +18,8 @@ from enrollments.errors import NotEnrolled
 from enrollments.management.output import RowFailure, describe_error
 from enrollments.management.selection import USAGE
 from enrollments.models import Enrollment
+from enrollments.selectors.by_key import course_ids_by_key, course_key, user_ids_by_key, user_key
 from lms.batching import chunked
-from lms.selectors import course_ids_by_key, course_key, user_ids_by_key, user_key
 from lms.text import text_problem
 
 REQUIRED_COLUMNS = ("user", "course")

@@ -21,9 +21,10 @@ from enrollments.models import Enrollment
 from enrollments.operations import Selection
 from enrollments.permissions import Permission
 from enrollments.rules import AccessState
-from enrollments.selectors import access_state_q, enrollment_get_for_student, not_removed
+from enrollments.selectors.access import access_state_q, not_removed
+from enrollments.selectors.by_id import enrollment_get_for_student
+from enrollments.selectors.by_key import course_id_find, user_find, user_id_find
 from lms.models import User
-from lms.selectors import course_id_find, user_find, user_id_find
 
 #: Exit status of usage errors (argparse uses it too).
 USAGE = 2

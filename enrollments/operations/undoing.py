@@ -38,7 +38,7 @@ from enrollments.models import AccessChange
 from enrollments.operations.base import Change, Operation, Row, State, before_state
 from enrollments.operations.selection import Selection
 from enrollments.permissions import UNDO_BATCH
-from enrollments.selectors_batches import batch_enrollment_ids
+from enrollments.selectors.batches import batch_enrollment_ids
 
 
 @dataclass(frozen=True, slots=True)

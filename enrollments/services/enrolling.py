@@ -34,13 +34,8 @@ from enrollments.operations.enrolling import (
     default_end,
     enroll,
 )
-from enrollments.services.learners import (
-    clean_email,
-    learner_find_or_create,
-    learners_by_email,
-    learners_by_id,
-    split_name,
-)
+from enrollments.selectors.by_key import learners_by_email, learners_by_id
+from enrollments.services.learners import clean_email, learner_find_or_create, split_name
 from lms.identifiers import parse_uuid
 from lms.models import Course, User
 

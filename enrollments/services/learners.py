@@ -9,17 +9,13 @@ caller's transaction: the enrolment services create a learner and enrol them in 
 refused enrolment leaves no orphan user.
 """
 
-from collections.abc import Iterable
-
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.db.models.functions import Lower
 
-from enrollments.errors import CourseNotFound, InvalidEmail, NameRequired, UserNotFound
-from lms.batching import chunked
-from lms.identifiers import parse_uuid
-from lms.models import Course, User
+from enrollments.errors import InvalidEmail, NameRequired
+from enrollments.selectors.by_key import learners_by_email
+from lms.models import User
 from lms.text import is_valid_text
 
 #: The e-mail field's length (lms.models.User.email).
@@ -52,32 +48,6 @@ def split_name(name: str) -> tuple[str, str]:
     return first, last
 
 
-def learner_get(user_id: object) -> User:
-    """The user with that id (the API's userId). Raises UserNotFound, malformed ids alike."""
-    pk = parse_uuid(user_id)
-    user = User.objects.filter(pk=pk).first() if pk is not None else None
-    if user is None:
-        raise UserNotFound()
-    return user
-
-
-def learners_by_email(emails: Iterable[str]) -> dict[str, User]:
-    """{lower-cased address: user} for the (cleaned) addresses that name a user; one query per
-    chunk of addresses (the unique index on lower(email))."""
-    found: dict[str, User] = {}
-    for chunk in chunked(sorted({email.lower() for email in emails})):
-        for user in User.objects.annotate(key=Lower("email")).filter(key__in=chunk):
-            found[user.key] = user
-    return found
-
-
-def learners_by_id(ids: Iterable[object]) -> dict[object, User]:
-    found: dict[object, User] = {}
-    for chunk in chunked(list(set(ids))):
-        found.update((user.pk, user) for user in User.objects.filter(pk__in=chunk))
-    return found
-
-
 def learner_find_or_create(*, email: str, name: str) -> User:
     """The learner with that address, else a new one (the module says how it is made), in the
     caller's transaction. Raises InvalidEmail or NameRequired (before any insert). Two
@@ -96,12 +66,3 @@ def learner_find_or_create(*, email: str, name: str) -> User:
         if found is None:
             raise
         return found
-
-
-def course_find(value: str) -> Course:
-    """The course with that id (a malformed or unknown id: CourseNotFound)."""
-    pk = parse_uuid(value)
-    course = Course.objects.filter(pk=pk).first() if pk is not None else None
-    if course is None:
-        raise CourseNotFound()
-    return course

@@ -6,7 +6,7 @@ from enrollments import clock
 from enrollments.errors import ItemNotInCourse, NoAccess
 from enrollments.models import Enrollment, ItemCompletion
 from enrollments.rules import AccessState
-from enrollments.selectors import enrollment_access_state
+from enrollments.selectors.access import enrollment_access_state
 from enrollments.services.locking import lock_enrollment
 from enrollments.services.progress_counts import count_completion
 from lms.models import CourseItem

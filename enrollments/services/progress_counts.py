@@ -19,7 +19,7 @@ from django.db.models import QuerySet
 
 from enrollments.models import Enrollment
 from enrollments.progress import course_status
-from enrollments.selectors import (
+from enrollments.selectors.memberships import (
     completions_count_expression,
     course_status_expression,
     items_total_expression,

@@ -1,7 +1,7 @@
 """Expiry reminders: one e-mail per enrollment and end date, whoever runs the job and how often.
 
 Each reminder is decided, claimed and sent in one transaction: the enrollment is re-read under a
-row lock and still due (selectors_expiry.enrollments_due_expiry_reminder, with the run's window
+row lock and still due (selectors.expiry.enrollments_due_expiry_reminder, with the run's window
 and instant), the `ExpiryReminder` row (unique per enrollment and end date) is inserted, the
 e-mail goes out from that locked row, then the row commits and the lock is released.
 
@@ -38,7 +38,7 @@ from django.db import IntegrityError, transaction
 
 from enrollments import clock
 from enrollments.models import Enrollment, ExpiryReminder
-from enrollments.selectors_expiry import enrollments_due_expiry_reminder
+from enrollments.selectors.expiry import enrollments_due_expiry_reminder
 from lms.batching import chunked
 from lms.control_characters import single_line
 
@@ -147,7 +147,7 @@ def expiry_reminder_send(
 
 def expiry_reminders_send(*, within: timedelta) -> ReminderRun:
     """E-mails every learner whose access ends within `within` and who has not been reminded of
-    that end date (selectors_expiry.enrollments_due_expiry_reminder, which a dry run lists)."""
+    that end date (selectors.expiry.enrollments_due_expiry_reminder, which a dry run lists)."""
     at = clock.now()
     due = enrollments_due_expiry_reminder(within=within, at=at)
     run = ReminderRun()

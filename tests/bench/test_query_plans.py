@@ -25,7 +25,7 @@ from enrollments.operations import core
 from enrollments.operations.access import Extend
 from enrollments.operations.audit import Attribution
 from enrollments.operations.selection import Selection
-from enrollments.selectors_expiry import enrollments_due_expiry_reminder, enrollments_ending_between
+from enrollments.selectors.expiry import enrollments_due_expiry_reminder, enrollments_ending_between
 from lms.models import Course, User
 from tests.markers import requires_postgres
 

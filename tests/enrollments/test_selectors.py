@@ -13,14 +13,11 @@ from enrollments.errors import (
 from enrollments.models import Enrollment
 from enrollments.progress import course_status
 from enrollments.rules import AccessState
-from enrollments.selectors import (
-    access_state_q,
+from enrollments.selectors.access import access_state_q, enrollment_access_state
+from enrollments.selectors.by_id import course_item_get, enrollment_get, enrollment_get_for_student
+from enrollments.selectors.memberships import (
     attach_next_items,
     completion_rate,
-    course_item_get,
-    enrollment_access_state,
-    enrollment_get,
-    enrollment_get_for_student,
     memberships_with_progress,
 )
 from lms.models import CourseItem

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from lms.selectors import course_id_find, user_ids_by_key, user_key
+from enrollments.selectors.by_key import course_id_find, user_ids_by_key, user_key
 from lms.text import text_problem
 from tests.commands.conftest import exit_status, snapshot
 from tests.factories import EnrollmentFactory

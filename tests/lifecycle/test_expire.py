@@ -12,7 +12,7 @@ from enrollments.models import AccessChange, Enrollment
 from enrollments.operations import Expire, Extend, Remove, Selection, apply, preview
 from enrollments.operations.audit import Attribution
 from enrollments.rules import AccessState
-from enrollments.selectors import enrollment_access_state
+from enrollments.selectors.access import enrollment_access_state
 from tests.commands.conftest import run_command, snapshot
 from tests.factories import CourseFactory, EnrollmentFactory, StaffFactory, UserFactory
 from tests.graphql.conftest import error_codes, grant

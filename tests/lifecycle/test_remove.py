@@ -8,8 +8,8 @@ from enrollments.models import AccessChange, Enrollment
 from enrollments.operations import Extend, Remove, Selection, apply, preview
 from enrollments.operations.audit import Attribution
 from enrollments.rules import AccessState
-from enrollments.selectors import enrollment_access_state
-from enrollments.selectors_expiry import enrollments_ending_between
+from enrollments.selectors.access import enrollment_access_state
+from enrollments.selectors.expiry import enrollments_ending_between
 from tests.commands.conftest import run_command, snapshot
 from tests.factories import CourseFactory, EnrollmentFactory, StaffFactory, UserFactory
 from tests.graphql.conftest import error_codes, grant

@@ -16,8 +16,8 @@ from enrollments import clock
 from enrollments.csv_output import csv_writer
 from enrollments.management.output import format_instant, raw_stream
 from enrollments.management.selection import option_id, positive_int_argument
-from enrollments.selectors import enrollment_access_state
-from enrollments.selectors_expiry import enrollments_ending_between
+from enrollments.selectors.access import enrollment_access_state
+from enrollments.selectors.expiry import enrollments_ending_between
 from lms.command_options import TextCheckedCommand
 from lms.control_characters import terminal_safe
 

@@ -12,7 +12,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from enrollments.management.output import SOME_FAILED
 from enrollments.management.selection import option_id, positive_int_argument
 from enrollments.models import Enrollment
-from enrollments.selectors import enrollments_with_stale_progress
+from enrollments.selectors.memberships import enrollments_with_stale_progress
 from enrollments.services.progress_counts import enrollments_recount_progress
 
 

@@ -31,9 +31,9 @@ from enrollments.management.selection import USAGE, parse_instant
 from enrollments.models import AccessChange
 from enrollments.operations import Enroll
 from enrollments.operations.audit import Attribution
+from enrollments.selectors.by_key import course_ids_by_key, course_key
 from enrollments.services.enrolling import Entry, enrolment_apply, enrolment_preview
 from lms.models import Course
-from lms.selectors import course_ids_by_key, course_key
 
 
 class Command(ChangingCommand):

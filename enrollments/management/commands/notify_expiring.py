@@ -3,7 +3,7 @@
 Safe to run from cron as often as you like: each enrollment gets at most one reminder per end
 date (see services/reminders.py for how overlapping runs, changes made while the run goes and
 failed sends are handled), and an extension re-arms it. Paused enrollments are not reminded
-(selectors_expiry).
+(selectors.expiry).
 
 A row that fails, for whatever reason, is one line on stderr (the learner, the course, the error)
 and counted in the summary; the run goes on and exits 1 (services/reminders.py logs it at ERROR,
@@ -23,7 +23,7 @@ from enrollments.management.output import (
     write_failures,
 )
 from enrollments.management.selection import positive_int_argument
-from enrollments.selectors_expiry import enrollments_due_expiry_reminder
+from enrollments.selectors.expiry import enrollments_due_expiry_reminder
 from enrollments.services import expiry_reminders_send
 from enrollments.services.reminders import SENDING_ERRORS
 from lms.command_options import TextCheckedCommand

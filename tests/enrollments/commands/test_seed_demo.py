@@ -21,11 +21,8 @@ from enrollments.management.commands.seed_demo import (
     REMOVED_EMAIL,
 )
 from enrollments.models import AccessChange, Enrollment
-from enrollments.selectors import (
-    completion_rate,
-    enrollment_access_state,
-    memberships_with_progress,
-)
+from enrollments.selectors.access import enrollment_access_state
+from enrollments.selectors.memberships import completion_rate, memberships_with_progress
 from lms.models import User
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,7 @@ import pytest
 from enrollments.access_window import MAX_ENDED_AT
 from enrollments.errors import AlreadyPaused, MembershipNotFound, NotPaused
 from enrollments.models import AccessChange, Enrollment
-from enrollments.selectors import enrollment_has_access
+from enrollments.selectors.access import enrollment_has_access
 from enrollments.services import (
     enrollment_pause,
     enrollment_resume,

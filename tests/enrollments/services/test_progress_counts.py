@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from enrollments.errors import DomainError
 from enrollments.models import Enrollment, ItemCompletion
 from enrollments.progress import course_status
-from enrollments.selectors import enrollments_with_stale_progress
+from enrollments.selectors.memberships import enrollments_with_stale_progress
 from enrollments.services import enrollment_complete_item, enrollment_pause, enrollment_resume
 from enrollments.services.progress_counts import enrollments_recount_progress
 from lms.models import CourseItem

@@ -1,4 +1,5 @@
-"""Selectors: every function that reads enrollment state for an adapter.
+"""The membership queryset: enrollments with their progress (stored counts, the course's item
+count, the next two items) and the check of stored progress against the completions.
 
 The membership queryset carries its progress as stored columns and SQL annotations, so a page of
 memberships costs the same few queries whatever its size (no query per row).
@@ -29,70 +30,10 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, JSONObject
 from django.db.models.lookups import Exact, GreaterThanOrEqual
 
-from enrollments import clock, progress
-from enrollments.errors import CourseItemNotFound, MembershipNotFound, NotEnrolled
+from enrollments import progress
 from enrollments.models import Enrollment, ItemCompletion
 from enrollments.progress import CourseStatus
-from enrollments.rules import AccessState, access_state
-from lms.identifiers import parse_uuid
 from lms.models import CourseItem
-
-
-def enrollment_get_for_student(*, user_id: object, course_id: object) -> Enrollment:
-    """The enrollment of that user in that course. Unknown or malformed ids: NotEnrolled."""
-    user_uuid, course_uuid = parse_uuid(user_id), parse_uuid(course_id)
-    if user_uuid is None or course_uuid is None:
-        raise NotEnrolled("malformed user or course id")
-    try:
-        return Enrollment.objects.select_related("course", "user").get(
-            user_id=user_uuid, course_id=course_uuid
-        )
-    except Enrollment.DoesNotExist:
-        raise NotEnrolled() from None
-
-
-def enrollment_get(*, enrollment_id: object) -> Enrollment:
-    """The enrollment with that id. Unknown or malformed id: MembershipNotFound."""
-    pk = parse_uuid(enrollment_id)
-    if pk is None:
-        raise MembershipNotFound("malformed id")
-    try:
-        return Enrollment.objects.select_related("course", "user").get(pk=pk)
-    except Enrollment.DoesNotExist:
-        raise MembershipNotFound() from None
-
-
-def enrollment_access_state(enrollment: Enrollment, *, at: datetime | None = None) -> AccessState:
-    return access_state(
-        start_at=enrollment.start_at,
-        ended_at=enrollment.ended_at,
-        is_paused=enrollment.is_paused,
-        at=at or clock.now(),
-        removed_at=enrollment.removed_at,
-    )
-
-
-def enrollment_has_access(enrollment: Enrollment, *, at: datetime | None = None) -> bool:
-    """Whether the enrollment gives access at `at` (default now): started, not ended, not
-    paused."""
-    return enrollment_access_state(enrollment, at=at) is AccessState.ACTIVE
-
-
-def access_state_q(state: AccessState | str, *, at: datetime | None = None) -> Q:
-    """A filter matching the enrollments in `state` at `at`: the SQL twin of rules.access_state,
-    for querysets (GraphQL filters, admin filters, commands)."""
-    at = at or clock.now()
-    state = AccessState(state)
-    if state is AccessState.REMOVED:
-        return Q(removed_at__isnull=False)
-    running = Q(is_paused=False, removed_at__isnull=True)
-    if state is AccessState.PAUSED:
-        return Q(is_paused=True, removed_at__isnull=True)
-    if state is AccessState.NOT_STARTED:
-        return running & Q(start_at__gt=at)
-    if state is AccessState.EXPIRED:
-        return running & Q(start_at__lte=at, ended_at__lte=at)
-    return running & Q(start_at__lte=at) & (Q(ended_at__isnull=True) | Q(ended_at__gt=at))
 
 
 def _count_of(queryset: QuerySet, group_field: str) -> Subquery:
@@ -100,12 +41,6 @@ def _count_of(queryset: QuerySet, group_field: str) -> Subquery:
         queryset.order_by().values(group_field).annotate(n=Count("*")).values("n")[:1],
         output_field=IntegerField(),
     )
-
-
-def not_removed(queryset: QuerySet[Enrollment]) -> QuerySet[Enrollment]:
-    """The enrollments of `queryset` without the removal mark: what the default lists show
-    (the API's membership lists, the admin changelist, reports and reminders)."""
-    return queryset.filter(removed_at__isnull=True)
 
 
 def items_total_expression() -> Coalesce:
@@ -250,14 +185,3 @@ def attach_next_items(enrollments: Sequence[Enrollment]) -> None:
     for enrollment in enrollments:
         enrollment.next_item = items.get(enrollment.next_item_id)
         enrollment.next_next_item = items.get(enrollment.next_next_item_id)
-
-
-def course_item_get(*, course_item_id: object) -> CourseItem:
-    """The course item with that id. Unknown or malformed id: CourseItemNotFound."""
-    pk = parse_uuid(course_item_id)
-    if pk is None:
-        raise CourseItemNotFound("malformed id")
-    try:
-        return CourseItem.objects.get(pk=pk)
-    except CourseItem.DoesNotExist:
-        raise CourseItemNotFound() from None

@@ -1,5 +1,5 @@
-"""Finding users and courses by what an operator types: a user by id or e-mail address, a
-course by id or slug.
+"""Finding users and courses by what an operator types (a user by id or e-mail address, a
+course by id or slug), and learners by many ids or addresses at once.
 
 One rule for every caller (command options, CSV rows): a value that parses as a UUID is an id;
 otherwise it is an e-mail address compared case-insensitively (as `lower(email)`, the
@@ -105,3 +105,21 @@ def course_ids_by_key(values: Iterable[str]) -> dict[Key, object]:
 def course_id_find(value: str) -> object | None:
     """The id of the course with that id or slug, or None."""
     return _COURSES.find(value).values_list("pk", flat=True).first()
+
+
+def learners_by_email(emails: Iterable[str]) -> dict[str, User]:
+    """{lower-cased address: user} for the (cleaned) addresses that name a user; one query per
+    chunk of addresses (the unique index on lower(email))."""
+    found: dict[str, User] = {}
+    for chunk in chunked(sorted({email.lower() for email in emails})):
+        for user in User.objects.annotate(key=Lower("email")).filter(key__in=chunk):
+            found[user.key] = user
+    return found
+
+
+def learners_by_id(ids: Iterable[object]) -> dict[object, User]:
+    """{id: user} for the ids that name a user; one query per chunk of ids."""
+    found: dict[object, User] = {}
+    for chunk in chunked(list(set(ids))):
+        found.update((user.pk, user) for user in User.objects.filter(pk__in=chunk))
+    return found

@@ -1,4 +1,5 @@
-"""Finding users by id or e-mail and courses by id or slug: one rule for commands and CSV rows."""
+"""Finding users by id or e-mail and courses by id or slug (enrollments.selectors.by_key): one rule
+for commands and CSV rows."""
 
 import uuid
 
@@ -6,7 +7,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from lms.selectors import (
+from enrollments.selectors.by_key import (
     course_id_find,
     course_ids_by_key,
     course_key,

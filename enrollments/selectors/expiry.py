@@ -6,7 +6,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from enrollments.models import Enrollment, ExpiryReminder
 from enrollments.rules import AccessState
-from enrollments.selectors import access_state_q
+from enrollments.selectors.access import access_state_q
 
 
 def ends_between_q(*, after: datetime, until: datetime) -> Q:

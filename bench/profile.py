@@ -18,10 +18,11 @@ from bench import environment
 
 #: Entry points whose cumulative time is reported as a share of the whole request.
 SPOTS = {
-    # The API's own loop over a selection's fields (SyncExecutionContext), graphql-core's inside.
+    # The whole execution of the operation, the GraphQL short path's field loop included when
+    # that fast path is on (enrollments/fastpaths/graphql_short_path.py).
     "GraphQL execution: complete field values": (
-        "enrollments/graphql/execution.py",
-        "execute_fields",
+        "graphql/execution/execute.py",
+        "execute_operation",
     ),
     "Django ORM: fetch rows (SQL + model instances)": ("django/db/models/query.py", "_fetch_all"),
     "SQL execution (database and driver)": ("django/db/backends/utils.py", "_execute"),

@@ -62,13 +62,7 @@ INTERNALS = {
 }
 
 #: Files that still break the rule, each with the issue that removes it. Empty once done.
-PENDING = {
-    # Issue 22, item 1: the GraphQL short path (SyncExecutionContext over graphql-core's
-    # private execution) moves into enrollments/fastpaths/; the helper moving it removes this.
-    "enrollments/graphql/execution.py": "issue 22: the GraphQL short path, moving to fastpaths",
-    # Its tests (graphql-core's execute_field spied on), moving with it to tests/fastpaths/.
-    "tests/graphql/test_execution.py": "issue 22: the GraphQL short path's tests",
-}
+PENDING: dict[str, str] = {}
 
 GETATTR_FAMILY = {"getattr", "hasattr", "setattr", "delattr"}
 

@@ -25,6 +25,8 @@ The fast paths (docs/reliability.md "Fast paths" has their figures):
   (`psycopg_binary._psycopg`);
 - `model_loading` (model_loading.py): rows loaded without `Model.__init__` (Django's
   `ModelState`, the state `__init__` leaves).
+- `graphql_short_path` (graphql_short_path.py): GraphQL fields read and completed without
+  graphql-core's per-field machinery (its `ExecutionContext.execute_fields` overridden).
 
 To add one: a module here that calls `register(...)` at import, and its name in MODULES.
 """
@@ -39,7 +41,7 @@ logger = logging.getLogger(__name__)
 
 #: The modules of this package that register a fast path, imported when the apps are ready so
 #: that every fast path is known (and checked) whether or not its user was imported yet.
-MODULES = ("pg_timestamps", "model_loading")
+MODULES = ("pg_timestamps", "model_loading", "graphql_short_path")
 
 #: The value of FASTPATHS_DISABLED that switches every fast path off.
 ALL = "all"

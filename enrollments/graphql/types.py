@@ -32,9 +32,9 @@ import graphene
 from django.db.models import QuerySet
 from graphene.types.field import source_resolver
 
-from enrollments.graphql.execution import root_only
 from enrollments.graphql.pagination import KeysetPage, Order, encode_cursor
 from enrollments.graphql.permissions import may_read_learner
+from enrollments.graphql.resolving import root_only
 from enrollments.graphql.scalars import Cursor, ISO8601DateTime
 from enrollments.models import Enrollment
 from enrollments.rules import AccessState as AccessStateValue

@@ -1,14 +1,15 @@
 """The cheaper execution path (enrollments.graphql.execution, issue 15): documents parsed and
 validated once per distinct text in bounded caches, one parse per request, no per-field
-awaitable check, and the same answers as before."""
+awaitable check, and the same answers as before, with the GraphQL short path on or off.
 
-from types import SimpleNamespace
+The short path itself (enrollments/fastpaths/graphql_short_path.py) is tested against
+graphql-core on toy schemas in tests/fastpaths/test_graphql_short_path.py."""
 
-import graphene
 import pytest
-from graphql import execute, parse
 from graphql.execution import ExecutionContext
 
+from enrollments import fastpaths
+from enrollments.fastpaths import graphql_short_path
 from enrollments.graphql import execution
 from tests.graphql.conftest import error_codes
 
@@ -133,361 +134,17 @@ def test_a_get_request_cannot_run_a_mutation(client, make_key, manager):
     assert response.status_code == 405
 
 
-class Color(graphene.Enum):
-    RED = "red"
-    BLUE = "blue"
-
-
-class Thing(graphene.ObjectType):
-    name = graphene.String(required=True)
-    size = graphene.Int()
-    color = Color()
-    shout = graphene.String(loud=graphene.Boolean())
-
-    @staticmethod
-    def resolve_shout(root, info, loud=False):
-        return root["name"].upper() if loud else root["name"]
-
-
-class ThingQuery(graphene.ObjectType):
-    things = graphene.List(Thing)
-
-    @staticmethod
-    def resolve_things(root, info):
-        return [
-            {"name": "a", "size": 1, "color": "red"},
-            SimpleNamespace(name="b", size=2**40, color="blue"),  # Int overflow: an error
-            {"name": None, "size": None, "color": None},  # null in a non-null field: an error
-            {"size": "seven", "color": "green"},  # missing name, bad int, bad enum
-        ]
-
-
-@pytest.mark.parametrize(
-    "query",
-    [
-        "{ things { name size color } }",
-        "{ things { size color } }",
-        "{ things { shout(loud: true) size } }",
-        "{ things { ... on Thing { name } } }",
-        "{ things { n: name again: name s: size __typename } }",
-        "{ a: things { name } b: things { color } }",
-    ],
-)
-def test_the_short_path_answers_as_graphql_core_does(query):
-    """SyncExecutionContext gives the same data and the same errors as graphql-core's own
-    execution, for values it serialises and for those it hands back to graphql-core."""
-    schema = graphene.Schema(query=ThingQuery).graphql_schema
-    document = parse(query)
-    ours = execute(
-        schema,
-        document,
-        execution_context_class=execution.SyncExecutionContext,
-        is_awaitable=execution._never_awaitable,
-    )
-    theirs = execute(schema, document)
-    assert ours.data == theirs.data
-    assert [error.formatted for error in ours.errors or []] == [
-        error.formatted for error in theirs.errors or []
-    ]
-
-
-def test_the_short_path_serves_leaves_and_leaves_the_rest_to_graphql_core(monkeypatch):
-    """Default-resolved scalars are answered without graphql-core's execute_field; fields with
-    arguments or resolvers of their own, and null values, go through it."""
-    schema = graphene.Schema(query=ThingQuery).graphql_schema
-    slow = []
-    original = execution.SyncExecutionContext.execute_field
-
-    def spy(self, parent_type, source, field_nodes, path):
-        slow.append(path.key)
-        return original(self, parent_type, source, field_nodes, path)
-
-    monkeypatch.setattr(execution.SyncExecutionContext, "execute_field", spy)
-    result = execute(
-        schema,
-        parse("{ things { name size shout(loud: true) } }"),
-        execution_context_class=execution.SyncExecutionContext,
-        is_awaitable=execution._never_awaitable,
-    )
-    assert result.data["things"][0] == {"name": "a", "size": 1, "shout": "A"}
-    # `things` (its own resolver); per row: "a" only shout (an argument), "b" its
-    # overflowing size and shout, the last two their null / missing name (a non-null error
-    # that ends the row). No leaf that serialises took graphql-core's path.
-    assert slow == ["things", "shout", "size", "shout", "name", "name"]
-
-
-def test_the_plan_cache_is_bounded_by_the_schema_not_by_documents():
-    """However many distinct documents are sent, the short path keeps one plan per schema
-    field (a plan per document node would keep every document alive)."""
-    schema = graphene.Schema(query=ThingQuery).graphql_schema
-    execution.SyncExecutionContext._plans.clear()
-    for n in range(50):
-        execute(
-            schema,
-            parse(f"{{ things {{ alias{n}: name size }} }}"),
-            execution_context_class=execution.SyncExecutionContext,
-            is_awaitable=execution._never_awaitable,
-        )
-    fields = schema.get_type("Thing").fields
-    assert set(execution.SyncExecutionContext._plans) <= {id(f) for f in fields.values()} | {
-        id(f) for f in schema.query_type.fields.values()
-    }
-
-
-class Part(graphene.ObjectType):
-    label = graphene.String(required=True)
-    weight = graphene.Int()
-    colour = graphene.String(default_value="grey")  # the default resolver's default
-
-
-class Checked(graphene.ObjectType):
-    """A type with an is_type_of check: graphql-core's path, which runs it."""
-
-    label = graphene.String()
-
-    @classmethod
-    def is_type_of(cls, root, info):
-        return root.get("ok", False)
-
-
-#: The `info` each call of Box.counted received (a resolver not marked root_only).
-COUNTED_CALLS: list = []
-
-
-class Hue(graphene.Scalar):
-    """A scalar whose serialize answers None for "none": graphql-core reports that."""
-
-    @staticmethod
-    def serialize(value):
-        return None if value == "none" else value
-
-
-class Box(graphene.ObjectType):
-    name = graphene.String(required=True)
-    part = graphene.Field(Part)
-    required_part = graphene.Field(Part, required=True)
-    parts = graphene.List(graphene.NonNull(Part))
-    required_parts = graphene.List(graphene.NonNull(Part), required=True)
-    loose_parts = graphene.List(Part)  # nullable items: graphql-core's path
-    first_label = graphene.String()
-    boom = graphene.String()
-    checked = graphene.Field(Checked)
-    counted = graphene.String()
-
-    hue = Hue()
-
-    @staticmethod
-    def resolve_counted(root, info):
-        """The type names along the field's response path (Box, the list item, Query)."""
-        COUNTED_CALLS.append(info)
-        names, path = [], info.path
-        while path is not None:
-            names.append(str(path.typename))
-            path = path.prev
-        return "/".join(names)
-
-    @staticmethod
-    @execution.root_only
-    def resolve_first_label(root, info):
-        parts = root.get("parts") if isinstance(root, dict) else root.parts
-        return parts[0]["label"] if parts else None
-
-    @staticmethod
-    @execution.root_only
-    def resolve_boom(root, info):
-        if root.get("boom") == "raise":
-            raise ValueError("boom")
-        return root.get("boom")
-
-
-def _part(label="p", weight=1):
-    return {"label": label, "weight": weight}
-
-
-class BoxQuery(graphene.ObjectType):
-    boxes = graphene.List(graphene.NonNull(Box), required=True)
-    nullable_boxes = graphene.List(Box)
-
-    @staticmethod
-    @execution.root_only
-    def resolve_boxes(root, info):
-        return BOXES
-
-    @staticmethod
-    def resolve_nullable_boxes(root, info):
-        return [*BOXES, None]
-
-
-BOXES = [
-    {
-        "name": "fine",
-        "part": _part(),
-        "required_part": SimpleNamespace(label="r", weight=3),  # read by attribute
-        "checked": {"ok": True, "label": "yes"},
-        "hue": "red",
-        "parts": [_part("a"), _part("b", 2**40)],  # an Int overflow inside a list item
-        "required_parts": (_part("c"),),
-        "loose_parts": [None, _part("d")],
-    },
-    {
-        "name": "nulls",
-        "part": None,
-        "checked": {"label": "no"},  # fails is_type_of
-        "hue": "none",  # serialises to None
-        "required_part": {"label": None},  # a non-null error two levels down
-        "parts": [None],  # a null item in a list of non-null items
-        "required_parts": [],
-        "loose_parts": None,
-        "boom": "raise",
-    },
-    {
-        "name": "odd",
-        "part": ValueError("returned, not raised"),
-        "required_part": _part(),
-        "parts": "not a list",
-        "required_parts": [{"weight": "heavy"}],  # a missing non-null label, a bad int
-        "boom": "quiet",
-    },
-]
-
-
-@pytest.mark.parametrize(
-    "query",
-    [
-        "{ boxes { name part { label weight } } }",
-        "{ boxes { name requiredPart { label } } }",
-        "{ boxes { parts { label weight } } }",
-        "{ boxes { requiredParts { label weight } } }",
-        "{ boxes { looseParts { label } } }",
-        "{ boxes { firstLabel boom } }",
-        "{ boxes { part { colour } requiredPart { colour } requiredParts { colour } } }",
-        "{ boxes { checked { label } } }",
-        "{ boxes { counted hue } }",
-        "{ boxes { name ... on Box { part { __typename label } } } }",
-        "{ nullableBoxes { name requiredPart { label } parts { weight } } }",
-        "{ a: boxes { p: part { l: label } } b: boxes { part { weight } } }",
-        "query($skip: Boolean!) { boxes { part { label @skip(if: $skip) weight } } }",
-    ],
-)
-def test_the_short_path_completes_objects_and_lists_as_graphql_core_does(query):
-    """Objects and lists of non-null objects completed on the short path give the same data and
-    the same errors, at the same paths, as graphql-core: a null in a non-null field nulls the
-    nearest nullable parent, an item's error its list, an odd value (a returned exception,
-    a string for a list, a null item) is graphql-core's to report."""
-    schema = graphene.Schema(query=BoxQuery).graphql_schema
-    document = parse(query)
-    variables = {"skip": True}
-    ours = execute(
-        schema,
-        document,
-        variable_values=variables,
-        execution_context_class=execution.SyncExecutionContext,
-        is_awaitable=execution._never_awaitable,
-    )
-    theirs = execute(schema, document, variable_values=variables)
-    assert ours.data == theirs.data
-    assert [error.formatted for error in ours.errors or []] == [
-        error.formatted for error in theirs.errors or []
-    ]
-
-
-def test_a_resolver_not_marked_root_only_is_called_once_with_its_info():
-    COUNTED_CALLS.clear()
-    result = execute(
-        graphene.Schema(query=BoxQuery).graphql_schema,
-        parse("{ boxes { counted } }"),
-        execution_context_class=execution.SyncExecutionContext,
-        is_awaitable=execution._never_awaitable,
-    )
-    assert result.data == {"boxes": [{"counted": "Box/None/BoxQuery"}] * 3}
-    assert len(COUNTED_CALLS) == 3 and all(info.field_name == "counted" for info in COUNTED_CALLS)
-
-
-def test_plans_are_made_once_per_field_and_looked_up_once_per_selection(monkeypatch):
-    """A schema field's plan is made once per process; a selection's fields are looked up
-    once per request, not once per row."""
-    schema = graphene.Schema(query=BoxQuery).graphql_schema
-    execution.SyncExecutionContext._plans.clear()
-    made, looked_up = [], []
-    real_plan, real_plan_of = execution._plan, execution.SyncExecutionContext._plan_of
-    monkeypatch.setattr(execution, "_plan", lambda field: made.append(field) or real_plan(field))
-
-    def counting_plan_of(self, parent_type, node):
-        looked_up.append(node.name.value)
-        return real_plan_of(self, parent_type, node)
-
-    monkeypatch.setattr(execution.SyncExecutionContext, "_plan_of", counting_plan_of)
-    for _ in range(2):
-        result = execute(
-            schema,
-            parse("{ boxes { name part { label } } }"),
-            execution_context_class=execution.SyncExecutionContext,
-            is_awaitable=execution._never_awaitable,
-        )
-        assert len(result.data["boxes"]) == 3
-    assert len(made) == 4  # boxes, name, part, label: the first request only
-    assert sorted(looked_up) == sorted(["boxes", "name", "part", "label"] * 2)
-
-
-def _recording_middleware(seen):
-    def middleware(next_, root, info, **args):
-        seen.append(info.field_name)
-        return next_(root, info, **args)
-
-    return middleware
-
-
-@pytest.mark.parametrize("never_awaitable", [True, False])
-def test_with_middleware_or_awaitable_checks_every_field_takes_graphql_cores_path(
-    never_awaitable,
-):
-    """The short path steps aside when middleware is installed (it must see every field) or
-    results may be awaitable: the same data, errors and middleware calls as graphql-core."""
-    schema = graphene.Schema(query=BoxQuery).graphql_schema
-    document = parse("{ boxes { name part { label colour } requiredParts { weight } } }")
-    ours_seen, theirs_seen = [], []
-    options = {"is_awaitable": execution._never_awaitable} if never_awaitable else {}
-    ours = execute(
-        schema,
-        document,
-        middleware=[_recording_middleware(ours_seen)],
-        execution_context_class=execution.SyncExecutionContext,
-        **options,
-    )
-    theirs = execute(schema, document, middleware=[_recording_middleware(theirs_seen)])
-    assert ours.data == theirs.data
-    assert [e.formatted for e in ours.errors or []] == [e.formatted for e in theirs.errors or []]
-    assert ours_seen == theirs_seen and "label" in ours_seen
-
-
-def test_a_root_only_resolver_is_called_without_info(monkeypatch):
-    """The short path calls a root_only resolver as resolver(parent, None): a resolver that
-    reads info must not be marked (the page test below runs every marked resolver)."""
-    seen = []
-
-    class Probe(graphene.ObjectType):
-        value = graphene.String()
-
-        @staticmethod
-        @execution.root_only
-        def resolve_value(root, info):
-            seen.append(info)
-            return "v"
-
-    class ProbeQuery(graphene.ObjectType):
-        probe = graphene.Field(Probe, required=True)
-
-        @staticmethod
-        def resolve_probe(root, info):
-            return {}
-
-    result = execute(
-        graphene.Schema(query=ProbeQuery).graphql_schema,
-        parse("{ probe { value } }"),
-        execution_context_class=execution.SyncExecutionContext,
-        is_awaitable=execution._never_awaitable,
-    )
-    assert result.data == {"probe": {"value": "v"}} and seen == [None]
+def test_the_request_executes_with_the_short_path_only_while_it_is_on(settings):
+    """execution_context_class asks the fast-path home: FASTPATHS_DISABLED, read at run time,
+    names graphql_short_path or `all`, and requests execute on graphql-core's own path."""
+    short = graphql_short_path.with_short_path(execution.BoundedExecutionContext)
+    settings.FASTPATHS_DISABLED = []
+    assert execution.execution_context_class() is short
+    for disabled in (["graphql_short_path"], ["all"], ["pg_timestamps", "graphql_short_path"]):
+        settings.FASTPATHS_DISABLED = disabled
+        assert execution.execution_context_class() is execution.BoundedExecutionContext
+    settings.FASTPATHS_DISABLED = ["pg_timestamps"]
+    assert execution.execution_context_class() is short
 
 
 EVERY_MEMBERSHIP_FIELD = """
@@ -535,33 +192,12 @@ def varied_memberships(clock):
     return rows
 
 
-def test_a_page_answers_the_same_on_the_short_path_and_off_it(
-    api, key, varied_memberships, monkeypatch
-):
+def test_a_page_answers_the_same_with_the_short_path_on_and_off(api, key, varied_memberships):
     """Every field of a page (every root_only resolver of the membership types included)
     answers the same whether the short path serves it or graphql-core does."""
     variables = {"first": 10}
-    short = api.post(EVERY_MEMBERSHIP_FIELD, variables, key=key)
+    with fastpaths.switched([graphql_short_path.NAME], on=True):
+        short = api.post(EVERY_MEMBERSHIP_FIELD, variables, key=key)
     assert "errors" not in short and len(short["data"]["courseMemberships"]["edges"]) == 6
-    monkeypatch.setattr(execution.SyncExecutionContext, "_short", lambda *args: execution._SLOW)
-    assert api.post(EVERY_MEMBERSHIP_FIELD, variables, key=key) == short
-
-
-def test_a_page_takes_graphql_core_path_only_for_its_root_field(
-    api, key, varied_memberships, monkeypatch
-):
-    """The benchmark's page (every contract field) runs graphql-core's execute_field once: for
-    courseMemberships, whose resolver reads arguments and the request."""
-    from bench.documents import MEMBERSHIP_PAGE
-
-    slow = []
-    original = execution.SyncExecutionContext.execute_field
-
-    def spy(self, parent_type, source, field_nodes, path):
-        slow.append(f"{parent_type.name}.{field_nodes[0].name.value}")
-        return original(self, parent_type, source, field_nodes, path)
-
-    monkeypatch.setattr(execution.SyncExecutionContext, "execute_field", spy)
-    body = api.post(MEMBERSHIP_PAGE, {"first": 10}, key=key)
-    assert len(body["data"]["courseMemberships"]["edges"]) == 6
-    assert slow == ["Query.courseMemberships"]
+    with fastpaths.switched([graphql_short_path.NAME], on=False):
+        assert api.post(EVERY_MEMBERSHIP_FIELD, variables, key=key) == short

@@ -1,5 +1,5 @@
-"""The audit trail in the admin: read-only everywhere. Records are written by the services
-only; nobody can add, edit or delete one here, whatever their permissions."""
+"""The audit trail in the admin: read-only everywhere. Records are written by the operation
+core only; nobody can add, edit or delete one here, whatever their permissions."""
 
 from django.contrib import admin
 from django.db.models import QuerySet
@@ -7,7 +7,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
 
-from enrollments.admin import undoing, views
+from enrollments.admin import undoing
 from enrollments.admin.date_drilldown import DateDrilldownMixin
 from enrollments.admin.display import enrollment_label, format_instant, instant_cell
 from enrollments.models import AccessChange, Enrollment
@@ -159,16 +159,8 @@ class AccessChangeAdmin(DateDrilldownMixin, ReadOnlyAuditMixin, admin.ModelAdmin
     readonly_fields = fields
 
     def get_urls(self):
-        return [
-            views.admin_path(
-                self, "undo-batch/<str:batch_id>/", self.undo_batch_view, "undo_batch"
-            ),
-            *super().get_urls(),
-        ]
-
-    def undo_batch_view(self, request: HttpRequest, batch_id: str) -> HttpResponse:
-        """ "Undo this batch": the preview and its Confirm (enrollments/admin/undoing.py)."""
-        return undoing.undo_batch_view(self, request, batch_id)
+        # "Undo this batch": the preview and its Confirm (enrollments/admin/undoing.py).
+        return [*undoing.UNDO_BATCH_PAGE.urls(self), *super().get_urls()]
 
     def change_view(self, request: HttpRequest, object_id, form_url="", extra_context=None):
         """A record of a batch links to the batch's rows and, with the permission, its undo."""

@@ -1,11 +1,12 @@
-"""The "Enroll learners…" page (from the enrollment list's object tools): staff pick a course,
-paste e-mail addresses (one a line, optionally `email,name` and `,ended_at`) or upload a CSV of
-the same columns, an optional end and a reason; Preview shows who will be enrolled (a new
-learner is created for an address nobody has: the line must then give a name), restored (a
-removed enrollment brought back), updated (an active one given a new end), unchanged or
-refused (with its line number); Confirm applies exactly the plan shown
-(services.enrolling.enrolment_apply with the preview's fingerprint: anything different, a
-second Confirm included, applies nothing and shows the new preview).
+"""The "Enroll learners…" page (from the enrollment list's object tools), a preview/confirm
+page (confirming.py) whose form names the rows: staff pick a course, paste e-mail addresses
+(one a line, optionally `email,name` and `,ended_at`) or upload a CSV of the same columns, an
+optional end and a reason; Preview shows who will be enrolled (a new learner is created for an
+address nobody has: the line must then give a name), restored (a removed enrollment brought
+back), updated (an active one given a new end), unchanged or refused (with its line number);
+Confirm applies exactly the plan shown (operations.enrolling_learners, shared with `manage.py
+enroll`, with the preview's fingerprint: anything different, a second Confirm included,
+applies nothing and shows the new preview).
 
 An uploaded file's text is put into the paste box on preview, so Confirm posts the same lines
 and the line numbers stay the file's (a first line `email,...` is a header and skipped).
@@ -13,33 +14,33 @@ and the line numbers stay the file's (a first line `email,...` is a header and s
 
 import csv
 import io
+from dataclasses import dataclass
+from functools import cached_property
 
 from django import forms
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.template.response import TemplateResponse
+from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern, reverse
-from django.utils import timezone
 
 from enrollments.admin import views
+from enrollments.admin.confirming import OperationPage, Scope
+from enrollments.admin.forms import OperationForm
+from enrollments.admin.preview import PREVIEW_ROWS
 from enrollments.admin.reporting import error_text
-from enrollments.errors import ChangedSincePreview, DomainError, InvalidAccessEnd
+from enrollments.errors import InvalidAccessEnd
 from enrollments.management.selection import parse_instant
-from enrollments.models import AccessChange
 from enrollments.operations import Enroll
-from enrollments.operations.audit import MAX_REASON_LENGTH, Attribution
-from enrollments.services.enrolling import (
+from enrollments.operations.audit import Attribution
+from enrollments.operations.enrolling_learners import (
     MAX_ENTRIES,
-    EnrolmentPlan,
+    EntriesPlan,
     Entry,
-    enrolment_apply,
-    enrolment_preview,
+    apply_entries,
+    preview_entries,
 )
 from lms.models import Course
 from lms.text import is_valid_text
 
-#: Rows named per table on the preview page; the counts are always complete.
-PREVIEW_ROWS = 100
 #: The largest upload read (a 5,000-line CSV of long addresses fits well within it).
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024
 
@@ -52,7 +53,7 @@ OUTCOMES = (
 )
 
 
-class EnrollLearnersForm(forms.Form):
+class EnrollLearnersForm(OperationForm):
     course = forms.ModelChoiceField(
         queryset=Course.objects.order_by("title"),
         help_text="The course the learners are enrolled in.",
@@ -80,12 +81,6 @@ class EnrollLearnersForm(forms.Form):
             "length from now. A line's own end wins."
         ),
     )
-    reason = forms.CharField(
-        required=False,
-        max_length=MAX_REASON_LENGTH,
-        widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
-        help_text="Kept in every audit record of this enrolment.",
-    )
 
     def clean_csv_file(self):
         upload = self.cleaned_data.get("csv_file")
@@ -97,12 +92,6 @@ class EnrollLearnersForm(forms.Form):
             return upload.read().decode("utf-8-sig")
         except UnicodeDecodeError:
             raise forms.ValidationError("The file is not UTF-8 text.") from None
-
-    def clean_reason(self):
-        reason = self.cleaned_data.get("reason", "")
-        if not is_valid_text(reason):
-            raise forms.ValidationError("The reason is not valid text.")
-        return reason
 
     def clean(self):
         cleaned = super().clean()
@@ -116,7 +105,36 @@ class EnrollLearnersForm(forms.Form):
                 "learners", f"Too many lines: at most {MAX_ENTRIES:,} learners at a time."
             )
         cleaned["text"] = text
+        if cleaned.get("csv_file"):  # the file's lines travel in the box from now on
+            self.data = self.data.copy()
+            self.data["learners"] = text
         return cleaned
+
+    def operation(self) -> "Entries":
+        return self.entries
+
+    @cached_property
+    def entries(self) -> "Entries":
+        """The lines as entries, and the lines refused before any lookup (valid form only)."""
+        data = self.cleaned_data
+        return Entries(*parse_lines(data["text"], data["course"], data["ended_at"]))
+
+
+@dataclass(frozen=True, slots=True)
+class Entries:
+    """What "Enroll learners" asks for: the entries to enrol and the lines already refused."""
+
+    entries: list[Entry]
+    early: list[tuple[Entry, Exception]]
+
+
+@dataclass(frozen=True, slots=True)
+class EnrollPreview:
+    """The preview's tables (one per outcome), their counts and how many rows change."""
+
+    tables: list[dict]
+    counts: dict[str, int]
+    changed: int
 
 
 def parse_lines(text: str, course: Course, default_end) -> tuple[list[Entry], list]:
@@ -147,50 +165,33 @@ def parse_lines(text: str, course: Course, default_end) -> tuple[list[Entry], li
     return entries, refused
 
 
-def enroll_learners_view(model_admin, request: HttpRequest) -> HttpResponse:
-    views.check_permission(model_admin, request, lambda r: Enroll.permission.held_by(r.user))
-    form = EnrollLearnersForm(request.POST or None, request.FILES or None)
-    plan, early, error = None, [], None
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        entries, early = parse_lines(data["text"], data["course"], data["ended_at"])
-        if data.get("csv_file"):  # the file's lines travel in the box from now on
-            form.data = form.data.copy()
-            form.data["learners"] = data["text"]
-        if "_confirm" in request.POST:
-            by = Attribution(request.user, AccessChange.Source.ADMIN, data["reason"])
-            try:
-                done = enrolment_apply(
-                    entries,
-                    create_users=True,
-                    by=by,
-                    expected=request.POST.get("fingerprint"),
-                )
-            except ChangedSincePreview as changed:
-                error = error_text(changed)
-            except DomainError as refused:
-                error = error_text(refused)
-            else:
-                _report(request, done, early)
-                return HttpResponseRedirect(views.changelist_url())
-        plan = enrolment_preview(entries, create_users=True)
-    context = {
-        **model_admin.admin_site.each_context(request),
-        "title": "Enroll learners",
-        "opts": model_admin.model._meta,
-        "form": form,
-        "zone": timezone.get_current_timezone(),
-        "error": error,
-        "form_url": reverse("admin:enrollments_enrollment_enroll"),
-        "cancel_url": views.changelist_url(),
-    }
-    if plan is not None:
+class EnrollLearnersPage(OperationPage):
+    """The page (see the module): its plan is the core's `EntriesPlan` of the entries."""
+
+    def urls(self, model_admin) -> list[URLPattern]:
+        """`admin:enrollments_enrollment_enroll`, under the enrollment admin."""
+
+        def view(request: HttpRequest) -> HttpResponse:
+            back = views.changelist_url()
+            scope = Scope(None, reverse("admin:enrollments_enrollment_enroll"), back, back)
+            return self.respond(model_admin, request, scope)
+
+        return [views.admin_path(model_admin, "enroll/", view, "enroll")]
+
+    def preview(self, operation: Entries, scope: Scope) -> EntriesPlan:
+        return preview_entries(operation.entries, create_users=True)
+
+    def apply(self, operation: Entries, scope: Scope, by: Attribution, expected: str):
+        return apply_entries(operation.entries, create_users=True, by=by, expected=expected)
+
+    def rows(self, plan: EntriesPlan, form: EnrollLearnersForm) -> EnrollPreview:
         rows = plan.rows()
+        early = form.entries.early
         rows["refused"] = sorted(
             rows["refused"] + [(entry, error_text(why)) for entry, why in early],
             key=lambda row: row[0].line,
         )
-        context["preview"] = [
+        tables = [
             {
                 "kind": kind,
                 "heading": heading,
@@ -199,31 +200,30 @@ def enroll_learners_view(model_admin, request: HttpRequest) -> HttpResponse:
             }
             for kind, heading in OUTCOMES
         ]
-        context["counts"] = {kind: len(rows[kind]) for kind, _heading in OUTCOMES}
-        context["will_change"] = sum(len(rows[k]) for k in ("enrolled", "restored", "updated"))
-        context["fingerprint"] = plan.fingerprint()
-        context["preview_rows_limit"] = PREVIEW_ROWS
-    return TemplateResponse(request, "admin/enrollments/enrollment/enroll_learners.html", context)
+        counts = {kind: len(rows[kind]) for kind, _heading in OUTCOMES}
+        changed = sum(counts[kind] for kind in ("enrolled", "restored", "updated"))
+        return EnrollPreview(tables, counts, changed)
+
+    def report(self, request, scope, done: EntriesPlan, form: EnrollLearnersForm) -> None:
+        counts = done.counts
+        new = len(done.new_learners)
+        messages.success(
+            request,
+            f"Enrolled {counts['enrolled']} learner{'s' if counts['enrolled'] != 1 else ''}"
+            f" ({new} new), restored {counts['restored']}, updated {counts['updated']}; "
+            f"{counts['unchanged']} already enrolled.",
+        )
+        refused = counts["refused"] + len(form.entries.early)
+        if refused:
+            messages.warning(request, f"Refused {refused} line{'s' if refused != 1 else ''}.")
 
 
-def _report(request: HttpRequest, done: EnrolmentPlan, early: list) -> None:
-    counts = done.counts
-    new = len(done.new_learners)
-    messages.success(
-        request,
-        f"Enrolled {counts['enrolled']} learner{'s' if counts['enrolled'] != 1 else ''}"
-        f" ({new} new), restored {counts['restored']}, updated {counts['updated']}; "
-        f"{counts['unchanged']} already enrolled.",
-    )
-    refused = counts["refused"] + len(early)
-    if refused:
-        messages.warning(request, f"Refused {refused} line{'s' if refused != 1 else ''}.")
-
-
-def enroll_urls(model_admin) -> list[URLPattern]:
-    """The page's URL under the enrollment admin (`admin:enrollments_enrollment_enroll`)."""
-
-    def view(request: HttpRequest) -> HttpResponse:
-        return enroll_learners_view(model_admin, request)
-
-    return [views.admin_path(model_admin, "enroll/", view, "enroll")]
+ENROLL_LEARNERS_PAGE = EnrollLearnersPage(
+    "enroll",
+    Enroll,
+    form_class=EnrollLearnersForm,
+    title="Enroll learners",
+    verb="Enrolled",
+    will="will be enrolled",
+    template="admin/enrollments/enrollment/enroll_learners.html",
+)

@@ -1,10 +1,11 @@
 """The enrollment admin: a changelist staff can work from (state, progress, filters), and
-actions that change access only through the services, so every change is audited.
+actions that change access only through the operation core, so every change is audited.
 
 Fields with rules (end date, pause state and durations) are read-only on the change form:
-editing them there would bypass the services and the audit trail. They change through the
-"Extend access…", "Pause…", "Resume…" and "Remove from course…" actions and buttons instead
-(each a preview with a reason, then Confirm).
+editing them there would bypass the core and the audit trail. They change through the
+"Extend access…", "End access / set end…", "Pause…", "Resume…" and "Remove from course…"
+actions and buttons instead (each a preview/confirm page of pages.py: a preview, a reason,
+then Confirm).
 """
 
 from datetime import timedelta
@@ -16,7 +17,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils.html import format_html
 
-from enrollments.admin import enrolling, pausing, removing, views
+from enrollments.admin import enrolling, views
 from enrollments.admin.access_changes import AccessChangeInline, access_change_trail_url
 from enrollments.admin.date_drilldown import DateDrilldownMixin
 from enrollments.admin.display import (
@@ -27,22 +28,21 @@ from enrollments.admin.display import (
     nowrap,
     state_badge,
 )
-from enrollments.admin.expiring import ExpireAccessMixin
-from enrollments.admin.extend_access import ExtendAccessMixin
 from enrollments.admin.filters import (
     AccessStateFilter,
     CourseStatusFilter,
     EndsWithinFilter,
     PausedFilter,
 )
+from enrollments.admin.pages import EXPIRE_ACCESS, EXTEND_ACCESS, PAGES, PAUSE, REMOVE, RESUME
 from enrollments.admin.reporting import error_text
 from enrollments.errors import DomainError
 from enrollments.models import AccessChange, Enrollment
-from enrollments.operations import Pause, Remove, Resume
+from enrollments.operations import Expire, Extend, Pause, Remove, Resume
+from enrollments.operations.enrolling_learners import enrollment_create
 from enrollments.permissions import ENROLL_LEARNERS, UNDO_BATCH, VIEW_ACCESS_CHANGE
 from enrollments.selectors.access import enrollment_access_state
 from enrollments.selectors.memberships import completion_rate, memberships_with_progress
-from enrollments.services import enrollment_create
 
 #: Shown read-only on an existing enrollment's page.
 CHANGE_READONLY_FIELDS = (
@@ -61,7 +61,7 @@ CHANGE_READONLY_FIELDS = (
 
 class EnrollmentAddForm(forms.ModelForm):
     """Enrolling from the admin: who, which course, and when access starts (default now). The
-    end of access follows from the course (services.enrollment_create)."""
+    end of access follows from the course (operations.enrolling_learners.enrollment_create)."""
 
     start_at = forms.DateTimeField(
         required=False,
@@ -78,7 +78,7 @@ class EnrollmentAddForm(forms.ModelForm):
 
 
 @admin.register(Enrollment)
-class EnrollmentAdmin(DateDrilldownMixin, ExpireAccessMixin, ExtendAccessMixin, admin.ModelAdmin):
+class EnrollmentAdmin(DateDrilldownMixin, admin.ModelAdmin):
     list_display = (
         "student",
         "course_title",
@@ -116,7 +116,6 @@ class EnrollmentAdmin(DateDrilldownMixin, ExpireAccessMixin, ExtendAccessMixin, 
         "extend_access",
         "pause_enrollments",
         "resume_enrollments",
-        # lifecycle (issue 12)
         "remove_from_course",
         "expire_access",
     ]
@@ -134,12 +133,8 @@ class EnrollmentAdmin(DateDrilldownMixin, ExpireAccessMixin, ExtendAccessMixin, 
 
     def get_urls(self):
         return [
-            *enrolling.enroll_urls(self),  # lifecycle: "Enroll learners…"
-            *self.get_extend_access_urls(),
-            *self.get_expire_access_urls(),
-            views.admin_path(self, "<path:object_id>/pause/", self.pause_one_view, "pause"),
-            views.admin_path(self, "<path:object_id>/resume/", self.resume_one_view, "resume"),
-            views.admin_path(self, "<path:object_id>/remove/", self.remove_one_view, "remove"),
+            *enrolling.ENROLL_LEARNERS_PAGE.urls(self),
+            *(url for page in PAGES for url in page.urls(self)),
             *super().get_urls(),
         ]
 
@@ -156,8 +151,19 @@ class EnrollmentAdmin(DateDrilldownMixin, ExpireAccessMixin, ExtendAccessMixin, 
         # The user admin links to one learner's enrollments.
         return lookup == "user__id__exact" or super().lookup_allowed(lookup, value, request)
 
+    # The actions' permissions (`@admin.action(permissions=[codename])` asks these).
+
+    def has_extend_access_permission(self, request: HttpRequest, obj=None) -> bool:
+        return EXTEND_ACCESS.permission.held_by(request.user)
+
+    def has_expire_access_permission(self, request: HttpRequest, obj=None) -> bool:
+        return EXPIRE_ACCESS.permission.held_by(request.user)
+
     def has_pause_enrollment_permission(self, request: HttpRequest, obj=None) -> bool:
-        return Pause.permission.held_by(request.user)
+        return PAUSE.permission.held_by(request.user)
+
+    def has_remove_from_course_permission(self, request: HttpRequest, obj=None) -> bool:
+        return REMOVE.permission.held_by(request.user)
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         # The audit trail protects enrollments (PROTECT): deactivate the user instead.
@@ -179,10 +185,10 @@ class EnrollmentAdmin(DateDrilldownMixin, ExpireAccessMixin, ExtendAccessMixin, 
     def get_inlines(self, request: HttpRequest, obj=None):
         return self.inlines if obj is not None else []
 
-    # -- adding goes through the service ------------------------------------------------------
+    # -- adding goes through the core ---------------------------------------------------------
 
     def save_model(self, request: HttpRequest, obj: Enrollment, form, change: bool) -> None:
-        if change:  # nothing on the change form is editable; never write around the services
+        if change:  # nothing on the change form is editable; never write around the core
             return
         created = enrollment_create(
             user=obj.user,
@@ -225,7 +231,7 @@ class EnrollmentAdmin(DateDrilldownMixin, ExpireAccessMixin, ExtendAccessMixin, 
 
     def history_view(self, request: HttpRequest, object_id, extra_context=None) -> HttpResponse:
         """The "History" button opens the enrollment's access-change trail (the audit records),
-        not Django's edit log, which says nothing here: access changes go through the services.
+        not Django's edit log, which says nothing here: access changes go through the core.
         Staff who may not browse the whole trail get the history on the enrollment's page."""
         enrollment = views.find_enrollment(self, request, object_id)
         if enrollment is None:
@@ -308,54 +314,28 @@ class EnrollmentAdmin(DateDrilldownMixin, ExpireAccessMixin, ExtendAccessMixin, 
     def course_status_display(self, enrollment: Enrollment) -> str:
         return nowrap(course_status_label(enrollment.course_status))
 
-    # -- pause and resume ---------------------------------------------------------------------
+    # -- the actions: each shows its preview/confirm page (pages.py, confirming.py) ------------
 
-    # The actions and the buttons show the confirmation page (pausing, removing, confirming).
+    @admin.action(description="Extend access…", permissions=[Extend.permission.codename])
+    def extend_access(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse:
+        return EXTEND_ACCESS.action(self, request, queryset)
 
     @admin.action(
         description="Pause selected enrollments…", permissions=[Pause.permission.codename]
     )
-    def pause_enrollments(self, request: HttpRequest, queryset: QuerySet):
-        return pausing.pause(self, request, queryset)
+    def pause_enrollments(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse:
+        return PAUSE.action(self, request, queryset)
 
     @admin.action(
         description="Resume selected enrollments…", permissions=[Resume.permission.codename]
     )
-    def resume_enrollments(self, request: HttpRequest, queryset: QuerySet):
-        return pausing.resume(self, request, queryset)
-
-    # -- lifecycle (issue 12) ------------------------------------------------------------------
+    def resume_enrollments(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse:
+        return RESUME.action(self, request, queryset)
 
     @admin.action(description="Remove from course…", permissions=[Remove.permission.codename])
-    def remove_from_course(self, request: HttpRequest, queryset: QuerySet):
-        return removing.remove_from_course(self, request, queryset)
+    def remove_from_course(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse:
+        return REMOVE.action(self, request, queryset)
 
-    def has_remove_from_course_permission(self, request: HttpRequest, obj=None) -> bool:
-        return Remove.permission.held_by(request.user)
-
-    # -- end lifecycle --------------------------------------------------------------------------
-
-    def pause_one_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        return self._confirm_one(
-            request, object_id, pausing.pause, self.has_pause_enrollment_permission
-        )
-
-    def resume_one_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        return self._confirm_one(
-            request, object_id, pausing.resume, self.has_pause_enrollment_permission
-        )
-
-    def remove_one_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        return self._confirm_one(
-            request, object_id, removing.remove_from_course, self.has_remove_from_course_permission
-        )
-
-    def _confirm_one(self, request, object_id, page, has_permission) -> HttpResponse:
-        """The change page's Pause / Resume / Remove button: the same confirmation page as the
-        action, for the enrollment found the way the change page and "Extend access" find it
-        (named to the core, which locks it on Confirm)."""
-        views.check_permission(self, request, has_permission)
-        enrollment = views.find_enrollment(self, request, object_id)
-        if enrollment is None:
-            return views.not_found(self, request)
-        return page(self, request, enrollment)
+    @admin.action(description="End access / set end…", permissions=[Expire.permission.codename])
+    def expire_access(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse:
+        return EXPIRE_ACCESS.action(self, request, queryset)

@@ -1,4 +1,4 @@
-"""Changelist filters for enrollments. Time-dependent ones read the services' clock, and the
+"""Changelist filters for enrollments. Time-dependent ones read the core's clock, and the
 access-state filter is the selectors' SQL twin of the rule, so the admin agrees with the API."""
 
 from datetime import timedelta

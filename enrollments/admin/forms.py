@@ -1,41 +1,22 @@
-"""The forms of the form pages (operation_form_page): what they share (`OperationForm`,
-`reason_field`, the wall-clock date field) and the "Extend access" form, which parses what staff
-typed into the core's Extend operation. They decide no rule: limits (positive days, a future
-end before 2038, ...) are checked by the operation, and its domain errors are shown on the
-form by the page."""
+"""The forms of the preview/confirm pages (confirming.py): what they share (`OperationForm`
+with the one `ReasonField`, the wall-clock date field) and the forms of "Extend access" and
+"End access / set end", which parse what staff typed into the core's Extend and Expire. They
+decide no rule: limits (positive days, a future end before 2038, a valid reason, ...) are the
+core's, and its domain errors are shown on the form by the page."""
 
 import zoneinfo
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.core.validators import ProhibitNullCharactersValidator
 from django.forms.fields import BaseTemporalField
 from django.utils.dateparse import parse_datetime
 
 from enrollments.admin.time_zone import is_known_zone, time_zone_choices
-from enrollments.operations import Extend
-
-
-@dataclass(frozen=True, slots=True)
-class ExtensionParams:
-    """What the form asks for (`until` is aware, in UTC)."""
-
-    days: int | None
-    until: datetime | None
-    indefinite: bool
-    reason: str
-    time_zone: zoneinfo.ZoneInfo
-    #: Days count from the later of the current end and now ("extend from today").
-    from_today: bool = False
-
-    def operation(self) -> Extend:
-        return Extend(
-            days=self.days,
-            until=self.until,
-            indefinite=self.indefinite,
-            from_today=self.from_today,
-        )
+from enrollments.errors import InvalidReason
+from enrollments.operations import Expire, Extend, Operation
+from enrollments.operations.audit import MAX_REASON_LENGTH, clean_reason
 
 
 class WallClockDateTimeField(forms.DateTimeField):
@@ -91,37 +72,61 @@ def localize_wall_time(wall: datetime, zone: zoneinfo.ZoneInfo) -> datetime:
     return local.astimezone(UTC)
 
 
-def reason_field() -> forms.CharField:
-    """The optional reason of a form page (operation_form_page), kept in every audit record."""
-    return forms.CharField(
-        label="Reason",
-        required=False,
-        max_length=1000,
-        widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
-        help_text="Optional; kept in the audit record of every changed enrollment.",
-    )
+class ReasonField(forms.CharField):
+    """The reason of every admin page that changes access, declared once. Its limit and its
+    wording are the core's (`audit.clean_reason`, `InvalidReason`: what the API and the commands
+    say), so the field adds no validator of its own; Django's NUL check would word the refusal
+    differently. The cleaned value is the reason as the audit row keeps it (stripped)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            label="Reason",
+            required=False,
+            widget=forms.Textarea(attrs={"rows": 3, "cols": 60, "maxlength": MAX_REASON_LENGTH}),
+            help_text=(
+                f"Optional, at most {MAX_REASON_LENGTH:,} characters; kept in the audit record "
+                "of every changed enrollment."
+            ),
+        )
+        self.validators = [
+            v for v in self.validators if not isinstance(v, ProhibitNullCharactersValidator)
+        ]
+
+    def clean(self, value) -> str:
+        try:
+            return clean_reason(super().clean(value))
+        except InvalidReason as refused:
+            raise ValidationError(refused.message, code=refused.code) from None
 
 
 class OperationForm(forms.Form):
-    """What a form page (operation_form_page) needs of its form, besides its fields (a
-    `time_zone` choice and a `reason`, declared by each form in its own order): `params()`, the
-    request (with `reason`, `time_zone` and `operation()`), and `rule_error_field()`, the field
-    a request-level domain error is shown at."""
+    """The form of a preview/confirm page (confirming.py): the reason, and in a subclass the
+    operation's parameters, rendered before it. A subclass with parameters builds the core's
+    operation from them (`operation()`) and names the field a domain error of the whole
+    request belongs to (`rule_error_field()`); the rules themselves are the operation's."""
+
+    reason = ReasonField()
 
     @property
     def zone(self) -> zoneinfo.ZoneInfo:
         """The zone to show dates in: the one submitted when it is a known zone, else the
-        initial one (the session's), else UTC."""
+        initial one (the staff member's), else UTC."""
         name = self.data.get("time_zone") if self.is_bound else None
         if not is_known_zone(name):
             name = self.initial.get("time_zone") or "UTC"
         return zoneinfo.ZoneInfo(name)
 
-    def rule_error_field(self) -> str | None:
+    def parameter_fields(self) -> list[forms.BoundField]:
+        """The operation's own fields (all but the reason); none: the page previews at once."""
+        return [self[name] for name in self.fields if name != "reason"]
+
+    def operation(self) -> Operation | None:
+        """The core operation the valid form asks for; None: the page's own operation."""
         return None
 
-    def params(self):
-        raise NotImplementedError
+    def rule_error_field(self) -> str | None:
+        """The field a request-level domain error is shown at; None: above the form."""
+        return None
 
 
 class ExtendAccessForm(OperationForm):
@@ -167,7 +172,6 @@ class ExtendAccessForm(OperationForm):
             "in it); first proposed from your browser."
         ),
     )
-    reason = reason_field()
 
     def clean(self) -> dict:
         data = super().clean()
@@ -186,20 +190,54 @@ class ExtendAccessForm(OperationForm):
         return data
 
     def rule_error_field(self) -> str | None:
-        """The field a rule error of the services belongs to (days <= 0, an end in the past):
+        """The field a rule error of the operation belongs to (days <= 0, an end in the past):
         the chosen mode's, so that the error is shown, and announced, at that field."""
         return {self.MODE_DAYS: "days", self.MODE_UNTIL: "until"}.get(self.cleaned_data.get("mode"))
 
-    def params(self) -> ExtensionParams:
-        """The request; only on a valid form. Fields of the modes not chosen are ignored, so
-        the operation's precedence never has to break a tie."""
+    def operation(self) -> Extend:
+        """Only on a valid form. Fields of the modes not chosen are ignored, so the operation's
+        precedence never has to break a tie."""
         data = self.cleaned_data
         mode = data["mode"]
-        return ExtensionParams(
+        return Extend(
             days=data["days"] if mode == self.MODE_DAYS else None,
             until=data["until_utc"] if mode == self.MODE_UNTIL else None,
             indefinite=mode == self.MODE_INDEFINITE,
             from_today=mode == self.MODE_DAYS and bool(data.get("from_today")),
-            reason=data.get("reason", "").strip(),
-            time_zone=zoneinfo.ZoneInfo(data["time_zone"]),
         )
+
+
+class ExpireAccessForm(OperationForm):
+    """ "End access / set end": a new end (empty: now) in the staff member's zone. The rules
+    (after 2020, before 2038, earlier than the current end) are the operation's."""
+
+    at = WallClockDateTimeField(
+        label="New end",
+        required=False,
+        help_text=(
+            "Empty: access ends now. Otherwise the end each enrollment should have, earlier than "
+            "its current end (it may still be in the future). In the time zone below."
+        ),
+    )
+    time_zone = forms.ChoiceField(
+        label="Time zone",
+        choices=time_zone_choices,
+        initial="UTC",
+        help_text="Your time zone for the whole admin (the new end is read in it).",
+    )
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("at") and data.get("time_zone"):
+            zone = zoneinfo.ZoneInfo(data["time_zone"])
+            try:
+                data["at_utc"] = localize_wall_time(data["at"], zone)
+            except ValidationError as error:
+                self.add_error("at", error)
+        return data
+
+    def rule_error_field(self) -> str:
+        return "at"
+
+    def operation(self) -> Expire:
+        return Expire(at=self.cleaned_data.get("at_utc"))

@@ -1,8 +1,7 @@
 """The preview of a plan on a staff page: its counts and its first rows, named.
 
-One copy for every page that previews an operation (the confirmation page of `confirming`
-and the form pages of `operation_form_page`), rendered by `includes/plan_preview.html` and
-`includes/preview_table.html`."""
+One copy for every page that previews an operation of the core (confirming.OperationPage),
+rendered by `includes/plan_preview.html` and `includes/preview_table.html`."""
 
 from dataclasses import dataclass, field
 
@@ -24,6 +23,8 @@ class PreviewRow:
     current_end: str
     new_end: str = ""
     reason: str = ""
+    #: An undo's changed row: (field label, now, before the batch) for each field it restores.
+    restores: list[tuple[str, str, str]] = field(default_factory=list)
 
     @property
     def student(self) -> str:

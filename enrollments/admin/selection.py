@@ -1,5 +1,7 @@
-"""Which enrollments an "Extend access" page works on, carried from page to page without one
-form field per row.
+"""The changelist's choice of enrollments (the rows ticked on one page, or "select all"),
+parsed from an action's POST and carried from step to step of a preview/confirm page
+(confirming.py) without one form field per row. The core's own selection (named or by filter)
+is `operations.selection.Selection`, built from this one's rows.
 
 Django refuses a POST with more than DATA_UPLOAD_MAX_NUMBER_FIELDS fields, so a "Select all
 20,000 enrollments" selection cannot travel as ids. It travels as the changelist's own query
@@ -24,23 +26,22 @@ SELECT_ACROSS = "select_across"
 CHANGELIST_FILTERS = "_changelist_filters"
 
 
-class InvalidSelection(Exception):
+class InvalidChoice(Exception):
     """The posted selection cannot be understood (tampered or stale): nothing is changed."""
 
 
 @dataclass(frozen=True, slots=True)
-class Selection:
+class ChangelistChoice:
     """Either every enrollment matching `filters` (a changelist query string), or `ids` (the
-    rows ticked on one changelist page, or the change page's one enrollment). `filters` also
-    names the changelist to return to."""
+    rows ticked on one changelist page). `filters` also names the changelist to return to."""
 
     across: bool = False
     filters: str = ""
     ids: tuple[uuid.UUID, ...] = ()
 
     @classmethod
-    def from_action(cls, request: HttpRequest) -> "Selection":
-        """The selection of a changelist action POST (the changelist URL holds its filters)."""
+    def from_action(cls, request: HttpRequest) -> "ChangelistChoice":
+        """The choice of a changelist action POST (the changelist URL holds its filters)."""
         if request.POST.get(SELECT_ACROSS) == "1":
             filters = request.GET.copy()
             filters.pop("p", None)  # the page does not matter to "all N"
@@ -51,13 +52,13 @@ class Selection:
         )
 
     @classmethod
-    def from_post(cls, data: QueryDict) -> "Selection":
-        """The selection carried by the "Extend access" page's own form."""
+    def from_post(cls, data: QueryDict) -> "ChangelistChoice":
+        """The choice carried by a preview/confirm page's own form."""
         if data.get(SELECT_ACROSS) == "1":
             return cls(across=True, filters=data.get(CHANGELIST_FILTERS, ""))
         ids = _parse_ids(data.getlist(helpers.ACTION_CHECKBOX_NAME))
         if not ids:
-            raise InvalidSelection("no enrollment selected")
+            raise InvalidChoice("no enrollment selected")
         return cls(filters=data.get(CHANGELIST_FILTERS, ""), ids=ids)
 
     def hidden_fields(self) -> list[tuple[str, str]]:
@@ -68,10 +69,6 @@ class Selection:
         return [(CHANGELIST_FILTERS, self.filters)] + [
             (helpers.ACTION_CHECKBOX_NAME, str(pk)) for pk in self.ids
         ]
-
-    def signature(self) -> str:
-        """Identifies the selection in a preview fingerprint."""
-        return "&".join(f"{name}={value}" for name, value in self.hidden_fields())
 
     def resolve(self, model_admin, request: HttpRequest) -> tuple[QuerySet[Enrollment], int]:
         """The selected enrollments as the staff member may see them now, and how many.
@@ -87,12 +84,12 @@ class Selection:
         try:
             changelist = model_admin.get_changelist_instance(changelist_request)
         except IncorrectLookupParameters as error:
-            raise InvalidSelection("the changelist filters are not valid") from error
+            raise InvalidChoice("the changelist filters are not valid") from error
         return changelist.queryset, changelist.result_count
 
 
 def _parse_ids(values: list[str]) -> tuple[uuid.UUID, ...]:
     ids = tuple(parse_uuid(value) for value in values)
     if any(pk is None for pk in ids):
-        raise InvalidSelection("malformed enrollment id")
+        raise InvalidChoice("malformed enrollment id")
     return tuple(dict.fromkeys(ids))  # type: ignore[arg-type]

@@ -1,13 +1,11 @@
-"""What the enrollment admin's own views (Extend access, Pause, Resume) share: how their URLs
-are named and wrapped, the permission check they repeat, and how they find the enrollment of a
-URL. One copy each, so the extend and the pause views cannot drift apart."""
+"""What the admin's own views (the preview/confirm pages of confirming.py) share: how their
+URLs are named and wrapped, and how they find the enrollment of a URL."""
 
 from collections.abc import Callable
 
 from django.contrib import messages
 from django.contrib.admin import ModelAdmin
 from django.contrib.admin.utils import unquote
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import URLPattern, path, reverse
 from django.views.decorators.http import require_POST
@@ -25,13 +23,6 @@ def admin_path(
     opts = model_admin.opts
     wrapped = model_admin.admin_site.admin_view(require_POST(view) if post_only else view)
     return path(route, wrapped, name=f"{opts.app_label}_{opts.model_name}_{name}")
-
-
-def check_permission(model_admin: ModelAdmin, request: HttpRequest, has_action_permission) -> None:
-    """The views check again what the action list checked: a crafted request without the
-    action's permission (or without access to enrollments at all) is refused."""
-    if not (has_action_permission(request) and model_admin.has_view_or_change_permission(request)):
-        raise PermissionDenied
 
 
 def changelist_url(filters: str = "") -> str:

@@ -1,4 +1,4 @@
-"""Posting admin actions and the "Extend access" form the way the browser does."""
+"""Posting admin actions and the preview/confirm pages' forms the way the browser does."""
 
 from django.urls import reverse
 
@@ -23,8 +23,8 @@ def post_action(client, action: str, ids=(), *, select_across: bool = False, que
 
 
 def hidden_fields(response) -> list[tuple[str, str]]:
-    """The selection fields the "Extend access" page carries (name, value)."""
-    return list(response.context["selection_fields"])
+    """The fields carrying a page's changelist choice (name, value)."""
+    return list(response.context["scope"].hidden_fields)
 
 
 def extend_form_data(response, **fields) -> dict:
@@ -45,26 +45,25 @@ def preview(client, page, url=None, **fields):
 
 
 def confirm(client, preview_page, url=None, **fields):
-    """Posts the previewed form with "Confirm" and its preview token."""
+    """Posts the previewed form with "Confirm" and the previewed plan's fingerprint."""
     data = extend_form_data(
-        preview_page, _confirm="Confirm", preview_token=preview_page.context["token"], **fields
+        preview_page, _confirm="Confirm", fingerprint=preview_page.context["fingerprint"], **fields
     )
     return client.post(url or reverse(EXTEND), data)
 
 
 def confirm_page(client, page, reason: str = "", *, fingerprint: str | None = None, **extra):
-    """Presses Confirm on a confirmation page (enrollments/admin/confirming.py): its hidden
-    fields, the reason and the previewed plan's fingerprint, posted where its form posts (the
-    changelist for an action, the page's own URL for an enrollment's button)."""
+    """Presses Confirm on a page without parameters (enrollments/admin/confirming.py): its
+    hidden fields, the reason and the previewed plan's fingerprint, posted where its form
+    posts."""
     context = page.context
     data: dict = {}
-    for name, value in context["target"].hidden_fields:
+    for name, value in context["scope"].hidden_fields:
         data.setdefault(name, []).append(value)
     data.update(
-        confirm="yes",
+        _confirm="Confirm",
         fingerprint=context["fingerprint"] if fingerprint is None else fingerprint,
         reason=reason,
         **extra,
     )
-    url = context["target"].form_url or page.wsgi_request.get_full_path()
-    return client.post(url, data)
+    return client.post(context["scope"].form_url, data)

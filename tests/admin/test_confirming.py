@@ -1,7 +1,8 @@
-"""The generic confirmation page (enrollments/admin/confirming.py) as a new page would adopt
-it: a `Target` of its own (hidden fields, URLs, words) and an operation with a parameter,
-built from a ConfirmForm subclass. Pause, resume and remove use it with no parameter
-(tests/admin/test_pause_resume.py, tests/lifecycle/test_remove_admin.py)."""
+"""The one preview/confirm view (enrollments/admin/confirming.py) as a new page would adopt
+it: a `Scope` of its own (hidden fields, URLs, words) and an operation with a parameter,
+built from an OperationForm subclass. Pause, resume and remove use it with no parameter
+(tests/admin/test_pause_resume.py, tests/lifecycle/test_remove_admin.py), extend and expire
+with their forms, enrol and undo with their own hooks (tests/lifecycle/)."""
 
 from datetime import timedelta
 
@@ -14,7 +15,8 @@ from django.contrib.sessions.backends.db import SessionStore
 from django.core.exceptions import PermissionDenied
 from django.test import RequestFactory
 
-from enrollments.admin.confirming import ConfirmForm, Target, confirm_operation
+from enrollments.admin.confirming import OperationPage, Scope
+from enrollments.admin.forms import OperationForm
 from enrollments.models import AccessChange, Enrollment
 from enrollments.operations import Extend, Selection
 from tests.commands.conftest import snapshot
@@ -25,11 +27,24 @@ pytestmark = pytest.mark.django_db
 URL = "/admin/enrollments/enrollment/some-page/"
 
 
-class DaysForm(ConfirmForm):
+class DaysForm(OperationForm):
     days = forms.IntegerField(label="Days", required=False)
+
+    def operation(self) -> Extend:
+        return Extend(days=self.cleaned_data["days"])
 
     def rule_error_field(self) -> str:
         return "days"
+
+
+PAGE = OperationPage(
+    "extend_batch",
+    Extend,
+    form_class=DaysForm,
+    title="Extend a batch",
+    verb="Extended",
+    will="will be extended",
+)
 
 
 def call(user, enrollment, data=None):
@@ -38,24 +53,15 @@ def call(user, enrollment, data=None):
     request.user = user
     request.session = SessionStore()
     MessageMiddleware(lambda request: None).process_request(request)  # the messages storage
-    target = Target(
+    scope = Scope(
         selection=Selection.named([enrollment.pk]),
-        hidden_fields=(("batch", "b-1"),),
         form_url=URL,
         cancel_url="/back/",
         done_url="/done/",
+        hidden_fields=(("batch", "b-1"),),
         description="the enrollments of batch b-1",
     )
-    response = confirm_operation(
-        admin.site.get_model_admin(Enrollment),
-        request,
-        target,
-        lambda form: Extend(days=form.cleaned_data["days"]),
-        title="Extend a batch",
-        verb="Extended",
-        will="will be extended",
-        form_class=DaysForm,
-    )
+    response = PAGE.respond(admin.site.get_model_admin(Enrollment), request, scope)
     if hasattr(response, "render"):
         response.render()
     return request, response
@@ -72,7 +78,7 @@ def test_a_page_with_a_parameter_asks_for_it_then_previews_then_confirms(operato
     html = first.content.decode()
     assert first.context_data["preview"] is None
     assert 'name="_preview" value="Preview"' in html
-    assert 'name="confirm"' not in html
+    assert 'name="_confirm"' not in html
     assert '<input type="hidden" name="batch" value="b-1">' in html
     assert f'action="{URL}"' in html
     assert "For <strong>the enrollments of batch b-1</strong>." in html
@@ -86,7 +92,7 @@ def test_a_page_with_a_parameter_asks_for_it_then_previews_then_confirms(operato
 
     fingerprint = shown.context_data["fingerprint"]
     request, done = call(
-        operator, enrollment, {"days": "3", "confirm": "yes", "fingerprint": fingerprint}
+        operator, enrollment, {"days": "3", "_confirm": "Confirm", "fingerprint": fingerprint}
     )
     assert done["Location"] == "/done/"
     assert [str(m) for m in get_messages(request)] == ["Extended 1 enrollment."]
@@ -99,7 +105,9 @@ def test_a_rule_error_is_shown_at_the_form_s_field(operator, enrollment):
     assert shown.context_data["preview"] is None
     assert list(shown.context_data["form"].errors) == ["days"]
     assert 'id="id_days_error"' in shown.content.decode()
-    _, refused = call(operator, enrollment, {"days": "0", "confirm": "yes", "fingerprint": "x"})
+    _, refused = call(
+        operator, enrollment, {"days": "0", "_confirm": "Confirm", "fingerprint": "x"}
+    )
     assert list(refused.context_data["form"].errors) == ["days"]
     assert snapshot() == before
 

@@ -7,7 +7,8 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from enrollments.models import AccessChange, Enrollment
-from enrollments.services import enrollment_extend_access, enrollment_pause
+from enrollments.operations import Extend, Pause, apply_to_one
+from enrollments.operations.audit import Attribution
 from tests.admin.conftest import grant, logged_in
 from tests.admin.helpers import confirm, preview
 from tests.factories import (
@@ -55,15 +56,11 @@ def test_rule_fields_are_read_only_and_a_crafted_post_changes_nothing(operator_c
 def test_change_page_shows_the_button_and_the_history_newest_first(
     operator_client, operator, enrollment, clock
 ):
-    enrollment_extend_access(
-        enrollment=enrollment, days=5, actor=operator, source="graphql", reason="first"
-    )
+    apply_to_one(Extend(days=5), enrollment, Attribution(operator, "graphql", "first"))
     clock.advance(hours=1)
-    enrollment_pause(enrollment=enrollment, actor=None, source="system")
+    apply_to_one(Pause(), enrollment, Attribution(None, "system"))
     clock.advance(hours=1)
-    enrollment_extend_access(
-        enrollment=enrollment, days=7, actor=operator, source="admin", reason="third"
-    )
+    apply_to_one(Extend(days=7), enrollment, Attribution(operator, "admin", "third"))
     page = operator_client.get(change_url(enrollment))
     html = page.content.decode()
     assert reverse("admin:enrollments_enrollment_extend_access_one", args=[enrollment.pk]) in html
@@ -76,7 +73,7 @@ def test_change_page_shows_the_button_and_the_history_newest_first(
     # the enrollment is paused now, so the pause button offers Resume.
     tools = html.split('<ul class="object-tools">')[1].split("</ul>")[0]
     assert 'class="extend-access-link">Extend access</a>' in tools
-    resume = reverse("admin:enrollments_enrollment_resume", args=[enrollment.pk])
+    resume = reverse("admin:enrollments_enrollment_resume_one", args=[enrollment.pk])
     assert f'<a href="{resume}" class="resume-link">Resume…</a>' in tools
     assert "pause-link" not in tools
 
@@ -91,8 +88,8 @@ def test_extend_one_enrollment_from_its_page(operator_client, enrollment):
     url = reverse("admin:enrollments_enrollment_extend_access_one", args=[enrollment.pk])
     page = operator_client.get(url)
     assert page.status_code == 200
-    assert page.context["selected"] == 1
-    assert page.context["selection_fields"] == []
+    assert page.context["scope"].enrollment == enrollment
+    assert page.context["scope"].hidden_fields == ()
     shown = preview(operator_client, page, url=url, days="10")
     [row] = shown.context["preview"].changed_rows
     assert row.enrollment_id == enrollment.pk

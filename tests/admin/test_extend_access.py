@@ -34,7 +34,7 @@ def test_action_shows_the_form_for_the_selection_and_changes_nothing(
     assert page.status_code == 200
     assert page.templates[0].name == "admin/enrollments/enrollment/extend_access.html"
     assert page.context["selected"] == 3
-    assert {v for n, v in page.context["selection_fields"] if n == "_selected_action"} == {
+    assert {v for n, v in page.context["scope"].hidden_fields if n == "_selected_action"} == {
         str(pk) for pk in ids
     }
     assert "3 selected enrollments" in page.content.decode()
@@ -222,7 +222,7 @@ def test_malformed_input_is_a_form_error_and_changes_nothing(
     assert shown.status_code == 200
     assert error in str(shown.context["form"].errors[field])
     # Confirming invalid input applies nothing either.
-    data = extend_form_data(page, _confirm="Confirm", preview_token="x", **fields)
+    data = extend_form_data(page, _confirm="Confirm", fingerprint="x", **fields)
     operator_client.post(reverse(EXTEND), data)
     assert list(Enrollment.objects.order_by("pk").values_list("ended_at", flat=True)) == before
     assert AccessChange.objects.count() == 0
@@ -301,7 +301,7 @@ def test_confirm_without_a_matching_preview_shows_the_preview_again(
     again = confirm(operator_client, shown, days="300")
     assert again.status_code == 200
     assert again.context["preview"].changed == 3
-    assert any("changed since the preview" in m for m in messages_of(again))
+    assert "changed since the preview" in again.context["notice"]
     assert AccessChange.objects.count() == 0
     done = confirm(operator_client, again, days="300")
     assert done.status_code == 302
@@ -340,10 +340,10 @@ def test_select_all_larger_than_the_upload_field_limit(operator_client, operator
     one_page = Enrollment.objects.filter(course=course).values_list("pk", flat=True)[:50]
     page = post_action(operator_client, "extend_access", one_page, select_across=True, query=query)
     assert page.context["selected"] == limit + 50
-    assert page.context["selection_fields"] == [
+    assert page.context["scope"].hidden_fields == (
         ("select_across", "1"),
         ("_changelist_filters", query),
-    ]
+    )
     shown = preview(operator_client, page, days="30")
     assert shown.context["preview"].changed == limit + 50
     assert len(shown.context["preview"].changed_rows) == 100, "big selections list the first rows"
@@ -525,7 +525,7 @@ def test_confirm_after_rows_swapped_with_the_same_count_shows_the_preview_again(
 
     again = confirm(operator_client, shown, days="30")
     assert again.status_code == 200
-    assert any("changed since the preview" in m for m in messages_of(again))
+    assert "changed since the preview" in again.context["notice"]
     assert again.context["preview"].selected == 2
     assert {r.enrollment_id for r in again.context["preview"].changed_rows} == {
         staying.pk,
@@ -550,7 +550,7 @@ def test_confirm_after_an_end_date_moved_shows_the_preview_again(
     Enrollment.objects.filter(pk=moved.pk).update(ended_at=clock.current + timedelta(days=8))
     again = confirm(operator_client, shown, days="30")
     assert again.status_code == 200
-    assert any("changed since the preview" in m for m in messages_of(again))
+    assert "changed since the preview" in again.context["notice"]
     rows = {r.enrollment_id: r for r in again.context["preview"].changed_rows}
     assert rows[moved.pk].current_end == "2026-01-09 00:00 UTC"
     assert rows[moved.pk].new_end == "2026-02-08 00:00 UTC"

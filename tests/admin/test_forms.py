@@ -35,17 +35,17 @@ def test_only_the_chosen_mode_reaches_the_operation():
         {"mode": "indefinite", "days": "30", "until": "2026-03-01T09:30", "time_zone": "UTC"}
     )
     assert form.is_valid(), form.errors
-    params = form.params()
-    assert (params.days, params.until, params.indefinite) == (None, None, True)
+    operation = form.operation()
+    assert (operation.days, operation.until, operation.indefinite) == (None, None, True)
     form = ExtendAccessForm({"mode": "days", "days": "30", "until": "", "time_zone": "UTC"})
     assert form.is_valid(), form.errors
-    assert form.params().operation() == Extend(days=30)
+    assert form.operation() == Extend(days=30)
 
 
 def test_a_date_alone_means_midnight_in_the_chosen_zone():
     form = ExtendAccessForm({"mode": "until", "until": "2026-07-01", "time_zone": "Europe/Berlin"})
     assert form.is_valid(), form.errors
-    assert form.params().until == datetime(2026, 6, 30, 22, 0, tzinfo=UTC)
+    assert form.operation().until == datetime(2026, 6, 30, 22, 0, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(
@@ -82,4 +82,4 @@ def test_the_calendars_ends_that_fit_in_utc_are_converted(wall, zone, instant):
     """They are valid form input; the services then refuse them (before now, past 2038)."""
     form = ExtendAccessForm({"mode": "until", "until": wall, "time_zone": zone})
     assert form.is_valid(), form.errors
-    assert form.params().until == instant
+    assert form.operation().until == instant

@@ -50,7 +50,7 @@ def test_select_all_20000_enrollments_extends_all_and_writes_20000_audit_rows(
     page = post_action(operator_client, "extend_access", first_page, select_across=True)
     assert page.status_code == 200
     assert page.context["selected"] == ROWS
-    assert len(page.context["selection_fields"]) == 2, "the selection travels as 2 fields"
+    assert len(page.context["scope"].hidden_fields) == 2, "the selection travels as 2 fields"
 
     shown = preview(operator_client, page, days="30", reason="Platform outage")
     assert shown.context["preview"].changed == ROWS

@@ -175,13 +175,15 @@ class Doors:
 
     def admin_change_page(self, enrollment: Enrollment, request: Request) -> str:
         if request.operation not in FORM_PAGES:
-            url = reverse(f"admin:enrollments_enrollment_{request.operation}", args=[enrollment.pk])
+            url = reverse(
+                f"admin:enrollments_enrollment_{request.operation}_one", args=[enrollment.pk]
+            )
             return self._confirmation(self.admin.get(url), request, one=True)
         one = FORM_PAGES[request.operation][1]
         url = reverse(f"admin:enrollments_enrollment_{one}", args=[enrollment.pk])
         page = self.admin.get(url)
         assert page.status_code == 200
-        return self._preview_then_confirm(page, url, request)
+        return self._preview_then_confirm(page, url, request, one=True)
 
     def command_pair(self, enrollment: Enrollment, request: Request) -> str:
         return self._command(
@@ -223,7 +225,8 @@ class Doors:
 
     # -- reading what the door showed -------------------------------------------------------
 
-    def _preview_then_confirm(self, page, url: str, request: Request) -> str:
+    def _preview_then_confirm(self, page, url: str, request: Request, *, one: bool = False) -> str:
+        """Extend / expire: the form, its preview, then Confirm when it changes a row."""
         fields = request.form_fields()
         shown = self.admin.post(url, extend_form_data(page, _preview="Preview", **fields))
         assert shown.status_code == 200
@@ -236,16 +239,15 @@ class Doors:
             return code_of(preview.skipped_rows[0].reason)
         if not preview.changed:
             return "unchanged"
-        token = shown.context["token"]
+        fingerprint = shown.context["fingerprint"]
         done = self.admin.post(
-            url, extend_form_data(shown, _confirm="Confirm", preview_token=token, **fields)
+            url, extend_form_data(shown, _confirm="Confirm", fingerprint=fingerprint, **fields)
         )
         assert done.status_code == 302, messages_of(done)
-        assert read_messages(self.admin, done) == [f"{DONE[request.operation]} 1 enrollment."]
-        return "done"
+        return self._one_message(done, request) if one else self._bulk_messages(done, request)
 
     def _confirmation(self, page, request: Request, *, one: bool = False) -> str:
-        """Pause / resume: the confirmation page's preview, then Confirm when it changes a row."""
+        """Pause / resume / remove: the page's preview, then Confirm when it changes a row."""
         assert page.status_code == 200
         preview = page.context["preview"]
         if preview.skipped:

@@ -13,10 +13,10 @@ from django.urls import reverse
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from enrollments.admin.forms import ExtendAccessForm, ExtensionParams
+from enrollments.admin.forms import ExtendAccessForm
 from enrollments.errors import DomainError
 from enrollments.models import AccessChange, Enrollment
-from enrollments.operations import Selection, preview
+from enrollments.operations import Extend, Selection, preview
 from tests.admin.conftest import grant, logged_in
 from tests.admin.helpers import EXTEND, extend_form_data, post_action
 from tests.factories import CourseFactory, EnrollmentFactory, StaffFactory
@@ -186,12 +186,13 @@ def test_the_form_is_valid_or_has_errors_never_an_exception(enrollments):
         if not form.is_valid():
             assert form.errors
             return
-        params = form.params()
-        assert isinstance(params, ExtensionParams)
-        assert params.until is None or params.until.tzinfo is UTC
-        assert "\x00" not in params.reason and len(params.reason) <= 1000
+        operation = form.operation()
+        assert isinstance(operation, Extend)
+        assert operation.until is None or operation.until.tzinfo is UTC
+        reason = form.cleaned_data["reason"]
+        assert "\x00" not in reason and len(reason) <= 1000
         try:
-            plan = preview(params.operation(), Selection.by_filter(queryset))
+            plan = preview(operation, Selection.by_filter(queryset))
         except DomainError as error:
             assert error.code == "INVALID_EXTENSION_PERIOD"
         else:
@@ -226,11 +227,11 @@ def test_the_admin_page_answers_any_input_without_a_server_error_and_previews_wr
             before = snapshot()
             response = client.post(reverse(EXTEND), {**fields, "_preview": "Preview"})
             shown = response.context["preview"] if response.status_code == 200 else None
-            token = response.context["token"] if shown else ""
+            token = response.context["fingerprint"] if shown else ""
             if confirm != "no":
                 token = token if confirm == "valid token" else "not-the-preview"
                 response = client.post(
-                    reverse(EXTEND), {**fields, "_confirm": "Confirm", "preview_token": token}
+                    reverse(EXTEND), {**fields, "_confirm": "Confirm", "fingerprint": token}
                 )
             after = snapshot()
             transaction.set_rollback(True)

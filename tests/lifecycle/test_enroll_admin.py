@@ -12,7 +12,7 @@ from django.urls import reverse
 from enrollments.models import AccessChange, Enrollment
 from enrollments.operations import Remove, Selection, apply
 from enrollments.operations.audit import Attribution
-from enrollments.services.enrolling import MAX_ENTRIES
+from enrollments.operations.enrolling_learners import MAX_ENTRIES
 from lms.models import User
 from tests.admin.conftest import grant, logged_in
 from tests.admin.helpers import changelist_url
@@ -59,7 +59,7 @@ def confirm(client, shown, **extra):
 
 
 def rows(response, kind):
-    table = next(t for t in response.context["preview"] if t["kind"] == kind)
+    table = next(t for t in response.context["preview"].tables if t["kind"] == kind)
     return [(entry.line, entry.user, note) for entry, note in table["rows"]]
 
 
@@ -73,7 +73,7 @@ def test_the_changelist_offers_the_page_to_staff_who_may_enroll(enroller_client)
 
 def test_the_empty_form(enroller_client, course):
     page = enroller_client.get(URL)
-    assert page.status_code == 200 and "preview" not in page.context
+    assert page.status_code == 200 and page.context["preview"] is None
 
 
 def test_preview_names_every_outcome_and_writes_nothing(enroller_client, course, clock):
@@ -98,7 +98,7 @@ def test_preview_names_every_outcome_and_writes_nothing(enroller_client, course,
     shown = preview(enroller_client, course, learners)
     assert shown.status_code == 200
     assert world() == before
-    assert shown.context["counts"] == {
+    assert shown.context["preview"].counts == {
         "enrolled": 2,
         "restored": 1,
         "updated": 0,
@@ -183,7 +183,7 @@ def test_bad_input_is_a_form_error_and_changes_nothing(enroller_client, course, 
     before = world()
     shown = preview(enroller_client, course, learners)
     assert shown.status_code == 200 and field in shown.context["form"].errors
-    assert "preview" not in shown.context
+    assert shown.context["preview"] is None
     assert world() == before
 
 

@@ -20,17 +20,7 @@ def remover_client(db):
 
 
 def confirm(client, response, reason):
-    context = response.context
-    data = {
-        "action": "remove_from_course",
-        "select_across": context["select_across"],
-        "_selected_action": context["selected_ids"],
-        "confirm": "yes",
-        "fingerprint": context["fingerprint"],
-        "reason": reason,
-        "index": "0",
-    }
-    return client.post(changelist_url(), data)
+    return confirm_page(client, response, reason)
 
 
 def test_preview_writes_nothing_then_confirm_removes_with_the_reason(remover_client, clock):
@@ -90,7 +80,7 @@ def test_the_action_needs_its_permission(db):
 
 
 def remove_url(enrollment) -> str:
-    return reverse("admin:enrollments_enrollment_remove", args=[enrollment.pk])
+    return reverse("admin:enrollments_enrollment_remove_one", args=[enrollment.pk])
 
 
 def test_the_change_page_button_removes_after_the_confirmation(remover_client, clock):
@@ -132,12 +122,12 @@ def test_the_change_page_button_needs_the_permission(db):
     assert "remove-link" not in client.get(change).content.decode()
     before = snapshot()
     assert client.get(remove_url(enrollment)).status_code == 403
-    assert client.post(remove_url(enrollment), {"confirm": "yes"}).status_code == 403
+    assert client.post(remove_url(enrollment), {"_confirm": "Confirm"}).status_code == 403
     assert snapshot() == before
 
 
 def test_the_change_page_button_answers_unknown_ids_with_not_found(remover_client):
-    response = remover_client.get(reverse("admin:enrollments_enrollment_remove", args=["nope"]))
+    response = remover_client.get(reverse("admin:enrollments_enrollment_remove_one", args=["nope"]))
     assert response.status_code == 302
     assert response["Location"] == changelist_url()
     assert AccessChange.objects.count() == 0

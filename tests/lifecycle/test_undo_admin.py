@@ -55,7 +55,7 @@ def batch(clock):
 
 def confirm(client, page, reason=""):
     return client.post(
-        undo_url(page.context["batch_id"]),
+        page.context["scope"].form_url,
         {"_confirm": "Confirm", "fingerprint": page.context["fingerprint"], "reason": reason},
     )
 
@@ -66,7 +66,7 @@ def test_the_preview_shows_old_and_new_values_and_writes_nothing(undoer_client, 
     page = undoer_client.get(undo_url(batch_id))
     assert page.status_code == 200
     assert snapshot() == before
-    assert [(r.student, r.restores) for r in page.context["restored"]] == [
+    assert [(r.student, r.restores) for r in page.context["preview"].changed_rows] == [
         ("l0@example.com", [("end of access", "2026-02-20 00:00 UTC", "2026-01-21 00:00 UTC")]),
         ("l1@example.com", [("end of access", "2026-02-20 00:00 UTC", "2026-01-21 00:00 UTC")]),
     ]
@@ -102,7 +102,7 @@ def test_confirming_twice_applies_once(undoer_client, batch):
     again = confirm(undoer_client, page)
     assert again.status_code == 200
     assert again.context["error"].startswith("The enrollments changed since the preview")
-    assert [r.reason for r in again.context["skipped"]] == [
+    assert [r.reason for r in again.context["preview"].skipped_rows] == [
         "The enrollment changed after this batch: it was left as it is"
     ] * 2
     assert 'value="Confirm" class="default" disabled' in again.content.decode()
@@ -113,8 +113,8 @@ def test_a_row_changed_since_is_shown_skipped(undoer_client, batch):
     batch_id, rows = batch
     apply(Pause(), Selection.named([rows[1].pk]), SYSTEM)
     page = undoer_client.get(undo_url(batch_id))
-    assert [r.student for r in page.context["restored"]] == ["l0@example.com"]
-    assert [(r.student, r.reason) for r in page.context["skipped"]] == [
+    assert [r.student for r in page.context["preview"].changed_rows] == ["l0@example.com"]
+    assert [(r.student, r.reason) for r in page.context["preview"].skipped_rows] == [
         ("l1@example.com", "The enrollment changed after this batch: it was left as it is")
     ]
 

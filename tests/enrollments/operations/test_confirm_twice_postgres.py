@@ -33,7 +33,7 @@ def test_two_confirms_of_one_preview_apply_once(round_):
     page = post_action(first, "extend_access", [e.pk for e in rows])
     shown = first.post(reverse(EXTEND), extend_form_data(page, _preview="Preview", days="30"))
     confirm = extend_form_data(
-        shown, _confirm="Confirm", preview_token=shown.context["token"], days="30"
+        shown, _confirm="Confirm", fingerprint=shown.context["fingerprint"], days="30"
     )
 
     responses = run_at_once(2, lambda i: (first, second)[i].post(reverse(EXTEND), confirm))
@@ -43,7 +43,7 @@ def test_two_confirms_of_one_preview_apply_once(round_):
     assert "changed since the preview" in again.content.decode()
     # The page shows the new preview: the same rows, now from their new ends.
     assert again.context["preview"].changed == 5
-    assert again.context["token"] != shown.context["token"]
+    assert again.context["fingerprint"] != shown.context["fingerprint"]
     for enrollment in Enrollment.objects.filter(course=course):
         assert enrollment.ended_at == before[enrollment.pk] + timedelta(days=30)
     audit = AccessChange.objects.filter(enrollment__course=course)

@@ -6,8 +6,8 @@ Each round takes two disjoint sets of SIZE enrollments, both "end of access afte
 range" (random ids: both are random samples of the table):
 
 - set B gets one bare SQL UPDATE (`ended_at + N days`, `updated_at`), committed;
-- set A goes through `services.enrollments_extend_access_bulk` (row locks, the plan of rules,
-  the UPDATE within the selection, one audit row per enrollment), committed.
+- set A goes through the operation core's `apply(Extend(days=N), ...)` (row locks, the plan of
+  rules, the UPDATE within the selection, one audit row per enrollment), committed.
 
 Disjoint sets need no restore in between and neither run finds the other's dead rows in its
 way. Rounds alternate which of the two runs first; the ratio is total service time over total
@@ -45,7 +45,8 @@ def measure(size: int, days: int, rounds: int, skip: int = 0) -> dict:
 
     from bench.fixtures import bench_user
     from enrollments.models import AccessChange, Enrollment
-    from enrollments.services import enrollments_extend_access_bulk
+    from enrollments.operations import Extend, Selection, apply
+    from enrollments.operations.audit import Attribution
 
     threshold = datetime.now(UTC)
     candidates = Enrollment.objects.filter(ended_at__gt=threshold).order_by("pk")
@@ -83,12 +84,12 @@ def measure(size: int, days: int, rounds: int, skip: int = 0) -> dict:
         gc.collect()
         peak_before = _max_rss_mb()
         started = time.perf_counter()
-        result = enrollments_extend_access_bulk(
-            queryset=Enrollment.objects.filter(ended_at__gt=threshold, pk__gte=low, pk__lte=high),
-            days=days,
-            actor=actor,
-            source=AccessChange.Source.COMMAND,
-            reason="benchmark: bulk extension",
+        result = apply(
+            Extend(days=days),
+            Selection.by_filter(
+                Enrollment.objects.filter(ended_at__gt=threshold, pk__gte=low, pk__lte=high)
+            ),
+            Attribution(actor, AccessChange.Source.COMMAND, "benchmark: bulk extension"),
         )
         return time.perf_counter() - started, result, _max_rss_mb() - peak_before
 

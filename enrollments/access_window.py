@@ -1,8 +1,8 @@
-"""Limits of an enrollment's access window, shared by the model constraints and the services.
+"""Limits of an enrollment's access window, shared by the model constraints and the operation core.
 
 The public API exposes `endedAt` as a GraphQL `Int` of Unix seconds, which is 32-bit: an end
 date after 2038-01-19T03:14:07Z could be stored but never read back through the API. The
-database refuses such a date (a check constraint) and the services refuse to compute one.
+database refuses such a date (a check constraint) and the operation core refuses to compute one.
 """
 
 from datetime import UTC, datetime

@@ -17,8 +17,8 @@ class Enrollment(LoadedWithoutInit, models.Model):
     """A user's membership of a course: the access window, pause state and progress.
 
     Access is given while `start_at <= now < ended_at` (a null `ended_at` means indefinite
-    access) and the enrollment is not paused. Only the services in `enrollments.services`
-    change these fields; each change writes an `AccessChange` row in the same transaction.
+    access) and the enrollment is not paused. Only the operation core (`enrollments.operations`)
+    changes these fields; each change writes an `AccessChange` row in the same transaction.
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -50,9 +50,9 @@ class Enrollment(LoadedWithoutInit, models.Model):
             "lists; progress and audit trail kept. Enrolling again clears it."
         ),
     )
-    # Progress, stored so that SQL can filter, count and index it: kept by the service that
-    # completes an item (services.progress, under the row lock) and by the recount when a course
-    # gains or loses items (services.progress_counts); `manage.py check_progress` verifies it.
+    # Progress, stored so that SQL can filter, count and index it: kept when an item is
+    # completed (progress.completing, under the row lock) and by the recount when a course
+    # gains or loses items (progress.counts); `manage.py check_progress` verifies it.
     items_completed = models.PositiveIntegerField(
         default=0, editable=False, help_text="Completed items (stored count of the completions)."
     )
@@ -138,9 +138,9 @@ class ItemCompletion(models.Model):
 class AccessChange(models.Model):
     """Append-only audit record of one change to an enrollment's access.
 
-    Written by the services in the same transaction as the change. Nothing in the app updates or
-    deletes these rows; an enrollment with history cannot be deleted (PROTECT), which keeps the
-    trail whole: deactivate the user instead.
+    Written by the operation core only, in the same transaction as the change. Nothing in the
+    app updates or deletes these rows; an enrollment with history cannot be deleted (PROTECT),
+    which keeps the trail whole: deactivate the user instead.
     """
 
     class Action(models.TextChoices):

@@ -6,10 +6,10 @@ changed (a serialization failure, 40001). Both are the database's way of saying 
 nothing of the aborted transaction was written, and running it again a moment later succeeds.
 Without a retry the client would get a server error for what is only bad timing.
 
-The services take their row locks in primary-key order, so they should not deadlock with each
-other; this is the backstop for what lock ordering cannot see (locks taken by other code, or by
-a future service) and for serialization failures, applied to every GraphQL mutation field
-(`retry_mutations`, wired in config/schema.py).
+The operation core takes its row locks in primary-key order, so its writes should not deadlock
+with each other; this is the backstop for what lock ordering cannot see (locks taken by other
+code, such as completing an item, or by future code) and for serialization failures, applied
+to every GraphQL mutation field (`retry_mutations`, wired in config/schema.py).
 
 A retry is only safe when the failed call owned its transaction: inside an enclosing atomic
 block the whole outer transaction is already aborted, so `retry_on_conflict` then lets the

@@ -5,7 +5,7 @@ Either way the course's enrollments are recounted in the same transaction."""
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from enrollments.services.progress_counts import course_recount_progress
+from enrollments.progress.counts import course_recount_progress
 from lms.models import CourseItem
 
 

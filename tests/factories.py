@@ -6,7 +6,7 @@ import factory
 from django.utils import timezone
 
 from enrollments.models import AccessChange, Enrollment, ItemCompletion
-from enrollments.services.progress_counts import enrollments_recount_progress
+from enrollments.progress.counts import enrollments_recount_progress
 from lms.models import Course, CourseItem, User
 
 
@@ -63,7 +63,7 @@ class CourseItemFactory(factory.django.DjangoModelFactory):
 
 class EnrollmentFactory(factory.django.DjangoModelFactory):
     """An enrollment written directly (no audit row): for arranging state in tests. Code under
-    test enrolls through services.enrollment_create."""
+    test enrolls through operations.enrolling_learners.enrollment_create."""
 
     class Meta:
         model = Enrollment

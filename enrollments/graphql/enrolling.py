@@ -1,7 +1,7 @@
 """`enrollStudentToCourse` (Teachify's): enrol a learner by id or e-mail address, creating a
 placeholder learner for an unknown address; an existing enrollment is restored or updated by
 the rule of operations.enrolling. A thin adapter: it checks the permission, finds the course and
-the learner, and makes one service call (services.enrolling.enrollment_enroll).
+the learner, and makes one core call (operations.enrolling_learners.enrollment_enroll).
 
 Business errors come back in the payload's `errors` (as removeStudentFromCourse's do), each
 naming the argument at fault.
@@ -26,8 +26,8 @@ from enrollments.graphql.student_course import SOURCE, enrollment_payload, unix_
 from enrollments.graphql.types import load_membership
 from enrollments.operations import Enroll
 from enrollments.operations.audit import Attribution
+from enrollments.operations.enrolling_learners import enrollment_enroll
 from enrollments.selectors.by_id import course_get, learner_get
-from enrollments.services.enrolling import enrollment_enroll
 
 EnrollStudentToCoursePayload = enrollment_payload(
     "EnrollStudentToCoursePayload", "The enrollment created, restored or updated"

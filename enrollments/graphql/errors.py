@@ -1,7 +1,7 @@
 """How errors reach API clients: a GraphQL error whose `message` is the domain error's text
 verbatim and whose `extensions.code` is stable.
 
-Domain errors (enrollments.errors) are raised by services and selectors and pass through
+Domain errors (enrollments.errors) are raised by the core and the selectors and pass through
 resolvers untouched; `format_error` gives them their code. Errors that only the API knows
 (authentication, permissions, input shape, limits) are `ApiError`s raised here. Anything else is
 a bug: the client gets INTERNAL_SERVER_ERROR with a generic message and an error id, never the

@@ -1,8 +1,9 @@
-"""Write operations: thin adapters over enrollments.services.
+"""Write operations: thin adapters over the operation core (enrollments.operations).
 
-Each one checks the permission, parses its input, calls one service with `source=graphql` and
-the request's user as the actor (the key's user for API keys), and returns the enrollment
-re-read with its progress. Services write nothing when they raise.
+Each one checks the permission, parses its input, makes one core call with `source=graphql`
+and the request's user as the actor (the key's user for API keys), and returns the enrollment
+re-read with its progress. The core writes nothing when it raises. Completing an item is no
+access operation: it calls enrollments.progress.completing, under the same rules.
 
 Business errors (DomainErrors) go where each API's clients look (payload_errors): into the
 payload's `errors` (extendStudentCourseAccess, Teachify's convention) or `messages` (the
@@ -24,6 +25,7 @@ from enrollments.graphql.permissions import request_user, require_perm
 from enrollments.graphql.removing import REMOVE_STUDENT_FROM_COURSE
 from enrollments.graphql.student_course import (
     SOURCE,
+    apply_to_student,
     enrollment_payload,
     student_course_field,
     unix_instant,
@@ -31,14 +33,10 @@ from enrollments.graphql.student_course import (
 from enrollments.graphql.types import CourseMembership, load_membership
 from enrollments.graphql.undoing import undo_access_change_batch_field
 from enrollments.models import Enrollment
-from enrollments.operations import Extend, Pause, Resume
+from enrollments.operations import Extend, Operation, Pause, Resume, apply_to_one
+from enrollments.operations.audit import Attribution
+from enrollments.progress.completing import enrollment_complete_item
 from enrollments.selectors.by_id import course_item_get, enrollment_get, enrollment_get_for_student
-from enrollments.services import (
-    enrollment_complete_item,
-    enrollment_extend_access,
-    enrollment_pause,
-    enrollment_resume,
-)
 
 ExtendStudentCourseAccessPayload = enrollment_payload(
     "ExtendStudentCourseAccessPayload", "The updated enrollment with extended access"
@@ -99,40 +97,33 @@ def resolve_extend_student_course_access(
     actor = require_perm(info, Extend.permission)
     # A newEndedAt no calendar can hold is an invalid extension period.
     until = unix_instant(new_ended_at, error=InvalidExtensionPeriod, argument="newEndedAt")
-    enrollment = enrollment_get_for_student(user_id=user_id, course_id=course_id)
-    enrollment_extend_access(
-        enrollment=enrollment,
-        days=extension_days,
-        until=until,
-        indefinite=bool(indefinite),
-        from_today=bool(from_today),
-        actor=actor,
-        source=SOURCE,
-        reason=reason or "",
+    operation = Extend(
+        days=extension_days, until=until, indefinite=bool(indefinite), from_today=bool(from_today)
     )
-    return ExtendStudentCourseAccessPayload(enrollment=load_membership(enrollment.pk, viewer=actor))
+    enrollment = apply_to_student(
+        operation, actor, user_id=user_id, course_id=course_id, reason=reason
+    )
+    return ExtendStudentCourseAccessPayload(enrollment=enrollment)
 
 
-def _change_membership(info: GraphQLResolveInfo, input, service, operation) -> Enrollment:  # noqa: A002
-    """Pause or resume (`service`, over the core's `operation`) the membership `input["id"]`;
-    the membership after it."""
+def _change_membership(info: GraphQLResolveInfo, input, operation: Operation) -> Enrollment:  # noqa: A002
+    """Applies `operation` (pause or resume) to the membership `input["id"]`; the membership
+    after it."""
     actor = require_perm(info, operation.permission)
     enrollment = enrollment_get(enrollment_id=input["id"])
-    service(enrollment=enrollment, actor=actor, source=SOURCE, reason=input.get("reason") or "")
+    apply_to_one(operation, enrollment, Attribution(actor, SOURCE, input.get("reason") or ""))
     return load_membership(enrollment.pk, viewer=actor)
 
 
 @reports_business_errors("messages", {MembershipNotFound: ("id",)})
 def resolve_pause(root, info: GraphQLResolveInfo, input) -> PauseCourseMembershipPayload:  # noqa: A002
-    return PauseCourseMembershipPayload(
-        course_membership=_change_membership(info, input, enrollment_pause, Pause)
-    )
+    return PauseCourseMembershipPayload(course_membership=_change_membership(info, input, Pause()))
 
 
 @reports_business_errors("messages", {MembershipNotFound: ("id",)})
 def resolve_resume(root, info: GraphQLResolveInfo, input) -> ResumeCourseMembershipPayload:  # noqa: A002
     return ResumeCourseMembershipPayload(
-        course_membership=_change_membership(info, input, enrollment_resume, Resume)
+        course_membership=_change_membership(info, input, Resume())
     )
 
 

@@ -29,7 +29,7 @@ all of them answer alike):
    ...)})`: for each DomainError the argument names that may be at fault, in order of
    precedence; the first one the client passed is the `field` (INVALID_REASON names `reason`
    for every mutation without being listed);
-3. its resolver raises DomainErrors as it always has (services and selectors raise them) and
+3. its resolver raises DomainErrors as it always has (the core and the selectors raise them) and
    never catches them itself.
 """
 

@@ -72,8 +72,8 @@ class ChangingCommand(TextCheckedCommand):
 
     @staticmethod
     def reason_option(options: dict) -> str:
-        """The cleaned `--reason`; a bad one is a usage error. The services check it too, but
-        a dry run calls none, and no batch should start."""
+        """The cleaned `--reason`; a bad one is a usage error. The core checks it too, but
+        a dry run writes nothing, and no batch should start."""
         try:
             return clean_reason(options["reason"])
         except InvalidReason as error:

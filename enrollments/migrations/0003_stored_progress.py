@@ -19,7 +19,7 @@ def _count(queryset, group_field):
 
 
 def backfill(apps, schema_editor):
-    """What services.progress_counts.enrollments_recount_progress does, with the historical
+    """What progress.counts.enrollments_recount_progress does, with the historical
     models (a migration must not import the app's code, which moves on)."""
     Enrollment = apps.get_model("enrollments", "Enrollment")
     ItemCompletion = apps.get_model("enrollments", "ItemCompletion")

@@ -87,7 +87,7 @@ def save_audit_rows(rows: Iterable[Mapping[str, object]]) -> None:
     """Inserts audit rows, given as their column values (`Attribution.audit_values`), in the
     caller's transaction.
 
-    On PostgreSQL with COPY: the bulk services write one row per enrollment they change, and
+    On PostgreSQL with COPY: a bulk operation writes one row per enrollment they change, and
     COPY takes a third of the time of `bulk_create`, whose per-field preparation in Python
     costs more than the database's own work (docs/benchmarks.md, measurement 4). In COPY's
     binary format: psycopg's text format formats every value in Python, six times slower

@@ -13,8 +13,8 @@ optional end of access); its selection is `Selection.named` of the pairs' existi
   default counted from now; its progress, pause state and audit trail are kept.
 - **Active** (enrolled, not removed): unchanged, unless the target gives an `ended_at`
   different from the current end, which then becomes the end of access.
-- With `refuse_existing` (services.enrollment_create, the admin's "Add enrollment" form) any
-  existing enrollment, removed or not, is skipped with ALREADY_ENROLLED instead.
+- With `refuse_existing` (enrolling_learners.enrollment_create, the admin's "Add enrollment"
+  form) any existing enrollment, removed or not, is skipped with ALREADY_ENROLLED instead.
 
 Every change is audited with the ENROLL action. An `ended_at` outside 2020-01-01 ..
 2038-01-19T03:14:07Z is refused as INVALID_ACCESS_END; a course default that would end after

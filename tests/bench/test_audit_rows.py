@@ -10,8 +10,8 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from enrollments.models import AccessChange, Enrollment
+from enrollments.operations import Extend, Pause, Selection, apply
 from enrollments.operations.audit import Attribution, save_audit_rows
-from enrollments.services import enrollments_extend_access_bulk, enrollments_pause_bulk
 from tests.factories import CourseFactory, EnrollmentFactory, StaffFactory
 from tests.markers import requires_postgres
 
@@ -26,12 +26,10 @@ def test_bulk_extension_audit_rows_hold_every_value(clock):
         EnrollmentFactory(course=course, start_at=clock.current, ended_at=end) for end in ends
     ]
 
-    result = enrollments_extend_access_bulk(
-        queryset=Enrollment.objects.filter(course=course),
-        days=7,
-        actor=staff,
-        source=AccessChange.Source.COMMAND,
-        reason="térm break, ünïcode & 'quotes'\ttab",
+    result = apply(
+        Extend(days=7),
+        Selection.by_filter(Enrollment.objects.filter(course=course)),
+        Attribution(staff, AccessChange.Source.COMMAND, "térm break, ünïcode & 'quotes'\ttab"),
     )
 
     rows = {row.enrollment_id: row for row in AccessChange.objects.filter(batch_id=result.batch_id)}
@@ -52,10 +50,10 @@ def test_bulk_pause_audit_rows_keep_nulls_and_booleans(clock):
     course = CourseFactory()
     enrollment = EnrollmentFactory(course=course, start_at=clock.current)
 
-    result = enrollments_pause_bulk(
-        queryset=Enrollment.objects.filter(course=course),
-        actor=None,
-        source=AccessChange.Source.SYSTEM,
+    result = apply(
+        Pause(),
+        Selection.by_filter(Enrollment.objects.filter(course=course)),
+        Attribution(None, AccessChange.Source.SYSTEM),
     )
 
     row = AccessChange.objects.get(batch_id=result.batch_id)

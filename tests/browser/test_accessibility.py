@@ -10,7 +10,8 @@ from django.contrib.auth.models import Permission
 from django.utils import timezone
 
 from enrollments.models import AccessChange
-from enrollments.services import enrollment_pause
+from enrollments.operations import Pause, apply_to_one
+from enrollments.operations.audit import Attribution
 from tests.browser.conftest import (
     SUPPORT_PERMISSIONS,
     assert_accessible,
@@ -63,7 +64,7 @@ def enrollments(staff):
         reason="Goodwill after the March outage",
         batch_id=uuid.uuid4(),
     )
-    enrollment_pause(enrollment=active, actor=staff, source=AccessChange.Source.ADMIN)
+    apply_to_one(Pause(), active, Attribution(staff, AccessChange.Source.ADMIN))
     indefinite = EnrollmentFactory(course=course, start_at=now - timedelta(days=5), ended_at=None)
     expired = EnrollmentFactory(
         course=course, start_at=now - timedelta(days=400), ended_at=now - timedelta(days=100)
@@ -139,7 +140,7 @@ def test_the_confirmation_pages_have_no_axe_violations(page, staff, enrollments,
         page.check("#action-toggle")
         page.select_option("select[name=action]", action)
         page.click("button[name=index]")
-        page.wait_for_selector("#confirm-operation-form #preview-heading")
+        page.wait_for_selector(".confirm-operation #preview-heading")
         assert page.locator("table.preview-changed tbody tr").count() >= 1, action
         assert_accessible(page, axe_script)
     for path in (
@@ -153,7 +154,7 @@ def test_the_confirmation_pages_have_no_axe_violations(page, staff, enrollments,
     # A bad reason (the browser's maxlength stops typing more; a NUL gets past it).
     page.goto(f"{ENROLLMENTS}{indefinite.pk}/pause/")
     page.evaluate("document.getElementById('id_reason').value = 'nul \\u0000 inside'")
-    page.click("button[name=confirm]")
+    page.click("input[name=_confirm]")
     page.wait_for_selector("#form-errors")
     assert page.locator("#id_reason_error").count() == 1
     assert_accessible(page, axe_script)

@@ -3,7 +3,7 @@
 import pytest
 
 from enrollments.models import Enrollment
-from enrollments.services import enrollment_complete_item
+from enrollments.progress.completing import enrollment_complete_item
 from tests.commands.conftest import exit_status, run_command
 from tests.factories import CourseFactory, CourseItemFactory, EnrollmentFactory, UserFactory
 

@@ -7,7 +7,8 @@ from datetime import timedelta
 import pytest
 
 from enrollments.models import AccessChange, Enrollment
-from enrollments.services import enrollment_extend_access
+from enrollments.operations import Extend, apply_to_one
+from enrollments.operations.audit import Attribution
 from tests.commands.conftest import exit_status, run_command, snapshot
 from tests.commands.test_extend_access_csv import enroll, write_csv
 from tests.factories import CourseFactory
@@ -43,7 +44,7 @@ def test_the_dry_runs_plan_is_applied(course, clock):
 def test_a_change_since_the_dry_run_applies_nothing(course, clock):
     dry = run_command("extend_access", "--course", "c", "--days", "30", "--dry-run")
     one = Enrollment.objects.filter(course=course).first()
-    enrollment_extend_access(enrollment=one, days=1, actor=None, source="admin")
+    apply_to_one(Extend(days=1), one, Attribution(None, "admin"))
     before = snapshot()
 
     again = run_command(

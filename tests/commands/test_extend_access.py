@@ -7,9 +7,9 @@ from django.contrib.auth.models import Permission
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from enrollments import services
 from enrollments.models import AccessChange, Enrollment
-from enrollments.operations import core
+from enrollments.operations import Pause, apply_to_one, core
+from enrollments.operations.audit import Attribution
 from tests.commands.conftest import exit_status, run_command, snapshot
 from tests.factories import CourseFactory, EnrollmentFactory, StaffFactory, UserFactory
 
@@ -155,9 +155,7 @@ def test_a_row_that_leaves_the_selection_before_its_batch_is_left_alone(clock, m
     def then_pause_the_last_row(*args, **kwargs):
         result = real_apply(*args, **kwargs)
         if not Enrollment.objects.get(pk=third.pk).is_paused:
-            services.enrollment_pause(
-                enrollment=third, actor=None, source=AccessChange.Source.ADMIN
-            )
+            apply_to_one(Pause(), third, Attribution(None, AccessChange.Source.ADMIN))
         return result
 
     monkeypatch.setattr(core, "_apply_locked", then_pause_the_last_row)

@@ -14,13 +14,13 @@ import pytest
 from django.core import mail
 
 from enrollments.models import Enrollment, ExpiryReminder
-from enrollments.services.reminders import expiry_reminder_message
+from enrollments.reminders import expiry_reminder_message
 from tests.commands.conftest import run_command
 from tests.factories import CourseFactory, EnrollmentFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
-LOGGER = "enrollments.services.reminders"
+LOGGER = "enrollments.reminders"
 
 
 def enroll(clock, email: str, *, title: str, slug: str, first_name: str = "") -> Enrollment:
@@ -120,7 +120,7 @@ def test_an_unexpected_error_in_one_row_is_reported_and_the_others_are_sent(cloc
             raise RuntimeError("template exploded")
         return real_message(enrollment, **kwargs)
 
-    monkeypatch.setattr("enrollments.services.reminders.expiry_reminder_message", message)
+    monkeypatch.setattr("enrollments.reminders.expiry_reminder_message", message)
 
     result = run_command("notify_expiring", "--within", "7")
 
@@ -134,7 +134,7 @@ def test_an_unexpected_error_in_one_row_is_reported_and_the_others_are_sent(cloc
         "bob@example.com"
     ]
 
-    monkeypatch.setattr("enrollments.services.reminders.expiry_reminder_message", real_message)
+    monkeypatch.setattr("enrollments.reminders.expiry_reminder_message", real_message)
     retry = run_command("notify_expiring", "--within", "7")
     assert (retry.status, retry.stdout) == (
         0,

@@ -11,7 +11,7 @@ from django.core import mail
 from django.db import connection
 
 from enrollments.models import ExpiryReminder
-from enrollments.services.reminders import expiry_reminders_send
+from enrollments.reminders import expiry_reminders_send
 from tests.factories import CourseFactory, EnrollmentFactory
 from tests.markers import requires_postgres
 

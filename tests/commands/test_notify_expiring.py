@@ -8,15 +8,9 @@ import pytest
 from django.core import mail
 
 from enrollments.models import AccessChange, Enrollment, ExpiryReminder
-from enrollments.operations import Remove, Selection, apply
+from enrollments.operations import Extend, Pause, Remove, Selection, apply, apply_to_one
 from enrollments.operations.audit import Attribution
-from enrollments.services import (
-    ReminderOutcome,
-    enrollment_extend_access,
-    enrollment_pause,
-    expiry_reminder_send,
-)
-from enrollments.services.reminders import expiry_reminders_send
+from enrollments.reminders import ReminderOutcome, expiry_reminder_send, expiry_reminders_send
 from tests.commands.conftest import exit_status, run_command, snapshot
 from tests.factories import CourseFactory, EnrollmentFactory, UserFactory
 
@@ -82,7 +76,7 @@ def test_an_extension_re_arms_the_reminder_for_the_new_end(clock):
     enrollment = enroll(clock, "soon@example.com", ends_in_days=2)
     run_command("notify_expiring", "--within", "7")
 
-    enrollment_extend_access(enrollment=enrollment, days=3, actor=None, source="command")
+    apply_to_one(Extend(days=3), enrollment, Attribution(None, "command"))
     result = run_command("notify_expiring", "--within", "7")
     repeat = run_command("notify_expiring", "--within", "7")
 
@@ -117,7 +111,7 @@ def test_a_reminder_claimed_by_another_run_is_not_sent_again(clock):
 def test_a_run_that_loses_the_race_counts_it(clock, monkeypatch):
     enrollment = enroll(clock, "soon@example.com", ends_in_days=2)
     monkeypatch.setattr(
-        "enrollments.services.reminders.enrollments_due_expiry_reminder",
+        "enrollments.reminders.enrollments_due_expiry_reminder",
         lambda **kwargs: Enrollment.objects.all(),  # as selected before the other run's insert
     )
     ExpiryReminder.objects.create(
@@ -179,7 +173,7 @@ def test_dry_run_lists_and_sends_nothing(clock):
 def test_reminders_are_loaded_in_chunks_of_a_few_queries(
     clock, monkeypatch, django_assert_num_queries
 ):
-    monkeypatch.setattr("enrollments.services.reminders.REMINDER_CHUNK", 2)
+    monkeypatch.setattr("enrollments.reminders.REMINDER_CHUNK", 2)
     for n in range(5):
         enroll(clock, f"l{n}@example.com", ends_in_days=1 + n / 10)
 
@@ -223,17 +217,15 @@ def change_when_reached(monkeypatch, email: str, change: Callable[[Enrollment], 
             change(enrollment)
         return real_send(enrollment=enrollment, **kwargs)
 
-    monkeypatch.setattr("enrollments.services.reminders.expiry_reminder_send", send)
+    monkeypatch.setattr("enrollments.reminders.expiry_reminder_send", send)
 
 
 def extend(days: int) -> Callable[[Enrollment], None]:
-    return lambda stale: enrollment_extend_access(
-        enrollment=stale, days=days, actor=None, source="command"
-    )
+    return lambda stale: apply_to_one(Extend(days=days), stale, Attribution(None, "command"))
 
 
 def pause(stale: Enrollment) -> None:
-    enrollment_pause(enrollment=stale, actor=None, source="command")
+    apply_to_one(Pause(), stale, Attribution(None, "command"))
 
 
 def remove(stale: Enrollment) -> None:

@@ -17,10 +17,11 @@ import pytest
 from django.core import mail
 from django.db import connection, transaction
 
+from enrollments import reminders as reminders_module
 from enrollments.models import Enrollment, ExpiryReminder
-from enrollments.services import enrollment_extend_access
-from enrollments.services import reminders as reminders_module
-from enrollments.services.reminders import ReminderRun, expiry_reminders_send
+from enrollments.operations import Extend, apply_to_one
+from enrollments.operations.audit import Attribution
+from enrollments.reminders import ReminderRun, expiry_reminders_send
 from tests.factories import CourseFactory, EnrollmentFactory, UserFactory
 from tests.markers import requires_postgres
 
@@ -64,14 +65,12 @@ def extend_while_the_run_reaches_it(
         read_ends.append(enrollment.ended_at)  # the run's read, before the locked re-read
         return real_send(enrollment=enrollment, **kwargs)
 
-    monkeypatch.setattr("enrollments.services.reminders.expiry_reminder_send", send)
+    monkeypatch.setattr("enrollments.reminders.expiry_reminder_send", send)
 
     def extend_and_hold_the_lock():
         try:
             with transaction.atomic():
-                enrollment_extend_access(
-                    enrollment=enrollment, days=days, actor=None, source="command"
-                )
+                apply_to_one(Extend(days=days), enrollment, Attribution(None, "command"))
                 extended_uncommitted.set()
                 reminding.wait(timeout=10)
                 # The run has read the old end and waits on the row lock.

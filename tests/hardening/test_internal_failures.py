@@ -108,10 +108,10 @@ def test_a_mutation_that_raises_changes_nothing_and_is_internal_server_error(
 ):
     enrollment = EnrollmentFactory(ended_at=clock.current.replace(year=2027))
 
-    def explode(**kwargs):
+    def explode(*args, **kwargs):
         raise RuntimeError("the core blew up")
 
-    monkeypatch.setattr("enrollments.graphql.mutations.enrollment_extend_access", explode)
+    monkeypatch.setattr("enrollments.graphql.mutations.apply_to_student", explode)
     variables = {"userId": str(enrollment.user_id), "courseId": str(enrollment.course_id)}
     body = post(api, key, EXTEND, variables)
     assert error_codes(body) == ["INTERNAL_SERVER_ERROR"]

@@ -7,7 +7,7 @@ import pytest
 from enrollments.errors import AlreadyEnrolled
 from enrollments.models import AccessChange, Enrollment
 from enrollments.operations.audit import Attribution
-from enrollments.services.enrolling import enrollment_create, enrollment_enroll
+from enrollments.operations.enrolling_learners import enrollment_create, enrollment_enroll
 from lms.models import User
 from tests.enrollments.services.test_concurrency import run_at_once
 from tests.factories import CourseFactory, UserFactory

@@ -1,10 +1,10 @@
 """`manage.py check_progress`: verifies that every enrollment's stored progress
 (`items_completed`, `course_status`) equals what its item completions say, and repairs it.
 
-The services keep the stored values (services.progress_counts); this finds what was written
-around them (raw SQL, a restored backup, a bug). Without `--repair` it only reads and exits 1
-when some rows differ, so it can run from cron or CI as a check; with `--repair` it recounts
-those rows (row-locked, one transaction) and exits 0.
+The progress writes keep the stored values (enrollments.progress.counts); this finds what was
+written around them (raw SQL, a restored backup, a bug). Without `--repair` it only reads and
+exits 1 when some rows differ, so it can run from cron or CI as a check; with `--repair` it
+recounts those rows (row-locked, one transaction) and exits 0.
 """
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -12,8 +12,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from enrollments.management.output import SOME_FAILED
 from enrollments.management.selection import option_id, positive_int_argument
 from enrollments.models import Enrollment
+from enrollments.progress.counts import enrollments_recount_progress
 from enrollments.selectors.memberships import enrollments_with_stale_progress
-from enrollments.services.progress_counts import enrollments_recount_progress
 
 
 class Command(BaseCommand):

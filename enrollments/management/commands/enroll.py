@@ -1,10 +1,10 @@
-"""`manage.py enroll`: enrol learners in courses, one (`--user` with `--course`) or many
+"""`manage.py enroll`: enroll learners in courses, one (`--user` with `--course`) or many
 (`--csv FILE`, columns user,course and optionally name,ended_at).
 
-A thin adapter over services.enrolling (the core's `Enroll`): a learner not enrolled yet is
-enrolled (end: `--ended-at` / the row's `ended_at`, else the course default); a removed one is
-restored (the same enrollment, progress and trail kept); an active one is unchanged unless an
-end is given, which then becomes its end of access.
+A thin adapter over operations.enrolling_learners (the core's `Enroll`): a learner not enrolled
+yet is enrolled (end: `--ended-at` / the row's `ended_at`, else the course default); a removed
+one is restored (the same enrollment, progress and trail kept); an active one is unchanged
+unless an end is given, which then becomes its end of access.
 
 Unknown learners: without `--create-users` an e-mail address nobody has fails its row
 (NOT_FOUND), so a typo never creates an account; with it, a learner is created for the address,
@@ -31,8 +31,8 @@ from enrollments.management.selection import USAGE, parse_instant
 from enrollments.models import AccessChange
 from enrollments.operations import Enroll
 from enrollments.operations.audit import Attribution
+from enrollments.operations.enrolling_learners import Entry, apply_entries, preview_entries
 from enrollments.selectors.by_key import course_ids_by_key, course_key
-from enrollments.services.enrolling import Entry, enrolment_apply, enrolment_preview
 from lms.models import Course
 
 
@@ -45,7 +45,7 @@ class Command(ChangingCommand):
     )
     permission = Enroll.permission
     expect_help = "apply exactly the plan a --dry-run printed, or nothing (exit status 1)"
-    batched = False  # one transaction, by services.enrolling
+    batched = False  # one transaction, by operations.enrolling_learners
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--user", metavar="EMAIL", help="the learner's e-mail address or id")
@@ -74,10 +74,10 @@ class Command(ChangingCommand):
         entries, failures = self._entries(options)
         create = options["create_users"]
         if options["dry_run"]:
-            result = enrolment_preview(entries, create_users=create)
+            result = preview_entries(entries, create_users=create)
         else:
             with refusing_a_changed_plan(ChangedSincePreview):
-                result = enrolment_apply(
+                result = apply_entries(
                     entries,
                     create_users=create,
                     by=Attribution(actor, AccessChange.Source.COMMAND, reason),

@@ -1,12 +1,12 @@
 """`manage.py notify_expiring --within DAYS`: e-mail learners whose access ends soon.
 
 Safe to run from cron as often as you like: each enrollment gets at most one reminder per end
-date (see services/reminders.py for how overlapping runs, changes made while the run goes and
+date (see enrollments/reminders.py for how overlapping runs, changes made while the run goes and
 failed sends are handled), and an extension re-arms it. Paused enrollments are not reminded
 (selectors.expiry).
 
 A row that fails, for whatever reason, is one line on stderr (the learner, the course, the error)
-and counted in the summary; the run goes on and exits 1 (services/reminders.py logs it at ERROR,
+and counted in the summary; the run goes on and exits 1 (enrollments/reminders.py logs it at ERROR,
 with the traceback when it is not a delivery failure).
 """
 
@@ -23,9 +23,8 @@ from enrollments.management.output import (
     write_failures,
 )
 from enrollments.management.selection import positive_int_argument
+from enrollments.reminders import SENDING_ERRORS, expiry_reminders_send
 from enrollments.selectors.expiry import enrollments_due_expiry_reminder
-from enrollments.services import expiry_reminders_send
-from enrollments.services.reminders import SENDING_ERRORS
 from lms.command_options import TextCheckedCommand
 
 

@@ -28,15 +28,11 @@ from django.db import transaction
 
 from enrollments import clock
 from enrollments.models import AccessChange, Enrollment
-from enrollments.operations import Extend, Remove, Selection, apply
+from enrollments.operations import Extend, Pause, Remove, Selection, apply, apply_to_one
 from enrollments.operations.audit import Attribution
+from enrollments.operations.enrolling_learners import enrollment_create
 from enrollments.permissions import CUSTOM, VIEW_ACCESS_CHANGE, VIEW_ENROLLMENT
-from enrollments.services import (
-    enrollment_complete_item,
-    enrollment_create,
-    enrollment_extend_access,
-    enrollment_pause,
-)
+from enrollments.progress.completing import enrollment_complete_item
 from lms.models import Course, CourseItem, User
 
 NAMESPACE = uuid.UUID("5b0c6a43-4a7e-4d8a-9a44-0c3f1d2e7a10")
@@ -336,19 +332,11 @@ class Command(BaseCommand):
                 start_at=now - timedelta(days=60), ended_at=end.get(state, now + soon)
             )
         elif state == "indefinite" and enrollment.ended_at is not None:
-            enrollment_extend_access(
-                enrollment=enrollment,
-                indefinite=True,
-                actor=None,
-                source=AccessChange.Source.SYSTEM,
-                reason="demo data",
-            )
+            by = Attribution(None, AccessChange.Source.SYSTEM, "demo data")
+            apply_to_one(Extend(indefinite=True), enrollment, by)
         elif state == "paused":
-            enrollment_pause(
-                enrollment=enrollment,
-                actor=None,
-                source=AccessChange.Source.SYSTEM,
-                reason="demo data",
+            apply_to_one(
+                Pause(), enrollment, Attribution(None, AccessChange.Source.SYSTEM, "demo data")
             )
         elif state in ("completed", "in_progress"):
             items = list(course.items.order_by("position"))

@@ -11,11 +11,19 @@ import pytest
 
 from enrollments.errors import ChangedSincePreview, DomainError
 from enrollments.models import AccessChange, Enrollment
-from enrollments.operations import Change, Operation, Selection, State, apply, preview
+from enrollments.operations import (
+    Change,
+    Extend,
+    Operation,
+    Selection,
+    State,
+    apply,
+    apply_to_one,
+    preview,
+)
 from enrollments.operations.audit import Attribution
 from enrollments.operations.writing import audit_values
 from enrollments.permissions import EXTEND_ACCESS
-from enrollments.services import enrollment_extend_access
 from tests.factories import EnrollmentFactory
 
 pytestmark = pytest.mark.django_db
@@ -57,7 +65,7 @@ class RevertLastEnd(Operation):
 def test_an_operation_planned_from_audit_rows(clock):
     changed, untouched = EnrollmentFactory(), EnrollmentFactory()
     original_end = changed.ended_at
-    enrollment_extend_access(enrollment=changed, days=300, actor=None, source="admin")
+    apply_to_one(Extend(days=300), changed, Attribution(None, "admin"))
     selection = Selection.named([changed.pk, untouched.pk])
 
     shown = preview(RevertLastEnd(), selection)
@@ -81,10 +89,10 @@ def test_an_operation_planned_from_audit_rows(clock):
 
 def test_its_facts_are_part_of_the_plan_a_confirm_checks(clock):
     enrollment = EnrollmentFactory()
-    enrollment_extend_access(enrollment=enrollment, days=300, actor=None, source="admin")
+    apply_to_one(Extend(days=300), enrollment, Attribution(None, "admin"))
     selection = Selection.named([enrollment.pk])
     shown = preview(RevertLastEnd(), selection)
-    enrollment_extend_access(enrollment=enrollment, days=1, actor=None, source="admin")
+    apply_to_one(Extend(days=1), enrollment, Attribution(None, "admin"))
 
     with pytest.raises(ChangedSincePreview):
         apply(RevertLastEnd(), selection, BY, expected=shown.fingerprint())

@@ -13,8 +13,9 @@ from enrollments.errors import (
     NoEndDate,
 )
 from enrollments.models import AccessChange, Enrollment
+from enrollments.operations import Extend, Selection, apply, apply_to_one
 from enrollments.operations import core as core_module
-from enrollments.services import enrollment_extend_access, enrollments_extend_access_bulk
+from enrollments.operations.audit import Attribution
 from tests.factories import EnrollmentFactory
 
 DAY = timedelta(days=1)
@@ -23,8 +24,8 @@ SOURCE = AccessChange.Source.GRAPHQL
 pytestmark = pytest.mark.django_db
 
 
-def extend(enrollment, actor=None, **kwargs):
-    return enrollment_extend_access(enrollment=enrollment, actor=actor, source=SOURCE, **kwargs)
+def extend(enrollment, actor=None, reason="", **kwargs):
+    return apply_to_one(Extend(**kwargs), enrollment, Attribution(actor, SOURCE, reason))
 
 
 def state_of_everything():
@@ -148,8 +149,10 @@ class TestExtendBulk:
         forever = EnrollmentFactory(ended_at=None)
         long_expired = EnrollmentFactory(ended_at=clock.current - 100 * DAY)
 
-        result = enrollments_extend_access_bulk(
-            queryset=Enrollment.objects.all(), days=30, actor=staff, source=SOURCE, reason="outage"
+        result = apply(
+            Extend(days=30),
+            Selection.by_filter(Enrollment.objects.all()),
+            Attribution(staff, SOURCE, "outage"),
         )
 
         assert {c.enrollment_id for c in result.changes} == {e.pk for e in ok}
@@ -173,12 +176,16 @@ class TestExtendBulk:
     def test_set_end_and_indefinite(self, clock):
         a, b = EnrollmentFactory.create_batch(2, ended_at=clock.current + DAY)
         until = clock.current + 50 * DAY
-        result = enrollments_extend_access_bulk(
-            queryset=Enrollment.objects.filter(pk=a.pk), until=until, actor=None, source=SOURCE
+        result = apply(
+            Extend(until=until),
+            Selection.by_filter(Enrollment.objects.filter(pk=a.pk)),
+            Attribution(None, SOURCE),
         )
         assert [c.new_ended_at for c in result.changes] == [until]
-        enrollments_extend_access_bulk(
-            queryset=Enrollment.objects.all(), indefinite=True, actor=None, source=SOURCE
+        apply(
+            Extend(indefinite=True),
+            Selection.by_filter(Enrollment.objects.all()),
+            Attribution(None, SOURCE),
         )
         assert set(Enrollment.objects.values_list("ended_at", flat=True)) == {None}
         assert AccessChange.objects.filter(action="grant_indefinite").count() == 2
@@ -190,15 +197,15 @@ class TestExtendBulk:
             .filter(course__slug__startswith="course")
             .distinct()
         )
-        result = enrollments_extend_access_bulk(
-            queryset=queryset, days=1, actor=None, source=SOURCE
-        )
+        result = apply(Extend(days=1), Selection.by_filter(queryset), Attribution(None, SOURCE))
         assert result.changed_count == 2
 
     def test_invalid_request_raises_before_reading(self, enrollment, django_assert_num_queries):
         with django_assert_num_queries(0), pytest.raises(InvalidExtensionPeriod):
-            enrollments_extend_access_bulk(
-                queryset=Enrollment.objects.all(), days=0, actor=None, source=SOURCE
+            apply(
+                Extend(days=0),
+                Selection.by_filter(Enrollment.objects.all()),
+                Attribution(None, SOURCE),
             )
 
     def test_failure_half_way_changes_nothing(self, clock, monkeypatch):
@@ -220,11 +227,10 @@ class TestExtendBulk:
 
         monkeypatch.setattr(core_module, "save_audit_rows", save_then_fail)
         with pytest.raises(RuntimeError):
-            enrollments_extend_access_bulk(
-                queryset=Enrollment.objects.filter(user__is_active=True),
-                days=7,
-                actor=None,
-                source=SOURCE,
+            apply(
+                Extend(days=7),
+                Selection.by_filter(Enrollment.objects.filter(user__is_active=True)),
+                Attribution(None, SOURCE),
             )
         assert len(calls) == 3
         assert state_of_everything() == before
@@ -233,8 +239,10 @@ class TestExtendBulk:
         EnrollmentFactory.create_batch(50, ended_at=clock.current + DAY)
         # savepoint, lock+read, one UPDATE, one INSERT, release: per 2,000 rows, not per row
         with django_assert_max_num_queries(6):
-            result = enrollments_extend_access_bulk(
-                queryset=Enrollment.objects.all(), days=1, actor=None, source=SOURCE
+            result = apply(
+                Extend(days=1),
+                Selection.by_filter(Enrollment.objects.all()),
+                Attribution(None, SOURCE),
             )
         assert result.changed_count == 50
 
@@ -243,12 +251,10 @@ def test_bulk_calls_of_one_operation_can_share_a_batch_id(clock):
     first, second = EnrollmentFactory.create_batch(2, ended_at=clock.current + DAY)
     batch_id = uuid.uuid4()
     for enrollment in (first, second):
-        result = enrollments_extend_access_bulk(
-            queryset=Enrollment.objects.filter(pk=enrollment.pk),
-            days=1,
-            actor=None,
-            source=SOURCE,
-            batch_id=batch_id,
+        result = apply(
+            Extend(days=1),
+            Selection.by_filter(Enrollment.objects.filter(pk=enrollment.pk)),
+            Attribution(None, SOURCE, batch_id=batch_id),
         )
         assert result.batch_id == batch_id
     assert set(AccessChange.objects.values_list("batch_id", flat=True)) == {batch_id}
@@ -260,8 +266,10 @@ def test_a_bad_reason_is_refused_before_anything_is_written(enrollment, reason):
     with pytest.raises(InvalidReason):
         extend(enrollment, days=1, reason=reason)
     with pytest.raises(InvalidReason):
-        enrollments_extend_access_bulk(
-            queryset=Enrollment.objects.all(), days=1, actor=None, source=SOURCE, reason=reason
+        apply(
+            Extend(days=1),
+            Selection.by_filter(Enrollment.objects.all()),
+            Attribution(None, SOURCE, reason),
         )
     assert state_of_everything() == before
 

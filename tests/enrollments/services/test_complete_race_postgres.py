@@ -10,9 +10,9 @@ from django.db import connection, transaction
 
 from enrollments.errors import NoAccess
 from enrollments.models import AccessChange, Enrollment, ItemCompletion
-from enrollments.operations import Pause, Selection, apply
+from enrollments.operations import Pause, Selection, apply, apply_to_one
 from enrollments.operations.audit import Attribution
-from enrollments.services import enrollment_complete_item, enrollment_pause
+from enrollments.progress.completing import enrollment_complete_item
 from tests.enrollments.services.test_concurrency import run_at_once
 from tests.factories import CourseItemFactory, EnrollmentFactory
 from tests.markers import requires_postgres
@@ -76,7 +76,7 @@ def test_released_together_a_completion_never_follows_a_pause():
 
         def work(i, stale=stale, item=item):
             if i == 0:
-                return enrollment_pause(enrollment=stale, actor=None, source="admin")
+                return apply_to_one(Pause(), stale, Attribution(None, "admin"))
             return enrollment_complete_item(enrollment=stale, item=item)
 
         results = run_at_once(2, work)

@@ -9,12 +9,8 @@ from django.db import connection
 
 from enrollments.errors import AlreadyPaused, NotPaused
 from enrollments.models import AccessChange, Enrollment
-from enrollments.services import (
-    enrollment_extend_access,
-    enrollment_pause,
-    enrollment_resume,
-    enrollments_extend_access_bulk,
-)
+from enrollments.operations import Extend, Pause, Resume, Selection, apply, apply_to_one
+from enrollments.operations.audit import Attribution
 from tests.factories import EnrollmentFactory
 from tests.markers import requires_postgres
 
@@ -46,8 +42,8 @@ def test_ten_concurrent_one_day_extensions_add_ten_days():
 
     results = run_at_once(
         10,
-        lambda i: enrollment_extend_access(
-            enrollment=Enrollment(pk=enrollment.pk), days=1, actor=None, source=SOURCE
+        lambda i: apply_to_one(
+            Extend(days=1), Enrollment(pk=enrollment.pk), Attribution(None, SOURCE)
         ),
     )
 
@@ -67,8 +63,8 @@ def test_concurrent_pauses_and_resumes_keep_state_coherent():
     def toggle(i):
         target = Enrollment(pk=enrollment.pk)
         if i % 2:
-            return enrollment_pause(enrollment=target, actor=None, source=SOURCE)
-        return enrollment_resume(enrollment=target, actor=None, source=SOURCE)
+            return apply_to_one(Pause(), target, Attribution(None, SOURCE))
+        return apply_to_one(Resume(), target, Attribution(None, SOURCE))
 
     results = run_at_once(12, toggle)
 
@@ -99,11 +95,13 @@ def test_bulk_and_single_extensions_over_overlapping_rows_all_count():
 
     def work(i):
         if i == 0:
-            return enrollments_extend_access_bulk(
-                queryset=Enrollment.objects.all(), days=2, actor=None, source=SOURCE
+            return apply(
+                Extend(days=2),
+                Selection.by_filter(Enrollment.objects.all()),
+                Attribution(None, SOURCE),
             )
-        return enrollment_extend_access(
-            enrollment=Enrollment(pk=targets[i % 3].pk), days=1, actor=None, source=SOURCE
+        return apply_to_one(
+            Extend(days=1), Enrollment(pk=targets[i % 3].pk), Attribution(None, SOURCE)
         )
 
     results = run_at_once(7, work)
@@ -128,11 +126,10 @@ def test_concurrent_bulk_extensions_filtered_on_the_end_they_move_all_count(cloc
 
     results = run_at_once(
         4,
-        lambda i: enrollments_extend_access_bulk(
-            queryset=Enrollment.objects.filter(ended_at__gt=threshold),
-            days=1,
-            actor=None,
-            source=SOURCE,
+        lambda i: apply(
+            Extend(days=1),
+            Selection.by_filter(Enrollment.objects.filter(ended_at__gt=threshold)),
+            Attribution(None, SOURCE),
         ),
     )
 

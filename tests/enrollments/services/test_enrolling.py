@@ -7,7 +7,7 @@ import pytest
 from enrollments.access_window import MAX_ENDED_AT
 from enrollments.errors import AccessEndOutOfRange, AlreadyEnrolled
 from enrollments.models import AccessChange, Enrollment
-from enrollments.services import enrollment_create
+from enrollments.operations.enrolling_learners import enrollment_create
 from tests.factories import CourseFactory
 
 pytestmark = pytest.mark.django_db

@@ -5,8 +5,9 @@ import pytest
 from django.db import DatabaseError, connection
 
 from enrollments.models import AccessChange, Enrollment
+from enrollments.operations import Extend, Selection, apply
 from enrollments.operations import core as core_module
-from enrollments.services import enrollments_extend_access_bulk
+from enrollments.operations.audit import Attribution
 from tests.factories import EnrollmentFactory
 from tests.markers import requires_postgres
 
@@ -53,11 +54,10 @@ def test_connection_dropped_half_way_through_a_bulk_extension(monkeypatch):
 
     with pytest.raises(DatabaseError):
         # Through a join: written in chunks by id (one UPDATE on the enrollment table alone).
-        enrollments_extend_access_bulk(
-            queryset=Enrollment.objects.filter(user__is_active=True),
-            days=5,
-            actor=None,
-            source="command",
+        apply(
+            Extend(days=5),
+            Selection.by_filter(Enrollment.objects.filter(user__is_active=True)),
+            Attribution(None, "command"),
         )
 
     connection.close()  # the broken connection is replaced by a fresh one on next use

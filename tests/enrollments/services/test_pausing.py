@@ -7,13 +7,9 @@ import pytest
 from enrollments.access_window import MAX_ENDED_AT
 from enrollments.errors import AlreadyPaused, MembershipNotFound, NotPaused
 from enrollments.models import AccessChange, Enrollment
+from enrollments.operations import Pause, Resume, Selection, apply, apply_to_one
+from enrollments.operations.audit import Attribution
 from enrollments.selectors.access import enrollment_has_access
-from enrollments.services import (
-    enrollment_pause,
-    enrollment_resume,
-    enrollments_pause_bulk,
-    enrollments_resume_bulk,
-)
 from tests.factories import CourseFactory, EnrollmentFactory
 
 DAY = timedelta(days=1)
@@ -22,18 +18,18 @@ SOURCE = AccessChange.Source.ADMIN
 pytestmark = pytest.mark.django_db
 
 
-def pause(enrollment, **kwargs):
-    return enrollment_pause(enrollment=enrollment, actor=None, source=SOURCE, **kwargs)
+def pause(enrollment):
+    return apply_to_one(Pause(), enrollment, Attribution(None, SOURCE))
 
 
-def resume(enrollment, **kwargs):
-    return enrollment_resume(enrollment=enrollment, actor=None, source=SOURCE, **kwargs)
+def resume(enrollment):
+    return apply_to_one(Resume(), enrollment, Attribution(None, SOURCE))
 
 
 class TestPauseThenResume:
     def test_three_days_paused_moves_the_end_three_days(self, enrollment, clock, staff):
         old_end = enrollment.ended_at
-        paused = enrollment_pause(enrollment=enrollment, actor=staff, source=SOURCE, reason="ill")
+        paused = apply_to_one(Pause(), enrollment, Attribution(staff, SOURCE, "ill"))
         assert paused.is_paused and paused.paused_at == clock.current
         assert not enrollment_has_access(paused, at=clock.current)
 
@@ -120,8 +116,8 @@ class TestBulk:
     def test_pause_skips_the_paused(self, clock):
         running = EnrollmentFactory.create_batch(3)
         already = EnrollmentFactory(is_paused=True, paused_at=clock.current - DAY)
-        result = enrollments_pause_bulk(
-            queryset=Enrollment.objects.all(), actor=None, source=SOURCE
+        result = apply(
+            Pause(), Selection.by_filter(Enrollment.objects.all()), Attribution(None, SOURCE)
         )
         assert {c.enrollment_id for c in result.changes} == {e.pk for e in running}
         assert [(s.enrollment_id, s.error.code) for s in result.skips] == [
@@ -146,8 +142,8 @@ class TestBulk:
         )
         running = EnrollmentFactory()
 
-        result = enrollments_resume_bulk(
-            queryset=Enrollment.objects.all(), actor=None, source=SOURCE
+        result = apply(
+            Resume(), Selection.by_filter(Enrollment.objects.all()), Attribution(None, SOURCE)
         )
 
         a.refresh_from_db()
@@ -169,7 +165,7 @@ class TestBulk:
     def test_bulk_query_counts_are_flat(self, clock, django_assert_max_num_queries):
         EnrollmentFactory.create_batch(40, is_paused=True, paused_at=clock.current - DAY)
         with django_assert_max_num_queries(6):
-            result = enrollments_resume_bulk(
-                queryset=Enrollment.objects.all(), actor=None, source=SOURCE
+            result = apply(
+                Resume(), Selection.by_filter(Enrollment.objects.all()), Attribution(None, SOURCE)
             )
         assert result.changed_count == 40

@@ -13,16 +13,10 @@ import pytest
 from enrollments.access_window import MAX_ENDED_AT
 from enrollments.errors import InvalidExtensionPeriod
 from enrollments.models import AccessChange, Enrollment
+from enrollments.operations import Extend, Pause, Resume, Selection, apply, apply_to_one
+from enrollments.operations.audit import Attribution
 from enrollments.progress import completion_rate
 from enrollments.rules import ExtensionRequest
-from enrollments.services import (
-    enrollment_extend_access,
-    enrollment_pause,
-    enrollment_resume,
-    enrollments_extend_access_bulk,
-    enrollments_pause_bulk,
-    enrollments_resume_bulk,
-)
 from tests.factories import CourseFactory, EnrollmentFactory
 
 pytestmark = pytest.mark.django_db
@@ -65,7 +59,7 @@ class TestANewEndMustBeInTheFuture:
         expired = EnrollmentFactory(start_at=now - 30 * DAY, ended_at=now - 10 * DAY)
         before = snapshot()
         with not_in_the_future():
-            enrollment_extend_access(enrollment=expired, until=now, actor=None, source=SOURCE)
+            apply_to_one(Extend(until=now), expired, Attribution(None, SOURCE))
         assert snapshot() == before
 
     def test_a_past_end_after_the_current_one_is_refused(self, clock):
@@ -78,15 +72,12 @@ class TestANewEndMustBeInTheFuture:
             request.new_ended_at(current=expired.ended_at, now=now)
         before = snapshot()
         with not_in_the_future():
-            enrollment_extend_access(
-                enrollment=expired, until=now - 5 * DAY, actor=None, source=SOURCE
-            )
+            apply_to_one(Extend(until=now - 5 * DAY), expired, Attribution(None, SOURCE))
         with not_in_the_future():
-            enrollments_extend_access_bulk(
-                queryset=Enrollment.objects.filter(pk=expired.pk),
-                until=now - 5 * DAY,
-                actor=None,
-                source=SOURCE,
+            apply(
+                Extend(until=now - 5 * DAY),
+                Selection.by_filter(Enrollment.objects.filter(pk=expired.pk)),
+                Attribution(None, SOURCE),
             )
         assert snapshot() == before
 
@@ -99,11 +90,10 @@ class TestTheBulkStillExpiredBoundary:
         now = clock.current
         on_now = EnrollmentFactory(start_at=now - 30 * DAY, ended_at=now - 3 * DAY)
         after = EnrollmentFactory(start_at=now - 30 * DAY, ended_at=now - 3 * DAY + TICK)
-        result = enrollments_extend_access_bulk(
-            queryset=Enrollment.objects.filter(pk__in=[on_now.pk, after.pk]),
-            days=3,
-            actor=None,
-            source=SOURCE,
+        result = apply(
+            Extend(days=3),
+            Selection.by_filter(Enrollment.objects.filter(pk__in=[on_now.pk, after.pk])),
+            Attribution(None, SOURCE),
         )
         assert [(s.enrollment_id, s.error.code) for s in result.skips] == [
             (on_now.pk, "STILL_EXPIRED")
@@ -122,9 +112,9 @@ class TestPauseAndResumeAuditRows:
 
     def test_a_single_pause_and_resume_record_the_pause_state_before_and_after(self, clock):
         enrollment = EnrollmentFactory(start_at=clock.current - DAY, ended_at=clock.current + DAY)
-        enrollment_pause(enrollment=enrollment, actor=None, source=SOURCE)
+        apply_to_one(Pause(), enrollment, Attribution(None, SOURCE))
         clock.advance(hours=2)
-        enrollment_resume(enrollment=enrollment, actor=None, source=SOURCE)
+        apply_to_one(Resume(), enrollment, Attribution(None, SOURCE))
         rows = AccessChange.objects.filter(enrollment=enrollment).order_by("created_at")
         assert [(r.action, r.old_is_paused, r.new_is_paused) for r in rows] == [
             ("pause", False, True),
@@ -138,9 +128,9 @@ class TestPauseAndResumeAuditRows:
             for _ in range(3)
         ]
         queryset = Enrollment.objects.filter(pk__in=[e.pk for e in enrollments])
-        paused = enrollments_pause_bulk(queryset=queryset, actor=None, source=SOURCE)
+        paused = apply(Pause(), Selection.by_filter(queryset), Attribution(None, SOURCE))
         clock.advance(hours=1)
-        resumed = enrollments_resume_bulk(queryset=queryset, actor=None, source=SOURCE)
+        resumed = apply(Resume(), Selection.by_filter(queryset), Attribution(None, SOURCE))
         assert isinstance(paused.batch_id, uuid.UUID) and isinstance(resumed.batch_id, uuid.UUID)
         assert paused.batch_id != resumed.batch_id
         for action, result, states in (
@@ -157,11 +147,11 @@ class TestPauseAndResumeAuditRows:
         enrollment = EnrollmentFactory(start_at=clock.current - DAY, ended_at=None)
         queryset = Enrollment.objects.filter(pk=enrollment.pk)
         batch = uuid.uuid4()
-        assert enrollments_pause_bulk(
-            queryset=queryset, actor=None, source=SOURCE, batch_id=batch
+        assert apply(
+            Pause(), Selection.by_filter(queryset), Attribution(None, SOURCE, batch_id=batch)
         ).batch_id == (batch)
-        assert enrollments_resume_bulk(
-            queryset=queryset, actor=None, source=SOURCE, batch_id=batch
+        assert apply(
+            Resume(), Selection.by_filter(queryset), Attribution(None, SOURCE, batch_id=batch)
         ).batch_id == (batch)
         assert set(AccessChange.objects.values_list("batch_id", flat=True)) == {batch}
 
@@ -176,9 +166,9 @@ class TestSingleServicesReturnTheRowAsStored:
             course=course, start_at=clock.current - DAY, ended_at=clock.current + DAY
         )
         end = enrollment.ended_at
-        enrollment_pause(enrollment=enrollment, actor=None, source=SOURCE)
+        apply_to_one(Pause(), enrollment, Attribution(None, SOURCE))
         clock.advance(hours=5)
-        resumed = enrollment_resume(enrollment=enrollment, actor=None, source=SOURCE)
+        resumed = apply_to_one(Resume(), enrollment, Attribution(None, SOURCE))
         stored = Enrollment.objects.get(pk=enrollment.pk)
         returned = (
             resumed.is_paused,
@@ -198,7 +188,7 @@ class TestSingleServicesReturnTheRowAsStored:
 
     def test_pause_returns_the_paused_enrollment(self, clock):
         enrollment = EnrollmentFactory(start_at=clock.current - DAY, ended_at=None)
-        paused = enrollment_pause(enrollment=enrollment, actor=None, source=SOURCE)
+        paused = apply_to_one(Pause(), enrollment, Attribution(None, SOURCE))
         stored = Enrollment.objects.get(pk=enrollment.pk)
         assert (paused.is_paused, paused.paused_at, paused.updated_at) == (
             True,
@@ -213,9 +203,7 @@ class TestSingleServicesReturnTheRowAsStored:
 
     def test_extend_returns_the_extended_enrollment(self, clock):
         enrollment = EnrollmentFactory(start_at=clock.current - DAY, ended_at=clock.current + DAY)
-        extended = enrollment_extend_access(
-            enrollment=enrollment, days=2, actor=None, source=SOURCE
-        )
+        extended = apply_to_one(Extend(days=2), enrollment, Attribution(None, SOURCE))
         stored = Enrollment.objects.get(pk=enrollment.pk)
         assert (extended.ended_at, extended.updated_at) == (clock.current + 3 * DAY, clock.current)
         assert (stored.ended_at, stored.updated_at) == (extended.ended_at, extended.updated_at)
@@ -230,13 +218,15 @@ class TestAnInvalidPeriodIsRefusedBeforeAnyQuery:
     def test_the_single_service(self, clock, django_assert_num_queries, kwargs):
         enrollment = EnrollmentFactory(start_at=clock.current - DAY, ended_at=clock.current + DAY)
         with django_assert_num_queries(0), pytest.raises(InvalidExtensionPeriod):
-            enrollment_extend_access(enrollment=enrollment, actor=None, source=SOURCE, **kwargs)
+            apply_to_one(Extend(**kwargs), enrollment, Attribution(None, SOURCE))
 
     def test_the_bulk_service(self, clock, django_assert_num_queries):
         EnrollmentFactory(start_at=clock.current - DAY, ended_at=clock.current + DAY)
         with django_assert_num_queries(0), pytest.raises(InvalidExtensionPeriod):
-            enrollments_extend_access_bulk(
-                queryset=Enrollment.objects.all(), days=0, actor=None, source=SOURCE
+            apply(
+                Extend(days=0),
+                Selection.by_filter(Enrollment.objects.all()),
+                Attribution(None, SOURCE),
             )
 
 
@@ -277,7 +267,7 @@ class TestBulkPauseAndResumeWriteEverything:
         queryset = Enrollment.objects.filter(pk__in=[e.pk for e in rows])
         ends = {e.pk: e.ended_at for e in rows}
         paused_at = clock.current
-        enrollments_pause_bulk(queryset=queryset, actor=staff, source=SOURCE, reason=" leave ")
+        apply(Pause(), Selection.by_filter(queryset), Attribution(staff, SOURCE, " leave "))
         assert audit_rows("pause") == sorted(
             (pk, staff.pk, SOURCE, "leave", end, end, False, True, None, paused_at)
             for pk, end in ends.items()
@@ -287,7 +277,7 @@ class TestBulkPauseAndResumeWriteEverything:
         }
 
         clock.advance(hours=3)
-        enrollments_resume_bulk(queryset=queryset, actor=staff, source=SOURCE, reason="back")
+        apply(Resume(), Selection.by_filter(queryset), Attribution(staff, SOURCE, "back"))
         seconds = 3 * 3600
         frozen_end = ends[rows[0].pk] + timedelta(seconds=seconds)
         expected = {
@@ -309,12 +299,12 @@ class TestBulkPauseAndResumeWriteEverything:
 
     def test_without_a_reason_the_reason_is_empty(self, rows, clock):
         queryset = Enrollment.objects.filter(pk__in=[e.pk for e in rows])
-        enrollments_pause_bulk(queryset=queryset, actor=None, source=SOURCE)
-        enrollments_resume_bulk(queryset=queryset, actor=None, source=SOURCE)
-        enrollment_pause(enrollment=rows[0], actor=None, source=SOURCE)
-        enrollment_resume(enrollment=rows[0], actor=None, source=SOURCE)
-        enrollment_extend_access(enrollment=rows[1], days=1, actor=None, source=SOURCE)
-        enrollments_extend_access_bulk(queryset=queryset, days=1, actor=None, source=SOURCE)
+        apply(Pause(), Selection.by_filter(queryset), Attribution(None, SOURCE))
+        apply(Resume(), Selection.by_filter(queryset), Attribution(None, SOURCE))
+        apply_to_one(Pause(), rows[0], Attribution(None, SOURCE))
+        apply_to_one(Resume(), rows[0], Attribution(None, SOURCE))
+        apply_to_one(Extend(days=1), rows[1], Attribution(None, SOURCE))
+        apply(Extend(days=1), Selection.by_filter(queryset), Attribution(None, SOURCE))
         assert set(AccessChange.objects.values_list("reason", "actor_id")) == {("", None)}
 
 
@@ -333,11 +323,10 @@ class TestBulkExtensionsStampTheRows:
             for _ in range(2)
         ]
         clock.advance(hours=1)
-        result = enrollments_extend_access_bulk(
-            queryset=Enrollment.objects.filter(pk__in=[e.pk for e in rows]),
-            actor=None,
-            source=SOURCE,
-            **kwargs,
+        result = apply(
+            Extend(**kwargs),
+            Selection.by_filter(Enrollment.objects.filter(pk__in=[e.pk for e in rows])),
+            Attribution(None, SOURCE),
         )
         assert len(result.changes) == 2
         assert set(Enrollment.objects.values_list("updated_at", flat=True)) == {clock.current}
@@ -353,8 +342,8 @@ def test_the_completion_rate_never_passes_one():
 def test_a_single_pause_and_resume_keep_their_reasons(clock, staff):
     """A mutant dropped the resume's reason (the pause's was pinned, the resume's not)."""
     enrollment = EnrollmentFactory(start_at=clock.current - DAY, ended_at=None)
-    enrollment_pause(enrollment=enrollment, actor=staff, source=SOURCE, reason="leave")
-    enrollment_resume(enrollment=enrollment, actor=staff, source=SOURCE, reason=" back ")
+    apply_to_one(Pause(), enrollment, Attribution(staff, SOURCE, "leave"))
+    apply_to_one(Resume(), enrollment, Attribution(staff, SOURCE, " back "))
     rows = AccessChange.objects.filter(enrollment=enrollment).order_by("created_at", "action")
     assert [(r.action, r.reason, r.actor_id) for r in rows] == [
         ("pause", "leave", staff.pk),

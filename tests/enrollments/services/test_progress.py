@@ -6,7 +6,9 @@ import pytest
 
 from enrollments.errors import ItemNotInCourse, NoAccess
 from enrollments.models import ItemCompletion
-from enrollments.services import enrollment_complete_item, enrollment_pause
+from enrollments.operations import Pause, apply_to_one
+from enrollments.operations.audit import Attribution
+from enrollments.progress.completing import enrollment_complete_item
 from tests.factories import CourseItemFactory, EnrollmentFactory
 
 pytestmark = pytest.mark.django_db
@@ -34,7 +36,7 @@ def test_no_progress_without_access(clock, state):
         ended_at=clock.current if state == "expired" else clock.current + timedelta(days=9),
     )
     if state == "paused":
-        enrollment = enrollment_pause(enrollment=enrollment, actor=None, source="system")
+        enrollment = apply_to_one(Pause(), enrollment, Attribution(None, "system"))
     with pytest.raises(NoAccess):
         enrollment_complete_item(
             enrollment=enrollment, item=CourseItemFactory(course=enrollment.course)

@@ -3,7 +3,7 @@
 import pytest
 
 from enrollments.models import Enrollment, ItemCompletion
-from enrollments.services import enrollment_complete_item
+from enrollments.progress.completing import enrollment_complete_item
 from tests.enrollments.services.test_concurrency import run_at_once
 from tests.factories import CourseItemFactory, EnrollmentFactory
 from tests.markers import requires_postgres

@@ -13,10 +13,12 @@ from hypothesis import strategies as st
 
 from enrollments.errors import DomainError
 from enrollments.models import Enrollment, ItemCompletion
+from enrollments.operations import Pause, Resume, apply_to_one
+from enrollments.operations.audit import Attribution
 from enrollments.progress import course_status
+from enrollments.progress.completing import enrollment_complete_item
+from enrollments.progress.counts import enrollments_recount_progress
 from enrollments.selectors.memberships import enrollments_with_stale_progress
-from enrollments.services import enrollment_complete_item, enrollment_pause, enrollment_resume
-from enrollments.services.progress_counts import enrollments_recount_progress
 from lms.models import CourseItem
 from tests.factories import CourseFactory, CourseItemFactory, EnrollmentFactory
 
@@ -154,8 +156,8 @@ def test_the_stored_count_always_equals_the_completions(clock, history, initial_
                 items[n % len(items)].delete()
             elif action == "pause":
                 current = Enrollment.objects.get(pk=enrollment.pk)
-                toggle = enrollment_resume if current.is_paused else enrollment_pause
-                toggle(enrollment=current, actor=None, source="system")
+                toggle = Resume() if current.is_paused else Pause()
+                apply_to_one(toggle, current, Attribution(None, "system"))
                 enrollment = Enrollment.objects.get(pk=enrollment.pk)
         except DomainError:
             pass  # refused (no access, item of another course): must change nothing

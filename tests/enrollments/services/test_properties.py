@@ -12,7 +12,8 @@ from enrollments import clock as clock_module
 from enrollments.access_window import MAX_ENDED_AT, MAX_TOTAL_PAUSED_SECONDS
 from enrollments.errors import DomainError
 from enrollments.models import AccessChange, Enrollment
-from enrollments.services import enrollment_extend_access, enrollment_pause, enrollment_resume
+from enrollments.operations import Extend, Pause, Resume, apply_to_one
+from enrollments.operations.audit import Attribution
 from tests.factories import CourseFactory, EnrollmentFactory
 from tests.fuzzing import examples
 
@@ -66,13 +67,10 @@ def test_extend_any_input(monkeypatch, days, until, indefinite, current_end):
         return  # refused by the adapter before the service
     before = snapshot()
     try:
-        result = enrollment_extend_access(
-            enrollment=enrollment,
-            days=days,
-            until=until_dt,
-            indefinite=indefinite,
-            actor=None,
-            source=SOURCE,
+        result = apply_to_one(
+            Extend(days=days, until=until_dt, indefinite=indefinite),
+            enrollment,
+            Attribution(None, SOURCE),
         )
     except DomainError as error:
         assert error.code in DOCUMENTED
@@ -118,7 +116,7 @@ class PauseResumeMachine(RuleBasedStateMachine):
     @rule()
     def pause(self):
         try:
-            enrollment_pause(enrollment=self.enrollment, actor=None, source=SOURCE)
+            apply_to_one(Pause(), self.enrollment, Attribution(None, SOURCE))
         except DomainError as error:
             assert error.code == "ALREADY_PAUSED" and self.paused_since is not None
         else:
@@ -129,7 +127,7 @@ class PauseResumeMachine(RuleBasedStateMachine):
     @rule()
     def resume(self):
         try:
-            enrollment_resume(enrollment=self.enrollment, actor=None, source=SOURCE)
+            apply_to_one(Resume(), self.enrollment, Attribution(None, SOURCE))
         except DomainError as error:
             assert error.code == "NOT_PAUSED" and self.paused_since is None
         else:
@@ -142,7 +140,7 @@ class PauseResumeMachine(RuleBasedStateMachine):
 
     @rule(days=st.integers(min_value=1, max_value=30))
     def extend(self, days):
-        enrollment_extend_access(enrollment=self.enrollment, days=days, actor=None, source=SOURCE)
+        apply_to_one(Extend(days=days), self.enrollment, Attribution(None, SOURCE))
         self.expected_end += timedelta(days=days)
         self.successes += 1
 

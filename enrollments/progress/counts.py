@@ -4,14 +4,14 @@ completed, recounted when a course gains or loses items, verified and repaired o
 The count is stored so that SQL can filter, count and index the course status (issue 15); the
 completions stay the truth. Three writers keep the two in step:
 
-- services.progress.enrollment_complete_item adds one, under the enrollment's row lock, in the
+- progress.completing.enrollment_complete_item adds one, under the enrollment's row lock, in the
   transaction that inserts the completion (count_completion);
 - a course item added or deleted (deleting one deletes its completions) recounts the course's
   enrollments in one UPDATE (enrollments.signals -> recount_progress), since their status
   depends on the number of items;
 - `manage.py check_progress` finds rows whose stored values differ from a count of the
-  completions and, with `--repair`, recounts them (writes made outside the services: raw SQL,
-  a restored backup).
+  completions and, with `--repair`, recounts them (writes made outside this package: raw
+  SQL, a restored backup).
 """
 
 from django.db import transaction
@@ -44,7 +44,7 @@ def enrollments_recount_progress(*, queryset: QuerySet[Enrollment]) -> int:
     """Sets the stored progress of every enrollment of `queryset` from a count of its
     completions and its course's items, in one set-based UPDATE. Returns the rows updated.
 
-    The rows are locked first (in primary-key order, as every service locks): a completion
+    The rows are locked first (in primary-key order, as the operation core locks): a completion
     being written concurrently then either is counted or waits and adds its one to the recount.
     """
     counted = completions_count_expression()

@@ -1,9 +1,13 @@
-"""Progress as pure functions of two counts: completed items and the course's items.
+"""Learner progress, in one home: here, progress as pure functions of two counts (completed
+items and the course's items); completing.py, completing an item (the one progress write a door
+makes); counts.py, the stored counts kept in step with the completions. The reads (the
+membership queryset with its progress) are enrollments.selectors.memberships.
 
-The membership queryset (selectors.memberships_with_progress) computes the counts in SQL; these
-functions turn them into the status and the rate, so the status is not recomputed per row in
-SQL (its CASE would evaluate the count subqueries again). Filtering and ordering by status use
-the SQL twin, selectors.course_status_expression, which a test keeps in step with this one.
+The membership queryset (selectors.memberships.memberships_with_progress) computes the counts
+in SQL; these functions turn them into the status and the rate, so the status is not recomputed
+per row in SQL (its CASE would evaluate the count subqueries again). Filtering and ordering by
+status use the SQL twin, selectors.memberships.course_status_expression, which a test keeps in
+step with this one.
 """
 
 

@@ -1,9 +1,10 @@
-"""Enrolling learners in courses: thin services over the core's `Enroll` operation
-(enrollments/operations/enrolling.py holds the rule: new, restored, updated, unchanged), plus
-what the doors need around it: finding the learner named by id or e-mail address, creating a
-learner for an unknown address (in the same transaction as the enrolment), and, for the bulk
-doors (admin "Enroll learners", `manage.py enroll --csv`), a preview of many entries with the
-refused ones named line by line, applied later exactly as previewed.
+"""Enrolling learners as the doors name them, over the core's `Enroll` operation
+(operations/enrolling.py holds the rule: new, restored, updated, unchanged): one learner (the
+admin's add form: `enrollment_create`; the API's enrollStudentToCourse: `enrollment_enroll`,
+by user or e-mail address, creating a learner for an unknown address in the same transaction as
+the enrollment, operations/learners.py), or many entries for the bulk doors (admin "Enroll
+learners", `manage.py enroll --csv`): a preview with the refused ones named line by line,
+applied later exactly as previewed (`preview_entries`, `apply_entries`).
 """
 
 import hashlib
@@ -34,8 +35,8 @@ from enrollments.operations.enrolling import (
     default_end,
     enroll,
 )
+from enrollments.operations.learners import clean_email, learner_find_or_create, split_name
 from enrollments.selectors.by_key import learners_by_email, learners_by_id
-from enrollments.services.learners import clean_email, learner_find_or_create, split_name
 from lms.identifiers import parse_uuid
 from lms.models import Course, User
 
@@ -111,7 +112,7 @@ class Entry:
 
 
 @dataclass(slots=True)
-class EnrolmentPlan:
+class EntriesPlan:
     """What enrolling some entries does: the core's plan for the learners who exist
     (`plan`: new enrollments, restored, updated, unchanged), the learners to create and enrol
     (`new_learners`) and the entries refused, each with its error."""
@@ -237,7 +238,7 @@ def _resolve(entries: list[Entry], *, create_users: bool, now: datetime) -> _Res
     return _Resolved(targets, target_entries, new_learners, refused)
 
 
-def _enrolment_plan(resolved: _Resolved, plan: Plan) -> EnrolmentPlan:
+def _entries_plan(resolved: _Resolved, plan: Plan) -> EntriesPlan:
     ids = {c.enrollment_id for c in plan.changes if not isinstance(c, NewEnrollment)}
     ids |= set(plan.unchanged) | {skip.enrollment_id for skip in plan.skips}
     by_enrollment = {}
@@ -246,7 +247,7 @@ def _enrolment_plan(resolved: _Resolved, plan: Plan) -> EnrolmentPlan:
             "pk", "user_id", "course_id"
         ):
             by_enrollment[pk] = resolved.target_entries.get((user_id, course_id))
-    return EnrolmentPlan(
+    return EntriesPlan(
         plan=plan,
         new_learners=resolved.new_learners,
         refused=resolved.refused,
@@ -256,16 +257,16 @@ def _enrolment_plan(resolved: _Resolved, plan: Plan) -> EnrolmentPlan:
     )
 
 
-def enrolment_preview(entries: list[Entry], *, create_users: bool) -> EnrolmentPlan:
-    """What `enrolment_apply` would do with these entries now; writes nothing."""
+def preview_entries(entries: list[Entry], *, create_users: bool) -> EntriesPlan:
+    """What `apply_entries` would do with these entries now; writes nothing."""
     resolved = _resolve(entries, create_users=create_users, now=clock.now())
     operation = Enroll(tuple(resolved.targets))
-    return _enrolment_plan(resolved, preview(operation, operation.selection()))
+    return _entries_plan(resolved, preview(operation, operation.selection()))
 
 
-def enrolment_apply(
+def apply_entries(
     entries: list[Entry], *, create_users: bool, by: Attribution, expected: str | None = None
-) -> EnrolmentPlan:
+) -> EntriesPlan:
     """Enrols the entries in one transaction: the known learners through the core (locked,
     planned, audited), then the new learners created and enrolled, all with one batch id.
     With `expected` (a preview's `fingerprint()`) anything different writes nothing and raises
@@ -275,7 +276,7 @@ def enrolment_apply(
         resolved = _resolve(entries, create_users=create_users, now=clock.now())
         operation = Enroll(tuple(resolved.targets))
         plan = enroll(operation, by)
-        result = _enrolment_plan(resolved, plan)
+        result = _entries_plan(resolved, plan)
         if expected is not None and result.fingerprint() != expected:
             raise ChangedSincePreview()
         if resolved.new_learners:

@@ -1,14 +1,20 @@
-"""Learner progress: completing course items."""
+"""Completing a course item: the one write of learner progress outside the operation core (it
+changes no access, so it is no access operation), under the enrollment's row lock.
+
+SELECT ... FOR UPDATE before the access state is read, so a pause committed meanwhile is seen,
+not raced; SQLite has no row locks, and there the IMMEDIATE transaction mode set in settings
+serialises writers. The operation core locks its selections itself, in primary-key order
+(enrollments.operations.core).
+"""
 
 from django.db import transaction
 
 from enrollments import clock
-from enrollments.errors import ItemNotInCourse, NoAccess
+from enrollments.errors import ItemNotInCourse, MembershipNotFound, NoAccess
 from enrollments.models import Enrollment, ItemCompletion
+from enrollments.progress.counts import count_completion
 from enrollments.rules import AccessState
 from enrollments.selectors.access import enrollment_access_state
-from enrollments.services.locking import lock_enrollment
-from enrollments.services.progress_counts import count_completion
 from lms.models import CourseItem
 
 
@@ -38,3 +44,13 @@ def enrollment_complete_item(*, enrollment: Enrollment, item: CourseItem) -> Ite
         if created:
             count_completion(enrollment=enrollment, completed_before=locked.items_completed)
     return completion
+
+
+def lock_enrollment(pk: object) -> Enrollment:
+    """The enrollment, re-read under a row lock, with its course."""
+    try:
+        return (
+            Enrollment.objects.select_for_update(of=("self",)).select_related("course").get(pk=pk)
+        )
+    except Enrollment.DoesNotExist:
+        raise MembershipNotFound() from None

@@ -1,12 +1,13 @@
-"""Finding and creating the learners an enrolment names: by id, or by e-mail address, creating a
-placeholder learner for an address nobody has (Teachify's enrollStudentToCourse: "If user
-doesn't exist, a placeholder user will be created").
+"""Creating the learner an enrollment names by an e-mail address nobody has: a placeholder
+learner (Teachify's enrollStudentToCourse: "If user doesn't exist, a placeholder user will be
+created").
 
 A learner created here has the e-mail address (normalised as Django does: the domain
 lower-cased), the name split into first and last name at its first space (as lms migration
 0003 split the old single name), no usable password and no staff rights. Creation runs in the
-caller's transaction: the enrolment services create a learner and enrol them in one, so a
-refused enrolment leaves no orphan user.
+caller's transaction: operations/enrolling_learners.py creates a learner and enrolls them in
+one, so a refused enrollment leaves no orphan user. Finding learners is a read:
+selectors/by_key.py (many) and selectors/by_id.py (one).
 """
 
 from django.core.exceptions import ValidationError

@@ -11,7 +11,7 @@ export DEBUG ?= true
 AXE_DIR := tests/browser/axe
 AXE_STAMP := $(AXE_DIR)/node_modules/axe-core/axe.min.js
 
-.PHONY: install browser-deps demo test test-postgres fuzz mutate mutate-results lint schema schema-check migrations-check lock bench-install vendor-graphiql clean
+.PHONY: install browser-deps demo test test-postgres test-fastpaths-off fuzz mutate mutate-results lint schema schema-check migrations-check lock bench-install vendor-graphiql clean
 
 install: $(STAMP)
 
@@ -53,6 +53,14 @@ TEST_WORKERS ?= auto
 test: install browser-deps
 	HYPOTHESIS_PROFILE=$${HYPOTHESIS_PROFILE:-ci} $(BIN)/python -m pytest \
 		-n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
+
+# The GraphQL tests again with every fast path off (FASTPATHS_DISABLED=all: graphql-core's own
+# execution, Django's loaders; docs/reliability.md "Fast paths"): `make test` runs them on, CI
+# runs both. The tests that need a fast path on or off switch it themselves.
+FASTPATHS_OFF_TESTS ?= tests/graphql tests/live tests/hardening/test_graphql_properties.py
+test-fastpaths-off: install
+	FASTPATHS_DISABLED=all HYPOTHESIS_PROFILE=$${HYPOTHESIS_PROFILE:-ci} $(BIN)/python -m pytest \
+		-n $(TEST_WORKERS) --dist worksteal $(FASTPATHS_OFF_TESTS) $(PYTEST_ARGS)
 
 # The property tests (files named test_*properties.py) with random seeds and
 # HYPOTHESIS_FUZZ_SCALE (default 10) times their examples; not in CI. A failure it finds is

@@ -3,6 +3,7 @@
     .venv/bin/python -m bench                      # 1,000,000 enrollments (docs/benchmarks.md)
     .venv/bin/python -m bench --enrollments 20000 --load-seconds 20 --json bench.json
     .venv/bin/python -m bench --skip-load          # measure again on the data set already built
+    .venv/bin/python -m bench --skip-load --fastpaths-off   # the same, every fast path off
 
 The database (--database-url, default postgres://postgres@127.0.0.1:5432/bench) is the
 benchmark's own: it is created when missing and emptied by every build.
@@ -67,6 +68,11 @@ def _parser() -> argparse.ArgumentParser:
         "--only", action="append", choices=STEPS, help="run only these measurements (repeatable)"
     )
     parser.add_argument(
+        "--fastpaths-off",
+        action="store_true",
+        help="every fast path off (FASTPATHS_DISABLED=all) in every process measured",
+    )
+    parser.add_argument(
         "--check",
         action="store_true",
         help="exit 1 when a correctness target fails (queries, memory, errors, lost updates)",
@@ -91,6 +97,18 @@ def _machine() -> dict:
         "cpus": os.cpu_count(),
         "postgresql": version.split(" on ")[0],
         "shared_buffers": shared_buffers,
+    }
+
+
+def _fastpaths() -> dict:
+    """Which fast paths the measured processes run with (they share this one's environment and
+    dependencies, so its checks and setting are theirs): FASTPATHS_DISABLED as set, and each
+    fast path's state."""
+    from enrollments import fastpaths
+
+    return {
+        "disabled": os.environ.get("FASTPATHS_DISABLED", ""),
+        "enabled": {name: path.enabled for name, path in sorted(fastpaths.REGISTRY.items())},
     }
 
 
@@ -311,7 +329,7 @@ def main(argv: list[str] | None = None) -> int:
         environment.check_dedicated(args.database_url)
     except environment.UnsafeDatabase as error:
         raise SystemExit(f"refusing to run: {error}") from None
-    environment.configure(args.database_url)
+    environment.configure(args.database_url, fastpaths_off=args.fastpaths_off)
     if environment.ensure_database(args.database_url):
         _say(f"created database {environment.database_name(args.database_url)}")
 
@@ -329,6 +347,7 @@ def main(argv: list[str] | None = None) -> int:
         "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "database": environment.database_name(args.database_url),
         "machine": _machine(),
+        "fastpaths": _fastpaths(),
         "dataset": _dataset(args),
     }
     api_key = fixtures.api_key()

@@ -35,8 +35,12 @@ def check_dedicated(url: str) -> None:
         raise UnsafeDatabase("the benchmark runs against a database on this machine only")
 
 
-def configure(database_url: str) -> dict[str, str]:
-    """Sets (and returns) the variables every process of the benchmark runs with."""
+def configure(database_url: str, *, fastpaths_off: bool = False) -> dict[str, str]:
+    """Sets (and returns) the variables every process of the benchmark runs with.
+
+    `fastpaths_off`: FASTPATHS_DISABLED=all, every fast path off (enrollments/fastpaths) in this
+    process, its gunicorn servers and its bulk worker: the figures of the public paths alone.
+    Without it, a FASTPATHS_DISABLED already in the environment is kept as it is."""
     values = {
         "DJANGO_SETTINGS_MODULE": "bench.settings",
         "DATABASE_URL": database_url,
@@ -45,6 +49,8 @@ def configure(database_url: str) -> dict[str, str]:
         "SECURE_SSL_REDIRECT": "false",
         "LOG_LEVEL": "WARNING",
     }
+    if fastpaths_off:
+        values["FASTPATHS_DISABLED"] = "all"
     os.environ.update(values)
     return values
 

@@ -298,10 +298,17 @@ def _in_use(remaining: timedelta) -> Refused:
 
 
 def _hold(reservation: Reservation) -> None:
-    """Locks the reservation's row for the transaction, if this request still owns it."""
-    held = IdempotencyKey.objects.filter(
-        pk=reservation.pk, token=reservation.token, response_body__isnull=True
-    ).update(reserved_at=timezone.now())
+    """Locks the reservation's row for the transaction, if this request still owns it.
+
+    A row lock (SELECT ... FOR UPDATE), not an UPDATE: PostgreSQL makes an INSERT of the same
+    unique key wait for a transaction that has updated the existing row (it might be changing the
+    key), but not for one that only locks it. So a duplicate's reservation fails at once with
+    the unique violation (409) while this request runs, instead of waiting for it."""
+    held = list(
+        IdempotencyKey.objects.select_for_update()
+        .filter(pk=reservation.pk, token=reservation.token, response_body__isnull=True)
+        .values_list("pk", flat=True)
+    )
     if not held:  # taken over after it looked abandoned
         raise _in_use(idempotency_settings().in_flight)
 

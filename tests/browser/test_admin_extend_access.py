@@ -200,7 +200,7 @@ def test_change_page_button_extends_one_enrollment(page, operator):
     assert row.locator("td.new-end").inner_text() == "2036-07-10 11:30 CEST"
     page.click("input[name=_confirm]")
     page.wait_for_selector(".messagelist .success")
-    assert "Extended access for 1 enrollment." in page.inner_text(".messagelist")
+    assert "Extended access for this enrollment." in page.inner_text(".messagelist")
     assert f"/{enrollment.pk}/change/" in page.url
     # The history panel shows the new audit record first.
     first = page.locator("#access_changes-group tbody tr").first

@@ -56,7 +56,7 @@ def test_correcting_an_over_extension_with_an_earlier_end(page, staff, axe_scrip
 
     page.click("input[name=_confirm]")
     page.wait_for_selector(".messagelist .success")
-    assert "Set the new end of access for 1 enrollment." in page.inner_text(".messagelist")
+    assert "Set the new end of access for this enrollment." in page.inner_text(".messagelist")
     assert "2036-03-01 12:00 CET" in page.inner_text(".field-ended_at_display")
     over.refresh_from_db()
     assert over.ended_at == datetime(2036, 3, 1, 11, 0, tzinfo=UTC)

@@ -185,11 +185,11 @@ def choose_action(page, action: str) -> None:
 def confirm_with_reason(page, reason: str, done: str) -> None:
     """On a confirmation page: the focus is on the preview; Tab to the reason, type it, Tab to
     Confirm, Enter; the result's message."""
-    page.wait_for_selector("#confirm-operation-form #preview-heading")
+    page.wait_for_selector(".confirm-operation #preview-heading")
     assert focused(page, "#preview-heading"), "the focus moves to the preview"
     tab_to(page, "#id_reason")
     page.keyboard.type(reason)
-    tab_to(page, "button[name=confirm]")
+    tab_to(page, "input[name=_confirm]")
     page.keyboard.press("Enter")
     page.wait_for_selector(f".messagelist .success:has-text('{done}')")
 
@@ -262,7 +262,7 @@ def test_a_bad_reason_takes_the_focus_and_names_its_field(page, staff):
     page.goto(f"{ENROLLMENTS}{target.pk}/pause/")
     # A NUL cannot be typed; it arrives pasted or from a script.
     page.evaluate("document.getElementById('id_reason').value = 'nul \\u0000 inside'")
-    tab_to(page, "button[name=confirm]")
+    tab_to(page, "input[name=_confirm]")
     page.keyboard.press("Enter")
     page.wait_for_selector("#form-errors")
     assert focused(page, "#form-errors"), "the focus moves to the error summary"

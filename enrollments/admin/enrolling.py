@@ -122,7 +122,7 @@ class EnrollLearnersForm(OperationForm):
 
 @dataclass(frozen=True, slots=True)
 class Entries:
-    """What "Enroll learners" asks for: the entries to enrol and the lines already refused."""
+    """What "Enroll learners" asks for: the entries to enroll and the lines already refused."""
 
     entries: list[Entry]
     early: list[tuple[Entry, Exception]]

@@ -184,7 +184,7 @@ class CourseNotFound(DomainError):
 
 
 class DuplicateEntry(DomainError):
-    """Bulk enrolment only: a second line naming a learner and course already listed."""
+    """Bulk enrollment only: a second line naming a learner and course already listed."""
 
     code = "DUPLICATE_ENTRY"
     message = "This learner and course are already listed on an earlier line"

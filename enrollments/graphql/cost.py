@@ -22,7 +22,7 @@ Own costs, in points (the unit of the budget, MAX_COST):
   1 / COST_VALUES_PER_POINT of a point (1,000 values are one point by default). The answer's
   size is what takes the time once the rows are read: 217 MB is some ten million values;
 - a field that reads a course's items (`course_items`, an item's `next_item` / `prev_item`):
-  COST_ITEMS_READ values more for that query (types.course_items reads a course's items once
+  COST_ITEMS_READ values more for that query (loading.course_items reads a course's items once
   per request, so no field below it pays again: `_IN_COURSE`). A page of 100 memberships of
   100 courses selecting `course_items` runs 100 such queries: 0.3 s of a benchmark page.
 
@@ -110,10 +110,10 @@ LIST_BOUNDS: Mapping[tuple[str, str], Callable[[Any], int]] = {
 #: The pricing context of an operation's top-level selection.
 _ROOT = "root"
 #: The pricing context below a field that read a course's items: everything under it belongs
-#: to that course (an item's course, its items, its neighbours), whose items types.course_items
+#: to that course (an item's course, its items, its neighbours), whose items loading.course_items
 #: keeps for the request, so no field below reads them again.
 _IN_COURSE = "in course"
-#: The fields that read a course's items (types.course_items), by name, with their types.
+#: The fields that read a course's items (loading.course_items), by name, with their types.
 ITEM_READERS = {
     "course_items": ("Course",),
     "next_item": ("CourseItem",),

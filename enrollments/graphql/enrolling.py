@@ -1,4 +1,4 @@
-"""`enrollStudentToCourse` (Teachify's): enrol a learner by id or e-mail address, creating a
+"""`enrollStudentToCourse` (Teachify's): enroll a learner by id or e-mail address, creating a
 placeholder learner for an unknown address; an existing enrollment is restored or updated by
 the rule of operations.enrolling. A thin adapter: it checks the permission, finds the course and
 the learner, and makes one core call (operations.enrolling_learners.enrollment_enroll).
@@ -20,10 +20,10 @@ from enrollments.errors import (
     PlansNotSupported,
     UserNotFound,
 )
+from enrollments.graphql.loading import load_membership
 from enrollments.graphql.payload_errors import reports_business_errors
 from enrollments.graphql.permissions import require_perm
 from enrollments.graphql.student_course import SOURCE, enrollment_payload, unix_instant
-from enrollments.graphql.types import load_membership
 from enrollments.operations import Enroll
 from enrollments.operations.audit import Attribution
 from enrollments.operations.enrolling_learners import enrollment_enroll

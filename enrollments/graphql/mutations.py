@@ -20,6 +20,7 @@ from graphql import GraphQLResolveInfo
 from enrollments.errors import CourseItemNotFound, InvalidExtensionPeriod, MembershipNotFound
 from enrollments.graphql.enrolling import ENROLL_STUDENT_TO_COURSE
 from enrollments.graphql.expiring import EXPIRE_STUDENT_COURSE_ACCESS
+from enrollments.graphql.loading import load_membership
 from enrollments.graphql.payload_errors import payload_errors_field, reports_business_errors
 from enrollments.graphql.permissions import request_user, require_perm
 from enrollments.graphql.removing import REMOVE_STUDENT_FROM_COURSE
@@ -30,7 +31,7 @@ from enrollments.graphql.student_course import (
     student_course_field,
     unix_instant,
 )
-from enrollments.graphql.types import CourseMembership, load_membership
+from enrollments.graphql.types import CourseMembership
 from enrollments.graphql.undoing import undo_access_change_batch_field
 from enrollments.models import Enrollment
 from enrollments.operations import Extend, Operation, Pause, Resume, apply_to_one

@@ -14,6 +14,7 @@ from enrollments.errors import CourseItemNotFound, MembershipNotFound, NotEnroll
 from enrollments.graphql.errors import bad_input, forbidden
 from enrollments.graphql.filters import EnrollmentFilter
 from enrollments.graphql.limits import limits
+from enrollments.graphql.loading import all_membership_rows, load_memberships
 from enrollments.graphql.pagination import KeysetPage, Order
 from enrollments.graphql.permissions import can_view_all, request_user, visible_enrollments
 from enrollments.graphql.scalars import ISO8601DateTime
@@ -22,8 +23,6 @@ from enrollments.graphql.types import (
     CourseMembership,
     CourseMembershipOrder,
     CourseMembershipPaginationConnection,
-    all_membership_rows,
-    load_memberships,
 )
 from enrollments.models import Enrollment
 from enrollments.permissions import VIEW_ENROLLMENT

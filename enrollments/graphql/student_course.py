@@ -13,8 +13,9 @@ from typing import Any
 import graphene
 
 from enrollments.errors import DomainError
+from enrollments.graphql.loading import load_membership
 from enrollments.graphql.payload_errors import payload_errors_field
-from enrollments.graphql.types import StudentCourseShip, load_membership
+from enrollments.graphql.types import StudentCourseShip
 from enrollments.models import AccessChange, Enrollment
 from enrollments.operations import Operation, apply_to_one
 from enrollments.operations.audit import Attribution

@@ -19,79 +19,27 @@ older fields (`title`, `kind`, `slug`, ...) stay beside them.
 
 "Enrollment" is the one name of the concept in the code; `CourseMembership` and
 `StudentCourseShip` are the contract's names for two views of an Enrollment. Both resolve from an
-Enrollment loaded through `load_memberships` (progress annotations, course and user joined,
-next items attached), so no field runs a query of its own.
+Enrollment loaded through `loading.load_memberships` (progress annotations, course and user
+joined, next items attached), so no field runs a query of its own but a course's items, read
+once per course and request (`loading.course_items`).
 """
 
-import functools
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
 import graphene
-from django.db.models import QuerySet
-from graphene.types.field import source_resolver
 
+from enrollments.graphql.loading import course_items
 from enrollments.graphql.pagination import KeysetPage, Order, encode_cursor
-from enrollments.graphql.permissions import may_read_learner
 from enrollments.graphql.resolving import root_only
 from enrollments.graphql.scalars import Cursor, ISO8601DateTime
 from enrollments.models import Enrollment
 from enrollments.rules import AccessState as AccessStateValue
 from enrollments.selectors.access import enrollment_access_state, enrollment_has_access
-from enrollments.selectors.memberships import (
-    attach_next_items,
-    completion_rate,
-    memberships_with_progress,
-)
+from enrollments.selectors.memberships import completion_rate
 from lms.models import Course as CourseModel
 from lms.models import CourseItem as CourseItemModel
 from lms.models import User as UserModel
-
-
-def membership_rows(queryset: QuerySet[Enrollment]) -> QuerySet[Enrollment]:
-    """`queryset` as the types read it, in one query: progress, the next items folded in as
-    JSON, course and user joined, and only the columns the types expose (a page used to load
-    password hashes and course descriptions it never showed)."""
-    columns = exposed_columns()
-    return (
-        memberships_with_progress(queryset, next_item_fields=columns.item)
-        .select_related("course", "user")
-        .only(*columns.membership)
-    )
-
-
-def all_membership_rows() -> QuerySet[Enrollment]:
-    """Every enrollment as membership_rows reads it, to be filtered further: the annotated
-    queryset is built once per process and cloned per request (building its progress
-    subqueries was about 5% of a page of 100; filtering after them is the same query, as
-    they are correlated subqueries, not aggregates)."""
-    return _all_membership_rows().all()
-
-
-@functools.cache
-def _all_membership_rows() -> QuerySet[Enrollment]:
-    return membership_rows(Enrollment.objects.all())
-
-
-def load_memberships(queryset: QuerySet[Enrollment]) -> list[Enrollment]:
-    """The enrollments of `queryset` with everything the types read, in one query."""
-    rows = list(membership_rows(queryset))
-    attach_next_items(rows)
-    return rows
-
-
-def load_membership(pk: object, *, viewer: UserModel) -> Enrollment:
-    """One enrollment, loaded as `load_memberships` does (after a service changed it), for a
-    mutation's payload to `viewer`.
-
-    A mutation's permission lets its caller change a learner they may not read (an
-    extend-only key): the payload then withholds the learner's e-mail, by the rule the queries
-    apply (may_read_learner), which would not list that membership to them at all."""
-    enrollment = load_memberships(Enrollment.objects.filter(pk=pk))[0]
-    if not may_read_learner(viewer, enrollment.user_id):
-        enrollment.user.contact_withheld = True
-    return enrollment
 
 
 def learner_email(user: UserModel) -> str | None:
@@ -125,23 +73,6 @@ class CourseMembershipOrder(graphene.Enum):
 
     CREATED_AT_ASC = Order.CREATED_AT_ASC.value
     CREATED_AT_DESC = Order.CREATED_AT_DESC.value
-
-
-def course_items(info, course: CourseModel) -> list[CourseItemModel]:
-    """The items of `course` in position order, each with `course` set: read once per course
-    and request, however many memberships, items or `next_item` links of the answer ask for
-    them (a page of 100 memberships of 3 courses reads 3 item lists)."""
-    memo = getattr(info.context, "_course_items", None)
-    if memo is None:
-        memo = {}
-        if info.context is not None:
-            info.context._course_items = memo
-    if course.pk not in memo:
-        items = list(CourseItemModel.objects.filter(course_id=course.pk).order_by("position"))
-        for item in items:
-            item.course = course
-        memo[course.pk] = items
-    return memo[course.pk]
 
 
 def _neighbour(info, item: CourseItemModel, step: int) -> CourseItemModel | None:
@@ -518,70 +449,3 @@ class StudentCourseShip(graphene.ObjectType):
     @staticmethod
     def resolve_ended_at(root: Enrollment, info) -> int | None:
         return unix_seconds(root.ended_at)
-
-
-@dataclass(frozen=True, slots=True)
-class Columns:
-    """What membership_rows fetches: Enrollment columns with `course__` and `user__` ones, and
-    the CourseItem fields of the next items."""
-
-    membership: tuple[str, ...]
-    item: tuple[str, ...]
-
-
-#: Columns resolvers read that no field of the same name exposes: the access state's window and
-#: pause, the completion rate's count, the cursor's created_at.
-_RESOLVER_COLUMNS = (
-    "start_at",
-    "ended_at",
-    "is_paused",
-    "removed_at",
-    "items_completed",
-    "created_at",
-    "id",
-)
-
-
-def _model_fields(model, *types: type[graphene.ObjectType]) -> list[str]:
-    """The fields of `types` that are concrete columns of `model` (by name or attname, or the
-    column a `source=` names), in the order the types declare them; fields computed by
-    resolvers are left out."""
-    names = {f.name for f in model._meta.concrete_fields} | {
-        f.attname for f in model._meta.concrete_fields
-    }
-    wanted = (
-        candidate
-        for t in types
-        for name, field in t._meta.fields.items()
-        for candidate in (name, _source_of(field))
-    )
-    return list(dict.fromkeys(name for name in wanted if name in names))
-
-
-def _source_of(field: object) -> str | None:
-    """The attribute a `graphene.Field(source=...)` reads, None for any other field."""
-    resolver = getattr(field, "resolver", None)
-    if isinstance(resolver, functools.partial) and resolver.func is source_resolver:
-        return resolver.args[0]
-    return None
-
-
-@functools.cache
-def exposed_columns() -> Columns:
-    """Derived from the types, so a field added to a type is fetched without another edit."""
-    from lms.models import Course as CourseModel
-    from lms.models import CourseItem as CourseItemModel
-
-    enrollment = _model_fields(Enrollment, CourseMembership, StudentCourseShip)
-    course = _model_fields(CourseModel, Course, AdminCourse)
-    user = _model_fields(UserModel, User, AdminUser)
-    return Columns(
-        membership=tuple(
-            dict.fromkeys(
-                [*enrollment, *_RESOLVER_COLUMNS, "course", "user"]
-                + [f"course__{name}" for name in course]
-                + [f"user__{name}" for name in user]
-            )
-        ),
-        item=tuple(_model_fields(CourseItemModel, CourseItem)),
-    )

@@ -31,7 +31,7 @@ DEFAULT_BATCH_SIZE = CHUNK_SIZE
 
 
 @dataclass(slots=True)
-class Target:
+class SelectedOperation:
     """Enrollments that get the same operation. CSV input names each enrollment by the row it
     came from (`where`, `lines`)."""
 
@@ -99,7 +99,7 @@ class BulkRun:
     def fingerprint(self) -> str:
         return fingerprint_of(self.plans)
 
-    def run(self, targets: Sequence[Target], *, expect: str | None = None) -> Outcome:
+    def run(self, targets: Sequence[SelectedOperation], *, expect: str | None = None) -> Outcome:
         """Runs every target; with `expect` (a dry run's fingerprint) all of them in one
         transaction that applies only the plan the dry run showed (ChangedSincePreview)."""
         sizes = [target.size() for target in targets]
@@ -116,7 +116,7 @@ class BulkRun:
                 self._run_target(target, size, bar)
         return self.outcome
 
-    def _run_target(self, target: Target, size: int, bar: Progress) -> None:
+    def _run_target(self, target: SelectedOperation, size: int, bar: Progress) -> None:
         def report(part: Plan, ids: Sequence[object]) -> None:
             self._report(target, part, bar)
             bar.update(len(ids))
@@ -130,7 +130,7 @@ class BulkRun:
             by, size_ = self.by, self.batch_size
             apply(target.operation, target.selection, by, batch_size=size_, on_batch=report)
 
-    def _report(self, target: Target, part: Plan, bar: Progress) -> None:
+    def _report(self, target: SelectedOperation, part: Plan, bar: Progress) -> None:
         self.outcome.changed += len(part.changes)
         self.outcome.unchanged += len(part.unchanged)
         shown = [change.enrollment_id for change in part.changes] if self.show_changes else []
@@ -146,7 +146,7 @@ class BulkRun:
                 )
             )
 
-    def _labels(self, target: Target, ids: list[object]) -> dict[object, str]:
+    def _labels(self, target: SelectedOperation, ids: list[object]) -> dict[object, str]:
         missing = [pk for pk in ids if pk not in target.where]
         labels = enrollment_labels(missing) if missing else {}
         labels.update((pk, target.where[pk]) for pk in ids if pk in target.where)

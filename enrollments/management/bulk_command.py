@@ -13,7 +13,7 @@ from collections import defaultdict
 from django.core.management.base import CommandParser
 
 from enrollments.errors import DomainError
-from enrollments.management.bulk import Target
+from enrollments.management.bulk import SelectedOperation
 from enrollments.management.changing import ChangingCommand
 from enrollments.management.csv_input import CsvRow, read_csv, resolve_rows
 from enrollments.management.output import (
@@ -82,20 +82,22 @@ class BulkEnrollmentCommand(ChangingCommand):
         run, outcome = self.run_targets(
             targets, options, actor=actor, reason=reason, verbs=self.verbs
         )
-        total = outcome.total + len(failures)  # rows that never reached a service failed too
+        total = outcome.total + len(failures)  # rows that never reached the core failed too
         failures += outcome.failures
         self._summary(run, targets, outcome, failed=len(failures), options=options)
         write_failures(self.stderr, failures)
         exit_for_failures(len(failures), total, dry_run=options["dry_run"])
 
-    def _selection_targets(self, options, default) -> tuple[list[Target], list[RowFailure]]:
+    def _selection_targets(
+        self, options, default
+    ) -> tuple[list[SelectedOperation], list[RowFailure]]:
         assert default is not None
         selection, failure = select_enrollments(options)
         if failure:
             return [], [failure]
-        return [Target(operation=default, selection=selection)], []
+        return [SelectedOperation(operation=default, selection=selection)], []
 
-    def _csv_targets(self, path: str, default) -> tuple[list[Target], list[RowFailure]]:
+    def _csv_targets(self, path: str, default) -> tuple[list[SelectedOperation], list[RowFailure]]:
         """One target per distinct operation, rows kept in file order within each: every row
         names its enrollment, so each target is a named selection."""
         columns, rows = read_csv(path, optional_columns=self.csv_optional_columns)
@@ -111,7 +113,7 @@ class BulkEnrollmentCommand(ChangingCommand):
                 continue
             groups.setdefault(operation, []).append((row, enrollment_id))
         targets = [
-            Target(
+            SelectedOperation(
                 operation=operation,
                 selection=Selection.named(pk for _row, pk in rows),
                 where={pk: row.where for row, pk in rows},

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from django.core.management.base import CommandError, CommandParser
 
 from enrollments.errors import DomainError, InvalidReason
-from enrollments.management.bulk import DEFAULT_BATCH_SIZE, BulkRun, Outcome, Target
+from enrollments.management.bulk import DEFAULT_BATCH_SIZE, BulkRun, Outcome, SelectedOperation
 from enrollments.management.output import SOME_FAILED, describe_error
 from enrollments.management.selection import USAGE, positive_int_argument, resolve_actor
 from enrollments.operations.audit import clean_reason
@@ -85,7 +85,7 @@ class ChangingCommand(TextCheckedCommand):
 
     def run_targets(
         self,
-        targets: Sequence[Target],
+        targets: Sequence[SelectedOperation],
         options: dict,
         *,
         actor: User | None,

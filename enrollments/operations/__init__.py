@@ -72,12 +72,12 @@ and may override:
 The core writes the audit rows (`writing.audit_values`: old/new end, old/new pause state when
 it moves, paused seconds) and everything else; nothing else needs to change.
 
-Operations that create enrollments (enrol): the pairs to enrol are the operation's
+Operations that create enrollments (enroll): the pairs to enroll are the operation's
 parameters, and its selection is `Selection.named` of the pairs' existing enrollments, so
 those are locked and planned like any row (already enrolled: unchanged, or updated). `plan`
 adds a `Change` with `before=None` for each pair without an enrollment (a `Change` subclass
 carrying the user, course and start); `write` inserts those rows, and the audit row records
-only the new state. The unique (user, course) constraint serialises two concurrent enrolments:
+only the new state. The unique (user, course) constraint serialises two concurrent enrollments:
 the second insert fails its transaction, and `enrolling.enroll` plans it again (the pair is
 then already enrolled). `Enroll` (operations/enrolling.py) is this operation.
 

@@ -31,8 +31,8 @@ def clean_reason(reason: str | None) -> str:
 @dataclass(frozen=True, slots=True)
 class Attribution:
     """Who changed access, through which door, why, and in which bulk operation: the part of
-    an audit row that is the same for every row one service call writes. The reason is
-    checked here (clean_reason), so every service refuses a bad one before writing."""
+    an audit row that is the same for every row one core call writes. The reason is checked
+    here (clean_reason), so every operation refuses a bad one before writing."""
 
     actor: User | None
     source: AccessChange.Source

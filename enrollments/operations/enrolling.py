@@ -1,7 +1,7 @@
 """Enrolling learners in courses (Teachify's `enrollStudentToCourse`: "enroll a student to a
 specified course, or update existing enrollment details").
 
-The (learner, course) pairs to enrol are the operation's parameters (`Target`s, each with an
+The (learner, course) pairs to enroll are the operation's parameters (`PairToEnroll`s, each with an
 optional end of access); its selection is `Selection.named` of the pairs' existing enrollments
 (`Enroll.selection()`), which the core locks and plans like any row. The rule, pair by pair:
 
@@ -20,7 +20,7 @@ Every change is audited with the ENROLL action. An `ended_at` outside 2020-01-01
 2038-01-19T03:14:07Z is refused as INVALID_ACCESS_END; a course default that would end after
 2038-01-19 as ACCESS_END_OUT_OF_RANGE (the whole request: nothing is written).
 
-Two concurrent enrolments of the same new pair are serialised by the unique (user, course)
+Two concurrent enrollments of the same new pair are serialised by the unique (user, course)
 constraint: the second insert fails its transaction. `enroll` applies the operation and, when
 that happens, plans once more: the pair now has an enrollment, which is locked and planned as
 above (already enrolled), so the loser gets an ordinary answer, never a server error.
@@ -53,8 +53,8 @@ MIN_ENDED_AT = datetime(2020, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
-class Target:
-    """One pair to enrol, and the end of access asked for it (None: the course default)."""
+class PairToEnroll:
+    """One pair to enroll, and the end of access asked for it (None: the course default)."""
 
     user: User
     course: Course
@@ -101,11 +101,11 @@ def default_end(course: Course, start: datetime) -> datetime | None:
 
 @dataclass(frozen=True, slots=True)
 class Enroll(Operation):
-    """Enrols each target's learner in its course, restores a removed enrollment, or sets an
+    """Enrolls each target's learner in its course, restores a removed enrollment, or sets an
     active one's end (see the module for the rule). `start_at` (default: now) is the start of
     the enrollments it creates."""
 
-    targets: tuple[Target, ...]
+    targets: tuple[PairToEnroll, ...]
     start_at: datetime | None = None
     refuse_existing: bool = False
 
@@ -125,7 +125,7 @@ class Enroll(Operation):
             digest.update(f"{target.user.pk}:{target.course.pk}:{end}|".encode())
         start = f" from {self.start_at:%Y-%m-%dT%H:%M:%SZ}" if self.start_at else ""
         refuse = ", refusing existing enrollments" if self.refuse_existing else ""
-        return f"enrol {len(self.targets)} learner(s){start}{refuse} [{digest.hexdigest()[:16]}]"
+        return f"enroll {len(self.targets)} learner(s){start}{refuse} [{digest.hexdigest()[:16]}]"
 
     def validate(self, *, now: datetime) -> None:
         for target in self.targets:
@@ -183,7 +183,7 @@ class Enroll(Operation):
                 plan.changes.append(change)
         return plan
 
-    def _existing_change(self, row: Row, target: Target, *, now: datetime) -> Change | None:
+    def _existing_change(self, row: Row, target: PairToEnroll, *, now: datetime) -> Change | None:
         state = row.state
         if state.removed_at is not None:
             end = target.ended_at if target.ended_at else default_end(target.course, now)
@@ -214,7 +214,7 @@ class Enroll(Operation):
 
 
 def enroll(operation: Enroll, by: Attribution, *, expected: str | None = None) -> Plan:
-    """Applies `operation` to its targets' existing enrollments. When a concurrent enrolment
+    """Applies `operation` to its targets' existing enrollments. When a concurrent enrollment
     of a pair wins the race (the unique constraint refuses this insert), plans once more under
     the lock: the pair is then already enrolled. With `expected` (a preview's fingerprint) that
     new plan differs, so nothing is written and ChangedSincePreview is raised."""

@@ -30,7 +30,7 @@ from enrollments.operations.core import preview
 from enrollments.operations.enrolling import (
     Enroll,
     NewEnrollment,
-    Target,
+    PairToEnroll,
     check_access_end,
     default_end,
     enroll,
@@ -61,7 +61,7 @@ def enrollment_create(
     learners already enrolled. Raises AlreadyEnrolled or AccessEndOutOfRange.
     """
     by = Attribution(actor, source, reason)
-    operation = Enroll((Target(user, course),), start_at=start_at, refuse_existing=True)
+    operation = Enroll((PairToEnroll(user, course),), start_at=start_at, refuse_existing=True)
     plan = enroll(operation, by)
     if plan.skips:
         raise plan.skips[0].error
@@ -79,7 +79,7 @@ def enrollment_enroll(
 ) -> Enrollment:
     """Enrolls the learner `user`, or the one with address `email` (created with `name` when
     nobody has it), in `course`, by the rule of operations.enrolling (an existing enrollment is
-    restored, updated or left as it is). One transaction: a refused enrolment creates no user.
+    restored, updated or left as it is). One transaction: a refused enrollment creates no user.
 
     Raises EnrollmentTargetRequired (neither user nor email), InvalidEmail, NameRequired,
     InvalidAccessEnd, AccessEndOutOfRange."""
@@ -89,7 +89,7 @@ def enrollment_enroll(
     with transaction.atomic():
         if user is None:
             user = learner_find_or_create(email=email, name=name or "")
-        plan = enroll(Enroll((Target(user, course, ended_at),)), by)
+        plan = enroll(Enroll((PairToEnroll(user, course, ended_at),)), by)
         if plan.skips:
             raise plan.skips[0].error
     return Enrollment.objects.get(user=user, course=course)
@@ -100,7 +100,7 @@ def enrollment_enroll(
 
 @dataclass(frozen=True, slots=True)
 class Entry:
-    """One learner to enrol, as a door read it: its line (0 outside a list), the learner (an
+    """One learner to enroll, as a door read it: its line (0 outside a list), the learner (an
     e-mail address, or a user id), the course (None: the door found none, refused as
     CourseNotFound), the name for a learner to create, and the end of access asked."""
 
@@ -114,13 +114,13 @@ class Entry:
 @dataclass(slots=True)
 class EntriesPlan:
     """What enrolling some entries does: the core's plan for the learners who exist
-    (`plan`: new enrollments, restored, updated, unchanged), the learners to create and enrol
+    (`plan`: new enrollments, restored, updated, unchanged), the learners to create and enroll
     (`new_learners`) and the entries refused, each with its error."""
 
     plan: Plan
     new_learners: list[Entry] = field(default_factory=list)
     refused: list[tuple[Entry, DomainError]] = field(default_factory=list)
-    #: The entry of each pair the plan enrols: (user id, course id) -> entry.
+    #: The entry of each pair the plan enrolls: (user id, course id) -> entry.
     entries: dict[tuple, Entry] = field(default_factory=dict)
     #: The entry of each existing enrollment the plan names.
     by_enrollment: dict[object, Entry] = field(default_factory=dict)
@@ -187,7 +187,7 @@ def _end(value: datetime | None) -> str:
 
 @dataclass(slots=True)
 class _Resolved:
-    targets: list[Target]
+    targets: list[PairToEnroll]
     target_entries: dict[tuple, Entry]
     new_learners: list[Entry]
     refused: list[tuple[Entry, DomainError]]
@@ -222,7 +222,7 @@ def _resolve(entries: list[Entry], *, create_users: bool, now: datetime) -> _Res
             continue
         seen[pair] = entry.line
         if user is not None:
-            targets.append(Target(user, entry.course, entry.ended_at))
+            targets.append(PairToEnroll(user, entry.course, entry.ended_at))
             target_entries[(user.pk, entry.course.pk)] = entry
             continue
         try:
@@ -267,7 +267,7 @@ def preview_entries(entries: list[Entry], *, create_users: bool) -> EntriesPlan:
 def apply_entries(
     entries: list[Entry], *, create_users: bool, by: Attribution, expected: str | None = None
 ) -> EntriesPlan:
-    """Enrols the entries in one transaction: the known learners through the core (locked,
+    """Enrolls the entries in one transaction: the known learners through the core (locked,
     planned, audited), then the new learners created and enrolled, all with one batch id.
     With `expected` (a preview's `fingerprint()`) anything different writes nothing and raises
     ChangedSincePreview. Refused entries are reported, not raised."""
@@ -283,7 +283,7 @@ def apply_entries(
             created = []
             for entry in resolved.new_learners:
                 user = learner_find_or_create(email=entry.user, name=entry.name)
-                created.append(Target(user, entry.course, entry.ended_at))
+                created.append(PairToEnroll(user, entry.course, entry.ended_at))
             enroll(Enroll(tuple(created)), by)
     result.batch_id = by.batch_id
     return result

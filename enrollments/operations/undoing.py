@@ -13,9 +13,9 @@ own whose rows name the batch they undo (`undoes_batch_id`, action UNDO):
   move before its commit. This also makes a second undo of the same batch change nothing: the
   first undo's own rows are later rows.
 - A row whose audit row did not record the state before (written before the columns existed)
-  is NOT_UNDOABLE. A row that *created* its enrollment (an enrolment) is undone by putting the
+  is NOT_UNDOABLE. A row that *created* its enrollment (an enrollment) is undone by putting the
   removal mark on the enrollment: nothing is deleted (its progress and trail stay), and the
-  learner loses the access the enrolment gave.
+  learner loses the access the enrollment gave.
 - Undoing an undo batch is allowed: its rows recorded the state before the undo too, so it
   applies the original batch again, under the same rules (rows changed since are skipped).
 - A command batch applied in several transactions (`--batch-size`) shares one batch id and is

@@ -8,8 +8,8 @@ import pytest
 from django.utils import timezone
 
 from enrollments.models import AccessChange, Enrollment
-from lms.models import User
 from tests.browser.conftest import log_in, staff_with
+from tests.browser.helpers import active_enrollments, choose_action, fill_days_and_preview
 from tests.factories import CourseFactory, EnrollmentFactory
 
 pytestmark = pytest.mark.browser
@@ -20,41 +20,6 @@ SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "admin-extend-previe
 @pytest.fixture
 def operator(transactional_db):
     return staff_with("view_enrollment", "change_enrollment", "extend_access", "pause_enrollment")
-
-
-def active_enrollments(
-    course, count: int, *, ends_in_days: int = 10, first_end: datetime | None = None
-) -> list[Enrollment]:
-    """`count` active enrollments in `course`, written in two bulk INSERTs; the n-th ends n
-    hours after `first_end` (default: `ends_in_days` from now)."""
-    now = timezone.now()
-    first_end = first_end or now + timedelta(days=ends_in_days)
-    start = User.objects.count()
-    users = User.objects.bulk_create(
-        User(email=f"learner{start + n:04d}@example.com", first_name=f"Learner {start + n}")
-        for n in range(count)
-    )
-    return Enrollment.objects.bulk_create(
-        Enrollment(
-            user=user,
-            course=course,
-            start_at=now - timedelta(days=5),
-            ended_at=first_end + timedelta(hours=n),
-        )
-        for n, user in enumerate(users)
-    )
-
-
-def choose_action(page, action: str) -> None:
-    page.select_option("select[name=action]", action)
-    page.click("button[name=index]")
-
-
-def fill_days_and_preview(page, days: int) -> None:
-    page.check("input[name=mode][value=days]")
-    page.fill("#id_days", str(days))
-    page.click("input[name=_preview]")
-    page.wait_for_selector("h2:has-text('Preview')")
 
 
 def test_filter_select_three_extend_by_30_days(page, operator):

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from enrollments.models import AccessChange, Enrollment
 from tests.browser.conftest import assert_accessible, log_in, staff_with
-from tests.browser.test_keyboard import log_in_by_keyboard, preview_and_confirm, tab_to
+from tests.browser.helpers import log_in_by_keyboard, preview_and_confirm, tab_to
 from tests.factories import CourseFactory, EnrollmentFactory, UserFactory
 
 pytestmark = pytest.mark.browser

@@ -8,7 +8,7 @@ import pytest
 
 from enrollments.models import AccessChange, Enrollment
 from tests.browser.conftest import assert_accessible, log_in, staff_with
-from tests.browser.test_admin_extend_access import (
+from tests.browser.helpers import (
     active_enrollments,
     choose_action,
     fill_days_and_preview,

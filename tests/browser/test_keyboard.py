@@ -3,80 +3,28 @@ access" mode end to end, and pause, resume and remove through their confirmation
 the list and from an enrollment's page, with a reason). Also that after each step the focus is
 on its result: the preview's heading, or the error summary."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
-from django.utils import timezone
 
-from enrollments.models import AccessChange, Enrollment
-from tests.browser.conftest import PASSWORD, SUPPORT_PERMISSIONS, staff_with
-from tests.factories import CourseFactory, EnrollmentFactory
+from enrollments.models import AccessChange
+from tests.browser.conftest import SUPPORT_PERMISSIONS, staff_with
+from tests.browser.helpers import (
+    ENROLLMENTS,
+    enrollment,
+    focused,
+    log_in_by_keyboard,
+    open_extend_page_of,
+    preview_and_confirm,
+    tab_to,
+)
 
 pytestmark = pytest.mark.browser
-
-ENROLLMENTS = "/admin/enrollments/enrollment/"
-#: A generous bound on the Tab presses to reach a control: a missing control fails, not hangs.
-MAX_PRESSES = 120
 
 
 @pytest.fixture
 def staff(transactional_db):
     return staff_with(*SUPPORT_PERMISSIONS, time_zone="Europe/Berlin")
-
-
-def enrollment(email: str, ended_at=datetime(2036, 3, 1, 12, 0, tzinfo=UTC)) -> Enrollment:
-    return EnrollmentFactory(
-        user__email=email,
-        course=CourseFactory(title=f"Course of {email}"),
-        start_at=timezone.now() - timedelta(days=5),
-        ended_at=ended_at,
-    )
-
-
-def focused(page, selector: str) -> bool:
-    return page.evaluate(
-        "s => document.activeElement !== null && document.activeElement.matches(s)", selector
-    )
-
-
-def tab_to(page, selector: str, *, backwards: bool = False) -> None:
-    """Presses Tab (Shift+Tab backwards) until the focus is on `selector`."""
-    key = "Shift+Tab" if backwards else "Tab"
-    for _ in range(MAX_PRESSES):
-        page.keyboard.press(key)
-        if focused(page, selector):
-            return
-    active = page.evaluate("document.activeElement && document.activeElement.outerHTML")
-    raise AssertionError(f"{key} never reached {selector}; the focus is on {active}")
-
-
-def log_in_by_keyboard(page, user) -> None:
-    page.goto("/admin/login/?next=/admin/")
-    assert focused(page, "#id_username"), "the log-in page focuses the e-mail field"
-    page.keyboard.type(user.email)
-    page.keyboard.press("Tab")
-    page.keyboard.type(PASSWORD)
-    page.keyboard.press("Enter")
-    page.wait_for_selector("#user-tools")
-
-
-def open_extend_page_of(page, target: Enrollment) -> None:
-    """From the enrollment's page: Tab to "Extend access", Enter."""
-    page.goto(f"{ENROLLMENTS}{target.pk}/change/")
-    tab_to(page, "a.extend-access-link")
-    page.keyboard.press("Enter")
-    page.wait_for_selector("#extend-access-form")
-
-
-def preview_and_confirm(page) -> None:
-    """Tab to Preview, Enter; the focus lands on the preview; Tab to Confirm, Enter."""
-    tab_to(page, "input[name=_preview]")
-    page.keyboard.press("Enter")
-    page.wait_for_selector("#preview-heading")
-    assert focused(page, "#preview-heading"), "the focus moves to the preview"
-    tab_to(page, "input[name=_confirm]")
-    page.keyboard.press("Enter")
-    page.wait_for_selector(".messagelist .success")
 
 
 def test_extend_by_days_from_the_list_by_keyboard(page, staff):

@@ -1,6 +1,6 @@
 """Keyboard only (Tab, Space, Enter, arrows, typing; no mouse, no `fill`), the lifecycle flows
 not covered next door (test_keyboard.py: Extend's three modes, pause, resume, remove;
-test_admin_lifecycle_expire.py: end access now): extend from today, enrol learners, undo a
+test_admin_lifecycle_expire.py: end access now): extend from today, enroll learners, undo a
 batch. After each step the focus is on its result."""
 
 import uuid
@@ -14,7 +14,7 @@ from enrollments.operations import Extend, Selection, apply
 from enrollments.operations.audit import Attribution
 from lms.models import User
 from tests.browser.conftest import SUPPORT_PERMISSIONS, staff_with
-from tests.browser.test_keyboard import (
+from tests.browser.helpers import (
     ENROLLMENTS,
     enrollment,
     focused,

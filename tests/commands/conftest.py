@@ -2,6 +2,7 @@
 
 import io
 from dataclasses import dataclass
+from datetime import timedelta
 from unittest import mock
 
 import pytest
@@ -10,6 +11,7 @@ from django.core.management.base import CommandError
 from django.db import connections
 
 from enrollments.models import AccessChange, Enrollment, ExpiryReminder
+from tests.factories import EnrollmentFactory, UserFactory
 
 
 @dataclass
@@ -68,3 +70,22 @@ def exit_status(*argv: str) -> int:
     except SystemExit as exit:
         return exit.code if isinstance(exit.code, int) else 1
     return 0
+
+
+def write_csv(tmp_path, text: str, name: str = "rows.csv") -> str:
+    """`text` written to a CSV file under `tmp_path`; its path."""
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+def enroll(clock, email: str, course, ends_in_days: float | None = 5) -> Enrollment:
+    """A learner `email` enrolled in `course` ten days ago, ending in `ends_in_days` (None:
+    indefinite)."""
+    ended_at = None if ends_in_days is None else clock.current + timedelta(days=ends_in_days)
+    return EnrollmentFactory(
+        user=UserFactory(email=email),
+        course=course,
+        start_at=clock.current - timedelta(days=10),
+        ended_at=ended_at,
+    )

@@ -7,8 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from enrollments.models import AccessChange, Enrollment
-from tests.commands.conftest import run_command
-from tests.commands.test_extend_access_csv import enroll, write_csv
+from tests.commands.conftest import enroll, run_command, write_csv
 from tests.factories import CourseFactory
 
 pytestmark = pytest.mark.django_db

@@ -9,8 +9,7 @@ import pytest
 from enrollments.models import AccessChange, Enrollment
 from enrollments.operations import Extend, apply_to_one
 from enrollments.operations.audit import Attribution
-from tests.commands.conftest import exit_status, run_command, snapshot
-from tests.commands.test_extend_access_csv import enroll, write_csv
+from tests.commands.conftest import enroll, exit_status, run_command, snapshot, write_csv
 from tests.factories import CourseFactory
 
 pytestmark = pytest.mark.django_db

@@ -9,26 +9,10 @@ import pytest
 from enrollments.management.csv_input import read_csv, resolve_rows
 from enrollments.models import AccessChange, Enrollment
 from lms.models import Course, User
-from tests.commands.conftest import exit_status, run_command, snapshot
-from tests.factories import CourseFactory, EnrollmentFactory, UserFactory
+from tests.commands.conftest import enroll, exit_status, run_command, snapshot, write_csv
+from tests.factories import CourseFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def write_csv(tmp_path, text: str, name: str = "rows.csv") -> str:
-    path = tmp_path / name
-    path.write_text(text, encoding="utf-8")
-    return str(path)
-
-
-def enroll(clock, email: str, course, ends_in_days: float | None = 5) -> Enrollment:
-    ended_at = None if ends_in_days is None else clock.current + timedelta(days=ends_in_days)
-    return EnrollmentFactory(
-        user=UserFactory(email=email),
-        course=course,
-        start_at=clock.current - timedelta(days=10),
-        ended_at=ended_at,
-    )
 
 
 def test_ten_thousand_rows_with_a_hundred_bad_ones(clock, tmp_path):

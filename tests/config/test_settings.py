@@ -1,29 +1,9 @@
 """Settings read from the environment; production settings pass Django's deployment checks."""
 
-import os
 import re
 import subprocess
-import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess:
-    # Without the suite's own settings module (tests.settings turns DEBUG on) and variables.
-    dropped = {"DEBUG", "SECRET_KEY", "DJANGO_SETTINGS_MODULE"}
-    environment = {k: v for k, v in os.environ.items() if k not in dropped}
-    environment["ENV_FILE"] = os.devnull  # nor a developer's .env (make demo writes one)
-    environment.update(env)
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
+from tests.subprocesses import ROOT, run_manage
 
 PRODUCTION = {
     "DEBUG": "false",

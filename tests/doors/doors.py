@@ -21,11 +21,11 @@ from enrollments.models import AccessChange, Enrollment
 from tests.admin.helpers import confirm_page, extend_form_data, post_action
 from tests.commands.conftest import run_command
 from tests.graphql.conftest import Api, error_codes
-from tests.graphql.test_mutations import EXTEND as API_EXTEND
-from tests.graphql.test_mutations import PAUSE as API_PAUSE
-from tests.graphql.test_mutations import RESUME as API_RESUME
-from tests.lifecycle.test_expire import EXPIRE as API_EXPIRE
-from tests.lifecycle.test_remove import REMOVE as API_REMOVE
+from tests.graphql.documents import EXPIRE as API_EXPIRE
+from tests.graphql.documents import EXTEND as API_EXTEND
+from tests.graphql.documents import PAUSE as API_PAUSE
+from tests.graphql.documents import REMOVE as API_REMOVE
+from tests.graphql.documents import RESUME as API_RESUME
 
 COMMANDS = {
     "extend": "extend_access",

@@ -16,6 +16,7 @@ PERMS = {
     "extend": "extend_access",
     "pause": "pause_enrollment",
     "remove": "remove_from_course",
+    "enroll": "enroll_learners",
 }
 
 

@@ -9,29 +9,9 @@ from enrollments.access_window import MAX_ENDED_AT
 from enrollments.models import AccessChange, Enrollment, ItemCompletion
 from tests.factories import CourseItemFactory, EnrollmentFactory
 from tests.graphql.conftest import error_codes
+from tests.graphql.documents import EXTEND, PAUSE, RESUME
 
 pytestmark = pytest.mark.django_db
-
-EXTEND = """
-mutation ($userId: String!, $courseId: String!, $extensionDays: Int, $newEndedAt: Int,
-          $indefinite: Boolean, $reason: String) {
-  extendStudentCourseAccess(userId: $userId, courseId: $courseId, extensionDays: $extensionDays,
-                            newEndedAt: $newEndedAt, indefinite: $indefinite, reason: $reason) {
-    enrollment { id endedAt updatedAt createdAt completionRate course { id slug title }
-                 user { id name email } }
-  }
-}
-"""
-
-PAUSE = """
-mutation ($id: ID!, $reason: String) {
-  pauseCourseMembership(input: {id: $id, reason: $reason}) {
-    courseMembership { id is_paused paused_at ended_at total_paused_duration access_state }
-  }
-}
-"""
-
-RESUME = PAUSE.replace("pauseCourseMembership", "resumeCourseMembership")
 
 COMPLETE = """
 mutation ($item: ID!) {

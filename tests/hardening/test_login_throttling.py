@@ -16,8 +16,8 @@ from django.core.management import call_command
 from django.db.models import F
 from django.test import Client
 
-from tests.config.test_settings import run_manage
 from tests.factories import StaffFactory, UserFactory
+from tests.subprocesses import run_manage
 
 pytestmark = pytest.mark.django_db
 

@@ -12,41 +12,16 @@ import json
 import os
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 
 import pytest
 
+from tests.hardening.conftest import REDIS_URL, redis_client
+
 ROOT = Path(__file__).resolve().parents[2]
 WORKER = "tests.hardening.ratelimit_worker"
-REDIS_DB = 13
-REDIS_URL = f"redis://127.0.0.1:6379/{REDIS_DB}"
 BUDGET = 10
 EACH = 8  # two processes ask 16 queries of a budget of 10
-
-
-def _redis():
-    import redis
-
-    client = redis.Redis(host="127.0.0.1", port=6379, db=REDIS_DB, socket_connect_timeout=1)
-    try:
-        client.ping()
-    except redis.RedisError as error:
-        if os.environ.get("CI") or os.environ.get("REDIS_REQUIRED"):
-            pytest.fail(f"Redis on 127.0.0.1:6379 is required here and not reachable: {error}")
-        pytest.skip(f"Redis is not reachable on 127.0.0.1:6379 ({error}); CI runs this test")
-    return client
-
-
-@pytest.fixture
-def redis_prefix():
-    """A key prefix of this test's own; its keys are deleted afterwards."""
-    client = _redis()
-    prefix = f"ratelimit-test-{uuid.uuid4().hex}"
-    yield prefix
-    for key in client.scan_iter(match=f"*{prefix}*"):
-        client.delete(key)
-    client.close()
 
 
 @pytest.fixture
@@ -104,7 +79,7 @@ def test_two_processes_share_one_budget_through_redis(environment, redis_prefix)
     # Each process, once refused, stays refused for the rest of the window.
     for process in (first, second):
         assert process == sorted(process)
-    counters = [key.decode() for key in _redis().scan_iter(match=f"*{redis_prefix}*")]
+    counters = [key.decode() for key in redis_client().scan_iter(match=f"*{redis_prefix}*")]
     assert len(counters) == 1 and ":query:" in counters[0]
 
 

@@ -28,7 +28,7 @@ from django.db import connection
 from enrollments import clock
 from enrollments.models import AccessChange, Enrollment
 from tests.factories import EnrollmentFactory
-from tests.hardening.test_rate_limit_processes import REDIS_URL, redis_prefix  # noqa: F401
+from tests.hardening.conftest import REDIS_URL
 from tests.markers import requires_postgres
 
 pytestmark = [requires_postgres, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]

@@ -5,14 +5,13 @@ nothing (no orphan learner either)."""
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.contrib.auth.models import Permission
 
 from enrollments.access_window import MAX_ENDED_AT
 from enrollments.errors import AccessEndOutOfRange, InvalidAccessEnd
 from enrollments.models import AccessChange, Enrollment
 from enrollments.operations import Enroll, Remove, Selection, apply, preview
 from enrollments.operations.audit import Attribution
-from enrollments.operations.enrolling import Target, enroll
+from enrollments.operations.enrolling import PairToEnroll, enroll
 from lms.models import User
 from tests.commands.conftest import snapshot
 from tests.factories import (
@@ -41,17 +40,11 @@ mutation ($courseId: String!, $userId: String, $email: String, $name: String,
 """
 
 
-def grant_enroll(user) -> None:
-    user.user_permissions.add(
-        Permission.objects.get(content_type__app_label="enrollments", codename="enroll_learners")
-    )
-
-
 @pytest.fixture
 def enroller(db):
     user = StaffFactory()
     grant(user, "view")
-    grant_enroll(user)
+    grant(user, "enroll")
     return user
 
 
@@ -68,7 +61,7 @@ def unix(value: datetime) -> int:
 
 def test_new_enrollment_ends_after_the_course_default_and_is_audited(clock, user):
     course = CourseFactory(access_days=30)
-    plan = enroll(Enroll((Target(user, course),)), SYSTEM)
+    plan = enroll(Enroll((PairToEnroll(user, course),)), SYSTEM)
     enrollment = Enrollment.objects.get(user=user, course=course)
     assert plan.changes[0].enrollment_id == enrollment.pk
     assert enrollment.start_at == clock.current
@@ -86,7 +79,7 @@ def test_new_enrollment_ends_after_the_course_default_and_is_audited(clock, user
 def test_course_without_default_and_a_given_end(clock, user):
     open_course, other = CourseFactory(access_days=None), CourseFactory(access_days=10)
     end = clock.current + timedelta(days=3)
-    enroll(Enroll((Target(user, open_course), Target(user, other, end))), SYSTEM)
+    enroll(Enroll((PairToEnroll(user, open_course), PairToEnroll(user, other, end))), SYSTEM)
     assert Enrollment.objects.get(course=open_course).ended_at is None
     assert Enrollment.objects.get(course=other).ended_at == end
 
@@ -94,7 +87,7 @@ def test_course_without_default_and_a_given_end(clock, user):
 def test_many_pairs_are_one_insert_and_one_audit_write(clock, django_assert_num_queries):
     course = CourseFactory(access_days=5)
     users = UserFactory.create_batch(20)
-    operation = Enroll(tuple(Target(u, course) for u in users))
+    operation = Enroll(tuple(PairToEnroll(u, course) for u in users))
     # The pairs' enrollments (none: nothing to lock), the savepoint, one INSERT of the
     # enrollments, one of the audit rows, the release: never one per learner.
     with django_assert_num_queries(5):
@@ -107,7 +100,7 @@ def test_many_restored_are_one_update(clock, django_assert_num_queries):
     course = CourseFactory(access_days=5)
     rows = [EnrollmentFactory(course=course) for _ in range(20)]
     apply(Remove(), Selection.named([e.pk for e in rows]), SYSTEM)
-    operation = Enroll(tuple(Target(e.user, course) for e in rows))
+    operation = Enroll(tuple(PairToEnroll(e.user, course) for e in rows))
     # The pairs' enrollments, savepoint, the locked read, one UPDATE, the audit rows, release.
     with django_assert_num_queries(6):
         plan = enroll(operation, SYSTEM)
@@ -123,7 +116,7 @@ def test_re_enrolling_restores_the_removed_enrollment(clock, enrollment):
     enrollment.course.access_days = 15
     enrollment.course.save()
 
-    plan = enroll(Enroll((Target(enrollment.user, enrollment.course),)), SYSTEM)
+    plan = enroll(Enroll((PairToEnroll(enrollment.user, enrollment.course),)), SYSTEM)
 
     assert [c.enrollment_id for c in plan.changes] == [enrollment.pk]
     assert Enrollment.objects.count() == 1
@@ -144,30 +137,30 @@ def test_re_enrolling_restores_the_removed_enrollment(clock, enrollment):
 def test_restore_with_a_given_end(clock, enrollment):
     apply(Remove(), Selection.named([enrollment.pk]), SYSTEM)
     end = clock.current + timedelta(days=99)
-    enroll(Enroll((Target(enrollment.user, enrollment.course, end),)), SYSTEM)
+    enroll(Enroll((PairToEnroll(enrollment.user, enrollment.course, end),)), SYSTEM)
     enrollment.refresh_from_db()
     assert (enrollment.removed_at, enrollment.ended_at) == (None, end)
 
 
 def test_active_enrollment_is_unchanged_without_an_end_and_updated_with_one(clock, enrollment):
-    operation = Enroll((Target(enrollment.user, enrollment.course),))
+    operation = Enroll((PairToEnroll(enrollment.user, enrollment.course),))
     before = snapshot()
     plan = enroll(operation, SYSTEM)
     assert plan.unchanged == [enrollment.pk] and snapshot() == before
 
     end = clock.current + timedelta(days=365)
-    plan = enroll(Enroll((Target(enrollment.user, enrollment.course, end),)), SYSTEM)
+    plan = enroll(Enroll((PairToEnroll(enrollment.user, enrollment.course, end),)), SYSTEM)
     enrollment.refresh_from_db()
     assert enrollment.ended_at == end
     audit = AccessChange.objects.get()
     assert (audit.action, audit.new_ended_at) == ("enroll", end)
 
-    plan = enroll(Enroll((Target(enrollment.user, enrollment.course, end),)), SYSTEM)
+    plan = enroll(Enroll((PairToEnroll(enrollment.user, enrollment.course, end),)), SYSTEM)
     assert plan.unchanged == [enrollment.pk]
 
 
 def test_preview_writes_nothing_and_its_fingerprint_confirms(clock, user, course):
-    operation = Enroll((Target(user, course),))
+    operation = Enroll((PairToEnroll(user, course),))
     before = snapshot()
     shown = preview(operation, operation.selection())
     assert snapshot() == before and shown.changed_count == 1
@@ -192,19 +185,21 @@ def test_preview_writes_nothing_and_its_fingerprint_confirms(clock, user, course
 def test_an_absurd_end_is_refused_and_changes_nothing(clock, user, course, end):
     before = world()
     with pytest.raises(InvalidAccessEnd):
-        enroll(Enroll((Target(user, course, end),)), SYSTEM)
+        enroll(Enroll((PairToEnroll(user, course, end),)), SYSTEM)
     assert world() == before
 
 
 def test_a_default_past_2038_is_refused(clock, user):
     course = CourseFactory(access_days=3650)
     with pytest.raises(AccessEndOutOfRange):
-        enroll(Enroll((Target(user, course),), start_at=MAX_ENDED_AT - timedelta(days=1)), SYSTEM)
+        enroll(
+            Enroll((PairToEnroll(user, course),), start_at=MAX_ENDED_AT - timedelta(days=1)), SYSTEM
+        )
     assert not Enrollment.objects.exists()
 
 
 def test_a_pair_listed_twice_is_enrolled_once(clock, user, course):
-    plan = enroll(Enroll((Target(user, course), Target(user, course))), SYSTEM)
+    plan = enroll(Enroll((PairToEnroll(user, course), PairToEnroll(user, course))), SYSTEM)
     assert plan.changed_count == 1
 
 

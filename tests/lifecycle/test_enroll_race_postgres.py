@@ -1,4 +1,4 @@
-"""Concurrent enrolments of the same pair (PostgreSQL, threads): the unique (user, course)
+"""Concurrent enrollments of the same pair (PostgreSQL, threads): the unique (user, course)
 constraint lets one insert; the others are planned again and answer "already enrolled"
 (unchanged), never a server error. The same for two requests creating the same new learner."""
 
@@ -9,9 +9,9 @@ from enrollments.models import AccessChange, Enrollment
 from enrollments.operations.audit import Attribution
 from enrollments.operations.enrolling_learners import enrollment_create, enrollment_enroll
 from lms.models import User
-from tests.enrollments.services.test_concurrency import run_at_once
 from tests.factories import CourseFactory, UserFactory
 from tests.markers import requires_postgres
+from tests.threads import run_at_once
 
 pytestmark = [requires_postgres, pytest.mark.django_db(transaction=True)]
 

@@ -16,18 +16,9 @@ from enrollments.selectors.access import enrollment_access_state
 from tests.commands.conftest import run_command, snapshot
 from tests.factories import CourseFactory, EnrollmentFactory, StaffFactory, UserFactory
 from tests.graphql.conftest import error_codes, grant
+from tests.graphql.documents import EXPIRE
 
 pytestmark = pytest.mark.django_db
-
-EXPIRE = """
-mutation ($userId: String!, $courseId: String!, $at: Int, $reason: String) {
-  expireStudentCourseAccess(userId: $userId, courseId: $courseId, customEndedAt: $at,
-                            reason: $reason) {
-    enrollment { id endedAt updatedAt }
-    errors { field message code }
-  }
-}
-"""
 
 SYSTEM = Attribution(None, AccessChange.Source.SYSTEM)
 

@@ -1,6 +1,6 @@
 """The lifecycle operations' edges, each pinned where mutation testing (docs/reliability.md)
-found no test that would notice it broken: enrolment's boundaries of the end of access, what
-tells two enrolment requests apart (the fingerprint a Confirm is checked against), the rows a
+found no test that would notice it broken: enrollment's boundaries of the end of access, what
+tells two enrollment requests apart (the fingerprint a Confirm is checked against), the rows a
 refusal names, and the skips that name their enrollment."""
 
 import uuid
@@ -18,7 +18,7 @@ from enrollments.operations.audit import Attribution
 from enrollments.operations.enrolling import (
     MIN_ENDED_AT,
     Enroll,
-    Target,
+    PairToEnroll,
     check_access_end,
     enroll,
 )
@@ -35,22 +35,25 @@ SECOND = timedelta(seconds=1)
 def test_an_end_of_access_at_either_limit_is_accepted_and_one_second_beyond_refused(clock):
     course = CourseFactory(access_days=None)
     for end in (MIN_ENDED_AT, MAX_ENDED_AT):
-        plan = preview(Enroll((Target(UserFactory(), course, end),)), Selection.named([]))
+        plan = preview(Enroll((PairToEnroll(UserFactory(), course, end),)), Selection.named([]))
         assert [change.new_ended_at for change in plan.changes] == [end]
     for end in (MIN_ENDED_AT - SECOND, MAX_ENDED_AT + SECOND):
         with pytest.raises(InvalidAccessEnd):
-            preview(Enroll((Target(UserFactory(), course, end),)), Selection.named([]))
+            preview(Enroll((PairToEnroll(UserFactory(), course, end),)), Selection.named([]))
 
 
 def test_a_course_default_ending_exactly_at_the_limit_is_accepted(clock):
     days = 30
     course = CourseFactory(access_days=days)
     start = MAX_ENDED_AT - timedelta(days=days)
-    plan = preview(Enroll((Target(UserFactory(), course),), start_at=start), Selection.named([]))
+    plan = preview(
+        Enroll((PairToEnroll(UserFactory(), course),), start_at=start), Selection.named([])
+    )
     assert [change.new_ended_at for change in plan.changes] == [MAX_ENDED_AT]
     with pytest.raises(AccessEndOutOfRange):
         preview(
-            Enroll((Target(UserFactory(), course),), start_at=start + SECOND), Selection.named([])
+            Enroll((PairToEnroll(UserFactory(), course),), start_at=start + SECOND),
+            Selection.named([]),
         )
 
 
@@ -58,8 +61,10 @@ def test_only_targets_without_an_end_of_their_own_are_checked_against_the_course
     course = CourseFactory(access_days=30)
     late_start = MAX_ENDED_AT - timedelta(days=10)  # the default would end after 2038
     with pytest.raises(AccessEndOutOfRange):
-        preview(Enroll((Target(UserFactory(), course),), start_at=late_start), Selection.named([]))
-    own_end = Target(UserFactory(), course, MAX_ENDED_AT)
+        preview(
+            Enroll((PairToEnroll(UserFactory(), course),), start_at=late_start), Selection.named([])
+        )
+    own_end = PairToEnroll(UserFactory(), course, MAX_ENDED_AT)
     plan = preview(Enroll((own_end,), start_at=late_start), Selection.named([]))
     assert [change.new_ended_at for change in plan.changes] == [MAX_ENDED_AT]
 
@@ -67,13 +72,13 @@ def test_only_targets_without_an_end_of_their_own_are_checked_against_the_course
 def test_requests_differing_in_one_parameter_are_described_apart(clock):
     user, course = UserFactory(), CourseFactory()
     end = clock.current + timedelta(days=10)
-    base = Enroll((Target(user, course, end),))
+    base = Enroll((PairToEnroll(user, course, end),))
     variants = [
-        Enroll((Target(user, course, end + SECOND),)),
-        Enroll((Target(user, course),)),
-        Enroll((Target(user, course, end),), start_at=clock.current),
-        Enroll((Target(user, course, end),), refuse_existing=True),
-        Enroll((Target(user, course, end), Target(UserFactory(), course, end))),
+        Enroll((PairToEnroll(user, course, end + SECOND),)),
+        Enroll((PairToEnroll(user, course),)),
+        Enroll((PairToEnroll(user, course, end),), start_at=clock.current),
+        Enroll((PairToEnroll(user, course, end),), refuse_existing=True),
+        Enroll((PairToEnroll(user, course, end), PairToEnroll(UserFactory(), course, end))),
     ]
     descriptions = {base.describe(), *(variant.describe() for variant in variants)}
     assert len(descriptions) == 1 + len(variants)
@@ -84,7 +89,7 @@ def test_refusing_existing_enrollments_names_each_and_still_enrols_the_others(cl
     existing = EnrollmentFactory(course=course)
     newcomer = UserFactory()
     operation = Enroll(
-        (Target(existing.user, course), Target(newcomer, course)), refuse_existing=True
+        (PairToEnroll(existing.user, course), PairToEnroll(newcomer, course)), refuse_existing=True
     )
     plan = enroll(operation, SYSTEM)
     assert [(skip.enrollment_id, skip.error.code) for skip in plan.skips] == [
@@ -153,11 +158,11 @@ def test_a_refused_enrolment_end_names_the_instant(clock):
 @pytest.fixture
 def lost_race(monkeypatch):
     """The pair's enrollment appears between the read of the targets' enrollments and the
-    insert (a concurrent enrolment committed first): `selection()` finds none, the insert
+    insert (a concurrent enrollment committed first): `selection()` finds none, the insert
     hits the unique constraint, and `enroll` plans again. Deterministic, on any database."""
     course = CourseFactory(access_days=10)
     user = UserFactory()
-    operation = Enroll((Target(user, course),))
+    operation = Enroll((PairToEnroll(user, course),))
     shown = preview(operation, operation.selection())  # "will be enrolled"
     winner = EnrollmentFactory(user=user, course=course)
     monkeypatch.setattr(Enroll, "selection", lambda self: Selection.named([]))

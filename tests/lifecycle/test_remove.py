@@ -13,17 +13,9 @@ from enrollments.selectors.expiry import enrollments_ending_between
 from tests.commands.conftest import run_command, snapshot
 from tests.factories import CourseFactory, EnrollmentFactory, StaffFactory, UserFactory
 from tests.graphql.conftest import error_codes, grant
+from tests.graphql.documents import REMOVE
 
 pytestmark = pytest.mark.django_db
-
-REMOVE = """
-mutation ($userId: String!, $courseId: String!) {
-  removeStudentFromCourse(userId: $userId, courseId: $courseId) {
-    enrollment { id endedAt user { email } course { id } }
-    errors { field message code }
-  }
-}
-"""
 
 LIST = """{ courseMemberships(first: 100) { nodes { id } } }"""
 

@@ -6,7 +6,7 @@ versions of the page) and the older .../resources/course-enroll-student. Most ex
 neither `userId` nor `email`, against the same page's rule "Either userId or email must be
 provided": they get USER_ID_OR_EMAIL_REQUIRED (top-level, since they select no `errors`) and
 change nothing. The older page's example comments with `//`, which is not GraphQL: a syntax
-error. The newest page's example with an e-mail address and a name enrols a new learner. The
+error. The newest page's example with an e-mail address and a name enrolls a new learner. The
 "with specific plan and expiration" and "paid course with specific plan" examples are cut off
 in every stored copy of the pages, so they are not run (a planId is refused anyway:
 PLANS_NOT_SUPPORTED, see test_enroll.py).
@@ -23,7 +23,6 @@ from tests.commands.conftest import snapshot
 from tests.factories import CourseFactory, StaffFactory
 from tests.graphql.conftest import error_codes, grant
 from tests.lifecycle.teachify import ENROLLMENT
-from tests.lifecycle.test_enroll import grant_enroll
 
 pytestmark = pytest.mark.django_db
 
@@ -89,7 +88,7 @@ def course(db):
 def key(make_key):
     staff = StaffFactory()
     grant(staff, "view")
-    grant_enroll(staff)
+    grant(staff, "enroll")
     return make_key(staff)
 
 

@@ -13,7 +13,7 @@ from enrollments.errors import BatchNotFound, ChangedSincePreview
 from enrollments.models import AccessChange, Enrollment
 from enrollments.operations import Extend, Pause, Remove, Resume, Selection, Undo, apply, preview
 from enrollments.operations.audit import Attribution
-from enrollments.operations.enrolling import Enroll, Target, enroll
+from enrollments.operations.enrolling import Enroll, PairToEnroll, enroll
 from enrollments.operations.undoing import batch_selection
 from tests.admin.conftest import grant
 from tests.commands.conftest import run_command, snapshot
@@ -193,12 +193,12 @@ def test_undo_of_an_enrolment_that_created_the_enrollment_removes_it(clock):
 
 def test_undo_of_an_enrolment_that_restored_a_removed_learner_removes_them_again(clock):
     """The removal mark is part of the state an audit row keeps: re-enrolling a removed
-    learner, then undoing that enrolment, puts back the removal as it was (same instant)."""
+    learner, then undoing that enrollment, puts back the removal as it was (same instant)."""
     enrollment = EnrollmentFactory(ended_at=clock.current + timedelta(days=30))
     run(Remove(), [enrollment])
     removed = state(enrollment)
     clock.advance(hours=1)
-    enrolled = enroll(Enroll((Target(enrollment.user, enrollment.course),)), SYSTEM)
+    enrolled = enroll(Enroll((PairToEnroll(enrollment.user, enrollment.course),)), SYSTEM)
     assert state(enrollment)[4] is None
     clock.advance(hours=1)
 

@@ -12,9 +12,9 @@ from enrollments.models import AccessChange, Enrollment
 from enrollments.operations import Extend, Pause, Selection, Undo, apply
 from enrollments.operations.audit import Attribution
 from enrollments.operations.undoing import batch_selection
-from tests.enrollments.services.test_concurrency import run_at_once
 from tests.factories import CourseFactory, EnrollmentFactory
 from tests.markers import requires_postgres
+from tests.threads import run_at_once
 
 pytestmark = [requires_postgres, pytest.mark.django_db(transaction=True)]
 

@@ -38,7 +38,7 @@ from lms.models import Course
 
 class Command(ChangingCommand):
     help = (
-        "Enrol learners: --user EMAIL --course SLUG (with --name, --ended-at) or --csv FILE "
+        "Enroll learners: --user EMAIL --course SLUG (with --name, --ended-at) or --csv FILE "
         "(columns user,course[,name,ended_at]). Removed learners are restored; --create-users "
         "creates learners for unknown e-mail addresses. Exit status: 0 all done, 1 some rows "
         "failed, 2 usage error."
@@ -118,7 +118,7 @@ class Command(ChangingCommand):
         return f"{place}({entry.user or '-'}, {course or '-'})"
 
     def _entries(self, options: dict) -> tuple[list[Entry], list[RowFailure]]:
-        """The entries to enrol and the rows that could not even be read (bad end, unknown
+        """The entries to enroll and the rows that could not even be read (bad end, unknown
         course, wrong number of fields). A missing or mixed selection is a usage error."""
         single = [name for name in ("user", "course") if options[name]]
         if options["csv"]:

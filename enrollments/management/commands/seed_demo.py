@@ -54,7 +54,7 @@ LEAD_PERMISSIONS = [
 #: The lifecycle's examples (README "Trying the lifecycle"), one learner per situation:
 #: carol@ was extended by 365 days instead of 65 (correct it with "End access / set end"),
 #: dan@'s access ended 20 days ago (extend from today), erin@ was removed from the course
-#: (enrol her again: the same enrollment comes back), and fay@, gus@ and hal@ got 300 days
+#: (enroll her again: the same enrollment comes back), and fay@, gus@ and hal@ got 300 days
 #: instead of 30 in one bulk extension in course-slug (undo that batch, DEMO_MISTAKEN_BATCH_ID).
 OVER_EXTENDED_EMAIL = "carol@example.com"
 EXPIRED_EMAIL = "dan@example.com"

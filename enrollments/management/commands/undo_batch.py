@@ -11,7 +11,7 @@ malformed or unknown batch id, a bad option). Examples: docs/commands.md.
 from django.core.management.base import CommandError, CommandParser
 
 from enrollments.errors import BatchNotFound
-from enrollments.management.bulk import BulkRun, Target
+from enrollments.management.bulk import BulkRun, SelectedOperation
 from enrollments.management.changing import ChangingCommand
 from enrollments.management.output import (
     describe_error,
@@ -75,7 +75,7 @@ class Command(ChangingCommand):
             raise CommandError(
                 f"BATCH_ID {text!r}: {describe_error(error)}", returncode=USAGE
             ) from None
-        target = Target(operation=Undo(batch_id), selection=selection)
+        target = SelectedOperation(operation=Undo(batch_id), selection=selection)
         run, outcome = self.run_targets(
             [target],
             options,

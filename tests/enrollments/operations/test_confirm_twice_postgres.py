@@ -10,9 +10,9 @@ from django.urls import reverse
 from enrollments.models import AccessChange, Enrollment
 from tests.admin.conftest import grant, logged_in
 from tests.admin.helpers import EXTEND, extend_form_data, post_action
-from tests.enrollments.services.test_concurrency import run_at_once
 from tests.factories import CourseFactory, EnrollmentFactory, StaffFactory
 from tests.markers import requires_postgres
+from tests.threads import run_at_once
 
 pytestmark = [requires_postgres, pytest.mark.django_db(transaction=True)]
 

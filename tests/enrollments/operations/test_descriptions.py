@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from enrollments.operations import Enroll, Expire, Extend, Pause, Remove, Resume, Undo
-from enrollments.operations.enrolling import Target
+from enrollments.operations.enrolling import PairToEnroll
 from tests.commands.conftest import run_command
 from tests.factories import CourseFactory, EnrollmentFactory, UserFactory
 
@@ -61,12 +61,15 @@ def test_an_end_at_an_instant_is_described_in_utc_whatever_the_zones(new_york_pr
 
 @pytest.mark.django_db
 def test_an_enrolment_says_how_many_from_when_and_whether_existing_ones_are_refused():
-    targets = (Target(UserFactory(), CourseFactory()), Target(UserFactory(), CourseFactory(), AT))
+    targets = (
+        PairToEnroll(UserFactory(), CourseFactory()),
+        PairToEnroll(UserFactory(), CourseFactory(), AT),
+    )
     digest = r" \[[0-9a-f]{16}\]"
 
-    assert re.fullmatch("enrol 2 learner\\(s\\)" + digest, Enroll(targets).describe())
+    assert re.fullmatch("enroll 2 learner\\(s\\)" + digest, Enroll(targets).describe())
     assert re.fullmatch(
-        "enrol 2 learner\\(s\\) from 2030-05-01T12:00:00Z, refusing existing enrollments" + digest,
+        "enroll 2 learner\\(s\\) from 2030-05-01T12:00:00Z, refusing existing enrollments" + digest,
         Enroll(targets, start_at=AT, refuse_existing=True).describe(),
     )
 

@@ -1,6 +1,6 @@
 """Property (hypothesis), as test_preview_is_apply.py but for the lifecycle operations: for
 random enrollments (any end, paused or not, removed or not), random selections and random
-requests to end access (now or at an instant), remove, extend from today, enrol (existing,
+requests to end access (now or at an instant), remove, extend from today, enroll (existing,
 removed and new pairs) and undo a random earlier batch (with a row changed since or not),
 `preview` is exactly what `apply(expected=preview's fingerprint)` then does, row for row; the
 stored rows are the planned `after` states and there is one audit row per change."""
@@ -29,7 +29,7 @@ from enrollments.operations import (
     preview,
 )
 from enrollments.operations.audit import Attribution
-from enrollments.operations.enrolling import Target
+from enrollments.operations.enrolling import PairToEnroll
 from enrollments.operations.undoing import batch_selection
 from tests.factories import CourseFactory, EnrollmentFactory, UserFactory
 
@@ -172,12 +172,14 @@ def test_preview_is_what_apply_does_for_an_enrolment(clock, rows, subset, new_pa
     with transaction.atomic():
         course, enrollments = make_rows(rows)
         targets = [
-            Target(e.user, course, end)
+            PairToEnroll(e.user, course, end)
             for e, end in zip(
                 (e for e in enrollments if e.pk in pick(enrollments, subset)), ends, strict=False
             )
         ]
-        targets += [Target(UserFactory(), course, end) for end in ends[len(targets) :][:new_pairs]]
+        targets += [
+            PairToEnroll(UserFactory(), course, end) for end in ends[len(targets) :][:new_pairs]
+        ]
         operation = Enroll(tuple(targets))
         check_preview_is_apply(operation, operation.selection())
         transaction.set_rollback(True)

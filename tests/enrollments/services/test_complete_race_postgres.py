@@ -13,9 +13,9 @@ from enrollments.models import AccessChange, Enrollment, ItemCompletion
 from enrollments.operations import Pause, Selection, apply, apply_to_one
 from enrollments.operations.audit import Attribution
 from enrollments.progress.completing import enrollment_complete_item
-from tests.enrollments.services.test_concurrency import run_at_once
 from tests.factories import CourseItemFactory, EnrollmentFactory
 from tests.markers import requires_postgres
+from tests.threads import run_at_once
 
 pytestmark = [requires_postgres, pytest.mark.django_db(transaction=True)]
 

@@ -1,11 +1,8 @@
 """Staff acting on the same enrollment at once: every operation counts (PostgreSQL, threads)."""
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 
 from enrollments.errors import AlreadyPaused, NotPaused
 from enrollments.models import AccessChange, Enrollment
@@ -13,27 +10,11 @@ from enrollments.operations import Extend, Pause, Resume, Selection, apply, appl
 from enrollments.operations.audit import Attribution
 from tests.factories import EnrollmentFactory
 from tests.markers import requires_postgres
+from tests.threads import run_at_once
 
 pytestmark = [requires_postgres, pytest.mark.django_db(transaction=True)]
 
 SOURCE = AccessChange.Source.GRAPHQL
-
-
-def run_at_once(count: int, work):
-    """Runs `work(i)` in `count` threads released together; returns results or exceptions."""
-    barrier = threading.Barrier(count)
-
-    def worker(i):
-        try:
-            barrier.wait(timeout=10)
-            return work(i)
-        except Exception as error:  # noqa: BLE001 - the test inspects what each thread got
-            return error
-        finally:
-            connection.close()
-
-    with ThreadPoolExecutor(max_workers=count) as pool:
-        return list(pool.map(worker, range(count)))
 
 
 def test_ten_concurrent_one_day_extensions_add_ten_days():

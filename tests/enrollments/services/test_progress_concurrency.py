@@ -4,9 +4,9 @@ import pytest
 
 from enrollments.models import Enrollment, ItemCompletion
 from enrollments.progress.completing import enrollment_complete_item
-from tests.enrollments.services.test_concurrency import run_at_once
 from tests.factories import CourseItemFactory, EnrollmentFactory
 from tests.markers import requires_postgres
+from tests.threads import run_at_once
 
 pytestmark = [requires_postgres, pytest.mark.django_db(transaction=True)]
 

@@ -37,11 +37,17 @@ $(AXE_STAMP): $(AXE_DIR)/package.json $(AXE_DIR)/package-lock.json
 	fi
 
 # A first .env makes every later `.venv/bin/python manage.py ...` of the docs a development run
-# too (settings.py reads it); an existing .env is left alone.
+# too (settings.py reads it); an existing .env is left alone. The Procfile's two processes, for
+# development: the job worker (db_worker) in the background, sending the demo's expiry reminders
+# that notify_expiring queues (the console e-mail backend prints them here), and runserver in
+# the foreground; Ctrl-C, or runserver ending, stops the worker too.
 demo: install
 	test -f .env || printf 'DEBUG=true\n' > .env
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py notify_expiring --within 7
+	$(BIN)/python manage.py db_worker --no-reload & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 # Hypothesis draws the same examples on every run (the `ci` profile, tests/fuzzing.py) unless

@@ -44,6 +44,9 @@ INSTALLED_APPS = [
     "apikeys",
     # Log-in throttling of the admin (the AXES_* block below).
     "axes",
+    # Background jobs (TASKS below): Django's task framework and its database backend.
+    "django_tasks",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -206,6 +209,22 @@ EMAIL_USE_SSL = _email.get("EMAIL_USE_SSL", False)
 # by the next run) instead of blocking the command.
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="no-reply@localhost")
+
+# Background jobs (enrollments/jobs): django-tasks with its database backend, whose
+# `manage.py db_worker` runs them (the Procfile's `worker:`; docs/deploy.md). The jobs live in
+# this database, so enqueueing needs nothing more, on SQLite too.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# Expiry reminders (enrollments/reminders.py): a send that fails on the mail server is tried
+# again after RETRY_BASE_SECONDS x 2^(tries - 1), at most RETRY_MAX_SECONDS, each wait drawn
+# between its half and its whole (jitter), up to MAX_ATTEMPTS tries in all; then the reminder
+# is failed and logged at ERROR. The sweep (notify_expiring) queues again a reminder whose job
+# has not moved it for STALLED_SECONDS: no worker running, or one killed while it sent.
+REMINDERS = {
+    "MAX_ATTEMPTS": env.int("REMINDER_MAX_ATTEMPTS", default=6),
+    "RETRY_BASE_SECONDS": env.float("REMINDER_RETRY_BASE_SECONDS", default=60.0),
+    "RETRY_MAX_SECONDS": env.float("REMINDER_RETRY_MAX_SECONDS", default=3600.0),
+    "STALLED_SECONDS": env.int("REMINDER_STALLED_SECONDS", default=900),
+}
 
 GRAPHENE = {
     "SCHEMA": "config.schema.schema",

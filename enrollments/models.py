@@ -218,11 +218,21 @@ class AccessChange(models.Model):
 
 
 class ExpiryReminder(models.Model):
-    """A reminder e-mail sent to a learner before their access ends.
+    """A reminder e-mail to a learner before their access ends: claimed, then sent by a job.
 
-    Unique per enrollment and end date: running the reminder job again sends nothing new, and
-    an extension (a new `ended_at`) re-arms it.
+    Unique per enrollment and end date: running the sweep again claims nothing new, and an
+    extension (a new `ended_at`) re-arms it. The row is the reminder's state machine
+    (enrollments/reminders.py): the sweep inserts it `pending`, a send job moves it to
+    `sending` (no lock held while the mail server is talked to), then `sent`, or back to
+    `pending` with a later `next_attempt_at` when the mail server failed, and `failed` after
+    REMINDERS["MAX_ATTEMPTS"] tries. A reminder no longer due when its job runs is deleted.
     """
+
+    class State(models.TextChoices):
+        PENDING = "pending", "waiting for its send job"
+        SENDING = "sending", "being sent"
+        SENT = "sent", "sent"
+        FAILED = "failed", "failed for good"
 
     id = models.BigAutoField(primary_key=True)
     # No index of its own: expiryreminder_unique_enrollment_end leads with it.
@@ -230,12 +240,33 @@ class ExpiryReminder(models.Model):
         Enrollment, on_delete=models.CASCADE, related_name="reminders", db_index=False
     )
     ended_at = models.DateTimeField(help_text="The end of access this reminder announced.")
-    sent_at = models.DateTimeField()
+    state = models.CharField(max_length=7, choices=State.choices, default=State.PENDING)
+    claimed_at = models.DateTimeField(help_text="When a sweep claimed it.")
+    attempts = models.PositiveSmallIntegerField(
+        default=0, help_text="Sends tried (the mail server reached or not)."
+    )
+    next_attempt_at = models.DateTimeField(
+        null=True, blank=True, help_text="Pending: when its send job is due."
+    )
+    last_attempt_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the latest send began."
+    )
+    last_error = models.TextField(blank=True, default="")
+    sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(
                 fields=["enrollment", "ended_at"], name="expiryreminder_unique_enrollment_end"
+            ),
+        ]
+        indexes = [
+            # The sweep's look for stalled and failed reminders reads only the unsent ones: a
+            # handful, however many reminders were sent over the years.
+            models.Index(
+                fields=["state"],
+                name="expiryreminder_unsent_idx",
+                condition=~Q(state="sent"),
             ),
         ]
 

@@ -1,10 +1,11 @@
-"""notify_expiring: one bad row cannot stop the run.
+"""notify_expiring: one bad row cannot stop the others.
 
 A course title with a line break (stored before the course form refused it) used to raise
 Django's BadHeaderError out of the run: a traceback, and no reminder for any course, every hour.
-Titles and names are now rendered on one line into headers; and a row that fails for any other
-reason is reported (stderr, the summary, the log at ERROR), rolled back and skipped while the
-run goes on, with exit status 1.
+Titles and names are now rendered on one line into headers; and a reminder whose send fails for
+any other reason than the mail server (a fault of the row) fails its own job alone: logged at
+ERROR with the traceback, recorded by the worker as a failed task with that traceback, its claim
+deleted so that the next sweep tries again, while the other reminders' jobs send theirs.
 """
 
 import logging
@@ -15,8 +16,8 @@ from django.core import mail
 
 from enrollments.models import Enrollment, ExpiryReminder
 from enrollments.reminders import expiry_reminder_message
-from tests.commands.conftest import run_command
 from tests.factories import CourseFactory, EnrollmentFactory, UserFactory
+from tests.jobs.worker import run_jobs, sweep, sweep_and_send
 
 pytestmark = pytest.mark.django_db
 
@@ -41,11 +42,13 @@ def test_a_title_with_a_line_break_is_mailed_on_one_line_and_every_course_remind
     enroll(clock, "bob@example.com", title="SQL", slug="sql")
     enroll(clock, "cat@example.com", title="Bcc: all@example.com\nEvil", slug="evil")
 
-    result = run_command("notify_expiring", "--within", "7")
+    result = sweep_and_send("--within", "7")
 
     assert result.status == 0, result.stderr
     assert result.stderr == ""
-    assert result.stdout == "Sent 3 expiry reminders (access ending within 7 days).\n"
+    assert result.stdout == (
+        "Queued 3 expiry reminders for sending (access ending within 7 days).\n"
+    )
     assert subjects() == {
         "ann@example.com": "Your access to Python Basics ends on 2026-01-03",
         "bob@example.com": "Your access to SQL ends on 2026-01-03",
@@ -78,36 +81,31 @@ def test_control_characters_in_titles_and_names_never_reach_a_header(clock, titl
     message.message()  # Django's header check (BadHeaderError) passes
 
 
-def test_a_row_that_fails_is_reported_and_skipped_and_the_run_goes_on(clock, caplog):
+def test_a_row_that_fails_fails_its_own_job_and_the_others_are_sent(clock, caplog):
     # An address with a line break cannot be made safe (it is where the mail goes): that one
-    # row fails with Django's BadHeaderError, the others are sent.
+    # reminder fails with Django's BadHeaderError, the others are sent.
     enroll(clock, "ann@example.com", title="Python Basics", slug="python-basics")
     bad = enroll(clock, "bad@example.com\nBcc: x@example.com", title="SQL", slug="sql")
     enroll(clock, "cat@example.com", title="Django", slug="django")
     caplog.set_level(logging.WARNING, logger=LOGGER)
 
-    result = run_command("notify_expiring", "--within", "7")
+    result = sweep("--within", "7")
+    jobs = run_jobs()
 
-    assert result.status == 1
+    assert (result.status, result.stderr) == (0, "")
     assert sorted(subjects()) == ["ann@example.com", "cat@example.com"]
-    assert result.stdout == (
-        "Sent 2 expiry reminders (access ending within 7 days). "
-        "1 failed (listed on stderr; tried again next run).\n"
-    )
-    # One line, the learner and course named (the line break shown as a space), the error.
-    assert result.stderr == (
-        "bad@example.com Bcc: x@example.com in sql (access ends 2026-01-03T00:00:00Z): "
-        "failed, skipped (tried again next run): BadHeaderError: "
-        "Header values can't contain newlines "
-        "(got 'bad@example.com\\nBcc: x@example.com' for header 'To')\n"
-    )
-    assert result.error == "1 of 3 reminders failed (listed above); the others were done"
+    assert sorted(job.status for job in jobs) == ["FAILED", "SUCCESSFUL", "SUCCESSFUL"]
+    [failed] = [job for job in jobs if job.status == "FAILED"]
+    assert failed.exception_class_path == "django.core.mail.message.BadHeaderError"
+    assert "Header values can't contain newlines" in failed.traceback
+    # The claim is deleted: nothing recorded for that learner, the next sweep tries again.
     assert not ExpiryReminder.objects.filter(enrollment=bad).exists()
-    assert ExpiryReminder.objects.count() == 2
+    assert ExpiryReminder.objects.filter(state=ExpiryReminder.State.SENT).count() == 2
     [record] = [r for r in caplog.records if r.name == LOGGER]
     assert record.levelno == logging.ERROR
-    assert record.exc_info is not None  # the traceback is in the log, not on the terminal
+    assert record.exc_info is not None  # the traceback is in the log
     assert str(bad.pk) in record.getMessage()
+    assert sweep("--within", "7").stdout.startswith("Queued 1 ")
 
 
 def test_an_unexpected_error_in_one_row_is_reported_and_the_others_are_sent(clock, monkeypatch):
@@ -122,22 +120,22 @@ def test_an_unexpected_error_in_one_row_is_reported_and_the_others_are_sent(cloc
 
     monkeypatch.setattr("enrollments.reminders.expiry_reminder_message", message)
 
-    result = run_command("notify_expiring", "--within", "7")
+    sweep("--within", "7")
+    jobs = run_jobs()
 
-    assert result.status == 1
     assert sorted(subjects()) == ["bob@example.com"]
-    assert result.stderr == (
-        "ann@example.com in python-basics (access ends 2026-01-03T00:00:00Z): "
-        "failed, skipped (tried again next run): RuntimeError: template exploded\n"
-    )
+    assert sorted((job.status, job.exception_class_path) for job in jobs) == [
+        ("FAILED", "builtins.RuntimeError"),
+        ("SUCCESSFUL", ""),
+    ]
     assert list(ExpiryReminder.objects.values_list("enrollment__user__email", flat=True)) == [
         "bob@example.com"
     ]
 
     monkeypatch.setattr("enrollments.reminders.expiry_reminder_message", real_message)
-    retry = run_command("notify_expiring", "--within", "7")
+    retry = sweep_and_send("--within", "7")
     assert (retry.status, retry.stdout) == (
         0,
-        "Sent 1 expiry reminders (access ending within 7 days).\n",
+        "Queued 1 expiry reminders for sending (access ending within 7 days).\n",
     )
     assert sorted(subjects()) == ["ann@example.com", "bob@example.com"]

@@ -1,20 +1,26 @@
-"""notify_expiring: one reminder per enrollment and end date, re-armed by an extension."""
+"""notify_expiring: one reminder per enrollment and end date, claimed by the sweep, sent by a job
+(enrollments/reminders.py), re-armed by an extension, retried with backoff when the mail server
+fails."""
 
 import smtplib
-from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
 from django.core import mail
+from django_tasks_db.models import DBTaskResult
 
 from enrollments.models import AccessChange, Enrollment, ExpiryReminder
-from enrollments.operations import Extend, Pause, Remove, Selection, apply, apply_to_one
+from enrollments.operations import Extend, Pause, Remove, Resume, Selection, apply, apply_to_one
 from enrollments.operations.audit import Attribution
-from enrollments.reminders import ReminderOutcome, expiry_reminder_send, expiry_reminders_send
-from tests.commands.conftest import exit_status, run_command, snapshot
+from enrollments.reminders import SendOutcome, retry_delay, send
+from tests.commands.conftest import exit_status, snapshot
 from tests.factories import CourseFactory, EnrollmentFactory, UserFactory
+from tests.jobs.worker import run_jobs, sweep, sweep_and_send
 
 pytestmark = pytest.mark.django_db
+
+State = ExpiryReminder.State
+BY_COMMAND = Attribution(None, AccessChange.Source.COMMAND)
 
 
 def enroll(clock, email: str, *, ends_in_days: float | None, **fields) -> Enrollment:
@@ -32,6 +38,10 @@ def recipients() -> list[str]:
     return sorted(address for message in mail.outbox for address in message.to)
 
 
+def queued(count: int, within: int = 7) -> str:
+    return f"Queued {count} expiry reminders for sending (access ending within {within} days).\n"
+
+
 def test_reminds_learners_whose_access_ends_within_the_window(clock):
     soon = enroll(clock, "soon@example.com", ends_in_days=2)
     enroll(clock, "edge@example.com", ends_in_days=7)  # the last instant of the window
@@ -44,68 +54,80 @@ def test_reminds_learners_whose_access_ends_within_the_window(clock):
     inactive.user.is_active = False
     inactive.user.save(update_fields=["is_active"])
 
-    result = run_command("notify_expiring", "--within", "7")
+    result = sweep("--within", "7")
 
+    # The sweep claims and queues; nothing is mailed until the worker runs the jobs.
     assert result.status == 0, result.stderr
-    assert result.stdout == "Sent 2 expiry reminders (access ending within 7 days).\n"
+    assert result.stdout == queued(2)
+    assert mail.outbox == []
+    assert set(ExpiryReminder.objects.values_list("state", flat=True)) == {State.PENDING}
+    assert DBTaskResult.objects.ready().count() == 2
+
+    jobs = run_jobs()
+
+    assert [(job.status, job.return_value) for job in jobs] == [("SUCCESSFUL", "sent")] * 2
     assert recipients() == ["edge@example.com", "soon@example.com"]
     message = next(m for m in mail.outbox if m.to == ["soon@example.com"])
     assert message.subject == "Your access to Python Basics ends on 2026-01-03"
     assert "Hello Soon," in message.body
     assert "ends on 2026-01-03 at 00:00 UTC" in message.body
     reminder = ExpiryReminder.objects.get(enrollment=soon)
-    assert (reminder.ended_at, reminder.sent_at) == (soon.ended_at, clock.current)
+    assert (reminder.state, reminder.ended_at, reminder.claimed_at, reminder.sent_at) == (
+        State.SENT,
+        soon.ended_at,
+        clock.current,
+        clock.current,
+    )
+    assert reminder.attempts == 1
     assert ExpiryReminder.objects.count() == 2
 
 
 def test_running_twice_or_hourly_sends_each_reminder_once(clock):
     enroll(clock, "soon@example.com", ends_in_days=2)
 
-    first = run_command("notify_expiring", "--within", "7")
+    first = sweep_and_send("--within", "7")
     for _hour in range(5):
         clock.advance(hours=1)
-        again = run_command("notify_expiring", "--within", "7")
-        assert again.stdout == "Sent 0 expiry reminders (access ending within 7 days).\n"
+        again = sweep_and_send("--within", "7")
+        assert again.stdout == queued(0)
 
-    assert first.stdout.startswith("Sent 1 ")
+    assert first.stdout == queued(1)
     assert recipients() == ["soon@example.com"]
     assert ExpiryReminder.objects.count() == 1
 
 
 def test_an_extension_re_arms_the_reminder_for_the_new_end(clock):
     enrollment = enroll(clock, "soon@example.com", ends_in_days=2)
-    run_command("notify_expiring", "--within", "7")
+    sweep_and_send("--within", "7")
 
-    apply_to_one(Extend(days=3), enrollment, Attribution(None, "command"))
-    result = run_command("notify_expiring", "--within", "7")
-    repeat = run_command("notify_expiring", "--within", "7")
+    apply_to_one(Extend(days=3), enrollment, BY_COMMAND)
+    result = sweep_and_send("--within", "7")
+    repeat = sweep_and_send("--within", "7")
 
-    assert result.stdout.startswith("Sent 1 ") and repeat.stdout.startswith("Sent 0 ")
+    assert result.stdout == queued(1) and repeat.stdout == queued(0)
     assert [m.subject for m in mail.outbox] == [
         "Your access to Python Basics ends on 2026-01-03",
         "Your access to Python Basics ends on 2026-01-06",
     ]
-    assert sorted(ExpiryReminder.objects.values_list("ended_at", flat=True)) == [
-        clock.current + timedelta(days=2),
-        clock.current + timedelta(days=5),
+    assert sorted(ExpiryReminder.objects.values_list("ended_at", "state")) == [
+        (clock.current + timedelta(days=2), State.SENT),
+        (clock.current + timedelta(days=5), State.SENT),
     ]
 
 
-def test_a_reminder_claimed_by_another_run_is_not_sent_again(clock):
-    enrollment = enroll(clock, "soon@example.com", ends_in_days=2)
-    # Another run recorded it after this run selected the learner.
-    ExpiryReminder.objects.create(
-        enrollment=enrollment, ended_at=enrollment.ended_at, sent_at=clock.current
-    )
+def test_a_reminder_sent_already_is_not_sent_again_by_a_second_job(clock):
+    enroll(clock, "soon@example.com", ends_in_days=2)
+    sweep("--within", "7")
+    reminder = ExpiryReminder.objects.get()
 
-    outcome = expiry_reminder_send(
-        enrollment=enrollment, within=timedelta(days=7), at=clock.current
-    )
+    assert send(reminder.pk) == SendOutcome.SENT
+    # A second job of the same reminder (queued again by a sweep, or twice by mistake).
+    assert send(reminder.pk) == SendOutcome.NOT_PENDING
+    assert send(reminder.pk + 1000) == SendOutcome.NOT_PENDING  # gone
 
-    # The locked re-read finds it reminded of that end date: no longer due.
-    assert outcome == (ReminderOutcome.NO_LONGER_DUE, enrollment)
-    assert mail.outbox == []
-    assert ExpiryReminder.objects.count() == 1
+    assert len(mail.outbox) == 1
+    reminder.refresh_from_db()
+    assert (reminder.state, reminder.attempts) == (State.SENT, 1)
 
 
 def test_a_run_that_loses_the_race_counts_it(clock, monkeypatch):
@@ -115,77 +137,214 @@ def test_a_run_that_loses_the_race_counts_it(clock, monkeypatch):
         lambda **kwargs: Enrollment.objects.all(),  # as selected before the other run's insert
     )
     ExpiryReminder.objects.create(
-        enrollment=enrollment, ended_at=enrollment.ended_at, sent_at=clock.current
+        enrollment=enrollment,
+        ended_at=enrollment.ended_at,
+        state=State.SENT,
+        claimed_at=clock.current,
+        sent_at=clock.current,
     )
 
-    result = run_command("notify_expiring", "--within", "7")
+    result = sweep_and_send("--within", "7")
 
     assert result.status == 0
-    assert "Sent 0 expiry reminders" in result.stdout
-    assert "1 were sent meanwhile by another run." in result.stdout
+    assert result.stdout == (
+        "Queued 0 expiry reminders for sending (access ending within 7 days)."
+        " 1 were claimed meanwhile by another run.\n"
+    )
     assert mail.outbox == []
+    assert DBTaskResult.objects.count() == 0
 
 
-def test_a_failed_send_records_nothing_and_is_retried(clock, monkeypatch):
-    enroll(clock, "ok@example.com", ends_in_days=1)
-    failing = enroll(clock, "down@example.com", ends_in_days=2)
-    real_send = mail.EmailMessage.send
+REAL_SEND = mail.EmailMessage.send
+
+
+def refuse(monkeypatch, address: str, error: Exception) -> None:
+    """The mail server fails every message to `address` with `error` (until `back`)."""
+    real_send = REAL_SEND
 
     def send(message, fail_silently=False):
-        if message.to == ["down@example.com"]:
-            raise smtplib.SMTPRecipientsRefused({"down@example.com": (450, b"try later")})
+        if message.to == [address]:
+            raise error
         return real_send(message, fail_silently=fail_silently)
 
     monkeypatch.setattr(mail.EmailMessage, "send", send)
-    result = run_command("notify_expiring", "--within", "7")
 
-    assert result.status == 1
-    assert result.stderr.startswith(
-        "down@example.com in course-"
-    ) and "(access ends 2026-01-03T00:00:00Z): sending failed, will retry next run: " in (
-        result.stderr
-    )
-    assert "1 of 2 reminders failed" in result.error
-    assert not ExpiryReminder.objects.filter(enrollment=failing).exists()
+
+def back(monkeypatch) -> None:
+    """The mail server takes every message again."""
+    monkeypatch.setattr(mail.EmailMessage, "send", REAL_SEND)
+
+
+def test_a_failed_send_is_retried_with_backoff_then_sent(clock, monkeypatch, settings):
+    settings.REMINDERS = {**settings.REMINDERS, "RETRY_BASE_SECONDS": 60, "MAX_ATTEMPTS": 6}
+    enroll(clock, "ok@example.com", ends_in_days=1)
+    failing = enroll(clock, "down@example.com", ends_in_days=2)
+    refuse(monkeypatch, "down@example.com", smtplib.SMTPRecipientsRefused({"x": (450, b"later")}))
+
+    result = sweep_and_send("--within", "7")
+
+    assert (result.status, result.stdout) == (0, queued(2))
     assert recipients() == ["ok@example.com"]
+    reminder = ExpiryReminder.objects.get(enrollment=failing)
+    assert (reminder.state, reminder.attempts, reminder.sent_at) == (State.PENDING, 1, None)
+    assert "450" in reminder.last_error
+    # The first retry waits between 30 and 60 s (equal jitter over the base of 60 s), and the
+    # job is queued to run then.
+    wait = reminder.next_attempt_at - clock.current
+    assert timedelta(seconds=30) <= wait <= timedelta(seconds=60)
+    [retry] = DBTaskResult.objects.filter(status="READY")
+    assert (retry.run_after, retry.args_kwargs["args"]) == (reminder.next_attempt_at, [reminder.pk])
 
-    monkeypatch.setattr(mail.EmailMessage, "send", real_send)
-    retry = run_command("notify_expiring", "--within", "7")
-    assert retry.status == 0 and retry.stdout.startswith("Sent 1 ")
+    back(monkeypatch)
+    clock.advance(minutes=1)
+    run_jobs()
+
     assert recipients() == ["down@example.com", "ok@example.com"]
+    reminder.refresh_from_db()
+    assert (reminder.state, reminder.attempts, reminder.last_error) == (State.SENT, 2, "")
 
 
-def test_dry_run_lists_and_sends_nothing(clock):
+def test_the_backoff_doubles_per_try_up_to_its_ceiling(settings):
+    settings.REMINDERS = {**settings.REMINDERS, "RETRY_BASE_SECONDS": 10, "RETRY_MAX_SECONDS": 100}
+    for tries, ceiling in [(1, 10), (2, 20), (3, 40), (4, 80), (5, 100), (9, 100)]:
+        waits = [retry_delay(tries).total_seconds() for _ in range(50)]
+        assert all(ceiling / 2 <= wait <= ceiling for wait in waits), (tries, waits)
+        assert len(set(waits)) > 1  # jittered
+
+
+def test_a_reminder_that_fails_every_try_is_failed_listed_and_can_be_retried(
+    clock, monkeypatch, settings, caplog
+):
+    settings.REMINDERS = {**settings.REMINDERS, "MAX_ATTEMPTS": 3}
+    course = CourseFactory(slug="python-basics", title="Python Basics")
+    enroll(clock, "down@example.com", ends_in_days=2, course=course)
+    refuse(monkeypatch, "down@example.com", smtplib.SMTPServerDisconnected("gone"))
+
+    sweep("--within", "7")
+    outcomes = [job.return_value for _ in range(4) for job in run_jobs()]
+
+    assert outcomes == ["retry_scheduled", "retry_scheduled", "failed"]
+    reminder = ExpiryReminder.objects.get()
+    assert (reminder.state, reminder.attempts, reminder.last_error) == (State.FAILED, 3, "gone")
+    assert [r.levelname for r in caplog.records if "failed for good" in r.getMessage()] == ["ERROR"]
+    assert mail.outbox == []
+
+    # Every sweep lists it (stderr, exit 1) while its end is ahead, and claims nothing new.
+    listed = sweep("--within", "7")
+    assert listed.status == 1
+    assert listed.stdout == (
+        "Queued 0 expiry reminders for sending (access ending within 7 days). 1 failed for"
+        " good (listed on stderr; --retry-failed queues them again).\n"
+    )
+    assert listed.stderr == (
+        "down@example.com in python-basics (access ends 2026-01-03T00:00:00Z):"
+        " sending failed 3 times, last: gone\n"
+    )
+    assert listed.error == "1 of 1 reminders failed (listed above); the others were done"
+
+    back(monkeypatch)
+    retried = sweep("--within", "7", "--retry-failed")
+    run_jobs()
+    assert (retried.status, retried.stdout) == (
+        0,
+        "Queued 1 failed expiry reminders again.\n" + queued(0),
+    )
+    assert recipients() == ["down@example.com"]
+    assert ExpiryReminder.objects.get().state == State.SENT
+
+
+def test_a_failed_reminder_is_no_longer_listed_once_its_end_has_passed(clock, settings):
+    enrollment = enroll(clock, "late@example.com", ends_in_days=2)
+    ExpiryReminder.objects.create(
+        enrollment=enrollment,
+        ended_at=enrollment.ended_at,
+        state=State.FAILED,
+        claimed_at=clock.current,
+        attempts=6,
+        last_error="gone",
+    )
+    clock.advance(days=3)
+
+    assert sweep("--within", "7").status == 0
+
+
+def test_stalled_reminders_are_queued_again_by_the_next_sweep(clock, settings):
+    settings.REMINDERS = {**settings.REMINDERS, "STALLED_SECONDS": 900}
+    never_run = enroll(clock, "lost@example.com", ends_in_days=2)
+    killed = enroll(clock, "killed@example.com", ends_in_days=3)
+    sweep("--within", "7")
+    DBTaskResult.objects.all().delete()  # the jobs lost (never queued, or no worker ran them)
+    # A worker killed after it began one send.
+    ExpiryReminder.objects.filter(enrollment=killed).update(
+        state=State.SENDING, attempts=1, last_attempt_at=clock.current, next_attempt_at=None
+    )
+
+    clock.advance(minutes=14)
+    early = sweep("--within", "7")
+    clock.advance(minutes=2)
+    late = sweep_and_send("--within", "7")
+
+    assert early.stdout == queued(0)
+    assert late.stdout == (
+        "Queued 0 expiry reminders for sending (access ending within 7 days). 2 stalled"
+        " reminders were queued again (is `manage.py db_worker` running?).\n"
+    )
+    assert recipients() == ["killed@example.com", "lost@example.com"]
+    assert dict(ExpiryReminder.objects.values_list("enrollment__user__email", "attempts")) == {
+        "lost@example.com": 1,
+        "killed@example.com": 2,
+    }
+    assert {never_run.pk, killed.pk} == set(
+        ExpiryReminder.objects.filter(state=State.SENT).values_list("enrollment", flat=True)
+    )
+
+
+def test_dry_run_lists_and_queues_nothing(clock):
     course = CourseFactory(slug="python-basics", title="Python Basics")
     enroll(clock, "soon@example.com", ends_in_days=2, course=course)
     before = snapshot()
 
-    result = run_command("notify_expiring", "--within", "7", "--dry-run")
+    result = sweep("--within", "7", "--dry-run")
 
     assert result.stdout.splitlines() == [
         "would remind soon@example.com in python-basics (access ends 2026-01-03T00:00:00Z)",
-        "Dry run, nothing was sent: 1 learners would be reminded.",
+        "Dry run, nothing was queued: 1 learners would be reminded.",
     ]
     assert mail.outbox == []
     assert snapshot() == before
+    assert DBTaskResult.objects.count() == 0
 
 
-def test_reminders_are_loaded_in_chunks_of_a_few_queries(
-    clock, monkeypatch, django_assert_num_queries
-):
+def test_verbose_lists_each_reminder_queued(clock):
+    course = CourseFactory(slug="python-basics", title="Python Basics")
+    enroll(clock, "soon@example.com", ends_in_days=2, course=course)
+
+    result = sweep("--within", "7", verbosity=2)
+
+    assert result.stdout.splitlines() == [
+        "queued soon@example.com in python-basics (access ends 2026-01-03T00:00:00Z)",
+        queued(1).strip(),
+    ]
+
+
+def test_the_sweep_claims_in_chunks_of_a_few_queries(clock, monkeypatch, django_assert_num_queries):
+    from enrollments import reminders
+
     monkeypatch.setattr("enrollments.reminders.REMINDER_CHUNK", 2)
     for n in range(5):
         enroll(clock, f"l{n}@example.com", ends_in_days=1 + n / 10)
 
-    # The due ids, then one query per chunk of 2 loading its enrollments with user and course
-    # (3 chunks), then per reminder: savepoint, the locked re-read, claim INSERT, release
-    # (5 x 4).
-    with django_assert_num_queries(1 + 3 + 5 * 4):
-        run = expiry_reminders_send(within=timedelta(days=7))
+    # The stalled reminders (savepoint, select, release), the due ids, then per chunk of 2 (3
+    # chunks): savepoint, the locked re-read with user and course, release; per reminder:
+    # savepoint, claim INSERT, release (5 x 3); the failed ones. The jobs are queued after.
+    with django_assert_num_queries(3 + 1 + 3 * 3 + 5 * 3 + 1):
+        result = reminders.sweep(within=timedelta(days=7))
 
-    assert len(run.sent) == 5 and len(mail.outbox) == 5
+    assert len(result.queued) == 5
     # Soonest first.
-    assert [m.to[0] for m in mail.outbox] == [f"l{n}@example.com" for n in range(5)]
+    assert [r.enrollment.user.email for r in result.queued] == [
+        f"l{n}@example.com" for n in range(5)
+    ]
 
 
 @pytest.mark.parametrize(
@@ -201,135 +360,73 @@ def test_usage_errors_exit_2(db, capsys, argv, message):
     assert message in capsys.readouterr().err
 
 
-# A change committed after the run read the learner and before its turn came: the send decides
-# from the enrollment re-read under the row lock, never from the run's stale read.
-
-BY_COMMAND = Attribution(None, AccessChange.Source.COMMAND)
+# A change committed after the sweep claimed the reminder and before its job ran: the job
+# decides from the enrollment as it is then, never from the claim's read.
 
 
-def change_when_reached(monkeypatch, email: str, change: Callable[[Enrollment], None]) -> None:
-    """Runs `change` on `email`'s enrollment just before the run sends it, after the run's read
-    (the one it passes on is stale)."""
-    real_send = expiry_reminder_send
-
-    def send(*, enrollment: Enrollment, **kwargs):
-        if enrollment.user.email == email:
-            change(enrollment)
-        return real_send(enrollment=enrollment, **kwargs)
-
-    monkeypatch.setattr("enrollments.reminders.expiry_reminder_send", send)
+def pause(enrollment: Enrollment) -> None:
+    apply_to_one(Pause(), enrollment, BY_COMMAND)
 
 
-def extend(days: int) -> Callable[[Enrollment], None]:
-    return lambda stale: apply_to_one(Extend(days=days), stale, Attribution(None, "command"))
+def remove(enrollment: Enrollment) -> None:
+    apply(Remove(), Selection.named([enrollment.pk]), BY_COMMAND)
 
 
-def pause(stale: Enrollment) -> None:
-    apply_to_one(Pause(), stale, Attribution(None, "command"))
+def deactivate_user(enrollment: Enrollment) -> None:
+    type(enrollment.user).objects.filter(pk=enrollment.user_id).update(is_active=False)
 
 
-def remove(stale: Enrollment) -> None:
-    apply(Remove(), Selection.named([stale.pk]), BY_COMMAND)
-
-
-def deactivate_user(stale: Enrollment) -> None:
-    type(stale.user).objects.filter(pk=stale.user_id).update(is_active=False)
-
-
-def test_a_stale_read_extended_beyond_the_window_is_not_sent(clock):
+def test_a_learner_extended_beyond_the_window_before_the_job_ran_is_not_sent(clock):
     enrollment = enroll(clock, "soon@example.com", ends_in_days=2)
-    stale = Enrollment.objects.select_related("user", "course").get(pk=enrollment.pk)
-    extend(30)(stale)
+    sweep("--within", "7")
+    apply_to_one(Extend(days=30), enrollment, BY_COMMAND)
 
-    outcome = expiry_reminder_send(enrollment=stale, within=timedelta(days=7), at=clock.current)
+    [job] = run_jobs()
 
-    assert outcome == (ReminderOutcome.NO_LONGER_DUE, stale)
+    assert job.return_value == SendOutcome.NO_LONGER_DUE
     assert mail.outbox == []
-    assert not ExpiryReminder.objects.exists()
+    assert not ExpiryReminder.objects.exists()  # deleted, not recorded as sent
+    assert sweep_and_send("--within", "7").stdout == queued(0)  # beyond the window
 
 
-def test_a_stale_read_extended_within_the_window_is_sent_with_the_new_end(clock):
+def test_a_learner_extended_within_the_window_before_the_job_ran_gets_the_new_end(clock):
     enrollment = enroll(clock, "soon@example.com", ends_in_days=2)
-    stale = Enrollment.objects.select_related("user", "course").get(pk=enrollment.pk)
-    extend(3)(stale)
+    sweep("--within", "7")
+    apply_to_one(Extend(days=3), enrollment, BY_COMMAND)
 
-    outcome, reminded = expiry_reminder_send(
-        enrollment=stale, within=timedelta(days=7), at=clock.current
-    )
+    [job] = run_jobs()
+    assert job.return_value == SendOutcome.NO_LONGER_DUE  # never the old date
+    assert mail.outbox == []
 
-    new_end = clock.current + timedelta(days=5)
-    assert (outcome, reminded.ended_at) == (ReminderOutcome.SENT, new_end)
+    # The next sweep claims the new end.
+    assert sweep_and_send("--within", "7").stdout == queued(1)
     assert [m.subject for m in mail.outbox] == ["Your access to Python Basics ends on 2026-01-06"]
-    assert "ends on 2026-01-06 at 00:00 UTC" in mail.outbox[0].body
-    assert list(ExpiryReminder.objects.values_list("ended_at", flat=True)) == [new_end]
-
-
-def test_a_run_skips_a_learner_extended_beyond_the_window_meanwhile(clock, monkeypatch):
-    enroll(clock, "other@example.com", ends_in_days=1)
-    moved = enroll(clock, "moved@example.com", ends_in_days=2)
-    change_when_reached(monkeypatch, "moved@example.com", extend(30))
-
-    result = run_command("notify_expiring", "--within", "7")
-
-    assert result.status == 0, result.stderr
-    assert result.stdout == (
-        "Sent 1 expiry reminders (access ending within 7 days). 1 were no longer due when their"
-        " turn came (extended, paused, removed or reminded meanwhile): not sent.\n"
-    )
-    assert recipients() == ["other@example.com"]
-    assert not ExpiryReminder.objects.filter(enrollment=moved).exists()
-    # The next run does not remind it either: its new end is beyond the window.
-    assert run_command("notify_expiring", "--within", "7").stdout.startswith("Sent 0 ")
-
-
-def test_a_run_mails_the_new_end_of_a_learner_extended_within_the_window_meanwhile(
-    clock, monkeypatch
-):
-    moved = enroll(clock, "moved@example.com", ends_in_days=2)
-    change_when_reached(monkeypatch, "moved@example.com", extend(3))
-
-    result = run_command("notify_expiring", "--within", "7", verbosity=2)
-
-    assert result.status == 0, result.stderr
-    assert result.stdout.splitlines()[-1] == (
-        "Sent 1 expiry reminders (access ending within 7 days)."
-    )
-    assert "(access ends 2026-01-06T00:00:00Z)" in result.stdout  # the fresh row, listed
-    assert [m.subject for m in mail.outbox] == ["Your access to Python Basics ends on 2026-01-06"]
-    reminder = ExpiryReminder.objects.get(enrollment=moved)
-    assert reminder.ended_at == clock.current + timedelta(days=5)
-    # Claimed for the new end: the next run sends nothing more.
-    assert run_command("notify_expiring", "--within", "7").stdout.startswith("Sent 0 ")
-    assert len(mail.outbox) == 1
+    assert list(ExpiryReminder.objects.values_list("ended_at", "state")) == [
+        (clock.current + timedelta(days=5), State.SENT)
+    ]
 
 
 @pytest.mark.parametrize("change", [pause, remove, deactivate_user], ids=lambda f: f.__name__)
-def test_a_run_skips_a_learner_paused_removed_or_deactivated_meanwhile(clock, monkeypatch, change):
-    enroll(clock, "gone@example.com", ends_in_days=2)
-    change_when_reached(monkeypatch, "gone@example.com", change)
+def test_a_learner_paused_removed_or_deactivated_before_the_job_ran_is_not_sent(clock, change):
+    enrollment = enroll(clock, "gone@example.com", ends_in_days=2)
+    sweep("--within", "7")
+    change(enrollment)
 
-    run = expiry_reminders_send(within=timedelta(days=7))
+    [job] = run_jobs()
 
-    assert [e.user.email for e in run.no_longer_due] == ["gone@example.com"]
-    assert (run.sent, run.already_claimed, run.failed) == ([], [], [])
+    assert job.return_value == SendOutcome.NO_LONGER_DUE
     assert mail.outbox == []
     assert not ExpiryReminder.objects.exists()
 
 
-def test_only_failed_sends_fail_the_run_not_the_learners_no_longer_due(clock, monkeypatch):
-    enroll(clock, "moved@example.com", ends_in_days=2)
-    enroll(clock, "down@example.com", ends_in_days=3)
-    change_when_reached(monkeypatch, "moved@example.com", extend(30))
-    real_send = mail.EmailMessage.send
+def test_a_learner_paused_before_the_job_ran_is_reminded_once_resumed(clock):
+    course = CourseFactory(title="Python Basics", pause_freezes_access=False)
+    enrollment = enroll(clock, "back@example.com", ends_in_days=2, course=course)
+    sweep("--within", "7")
+    pause(enrollment)
+    run_jobs()
 
-    def send(message, fail_silently=False):
-        if message.to == ["down@example.com"]:
-            raise smtplib.SMTPServerDisconnected("gone")
-        return real_send(message, fail_silently=fail_silently)
+    apply_to_one(Resume(), Enrollment.objects.get(pk=enrollment.pk), BY_COMMAND)
+    sweep_and_send("--within", "7")
 
-    monkeypatch.setattr(mail.EmailMessage, "send", send)
-    result = run_command("notify_expiring", "--within", "7")
-
-    assert result.status == 1
-    assert "1 were no longer due" in result.stdout
-    assert "1 of 2 reminders failed" in result.error  # counted in the total, not as a failure
+    assert [m.subject for m in mail.outbox] == ["Your access to Python Basics ends on 2026-01-03"]

@@ -1,13 +1,15 @@
-"""`manage.py notify_expiring --within DAYS`: e-mail learners whose access ends soon.
+"""`manage.py notify_expiring --within DAYS`: the reminders' sweep, run from cron.
 
-Safe to run from cron as often as you like: each enrollment gets at most one reminder per end
-date (see enrollments/reminders.py for how overlapping runs, changes made while the run goes and
-failed sends are handled), and an extension re-arms it. Paused enrollments are not reminded
+It claims a reminder for each learner whose access ends within DAYS and queues one send job per
+reminder; `manage.py db_worker` sends them (enrollments/reminders.py: the claim's short
+transactions, the retries with backoff, what happens to stalled and failed ones). Safe to run
+from cron on every app server at once, as often as you like: each enrollment gets at most one
+reminder per end date, and an extension re-arms it. Paused enrollments are not reminded
 (selectors.expiry).
 
-A row that fails, for whatever reason, is one line on stderr (the learner, the course, the error)
-and counted in the summary; the run goes on and exits 1 (enrollments/reminders.py logs it at ERROR,
-with the traceback when it is not a delivery failure).
+Reminders that failed for good (the mail server refused every try) and whose end is still ahead
+are one line each on stderr at every run, and the run exits 1, until `--retry-failed` gives them
+new tries or their end passes.
 """
 
 from datetime import timedelta
@@ -23,27 +25,27 @@ from enrollments.management.output import (
     write_failures,
 )
 from enrollments.management.selection import positive_int_argument
-from enrollments.reminders import SENDING_ERRORS, expiry_reminders_send
+from enrollments.models import Enrollment, ExpiryReminder
+from enrollments.reminders import retry_failed, sweep
 from enrollments.selectors.expiry import enrollments_due_expiry_reminder
 from lms.command_options import TextCheckedCommand
 
 
-def _label(enrollment) -> str:
+def _label(enrollment: Enrollment, ended_at=None) -> str:
     where = enrollment_label(enrollment.user.email, enrollment.course.slug)
-    return f"{where} (access ends {format_instant(enrollment.ended_at)})"
+    return f"{where} (access ends {format_instant(ended_at or enrollment.ended_at)})"
 
 
-def _reason(error: Exception) -> str:
-    if isinstance(error, SENDING_ERRORS):
-        return f"sending failed, will retry next run: {error}"
-    return f"failed, skipped (tried again next run): {type(error).__name__}: {error}"
+def _reminder_label(reminder: ExpiryReminder) -> str:
+    return _label(reminder.enrollment, reminder.ended_at)
 
 
 class Command(TextCheckedCommand):
     help = (
-        "E-mail each learner whose access ends within --within DAYS, once per end date. "
-        "Exit status: 0 all sent, 1 some rows failed (each on stderr, the others sent; "
-        "retried next run), 2 usage error."
+        "Queue an e-mail to each learner whose access ends within --within DAYS, once per end "
+        "date; `manage.py db_worker` sends them, retrying a failing mail server. Exit status: 0 "
+        "done, 1 some reminders failed for good (each on stderr; --retry-failed queues them "
+        "again), 2 usage error."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -55,40 +57,72 @@ class Command(TextCheckedCommand):
             help="remind learners whose access ends within DAYS from now",
         )
         parser.add_argument(
-            "--dry-run", action="store_true", help="list who would be reminded; send nothing"
+            "--dry-run", action="store_true", help="list who would be reminded; queue nothing"
+        )
+        parser.add_argument(
+            "--retry-failed",
+            action="store_true",
+            help="first give the reminders that failed for good a new set of tries",
         )
 
-    def handle(self, *args, within: int, dry_run: bool, verbosity: int, **options) -> None:
+    def handle(
+        self, *args, within: int, dry_run: bool, retry_failed: bool, verbosity: int, **options
+    ) -> None:
         if dry_run:
             self._dry_run(timedelta(days=within))
             return
-        run = expiry_reminders_send(within=timedelta(days=within))
+        if retry_failed:
+            self._retry_failed(verbosity)
+        result = sweep(within=timedelta(days=within))
         if verbosity >= 2:
-            for enrollment in run.sent:
-                self.stdout.write(f"reminded {_label(enrollment)}")
-        summary = f"Sent {len(run.sent)} expiry reminders (access ending within {within} days)."
-        if run.already_claimed:
-            summary += f" {len(run.already_claimed)} were sent meanwhile by another run."
-        if run.no_longer_due:
+            for reminder in result.queued:
+                self.stdout.write(f"queued {_reminder_label(reminder)}")
+            for reminder in result.requeued:
+                self.stdout.write(f"queued again {_reminder_label(reminder)}")
+        summary = (
+            f"Queued {len(result.queued)} expiry reminders for sending"
+            f" (access ending within {within} days)."
+        )
+        if result.already_claimed:
+            summary += f" {len(result.already_claimed)} were claimed meanwhile by another run."
+        if result.busy:
+            summary += f" {len(result.busy)} were being changed: left for the next run."
+        if result.requeued:
             summary += (
-                f" {len(run.no_longer_due)} were no longer due when their turn came"
-                " (extended, paused, removed or reminded meanwhile): not sent."
+                f" {len(result.requeued)} stalled reminders were queued again"
+                " (is `manage.py db_worker` running?)."
             )
-        if run.failed:
-            summary += f" {len(run.failed)} failed (listed on stderr; tried again next run)."
+        if result.failed:
+            summary += (
+                f" {len(result.failed)} failed for good (listed on stderr;"
+                " --retry-failed queues them again)."
+            )
         self.stdout.write(summary)
         write_failures(
             self.stderr,
-            (RowFailure(_label(enrollment), _reason(error)) for enrollment, error in run.failed),
+            (
+                RowFailure(
+                    _reminder_label(reminder),
+                    f"sending failed {reminder.attempts} times, last: {reminder.last_error}",
+                )
+                for reminder in result.failed
+            ),
         )
-        total = len(run.sent) + len(run.already_claimed) + len(run.no_longer_due) + len(run.failed)
-        exit_for_failures(len(run.failed), total, noun="reminders")
+        total = len(result.queued) + len(result.already_claimed) + len(result.busy)
+        exit_for_failures(len(result.failed), total + len(result.failed), noun="reminders")
+
+    def _retry_failed(self, verbosity: int) -> None:
+        again = retry_failed()
+        if verbosity >= 2:
+            for reminder in again:
+                self.stdout.write(f"retrying {_reminder_label(reminder)}")
+        self.stdout.write(f"Queued {len(again)} failed expiry reminders again.")
 
     def _dry_run(self, within: timedelta) -> None:
-        """Lists who the real run would remind now (the same selector), sending nothing."""
+        """Lists who the real run would claim now (the same selector), queuing nothing."""
         due = enrollments_due_expiry_reminder(within=within, at=clock.now())
         count = 0
         for enrollment in due.select_related("user", "course").iterator(chunk_size=2000):
             self.stdout.write(f"would remind {_label(enrollment)}")
             count += 1
-        self.stdout.write(f"Dry run, nothing was sent: {count} learners would be reminded.")
+        self.stdout.write(f"Dry run, nothing was queued: {count} learners would be reminded.")

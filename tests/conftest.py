@@ -30,6 +30,22 @@ class FrozenClock:
         self.current = instant
 
 
+def pytest_collection_modifyitems(items):
+    """Transactional tests may use every database alias: outside a transaction the API's query
+    reads go to the `api_reads` connection (a mirror of default carrying PostgreSQL's statement
+    timeout: enrollments.graphql.statement_timeout), which pytest-django refuses unless the test
+    names it. Tests wrapped in a transaction (the `db` fixture) read on default and need nothing."""
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        if marker is not None:
+            transactional = marker.kwargs.get("transaction", False)
+            if transactional and "databases" not in marker.kwargs:
+                kwargs = {**marker.kwargs, "databases": "__all__"}
+                item.add_marker(pytest.mark.django_db(*marker.args, **kwargs), append=False)
+        elif {"transactional_db", "live_server"} & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.django_db(transaction=True, databases="__all__"))
+
+
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     """PBKDF2 is slow on purpose; tests hash many passwords and need none of that strength."""

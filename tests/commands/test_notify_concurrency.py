@@ -1,24 +1,25 @@
-"""Two overlapping reminder runs (cron started the next before the last ended) send each
-reminder once (PostgreSQL, threads)."""
+"""Overlapping sweeps (cron on every app server at the same minute, or a slow one still going
+when the next starts) claim each reminder once, and the reminders are sent once (PostgreSQL,
+threads)."""
 
-import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
 from django.core import mail
-from django.db import connection
 
 from enrollments.models import ExpiryReminder
-from enrollments.reminders import expiry_reminders_send
+from enrollments.reminders import sweep
 from tests.factories import CourseFactory, EnrollmentFactory
+from tests.jobs.worker import run_jobs
 from tests.markers import requires_postgres
+from tests.threads import run_at_once
 
 pytestmark = [requires_postgres, pytest.mark.django_db(transaction=True)]
 
 
-def test_overlapping_runs_send_each_reminder_once(clock, monkeypatch):
+def test_overlapping_sweeps_claim_and_send_each_reminder_once(clock, monkeypatch):
+    monkeypatch.setattr("enrollments.reminders.REMINDER_CHUNK", 5)
     course = CourseFactory()
     for n in range(30):
         EnrollmentFactory(
@@ -26,30 +27,26 @@ def test_overlapping_runs_send_each_reminder_once(clock, monkeypatch):
             start_at=clock.current - timedelta(days=1),
             ended_at=clock.current + timedelta(days=1, minutes=n),
         )
-    real_send = mail.EmailMessage.send
+    real_create = ExpiryReminder.objects.create
 
-    def slow_send(message, fail_silently=False):
-        time.sleep(0.01)  # a mail server round trip: the runs overlap row by row
-        return real_send(message, fail_silently=fail_silently)
+    def slow_create(**fields):
+        time.sleep(0.01)  # a busy database: the sweeps overlap chunk by chunk
+        return real_create(**fields)
 
-    monkeypatch.setattr(mail.EmailMessage, "send", slow_send)
-    barrier = threading.Barrier(3)
+    monkeypatch.setattr(ExpiryReminder.objects, "create", slow_create)
 
-    def run(_):
-        try:
-            barrier.wait(timeout=10)
-            return expiry_reminders_send(within=timedelta(days=7))
-        finally:
-            connection.close()
+    sweeps = run_at_once(3, lambda _: sweep(within=timedelta(days=7)))
 
-    with ThreadPoolExecutor(max_workers=3) as pool:
-        runs = list(pool.map(run, range(3)))
+    assert not any(isinstance(result, Exception) for result in sweeps), sweeps
+    # They did overlap: a sweep found learners locked by another's claim (left to it) or lost
+    # the claim on the unique index (claimed meanwhile).
+    assert sum(len(s.busy) + len(s.already_claimed) for s in sweeps) > 0
+    assert sum(len(s.queued) for s in sweeps) == 30
+    assert ExpiryReminder.objects.count() == 30
 
-    # The runs did overlap: a later run found the learner reminded (no longer due) or lost the
-    # claim on the unique index (claimed meanwhile).
-    assert sum(len(r.already_claimed) + len(r.no_longer_due) for r in runs) > 0
-    assert sum(len(r.sent) for r in runs) == 30
-    assert not any(r.failed for r in runs)
+    jobs = run_jobs()
+
+    assert [job.return_value for job in jobs] == ["sent"] * 30
     assert len(mail.outbox) == 30
     assert len({message.to[0] for message in mail.outbox}) == 30
-    assert ExpiryReminder.objects.count() == 30
+    assert set(ExpiryReminder.objects.values_list("state", flat=True)) == {"sent"}

@@ -28,7 +28,7 @@ from enrollments.admin.forms import OperationForm
 from enrollments.admin.preview import PREVIEW_ROWS
 from enrollments.admin.reporting import error_text
 from enrollments.errors import InvalidAccessEnd
-from enrollments.management.selection import parse_instant
+from enrollments.instants import parse_instant
 from enrollments.operations import Enroll
 from enrollments.operations.audit import Attribution
 from enrollments.operations.enrolling_learners import (

@@ -53,7 +53,8 @@ def localize_wall_time(wall: datetime, zone: zoneinfo.ZoneInfo) -> datetime:
     saving change does not exist there: refuse it rather than guess. A repeated time (clocks
     going back) means its first occurrence. A wall time near the calendar's ends (years 1 and
     9999) can name an instant that UTC cannot write, such as 9999-12-31 23:00 in New York:
-    a form error too, since no date beyond the services' limit (2038) could be used anyway."""
+    a form error too, since no date beyond the core's limit (2038, access_window.MAX_ENDED_AT)
+    could be used anyway."""
     local = wall.replace(tzinfo=zone, fold=0)
     try:
         round_trip = local.astimezone(UTC).astimezone(zone).replace(tzinfo=None)

@@ -9,13 +9,14 @@ enrollments.operations.selection). Command-line arguments that name nothing are 
 """
 
 import argparse
-from datetime import UTC, datetime
+from datetime import datetime
 
 from django.core.management.base import CommandError, CommandParser
 from django.db.models import Q
 
 from enrollments import clock
 from enrollments.errors import NotEnrolled
+from enrollments.instants import parse_instant
 from enrollments.management.output import RowFailure, describe_error
 from enrollments.models import Enrollment
 from enrollments.operations import Selection
@@ -28,21 +29,6 @@ from lms.models import User
 
 #: Exit status of usage errors (argparse uses it too).
 USAGE = 2
-
-
-def parse_instant(text: str) -> datetime:
-    """An ISO 8601 date or datetime as an aware UTC datetime.
-
-    A date alone means midnight UTC; a datetime without an offset is read as UTC (the service
-    runs in UTC, and cron lines should not depend on the shell's time zone). Raises ValueError.
-    """
-    value = datetime.fromisoformat(text.strip())
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    try:
-        return value.astimezone(UTC)
-    except OverflowError:  # e.g. 9999-12-31T23:59-01:00 is in year 10000 in UTC
-        raise ValueError(f"{text!r} is out of range") from None
 
 
 def instant_argument(text: str) -> datetime:

@@ -19,6 +19,7 @@ plan or nothing. Examples: docs/commands.md.
 from django.core.management.base import CommandError, CommandParser
 
 from enrollments.errors import ChangedSincePreview, InvalidAccessEnd
+from enrollments.instants import parse_instant
 from enrollments.management.changing import ChangingCommand, refusing_a_changed_plan
 from enrollments.management.csv_input import read_csv
 from enrollments.management.output import (
@@ -27,7 +28,7 @@ from enrollments.management.output import (
     exit_for_failures,
     write_failures,
 )
-from enrollments.management.selection import USAGE, parse_instant
+from enrollments.management.selection import USAGE
 from enrollments.models import AccessChange
 from enrollments.operations import Enroll
 from enrollments.operations.audit import Attribution

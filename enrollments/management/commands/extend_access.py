@@ -18,10 +18,11 @@ from django.core.management.base import CommandError, CommandParser
 
 from enrollments import clock
 from enrollments.errors import DomainError, InvalidExtensionPeriod
+from enrollments.instants import parse_instant
 from enrollments.management.bulk_command import BulkEnrollmentCommand
 from enrollments.management.csv_input import CsvRow
 from enrollments.management.output import describe_error, format_instant
-from enrollments.management.selection import USAGE, instant_argument, parse_instant
+from enrollments.management.selection import USAGE, instant_argument
 from enrollments.operations import Extend
 
 

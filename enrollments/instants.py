@@ -1,0 +1,24 @@
+"""Instants typed as text by a person (a command's option or CSV cell, a line pasted into the
+admin's "Enroll learners…" page), read the same way at every door that takes them.
+
+The API takes its instants as its contract's scalars (graphql/scalars.py), and the admin's
+date fields are read in the staff member's zone (admin/forms.py); this is for the doors where
+an operator writes an ISO 8601 date or datetime: the commands and the enroll page's lines.
+"""
+
+from datetime import UTC, datetime
+
+
+def parse_instant(text: str) -> datetime:
+    """An ISO 8601 date or datetime as an aware UTC datetime.
+
+    A date alone means midnight UTC; a datetime without an offset is read as UTC (the service
+    runs in UTC, and cron lines should not depend on the shell's time zone). Raises ValueError.
+    """
+    value = datetime.fromisoformat(text.strip())
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # e.g. 9999-12-31T23:59-01:00 is in year 10000 in UTC
+        raise ValueError(f"{text!r} is out of range") from None

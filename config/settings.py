@@ -205,8 +205,8 @@ EMAIL_HOST_USER = _email["EMAIL_HOST_USER"] or ""
 EMAIL_HOST_PASSWORD = _email["EMAIL_HOST_PASSWORD"] or ""
 EMAIL_USE_TLS = _email.get("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = _email.get("EMAIL_USE_SSL", False)
-# Seconds before a mail server that stopped answering fails the send (the reminder is retried
-# by the next run) instead of blocking the command.
+# Seconds before a mail server that stopped answering fails the send (the reminder's job retries
+# it with backoff, REMINDERS below) instead of blocking the worker.
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="no-reply@localhost")
 

@@ -97,7 +97,7 @@ PROMISES = {
     "resume_membership": _changed,
     "access_report": _report_rows,
     "notify_expiring": lambda out: (
-        re.search(r"Sent [1-9]|[1-9]\d* learners? would be", out) is not None
+        re.search(r"Queued [1-9]|[1-9]\d* learners? would be", out) is not None
     ),
     "create_api_key": lambda out: bool(out.strip().splitlines()[-1:]),
 }

@@ -13,10 +13,11 @@ long in-process (docs/benchmarks.md has the figures, "fast paths off" column inc
 What the short path does, per selection of an object type, with no middleware and the
 synchronous `never_awaitable` (otherwise every field takes graphql-core's own path):
 
-- a field with a plan (`plan`: a default or root_only reader, no argument in the document, a
-  leaf, an object type without `is_type_of`, or a list of non-null such objects) is read once
-  by its reader, then completed here when the value is a plain one (a scalar that serialises, an
-  object, a list or tuple of objects), each object's selection by this same loop;
+- a field with a plan (`plan_field`, a `FieldPlan`: a default or root_only reader, no argument
+  in the document, a leaf, an object type without `is_type_of`, or a list of non-null such
+  objects) is read once by its reader, then completed here when the value is a plain one (a
+  scalar that serialises, an object, a list or tuple of objects), each object's selection by
+  this same loop;
 - any other value read (None where the type forbids it, an exception or graphql-core's
   `Undefined`, as the value or as a list item, a value that does not serialise to a value, a
   list that is not a list or tuple) is completed by graphql-core's own `complete_value`, with
@@ -124,10 +125,10 @@ def reader(field: GraphQLField) -> Callable[[Any], Any] | None:
 
 
 @dataclass(frozen=True, slots=True)
-class Plan:
+class FieldPlan:
     """How the short path completes one schema field: `read` the value from the parent, then
     serialise it (a scalar or enum), execute its selection (an object type) or that of each
-    item (a list of non-null objects)."""
+    item (a list of non-null objects). (Not the operation core's `Plan` of changes.)"""
 
     field: GraphQLField
     read: Callable[[Any], Any]
@@ -142,7 +143,7 @@ class Plan:
         return self.field.type
 
 
-def plan(field: GraphQLField) -> Plan | None:
+def plan_field(field: GraphQLField) -> FieldPlan | None:
     """The short path's plan of `field`, or None: the field takes graphql-core's path (an
     argument-reading resolver, an abstract type, an is_type_of check, a nullable list item)."""
     read = reader(field)
@@ -151,7 +152,7 @@ def plan(field: GraphQLField) -> Plan | None:
     nullable = not is_non_null_type(field.type)
     named = field.type if nullable else field.type.of_type
     if is_leaf_type(named):
-        return Plan(field, read, nullable, serialize=named.serialize)
+        return FieldPlan(field, read, nullable, serialize=named.serialize)
     item_type = None
     if is_list_type(named):
         item_type = named.of_type
@@ -160,7 +161,7 @@ def plan(field: GraphQLField) -> Plan | None:
         named = item_type.of_type
     if not is_object_type(named) or named.is_type_of is not None:
         return None
-    return Plan(field, read, nullable, object_type=named, item_type=item_type)
+    return FieldPlan(field, read, nullable, object_type=named, item_type=item_type)
 
 
 def _plain(value: Any) -> bool:
@@ -177,7 +178,7 @@ class ShortPath:
 
     #: Per schema field: (field, plan or None). Bounded by the schema (a plan per field node
     #: would keep every document ever sent alive); checked by identity against a reused id.
-    plans: dict[int, tuple[GraphQLField, Plan | None]] = {}
+    field_plans: dict[int, tuple[GraphQLField, FieldPlan | None]] = {}
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -205,25 +206,26 @@ class ShortPath:
         cached = self.selections.get(id(fields))
         if cached is None or cached[0] is not fields:
             planned = [
-                (name, nodes, self.plan_of(parent_type, nodes[0])) for name, nodes in fields.items()
+                (name, nodes, self.field_plan_of(parent_type, nodes[0]))
+                for name, nodes in fields.items()
             ]
             cached = (fields, planned)
             self.selections[id(fields)] = cached
         return cached[1]
 
-    def plan_of(self, parent_type, node) -> Plan | None:
+    def field_plan_of(self, parent_type, node) -> FieldPlan | None:
         if node.arguments:
             return None
         field = parent_type.fields.get(node.name.value)
         if field is None:  # __typename and the other meta-fields
             return None
-        cached = self.plans.get(id(field))
+        cached = self.field_plans.get(id(field))
         if cached is None or cached[0] is not field:
-            cached = (field, plan(field))
-            self.plans[id(field)] = cached
+            cached = (field, plan_field(field))
+            self.field_plans[id(field)] = cached
         return cached[1]
 
-    def short(self, field_plan: Plan, parent_type, source, field_nodes, field_path):
+    def short(self, field_plan: FieldPlan, parent_type, source, field_nodes, field_path):
         """The completed value of the field, its value read once."""
         try:
             value = field_plan.read(source)
@@ -262,7 +264,7 @@ class ShortPath:
         except Exception as raw_error:  # noqa: BLE001 - handled as execute_field does
             return self.field_error(raw_error, field_plan, field_nodes, field_path)
 
-    def item(self, field_plan: Plan, item, field_nodes, item_path, subfields):
+    def item(self, field_plan: FieldPlan, item, field_nodes, item_path, subfields):
         """A list item's completed selection; its error located at the item and passed on to
         the list (the item is non-null), as complete_list_value does."""
         try:
@@ -272,7 +274,7 @@ class ShortPath:
             self.handle_field_error(error, field_plan.item_type, item_path)
             return None
 
-    def complete(self, field_plan: Plan, parent_type, value, field_nodes, field_path):
+    def complete(self, field_plan: FieldPlan, parent_type, value, field_nodes, field_path):
         """graphql-core's completion of a value already read: execute_field from the resolver's
         answer on (the resolve info it builds, complete_value, its error handling)."""
         info = self.build_resolve_info(field_plan.field, field_nodes, parent_type, field_path)
@@ -281,7 +283,9 @@ class ShortPath:
         except Exception as raw_error:  # noqa: BLE001 - as execute_field
             return self.field_error(raw_error, field_plan, field_nodes, field_path)
 
-    def field_error(self, raw_error: Exception, field_plan: Plan, field_nodes, field_path) -> None:
+    def field_error(
+        self, raw_error: Exception, field_plan: FieldPlan, field_nodes, field_path
+    ) -> None:
         """As execute_field: located at the field (unless already located deeper), then null
         here if the field is nullable, else raised on to the parent."""
         error = located_error(raw_error, field_nodes, field_path.as_list())
@@ -344,7 +348,7 @@ def _answers_as_graphql_core() -> str | None:
     short path as through graphql-core, and the short path served its default-resolved fields;
     else what differs."""
     schema = _check_schema()
-    if plan(schema.get_type("CheckBox").fields["name"]) is None:
+    if plan_field(schema.get_type("CheckBox").fields["name"]) is None:
         return "graphene's default resolver is no longer partial(dict_or_attr_resolver, ...)"
     document = parse(CHECK_DOCUMENT)
     ours = execute(

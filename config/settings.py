@@ -276,9 +276,6 @@ GRAPHQL_LIMITS = {
     # it the answer is refused with QUERY_TOO_COSTLY, not built (the backstop of the cost
     # model, e.g. for a course holding more items than MAX_COURSE_ITEMS).
     "MAX_RESPONSE_VALUES": env.int("GRAPHQL_MAX_RESPONSE_VALUES", default=200_000),
-    # PostgreSQL's statement_timeout of the API's reads (the backstop of the cost model; set on
-    # their connection, GRAPHQL_STATEMENT_TIMEOUT_MS above). 0 switches it off.
-    "STATEMENT_TIMEOUT_MS": GRAPHQL_STATEMENT_TIMEOUT_MS,
 }
 # Rate limits of the GraphQL API per API key and per signed-in user (apikeys.ratelimit;
 # docs/reliability.md). Counted in the cache: set CACHE_URL=redis://... in production so that

@@ -1,8 +1,9 @@
 """Limits on what one request may ask, so that no document costs the server much more than a
 legitimate one: document length, field depth, aliases, cost (cost.py), page size (see
-pagination), the size of the answer (execution.ResponseTooLarge), a statement timeout
-(statement_timeout.py), and no batching (one operation per HTTP request). Values come from
-settings.GRAPHQL_LIMITS (config/settings.py, where their defaults are).
+pagination), the size of the answer (execution.ResponseTooLarge), and no batching (one
+operation per HTTP request). Values come from settings.GRAPHQL_LIMITS (config/settings.py, where
+their defaults are). The statement timeout of the reads is a property of their database
+connection, not a limit read here (statement_timeout.py, GRAPHQL_STATEMENT_TIMEOUT_MS).
 
 Depth and aliases are checked by a validation rule, before anything executes, on the shape of
 the answer as document_walk measures it (the walk cost and the rate limiter share): the depth
@@ -51,8 +52,6 @@ class Limits:
     max_course_items: int
     # The most list-item values a query's answer may hold (execution.ResponseTooLarge).
     max_response_values: int
-    # Milliseconds a query's SQL statement may run on PostgreSQL (statement_timeout.py); 0: off.
-    statement_timeout_ms: int
 
 
 @functools.cache
@@ -74,7 +73,6 @@ def limits() -> Limits:
         cost_items_read=configured["COST_ITEMS_READ"],
         max_course_items=configured["MAX_COURSE_ITEMS"],
         max_response_values=configured["MAX_RESPONSE_VALUES"],
-        statement_timeout_ms=configured["STATEMENT_TIMEOUT_MS"],
     )
 
 

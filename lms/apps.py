@@ -7,4 +7,9 @@ class LmsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from lms import lookups  # noqa: F401  registers pk__any_of
+        from lms import (
+            lookups,  # noqa: F401  registers pk__any_of
+            pg_timestamps,
+        )
+
+        pg_timestamps.connect()

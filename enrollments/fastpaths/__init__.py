@@ -21,14 +21,14 @@ ask per row) and otherwise does what the public API does. Changing the setting a
 
 The fast paths (docs/reliability.md "Fast paths" has their figures):
 
-- `pg_timestamps` (pg_timestamps.py): psycopg's C timestamptz loader on UTC sessions
-  (`psycopg_binary._psycopg`);
 - `model_loading` (model_loading.py): rows loaded without `Model.__init__` (Django's
   `ModelState`, the state `__init__` leaves).
 - `graphql_short_path` (graphql_short_path.py): GraphQL fields read and completed without
   graphql-core's per-field machinery (its `ExecutionContext.execute_fields` overridden).
 
 To add one: a module here that calls `register(...)` at import, and its name in MODULES.
+(`pg_timestamps`, psycopg's C timestamptz loader, left: psycopg's public `adapters.get_loader`
+answers the same class, so it is ordinary code now, lms/pg_timestamps.py.)
 """
 
 import logging
@@ -41,7 +41,7 @@ logger = logging.getLogger(__name__)
 
 #: The modules of this package that register a fast path, imported when the apps are ready so
 #: that every fast path is known (and checked) whether or not its user was imported yet.
-MODULES = ("pg_timestamps", "model_loading", "graphql_short_path")
+MODULES = ("model_loading", "graphql_short_path")
 
 #: The value of FASTPATHS_DISABLED that switches every fast path off.
 ALL = "all"

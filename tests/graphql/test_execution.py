@@ -140,10 +140,10 @@ def test_the_request_executes_with_the_short_path_only_while_it_is_on(settings):
     short = graphql_short_path.with_short_path(execution.BoundedExecutionContext)
     settings.FASTPATHS_DISABLED = []
     assert execution.execution_context_class() is short
-    for disabled in (["graphql_short_path"], ["all"], ["pg_timestamps", "graphql_short_path"]):
+    for disabled in (["graphql_short_path"], ["all"], ["model_loading", "graphql_short_path"]):
         settings.FASTPATHS_DISABLED = disabled
         assert execution.execution_context_class() is execution.BoundedExecutionContext
-    settings.FASTPATHS_DISABLED = ["pg_timestamps"]
+    settings.FASTPATHS_DISABLED = ["model_loading"]
     assert execution.execution_context_class() is short
 
 

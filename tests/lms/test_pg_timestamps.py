@@ -1,19 +1,19 @@
-"""Fast path `pg_timestamps` (enrollments/fastpaths/pg_timestamps.py): psycopg's C timestamptz
-loader gives the same datetimes as Django's own loader, on UTC sessions only. The reading tests
-run with the fast path on and off (the `fast_paths` fixture): the same values either way."""
+"""lms/pg_timestamps.py: on a UTC session, timestamptz values are read by psycopg's own loader
+(its C one with psycopg[binary]) and equal what Django's own loader gives, tzinfo included;
+other sessions keep Django's loader."""
 
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.db import connection
+from django.db import DataError, connection
 from django.db.backends.postgresql.psycopg_any import BaseTzLoader
 
-from enrollments.fastpaths import pg_timestamps
+from lms import pg_timestamps
 from tests.markers import requires_postgres
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_paths")]
+pytestmark = pytest.mark.django_db
 
 #: Text PostgreSQL sends for timestamptz in a UTC session: whole seconds, microseconds, the
 #: range's ends, a leap day, the int32 end of the API's timestamps.
@@ -33,18 +33,24 @@ def _loaded(sql: str, params=()) -> list:
         return [row[0] for row in cursor.fetchall()]
 
 
+def test_psycopgs_own_loader_is_its_c_one_when_installed():
+    """The point of it: with psycopg's C extension (the project installs psycopg[binary]),
+    psycopg's public loader lookup answers the C class, not the Python one Django subclasses."""
+    import psycopg
+    from psycopg.types.datetime import TimestamptzLoader
+
+    wrapped = pg_timestamps.UtcTimestamptzLoader.wrapped
+    assert wrapped is pg_timestamps.psycopg_timestamptz_loader()
+    assert (wrapped is not TimestamptzLoader) is (psycopg.pq.__impl__ in ("c", "binary"))
+
+
 @requires_postgres
-def test_the_connection_reads_timestamps_with_the_c_loader_when_on(fast_paths):
+def test_the_connection_reads_timestamps_with_psycopgs_loader():
     connection.ensure_connection()
-    loader = connection.connection.adapters.get_loader(1184, 0)  # timestamptz, text
-    assert (loader is pg_timestamps.UtcTimestamptzLoader) is fast_paths
+    loader = connection.connection.adapters.get_loader(pg_timestamps.TIMESTAMPTZ_OID, 0)
+    assert loader is pg_timestamps.UtcTimestamptzLoader
     # Django's create_cursor compares this attribute: equal, so no cursor re-registers its own.
     assert loader.timezone is connection.timezone is UTC
-
-
-def test_the_signature_check_passes_on_the_installed_psycopg():
-    assert pg_timestamps.check() is None
-    assert pg_timestamps.FAST_PATH.mismatch is None
 
 
 @requires_postgres
@@ -55,7 +61,7 @@ def test_values_equal_djangos_loader(text):
     class DjangoUtc(BaseTzLoader):
         timezone = UTC
 
-    theirs = DjangoUtc(1184, connection.connection).load(text.encode())
+    theirs = DjangoUtc(pg_timestamps.TIMESTAMPTZ_OID, connection.connection).load(text.encode())
     assert ours == theirs
     assert ours.tzinfo is UTC  # the same tzinfo object, not only an equal offset
     assert ours.isoformat() == theirs.isoformat()
@@ -73,12 +79,20 @@ def test_null_stays_none():
     assert _loaded("SELECT NULL::timestamptz") == [None]
 
 
+@requires_postgres
+def test_a_value_out_of_pythons_range_is_an_error_as_with_djangos_loader():
+    """Year 10000 and infinity: psycopg's loader refuses them as Django's did."""
+    for text in ("infinity", "9999-12-31 23:59:59.999999-01"):
+        with pytest.raises(DataError, match="after year 10K"):
+            _loaded("SELECT %s::timestamptz", [text])
+
+
 @pytest.mark.parametrize(
     ("vendor", "zone"),
     [("postgresql", ZoneInfo("Europe/Paris")), ("postgresql", None), ("sqlite", UTC)],
 )
 def test_other_sessions_keep_djangos_loader(vendor, zone):
-    """A session in another zone (DATABASES TIME_ZONE), USE_TZ off, or another database: the
-    C loader would answer in the session's zone, so Django's loader stays."""
+    """A session in another zone (DATABASES TIME_ZONE), USE_TZ off, or another database:
+    psycopg's loader would answer in the session's zone, so Django's loader stays."""
     untouched = SimpleNamespace(vendor=vendor, timezone=zone, connection=None)
-    assert pg_timestamps.use_c_timestamp_loader(untouched) is False
+    assert pg_timestamps.use_psycopg_timestamp_loader(untouched) is False

@@ -77,7 +77,7 @@ fuzz: install
 
 # Mutation testing (mutmut) of the core modules listed as `only_mutate` in pyproject.toml
 # ([tool.mutmut]); not in CI (it runs the suite once per mutant). MUTANTS narrows the run to
-# mutant names, e.g. `make mutate MUTANTS='enrollments.services.pausing*'`. Survivors:
+# mutant names, e.g. `make mutate MUTANTS='enrollments.operations.pausing*'`. Survivors:
 # `make mutate-results`, then `.venv/bin/mutmut show NAME`. docs/reliability.md has the score.
 MUTANTS ?=
 mutate: install

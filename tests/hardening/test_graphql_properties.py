@@ -436,7 +436,7 @@ def test_a_nul_character_or_a_lone_surrogate_in_a_reason_is_invalid_reason(
     api, key, world, field, reason
 ):
     """Found by the properties above on PostgreSQL, whose text columns cannot hold NUL: it was
-    an INTERNAL_SERVER_ERROR; it is now the services' INVALID_REASON, like a reason too long.
+    an INTERNAL_SERVER_ERROR; it is now the core's INVALID_REASON, like a reason too long.
     A lone surrogate (JSON `"\\ud800"`, issue 14 finding 3) was an INTERNAL_SERVER_ERROR on
     both databases; the one text rule (lms.text) refuses it the same way."""
     active, _, paused, _ = world.enrollments

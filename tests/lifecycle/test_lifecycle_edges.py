@@ -142,7 +142,7 @@ def test_an_undo_preview_names_the_fields_it_restores(clock):
 )
 def test_each_refused_end_says_why(clock, at, detail):
     """The detail is what the admin and the commands show after the message (as for the
-    extension's refusals, tests/enrollments/services/test_pinned_edges.py)."""
+    extension's refusals, tests/enrollments/operations/test_pinned_edges.py)."""
     with pytest.raises(InvalidAccessEnd) as refused:
         preview(Expire(at), Selection.named([]))
     assert refused.value.detail == detail

@@ -1,4 +1,4 @@
-"""enrollment_extend_access and enrollments_extend_access_bulk."""
+"""Extend through the operation core: one enrollment (`apply_to_one`) and in bulk (`apply`)."""
 
 import uuid
 from datetime import timedelta

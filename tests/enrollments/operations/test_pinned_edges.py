@@ -1,7 +1,9 @@
 """Edges that no test pinned until mutation testing (`make mutate`, docs/reliability.md) showed
 that the rule could be broken with the suite still green (issue 14, finding 9). Each test
-names the mutant it kills. They go through the public services and rules.py's public API
-only, so they hold whatever the modules behind those look like.
+names the mutant it kills (mutated in the service modules that then held the rules; the
+operation core has taken their bodies since). They go through the core's public API
+(`apply_to_one`, `apply`) and rules.py's only, so they hold whatever the modules behind those
+look like.
 """
 
 import uuid
@@ -54,7 +56,7 @@ class TestANewEndMustBeInTheFuture:
             ExtensionRequest(until=now).validate(now=now)
         ExtensionRequest(until=now + TICK).validate(now=now)  # a microsecond later is fine
 
-    def test_the_service_refuses_exactly_now_on_an_expired_enrollment(self, clock):
+    def test_the_core_refuses_exactly_now_on_an_expired_enrollment(self, clock):
         now = clock.current
         expired = EnrollmentFactory(start_at=now - 30 * DAY, ended_at=now - 10 * DAY)
         before = snapshot()
@@ -86,7 +88,7 @@ class TestTheBulkStillExpiredBoundary:
     """`new_end <= now` for a selection by filter: an end landing exactly on now leaves no
     access (the window's end is exclusive), so it is still expired."""
 
-    def test_the_bulk_service_skips_it_and_extends_the_row_a_microsecond_later(self, clock):
+    def test_a_bulk_extension_skips_it_and_extends_the_row_a_microsecond_later(self, clock):
         now = clock.current
         on_now = EnrollmentFactory(start_at=now - 30 * DAY, ended_at=now - 3 * DAY)
         after = EnrollmentFactory(start_at=now - 30 * DAY, ended_at=now - 3 * DAY + TICK)
@@ -156,7 +158,7 @@ class TestPauseAndResumeAuditRows:
         assert set(AccessChange.objects.values_list("batch_id", flat=True)) == {batch}
 
 
-class TestSingleServicesReturnTheRowAsStored:
+class TestOneEnrollmentsChangeReturnsTheRowAsStored:
     """The returned enrollment is the row as written, not a stale copy (GraphQL reloads the
     row, which hid a mutant that left is_paused, paused_at or updated_at unchanged)."""
 
@@ -215,12 +217,12 @@ class TestAnInvalidPeriodIsRefusedBeforeAnyQuery:
     locking query later)."""
 
     @pytest.mark.parametrize("kwargs", [{"days": 0}, {"days": -1}, {}])
-    def test_the_single_service(self, clock, django_assert_num_queries, kwargs):
+    def test_one_enrollment(self, clock, django_assert_num_queries, kwargs):
         enrollment = EnrollmentFactory(start_at=clock.current - DAY, ended_at=clock.current + DAY)
         with django_assert_num_queries(0), pytest.raises(InvalidExtensionPeriod):
             apply_to_one(Extend(**kwargs), enrollment, Attribution(None, SOURCE))
 
-    def test_the_bulk_service(self, clock, django_assert_num_queries):
+    def test_in_bulk(self, clock, django_assert_num_queries):
         EnrollmentFactory(start_at=clock.current - DAY, ended_at=clock.current + DAY)
         with django_assert_num_queries(0), pytest.raises(InvalidExtensionPeriod):
             apply(

@@ -1,5 +1,5 @@
-"""Property-based tests (hypothesis) over the services: any input gives a result or a documented
-domain error, and on error nothing changes."""
+"""Property-based tests (hypothesis) over the core's operations: any input gives a result or a
+documented domain error, and on error nothing changes."""
 
 from datetime import UTC, datetime, timedelta
 
@@ -64,7 +64,7 @@ def test_extend_any_input(monkeypatch, days, until, indefinite, current_end):
     enrollment = EnrollmentFactory(start_at=NOW - timedelta(days=500), ended_at=ended_at)
     until_dt = to_datetime(until) if until is not None else None
     if until is not None and until_dt is None:
-        return  # refused by the adapter before the service
+        return  # refused by the door before the core
     before = snapshot()
     try:
         result = apply_to_one(

@@ -2,10 +2,11 @@
 
 import time
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connections, router
 
 from enrollments.errors import InvalidReason
@@ -83,8 +84,35 @@ class Attribution:
         }
 
 
-def save_audit_rows(rows: Iterable[Mapping[str, object]]) -> None:
-    """Inserts audit rows, given as their column values (`Attribution.audit_values`), in the
+#: The audit row's columns (attribute names) in the order save_audit_rows writes them: a row
+#: may be given as a tuple in this order (writing.audit_rows builds them so, by the hundred
+#: thousand) instead of a mapping (Attribution.audit_values). Every column, checked below.
+AUDIT_COLUMNS = (
+    "id",
+    "enrollment_id",
+    "action",
+    "old_ended_at",
+    "new_ended_at",
+    "old_is_paused",
+    "new_is_paused",
+    "paused_seconds",
+    "actor_id",
+    "source",
+    "reason",
+    "batch_id",
+    "created_at",
+    "old_paused_at",
+    "old_total_paused_duration",
+    "old_removed_at",
+    "undoes_batch_id",
+)
+if sorted(AUDIT_COLUMNS) != sorted(f.attname for f in AccessChange._meta.concrete_fields):
+    raise ImproperlyConfigured("audit.AUDIT_COLUMNS must name every AccessChange column")
+
+
+def save_audit_rows(rows: Iterable[Mapping[str, object] | Sequence[object]]) -> None:
+    """Inserts audit rows, given as their column values (a mapping by attribute name,
+    `Attribution.audit_values`, or a tuple in AUDIT_COLUMNS order, `writing.audit_rows`), in the
     caller's transaction.
 
     On PostgreSQL with COPY: a bulk operation writes one row per enrollment they change, and
@@ -97,12 +125,13 @@ def save_audit_rows(rows: Iterable[Mapping[str, object]]) -> None:
     connection = connections[router.db_for_write(AccessChange)]
     if connection.vendor != "postgresql":
         AccessChange.objects.bulk_create(
-            (AccessChange(**row) for row in rows),
+            (AccessChange(**_as_mapping(row)) for row in rows),
             batch_size=BATCH_SIZE,
         )
         return
-    fields = AccessChange._meta.concrete_fields
-    names = [field.attname for field in fields]
+    by_name = {field.attname: field for field in AccessChange._meta.concrete_fields}
+    fields = [by_name[name] for name in AUDIT_COLUMNS]
+    names = AUDIT_COLUMNS
     columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
     table = connection.ops.quote_name(AccessChange._meta.db_table)
     sql = f"COPY {table} ({columns}) FROM STDIN (FORMAT BINARY)"
@@ -111,11 +140,15 @@ def save_audit_rows(rows: Iterable[Mapping[str, object]]) -> None:
         copy.set_types(_column_types(connection, fields))
         for row in rows:
             # Choices members are str (or int) first: psycopg dumps them as their value.
-            copy.write_row([row[name] for name in names])
+            copy.write_row(row if type(row) is tuple else [row[name] for name in names])
     if connection.queries_logged:
         # Django logs only what runs through its cursor's execute(): record the COPY as the
         # one statement it is, so query counts (tests, debug tools) still show the write.
         connection.queries_log.append({"sql": sql, "time": f"{time.monotonic() - started:.3f}"})
+
+
+def _as_mapping(row: Mapping[str, object] | Sequence[object]) -> Mapping[str, object]:
+    return dict(zip(AUDIT_COLUMNS, row, strict=True)) if type(row) is tuple else row
 
 
 def _column_types(connection, fields) -> list[str]:

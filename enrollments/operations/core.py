@@ -18,7 +18,7 @@ from enrollments.models import Enrollment
 from enrollments.operations.audit import Attribution, save_audit_rows
 from enrollments.operations.base import Operation, Plan, Row, Skip, State
 from enrollments.operations.selection import Selection
-from enrollments.operations.writing import audit_values
+from enrollments.operations.writing import audit_rows
 from lms.batching import BATCH_SIZE, chunked
 
 #: Rows per UPDATE / INSERT statement: large enough to be set-based, small enough for SQLite's
@@ -136,7 +136,7 @@ def _apply_locked(
         scope = write_scope(selection)
         for chunk in chunked(plan.changes, _chunk_size(scope, plan)):
             operation.write(chunk, now=now, scope=scope)
-            save_audit_rows(audit_values(change, by=by, now=now) for change in chunk)
+            save_audit_rows(audit_rows(chunk, by=by, now=now))
     plan.batch_id, plan.applied_at = by.batch_id, now
     return plan
 

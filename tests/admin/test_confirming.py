@@ -2,7 +2,7 @@
 it: a `Scope` of its own (hidden fields, URLs, words) and an operation with a parameter,
 built from an OperationForm subclass. Pause, resume and remove use it with no parameter
 (tests/admin/test_pause_resume.py, tests/lifecycle/test_remove_admin.py), extend and expire
-with their forms, enrol and undo with their own hooks (tests/lifecycle/)."""
+with their forms, enroll and undo with their own hooks (tests/lifecycle/)."""
 
 from datetime import timedelta
 

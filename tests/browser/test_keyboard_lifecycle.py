@@ -49,7 +49,7 @@ def test_extend_from_today_by_keyboard(page, transactional_db):
     assert AccessChange.objects.get(enrollment=lapsed).action == AccessChange.Action.EXTEND
 
 
-def test_enrol_learners_by_keyboard(page, transactional_db):
+def test_enroll_learners_by_keyboard(page, transactional_db):
     staff = staff_with("view_enrollment", "enroll_learners")
     course = CourseFactory(title="Keyboard Course", access_days=30)
     known = UserFactory(email="known@example.com")

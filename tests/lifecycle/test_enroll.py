@@ -256,7 +256,7 @@ def test_graphql_known_email_needs_no_name(api, make_key, enroller, course, cloc
     assert User.objects.filter(email__iexact="ann@example.com").count() == 1
 
 
-def test_graphql_re_enrol_restores_the_same_enrollment(api, make_key, enroller, enrollment):
+def test_graphql_re_enroll_restores_the_same_enrollment(api, make_key, enroller, enrollment):
     apply(Remove(), Selection.named([enrollment.pk]), SYSTEM)
     payload = post(
         api,
@@ -318,7 +318,7 @@ def test_graphql_errors_change_nothing(
     assert world() == before
 
 
-def test_graphql_a_refused_enrolment_leaves_no_orphan_learner(
+def test_graphql_a_refused_enrollment_leaves_no_orphan_learner(
     api, make_key, enroller, clock, monkeypatch
 ):
     course = CourseFactory(access_days=3650)

@@ -23,7 +23,7 @@ def course(db):
     return CourseFactory(slug="python", access_days=30)
 
 
-def test_single_enrols_with_the_course_default_and_audits(clock, course):
+def test_single_enrolls_with_the_course_default_and_audits(clock, course):
     UserFactory(email="ann@example.com")
     done = run_command(
         "enroll", "--user", "ANN@example.com", "--course", "python", "--reason", "paid"

@@ -18,7 +18,7 @@ pytestmark = [requires_postgres, pytest.mark.django_db(transaction=True)]
 BY = Attribution(None, AccessChange.Source.GRAPHQL)
 
 
-def test_concurrent_enrolments_of_one_pair_make_one_enrollment():
+def test_concurrent_enrollments_of_one_pair_make_one_enrollment():
     user, course = UserFactory(), CourseFactory(access_days=30)
 
     results = run_at_once(
@@ -32,7 +32,7 @@ def test_concurrent_enrolments_of_one_pair_make_one_enrollment():
     assert AccessChange.objects.filter(enrollment=enrollment).count() == 1
 
 
-def test_concurrent_enrolments_by_a_new_address_create_one_learner():
+def test_concurrent_enrollments_by_a_new_address_create_one_learner():
     course = CourseFactory(access_days=None)
 
     results = run_at_once(

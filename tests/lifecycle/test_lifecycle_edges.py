@@ -84,7 +84,7 @@ def test_requests_differing_in_one_parameter_are_described_apart(clock):
     assert len(descriptions) == 1 + len(variants)
 
 
-def test_refusing_existing_enrollments_names_each_and_still_enrols_the_others(clock):
+def test_refusing_existing_enrollments_names_each_and_still_enrolls_the_others(clock):
     course = CourseFactory(access_days=10)
     existing = EnrollmentFactory(course=course)
     newcomer = UserFactory()
@@ -148,7 +148,7 @@ def test_each_refused_end_says_why(clock, at, detail):
     assert refused.value.detail == detail
 
 
-def test_a_refused_enrolment_end_names_the_instant(clock):
+def test_a_refused_enrollment_end_names_the_instant(clock):
     late = MAX_ENDED_AT + SECOND
     with pytest.raises(InvalidAccessEnd) as refused:
         check_access_end(late)
@@ -169,14 +169,14 @@ def lost_race(monkeypatch):
     return operation, shown, winner
 
 
-def test_an_enrolment_that_lost_the_race_answers_already_enrolled(clock, lost_race):
+def test_an_enrollment_that_lost_the_race_answers_already_enrolled(clock, lost_race):
     operation, _shown, winner = lost_race
     plan = enroll(operation, SYSTEM)
     assert (plan.changes, plan.unchanged) == ([], [winner.pk])
     assert Enrollment.objects.filter(course=winner.course).count() == 1
 
 
-def test_a_confirmed_enrolment_that_lost_the_race_applies_nothing(clock, lost_race):
+def test_a_confirmed_enrollment_that_lost_the_race_applies_nothing(clock, lost_race):
     operation, shown, winner = lost_race
     with pytest.raises(ChangedSincePreview):
         enroll(operation, SYSTEM, expected=shown.fingerprint())

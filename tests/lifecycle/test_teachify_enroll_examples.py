@@ -118,7 +118,7 @@ def test_the_slash_comment_example_is_not_graphql(api, key, course):
     assert world() == before
 
 
-def test_the_new_student_example_enrols_a_new_learner(api, key, course, clock):
+def test_the_new_student_example_enrolls_a_new_learner(api, key, course, clock):
     body = send(api, key, NEW_STUDENT_WITH_EMAIL, course)
 
     assert "errors" not in body, body

@@ -172,7 +172,7 @@ def test_undoing_an_undo_applies_the_batch_again(three, clock):
     ) == {undone.batch_id}
 
 
-def test_undo_of_an_enrolment_that_created_the_enrollment_removes_it(clock):
+def test_undo_of_an_enrollment_that_created_the_enrollment_removes_it(clock):
     enrollment = EnrollmentFactory()
     batch = uuid.uuid4()
     AccessChange.objects.create(
@@ -191,7 +191,7 @@ def test_undo_of_an_enrolment_that_created_the_enrollment_removes_it(clock):
     assert Enrollment.objects.filter(pk=enrollment.pk).exists()  # nothing deleted
 
 
-def test_undo_of_an_enrolment_that_restored_a_removed_learner_removes_them_again(clock):
+def test_undo_of_an_enrollment_that_restored_a_removed_learner_removes_them_again(clock):
     """The removal mark is part of the state an audit row keeps: re-enrolling a removed
     learner, then undoing that enrollment, puts back the removal as it was (same instant)."""
     enrollment = EnrollmentFactory(ended_at=clock.current + timedelta(days=30))

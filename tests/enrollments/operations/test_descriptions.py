@@ -60,7 +60,7 @@ def test_an_end_at_an_instant_is_described_in_utc_whatever_the_zones(new_york_pr
 
 
 @pytest.mark.django_db
-def test_an_enrolment_says_how_many_from_when_and_whether_existing_ones_are_refused():
+def test_an_enrollment_says_how_many_from_when_and_whether_existing_ones_are_refused():
     targets = (
         PairToEnroll(UserFactory(), CourseFactory()),
         PairToEnroll(UserFactory(), CourseFactory(), AT),

@@ -167,7 +167,7 @@ def test_preview_is_what_apply_does_for_the_lifecycle(clock, rows, operation, na
     new_pairs=st.integers(0, 3),
     ends=st.lists(st.one_of(st.none(), st.none(), st.none(), instants), min_size=9, max_size=9),
 )
-def test_preview_is_what_apply_does_for_an_enrolment(clock, rows, subset, new_pairs, ends):
+def test_preview_is_what_apply_does_for_an_enrollment(clock, rows, subset, new_pairs, ends):
     clock.set(NOW)
     with transaction.atomic():
         course, enrollments = make_rows(rows)

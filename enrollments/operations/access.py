@@ -67,13 +67,15 @@ class Extend(Operation):
         self.request.validate(now=now)
 
     def plan_row(self, row: Row, *, now: datetime, named: bool) -> Change | None:
+        # `request` and `action` are properties that build a request: once per row, not twice.
+        request = self.request
         current = row.state.ended_at
-        new_end = self.request.new_ended_at(current=current, now=now)
+        new_end = request.new_ended_at(current=current, now=now)
         if not named and new_end is not None and new_end <= now:
             raise StillExpired()
         if new_end == current:
             return None
-        return Change(row.id, self.action, row.state, row.state.but(ended_at=new_end))
+        return Change(row.id, request.action, row.state, row.state.but(ended_at=new_end))
 
     def write(self, changes, *, now: datetime, scope: QuerySet[Enrollment] | None = None) -> None:
         """By days: one UPDATE adding the days to each (locked, already planned) end. From

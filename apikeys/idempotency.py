@@ -34,7 +34,7 @@ in three steps:
    (no answer yet: 409).
 2. Run: one transaction (`transaction.atomic()`) around the whole GraphQL request. It first
    re-checks the reservation and locks its row (an UPDATE on the owner's token), then executes
-   the document (each service's own atomic blocks become savepoints), then stores the rendered
+   the document (each core call's own atomic blocks become savepoints), then stores the rendered
    answer in the row (again on the owner's token). The change and its answer commit together
    or not at all.
 3. If the request did not execute (parse or validation errors, limits, a 429: no `data` in the

@@ -228,7 +228,7 @@ REMINDERS = {
 
 GRAPHENE = {
     "SCHEMA": "config.schema.schema",
-    # Off: each mutation field runs in its service's own transactions, so a document never
+    # Off: each mutation field runs in the core's own transactions, so a document never
     # holds one mutation's row locks while the next waits for others (two documents extending
     # the same two enrollments in opposite order would deadlock). enrollments.retry retries
     # each mutation field on a deadlock or serialization failure.

@@ -1,6 +1,6 @@
-"""The one clock every service and selector reads.
+"""The one clock the operation core, progress, reminders and selectors read.
 
-Services call `clock.now()` instead of `timezone.now()` so that tests can freeze or move time in
+They call `clock.now()` instead of `timezone.now()` so that tests can freeze or move time in
 one place (see the `clock` fixture in tests/conftest.py).
 """
 

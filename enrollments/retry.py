@@ -52,7 +52,7 @@ def retry_on_conflict(
 ) -> Callable[..., Result]:
     """`function`, run again (at most MAX_ATTEMPTS times in all, after a short random pause)
     when the database aborts it for a deadlock or a serialization failure, provided it was not
-    called inside an atomic block. `function` must own its transactions (each service does)."""
+    called inside an atomic block. `function` must own its transactions (each core call does)."""
 
     @functools.wraps(function)
     def retrying(*args: Any, **kwargs: Any) -> Result:

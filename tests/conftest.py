@@ -75,7 +75,8 @@ def fast_paths(request):
 
 @pytest.fixture
 def clock(monkeypatch) -> FrozenClock:
-    """Freezes the services' clock at 2026-01-01T00:00:00Z; `clock.advance(days=3)` moves it."""
+    """Freezes the one clock (enrollments.clock) at 2026-01-01T00:00:00Z; `clock.advance(days=3)`
+    moves it."""
     frozen = FrozenClock(datetime(2026, 1, 1, tzinfo=UTC))
     monkeypatch.setattr("enrollments.clock.now", frozen)
     return frozen

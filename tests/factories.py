@@ -76,7 +76,7 @@ class EnrollmentFactory(factory.django.DjangoModelFactory):
 
 class ItemCompletionFactory(factory.django.DjangoModelFactory):
     """A completion written directly (whatever the enrollment's access), with the enrollment's
-    stored progress recounted as the service would keep it."""
+    stored progress recounted as a completion would keep it."""
 
     class Meta:
         model = ItemCompletion

@@ -119,7 +119,7 @@ def test_enrollments_cannot_be_deleted_from_the_admin(client, admin_user, enroll
     assert "delete_selected" not in dict(changelist.context["action_form"].fields["action"].choices)
 
 
-def test_adding_an_enrollment_goes_through_the_service(client, admin_user, clock):
+def test_adding_an_enrollment_goes_through_the_core(client, admin_user, clock):
     client.force_login(admin_user)
     learner, course = UserFactory(), CourseFactory(access_days=30)
     response = client.post(

@@ -241,7 +241,7 @@ def test_malformed_input_is_a_form_error_and_changes_nothing(
         ({"mode": "until", "until": "2040-01-01T00:00"}, "until", "the new end date is after 2038"),
     ],
 )
-def test_a_period_the_services_refuse_shows_their_message_at_the_field(
+def test_a_period_the_core_refuses_shows_its_message_at_the_field(
     operator_client, three_enrollments, fields, field, detail
 ):
     page = post_action(operator_client, "extend_access", [e.pk for e in three_enrollments])

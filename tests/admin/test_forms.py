@@ -79,7 +79,7 @@ def test_a_wall_time_beyond_the_calendar_in_utc_is_a_form_error(wall, zone):
     ],
 )
 def test_the_calendars_ends_that_fit_in_utc_are_converted(wall, zone, instant):
-    """They are valid form input; the services then refuse them (before now, past 2038)."""
+    """They are valid form input; the core then refuses them (before now, past 2038)."""
     form = ExtendAccessForm({"mode": "until", "until": wall, "time_zone": zone})
     assert form.is_valid(), form.errors
     assert form.operation().until == instant

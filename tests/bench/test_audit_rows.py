@@ -1,4 +1,4 @@
-"""The audit rows the bulk services write with COPY on PostgreSQL (a fix made for issue 6's bulk
+"""The audit rows the operation core writes with COPY on PostgreSQL (a fix made for issue 6's bulk
 target, see docs/benchmarks.md): the same rows as `bulk_create` wrote, in the same transaction,
 visible as one statement in Django's query log."""
 

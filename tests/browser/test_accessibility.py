@@ -117,7 +117,7 @@ def test_the_extend_steps_have_no_axe_violations(page, staff, enrollments, axe_s
     assert page.locator("table.preview-skipped tbody tr").count() == 2
     assert_accessible(page, axe_script)
 
-    page.fill("#id_days", "0")  # a rule of the services: shown at the field
+    page.fill("#id_days", "0")  # a rule of the core: shown at the field
     page.click("input[name=_preview]")
     page.wait_for_selector("#form-errors")
     assert page.locator("#id_days_error").count() == 1

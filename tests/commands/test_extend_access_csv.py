@@ -141,7 +141,7 @@ def test_rows_choose_their_mode_and_fall_back_to_the_command_line(clock, tmp_pat
         "default@example.com": clock.current + timedelta(days=10),
         "both@example.com": datetime(2026, 5, 1, tzinfo=UTC),
     }
-    # One bulk-service call per distinct mode (four here), all sharing the run's audit batch id.
+    # One core call per distinct mode (four here), all sharing the run's audit batch id.
     assert AccessChange.objects.values("batch_id").distinct().count() == 1
 
 
@@ -273,7 +273,7 @@ def test_pause_from_csv_rejects_a_days_column(clock, tmp_path, capsys):
     assert "(unknown: days)" in capsys.readouterr().err
 
 
-def test_rows_the_service_skips_are_reported_by_line(clock, tmp_path):
+def test_rows_the_core_skips_are_reported_by_line(clock, tmp_path):
     """CSV rows name their enrollments: the contract's rule, so a long-expired row is
     extended from its end like through the API (no STILL_EXPIRED)."""
     course = CourseFactory(slug="c")

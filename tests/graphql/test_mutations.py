@@ -1,4 +1,4 @@
-"""The mutations: thin over the services, domain errors with their code, nothing changed on
+"""The mutations: thin over the operation core, domain errors with their code, nothing changed on
 error, audit rows with source graphql and the request's user as actor."""
 
 from datetime import timedelta
@@ -269,7 +269,7 @@ def test_completing_while_paused_is_no_access(api, make_key, clock):
 
 
 def test_a_failing_mutation_leaves_the_others_of_its_document_alone(api, key, enrollment):
-    # Each mutation runs its own service transaction; one failing does not undo another.
+    # Each mutation runs its own core transaction; one failing does not undo another.
     other = EnrollmentFactory(start_at=enrollment.start_at, ended_at=enrollment.ended_at)
     body = api.post(
         f"""mutation {{

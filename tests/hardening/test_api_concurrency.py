@@ -3,7 +3,7 @@ whole HTTP stack (PostgreSQL, real threads, one connection each): no lost update
 double-counted paused time, exactly one audit row per successful operation, and the audit rows
 chain into the final state.
 
-The services' clock advances one second at every reading, so that each pause lasts a while and
+The core's clock advances one second at every reading, so that each pause lasts a while and
 each audit row has its own instant: the rows' order is the order the row lock granted.
 """
 

@@ -4,7 +4,7 @@ document held its first row lock while waiting for its second: PostgreSQL aborte
 as a deadlock, an INTERNAL_SERVER_ERROR. Now each mutation runs in its own transactions and a
 deadlock or serialization failure is retried (enrollments.retry).
 
-The services' clock sleeps at every reading (they read it right after taking the lock), so both
+The core's clock sleeps at every reading (they read it right after taking the lock), so both
 documents hold their first lock before either asks for its second: the interleaving that used
 to deadlock happens on every round, not by chance.
 """

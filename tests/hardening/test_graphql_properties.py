@@ -42,7 +42,7 @@ REQUEST_CODES = {
     "QUERY_TOO_LARGE",
     "BAD_USER_INPUT",
 }
-#: Every write takes a reason, which the services check (enrollments.operations.audit).
+#: Every write takes a reason, which the core checks (enrollments.operations.audit).
 WRITE_CODES = REQUEST_CODES | {"INVALID_REASON"}
 EXTEND_CODES = WRITE_CODES | {"NOT_ENROLLED", "INVALID_EXTENSION_PERIOD", "NO_END_DATE"}
 PAUSE_CODES = WRITE_CODES | {"NOT_FOUND", "ALREADY_PAUSED"}
@@ -278,7 +278,7 @@ def test_extend_student_course_access_with_any_arguments(api, key, manager, worl
 
 
 def test_extend_with_pairs_that_exist_and_any_numbers(api, key, manager, world):
-    """The same, with valid ids always, so that the numbers reach the rules and the service."""
+    """The same, with valid ids always, so that the numbers reach the rules and the core."""
 
     @HYPOTHESIS
     @given(

@@ -131,7 +131,7 @@ def school(transactional_db, fresh_rate_limits) -> School:
         ended_at=now + timedelta(days=30),
     )
     ItemCompletion.objects.create(enrollment=example, item=items[0], completed_at=now)
-    recount(example)  # written directly: the stored progress as the service keeps it
+    recount(example)  # written directly: the stored progress as a completion keeps it
     memberships = [example]
     for n in range(4):
         learner = UserFactory(first_name=f"Learner{n}", last_name="Doe")

@@ -25,8 +25,8 @@ from functools import cached_property
 from django.db.models import Q, QuerySet
 
 from enrollments.graphql.errors import INVALID_CURSOR, ApiError, bad_input
+from enrollments.graphql.loading import attach_items
 from enrollments.models import Enrollment
-from enrollments.selectors.memberships import attach_next_items
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
@@ -149,7 +149,7 @@ class KeysetPage:
             behind = True
         ahead = len(rows) > self._size
         rows = rows[: self._size]
-        attach_next_items(rows)
+        attach_items(rows)
         if self._backward:
             rows.reverse()
             return rows, ahead, behind

@@ -29,7 +29,7 @@ from datetime import datetime
 
 import graphene
 
-from enrollments.graphql.loading import course_items
+from enrollments.graphql.loading import LoadedItem, course_items
 from enrollments.graphql.pagination import KeysetPage, Order, encode_cursor
 from enrollments.graphql.resolving import root_only
 from enrollments.graphql.scalars import Cursor, ISO8601DateTime
@@ -241,13 +241,13 @@ class CourseMembership(graphene.ObjectType):
 
     @staticmethod
     @root_only
-    def resolve_next_incomplete_item(root: Enrollment, info):
-        return _with_course(root.next_item, root)
+    def resolve_next_incomplete_item(root: Enrollment, info) -> LoadedItem | None:
+        return root.next_item
 
     @staticmethod
     @root_only
-    def resolve_next_next_incomplete_item(root: Enrollment, info):
-        return _with_course(root.next_next_item, root)
+    def resolve_next_next_incomplete_item(root: Enrollment, info) -> LoadedItem | None:
+        return root.next_next_item
 
     @staticmethod
     @root_only
@@ -263,14 +263,6 @@ class CourseMembership(graphene.ObjectType):
     @root_only
     def resolve_completion_rate(root: Enrollment, info) -> float:
         return completion_rate(root)
-
-
-def _with_course(item: CourseItemModel | None, enrollment: Enrollment):
-    """The item with its course set from the membership's (the same course, already loaded),
-    so `course`, `course_name` and the item links read no course row of their own."""
-    if item is not None:
-        item.course = enrollment.course
-    return item
 
 
 class CourseMembershipEdge(graphene.ObjectType):

@@ -128,15 +128,19 @@ def completion_rate(enrollment: Enrollment) -> float:
     )
 
 
+def item_columns_from_data(data: dict) -> tuple[list[str], list]:
+    """The CourseItem columns (attnames, in model order) of a JSON object
+    memberships_with_progress selected, and their values converted from JSON."""
+    names, converters = _item_converters(tuple(data))
+    return names, [convert(data[name]) for name, convert in zip(names, converters, strict=True)]
+
+
 def _item_from_data(data: dict | None) -> CourseItem | None:
     """A CourseItem from the JSON object memberships_with_progress selected (the fields it did
     not select are deferred, as with only())."""
     if data is None:
         return None
-    names, converters = _item_converters(tuple(data))
-    return CourseItem.from_db(
-        None, names, [convert(data[name]) for name, convert in zip(names, converters, strict=True)]
-    )
+    return CourseItem.from_db(None, *item_columns_from_data(data))
 
 
 @functools.cache

@@ -243,7 +243,9 @@ def execute_request(view, request, query, variables, operation_name, show_graphi
         "context_value": view.get_context(request),
         "variable_values": variables,
         "operation_name": operation_name,
-        "middleware": view.get_middleware(request),
+        # None, not an empty list, when there is no middleware: graphql-core wraps every
+        # field's resolver through a MiddlewareManager it is given, even an empty one.
+        "middleware": view.get_middleware(request) or None,
         "is_awaitable": never_awaitable,
     }
     options["execution_context_class"] = view.execution_context_class or execution_context_class()

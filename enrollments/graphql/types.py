@@ -28,6 +28,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 import graphene
+from graphene.types.resolver import attr_resolver
 
 from enrollments.graphql.loading import LoadedItem, course_items
 from enrollments.graphql.pagination import KeysetPage, Order, encode_cursor
@@ -75,6 +76,15 @@ class CourseMembershipOrder(graphene.Enum):
     CREATED_AT_DESC = Order.CREATED_AT_DESC.value
 
 
+class ReadByAttribute:
+    """Meta options of the types whose values are always objects (model instances, the
+    loading's LoadedItem), never dicts: their fields without a resolver read an attribute
+    (graphene's attr_resolver), without graphene's default check for a dict first, on most
+    of the some 3,500 fields of a page of 100."""
+
+    default_resolver = attr_resolver
+
+
 def _neighbour(info, item: CourseItemModel, step: int) -> CourseItemModel | None:
     items = course_items(info, item.course)
     index = next((n for n, other in enumerate(items) if other.pk == item.pk), None)
@@ -85,6 +95,9 @@ def _neighbour(info, item: CourseItemModel, step: int) -> CourseItemModel | None
 
 class Course(graphene.ObjectType):
     """A Course"""
+
+    class Meta(ReadByAttribute):
+        pass
 
     # Healthie's Course fields that have a meaning here (the reference's descriptions).
     course_items = graphene.List(
@@ -122,6 +135,9 @@ class Course(graphene.ObjectType):
 class User(graphene.ObjectType):
     """An user entry, returns basic user information"""
 
+    class Meta(ReadByAttribute):
+        pass
+
     # Null in a mutation's payload to a caller who may not read this learner (load_membership);
     # the reference's type is nullable too.
     email = graphene.String(description="The email of this user")
@@ -151,6 +167,9 @@ class User(graphene.ObjectType):
 
 class CourseItem(graphene.ObjectType):
     """A Course Item"""
+
+    class Meta(ReadByAttribute):
+        pass
 
     # Healthie's CourseItem fields that have a meaning here (the reference's descriptions).
     course = graphene.Field(Course, description="The associated course")
@@ -193,6 +212,9 @@ class CourseItem(graphene.ObjectType):
 
 class CourseMembership(graphene.ObjectType):
     """Relationship between a user and a course"""
+
+    class Meta(ReadByAttribute):
+        pass
 
     # The contract's fields (000_*), verbatim and in its order.
     course = graphene.Field(Course, description="the course associated with this membership")

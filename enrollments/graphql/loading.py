@@ -1,6 +1,8 @@
 """How the API's types get their rows: the membership queryset they read (progress, next items,
 course and user joined, only the columns the types expose), its per-process cache, the loads of
-a page or of a mutation's one membership, and a course's items read once per request.
+a page or of a mutation's one membership, and a course's items read once per request; the rows
+as plain objects (LoadedMembership, LoadedCourse, LoadedUser, LoadedItem) read with
+values_list, not model instances.
 
 Kept apart from the types (types.py) so the types say what the contract shows and this says
 what it costs; `exposed_columns` reads the types to know which columns to fetch.
@@ -22,15 +24,11 @@ from lms.models import User as UserModel
 
 
 def membership_rows(queryset: QuerySet[Enrollment]) -> QuerySet[Enrollment]:
-    """`queryset` as the types read it, in one query: progress, the next items folded in as
-    JSON, course and user joined, and only the columns the types expose (a page used to load
-    password hashes and course descriptions it never showed)."""
-    columns = exposed_columns()
-    return (
-        memberships_with_progress(queryset, next_item_fields=columns.item)
-        .select_related("course", "user")
-        .only(*columns.membership)
-    )
+    """`queryset` as the types read it: progress, and the next items folded in as JSON.
+    read_memberships then selects only the columns the types expose (row_shape), course and
+    user joined (a page used to load password hashes and course descriptions it never
+    showed)."""
+    return memberships_with_progress(queryset, next_item_fields=exposed_columns().item)
 
 
 def all_membership_rows() -> QuerySet[Enrollment]:
@@ -46,35 +44,130 @@ def _all_membership_rows() -> QuerySet[Enrollment]:
     return membership_rows(Enrollment.objects.all())
 
 
-def load_memberships(queryset: QuerySet[Enrollment]) -> list[Enrollment]:
+def load_memberships(queryset: QuerySet[Enrollment]) -> list["LoadedMembership"]:
     """The enrollments of `queryset` with everything the types read, in one query."""
-    rows = list(membership_rows(queryset))
+    rows = read_memberships(membership_rows(queryset))
     attach_items(rows)
     return rows
 
 
-class LoadedItem:
-    """A membership's next (or next-next) item as the `CourseItem` type reads it: the columns
-    membership_rows selected as JSON (exposed_columns().item, so every column a field of the
-    type reads), `pk`, and `course`, the membership's own (the same course, already loaded).
+class LoadedRow:
+    """A row as the API's types read it: its columns as attributes (those exposed_columns
+    lists, so every column a field or resolver reads), and `pk`.
 
-    Not a CourseItem instance: building one runs `Model.__init__`, and setting its `course`
-    Django's related descriptor (with a router check for an instance loaded without a
-    database): about 40% of a page's row loading with the fast paths off, for 200 items a
-    page. Nothing but the types reads it (never saved, compared or queried with), and the
-    type reads the same attributes from it as from the CourseItem instances `course_items`
-    answers (prev_item / next_item): tests/graphql pin the answers."""
+    Not model instances: building one runs `Model.__init__` (about 10 microseconds), and a
+    joined course or user one more each, with Django's related descriptors to set: most of a
+    page's row loading once the rows are fetched. Nothing but the types reads these rows
+    (never saved, compared with instances or queried with); a resolver reading a column the
+    query did not select fails loudly (AttributeError) instead of loading it one query per
+    row as a deferred field would."""
 
-    def __init__(self, names: list[str], values: list, course: CourseModel) -> None:
-        self.__dict__.update(zip(names, values, strict=True))
-        self.course = course
+    def __init__(self, columns) -> None:
+        self.__dict__.update(columns)
 
     @property
     def pk(self):
         return self.id
 
 
-def attach_items(rows: list[Enrollment]) -> None:
+class LoadedCourse(LoadedRow):
+    """A membership's course (`Course` and `AdminCourse` read it)."""
+
+
+class LoadedUser(LoadedRow):
+    """A membership's learner (`User` and `AdminUser` read it), with the model's own display
+    rules (the same property objects, reading the same columns)."""
+
+    full_name = UserModel.full_name
+    name = UserModel.name
+
+
+class LoadedMembership(LoadedRow):
+    """An enrollment with its progress annotations, course, user and next items
+    (`CourseMembership` and `StudentCourseShip` read it)."""
+
+
+class LoadedItem(LoadedRow):
+    """A course item as the `CourseItem` type reads it: a membership's next (or next-next)
+    item from the JSON its query selected, or one of a course's items (course_items), and
+    `course`, the membership's own (the same course, already loaded). A CourseItem instance
+    also cost Django's related descriptor to set its course (with a router check for an
+    instance loaded without a database): 200 of them a page."""
+
+    def __init__(self, names: list[str], values: list, course: LoadedCourse) -> None:
+        super().__init__(zip(names, values, strict=True))
+        self.course = course
+
+
+@dataclass(frozen=True, slots=True)
+class RowShape:
+    """The columns read_memberships selects (`names`), and which of them go to the
+    membership, its course and its user (in that order)."""
+
+    membership: tuple[str, ...]
+    course: tuple[str, ...]
+    user: tuple[str, ...]
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return (
+            *self.membership,
+            *(f"course__{name}" for name in self.course),
+            *(f"user__{name}" for name in self.user),
+        )
+
+
+#: The progress annotations of memberships_with_progress (with next_item_fields).
+_ANNOTATIONS = ("items_total", "next_item_data", "next_next_item_data")
+
+
+@functools.cache
+def row_shape() -> RowShape:
+    """From exposed_columns: the membership's columns by attname (`course_id`, not the
+    `course` only() names), then the annotations, the course's and the user's columns."""
+    columns = exposed_columns()
+    own = [name for name in columns.membership if "__" not in name]
+    membership = _attnames(Enrollment, own)
+    return RowShape(
+        membership=(*membership, *_ANNOTATIONS),
+        course=_attnames(CourseModel, _related(columns.membership, "course")),
+        user=_attnames(UserModel, _related(columns.membership, "user")),
+    )
+
+
+def _related(names: tuple[str, ...], relation: str) -> list[str]:
+    prefix = f"{relation}__"
+    return [name.removeprefix(prefix) for name in names if name.startswith(prefix)]
+
+
+def _attnames(model, names: list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    """The concrete columns of `model` named in `names` (by name or attname), by attname, in
+    model order."""
+    wanted = set(names)
+    return tuple(
+        field.attname
+        for field in model._meta.concrete_fields
+        if field.name in wanted or field.attname in wanted
+    )
+
+
+def read_memberships(queryset: QuerySet[Enrollment]) -> list[LoadedMembership]:
+    """The rows of `queryset` (from membership_rows, filtered, ordered, sliced) as the types
+    read them, in one query: plain values (values_list), with Django's column converters.
+    Their next items come from attach_items."""
+    shape = row_shape()
+    own = len(shape.membership)
+    course_end = own + len(shape.course)
+    rows = []
+    for values in queryset.values_list(*shape.names):
+        row = LoadedMembership(zip(shape.membership, values[:own], strict=True))
+        row.course = LoadedCourse(zip(shape.course, values[own:course_end], strict=True))
+        row.user = LoadedUser(zip(shape.user, values[course_end:], strict=True))
+        rows.append(row)
+    return rows
+
+
+def attach_items(rows: list[LoadedMembership]) -> None:
     """Sets `next_item` / `next_next_item` on rows of membership_rows: LoadedItem objects from
     the JSON the query selected (no query), or None."""
     for row in rows:
@@ -82,11 +175,11 @@ def attach_items(rows: list[Enrollment]) -> None:
         row.next_next_item = _loaded_item(row.next_next_item_data, row)
 
 
-def _loaded_item(data: dict | None, row: Enrollment) -> LoadedItem | None:
+def _loaded_item(data: dict | None, row: LoadedMembership) -> LoadedItem | None:
     return None if data is None else LoadedItem(*item_columns_from_data(data), row.course)
 
 
-def load_membership(pk: object, *, viewer: UserModel) -> Enrollment:
+def load_membership(pk: object, *, viewer: UserModel) -> LoadedMembership:
     """One enrollment, loaded as `load_memberships` does (after the core changed it), for a
     mutation's payload to `viewer`.
 
@@ -99,7 +192,7 @@ def load_membership(pk: object, *, viewer: UserModel) -> Enrollment:
     return enrollment
 
 
-def course_items(info, course: CourseModel) -> list[CourseItemModel]:
+def course_items(info, course: LoadedCourse) -> list[LoadedItem]:
     """The items of `course` in position order, each with `course` set: read once per course
     and request, however many memberships, items or `next_item` links of the answer ask for
     them (a page of 100 memberships of 3 courses reads 3 item lists)."""
@@ -109,10 +202,13 @@ def course_items(info, course: CourseModel) -> list[CourseItemModel]:
         if info.context is not None:
             info.context._course_items = memo
     if course.pk not in memo:
-        items = list(CourseItemModel.objects.filter(course_id=course.pk).order_by("position"))
-        for item in items:
-            item.course = course
-        memo[course.pk] = items
+        names = _attnames(CourseItemModel, exposed_columns().item)
+        memo[course.pk] = [
+            LoadedItem(names, values, course)
+            for values in CourseItemModel.objects.filter(course_id=course.pk)
+            .order_by("position")
+            .values_list(*names)
+        ]
     return memo[course.pk]
 
 

@@ -25,7 +25,7 @@ from functools import cached_property
 from django.db.models import Q, QuerySet
 
 from enrollments.graphql.errors import INVALID_CURSOR, ApiError, bad_input
-from enrollments.graphql.loading import attach_items
+from enrollments.graphql.loading import LoadedMembership, attach_items, read_memberships
 from enrollments.models import Enrollment
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -122,7 +122,7 @@ class KeysetPage:
         self._size = last if self._backward else (first if first is not None else default_page_size)
 
     @cached_property
-    def _read(self) -> tuple[list[Enrollment], bool | None, bool | None]:
+    def _read(self) -> tuple[list[LoadedMembership], bool | None, bool | None]:
         """(rows in order, has_previous_page, has_next_page); None where unknown without an
         extra query."""
         descending = self._descending
@@ -137,8 +137,8 @@ class KeysetPage:
             queryset = queryset.filter(_after(bound, descending=not walk_descending))
         if start is not None:
             queryset = queryset.filter(_after(start, descending=walk_descending, inclusive=True))
-        rows = list(
-            queryset.select_related("course", "user").order_by(
+        rows = read_memberships(
+            queryset.order_by(
                 *(("-created_at", "-id") if walk_descending else ("created_at", "id"))
             )[: self._size + 2]
         )
@@ -156,7 +156,7 @@ class KeysetPage:
         return rows, behind, ahead
 
     @property
-    def rows(self) -> Sequence[Enrollment]:
+    def rows(self) -> Sequence[LoadedMembership]:
         return self._read[0]
 
     @property

@@ -19,9 +19,11 @@ older fields (`title`, `kind`, `slug`, ...) stay beside them.
 
 "Enrollment" is the one name of the concept in the code; `CourseMembership` and
 `StudentCourseShip` are the contract's names for two views of an Enrollment. Both resolve from an
-Enrollment loaded through `loading.load_memberships` (progress annotations, course and user
+enrollment loaded through `loading.load_memberships` (progress annotations, course and user
 joined, next items attached), so no field runs a query of its own but a course's items, read
-once per course and request (`loading.course_items`).
+once per course and request (`loading.course_items`). What they read are the loading's plain
+rows (`LoadedMembership`, `LoadedCourse`, `LoadedUser`, `LoadedItem`: the selected columns as
+attributes), not model instances, which cost a `Model.__init__` each.
 """
 
 from collections.abc import Sequence
@@ -30,25 +32,27 @@ from datetime import datetime
 import graphene
 from graphene.types.resolver import attr_resolver
 
-from enrollments.graphql.loading import LoadedItem, course_items
+from enrollments.graphql.loading import (
+    LoadedCourse,
+    LoadedItem,
+    LoadedMembership,
+    LoadedUser,
+    course_items,
+)
 from enrollments.graphql.pagination import KeysetPage, Order, encode_cursor
 from enrollments.graphql.resolving import root_only
 from enrollments.graphql.scalars import Cursor, ISO8601DateTime
-from enrollments.models import Enrollment
 from enrollments.rules import AccessState as AccessStateValue
 from enrollments.selectors.access import enrollment_access_state, enrollment_has_access
 from enrollments.selectors.memberships import completion_rate
-from lms.models import Course as CourseModel
-from lms.models import CourseItem as CourseItemModel
-from lms.models import User as UserModel
 
 
-def learner_email(user: UserModel) -> str | None:
+def learner_email(user: LoadedUser) -> str | None:
     """The learner's e-mail, None when withheld from this caller (load_membership)."""
     return None if getattr(user, "contact_withheld", False) else user.email
 
 
-def learner_name(user: UserModel) -> str:
+def learner_name(user: LoadedUser) -> str:
     """The display name (the full name, else the e-mail); when the e-mail is withheld, the full
     name alone (empty when none was given)."""
     return user.full_name if getattr(user, "contact_withheld", False) else user.name
@@ -85,7 +89,7 @@ class ReadByAttribute:
     default_resolver = attr_resolver
 
 
-def _neighbour(info, item: CourseItemModel, step: int) -> CourseItemModel | None:
+def _neighbour(info, item: LoadedItem, step: int) -> LoadedItem | None:
     items = course_items(info, item.course)
     index = next((n for n, other in enumerate(items) if other.pk == item.pk), None)
     if index is None or not 0 <= index + step < len(items):
@@ -128,7 +132,7 @@ class Course(graphene.ObjectType):
     )
 
     @staticmethod
-    def resolve_course_items(root: CourseModel, info, include_emails: bool = True):
+    def resolve_course_items(root: LoadedCourse, info, include_emails: bool = True):
         return course_items(info, root)
 
 
@@ -151,17 +155,17 @@ class User(graphene.ObjectType):
 
     @staticmethod
     @root_only
-    def resolve_email(root: UserModel, info) -> str | None:
+    def resolve_email(root: LoadedUser, info) -> str | None:
         return learner_email(root)
 
     @staticmethod
     @root_only
-    def resolve_full_name(root: UserModel, info) -> str:
+    def resolve_full_name(root: LoadedUser, info) -> str:
         return learner_name(root)
 
     @staticmethod
     @root_only
-    def resolve_name(root: UserModel, info) -> str:
+    def resolve_name(root: LoadedUser, info) -> str:
         return learner_name(root)
 
 
@@ -198,15 +202,15 @@ class CourseItem(graphene.ObjectType):
     )
 
     @staticmethod
-    def resolve_course_name(root: CourseItemModel, info) -> str:
+    def resolve_course_name(root: LoadedItem, info) -> str:
         return root.course.title
 
     @staticmethod
-    def resolve_next_item(root: CourseItemModel, info) -> CourseItemModel | None:
+    def resolve_next_item(root: LoadedItem, info) -> LoadedItem | None:
         return _neighbour(info, root, +1)
 
     @staticmethod
-    def resolve_prev_item(root: CourseItemModel, info) -> CourseItemModel | None:
+    def resolve_prev_item(root: LoadedItem, info) -> LoadedItem | None:
         return _neighbour(info, root, -1)
 
 
@@ -258,32 +262,32 @@ class CourseMembership(graphene.ObjectType):
 
     @staticmethod
     @root_only
-    def resolve_cursor(root: Enrollment, info) -> str:
+    def resolve_cursor(root: LoadedMembership, info) -> str:
         return encode_cursor(root)
 
     @staticmethod
     @root_only
-    def resolve_next_incomplete_item(root: Enrollment, info) -> LoadedItem | None:
+    def resolve_next_incomplete_item(root: LoadedMembership, info) -> LoadedItem | None:
         return root.next_item
 
     @staticmethod
     @root_only
-    def resolve_next_next_incomplete_item(root: Enrollment, info) -> LoadedItem | None:
+    def resolve_next_next_incomplete_item(root: LoadedMembership, info) -> LoadedItem | None:
         return root.next_next_item
 
     @staticmethod
     @root_only
-    def resolve_access_state(root: Enrollment, info) -> str:
+    def resolve_access_state(root: LoadedMembership, info) -> str:
         return enrollment_access_state(root).value
 
     @staticmethod
     @root_only
-    def resolve_has_access(root: Enrollment, info) -> bool:
+    def resolve_has_access(root: LoadedMembership, info) -> bool:
         return enrollment_has_access(root)
 
     @staticmethod
     @root_only
-    def resolve_completion_rate(root: Enrollment, info) -> float:
+    def resolve_completion_rate(root: LoadedMembership, info) -> float:
         return completion_rate(root)
 
 
@@ -295,12 +299,12 @@ class CourseMembershipEdge(graphene.ObjectType):
 
     @staticmethod
     @root_only
-    def resolve_cursor(root: Enrollment, info) -> str:
+    def resolve_cursor(root: LoadedMembership, info) -> str:
         return encode_cursor(root)
 
     @staticmethod
     @root_only
-    def resolve_node(root: Enrollment, info) -> Enrollment:
+    def resolve_node(root: LoadedMembership, info) -> LoadedMembership:
         return root
 
 
@@ -349,12 +353,12 @@ class CourseMembershipPaginationConnection(graphene.ObjectType):
 
     @staticmethod
     @root_only
-    def resolve_edges(root: KeysetPage, info) -> Sequence[Enrollment]:
+    def resolve_edges(root: KeysetPage, info) -> Sequence[LoadedMembership]:
         return root.rows
 
     @staticmethod
     @root_only
-    def resolve_nodes(root: KeysetPage, info) -> Sequence[Enrollment]:
+    def resolve_nodes(root: KeysetPage, info) -> Sequence[LoadedMembership]:
         return root.rows
 
     @staticmethod
@@ -407,12 +411,12 @@ class AdminUser(graphene.ObjectType):
 
     @staticmethod
     @root_only
-    def resolve_name(root: UserModel, info) -> str:
+    def resolve_name(root: LoadedUser, info) -> str:
         return learner_name(root)
 
     @staticmethod
     @root_only
-    def resolve_email(root: UserModel, info) -> str | None:
+    def resolve_email(root: LoadedUser, info) -> str | None:
         return learner_email(root)
 
 
@@ -445,21 +449,21 @@ class StudentCourseShip(graphene.ObjectType):
     )
 
     @staticmethod
-    def resolve_id(root: Enrollment, info) -> str:
+    def resolve_id(root: LoadedMembership, info) -> str:
         return str(root.pk)
 
     @staticmethod
-    def resolve_completion_rate(root: Enrollment, info) -> float:
+    def resolve_completion_rate(root: LoadedMembership, info) -> float:
         return completion_rate(root)
 
     @staticmethod
-    def resolve_updated_at(root: Enrollment, info) -> int | None:
+    def resolve_updated_at(root: LoadedMembership, info) -> int | None:
         return unix_seconds(root.updated_at)
 
     @staticmethod
-    def resolve_created_at(root: Enrollment, info) -> int | None:
+    def resolve_created_at(root: LoadedMembership, info) -> int | None:
         return unix_seconds(root.created_at)
 
     @staticmethod
-    def resolve_ended_at(root: Enrollment, info) -> int | None:
+    def resolve_ended_at(root: LoadedMembership, info) -> int | None:
         return unix_seconds(root.ended_at)

@@ -5,9 +5,10 @@ Django builds every row it reads through `Model.from_db`, which calls `Model.__i
 positional value per column (and a placeholder per deferred one). `__init__` is written for
 instances made in code: it walks every field, handles keyword arguments and defaults and sends
 the `pre_init` / `post_init` signals, about 10 microseconds an instance. A page of 100
-memberships loads some 500 instances (memberships, their courses and learners, next items):
+memberships loaded some 500 instances (memberships, their courses and learners, next items):
 that was 2 ms of the page, and the bulk of the gap between the ORM and `values()`
-(docs/benchmarks.md).
+(docs/benchmarks.md). The API's page now reads plain rows (enrollments/graphql/loading.py) on
+public API, so this fast path no longer serves it; other reads of many instances remain.
 
 `from_db` is the hook Django documents for customising how a row becomes an instance. Here it
 sets the loaded columns as attributes and the instance state, which is what `__init__` leaves

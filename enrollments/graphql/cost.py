@@ -21,6 +21,10 @@ Own costs, in points (the unit of the budget, MAX_COST):
 - every other field, `__typename` included: one value of the answer, and a value costs
   1 / COST_VALUES_PER_POINT of a point (1,000 values are one point by default). The answer's
   size is what takes the time once the rows are read: 217 MB is some ten million values;
+- each object of the answer (a field's value, each item of a list of objects):
+  COST_OBJECT_VALUES values more (graphql-core completes an object field by field; at one
+  million enrollments 10,000 item objects of 8 fields took 2.1 s where 1,000 memberships of
+  43 values took 0.3 s);
 - a field that reads a course's items (`course_items`, an item's `next_item` / `prev_item`):
   COST_ITEMS_READ values more for that query (loading.course_items reads a course's items once
   per request, so no field below it pays again: `_IN_COURSE`). A page of 100 memberships of
@@ -46,9 +50,10 @@ With the defaults (budget 100 points; root field 1, count 5, course_status x5, f
 1,000 values a point; 100 items a course): a page of 20 with every field costs 2, a page of
 100 with every field and its count 10, `fetch_all` with a dozen fields 23, fifteen aliased
 counts 90 and fifteen by course_status 450 (refused). The audit's document above, three
-levels of `course_items` under one membership, costs 1,000,000 values (1,000 points) for each
-field selected on the innermost items: refused whatever it selects; two levels cost 10,000
-values a field (admitted with up to nine fields: the benchmark's heaviest, bench/cost.py).
+levels of `course_items` under one membership, costs at least 8,000,000 values (8,000 points):
+refused whatever it selects; two levels are 10,000 item objects, 80,000 values before their
+fields (admitted with one field on the innermost items: the benchmark's heaviest nested
+document, bench/cost.py; refused with two).
 
 The backstops for what the model does not foresee: the response bound (execution.py) and the
 per-request statement timeout on PostgreSQL (statement_timeout.py).
@@ -59,7 +64,7 @@ from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from graphql import DocumentNode, GraphQLError, GraphQLSchema
+from graphql import DocumentNode, GraphQLError, GraphQLSchema, get_named_type, is_composite_type
 from graphql.execution.values import get_variable_values
 
 from enrollments.graphql.document_walk import UNKNOWN, DocumentWalk, Field
@@ -130,6 +135,13 @@ class _Page:
     factor: int
 
 
+def _is_object(field: Field) -> bool:
+    """Whether each value of `field` is an object (or an interface or union's object), which
+    graphql-core completes field by field: COST_OBJECT_VALUES more than a scalar."""
+    definition = field.definition
+    return definition is not None and is_composite_type(get_named_type(definition.type))
+
+
 @dataclass(frozen=True, slots=True)
 class Pricing:
     """Own costs and list bounds under `weights` (a limits.Limits). Costs are in values (a
@@ -157,11 +169,13 @@ class Pricing:
             parent = getattr(field.parent_type, "name", None)
             bound = LIST_BOUNDS.get((parent, name))
             items = bound(weights) if bound else _fetch_all_max()
+        # Each object the field holds (each of a list's items) is completed field by field.
+        own = 1 + (weights.cost_object_values * items if _is_object(field) else 0)
         if name in ITEM_READERS and getattr(field.parent_type, "name", None) in ITEM_READERS[name]:
             # One query for the course's items, unless a field above read this course's.
             read = 0 if context is _IN_COURSE else weights.cost_items_read
-            return 1 + read, items, _IN_COURSE
-        return 1, items, _IN_COURSE if context is _IN_COURSE else None
+            return own + read, items, _IN_COURSE
+        return own, items, _IN_COURSE if context is _IN_COURSE else None
 
     def _root(self, walk: DocumentWalk, field: Field) -> tuple[int, int, Any]:
         weights = self.weights

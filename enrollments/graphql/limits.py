@@ -49,6 +49,7 @@ class Limits:
     # Values of the answer that cost one point; the most items a course holds (course_items).
     cost_values_per_point: int
     cost_items_read: int
+    cost_object_values: int
     max_course_items: int
     # The most list-item values a query's answer may hold (execution.ResponseTooLarge).
     max_response_values: int
@@ -71,6 +72,7 @@ def limits() -> Limits:
         cost_fetch_all_factor=configured["COST_FETCH_ALL_FACTOR"],
         cost_values_per_point=configured["COST_VALUES_PER_POINT"],
         cost_items_read=configured["COST_ITEMS_READ"],
+        cost_object_values=configured["COST_OBJECT_VALUES"],
         max_course_items=configured["MAX_COURSE_ITEMS"],
         max_response_values=configured["MAX_RESPONSE_VALUES"],
     )

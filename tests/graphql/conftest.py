@@ -94,3 +94,11 @@ def student(db):
 
 def error_codes(body: dict[str, Any]) -> list[str]:
     return [error.get("extensions", {}).get("code") for error in body.get("errors", [])]
+
+
+@pytest.fixture
+def without_object_weight(settings):
+    """Prices without COST_OBJECT_VALUES (enrollments.graphql.cost): for tests of how lists
+    multiply, of variables, directives, aliases and reads, whose arithmetic is in values, and
+    of query counts with documents the object weight would refuse (it has its own test)."""
+    settings.GRAPHQL_LIMITS = {**settings.GRAPHQL_LIMITS, "COST_OBJECT_VALUES": 0}

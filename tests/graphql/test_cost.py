@@ -102,9 +102,9 @@ def test_anonymous_clients_are_priced_too(api):
             6,
         ),
         ('{ courseMembership(id: "x") { id } }', 2),
-        # fetch_all reads up to ten pages of rows, and its page holds up to 1,000 of them; a
-        # literal false is a page.
-        ("{ courseMemberships(fetch_all: true) { edges { node { id } } } }", 13),
+        # fetch_all reads up to ten pages of rows, and its page holds up to 1,000 of them (each
+        # edge and each node an object: COST_OBJECT_VALUES); a literal false is a page.
+        ("{ courseMemberships(fetch_all: true) { edges { node { id } } } }", 21),
         ("{ courseMemberships(fetch_all: true) { total_count } }", 15),
         ("{ courseMemberships(fetch_all: false) { edges { node { id } } } }", 2),
         ("query ($f: Boolean) { courseMemberships(fetch_all: $f) { total_count } }", 15),

@@ -79,10 +79,11 @@ def test_the_nested_list_document_from_a_learners_key_is_refused_before_any_data
     with CaptureQueriesContext(connection) as queries:
         body = api.post(document, key=learner_key)
     # 1,000 values for the membership's read, 250 for its course's items' read; then each
-    # level of course_items multiplies by 100 (MAX_COURSE_ITEMS): 4,021,452 values.
+    # level of course_items multiplies by 100 (MAX_COURSE_ITEMS), each item an object of
+    # 8 values more (COST_OBJECT_VALUES): 12,183,060 values.
     assert refused(body) == {
-        "message": "The query costs 4022; the limit is 100",
-        "extensions": {"code": "QUERY_TOO_COSTLY", "cost": 4022, "limit": 100},
+        "message": "The query costs 12184; the limit is 100",
+        "extensions": {"code": "QUERY_TOO_COSTLY", "cost": 12184, "limit": 100},
     }
     statements = [query["sql"] for query in queries.captured_queries]
     assert [sql for sql in statements if any(t in sql for t in DATA_TABLES)] == []
@@ -94,12 +95,26 @@ def test_two_levels_of_a_courses_items_fit_and_answer(api, learner_key, learner_
         f'{{ courseMembership(id: "{learner_membership.pk}") {{ course {{ course_items {{'
         " course { course_items { id } } } } } }"
     )
-    # 1,000 + 2 + 250 (the items' read) + 100 x (2 + 100): 11,452 values, 12 points.
-    assert price(parse(document), limits(), schema=schema.graphql_schema).points == 12
+    # 11,452 values as in test_a_courses_items_are_priced_as_one_read, and 10,201 objects
+    # (course, 100 items, their course, 10,000 items) of 8 values more: 93,060 values, 94
+    # points: the heaviest nesting of a course's items the budget admits.
+    assert price(parse(document), limits(), schema=schema.graphql_schema).points == 94
     body = api.post(document, key=learner_key)
     assert "errors" not in body, body
     items = body["data"]["courseMembership"]["course"]["course_items"]
     assert [len(item["course"]["course_items"]) for item in items] == [3, 3, 3]
+
+
+def test_each_object_of_the_answer_costs_its_weight_more(settings):
+    document = '{ courseMembership(id: "x") { course { course_items { id } } } }'
+    weight = settings.GRAPHQL_LIMITS["COST_OBJECT_VALUES"]
+    with_weight = price(parse(document), limits(), schema=schema.graphql_schema).values
+    settings.GRAPHQL_LIMITS = {**settings.GRAPHQL_LIMITS, "COST_OBJECT_VALUES": 0}
+    without = price(parse(document), limits(), schema=schema.graphql_schema).values
+    # The course and its 100 items are objects (the membership is its root read's price);
+    # the ids are not.
+    assert weight > 0
+    assert with_weight - without == weight * (1 + 100)
 
 
 ITEMS_PER_ROW = """course { course_items { id name title description created_at updated_at
@@ -123,6 +138,7 @@ def page(arguments: str) -> str:
         ("(fetch_all: true)", 1363),  # 10,000 + 2 + 1,000 x 1,352
     ],
 )
+@pytest.mark.usefixtures("without_object_weight")
 def test_a_pages_size_multiplies_the_lists_under_it(api, viewer_key, arguments, cost):
     document = page(arguments)
     assert price(parse(document), limits(), schema=schema.graphql_schema).points == cost
@@ -133,6 +149,7 @@ def test_a_pages_size_multiplies_the_lists_under_it(api, viewer_key, arguments, 
         assert "errors" not in body, body
 
 
+@pytest.mark.usefixtures("without_object_weight")
 def test_variables_are_priced_with_their_values(api, viewer_key):
     document = (
         f"query ($n: Int) {{ courseMemberships(first: $n) {{ nodes {{ {ITEMS_PER_ROW} }} }} }}"
@@ -163,6 +180,7 @@ def test_variables_are_priced_with_their_values(api, viewer_key):
         ("@include(if: $d)", None, True),  # $d defaults to false
     ],
 )
+@pytest.mark.usefixtures("without_object_weight")
 def test_skip_and_include_are_honoured(api, viewer_key, directive, variables, admitted):
     """The heavy half (`first: 100`, 137 points) is left out when the directive says so, on an
     inline fragment, a field and a fragment spread alike."""
@@ -184,6 +202,7 @@ def test_skip_and_include_are_honoured(api, viewer_key, directive, variables, ad
             assert refused(body)["extensions"]["cost"] == 137, document
 
 
+@pytest.mark.usefixtures("without_object_weight")
 def test_aliases_and_fragments_are_priced_wherever_they_land(api, viewer_key):
     half = f"courseMemberships(first: 45) {{ nodes {{ {ITEMS_PER_ROW} }} }}"  # 62 points
     assert "errors" not in api.post(f"{{ a: {half} }}", key=viewer_key)
@@ -395,6 +414,7 @@ def test_the_course_admin_refuses_more_items_than_a_course_may_hold(settings, ad
         ("next_incomplete_item { id } course { id }", 1000 + 2 + 2),
     ],
 )
+@pytest.mark.usefixtures("without_object_weight")
 def test_a_courses_items_are_priced_as_one_read(selection, values):
     document = f'{{ courseMembership(id: "x") {{ {selection} }} }}'
     assert price(parse(document), limits(), schema=schema.graphql_schema).values == values

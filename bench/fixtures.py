@@ -23,7 +23,7 @@ DEEP_FRACTION = 0.9
 
 
 @dataclass(frozen=True, slots=True)
-class Target:
+class ExtensionTarget:
     """An enrollment an extension is sent to."""
 
     enrollment_id: str
@@ -92,7 +92,7 @@ def user_ids(count: int, rng: random.Random) -> list[str]:
     return rng.sample(ids, min(count, len(ids)))
 
 
-def extension_targets(count: int, *, from_end: bool = False) -> list[Target]:
+def extension_targets(count: int, *, from_end: bool = False) -> list[ExtensionTarget]:
     """Enrollments with an end date (so extending by days is valid), spread over the table by
     their random ids; `from_end` takes them from the other end of the id order (a disjoint set
     for another measurement)."""
@@ -101,7 +101,7 @@ def extension_targets(count: int, *, from_end: bool = False) -> list[Target]:
         .order_by("-pk" if from_end else "pk")
         .values_list("pk", "user_id", "course_id")[:count]
     )
-    return [Target(str(pk), str(user), str(course)) for pk, user, course in rows]
+    return [ExtensionTarget(str(pk), str(user), str(course)) for pk, user, course in rows]
 
 
 def ended_at_of(enrollment_ids: list[str]) -> dict[str, object]:

@@ -18,7 +18,7 @@ from django.test.utils import CaptureQueriesContext
 
 from bench import peers
 from bench.documents import BASELINE_PATH, EXTEND_ACCESS, MEMBERSHIP_PAGE
-from bench.fixtures import Target
+from bench.fixtures import ExtensionTarget
 from bench.timing import Summary
 from enrollments.models import Enrollment
 
@@ -87,7 +87,7 @@ def peer_request(name: str, peer: str, *, offset: int | None) -> Request:
     return Request(name, "POST", module.PATH, body=body, peer=peer, authenticated=False)
 
 
-def extend_request(target: Target, days: int = 1) -> Request:
+def extend_request(target: ExtensionTarget, days: int = 1) -> Request:
     return graphql(
         "extendStudentCourseAccess",
         EXTEND_ACCESS,
@@ -198,7 +198,7 @@ def interleaved(
 
 
 def extension_latency(
-    session: HttpSession, targets: list[Target], *, warmup: int
+    session: HttpSession, targets: list[ExtensionTarget], *, warmup: int
 ) -> tuple[Summary, int]:
     """extendStudentCourseAccess by one day, once per target (the first `warmup` unmeasured).
     Checks each answer: the new end is the old one plus a day. Returns (summary, successes)."""
@@ -215,6 +215,6 @@ def extension_latency(
     return Summary.of(samples), len(targets)
 
 
-def _ended_at(target: Target) -> datetime:
+def _ended_at(target: ExtensionTarget) -> datetime:
     value = Enrollment.objects.values_list("ended_at", flat=True).get(pk=target.enrollment_id)
     return value.astimezone(UTC)

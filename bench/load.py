@@ -33,7 +33,9 @@ class LoadSettings:
     pool: int = 100
 
 
-def _plan(api_key: str, rng: random.Random, pool: int) -> tuple[dict, list[fixtures.Target]]:
+def _plan(
+    api_key: str, rng: random.Random, pool: int
+) -> tuple[dict, list[fixtures.ExtensionTarget]]:
     targets = fixtures.extension_targets(pool, from_end=True)
     plan = {
         "api_key": api_key,

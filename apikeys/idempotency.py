@@ -63,7 +63,6 @@ time a key is reserved: no cron job needed.
 """
 
 import contextlib
-import functools
 import hashlib
 import json
 import logging
@@ -76,14 +75,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.signals import setting_changed
 from django.db import DatabaseError, IntegrityError, transaction
-from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from graphql import DocumentNode, print_ast
 
 from apikeys.models import IdempotencyKey
+from lms.settings_blocks import read_once
 
 logger = logging.getLogger(__name__)
 
@@ -110,20 +108,14 @@ class IdempotencySettings:
     in_flight: timedelta
 
 
-@functools.cache
+@read_once("IDEMPOTENCY")
 def idempotency_settings() -> IdempotencySettings:
-    """settings.IDEMPOTENCY, read once (and again after a test changes it)."""
+    """settings.IDEMPOTENCY as typed values (read once: lms.settings_blocks)."""
     configured = settings.IDEMPOTENCY
     return IdempotencySettings(
         ttl=timedelta(seconds=max(1, int(configured["TTL_SECONDS"]))),
         in_flight=timedelta(seconds=max(1, int(configured["IN_FLIGHT_SECONDS"]))),
     )
-
-
-@receiver(setting_changed)
-def _forget_settings(*, setting: str, **_kwargs) -> None:
-    if setting == "IDEMPOTENCY":
-        idempotency_settings.cache_clear()
 
 
 class Refused(Exception):

@@ -42,7 +42,6 @@ Settings: `settings.RATE_LIMIT` (config/settings.py, from the environment, where
 are), read once per process.
 """
 
-import functools
 import logging
 import math
 import time
@@ -52,13 +51,12 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import caches
-from django.core.signals import setting_changed
-from django.dispatch import receiver
 from django.http import HttpRequest
 from graphql import DocumentNode, OperationType
 
 from apikeys.circuit_breaker import CircuitBreaker
 from enrollments.graphql.document_walk import DocumentWalk
+from lms.settings_blocks import read_once
 
 logger = logging.getLogger(__name__)
 
@@ -92,9 +90,9 @@ class RateLimitSettings:
         return self.mutations if kind is Kind.MUTATION else self.queries
 
 
-@functools.cache
+@read_once("RATE_LIMIT", "CACHES")
 def rate_limit_settings() -> RateLimitSettings:
-    """settings.RATE_LIMIT, read once (and again after a test changes the setting)."""
+    """settings.RATE_LIMIT as typed values (read once: lms.settings_blocks)."""
     configured = settings.RATE_LIMIT
     return RateLimitSettings(
         enabled=bool(configured["ENABLED"]),
@@ -114,7 +112,7 @@ def monotonic() -> float:
     return time.monotonic()
 
 
-@functools.cache
+@read_once("RATE_LIMIT", "CACHES")
 def cache_breaker() -> CircuitBreaker:
     """The process's breaker in front of the rate limit's cache (a new one when the settings
     change)."""
@@ -124,13 +122,6 @@ def cache_breaker() -> CircuitBreaker:
         cool_down_seconds=config.breaker_cool_down_seconds,
         clock=lambda: monotonic(),
     )
-
-
-@receiver(setting_changed)
-def _forget_settings(*, setting: str, **_kwargs) -> None:
-    if setting in ("RATE_LIMIT", "CACHES"):
-        rate_limit_settings.cache_clear()
-        cache_breaker.cache_clear()
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,12 +15,9 @@ the variables are known (cost.cost_error). Introspection (`__schema`, `__type`) 
 signed-in clients only.
 """
 
-import functools
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.signals import setting_changed
-from django.dispatch import receiver
 from graphql import GraphQLError, ValidationRule
 from graphql.language import FieldNode
 
@@ -31,6 +28,7 @@ from enrollments.graphql.errors import (
     QUERY_TOO_DEEP,
     TOO_MANY_ALIASES,
 )
+from lms.settings_blocks import read_once
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,9 +53,9 @@ class Limits:
     max_response_values: int
 
 
-@functools.cache
+@read_once("GRAPHQL_LIMITS")
 def limits() -> Limits:
-    """settings.GRAPHQL_LIMITS, read once (and again after a test changes the setting)."""
+    """settings.GRAPHQL_LIMITS as typed values (read once: lms.settings_blocks)."""
     configured = settings.GRAPHQL_LIMITS
     return Limits(
         max_query_length=configured["MAX_QUERY_LENGTH"],
@@ -76,12 +74,6 @@ def limits() -> Limits:
         max_course_items=configured["MAX_COURSE_ITEMS"],
         max_response_values=configured["MAX_RESPONSE_VALUES"],
     )
-
-
-@receiver(setting_changed)
-def _forget_limits(*, setting: str, **_kwargs) -> None:
-    if setting == "GRAPHQL_LIMITS":
-        limits.cache_clear()
 
 
 def limit_rules(*, anonymous: bool) -> list[type[ValidationRule]]:

@@ -69,19 +69,18 @@ import logging
 import math
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.conf import settings
 from django.db import DatabaseError, IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from graphql import DocumentNode, print_ast
 
 from apikeys.models import IdempotencyKey
-from lms.settings_blocks import read_once
+from lms.settings_blocks import settings_block
 
 logger = logging.getLogger(__name__)
 
@@ -104,14 +103,14 @@ IDEMPOTENCY_KEY_IN_USE = "IDEMPOTENCY_KEY_IN_USE"
 
 @dataclass(frozen=True, slots=True)
 class IdempotencySettings:
+    """settings.IDEMPOTENCY (config/settings.py, where the defaults are), parsed."""
+
     ttl: timedelta
     in_flight: timedelta
 
 
-@read_once("IDEMPOTENCY")
-def idempotency_settings() -> IdempotencySettings:
-    """settings.IDEMPOTENCY as typed values (read once: lms.settings_blocks)."""
-    configured = settings.IDEMPOTENCY
+@settings_block("IDEMPOTENCY")
+def idempotency_settings(configured: Mapping[str, Any]) -> IdempotencySettings:
     return IdempotencySettings(
         ttl=timedelta(seconds=max(1, int(configured["TTL_SECONDS"]))),
         in_flight=timedelta(seconds=max(1, int(configured["IN_FLIGHT_SECONDS"]))),

@@ -45,6 +45,7 @@ are), read once per process.
 import logging
 import math
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -56,7 +57,7 @@ from graphql import DocumentNode, OperationType
 
 from apikeys.circuit_breaker import CircuitBreaker
 from enrollments.graphql.document_walk import DocumentWalk
-from lms.settings_blocks import read_once
+from lms.settings_blocks import read_once, settings_block
 
 logger = logging.getLogger(__name__)
 
@@ -72,6 +73,8 @@ class Kind(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class RateLimitSettings:
+    """settings.RATE_LIMIT (config/settings.py, where the defaults are), parsed."""
+
     enabled: bool
     queries: int
     mutations: int
@@ -90,10 +93,8 @@ class RateLimitSettings:
         return self.mutations if kind is Kind.MUTATION else self.queries
 
 
-@read_once("RATE_LIMIT", "CACHES")
-def rate_limit_settings() -> RateLimitSettings:
-    """settings.RATE_LIMIT as typed values (read once: lms.settings_blocks)."""
-    configured = settings.RATE_LIMIT
+@settings_block("RATE_LIMIT")
+def rate_limit_settings(configured: Mapping[str, Any]) -> RateLimitSettings:
     return RateLimitSettings(
         enabled=bool(configured["ENABLED"]),
         queries=int(configured["QUERIES"]),

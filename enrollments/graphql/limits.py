@@ -15,9 +15,10 @@ the variables are known (cost.cost_error). Introspection (`__schema`, `__type`) 
 signed-in clients only.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
-from django.conf import settings
 from graphql import GraphQLError, ValidationRule
 from graphql.language import FieldNode
 
@@ -28,11 +29,13 @@ from enrollments.graphql.errors import (
     QUERY_TOO_DEEP,
     TOO_MANY_ALIASES,
 )
-from lms.settings_blocks import read_once
+from lms.settings_blocks import settings_block
 
 
 @dataclass(frozen=True, slots=True)
 class Limits:
+    """settings.GRAPHQL_LIMITS (config/settings.py, where the defaults are), parsed."""
+
     max_query_length: int
     max_depth: int
     max_aliases: int
@@ -53,10 +56,8 @@ class Limits:
     max_response_values: int
 
 
-@read_once("GRAPHQL_LIMITS")
-def limits() -> Limits:
-    """settings.GRAPHQL_LIMITS as typed values (read once: lms.settings_blocks)."""
-    configured = settings.GRAPHQL_LIMITS
+@settings_block("GRAPHQL_LIMITS")
+def limits(configured: Mapping[str, Any]) -> Limits:
     return Limits(
         max_query_length=configured["MAX_QUERY_LENGTH"],
         max_depth=configured["MAX_DEPTH"],

@@ -1,12 +1,13 @@
-"""lms.settings_blocks.read_once: a value built from settings is built once, and again after one
-of its settings changed (override_settings, pytest-django's `settings`), not after another."""
+"""lms.settings_blocks: a value built from settings is built once, and again after one of its
+settings changed (override_settings, pytest-django's `settings`), not after another; a
+settings_block reader is given the block it names."""
 
 import gc
 
 import pytest
 from django.test import override_settings
 
-from lms.settings_blocks import read_once
+from lms.settings_blocks import read_once, settings_block
 
 
 def counting_reader(*names: str):
@@ -56,3 +57,31 @@ def test_the_receiver_outlives_garbage_collection(settings):
 def test_a_reader_without_settings_is_refused():
     with pytest.raises(ValueError, match="names of the settings"):
         read_once()
+
+
+def test_a_settings_block_reader_gets_the_block_and_builds_again_when_it_changes(settings):
+    settings.SETTINGS_BLOCKS_TEST = {"SIZE": 3}
+    seen = []
+
+    @settings_block("SETTINGS_BLOCKS_TEST")
+    def size(configured) -> int:
+        """The block's size."""
+        seen.append(dict(configured))
+        return configured["SIZE"]
+
+    assert (size.__name__, size.__doc__) == ("size", "The block's size.")
+    assert [size(), size()] == [3, 3]
+    settings.SETTINGS_BLOCKS_OTHER = 1
+    assert size() == 3
+    settings.SETTINGS_BLOCKS_TEST = {"SIZE": 5}
+    assert size() == 5
+    assert seen == [{"SIZE": 3}, {"SIZE": 5}]
+
+
+def test_a_settings_block_reader_of_a_missing_setting_fails_when_called():
+    @settings_block("SETTINGS_BLOCKS_MISSING")
+    def missing(configured) -> int:
+        return 1
+
+    with pytest.raises(AttributeError, match="SETTINGS_BLOCKS_MISSING"):
+        missing()

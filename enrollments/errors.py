@@ -189,6 +189,31 @@ class DuplicateEntry(DomainError):
     code = "DUPLICATE_ENTRY"
     message = "This learner and course are already listed on an earlier line"
 
+class EnrollmentChangedSincePreview(DomainError):
+    """A run bound to its preview (an admin Confirm done in the background) found the
+    enrollment changed since the preview: it is skipped, never changed to something that was
+    not shown."""
+
+    code = "ENROLLMENT_CHANGED_SINCE_PREVIEW"
+    message = "The enrollment changed since the preview: it was left as it is"
+
+
+class RunUnfinished(DomainError):
+    """An identical run (same operation, same selection) is queued, running or failed: one of
+    them at a time, so the rows it already changed are not changed twice. `run_id` names it."""
+
+    code = "RUN_UNFINISHED"
+    message = "An identical run is unfinished: resume it instead of starting another"
+
+    def __init__(self, detail: str | None = None, *, run_id=None) -> None:
+        super().__init__(detail)
+        self.run_id = run_id
+
+
+class RunNotFound(DomainError):
+    code = "RUN_NOT_FOUND"
+    message = "No such run"
+
 
 #: Every domain error: the README's table of error codes is checked against these
 #: (tests/test_readme.py). Two errors may share a code (NOT_FOUND), so this is a tuple.
@@ -221,4 +246,7 @@ ALL_ERRORS: tuple[type[DomainError], ...] = (
     UserNotFound,
     CourseNotFound,
     DuplicateEntry,
+    EnrollmentChangedSincePreview,
+    RunUnfinished,
+    RunNotFound,
 )

@@ -272,3 +272,117 @@ class ExpiryReminder(models.Model):
 
     def __str__(self) -> str:
         return f"reminder for {self.enrollment_id} ending {self.ended_at:%Y-%m-%d}"
+
+
+class OperationRun(models.Model):
+    """An operation applied to a large selection in chunks, by a job or a command, resumable
+    after any crash (enrollments/operations/runs.py holds the rules; this is their state).
+
+    The selection is written down when the run is created, one `OperationRunRow` per
+    enrollment, and each chunk's changes, audit rows and the outcome of its rows commit in one
+    transaction: a run killed at any point resumes with the rows still `pending`, and every row
+    is changed at most once, with one audit row. All chunks share `batch_id`, so "Undo this
+    batch" undoes the whole run.
+    """
+
+    class State(models.TextChoices):
+        PREVIEWED = "previewed", "previewed, not confirmed"
+        QUEUED = "queued", "queued"
+        RUNNING = "running", "running"
+        DONE = "done", "done"
+        CANCELLED = "cancelled", "cancelled"
+        FAILED = "failed", "failed"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    #: The operations and how their selections were made (runs.Part, as JSON).
+    parts = models.JSONField()
+    description = models.TextField(help_text="The operation in words.")
+    state = models.CharField(max_length=9, choices=State.choices, default=State.QUEUED)
+    #: Whether rows changed since the preview are skipped (an admin Confirm) or not (a command).
+    bound_to_preview = models.BooleanField(default=False)
+    #: What makes two runs the same request (a command's run): one of them may be unfinished
+    #: at a time. Empty for runs that are never compared (the admin's).
+    identity = models.CharField(max_length=64, blank=True, default="")
+    batch_id = models.UUIDField(default=uuid.uuid4, help_text="Its audit rows' batch.")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    source = models.CharField(max_length=16, choices=AccessChange.Source.choices)
+    reason = models.TextField(blank=True)
+    total = models.PositiveIntegerField(default=0)
+    changed = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    cancel_requested = models.BooleanField(default=False)
+    error = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField()
+    started_at = models.DateTimeField(null=True, blank=True)
+    #: When a runner last committed a chunk or took the run: a running run whose heartbeat is
+    #: old lost its runner (a worker killed) and is queued again by the sweep.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["identity"],
+                condition=Q(finished_at__isnull=True) & ~Q(identity=""),
+                name="operationrun_one_unfinished_identity",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["state"],
+                name="operationrun_unfinished_idx",
+                condition=Q(finished_at__isnull=True),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.description} ({self.get_state_display()})"
+
+    @property
+    def done(self) -> int:
+        return self.changed + self.skipped + self.unchanged
+
+
+class OperationRunRow(models.Model):
+    """One enrollment of a run: its part (the operation it gets), the `updated_at` it had when
+    the selection was written down (a run bound to its preview skips the row if that moved),
+    and its outcome once its chunk committed."""
+
+    class Outcome(models.TextChoices):
+        PENDING = "pending", "pending"
+        CHANGED = "changed", "changed"
+        SKIPPED = "skipped", "skipped"
+        UNCHANGED = "unchanged", "unchanged"
+
+    id = models.BigAutoField(primary_key=True)
+    run = models.ForeignKey(
+        OperationRun, on_delete=models.CASCADE, related_name="rows", db_index=False
+    )
+    part = models.PositiveSmallIntegerField(default=0)
+    enrollment_id = models.UUIDField()
+    updated_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=9, choices=Outcome.choices, default=Outcome.PENDING)
+    #: A skipped row's reason (the DomainError's code).
+    skip_code = models.CharField(max_length=64, blank=True, default="")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["run", "part", "enrollment_id"], name="operationrunrow_unique"
+            ),
+        ]
+        indexes = [
+            # The next chunk: a run's pending rows of its lowest part in key order.
+            models.Index(
+                fields=["run", "part", "enrollment_id"],
+                name="operationrunrow_pending_idx",
+                condition=Q(outcome="pending"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.enrollment_id}: {self.outcome}"

@@ -171,7 +171,7 @@ def _read_rows(selection: Selection, *, lock: bool) -> list[Row]:
     """
     if selection.ids is not None:
         rows: QuerySet = Enrollment.objects.filter(pk__any_of=selection.ids)
-    elif _reads_one_table(selection.queryset):
+    elif reads_one_table(selection.queryset):
         rows = selection.queryset
     else:
         rows = Enrollment.objects.filter(pk__in=selection.queryset.values("pk"))
@@ -195,7 +195,7 @@ def _read_rows(selection: Selection, *, lock: bool) -> list[Row]:
 def write_scope(selection: Selection) -> QuerySet[Enrollment] | None:
     """What the writes look the locked rows up within (writing.update_locked): the selection's
     queryset when it reads the enrollment table alone, else None (by id alone)."""
-    if selection.ids is None and _reads_one_table(selection.queryset):
+    if selection.ids is None and reads_one_table(selection.queryset):
         return selection.queryset
     return None
 
@@ -209,7 +209,7 @@ def _chunk_size(scope: QuerySet[Enrollment] | None, plan: Plan) -> int:
     return CHUNK_SIZE
 
 
-def _reads_one_table(queryset: QuerySet) -> bool:
+def reads_one_table(queryset: QuerySet) -> bool:
     """Whether `queryset` is enrollments filtered on their own columns: no join, annotation,
     DISTINCT, grouping, slice, extra() or set operation, so its WHERE selects the same rows
     when locked and re-ordered.

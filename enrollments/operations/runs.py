@@ -1,0 +1,439 @@
+"""Runs: an operation applied to a large selection in chunks, by a background job or a command,
+resumable after any crash, every row changed at most once with one audit row.
+
+`apply(batch_size=...)` commits part by part but keeps no record of which parts committed: a
+command killed half way and run again changed the first rows twice (issue 23). A run writes
+its selection down first, one `OperationRunRow` per enrollment (`start`), then `advance`
+applies it a chunk at a time. Each chunk is one transaction that
+
+1. takes the run's next pending rows (`FOR UPDATE SKIP LOCKED`: two runners of one run, such
+   as a worker and `--resume`, or a worker and the job the sweep queued again, take different
+   rows and never the same row twice),
+2. locks their enrollments in key order and, for a run bound to its preview (an admin
+   Confirm), skips every enrollment whose `updated_at` moved since the selection was written
+   down (ENROLLMENT_CHANGED_SINCE_PREVIEW: never changed to something that was not shown),
+3. applies the operation to the rest through the core's `apply` (locks, re-plans under the
+   lock, set-based writes, audit rows with the run's one `batch_id`),
+4. records each row's outcome and the run's counters.
+
+A kill at any point rolls back the chunk in flight; the rows it held are still pending and the
+next `advance` takes them. "Undo this batch" undoes every chunk: they share the batch id.
+
+The selection is written down with its filter, so a row that stopped matching it since is left
+alone (unchanged), as `apply(batch_size=...)` does. A filter is kept as its pickled
+`QuerySet.query` (Django's documented way to keep a queryset); named selections need only
+their rows.
+
+Doors: the admin's Confirm above `RUNS["BACKGROUND_ABOVE"]` rows, a command (every run, so its
+default run resumes too, and `--background`), the jobs (enrollments/jobs/runs.py), `manage.py
+jobs`. They start, queue, resume, cancel and show runs through this module only.
+"""
+
+import base64
+import pickle
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, fields
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, connections, router, transaction
+from django.db.models import F
+from django.db.models.functions import Coalesce
+
+from enrollments import clock
+from enrollments.errors import (
+    DomainError,
+    EnrollmentChangedSincePreview,
+    RunNotFound,
+    RunUnfinished,
+)
+from enrollments.models import Enrollment, OperationRun, OperationRunRow
+from enrollments.operations.access import Extend
+from enrollments.operations.audit import Attribution
+from enrollments.operations.base import Operation, Plan, Skip
+from enrollments.operations.core import apply, reads_one_table
+from enrollments.operations.expiring import Expire
+from enrollments.operations.pausing import Pause, Resume
+from enrollments.operations.removing import Remove
+from enrollments.operations.selection import Selection
+from enrollments.operations.undoing import Undo
+from lms.batching import chunked
+
+State = OperationRun.State
+Outcome = OperationRunRow.Outcome
+
+#: The states a run can still move on from; `finished_at` is empty in them.
+UNFINISHED = (State.PREVIEWED, State.QUEUED, State.RUNNING, State.FAILED)
+
+#: The operations a run can hold: those applied to a selection of enrollments.
+OPERATIONS: dict[str, type[Operation]] = {
+    cls.__name__: cls for cls in (Extend, Expire, Pause, Resume, Remove, Undo)
+}
+
+DEFAULTS = {
+    # An admin Confirm of more rows than this runs in the background (a job).
+    "BACKGROUND_ABOVE": 5000,
+    # Rows per chunk (one transaction each).
+    "CHUNK_SIZE": 2000,
+    # A running run whose runner committed nothing for this long lost it (a worker killed):
+    # the sweep queues it again.
+    "STALE_AFTER_SECONDS": 120,
+}
+
+
+def run_setting(name: str) -> int:
+    """`settings.RUNS[name]`, else its default (read on each call: tests override it)."""
+    return int(getattr(settings, "RUNS", {}).get(name, DEFAULTS[name]))
+
+
+# -- what a run holds ------------------------------------------------------------------------
+
+
+def operation_to_json(operation: Operation) -> dict:
+    """The operation as JSON: its class name and its fields (datetimes ISO 8601, UUIDs text)."""
+    values: dict[str, object] = {"kind": type(operation).__name__}
+    for field in fields(operation):
+        value = getattr(operation, field.name)
+        if isinstance(value, datetime):
+            value = {"datetime": value.isoformat()}
+        elif isinstance(value, uuid.UUID):
+            value = {"uuid": str(value)}
+        values[field.name] = value
+    return values
+
+
+def operation_from_json(data: dict) -> Operation:
+    """The operation `operation_to_json` wrote."""
+    values = dict(data)
+    cls = OPERATIONS[values.pop("kind")]
+    for name, value in values.items():
+        if isinstance(value, dict) and "datetime" in value:
+            values[name] = datetime.fromisoformat(value["datetime"])
+        elif isinstance(value, dict) and "uuid" in value:
+            values[name] = uuid.UUID(value["uuid"])
+    return cls(**values)
+
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    """One operation of a run and how its selection was made (a CSV's rows may ask for
+    different operations: one part each). `query`: a filter's pickled `QuerySet.query`."""
+
+    operation: Operation
+    query: bytes | None = None
+
+    @classmethod
+    def of(cls, operation: Operation, selection: Selection) -> "Part":
+        if selection.named_rule:
+            return cls(operation)
+        return cls(operation, pickle.dumps(selection.queryset.query))
+
+    def to_json(self) -> dict:
+        query = base64.b64encode(self.query).decode() if self.query is not None else None
+        return {"operation": operation_to_json(self.operation), "query": query}
+
+    @classmethod
+    def from_json(cls, data: dict) -> "Part":
+        query = base64.b64decode(data["query"]) if data["query"] is not None else None
+        return cls(operation_from_json(data["operation"]), query)
+
+    def selection_of(self, ids: Sequence[uuid.UUID]) -> Selection:
+        """The part's selection among `ids`, named as it was (a filter applies again)."""
+        if self.query is None:
+            return Selection.named(ids)
+        queryset = Enrollment.objects.all()
+        queryset.query = pickle.loads(self.query)  # noqa: S301 -- written by start(), our own row
+        return Selection.by_filter(queryset).narrowed(ids)
+
+
+def parts_of(run: OperationRun) -> list[Part]:
+    return [Part.from_json(data) for data in run.parts]
+
+
+# -- starting --------------------------------------------------------------------------------
+
+
+def start(
+    parts: Sequence[tuple[Operation, Selection]],
+    by: Attribution,
+    *,
+    bound_to_preview: bool = False,
+    identity: str = "",
+    state: State = State.QUEUED,
+) -> OperationRun:
+    """Writes a run down: the run with its operations, and one pending row per enrollment of
+    each selection (set-based: `INSERT ... SELECT` for a filter), with the `updated_at` it has
+    now. `state` PREVIEWED makes a draft that `confirm` queues (the admin writes it down before
+    its preview, so the rows are bound to what the preview read: see `advance`).
+
+    `identity` (a command's request): refused with RunUnfinished naming the run while an
+    identical one is unfinished (a database constraint, so two at once cannot both start).
+    Raises the operations' request-level DomainError before writing anything."""
+    now = clock.now()
+    for operation, _selection in parts:
+        operation.validate(now=now)
+    try:
+        with transaction.atomic():
+            run = OperationRun.objects.create(
+                parts=[Part.of(operation, selection).to_json() for operation, selection in parts],
+                description="; ".join(operation.describe() for operation, _ in parts),
+                state=state,
+                bound_to_preview=bound_to_preview,
+                identity=identity,
+                batch_id=by.batch_id or uuid.uuid4(),
+                actor=by.actor,
+                source=by.source,
+                reason=by.reason,
+                created_at=now,
+            )
+            for index, (_operation, selection) in enumerate(parts):
+                _write_rows(run, index, selection)
+            run.total = OperationRunRow.objects.filter(run=run).count()
+            run.save(update_fields=["total"])
+    except IntegrityError:
+        unfinished = unfinished_twin(identity) if identity else None
+        if unfinished is None:
+            raise
+        raise RunUnfinished(f"run {unfinished.pk}", run_id=unfinished.pk) from None
+    return run
+
+
+def unfinished_twin(identity: str) -> OperationRun | None:
+    """The unfinished run of this identity, if any."""
+    return OperationRun.objects.filter(identity=identity, finished_at__isnull=True).first()
+
+
+def _write_rows(run: OperationRun, part: int, selection: Selection) -> None:
+    if selection.ids is not None:
+        found = dict(
+            Enrollment.objects.filter(pk__in=selection.ids).values_list("pk", "updated_at")
+        )
+        for ids in chunked(selection.ids, 1000):
+            OperationRunRow.objects.bulk_create(
+                OperationRunRow(run=run, part=part, enrollment_id=pk, updated_at=found.get(pk))
+                for pk in ids
+            )
+        return
+    queryset = selection.queryset
+    if not reads_one_table(queryset):
+        # Joins of a changelist's filters may repeat a row: its ids, once each.
+        queryset = Enrollment.objects.filter(pk__in=queryset.values("pk"))
+    select_sql, params = queryset.order_by().values_list("id", "updated_at").query.sql_with_params()
+    alias = router.db_for_write(OperationRunRow)
+    connection = connections[alias]
+    table = connection.ops.quote_name(OperationRunRow._meta.db_table)
+    run_id = OperationRunRow._meta.get_field("run").target_field.get_db_prep_value(
+        run.pk, connection
+    )
+    # A quoted table name and the ORM's own SQL; every value is a parameter.
+    sql = (
+        f"INSERT INTO {table} (run_id, part, enrollment_id, updated_at, outcome, skip_code) "  # noqa: S608
+        f"SELECT %s, %s, picked.id, picked.updated_at, %s, '' FROM ({select_sql}) picked"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [run_id, part, Outcome.PENDING, *params])
+
+
+def confirm(run_id: uuid.UUID, by: Attribution) -> OperationRun:
+    """Queues a PREVIEWED run as `by` confirmed it (their reason). Only its own author may:
+    anyone else, or a run no longer a draft, is RunNotFound (a second Confirm of one preview
+    queues nothing twice)."""
+    with transaction.atomic():
+        run = (
+            OperationRun.objects.select_for_update()
+            .filter(pk=run_id, state=State.PREVIEWED, actor=by.actor)
+            .first()
+        )
+        if run is None:
+            raise RunNotFound(f"run {run_id}")
+        run.state, run.reason, run.batch_id = State.QUEUED, by.reason, by.batch_id or run.batch_id
+        run.save(update_fields=["state", "reason", "batch_id"])
+    return run
+
+
+# -- running ---------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Chunk:
+    """What one chunk did: the core's plan of its rows (changed, skipped with reasons,
+    unchanged), for a door to report as it goes."""
+
+    run: OperationRun
+    plan: Plan
+
+
+def advance(
+    run_id: uuid.UUID,
+    *,
+    chunk_size: int | None = None,
+    on_chunk: Callable[[Chunk], None] | None = None,
+) -> OperationRun:
+    """Applies the run's pending rows, a chunk per transaction, until none is left (DONE),
+    a cancel was asked (CANCELLED: what committed stays, undoable), or something fails
+    (FAILED, with the error: the chunk in flight rolled back, `advance` again resumes). A run
+    already finished is returned as it is; so is a draft (PREVIEWED: nobody confirmed it).
+    Raises RunNotFound."""
+    run = _take(run_id)
+    if run.state not in (State.RUNNING,):
+        return run
+    parts = parts_of(run)
+    by = Attribution(run.actor, run.source, run.reason, run.batch_id)
+    size = chunk_size or run_setting("CHUNK_SIZE")
+    try:
+        while True:
+            if OperationRun.objects.filter(pk=run.pk, cancel_requested=True).exists():
+                _finish(run, State.CANCELLED)
+                break
+            chunk = _apply_chunk(run, parts, by, size)
+            if chunk is None:
+                if not OperationRunRow.objects.filter(run=run, outcome=Outcome.PENDING).exists():
+                    _finish(run, State.DONE)
+                break  # else: another runner holds the last rows and finishes the run
+            if on_chunk is not None:
+                on_chunk(chunk)
+    except DomainError as error:  # the request went invalid (an --until that passed)
+        _fail(run, f"{error.code}: {error.message}")
+        raise
+    except BaseException as error:
+        _fail(run, f"{type(error).__name__}: {error}")
+        raise
+    run.refresh_from_db()
+    return run
+
+
+def _take(run_id: uuid.UUID) -> OperationRun:
+    """The run, now RUNNING (queued, failed or running ones; a running one may have lost its
+    runner, and two runners share a run safely)."""
+    now = clock.now()
+    with transaction.atomic():
+        run = OperationRun.objects.select_for_update().filter(pk=run_id).first()
+        if run is None:
+            raise RunNotFound(f"run {run_id}")
+        if run.state in (State.QUEUED, State.FAILED, State.RUNNING):
+            run.state, run.heartbeat_at, run.error = State.RUNNING, now, ""
+            run.started_at = run.started_at or now
+            run.save(update_fields=["state", "heartbeat_at", "error", "started_at"])
+    return run
+
+
+def _apply_chunk(
+    run: OperationRun, parts: Sequence[Part], by: Attribution, size: int
+) -> Chunk | None:
+    with transaction.atomic():
+        taken = list(
+            OperationRunRow.objects.filter(run=run, outcome=Outcome.PENDING)
+            .order_by("part", "enrollment_id")
+            .select_for_update(skip_locked=True)
+            .values_list("part", "enrollment_id", "updated_at")[:size]
+        )
+        if not taken:
+            return None
+        # One part per chunk: each locks its rows in key order.
+        part_index = taken[0][0]
+        snapshot = {pk: updated_at for part, pk, updated_at in taken if part == part_index}
+        ids = list(snapshot)
+        moved: list[uuid.UUID] = []
+        if run.bound_to_preview:
+            live = dict(
+                Enrollment.objects.filter(pk__in=ids)
+                .order_by("pk")
+                .select_for_update(of=("self",))
+                .values_list("pk", "updated_at")
+            )
+            moved = [pk for pk in ids if pk in live and live[pk] != snapshot[pk]]
+        to_apply = [pk for pk in ids if pk not in set(moved)] if moved else ids
+        part = parts[part_index]
+        plan = Plan(part.operation, batch_id=run.batch_id)
+        if to_apply:
+            plan = apply(part.operation, part.selection_of(to_apply), by)
+        plan.skips += [Skip(pk, EnrollmentChangedSincePreview()) for pk in moved]
+        decided = {c.enrollment_id for c in plan.changes} | {s.enrollment_id for s in plan.skips}
+        plan.unchanged += [pk for pk in to_apply if pk not in decided and pk not in plan.unchanged]
+        _record(run, part_index, plan)
+    return Chunk(run, plan)
+
+
+def _record(run: OperationRun, part: int, plan: Plan) -> None:
+    """Each row's outcome and the run's counters, in the chunk's transaction."""
+    rows = OperationRunRow.objects.filter(run=run, part=part)
+    for outcome, ids in (
+        (Outcome.CHANGED, [change.enrollment_id for change in plan.changes]),
+        (Outcome.UNCHANGED, plan.unchanged),
+    ):
+        for some in chunked(ids, 1000):
+            rows.filter(enrollment_id__in=some).update(outcome=outcome)
+    by_code: dict[str, list[uuid.UUID]] = {}
+    for skip in plan.skips:
+        by_code.setdefault(skip.error.code, []).append(skip.enrollment_id)
+    for code, ids in by_code.items():
+        for some in chunked(ids, 1000):
+            rows.filter(enrollment_id__in=some).update(outcome=Outcome.SKIPPED, skip_code=code)
+    OperationRun.objects.filter(pk=run.pk).update(
+        changed=F("changed") + len(plan.changes),
+        skipped=F("skipped") + len(plan.skips),
+        unchanged=F("unchanged") + len(plan.unchanged),
+        heartbeat_at=clock.now(),
+    )
+
+
+def _finish(run: OperationRun, state: State) -> None:
+    OperationRun.objects.filter(pk=run.pk, finished_at__isnull=True).update(
+        state=state, finished_at=clock.now()
+    )
+
+
+def _fail(run: OperationRun, error: str) -> None:
+    OperationRun.objects.filter(pk=run.pk, finished_at__isnull=True).update(
+        state=State.FAILED, error=error[:2000]
+    )
+
+
+# -- staff's and operators' controls ---------------------------------------------------------
+
+
+def cancel(run_id: uuid.UUID) -> OperationRun:
+    """Asks the run to stop between chunks (what committed stays, undoable); a run not running
+    yet stops at once. Raises RunNotFound; a finished run is returned as it is."""
+    with transaction.atomic():
+        run = OperationRun.objects.select_for_update().filter(pk=run_id).first()
+        if run is None:
+            raise RunNotFound(f"run {run_id}")
+        if run.finished_at is None:
+            run.cancel_requested = True
+            fields_ = ["cancel_requested"]
+            if run.state != State.RUNNING:
+                run.state, run.finished_at = State.CANCELLED, clock.now()
+                fields_ += ["state", "finished_at"]
+            run.save(update_fields=fields_)
+    return run
+
+
+def stale(now: datetime | None = None) -> list[OperationRun]:
+    """Runs that lost their runner: RUNNING with no chunk committed for STALE_AFTER_SECONDS
+    (a worker or command killed), or QUEUED that long without a runner taking it (its job was
+    lost). The sweep queues them again (`mark_requeued`); a duplicate runner is harmless (see
+    the module)."""
+    cutoff = (now or clock.now()) - timedelta(seconds=run_setting("STALE_AFTER_SECONDS"))
+    return list(
+        OperationRun.objects.filter(
+            finished_at__isnull=True, state__in=(State.RUNNING, State.QUEUED)
+        )
+        .annotate(seen=Coalesce("heartbeat_at", "created_at"))
+        .filter(seen__lt=cutoff)
+    )
+
+
+def mark_requeued(run: OperationRun) -> None:
+    """Restarts the run's stale clock: queued again, it is not stale again before its time."""
+    OperationRun.objects.filter(pk=run.pk).update(heartbeat_at=clock.now())
+
+
+def skipped_rows(run: OperationRun, *, limit: int = 100) -> Iterable[tuple[uuid.UUID, str]]:
+    """The run's skipped enrollments and their reasons' codes (the first `limit`)."""
+    return (
+        OperationRunRow.objects.filter(run=run, outcome=Outcome.SKIPPED)
+        .order_by("part", "enrollment_id")
+        .values_list("enrollment_id", "skip_code")[:limit]
+    )

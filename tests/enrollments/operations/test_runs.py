@@ -1,0 +1,272 @@
+"""Runs (enrollments/operations/runs.py): a selection written down, then applied a chunk per
+transaction; resumable after a failure at any chunk, each row changed once with one audit row,
+skipping rows changed since the preview when bound to one, cancellable between chunks."""
+
+import uuid
+from datetime import timedelta
+
+import pytest
+from django.db.models import Count
+
+from enrollments.errors import (
+    EnrollmentChangedSincePreview,
+    InvalidExtensionPeriod,
+    RunNotFound,
+    RunUnfinished,
+)
+from enrollments.models import AccessChange, Enrollment, OperationRun, OperationRunRow
+from enrollments.operations import (
+    Expire,
+    Extend,
+    Pause,
+    Remove,
+    Resume,
+    Selection,
+    Undo,
+    apply_to_one,
+    runs,
+)
+from enrollments.operations.audit import Attribution
+from tests.factories import CourseFactory, EnrollmentFactory, StaffFactory
+
+pytestmark = pytest.mark.django_db
+
+BY = Attribution(None, AccessChange.Source.COMMAND, "runs")
+State = OperationRun.State
+
+
+@pytest.fixture
+def learners(clock):
+    """Seven enrollments of one course ending in 5 days, and one of another course."""
+    course = CourseFactory()
+    ends = clock.current + timedelta(days=5)
+    mine = EnrollmentFactory.create_batch(
+        7, course=course, start_at=clock.current - timedelta(days=1), ended_at=ends
+    )
+    EnrollmentFactory(start_at=clock.current - timedelta(days=1), ended_at=ends)
+    return course, sorted(mine, key=lambda e: e.pk)
+
+
+def of_course(course) -> Selection:
+    return Selection.by_filter(Enrollment.objects.filter(course=course))
+
+
+def audit_counts() -> dict:
+    return dict(
+        AccessChange.objects.values("enrollment")
+        .annotate(n=Count("id"))
+        .values_list("enrollment", "n")
+    )
+
+
+def test_a_run_writes_its_selection_down_then_applies_it_in_chunks(clock, learners):
+    course, mine = learners
+    run = runs.start([(Extend(days=30), of_course(course))], BY)
+    assert (run.state, run.total, run.done) == (State.QUEUED, 7, 0)
+    assert (
+        Enrollment.objects.filter(course=course, ended_at=clock.current + timedelta(days=5)).count()
+        == 7
+    )
+
+    chunks = []
+    run = runs.advance(run.pk, chunk_size=3, on_chunk=chunks.append)
+
+    assert [len(chunk.plan.changes) for chunk in chunks] == [3, 3, 1]
+    assert (run.state, run.changed, run.skipped, run.unchanged) == (State.DONE, 7, 0, 0)
+    assert run.finished_at is not None
+    ends = set(Enrollment.objects.filter(course=course).values_list("ended_at", flat=True))
+    assert ends == {clock.current + timedelta(days=35)}
+    # One audit row per enrollment, all in the run's batch.
+    assert audit_counts() == {e.pk: 1 for e in mine}
+    assert set(AccessChange.objects.values_list("batch_id", flat=True)) == {run.batch_id}
+    assert not OperationRunRow.objects.filter(run=run, outcome="pending").exists()
+
+
+def test_a_failed_chunk_rolls_back_alone_and_the_run_resumes_where_it_stopped(
+    clock, learners, monkeypatch
+):
+    """A crash in the second chunk (any error: a killed process rolls back the same way):
+    the first chunk stays, the run says FAILED with the error, and advancing again changes
+    only the rest: every row once, one audit row each."""
+    course, mine = learners
+    run = runs.start([(Extend(days=30), of_course(course))], BY)
+    real_apply, calls = runs.apply, []
+
+    def crashing_apply(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise ConnectionError("the database went away")
+        return real_apply(*args, **kwargs)
+
+    monkeypatch.setattr(runs, "apply", crashing_apply)
+    with pytest.raises(ConnectionError):
+        runs.advance(run.pk, chunk_size=3)
+    run.refresh_from_db()
+    assert (run.state, run.changed, run.finished_at) == (State.FAILED, 3, None)
+    assert "the database went away" in run.error
+    assert len(audit_counts()) == 3
+
+    monkeypatch.setattr(runs, "apply", real_apply)
+    run = runs.advance(run.pk, chunk_size=3)
+    assert (run.state, run.changed, run.error) == (State.DONE, 7, "")
+    assert audit_counts() == {e.pk: 1 for e in mine}
+    ends = set(Enrollment.objects.filter(course=course).values_list("ended_at", flat=True))
+    assert ends == {clock.current + timedelta(days=35)}
+
+
+def test_an_identical_run_is_refused_while_the_first_is_unfinished(clock, learners):
+    course, _ = learners
+    first = runs.start([(Extend(days=30), of_course(course))], BY, identity="extend course x")
+    with pytest.raises(RunUnfinished) as refused:
+        runs.start([(Extend(days=30), of_course(course))], BY, identity="extend course x")
+    assert refused.value.run_id == first.pk
+    assert OperationRun.objects.count() == 1
+    # Another request is another run; the same one again once the first is done.
+    runs.start([(Pause(), of_course(course))], BY, identity="pause course x")
+    runs.advance(first.pk)
+    again = runs.start([(Extend(days=30), of_course(course))], BY, identity="extend course x")
+    assert again.pk != first.pk
+
+
+def test_a_run_bound_to_its_preview_skips_rows_changed_since(clock, learners):
+    """The admin writes the selection down before its preview: a row changed afterwards (here
+    paused by someone else) is skipped with its reason, never extended from a state nobody
+    previewed."""
+    course, mine = learners
+    staff = StaffFactory()
+    by = Attribution(staff, AccessChange.Source.ADMIN, "")
+    draft = runs.start(
+        [(Extend(days=30), of_course(course))], by, bound_to_preview=True, state=State.PREVIEWED
+    )
+    assert runs.advance(draft.pk).state == State.PREVIEWED  # nobody confirmed it: nothing runs
+    clock.advance(seconds=1)
+    apply_to_one(Pause(), mine[2], BY)
+
+    run = runs.confirm(draft.pk, Attribution(staff, AccessChange.Source.ADMIN, "term moved"))
+    run = runs.advance(run.pk, chunk_size=4)
+
+    assert (run.state, run.changed, run.skipped) == (State.DONE, 6, 1)
+    assert list(runs.skipped_rows(run)) == [(mine[2].pk, EnrollmentChangedSincePreview.code)]
+    ends_before = mine[2].ended_at
+    mine[2].refresh_from_db()
+    assert (mine[2].is_paused, mine[2].ended_at) == (True, ends_before)  # not extended
+    assert AccessChange.objects.filter(batch_id=run.batch_id).count() == 6
+    assert set(
+        AccessChange.objects.filter(batch_id=run.batch_id).values_list("reason", flat=True)
+    ) == {"term moved"}
+
+
+def test_only_the_author_confirms_a_draft_and_only_once(clock, learners):
+    course, _ = learners
+    staff, other = StaffFactory(), StaffFactory()
+    draft = runs.start(
+        [(Pause(), of_course(course))],
+        Attribution(staff, AccessChange.Source.ADMIN, ""),
+        bound_to_preview=True,
+        state=State.PREVIEWED,
+    )
+    with pytest.raises(RunNotFound):
+        runs.confirm(draft.pk, Attribution(other, AccessChange.Source.ADMIN, ""))
+    runs.confirm(draft.pk, Attribution(staff, AccessChange.Source.ADMIN, ""))
+    with pytest.raises(RunNotFound):
+        runs.confirm(draft.pk, Attribution(staff, AccessChange.Source.ADMIN, ""))
+
+
+def test_a_row_that_stopped_matching_the_filter_is_left_alone(clock, learners):
+    course, mine = learners
+    run = runs.start(
+        [(Pause(), Selection.by_filter(Enrollment.objects.filter(course=course, is_paused=False)))],
+        BY,
+    )
+    apply_to_one(Pause(), mine[0], BY)
+    run = runs.advance(run.pk)
+    assert (run.changed, run.unchanged, run.skipped) == (6, 1, 0)
+    assert AccessChange.objects.filter(batch_id=run.batch_id).count() == 6
+
+
+def test_named_rows_that_no_longer_exist_are_skipped_as_not_found(clock, learners):
+    _, mine = learners
+    ghost = uuid.uuid4()
+    run = runs.start([(Pause(), Selection.named([mine[0].pk, ghost]))], BY)
+    run = runs.advance(run.pk)
+    assert (run.total, run.changed, run.skipped) == (2, 1, 1)
+    assert list(runs.skipped_rows(run)) == [(ghost, "NOT_FOUND")]
+
+
+def test_cancel_stops_between_chunks_and_what_committed_stays_undoable(clock, learners):
+    course, mine = learners
+    run = runs.start([(Pause(), of_course(course))], BY)
+
+    def cancel_after_first(chunk):
+        runs.cancel(chunk.run.pk)
+
+    run = runs.advance(run.pk, chunk_size=3, on_chunk=cancel_after_first)
+    assert (run.state, run.changed) == (State.CANCELLED, 3)
+    assert Enrollment.objects.filter(course=course, is_paused=True).count() == 3
+    assert runs.advance(run.pk).changed == 3  # finished: advancing does nothing
+
+    undo = runs.start([(Undo(run.batch_id), Selection.named(e.pk for e in mine))], BY)
+    undo = runs.advance(undo.pk)
+    assert undo.changed == 3
+    assert not Enrollment.objects.filter(course=course, is_paused=True).exists()
+
+
+def test_a_queued_run_cancelled_never_starts(clock, learners):
+    course, _ = learners
+    run = runs.cancel(runs.start([(Pause(), of_course(course))], BY).pk)
+    assert run.state == State.CANCELLED
+    assert runs.advance(run.pk).changed == 0
+    assert not Enrollment.objects.filter(is_paused=True).exists()
+
+
+def test_a_request_invalid_for_every_row_writes_nothing(clock, learners):
+    course, _ = learners
+    with pytest.raises(InvalidExtensionPeriod):
+        runs.start([(Extend(days=0), of_course(course))], BY)
+    assert not OperationRun.objects.exists()
+
+
+def test_unknown_runs_are_refused(db):
+    for control in (runs.advance, runs.cancel):
+        with pytest.raises(RunNotFound):
+            control(uuid.uuid4())
+
+
+def test_runs_that_lost_their_runner_are_stale(clock, learners):
+    course, _ = learners
+    running = runs.start([(Pause(), of_course(course))], BY)
+    runs.advance(running.pk, chunk_size=3, on_chunk=lambda chunk: runs.cancel(chunk.run.pk))
+    queued = runs.start([(Resume(), of_course(course))], BY)
+    killed = runs.start([(Remove(), of_course(course))], BY)
+    OperationRun.objects.filter(pk=killed.pk).update(
+        state=State.RUNNING, heartbeat_at=clock.current
+    )
+
+    assert runs.stale() == []
+    clock.advance(seconds=runs.run_setting("STALE_AFTER_SECONDS") + 1)
+    assert {run.pk for run in runs.stale()} == {queued.pk, killed.pk}
+    runs.mark_requeued(queued)
+    assert {run.pk for run in runs.stale()} == {killed.pk}
+
+
+@pytest.mark.parametrize(
+    "operation",
+    [
+        Extend(days=3),
+        Extend(days=3, from_today=True),
+        Extend(indefinite=True),
+        Expire(),
+        Pause(),
+        Resume(),
+        Remove(),
+        Undo(uuid.uuid4()),
+    ],
+    ids=lambda operation: operation.describe(),
+)
+def test_operations_are_kept_as_json_and_read_back_equal(clock, operation):
+    assert runs.operation_from_json(runs.operation_to_json(operation)) == operation
+
+
+def test_datetimes_in_operations_are_kept_exactly(clock):
+    operation = Extend(until=clock.current + timedelta(days=3, microseconds=7))
+    assert runs.operation_from_json(runs.operation_to_json(operation)) == operation

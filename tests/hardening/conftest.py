@@ -1,15 +1,43 @@
-"""The hardening tests' fixtures: the API tests' ones (tests/graphql/conftest.py), and Redis for
-the tests of the rate limit across processes and servers (database 13, a key prefix per test)."""
+"""The hardening tests' fixtures: the API tests' ones (tests/graphql/conftest.py), a rate limit
+counted in a local-memory cache of the test's own, and Redis for the tests of the rate limit
+across processes and servers (database 13, a key prefix per test)."""
 
 import os
 import uuid
+from collections.abc import Mapping
+from typing import Any
 
 import pytest
+from django.core.cache import caches
 
 from tests.graphql.conftest import api, make_key, manager, student, viewer  # noqa: F401
 
 REDIS_DB = 13
 REDIS_URL = f"redis://127.0.0.1:6379/{REDIS_DB}"
+#: The cache alias the rate limit counts in under `rate_limit_in_own_cache`.
+RATE_LIMIT_CACHE = "ratelimit"
+
+
+@pytest.fixture
+def rate_limit_in_own_cache(settings):
+    """A function that sets settings.RATE_LIMIT to the entries given (CACHE left out; keep the
+    suite's others with `{**settings.RATE_LIMIT, ...}`) and returns it, counted in a
+    local-memory cache of this test's own (alias RATE_LIMIT_CACHE, a fresh location: no counter
+    of another test is seen), cleared afterwards."""
+
+    def configure(entries: Mapping[str, Any]) -> dict[str, Any]:
+        settings.CACHES = {
+            **settings.CACHES,
+            RATE_LIMIT_CACHE: {
+                "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                "LOCATION": f"ratelimit-test-{uuid.uuid4()}",
+            },
+        }
+        settings.RATE_LIMIT = {**entries, "CACHE": RATE_LIMIT_CACHE}
+        return settings.RATE_LIMIT
+
+    yield configure
+    caches[RATE_LIMIT_CACHE].clear()
 
 
 def redis_client():

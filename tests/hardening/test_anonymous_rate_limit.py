@@ -3,10 +3,8 @@ or their document parsed (issue 21: four anonymous clients sending documents tha
 validation each raised everyone's latency from 6 ms to 459 ms)."""
 
 import json
-import uuid
 
 import pytest
-from django.core.cache import caches
 
 from apikeys import ratelimit
 from enrollments.graphql import execution
@@ -20,24 +18,16 @@ QUERY = "{ courseMemberships(first: 1) { total_count } }"
 
 
 @pytest.fixture
-def anonymous_budget(settings, db):
-    settings.CACHES = {
-        **settings.CACHES,
-        "anonymous-ratelimit": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": f"anonymous-{uuid.uuid4()}",
-        },
-    }
-    settings.RATE_LIMIT = {
-        **settings.RATE_LIMIT,
-        "ENABLED": True,
-        "QUERIES": 100,
-        "ANONYMOUS": BUDGET,
-        "CACHE": "anonymous-ratelimit",
-        "KEY_PREFIX": "anonymous-test",
-    }
-    yield
-    caches["anonymous-ratelimit"].clear()
+def anonymous_budget(rate_limit_in_own_cache, settings, db):
+    rate_limit_in_own_cache(
+        {
+            **settings.RATE_LIMIT,
+            "ENABLED": True,
+            "QUERIES": 100,
+            "ANONYMOUS": BUDGET,
+            "KEY_PREFIX": "anonymous-test",
+        }
+    )
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ import json
 import os
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 
 import pytest
@@ -45,27 +44,19 @@ def window_clock(monkeypatch) -> Clock:
 
 
 @pytest.fixture
-def limited(settings, window_clock):
-    """3 queries and 2 mutations a minute, counted in a fresh local-memory cache."""
-    settings.CACHES = {
-        **settings.CACHES,
-        "ratelimit": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": f"ratelimit-test-{uuid.uuid4()}",
-        },
-    }
-    settings.RATE_LIMIT = {
-        "ENABLED": True,
-        "QUERIES": 3,
-        "MUTATIONS": 2,
-        "WINDOW_SECONDS": WINDOW,
-        "CACHE": "ratelimit",
-        "KEY_PREFIX": "test",
-        "BREAKER_FAILURES": 3,
-        "BREAKER_COOL_DOWN_SECONDS": 30.0,
-    }
-    yield settings.RATE_LIMIT
-    caches["ratelimit"].clear()
+def limited(rate_limit_in_own_cache, window_clock):
+    """3 queries and 2 mutations a minute, counted in a fresh local-memory cache ("ratelimit")."""
+    return rate_limit_in_own_cache(
+        {
+            "ENABLED": True,
+            "QUERIES": 3,
+            "MUTATIONS": 2,
+            "WINDOW_SECONDS": WINDOW,
+            "KEY_PREFIX": "test",
+            "BREAKER_FAILURES": 3,
+            "BREAKER_COOL_DOWN_SECONDS": 30.0,
+        }
+    )
 
 
 @pytest.fixture

@@ -30,7 +30,47 @@ class FrozenClock:
         self.current = instant
 
 
-def pytest_collection_modifyitems(items):
+#: Fixtures through which a test reaches a database (not django_db_setup and
+#: django_db_blocker: pytest-django's autouse fixtures give every test those; a test that
+#: unblocks the database itself says which one it needs with requires_postgres).
+DATABASE_FIXTURES = frozenset(
+    {"db", "transactional_db", "django_db_reset_sequences", "django_db_serialized_rollback"}
+    | {"live_server"}
+)
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--database-dependent-only",
+        action="store_true",
+        help="run only the tests a second database can change: those that reach the database "
+        "and are not browser tests (CI's PostgreSQL suite; its SQLite suite ran every test)",
+    )
+
+
+def uses_database(item) -> bool:
+    """Whether a test reaches the database (a django_db mark or a database fixture), or says
+    which database it needs (a skipif such as requires_postgres)."""
+    return (
+        item.get_closest_marker("django_db") is not None
+        or item.get_closest_marker("skipif") is not None
+        or bool(DATABASE_FIXTURES & set(getattr(item, "fixturenames", ())))
+    )
+
+
+def pytest_collection_modifyitems(config, items):
+    """With --database-dependent-only, deselects the browser tests and the tests that reach
+    no database: the same code with the same result on either database, so CI runs them once,
+    in the SQLite suite (the PostgreSQL suite is then about a minute shorter; README "CI").
+    Then marks the transactional tests (below)."""
+    if config.getoption("--database-dependent-only"):
+        kept = [i for i in items if uses_database(i) and i.get_closest_marker("browser") is None]
+        config.hook.pytest_deselected(items=[i for i in items if i not in set(kept)])
+        items[:] = kept
+    allow_every_database_alias(items)
+
+
+def allow_every_database_alias(items):
     """Transactional tests may use every database alias: outside a transaction the API's query
     reads go to the `api_reads` connection (a mirror of default carrying PostgreSQL's statement
     timeout: enrollments.graphql.statement_timeout), which pytest-django refuses unless the test

@@ -225,6 +225,14 @@ REMINDERS = {
     "RETRY_MAX_SECONDS": env.float("REMINDER_RETRY_MAX_SECONDS", default=3600.0),
     "STALLED_SECONDS": env.int("REMINDER_STALLED_SECONDS", default=900),
 }
+# Runs (enrollments/operations/runs.py): an admin Confirm of more than BACKGROUND_ABOVE rows is
+# applied by a job, CHUNK_SIZE rows per transaction; a run whose runner committed nothing for
+# STALE_AFTER_SECONDS (a worker killed) is queued again by the sweep (`manage.py jobs sweep`).
+RUNS = {
+    "BACKGROUND_ABOVE": env.int("RUNS_BACKGROUND_ABOVE", default=5000),
+    "CHUNK_SIZE": env.int("RUNS_CHUNK_SIZE", default=2000),
+    "STALE_AFTER_SECONDS": env.int("RUNS_STALE_AFTER_SECONDS", default=120),
+}
 
 GRAPHENE = {
     "SCHEMA": "config.schema.schema",

@@ -102,6 +102,13 @@ SUPPORT_PERMISSIONS = (
 )
 
 
+@pytest.fixture
+def support_staff(transactional_db):
+    """A support member of staff (SUPPORT_PERMISSIONS) whose time zone is Europe/Berlin, the
+    browser's (see `page`): the keyboard tests read and type their times there."""
+    return staff_with(*SUPPORT_PERMISSIONS, time_zone="Europe/Berlin")
+
+
 def log_in(page, user) -> None:
     page.goto("/admin/login/?next=/admin/")
     page.fill("#id_username", user.email)

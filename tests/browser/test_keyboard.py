@@ -22,17 +22,12 @@ from tests.browser.helpers import (
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture
-def staff(transactional_db):
-    return staff_with(*SUPPORT_PERMISSIONS, time_zone="Europe/Berlin")
-
-
-def test_extend_by_days_from_the_list_by_keyboard(page, staff):
+def test_extend_by_days_from_the_list_by_keyboard(page, support_staff):
     """The issue's case: Tab forward past every field to Preview keeps "days" (focusing the
     new-end field no longer switches the mode), then Confirm applies it."""
     chosen = enrollment("learner3@example.com")
     other = enrollment("learner10@example.com")
-    log_in_by_keyboard(page, staff)
+    log_in_by_keyboard(page, support_staff)
     page.goto(f"{ENROLLMENTS}?q=learner3%40")
     tab_to(page, f"input.action-select[value='{chosen.pk}']")
     page.keyboard.press("Space")
@@ -58,9 +53,9 @@ def test_extend_by_days_from_the_list_by_keyboard(page, staff):
     assert not AccessChange.objects.filter(enrollment=other).exists()
 
 
-def test_set_a_new_end_by_keyboard(page, staff):
+def test_set_a_new_end_by_keyboard(page, support_staff):
     target = enrollment("learner4@example.com")
-    log_in_by_keyboard(page, staff)
+    log_in_by_keyboard(page, support_staff)
     open_extend_page_of(page, target)
     tab_to(page, "#id_mode_0")
     page.keyboard.press("ArrowDown")  # arrows move the choice within the group
@@ -82,9 +77,9 @@ def test_set_a_new_end_by_keyboard(page, staff):
     assert AccessChange.objects.get(enrollment=target).action == AccessChange.Action.SET_END
 
 
-def test_grant_indefinite_access_by_keyboard(page, staff):
+def test_grant_indefinite_access_by_keyboard(page, support_staff):
     target = enrollment("learner5@example.com")
-    log_in_by_keyboard(page, staff)
+    log_in_by_keyboard(page, support_staff)
     open_extend_page_of(page, target)
     tab_to(page, "#id_mode_0")
     page.keyboard.press("ArrowUp")  # wraps round to the last choice
@@ -99,9 +94,9 @@ def test_grant_indefinite_access_by_keyboard(page, staff):
     assert granted.action == AccessChange.Action.GRANT_INDEFINITE
 
 
-def test_a_rule_error_takes_the_focus_and_names_its_field(page, staff):
+def test_a_rule_error_takes_the_focus_and_names_its_field(page, support_staff):
     target = enrollment("learner6@example.com")
-    log_in_by_keyboard(page, staff)
+    log_in_by_keyboard(page, support_staff)
     open_extend_page_of(page, target)
     tab_to(page, "#id_days")
     page.keyboard.type("0")
@@ -142,10 +137,10 @@ def confirm_with_reason(page, reason: str, done: str) -> None:
     page.wait_for_selector(f".messagelist .success:has-text('{done}')")
 
 
-def test_pause_from_the_list_by_keyboard(page, staff):
+def test_pause_from_the_list_by_keyboard(page, support_staff):
     chosen = enrollment("learner8@example.com")
     other = enrollment("learner80@example.com")
-    log_in_by_keyboard(page, staff)
+    log_in_by_keyboard(page, support_staff)
     page.goto(f"{ENROLLMENTS}?q=learner8%40")
     tab_to(page, f"input.action-select[value='{chosen.pk}']")
     page.keyboard.press("Space")
@@ -158,9 +153,9 @@ def test_pause_from_the_list_by_keyboard(page, staff):
     assert not AccessChange.objects.filter(enrollment=other).exists()
 
 
-def test_pause_then_resume_from_its_page_by_keyboard(page, staff):
+def test_pause_then_resume_from_its_page_by_keyboard(page, support_staff):
     target = enrollment("learner7@example.com")
-    log_in_by_keyboard(page, staff)
+    log_in_by_keyboard(page, support_staff)
     page.goto(f"{ENROLLMENTS}{target.pk}/change/")
     tab_to(page, "a.pause-link")
     page.keyboard.press("Enter")
@@ -204,9 +199,9 @@ def test_remove_from_the_list_and_from_its_page_by_keyboard(page, transactional_
     assert reasons == {listed.pk: "Refunded", own_page.pk: "Left the company"}
 
 
-def test_a_bad_reason_takes_the_focus_and_names_its_field(page, staff):
+def test_a_bad_reason_takes_the_focus_and_names_its_field(page, support_staff):
     target = enrollment("learner11@example.com")
-    log_in_by_keyboard(page, staff)
+    log_in_by_keyboard(page, support_staff)
     page.goto(f"{ENROLLMENTS}{target.pk}/pause/")
     # A NUL cannot be typed; it arrives pasted or from a script.
     page.evaluate("document.getElementById('id_reason').value = 'nul \\u0000 inside'")

@@ -13,7 +13,7 @@ from enrollments.models import AccessChange, Enrollment
 from enrollments.operations import Extend, Selection, apply
 from enrollments.operations.audit import Attribution
 from lms.models import User
-from tests.browser.conftest import SUPPORT_PERMISSIONS, staff_with
+from tests.browser.conftest import staff_with
 from tests.browser.helpers import (
     ENROLLMENTS,
     enrollment,
@@ -28,10 +28,9 @@ from tests.factories import CourseFactory, UserFactory
 pytestmark = pytest.mark.browser
 
 
-def test_extend_from_today_by_keyboard(page, transactional_db):
-    staff = staff_with(*SUPPORT_PERMISSIONS, time_zone="Europe/Berlin")
+def test_extend_from_today_by_keyboard(page, support_staff):
     lapsed = enrollment("learner12@example.com", ended_at=timezone.now() - timedelta(days=40))
-    log_in_by_keyboard(page, staff)
+    log_in_by_keyboard(page, support_staff)
     open_extend_page_of(page, lapsed)
     tab_to(page, "#id_mode_0")
     page.keyboard.press("Tab")

@@ -37,7 +37,14 @@ from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, connections, router, transaction
+from django.db import (
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    connections,
+    router,
+    transaction,
+)
 from django.db.models import F
 from django.db.models.functions import Coalesce
 
@@ -58,6 +65,7 @@ from enrollments.operations.pausing import Pause, Resume
 from enrollments.operations.removing import Remove
 from enrollments.operations.selection import Selection
 from enrollments.operations.undoing import Undo
+from enrollments.retry import retry_on_conflict
 from lms.batching import chunked
 
 State = OperationRun.State
@@ -272,7 +280,9 @@ def advance(
 ) -> OperationRun:
     """Applies the run's pending rows, a chunk per transaction, until none is left (DONE),
     a cancel was asked (CANCELLED: what committed stays, undoable), or something fails
-    (FAILED, with the error: the chunk in flight rolled back, `advance` again resumes). A run
+    (FAILED, with the error: the chunk in flight rolled back, `advance` again resumes). A
+    deadlock is retried (retry.py); a database that went away leaves the run RUNNING for the
+    sweep. A run
     already finished is returned as it is; so is a draft (PREVIEWED: nobody confirmed it).
     Raises RunNotFound."""
     run = _take(run_id)
@@ -286,7 +296,7 @@ def advance(
             if OperationRun.objects.filter(pk=run.pk, cancel_requested=True).exists():
                 _finish(run, State.CANCELLED)
                 break
-            chunk = _apply_chunk(run, parts, by, size)
+            chunk = retry_on_conflict(_apply_chunk)(run, parts, by, size)
             if chunk is None:
                 if not OperationRunRow.objects.filter(run=run, outcome=Outcome.PENDING).exists():
                     _finish(run, State.DONE)
@@ -295,6 +305,10 @@ def advance(
                 on_chunk(chunk)
     except DomainError as error:  # the request went invalid (an --until that passed)
         _fail(run, f"{error.code}: {error.message}")
+        raise
+    except (OperationalError, InterfaceError):
+        # The database went away (restarted, a connection cut): the run stays RUNNING, and
+        # the sweep queues it again once it is stale, as for a runner killed with -9.
         raise
     except BaseException as error:
         _fail(run, f"{type(error).__name__}: {error}")

@@ -6,6 +6,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from django.db import OperationalError
 from django.db.models import Count
 
 from enrollments.errors import (
@@ -270,3 +271,23 @@ def test_operations_are_kept_as_json_and_read_back_equal(clock, operation):
 def test_datetimes_in_operations_are_kept_exactly(clock):
     operation = Extend(until=clock.current + timedelta(days=3, microseconds=7))
     assert runs.operation_from_json(runs.operation_to_json(operation)) == operation
+
+
+def test_a_database_that_went_away_leaves_the_run_running_for_the_sweep(
+    clock, learners, monkeypatch
+):
+    """A lost connection is not the run's fault: it stays RUNNING (no FAILED for staff to
+    retry by hand), turns stale, and the sweep queues it again."""
+    course, _ = learners
+    run = runs.start([(Pause(), of_course(course))], BY)
+
+    def database_gone(*args, **kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(runs, "apply", database_gone)
+    with pytest.raises(OperationalError):
+        runs.advance(run.pk)
+    run.refresh_from_db()
+    assert (run.state, run.error, run.finished_at) == (State.RUNNING, "", None)
+    clock.advance(seconds=runs.run_setting("STALE_AFTER_SECONDS") + 1)
+    assert [stale.pk for stale in runs.stale()] == [run.pk]

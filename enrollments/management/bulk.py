@@ -1,10 +1,15 @@
 """Running an operation of the core over the enrollments a command picked: the engine of
-extend_access, pause_membership and resume_membership.
+extend_access, expire_access, pause_membership, resume_membership, remove_from_course (and
+undo_batch).
 
-The core applies each target in batches (`operations.apply(batch_size=...)`: one transaction
-per batch, a crash or a Ctrl-C loses at most the batch in flight, and the rows locked at a time
-stay few); a dry run is one `operations.preview`. This module only reports: one progress bar,
-the changed rows (dry run, or verbosity 2), the totals, and one failure per skipped row.
+A real run of the bulk commands is a *run* (enrollments/operations/runs.py): its selection is
+written down first, then applied a chunk of `--batch-size` rows per transaction, each row
+changed at most once; a run killed at any point is continued with `--resume RUN`, and an
+identical request refuses to start while it is unfinished (`identity`). Without an identity
+(undo_batch) the targets are applied with `operations.apply(batch_size=...)` as before. A dry
+run is one `operations.preview`; `--expect` one `apply_together`. This module only reports:
+one progress bar, the changed rows (dry run, or verbosity 2), the totals, and one failure per
+skipped row.
 """
 
 import sys
@@ -20,8 +25,8 @@ from enrollments.management.output import (
     format_instant,
     progress,
 )
-from enrollments.models import AccessChange, Enrollment
-from enrollments.operations import Change, Operation, Plan, Selection, apply, preview
+from enrollments.models import AccessChange, Enrollment, OperationRun
+from enrollments.operations import Change, Operation, Plan, Selection, apply, preview, runs
 from enrollments.operations.audit import Attribution
 from enrollments.operations.core import CHUNK_SIZE, apply_together, fingerprint_of
 from lms.models import User
@@ -80,8 +85,14 @@ class BulkRun:
         batch_size: int = DEFAULT_BATCH_SIZE,
         show_changes: bool = False,
         verbs: tuple[str, str] = ("change", "changed"),
+        identity: str | None = None,
     ) -> None:
         self.stdout = stdout
+        #: The request's identity (run_options.request_identity): a real run is a durable run
+        #: (runs.start). None: applied by `operations.apply(batch_size=...)`, as undo_batch is.
+        self.identity = identity
+        #: The durable run, once started or resumed.
+        self.op_run: OperationRun | None = None
         #: How a change line starts: "would <verb>" in a dry run, else "<done>".
         self.verb, self.done = verbs
         self.dry_run = dry_run
@@ -112,9 +123,55 @@ class BulkRun:
                     self._report(target, plan, bar)
                     bar.update(plan.selected)
                 return self.outcome
+            if self.identity is not None and not self.dry_run:
+                if self.outcome.total:  # nothing selected: no run to write down
+                    self.op_run = runs.start(self._parts(targets), self.by, identity=self.identity)
+                    self._advance(self.op_run, targets, bar)
+                return self.outcome
             for target, size in zip(targets, sizes, strict=True):
                 self._run_target(target, size, bar)
         return self.outcome
+
+    @staticmethod
+    def _parts(targets: Sequence[SelectedOperation]) -> list[tuple[Operation, Selection]]:
+        return [(target.operation, target.selection) for target in targets]
+
+    def start_background(self, targets: Sequence[SelectedOperation]) -> OperationRun | None:
+        """Writes the run down, QUEUED, for a job to apply (the caller queues it); None when
+        nothing is selected. Raises RunUnfinished naming an identical unfinished run."""
+        self.outcome.total = sum(target.size() for target in targets)
+        if not self.outcome.total:
+            return None
+        self.op_run = runs.start(self._parts(targets), self.by, identity=self.identity or "")
+        return self.op_run
+
+    def resume(self, run: OperationRun) -> Outcome:
+        """Continues `run` in the foreground to its end: its pending rows only, so a row it
+        changed before is never changed again. The outcome counts what this resumption did."""
+        self.op_run, self.batch_id = run, run.batch_id
+        pending = run.total - run.done
+        self.outcome.total = pending
+        with progress(self.stdout, total=pending) as bar:
+            self._advance(run, [], bar)
+        return self.outcome
+
+    def _advance(
+        self, run: OperationRun, targets: Sequence[SelectedOperation], bar: Progress
+    ) -> None:
+        """Advances the run a chunk of `batch_size` rows per transaction, reporting each chunk
+        as it commits. A failure leaves the run FAILED (the chunk in flight rolled back) and
+        propagates; `self.op_run` names the run for the message."""
+        by_operation = {target.operation: target for target in targets}
+
+        def report(chunk: runs.Chunk) -> None:
+            plan = chunk.plan
+            target = by_operation.get(plan.operation) or SelectedOperation(
+                plan.operation, Selection.named([])
+            )
+            self._report(target, plan, bar)
+            bar.update(plan.selected)
+
+        self.op_run = runs.advance(run.pk, chunk_size=self.batch_size, on_chunk=report)
 
     def _run_target(self, target: SelectedOperation, size: int, bar: Progress) -> None:
         def report(part: Plan, ids: Sequence[object]) -> None:

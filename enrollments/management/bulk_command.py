@@ -6,27 +6,46 @@ core `Selection`: named or by filter, see selection.select_enrollments), hand th
 `BulkRun`, then render: the summary on stdout, one line per failed row on stderr, and the exit
 status (0 all done, 1 some rows failed, 2 usage error). Subclasses only say which operation to
 run and, for the extension, how a CSV row's values and the flags make its request.
+
+A real run (not `--dry-run`, not `--expect`) is a durable run (run_options): written down,
+applied a chunk per transaction, named in the summary; `--resume RUN` continues one that
+stopped, `--background` queues one for the job worker.
 """
 
 from collections import defaultdict
 
-from django.core.management.base import CommandParser
+from django.core.management.base import CommandError, CommandParser
 
 from enrollments.errors import DomainError
-from enrollments.management.bulk import SelectedOperation
+from enrollments.jobs import runs as run_jobs
+from enrollments.management.bulk import BulkRun, SelectedOperation
 from enrollments.management.changing import ChangingCommand
 from enrollments.management.csv_input import CsvRow, read_csv, resolve_rows
 from enrollments.management.output import (
+    SOME_FAILED,
     RowFailure,
     describe_error,
     exit_for_failures,
     write_failures,
 )
+from enrollments.management.run_options import (
+    SELECTION_OPTIONS,
+    add_run_arguments,
+    check_run_options,
+    csv_digest,
+    find_run,
+    operation_kinds,
+    reporting_a_stopped_run,
+    request_identity,
+    resume_command,
+)
 from enrollments.management.selection import (
+    USAGE,
     add_selection_arguments,
     check_no_selection_with_csv,
     select_enrollments,
 )
+from enrollments.models import OperationRun
 from enrollments.operations import Operation, Selection
 
 
@@ -35,8 +54,16 @@ class BulkEnrollmentCommand(ChangingCommand):
     verbs: tuple[str, str]
     #: The operation of commands without mode options (pause, resume).
     operation: Operation | None = None
+    #: The operation's class: a run of another operation is not this command's to resume.
+    operation_type: type[Operation]
+    #: The options that choose what to do (add_mode_arguments): part of the request's identity.
+    mode_options: tuple[str, ...] = ()
     #: CSV columns besides user and course.
     csv_optional_columns: tuple[str, ...] = ()
+
+    @property
+    def command_name(self) -> str:
+        return type(self).__module__.rsplit(".", 1)[-1]
 
     def add_arguments(self, parser: CommandParser) -> None:
         add_selection_arguments(parser)
@@ -53,6 +80,7 @@ class BulkEnrollmentCommand(ChangingCommand):
         )
         self.add_mode_arguments(parser)
         self.add_change_arguments(parser)
+        add_run_arguments(parser)
 
     def add_mode_arguments(self, parser: CommandParser) -> None:
         """Options choosing what to do (the extension's --days/--until/--indefinite)."""
@@ -71,16 +99,27 @@ class BulkEnrollmentCommand(ChangingCommand):
         """Raises a usage error when the CSV's header cannot work with the options."""
 
     def handle(self, *args, **options) -> None:
+        request_options = (*SELECTION_OPTIONS, *self.mode_options)
+        check_run_options(options, request_options)
+        if options["resume"] is not None:
+            self._resume(options)
+            return
         reason = self.reason_option(options)
         actor = self.actor_option(options)
         default = self.command_line_operation(options)
         if options["csv"]:
             check_no_selection_with_csv(options)
-            targets, failures = self._csv_targets(options["csv"], default)
+            targets, failures = self._csv_targets(options["csv"], default, options)
         else:
             targets, failures = self._selection_targets(options, default)
+        identity = None
+        if not options["dry_run"] and options["expect"] is None:
+            identity = request_identity(self.command_name, options, request_options)
+        if options["background"]:
+            self._background(targets, failures, actor=actor, reason=reason, identity=identity)
+            return
         run, outcome = self.run_targets(
-            targets, options, actor=actor, reason=reason, verbs=self.verbs
+            targets, options, actor=actor, reason=reason, verbs=self.verbs, identity=identity
         )
         total = outcome.total + len(failures)  # rows that never reached the core failed too
         failures += outcome.failures
@@ -97,10 +136,14 @@ class BulkEnrollmentCommand(ChangingCommand):
             return [], [failure]
         return [SelectedOperation(operation=default, selection=selection)], []
 
-    def _csv_targets(self, path: str, default) -> tuple[list[SelectedOperation], list[RowFailure]]:
+    def _csv_targets(
+        self, path: str, default, options: dict
+    ) -> tuple[list[SelectedOperation], list[RowFailure]]:
         """One target per distinct operation, rows kept in file order within each: every row
-        names its enrollment, so each target is a named selection."""
+        names its enrollment, so each target is a named selection. The file's digest goes in
+        options["csv_digest"] (the request's identity)."""
         columns, rows = read_csv(path, optional_columns=self.csv_optional_columns)
+        options["csv_digest"] = csv_digest(columns, rows)
         self.check_csv_columns(path, columns, default)
         resolved = resolve_rows(rows)
         failures = list(resolved.failures)
@@ -142,5 +185,100 @@ class BulkEnrollmentCommand(ChangingCommand):
             f"Asked: {asked}. Changed {outcome.changed}, unchanged {outcome.unchanged}, "
             f"failed {failed}."
         )
-        if outcome.changed and options["verbosity"] >= 2:
+        if run.op_run is not None:
+            self._run_lines(run.op_run)
+        elif outcome.changed and options["verbosity"] >= 2:
             self.stdout.write(f"Audit batch id: {run.batch_id}")
+
+    def _run_lines(self, op_run: OperationRun) -> None:
+        """The run's id and state, and its audit batch (what undo_batch takes)."""
+        self.stdout.write(f"Run {op_run.pk}: {op_run.get_state_display()}.")
+        self.stdout.write(f"Audit batch id: {op_run.batch_id}")
+
+    def _background(self, targets, failures, *, actor, reason: str, identity) -> None:
+        """Writes the run down, queues its job, says how to follow it; returns at once. Rows
+        that never reached the run (a CSV's bad rows) are listed and make the exit status 1."""
+        bulk = BulkRun(
+            stdout=self.stdout, actor=actor, reason=reason, dry_run=False, identity=identity
+        )
+        with reporting_a_stopped_run(bulk, self.stderr):
+            op_run = bulk.start_background(targets)
+        if op_run is None:
+            self.stdout.write("No enrollments match the selection: nothing to do.")
+        else:
+            run_jobs.enqueue(op_run)
+            self.stdout.write(
+                f"Run {op_run.pk} queued: {op_run.description}, {op_run.total} enrollments. "
+                "The job worker (manage.py db_worker) applies it."
+            )
+            self.stdout.write(f"Follow it: manage.py jobs show {op_run.pk}")
+            self.stdout.write(f"Audit batch id: {op_run.batch_id}")
+        write_failures(self.stderr, failures)
+        total = (op_run.total if op_run else 0) + len(failures)
+        if failures:
+            raise CommandError(
+                f"{len(failures)} of {total} rows failed (listed above); the run has the others",
+                returncode=SOME_FAILED,
+            )
+
+    def _resume(self, options: dict) -> None:
+        """`--resume RUN`: continues the run in the foreground (or queues it with
+        --background). A finished run is not run again: done exits 0, cancelled 1."""
+        op_run = find_run(options["resume"])
+        if operation_kinds(op_run) != {self.operation_type.__name__}:
+            raise CommandError(
+                f"--resume {op_run.pk}: a run of {op_run.description!r}, not of "
+                f"{self.command_name}: {resume_command(op_run)}",
+                returncode=USAGE,
+            )
+        if op_run.state == OperationRun.State.PREVIEWED:
+            raise CommandError(
+                f"--resume {op_run.pk}: an admin preview nobody confirmed", returncode=USAGE
+            )
+        if op_run.finished_at is not None:
+            self._finished(op_run)
+            return
+        if options["background"]:
+            run_jobs.enqueue(op_run)
+            self.stdout.write(f"Run {op_run.pk} queued again: {op_run.description}.")
+            self.stdout.write(f"Follow it: manage.py jobs show {op_run.pk}")
+            return
+        bulk = self.bulk_run(options, actor=op_run.actor, reason=op_run.reason, verbs=self.verbs)
+        with reporting_a_stopped_run(bulk, self.stderr):
+            outcome = bulk.resume(op_run)
+        op_run = bulk.op_run
+        assert op_run is not None
+        failed = len(outcome.failures)
+        self.stdout.write(
+            f"Resumed run {op_run.pk} ({op_run.description}). Now: changed {outcome.changed}, "
+            f"unchanged {outcome.unchanged}, failed {failed}. In all: changed {op_run.changed}, "
+            f"unchanged {op_run.unchanged}, failed {op_run.skipped} of {op_run.total}."
+        )
+        self._run_lines(op_run)
+        write_failures(self.stderr, outcome.failures)
+        if op_run.skipped > failed:
+            self.stderr.write(
+                f"{op_run.skipped - failed} rows failed before: manage.py jobs show {op_run.pk}"
+            )
+        if op_run.state == OperationRun.State.CANCELLED:
+            raise CommandError(
+                f"run {op_run.pk} was cancelled meanwhile: {op_run.done} of {op_run.total} "
+                "rows done",
+                returncode=SOME_FAILED,
+            )
+        exit_for_failures(op_run.skipped, op_run.total)
+
+    def _finished(self, op_run: OperationRun) -> None:
+        """A finished run asked to resume: nothing to do (0) when done, 1 when cancelled."""
+        counts = (
+            f"changed {op_run.changed}, unchanged {op_run.unchanged}, failed {op_run.skipped} "
+            f"of {op_run.total}"
+        )
+        if op_run.state == OperationRun.State.CANCELLED:
+            raise CommandError(
+                f"run {op_run.pk} was cancelled ({counts}): nothing to resume; the rows it did "
+                f"not reach need a new run",
+                returncode=SOME_FAILED,
+            )
+        self.stdout.write(f"Run {op_run.pk} is already done ({counts}): nothing to resume.")
+        self._run_lines(op_run)

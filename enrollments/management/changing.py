@@ -16,6 +16,7 @@ from django.core.management.base import CommandError, CommandParser
 from enrollments.errors import DomainError, InvalidReason
 from enrollments.management.bulk import DEFAULT_BATCH_SIZE, BulkRun, Outcome, SelectedOperation
 from enrollments.management.output import SOME_FAILED, describe_error
+from enrollments.management.run_options import reporting_a_stopped_run
 from enrollments.management.selection import USAGE, positive_int_argument, resolve_actor
 from enrollments.operations.audit import clean_reason
 from enrollments.permissions import Permission
@@ -66,7 +67,6 @@ class ChangingCommand(TextCheckedCommand):
             parser.add_argument(
                 "--batch-size",
                 type=positive_int_argument,
-                default=DEFAULT_BATCH_SIZE,
                 help=f"enrollments per transaction (default {DEFAULT_BATCH_SIZE})",
             )
 
@@ -92,18 +92,36 @@ class ChangingCommand(TextCheckedCommand):
         reason: str,
         verbs: tuple[str, str],
         run_class: type[BulkRun] = BulkRun,
+        identity: str | None = None,
     ) -> tuple[BulkRun, Outcome]:
         """Runs the targets as the options say (dry run, --expect, --batch-size, verbosity);
-        the run (its fingerprint and batch id) and its totals."""
-        run = run_class(
+        the run (its fingerprint and batch id) and its totals. With an `identity`, a real run
+        is a durable run (bulk.BulkRun): one that cannot start or stops ends the command with
+        a message naming it (run_options.reporting_a_stopped_run)."""
+        run = self.bulk_run(options, actor=actor, reason=reason, verbs=verbs, run_class=run_class)
+        run.identity = identity
+        durable = identity is not None and not options["dry_run"] and options["expect"] is None
+        guard = reporting_a_stopped_run(run, self.stderr) if durable else refusing_a_changed_plan()
+        with guard:
+            outcome = run.run(targets, expect=options["expect"])
+        return run, outcome
+
+    def bulk_run(
+        self,
+        options: dict,
+        *,
+        actor: User | None,
+        reason: str,
+        verbs: tuple[str, str],
+        run_class: type[BulkRun] = BulkRun,
+    ) -> BulkRun:
+        """The BulkRun the options ask for (dry run, --batch-size, verbosity)."""
+        return run_class(
             stdout=self.stdout,
             actor=actor,
             reason=reason,
             dry_run=options["dry_run"],
-            batch_size=options["batch_size"],
+            batch_size=options.get("batch_size") or DEFAULT_BATCH_SIZE,
             show_changes=options["verbosity"] >= 2,
             verbs=verbs,
         )
-        with refusing_a_changed_plan():
-            outcome = run.run(targets, expect=options["expect"])
-        return run, outcome

@@ -23,6 +23,8 @@ class Command(BulkEnrollmentCommand):
         "(columns user,course). Exit status: 0 all done, 1 some rows failed, 2 usage error."
     )
     permission = Expire.permission
+    operation_type = Expire
+    mode_options = ("at",)
     verbs = ("end access of", "ended access of")
 
     def add_mode_arguments(self, parser: CommandParser) -> None:

@@ -33,6 +33,8 @@ class Command(BulkEnrollmentCommand):
         "--csv. Exit status: 0 all done, 1 some rows failed, 2 usage error."
     )
     permission = Extend.permission
+    operation_type = Extend
+    mode_options = ("days", "until", "indefinite", "from_today")
     verbs = ("extend", "extended")
     csv_optional_columns = ("days", "until")
     from_today = False

@@ -16,4 +16,5 @@ class Command(BulkEnrollmentCommand):
     )
     operation = Pause()
     permission = Pause.permission
+    operation_type = Pause
     verbs = ("pause", "paused")

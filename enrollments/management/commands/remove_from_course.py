@@ -18,4 +18,5 @@ class Command(BulkEnrollmentCommand):
     )
     operation = Remove()
     permission = Remove.permission
+    operation_type = Remove
     verbs = ("remove", "removed")

@@ -16,4 +16,5 @@ class Command(BulkEnrollmentCommand):
     )
     operation = Resume()
     permission = Resume.permission
+    operation_type = Resume
     verbs = ("resume", "resumed")

@@ -1,8 +1,9 @@
-"""Admin for enrollments and their audit trail. Importing the modules registers them."""
+"""Admin for enrollments, their audit trail and the background jobs. Importing the modules
+registers them."""
 
 from django.contrib import admin
 
-from enrollments.admin import access_changes, enrollment
+from enrollments.admin import access_changes, enrollment, jobs
 
 # The site's name in the header and the page titles, instead of "Django administration".
 admin.site.site_header = "Course access"
@@ -11,4 +12,4 @@ admin.site.site_title = "Course access admin"
 # reason and batch columns off screen. The breadcrumbs and the home page lead everywhere it did.
 admin.site.enable_nav_sidebar = False
 
-__all__ = ["access_changes", "enrollment"]
+__all__ = ["access_changes", "enrollment", "jobs"]

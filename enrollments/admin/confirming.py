@@ -35,11 +35,16 @@ Hooks (override in a subclass, or give the constructor's arguments):
 - `rows(plan, form)`: what the preview shows (`preview.build_preview` by default).
 - `report(request, scope, done, form)` and `done_url(scope, done)`: the result and where to go.
 
+Background runs (enrollments/admin/background.py): a "Select all" of more rows than
+`RUNS["BACKGROUND_ABOVE"]`, of an operation a run can hold, is written down as a draft run
+before its preview is computed; Confirm (the draft's id in the `run` field) queues it and
+answers at once with its job page (runs.py). Below the threshold nothing differs.
+
 The page's template is `confirm_operation.html` or one extending it (blocks `intro`,
 `summary`, `fields`, `preview`); see docs/admin.md, "Building blocks".
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.contrib import messages
 from django.contrib.admin import ModelAdmin
@@ -49,7 +54,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, reverse
 
-from enrollments.admin import views
+from enrollments.admin import background, views
 from enrollments.admin.display import enrollment_label, format_instant
 from enrollments.admin.forms import OperationForm
 from enrollments.admin.preview import PREVIEW_ROWS, build_preview
@@ -221,10 +226,19 @@ class OperationPage:
         )
         if bound and form.is_valid() and form.cleaned_data.get("time_zone"):
             remember_time_zone(request, form.zone)
-        plan, notice = None, ""
+        plan, notice, draft = None, "", None
         try:
             built = operation if operation is not None else self.build(form)
-            if built is not None and confirming and form.is_valid():
+            posted_run = post.get(background.RUN, "") if post is not None else ""
+            if built is not None and confirming and form.is_valid() and posted_run:
+                reason = form.cleaned_data["reason"]
+                by = Attribution(request.user, AccessChange.Source.ADMIN, reason)
+                queued = background.confirm(request, built, posted_run, by)
+                if isinstance(queued, str):
+                    notice = queued  # nothing queued: a new draft and preview below
+                else:
+                    return HttpResponseRedirect(background.job_url(queued))
+            elif built is not None and confirming and form.is_valid():
                 reason = form.cleaned_data["reason"]
                 by = Attribution(request.user, AccessChange.Source.ADMIN, reason)
                 try:
@@ -235,6 +249,11 @@ class OperationPage:
                 else:
                     return self._finish(model_admin, request, scope, done, form)
             if built is not None and plan is None:
+                scope = self._counted(built, scope)
+                if background.runs_in_background(built, scope):
+                    # The draft first, then the preview: a row changed after the draft's
+                    # snapshot is skipped by the job, never changed unseen.
+                    draft = background.write_draft(request, built, scope.selection, posted_run)
                 plan = self.preview(built, scope)
         except DomainError as error:  # a request invalid for every row (operation.validate)
             if form.is_bound:
@@ -244,7 +263,8 @@ class OperationPage:
             plan = None
         if plan is not None and scope.enrollment is not None and _gone(plan):
             return views.not_found(model_admin, request)  # gone since the lookup
-        return self._render(model_admin, request, scope, form, plan, notice, context or {})
+        extra = {**(context or {}), "draft": draft if plan is not None else None}
+        return self._render(model_admin, request, scope, form, plan, notice, extra)
 
     # -- hooks --------------------------------------------------------------------------------
 
@@ -275,6 +295,14 @@ class OperationPage:
         return scope.done_url
 
     # -- internals ----------------------------------------------------------------------------
+
+    def _counted(self, operation, scope: Scope) -> Scope:
+        """The scope with its size when a "select all" of a run's operation has not been
+        counted yet (the action's first step): whether it runs in the background depends on
+        it, and the page shows it without counting again."""
+        if scope.selected is None and background.eligible(operation, scope):
+            return replace(scope, selected=scope.selection.queryset.count())
+        return scope
 
     def _finish(self, model_admin, request, scope: Scope, done, form) -> HttpResponse:
         if scope.enrollment is not None and _gone(done):

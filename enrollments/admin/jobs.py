@@ -1,0 +1,323 @@
+"""Jobs in the admin: the background runs (enrollments/operations/runs.py), listed and watched.
+
+- The list ("Operation runs"): description, state, progress, changed / skipped, who started
+  it, when, the error; filtered by state; read-only (runs are written by the doors that start
+  them: the admin's Confirm, a command, never by hand). Drafts (previews not confirmed) are
+  not jobs and are not listed. "Retry" queues a failed run again.
+- The job page (the run's change view, replaced): the same facts, a <progress> of the rows
+  done, an estimate of the time left, the audit batch (its rows, "Undo this batch"), the
+  skipped rows with their reasons, and Cancel (unfinished) / Retry (failed). While the run is
+  unfinished it refreshes itself: job_page.js reads the page again every 2 s and replaces its
+  live parts; without JavaScript a <noscript> refresh reloads it.
+
+Permissions: staff who can see enrollments see every job; Cancel and Retry need the run's
+operations' permissions too (those its Confirm needed), asked again on every POST.
+"""
+
+import uuid
+from datetime import datetime, timedelta
+
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import format_html
+
+from enrollments import clock
+from enrollments.admin import undoing, views
+from enrollments.admin.display import format_instant, instant_cell
+from enrollments.errors import DomainError, RunNotFound
+from enrollments.jobs import runs as run_jobs
+from enrollments.models import Enrollment, OperationRun
+from enrollments.operations import runs
+from enrollments.permissions import CHANGE_ENROLLMENT, VIEW_ENROLLMENT
+from lms.identifiers import parse_uuid
+
+State = OperationRun.State
+TEMPLATE = "admin/enrollments/operationrun/job.html"
+#: Skipped rows listed on the job page; the count is always complete.
+SKIPPED_ROWS = 100
+#: The states in which a run still moves by itself (the page refreshes).
+MOVING = (State.QUEUED, State.RUNNING)
+#: Seconds between two refreshes of an unfinished job's page.
+REFRESH_SECONDS = 2
+
+
+def may_view(user) -> bool:
+    return VIEW_ENROLLMENT.held_by(user) or CHANGE_ENROLLMENT.held_by(user)
+
+
+def may_control(user, run: OperationRun) -> bool:
+    """Whether `user` may cancel or retry the run: its operations' permissions."""
+    return may_view(user) and all(
+        part.operation.permission.held_by(user) for part in runs.parts_of(run)
+    )
+
+
+def error_messages() -> dict[str, str]:
+    """Every domain error's message by its code (a run keeps a skipped row's code only)."""
+    found: dict[str, str] = {}
+    pending: list[type[DomainError]] = [DomainError]
+    while pending:
+        cls = pending.pop()
+        found.setdefault(cls.code, cls.message)
+        pending.extend(cls.__subclasses__())
+    return found
+
+
+def time_left(run: OperationRun, now: datetime) -> timedelta | None:
+    """The rows left at the rate since the run started; None before a chunk committed."""
+    if run.state != State.RUNNING or run.started_at is None or run.done == 0:
+        return None
+    elapsed = (now - run.started_at).total_seconds()
+    if elapsed <= 0:
+        return None
+    return timedelta(seconds=(run.total - run.done) * elapsed / run.done)
+
+
+def in_words(left: timedelta) -> str:
+    """`less than a minute`, `about 5 minutes`, `about 2 hours 10 minutes`."""
+    minutes = round(left.total_seconds() / 60)
+    if minutes < 1:
+        return "less than a minute"
+    if minutes < 60:
+        return f"about {minutes} minute{'' if minutes == 1 else 's'}"
+    hours, rest = divmod(minutes, 60)
+    text = f"about {hours} hour{'' if hours == 1 else 's'}"
+    return f"{text} {rest} minute{'' if rest == 1 else 's'}" if rest else text
+
+
+def skipped_rows(run: OperationRun) -> list[dict[str, object]]:
+    """The run's first SKIPPED_ROWS skipped rows: learner, course and the reason's message
+    (two queries)."""
+    rows = list(runs.skipped_rows(run, limit=SKIPPED_ROWS))
+    if not rows:
+        return []
+    names = {
+        pk: (email, title)
+        for pk, email, title in Enrollment.objects.filter(
+            pk__in=[pk for pk, _code in rows]
+        ).values_list("pk", "user__email", "course__title")
+    }
+    reasons = error_messages()
+    return [
+        {
+            "enrollment_id": pk,
+            "learner": names.get(pk, ("(deleted)", ""))[0],
+            "course": names.get(pk, ("", ""))[1],
+            "reason": reasons.get(code, code),
+        }
+        for pk, code in rows
+    ]
+
+
+class StateFilter(admin.SimpleListFilter):
+    """The run's state, drafts left out (they are previews, not jobs)."""
+
+    title = "state"
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [(state.value, state.label) for state in State if state != State.PREVIEWED]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(state=self.value()) if self.value() else queryset
+
+
+@admin.register(OperationRun)
+class OperationRunAdmin(admin.ModelAdmin):
+    list_display = (
+        "description",
+        "state",
+        "progress",
+        "changed",
+        "skipped",
+        "started_by",
+        "created",
+        "error_summary",
+    )
+    list_display_links = ("description",)
+    list_filter = (StateFilter,)
+    list_select_related = ("actor",)
+    ordering = ("-created_at",)
+    actions = ("retry_failed",)
+
+    # -- read-only, seen by staff who can see enrollments --------------------------------------
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        return may_view(request.user)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[OperationRun]:
+        return super().get_queryset(request).exclude(state=State.PREVIEWED)
+
+    def changelist_view(self, request: HttpRequest, extra_context=None) -> HttpResponse:
+        return super().changelist_view(
+            request, {"title": "Background jobs", **(extra_context or {})}
+        )
+
+    # -- the list's columns --------------------------------------------------------------------
+
+    @admin.display(description="progress")
+    def progress(self, run: OperationRun) -> str:
+        return format_html(
+            '<progress max="{}" value="{}" aria-label="Rows done">{}</progress> {} of {}',
+            run.total or 1,
+            run.done,
+            f"{run.done:,} of {run.total:,}",
+            f"{run.done:,}",
+            f"{run.total:,}",
+        )
+
+    @admin.display(description="started by", ordering="actor__email")
+    def started_by(self, run: OperationRun) -> str:
+        return started_by(run)
+
+    @admin.display(description="created", ordering="created_at")
+    def created(self, run: OperationRun) -> str:
+        return instant_cell(run.created_at)
+
+    @admin.display(description="error")
+    def error_summary(self, run: OperationRun) -> str:
+        return run.error[:120] + ("…" if len(run.error) > 120 else "") if run.error else "—"
+
+    # -- the job page and its buttons ----------------------------------------------------------
+
+    def get_urls(self):
+        return [
+            views.admin_path(
+                self, "<path:object_id>/cancel/", self.cancel_view, "cancel", post_only=True
+            ),
+            views.admin_path(
+                self, "<path:object_id>/retry/", self.retry_view, "retry", post_only=True
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request: HttpRequest, object_id, form_url="", extra_context=None):
+        """The job page (see the module)."""
+        run = self._run(request, object_id)
+        if run is None:
+            return self._not_found(request)
+        user = request.user
+        now = clock.now()
+        left = time_left(run, now)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": run.description,
+            "run": run,
+            "started_by": started_by(run),
+            "created": format_instant(run.created_at),
+            "started": format_instant(run.started_at) if run.started_at else "",
+            "finished": format_instant(run.finished_at) if run.finished_at else "",
+            "percent": round(100 * run.done / run.total) if run.total else 100,
+            "time_left": in_words(left) if left is not None else "",
+            "moving": run.state in MOVING,
+            "refresh_seconds": REFRESH_SECONDS,
+            "skipped_rows": skipped_rows(run) if run.skipped else [],
+            "skipped_rows_limit": SKIPPED_ROWS,
+            "batch_rows_url": undoing.batch_rows_url(run.batch_id),
+            "undo_batch_url": (
+                undoing.undo_batch_url(run.batch_id)
+                if run.changed and run.finished_at is not None and undoing.may_undo(user)
+                else ""
+            ),
+            "controls": may_control(user, run),
+            "finished_run": run.finished_at is not None,
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, TEMPLATE, context)
+
+    def cancel_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        run = self._controlled(request, object_id)
+        if run is None:
+            return self._not_found(request)
+        try:
+            run = runs.cancel(run.pk)
+        except RunNotFound:
+            return self._not_found(request)
+        if run.state == State.CANCELLED or run.cancel_requested:
+            messages.success(
+                request,
+                "Cancel asked: the job stops after the chunk it is applying. What it changed "
+                "stays (undo the batch to put it back).",
+            )
+        else:
+            messages.info(request, "The job had finished already: nothing to cancel.")
+        return HttpResponseRedirect(job_url(run.pk))
+
+    def retry_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        run = self._controlled(request, object_id)
+        if run is None:
+            return self._not_found(request)
+        if run.state != State.FAILED:
+            messages.info(request, "Only a failed job can be retried.")
+        else:
+            run_jobs.enqueue(run)
+            messages.success(
+                request,
+                "Queued again: the job resumes at its first row not done once a worker takes it.",
+            )
+        return HttpResponseRedirect(job_url(run.pk))
+
+    @admin.action(description="Retry the selected failed jobs")
+    def retry_failed(self, request: HttpRequest, queryset: QuerySet[OperationRun]) -> None:
+        queued, refused = 0, 0
+        for run in queryset.filter(state=State.FAILED):
+            if may_control(request.user, run):
+                run_jobs.enqueue(run)
+                queued += 1
+            else:
+                refused += 1
+        if queued:
+            messages.success(
+                request, f"Queued again {queued} failed job{'s' if queued > 1 else ''}."
+            )
+        if refused:
+            messages.error(
+                request,
+                f"Not queued: {refused} job{'s' if refused > 1 else ''} whose operation you "
+                "may not apply.",
+            )
+        if not queued and not refused:
+            messages.info(request, "No failed job was selected: nothing to retry.")
+
+    # -- internals -----------------------------------------------------------------------------
+
+    def _run(self, request: HttpRequest, object_id: str) -> OperationRun | None:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        pk = parse_uuid(unquote(object_id))
+        if pk is None:
+            return None
+        return self.get_queryset(request).select_related("actor").filter(pk=pk).first()
+
+    def _controlled(self, request: HttpRequest, object_id: str) -> OperationRun | None:
+        run = self._run(request, object_id)
+        if run is not None and not may_control(request.user, run):
+            raise PermissionDenied
+        return run
+
+    def _not_found(self, request: HttpRequest) -> HttpResponseRedirect:
+        messages.warning(request, "No such job.")
+        return HttpResponseRedirect(reverse("admin:enrollments_operationrun_changelist"))
+
+
+def job_url(run_id: uuid.UUID) -> str:
+    return reverse("admin:enrollments_operationrun_change", args=[run_id])
+
+
+def started_by(run: OperationRun) -> str:
+    return run.actor.email if run.actor is not None else "the system"

@@ -1,15 +1,17 @@
 """Extending access: by days, to a new end, or indefinitely (the contract's
 `extendStudentCourseAccess`), as one operation with the contract's precedence."""
 
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import ClassVar
 
-from django.db.models import F, QuerySet
+from django.db.models import F, Q, QuerySet
 
-from enrollments.errors import StillExpired
+from enrollments.access_window import MAX_ENDED_AT
+from enrollments.errors import InvalidExtensionPeriod, NoEndDate, StillExpired
 from enrollments.models import AccessChange, Enrollment
-from enrollments.operations.base import Change, Operation, Row
+from enrollments.operations.base import EVERY_ROW, UNCHANGED, Change, Operation, Row
 from enrollments.operations.writing import update_locked, write_states
 from enrollments.permissions import EXTEND_ACCESS
 from enrollments.rules import ExtensionRequest
@@ -77,6 +79,33 @@ class Extend(Operation):
             return None
         return Change(row.id, request.action, row.state, row.state.but(ended_at=new_end))
 
+    def outcome_cases(self, *, now: datetime, named: bool) -> list[tuple[Q, str]]:
+        """ExtensionRequest.new_ended_at and the STILL_EXPIRED rule, as conditions on the
+        current end, with the bounds computed here (no date arithmetic in SQL)."""
+        if self.indefinite:
+            return [(Q(ended_at__isnull=True), UNCHANGED)]
+        cases = [(Q(ended_at__isnull=True), NoEndDate.code)]
+        if self.until is not None:
+            cases.append((Q(ended_at__gte=self.until), InvalidExtensionPeriod.code))
+            if not named and self.until <= now:
+                cases.append((EVERY_ROW, StillExpired.code))
+            return cases
+        try:
+            days = timedelta(days=self.days)
+            now_past_max = now + days > MAX_ENDED_AT
+        except OverflowError:  # more days than the calendar holds: every end overflows
+            return [*cases, (EVERY_ROW, InvalidExtensionPeriod.code)]
+        past_max = _later_than(MAX_ENDED_AT, days)
+        if self.from_today:
+            # max(end, now) + days > MAX; the new end is after now, so never still expired.
+            cases.append((EVERY_ROW if now_past_max else past_max, InvalidExtensionPeriod.code))
+            return cases
+        cases.append((past_max, InvalidExtensionPeriod.code))
+        if not named:
+            with suppress(OverflowError):  # before year 1: no end is that early
+                cases.append((Q(ended_at__lte=now - days), StillExpired.code))
+        return cases
+
     def write(self, changes, *, now: datetime, scope: QuerySet[Enrollment] | None = None) -> None:
         """By days: one UPDATE adding the days to each (locked, already planned) end. From
         today, each row's planned end (the later of its end and now, plus the days) is
@@ -90,3 +119,12 @@ class Extend(Operation):
             ended_at=F("ended_at") + timedelta(days=self.days),
             updated_at=now,
         )
+
+
+def _later_than(bound: datetime, days: timedelta) -> Q:
+    """The ends that `days` more would take past `bound`: end > bound - days (every end when
+    that underflows the calendar; each raises InvalidExtensionPeriod in the plan)."""
+    try:
+        return Q(ended_at__gt=bound - days)
+    except OverflowError:
+        return EVERY_ROW

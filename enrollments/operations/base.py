@@ -9,12 +9,17 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import ClassVar
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from enrollments.errors import DomainError, EnrollmentRemoved
 from enrollments.models import AccessChange, Enrollment
 from enrollments.operations.writing import write_states
 from enrollments.permissions import Permission
+
+#: A row's outcome when counted by SQL (Operation.outcome_cases) and not skipped.
+CHANGED, UNCHANGED = "changed", "unchanged"
+#: A condition no row meets, and one every row meets.
+NO_ROW, EVERY_ROW = Q(pk__in=[]), Q(pk__isnull=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,6 +208,24 @@ class Operation:
         """One row's change; None when it is already as asked; raises a DomainError to skip
         it with that reason."""
         raise NotImplementedError
+
+    def outcome_cases(self, *, now: datetime, named: bool) -> "list[tuple[Q, str]] | None":
+        """`plan_row`'s decision as conditions on the enrollment's columns, for counting a
+        selection of a million rows by SQL instead of planning each in Python (the preview of
+        a run, operations/outcomes.py): ordered (condition, outcome) pairs, the first condition
+        a row meets giving its outcome (UNCHANGED, or the skip's error code); a row meeting
+        none is CHANGED. Removed rows are the base's (`outcome_conditions`). None (the
+        default): not expressible, the preview plans every row. It must agree with `plan` row
+        for row: tests/enrollments/operations/test_outcome_cases.py checks every operation's
+        against its plan on generated rows."""
+        return None
+
+    def outcome_conditions(self, *, now: datetime, named: bool) -> "list[tuple[Q, str]] | None":
+        """`outcome_cases` with the removed rows' skip first, as `plan` decides them."""
+        cases = self.outcome_cases(now=now, named=named)
+        if cases is None or self.acts_on_removed:
+            return cases
+        return [(Q(removed_at__isnull=False), EnrollmentRemoved.code), *cases]
 
     def write(
         self, changes: Sequence[Change], *, now: datetime, scope: QuerySet[Enrollment] | None = None

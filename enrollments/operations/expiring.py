@@ -10,10 +10,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import ClassVar
 
+from django.db.models import Q
+
 from enrollments.access_window import MAX_ENDED_AT
 from enrollments.errors import EndNotEarlier, InvalidAccessEnd
 from enrollments.models import AccessChange
-from enrollments.operations.base import Change, Operation, Row
+from enrollments.operations.base import UNCHANGED, Change, Operation, Row
 from enrollments.permissions import EXPIRE_ACCESS
 
 #: Teachify's rule for customEndedAt: "a positive integer after January 1, 2020".
@@ -68,3 +70,9 @@ class Expire(Operation):
                 return None  # access already ends there (or ended before now)
             raise EndNotEarlier()
         return Change(row.id, self.action, row.state, row.state.but(ended_at=new_end))
+
+    def outcome_cases(self, *, now: datetime, named: bool) -> list[tuple[Q, str]]:
+        new_end = self.at if self.at is not None else now
+        if self.at is None:
+            return [(Q(ended_at__lte=new_end), UNCHANGED)]
+        return [(Q(ended_at=new_end), UNCHANGED), (Q(ended_at__lt=new_end), EndNotEarlier.code)]

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar
 
+from django.db.models import Q
+
 from enrollments.errors import AlreadyPaused, NotPaused
 from enrollments.models import AccessChange
 from enrollments.operations.base import Change, Operation, Row
@@ -27,6 +29,9 @@ class Pause(Operation):
         if row.state.is_paused:
             raise AlreadyPaused()
         return Change(row.id, self.action, row.state, row.state.but(is_paused=True, paused_at=now))
+
+    def outcome_cases(self, *, now: datetime, named: bool) -> list[tuple[Q, str]]:
+        return [(Q(is_paused=True), AlreadyPaused.code)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,3 +62,6 @@ class Resume(Operation):
             total_paused_duration=outcome.total_paused_duration,
         )
         return Change(row.id, self.action, state, after, paused_seconds=outcome.paused_seconds)
+
+    def outcome_cases(self, *, now: datetime, named: bool) -> list[tuple[Q, str]]:
+        return [(Q(is_paused=False), NotPaused.code)]  # resume_outcome never refuses

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar
 
+from django.db.models import Q
+
 from enrollments.errors import AlreadyRemoved
 from enrollments.models import AccessChange
 from enrollments.operations.base import Change, Operation, Row
@@ -32,3 +34,6 @@ class Remove(Operation):
         if row.state.removed_at is not None:
             raise AlreadyRemoved()
         return Change(row.id, self.action, row.state, row.state.but(removed_at=now))
+
+    def outcome_cases(self, *, now: datetime, named: bool) -> list[tuple[Q, str]]:
+        return [(Q(removed_at__isnull=False), AlreadyRemoved.code)]

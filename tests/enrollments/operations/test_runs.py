@@ -260,7 +260,7 @@ def test_runs_that_lost_their_runner_are_stale(clock, learners):
         Pause(),
         Resume(),
         Remove(),
-        Undo(uuid.uuid4()),
+        Undo(uuid.UUID("00000000-0000-4000-8000-000000000001")),
     ],
     ids=lambda operation: operation.describe(),
 )

@@ -1,0 +1,111 @@
+"""Each operation's `outcome_cases` (its plan as SQL conditions, for the preview of a run by
+counts: operations/outcomes.py) agrees with its `plan`, row by row. Two statements of one rule:
+this test is what keeps them one. It is exhaustive over the boundaries the rules compare with:
+every operation below, named and by filter, against one row of every combination of an end
+(none, now and its neighbours, the new end's neighbours, 2038's limit and its neighbours), a
+pause and a removal mark."""
+
+import itertools
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from enrollments.access_window import MAX_ENDED_AT
+from enrollments.models import Enrollment
+from enrollments.operations import Expire, Extend, Pause, Remove, Resume, Selection
+from enrollments.operations.base import CHANGED, UNCHANGED
+from enrollments.operations.core import preview
+from enrollments.operations.outcomes import outcomes_by_row, summarize
+from lms.models import Course, User
+
+pytestmark = pytest.mark.django_db
+
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+SECOND, DAY = timedelta(seconds=1), timedelta(days=1)
+
+#: The instants the rules compare an end with (now, now - 30 days, 2038 - 30 days, 2038) and
+#: their neighbours.
+INSTANTS = [
+    NOW - 400 * DAY,
+    NOW - 30 * DAY - SECOND,
+    NOW - 30 * DAY,
+    NOW - 30 * DAY + SECOND,
+    NOW - SECOND,
+    NOW,
+    NOW + SECOND,
+    NOW + 30 * DAY,
+    MAX_ENDED_AT - 30 * DAY - SECOND,
+    MAX_ENDED_AT - 30 * DAY,
+    MAX_ENDED_AT - 30 * DAY + SECOND,
+    MAX_ENDED_AT - SECOND,
+    MAX_ENDED_AT,
+]
+ROWS = list(itertools.product([None, *INSTANTS], [False, True], [False, True]))
+
+OPERATIONS = [
+    *(Extend(days=d, from_today=t) for d in (1, 30, 5000, 10**6, 10**9 + 1) for t in (False, True)),
+    *(Extend(until=instant) for instant in INSTANTS if instant > NOW),
+    Extend(indefinite=True),
+    Expire(),
+    *(Expire(at=instant) for instant in INSTANTS),
+    Pause(),
+    Resume(),
+    Remove(),
+]
+
+
+@pytest.fixture
+def every_row(db):
+    course = Course.objects.create(slug="outcomes", title="Outcomes")
+    users = User.objects.bulk_create(
+        User(email=f"learner{n}@example.com") for n in range(len(ROWS))
+    )
+    Enrollment.objects.bulk_create(
+        Enrollment(
+            user=user,
+            course=course,
+            start_at=NOW - 400 * DAY,
+            ended_at=ended_at,
+            is_paused=paused,
+            paused_at=NOW - DAY if paused else None,
+            removed_at=NOW - DAY if removed else None,
+        )
+        for user, (ended_at, paused, removed) in zip(users, ROWS, strict=True)
+    )
+    return Enrollment.objects.filter(course=course)
+
+
+@pytest.mark.parametrize("named", [False, True], ids=["by filter", "named"])
+@pytest.mark.parametrize("operation", OPERATIONS, ids=lambda operation: operation.describe())
+def test_the_sql_outcome_of_each_row_is_its_plans(monkeypatch, every_row, operation, named):
+    monkeypatch.setattr("enrollments.clock.now", lambda: NOW)
+    ids = list(every_row.values_list("pk", flat=True))
+    selection = Selection.named(ids) if named else Selection.by_filter(every_row)
+
+    plan = preview(operation, selection)
+    planned = {change.enrollment_id: CHANGED for change in plan.changes}
+    planned |= {pk: UNCHANGED for pk in plan.unchanged}
+    planned |= {skip.enrollment_id: skip.error.code for skip in plan.skips}
+
+    assert outcomes_by_row(operation, selection) == planned
+    counted = summarize(operation, selection, sample_size=10)
+    assert (counted.changed_count, counted.unchanged_count, counted.skipped_count) == (
+        len(plan.changes),
+        len(plan.unchanged),
+        len(plan.skips),
+    )
+    assert counted.sample.selected == 10
+
+
+def test_a_summary_counts_each_skip_reason_and_named_rows_that_do_not_exist(monkeypatch, every_row):
+    monkeypatch.setattr("enrollments.clock.now", lambda: NOW)
+    ids = [*every_row.values_list("pk", flat=True), uuid.uuid4()]
+    counted = summarize(Pause(), Selection.named(ids))
+    # Half the rows are removed, half of the others paused already.
+    assert counted.skipped_by_code() == {
+        "ENROLLMENT_REMOVED": len(ROWS) // 2,
+        "ALREADY_PAUSED": len(ROWS) // 4,
+        "NOT_FOUND": 1,
+    }
+    assert counted.changed_count == len(ROWS) // 4

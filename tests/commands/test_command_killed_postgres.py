@@ -1,0 +1,169 @@
+"""A bulk command killed with -9 in the middle of its run, on PostgreSQL, as an operator would
+meet it: `extend_access --course ... --days 30 --batch-size 100` in a process of its own,
+killed once some chunks committed; the identical command run again refuses to start and names
+the run; `extend_access --resume RUN` finishes it with every enrollment extended by exactly 30
+days once and one audit row each (issue 23: before runs, the rerun gave the done rows 60 days).
+
+The command uses the test database (the data is committed: transaction=True) and the real
+clock. Instead of racing the command, the test holds a row lock the command needs (a barrier):
+it waits until the command's connection (named by libpq's PGAPPNAME in pg_stat_activity) waits
+for the lock with some chunks committed, then kills it there, mid-chunk.
+"""
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.db import connection, transaction
+from django.db.models import Count
+from django.utils import timezone
+
+from enrollments.models import AccessChange, Enrollment, OperationRun, OperationRunRow
+from lms.models import Course, User
+from tests.markers import requires_postgres
+from tests.subprocesses import ROOT, run_manage
+
+pytestmark = [requires_postgres, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+State = OperationRun.State
+ROWS, BATCH = 3000, 100
+SECRET_KEY = "killed-command-test-secret-key-of-fifty-or-more-characters-0123456789"
+EXTEND = ("extend_access", "--course", "big-course", "--days", "30", "--batch-size", str(BATCH))
+
+
+def database_url() -> str:
+    db = connection.settings_dict
+    password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
+    return (
+        f"postgres://{db['USER']}{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
+        f"/{db['NAME']}"
+    )
+
+
+def environment(name: str) -> dict[str, str]:
+    """What the command's process gets: the test database, no pooled connection (the database
+    is dropped at the end), its connections named for pg_stat_activity."""
+    return {
+        "SECRET_KEY": SECRET_KEY,
+        "DATABASE_URL": database_url(),
+        "CONN_MAX_AGE": "0",
+        "PGAPPNAME": name,
+    }
+
+
+def start_command(name: str, log: Path, *argv: str) -> subprocess.Popen:
+    """`manage.py ARGV` in a process of its own (tests/subprocesses.run_manage's environment),
+    its output in a file (a pipe nobody reads could fill and stall it)."""
+    dropped = {"DEBUG", "SECRET_KEY", "DJANGO_SETTINGS_MODULE"}
+    env = {k: v for k, v in os.environ.items() if k not in dropped}
+    env.update(ENV_FILE=os.devnull, **environment(name))
+    with log.open("w") as output:
+        return subprocess.Popen(
+            [sys.executable, "manage.py", *argv],
+            cwd=ROOT,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def connections_of(name: str, *, waiting_for_a_lock: bool = False) -> int:
+    """The process's open connections (those waiting for a row lock, if asked). Inside a
+    transaction PostgreSQL keeps the first snapshot of the activity: cleared first."""
+    sql = "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s"
+    if waiting_for_a_lock:
+        sql += " AND wait_event_type = 'Lock'"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        cursor.execute(sql, [name])
+        return cursor.fetchone()[0]
+
+
+def wait_for(condition: Callable[[], bool], what: str, log: Path, timeout: float = 60) -> None:
+    """Polls `condition` until it holds; a deadline against a hung test, not a timed check."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {timeout} s: {what}\n{log.read_text()}")
+        time.sleep(0.02)
+
+
+def test_a_command_killed_mid_run_is_resumed_with_every_row_changed_once(tmp_path):
+    ends = timezone.now() + timedelta(days=20)
+    course = Course.objects.create(slug="big-course", title="Big course", access_days=90)
+    users = User.objects.bulk_create(
+        User(email=f"learner{n}@example.com", first_name=f"Learner {n}") for n in range(ROWS)
+    )
+    Enrollment.objects.bulk_create(
+        Enrollment(user=user, course=course, start_at=ends - timedelta(days=60), ended_at=ends)
+        for user in users
+    )
+    enrollments = list(Enrollment.objects.order_by("pk"))  # the run's order
+    # The first row of the 11th chunk: the command commits 10 chunks, then waits for it.
+    blocker = enrollments[10 * BATCH]
+    log = tmp_path / "killed.log"
+
+    with transaction.atomic():
+        Enrollment.objects.select_for_update().get(pk=blocker.pk)
+        command = start_command("command-killed", log, *EXTEND)
+        try:
+            wait_for(
+                lambda: (
+                    OperationRun.objects.filter(changed__gt=0).exists()
+                    and connections_of("command-killed", waiting_for_a_lock=True) == 1
+                ),
+                "the command committed chunks and waits for the locked row",
+                log,
+            )
+            run = OperationRun.objects.get()
+            assert (run.state, run.changed, run.total) == (State.RUNNING, 10 * BATCH, ROWS)
+        finally:
+            command.send_signal(signal.SIGKILL)
+            command.wait(timeout=30)
+    assert command.returncode == -signal.SIGKILL
+    # The lock released, the killed command's connection finds its client gone and rolls the
+    # chunk in flight back.
+    wait_for(lambda: connections_of("command-killed") == 0, "the killed connection ends", log)
+    run.refresh_from_db()
+    assert (run.state, run.changed, run.finished_at) == (State.RUNNING, 10 * BATCH, None)
+    assert AccessChange.objects.count() == 10 * BATCH
+    assert OperationRunRow.objects.filter(run=run, outcome="pending").count() == ROWS - 1000
+
+    # Run again as typed: refused, naming the run (exit 1), nothing changed.
+    again = run_manage(*EXTEND, **environment("command-again"))
+    assert again.returncode == 1, again.stderr
+    assert f"an identical run is unfinished: run {run.pk} (running, 1000 of 3000 done)" in (
+        again.stderr
+    )
+    assert f"manage.py extend_access --resume {run.pk}" in again.stderr
+    assert AccessChange.objects.count() == 10 * BATCH and OperationRun.objects.count() == 1
+
+    resumed = run_manage("extend_access", "--resume", str(run.pk), **environment("resumed"))
+
+    assert resumed.returncode == 0, resumed.stderr
+    assert re.search(
+        rf"Resumed run {run.pk} \(extend access by 30 days\)\. Now: changed 2000, unchanged 0, "
+        r"failed 0\. In all: changed 3000, unchanged 0, failed 0 of 3000\.",
+        resumed.stdout,
+    ), resumed.stdout
+    run.refresh_from_db()
+    assert (run.state, run.changed, run.skipped, run.unchanged) == (State.DONE, ROWS, 0, 0)
+    assert set(Enrollment.objects.values_list("ended_at", flat=True)) == {ends + timedelta(days=30)}
+    audit = Counter(
+        dict(
+            AccessChange.objects.values("enrollment")
+            .annotate(n=Count("id"))
+            .values_list("enrollment", "n")
+        )
+    )
+    assert audit == {e.pk: 1 for e in enrollments}
+    assert set(AccessChange.objects.values_list("batch_id", flat=True)) == {run.batch_id}
+    assert not OperationRunRow.objects.filter(run=run).exclude(outcome="changed").exists()

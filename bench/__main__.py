@@ -24,7 +24,7 @@ from pathlib import Path
 
 from bench import environment
 
-STEPS = ("pages", "extension", "cost", "bulk", "load")
+STEPS = ("pages", "extension", "cost", "bulk", "runs", "load")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -55,6 +55,15 @@ def _parser() -> argparse.ArgumentParser:
         "--bulk-small-size", type=int, default=2_000, help="the small bulk extension (0: none)"
     )
     parser.add_argument("--bulk-small-rounds", type=int, default=10)
+    parser.add_argument(
+        "--runs-sizes",
+        type=lambda text: [int(value) for value in text.split(",")],
+        default=[10_000, 100_000, 1_000_000],
+        help="rows of each run measured, comma-separated (those the data set holds; issue 23)",
+    )
+    parser.add_argument(
+        "--runs-rounds", type=int, default=2, help="run vs UPDATE rounds, alternating order"
+    )
     parser.add_argument("--load-seconds", type=int, default=60)
     parser.add_argument("--load-clients", type=int, default=32)
     parser.add_argument(
@@ -375,6 +384,11 @@ def main(argv: list[str] | None = None) -> int:
                 results["bulk_small"] = _bulk(
                     args.bulk_small_size, args.bulk_small_rounds, skip=skip
                 )
+        if "runs" in steps:
+            from bench import runs
+
+            _say(f"7. runs: {args.runs_sizes} rows, {args.runs_rounds} rounds")
+            results["runs"] = runs.measure(args.runs_sizes, args.runs_rounds, progress=_say)
         if "load" in steps:
             _say(
                 f"5. load: {args.load_clients} clients, {args.workers} workers, "
@@ -408,9 +422,13 @@ def main(argv: list[str] | None = None) -> int:
                         rng=rng,
                     )
     results["seconds"] = round(time.monotonic() - started, 1)
-    found = report.checks(results)
+    from bench import runs
+
+    found = report.checks(results) + runs.checks(results)
     results["targets"] = [asdict(check) for check in found]
     print(report.table(results))  # noqa: T201
+    if "runs" in results:
+        print("\n" + runs.table(results))  # noqa: T201
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(results, indent=2, default=str) + "\n")

@@ -1,0 +1,45 @@
+"""The job worker of the runs measurement (`python -m bench.runs_worker`): the deployed worker,
+`manage.py db_worker`, for the one job queued, in a process of its own.
+
+A process of its own so that its peak memory is the worker's and nothing else's: the kernel's
+high-water mark of its resident set (`VmHWM` in /proc/self/status, the interpreter with Django
+loaded), read when the job is done. Not `getrusage(RUSAGE_CHILDREN).ru_maxrss` in the parent:
+Linux carries a parent's peak over into a child across fork and exec, so a child of a large
+parent would report the parent's peak (bench/bulk.py says the same).
+
+Prints one line of JSON: the worker's seconds (Django set up to exit) and its peak RSS.
+"""
+
+import json
+import resource
+import time
+from pathlib import Path
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident set size so far, in MiB."""
+    try:
+        status = Path("/proc/self/status").read_text()
+    except OSError:  # not Linux: the best figure there is
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    kilobytes = next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:"))
+    return int(kilobytes) / 1024
+
+
+def main() -> None:
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    started = time.perf_counter()
+    # One job, then exit: the run's job (bench.runs checks that no other one is queued).
+    call_command("db_worker", batch=True, max_tasks=1, startup_delay=False, reload=False)
+    figures = {
+        "seconds": round(time.perf_counter() - started, 3),
+        "peak_rss_mb": round(peak_rss_mb(), 1),
+    }
+    print(json.dumps(figures))  # noqa: T201
+
+
+if __name__ == "__main__":
+    main()

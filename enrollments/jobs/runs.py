@@ -36,6 +36,14 @@ def enqueue(run: OperationRun) -> None:
     transaction.on_commit(lambda: advance_run.enqueue(run_id))
 
 
+def retry(run: OperationRun) -> OperationRun:
+    """Queues an unfinished run again (runs.requeue) with a job for it; returns it as queued."""
+    run = runs.requeue(run.pk)
+    if run.state == OperationRun.State.QUEUED:
+        enqueue(run)
+    return run
+
+
 def requeue_stale() -> list[OperationRun]:
     """Queues a job for every run that lost its runner (runs.stale); returns them."""
     stale = runs.stale()

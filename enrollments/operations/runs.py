@@ -439,6 +439,21 @@ def stale(now: datetime | None = None) -> list[OperationRun]:
     )
 
 
+def requeue(run_id: uuid.UUID) -> OperationRun:
+    """Puts an unfinished run back in the queue (a FAILED one retried by staff, a stale one):
+    QUEUED, its stale clock restarted, so that if its new job is lost too the sweep finds it
+    again. The caller queues the job (enrollments.jobs.runs.retry does both). A finished run
+    is returned as it is. Raises RunNotFound."""
+    with transaction.atomic():
+        run = OperationRun.objects.select_for_update().filter(pk=run_id).first()
+        if run is None:
+            raise RunNotFound(f"run {run_id}")
+        if run.finished_at is None and run.state != State.PREVIEWED:
+            run.state, run.heartbeat_at, run.error = State.QUEUED, clock.now(), ""
+            run.save(update_fields=["state", "heartbeat_at", "error"])
+    return run
+
+
 def mark_requeued(run: OperationRun) -> None:
     """Restarts the run's stale clock: queued again, it is not stale again before its time."""
     OperationRun.objects.filter(pk=run.pk).update(heartbeat_at=clock.now())

@@ -166,8 +166,7 @@ class Command(TextCheckedCommand):
                 "is for failed runs and stale ones (manage.py jobs show to follow it)",
                 returncode=SOME_FAILED,
             )
-        runs.mark_requeued(run)
-        run_jobs.enqueue(run)
+        run_jobs.retry(run)
         self.stdout.write(
             f"Run {run.pk} queued again ({run.done} of {run.total} done): the job worker "
             f"(manage.py db_worker) continues it. Follow it: manage.py jobs show {run.pk}"

@@ -291,3 +291,27 @@ def test_a_database_that_went_away_leaves_the_run_running_for_the_sweep(
     assert (run.state, run.error, run.finished_at) == (State.RUNNING, "", None)
     clock.advance(seconds=runs.run_setting("STALE_AFTER_SECONDS") + 1)
     assert [stale.pk for stale in runs.stale()] == [run.pk]
+
+
+def test_a_failed_run_requeued_is_queued_and_stale_again_if_its_job_is_lost(
+    clock, learners, monkeypatch
+):
+    course, _ = learners
+    run = runs.start([(Pause(), of_course(course))], BY)
+
+    def failing(*args, **kwargs):
+        raise ValueError("a bug")
+
+    monkeypatch.setattr(runs, "apply", failing)
+    with pytest.raises(ValueError):
+        runs.advance(run.pk)
+    assert runs.stale() == []  # FAILED waits for staff
+
+    run = runs.requeue(run.pk)
+    assert (run.state, run.error) == (State.QUEUED, "")
+    clock.advance(seconds=runs.run_setting("STALE_AFTER_SECONDS") + 1)
+    assert [stale.pk for stale in runs.stale()] == [run.pk]  # its job lost: the sweep finds it
+    monkeypatch.undo()
+    monkeypatch.setattr("enrollments.clock.now", clock)
+    assert runs.advance(run.pk).state == State.DONE
+    assert runs.requeue(run.pk).state == State.DONE  # finished: left as it is

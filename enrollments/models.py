@@ -314,6 +314,9 @@ class OperationRun(models.Model):
     skipped = models.PositiveIntegerField(default=0)
     unchanged = models.PositiveIntegerField(default=0)
     cancel_requested = models.BooleanField(default=False)
+    #: The latest job queued for it (a django-tasks result id): the sweep queues no second
+    #: job while that one still waits for a worker.
+    job_id = models.CharField(max_length=64, blank=True, default="")
     error = models.TextField(blank=True, default="")
     created_at = models.DateTimeField()
     started_at = models.DateTimeField(null=True, blank=True)

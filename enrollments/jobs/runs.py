@@ -10,7 +10,8 @@ chunk takes rows no other runner holds.
 import uuid
 
 from django.db import transaction
-from django_tasks import task
+from django_tasks import TaskResultStatus, task
+from django_tasks.exceptions import TaskResultDoesNotExist
 
 from enrollments.models import OperationRun
 from enrollments.operations import runs
@@ -31,9 +32,25 @@ def advance_run(run_id: str) -> dict[str, object]:
 
 def enqueue(run: OperationRun) -> None:
     """Queues a job for the run once the transaction that made it runnable commits (at once
-    outside one)."""
+    outside one), and notes the job on the run."""
     run_id = str(run.pk)
-    transaction.on_commit(lambda: advance_run.enqueue(run_id))
+
+    def queue() -> None:
+        job = advance_run.enqueue(run_id)
+        OperationRun.objects.filter(pk=run.pk).update(job_id=str(job.id))
+
+    transaction.on_commit(queue)
+
+
+def job_waiting(run: OperationRun) -> bool:
+    """Whether the run's latest job is still queued, not yet taken by a worker (all workers
+    busy): queuing another would only pile up jobs."""
+    if not run.job_id:
+        return False
+    try:
+        return advance_run.get_result(run.job_id).status == TaskResultStatus.READY
+    except TaskResultDoesNotExist:
+        return False
 
 
 def retry(run: OperationRun) -> OperationRun:
@@ -45,12 +62,15 @@ def retry(run: OperationRun) -> OperationRun:
 
 
 def requeue_stale() -> list[OperationRun]:
-    """Queues a job for every run that lost its runner (runs.stale); returns them."""
-    stale = runs.stale()
-    for run in stale:
+    """Queues a job for every run that lost its runner (runs.stale) unless its latest job
+    still waits for a worker; returns those queued."""
+    requeued = []
+    for run in runs.stale():
         runs.mark_requeued(run)
-        enqueue(run)
-    return stale
+        if not job_waiting(run):
+            enqueue(run)
+            requeued.append(run)
+    return requeued
 
 
 @task()

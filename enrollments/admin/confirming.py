@@ -38,7 +38,7 @@ Hooks (override in a subclass, or give the constructor's arguments):
 Background runs (enrollments/admin/background.py): a "Select all" of more rows than
 `RUNS["BACKGROUND_ABOVE"]`, of an operation a run can hold, is written down as a draft run
 before its preview is computed; Confirm (the draft's id in the `run` field) queues it and
-answers at once with its job page (runs.py). Below the threshold nothing differs.
+answers at once with its job page (jobs.py). Below the threshold nothing differs.
 
 The page's template is `confirm_operation.html` or one extending it (blocks `intro`,
 `summary`, `fields`, `preview`); see docs/admin.md, "Building blocks".

@@ -1,7 +1,8 @@
 """A "Select all" above RUNS["BACKGROUND_ABOVE"] in a real browser: the preview says it runs in
 the background, Confirm opens the job page at once (queued), the worker runs the job (in this
 process: tests/jobs/worker.run_jobs) and the page, refreshing itself, moves to done; then "Undo
-this batch" from the job page undoes every row. axe-core on the preview and the job page."""
+this batch" from the job page undoes every row. axe-core on the preview, the job page and the
+list of jobs."""
 
 from datetime import timedelta
 
@@ -71,6 +72,12 @@ def test_a_select_all_runs_in_the_background_then_is_undone(
         e.ended_at == original[e.pk] + timedelta(days=30)
         for e in Enrollment.objects.filter(course=course)
     )
+
+    job_page = page.url
+    page.goto("/admin/enrollments/operationrun/")  # the list of jobs
+    assert page.locator("#result_list tbody tr").count() == 1
+    assert_accessible(page, axe_script)
+    page.goto(job_page)
 
     page.click("a.undo-batch-link")
     page.wait_for_selector("h2:has-text('Preview')")

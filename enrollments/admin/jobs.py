@@ -6,7 +6,8 @@
   not jobs and are not listed. "Retry" queues a failed run again.
 - The job page (the run's change view, replaced): the same facts, a <progress> of the rows
   done, an estimate of the time left, the audit batch (its rows, "Undo this batch"), the
-  skipped rows with their reasons, and Cancel (unfinished) / Retry (failed). While the run is
+  skipped rows with their reasons, and Cancel (unfinished) / Retry (failed: back to queued
+  with a new job, enrollments.jobs.runs.retry). While the run is
   unfinished it refreshes itself: job_page.js reads the page again every 2 s and replaces its
   live parts; without JavaScript a <noscript> refresh reloads it.
 
@@ -265,7 +266,7 @@ class OperationRunAdmin(admin.ModelAdmin):
         if run.state != State.FAILED:
             messages.info(request, "Only a failed job can be retried.")
         else:
-            run_jobs.enqueue(run)
+            run_jobs.retry(run)
             messages.success(
                 request,
                 "Queued again: the job resumes at its first row not done once a worker takes it.",
@@ -277,7 +278,7 @@ class OperationRunAdmin(admin.ModelAdmin):
         queued, refused = 0, 0
         for run in queryset.filter(state=State.FAILED):
             if may_control(request.user, run):
-                run_jobs.enqueue(run)
+                run_jobs.retry(run)
                 queued += 1
             else:
                 refused += 1

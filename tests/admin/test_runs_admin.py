@@ -347,6 +347,11 @@ def test_a_failed_run_is_shown_with_its_error_and_retried(
     with django_capture_on_commit_callbacks(execute=True):
         response = operator_client.post(retry)
     assert "Queued again" in messages_of(response)[0]
+    queued.refresh_from_db()
+    assert (queued.state, queued.error) == (State.QUEUED, "")
+    assert 'data-refresh-every="2"' in operator_client.get(job_url(queued)).content.decode()
+    assert operator_client.post(retry).status_code == 302  # twice: one job
+    assert DBTaskResult.objects.filter(status="READY").count() == 1
     run_jobs()
 
     queued.refresh_from_db()

@@ -250,3 +250,13 @@ ALL_ERRORS: tuple[type[DomainError], ...] = (
     RunUnfinished,
     RunNotFound,
 )
+
+
+def message_of(code: str) -> str:
+    """The message of the domain error with this code (the first in ALL_ERRORS when two share
+    it), else the code itself: what a door shows for a code stored without its error (a run's
+    skipped row)."""
+    for error in ALL_ERRORS:
+        if error.code == code:
+            return error.message
+    return code

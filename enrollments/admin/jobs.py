@@ -30,7 +30,7 @@ from django.utils.html import format_html
 from enrollments import clock
 from enrollments.admin import undoing, views
 from enrollments.admin.display import format_instant, instant_cell
-from enrollments.errors import DomainError, RunNotFound
+from enrollments.errors import RunNotFound, message_of
 from enrollments.jobs import runs as run_jobs
 from enrollments.models import Enrollment, OperationRun
 from enrollments.operations import runs
@@ -56,17 +56,6 @@ def may_control(user, run: OperationRun) -> bool:
     return may_view(user) and all(
         part.operation.permission.held_by(user) for part in runs.parts_of(run)
     )
-
-
-def error_messages() -> dict[str, str]:
-    """Every domain error's message by its code (a run keeps a skipped row's code only)."""
-    found: dict[str, str] = {}
-    pending: list[type[DomainError]] = [DomainError]
-    while pending:
-        cls = pending.pop()
-        found.setdefault(cls.code, cls.message)
-        pending.extend(cls.__subclasses__())
-    return found
 
 
 def time_left(run: OperationRun, now: datetime) -> timedelta | None:
@@ -103,13 +92,12 @@ def skipped_rows(run: OperationRun) -> list[dict[str, object]]:
             pk__in=[pk for pk, _code in rows]
         ).values_list("pk", "user__email", "course__title")
     }
-    reasons = error_messages()
     return [
         {
             "enrollment_id": pk,
             "learner": names.get(pk, ("(deleted)", ""))[0],
             "course": names.get(pk, ("", ""))[1],
-            "reason": reasons.get(code, code),
+            "reason": message_of(code),
         }
         for pk, code in rows
     ]

@@ -7,8 +7,10 @@ from dataclasses import dataclass, field
 
 from enrollments.admin.display import format_instant, natural_key
 from enrollments.admin.reporting import error_text
+from enrollments.errors import message_of
 from enrollments.models import Enrollment
 from enrollments.operations import Plan
+from enrollments.operations.outcomes import Summary
 
 #: Rows named in each preview table; beyond that the page shows counts only.
 PREVIEW_ROWS = 100
@@ -43,6 +45,10 @@ class Preview:
     selected: int
     changed_rows: list[PreviewRow] = field(default_factory=list)
     skipped_rows: list[PreviewRow] = field(default_factory=list)
+    #: A preview by counts (a background run's): each skip reason in words with its rows, and
+    #: how many rows the tables sample (the first in key order).
+    skipped_by_reason: list[tuple[str, int]] = field(default_factory=list)
+    sampled: int | None = None
 
 
 def build_preview(plan: Plan, zone) -> Preview:
@@ -81,6 +87,20 @@ def build_preview(plan: Plan, zone) -> Preview:
         )
     for rows in (shown.changed_rows, shown.skipped_rows):
         rows.sort(key=_natural_order)
+    return shown
+
+
+def build_summary_preview(summary: Summary, zone) -> Preview:
+    """The preview of a selection too large to plan row by row (a background run's): the
+    counts by SQL (operations.outcomes), each skip reason with its rows, and the tables of the
+    sample's rows (the first in key order, planned as the inline preview plans them)."""
+    shown = build_preview(summary.sample, zone)
+    shown.changed, shown.skipped = summary.changed_count, summary.skipped_count
+    shown.unchanged, shown.selected = summary.unchanged_count, summary.selected
+    shown.skipped_by_reason = [
+        (message_of(code), count) for code, count in summary.skipped_by_code().items()
+    ]
+    shown.sampled = summary.sample.selected
     return shown
 
 

@@ -62,7 +62,7 @@ class Summary:
 
 
 def summarize(
-    operation: Operation, selection: Selection, *, sample_size: int = SAMPLE_SIZE
+    operation: Operation, selection: Selection, *, sample_size: int | None = None
 ) -> Summary:
     """The counts of `operation` over `selection` now and a sample of its plan; no lock, no
     write. Raises the operation's request-level DomainError first, as `preview` does."""
@@ -88,7 +88,7 @@ def summarize(
         missing = len(selection.ids) - summary.selected
         if missing:
             summary.counts[MembershipNotFound.code] += missing
-    first = list(rows.order_by("pk").values_list("pk", flat=True)[:sample_size])
+    first = list(rows.order_by("pk").values_list("pk", flat=True)[: sample_size or SAMPLE_SIZE])
     summary.sample = preview(operation, selection.narrowed(first))
     return summary
 

@@ -449,3 +449,25 @@ def test_the_job_page_query_count_is_pinned(
     with django_assert_num_queries(7):
         page = operator_client.get(job_url(queued))
     assert len(page.context["skipped_rows"]) == 3
+
+
+def test_the_background_preview_counts_by_sql_and_shows_a_sample(
+    operator_client, clock, course_rows, small_threshold, monkeypatch
+):
+    """Counted over every row (skips by reason included), the tables showing only the first
+    rows: the plan is not made row by row for a selection this large."""
+    course, rows = course_rows
+    for row in rows[:2]:  # two rows whose extension would leave them expired
+        Enrollment.objects.filter(pk=row.pk).update(ended_at=clock.current - timedelta(days=90))
+    monkeypatch.setattr("enrollments.operations.outcomes.SAMPLE_SIZE", 3)
+
+    shown = extend_preview(operator_client, course)
+
+    preview_ = shown.context["preview"]
+    assert (preview_.selected, preview_.changed, preview_.skipped) == (ROWS, ROWS - 2, 2)
+    assert preview_.skipped_by_reason == [("Access would still be expired after the extension", 2)]
+    assert preview_.sampled == 3
+    assert len(preview_.changed_rows) + len(preview_.skipped_rows) == 3
+    page = shown.content.decode()
+    assert "Access would still be expired after the extension: <strong>2</strong>" in page
+    assert f"Counted over all {ROWS} enrollments; the tables show the first 3" in page

@@ -15,7 +15,7 @@ from datetime import datetime
 from django.core.management.base import CommandError, CommandParser
 
 from enrollments import clock
-from enrollments.errors import ALL_ERRORS
+from enrollments.errors import message_of
 from enrollments.jobs import runs as run_jobs
 from enrollments.management.bulk import enrollment_labels
 from enrollments.management.output import SOME_FAILED, format_instant
@@ -28,7 +28,6 @@ from lms.control_characters import terminal_safe
 State = OperationRun.State
 
 #: A skipped row's reason, by its code (the first error of a shared code).
-MESSAGES = {error.code: error.message for error in reversed(ALL_ERRORS)}
 
 
 def started_by(run: OperationRun) -> str:
@@ -131,7 +130,7 @@ class Command(TextCheckedCommand):
             self.stdout.write(f"Skipped rows{more}:")
             for pk, code in skipped:
                 where = labels.get(pk, f"enrollment {pk}")
-                self.stdout.write(f"  {where}: {MESSAGES.get(code, code)} [{code}]")
+                self.stdout.write(f"  {where}: {message_of(code)} [{code}]")
 
     def _cancel(self, run: OperationRun) -> None:
         if run.finished_at is not None:

@@ -232,6 +232,7 @@ RUNS = {
     "BACKGROUND_ABOVE": env.int("RUNS_BACKGROUND_ABOVE", default=5000),
     "CHUNK_SIZE": env.int("RUNS_CHUNK_SIZE", default=2000),
     "STALE_AFTER_SECONDS": env.int("RUNS_STALE_AFTER_SECONDS", default=120),
+    "DRAFTS_KEPT_SECONDS": env.int("RUNS_DRAFTS_KEPT_SECONDS", default=24 * 3600),
 }
 
 GRAPHENE = {

@@ -73,7 +73,14 @@ def requeue_stale() -> list[OperationRun]:
     return requeued
 
 
+def sweep() -> tuple[list[OperationRun], int]:
+    """What `manage.py jobs sweep` (cron) does: `requeue_stale`, and the old drafts deleted
+    (runs.discard_old_drafts); the runs queued again and the drafts deleted."""
+    return requeue_stale(), runs.discard_old_drafts()
+
+
 @task()
 def sweep_runs() -> dict[str, int]:
-    """`requeue_stale` as a job, for a scheduler that queues jobs."""
-    return {"requeued": len(requeue_stale())}
+    """`sweep` as a job, for a scheduler that queues jobs."""
+    requeued, discarded = sweep()
+    return {"requeued": len(requeued), "drafts_discarded": discarded}

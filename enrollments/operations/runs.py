@@ -87,6 +87,8 @@ DEFAULTS = {
     # A running run whose runner committed nothing for this long lost it (a worker killed):
     # the sweep queues it again.
     "STALE_AFTER_SECONDS": 120,
+    # A draft (a preview nobody confirmed) is deleted by the sweep after this long.
+    "DRAFTS_KEPT_SECONDS": 24 * 3600,
 }
 
 
@@ -452,6 +454,15 @@ def requeue(run_id: uuid.UUID) -> OperationRun:
             run.state, run.heartbeat_at, run.error = State.QUEUED, clock.now(), ""
             run.save(update_fields=["state", "heartbeat_at", "error"])
     return run
+
+
+def discard_old_drafts(now: datetime | None = None) -> int:
+    """Deletes the drafts (PREVIEWED runs: a preview nobody confirmed) older than
+    DRAFTS_KEPT_SECONDS, with their rows; returns how many. The admin writes one per preview of
+    a large selection; staff who leave the page never confirm it."""
+    cutoff = (now or clock.now()) - timedelta(seconds=run_setting("DRAFTS_KEPT_SECONDS"))
+    old = OperationRun.objects.filter(state=State.PREVIEWED, created_at__lt=cutoff)
+    return old.delete()[1].get(OperationRun._meta.label, 0)
 
 
 def mark_requeued(run: OperationRun) -> None:

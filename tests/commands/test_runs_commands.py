@@ -427,13 +427,15 @@ def test_jobs_retry_queues_a_failed_run_and_refuses_the_others(clock, course, mo
 def test_jobs_retry_and_sweep_queue_a_stale_run(clock, course):
     run_command(*EXTEND, "--background")  # its job never queued: lost
     run = OperationRun.objects.get()
-    assert run_command("jobs", "sweep").stdout == "Queued again 0 stale runs.\n"
+    assert run_command("jobs", "sweep").stdout == (
+        "Queued again 0 stale runs; deleted 0 old drafts.\n"
+    )
 
     clock.advance(seconds=runs.run_setting("STALE_AFTER_SECONDS") + 1)
     with TestCase.captureOnCommitCallbacks(execute=True):
         swept = run_command("jobs", "sweep")
     assert swept.stdout.splitlines() == [
-        "Queued again 1 stale runs.",
+        "Queued again 1 stale runs; deleted 0 old drafts.",
         f"  {run.pk}: extend access by 30 days",
     ]
     assert DBTaskResult.objects.count() == 1

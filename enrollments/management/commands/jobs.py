@@ -60,15 +60,19 @@ class Command(TextCheckedCommand):
         ):
             action = actions.add_parser(name, help=text)
             action.add_argument("run", metavar="RUN", help="the run's id")
-        actions.add_parser("sweep", help="queue again every run that lost its runner (cron)")
+        actions.add_parser(
+            "sweep", help="queue again every run that lost its runner, delete old drafts (cron)"
+        )
 
     def handle(self, *args, **options) -> None:
         action = options["action"]
         if action == "list":
             self._list(options["state"], options["limit"])
         elif action == "sweep":
-            requeued = run_jobs.requeue_stale()
-            self.stdout.write(f"Queued again {len(requeued)} stale runs.")
+            requeued, discarded = run_jobs.sweep()
+            self.stdout.write(
+                f"Queued again {len(requeued)} stale runs; deleted {discarded} old drafts."
+            )
             for run in requeued:
                 self.stdout.write(f"  {run.pk}: {run.description}")
         else:

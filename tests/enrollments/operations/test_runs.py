@@ -315,3 +315,18 @@ def test_a_failed_run_requeued_is_queued_and_stale_again_if_its_job_is_lost(
     monkeypatch.setattr("enrollments.clock.now", clock)
     assert runs.advance(run.pk).state == State.DONE
     assert runs.requeue(run.pk).state == State.DONE  # finished: left as it is
+
+
+def test_drafts_nobody_confirmed_are_deleted_after_a_day(clock, learners):
+    course, _ = learners
+    staff = StaffFactory()
+    by = Attribution(staff, AccessChange.Source.ADMIN, "")
+    old = runs.start([(Pause(), of_course(course))], by, state=State.PREVIEWED)
+    queued = runs.start([(Resume(), of_course(course))], BY)
+    clock.advance(seconds=runs.run_setting("DRAFTS_KEPT_SECONDS") - 10)
+    fresh = runs.start([(Remove(), of_course(course))], by, state=State.PREVIEWED)
+    assert runs.discard_old_drafts() == 0
+    clock.advance(seconds=11)
+    assert runs.discard_old_drafts() == 1
+    assert set(OperationRun.objects.values_list("pk", flat=True)) == {queued.pk, fresh.pk}
+    assert not OperationRunRow.objects.filter(run_id=old.pk).exists()

@@ -389,3 +389,161 @@ class OperationRunRow(models.Model):
 
     def __str__(self) -> str:
         return f"{self.enrollment_id}: {self.outcome}"
+
+
+class AccessEvent(models.Model):
+    """An event for other systems: one change to a membership, recorded in the transaction of
+    the change (the operation core's, next to its audit row; progress's; the clock sweep's), so
+    no change commits without its event and no event exists for a change that rolled back.
+    Webhook endpoints get it through WebhookDelivery rows (enrollments/events/).
+
+    `id` is the per-membership sequence number receivers order by: every event of a membership
+    is written while its row lock is held, so a later event of one membership always has a
+    greater id. `event_id` is the receivers' deduplication key, the same on every redelivery.
+    """
+
+    class EventType(models.TextChoices):
+        CREATED = "course_membership.created", "created"
+        UPDATED = "course_membership.updated", "updated"
+        DELETED = "course_membership.deleted", "deleted"
+
+    id = models.BigAutoField(primary_key=True)
+    event_id = models.UUIDField(unique=True, default=uuid.uuid4, editable=False)
+    # No index of its own: accessevent_enrollment_idx leads with it.
+    enrollment = models.ForeignKey(
+        Enrollment, on_delete=models.PROTECT, related_name="events", db_index=False
+    )
+    event_type = models.CharField(max_length=32, choices=EventType.choices)
+    #: What happened: an audit action (extend, pause, ...), access_started, access_ended or
+    #: progress.
+    action = models.CharField(max_length=32)
+    #: The API's names of the fields that changed (Healthie's `changed_fields`).
+    changed_fields = models.JSONField(default=list)
+    batch_id = models.UUIDField(null=True, blank=True)
+    occurred_at = models.DateTimeField()
+    #: A clock event's instant (the start_at or ended_at that passed): with the enrollment and
+    #: the action, unique, so every sweep on every server records a transition once.
+    instant = models.DateTimeField(null=True, blank=True)
+    #: Whether its deliveries were created (events/fan_out.py takes the others).
+    fanned_out = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["enrollment", "action", "instant"],
+                condition=Q(instant__isnull=False),
+                name="accessevent_one_per_clock_instant",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["enrollment", "id"], name="accessevent_enrollment_idx"),
+            models.Index(fields=["occurred_at"], name="accessevent_occurred_idx"),
+            models.Index(
+                fields=["id"], name="accessevent_unfanned_idx", condition=Q(fanned_out=False)
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} {self.action} of {self.enrollment_id}"
+
+
+class WebhookEndpoint(models.Model):
+    """A URL that receives the events (Healthie's `Webhook`): which event types, signed how,
+    retried or not. The secret signs every delivery; during a rotation the previous one signs
+    too until `previous_secret_expires_at`."""
+
+    class Scheme(models.TextChoices):
+        STANDARD = "standard", "Standard Webhooks (webhook-id, -timestamp, -signature)"
+        HEALTHIE = "healthie", "Healthie (Content-Digest, Signature-Input, Signature)"
+
+    id = models.BigAutoField(primary_key=True)
+    url = models.URLField(max_length=2048)
+    description = models.CharField(max_length=200, blank=True, default="")
+    scheme = models.CharField(max_length=8, choices=Scheme.choices, default=Scheme.STANDARD)
+    #: The event types it receives (AccessEvent.EventType values); empty: every one.
+    event_types = models.JSONField(default=list, blank=True)
+    is_enabled = models.BooleanField(default=True)
+    should_retry = models.BooleanField(default=True)
+    secret = models.CharField(max_length=200)
+    previous_secret = models.CharField(max_length=200, blank=True, default="")
+    previous_secret_expires_at = models.DateTimeField(null=True, blank=True)
+    #: Who is told when deliveries keep failing (a day) and when it is disabled (three days).
+    owner_email = models.EmailField(blank=True, default="")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+    #: When the owner was warned of failures, when it was disabled and why (Healthie's).
+    warned_at = models.DateTimeField(null=True, blank=True)
+    disabled_at = models.DateTimeField(null=True, blank=True)
+    disabled_reason = models.CharField(max_length=200, blank=True, default="")
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.url
+
+
+class WebhookDelivery(models.Model):
+    """One event to one endpoint, delivered at least once: `pending` until a 2xx answer
+    (`delivered`), retried with backoff, `failed` for good after the retry window (or at once
+    without retries), `cancelled` when its endpoint was disabled or deleted."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", "pending"
+        SENDING = "sending", "being sent"
+        DELIVERED = "delivered", "delivered"
+        FAILED = "failed", "failed for good"
+        CANCELLED = "cancelled", "cancelled"
+
+    id = models.BigAutoField(primary_key=True)
+    endpoint = models.ForeignKey(
+        WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries", db_index=False
+    )
+    event = models.ForeignKey(AccessEvent, on_delete=models.CASCADE, related_name="deliveries")
+    state = models.CharField(max_length=9, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField()
+    next_attempt_at = models.DateTimeField()
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    last_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_error = models.TextField(blank=True, default="")
+
+    class Meta:
+        constraints = [
+            # Fanning out twice (two workers, a redelivered job) creates nothing twice.
+            models.UniqueConstraint(fields=["endpoint", "event"], name="webhookdelivery_unique"),
+        ]
+        indexes = [
+            # An endpoint's due deliveries, oldest event first.
+            models.Index(
+                fields=["endpoint", "next_attempt_at", "event"],
+                name="webhookdelivery_due_idx",
+                condition=Q(state__in=["pending", "sending"]),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_id} to {self.endpoint_id}: {self.state}"
+
+
+class WebhookAttempt(models.Model):
+    """One try of a delivery, for the delivery log: when, the answer's status (none when no
+    answer came), how long it took and the error."""
+
+    id = models.BigAutoField(primary_key=True)
+    delivery = models.ForeignKey(WebhookDelivery, on_delete=models.CASCADE, related_name="tries")
+    attempted_at = models.DateTimeField()
+    status = models.PositiveSmallIntegerField(null=True, blank=True)
+    latency_ms = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True, default="")
+
+    class Meta:
+        ordering = ["-attempted_at"]
+
+    def __str__(self) -> str:
+        return f"{self.delivery_id} at {self.attempted_at}: {self.status or self.error}"

@@ -1,17 +1,15 @@
 """Audit rows: written by the operation core only, in the transaction of the change they record."""
 
-import time
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.core.exceptions import ImproperlyConfigured
-from django.db import connections, router
 
 from enrollments.errors import InvalidReason
 from enrollments.models import AccessChange
-from lms.batching import BATCH_SIZE
+from enrollments.operations.bulk_insert import insert_rows
 from lms.models import User
 from lms.text import is_valid_text
 
@@ -113,49 +111,5 @@ if sorted(AUDIT_COLUMNS) != sorted(f.attname for f in AccessChange._meta.concret
 def save_audit_rows(rows: Iterable[Mapping[str, object] | Sequence[object]]) -> None:
     """Inserts audit rows, given as their column values (a mapping by attribute name,
     `Attribution.audit_values`, or a tuple in AUDIT_COLUMNS order, `writing.audit_rows`), in the
-    caller's transaction.
-
-    On PostgreSQL with COPY: a bulk operation writes one row per enrollment they change, and
-    COPY takes a third of the time of `bulk_create`, whose per-field preparation in Python
-    costs more than the database's own work (docs/benchmarks.md, measurement 4). In COPY's
-    binary format: psycopg's text format formats every value in Python, six times slower
-    for these rows (20,000 rows: 300 ms against 50). Elsewhere `bulk_create`. Either way no
-    signal is sent and the rows are final as given.
-    """
-    connection = connections[router.db_for_write(AccessChange)]
-    if connection.vendor != "postgresql":
-        AccessChange.objects.bulk_create(
-            (AccessChange(**_as_mapping(row)) for row in rows),
-            batch_size=BATCH_SIZE,
-        )
-        return
-    by_name = {field.attname: field for field in AccessChange._meta.concrete_fields}
-    fields = [by_name[name] for name in AUDIT_COLUMNS]
-    names = AUDIT_COLUMNS
-    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
-    table = connection.ops.quote_name(AccessChange._meta.db_table)
-    sql = f"COPY {table} ({columns}) FROM STDIN (FORMAT BINARY)"
-    started = time.monotonic()
-    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
-        copy.set_types(_column_types(connection, fields))
-        for row in rows:
-            # Choices members are str (or int) first: psycopg dumps them as their value.
-            copy.write_row(row if type(row) is tuple else [row[name] for name in names])
-    if connection.queries_logged:
-        # Django logs only what runs through its cursor's execute(): record the COPY as the
-        # one statement it is, so query counts (tests, debug tools) still show the write.
-        connection.queries_log.append({"sql": sql, "time": f"{time.monotonic() - started:.3f}"})
-
-
-def _as_mapping(row: Mapping[str, object] | Sequence[object]) -> Mapping[str, object]:
-    return dict(zip(AUDIT_COLUMNS, row, strict=True)) if type(row) is tuple else row
-
-
-def _column_types(connection, fields) -> list[str]:
-    """The PostgreSQL type of each column, as psycopg names it ("varchar(32)" -> "varchar",
-    "timestamp with time zone" -> "timestamptz"): binary COPY sends each value in its
-    column's exact binary format (an int4 column takes 4 bytes, not 8)."""
-    return [
-        connection.connection.adapters.types[f.db_type(connection).split("(")[0]].name
-        for f in fields
-    ]
+    caller's transaction (bulk_insert.insert_rows: COPY on PostgreSQL)."""
+    insert_rows(AccessChange, AUDIT_COLUMNS, rows)

@@ -14,6 +14,7 @@ from django.db.models import QuerySet
 
 from enrollments import clock
 from enrollments.errors import ChangedSincePreview, MembershipNotFound
+from enrollments.events.records import event_rows, save_events
 from enrollments.models import Enrollment
 from enrollments.operations.audit import Attribution, save_audit_rows
 from enrollments.operations.base import Operation, Plan, Row, Skip, State
@@ -52,7 +53,8 @@ def apply(
     `by`, all sharing one `batch_id` (by's, else a new one).
 
     In one transaction: locks the rows in primary-key order, reads the clock after the lock,
-    plans again under the lock, writes with set-based SQL and the audit rows. With `expected`
+    plans again under the lock, writes with set-based SQL, the audit rows and the events
+    (enrollments/events/records.py). With `expected`
     (the fingerprint of the plan a door showed: the admin's Confirm), a plan that differs under
     the lock writes nothing and raises ChangedSincePreview carrying the new plan, so a preview
     confirmed twice applies once.
@@ -134,9 +136,12 @@ def _apply_locked(
         if expected is not None and plan.fingerprint() != expected:
             raise ChangedSincePreview(plan=plan)
         scope = write_scope(selection)
+        starts = {row.id: row.start_at for row in rows} if plan.changes else {}
         for chunk in chunked(plan.changes, _chunk_size(scope, plan)):
             operation.write(chunk, now=now, scope=scope)
             save_audit_rows(audit_rows(chunk, by=by, now=now))
+            # The events for other systems, in the same transaction (enrollments/events).
+            save_events(event_rows(chunk, batch_id=by.batch_id, now=now, start_at=starts))
     plan.batch_id, plan.applied_at = by.batch_id, now
     return plan
 

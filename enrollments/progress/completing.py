@@ -11,11 +11,15 @@ from django.db import transaction
 
 from enrollments import clock
 from enrollments.errors import ItemNotInCourse, MembershipNotFound, NoAccess
+from enrollments.events import records as events
 from enrollments.models import Enrollment, ItemCompletion
 from enrollments.progress.counts import count_completion
 from enrollments.rules import AccessState
 from enrollments.selectors.access import enrollment_access_state
 from lms.models import CourseItem
+
+#: The event action of a completed item (events.records).
+PROGRESS = "progress"
 
 
 def enrollment_complete_item(*, enrollment: Enrollment, item: CourseItem) -> ItemCompletion:
@@ -26,7 +30,8 @@ def enrollment_complete_item(*, enrollment: Enrollment, item: CourseItem) -> Ite
     give access now (NoAccess): an expired, paused or not yet started learner makes no progress.
     The row is locked before its access is checked. A new completion adds one to the
     enrollment's stored `items_completed` (and sets its `course_status`) in the same
-    transaction, under that lock.
+    transaction, under that lock, with its event (`course_membership.updated`, action
+    progress).
     """
     if item.course_id != enrollment.course_id:
         raise ItemNotInCourse()
@@ -42,7 +47,18 @@ def enrollment_complete_item(*, enrollment: Enrollment, item: CourseItem) -> Ite
             enrollment=enrollment, item=item, defaults={"completed_at": now}
         )
         if created:
+            status_before = locked.course_status
             count_completion(enrollment=enrollment, completed_before=locked.items_completed)
+            changed = ["completion_rate", "next_incomplete_item", "next_next_incomplete_item"]
+            if enrollment.course_status != status_before:
+                changed.insert(0, "course_status")
+            events.record(
+                enrollment_id=enrollment.pk,
+                event_type=events.EventType.UPDATED,
+                action=PROGRESS,
+                changed_fields=changed,
+                now=now,
+            )
     return completion
 
 

@@ -89,8 +89,8 @@ def test_many_pairs_are_one_insert_and_one_audit_write(clock, django_assert_num_
     users = UserFactory.create_batch(20)
     operation = Enroll(tuple(PairToEnroll(u, course) for u in users))
     # The pairs' enrollments (none: nothing to lock), the savepoint, one INSERT of the
-    # enrollments, one of the audit rows, the release: never one per learner.
-    with django_assert_num_queries(5):
+    # enrollments, one of the audit rows, one of the events, the release: never one per learner.
+    with django_assert_num_queries(6):
         plan = enroll(operation, SYSTEM)
     assert plan.changed_count == 20 and Enrollment.objects.filter(course=course).count() == 20
     assert AccessChange.objects.filter(batch_id=plan.batch_id).count() == 20
@@ -101,8 +101,9 @@ def test_many_restored_are_one_update(clock, django_assert_num_queries):
     rows = [EnrollmentFactory(course=course) for _ in range(20)]
     apply(Remove(), Selection.named([e.pk for e in rows]), SYSTEM)
     operation = Enroll(tuple(PairToEnroll(e.user, course) for e in rows))
-    # The pairs' enrollments, savepoint, the locked read, one UPDATE, the audit rows, release.
-    with django_assert_num_queries(6):
+    # The pairs' enrollments, savepoint, the locked read, one UPDATE, the audit rows, the
+    # events, release.
+    with django_assert_num_queries(7):
         plan = enroll(operation, SYSTEM)
     assert plan.changed_count == 20
     assert not Enrollment.objects.filter(removed_at__isnull=False).exists()

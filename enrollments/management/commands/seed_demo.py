@@ -27,7 +27,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from enrollments import clock
-from enrollments.models import AccessChange, Enrollment
+from enrollments.models import AccessChange, AccessEvent, Enrollment
 from enrollments.operations import Extend, Pause, Remove, Selection, apply, apply_to_one
 from enrollments.operations.audit import Attribution
 from enrollments.operations.enrolling_learners import enrollment_create
@@ -302,9 +302,10 @@ class Command(BaseCommand):
         Enrollment.objects.filter(pk=enrollment.pk).update(
             id=EXAMPLE_ENROLLMENT_ID, created_at=EXAMPLE_CREATED_AT
         )
-        AccessChange.objects.filter(enrollment_id=enrollment.pk).update(
-            enrollment_id=EXAMPLE_ENROLLMENT_ID
-        )
+        for history in (AccessChange, AccessEvent):
+            history.objects.filter(enrollment_id=enrollment.pk).update(
+                enrollment_id=EXAMPLE_ENROLLMENT_ID
+            )
         enrollment = Enrollment.objects.get(pk=EXAMPLE_ENROLLMENT_ID)
         for item in course.items.order_by("position")[:2]:
             enrollment_complete_item(enrollment=enrollment, item=item)

@@ -138,8 +138,8 @@ class TestExtendOne:
         assert AccessChange.objects.count() == 2
 
     def test_query_count(self, enrollment, django_assert_num_queries):
-        # savepoint, lock, update, audit insert, release
-        with django_assert_num_queries(5, exact=False):
+        # savepoint, lock, update, audit insert, event insert, release
+        with django_assert_num_queries(6, exact=False):
             extend(enrollment, days=1)
 
 
@@ -237,8 +237,9 @@ class TestExtendBulk:
 
     def test_query_count_does_not_grow_with_rows(self, clock, django_assert_max_num_queries):
         EnrollmentFactory.create_batch(50, ended_at=clock.current + DAY)
-        # savepoint, lock+read, one UPDATE, one INSERT, release: per 2,000 rows, not per row
-        with django_assert_max_num_queries(6):
+        # savepoint, lock+read, one UPDATE, the audit and event INSERTs, release: per 2,000
+        # rows, not per row
+        with django_assert_max_num_queries(7):
             result = apply(
                 Extend(days=1),
                 Selection.by_filter(Enrollment.objects.all()),

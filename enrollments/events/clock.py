@@ -1,0 +1,90 @@
+"""The changes the clock makes, recorded as events by a periodic sweep: access that starts at a
+future `start_at` (`access_started`) and access that ends when `ended_at` passes
+(`access_ended`). Nothing writes anything when an end date passes; without this sweep no
+system would hear of it (issue 24).
+
+Each transition is recorded once per enrollment and instant: the unique (enrollment, action,
+instant) constraint makes two sweeps at once (every app server runs it) record one event, and
+a later change that moves the date re-arms it (a new instant). The sweep locks the rows it
+records (key order, SKIP LOCKED: a row being changed is left for the next sweep) and reads
+them again under the lock, so an event of the clock is never ordered before a change that
+already moved the date. It looks back EVENTS_CLOCK_LOOKBACK_SECONDS (a day): a sweep that did
+not run for longer misses what passed before, rather than sending years of history the first
+time it runs.
+"""
+
+import uuid
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Exists, F, OuterRef, Q
+
+from enrollments import clock
+from enrollments.events.records import EventType, announce
+from enrollments.models import AccessEvent, Enrollment
+from lms.batching import chunked
+
+ACCESS_STARTED, ACCESS_ENDED = "access_started", "access_ended"
+#: Rows locked per transaction.
+SWEEP_CHUNK = 1000
+
+
+def lookback() -> timedelta:
+    return timedelta(seconds=getattr(settings, "EVENTS_CLOCK_LOOKBACK_SECONDS", 86400))
+
+
+def sweep_clock(now: datetime | None = None) -> int:
+    """Records the clock's transitions up to `now` (default: the clock's); returns how many
+    events were recorded."""
+    now = now or clock.now()
+    since = now - lookback()
+    recorded = 0
+    for action, instant, due in (
+        (ACCESS_ENDED, "ended_at", Q(ended_at__gt=since, ended_at__lte=now)),
+        (
+            ACCESS_STARTED,
+            "start_at",
+            Q(start_at__gt=since, start_at__lte=now, created_at__lt=F("start_at")),
+        ),
+    ):
+        recorded_already = AccessEvent.objects.filter(
+            enrollment=OuterRef("pk"), action=action, instant=OuterRef(instant)
+        )
+        candidates = (
+            Enrollment.objects.filter(due, removed_at__isnull=True, is_paused=False)
+            .filter(~Exists(recorded_already))
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        for ids in chunked(list(candidates), SWEEP_CHUNK):
+            recorded += _record(action, instant, due, ids, now)
+    return recorded
+
+
+def _record(action: str, instant: str, due: Q, ids: list, now: datetime) -> int:
+    with transaction.atomic():
+        locked = list(
+            Enrollment.objects.filter(due, pk__in=ids, removed_at__isnull=True, is_paused=False)
+            .order_by("pk")
+            .select_for_update(skip_locked=True, of=("self",))
+            .values_list("pk", instant)
+        )
+        events = [
+            AccessEvent(
+                event_id=uuid.uuid4(),
+                enrollment_id=pk,
+                event_type=EventType.UPDATED,
+                action=action,
+                changed_fields=["access_state", "has_access"],
+                occurred_at=at,
+                instant=at,
+            )
+            for pk, at in locked
+        ]
+        # Another sweep may have recorded some meanwhile: the constraint keeps theirs.
+        AccessEvent.objects.bulk_create(events, ignore_conflicts=True)
+        created = AccessEvent.objects.filter(event_id__in=[e.event_id for e in events]).count()
+        if created:
+            announce()
+    return created

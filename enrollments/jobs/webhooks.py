@@ -1,0 +1,34 @@
+"""The events' jobs: the fan-out of recorded events into deliveries, and each endpoint's
+deliveries (enrollments/events/).
+
+A commit that recorded events queues one fan-out (`fan_out_soon`, through events.announce);
+the fan-out queues one delivery job per endpoint that got deliveries, so a slow or failing
+endpoint delays only its own. The sweep (`manage.py jobs sweep`) fans out what a lost job left.
+"""
+
+from django_tasks import task
+
+from enrollments.events import fan_out as fanning
+
+
+def fan_out_soon() -> None:
+    """Queues the fan-out job (called once its transaction committed)."""
+    fan_out_events.enqueue()
+
+
+@task()
+def fan_out_events() -> dict[str, int]:
+    """Creates the deliveries of every event not fanned out yet; queues their endpoints'
+    delivery jobs."""
+    endpoints = fanning.fan_out()
+    for endpoint_id in sorted(endpoints):
+        deliver_to_endpoint.enqueue(endpoint_id)
+    return {"endpoints": len(endpoints)}
+
+
+@task()
+def deliver_to_endpoint(endpoint_id: int) -> dict[str, int]:
+    """Sends the endpoint's due deliveries (events/delivery.py)."""
+    from enrollments.events import delivery
+
+    return delivery.deliver_due(endpoint_id)

@@ -189,6 +189,7 @@ class DuplicateEntry(DomainError):
     code = "DUPLICATE_ENTRY"
     message = "This learner and course are already listed on an earlier line"
 
+
 class EnrollmentChangedSincePreview(DomainError):
     """A run bound to its preview (an admin Confirm done in the background) found the
     enrollment changed since the preview: it is skipped, never changed to something that was

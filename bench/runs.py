@@ -9,12 +9,13 @@ expired, indefinite, paused), and at N = the table it is every row ("select all"
    admin writes down when it shows the preview (`INSERT ... SELECT` of the selection), timed;
 2. `runs.confirm` and the job's enqueue in one transaction: what the admin's Confirm request
    does, timed to its commit;
-3. the job run by the deployed worker (`manage.py db_worker`, one job) in a process of its own
-   (bench/runs_worker.py: its peak RSS), while this process reads the run's counters from
-   another connection every POLL_SECONDS: the longest time the progress staff see did not move
-   (an upper bound of the longest gap between two chunk commits, within POLL_SECONDS). The
-   job's time is the run's own `started_at` to `finished_at` (the worker's start-up is
-   reported apart: a deployed worker is already running);
+3. the job run by the deployed worker (`manage.py db_worker --batch`: the run's job, then any
+   job its chunks queued) in a process of its own (bench/runs_worker.py: its peak RSS), the
+   queue drained before the round by an unmeasured worker, while this process reads the run's
+   counters from another connection every POLL_SECONDS: the longest time the progress staff
+   see did not move (an upper bound of the longest gap between two chunk commits, within
+   POLL_SECONDS). The job's time is the run's own `started_at` to `finished_at` (the
+   worker's start-up is reported apart: a deployed worker is already running);
 4. the bare `UPDATE ... SET ended_at = ended_at + interval '30 days', updated_at = now()` of
    the same rows, committed.
 
@@ -295,16 +296,14 @@ def _run_round(bound: uuid.UUID, size: int, actor) -> dict:
     from django.db import transaction
     from django_tasks_db.models import DBTaskResult
 
-    from bench.server import PROJECT_ROOT
     from enrollments.jobs import runs as run_jobs
     from enrollments.models import AccessChange, Enrollment, OperationRun, OperationRunRow
     from enrollments.operations import Extend, Selection
     from enrollments.operations import runs as operation_runs
     from enrollments.operations.audit import Attribution
 
-    queued = DBTaskResult.objects.ready().count()
-    if queued:
-        raise RuntimeError(f"the database holds {queued} queued jobs: the worker would run them")
+    if DBTaskResult.objects.ready().exists():
+        _work()  # jobs left by an earlier run: not this round's
     selection = Selection.by_filter(Enrollment.objects.filter(pk__lte=bound))
     admin = AccessChange.Source.ADMIN
     started = time.perf_counter()
@@ -324,21 +323,14 @@ def _run_round(bound: uuid.UUID, size: int, actor) -> dict:
     watch = ProgressWatch(run.pk)
     watch.start()
     spawned = time.perf_counter()
-    completed = subprocess.run(  # noqa: S603 - our own interpreter and module
-        [sys.executable, "-m", "bench.runs_worker"],
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    try:
+        worker = _work()
+    finally:
+        watch.stop()
+        watch.join()
     worker_wall = time.perf_counter() - spawned
-    watch.stop()
-    watch.join()
-    if completed.returncode != 0:
-        raise RuntimeError(f"the worker failed: {completed.stderr[-3000:]}")
     if watch.error is not None:
         raise RuntimeError(f"reading the progress failed: {watch.error!r}")
-    worker = json.loads(completed.stdout.strip().splitlines()[-1])
     run.refresh_from_db()
     if run.started_at is None or run.finished_at is None:
         raise RuntimeError(f"run {run.pk} did not finish: {run.state} {run.error}")
@@ -374,6 +366,22 @@ def _run_round(bound: uuid.UUID, size: int, actor) -> dict:
         "audit_rows": audit_rows,
         "complete": complete,
     }
+
+
+def _work() -> dict:
+    """Runs the worker (bench/runs_worker.py) until the queue is empty; its figures."""
+    from bench.server import PROJECT_ROOT
+
+    completed = subprocess.run(  # noqa: S603 - our own interpreter and module
+        [sys.executable, "-m", "bench.runs_worker"],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if completed.returncode != 0:
+        raise RuntimeError(f"the worker failed: {completed.stderr[-3000:]}")
+    return json.loads(completed.stdout.strip().splitlines()[-1])
 
 
 def _bare_round(bound: uuid.UUID) -> tuple[float, int]:

@@ -1,5 +1,6 @@
 """The job worker of the runs measurement (`python -m bench.runs_worker`): the deployed worker,
-`manage.py db_worker`, for the one job queued, in a process of its own.
+`manage.py db_worker --batch`, in a process of its own: it runs the jobs queued (the run's, then
+the ones its chunks queue, such as the webhooks' fan-out) and exits when none is left.
 
 A process of its own so that its peak memory is the worker's and nothing else's: the kernel's
 high-water mark of its resident set (`VmHWM` in /proc/self/status, the interpreter with Django
@@ -32,8 +33,8 @@ def main() -> None:
 
     django.setup()
     started = time.perf_counter()
-    # One job, then exit: the run's job (bench.runs checks that no other one is queued).
-    call_command("db_worker", batch=True, max_tasks=1, startup_delay=False, reload=False)
+    # Every job queued, then exit (bench.runs drains the queue before it queues the run's job).
+    call_command("db_worker", batch=True, startup_delay=False, reload=False)
     figures = {
         "seconds": round(time.perf_counter() - started, 3),
         "peak_rss_mb": round(peak_rss_mb(), 1),

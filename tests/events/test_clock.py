@@ -1,0 +1,86 @@
+"""The clock's events (enrollments/events/clock.py): access that ends when `ended_at` passes and
+access that starts at a future `start_at`, recorded by the sweep once per enrollment and
+instant, re-armed when a change moves the date; none for paused or removed learners or beyond
+the look-back; two sweeps at once record one (PostgreSQL)."""
+
+from datetime import timedelta
+
+import pytest
+
+from enrollments.events.clock import ACCESS_ENDED, ACCESS_STARTED, sweep_clock
+from enrollments.models import AccessChange, AccessEvent, Enrollment
+from enrollments.operations import Extend, Pause, Remove, apply_to_one
+from enrollments.operations.audit import Attribution
+from tests.factories import EnrollmentFactory
+from tests.markers import requires_postgres
+from tests.threads import run_at_once
+
+BY = Attribution(None, AccessChange.Source.COMMAND, "clock")
+HOUR = timedelta(hours=1)
+
+
+def clock_events(action=ACCESS_ENDED) -> list[tuple]:
+    return list(
+        AccessEvent.objects.filter(action=action)
+        .order_by("id")
+        .values_list("enrollment_id", "instant", "event_type", "changed_fields")
+    )
+
+
+@pytest.mark.django_db
+def test_access_that_ends_is_recorded_once_and_again_after_a_later_end(clock):
+    ends = clock.current + HOUR
+    enrollment = EnrollmentFactory(start_at=clock.current - 10 * HOUR, ended_at=ends)
+    assert sweep_clock() == 0  # not yet
+
+    clock.advance(hours=2)
+    assert sweep_clock() == 1
+    assert sweep_clock() == 0
+    assert clock_events() == [
+        (enrollment.pk, ends, "course_membership.updated", ["access_state", "has_access"])
+    ]
+    assert AccessEvent.objects.get(action=ACCESS_ENDED).occurred_at == ends
+
+    apply_to_one(Extend(days=1), enrollment, BY)  # a new end: re-armed
+    clock.advance(days=1)
+    assert sweep_clock() == 1
+    assert [instant for _, instant, _, _ in clock_events()] == [ends, ends + timedelta(days=1)]
+
+
+@pytest.mark.django_db
+def test_paused_removed_and_long_past_ends_record_nothing(clock, settings):
+    start = clock.current - 100 * HOUR
+    paused = EnrollmentFactory(start_at=start, ended_at=clock.current + HOUR)
+    removed = EnrollmentFactory(start_at=start, ended_at=clock.current + HOUR)
+    apply_to_one(Pause(), paused, BY)
+    apply_to_one(Remove(), removed, BY)
+    settings.EVENTS_CLOCK_LOOKBACK_SECONDS = 3600
+    EnrollmentFactory(start_at=start, ended_at=clock.current - 2 * HOUR)  # before the look-back
+    clock.advance(hours=2)
+    assert sweep_clock() == 0
+
+
+@pytest.mark.django_db
+def test_access_that_starts_later_than_its_enrollment_is_recorded_when_it_starts(clock):
+    starts = clock.current + HOUR
+    later = EnrollmentFactory(start_at=starts, ended_at=None)
+    Enrollment.objects.filter(pk=later.pk).update(created_at=clock.current)
+    at_once = EnrollmentFactory(start_at=clock.current - HOUR, ended_at=None)
+    Enrollment.objects.filter(pk=at_once.pk).update(created_at=clock.current - HOUR)
+    clock.advance(hours=2)
+    assert sweep_clock() == 1
+    assert [(pk, instant) for pk, instant, _, _ in clock_events(ACCESS_STARTED)] == [
+        (later.pk, starts)
+    ]
+
+
+@requires_postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_sweeps_at_once_record_one_event_each(clock):
+    ends = clock.current + HOUR
+    rows = EnrollmentFactory.create_batch(40, start_at=clock.current - HOUR, ended_at=ends)
+    clock.advance(hours=2)
+    results = run_at_once(2, lambda _: sweep_clock())
+    assert all(isinstance(result, int) for result in results), results
+    assert sum(results) == 40
+    assert AccessEvent.objects.filter(action=ACCESS_ENDED).count() == len(rows)

@@ -235,6 +235,30 @@ RUNS = {
     "DRAFTS_KEPT_SECONDS": env.int("RUNS_DRAFTS_KEPT_SECONDS", default=24 * 3600),
 }
 
+# Webhooks (enrollments/events/delivery.py, docs/webhooks.md): each delivery connects within
+# CONNECT_TIMEOUT and waits READ_TIMEOUT for each read of the answer, of which at most
+# MAX_RESPONSE_BYTES are read; a failed one is tried again after RETRY_BASE_SECONDS x
+# 2^(tries - 1), at most RETRY_MAX_SECONDS, drawn between its half and its whole, until
+# RETRY_WINDOW_SECONDS after its first failure: then it fails and its endpoint is disabled (the
+# owner e-mailed; warned once already after WARN_AFTER_SECONDS of failures). A claimed delivery
+# whose worker died goes back to pending after LEASE_SECONDS; the sweep (`manage.py jobs sweep`)
+# queues again the endpoints whose deliveries waited STALLED_SECONDS past their time. Targets on
+# loopback or private networks are refused unless ALLOW_PRIVATE_TARGETS (development, tests);
+# plain http only while REQUIRE_HTTPS is off (by default, while DEBUG is on).
+WEBHOOKS = {
+    "ALLOW_PRIVATE_TARGETS": env.bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", default=False),
+    "REQUIRE_HTTPS": env.bool("WEBHOOK_REQUIRE_HTTPS", default=not DEBUG),
+    "CONNECT_TIMEOUT": env.float("WEBHOOK_CONNECT_TIMEOUT", default=5.0),
+    "READ_TIMEOUT": env.float("WEBHOOK_READ_TIMEOUT", default=15.0),
+    "MAX_RESPONSE_BYTES": env.int("WEBHOOK_MAX_RESPONSE_BYTES", default=64 * 1024),
+    "RETRY_BASE_SECONDS": env.float("WEBHOOK_RETRY_BASE_SECONDS", default=10.0),
+    "RETRY_MAX_SECONDS": env.float("WEBHOOK_RETRY_MAX_SECONDS", default=4 * 3600.0),
+    "RETRY_WINDOW_SECONDS": env.int("WEBHOOK_RETRY_WINDOW_SECONDS", default=3 * 24 * 3600),
+    "WARN_AFTER_SECONDS": env.int("WEBHOOK_WARN_AFTER_SECONDS", default=24 * 3600),
+    "LEASE_SECONDS": env.int("WEBHOOK_LEASE_SECONDS", default=300),
+    "STALLED_SECONDS": env.int("WEBHOOK_STALLED_SECONDS", default=300),
+}
+
 GRAPHENE = {
     "SCHEMA": "config.schema.schema",
     # Off: each mutation field runs in the core's own transactions, so a document never

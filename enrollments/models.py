@@ -353,7 +353,11 @@ class OperationRun(models.Model):
 class OperationRunRow(models.Model):
     """One enrollment of a run: its part (the operation it gets), the `updated_at` it had when
     the selection was written down (a run bound to its preview skips the row if that moved),
-    and its outcome once its chunk committed."""
+    and its outcome once its chunk committed.
+
+    Keyed by (run, part, enrollment): no id column and no second unique index to fill, for the
+    million rows a "select all" writes at once; a chunk's outcomes are written within its key
+    range (runs._record), which this key serves."""
 
     class Outcome(models.TextChoices):
         PENDING = "pending", "pending"
@@ -361,7 +365,8 @@ class OperationRunRow(models.Model):
         SKIPPED = "skipped", "skipped"
         UNCHANGED = "unchanged", "unchanged"
 
-    id = models.BigAutoField(primary_key=True)
+    pk = models.CompositePrimaryKey("run_id", "part", "enrollment_id")
+    # No index of its own: the primary key leads with it.
     run = models.ForeignKey(
         OperationRun, on_delete=models.CASCADE, related_name="rows", db_index=False
     )
@@ -373,11 +378,6 @@ class OperationRunRow(models.Model):
     skip_code = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["run", "part", "enrollment_id"], name="operationrunrow_unique"
-            ),
-        ]
         indexes = [
             # The next chunk: a run's pending rows of its lowest part in key order.
             models.Index(

@@ -40,6 +40,9 @@ REMOVE_FROM_COURSE = Permission("remove_from_course", "Can remove learners from 
 ENROLL_LEARNERS = Permission("enroll_learners", "Can enroll learners in courses")
 EXPIRE_ACCESS = Permission("expire_access", "Can end access or set an earlier end")
 UNDO_BATCH = Permission("undo_batch", "Can undo a batch of access changes")
+#: Webhook endpoints (enrollments/events/endpoints.py): create, change, delete, rotate their
+#: secrets, read their delivery log, send a test event, resend and replay deliveries.
+MANAGE_WEBHOOKS = Permission("manage_webhooks", "Can manage webhook endpoints and deliveries")
 #: Django's own model permissions that the doors ask for.
 VIEW_ENROLLMENT = Permission("view_enrollment", "Can view enrollment")
 CHANGE_ENROLLMENT = Permission("change_enrollment", "Can change enrollment")
@@ -53,4 +56,5 @@ CUSTOM: tuple[Permission, ...] = (
     ENROLL_LEARNERS,
     EXPIRE_ACCESS,
     UNDO_BATCH,
+    MANAGE_WEBHOOKS,
 )

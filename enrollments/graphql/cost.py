@@ -89,6 +89,12 @@ def _fetch_all_max() -> int:
     return FETCH_ALL_MAX
 
 
+def _event_type_count() -> int:
+    from enrollments.models import AccessEvent
+
+    return len(AccessEvent.EventType)
+
+
 #: The most items each list field of the schema can hold, by (type, field), given the limits
 #: (the page's own bound is the connection's context: see Pricing.price).
 LIST_BOUNDS: Mapping[tuple[str, str], Callable[[Any], int]] = {
@@ -96,6 +102,10 @@ LIST_BOUNDS: Mapping[tuple[str, str], Callable[[Any], int]] = {
     ("CourseMembershipPaginationConnection", "edges"): lambda limits: limits.max_page_size,
     ("CourseMembershipPaginationConnection", "nodes"): lambda limits: limits.max_page_size,
     ("UndoAccessChangeBatchPayload", "skipped"): lambda limits: _fetch_all_max(),
+    # Webhook management (graphql/webhooks.py): a page of endpoints, an endpoint's event types.
+    ("WebhookPaginationConnection", "edges"): lambda limits: limits.max_page_size,
+    ("WebhookPaginationConnection", "nodes"): lambda limits: limits.max_page_size,
+    ("Webhook", "webhook_events"): lambda limits: _event_type_count(),
     **{
         (payload, errors): lambda limits: 1
         for payload, errors in (
@@ -107,6 +117,11 @@ LIST_BOUNDS: Mapping[tuple[str, str], Callable[[Any], int]] = {
             ("PauseCourseMembershipPayload", "messages"),
             ("ResumeCourseMembershipPayload", "messages"),
             ("CompleteCourseItemPayload", "messages"),
+            ("createWebhookPayload", "messages"),
+            ("updateWebhookPayload", "messages"),
+            ("deleteWebhookPayload", "messages"),
+            ("sendTestWebhookPayload", "messages"),
+            ("expireWebhookSignaturePayload", "messages"),
         )
     },
 }

@@ -6,9 +6,23 @@ the fan-out queues one delivery job per endpoint that got deliveries, so a slow 
 endpoint delays only its own. The sweep (`manage.py jobs sweep`) fans out what a lost job left.
 """
 
+from datetime import datetime
+
 from django_tasks import task
 
+from enrollments.events import clock
 from enrollments.events import fan_out as fanning
+
+
+def sweep_events() -> tuple[int, int]:
+    """What `manage.py jobs sweep` does for the events: records the clock's transitions
+    (events.clock) and queues a fan-out when events wait for one (their job lost, or recorded
+    by this sweep); returns (events recorded, events waiting for their fan-out)."""
+    recorded = clock.sweep_clock()
+    waiting = fanning.unfanned()
+    if waiting and not recorded:  # a sweep that recorded some queued its fan-out already
+        fan_out_soon()
+    return recorded, waiting
 
 
 def fan_out_soon() -> None:
@@ -24,6 +38,14 @@ def fan_out_events() -> dict[str, int]:
     for endpoint_id in sorted(endpoints):
         deliver_to_endpoint.enqueue(endpoint_id)
     return {"endpoints": len(endpoints)}
+
+
+def queue_delivery(endpoint_id: int, *, run_after: datetime | None = None) -> None:
+    """Queues the endpoint's delivery job, now or at `run_after` (its next retry)."""
+    job = (
+        deliver_to_endpoint if run_after is None else deliver_to_endpoint.using(run_after=run_after)
+    )
+    job.enqueue(endpoint_id)
 
 
 @task()

@@ -429,6 +429,7 @@ def test_jobs_retry_and_sweep_queue_a_stale_run(clock, course):
     run = OperationRun.objects.get()
     assert run_command("jobs", "sweep").stdout == (
         "Queued again 0 stale runs; deleted 0 old drafts.\n"
+        "Recorded 0 events of the clock; 0 events waited for their fan-out.\n"
     )
 
     clock.advance(seconds=runs.run_setting("STALE_AFTER_SECONDS") + 1)
@@ -437,6 +438,7 @@ def test_jobs_retry_and_sweep_queue_a_stale_run(clock, course):
     assert swept.stdout.splitlines() == [
         "Queued again 1 stale runs; deleted 0 old drafts.",
         f"  {run.pk}: extend access by 30 days",
+        "Recorded 0 events of the clock; 0 events waited for their fan-out.",
     ]
     assert DBTaskResult.objects.count() == 1
 

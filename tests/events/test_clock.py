@@ -4,8 +4,12 @@ instant, re-armed when a change moves the date; none for paused or removed learn
 the look-back; two sweeps at once record one (PostgreSQL)."""
 
 from datetime import timedelta
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
+from django.test import TestCase
+from django_tasks_db.models import DBTaskResult
 
 from enrollments.events.clock import ACCESS_ENDED, ACCESS_STARTED, sweep_clock
 from enrollments.models import AccessChange, AccessEvent, Enrollment
@@ -84,3 +88,16 @@ def test_two_sweeps_at_once_record_one_event_each(clock):
     assert all(isinstance(result, int) for result in results), results
     assert sum(results) == 40
     assert AccessEvent.objects.filter(action=ACCESS_ENDED).count() == len(rows)
+
+
+@pytest.mark.django_db
+def test_the_cron_sweep_records_the_clock_and_queues_one_fan_out(clock):
+    EnrollmentFactory.create_batch(2, start_at=clock.current - HOUR, ended_at=clock.current + HOUR)
+    clock.advance(hours=2)
+    out = StringIO()
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        call_command("jobs", "sweep", stdout=out)
+    assert "Recorded 2 events of the clock; 2 events waited for their fan-out." in out.getvalue()
+    assert list(DBTaskResult.objects.values_list("task_path", flat=True)) == [
+        "enrollments.jobs.webhooks.fan_out_events"
+    ]

@@ -17,6 +17,7 @@ from django.core.management.base import CommandError, CommandParser
 from enrollments import clock
 from enrollments.errors import message_of
 from enrollments.jobs import runs as run_jobs
+from enrollments.jobs import webhooks as webhook_jobs
 from enrollments.management.bulk import enrollment_labels
 from enrollments.management.output import SOME_FAILED, format_instant
 from enrollments.management.run_options import find_run, resume_command
@@ -75,6 +76,11 @@ class Command(TextCheckedCommand):
             )
             for run in requeued:
                 self.stdout.write(f"  {run.pk}: {run.description}")
+            recorded, waiting = webhook_jobs.sweep_events()
+            self.stdout.write(
+                f"Recorded {recorded} events of the clock; {waiting} events waited for their "
+                "fan-out."
+            )
         else:
             run = find_run(options["run"], label="RUN")
             getattr(self, f"_{action}")(run)

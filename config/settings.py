@@ -258,6 +258,10 @@ WEBHOOKS = {
     "LEASE_SECONDS": env.int("WEBHOOK_LEASE_SECONDS", default=300),
     "STALLED_SECONDS": env.int("WEBHOOK_STALLED_SECONDS", default=300),
 }
+# Events (enrollments/events): the clock's sweep (`manage.py jobs sweep`) records access that
+# starts or ends when its instant passes, looking back this far (an instant older than that when
+# the sweep first sees it is not sent).
+EVENTS_CLOCK_LOOKBACK_SECONDS = env.int("EVENTS_CLOCK_LOOKBACK_SECONDS", default=86400)
 
 GRAPHENE = {
     "SCHEMA": "config.schema.schema",

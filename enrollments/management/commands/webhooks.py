@@ -1,0 +1,249 @@
+"""`manage.py webhooks`: webhook endpoints in the terminal, through enrollments/events/endpoints.py
+(the rules and messages the API and the admin use too).
+
+    webhooks list
+    webhooks create URL [--scheme standard|healthie] [--event-type TYPE ...] [--owner-email E]
+                        [--description TEXT] [--disabled] [--no-retry]
+    webhooks update ID [--url URL] [--event-type TYPE ... | --every-event-type] [--enable |
+                        --disable] [--retry | --no-retry] [--owner-email E] [--description TEXT]
+    webhooks delete ID
+    webhooks rotate ID [--overlap-hours N]
+    webhooks test ID
+    webhooks resend DELIVERY
+    webhooks replay ID --since ISO
+
+`create` and `rotate` print the new secret, the only time it is shown. Event types are
+`course_membership.created` / `.updated` / `.deleted` or Healthie's COURSE_MEMBERSHIP_CREATED
+spelling; none means every type.
+
+Exit statuses: 0 done; 1 the endpoint's state refuses it (the test event was not answered with a
+2xx, resend or replay to a disabled endpoint); 2 usage errors (an unknown or malformed id, a
+refused URL, an unknown event type or scheme, a bad option). Examples: docs/commands.md.
+"""
+
+from datetime import timedelta
+
+from django.core.management.base import CommandError, CommandParser
+
+from enrollments.errors import DomainError
+from enrollments.events import endpoints
+from enrollments.management.output import SOME_FAILED, format_instant
+from enrollments.management.selection import USAGE, instant_argument
+from enrollments.models import WebhookEndpoint
+from lms.command_options import TextCheckedCommand
+from lms.control_characters import terminal_safe
+
+#: Domain errors that are the endpoint's state, not the operator's input (exit 1).
+REFUSED_BY_STATE = (endpoints.WebhookDisabled,)
+
+
+def event_types_text(endpoint: WebhookEndpoint) -> str:
+    return ",".join(endpoint.event_types) or "every event type"
+
+
+class Command(TextCheckedCommand):
+    help = (
+        "Webhook endpoints: list, create URL, update ID, delete ID, rotate ID (a new secret; the "
+        "old one signs a day more), test ID (send a test event), resend DELIVERY, replay ID "
+        "--since ISO. Exit status: 0 done, 1 refused by the endpoint's state or not delivered, "
+        "2 usage error."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+        actions.add_parser("list", help="every endpoint, oldest first")
+
+        create = actions.add_parser("create", help="a new endpoint; prints its secret once")
+        create.add_argument("url", metavar="URL", help="https URL that receives the events")
+        create.add_argument(
+            "--scheme", default=WebhookEndpoint.Scheme.STANDARD, help="standard or healthie"
+        )
+        create.add_argument("--disabled", action="store_true", help="create it disabled")
+        create.add_argument("--no-retry", action="store_true", help="one attempt per event")
+        self._common(create)
+
+        update = actions.add_parser("update", help="change an endpoint")
+        update.add_argument("endpoint", metavar="ID")
+        update.add_argument("--url", help="the new URL")
+        update.add_argument(
+            "--every-event-type", action="store_true", help="receive every event type"
+        )
+        enabled = update.add_mutually_exclusive_group()
+        enabled.add_argument("--enable", action="store_true", dest="enable")
+        enabled.add_argument(
+            "--disable", action="store_true", help="disable it (pending deliveries are cancelled)"
+        )
+        retry = update.add_mutually_exclusive_group()
+        retry.add_argument("--retry", action="store_true", help="retry failed deliveries")
+        retry.add_argument("--no-retry", action="store_true", help="one attempt per event")
+        self._common(update)
+
+        for name, text in (
+            ("delete", "delete an endpoint with its delivery log"),
+            ("test", "send a test event now; prints the receiver's answer"),
+        ):
+            action = actions.add_parser(name, help=text)
+            action.add_argument("endpoint", metavar="ID")
+        rotate = actions.add_parser("rotate", help="a new secret; prints it once")
+        rotate.add_argument("endpoint", metavar="ID")
+        rotate.add_argument(
+            "--overlap-hours",
+            type=float,
+            default=endpoints.ROTATION_OVERLAP.total_seconds() / 3600,
+            help="hours the old secret keeps signing (default 24; 0: stops at once)",
+        )
+        resend = actions.add_parser("resend", help="send one delivery again")
+        resend.add_argument("delivery", metavar="DELIVERY", help="the delivery's id")
+        replay = actions.add_parser("replay", help="send every event since an instant again")
+        replay.add_argument("endpoint", metavar="ID")
+        replay.add_argument(
+            "--since", type=instant_argument, required=True, help="ISO 8601 date or date-time"
+        )
+
+    @staticmethod
+    def _common(parser: CommandParser) -> None:
+        parser.add_argument(
+            "--event-type",
+            action="append",
+            dest="event_types",
+            metavar="TYPE",
+            help="course_membership.created / .updated / .deleted (repeat; none: every type)",
+        )
+        parser.add_argument("--owner-email", help="who is e-mailed when deliveries keep failing")
+        parser.add_argument("--description", help="what the endpoint is for")
+
+    def handle(self, *args, **options) -> None:
+        try:
+            getattr(self, f"_{options['action']}")(options)
+        except DomainError as error:
+            status = SOME_FAILED if isinstance(error, REFUSED_BY_STATE) else USAGE
+            raise CommandError(f"{error.message} ({error.code})", returncode=status) from None
+
+    # -- actions --------------------------------------------------------------------------
+
+    def _list(self, options) -> None:
+        rows = list(endpoints.search().order_by("created_at", "id"))
+        if not rows:
+            self.stdout.write("No webhook endpoints.")
+            return
+        header = ("id", "enabled", "scheme", "event types", "url", "description")
+        table = [header] + [
+            (
+                str(endpoint.pk),
+                "yes" if endpoint.is_enabled else "no",
+                endpoint.scheme,
+                event_types_text(endpoint),
+                terminal_safe(endpoint.url),
+                terminal_safe(endpoint.description) or "-",
+            )
+            for endpoint in rows
+        ]
+        widths = [max(len(row[i]) for row in table) for i in range(len(header))]
+        for row in table:
+            line = "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+            self.stdout.write(line.rstrip())
+
+    def _create(self, options) -> None:
+        made = endpoints.create(
+            options["url"],
+            scheme=options["scheme"],
+            event_types_=options["event_types"] or (),
+            is_enabled=not options["disabled"],
+            should_retry=not options["no_retry"],
+            description=options["description"] or "",
+            owner_email=options["owner_email"] or "",
+        )
+        endpoint = made.endpoint
+        self.stdout.write(
+            f"Created webhook {endpoint.pk}: {terminal_safe(endpoint.url)} "
+            f"({endpoint.scheme} signatures, {event_types_text(endpoint)}"
+            f"{'' if endpoint.is_enabled else ', disabled'})"
+        )
+        self._secret(made.secret)
+
+    def _update(self, options) -> None:
+        changes: dict = {}
+        if options["url"] is not None:
+            changes["url"] = options["url"]
+        if options["every_event_type"] and options["event_types"]:
+            raise CommandError(
+                "--every-event-type and --event-type contradict each other", returncode=USAGE
+            )
+        if options["every_event_type"]:
+            changes["event_types"] = []
+        elif options["event_types"]:
+            changes["event_types"] = options["event_types"]
+        if options["enable"] or options["disable"]:
+            changes["is_enabled"] = bool(options["enable"])
+        if options["retry"] or options["no_retry"]:
+            changes["should_retry"] = bool(options["retry"])
+        for name in ("description", "owner_email"):
+            if options[name] is not None:
+                changes[name] = options[name]
+        if not changes:
+            raise CommandError(
+                "nothing to change: pass --url, --event-type, --every-event-type, --enable, "
+                "--disable, --retry, --no-retry, --owner-email or --description",
+                returncode=USAGE,
+            )
+        endpoint = endpoints.update(options["endpoint"], **changes)
+        self.stdout.write(
+            f"Updated webhook {endpoint.pk}: {terminal_safe(endpoint.url)} "
+            f"({'enabled' if endpoint.is_enabled else 'disabled'}, "
+            f"{'retried' if endpoint.should_retry else 'one attempt'}, "
+            f"{event_types_text(endpoint)})"
+        )
+
+    def _delete(self, options) -> None:
+        endpoint = endpoints.delete(options["endpoint"])
+        self.stdout.write(f"Deleted webhook {endpoint.pk}: {terminal_safe(endpoint.url)}")
+
+    def _rotate(self, options) -> None:
+        hours = options["overlap_hours"]
+        if not 0 <= hours <= endpoints.MAX_ROTATION_OVERLAP.total_seconds() / 3600:
+            raise CommandError(
+                f"--overlap-hours {hours:g}: {endpoints.InvalidRotationOverlap.message}",
+                returncode=USAGE,
+            )
+        rotated = endpoints.rotate(options["endpoint"], overlap=timedelta(hours=hours))
+        endpoint = rotated.endpoint
+        if endpoint.previous_secret_expires_at is not None:
+            until = format_instant(endpoint.previous_secret_expires_at)
+            self.stdout.write(
+                f"Rotated the secret of webhook {endpoint.pk}; the old one signs too until {until}."
+            )
+        else:
+            self.stdout.write(
+                f"Rotated the secret of webhook {endpoint.pk}; the old one signs no more."
+            )
+        self._secret(rotated.secret)
+
+    def _test(self, options) -> None:
+        answer = endpoints.send_test(options["endpoint"])
+        status = answer.status if answer.status is not None else "no answer"
+        line = f"Test event: {status} in {answer.latency_ms} ms"
+        if answer.delivered:
+            self.stdout.write(f"{line}: delivered.")
+            return
+        raise CommandError(
+            f"{line}: not delivered ({terminal_safe(answer.error) or 'not a 2xx answer'})",
+            returncode=SOME_FAILED,
+        )
+
+    def _resend(self, options) -> None:
+        delivery = endpoints.resend(options["delivery"])
+        self.stdout.write(
+            f"Delivery {delivery.pk} of event {delivery.event_id} queued again for webhook "
+            f"{delivery.endpoint_id}."
+        )
+
+    def _replay(self, options) -> None:
+        since = options["since"]
+        queued = endpoints.replay_since(options["endpoint"], since)
+        self.stdout.write(
+            f"Queued {queued} deliveries of the events since {format_instant(since)} for "
+            f"webhook {options['endpoint']}."
+        )
+
+    def _secret(self, secret: str) -> None:
+        self.stdout.write(f"Signing secret (shown once, store it now): {secret}")

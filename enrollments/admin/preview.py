@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from enrollments.admin.display import format_instant, natural_key
 from enrollments.admin.reporting import error_text
 from enrollments.errors import message_of
+from enrollments.events.previewing import planned_deliveries
 from enrollments.models import Enrollment
 from enrollments.operations import Plan
 from enrollments.operations.outcomes import Summary
@@ -49,6 +50,9 @@ class Preview:
     #: how many rows the tables sample (the first in key order).
     skipped_by_reason: list[tuple[str, int]] = field(default_factory=list)
     sampled: int | None = None
+    #: What confirming will send to webhook endpoints ("Will send 3 events to 1 webhook
+    #: endpoint."); empty when nothing changes.
+    deliveries: str = ""
 
 
 def build_preview(plan: Plan, zone) -> Preview:
@@ -87,6 +91,8 @@ def build_preview(plan: Plan, zone) -> Preview:
         )
     for rows in (shown.changed_rows, shown.skipped_rows):
         rows.sort(key=_natural_order)
+    if plan.changes:
+        shown.deliveries = planned_deliveries(plan.changes).sentence("Confirming")
     return shown
 
 
@@ -101,6 +107,11 @@ def build_summary_preview(summary: Summary, zone) -> Preview:
         (message_of(code), count) for code, count in summary.skipped_by_code().items()
     ]
     shown.sampled = summary.sample.selected
+    if summary.changed_count:
+        planned = planned_deliveries(summary.sample.changes, events=summary.changed_count)
+        shown.deliveries = planned.sentence("Confirming")
+    else:
+        shown.deliveries = ""
     return shown
 
 

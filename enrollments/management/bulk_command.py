@@ -17,6 +17,7 @@ from collections import defaultdict
 from django.core.management.base import CommandError, CommandParser
 
 from enrollments.errors import DomainError
+from enrollments.events.previewing import planned_deliveries
 from enrollments.jobs import runs as run_jobs
 from enrollments.management.bulk import BulkRun, SelectedOperation
 from enrollments.management.changing import ChangingCommand
@@ -175,6 +176,10 @@ class BulkEnrollmentCommand(ChangingCommand):
             by_operation[target.operation.describe()] += target.size()
         asked = "; ".join(f"{what}: {count}" for what, count in by_operation.items()) or "none"
         if options["dry_run"]:
+            changes = [change for plan in run.plans for change in plan.changes]
+            if changes:
+                self.stdout.write(planned_deliveries(changes).sentence("Applying this plan"))
+            # Last: the fingerprint ends the output (scripts take its last word).
             self.stdout.write(
                 f"Dry run, nothing was changed. Asked: {asked}. Would change {outcome.changed}, "
                 f"unchanged {outcome.unchanged}, would fail {failed}. To apply exactly this "

@@ -87,7 +87,11 @@ def test_the_real_run_does_what_the_dry_run_said(population):
     dry = run_command("extend_access", "--course", "c", "--days", "30", "--dry-run")
     real = run_command("extend_access", "--course", "c", "--days", "30", verbosity=2)
 
-    said = sorted(line.removeprefix("would extend ") for line in dry.stdout.splitlines()[:-1])
+    said = sorted(
+        line.removeprefix("would extend ")
+        for line in dry.stdout.splitlines()
+        if line.startswith("would extend ")
+    )
     done = sorted(
         line.removeprefix("extended ")
         for line in real.stdout.splitlines()

@@ -113,11 +113,13 @@ def test_resume_dry_run_shows_the_new_end(clock):
         "would resume ann@example.com in c: access ends 2026-01-31T00:00:00Z -> "
         "2026-02-02T00:00:00Z"
     )
-    assert lines[1].startswith(
+    # What applying would send (issue 24), then the summary and its fingerprint, last.
+    assert lines[1] == "No enabled webhook endpoint receives this 1 event: nothing is sent."
+    assert lines[2].startswith(
         "Dry run, nothing was changed. Asked: resume: 1. Would change 1, unchanged 0, "
         "would fail 0. To apply exactly this plan: --expect "
     )
-    assert len(lines) == 2
+    assert len(lines) == 3
     assert snapshot() == before
 
 

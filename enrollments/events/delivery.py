@@ -186,8 +186,10 @@ def _send_claim(
     unsent = list(claim.deliveries)
     try:
         while unsent:
-            if time.monotonic() - claim.began + worst_try > config["LEASE_SECONDS"]:
-                _release(claim, unsent, clock.now())  # the lease could pass mid-send
+            spent = time.monotonic() - claim.began
+            if len(unsent) < len(claim.deliveries) and spent + worst_try > config["LEASE_SECONDS"]:
+                # The lease could pass mid-send (at least one send per claim: no loop).
+                _release(claim, unsent, clock.now())
                 counts["released"] += len(unsent)
                 break
             delivery = unsent.pop(0)
@@ -201,9 +203,9 @@ def _send_claim(
             next_try, stop = _failed(endpoint, claim, delivery, answer, at, counts)
             if next_try is not None:
                 retry_at = next_try if retry_at is None else min(retry_at, next_try)
-            if answer.unreachable and not stop and unsent:
+            if answer.unreachable and next_try is not None and unsent:
                 # The endpoint, not this event: the others wait for the same next try.
-                _release(claim, unsent, next_try or at)
+                _release(claim, unsent, next_try)
                 counts["released"] += len(unsent)
                 stop = True
             if stop:

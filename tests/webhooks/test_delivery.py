@@ -261,6 +261,30 @@ class TestUnreachable:
         assert len({row.next_attempt_at for row in rows}) == 1  # all wait for the same retry
         assert sorted(row.attempts for row in rows) == [0, 0, 1]
 
+    def test_without_retries_each_delivery_still_gets_its_one_try(
+        self, endpoint_for, clock, local_targets
+    ):
+        with socket.socket() as closed:
+            closed.bind(("127.0.0.1", 0))
+            port = closed.getsockname()[1]
+        hook = endpoint_for(should_retry=False)
+        hook.url = f"http://127.0.0.1:{port}/in"
+        hook.save()
+        events(2, clock)
+        assert delivery.deliver_due(hook.pk) == {"failed": 2}
+        assert WebhookAttempt.objects.count() == 2
+
+    def test_a_claim_sends_only_what_its_lease_covers_and_gives_back_the_rest(
+        self, endpoint_for, receiver, clock, settings
+    ):
+        # A lease shorter than one try's timeouts: one send per claim, the rest given back
+        # and claimed again under a new lease.
+        settings.WEBHOOKS = {**settings.WEBHOOKS, "LEASE_SECONDS": 1}
+        hook = endpoint_for()
+        events(3, clock)
+        assert delivery.deliver_due(hook.pk) == {"delivered": 3, "released": 3}
+        assert len(receiver.requests) == 3
+
     def test_a_target_that_became_unsafe_is_not_contacted(
         self, endpoint_for, receiver, clock, settings
     ):

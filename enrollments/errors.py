@@ -216,6 +216,66 @@ class RunNotFound(DomainError):
     message = "No such run"
 
 
+# Webhook endpoints (enrollments/events/endpoints.py: the API, the admin, `manage.py webhooks`).
+
+
+class WebhookNotFound(DomainError):
+    code = "NOT_FOUND"
+    message = "Webhook not found"
+
+
+class InvalidWebhookUrl(DomainError):
+    """The URL is refused: not a URL, not https, or its host resolves to an address deliveries
+    must not reach. The message is targets.check_url's when it gave one."""
+
+    code = "INVALID_WEBHOOK_URL"
+    message = "Enter a valid https URL whose host is publicly reachable"
+
+    def __init__(self, detail: str | None = None, *, reason: str | None = None) -> None:
+        super().__init__(detail)
+        if reason:
+            self.message = reason  # shadows the class's default for this refusal
+            self.args = (reason,)
+
+
+class UnknownEventType(DomainError):
+    code = "UNKNOWN_EVENT_TYPE"
+    message = (
+        "Unknown event type: use course_membership.created, course_membership.updated or "
+        "course_membership.deleted (or COURSE_MEMBERSHIP_CREATED, _UPDATED, _DELETED)"
+    )
+
+
+class UnknownScheme(DomainError):
+    code = "UNKNOWN_SIGNATURE_SCHEME"
+    message = "Unknown signature scheme: use standard or healthie"
+
+
+class InvalidOwnerEmail(DomainError):
+    code = "INVALID_EMAIL"
+    message = "Enter a valid email address"
+
+
+class DescriptionTooLong(DomainError):
+    code = "DESCRIPTION_TOO_LONG"
+    message = "A description is at most 200 characters"
+
+
+class DeliveryNotFound(DomainError):
+    code = "NOT_FOUND"
+    message = "Webhook delivery not found"
+
+
+class WebhookDisabled(DomainError):
+    code = "WEBHOOK_DISABLED"
+    message = "The webhook is disabled: enable it before resending or replaying its events"
+
+
+class InvalidRotationOverlap(DomainError):
+    code = "INVALID_ROTATION_OVERLAP"
+    message = "The previous secret may keep signing for 0 seconds to 7 days after a rotation"
+
+
 #: Every domain error: the README's table of error codes is checked against these
 #: (tests/test_readme.py). Two errors may share a code (NOT_FOUND), so this is a tuple.
 ALL_ERRORS: tuple[type[DomainError], ...] = (
@@ -250,6 +310,15 @@ ALL_ERRORS: tuple[type[DomainError], ...] = (
     EnrollmentChangedSincePreview,
     RunUnfinished,
     RunNotFound,
+    WebhookNotFound,
+    InvalidWebhookUrl,
+    UnknownEventType,
+    UnknownScheme,
+    InvalidOwnerEmail,
+    DescriptionTooLong,
+    DeliveryNotFound,
+    WebhookDisabled,
+    InvalidRotationOverlap,
 )
 
 

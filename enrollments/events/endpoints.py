@@ -24,13 +24,24 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import Q, QuerySet
 
 from enrollments import clock
-from enrollments.errors import DomainError
+from enrollments.errors import (
+    DeliveryNotFound,
+    DescriptionTooLong,
+    DomainError,
+    InvalidOwnerEmail,
+    InvalidRotationOverlap,
+    InvalidWebhookUrl,
+    UnknownEventType,
+    UnknownScheme,
+    WebhookDisabled,
+    WebhookNotFound,
+)
 from enrollments.events import signing, targets
 from enrollments.models import AccessEvent, WebhookDelivery, WebhookEndpoint
 
@@ -45,70 +56,15 @@ MAX_ROTATION_OVERLAP = timedelta(days=7)
 MAX_URL_LENGTH = WebhookEndpoint._meta.get_field("url").max_length
 MAX_DESCRIPTION_LENGTH = WebhookEndpoint._meta.get_field("description").max_length
 
+if MAX_DESCRIPTION_LENGTH != 200 or timedelta(days=7) != MAX_ROTATION_OVERLAP:
+    raise ImproperlyConfigured(
+        "errors.DescriptionTooLong and InvalidRotationOverlap state these limits: keep them equal"
+    )
+
 #: The disabled_reason of an endpoint someone disabled.
 DISABLED_BY_HAND = "disabled by hand"
 #: Fields `update` may change (the scheme is chosen at creation: its secret's form follows it).
 UPDATABLE = ("url", "event_types", "is_enabled", "should_retry", "description", "owner_email")
-
-
-class WebhookNotFound(DomainError):
-    code = "NOT_FOUND"
-    message = "Webhook not found"
-
-
-class InvalidWebhookUrl(DomainError):
-    """The URL is refused: not a URL, not https, or its host resolves to an address deliveries
-    must not reach. The message is targets.check_url's when it gave one."""
-
-    code = "INVALID_WEBHOOK_URL"
-    message = "Enter a valid https URL whose host is publicly reachable"
-
-    def __init__(self, detail: str | None = None, *, reason: str | None = None) -> None:
-        super().__init__(detail)
-        if reason:
-            self.message = reason  # shadows the class's default for this refusal
-            self.args = (reason,)
-
-
-class UnknownEventType(DomainError):
-    code = "UNKNOWN_EVENT_TYPE"
-    message = (
-        "Unknown event type: use course_membership.created, course_membership.updated or "
-        "course_membership.deleted (or COURSE_MEMBERSHIP_CREATED, _UPDATED, _DELETED)"
-    )
-
-
-class UnknownScheme(DomainError):
-    code = "UNKNOWN_SIGNATURE_SCHEME"
-    message = "Unknown signature scheme: use standard or healthie"
-
-
-class InvalidOwnerEmail(DomainError):
-    code = "INVALID_EMAIL"
-    message = "Enter a valid email address"
-
-
-class DescriptionTooLong(DomainError):
-    code = "DESCRIPTION_TOO_LONG"
-    message = f"A description is at most {MAX_DESCRIPTION_LENGTH} characters"
-
-
-class DeliveryNotFound(DomainError):
-    code = "NOT_FOUND"
-    message = "Webhook delivery not found"
-
-
-class WebhookDisabled(DomainError):
-    code = "WEBHOOK_DISABLED"
-    message = "The webhook is disabled: enable it before resending or replaying its events"
-
-
-class InvalidRotationOverlap(DomainError):
-    code = "INVALID_ROTATION_OVERLAP"
-    message = (
-        "The previous secret may keep signing for 0 seconds to "
-        f"{MAX_ROTATION_OVERLAP.days} days after a rotation"
-    )
 
 
 #: Every error of this module, for the doors' documentation and tests.

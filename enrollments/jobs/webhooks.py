@@ -14,15 +14,16 @@ from enrollments.events import clock
 from enrollments.events import fan_out as fanning
 
 
-def sweep_events() -> tuple[int, int]:
+def sweep_events() -> tuple[int, int, int]:
     """What `manage.py jobs sweep` does for the events: records the clock's transitions
-    (events.clock) and queues a fan-out when events wait for one (their job lost, or recorded
-    by this sweep); returns (events recorded, events waiting for their fan-out)."""
+    (events.clock), then delivery.sweep (fans out the events waiting for it, queues the jobs
+    of endpoints whose deliveries stalled or whose worker died mid-send); returns (events
+    recorded, events fanned out, endpoints queued)."""
+    from enrollments.events import delivery
+
     recorded = clock.sweep_clock()
-    waiting = fanning.unfanned()
-    if waiting and not recorded:  # a sweep that recorded some queued its fan-out already
-        fan_out_soon()
-    return recorded, waiting
+    swept = delivery.sweep()
+    return recorded, swept["events_fanned_out"], swept["endpoints_queued"]
 
 
 def fan_out_soon() -> None:

@@ -429,7 +429,8 @@ def test_jobs_retry_and_sweep_queue_a_stale_run(clock, course):
     run = OperationRun.objects.get()
     assert run_command("jobs", "sweep").stdout == (
         "Queued again 0 stale runs; deleted 0 old drafts.\n"
-        "Recorded 0 events of the clock; 0 events waited for their fan-out.\n"
+        "Recorded 0 events of the clock; fanned out 0 events; queued 0 webhook endpoints' "
+        "deliveries.\n"
     )
 
     clock.advance(seconds=runs.run_setting("STALE_AFTER_SECONDS") + 1)
@@ -438,7 +439,8 @@ def test_jobs_retry_and_sweep_queue_a_stale_run(clock, course):
     assert swept.stdout.splitlines() == [
         "Queued again 1 stale runs; deleted 0 old drafts.",
         f"  {run.pk}: extend access by 30 days",
-        "Recorded 0 events of the clock; 0 events waited for their fan-out.",
+        "Recorded 0 events of the clock; fanned out 0 events; queued 0 webhook endpoints' "
+        "deliveries.",
     ]
     assert DBTaskResult.objects.count() == 1
 

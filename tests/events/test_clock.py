@@ -91,13 +91,18 @@ def test_two_sweeps_at_once_record_one_event_each(clock):
 
 
 @pytest.mark.django_db
-def test_the_cron_sweep_records_the_clock_and_queues_one_fan_out(clock):
+def test_the_cron_sweep_records_the_clock_and_fans_it_out(clock):
     EnrollmentFactory.create_batch(2, start_at=clock.current - HOUR, ended_at=clock.current + HOUR)
     clock.advance(hours=2)
     out = StringIO()
     with TestCase.captureOnCommitCallbacks(execute=True):
         call_command("jobs", "sweep", stdout=out)
-    assert "Recorded 2 events of the clock; 2 events waited for their fan-out." in out.getvalue()
+    assert (
+        "Recorded 2 events of the clock; fanned out 2 events; queued 0 webhook endpoints' "
+        "deliveries." in out.getvalue()
+    )
+    # The events' fan-out was queued by their commit, and the sweep fanned them out too.
     assert list(DBTaskResult.objects.values_list("task_path", flat=True)) == [
         "enrollments.jobs.webhooks.fan_out_events"
     ]
+    assert not AccessEvent.objects.filter(fanned_out=False).exists()

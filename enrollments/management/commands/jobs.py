@@ -76,10 +76,10 @@ class Command(TextCheckedCommand):
             )
             for run in requeued:
                 self.stdout.write(f"  {run.pk}: {run.description}")
-            recorded, waiting = webhook_jobs.sweep_events()
+            recorded, fanned, endpoints = webhook_jobs.sweep_events()
             self.stdout.write(
-                f"Recorded {recorded} events of the clock; {waiting} events waited for their "
-                "fan-out."
+                f"Recorded {recorded} events of the clock; fanned out {fanned} events; queued "
+                f"{endpoints} webhook endpoints' deliveries."
             )
         else:
             run = find_run(options["run"], label="RUN")

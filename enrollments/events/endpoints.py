@@ -33,7 +33,6 @@ from enrollments import clock
 from enrollments.errors import (
     DeliveryNotFound,
     DescriptionTooLong,
-    DomainError,
     InvalidOwnerEmail,
     InvalidRotationOverlap,
     InvalidWebhookUrl,
@@ -65,20 +64,6 @@ if MAX_DESCRIPTION_LENGTH != 200 or timedelta(days=7) != MAX_ROTATION_OVERLAP:
 DISABLED_BY_HAND = "disabled by hand"
 #: Fields `update` may change (the scheme is chosen at creation: its secret's form follows it).
 UPDATABLE = ("url", "event_types", "is_enabled", "should_retry", "description", "owner_email")
-
-
-#: Every error of this module, for the doors' documentation and tests.
-WEBHOOK_ERRORS: tuple[type[DomainError], ...] = (
-    WebhookNotFound,
-    InvalidWebhookUrl,
-    UnknownEventType,
-    UnknownScheme,
-    InvalidOwnerEmail,
-    DescriptionTooLong,
-    InvalidRotationOverlap,
-    DeliveryNotFound,
-    WebhookDisabled,
-)
 
 
 @dataclass(frozen=True, slots=True)

@@ -74,6 +74,16 @@ def decode_cursor(cursor: str) -> Position:
         raise invalid from None
 
 
+def check_page_size(*, first: int | None, last: int | None, max_page_size: int) -> None:
+    """The rule every connection's `first`/`last` follow: at most one of them, each from 0 to
+    `max_page_size`. Raises BAD_USER_INPUT otherwise."""
+    if first is not None and last is not None:
+        raise bad_input("Pass either `first` or `last`, not both")
+    for name, value in (("first", first), ("last", last)):
+        if value is not None and not 0 <= value <= max_page_size:
+            raise bad_input(f"`{name}` must be between 0 and {max_page_size}")
+
+
 def _after(position: Position, *, descending: bool, inclusive: bool = False) -> Q:
     """Rows that come after `position` in the walk's order (and the row itself if inclusive).
 
@@ -109,11 +119,7 @@ class KeysetPage:
         max_page_size: int,
         default_page_size: int,
     ) -> None:
-        if first is not None and last is not None:
-            raise bad_input("Pass either `first` or `last`, not both")
-        for name, value in (("first", first), ("last", last)):
-            if value is not None and not 0 <= value <= max_page_size:
-                raise bad_input(f"`{name}` must be between 0 and {max_page_size}")
+        check_page_size(first=first, last=last, max_page_size=max_page_size)
         self._queryset = queryset
         self._descending = order is Order.CREATED_AT_DESC
         self._after = decode_cursor(after) if after is not None else None

@@ -23,8 +23,8 @@ from functools import cached_property
 import graphene
 
 from enrollments.events.endpoints import enum_name
-from enrollments.graphql.errors import INVALID_CURSOR, ApiError, bad_input
-from enrollments.graphql.pagination import decode_cursor, encode_cursor
+from enrollments.graphql.errors import INVALID_CURSOR, ApiError
+from enrollments.graphql.pagination import check_page_size, decode_cursor, encode_cursor
 from enrollments.graphql.payload_errors import payload_errors_field
 from enrollments.graphql.resolving import root_only
 from enrollments.graphql.scalars import Cursor, ISO8601DateTime
@@ -274,11 +274,7 @@ class WebhookPage:
         max_page_size: int,
         default_page_size: int,
     ) -> None:
-        if first is not None and last is not None:
-            raise bad_input("Pass either `first` or `last`, not both")
-        for name, value in (("first", first), ("last", last)):
-            if value is not None and not 0 <= value <= max_page_size:
-                raise bad_input(f"`{name}` must be between 0 and {max_page_size}")
+        check_page_size(first=first, last=last, max_page_size=max_page_size)
         key = _sort_key(order)
         ordered = sorted(endpoints, key=key, reverse=order.endswith("_DESC"))
         start, end = 0, len(ordered)

@@ -5,8 +5,9 @@ real client reads it), `resource_id_type` (`CourseMembership`), `event_type`
 (`course_membership.created` / `.updated` / `.deleted`), `changed_fields` (the API's field
 names; `[]` for created and deleted). Ours, additive, which no reference gives and receivers
 need: `event_id` (their deduplication key: the same on every redelivery), `occurred_at` (ISO
-8601 UTC), `action` (extend, pause, access_ended, ...), `batch_id` (a bulk change's, else null)
-and `sequence` (grows with every event of one membership: drop an older one that arrives late).
+8601 UTC), `action` (extend, pause, access_ended, ...), `batch_id` (the change's audit
+batch; null for progress and the clock's events) and `sequence` (grows with every event of
+one membership: drop an older one that arrives late).
 
 Thin: no learner's name or e-mail; receivers read the membership through the API. Compact
 ASCII JSON (`separators=(",", ":")`), as Healthie's sample verifier re-serialises the body to

@@ -10,90 +10,32 @@ it waits until the command's connection (named by libpq's PGAPPNAME in pg_stat_a
 for the lock with some chunks committed, then kills it there, mid-chunk.
 """
 
-import os
 import re
 import signal
-import subprocess
-import sys
-import time
 from collections import Counter
-from collections.abc import Callable
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
 from enrollments.models import AccessChange, Enrollment, OperationRun, OperationRunRow
 from lms.models import Course, User
 from tests.markers import requires_postgres
-from tests.subprocesses import ROOT, run_manage
+from tests.subprocesses import (
+    ManageProcess,
+    connections_of,
+    on_test_database,
+    run_manage,
+    wait_for,
+)
 
 pytestmark = [requires_postgres, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 State = OperationRun.State
 ROWS, BATCH = 3000, 100
-SECRET_KEY = "killed-command-test-secret-key-of-fifty-or-more-characters-0123456789"
 EXTEND = ("extend_access", "--course", "big-course", "--days", "30", "--batch-size", str(BATCH))
-
-
-def database_url() -> str:
-    db = connection.settings_dict
-    password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
-    return (
-        f"postgres://{db['USER']}{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
-        f"/{db['NAME']}"
-    )
-
-
-def environment(name: str) -> dict[str, str]:
-    """What the command's process gets: the test database, no pooled connection (the database
-    is dropped at the end), its connections named for pg_stat_activity."""
-    return {
-        "SECRET_KEY": SECRET_KEY,
-        "DATABASE_URL": database_url(),
-        "CONN_MAX_AGE": "0",
-        "PGAPPNAME": name,
-    }
-
-
-def start_command(name: str, log: Path, *argv: str) -> subprocess.Popen:
-    """`manage.py ARGV` in a process of its own (tests/subprocesses.run_manage's environment),
-    its output in a file (a pipe nobody reads could fill and stall it)."""
-    dropped = {"DEBUG", "SECRET_KEY", "DJANGO_SETTINGS_MODULE"}
-    env = {k: v for k, v in os.environ.items() if k not in dropped}
-    env.update(ENV_FILE=os.devnull, **environment(name))
-    with log.open("w") as output:
-        return subprocess.Popen(
-            [sys.executable, "manage.py", *argv],
-            cwd=ROOT,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-
-
-def connections_of(name: str, *, waiting_for_a_lock: bool = False) -> int:
-    """The process's open connections (those waiting for a row lock, if asked). Inside a
-    transaction PostgreSQL keeps the first snapshot of the activity: cleared first."""
-    sql = "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s"
-    if waiting_for_a_lock:
-        sql += " AND wait_event_type = 'Lock'"
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_stat_clear_snapshot()")
-        cursor.execute(sql, [name])
-        return cursor.fetchone()[0]
-
-
-def wait_for(condition: Callable[[], bool], what: str, log: Path, timeout: float = 60) -> None:
-    """Polls `condition` until it holds; a deadline against a hung test, not a timed check."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {timeout} s: {what}\n{log.read_text()}")
-        time.sleep(0.02)
 
 
 def test_a_command_killed_mid_run_is_resumed_with_every_row_changed_once(tmp_path):
@@ -109,11 +51,10 @@ def test_a_command_killed_mid_run_is_resumed_with_every_row_changed_once(tmp_pat
     enrollments = list(Enrollment.objects.order_by("pk"))  # the run's order
     # The first row of the 11th chunk: the command commits 10 chunks, then waits for it.
     blocker = enrollments[10 * BATCH]
-    log = tmp_path / "killed.log"
 
     with transaction.atomic():
         Enrollment.objects.select_for_update().get(pk=blocker.pk)
-        command = start_command("command-killed", log, *EXTEND)
+        command = ManageProcess("command-killed", tmp_path / "killed.log", *EXTEND)
         try:
             wait_for(
                 lambda: (
@@ -121,24 +62,23 @@ def test_a_command_killed_mid_run_is_resumed_with_every_row_changed_once(tmp_pat
                     and connections_of("command-killed", waiting_for_a_lock=True) == 1
                 ),
                 "the command committed chunks and waits for the locked row",
-                log,
+                command,
             )
             run = OperationRun.objects.get()
             assert (run.state, run.changed, run.total) == (State.RUNNING, 10 * BATCH, ROWS)
         finally:
-            command.send_signal(signal.SIGKILL)
-            command.wait(timeout=30)
-    assert command.returncode == -signal.SIGKILL
+            command.kill()
+    assert command.process.returncode == -signal.SIGKILL
     # The lock released, the killed command's connection finds its client gone and rolls the
     # chunk in flight back.
-    wait_for(lambda: connections_of("command-killed") == 0, "the killed connection ends", log)
+    wait_for(lambda: connections_of("command-killed") == 0, "the killed connection ends", command)
     run.refresh_from_db()
     assert (run.state, run.changed, run.finished_at) == (State.RUNNING, 10 * BATCH, None)
     assert AccessChange.objects.count() == 10 * BATCH
     assert OperationRunRow.objects.filter(run=run, outcome="pending").count() == ROWS - 1000
 
     # Run again as typed: refused, naming the run (exit 1), nothing changed.
-    again = run_manage(*EXTEND, **environment("command-again"))
+    again = run_manage(*EXTEND, **on_test_database("command-again"))
     assert again.returncode == 1, again.stderr
     assert f"an identical run is unfinished: run {run.pk} (running, 1000 of 3000 done)" in (
         again.stderr
@@ -146,7 +86,7 @@ def test_a_command_killed_mid_run_is_resumed_with_every_row_changed_once(tmp_pat
     assert f"manage.py extend_access --resume {run.pk}" in again.stderr
     assert AccessChange.objects.count() == 10 * BATCH and OperationRun.objects.count() == 1
 
-    resumed = run_manage("extend_access", "--resume", str(run.pk), **environment("resumed"))
+    resumed = run_manage("extend_access", "--resume", str(run.pk), **on_test_database("resumed"))
 
     assert resumed.returncode == 0, resumed.stderr
     assert re.search(

@@ -19,21 +19,19 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
-from pathlib import Path
 
 import httpx
 import pytest
-from django.db import connection
 
 from enrollments import clock
 from enrollments.models import AccessChange, Enrollment
 from tests.factories import EnrollmentFactory
 from tests.hardening.conftest import REDIS_URL
 from tests.markers import requires_postgres
+from tests.subprocesses import ROOT, database_url
 
 pytestmark = [requires_postgres, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
-ROOT = Path(__file__).resolve().parents[2]
 QUERY_BUDGET = 10
 EACH = 8  # queries per server: 16 asked of a budget of 10
 EXTENSIONS = 20  # one-day extensions, half through each server
@@ -48,15 +46,6 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def _database_url() -> str:
-    db = connection.settings_dict
-    password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
-    return (
-        f"postgres://{db['USER']}{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
-        f"/{db['NAME']}"
-    )
-
-
 @pytest.fixture
 def two_servers(redis_prefix):  # noqa: F811
     env = {
@@ -65,7 +54,7 @@ def two_servers(redis_prefix):  # noqa: F811
         "SECRET_KEY": "two-servers-test-secret-key-of-fifty-or-more-characters-0123456789",
         "ALLOWED_HOSTS": "127.0.0.1",
         "SECURE_SSL_REDIRECT": "false",
-        "DATABASE_URL": _database_url(),
+        "DATABASE_URL": database_url(),
         "CONN_MAX_AGE": "0",  # the test database is dropped at the end: hold no connection
         "CACHE_URL": REDIS_URL,
         "RATE_LIMIT_KEY_PREFIX": redis_prefix,

@@ -6,16 +6,10 @@ server of the test's own on 127.0.0.1 (tests/jobs/smtp.py); the enrollments are 
 real clock, which is the workers'.
 """
 
-import os
-import signal
-import subprocess
-import sys
-import time
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
@@ -24,61 +18,30 @@ from enrollments.reminders import sweep
 from tests.factories import CourseFactory, EnrollmentFactory, UserFactory
 from tests.jobs.smtp import MailServer
 from tests.markers import requires_postgres
+from tests.subprocesses import DB_WORKER, ManageProcess, wait_for
 
 pytestmark = [requires_postgres, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
-ROOT = Path(__file__).resolve().parents[2]
 SENT = ExpiryReminder.State.SENT
 
 
-def _database_url() -> str:
-    db = connection.settings_dict
-    password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
-    return (
-        f"postgres://{db['USER']}{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
-        f"/{db['NAME']}"
-    )
-
-
-def start_worker(mail_port: int, **extra: str) -> subprocess.Popen:
+def start_worker(name: str, log_folder: Path, mail_port: int, **extra: str) -> ManageProcess:
     """`manage.py db_worker` as the Procfile runs it, on the test database and mail server."""
-    dropped = {"DJANGO_SETTINGS_MODULE", "DEBUG"}
-    env = {k: v for k, v in os.environ.items() if k not in dropped}
-    env.update(
-        SECRET_KEY="db-worker-test-secret-key-of-fifty-or-more-characters-0123456789",
-        ENV_FILE=os.devnull,
-        DATABASE_URL=_database_url(),
-        CONN_MAX_AGE="0",  # the test database is dropped at the end: hold no connection
+    return ManageProcess(
+        name,
+        log_folder / f"{name}.log",
+        *DB_WORKER,
         EMAIL_URL=f"smtp://127.0.0.1:{mail_port}",
         EMAIL_TIMEOUT="5",
         **extra,
     )
-    return subprocess.Popen(
-        [sys.executable, "manage.py", "db_worker", "--no-reload", "--interval", "0.1"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
 
 
-def stop(worker: subprocess.Popen) -> str:
-    """Stops a worker as systemd does (SIGTERM: it finishes its job and exits 0)."""
-    worker.send_signal(signal.SIGTERM)
-    output, _ = worker.communicate(timeout=30)
-    assert worker.returncode == 0, output
-    return output
-
-
-def wait_until_sent(count: int, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if ExpiryReminder.objects.filter(state=SENT).count() >= count:
-            return
-        time.sleep(0.1)
-    raise AssertionError(
-        f"not sent within {timeout} s: {list(ExpiryReminder.objects.values('state', 'attempts'))}"
+def wait_until_sent(count: int, *workers: ManageProcess) -> None:
+    wait_for(
+        lambda: ExpiryReminder.objects.filter(state=SENT).count() >= count,
+        f"{count} reminders sent",
+        *workers,
     )
 
 
@@ -95,16 +58,16 @@ def learners(count: int) -> list:
     ]
 
 
-def test_a_worker_sends_what_the_sweep_queued():
+def test_a_worker_sends_what_the_sweep_queued(tmp_path):
     learners(3)
     with MailServer() as server:
         result = sweep(within=timedelta(days=7))  # committed: the three jobs are queued
         assert len(result.queued) == 3 and DBTaskResult.objects.count() == 3
-        worker = start_worker(server.port)
+        worker = start_worker("reminders", tmp_path, server.port)
         try:
-            wait_until_sent(3)
+            wait_until_sent(3, worker)
         finally:
-            output = stop(worker)
+            output = worker.stop()
 
     assert sorted(recipient for recipient, _ in server.messages) == [
         "l0@example.com",
@@ -117,17 +80,17 @@ def test_a_worker_sends_what_the_sweep_queued():
     assert "send_expiry_reminder state=SUCCESSFUL" in output
 
 
-def test_a_worker_retries_a_failing_mail_server_with_backoff():
+def test_a_worker_retries_a_failing_mail_server_with_backoff(tmp_path):
     learners(1)
     # The server asks to try later twice, then takes the message. Backoff base 1 s: the first
     # retry waits 0.5-1 s, the second 1-2 s.
     with MailServer(refuse_first=2) as server:
         sweep(within=timedelta(days=7))
-        worker = start_worker(server.port, REMINDER_RETRY_BASE_SECONDS="1")
+        worker = start_worker("retries", tmp_path, server.port, REMINDER_RETRY_BASE_SECONDS="1")
         try:
-            wait_until_sent(1)
+            wait_until_sent(1, worker)
         finally:
-            stop(worker)
+            worker.stop()
 
     reminder = ExpiryReminder.objects.get()
     assert (reminder.state, reminder.attempts, reminder.last_error) == (SENT, 3, "")
@@ -143,7 +106,7 @@ def test_a_worker_retries_a_failing_mail_server_with_backoff():
     ]
 
 
-def test_two_workers_never_send_one_reminder_twice():
+def test_two_workers_never_send_one_reminder_twice(tmp_path):
     learners(20)
     with MailServer() as server:
         sweep(within=timedelta(days=7))
@@ -151,16 +114,17 @@ def test_two_workers_never_send_one_reminder_twice():
         sweep_jobs = list(DBTaskResult.objects.all())
         for job in sweep_jobs:
             job.task.enqueue(*job.args_kwargs["args"])
-        workers = [start_worker(server.port), start_worker(server.port)]
+        workers = [start_worker(name, tmp_path, server.port) for name in ("one", "two")]
         try:
-            wait_until_sent(20)
-            deadline = time.monotonic() + 30
-            while DBTaskResult.objects.exclude(status="SUCCESSFUL").exists():
-                assert time.monotonic() < deadline, "jobs left unrun"
-                time.sleep(0.1)
+            wait_until_sent(20, *workers)
+            wait_for(
+                lambda: not DBTaskResult.objects.exclude(status="SUCCESSFUL").exists(),
+                "every job ran",
+                *workers,
+            )
         finally:
             for worker in workers:
-                stop(worker)
+                worker.stop()
 
     recipients = [recipient for recipient, _ in server.messages]
     assert sorted(recipients) == sorted(f"l{n}@example.com" for n in range(20))

@@ -11,21 +11,16 @@ gone. Instead of sleeping, the test holds a row lock a worker needs (a barrier):
 the worker waits for it, then acts.
 """
 
-import os
 import re
 import signal
-import subprocess
-import sys
-import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from io import StringIO
-from pathlib import Path
 
 import pytest
 from django.core.management import call_command
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
@@ -38,10 +33,10 @@ from enrollments.operations.audit import Attribution
 from lms.models import Course, User
 from tests.factories import StaffFactory
 from tests.markers import requires_postgres
+from tests.subprocesses import DB_WORKER, ManageProcess, connections_of, wait_for
 
 pytestmark = [requires_postgres, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
-ROOT = Path(__file__).resolve().parents[2]
 State = OperationRun.State
 BY = Attribution(None, AccessChange.Source.COMMAND, "runs by workers")
 #: Rows per chunk in the workers (RUNS_CHUNK_SIZE): many chunks per run.
@@ -56,120 +51,30 @@ def advance_jobs():
     return DBTaskResult.objects.filter(task_path=ADVANCE_RUN)
 
 
-def _database_url() -> str:
-    db = connection.settings_dict
-    password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
-    return (
-        f"postgres://{db['USER']}{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
-        f"/{db['NAME']}"
-    )
-
-
-def environment(name: str) -> dict[str, str]:
-    """A process's environment on the test database, named `name` in pg_stat_activity."""
-    return {
-        "SECRET_KEY": "runs-worker-test-secret-key-of-fifty-or-more-characters-0123456789",
-        "ENV_FILE": os.devnull,
-        "DATABASE_URL": _database_url(),
-        "CONN_MAX_AGE": "0",  # the test database is dropped at the end: hold no connection
-        "PGAPPNAME": name,  # libpq: the process's connections in pg_stat_activity
-        "RUNS_CHUNK_SIZE": str(CHUNK),
-        "RUNS_STALE_AFTER_SECONDS": "1",
-    }
-
-
-class Worker:
-    """`manage.py db_worker` as the Procfile runs it, on the test database; its output goes to a
-    file (a pipe nobody reads could fill and stall it)."""
-
-    def __init__(self, name: str, log: Path, *args: str) -> None:
-        self.name, self.log = name, log
-        dropped = {"DJANGO_SETTINGS_MODULE", "DEBUG"}
-        env = {k: v for k, v in os.environ.items() if k not in dropped}
-        env.update(environment(name))
-        command = [sys.executable, "manage.py", "db_worker", "--no-reload", "--interval", "0.1"]
-        with log.open("w") as output:
-            self.process = subprocess.Popen(
-                [*command, "--no-startup-delay", *args],
-                cwd=ROOT,
-                env=env,
-                stdout=output,
-                stderr=subprocess.STDOUT,
-            )
-
-    def output(self) -> str:
-        return self.log.read_text()
-
-    def wait(self, timeout: float = 60) -> str:
-        """Waits for a worker started with --batch to run every job and exit."""
-        self.process.wait(timeout=timeout)
-        assert self.process.returncode == 0, self.output()
-        return self.output()
-
-    def stop(self) -> str:
-        """SIGTERM, as systemd stops it: it finishes its job and exits 0."""
-        self.process.send_signal(signal.SIGTERM)
-        return self.wait(timeout=30)
-
-    def kill(self) -> None:
-        self.process.kill()  # SIGKILL: no handler, no cleanup
-        self.process.wait(timeout=30)
-        assert self.process.returncode == -signal.SIGKILL
+#: The runs' settings in the workers: many chunks per run, stale after a second.
+RUNS_SETTINGS = {"RUNS_CHUNK_SIZE": str(CHUNK), "RUNS_STALE_AFTER_SECONDS": "1"}
 
 
 @pytest.fixture
-def start_worker(tmp_path) -> Iterator[Callable[..., Worker]]:
-    """Starts workers named for pg_stat_activity; kills any still running after the test."""
-    started: list[Worker] = []
+def start_worker(tmp_path) -> Iterator[Callable[..., ManageProcess]]:
+    """Starts `db_worker`s named for pg_stat_activity; kills any still running after the test."""
+    started: list[ManageProcess] = []
 
-    def start(name: str, *args: str) -> Worker:
-        worker = Worker(name, tmp_path / f"{name}.log", *args)
+    def start(name: str, *args: str) -> ManageProcess:
+        log = tmp_path / f"{name}.log"
+        worker = ManageProcess(name, log, *DB_WORKER, "--no-startup-delay", *args, **RUNS_SETTINGS)
         started.append(worker)
         return worker
 
     yield start
     for worker in started:
-        if worker.process.poll() is None:
-            worker.process.kill()
-            worker.process.wait(timeout=30)
+        worker.end()
 
 
 @pytest.fixture
 def stale_after_one_second(settings):
     """The sweep's threshold (the workers get the same in their environment)."""
     settings.RUNS = {**settings.RUNS, "STALE_AFTER_SECONDS": 1}
-
-
-def wait_for(
-    condition: Callable[[], bool], what: str, *workers: Worker, timeout: float = 30
-) -> None:
-    """Polls `condition` until it holds; a deadline against a hung test, not a timed check.
-    On failure, says what the workers wrote and what the database's sessions were doing."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_stat_clear_snapshot()")
-                cursor.execute(
-                    "SELECT application_name, state, wait_event_type, query FROM pg_stat_activity"
-                    " WHERE datname = current_database()"
-                )
-                sessions = cursor.fetchall()
-            logs = "".join(f"\n--- {w.name}:\n{w.output()}" for w in workers)
-            raise AssertionError(f"not within {timeout} s: {what}; sessions: {sessions}{logs}")
-        time.sleep(0.02)
-
-
-def connections_of(name: str, *, waiting_for_a_lock: bool = False) -> int:
-    """The worker's open connections (those waiting for a row lock, if asked). Inside a
-    transaction PostgreSQL keeps the first snapshot of the activity: cleared first."""
-    sql = "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s"
-    if waiting_for_a_lock:
-        sql += " AND wait_event_type = 'Lock'"
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_stat_clear_snapshot()")
-        cursor.execute(sql, [name])
-        return cursor.fetchone()[0]
 
 
 def learners(count: int, ends: datetime) -> tuple[Course, list[Enrollment]]:
@@ -228,7 +133,7 @@ def test_a_worker_killed_mid_run_is_queued_again_and_every_row_changes_once(
         )
         run.refresh_from_db()
         assert (run.state, run.changed, run.total) == (State.RUNNING, 20 * CHUNK, 5000)
-        killed.kill()
+        assert killed.kill() == -signal.SIGKILL
     # The lock released, the killed worker's connection takes it, finds its client gone and
     # rolls the chunk back.
     wait_for(lambda: connections_of("runs-killed") == 0, "the killed worker's connection ends")

@@ -3,16 +3,11 @@ receiver holds its request open, then the same event delivered again with the sa
 change that rolls back sends nothing; two jobs of one endpoint at once never send one delivery
 twice (SKIP LOCKED)."""
 
-import os
-import signal
-import subprocess
-import sys
-import time
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
@@ -22,54 +17,25 @@ from enrollments.operations import Extend, apply_to_one
 from enrollments.operations.audit import Attribution
 from tests.factories import EnrollmentFactory
 from tests.markers import requires_postgres
+from tests.subprocesses import DB_WORKER, ManageProcess, wait_for
 from tests.threads import run_at_once
 from tests.webhooks.receiver import HOLD, verify_standard
 
 pytestmark = [requires_postgres, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
-ROOT = Path(__file__).resolve().parents[2]
 State = WebhookDelivery.State
 
 
-def _database_url() -> str:
-    db = connection.settings_dict
-    password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
-    return (
-        f"postgres://{db['USER']}{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
-        f"/{db['NAME']}"
-    )
-
-
-def start_worker() -> subprocess.Popen:
+def start_worker(name: str, log_folder: Path) -> ManageProcess:
     """`manage.py db_worker` as the Procfile runs it, on the test database, allowed to deliver
     to the receiver on 127.0.0.1 over http."""
-    dropped = {"DJANGO_SETTINGS_MODULE", "DEBUG"}
-    env = {k: v for k, v in os.environ.items() if k not in dropped}
-    env.update(
-        SECRET_KEY="webhook-worker-test-secret-key-of-fifty-or-more-characters-0123456789",
-        ENV_FILE=os.devnull,
-        DATABASE_URL=_database_url(),
-        CONN_MAX_AGE="0",  # the test database is dropped at the end: hold no connection
+    return ManageProcess(
+        name,
+        log_folder / f"{name}.log",
+        *DB_WORKER,
         WEBHOOK_ALLOW_PRIVATE_TARGETS="true",
         WEBHOOK_REQUIRE_HTTPS="false",
     )
-    return subprocess.Popen(
-        [sys.executable, "manage.py", "db_worker", "--no-reload", "--interval", "0.1"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-
-
-def wait_for(condition, what: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def extend_one():
@@ -79,21 +45,19 @@ def extend_one():
 
 
 def test_a_worker_killed_mid_delivery_means_a_redelivery_with_the_same_event_id(
-    endpoint_for, receiver
+    endpoint_for, receiver, tmp_path
 ):
     hook = endpoint_for()
     receiver.answers.append(HOLD)  # the first request is held open until the test releases it
     extend_one()  # committed: its fan-out job is queued
     event = AccessEvent.objects.get()
 
-    worker = start_worker()
+    worker = start_worker("webhooks-killed", tmp_path)
     try:
         assert receiver.holding.wait(timeout=60), "the worker never sent the delivery"
-        worker.send_signal(signal.SIGKILL)
-        worker.communicate(timeout=30)
+        worker.kill()
     finally:
-        if worker.poll() is None:
-            worker.kill()
+        worker.end()
     row = WebhookDelivery.objects.get()
     assert row.state == State.SENDING  # claimed, never finished: nothing says delivered
 
@@ -103,15 +67,15 @@ def test_a_worker_killed_mid_delivery_means_a_redelivery_with_the_same_event_id(
         next_attempt_at=timezone.now() - timedelta(seconds=1)
     )
     assert delivery.sweep()["endpoints_queued"] == 1
-    second = start_worker()
+    second = start_worker("webhooks-again", tmp_path)
     try:
         wait_for(
             lambda: WebhookDelivery.objects.get(pk=row.pk).state == State.DELIVERED,
             "the redelivery",
+            second,
         )
     finally:
-        second.send_signal(signal.SIGTERM)
-        second.communicate(timeout=30)
+        second.terminate()
     receiver.release()
 
     first_try, redelivery = receiver.requests

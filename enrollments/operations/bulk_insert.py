@@ -40,7 +40,13 @@ def insert_rows(
     table = connection.ops.quote_name(model._meta.db_table)
     sql = f"COPY {table} ({quoted}) FROM STDIN (FORMAT BINARY)"
     started = time.monotonic()
-    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+    # wrap_database_errors: the driver's errors of the COPY (on psycopg's own cursor) reach the
+    # caller as Django's, as every other statement's do.
+    with (
+        connection.wrap_database_errors,
+        connection.cursor() as cursor,
+        cursor.cursor.copy(sql) as copy,
+    ):
         copy.set_types(_column_types(connection, fields))
         for row in rows:
             # Choices members are str (or int) first: psycopg dumps them as their value.

@@ -25,6 +25,8 @@ from pathlib import Path
 from bench import environment
 
 STEPS = ("pages", "extension", "cost", "bulk", "runs", "load")
+#: Steps run only when named with --only (minutes each: past the smoke run's budget).
+OPT_IN = ("webhooks",)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -64,6 +66,35 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--runs-rounds", type=int, default=2, help="run vs UPDATE rounds, alternating order"
     )
+    parser.add_argument(
+        "--webhooks-size",
+        type=int,
+        default=100_000,
+        help="webhooks (opt-in): the bulk extension recorded and delivered (issue 24)",
+    )
+    parser.add_argument(
+        "--webhooks-rounds", type=int, default=2, help="webhooks: with/without events rounds"
+    )
+    parser.add_argument(
+        "--webhooks-outage-seconds",
+        type=float,
+        default=60.0,
+        help="webhooks: the receiver's outage (500s); the backoff is scaled to it (0: none)",
+    )
+    parser.add_argument(
+        "--webhooks-outage-size", type=int, default=1_000, help="webhooks: events in the outage"
+    )
+    parser.add_argument(
+        "--webhooks-hang-size",
+        type=int,
+        default=20_000,
+        help="webhooks: events to an endpoint alone, then beside a hanging one (0: none)",
+    )
+    parser.add_argument(
+        "--webhooks-no-sweep",
+        action="store_true",
+        help="webhooks: no delivery sweep (cron) during the outage",
+    )
     parser.add_argument("--load-seconds", type=int, default=60)
     parser.add_argument("--load-clients", type=int, default=32)
     parser.add_argument(
@@ -74,7 +105,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers under load")
     parser.add_argument(
-        "--only", action="append", choices=STEPS, help="run only these measurements (repeatable)"
+        "--only",
+        action="append",
+        choices=STEPS + OPT_IN,
+        help=f"run only these measurements (repeatable; {', '.join(OPT_IN)} only when named)",
     )
     parser.add_argument(
         "--fastpaths-off",
@@ -389,6 +423,20 @@ def main(argv: list[str] | None = None) -> int:
 
             _say(f"7. runs: {args.runs_sizes} rows, {args.runs_rounds} rounds")
             results["runs"] = runs.measure(args.runs_sizes, args.runs_rounds, progress=_say)
+        if "webhooks" in steps:
+            from bench import webhooks
+
+            _say(f"8. webhooks: {args.webhooks_size:,} events")
+            results["webhooks"] = webhooks.measure(
+                size=args.webhooks_size,
+                rounds=args.webhooks_rounds,
+                outage_seconds=args.webhooks_outage_seconds,
+                outage_size=args.webhooks_outage_size,
+                hang_size=args.webhooks_hang_size,
+                sweep=not args.webhooks_no_sweep,
+                logdir=workdir,
+                progress=_say,
+            )
         if "load" in steps:
             _say(
                 f"5. load: {args.load_clients} clients, {args.workers} workers, "
@@ -422,13 +470,15 @@ def main(argv: list[str] | None = None) -> int:
                         rng=rng,
                     )
     results["seconds"] = round(time.monotonic() - started, 1)
-    from bench import runs
+    from bench import runs, webhooks
 
-    found = report.checks(results) + runs.checks(results)
+    found = report.checks(results) + runs.checks(results) + webhooks.checks(results)
     results["targets"] = [asdict(check) for check in found]
     print(report.table(results))  # noqa: T201
     if "runs" in results:
         print("\n" + runs.table(results))  # noqa: T201
+    if "webhooks" in results:
+        print("\n" + webhooks.table(results))  # noqa: T201
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(results, indent=2, default=str) + "\n")

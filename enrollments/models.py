@@ -475,6 +475,10 @@ class WebhookEndpoint(models.Model):
     )
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
+    #: When the endpoint's next delivery job is queued to run (its earliest retry): a job that
+    #: runs out of due work queues the next one only when none is queued for that time or
+    #: earlier (events/delivery.py: one follow-up chain per endpoint, however many jobs ran).
+    next_job_at = models.DateTimeField(null=True, blank=True)
     #: When the owner was warned of failures, when it was disabled and why (Healthie's).
     warned_at = models.DateTimeField(null=True, blank=True)
     disabled_at = models.DateTimeField(null=True, blank=True)

@@ -110,10 +110,9 @@ def retry_delay(tries: int) -> timedelta:
 
 def deliver_due(endpoint_id: int, *, batch: int = BATCH) -> dict[str, int]:
     """Sends the endpoint's due deliveries, a claim at a time, until none is due or the endpoint
-    is unreachable or disabled; queues the endpoint's next job at the earliest retry it
-    scheduled. Returns counts of what happened (the job's result)."""
+    is unreachable or disabled; then queues the endpoint's next job for its earliest pending
+    retry (`follow_up`). Returns counts of what happened (the job's result)."""
     counts: Counter[str] = Counter()
-    retry_at: datetime | None = None
     while True:
         endpoint = WebhookEndpoint.objects.filter(pk=endpoint_id, is_enabled=True).first()
         if endpoint is None:
@@ -121,14 +120,33 @@ def deliver_due(endpoint_id: int, *, batch: int = BATCH) -> dict[str, int]:
         claimed = claim(endpoint, batch)
         if not claimed.deliveries:
             break
-        next_try, stop = _send_claim(endpoint, claimed, counts)
-        if next_try is not None:
-            retry_at = next_try if retry_at is None else min(retry_at, next_try)
+        _next_try, stop = _send_claim(endpoint, claimed, counts)
         if stop:
             break
-    if retry_at is not None:
-        _queue(endpoint_id, run_after=retry_at)
+    follow_up(endpoint_id)
     return dict(counts)
+
+
+def follow_up(endpoint_id: int) -> datetime | None:
+    """Queues the endpoint's next delivery job for its earliest pending delivery still to come
+    (a retry this job or another one scheduled), unless a job is queued for that time or
+    earlier already (WebhookEndpoint.next_job_at, set in one conditional UPDATE, so two jobs
+    ending at once queue one). Without it a job that found nothing due ended its chain while
+    other jobs' retries waited for the sweep (minutes late). Returns when the job runs."""
+    now = clock.now()
+    pending = WebhookDelivery.objects.filter(
+        endpoint_id=endpoint_id, state=State.PENDING, next_attempt_at__gt=now
+    )
+    earliest = pending.order_by("next_attempt_at").values_list("next_attempt_at", flat=True).first()
+    if earliest is None:
+        return None
+    claimed = WebhookEndpoint.objects.filter(pk=endpoint_id, is_enabled=True).filter(
+        Q(next_job_at__isnull=True) | Q(next_job_at__lte=now) | Q(next_job_at__gt=earliest)
+    )
+    if not claimed.update(next_job_at=earliest):
+        return None
+    _queue(endpoint_id, run_after=earliest)
+    return earliest
 
 
 def claim(endpoint: WebhookEndpoint, batch: int = BATCH) -> Claim:

@@ -113,8 +113,9 @@ class TestThroughTheCore:
         hook = endpoint_for()
         made = events(5, clock)
         # endpoint, claim (SELECT FOR UPDATE, UPDATE), the rows, the 2xx (UPDATE, INSERT),
-        # then endpoint and an empty claim: savepoints included.
-        with django_assert_num_queries(14):
+        # then endpoint and an empty claim, then the follow-up's look for a retry to come (none):
+        # savepoints included.
+        with django_assert_num_queries(15):
             assert delivery.deliver_due(hook.pk) == {"delivered": 5}
         sent = [verify_standard(hook.secret, request)["sequence"] for request in receiver.requests]
         assert sent == [event.id for event in made]
@@ -386,3 +387,41 @@ class TestSweep:
         assert delivery.sweep()["endpoints_queued"] == 1
         assert delivery.deliver_due(hook.pk) == {"delivered": 1}
         assert [r.headers["webhook-id"] for r in receiver.requests] == [str(event.event_id)]
+
+
+class TestFollowUp:
+    """A job that runs out of due work queues the endpoint's next job for the earliest retry
+    still to come, whoever scheduled it, once however many jobs end at once."""
+
+    def test_the_earliest_pending_retry_gets_one_job(self, endpoint_for, clock, monkeypatch):
+        queued = []
+        monkeypatch.setattr(
+            delivery, "_queue", lambda pk, run_after=None: queued.append((pk, run_after))
+        )
+        hook = endpoint_for()
+        event = AccessEvent.objects.create(
+            enrollment=EnrollmentFactory(),
+            event_type="course_membership.updated",
+            action="extend",
+            occurred_at=clock.current,
+            fanned_out=True,
+        )
+        later = clock.current + timedelta(minutes=5)
+        WebhookDelivery.objects.create(
+            endpoint=hook, event=event, created_at=clock.current, next_attempt_at=later
+        )
+
+        assert delivery.follow_up(hook.pk) == later
+        assert delivery.follow_up(hook.pk) is None  # queued already for that time
+        assert queued == [(hook.pk, later)]
+        hook.refresh_from_db()
+        assert hook.next_job_at == later
+
+        clock.advance(minutes=6)  # that job ran (the marker passed); a new retry gets its own
+        WebhookDelivery.objects.update(next_attempt_at=clock.current + timedelta(minutes=1))
+        assert delivery.follow_up(hook.pk) == clock.current + timedelta(minutes=1)
+        assert len(queued) == 2
+
+    def test_nothing_to_come_queues_nothing(self, endpoint_for, monkeypatch):
+        monkeypatch.setattr(delivery, "_queue", lambda *a, **k: pytest.fail("queued"))
+        assert delivery.follow_up(endpoint_for().pk) is None

@@ -5,7 +5,8 @@ address checked here (no second DNS lookup in between: docs/webhooks.md).
 
 Refused (`UnsafeTarget`):
 - a scheme other than `https` (`http` too while WEBHOOKS["REQUIRE_HTTPS"] is off: by default
-  while DEBUG is on), credentials in the URL, no host;
+  while DEBUG is on), credentials in the URL, no host, a path or query not in ASCII (to be
+  percent-encoded);
 - a host written as an IPv4 address in any form but four decimal numbers (`2130706433`,
   `0x7f.1`, `0177.0.0.1`, `127.1`): resolvers read them as addresses, readers do not;
 - a host any of whose addresses is not public: loopback, private (RFC 1918, unique-local
@@ -105,6 +106,11 @@ def _parse(url: str):
         )
     if parts.username is not None or parts.password is not None:
         raise UnsafeTarget("The URL may not contain a user name or password.")
+    if not (parts.path + parts.query).isascii():
+        # http.client writes the request line in ASCII: every delivery would crash its job.
+        raise UnsafeTarget(
+            "The URL's path and query must be ASCII: write other characters percent-encoded."
+        )
     host = parts.hostname
     if not host:
         raise UnsafeTarget("The URL has no host.")

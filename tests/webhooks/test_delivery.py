@@ -296,6 +296,17 @@ class TestUnreachable:
         assert receiver.requests == []
         assert "is a loopback address" in WebhookAttempt.objects.get().error
 
+    def test_a_url_with_characters_http_cannot_send_is_a_failed_try_not_a_crash(
+        self, endpoint_for, receiver, clock
+    ):
+        # Stored before the URL check refused it: http.client cannot write a non-ASCII path.
+        hook = endpoint_for("/hoök?tenant=é")
+        events(1, clock)
+        assert delivery.deliver_due(hook.pk) == {"retrying": 1}
+        assert receiver.requests == []
+        assert "percent-encoded" in WebhookAttempt.objects.get().error
+        assert WebhookDelivery.objects.get().state == State.PENDING
+
 
 class TestManagement:
     def test_send_test_posts_a_signed_test_event(self, endpoint_for, receiver):

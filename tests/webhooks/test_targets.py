@@ -61,6 +61,8 @@ def test_internal_addresses_are_refused_with_a_message(strict, url, says):
         ("https:///hook", "no host"),
         ("https://93.184.215.14:99999/hook", "not valid"),
         ("https://exa mple.com/hook", "spaces or control characters"),
+        ("https://93.184.215.14/ho\u00f6k", "percent-encoded"),
+        ("https://93.184.215.14/hook?tenant=\u00e9", "percent-encoded"),
         ("", "Enter the URL"),
     ],
 )

@@ -168,6 +168,13 @@ def _rate_limited(limited: ratelimit.RateLimited) -> HttpResponse:
     )
 
 
+#: Mutations that talk to the outside world (an HTTP request to a webhook's URL) and change
+#: nothing: a keyed request runs in one transaction holding its key's row lock, which must not
+#: wait on another server, so a document with one of these ignores its Idempotency-Key (sending
+#: a test event twice is harmless). docs/api.md, "Retrying a mutation".
+SENDS_TO_THE_OUTSIDE = frozenset({"sendTestWebhook"})
+
+
 @method_decorator(csrf_exempt, name="dispatch")
 @method_decorator(answers_in_the_negotiated_media_type, name="dispatch")
 @method_decorator(answers_server_failures_in_json, name="dispatch")
@@ -233,6 +240,12 @@ class ApiView(GraphQLView):
         operation = get_operation_ast(document, operation_name)
         if operation is None or operation.operation is not OperationType.MUTATION:
             return None
+        if any(
+            getattr(selection, "name", None) is not None
+            and selection.name.value in SENDS_TO_THE_OUTSIDE
+            for selection in operation.selection_set.selections
+        ):
+            return None  # runs unkeyed: no transaction held open while a webhook is called
         fingerprint = idempotency.fingerprint(
             client=client,
             document=document,

@@ -297,6 +297,25 @@ def test_send_test_webhook_answers_sent(api, admin_key, monkeypatch):
     }
 
 
+def test_send_test_webhook_ignores_an_idempotency_key(api, admin_key, monkeypatch):
+    """A keyed mutation runs in one transaction holding its key's row lock; a test event calls
+    the webhook's URL, which that lock must not wait for: the key is ignored (sending twice is
+    harmless), nothing is stored for it."""
+    from apikeys.models import IdempotencyKey
+    from enrollments.events import delivery
+    from enrollments.events.posting import Answer
+
+    made = endpoint()
+    calls = []
+    monkeypatch.setattr(delivery, "send_test", lambda e: calls.append(e.pk) or Answer(204, 3))
+    document = "mutation($id: ID!) { sendTestWebhook(input: {id: $id}) { sent } }"
+    for _ in range(2):
+        body = api.post(document, {"id": str(made.pk)}, key=admin_key, HTTP_IDEMPOTENCY_KEY="k1")
+        assert body["data"]["sendTestWebhook"] == {"sent": True}
+    assert calls == [made.pk, made.pk]
+    assert not IdempotencyKey.objects.exists()
+
+
 def test_webhooks_pages_with_cursors_and_counts(api, admin_key, clock):
     made = []
     for n in range(5):

@@ -518,6 +518,7 @@ class WebhookDelivery(models.Model):
     last_error = models.TextField(blank=True, default="")
 
     class Meta:
+        verbose_name_plural = "webhook deliveries"
         constraints = [
             # Fanning out twice (two workers, a redelivered job) creates nothing twice.
             models.UniqueConstraint(fields=["endpoint", "event"], name="webhookdelivery_unique"),

@@ -211,6 +211,18 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
             return super().response_add(request, obj, post_url_continue)
         return self._secret_page(request, obj, secret, "Webhook endpoint added")
 
+    def get_deleted_objects(self, objs, request: HttpRequest):
+        """The endpoints, and how many deliveries go with them, counted: Django's default lists
+        every related delivery and attempt, one object each (unbounded for a long log)."""
+        chosen = list(objs)
+        deliveries = WebhookDelivery.objects.filter(endpoint__in=chosen).count()
+        counts = {
+            WebhookEndpoint._meta.verbose_name_plural: len(chosen),
+            WebhookDelivery._meta.verbose_name_plural: deliveries,
+        }
+        missing = set() if self.has_delete_permission(request) else {"webhook endpoint"}
+        return [str(endpoint) for endpoint in chosen], counts, missing, []
+
     def delete_model(self, request: HttpRequest, obj) -> None:
         endpoints.delete(obj.pk)
 

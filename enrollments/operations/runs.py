@@ -463,8 +463,15 @@ def discard_old_drafts(now: datetime | None = None) -> int:
     DRAFTS_KEPT_SECONDS, with their rows; returns how many. The admin writes one per preview of
     a large selection; staff who leave the page never confirm it."""
     cutoff = (now or clock.now()) - timedelta(seconds=run_setting("DRAFTS_KEPT_SECONDS"))
-    old = OperationRun.objects.filter(state=State.PREVIEWED, created_at__lt=cutoff)
-    return old.delete()[1].get(OperationRun._meta.label, 0)
+    with transaction.atomic():
+        # Locked first (a draft being confirmed now is skipped: `confirm` locks it too), so a
+        # Confirm and this delete never cross; the rows go with their run.
+        old = list(
+            OperationRun.objects.filter(state=State.PREVIEWED, created_at__lt=cutoff)
+            .select_for_update(skip_locked=True)
+            .values_list("pk", flat=True)
+        )
+        return OperationRun.objects.filter(pk__in=old).delete()[1].get(OperationRun._meta.label, 0)
 
 
 def mark_requeued(run: OperationRun) -> None:

@@ -196,6 +196,22 @@ def test_delete_goes_through_the_core(admin_client, failed):
     assert not WebhookEndpoint.objects.exists() and not WebhookDelivery.objects.exists()
 
 
+def test_the_delete_page_counts_the_deliveries_instead_of_listing_them(
+    admin_client, failed, django_assert_max_num_queries
+):
+    """Django's default page lists every related delivery and attempt (one object each):
+    unbounded for an endpoint with a long log. Here they are counted."""
+    endpoint = failed.endpoint
+    with django_assert_max_num_queries(8):
+        response = admin_client.get(page(endpoint, "delete"))
+    assert response.status_code == 200
+    assert dict(response.context["model_count"]) == {
+        "webhook endpoints": 1,
+        "webhook deliveries": 1,
+    }
+    assert WebhookEndpoint.objects.exists()  # a GET deletes nothing
+
+
 def test_an_unknown_endpoint_leads_back_to_the_list(admin_client):
     response = admin_client.get(LIST + "424242/deliveries/", follow=True)
     assert "Webhook not found" in response.content.decode()

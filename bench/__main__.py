@@ -22,7 +22,7 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import environment
+from bench import environment, runs_concurrency
 
 STEPS = ("pages", "extension", "cost", "bulk", "runs", "load")
 #: Steps run only when named with --only (minutes each: past the smoke run's budget).
@@ -59,12 +59,34 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--bulk-small-rounds", type=int, default=10)
     parser.add_argument(
         "--runs-sizes",
-        type=lambda text: [int(value) for value in text.split(",")],
+        type=lambda text: [int(value) for value in text.split(",") if value.strip()],
         default=[10_000, 100_000, 1_000_000],
-        help="rows of each run measured, comma-separated (those the data set holds; issue 23)",
+        help="rows of each run measured, comma-separated (those the data set holds; issue 23;"
+        " empty: none, for the opt-in parts alone)",
     )
     parser.add_argument(
         "--runs-rounds", type=int, default=2, help="run vs UPDATE rounds, alternating order"
+    )
+    parser.add_argument(
+        "--runs-during-pages",
+        type=int,
+        nargs="?",
+        const=runs_concurrency.DEFAULT_PAGES_SIZE,
+        default=0,
+        metavar="ROWS",
+        help="runs (opt-in): the first page of 100 idle and while a run of ROWS rows "
+        f"(default {runs_concurrency.DEFAULT_PAGES_SIZE:,}) is applied by a worker",
+    )
+    parser.add_argument(
+        "--runs-workers-throughput",
+        action="store_true",
+        help="runs (opt-in): many small runs drained by one worker, then by two",
+    )
+    parser.add_argument(
+        "--runs-throughput-runs", type=int, default=runs_concurrency.DEFAULT_THROUGHPUT_RUNS
+    )
+    parser.add_argument(
+        "--runs-throughput-rows", type=int, default=runs_concurrency.DEFAULT_THROUGHPUT_ROWS
     )
     parser.add_argument(
         "--webhooks-size",
@@ -421,8 +443,25 @@ def main(argv: list[str] | None = None) -> int:
         if "runs" in steps:
             from bench import runs
 
-            _say(f"7. runs: {args.runs_sizes} rows, {args.runs_rounds} rounds")
-            results["runs"] = runs.measure(args.runs_sizes, args.runs_rounds, progress=_say)
+            if args.runs_sizes:
+                _say(f"7. runs: {args.runs_sizes} rows, {args.runs_rounds} rounds")
+                results["runs"] = runs.measure(args.runs_sizes, args.runs_rounds, progress=_say)
+            if args.runs_during_pages:
+                with gunicorn(workers=1, log=workdir / "gunicorn-runs.log") as base_url:
+                    results["runs_during_pages"] = runs_concurrency.measure_during_pages(
+                        api_key,
+                        base_url,
+                        size=args.runs_during_pages,
+                        requests=args.requests,
+                        warmup=args.warmup,
+                        progress=_say,
+                    )
+            if args.runs_workers_throughput:
+                results["runs_throughput"] = runs_concurrency.measure_throughput(
+                    count=args.runs_throughput_runs,
+                    rows=args.runs_throughput_rows,
+                    progress=_say,
+                )
         if "webhooks" in steps:
             from bench import webhooks
 
@@ -472,11 +511,18 @@ def main(argv: list[str] | None = None) -> int:
     results["seconds"] = round(time.monotonic() - started, 1)
     from bench import runs, webhooks
 
-    found = report.checks(results) + runs.checks(results) + webhooks.checks(results)
+    found = (
+        report.checks(results)
+        + runs.checks(results)
+        + runs_concurrency.checks(results)
+        + webhooks.checks(results)
+    )
     results["targets"] = [asdict(check) for check in found]
     print(report.table(results))  # noqa: T201
     if "runs" in results:
         print("\n" + runs.table(results))  # noqa: T201
+    if runs_concurrency.table(results):
+        print("\n" + runs_concurrency.table(results))  # noqa: T201
     if "webhooks" in results:
         print("\n" + webhooks.table(results))  # noqa: T201
     if args.json:

@@ -5,7 +5,7 @@ smoke run (tests/bench/test_smoke.py)."""
 
 import pytest
 
-from bench import runs
+from bench import runs, runs_concurrency
 
 
 def a_round(**figures) -> dict:
@@ -131,3 +131,105 @@ def test_the_table_names_each_size_and_the_targets():
     assert "10,000 rows: start 0.1 s" in text
     assert "ratio 2.0x" in text
     assert "runs: worker's peak memory < 300 MB" in text
+
+
+# -- bench/runs_concurrency.py: pages during a run, one worker against two -------------------
+
+
+def pages_results(median_ratio=1.2, p95_ratio=1.4, complete=True) -> dict:
+    return {
+        "runs_during_pages": {
+            "size": 200_000,
+            "idle": {"n": 120, "median_ms": 20.0, "p95_ms": 25.0},
+            "during": {"n": 500, "median_ms": 24.0, "p95_ms": 35.0},
+            "median_ratio": median_ratio,
+            "p95_ratio": p95_ratio,
+            "run": {
+                "job_seconds": 40.0,
+                "changed": 90_000,
+                "skipped": 110_000,
+                "unchanged": 0,
+                "complete": complete,
+            },
+        }
+    }
+
+
+def throughput_results(speedup=1.8, complete=True) -> dict:
+    one = {"runs_per_second": 10.0, "span_seconds": 20.0, "done": 200, "complete": True}
+    two = {"runs_per_second": 18.0, "span_seconds": 11.1, "done": 200, "complete": complete}
+    return {
+        "runs_throughput": {
+            "runs": 200,
+            "rows": 50,
+            "one_worker": one,
+            "two_workers": two,
+            "speedup": speedup,
+        }
+    }
+
+
+def test_a_page_counts_as_during_the_run_only_inside_the_window_seen():
+    assert runs_concurrency.within(1.0, 1.1, (0.5, 2.0))
+    assert not runs_concurrency.within(0.4, 0.6, (0.5, 2.0))  # sent before RUNNING was seen
+    assert not runs_concurrency.within(1.9, 2.1, (0.5, 2.0))  # answered after it finished
+    assert runs_concurrency.within(0.0, 9.0, (None, None))
+
+
+def test_page_figures_are_ms_summaries_and_ratios_of_median_and_p95():
+    figures = runs_concurrency.page_figures([0.010] * 19 + [0.020], [0.015] * 19 + [0.040])
+    assert (figures["idle"]["median_ms"], figures["idle"]["p95_ms"]) == (10.0, 10.0)
+    assert (figures["during"]["median_ms"], figures["during"]["p95_ms"]) == (15.0, 15.0)
+    assert (figures["median_ratio"], figures["p95_ratio"]) == (1.5, 1.5)
+    assert runs_concurrency.page_figures([0.0], [0.01])["median_ratio"] is None
+    with pytest.raises(ValueError, match="no samples"):
+        runs_concurrency.page_figures([], [0.01])
+
+
+def test_throughput_is_runs_over_the_first_start_to_the_last_finish():
+    assert runs_concurrency.throughput(10, [5.0, 3.0], [7.0, 8.0]) == {
+        "runs": 10,
+        "span_seconds": 5.0,
+        "runs_per_second": 2.0,
+    }
+    assert runs_concurrency.throughput(1, [3.0], [3.0])["runs_per_second"] is None
+    with pytest.raises(ValueError, match="no runs"):
+        runs_concurrency.throughput(0, [1.0], [2.0])
+    with pytest.raises(ValueError, match="no runs"):
+        runs_concurrency.throughput(3, [], [])
+
+
+def test_speedup_is_two_workers_over_one():
+    assert runs_concurrency.speedup({"runs_per_second": 10.0}, {"runs_per_second": 17.0}) == 1.7
+    assert runs_concurrency.speedup({"runs_per_second": None}, {"runs_per_second": 17.0}) is None
+    assert runs_concurrency.speedup({"runs_per_second": 10.0}, {"runs_per_second": None}) is None
+
+
+@pytest.mark.parametrize(
+    ("median_ratio", "p95_ratio", "met"),
+    [(1.2, 1.4, True), (1.2, 1.6, False), (1.6, 1.2, False), (None, 1.2, None)],
+)
+def test_pages_meet_the_target_only_when_median_and_p95_are_within_1_5x(
+    median_ratio, p95_ratio, met
+):
+    found = runs_concurrency.checks(pages_results(median_ratio, p95_ratio))
+    assert [(check.met, check.correctness) for check in found] == [(met, False), (True, True)]
+    assert "200,000 rows" in found[0].target
+
+
+def test_two_workers_meet_the_target_from_1_6x_and_an_incomplete_run_fails_the_check():
+    assert [c.met for c in runs_concurrency.checks(throughput_results(1.6))] == [True, True]
+    assert [c.met for c in runs_concurrency.checks(throughput_results(1.59))] == [False, True]
+    assert runs_concurrency.checks(throughput_results(None))[0].met is None
+    failed = runs_concurrency.checks(throughput_results(complete=False))[1]
+    assert (failed.met, failed.correctness) == (False, True)
+    incomplete = runs_concurrency.checks(pages_results(complete=False))[1]
+    assert (incomplete.met, incomplete.correctness) == (False, True)
+
+
+def test_the_concurrency_table_is_empty_unless_measured_and_names_both_figures():
+    assert runs_concurrency.checks({}) == []
+    assert runs_concurrency.table({}) == ""
+    text = runs_concurrency.table(pages_results() | throughput_results())
+    assert "during median 24.0 / p95 35.0 ms" in text
+    assert "one worker 10.0 runs/s" in text and "1.8x" in text

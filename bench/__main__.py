@@ -89,6 +89,9 @@ def _parser() -> argparse.ArgumentParser:
         "--runs-throughput-rows", type=int, default=runs_concurrency.DEFAULT_THROUGHPUT_ROWS
     )
     parser.add_argument(
+        "--runs-throughput-rounds", type=int, default=1, help="one vs two workers, alternating"
+    )
+    parser.add_argument(
         "--webhooks-size",
         type=int,
         default=100_000,
@@ -460,6 +463,7 @@ def main(argv: list[str] | None = None) -> int:
                 results["runs_throughput"] = runs_concurrency.measure_throughput(
                     count=args.runs_throughput_runs,
                     rows=args.runs_throughput_rows,
+                    rounds=args.runs_throughput_rounds,
                     progress=_say,
                 )
         if "webhooks" in steps:

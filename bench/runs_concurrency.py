@@ -10,7 +10,8 @@
 - `--runs-workers-throughput`: "Two workers on one queue: throughput at least 1.6x one
   worker's for many small jobs". `count` runs of `rows` rows each (disjoint slices of the
   table in id order, fresh ones for each phase) are queued, then drained by one `db_worker`,
-  then the same number of new runs by two at once. Throughput is runs per second from the
+  then the same number of new runs by two at once (`rounds` rounds alternate which goes
+  first; medians). Throughput is runs per second from the
   first run's `started_at` to the last run's `finished_at` (the workers' start-up, about 1 s
   each, is reported apart as the wall time: deployed workers are already running).
 
@@ -18,6 +19,7 @@ Both read the machine's load average before and after: the machine has 2 cores a
 """
 
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -134,7 +136,8 @@ def checks(results: dict) -> list[Check]:
         found.append(
             Check(
                 "runs: every small run done, one audit row per change (one and two workers)",
-                f"{one['done']} + {two['done']} of {2 * workers['runs']} done",
+                f"{one['done']} + {two['done']} of "
+                f"{2 * workers['runs'] * workers.get('rounds', 1)} done",
                 one["complete"] and two["complete"],
                 True,
             )
@@ -158,7 +161,8 @@ def table(results: dict) -> str:
     if workers:
         one, two = workers["one_worker"], workers["two_workers"]
         lines.append(
-            f"7c. {workers['runs']} runs of {workers['rows']} rows: one worker "
+            f"7c. {workers['runs']} runs of {workers['rows']} rows (medians of "
+            f"{workers.get('rounds', 1)} rounds): one worker "
             f"{one['runs_per_second']} runs/s ({one['span_seconds']} s), two workers "
             f"{two['runs_per_second']} runs/s ({two['span_seconds']} s): {workers['speedup']}x"
         )
@@ -419,29 +423,53 @@ def _phase(workers: int, bounds: Sequence, actor, progress: Callable[[str], None
     )
 
 
+def combine(phases: Sequence[dict]) -> dict:
+    """One worker count's phases over the rounds: the median runs per second and span, the runs
+    done in all, whether every phase was complete, and the phases themselves."""
+    if not phases:
+        raise ValueError("no phases")
+    rates = [phase["runs_per_second"] for phase in phases if phase["runs_per_second"]]
+    return {
+        "runs_per_second": round(statistics.median(rates), 2) if rates else None,
+        "span_seconds": round(statistics.median(phase["span_seconds"] for phase in phases), 3),
+        "done": sum(phase["done"] for phase in phases),
+        "complete": all(phase["complete"] for phase in phases),
+        "phases": list(phases),
+    }
+
+
 def measure_throughput(
-    *, count: int, rows: int, progress: Callable[[str], None] = lambda _: None
+    *, count: int, rows: int, rounds: int = 1, progress: Callable[[str], None] = lambda _: None
 ) -> dict:
-    """One worker, then two, each on `count` fresh runs of `rows` rows (see the module)."""
+    """One worker and two, each phase on `count` fresh runs of `rows` rows (see the module);
+    `rounds` rounds alternating which goes first (one, two; then two, one; ...), medians."""
     from bench.fixtures import bench_user
     from bench.runs import _vacuum
     from enrollments.models import Enrollment
 
     actor = bench_user()
-    needed = 2 * count * rows + 1
+    rounds = max(1, rounds)
+    needed = 2 * rounds * count * rows + 1
     total = Enrollment.objects.count()
     if needed > total:
-        raise RuntimeError(f"{count} runs of {rows} rows twice need {needed:,} enrollments")
+        raise RuntimeError(f"{2 * rounds} x {count} runs of {rows} rows need {needed:,} rows")
     # From the end of the table in id order: not the rows the other measurements extend.
     keys = list(Enrollment.objects.order_by("-pk").values_list("pk", flat=True)[:needed:rows])[::-1]
-    first, second = keys[: count + 1], keys[count:]
-    _vacuum()
-    one = _phase(1, first, actor, progress)
-    _vacuum()
-    two = _phase(2, second, actor, progress)
+    phases: dict[int, list[dict]] = {1: [], 2: []}
+    for number in range(rounds):
+        order = (1, 2) if number % 2 == 0 else (2, 1)
+        for step, workers in enumerate(order):
+            start = (2 * number + step) * count
+            _vacuum()
+            progress(f"7c. round {number + 1} of {rounds}")
+            phases[workers].append(
+                _phase(workers, keys[start : start + count + 1], actor, progress)
+            )
+    one, two = combine(phases[1]), combine(phases[2])
     return {
         "runs": count,
         "rows": rows,
+        "rounds": rounds,
         "one_worker": one,
         "two_workers": two,
         "speedup": speedup(one, two),

@@ -233,3 +233,20 @@ def test_the_concurrency_table_is_empty_unless_measured_and_names_both_figures()
     text = runs_concurrency.table(pages_results() | throughput_results())
     assert "during median 24.0 / p95 35.0 ms" in text
     assert "one worker 10.0 runs/s" in text and "1.8x" in text
+
+
+def test_phases_of_one_worker_count_combine_into_medians_and_all_complete():
+    phases = [
+        {"runs_per_second": 40.0, "span_seconds": 5.0, "done": 200, "complete": True},
+        {"runs_per_second": 20.0, "span_seconds": 10.0, "done": 200, "complete": True},
+        {"runs_per_second": 30.0, "span_seconds": 6.7, "done": 199, "complete": False},
+    ]
+    combined = runs_concurrency.combine(phases)
+    assert (combined["runs_per_second"], combined["span_seconds"]) == (30.0, 6.7)
+    assert (combined["done"], combined["complete"]) == (599, False)
+    assert combined["phases"] == phases
+    assert (
+        runs_concurrency.combine([phases[0] | {"runs_per_second": None}])["runs_per_second"] is None
+    )
+    with pytest.raises(ValueError, match="no phases"):
+        runs_concurrency.combine([])

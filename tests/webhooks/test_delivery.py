@@ -11,19 +11,17 @@ from django.core import mail
 from django.test import TestCase
 from django_tasks_db.models import DBTaskResult
 
-from enrollments.events import delivery, fan_out
+from enrollments.events import delivery
 from enrollments.events.delivery import EndpointDisabled
 from enrollments.models import (
-    AccessChange,
     AccessEvent,
     WebhookAttempt,
     WebhookDelivery,
     WebhookEndpoint,
 )
-from enrollments.operations import Extend, apply_to_one
-from enrollments.operations.audit import Attribution
 from tests.factories import EnrollmentFactory
 from tests.jobs.worker import run_jobs
+from tests.webhooks.changes import events, extend
 from tests.webhooks.receiver import verify_healthie, verify_standard
 
 pytestmark = pytest.mark.django_db
@@ -42,22 +40,6 @@ ENVELOPE_KEYS = [
     "batch_id",
     "sequence",
 ]
-
-
-def extend(enrollment, days=30):
-    by = Attribution(None, AccessChange.Source.GRAPHQL, "")
-    return apply_to_one(Extend(days=days), enrollment, by)
-
-
-def events(count, clock):
-    """`count` changes through the core, their events fanned out."""
-    for _ in range(count):
-        enrollment = EnrollmentFactory(
-            start_at=clock.current - 10 * DAY, ended_at=clock.current + 10 * DAY
-        )
-        extend(enrollment)
-    fan_out.fan_out()
-    return list(AccessEvent.objects.order_by("id"))
 
 
 def queued_runs(endpoint):

@@ -6,7 +6,7 @@ from django.db.models.signals import pre_init
 
 from enrollments.events import endpoints
 from enrollments.models import WebhookAttempt, WebhookDelivery
-from tests.webhooks.test_delivery import events
+from tests.webhooks.changes import events
 
 pytestmark = pytest.mark.django_db
 

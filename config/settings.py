@@ -236,8 +236,8 @@ RUNS = {
 }
 
 # Webhooks (enrollments/events/delivery.py, docs/webhooks.md): each delivery connects within
-# CONNECT_TIMEOUT and waits READ_TIMEOUT for each read of the answer, of which at most
-# MAX_RESPONSE_BYTES are read; a failed one is tried again after RETRY_BASE_SECONDS x
+# CONNECT_TIMEOUT and waits READ_TIMEOUT for each read of the answer, TOTAL_TIMEOUT in all, of
+# which at most MAX_RESPONSE_BYTES are read; a failed one is tried again after RETRY_BASE_SECONDS x
 # 2^(tries - 1), at most RETRY_MAX_SECONDS, drawn between its half and its whole, until
 # RETRY_WINDOW_SECONDS after its first failure: then it fails and its endpoint is disabled (the
 # owner e-mailed; warned once already after WARN_AFTER_SECONDS of failures). A claimed delivery
@@ -250,6 +250,7 @@ WEBHOOKS = {
     "REQUIRE_HTTPS": env.bool("WEBHOOK_REQUIRE_HTTPS", default=not DEBUG),
     "CONNECT_TIMEOUT": env.float("WEBHOOK_CONNECT_TIMEOUT", default=5.0),
     "READ_TIMEOUT": env.float("WEBHOOK_READ_TIMEOUT", default=15.0),
+    "TOTAL_TIMEOUT": env.float("WEBHOOK_TOTAL_TIMEOUT", default=30.0),
     "MAX_RESPONSE_BYTES": env.int("WEBHOOK_MAX_RESPONSE_BYTES", default=64 * 1024),
     "RETRY_BASE_SECONDS": env.float("WEBHOOK_RETRY_BASE_SECONDS", default=10.0),
     "RETRY_MAX_SECONDS": env.float("WEBHOOK_RETRY_MAX_SECONDS", default=4 * 3600.0),

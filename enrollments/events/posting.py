@@ -8,9 +8,11 @@ WEBHOOKS["READ_TIMEOUT"] for each read), no redirect followed (http.client follo
 is a failed try), at most WEBHOOKS["MAX_RESPONSE_BYTES"] of the answer read.
 """
 
+import contextlib
 import http.client
 import socket
 import ssl
+import threading
 import time
 from dataclasses import dataclass
 
@@ -55,6 +57,8 @@ class PinnedConnection(http.client.HTTPConnection):
     ) -> None:
         super().__init__(host, port, timeout=read_timeout)
         self.address = address
+        #: Whether the whole send's deadline cut the connection (`_cut`).
+        self.cut = False
         self.connect_timeout = connect_timeout
         self.tls = tls
 
@@ -87,12 +91,24 @@ def post(target: Target, body: bytes, headers: dict[str, str]) -> Answer:
             except OSError as failure:
                 error = _describe(failure, "connecting to", address)
                 continue
+            # The read timeout bounds each read; this bounds the whole send, so a receiver that
+            # drips its answer cannot hold the delivery past its lease (and be sent twice).
+            deadline = threading.Timer(
+                max(0.0, config["TOTAL_TIMEOUT"] - (time.monotonic() - started)),
+                _cut,
+                args=(connection,),
+            )
+            deadline.start()
             try:
                 return _exchange(connection, target, body, headers, started)
             except (OSError, http.client.HTTPException) as failure:
-                return Answer(
-                    None, _since(started), _describe(failure, "talking to", address), True
-                )
+                if connection.cut:
+                    error = f"took longer than {config['TOTAL_TIMEOUT']:g} s in all with {address}"
+                else:
+                    error = _describe(failure, "talking to", address)
+                return Answer(None, _since(started), error, True)
+            finally:
+                deadline.cancel()
         finally:
             connection.close()
     return Answer(None, _since(started), error, True)
@@ -116,6 +132,16 @@ def _exchange(connection, target: Target, body: bytes, headers, started: float) 
         return Answer(status, latency, f"HTTP {status}: redirect to {location} not followed")
     text = answer[:ERROR_BODY_CHARS].decode("utf-8", "replace")
     return Answer(status, latency, f"HTTP {status}" + (f": {text}" if text else ""))
+
+
+def _cut(connection: PinnedConnection) -> None:
+    """Ends a send past its deadline: the socket is shut down, so the read waiting on it
+    returns at once and the exchange fails."""
+    connection.cut = True
+    sock = connection.sock
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
 
 
 def _describe(failure: Exception, doing: str, address: str) -> str:

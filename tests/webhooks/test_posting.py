@@ -95,6 +95,29 @@ def test_a_receiver_that_never_answers_times_out(settings_for_local):
     assert answer.error == "timed out talking to 127.0.0.1"
 
 
+def test_a_receiver_that_drips_its_answer_is_cut_at_the_total_deadline(settings_for_local):
+    """Each byte within the read timeout, the whole past TOTAL_TIMEOUT: the try ends there,
+    so a send never outlives its lease (which would send the event twice)."""
+    settings_for_local.WEBHOOKS = {**settings_for_local.WEBHOOKS, "TOTAL_TIMEOUT": 0.6}
+    done = threading.Event()
+
+    def drip(connection):
+        connection.recv(65536)
+        for byte in b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n":
+            if done.wait(timeout=0.1):
+                return
+            with contextlib.suppress(OSError):
+                connection.sendall(bytes([byte]))
+
+    server, port = raw_server(drip)
+    with server:
+        answer = posting.post(targets.resolve(f"http://127.0.0.1:{port}/"), b"{}", {})
+        done.set()
+    assert answer.status is None and answer.unreachable
+    assert answer.error == "took longer than 0.6 s in all with 127.0.0.1"
+    assert answer.latency_ms < 3000
+
+
 @pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
 def test_tls_speaks_to_the_host_name_and_verifies_its_certificate(
     settings_for_local, tmp_path, monkeypatch

@@ -281,7 +281,9 @@ def _failed(
     counts: Counter,
 ) -> tuple[datetime | None, bool]:
     """Records a failed try; schedules the next, or fails the delivery (and, past the window or
-    on 410 Gone, disables the endpoint). Returns the next try and whether to stop."""
+    on 410 Gone, disables the endpoint). When another job reclaimed the delivery meanwhile (its
+    lease passed), only the try is recorded: the holder's outcome decides the rest. Returns the
+    next try and whether to stop."""
     WebhookAttempt.objects.create(
         delivery=delivery,
         attempted_at=at,
@@ -296,7 +298,8 @@ def _failed(
     gone = answer.status == 410
     expired = at - first_failure >= window()
     if gone or expired or not endpoint.should_retry:
-        mine.update(state=State.FAILED, **recorded)
+        if not mine.update(state=State.FAILED, **recorded):
+            return None, False  # reclaimed by another job meanwhile: its try decides
         counts["failed"] += 1
         if gone:
             disable(endpoint, "The receiver answered 410 Gone.", now=at)
@@ -311,7 +314,8 @@ def _failed(
             return None, True
         return None, False
     next_try = min(at + retry_delay(tries), first_failure + window())
-    mine.update(state=State.PENDING, next_attempt_at=next_try, **recorded)
+    if not mine.update(state=State.PENDING, next_attempt_at=next_try, **recorded):
+        return None, False  # reclaimed by another job meanwhile: no warning, no retry of ours
     counts["retrying"] += 1
     logger.warning(
         "webhook delivery %s (event %s) to %s: try %d failed, next at %s: %s",

@@ -4,6 +4,7 @@ verified as a receiver would (standardwebhooks, Healthie's steps); retries on th
 targets, the owner's e-mails, resend, replay, the test event and the sweep."""
 
 import socket
+from collections import Counter
 from datetime import timedelta
 
 import pytest
@@ -13,6 +14,7 @@ from django_tasks_db.models import DBTaskResult
 
 from enrollments.events import delivery
 from enrollments.events.delivery import EndpointDisabled
+from enrollments.events.posting import Answer
 from enrollments.models import (
     AccessEvent,
     WebhookAttempt,
@@ -223,6 +225,29 @@ class TestRetries:
         attempt = WebhookAttempt.objects.get()
         assert attempt.status == 302
         assert attempt.error == "HTTP 302: redirect to /followed not followed"
+
+
+class TestReclaimed:
+    """A try whose delivery another job reclaimed meanwhile (its lease passed while the answer
+    was awaited) records the try and nothing else: no retry of its own, no disabling."""
+
+    def test_a_410_after_the_claim_was_lost_disables_nothing(self, endpoint_for, receiver, clock):
+        hook = endpoint_for()
+        events(1, clock)
+        claimed = delivery.claim(hook)
+        # Another job took the delivery back after the lease passed: a new lease on the row.
+        WebhookDelivery.objects.update(next_attempt_at=clock.current + timedelta(hours=1))
+        answer = Answer(410, 5, "HTTP 410")
+        [row] = claimed.deliveries
+        counts = Counter()
+
+        assert delivery._failed(hook, claimed, row, answer, clock.current, counts) == (None, False)
+
+        hook.refresh_from_db()
+        assert (hook.is_enabled, hook.disabled_at) == (True, None)
+        assert WebhookAttempt.objects.filter(delivery=row, status=410).count() == 1
+        assert WebhookDelivery.objects.get().state == State.SENDING  # the holder's
+        assert counts == Counter()
 
 
 class TestUnreachable:

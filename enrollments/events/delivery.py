@@ -466,7 +466,9 @@ def resend(delivery_id: int) -> WebhookDelivery:
             .select_for_update(of=("self",))
             .get(pk=delivery_id)
         )
-        if not delivery.endpoint.is_enabled:
+        # The endpoint's row locked while it is read: a disable at the same time (its UPDATE
+        # waits) then cancels this delivery too, or this resend sees it disabled.
+        if not _locked_enabled(delivery.endpoint_id):
             raise EndpointDisabled(delivery.endpoint)
         delivery.state = State.PENDING
         delivery.attempts = 0
@@ -481,13 +483,13 @@ def replay_since(endpoint: WebhookEndpoint, instant: datetime) -> int:
     (its event types): deliveries that exist are put back to pending with their tries counted
     afresh (those pending or being sent are left as they are), missing ones are created.
     Returns how many deliveries were queued; raises EndpointDisabled when it is disabled."""
-    if not WebhookEndpoint.objects.filter(pk=endpoint.pk, is_enabled=True).exists():
-        raise EndpointDisabled(endpoint)
     now = clock.now()
     events = AccessEvent.objects.filter(occurred_at__gte=instant)
     if endpoint.event_types:
         events = events.filter(event_type__in=endpoint.event_types)
     with transaction.atomic():
+        if not _locked_enabled(endpoint.pk):  # as in resend: a disable cannot cross it
+            raise EndpointDisabled(endpoint)
         again = (
             WebhookDelivery.objects.filter(endpoint=endpoint, event__in=events.values("id"))
             .exclude(state__in=[State.PENDING, State.SENDING])
@@ -497,6 +499,13 @@ def replay_since(endpoint: WebhookEndpoint, instant: datetime) -> int:
         if again or created:
             transaction.on_commit(lambda: _queue(endpoint.pk))
     return again + created
+
+
+def _locked_enabled(endpoint_id: int) -> bool:
+    """Whether the endpoint is enabled, its row locked until the transaction ends."""
+    return (
+        WebhookEndpoint.objects.select_for_update().filter(pk=endpoint_id, is_enabled=True).exists()
+    )
 
 
 def _insert_missing(endpoint: WebhookEndpoint, events, now: datetime) -> int:

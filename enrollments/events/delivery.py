@@ -352,6 +352,13 @@ def _days(span: timedelta) -> str:
 # -- the endpoint's state and its owner ------------------------------------------------------
 
 
+def cancel_undelivered(endpoint_id: int, reason: str) -> int:
+    """Cancels the endpoint's pending and sending deliveries (it is being disabled)."""
+    return WebhookDelivery.objects.filter(
+        endpoint_id=endpoint_id, state__in=[State.PENDING, State.SENDING]
+    ).update(state=State.CANCELLED, last_error=f"cancelled: {reason}")
+
+
 def disable(endpoint: WebhookEndpoint, reason: str, *, now: datetime | None = None) -> bool:
     """Disables the endpoint (`disabled_at`, `disabled_reason`), cancels its pending and
     sending deliveries and e-mails its owner; returns False when it was disabled already."""
@@ -361,9 +368,7 @@ def disable(endpoint: WebhookEndpoint, reason: str, *, now: datetime | None = No
             is_enabled=False, disabled_at=now, disabled_reason=reason[:200], updated_at=now
         )
         if changed:
-            WebhookDelivery.objects.filter(
-                endpoint_id=endpoint.pk, state__in=[State.PENDING, State.SENDING]
-            ).update(state=State.CANCELLED, last_error=f"cancelled: {reason}")
+            cancel_undelivered(endpoint.pk, reason)
     if not changed:
         return False
     endpoint.is_enabled, endpoint.disabled_at, endpoint.disabled_reason = False, now, reason

@@ -301,11 +301,10 @@ def _switch(endpoint: WebhookEndpoint, enabled: bool) -> None:
         return
     endpoint.disabled_at = clock.now()
     endpoint.disabled_reason = DISABLED_BY_HAND
+    from enrollments.events import delivery
+
     # As delivery.disable does for an endpoint that keeps failing, without its e-mail.
-    WebhookDelivery.objects.filter(
-        endpoint_id=endpoint.pk,
-        state__in=[WebhookDelivery.State.PENDING, WebhookDelivery.State.SENDING],
-    ).update(state=WebhookDelivery.State.CANCELLED, last_error=f"cancelled: {DISABLED_BY_HAND}")
+    delivery.cancel_undelivered(endpoint.pk, DISABLED_BY_HAND)
 
 
 # -- sending (events/delivery.py), with this module's errors --------------------------------

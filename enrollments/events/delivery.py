@@ -54,7 +54,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import connections, router, transaction
+from django.db import transaction
 from django.db.models import F, Q
 
 from enrollments import clock
@@ -500,7 +500,7 @@ def replay_since(endpoint: WebhookEndpoint, instant: datetime) -> int:
             .exclude(state__in=[State.PENDING, State.SENDING])
             .update(state=State.PENDING, attempts=0, next_attempt_at=now)
         )
-        created = _insert_missing(endpoint, events, now)
+        created = fan_out.insert_deliveries(endpoint, events, now)
         if again or created:
             transaction.on_commit(lambda: _queue(endpoint.pk))
     return again + created
@@ -511,26 +511,6 @@ def _locked_enabled(endpoint_id: int) -> bool:
     return (
         WebhookEndpoint.objects.select_for_update().filter(pk=endpoint_id, is_enabled=True).exists()
     )
-
-
-def _insert_missing(endpoint: WebhookEndpoint, events, now: datetime) -> int:
-    """One INSERT ... SELECT of the endpoint's deliveries of `events` it has not got."""
-    select_sql, params = events.order_by().values_list("id").query.sql_with_params()
-    connection = connections[router.db_for_write(WebhookDelivery)]
-    table = connection.ops.quote_name(WebhookDelivery._meta.db_table)
-    now_db = WebhookDelivery._meta.get_field("created_at").get_db_prep_value(
-        now, connection, prepared=False
-    )
-    # A quoted table name and the ORM's own SQL; every value is a parameter. WHERE true: SQLite
-    # would read ON as a join constraint of the SELECT.
-    sql = (
-        f"INSERT INTO {table} (endpoint_id, event_id, state, attempts, created_at, "  # noqa: S608
-        f"next_attempt_at, last_error) SELECT %s, picked.id, %s, 0, %s, %s, '' "
-        f"FROM ({select_sql}) picked WHERE true ON CONFLICT DO NOTHING"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [endpoint.pk, State.PENDING, now_db, now_db, *params])
-        return max(cursor.rowcount, 0)
 
 
 # -- the sweep and the jobs -------------------------------------------------------------------

@@ -41,24 +41,29 @@ def _insert_deliveries(endpoint: WebhookEndpoint, ids: list[int]) -> int:
     events = AccessEvent.objects.filter(id__in=ids)
     if endpoint.event_types:
         events = events.filter(Q(event_type__in=endpoint.event_types))
+    return insert_deliveries(endpoint, events, clock.now())
+
+
+def insert_deliveries(endpoint: WebhookEndpoint, events, now) -> int:
+    """One INSERT ... SELECT of the endpoint's pending deliveries of `events` (a queryset of
+    AccessEvent) that it has not got (ON CONFLICT DO NOTHING on the unique pair): the fan-out's
+    and a replay's. Returns how many were created."""
     select_sql, params = events.order_by().values_list("id").query.sql_with_params()
     connection = connections[router.db_for_write(WebhookDelivery)]
     table = connection.ops.quote_name(WebhookDelivery._meta.db_table)
-    now = clock.now()
     now_db = WebhookDelivery._meta.get_field("created_at").get_db_prep_value(
         now, connection, prepared=False
     )
-    # WHERE true: SQLite would read ON as a join constraint of the SELECT.
-    conflict = " ON CONFLICT DO NOTHING"
-    # A quoted table name and the ORM's own SQL; every value is a parameter.
+    # A quoted table name and the ORM's own SQL; every value is a parameter. WHERE true: SQLite
+    # would read ON as a join constraint of the SELECT.
     sql = (
         f"INSERT INTO {table} (endpoint_id, event_id, state, attempts, created_at, "  # noqa: S608
         f"next_attempt_at, last_error) SELECT %s, picked.id, %s, 0, %s, %s, '' "
-        f"FROM ({select_sql}) picked WHERE true{conflict}"
+        f"FROM ({select_sql}) picked WHERE true ON CONFLICT DO NOTHING"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [endpoint.pk, WebhookDelivery.State.PENDING, now_db, now_db, *params])
-        return cursor.rowcount
+        return max(cursor.rowcount, 0)
 
 
 def unfanned() -> int:

@@ -14,7 +14,6 @@ import json
 import os
 import platform
 import random
-import subprocess
 import sys
 import tempfile
 import time
@@ -22,7 +21,7 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import environment, runs_concurrency
+from bench import environment, runs_concurrency, shared
 
 STEPS = ("pages", "extension", "cost", "bulk", "runs", "load")
 #: Steps run only when named with --only (minutes each: past the smoke run's budget).
@@ -376,18 +375,9 @@ def _cost(api_key: str, base_url: str, args: argparse.Namespace) -> dict:
 
 
 def _bulk(size: int, rounds: int, *, skip: int = 0) -> dict:
-    from bench.server import PROJECT_ROOT
-
-    completed = subprocess.run(  # noqa: S603 - our own interpreter and arguments
-        [sys.executable, "-m", "bench.bulk", str(size), "30", str(rounds), str(skip)],
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
+    return shared.run_json(
+        "bench.bulk", str(size), "30", str(rounds), str(skip), failure="bulk measurement failed"
     )
-    if completed.returncode != 0:
-        raise RuntimeError(f"bulk measurement failed: {completed.stderr[-3000:]}")
-    return json.loads(completed.stdout.strip().splitlines()[-1])
 
 
 def main(argv: list[str] | None = None) -> int:

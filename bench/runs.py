@@ -30,15 +30,13 @@ selection: the comparison the issue's target names (the job against the bare UPD
 same rows).
 """
 
-import json
 import statistics
-import subprocess
-import sys
 import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
 
+from bench import shared
 from bench.report import Check
 
 DEFAULT_SIZES = (10_000, 100_000, 1_000_000)
@@ -198,15 +196,7 @@ def table(results: dict) -> str:
             f"{s['longest_gap_seconds']} s, worker start-up {s['worker_startup_seconds']} s, "
             f"peak RSS {s['peak_rss_mb']} MB"
         )
-    rows = [["target", "measured", "met"]]
-    for check in checks(results):
-        met = "n/a" if check.met is None else ("yes" if check.met else "NO")
-        rows.append([check.target, check.measured, met])
-    widths = [max(len(row[i]) for row in rows) for i in range(3)]
-    lines += [
-        "",
-        *("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in rows),
-    ]
+    lines += shared.targets_lines(checks(results))
     return "\n".join(lines)
 
 
@@ -370,18 +360,7 @@ def _run_round(bound: uuid.UUID, size: int, actor) -> dict:
 
 def _work() -> dict:
     """Runs the worker (bench/runs_worker.py) until the queue is empty; its figures."""
-    from bench.server import PROJECT_ROOT
-
-    completed = subprocess.run(  # noqa: S603 - our own interpreter and module
-        [sys.executable, "-m", "bench.runs_worker"],
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if completed.returncode != 0:
-        raise RuntimeError(f"the worker failed: {completed.stderr[-3000:]}")
-    return json.loads(completed.stdout.strip().splitlines()[-1])
+    return shared.run_json(shared.WORKER_MODULE, failure="the worker failed")
 
 
 def _bare_round(bound: uuid.UUID) -> tuple[float, int]:

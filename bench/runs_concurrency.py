@@ -21,13 +21,13 @@ Both read the machine's load average before and after: the machine has 2 cores a
 import os
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
 
+from bench import shared
 from bench.report import Check
 from bench.timing import Summary
 
@@ -168,15 +168,7 @@ def table(results: dict) -> str:
         )
     if not lines:
         return ""
-    rows = [["target", "measured", "met"]]
-    for check in checks(results):
-        met = "n/a" if check.met is None else ("yes" if check.met else "NO")
-        rows.append([check.target, check.measured, met])
-    widths = [max(len(row[i]) for row in rows) for i in range(3)]
-    lines += [
-        "",
-        *("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in rows),
-    ]
+    lines += shared.targets_lines(checks(results))
     return "\n".join(lines)
 
 
@@ -185,20 +177,6 @@ def table(results: dict) -> str:
 
 def _load() -> list[float]:
     return [round(value, 2) for value in os.getloadavg()]
-
-
-def _spawn_worker(log) -> subprocess.Popen:
-    """A `db_worker --batch` in a process of its own (bench/runs_worker.py): it exits when
-    the queue is empty."""
-    from bench.server import PROJECT_ROOT
-
-    return subprocess.Popen(  # noqa: S603 - our own interpreter and module
-        [sys.executable, "-m", "bench.runs_worker"],
-        cwd=PROJECT_ROOT,
-        stdout=subprocess.PIPE,
-        stderr=log,
-        text=True,
-    )
 
 
 def _wait(worker: subprocess.Popen, log) -> None:
@@ -214,7 +192,7 @@ def _drain() -> None:
 
     if DBTaskResult.objects.ready().exists():
         with tempfile.TemporaryFile("w+") as log:
-            _wait(_spawn_worker(log), log)
+            _wait(shared.spawn_worker(log), log)
 
 
 def _queue_run(lower, upper, actor, reason: str) -> uuid.UUID:
@@ -353,7 +331,7 @@ def measure_during_pages(
 
         progress(f"7b. pages during the run of {size:,} rows")
         with tempfile.TemporaryFile("w+") as log:
-            worker = _spawn_worker(log)
+            worker = shared.spawn_worker(log)
             try:
                 meanwhile = _timed_pages(session, request, count=0, until=finished)
             finally:
@@ -406,7 +384,7 @@ def _phase(workers: int, bounds: Sequence, actor, progress: Callable[[str], None
     load_before = _load()
     with tempfile.TemporaryFile("w+") as log:
         spawned = time.perf_counter()
-        processes = [_spawn_worker(log) for _ in range(workers)]
+        processes = [shared.spawn_worker(log) for _ in range(workers)]
         for process in processes:
             _wait(process, log)
         wall = time.perf_counter() - spawned

@@ -12,19 +12,9 @@ Prints one line of JSON: the worker's seconds (Django set up to exit) and its pe
 """
 
 import json
-import resource
 import time
-from pathlib import Path
 
-
-def peak_rss_mb() -> float:
-    """This process's peak resident set size so far, in MiB."""
-    try:
-        status = Path("/proc/self/status").read_text()
-    except OSError:  # not Linux: the best figure there is
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    kilobytes = next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:"))
-    return int(kilobytes) / 1024
+from bench.shared import peak_rss_mb
 
 
 def main() -> None:

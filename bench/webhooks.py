@@ -45,6 +45,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from unittest import mock
 
+from bench import shared
 from bench.receiver import Behaviour, Receiver, Tally, serving
 from bench.report import Check
 
@@ -232,15 +233,7 @@ def table(results: dict) -> str:
             f"{hang['beside_hang']['per_second']}/s; the hanging one tried "
             f"{hang['hanging_tries']} times"
         )
-    rows = [["target", "measured", "met"]]
-    for check in checks(results):
-        met = "n/a" if check.met is None else ("yes" if check.met else "NO")
-        rows.append([check.target, check.measured, met])
-    widths = [max(len(row[i]) for row in rows) for i in range(3)]
-    lines += [
-        "",
-        *("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in rows),
-    ]
+    lines += shared.targets_lines(checks(results))
     return "\n".join(lines)
 
 

@@ -471,3 +471,32 @@ def test_the_background_preview_counts_by_sql_and_shows_a_sample(
     page = shown.content.decode()
     assert "Access would still be expired after the extension: <strong>2</strong>" in page
     assert f"Counted over all {ROWS} enrollments; the tables show the first 3" in page
+
+
+def a_job(clock, actor, number: int) -> OperationRun:
+    """A failed job of its own staff member, created straight in the table (the list's cost)."""
+    return OperationRun.objects.create(
+        parts={},
+        description=f"Extend by 30 days, job {number}",
+        state=State.FAILED,
+        actor=actor,
+        source=AccessChange.Source.ADMIN,
+        total=10,
+        changed=4,
+        skipped=1,
+        error="boom",
+        created_at=clock.current,
+    )
+
+
+@pytest.mark.parametrize("jobs", [1, 20])
+def test_the_job_list_query_count_does_not_grow_with_its_rows(
+    operator_client, clock, jobs, django_assert_num_queries
+):
+    """Session, user, permissions (user and group), the count, the filter's total and the
+    page of jobs with their staff members: the same for 1 job and for 20."""
+    for number in range(jobs):
+        a_job(clock, StaffFactory(), number)
+    with django_assert_num_queries(7):
+        page = operator_client.get(reverse("admin:enrollments_operationrun_changelist"))
+    assert len(page.context["cl"].result_list) == jobs

@@ -229,3 +229,48 @@ def test_staff_without_the_permission_get_403(endpoint, name):
     assert client.post(page(endpoint, "rotate"), {"overlap_hours": "1"}).status_code == 403
     endpoint.refresh_from_db()
     assert endpoint.previous_secret == ""
+
+
+@pytest.mark.parametrize("rows", [1, 20])
+def test_the_endpoint_list_query_count_does_not_grow_with_its_rows(
+    admin_client, rows, django_assert_num_queries
+):
+    """Session, user, permissions (user and group), the count, the filter's total and the
+    page of endpoints: the same for 1 endpoint and for 20."""
+    for number in range(rows):
+        endpoints.create(URL, description=f"CRM {number}")
+    with django_assert_num_queries(7):
+        page = admin_client.get(reverse("admin:enrollments_webhookendpoint_changelist"))
+    assert len(page.context["cl"].result_list) == rows
+
+
+@pytest.mark.parametrize("rows", [1, 20])
+def test_the_delivery_log_query_count_does_not_grow_with_its_rows(
+    admin_client, clock, enrollment, endpoint, rows, django_assert_num_queries
+):
+    """Session, user, permissions (user and group), the endpoint, the page of deliveries with
+    their events, their tries and the total: the same for 1 delivery and for 20."""
+    for _ in range(rows):
+        event = AccessEvent.objects.create(
+            enrollment=enrollment,
+            event_type=AccessEvent.EventType.UPDATED,
+            action="extend",
+            occurred_at=clock.current,
+            fanned_out=True,
+        )
+        row = WebhookDelivery.objects.create(
+            endpoint=endpoint,
+            event=event,
+            state=WebhookDelivery.State.FAILED,
+            attempts=1,
+            created_at=clock.current,
+            next_attempt_at=clock.current,
+            last_status=500,
+        )
+        WebhookAttempt.objects.create(
+            delivery=row, attempted_at=clock.current, status=500, latency_ms=41, error="HTTP 500"
+        )
+    with django_assert_num_queries(8):
+        response = admin_client.get(page(endpoint, "deliveries"))
+    assert len(response.context["rows"]) == rows
+    assert response.content.decode().count("status 500, 41 ms, error: HTTP 500") == rows

@@ -417,3 +417,17 @@ def test_a_signed_in_staff_member_with_the_permission_may(api, client):
     client.force_login(staff)
     body = api.post(CREATE, {"input": {"url": URL}})
     assert body["data"]["createWebhook"]["messages"] == []
+
+
+@pytest.mark.parametrize("rows", [1, 20])
+def test_the_webhooks_query_count_does_not_grow_with_its_rows(
+    api, admin_key, rows, django_assert_num_queries
+):
+    """The key with its user, the key's last use, the user's permissions and the endpoints:
+    the same for 1 webhook and for 20, every field of each asked."""
+    for number in range(rows):
+        endpoint(f"https://93.184.216.{number + 1}/hooks/access", description=f"CRM {number}")
+    document = f"query {{ webhooks(first: 50) {{ total_count nodes {{ {WEBHOOK_FIELDS} }} }} }}"
+    with django_assert_num_queries(4):
+        listed = api.post(document, key=admin_key)["data"]["webhooks"]
+    assert listed["total_count"] == rows and len(listed["nodes"]) == rows

@@ -60,8 +60,15 @@ def test_paused_removed_and_long_past_ends_record_nothing(clock, settings):
     apply_to_one(Remove(), removed, BY)
     settings.EVENTS_CLOCK_LOOKBACK_SECONDS = 3600
     EnrollmentFactory(start_at=start, ended_at=clock.current - 2 * HOUR)  # before the look-back
-    clock.advance(hours=2)
-    assert sweep_clock() == 0
+    started_long_ago = EnrollmentFactory(start_at=clock.current - 2 * HOUR, ended_at=None)
+    Enrollment.objects.filter(pk=started_long_ago.pk).update(created_at=start)
+    live = EnrollmentFactory(start_at=start, ended_at=clock.current + HOUR)
+    # Within the look-back (ended half an hour ago): only the live one is recorded, so the
+    # paused and removed ones are left out for being paused and removed.
+    clock.advance(hours=1, minutes=30)
+    assert sweep_clock() == 1
+    assert [pk for pk, _, _, _ in clock_events()] == [live.pk]
+    assert clock_events(ACCESS_STARTED) == []
 
 
 @pytest.mark.django_db

@@ -242,6 +242,10 @@ def test_runs_that_lost_their_runner_are_stale(clock, learners):
     OperationRun.objects.filter(pk=killed.pk).update(
         state=State.RUNNING, heartbeat_at=clock.current
     )
+    # Neither a draft nor a FAILED run has a runner to lose: they wait for staff.
+    runs.start([(Expire(), of_course(course))], BY, state=State.PREVIEWED)
+    failed = runs.start([(Expire(), of_course(course))], BY)
+    OperationRun.objects.filter(pk=failed.pk).update(state=State.FAILED, heartbeat_at=clock.current)
 
     assert runs.stale() == []
     clock.advance(seconds=runs.run_setting("STALE_AFTER_SECONDS") + 1)

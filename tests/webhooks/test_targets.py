@@ -30,6 +30,7 @@ def strict(settings):
         ("https://100.64.0.1/hook", "shared"),
         ("https://169.254.1.1/hook", "link-local"),
         ("https://[fe80::1]/hook", "link-local"),
+        ("https://[fec0::1]/hook", "site-local"),
         ("https://169.254.169.254/latest/meta-data/", "cloud metadata"),
         ("https://[fd00:ec2::254]/", "cloud metadata"),
         ("https://[::ffff:127.0.0.1]/hook", "IPv4-mapped"),

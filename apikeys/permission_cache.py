@@ -11,6 +11,9 @@ backend (CachedPermissionsBackend, settings.AUTHENTICATION_BACKENDS) answers fro
 `get_all_permissions` is the extension point Django documents for this; ModelBackend's own
 per-object cache is its private business and is left alone.
 
+The user's course roles (lms.CourseRole, operations/scope.py) are read and kept with the
+permissions, under the same rules.
+
 What stays fresh on every request: the key itself (revoked, expired), the user's `is_active`
 and `is_superuser`, all read with the key. What may lag: a permission granted or taken away
 shows in other processes after at most the cache's seconds; in this process at once (any
@@ -24,11 +27,12 @@ from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Group, Permission
 from django.db.models import Q
-from django.db.models.signals import m2m_changed
+from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 
 from apikeys.models import APIKey
-from lms.models import User
+from enrollments.operations.scope import ROLES_SLOT
+from lms.models import CourseRole, User
 
 #: Default seconds a key's permission set is kept.
 DEFAULT_SECONDS = 10.0
@@ -38,7 +42,7 @@ MAX_KEYS = 10_000
 ATTRIBUTE = "api_key_permissions"
 
 _lock = threading.Lock()
-_entries: dict[object, tuple[float, frozenset[str]]] = {}
+_entries: dict[object, tuple[float, frozenset[str], list]] = {}
 
 
 def _seconds() -> float:
@@ -59,9 +63,15 @@ def load_permissions(api_key: APIKey) -> None:
         entry = _entries.get(key)
     if entry is not None and entry[0] > now:
         setattr(user, ATTRIBUTE, entry[1])
+        setattr(user, ROLES_SLOT, entry[2])
         return
     permissions = _read_permissions(user)
     setattr(user, ATTRIBUTE, permissions)
+    # The course roles are kept with the permissions too, once read: operations/scope.py
+    # fills the slot the first time it needs them (never for a global holder), so a course
+    # staff member's page costs no statement more than a global one's.
+    slot: list = [None]
+    setattr(user, ROLES_SLOT, slot)
     seconds = _seconds()
     if seconds <= 0:
         return
@@ -69,7 +79,7 @@ def load_permissions(api_key: APIKey) -> None:
         if len(_entries) >= MAX_KEYS:
             for stale in list(_entries)[: MAX_KEYS // 10]:
                 del _entries[stale]
-        _entries[key] = (now + seconds, permissions)
+        _entries[key] = (now + seconds, permissions, slot)
 
 
 def _read_permissions(user: User) -> frozenset[str]:
@@ -106,4 +116,10 @@ def clear() -> None:
 @receiver(m2m_changed, sender=User.groups.through, dispatch_uid="apikeys_perms_groups")
 @receiver(m2m_changed, sender=Group.permissions.through, dispatch_uid="apikeys_perms_group")
 def _permissions_changed(**_kwargs) -> None:
+    clear()
+
+
+@receiver(post_save, sender=CourseRole, dispatch_uid="apikeys_roles_saved")
+@receiver(post_delete, sender=CourseRole, dispatch_uid="apikeys_roles_deleted")
+def _roles_changed(**_kwargs) -> None:
     clear()

@@ -104,6 +104,23 @@ class ChangedSincePreview(DomainError):
         self.plan = plan
 
 
+class ExtensionOverCourseLimit(DomainError):
+    """A change by a course's staff that would add more days than the course allows them
+    (lms.Course.staff_max_extension_days; operations/limits.py). Managers and global staff are
+    not limited."""
+
+    code = "EXTENSION_OVER_COURSE_LIMIT"
+    message = "This change adds more days of access than the course allows its staff"
+
+
+class ReasonRequired(DomainError):
+    """A change by a course's staff without a reason, where the course requires one
+    (lms.Course.staff_reason_required)."""
+
+    code = "REASON_REQUIRED"
+    message = "This course requires a reason for every access change by its staff"
+
+
 class EnrollmentRemoved(DomainError):
     """The learner was removed from the course: enroll them again before changing access."""
 

@@ -43,6 +43,16 @@ UNDO_BATCH = Permission("undo_batch", "Can undo a batch of access changes")
 #: Webhook endpoints (enrollments/events/endpoints.py): create, change, delete, rotate their
 #: secrets, read their delivery log, send a test event, resend and replay deliveries.
 MANAGE_WEBHOOKS = Permission("manage_webhooks", "Can manage webhook endpoints and deliveries")
+#: Course roles (lms.CourseRole): who may grant and revoke them, in the admin and by
+#: `manage.py course_roles`.
+MANAGE_COURSE_ROLES = Permission(
+    "manage_course_roles", "Can grant and revoke course roles", app_label="lms"
+)
+#: The learner's data (enrollments/privacy.py): `export_learner` and `erase_learner`.
+EXPORT_LEARNER_DATA = Permission(
+    "export_learner_data", "Can export everything held about a learner", app_label="lms"
+)
+ERASE_LEARNER = Permission("erase_learner", "Can erase (pseudonymise) a learner", app_label="lms")
 #: Django's own model permissions that the doors ask for.
 VIEW_ENROLLMENT = Permission("view_enrollment", "Can view enrollment")
 CHANGE_ENROLLMENT = Permission("change_enrollment", "Can change enrollment")
@@ -58,3 +68,28 @@ CUSTOM: tuple[Permission, ...] = (
     UNDO_BATCH,
     MANAGE_WEBHOOKS,
 )
+
+
+#: What each course role (lms.CourseRole.Role) may do in its course, and only there. A global
+#: permission (Django's, above) means "in every course"; a role grants the same permission
+#: within one course (enrollments/operations/scope.py reads this). Staff act within the
+#: course's limits (operations/limits.py); managers are not limited.
+STAFF_PERMISSIONS: tuple[Permission, ...] = (
+    VIEW_ENROLLMENT,
+    VIEW_ACCESS_CHANGE,
+    EXTEND_ACCESS,
+    PAUSE_ENROLLMENT,
+)
+ROLE_PERMISSIONS: dict[str, tuple[Permission, ...]] = {
+    "staff": STAFF_PERMISSIONS,
+    "manager": (
+        *STAFF_PERMISSIONS,
+        CHANGE_ENROLLMENT,
+        ENROLL_LEARNERS,
+        EXPIRE_ACCESS,
+        REMOVE_FROM_COURSE,
+        UNDO_BATCH,
+    ),
+}
+#: The role whose holders act within the course's limits.
+LIMITED_ROLE = "staff"

@@ -78,6 +78,11 @@ class User(LoadedWithoutInit, AbstractBaseUser, PermissionsMixin):
         constraints = [
             models.UniqueConstraint(Lower("email"), name="lms_user_email_ci_unique"),
         ]
+        # The learner's data (enrollments/privacy.py), named in enrollments/permissions.py.
+        permissions = [
+            ("export_learner_data", "Can export everything held about a learner"),
+            ("erase_learner", "Can erase (pseudonymise) a learner"),
+        ]
 
     def __str__(self) -> str:
         return self.email
@@ -119,6 +124,24 @@ class Course(LoadedWithoutInit, models.Model):
         default=True,
         help_text="When on, time spent paused is added back to the learner's end date on resume.",
     )
+    # Limits on what the course's staff (CourseRole.Role.STAFF) may do; managers and global
+    # staff are not limited (enrollments/operations/limits.py applies them, at every door).
+    staff_max_extension_days = models.PositiveIntegerField(
+        "most days staff may add",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(3650)],
+        help_text=(
+            "The most days one change by the course's staff may add to a learner's access, "
+            "counted from the current end (or from now when access has ended): so also the "
+            "latest end they may set. Empty: no limit."
+        ),
+    )
+    staff_reason_required = models.BooleanField(
+        "staff must give a reason",
+        default=False,
+        help_text="When on, every access change by the course's staff needs a reason.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -131,6 +154,11 @@ class Course(LoadedWithoutInit, models.Model):
                 condition=models.Q(access_days__isnull=True)
                 | models.Q(access_days__gte=1, access_days__lte=3650),
                 name="lms_course_access_days_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(staff_max_extension_days__isnull=True)
+                | models.Q(staff_max_extension_days__gte=1, staff_max_extension_days__lte=3650),
+                name="lms_course_staff_max_extension_days_range",
             ),
         ]
 
@@ -173,3 +201,42 @@ class CourseItem(LoadedWithoutInit, models.Model):
 
     def __str__(self) -> str:
         return f"{self.position}. {self.title}"
+
+
+class CourseRole(models.Model):
+    """A user's role in one course: what they may do there, and only there (issue 25).
+
+    Each role maps to permissions named in enrollments/permissions.py (ROLE_PERMISSIONS);
+    Django's global permissions keep meaning "in every course". One role per user and course:
+    a manager may do everything staff may. Assigned in the admin (inline on the course and on
+    the user) and by `manage.py course_roles`, by people holding MANAGE_COURSE_ROLES.
+    """
+
+    class Role(models.TextChoices):
+        STAFF = "staff", "Staff"
+        MANAGER = "manager", "Manager"
+
+    id = models.BigAutoField(primary_key=True)
+    # No index of its own: lms_courserole_unique (user, course) leads with it.
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="course_roles", db_index=False
+    )
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="roles")
+    role = models.CharField(max_length=16, choices=Role.choices)
+    granted_at = models.DateTimeField(default=timezone.now, editable=False)
+    granted_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False
+    )
+
+    class Meta:
+        ordering = ["course", "user"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "course"], name="lms_courserole_unique"),
+            models.CheckConstraint(
+                condition=models.Q(role__in=["staff", "manager"]), name="lms_courserole_role"
+            ),
+        ]
+        permissions = [("manage_course_roles", "Can grant and revoke course roles")]
+
+    def __str__(self) -> str:
+        return f"{self.user} is {self.get_role_display().lower()} of {self.course}"

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from enrollments.models import AccessChange, Enrollment, ItemCompletion
 from enrollments.progress.counts import enrollments_recount_progress
-from lms.models import Course, CourseItem, User
+from lms.models import Course, CourseItem, CourseRole, User
 
 
 def recount(*enrollments: Enrollment) -> None:
@@ -102,3 +102,14 @@ class AccessChangeFactory(factory.django.DjangoModelFactory):
     action = AccessChange.Action.EXTEND
     source = AccessChange.Source.SYSTEM
     created_at = factory.LazyFunction(timezone.now)
+
+
+class CourseRoleFactory(factory.django.DjangoModelFactory):
+    """A user's role in a course (staff by default: the limited one)."""
+
+    class Meta:
+        model = CourseRole
+
+    user = factory.SubFactory(StaffFactory)
+    course = factory.SubFactory(CourseFactory)
+    role = CourseRole.Role.STAFF

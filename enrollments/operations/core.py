@@ -13,11 +13,13 @@ from django.db import NotSupportedError, connections, router, transaction
 from django.db.models import QuerySet
 
 from enrollments import clock
-from enrollments.errors import ChangedSincePreview, MembershipNotFound
+from enrollments.errors import ChangedSincePreview, CourseNotFound, MembershipNotFound
 from enrollments.events.records import event_rows, save_events
 from enrollments.models import Enrollment
+from enrollments.operations import limits
 from enrollments.operations.audit import Attribution, save_audit_rows
 from enrollments.operations.base import Operation, Plan, Row, Skip, State
+from enrollments.operations.scope import actor_scope
 from enrollments.operations.selection import Selection
 from enrollments.operations.writing import audit_rows
 from lms.batching import BATCH_SIZE, chunked
@@ -31,13 +33,14 @@ _ROW_COLUMNS = ("pk", "user_id", "course_id", "start_at", "course__pause_freezes
 _STATE_COLUMNS = tuple(field.name for field in fields(State))
 
 
-def preview(operation: Operation, selection: Selection) -> Plan:
+def preview(operation: Operation, selection: Selection, *, reason: str = "") -> Plan:
     """What `apply` would do to `selection` now, without locking or writing: the admin's
     preview page and the commands' `--dry-run`. Raises the operation's request-level
-    DomainError (e.g. InvalidExtensionPeriod) before reading anything."""
+    DomainError (e.g. InvalidExtensionPeriod) before reading anything. `reason`: the one the
+    change will be made with (a course may require one of its staff: operations/limits.py)."""
     now = clock.now()
     operation.validate(now=now)
-    return _plan(operation, selection, now=now, lock=False)
+    return _plan(operation, selection, now=now, lock=False, reason=reason)
 
 
 def apply(
@@ -127,12 +130,14 @@ def _cyclic_gc_paused() -> Iterator[None]:
 def _apply_locked(
     operation: Operation, selection: Selection, by: Attribution, *, expected: str | None
 ) -> Plan:
+    # Whatever scope the door gave, the actor acts only where they may (operations/scope.py).
+    selection = selection.within(actor_scope(by.actor, operation.permission))
     with _cyclic_gc_paused(), transaction.atomic():
         # Locks first; the clock is read after the lock so that audit rows follow the order the
         # changes happened in, and a pause is timed from when it happened.
         rows = _read_rows(selection, lock=True)
         now = clock.now()
-        plan = _plan_rows(operation, selection, rows, now=now)
+        plan = _plan_rows(operation, selection, rows, now=now, reason=by.reason)
         if expected is not None and plan.fingerprint() != expected:
             raise ChangedSincePreview(plan=plan)
         scope = write_scope(selection)
@@ -146,22 +151,42 @@ def _apply_locked(
     return plan
 
 
-def _plan(operation: Operation, selection: Selection, *, now, lock: bool) -> Plan:
+def _plan(operation: Operation, selection: Selection, *, now, lock: bool, reason: str) -> Plan:
     with _cyclic_gc_paused():
-        return _plan_rows(operation, selection, _read_rows(selection, lock=lock), now=now)
+        rows = _read_rows(selection, lock=lock)
+        return _plan_rows(operation, selection, rows, now=now, reason=reason)
 
 
-def _plan_rows(operation: Operation, selection: Selection, rows: list[Row], *, now) -> Plan:
-    """The operation's plan of `rows` (with its facts), plus a MembershipNotFound skip for each
-    named enrollment that does not exist (any more)."""
+def _plan_rows(
+    operation: Operation, selection: Selection, rows: list[Row], *, now, reason: str
+) -> Plan:
+    """The operation's plan of `rows` (with its facts), less the changes the course limits
+    refuse the actor (limits.py), plus a MembershipNotFound skip for each named enrollment
+    that does not exist (any more) or lies outside the selection's scope."""
     facts = operation.read_facts([row.id for row in rows])
     if facts:
         rows = [replace(row, facts=facts.get(row.id)) for row in rows]
     plan = operation.plan(rows, now=now, named=selection.named_rule)
+    if not selection.scope.everywhere:
+        _refuse_new_outside(plan, selection)
+    limits.enforce(plan, rows, selection.scope, reason=reason, now=now)
     if selection.ids is not None and len(rows) < len(selection.ids):
         found = {row.id for row in rows}
         plan.skips += [Skip(pk, MembershipNotFound()) for pk in selection.ids if pk not in found]
     return plan
+
+
+def _refuse_new_outside(plan: Plan, selection: Selection) -> None:
+    """Changes that create an enrollment (they carry its `course_id`: enrolling) in a course
+    outside the scope become CourseNotFound skips: the actor may not enroll there."""
+    kept = []
+    for change in plan.changes:
+        course_id = getattr(change, "course_id", None)
+        if course_id is not None and not selection.scope.covers(course_id):
+            plan.skips.append(Skip(change.enrollment_id, CourseNotFound()))
+        else:
+            kept.append(change)
+    plan.changes = kept
 
 
 def _read_rows(selection: Selection, *, lock: bool) -> list[Row]:
@@ -180,7 +205,7 @@ def _read_rows(selection: Selection, *, lock: bool) -> list[Row]:
         rows = selection.queryset
     else:
         rows = Enrollment.objects.filter(pk__in=selection.queryset.values("pk"))
-    rows = rows.order_by("pk").values_list(*_ROW_COLUMNS, *_STATE_COLUMNS)
+    rows = selection.in_scope(rows).order_by("pk").values_list(*_ROW_COLUMNS, *_STATE_COLUMNS)
     # Locking: every row is fetched (so locked) before the caller reads the clock.
     values = list(rows.select_for_update(of=("self",))) if lock else rows.iterator(5000)
     width = len(_ROW_COLUMNS)
@@ -201,7 +226,7 @@ def write_scope(selection: Selection) -> QuerySet[Enrollment] | None:
     """What the writes look the locked rows up within (writing.update_locked): the selection's
     queryset when it reads the enrollment table alone, else None (by id alone)."""
     if selection.ids is None and reads_one_table(selection.queryset):
-        return selection.queryset
+        return selection.in_scope(selection.queryset)
     return None
 
 

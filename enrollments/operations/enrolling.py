@@ -42,6 +42,7 @@ from enrollments.models import AccessChange, Enrollment
 from enrollments.operations.audit import Attribution
 from enrollments.operations.base import Change, Operation, Plan, Row, Skip, State
 from enrollments.operations.core import apply
+from enrollments.operations.scope import EVERYWHERE, Scope
 from enrollments.operations.selection import Selection
 from enrollments.operations.writing import write_states
 from enrollments.permissions import ENROLL_LEARNERS
@@ -149,9 +150,10 @@ class Enroll(Operation):
                     found[(user_id, course_id)] = pk
         return found
 
-    def selection(self) -> Selection:
-        """The targets' existing enrollments, named (the core locks and plans them)."""
-        return Selection.named(self.existing().values())
+    def selection(self, *, scope: Scope = EVERYWHERE) -> Selection:
+        """The targets' existing enrollments, named (the core locks and plans them), within
+        `scope` (a pair in a course outside it is refused: core._refuse_new_outside)."""
+        return Selection.named(self.existing().values(), scope=scope)
 
     def plan(self, rows: Iterable[Row], *, now: datetime, named: bool) -> Plan:
         plan = Plan(self)
@@ -213,15 +215,18 @@ class Enroll(Operation):
         write_states([c for c in changes if not isinstance(c, NewEnrollment)], now=now, scope=scope)
 
 
-def enroll(operation: Enroll, by: Attribution, *, expected: str | None = None) -> Plan:
+def enroll(
+    operation: Enroll, by: Attribution, *, expected: str | None = None, scope: Scope = EVERYWHERE
+) -> Plan:
     """Applies `operation` to its targets' existing enrollments. When a concurrent enrollment
     of a pair wins the race (the unique constraint refuses this insert), plans once more under
     the lock: the pair is then already enrolled. With `expected` (a preview's fingerprint) that
     new plan differs, so nothing is written and ChangedSincePreview is raised."""
     try:
-        return apply(operation, operation.selection(), by, expected=expected)
+        return apply(operation, operation.selection(scope=scope), by, expected=expected)
     except IntegrityError:
         existing = operation.existing()
         if not any(target.pair in existing for target in operation.targets):
             raise  # not the race this retry is for
-        return apply(operation, Selection.named(existing.values()), by, expected=expected)
+        selection = Selection.named(existing.values(), scope=scope)
+        return apply(operation, selection, by, expected=expected)

@@ -14,6 +14,11 @@ The one rule that differs between requests of the same operation is decided from
 
 Every door builds its selection with `Selection.named` or `Selection.by_filter`; no door
 decides the rule itself.
+
+A selection also says **whose** it is: its `scope` (operations/scope.py), the courses the
+actor may act in. The core reads and locks only the rows within it (`in_scope`), and
+`apply` narrows it again to its actor's scope for the operation's permission, so a door that
+forgot to pass one still changes nothing outside the actor's courses.
 """
 
 import uuid
@@ -23,6 +28,7 @@ from dataclasses import dataclass
 from django.db.models import QuerySet
 
 from enrollments.models import Enrollment
+from enrollments.operations.scope import EVERYWHERE, Scope
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,15 +38,26 @@ class Selection:
 
     queryset: QuerySet[Enrollment] | None
     ids: tuple[uuid.UUID, ...] | None = None
+    scope: Scope = EVERYWHERE
 
     @classmethod
-    def named(cls, ids: Iterable[uuid.UUID]) -> "Selection":
+    def named(cls, ids: Iterable[uuid.UUID], *, scope: Scope = EVERYWHERE) -> "Selection":
         ids = tuple(dict.fromkeys(ids))
-        return cls(queryset=None, ids=ids)
+        return cls(queryset=None, ids=ids, scope=scope)
 
     @classmethod
-    def by_filter(cls, queryset: QuerySet[Enrollment]) -> "Selection":
-        return cls(queryset=queryset)
+    def by_filter(cls, queryset: QuerySet[Enrollment], *, scope: Scope = EVERYWHERE) -> "Selection":
+        return cls(queryset=queryset, scope=scope)
+
+    def within(self, scope: Scope) -> "Selection":
+        """This selection, narrowed to `scope` as well."""
+        if scope.everywhere:
+            return self
+        return Selection(self.queryset, self.ids, self.scope.within(scope))
+
+    def in_scope(self, rows: QuerySet[Enrollment]) -> QuerySet[Enrollment]:
+        """`rows` (enrollments) within the selection's scope: one condition on course_id."""
+        return rows if self.scope.everywhere else rows.filter(self.scope.condition())
 
     @property
     def named_rule(self) -> bool:
@@ -52,11 +69,11 @@ class Selection:
         again when the part is read, so a row that stopped matching drops out."""
         if self.ids is not None:
             wanted = set(ids)
-            return Selection.named(pk for pk in self.ids if pk in wanted)
-        return Selection(queryset=self.queryset.filter(pk__in=list(ids)))
+            return Selection.named((pk for pk in self.ids if pk in wanted), scope=self.scope)
+        return Selection(queryset=self.queryset.filter(pk__in=list(ids)), scope=self.scope)
 
     def ids_in_order(self) -> list[uuid.UUID]:
         """Every id of the selection now (no lock): named ones as given, else in key order."""
         if self.ids is not None:
             return list(self.ids)
-        return list(self.queryset.order_by("pk").values_list("pk", flat=True))
+        return list(self.in_scope(self.queryset).order_by("pk").values_list("pk", flat=True))

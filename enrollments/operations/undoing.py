@@ -33,9 +33,10 @@ from typing import ClassVar
 
 from django.db.models import Exists, OuterRef
 
-from enrollments.errors import ChangedSinceBatch, NotUndoable
-from enrollments.models import AccessChange
+from enrollments.errors import BatchNotFound, ChangedSinceBatch, NotUndoable
+from enrollments.models import AccessChange, Enrollment
 from enrollments.operations.base import Change, Operation, Row, State, before_state
+from enrollments.operations.scope import EVERYWHERE, Scope
 from enrollments.operations.selection import Selection
 from enrollments.permissions import UNDO_BATCH
 from enrollments.selectors.batches import batch_enrollment_ids
@@ -87,9 +88,15 @@ def changed_fields(change: Change) -> list[FieldChange]:
     ]
 
 
-def batch_selection(batch_id: uuid.UUID) -> Selection:
-    """The enrollments of a batch, named; raises BatchNotFound when it has no audit rows."""
-    return Selection.named(batch_enrollment_ids(batch_id))
+def batch_selection(batch_id: uuid.UUID, *, scope: Scope = EVERYWHERE) -> Selection:
+    """The enrollments of a batch, named; raises BatchNotFound when it has no audit rows, or
+    when any of them lies outside `scope` (a course manager undoes their course's batches
+    whole, and cannot tell another course's batch from none)."""
+    ids = batch_enrollment_ids(batch_id)
+    outside = Enrollment.objects.filter(pk__in=ids).exclude(scope.condition())
+    if not scope.everywhere and outside.exists():
+        raise BatchNotFound(f"batch {batch_id} is outside the actor's courses")
+    return Selection.named(ids, scope=scope)
 
 
 @dataclass(frozen=True, slots=True)

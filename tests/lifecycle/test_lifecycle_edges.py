@@ -165,7 +165,7 @@ def lost_race(monkeypatch):
     operation = Enroll((PairToEnroll(user, course),))
     shown = preview(operation, operation.selection())  # "will be enrolled"
     winner = EnrollmentFactory(user=user, course=course)
-    monkeypatch.setattr(Enroll, "selection", lambda self: Selection.named([]))
+    monkeypatch.setattr(Enroll, "selection", lambda self, scope=None: Selection.named([]))
     return operation, shown, winner
 
 

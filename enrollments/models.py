@@ -139,8 +139,10 @@ class AccessChange(models.Model):
     """Append-only audit record of one change to an enrollment's access.
 
     Written by the operation core only, in the same transaction as the change. Nothing in the
-    app updates or deletes these rows; an enrollment with history cannot be deleted (PROTECT),
-    which keeps the trail whole: deactivate the user instead.
+    app deletes these rows, and the only update is the learner's data's (enrollments/privacy):
+    an erasure or the retention setting blanks `reason`, every other fact stays. An enrollment
+    with history cannot be deleted (PROTECT), which keeps the trail whole: deactivate the user
+    instead, or erase them.
     """
 
     class Action(models.TextChoices):
@@ -552,3 +554,52 @@ class WebhookAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.delivery_id} at {self.attempted_at}: {self.status or self.error}"
+
+
+class Erasure(models.Model):
+    """The audit record of an erasure of personal data (enrollments/privacy): a learner
+    pseudonymised (`erase_learner`, the admin's "Erase learner"), or the audit reasons older
+    than AUDIT_REASON_RETENTION_DAYS blanked by the sweep.
+
+    It names people by id only, so that it outlives what it erased without undoing it: the
+    learner's id stays a plain column (no database constraint: the record survives the
+    account), the actor is kept as the audit rows keep theirs. `counts` says what was erased
+    and what was kept, by name (privacy.erasure.Counts)."""
+
+    class Kind(models.TextChoices):
+        LEARNER = "learner", "learner erased"
+        RETENTION = "retention", "old reasons blanked"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    kind = models.CharField(max_length=9, choices=Kind.choices)
+    learner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+        help_text="Whom it erased (a learner erasure); kept as an id if the account goes.",
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Who erased; empty for the system (the retention sweep) and for commands "
+        "run without --actor.",
+    )
+    source = models.CharField(max_length=16, choices=AccessChange.Source.choices)
+    performed_at = models.DateTimeField()
+    counts = models.JSONField(default=dict, help_text="What was erased and kept, by name.")
+
+    class Meta:
+        ordering = ["-performed_at"]
+        indexes = [
+            # The sweep's "when did the retention last run" (one row a day at most).
+            models.Index(fields=["kind", "performed_at"], name="erasure_kind_performed_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} at {self.performed_at:%Y-%m-%dT%H:%M:%SZ}"

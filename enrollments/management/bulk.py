@@ -47,10 +47,15 @@ class SelectedOperation:
     _size: int | None = None
 
     def size(self) -> int:
-        """How many enrollments it selects (counted once, for the progress bar and summary)."""
+        """How many enrollments it selects within its scope (counted once, for the progress
+        bar and summary): a filter's rows outside the `--actor`'s courses are not counted, as
+        the core never reads them."""
         if self._size is None:
-            ids = self.selection.ids
-            self._size = len(ids) if ids is not None else self.selection.queryset.count()
+            selection = self.selection
+            if selection.ids is not None:
+                self._size = len(selection.ids)
+            else:
+                self._size = selection.in_scope(selection.queryset).count()
         return self._size
 
 
@@ -181,7 +186,8 @@ class BulkRun:
         # A request invalid for every row raises (the command checked it already: only the
         # clock passing an --until meanwhile gets here) and ends the run with exit status 1.
         if self.dry_run:
-            self.plans.append(preview(target.operation, target.selection))
+            # The reason too: a course may require one of its staff (operations/limits.py).
+            self.plans.append(preview(target.operation, target.selection, reason=self.by.reason))
             report(self.plans[-1], range(size))
         else:
             by, size_ = self.by, self.batch_size

@@ -10,6 +10,12 @@ run and, for the extension, how a CSV row's values and the flags make its reques
 A real run (not `--dry-run`, not `--expect`) is a durable run (run_options): written down,
 applied a chunk per transaction, named in the summary; `--resume RUN` continues one that
 stopped, `--background` queues one for the job worker.
+
+With `--actor`, every selection (options or CSV) is built within the actor's scope for the
+operation's permission (selection.command_scope): a filter never reaches a row outside their
+courses, a named one outside them fails as a pair without an enrollment, and the course
+staff limits' refusals (EXTENSION_OVER_COURSE_LIMIT, REASON_REQUIRED) are failed rows like any
+other skip.
 """
 
 from collections import defaultdict
@@ -44,10 +50,12 @@ from enrollments.management.selection import (
     USAGE,
     add_selection_arguments,
     check_no_selection_with_csv,
+    command_scope,
     select_enrollments,
 )
 from enrollments.models import OperationRun
 from enrollments.operations import Operation, Selection
+from enrollments.operations.scope import EVERYWHERE, Scope
 
 
 class BulkEnrollmentCommand(ChangingCommand):
@@ -108,14 +116,15 @@ class BulkEnrollmentCommand(ChangingCommand):
         reason = self.reason_option(options)
         actor = self.actor_option(options)
         default = self.command_line_operation(options)
+        scope = command_scope(actor, self.permission)
         if options["csv"]:
             check_no_selection_with_csv(options)
-            targets, failures = self._csv_targets(options["csv"], default, options)
+            targets, failures = self._csv_targets(options["csv"], default, options, scope=scope)
         else:
-            targets, failures = self._selection_targets(options, default)
+            targets, failures = self._selection_targets(options, default, scope=scope)
         identity = None
         if not options["dry_run"] and options["expect"] is None:
-            identity = request_identity(self.command_name, options, request_options)
+            identity = self._identity(options, request_options, scope)
         if options["background"]:
             self._background(targets, failures, actor=actor, reason=reason, identity=identity)
             return
@@ -128,25 +137,38 @@ class BulkEnrollmentCommand(ChangingCommand):
         write_failures(self.stderr, failures)
         exit_for_failures(len(failures), total, dry_run=options["dry_run"])
 
+    def _identity(self, options: dict, request_options, scope: Scope) -> str:
+        """The request's identity (run_options.request_identity); an `--actor`'s scope is part
+        of it, since the same options select other rows for another scope (and a scoped actor
+        must not be told of a run reaching beyond their courses). Unscoped requests keep the
+        identity they always had."""
+        if scope.everywhere:
+            return request_identity(self.command_name, options, request_options)
+        courses = ",".join(sorted(map(str, scope.courses or ())))
+        limited = ",".join(sorted(map(str, scope.limited)))
+        scoped = {**options, "actor_scope": f"{courses}|{limited}"}
+        return request_identity(self.command_name, scoped, (*request_options, "actor_scope"))
+
     def _selection_targets(
-        self, options, default
+        self, options, default, *, scope: Scope = EVERYWHERE
     ) -> tuple[list[SelectedOperation], list[RowFailure]]:
         assert default is not None
-        selection, failure = select_enrollments(options)
+        selection, failure = select_enrollments(options, scope=scope)
         if failure:
             return [], [failure]
         return [SelectedOperation(operation=default, selection=selection)], []
 
     def _csv_targets(
-        self, path: str, default, options: dict
+        self, path: str, default, options: dict, *, scope: Scope = EVERYWHERE
     ) -> tuple[list[SelectedOperation], list[RowFailure]]:
         """One target per distinct operation, rows kept in file order within each: every row
-        names its enrollment, so each target is a named selection. The file's digest goes in
+        names its enrollment, so each target is a named selection within `scope` (a row
+        outside it fails as a pair without an enrollment). The file's digest goes in
         options["csv_digest"] (the request's identity)."""
         columns, rows = read_csv(path, optional_columns=self.csv_optional_columns)
         options["csv_digest"] = csv_digest(columns, rows)
         self.check_csv_columns(path, columns, default)
-        resolved = resolve_rows(rows)
+        resolved = resolve_rows(rows, scope=scope)
         failures = list(resolved.failures)
         groups: dict[Operation, list] = {}
         for row, enrollment_id in resolved.rows:
@@ -159,7 +181,7 @@ class BulkEnrollmentCommand(ChangingCommand):
         targets = [
             SelectedOperation(
                 operation=operation,
-                selection=Selection.named(pk for _row, pk in rows),
+                selection=Selection.named((pk for _row, pk in rows), scope=scope),
                 where={pk: row.where for row, pk in rows},
                 lines={pk: row.line for row, pk in rows},
             )

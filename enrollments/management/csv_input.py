@@ -2,7 +2,9 @@
 them), each kept with its line number, resolved to enrollments with a few bulk queries.
 
 A bad header or an unreadable file is a usage error (nothing is done). A bad row is a failed
-row: reported by line number with the contract's message, while the good rows go ahead.
+row: reported by line number with the contract's message, while the good rows go ahead. A row
+naming an enrollment outside the `--actor`'s courses fails exactly as a pair without an
+enrollment (NOT_ENROLLED; enrollments/operations/scope.py).
 """
 
 import csv
@@ -18,6 +20,7 @@ from enrollments.errors import NotEnrolled
 from enrollments.management.output import RowFailure, describe_error
 from enrollments.management.selection import USAGE
 from enrollments.models import Enrollment
+from enrollments.operations.scope import EVERYWHERE, Scope
 from enrollments.selectors.by_key import course_ids_by_key, course_key, user_ids_by_key, user_key
 from lms.batching import chunked
 from lms.text import text_problem
@@ -118,13 +121,15 @@ class Resolved:
     failures: list[RowFailure] = field(default_factory=list)
 
 
-def resolve_rows(rows: list[CsvRow]) -> Resolved:
+def resolve_rows(rows: list[CsvRow], *, scope: Scope = EVERYWHERE) -> Resolved:
     """Finds each row's enrollment with a handful of queries whatever the number of rows
     (users, courses and enrollments are loaded by chunks of ids into dictionaries).
 
     Unknown users or courses and pairs without an enrollment fail as NotEnrolled, which is
-    what the API answers for them too; a second row for the same enrollment fails as a
-    duplicate (applying it twice, or picking one of two modes, would be a guess).
+    what the API answers for them too; so does a pair whose course lies outside `scope` (the
+    `--actor`'s courses), with the same words as a pair without an enrollment. A second row
+    for the same enrollment fails as a duplicate (applying it twice, or picking one of two
+    modes, would be a guess).
     """
     users = user_ids_by_key({row.user for row in rows if row.user})
     courses = course_ids_by_key({row.course for row in rows if row.course})
@@ -145,7 +150,7 @@ def resolve_rows(rows: list[CsvRow]) -> Resolved:
             )
             resolved.failures.append(row.failure(describe_error(NotEnrolled(problem))))
             continue
-        enrollment_id = enrollments.get((user_id, course_id))
+        enrollment_id = enrollments.get((user_id, course_id)) if scope.covers(course_id) else None
         if enrollment_id is None:
             resolved.failures.append(row.failure(describe_error(NotEnrolled())))
             continue

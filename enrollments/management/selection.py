@@ -6,6 +6,13 @@ what the GraphQL filters and the admin would. `--user` with `--course` names one
 named selection, the API's rule); anything else is a selection by filter (see
 enrollments.operations.selection). Command-line arguments that name nothing are usage errors
 (exit status 2) that quote the bad value.
+
+Whose selection it is (issue 25): without `--actor` the operator's, every course. With
+`--actor`, the courses where the actor holds the operation's permission (`command_scope`:
+globally, every course; through course roles, those courses), so a filter never reaches a row
+outside them, and a named enrollment outside them is reported exactly as a pair that does not
+exist (NOT_ENROLLED): the command cannot tell "not yours" from "not there"
+(enrollments/operations/scope.py).
 """
 
 import argparse
@@ -20,6 +27,7 @@ from enrollments.instants import parse_instant
 from enrollments.management.output import RowFailure, describe_error
 from enrollments.models import Enrollment
 from enrollments.operations import Selection
+from enrollments.operations.scope import EVERYWHERE, Scope, scope_of
 from enrollments.permissions import Permission
 from enrollments.rules import AccessState
 from enrollments.selectors.access import access_state_q, not_removed
@@ -70,7 +78,9 @@ def option_id(option: str, value: str) -> object:
 
 
 def resolve_actor(email: str | None, permission: Permission) -> User | None:
-    """The `--actor` recorded on the audit rows: an active user holding `permission`.
+    """The `--actor` recorded on the audit rows: an active user holding `permission`, globally
+    or through a role in at least one course (their selection is then narrowed to those
+    courses: `command_scope`).
 
     Without `--actor` the change is recorded with no actor and source `command`. With it, the
     actor must be someone who could make the same change in the admin, so the audit trail never
@@ -83,11 +93,17 @@ def resolve_actor(email: str | None, permission: Permission) -> User | None:
         raise CommandError(
             f"--actor {email!r}: no active user with that e-mail or id", returncode=USAGE
         )
-    if not permission.held_by(actor):
+    if command_scope(actor, permission).empty:
         raise CommandError(
             f"--actor {email!r}: lacks the permission {permission}", returncode=USAGE
         )
     return actor
+
+
+def command_scope(actor: User | None, permission: Permission) -> Scope:
+    """Where a command may act with `permission`: every course without `--actor` (the
+    operator's command, as before roles existed), else the actor's scope for it."""
+    return EVERYWHERE if actor is None else scope_of(actor, permission)
 
 
 def add_selection_arguments(parser: CommandParser) -> None:
@@ -110,11 +126,14 @@ def add_selection_arguments(parser: CommandParser) -> None:
     )
 
 
-def select_enrollments(options: dict) -> tuple[Selection, RowFailure | None]:
-    """The selection for `--user/--course/--all/--state/--expiring-before`: named when
-    `--user` and `--course` name one enrollment, else by filter. A pair with no enrollment is
-    a failed row (NotEnrolled, exit 1), not an empty selection. Usage errors name the option
-    and its value."""
+def select_enrollments(
+    options: dict, *, scope: Scope = EVERYWHERE
+) -> tuple[Selection, RowFailure | None]:
+    """The selection for `--user/--course/--all/--state/--expiring-before` within `scope`
+    (`command_scope`): named when `--user` and `--course` name one enrollment, else by filter.
+    A pair with no enrollment, or whose course lies outside the scope, is a failed row
+    (NotEnrolled, exit 1, the same words for both), not an empty selection. Usage errors name
+    the option and its value."""
     user_arg, course_arg = options.get("user"), options.get("course")
     if not (user_arg or course_arg or options.get("all")):
         raise CommandError(
@@ -138,13 +157,15 @@ def select_enrollments(options: dict) -> tuple[Selection, RowFailure | None]:
         # Like the default lists, a filter leaves removed learners out unless --state removed.
         if options.get("state") != AccessState.REMOVED:
             queryset = not_removed(queryset)
-        return Selection.by_filter(queryset), None
+        return Selection.by_filter(queryset, scope=scope), None
     try:
+        if not scope.covers(course_id):
+            raise NotEnrolled()  # what a pair without an enrollment answers (no row read)
         enrollment_get_for_student(user_id=user_id, course_id=course_id)
     except NotEnrolled as error:
         failure = RowFailure(f"--user {user_arg} --course {course_arg}", describe_error(error))
         return Selection.named([]), failure
-    return Selection.named(queryset.values_list("pk", flat=True)), None
+    return Selection.named(queryset.values_list("pk", flat=True), scope=scope), None
 
 
 def check_no_selection_with_csv(options: dict) -> None:

@@ -10,6 +10,10 @@ Unknown learners: without `--create-users` an e-mail address nobody has fails it
 (NOT_FOUND), so a typo never creates an account; with it, a learner is created for the address,
 named by `--name` / the row's `name` (required: NAME_REQUIRED otherwise).
 
+With `--actor`, a course outside the courses where the actor may enroll is answered exactly
+as an unknown course (a usage error for `--course`, a NOT_FOUND row in a CSV): the actor
+cannot tell another course from none (enrollments/operations/scope.py).
+
 Output and exit status as the sibling commands (management/output.py): what was (or would be)
 done on stdout, one line per failed row on stderr, 0 all done, 1 some rows failed, 2 usage
 error. `--dry-run` prints the plan's fingerprint; `--expect FINGERPRINT` applies exactly that
@@ -28,11 +32,12 @@ from enrollments.management.output import (
     exit_for_failures,
     write_failures,
 )
-from enrollments.management.selection import USAGE
+from enrollments.management.selection import USAGE, command_scope
 from enrollments.models import AccessChange
 from enrollments.operations import Enroll
 from enrollments.operations.audit import Attribution
 from enrollments.operations.enrolling_learners import Entry, apply_entries, preview_entries
+from enrollments.operations.scope import EVERYWHERE, Scope
 from enrollments.selectors.by_key import course_ids_by_key, course_key
 from lms.models import Course
 
@@ -68,10 +73,13 @@ class Command(ChangingCommand):
         self.add_change_arguments(parser)
 
     _course_text: dict[int, str] = {}
+    #: Where the command may enroll: every course, or the `--actor`'s (handle sets it).
+    scope: Scope = EVERYWHERE
 
     def handle(self, *args, **options) -> None:
         reason = self.reason_option(options)
         actor = self.actor_option(options)
+        self.scope = command_scope(actor, self.permission)
         entries, failures = self._entries(options)
         create = options["create_users"]
         if options["dry_run"]:
@@ -167,9 +175,10 @@ class Command(ChangingCommand):
             entries.append(Entry(row.line, row.user, course, row.extra.get("name", ""), ended_at))
         return entries, failures
 
-    @staticmethod
-    def _courses(values) -> dict:
-        """{course_key: Course} for the values naming a course (one query per chunk)."""
+    def _courses(self, values) -> dict:
+        """{course_key: Course} for the values naming a course within the scope (one query per
+        chunk): a course outside it is left out, as one that does not exist."""
         ids = course_ids_by_key(values)
+        ids = {key: pk for key, pk in ids.items() if self.scope.covers(pk)}
         by_id = Course.objects.in_bulk(list(ids.values()))
         return {key: by_id[pk] for key, pk in ids.items()}

@@ -6,6 +6,10 @@ and what is skipped). It follows the bulk commands' conventions (changing, bulk,
 plan or nothing, `--reason` and `--actor` go on the audit rows (source `command`), one stderr
 line per skipped row. Exit status: 0 all undone, 1 some rows skipped, 2 usage error (a
 malformed or unknown batch id, a bad option). Examples: docs/commands.md.
+
+With `--actor` (a course manager, say), a batch that changed any enrollment outside the
+courses where the actor may undo is answered exactly as an unknown batch (BATCH_NOT_FOUND):
+the actor cannot tell another course's batch from none (enrollments/operations/scope.py).
 """
 
 from django.core.management.base import CommandError, CommandParser
@@ -19,7 +23,7 @@ from enrollments.management.output import (
     format_instant,
     write_failures,
 )
-from enrollments.management.selection import USAGE
+from enrollments.management.selection import USAGE, command_scope
 from enrollments.operations import Change, Undo
 from enrollments.operations.undoing import batch_selection, changed_fields
 from lms.identifiers import parse_uuid
@@ -70,10 +74,11 @@ class Command(ChangingCommand):
             raise CommandError(f"BATCH_ID {text!r}: not a batch id (a UUID)", returncode=USAGE)
         actor = self.actor_option(options)
         try:
-            selection = batch_selection(batch_id)
-        except BatchNotFound as error:
+            selection = batch_selection(batch_id, scope=command_scope(actor, self.permission))
+        except BatchNotFound:
+            # Without the error's detail: a batch outside the actor's courses reads as none.
             raise CommandError(
-                f"BATCH_ID {text!r}: {describe_error(error)}", returncode=USAGE
+                f"BATCH_ID {text!r}: {describe_error(BatchNotFound())}", returncode=USAGE
             ) from None
         target = SelectedOperation(operation=Undo(batch_id), selection=selection)
         run, outcome = self.run_targets(

@@ -10,6 +10,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from enrollments.fastpaths.model_loading import LoadedWithoutInit
+from enrollments.permissions import ERASE_LEARNER, EXPORT_LEARNER_DATA, MANAGE_COURSE_ROLES
 from lms.control_characters import refuse_control_characters
 
 
@@ -79,10 +80,7 @@ class User(LoadedWithoutInit, AbstractBaseUser, PermissionsMixin):
             models.UniqueConstraint(Lower("email"), name="lms_user_email_ci_unique"),
         ]
         # The learner's data (enrollments/privacy.py), named in enrollments/permissions.py.
-        permissions = [
-            ("export_learner_data", "Can export everything held about a learner"),
-            ("erase_learner", "Can erase (pseudonymise) a learner"),
-        ]
+        permissions = [(p.codename, p.label) for p in (EXPORT_LEARNER_DATA, ERASE_LEARNER)]
 
     def __str__(self) -> str:
         return self.email
@@ -236,7 +234,7 @@ class CourseRole(models.Model):
                 condition=models.Q(role__in=["staff", "manager"]), name="lms_courserole_role"
             ),
         ]
-        permissions = [("manage_course_roles", "Can grant and revoke course roles")]
+        permissions = [(MANAGE_COURSE_ROLES.codename, MANAGE_COURSE_ROLES.label)]
 
     def __str__(self) -> str:
         return f"{self.user} is {self.get_role_display().lower()} of {self.course}"

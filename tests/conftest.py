@@ -6,7 +6,13 @@ import pytest
 
 from apikeys import permission_cache
 from enrollments import fastpaths
-from tests.factories import CourseFactory, EnrollmentFactory, StaffFactory, UserFactory
+from tests.factories import (
+    CourseFactory,
+    EnrollmentFactory,
+    OperatorFactory,
+    StaffFactory,
+    UserFactory,
+)
 from tests.fuzzing import load_profile
 
 # Before any test module builds its hypothesis settings (tests/fuzzing.py: ci, dev, fuzz).
@@ -130,6 +136,12 @@ def user(db):
 @pytest.fixture
 def staff(db):
     return StaffFactory()
+
+
+@pytest.fixture
+def operator(db):
+    """A staff member allowed every operation everywhere (factories.OperatorFactory)."""
+    return OperatorFactory()
 
 
 @pytest.fixture

@@ -62,17 +62,27 @@ class Summary:
 
 
 def summarize(
-    operation: Operation, selection: Selection, *, sample_size: int | None = None
+    operation: Operation,
+    selection: Selection,
+    *,
+    sample_size: int | None = None,
+    reason: str = "",
 ) -> Summary:
     """The counts of `operation` over `selection` now and a sample of its plan; no lock, no
-    write. Raises the operation's request-level DomainError first, as `preview` does."""
+    write. Raises the operation's request-level DomainError first, as `preview` does.
+
+    A selection whose scope has courses where the actor acts within the course's staff limits
+    (operations/limits.py) is planned row by row, `reason` included: the limits are not
+    stated as SQL, and such a selection is one course's staff's, not a million rows."""
     now = clock.now()
     operation.validate(now=now)
     rows = _enrollments_of(selection)
     cases = operation.outcome_conditions(now=now, named=selection.named_rule)
+    if selection.scope.limited:
+        cases = None
     summary = Summary(operation)
     if cases is None:
-        plan = preview(operation, selection)
+        plan = preview(operation, selection, reason=reason)
         summary.counts.update({CHANGED: len(plan.changes), UNCHANGED: len(plan.unchanged)})
         summary.counts.update(skip.error.code for skip in plan.skips)
         summary.sample = plan
@@ -89,7 +99,7 @@ def summarize(
         if missing:
             summary.counts[MembershipNotFound.code] += missing
     first = list(rows.order_by("pk").values_list("pk", flat=True)[: sample_size or SAMPLE_SIZE])
-    summary.sample = preview(operation, selection.narrowed(first))
+    summary.sample = preview(operation, selection.narrowed(first), reason=reason)
     return summary
 
 
@@ -107,10 +117,12 @@ def outcomes_by_row(operation: Operation, selection: Selection) -> dict:
 
 
 def _enrollments_of(selection: Selection):
-    """The selection's enrollments as a queryset of that table alone (a changelist's joins
-    would count a row once per joined row)."""
+    """The selection's enrollments within its scope, as a queryset of that table alone (a
+    changelist's joins would count a row once per joined row)."""
     if selection.ids is not None:
-        return Enrollment.objects.filter(pk__in=selection.ids)
-    if reads_one_table(selection.queryset):
-        return selection.queryset
-    return Enrollment.objects.filter(pk__in=selection.queryset.values("pk"))
+        rows = Enrollment.objects.filter(pk__in=selection.ids)
+    elif reads_one_table(selection.queryset):
+        rows = selection.queryset
+    else:
+        rows = Enrollment.objects.filter(pk__in=selection.queryset.values("pk"))
+    return selection.in_scope(rows)

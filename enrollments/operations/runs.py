@@ -63,6 +63,7 @@ from enrollments.operations.core import apply, reads_one_table
 from enrollments.operations.expiring import Expire
 from enrollments.operations.pausing import Pause, Resume
 from enrollments.operations.removing import Remove
+from enrollments.operations.scope import actor_scope
 from enrollments.operations.selection import Selection
 from enrollments.operations.undoing import Undo
 from enrollments.retry import retry_on_conflict
@@ -197,8 +198,10 @@ def start(
                 reason=by.reason,
                 created_at=now,
             )
-            for index, (_operation, selection) in enumerate(parts):
-                _write_rows(run, index, selection)
+            for index, (operation, selection) in enumerate(parts):
+                # Only the rows the actor may act on are written down (operations/scope.py).
+                scoped = selection.within(actor_scope(by.actor, operation.permission))
+                _write_rows(run, index, scoped)
             run.total = OperationRunRow.objects.filter(run=run).count()
             run.save(update_fields=["total"])
     except IntegrityError:
@@ -217,7 +220,8 @@ def unfinished_twin(identity: str) -> OperationRun | None:
 def _write_rows(run: OperationRun, part: int, selection: Selection) -> None:
     if selection.ids is not None:
         for ids in chunked(selection.ids, 1000):
-            found = dict(Enrollment.objects.filter(pk__any_of=ids).values_list("pk", "updated_at"))
+            rows = selection.in_scope(Enrollment.objects.filter(pk__any_of=ids))
+            found = dict(rows.values_list("pk", "updated_at"))
             OperationRunRow.objects.bulk_create(
                 OperationRunRow(run=run, part=part, enrollment_id=pk, updated_at=found.get(pk))
                 for pk in ids
@@ -227,6 +231,7 @@ def _write_rows(run: OperationRun, part: int, selection: Selection) -> None:
     if not reads_one_table(queryset):
         # Joins of a changelist's filters may repeat a row: its ids, once each.
         queryset = Enrollment.objects.filter(pk__in=queryset.values("pk"))
+    queryset = selection.in_scope(queryset)
     select_sql, params = queryset.order_by().values_list("id", "updated_at").query.sql_with_params()
     alias = router.db_for_write(OperationRunRow)
     connection = connections[alias]

@@ -113,13 +113,9 @@ def scope_of(user, permission: Permission) -> Scope:
 
 
 def actor_scope(user, permission: Permission) -> Scope:
-    """The core's own check (core._apply_locked): where `user` may act with `permission` when
-    they hold it only through course roles; everywhere otherwise. A user holding neither the
-    global permission nor any role is the doors' to refuse (FORBIDDEN, before the core is
-    called), as it was before roles existed; a user with roles never reaches beyond them,
-    whatever scope a door passed."""
-    if user is None or permission.held_by(user) or not roles_of(user):
-        return EVERYWHERE
+    """The core's own check (core._apply_locked, runs.start): where `user` may act with
+    `permission`, whatever scope a door passed. The doors refuse a user who may act nowhere
+    first (FORBIDDEN); should one not, the core reads no row for them."""
     return scope_of(user, permission)
 
 

@@ -13,7 +13,7 @@ from django.db.models import ProtectedError
 from enrollments.models import AccessChange, Enrollment
 from enrollments.operations import Extend, Selection, apply
 from enrollments.operations.audit import Attribution
-from tests.factories import EnrollmentFactory, StaffFactory
+from tests.factories import EnrollmentFactory, OperatorFactory
 from tests.markers import requires_postgres
 
 pytestmark = pytest.mark.django_db
@@ -31,9 +31,9 @@ def test_an_enrollment_with_audit_rows_cannot_be_deleted(clock):
 
 def test_deleting_the_actor_keeps_the_audit_row_without_them(clock):
     enrollment = EnrollmentFactory(ended_at=clock.current + timedelta(days=3))
-    staff = StaffFactory()
-    plan = apply(Extend(days=1), Selection.named([enrollment.pk]), Attribution(staff, "admin"))
-    staff.delete()
+    operator = OperatorFactory()
+    plan = apply(Extend(days=1), Selection.named([enrollment.pk]), Attribution(operator, "admin"))
+    operator.delete()
     row = AccessChange.objects.get(batch_id=plan.batch_id)
     assert row.actor is None and row.enrollment_id == enrollment.pk
 

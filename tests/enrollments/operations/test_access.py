@@ -41,9 +41,9 @@ def state_of_everything():
 
 
 class TestExtendOne:
-    def test_by_days_counts_from_the_current_end_and_is_audited(self, enrollment, staff, clock):
+    def test_by_days_counts_from_the_current_end_and_is_audited(self, enrollment, operator, clock):
         old_end = enrollment.ended_at
-        result = extend(enrollment, staff, days=30, reason="support ticket 42")
+        result = extend(enrollment, operator, days=30, reason="support ticket 42")
 
         enrollment.refresh_from_db()
         assert enrollment.ended_at == old_end + 30 * DAY == result.ended_at
@@ -51,7 +51,11 @@ class TestExtendOne:
         change = AccessChange.objects.get(enrollment=enrollment)
         assert change.action == AccessChange.Action.EXTEND
         assert (change.old_ended_at, change.new_ended_at) == (old_end, old_end + 30 * DAY)
-        assert (change.actor, change.source, change.reason) == (staff, SOURCE, "support ticket 42")
+        assert (change.actor, change.source, change.reason) == (
+            operator,
+            SOURCE,
+            "support ticket 42",
+        )
         # Every apply is one audited batch, a single change too (an undo can name it).
         assert change.created_at == clock.current and change.batch_id is not None
 
@@ -144,7 +148,7 @@ class TestExtendOne:
 
 
 class TestExtendBulk:
-    def test_changes_and_skips_with_one_batch_id(self, clock, staff):
+    def test_changes_and_skips_with_one_batch_id(self, clock, operator):
         ok = EnrollmentFactory.create_batch(3, ended_at=clock.current + DAY)
         forever = EnrollmentFactory(ended_at=None)
         long_expired = EnrollmentFactory(ended_at=clock.current - 100 * DAY)
@@ -152,7 +156,7 @@ class TestExtendBulk:
         result = apply(
             Extend(days=30),
             Selection.by_filter(Enrollment.objects.all()),
-            Attribution(staff, SOURCE, "outage"),
+            Attribution(operator, SOURCE, "outage"),
         )
 
         assert {c.enrollment_id for c in result.changes} == {e.pk for e in ok}
@@ -167,7 +171,7 @@ class TestExtendBulk:
         assert audits.count() == 3
         assert {a.batch_id for a in audits} == {result.batch_id}
         assert {(a.actor_id, a.source, a.reason, a.action) for a in audits} == {
-            (staff.pk, SOURCE, "outage", AccessChange.Action.EXTEND)
+            (operator.pk, SOURCE, "outage", AccessChange.Action.EXTEND)
         }
         forever.refresh_from_db()
         long_expired.refresh_from_db()

@@ -13,10 +13,10 @@ from tests.factories import CourseFactory
 pytestmark = pytest.mark.django_db
 
 
-def test_end_is_start_plus_the_course_default_and_stays_put(user, clock, staff):
+def test_end_is_start_plus_the_course_default_and_stays_put(user, clock, operator):
     course = CourseFactory(access_days=30)
     enrollment = enrollment_create(
-        user=user, course=course, actor=staff, source=AccessChange.Source.ADMIN
+        user=user, course=course, actor=operator, source=AccessChange.Source.ADMIN
     )
     assert enrollment.start_at == clock.current
     assert enrollment.ended_at == clock.current + timedelta(days=30)
@@ -30,7 +30,7 @@ def test_end_is_start_plus_the_course_default_and_stays_put(user, clock, staff):
     assert (change.action, change.new_ended_at, change.actor) == (
         AccessChange.Action.ENROLL,
         enrollment.ended_at,
-        staff,
+        operator,
     )
 
 

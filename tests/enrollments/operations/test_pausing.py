@@ -27,9 +27,9 @@ def resume(enrollment):
 
 
 class TestPauseThenResume:
-    def test_three_days_paused_moves_the_end_three_days(self, enrollment, clock, staff):
+    def test_three_days_paused_moves_the_end_three_days(self, enrollment, clock, operator):
         old_end = enrollment.ended_at
-        paused = apply_to_one(Pause(), enrollment, Attribution(staff, SOURCE, "ill"))
+        paused = apply_to_one(Pause(), enrollment, Attribution(operator, SOURCE, "ill"))
         assert paused.is_paused and paused.paused_at == clock.current
         assert not enrollment_has_access(paused, at=clock.current)
 
@@ -47,7 +47,7 @@ class TestPauseThenResume:
             False,
             True,
         )
-        assert (pause_row.actor, pause_row.reason) == (staff, "ill")
+        assert (pause_row.actor, pause_row.reason) == (operator, "ill")
         assert resume_row.action == AccessChange.Action.RESUME
         assert resume_row.paused_seconds == 259200
         assert (resume_row.old_ended_at, resume_row.new_ended_at) == (old_end, old_end + 3 * DAY)

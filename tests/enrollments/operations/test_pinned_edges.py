@@ -265,13 +265,13 @@ class TestBulkPauseAndResumeWriteEverything:
             EnrollmentFactory(course=freezing, start_at=start, ended_at=None),
         ]
 
-    def test_with_an_actor_and_a_reason(self, rows, clock, staff):
+    def test_with_an_actor_and_a_reason(self, rows, clock, operator):
         queryset = Enrollment.objects.filter(pk__in=[e.pk for e in rows])
         ends = {e.pk: e.ended_at for e in rows}
         paused_at = clock.current
-        apply(Pause(), Selection.by_filter(queryset), Attribution(staff, SOURCE, " leave "))
+        apply(Pause(), Selection.by_filter(queryset), Attribution(operator, SOURCE, " leave "))
         assert audit_rows("pause") == sorted(
-            (pk, staff.pk, SOURCE, "leave", end, end, False, True, None, paused_at)
+            (pk, operator.pk, SOURCE, "leave", end, end, False, True, None, paused_at)
             for pk, end in ends.items()
         )
         assert set(queryset.values_list("is_paused", "paused_at", "updated_at")) == {
@@ -279,7 +279,7 @@ class TestBulkPauseAndResumeWriteEverything:
         }
 
         clock.advance(hours=3)
-        apply(Resume(), Selection.by_filter(queryset), Attribution(staff, SOURCE, "back"))
+        apply(Resume(), Selection.by_filter(queryset), Attribution(operator, SOURCE, "back"))
         seconds = 3 * 3600
         frozen_end = ends[rows[0].pk] + timedelta(seconds=seconds)
         expected = {
@@ -288,7 +288,7 @@ class TestBulkPauseAndResumeWriteEverything:
             rows[2].pk: None,  # indefinite stays indefinite
         }
         assert audit_rows("resume") == sorted(
-            (pk, staff.pk, SOURCE, "back", ends[pk], end, True, False, seconds, clock.current)
+            (pk, operator.pk, SOURCE, "back", ends[pk], end, True, False, seconds, clock.current)
             for pk, end in expected.items()
         )
         stored = {
@@ -341,15 +341,15 @@ def test_the_completion_rate_never_passes_one():
     assert completion_rate(completed=0, total=0) == 0.0
 
 
-def test_a_single_pause_and_resume_keep_their_reasons(clock, staff):
+def test_a_single_pause_and_resume_keep_their_reasons(clock, operator):
     """A mutant dropped the resume's reason (the pause's was pinned, the resume's not)."""
     enrollment = EnrollmentFactory(start_at=clock.current - DAY, ended_at=None)
-    apply_to_one(Pause(), enrollment, Attribution(staff, SOURCE, "leave"))
-    apply_to_one(Resume(), enrollment, Attribution(staff, SOURCE, " back "))
+    apply_to_one(Pause(), enrollment, Attribution(operator, SOURCE, "leave"))
+    apply_to_one(Resume(), enrollment, Attribution(operator, SOURCE, " back "))
     rows = AccessChange.objects.filter(enrollment=enrollment).order_by("created_at", "action")
     assert [(r.action, r.reason, r.actor_id) for r in rows] == [
-        ("pause", "leave", staff.pk),
-        ("resume", "back", staff.pk),
+        ("pause", "leave", operator.pk),
+        ("resume", "back", operator.pk),
     ]
 
 

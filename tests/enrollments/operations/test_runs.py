@@ -28,7 +28,7 @@ from enrollments.operations import (
     runs,
 )
 from enrollments.operations.audit import Attribution
-from tests.factories import CourseFactory, EnrollmentFactory, StaffFactory
+from tests.factories import CourseFactory, EnrollmentFactory, OperatorFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -134,8 +134,8 @@ def test_a_run_bound_to_its_preview_skips_rows_changed_since(clock, learners):
     paused by someone else) is skipped with its reason, never extended from a state nobody
     previewed."""
     course, mine = learners
-    staff = StaffFactory()
-    by = Attribution(staff, AccessChange.Source.ADMIN, "")
+    operator = OperatorFactory()
+    by = Attribution(operator, AccessChange.Source.ADMIN, "")
     draft = runs.start(
         [(Extend(days=30), of_course(course))], by, bound_to_preview=True, state=State.PREVIEWED
     )
@@ -143,7 +143,7 @@ def test_a_run_bound_to_its_preview_skips_rows_changed_since(clock, learners):
     clock.advance(seconds=1)
     apply_to_one(Pause(), mine[2], BY)
 
-    run = runs.confirm(draft.pk, Attribution(staff, AccessChange.Source.ADMIN, "term moved"))
+    run = runs.confirm(draft.pk, Attribution(operator, AccessChange.Source.ADMIN, "term moved"))
     run = runs.advance(run.pk, chunk_size=4)
 
     assert (run.state, run.changed, run.skipped) == (State.DONE, 6, 1)
@@ -159,18 +159,18 @@ def test_a_run_bound_to_its_preview_skips_rows_changed_since(clock, learners):
 
 def test_only_the_author_confirms_a_draft_and_only_once(clock, learners):
     course, _ = learners
-    staff, other = StaffFactory(), StaffFactory()
+    operator, other = OperatorFactory(), OperatorFactory()
     draft = runs.start(
         [(Pause(), of_course(course))],
-        Attribution(staff, AccessChange.Source.ADMIN, ""),
+        Attribution(operator, AccessChange.Source.ADMIN, ""),
         bound_to_preview=True,
         state=State.PREVIEWED,
     )
     with pytest.raises(RunNotFound):
         runs.confirm(draft.pk, Attribution(other, AccessChange.Source.ADMIN, ""))
-    runs.confirm(draft.pk, Attribution(staff, AccessChange.Source.ADMIN, ""))
+    runs.confirm(draft.pk, Attribution(operator, AccessChange.Source.ADMIN, ""))
     with pytest.raises(RunNotFound):
-        runs.confirm(draft.pk, Attribution(staff, AccessChange.Source.ADMIN, ""))
+        runs.confirm(draft.pk, Attribution(operator, AccessChange.Source.ADMIN, ""))
 
 
 def test_a_row_that_stopped_matching_the_filter_is_left_alone(clock, learners):
@@ -323,8 +323,8 @@ def test_a_failed_run_requeued_is_queued_and_stale_again_if_its_job_is_lost(
 
 def test_drafts_nobody_confirmed_are_deleted_after_a_day(clock, learners):
     course, _ = learners
-    staff = StaffFactory()
-    by = Attribution(staff, AccessChange.Source.ADMIN, "")
+    operator = OperatorFactory()
+    by = Attribution(operator, AccessChange.Source.ADMIN, "")
     old = runs.start([(Pause(), of_course(course))], by, state=State.PREVIEWED)
     queued = runs.start([(Resume(), of_course(course))], BY)
     clock.advance(seconds=runs.run_setting("DRAFTS_KEPT_SECONDS") - 10)

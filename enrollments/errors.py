@@ -309,6 +309,8 @@ ALL_ERRORS: tuple[type[DomainError], ...] = (
     NoAccess,
     CourseItemNotFound,
     InvalidReason,
+    ExtensionOverCourseLimit,
+    ReasonRequired,
     ChangedSincePreview,
     EnrollmentRemoved,
     AlreadyRemoved,

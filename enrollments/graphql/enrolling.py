@@ -5,6 +5,11 @@ the learner, and makes one core call (operations.enrolling_learners.enrollment_e
 
 Business errors come back in the payload's `errors` (as removeStudentFromCourse's do), each
 naming the argument at fault.
+
+A course manager (lms.CourseRole) enrolls in their courses only: a course outside the actor's
+scope for ENROLL_LEARNERS answers NOT_FOUND "Course not found" (`field` courseId), exactly as
+an unknown course, before anything is read or created (the core refuses it too:
+core._refuse_new_outside).
 """
 
 import graphene
@@ -22,7 +27,7 @@ from enrollments.errors import (
 )
 from enrollments.graphql.loading import load_membership
 from enrollments.graphql.payload_errors import reports_business_errors
-from enrollments.graphql.permissions import require_perm
+from enrollments.graphql.permissions import require_scope
 from enrollments.graphql.student_course import SOURCE, enrollment_payload, unix_instant
 from enrollments.operations import Enroll
 from enrollments.operations.audit import Attribution
@@ -57,12 +62,14 @@ def resolve_enroll_student_to_course(
     plan_id: str | None = None,
     ended_at: int | None = None,
 ) -> graphene.ObjectType:
-    actor = require_perm(info, Enroll.permission)
+    actor, scope = require_scope(info, Enroll.permission)
     if plan_id is not None:
         raise PlansNotSupported()
     if user_id is None and not (email or "").strip():
         raise EnrollmentTargetRequired()
     course = course_get(course_id)
+    if not scope.covers(course.pk):
+        raise CourseNotFound()
     user = learner_get(user_id) if user_id is not None else None
     enrollment = enrollment_enroll(
         course=course,
@@ -81,7 +88,7 @@ ENROLL_STUDENT_TO_COURSE = graphene.Field(
     description=(
         "The enrollStudentToCourse mutation allows you to enroll a student to a specified "
         "course, or update existing enrollment details. Needs the "
-        f"{Enroll.permission} permission."
+        f"{Enroll.permission} permission (globally, or through a course role in the course)."
     ),
     resolver=resolve_enroll_student_to_course,
     # In `args`: the argument called `name` would clash with the field's own `name`.

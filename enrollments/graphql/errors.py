@@ -55,10 +55,10 @@ BAD_REQUEST = "BAD_REQUEST"
 #: Every code the API's own errors use, with when it happens (docs/api.md lists the same).
 API_ERROR_CODES: dict[str, str] = {
     UNAUTHENTICATED: "no session and no API key, or an invalid, expired or revoked API key",
-    FORBIDDEN: "signed in, but without the permission the operation needs",
+    FORBIDDEN: "signed in, but holding the operation's permission in no course",
     BAD_USER_INPUT: "an argument is missing, malformed or out of range",
     INVALID_CURSOR: "`after` / `before` is not a cursor this API issued",
-    NOT_FOUND: "no such course membership or course item (or not yours)",
+    NOT_FOUND: "no such course membership or course item (or not yours, or not your courses')",
     CSRF_FAILED: "a browser-session POST without a valid CSRF token",
     QUERY_TOO_LARGE: "the document is longer than the limit",
     QUERY_TOO_DEEP: "the document nests fields deeper than the limit",

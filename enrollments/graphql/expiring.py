@@ -7,7 +7,7 @@ from graphql import GraphQLResolveInfo
 
 from enrollments.errors import EndNotEarlier, InvalidAccessEnd, NotEnrolled
 from enrollments.graphql.payload_errors import reports_business_errors
-from enrollments.graphql.permissions import require_perm
+from enrollments.graphql.permissions import require_scope
 from enrollments.graphql.student_course import (
     apply_to_student,
     enrollment_payload,
@@ -37,11 +37,11 @@ def resolve_expire_student_course_access(
     custom_ended_at: int | None = None,
     reason: str | None = None,
 ) -> graphene.ObjectType:
-    actor = require_perm(info, Expire.permission)
+    actor, scope = require_scope(info, Expire.permission)
     # customEndedAt no calendar holds is INVALID_ACCESS_END (the operation checks the range).
     at = unix_instant(custom_ended_at, error=InvalidAccessEnd, argument="customEndedAt")
     enrollment = apply_to_student(
-        Expire(at=at), actor, user_id=user_id, course_id=course_id, reason=reason
+        Expire(at=at), actor, scope=scope, user_id=user_id, course_id=course_id, reason=reason
     )
     return ExpireStudentCourseAccessPayload(enrollment=enrollment)
 
@@ -51,7 +51,8 @@ EXPIRE_STUDENT_COURSE_ACCESS = student_course_field(
     name="expireStudentCourseAccess",
     description=(
         "The expireStudentCourseAccess mutation allows you to mark a student’s course access as "
-        f"expired while retaining their course data. Needs the {Expire.permission} permission."
+        f"expired while retaining their course data. Needs the {Expire.permission} permission "
+        "(globally, or through a course role in the course)."
     ),
     resolver=resolve_expire_student_course_access,
     user_id="ID of the student (User) whose access should be expired",

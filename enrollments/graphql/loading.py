@@ -184,10 +184,12 @@ def load_membership(pk: object, *, viewer: UserModel) -> LoadedMembership:
     mutation's payload to `viewer`.
 
     A mutation's permission lets its caller change a learner they may not read (an
-    extend-only key): the payload then withholds the learner's e-mail, by the rule the queries
-    apply (may_read_learner), which would not list that membership to them at all."""
+    extend-only key, or a course role that may extend but not view): the payload then
+    withholds the learner's e-mail, by the rule the queries apply (may_read_learner: their
+    own, or a course where the viewer may view enrollments), which would not list that
+    membership to them at all."""
     enrollment = load_memberships(Enrollment.objects.filter(pk=pk))[0]
-    if not may_read_learner(viewer, enrollment.user_id):
+    if not may_read_learner(viewer, enrollment.user_id, enrollment.course_id):
         enrollment.user.contact_withheld = True
     return enrollment
 

@@ -1,9 +1,13 @@
 """Write operations: thin adapters over the operation core (enrollments.operations).
 
-Each one checks the permission, parses its input, makes one core call with `source=graphql`
-and the request's user as the actor (the key's user for API keys), and returns the enrollment
-re-read with its progress. The core writes nothing when it raises. Completing an item is no
-access operation: it calls enrollments.progress.completing, under the same rules.
+Each one checks the permission (held globally or through a course role in at least one
+course: permissions.require_scope, else FORBIDDEN), parses its input, finds its target within
+the actor's scope (outside it: the not-found answer of a target that does not exist), makes
+one core call with `source=graphql` and the request's user as the actor (the key's user for API
+keys), and returns the enrollment re-read with its progress. The core refuses what a course's
+limits refuse its staff (EXTENSION_OVER_COURSE_LIMIT, REASON_REQUIRED: operations/limits.py).
+The core writes nothing when it raises. Completing an item is no access operation: it calls
+enrollments.progress.completing, under the same rules.
 
 Business errors (DomainErrors) go where each API's clients look (payload_errors): into the
 payload's `errors` (extendStudentCourseAccess, Teachify's convention) or `messages` (the
@@ -14,15 +18,23 @@ Teachify's course-access mutations share their shape (student_course.py); enroll
 remove and undo live in modules of their own, and this one lists them in `Mutation`.
 """
 
+from collections.abc import Mapping
+from typing import Any
+
 import graphene
 from graphql import GraphQLResolveInfo
 
-from enrollments.errors import CourseItemNotFound, InvalidExtensionPeriod, MembershipNotFound
+from enrollments.errors import (
+    CourseItemNotFound,
+    ExtensionOverCourseLimit,
+    InvalidExtensionPeriod,
+    MembershipNotFound,
+)
 from enrollments.graphql.enrolling import ENROLL_STUDENT_TO_COURSE
 from enrollments.graphql.expiring import EXPIRE_STUDENT_COURSE_ACCESS
 from enrollments.graphql.loading import load_membership
 from enrollments.graphql.payload_errors import payload_errors_field, reports_business_errors
-from enrollments.graphql.permissions import request_user, require_perm
+from enrollments.graphql.permissions import request_user, require_scope
 from enrollments.graphql.removing import REMOVE_STUDENT_FROM_COURSE
 from enrollments.graphql.student_course import (
     SOURCE,
@@ -70,7 +82,12 @@ def _membership_input(name: str, verb: str) -> type[graphene.InputObjectType]:
         (graphene.InputObjectType,),
         {
             "id": graphene.ID(required=True, description=f"id of the membership to {verb}"),
-            "reason": graphene.String(description="Why (kept in the audit trail)"),
+            "reason": graphene.String(
+                description=(
+                    "Why (kept in the audit trail; required of a course's staff where the "
+                    "course says so)"
+                )
+            ),
         },
     )
 
@@ -83,7 +100,21 @@ class CompleteCourseItemInput(graphene.InputObjectType):
     course_item_id = graphene.ID(required=True, description="id of the completed course item")
 
 
-@reports_business_errors("errors", {InvalidExtensionPeriod: ("newEndedAt", "extensionDays")})
+def extension_in_effect(arguments: Mapping[str, Any]) -> tuple[str, ...]:
+    """The argument that set the new end, so the one a course's limit refuses (the mutation's
+    precedence: `indefinite` over `newEndedAt` over `extensionDays`)."""
+    if arguments.get("indefinite"):
+        return ("indefinite",)
+    return ("newEndedAt", "extensionDays")
+
+
+@reports_business_errors(
+    "errors",
+    {
+        InvalidExtensionPeriod: ("newEndedAt", "extensionDays"),
+        ExtensionOverCourseLimit: extension_in_effect,
+    },
+)
 def resolve_extend_student_course_access(
     root,
     info: GraphQLResolveInfo,
@@ -95,23 +126,26 @@ def resolve_extend_student_course_access(
     reason: str | None = None,
     from_today: bool | None = None,
 ) -> graphene.ObjectType:
-    actor = require_perm(info, Extend.permission)
+    actor, scope = require_scope(info, Extend.permission)
     # A newEndedAt no calendar can hold is an invalid extension period.
     until = unix_instant(new_ended_at, error=InvalidExtensionPeriod, argument="newEndedAt")
     operation = Extend(
         days=extension_days, until=until, indefinite=bool(indefinite), from_today=bool(from_today)
     )
     enrollment = apply_to_student(
-        operation, actor, user_id=user_id, course_id=course_id, reason=reason
+        operation, actor, scope=scope, user_id=user_id, course_id=course_id, reason=reason
     )
     return ExtendStudentCourseAccessPayload(enrollment=enrollment)
 
 
 def _change_membership(info: GraphQLResolveInfo, input, operation: Operation) -> Enrollment:  # noqa: A002
     """Applies `operation` (pause or resume) to the membership `input["id"]`; the membership
-    after it."""
-    actor = require_perm(info, operation.permission)
+    after it. A membership outside the actor's scope is NOT_FOUND, as one that does not
+    exist."""
+    actor, scope = require_scope(info, operation.permission)
     enrollment = enrollment_get(enrollment_id=input["id"])
+    if not scope.covers(enrollment.course_id):
+        raise MembershipNotFound()
     apply_to_one(operation, enrollment, Attribution(actor, SOURCE, input.get("reason") or ""))
     return load_membership(enrollment.pk, viewer=actor)
 
@@ -169,7 +203,12 @@ class Mutation(graphene.ObjectType):
                 "precedence over all other time parameters"
             ),
         ),
-        reason=graphene.String(description="Why access is extended (kept in the audit trail)"),
+        reason=graphene.String(
+            description=(
+                "Why access is extended (kept in the audit trail; required of a course's staff "
+                "where the course says so)"
+            )
+        ),
         from_today=graphene.Boolean(
             name="fromToday",
             description=(
@@ -182,7 +221,10 @@ class Mutation(graphene.ObjectType):
     pause_course_membership = graphene.Field(
         PauseCourseMembershipPayload,
         name="pauseCourseMembership",
-        description=f"Pauses a membership now. Needs the {Pause.permission} permission.",
+        description=(
+            f"Pauses a membership now. Needs the {Pause.permission} permission (globally, or "
+            "through a course role in the membership's course)."
+        ),
         resolver=resolve_pause,
         input=PauseCourseMembershipInput(required=True),
     )
@@ -191,7 +233,8 @@ class Mutation(graphene.ObjectType):
         name="resumeCourseMembership",
         description=(
             "Resumes a paused membership now; the paused time is added to its end of access when "
-            f"the course freezes access during pauses. Needs {Resume.permission}."
+            f"the course freezes access during pauses. Needs {Resume.permission} (globally, or "
+            "through a course role in the membership's course)."
         ),
         resolver=resolve_resume,
         input=ResumeCourseMembershipInput(required=True),

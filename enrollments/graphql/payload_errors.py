@@ -28,7 +28,11 @@ all of them answer alike):
 2. its resolver is decorated with `@reports_business_errors("errors", {ErrorType: ("argName",
    ...)})`: for each DomainError the argument names that may be at fault, in order of
    precedence; the first one the client passed is the `field` (INVALID_REASON names `reason`
-   for every mutation without being listed);
+   for every mutation without being listed). Where which argument is at fault depends on the
+   values (extendStudentCourseAccess's EXTENSION_OVER_COURSE_LIMIT: `indefinite` when true,
+   else the date or the days), the entry is a function of the resolver's keyword arguments
+   returning the names. An error about an argument the client left out names it all the same
+   (REASON_REQUIRED: `reason`, when the mutation has one: ABSENT_FIELDS);
 3. its resolver raises DomainErrors as it always has (the core and the selectors raise them) and
    never catches them itself.
 """
@@ -42,10 +46,22 @@ import graphene
 from graphql import GraphQLInputObjectType, GraphQLResolveInfo, get_nullable_type
 from graphql.execution.collect_fields import collect_sub_fields
 
-from enrollments.errors import DomainError, InvalidReason
+from enrollments.errors import DomainError, InvalidReason, ReasonRequired
+
+#: The arguments that may be at fault for one error: their GraphQL names in order of
+#: precedence, or a function of the resolver's keyword arguments returning them.
+Candidates = Sequence[str] | Callable[[Mapping[str, Any]], Sequence[str]]
 
 #: Arguments at fault, by error, for every mutation (a mutation's own mapping adds to these).
-COMMON_FIELDS: Mapping[type[DomainError], Sequence[str]] = {InvalidReason: ("reason",)}
+COMMON_FIELDS: Mapping[type[DomainError], Candidates] = {
+    InvalidReason: ("reason",),
+    ReasonRequired: ("reason",),
+}
+
+#: Errors about an argument the client left out (or left blank): the `field` names it whether
+#: it was passed or not, when the mutation has it (a course requires its staff to give a
+#: reason: REASON_REQUIRED is about the missing `reason`).
+ABSENT_FIELDS: Mapping[type[DomainError], str] = {ReasonRequired: "reason"}
 
 #: GraphQL's name of the argument wrapping a Relay-style mutation's input: its fields are the
 #: mutation's arguments as far as `field` is concerned (Healthie's `input: {id: ...}` -> "id").
@@ -106,12 +122,41 @@ def _given_arguments(info: GraphQLResolveInfo, arguments: Mapping[str, Any]) -> 
     return given
 
 
-def _field_at_fault(candidates: Sequence[str], given: set[str]) -> str | None:
-    return next((name for name in candidates if name in given), None)
+def _declared_arguments(info: GraphQLResolveInfo) -> set[str]:
+    """GraphQL names of the mutation's arguments, its input's fields included."""
+    declared: set[str] = set()
+    for name, argument in info.parent_type.fields[info.field_name].args.items():
+        declared.add(name)
+        input_type = get_nullable_type(argument.type)
+        if name == INPUT_ARGUMENT and isinstance(input_type, GraphQLInputObjectType):
+            declared.update(input_type.fields)
+    return declared
+
+
+def _field_at_fault(
+    error: DomainError,
+    at_fault: Mapping[type[DomainError], Candidates],
+    info: GraphQLResolveInfo,
+    arguments: Mapping[str, Any],
+) -> str | None:
+    """The argument `error` blames: the first of its candidates the client passed; for an
+    error about a missing argument (ABSENT_FIELDS), that argument when the mutation has it."""
+    candidates = next((names for kind, names in at_fault.items() if isinstance(error, kind)), ())
+    if callable(candidates):
+        candidates = candidates(arguments)
+    given = _given_arguments(info, arguments)
+    field = next((name for name in candidates if name in given), None)
+    if field is None:
+        absent = next(
+            (name for kind, name in ABSENT_FIELDS.items() if isinstance(error, kind)), None
+        )
+        if absent is not None and absent in _declared_arguments(info):
+            field = absent
+    return field
 
 
 def reports_business_errors(
-    errors_field: str, fields: Mapping[type[DomainError], Sequence[str]] | None = None
+    errors_field: str, fields: Mapping[type[DomainError], Candidates] | None = None
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Decorates a mutation resolver: a DomainError it raises becomes the payload's
     `errors_field` (object null) when the document selects that field, and propagates
@@ -127,11 +172,8 @@ def reports_business_errors(
             except DomainError as error:
                 if not _selects(info, errors_field):
                     raise
-                candidates = next(
-                    (names for kind, names in at_fault.items() if isinstance(error, kind)), ()
-                )
                 business_error = BusinessError(
-                    field=_field_at_fault(candidates, _given_arguments(info, arguments)),
+                    field=_field_at_fault(error, at_fault, info, arguments),
                     message=error.message,
                     code=error.code,
                 )

@@ -5,6 +5,12 @@ to this API's own: `after` / `before` typed `String` (its clients declare `$afte
 value is still one of our opaque cursors), `client_id` (Healthie's name for the learner, the
 same as `user_id`), `fetch_all`, and `courseMembership`'s `course_membership_id`,
 `course_item_id` and `user_group_id`.
+
+Both answer within what the caller may read (permissions.visible_enrollments: their own
+memberships, and every membership of the courses where they may view enrollments, globally or
+through a course role), applied as one condition of the one query that reads the rows: a
+membership outside it is absent from the lists, counts and filters, and named by id or by
+course and user it answers exactly as one that does not exist (NOT_FOUND, NOT_ENROLLED).
 """
 
 import graphene
@@ -16,7 +22,7 @@ from enrollments.graphql.filters import EnrollmentFilter
 from enrollments.graphql.limits import limits
 from enrollments.graphql.loading import all_membership_rows, load_memberships
 from enrollments.graphql.pagination import KeysetPage, Order
-from enrollments.graphql.permissions import can_view_all, request_user, visible_enrollments
+from enrollments.graphql.permissions import request_user, viewing_scope, visible_enrollments
 from enrollments.graphql.scalars import ISO8601DateTime
 from enrollments.graphql.types import (
     AccessState,
@@ -57,8 +63,10 @@ class Query(graphene.ObjectType):
         name="courseMemberships",
         required=True,
         description=(
-            "Fetch paginated course membership collection (keyset cursors). Everyone's with the "
-            f"{VIEW_ENROLLMENT} permission; otherwise the signed-in user's own."
+            "Fetch paginated course membership collection (keyset cursors). The signed-in "
+            "user's own, and everyone's in the courses where they hold the "
+            f"{VIEW_ENROLLMENT} permission (every course when held globally, else those of "
+            "their course roles)."
         ),
         first=graphene.Int(description="Returns the first _n_ elements from the list."),
         after=graphene.String(
@@ -100,7 +108,10 @@ class Query(graphene.ObjectType):
         description=(
             "fetch a courseMembership by id (`id` or `course_membership_id`), by `course_id` "
             "and `user_id`, or by `course_item_id` and `user_id` (that user's membership of the "
-            f"item's course). Others' memberships need the {VIEW_ENROLLMENT} permission."
+            f"item's course). Others' memberships need the {VIEW_ENROLLMENT} permission, "
+            "globally or through a course role in their course: outside it a membership "
+            "answers as one that does not exist (by `user_id` without that permission in any "
+            "course: forbidden)."
         ),
         id=graphene.ID(description="id of the membership"),
         course_membership_id=graphene.ID(description="id of the membership (the same as `id`)"),
@@ -142,8 +153,8 @@ class Query(graphene.ObjectType):
         everyone = all_membership_rows()
         if data.get("access_state") != AccessStateValue.REMOVED.value:
             everyone = not_removed(everyone)
-        scope = visible_enrollments(user, everyone)
-        filterset = EnrollmentFilter(data=data, queryset=scope)
+        visible = visible_enrollments(user, everyone)
+        filterset = EnrollmentFilter(data=data, queryset=visible)
         if not filterset.is_valid():
             raise bad_input(f"Invalid filter: {_form_errors(filterset)}")
         current = limits()
@@ -190,20 +201,23 @@ class Query(graphene.ObjectType):
                 "Pass either `id` (or `course_membership_id`), or `user_id` with one of "
                 "`course_id` and `course_item_id`"
             )
-        if user_id is not None and parse_uuid(user_id) != user.pk and not can_view_all(user):
-            # Asking by someone else's user id: the client knows whose it is, so say no.
+        if user_id is not None and parse_uuid(user_id) != user.pk and viewing_scope(user).empty:
+            # Asking by someone else's user id without viewing anyone's anywhere: the client
+            # knows whose it is, so say no. A course role's holder is answered from their
+            # scope below (another course's membership: as one that does not exist).
             raise forbidden()
         if course_item_id is not None:
             course_id = _course_of_item(course_item_id)
-        # One read, in what the user may see: others' memberships do not exist for a student.
-        scope = visible_enrollments(user, Enrollment.objects.all())
+        # One read, in what the user may see: others' memberships do not exist for a student,
+        # nor other courses' for a course's staff.
+        visible = visible_enrollments(user, Enrollment.objects.all())
         if by_id:
             lookup, not_found = {"pk": parse_uuid(membership_id)}, MembershipNotFound
         else:
             lookup = {"user_id": parse_uuid(user_id), "course_id": parse_uuid(course_id)}
             not_found = NotEnrolled
         malformed = None in lookup.values()
-        rows = [] if malformed else load_memberships(scope.filter(**lookup))
+        rows = [] if malformed else load_memberships(visible.filter(**lookup))
         if not rows:
             raise not_found()
         return rows[0]

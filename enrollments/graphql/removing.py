@@ -7,7 +7,7 @@ from graphql import GraphQLResolveInfo
 
 from enrollments.errors import NotEnrolled
 from enrollments.graphql.payload_errors import reports_business_errors
-from enrollments.graphql.permissions import require_perm
+from enrollments.graphql.permissions import require_scope
 from enrollments.graphql.student_course import (
     apply_to_student,
     enrollment_payload,
@@ -25,9 +25,9 @@ RemoveStudentFromCoursePayload = enrollment_payload(
 def resolve_remove_student_from_course(
     root, info: GraphQLResolveInfo, user_id: str, course_id: str, reason: str | None = None
 ) -> graphene.ObjectType:
-    actor = require_perm(info, Remove.permission)
+    actor, scope = require_scope(info, Remove.permission)
     enrollment = apply_to_student(
-        Remove(), actor, user_id=user_id, course_id=course_id, reason=reason
+        Remove(), actor, scope=scope, user_id=user_id, course_id=course_id, reason=reason
     )
     return RemoveStudentFromCoursePayload(enrollment=enrollment)
 
@@ -38,7 +38,7 @@ REMOVE_STUDENT_FROM_COURSE = student_course_field(
     description=(
         "Removes a student from a course: access ends at once and the enrollment leaves the "
         "membership lists, while its progress and audit trail are kept. Needs the "
-        f"{Remove.permission} permission."
+        f"{Remove.permission} permission (globally, or through a course role in the course)."
     ),
     resolver=resolve_remove_student_from_course,
     user_id="ID of the student (User) to remove",

@@ -5,6 +5,10 @@ step "find the learner's enrollment, apply the operation, re-read it".
 
 Each mutation's own module keeps what differs: its resolver (permission, parsing, which
 errors blame which argument) and its descriptions.
+
+Each acts within its caller's scope (permissions.require_scope: the courses where they hold
+the operation's permission): an enrollment outside it is NOT_ENROLLED, exactly as one that does
+not exist, and the core keeps to the same scope where it locks the row (operations/scope.py).
 """
 
 from datetime import UTC, datetime
@@ -12,13 +16,14 @@ from typing import Any
 
 import graphene
 
-from enrollments.errors import DomainError
+from enrollments.errors import DomainError, NotEnrolled
 from enrollments.graphql.loading import load_membership
 from enrollments.graphql.payload_errors import payload_errors_field
 from enrollments.graphql.types import StudentCourseShip
 from enrollments.models import AccessChange, Enrollment
 from enrollments.operations import Operation, apply_to_one
 from enrollments.operations.audit import Attribution
+from enrollments.operations.scope import Scope
 from enrollments.selectors.by_id import enrollment_get_for_student
 from lms.models import User
 
@@ -77,10 +82,20 @@ def student_course_field(
 
 
 def apply_to_student(
-    operation: Operation, actor: User, *, user_id: str, course_id: str, reason: str | None
+    operation: Operation,
+    actor: User,
+    *,
+    scope: Scope,
+    user_id: str,
+    course_id: str,
+    reason: str | None,
 ) -> Enrollment:
-    """Applies `operation` to the learner's enrollment in the course (NOT_ENROLLED when there
-    is none) as `actor` with source=graphql; the enrollment re-read with its progress."""
+    """Applies `operation` to the learner's enrollment in the course as `actor` with
+    source=graphql; the enrollment re-read with its progress. NOT_ENROLLED when there is none
+    or when its course is outside `scope` (the actor's, for the operation's permission): the
+    same error, so a caller cannot tell another course's learner from no learner."""
     enrollment = enrollment_get_for_student(user_id=user_id, course_id=course_id)
+    if not scope.covers(enrollment.course_id):
+        raise NotEnrolled()
     apply_to_one(operation, enrollment, Attribution(actor, SOURCE, reason or ""))
     return load_membership(enrollment.pk, viewer=actor)

@@ -7,6 +7,10 @@ source=graphql and reports what it did: the new undo batch's id (null when nothi
 undone: no audit row carries it), how many enrollments were restored and which were skipped
 with their code and message (CHANGED_SINCE_BATCH, NOT_UNDOABLE). Skipped rows are part of a
 success (`errors` empty): the other rows were undone.
+
+A course manager (lms.CourseRole) undoes their courses' batches only, whole: a batch with any
+enrollment outside the actor's scope for UNDO_BATCH is BATCH_NOT_FOUND, exactly as an unknown
+batch (operations.undoing.batch_selection decides it).
 """
 
 import graphene
@@ -14,7 +18,7 @@ from graphql import GraphQLResolveInfo
 
 from enrollments.errors import BatchNotFound
 from enrollments.graphql.payload_errors import payload_errors_field, reports_business_errors
-from enrollments.graphql.permissions import require_perm
+from enrollments.graphql.permissions import require_scope
 from enrollments.models import AccessChange
 from enrollments.operations import Undo, apply
 from enrollments.operations.audit import Attribution
@@ -49,12 +53,12 @@ class UndoAccessChangeBatchPayload(graphene.ObjectType):
 def resolve_undo_access_change_batch(
     root, info: GraphQLResolveInfo, batch_id: str, reason: str | None = None
 ) -> UndoAccessChangeBatchPayload:
-    actor = require_perm(info, Undo.permission)
+    actor, scope = require_scope(info, Undo.permission)
     parsed = parse_uuid(batch_id)
     if parsed is None:
         raise BatchNotFound()
     by = Attribution(actor, AccessChange.Source.GRAPHQL, reason or "")
-    done = apply(Undo(parsed), batch_selection(parsed), by)
+    done = apply(Undo(parsed), batch_selection(parsed, scope=scope), by)
     return UndoAccessChangeBatchPayload(
         batch_id=done.batch_id if done.changes else None,
         undone_count=done.changed_count,
@@ -77,7 +81,8 @@ def undo_access_change_batch_field() -> graphene.Field:
             "Undoes a batch of access changes (the batchId its audit rows share): each "
             "enrollment goes back to its state before the batch, unless it changed since (then "
             "it is skipped). "
-            f"The undo is a batch of its own. Needs the {Undo.permission} permission."
+            f"The undo is a batch of its own. Needs the {Undo.permission} permission (globally, "
+            "or through a course role in every course of the batch)."
         ),
         resolver=resolve_undo_access_change_batch,
         batch_id=graphene.ID(name="batchId", required=True, description="The batch to undo"),

@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from apikeys import permission_cache
-from tests.factories import CourseFactory
+from tests.factories import CourseFactory, CourseRoleFactory
 from tests.graphql.data import BASE, memberships
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_paths")]
@@ -89,9 +89,11 @@ def test_a_deep_page_costs_what_the_first_costs(api, key, rows):
 
 def test_a_student_page_costs_the_same(api, make_key, rows):
     # A student reads their own memberships: same queries, the permission check finds nothing.
+    # The key's first page reads its permissions and its course roles (none: issue 25), kept
+    # with the key like the permissions; the pages after it read neither.
     student = rows[0].user
     raw_key = make_key(student)
-    api.post("{ __typename }", key=raw_key)
+    api.post(EVERY_FIELD, {"first": 1}, key=raw_key)
     count, data = _count_queries(api, raw_key, first=100)
     assert [edge["node"]["id"] for edge in data["edges"]] == [str(rows[0].pk)]
     assert count == EXPECTED_QUERIES
@@ -145,3 +147,61 @@ def test_one_membership_is_read_once(api, key, rows, by):
         body = api.post(ONE, variables, key=key)
     assert body["data"]["courseMembership"]["id"] == str(row.pk)
     assert len(queries.captured_queries) == 2
+
+
+# Course roles (issue 25): a course's staff read their courses' memberships through one more
+# condition on the same page query (operations/scope.py), never a check per row.
+
+
+@pytest.fixture
+def course_staff(rows):
+    """Staff of the first course (120 of the 150 memberships) by a course role, holding no
+    global permission."""
+    return CourseRoleFactory(course=rows[0].course).user
+
+
+def test_a_course_staff_page_costs_what_a_global_page_costs(api, key, make_key, rows, course_staff):
+    """Key (1), the page (1), total_count (1), as for a global viewer: the key's course roles
+    are kept with its permissions (apikeys.permission_cache), read by its first request."""
+    staff_key = make_key(course_staff)
+    # Both keys' first pages: granting the role emptied the cache (apikeys.permission_cache).
+    api.post(EVERY_FIELD, {"first": 1}, key=staff_key)
+    api.post(EVERY_FIELD, {"first": 1}, key=key)
+    with CaptureQueriesContext(connection) as queries:
+        body = api.post(EVERY_FIELD, {"first": 100}, key=staff_key)
+    scoped = body["data"]["courseMemberships"]
+    everyone_count, everyone = _count_queries(api, key, first=100)
+    assert len(queries.captured_queries) == everyone_count == EXPECTED_QUERIES
+    assert scoped["total_count"] == 120 and everyone["total_count"] == 150
+    assert len(scoped["edges"]) == 100
+    assert {edge["node"]["course_id"] for edge in scoped["edges"]} == {str(rows[0].course_id)}
+    # The scope is a condition of the page's one statement (and of its count's).
+    page = next(q["sql"] for q in queries.captured_queries if "ORDER BY" in q["sql"])
+    assert '"enrollments_enrollment"."course_id" IN' in page
+
+
+def test_a_course_staff_key_reads_its_roles_once_per_cache_period(api, make_key, course_staff):
+    """A cold cache: key (1), permissions (1), course roles (1), page (1), total_count (1);
+    then the roles are kept with the permissions."""
+    staff_key = make_key(course_staff)
+    api.post("{ __typename }", key=staff_key)  # the key's first use is recorded (an UPDATE)
+    permission_cache.clear()
+    cold, _ = _count_queries(api, staff_key, first=100)
+    warm, _ = _count_queries(api, staff_key, first=100)
+    assert (cold, warm) == (5, EXPECTED_QUERIES)
+
+
+def test_a_course_staff_session_page_costs_one_more_than_a_global_one(
+    client, api, viewer, rows, course_staff
+):
+    """Signed in by session (no key cache): the roles are read once per request (1), next to
+    the permissions every session request reads."""
+    counts = {}
+    for name, user in (("global", viewer), ("course", course_staff)):
+        client.force_login(user)
+        api.post(EVERY_FIELD, {"first": 1})
+        with CaptureQueriesContext(connection) as queries:
+            body = api.post(EVERY_FIELD, {"first": 100})
+        assert "errors" not in body, body
+        counts[name] = len(queries.captured_queries)
+    assert counts["course"] == counts["global"] + 1

@@ -56,7 +56,9 @@ class ChangingCommand(TextCheckedCommand):
         parser.add_argument(
             "--actor",
             metavar="EMAIL",
-            help=f"the staff member recorded as actor (needs {self.permission}); default: none",
+            help=f"the staff member recorded as actor (needs {self.permission}, globally or "
+            "through a course role: the command then acts within their courses only); "
+            "default: none, every course",
         )
         confirmed = parser.add_mutually_exclusive_group()
         confirmed.add_argument(
@@ -80,7 +82,9 @@ class ChangingCommand(TextCheckedCommand):
             raise CommandError(f"--reason: {describe_error(error)}", returncode=USAGE) from None
 
     def actor_option(self, options: dict) -> User | None:
-        """The `--actor`, who must hold the permission (a usage error otherwise)."""
+        """The `--actor`, who must hold the permission globally or in at least one course (a
+        usage error otherwise); the command's selection is then built within their scope
+        (selection.command_scope)."""
         return resolve_actor(options["actor"], self.permission)
 
     def run_targets(

@@ -263,6 +263,10 @@ WEBHOOKS = {
 # starts or ends when its instant passes, looking back this far (an instant older than that when
 # the sweep first sees it is not sent).
 EVENTS_CLOCK_LOOKBACK_SECONDS = env.int("EVENTS_CLOCK_LOOKBACK_SECONDS", default=86400)
+# The learner's data (enrollments/privacy, docs/privacy.md): the periodic sweep (`manage.py jobs
+# sweep`, once a day at most) blanks the free-text reasons of audit rows and runs older than this
+# many days, keeping every other fact. Unset (the default): reasons are kept.
+AUDIT_REASON_RETENTION_DAYS = env.int("AUDIT_REASON_RETENTION_DAYS", default=None)
 
 GRAPHENE = {
     "SCHEMA": "config.schema.schema",

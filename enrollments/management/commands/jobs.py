@@ -14,7 +14,7 @@ from datetime import datetime
 
 from django.core.management.base import CommandError, CommandParser
 
-from enrollments import clock
+from enrollments import clock, privacy
 from enrollments.errors import message_of
 from enrollments.jobs import runs as run_jobs
 from enrollments.jobs import webhooks as webhook_jobs
@@ -62,7 +62,9 @@ class Command(TextCheckedCommand):
             action = actions.add_parser(name, help=text)
             action.add_argument("run", metavar="RUN", help="the run's id")
         actions.add_parser(
-            "sweep", help="queue again every run that lost its runner, delete old drafts (cron)"
+            "sweep",
+            help="queue again every run that lost its runner, delete old drafts, blank audit "
+            "reasons past AUDIT_REASON_RETENTION_DAYS (cron)",
         )
 
     def handle(self, *args, **options) -> None:
@@ -81,6 +83,13 @@ class Command(TextCheckedCommand):
                 f"Recorded {recorded} events of the clock; fanned out {fanned} events; queued "
                 f"{endpoints} webhook endpoints' deliveries."
             )
+            retention = privacy.blank_old_reasons()
+            if retention is not None:
+                self.stdout.write(
+                    f"Blanked the reasons of {retention.counts['audit_reasons_blanked']} audit "
+                    f"rows and {retention.counts['run_reasons_blanked']} runs older than "
+                    f"{retention.counts['retention_days']} days (AUDIT_REASON_RETENTION_DAYS)."
+                )
         else:
             run = find_run(options["run"], label="RUN")
             getattr(self, f"_{action}")(run)

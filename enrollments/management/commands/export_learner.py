@@ -1,0 +1,57 @@
+"""`manage.py export_learner LEARNER [--output FILE] [--actor EMAIL]`: everything held about a
+learner, as one JSON document (enrollments/privacy/document.py; its schema is
+enrollments/schemas/learner-export.schema.json; docs/privacy.md says what it holds).
+
+The document goes to stdout, or to FILE (created readable by its owner only: it is personal
+data; an existing FILE is replaced). With `--actor`, that person must hold
+EXPORT_LEARNER_DATA. Exit status: 0 written; 2 usage error (an unknown learner, an actor
+without the permission, a FILE that cannot be written). Examples: docs/commands.md.
+"""
+
+import os
+
+from django.core.management.base import CommandError, CommandParser
+
+from enrollments import privacy
+from enrollments.management.learner_option import add_learner_arguments, learner_and_actor
+from enrollments.management.output import raw_stream
+from enrollments.management.selection import USAGE
+from enrollments.permissions import EXPORT_LEARNER_DATA
+from lms.command_options import TextCheckedCommand
+
+
+class Command(TextCheckedCommand):
+    help = (
+        "Export everything held about a learner (LEARNER: e-mail or id) as one JSON document, "
+        "to stdout or --output FILE. Exit status: 0 written, 2 usage error."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        add_learner_arguments(parser, what="asks for the export")
+        parser.add_argument(
+            "--output",
+            metavar="FILE",
+            help="write the document to FILE (mode 600) instead of stdout",
+        )
+
+    def handle(self, *args, **options) -> None:
+        learner, _actor = learner_and_actor(options, EXPORT_LEARNER_DATA)
+        document = privacy.learner_export(learner)
+        text = privacy.render(document)
+        path = options.get("output")
+        if not path:
+            raw_stream(self.stdout).write(text)
+            return
+        try:
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(descriptor, "w", encoding="utf-8") as output:
+                output.write(text)
+        except OSError as error:
+            raise CommandError(
+                f"--output {path!r}: cannot write it ({error.strerror})", returncode=USAGE
+            ) from None
+        self.stdout.write(
+            f"Wrote the data of learner {learner.pk} to {path}: "
+            f"{len(document['enrollments'])} enrollments, "
+            f"{sum(len(e['access_changes']) for e in document['enrollments'])} audit rows."
+        )

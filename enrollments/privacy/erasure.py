@@ -1,0 +1,458 @@
+"""The erasure of a learner: pseudonymised, every other fact kept.
+
+`erase_learner` runs its steps (`STEPS`, each counting what it touched) and pseudonymises the
+account, in one transaction; `erasure_preview` runs the same in a transaction it rolls back, so
+the preview's counts are exactly the erasure's. Afterwards nothing in the database names the
+learner, and every fact about them stays (tests/privacy/test_erasure.py scans every text column):
+
+- the account: e-mail replaced by `erased-<uuid>@erased.invalid` (the old address is free for a
+  new account), names and time zone blanked, password unusable, inactive (log-in and every API
+  key of theirs stop at once; their sessions with them);
+- their API keys revoked, their names blanked (a key's name can say whose laptop it is);
+- the audit rows about them (AccessChange of their enrollments) keep every fact (action, dates,
+  old and new values, actor, source, batch) and lose their free-text reason, as do the runs
+  whose batches changed them (OperationRun.reason: the same words);
+- their enrollments, completions, events and deliveries stay as they are: ids, dates, counts,
+  no names (the events' payloads are thin: enrollments/events/envelope.py); the error texts
+  kept of their reminders' sends and of their events' deliveries are blanked (a mail server's
+  or receiver's answer may quote the address); their unsent reminders are deleted;
+- what names them elsewhere (mentions.py): log-in records (django-axes) under their address
+  deleted; the stored GraphQL answers of their own requests (idempotency keys) deleted, and
+  others' answers that name them rewritten; every other quote of the address
+  (mentions.QUOTING) replaced by the pseudonym; a finished run's stored filter that names them
+  dropped, a preview draft holding their enrollments deleted;
+- an `Erasure` record: who erased whom (by id), when, through which door, and these counts.
+
+Refused (ErasureRefused, nothing written): the actor erasing themselves; an account that can do
+more than the actor (lms.admin.can_do_more_than, the user admin's rule for changing one); a
+learner already erased; a bulk change still running over their
+enrollments (its later chunks would write audit rows after the erasure: erase once it is done).
+"""
+
+import base64
+import json
+import re
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.apps import apps
+from django.contrib.admin.models import LogEntry
+from django.db import transaction
+from django.db.models import Q, QuerySet
+
+from apikeys.models import APIKey, IdempotencyKey
+from enrollments import clock
+from enrollments.models import (
+    AccessChange,
+    AccessEvent,
+    Enrollment,
+    Erasure,
+    ExpiryReminder,
+    OperationRun,
+    OperationRunRow,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
+from enrollments.privacy import mentions
+from lms.models import User
+
+#: The pseudonym's domain: `.invalid` is reserved (RFC 2606), so no mail can ever reach it.
+PSEUDONYM_DOMAIN = "erased.invalid"
+
+Source = AccessChange.Source
+RunState = OperationRun.State
+
+
+class ErasureRefused(Exception):
+    """The erasure is refused; nothing was written. `message` is for people."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def pseudonym() -> str:
+    return f"erased-{uuid.uuid4().hex}@{PSEUDONYM_DOMAIN}"
+
+
+def is_erased(user: User) -> bool:
+    """Whether `user` is an erased account (its address is a pseudonym)."""
+    return user.email.endswith(f"@{PSEUDONYM_DOMAIN}")
+
+
+@dataclass
+class Subject:
+    """The learner being erased, as they were: what names them, and where their rows are."""
+
+    learner: User
+    email: str
+    names: tuple[str, ...]
+    new_email: str
+    enrollment_ids: list[uuid.UUID]
+    #: How the admin's log named their API keys (name, prefix, address), by key id.
+    key_reprs: dict[int, str]
+    pattern: re.Pattern[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.pattern = mentions.address_pattern(self.email)
+
+    @classmethod
+    def of(cls, learner: User, *, new_email: str) -> "Subject":
+        names = tuple(
+            {name for name in (learner.first_name, learner.last_name, learner.full_name) if name}
+        )
+        ids = list(
+            Enrollment.objects.filter(user=learner).order_by("pk").values_list("pk", flat=True)
+        )
+        keys = {key.pk: str(key) for key in APIKey.objects.filter(user=learner)}
+        return cls(learner, learner.email, names, new_email, ids, keys)
+
+    def audit_rows(self) -> QuerySet[AccessChange]:
+        return AccessChange.objects.filter(enrollment_id__in=self.enrollment_ids)
+
+    def batches(self) -> set[uuid.UUID]:
+        return set(
+            self.audit_rows().exclude(batch_id=None).values_list("batch_id", flat=True).distinct()
+        )
+
+
+#: One step of the erasure: it acts and returns how many rows it touched (or, for a name
+#: ending in `_kept`, counts the rows it keeps).
+Step = Callable[[Subject], int]
+
+
+def _deleted(queryset: QuerySet) -> int:
+    return queryset.delete()[1].get(queryset.model._meta.label, 0)
+
+
+def enrollments_kept(subject: Subject) -> int:
+    return len(subject.enrollment_ids)
+
+
+def audit_rows_kept(subject: Subject) -> int:
+    return subject.audit_rows().count()
+
+
+def audit_reasons_blanked(subject: Subject) -> int:
+    return subject.audit_rows().exclude(reason="").update(reason="")
+
+
+def run_reasons_blanked(subject: Subject) -> int:
+    runs = OperationRun.objects.filter(batch_id__in=subject.batches()).exclude(reason="")
+    return runs.update(reason="")
+
+
+def events_kept(subject: Subject) -> int:
+    return AccessEvent.objects.filter(enrollment_id__in=subject.enrollment_ids).count()
+
+
+def delivery_errors_blanked(subject: Subject) -> int:
+    ours = Q(event__enrollment_id__in=subject.enrollment_ids)
+    deliveries = WebhookDelivery.objects.filter(ours).exclude(last_error="")
+    attempts = WebhookAttempt.objects.filter(
+        delivery__event__enrollment_id__in=subject.enrollment_ids
+    ).exclude(error="")
+    return deliveries.update(last_error="") + attempts.update(error="")
+
+
+def reminders_kept(subject: Subject) -> int:
+    sent = ExpiryReminder.objects.filter(
+        enrollment_id__in=subject.enrollment_ids,
+        state__in=[ExpiryReminder.State.SENT, ExpiryReminder.State.FAILED],
+    )
+    sent.exclude(last_error="").update(last_error="")
+    return sent.count()
+
+
+def reminders_unsent_deleted(subject: Subject) -> int:
+    unsent = ExpiryReminder.objects.filter(
+        enrollment_id__in=subject.enrollment_ids,
+        state__in=[ExpiryReminder.State.PENDING, ExpiryReminder.State.SENDING],
+    )
+    return _deleted(unsent)
+
+
+def api_keys_revoked(subject: Subject) -> int:
+    keys = APIKey.objects.filter(user=subject.learner)
+    revoked = keys.revoke(at=clock.now())
+    keys.exclude(name="").update(name="")
+    return revoked
+
+
+def own_answers_deleted(subject: Subject) -> int:
+    """The stored GraphQL answers of the learner's own requests (apikeys.ratelimit's client
+    names: `user:<pk>`, `key:<prefix>`): no retry of theirs can come any more."""
+    prefixes = APIKey.objects.filter(user=subject.learner).values_list("prefix", flat=True)
+    clients = [f"user:{subject.learner.pk}", *(f"key:{prefix}" for prefix in prefixes)]
+    return _deleted(IdempotencyKey.objects.filter(client__in=clients))
+
+
+def answers_rewritten(subject: Subject) -> int:
+    """Other clients' stored answers that name the learner: an object of the answer holding
+    their id or address has their names blanked and address replaced; the address is replaced
+    anywhere else too. The answer stays, so a retry still gets it (and is not applied twice)."""
+    learner_id = str(subject.learner.pk)
+    candidates = IdempotencyKey.objects.filter(
+        Q(response_body__icontains=subject.email) | Q(response_body__contains=learner_id)
+    )
+    touched = 0
+    for row in candidates.only("pk", "response_body"):
+        rewritten = _rewrite_answer(row.response_body or "", subject, learner_id)
+        if rewritten == row.response_body:
+            continue
+        touched += 1
+        IdempotencyKey.objects.filter(pk=row.pk).update(response_body=rewritten)
+    return touched
+
+
+def _rewrite_answer(body: str, subject: Subject, learner_id: str) -> str:
+    try:
+        answer = json.loads(body)
+    except ValueError:
+        return subject.pattern.sub(subject.new_email, body)
+    rewritten = _blank_names(answer, subject, learner_id)
+    rewritten = mentions.rewrite_json(rewritten, subject.pattern, subject.new_email)
+    if rewritten == answer:
+        return body
+    return json.dumps(rewritten, separators=(",", ":"), ensure_ascii=False)
+
+
+def _blank_names(value: Any, subject: Subject, learner_id: str) -> Any:
+    """In every object holding the learner's id or address as a value, the values equal to one
+    of their names are blanked (a page of many learners keeps the others' names)."""
+    if isinstance(value, list):
+        return [_blank_names(item, subject, learner_id) for item in value]
+    if not isinstance(value, dict):
+        return value
+    theirs = any(
+        isinstance(item, str) and (item == learner_id or item.lower() == subject.email.lower())
+        for item in value.values()
+    )
+    return {
+        key: ""
+        if theirs and isinstance(item, str) and item in subject.names
+        else _blank_names(item, subject, learner_id)
+        for key, item in value.items()
+    }
+
+
+def login_records_deleted(subject: Subject) -> int:
+    """django-axes' log-in attempts, failures and log of the learner's address."""
+    deleted = 0
+    for name in ("AccessAttempt", "AccessFailureLog", "AccessLog"):
+        try:
+            model = apps.get_model("axes", name)
+        except LookupError:
+            continue
+        deleted += _deleted(model.objects.filter(username__iexact=subject.email))
+    return deleted
+
+
+def endpoint_owners_blanked(subject: Subject) -> int:
+    owned = WebhookEndpoint.objects.filter(owner_email__iexact=subject.email)
+    return owned.update(owner_email="")
+
+
+def run_filters_dropped(subject: Subject) -> int:
+    """A finished run's stored filter (a pickled query, base64 in its parts) that holds the
+    address, as an admin search does: the finished run no longer needs it."""
+    needle = subject.email.lower().encode()
+    touched = 0
+    finished = OperationRun.objects.filter(
+        finished_at__isnull=False, batch_id__in=subject.batches()
+    )
+    for run in finished.only("pk", "parts"):
+        parts = [dict(part) for part in run.parts]
+        named = False
+        for part in parts:
+            query = part.get("query")
+            if query and needle in base64.b64decode(query).lower():
+                part["query"], named = None, True
+        if named:
+            touched += 1
+            OperationRun.objects.filter(pk=run.pk).update(parts=parts)
+    return touched
+
+
+def drafts_deleted(subject: Subject) -> int:
+    """Preview drafts (a "select all" nobody confirmed yet) holding their enrollments."""
+    drafts = OperationRun.objects.filter(
+        state=RunState.PREVIEWED,
+        pk__in=OperationRunRow.objects.filter(
+            run__state=RunState.PREVIEWED, enrollment_id__in=subject.enrollment_ids
+        ).values("run_id"),
+    )
+    return _deleted(drafts)
+
+
+def admin_log_rewritten(subject: Subject) -> int:
+    """The admin's log (LogEntry) named their API keys by their names ("Ann's laptop (AbCd…)
+    of ann@…"): those names become the keys' names now (blank) and the pseudonym."""
+    touched = 0
+    renamed = {
+        old: str(key)
+        for key in APIKey.objects.filter(pk__in=subject.key_reprs).select_related("user")
+        if (old := subject.key_reprs[key.pk]) != str(key)
+    }
+    for old, new in renamed.items():
+        # The admin writes the repr cut to 200 characters, and the message as ASCII JSON.
+        old_json, new_json = json.dumps(old)[1:-1], json.dumps(new)[1:-1]
+        found = LogEntry.objects.filter(
+            Q(object_repr__contains=old)
+            | Q(object_repr=old[:200])
+            | Q(change_message__contains=old_json)
+        )
+        for entry in found.only("pk", "object_repr", "change_message"):
+            touched += 1
+            repr_ = new if entry.object_repr == old[:200] else entry.object_repr
+            LogEntry.objects.filter(pk=entry.pk).update(
+                object_repr=repr_.replace(old, new)[:200],
+                change_message=entry.change_message.replace(old_json, new_json),
+            )
+    return touched
+
+
+def quotes_replaced(subject: Subject) -> int:
+    """Every other quote of the address (mentions.QUOTING), replaced by the pseudonym."""
+    touched = 0
+    for model, column in mentions.quoting_columns():
+        found = model.objects.filter(**{f"{column.name}__icontains": subject.email})
+        for pk, value in found.values_list("pk", column.name):
+            if isinstance(value, str):
+                new = subject.pattern.sub(subject.new_email, value)
+            else:
+                new = mentions.rewrite_json(value, subject.pattern, subject.new_email)
+            if new == value:
+                continue
+            touched += 1
+            model.objects.filter(pk=pk).update(**{column.name: new})
+    return touched
+
+
+#: The steps in the order they act (the counts keep it). Those ending in `_kept` count what
+#: stays; every other one erases.
+STEPS: tuple[tuple[str, Step], ...] = (
+    ("enrollments_kept", enrollments_kept),
+    ("audit_rows_kept", audit_rows_kept),
+    ("audit_reasons_blanked", audit_reasons_blanked),
+    ("run_reasons_blanked", run_reasons_blanked),
+    ("events_kept", events_kept),
+    ("delivery_errors_blanked", delivery_errors_blanked),
+    ("reminders_kept", reminders_kept),
+    ("reminders_unsent_deleted", reminders_unsent_deleted),
+    ("own_answers_deleted", own_answers_deleted),
+    ("api_keys_revoked", api_keys_revoked),
+    ("answers_rewritten", answers_rewritten),
+    ("admin_log_rewritten", admin_log_rewritten),
+    ("login_records_deleted", login_records_deleted),
+    ("endpoint_owners_blanked", endpoint_owners_blanked),
+    ("run_filters_dropped", run_filters_dropped),
+    ("drafts_deleted", drafts_deleted),
+    ("quotes_replaced", quotes_replaced),
+)
+
+#: Each count in words, for the preview pages and the command's output.
+LABELS: dict[str, str] = {
+    "enrollments_kept": "enrollments kept (dates, progress, no names)",
+    "audit_rows_kept": "audit rows about them kept (actions, dates, values, actors)",
+    "audit_reasons_blanked": "of those, reasons blanked",
+    "run_reasons_blanked": "bulk runs' reasons blanked (runs that changed them)",
+    "events_kept": "events sent about them kept (ids only)",
+    "delivery_errors_blanked": "webhook delivery error texts blanked",
+    "reminders_kept": "reminders sent kept (their error texts blanked)",
+    "reminders_unsent_deleted": "unsent reminders deleted",
+    "own_answers_deleted": "stored answers of their own API requests deleted",
+    "api_keys_revoked": "API keys revoked (names blanked)",
+    "answers_rewritten": "stored API answers naming them rewritten",
+    "admin_log_rewritten": "admin log entries naming their API keys rewritten",
+    "login_records_deleted": "log-in records of their address deleted",
+    "endpoint_owners_blanked": "webhook endpoints they were the contact of (address blanked)",
+    "run_filters_dropped": "finished runs' stored filters naming them dropped",
+    "drafts_deleted": "unconfirmed preview drafts holding their enrollments deleted",
+    "quotes_replaced": "other texts quoting their address rewritten (admin log, reasons, errors)",
+}
+
+
+def _check(learner: User, actor: User | None, subject: Subject) -> None:
+    if actor is not None and actor.pk == learner.pk:
+        raise ErasureRefused("You cannot erase your own account.")
+    if actor is not None:
+        # The user admin's rule for changing an account, asked where it is written once (the
+        # admin is loaded in every process: django.contrib.admin imports it when ready).
+        from lms.admin import can_do_more_than
+
+        if can_do_more_than(learner, actor):
+            raise ErasureRefused(
+                f"{learner.email} can do more than you (superuser status, or permissions you "
+                "lack): only someone who can do as much may erase them."
+            )
+    if (
+        is_erased(learner)
+        or Erasure.objects.filter(kind=Erasure.Kind.LEARNER, learner_id=learner.pk).exists()
+    ):
+        raise ErasureRefused(f"{learner.email} is already erased.")
+    running = (
+        OperationRunRow.objects.filter(
+            run__finished_at__isnull=True,
+            outcome=OperationRunRow.Outcome.PENDING,
+            enrollment_id__in=subject.enrollment_ids,
+        )
+        .exclude(run__state=RunState.PREVIEWED)
+        .values_list("run_id", flat=True)
+        .first()
+    )
+    if running is not None:
+        raise ErasureRefused(
+            f"Run {running} is still changing this learner's enrollments: erase them once it "
+            f"is done (manage.py jobs show {running})."
+        )
+
+
+def erasure_preview(learner: User, *, actor: User | None = None) -> dict[str, int]:
+    """What erasing `learner` would do, counted by STEPS' names, writing nothing: the steps
+    run in a transaction that is rolled back, so the counts are exactly the erasure's (a row
+    an earlier step deletes is not counted again by a later one). Raises ErasureRefused when
+    it would be refused."""
+    with transaction.atomic():
+        counts = _erase(learner, actor)[1]
+        transaction.set_rollback(True)
+    return counts
+
+
+def _erase(learner: User, actor: User | None) -> tuple[User, dict[str, int]]:
+    """Locks the account and their enrollments, checks, runs the steps, pseudonymises the
+    account (in the caller's transaction); returns the account and the counts."""
+    learner = User.objects.select_for_update().get(pk=learner.pk)
+    list(Enrollment.objects.select_for_update().filter(user=learner).order_by("pk"))
+    subject = Subject.of(learner, new_email=pseudonym())
+    _check(learner, actor, subject)
+    # The account first: the steps work from `subject` (what named them), and a repr written
+    # again (admin_log_rewritten) shows the pseudonym.
+    learner.email = subject.new_email
+    learner.first_name = learner.last_name = learner.time_zone = ""
+    learner.is_active = False
+    learner.set_unusable_password()
+    learner.save(
+        update_fields=["email", "first_name", "last_name", "time_zone", "is_active", "password"]
+    )
+    return learner, {name: step(subject) for name, step in STEPS}
+
+
+def erase_learner(learner: User, *, actor: User | None, source: str) -> Erasure:
+    """Erases `learner` (the module's docstring), attributed to `actor` through `source`
+    (AccessChange.Source); returns the Erasure record. One transaction: the account and their
+    enrollments are locked first, so a change to them in flight commits before (its audit row
+    is then erased too) or waits for the erasure. Raises ErasureRefused."""
+    with transaction.atomic():
+        learner, counts = _erase(learner, actor)
+        return Erasure.objects.create(
+            kind=Erasure.Kind.LEARNER,
+            learner=learner,
+            actor=actor,
+            source=source,
+            performed_at=clock.now(),
+            counts=counts,
+        )

@@ -5,7 +5,16 @@ search through them.
 
 Only superusers grant privileges: for anyone else the user page shows staff and superuser status,
 groups and permissions read-only, the group page its permissions, and an account that can do
-more than the editor is seen but not changed, deleted or given a password (`can_do_more_than`).
+more than the editor is seen but not changed, deleted or given a password (`can_do_more_than`:
+its permissions, and its course roles, are not all the editor's).
+
+Course roles (issue 25, lms.CourseRole) are granted inline, on a course's page (who holds a
+role in it) and on a user's page (their roles), by staff holding `lms.manage_course_roles`
+(not only superusers): for anyone else the rows are read-only (with `lms.view_courserole`) or
+hidden. Whoever grants or changes a role is recorded (`granted_by`, `granted_at`). A course's
+"Limits for course staff" (the most days one change may add, whether a reason is required)
+are set by whoever may change the course, or manage its roles: a role manager without
+`lms.change_course` opens a course's page to grant roles and set these limits, the rest read-only.
 """
 
 from django import forms
@@ -21,10 +30,13 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
+from enrollments import clock
 from enrollments.admin.date_drilldown import DateDrilldownMixin
 from enrollments.admin.time_zone import time_zone_choices
 from enrollments.models import Enrollment
-from lms.models import Course, CourseItem, User
+from enrollments.operations.scope import read_roles, scope_of
+from enrollments.permissions import MANAGE_COURSE_ROLES, ROLE_PERMISSIONS
+from lms.models import Course, CourseItem, CourseRole, User
 
 
 def _count(queryset: QuerySet, field: str) -> Coalesce:
@@ -37,6 +49,9 @@ def _enrollments_link(count: int, query: str) -> str:
     url = reverse("admin:enrollments_enrollment_changelist")
     return format_html('<a href="{}?{}">{}</a>', url, query, count)
 
+
+#: What a course's staff may do, set on the course (operations/limits.py applies them).
+STAFF_LIMIT_FIELDS = ("staff_max_extension_days", "staff_reason_required")
 
 #: What makes an account able to do more; only a superuser sets these.
 USER_PRIVILEGE_FIELDS = ("is_staff", "is_superuser", "groups", "user_permissions")
@@ -56,14 +71,77 @@ def held_permissions(account: User) -> set[str]:
 
 
 def can_do_more_than(account: User, editor: User) -> bool:
-    """Whether `account` holds a privilege `editor` lacks (superuser status, or a permission).
-    Whoever may change an account may also set its password and log in as it, so a
-    non-superuser manages only accounts that can do no more than they can."""
+    """Whether `account` holds a privilege `editor` lacks (superuser status, a permission, or
+    a course role granting a permission the editor lacks in that course). Whoever may change
+    an account may also set its password and log in as it, so a non-superuser manages only
+    accounts that can do no more than they can."""
     if editor.is_superuser:
         return False
     if account.is_superuser:
         return True
-    return not held_permissions(account) <= editor.get_all_permissions()
+    if not held_permissions(account) <= editor.get_all_permissions():
+        return True
+    return any(
+        not scope_of(editor, permission).covers(course)
+        for course, role in read_roles(account.pk).items()
+        for permission in ROLE_PERMISSIONS[role]
+    )
+
+
+class CourseRoleInline(admin.TabularInline):
+    """Course roles, inline: granted, changed and revoked by holders of MANAGE_COURSE_ROLES
+    only; read-only for those who may merely view them (Django's `lms.view_courserole`), hidden
+    from anyone else. Who granted a role, and when, is recorded on save (`save_roles`)."""
+
+    model = CourseRole
+    extra = 0
+    readonly_fields = ("granted_at", "granted_by")
+    verbose_name = "course role"
+    verbose_name_plural = "course roles"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[CourseRole]:
+        return super().get_queryset(request).select_related("user", "course", "granted_by")
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        return MANAGE_COURSE_ROLES.held_by(request.user) or super().has_view_permission(
+            request, obj
+        )
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return MANAGE_COURSE_ROLES.held_by(request.user)
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return MANAGE_COURSE_ROLES.held_by(request.user)
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return MANAGE_COURSE_ROLES.held_by(request.user)
+
+
+class RolesInCourseInline(CourseRoleInline):
+    """On a course's page: who holds a role in it (users found by e-mail or name)."""
+
+    fk_name = "course"
+    fields = ("user", "role", "granted_at", "granted_by")
+    autocomplete_fields = ("user",)
+
+
+class RolesOfUserInline(CourseRoleInline):
+    """On a user's page: their roles (courses found by title or slug)."""
+
+    fk_name = "user"
+    fields = ("course", "role", "granted_at", "granted_by")
+    autocomplete_fields = ("course",)
+
+
+def save_roles(request: HttpRequest, formset) -> None:
+    """Saves a course-role formset: each role granted or changed records who did it and when;
+    a revoked role is deleted."""
+    roles = formset.save(commit=False)
+    for revoked in formset.deleted_objects:
+        revoked.delete()
+    for role in roles:  # new or changed
+        role.granted_by, role.granted_at = request.user, clock.now()
+        role.save()
 
 
 class EmailUserCreationForm(UserCreationForm):
@@ -123,6 +201,16 @@ class UserAdmin(DateDrilldownMixin, DjangoUserAdmin):
         ),
     )
     readonly_fields = ("last_login", "date_joined")
+    inlines = [RolesOfUserInline]
+
+    def get_inlines(self, request: HttpRequest, obj: User | None = None):
+        return self.inlines if obj is not None else []  # roles once the account exists
+
+    def save_formset(self, request: HttpRequest, form, formset, change: bool) -> None:
+        if formset.model is CourseRole:
+            save_roles(request, formset)
+        else:
+            super().save_formset(request, form, formset, change)
 
     def get_readonly_fields(self, request: HttpRequest, obj: User | None = None) -> tuple:
         fields = tuple(super().get_readonly_fields(request, obj))
@@ -198,16 +286,67 @@ class CourseAdmin(admin.ModelAdmin):
     search_fields = ("title", "slug")
     prepopulated_fields = {"slug": ("title",)}
     readonly_fields = ("created_at", "updated_at")
-    fields = (
-        "title",
-        "slug",
-        "description",
-        "access_days",
-        "pause_freezes_access",
-        "created_at",
-        "updated_at",
+    fieldsets = (
+        (
+            None,
+            {
+                "fields": (
+                    "title",
+                    "slug",
+                    "description",
+                    "access_days",
+                    "pause_freezes_access",
+                    "created_at",
+                    "updated_at",
+                )
+            },
+        ),
+        (
+            "Limits for course staff",
+            {
+                "fields": STAFF_LIMIT_FIELDS,
+                "description": (
+                    'What the course\'s staff (course role "staff") may do; managers and '
+                    "global staff are not limited. A change beyond them is refused with its "
+                    "reason, at every door."
+                ),
+            },
+        ),
     )
-    inlines = [CourseItemInline]
+    inlines = [CourseItemInline, RolesInCourseInline]
+
+    def get_inlines(self, request: HttpRequest, obj=None):
+        # Roles once the course exists (its page after "Save and continue editing").
+        return self.inlines if obj is not None else [CourseItemInline]
+
+    # A role manager (MANAGE_COURSE_ROLES) without `lms.change_course` opens a course's page
+    # to grant roles and set the staff limits; everything else on it stays read-only.
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        # Also the course search of a user's roles (RolesOfUserInline's autocomplete).
+        return super().has_view_permission(request, obj) or MANAGE_COURSE_ROLES.held_by(
+            request.user
+        )
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return super().has_change_permission(request, obj) or MANAGE_COURSE_ROLES.held_by(
+            request.user
+        )
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None) -> tuple:
+        fields = tuple(super().get_readonly_fields(request, obj))
+        if self._edits_course(request, obj):
+            return fields
+        every = [name for _title, options in self.fieldsets for name in options["fields"]]
+        return (*fields, *(name for name in every if name not in (*fields, *STAFF_LIMIT_FIELDS)))
+
+    def get_prepopulated_fields(self, request: HttpRequest, obj=None) -> dict:
+        if not self._edits_course(request, obj):
+            return {}  # the slug is read-only
+        return super().get_prepopulated_fields(request, obj)
+
+    def _edits_course(self, request: HttpRequest, obj) -> bool:
+        return super().has_change_permission(request, obj) if obj is not None else True
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Course]:
         items = CourseItem.objects.filter(course_id=OuterRef("pk"))
@@ -241,6 +380,9 @@ class CourseAdmin(admin.ModelAdmin):
         use, so the unique (course, position) constraint never sees two rows on one position
         mid-save. The admin's change view runs all of this in one transaction.
         """
+        if formset.model is CourseRole:
+            save_roles(request, formset)
+            return
         if formset.model is not CourseItem:
             super().save_formset(request, form, formset, change)
             return

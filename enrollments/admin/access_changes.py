@@ -1,5 +1,11 @@
 """The audit trail in the admin: read-only everywhere. Records are written by the operation
-core only; nobody can add, edit or delete one here, whatever their permissions."""
+core only; nobody can add, edit or delete one here, whatever their permissions.
+
+Scoped (issue 25, scoping.py): a user who may view the trail through course roles only
+(`enrollments.view_accesschange` in their courses) sees the records of their courses'
+enrollments, one condition on `enrollment__course_id`; a record of another course is not found,
+like a missing one. An enrollment's history on its page is shown to whoever sees the enrollment.
+"""
 
 from django.contrib import admin
 from django.db.models import QuerySet
@@ -10,8 +16,8 @@ from django.utils.html import format_html
 from enrollments.admin import undoing
 from enrollments.admin.date_drilldown import DateDrilldownMixin
 from enrollments.admin.display import enrollment_label, format_instant, instant_cell
+from enrollments.admin.scoping import page_scope, prime_roles, trail_scope
 from enrollments.models import AccessChange, Enrollment
-from enrollments.permissions import CHANGE_ENROLLMENT, VIEW_ENROLLMENT
 from lms.identifiers import parse_uuid
 
 AUDIT_FIELDS = (
@@ -115,8 +121,9 @@ class AccessChangeInline(ReadOnlyAuditMixin, admin.TabularInline):
         return self.get_queryset(request).filter(pk__in=newest)
 
     def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
-        # Whoever may see an enrollment may see its history.
-        return VIEW_ENROLLMENT.held_by(request.user) or CHANGE_ENROLLMENT.held_by(request.user)
+        # Whoever may see an enrollment may see its history (`obj`: the enrollment).
+        scope = page_scope(request.user)
+        return scope.covers(obj.course_id) if obj is not None else not scope.empty
 
 
 @admin.register(AccessChange)
@@ -162,6 +169,21 @@ class AccessChangeAdmin(DateDrilldownMixin, ReadOnlyAuditMixin, admin.ModelAdmin
         # "Undo this batch": the preview and its Confirm (enrollments/admin/undoing.py).
         return [*undoing.UNDO_BATCH_PAGE.urls(self), *super().get_urls()]
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[AccessChange]:
+        """The records of the enrollments of the user's courses (every record for a holder of
+        the global permission)."""
+        condition = trail_scope(request.user).condition("enrollment__course_id")
+        return super().get_queryset(request).filter(condition)
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return self.has_view_permission(request)
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        """`enrollments.view_accesschange` globally, or through a role in some course; a
+        record only of those courses (get_queryset finds no other). Nobody changes a record,
+        so Django's change permission does not show the trail."""
+        return not trail_scope(request.user).empty
+
     def change_view(self, request: HttpRequest, object_id, form_url="", extra_context=None):
         """A record of a batch links to the batch's rows and, with the permission, its undo."""
         change = self.get_object(request, object_id)
@@ -175,6 +197,7 @@ class AccessChangeAdmin(DateDrilldownMixin, ReadOnlyAuditMixin, admin.ModelAdmin
     def changelist_view(self, request: HttpRequest, extra_context=None) -> HttpResponse:
         """Filtered to one enrollment (its "History" button), the page says whose trail it is;
         filtered to one batch, it offers to undo it."""
+        prime_roles(request.user)
         enrollment_id = parse_uuid(request.GET.get("enrollment__id__exact", ""))
         extra_context = dict(extra_context or {})
         batch_id = parse_uuid(request.GET.get("batch_id", ""))
@@ -183,8 +206,11 @@ class AccessChangeAdmin(DateDrilldownMixin, ReadOnlyAuditMixin, admin.ModelAdmin
             if undoing.may_undo(request.user):
                 extra_context["undo_batch_url"] = undoing.undo_batch_url(batch_id)
         if enrollment_id is not None:
+            # Named only within the user's courses: another course's learner is not revealed.
             enrollment = (
-                Enrollment.objects.select_related("user", "course").filter(pk=enrollment_id).first()
+                Enrollment.objects.select_related("user", "course")
+                .filter(trail_scope(request.user).condition(), pk=enrollment_id)
+                .first()
             )
             if enrollment is not None:
                 extra_context["subtitle"] = "History of " + enrollment_label(

@@ -25,13 +25,25 @@ one field per row of a "select all"; the page's form posts to its own URL. Permi
 operation's, plus a view of enrollments, asked again on every request (a crafted request
 without them gets 403).
 
+Scope (issue 25): the operation's permission may be held globally or through course roles
+(`scoping.may`); the page's selection then carries the actor's scope for that permission
+(`scope_of(user, operation.permission)`), so the core reads, previews and changes only the rows
+of the courses where the actor may apply it: a "Select all" whose filter matches other courses'
+rows leaves them untouched, and one enrollment of another course is not found. The preview is
+planned with the reason typed (a course may require one of its staff, and limit how far they
+extend: the core's ReasonRequired and ExtensionOverCourseLimit skips, shown like any other
+skip); for such a staff member the page offers "Update preview" to plan again with the reason.
+
 Hooks (override in a subclass, or give the constructor's arguments):
 
 - `form_class`: an `OperationForm` (forms.py): the reason, and the parameters with
   `operation()` building the core's operation from them.
 - `build(form)`: the operation of this request (the page's fixed operation, else the form's);
   None while the parameters are not valid.
-- `preview(operation, scope)` / `apply(operation, scope, by, expected)`: the core's by default.
+- `form(request, data, files, initial)`: the page's form for this request (e.g. only the
+  courses the actor may enroll in).
+- `preview(operation, scope, reason)` / `apply(operation, scope, by, expected)`: the core's by
+  default.
 - `rows(plan, form)`: what the preview shows (`preview.build_preview` by default).
 - `report(request, scope, done, form)` and `done_url(scope, done)`: the result and where to go.
 
@@ -59,6 +71,7 @@ from enrollments.admin.display import enrollment_label, format_instant
 from enrollments.admin.forms import OperationForm
 from enrollments.admin.preview import PREVIEW_ROWS, build_preview, build_summary_preview
 from enrollments.admin.reporting import error_text, report_one, report_plan
+from enrollments.admin.scoping import may, page_scope
 from enrollments.admin.selection import CHANGELIST_FILTERS, ChangelistChoice, InvalidChoice
 from enrollments.admin.time_zone import has_chosen_time_zone, remember_time_zone, staff_time_zone
 from enrollments.errors import ChangedSincePreview, DomainError, MembershipNotFound
@@ -66,6 +79,8 @@ from enrollments.models import AccessChange, Enrollment
 from enrollments.operations import Operation, Selection, apply, preview
 from enrollments.operations.audit import Attribution
 from enrollments.operations.outcomes import summarize
+from enrollments.operations.scope import EVERYWHERE, scope_of
+from enrollments.operations.scope import Scope as ActorScope
 
 TEMPLATE = "admin/enrollments/enrollment/confirm_operation.html"
 #: The Confirm button's name; without it nothing is applied.
@@ -101,10 +116,14 @@ class Scope:
         queryset: QuerySet[Enrollment],
         selected: int | None,
         url: str,
+        *,
+        actor: ActorScope = EVERYWHERE,
     ) -> "Scope":
+        """The changelist choice `queryset` (what the list shows), within `actor`: the
+        courses where the actor may apply the operation."""
         back = views.changelist_url(choice.filters)
         return cls(
-            Selection.by_filter(queryset),
+            Selection.by_filter(queryset, scope=actor),
             url,
             back,
             back,
@@ -114,10 +133,18 @@ class Scope:
         )
 
     @classmethod
-    def of_enrollment(cls, enrollment: Enrollment, url: str) -> "Scope":
+    def of_enrollment(
+        cls, enrollment: Enrollment, url: str, *, actor: ActorScope = EVERYWHERE
+    ) -> "Scope":
         back = views.change_url(enrollment)
-        named = Selection.named([enrollment.pk])
+        named = Selection.named([enrollment.pk], scope=actor)
         return cls(named, url, back, back, enrollment=enrollment, selected=1)
+
+    @property
+    def limited(self) -> bool:
+        """Whether the actor acts within some course's staff limits here (the page then
+        offers "Update preview": the reason typed may change the plan)."""
+        return self.selection is not None and bool(self.selection.scope.limited)
 
 
 class OperationPage:
@@ -165,7 +192,10 @@ class OperationPage:
                 model_admin.message_user(request, f"Invalid selection: {error}", messages.ERROR)
                 back = views.changelist_url(post.get(CHANGELIST_FILTERS, ""))
                 return HttpResponseRedirect(back)
-            scope = Scope.of_choice(choice, queryset, selected, request.path)
+            actor = self.actor_scope(request)
+            if actor.courses != page_scope(request.user).courses:
+                selected = None  # the list counted rows the actor may see, not change
+            scope = Scope.of_choice(choice, queryset, selected, request.path, actor=actor)
             return self.respond(model_admin, request, scope)
 
         def one_view(request: HttpRequest, object_id: str) -> HttpResponse:
@@ -173,7 +203,8 @@ class OperationPage:
             enrollment = views.find_enrollment(model_admin, request, object_id)
             if enrollment is None:
                 return views.not_found(model_admin, request)
-            return self.respond(model_admin, request, Scope.of_enrollment(enrollment, request.path))
+            scope = Scope.of_enrollment(enrollment, request.path, actor=self.actor_scope(request))
+            return self.respond(model_admin, request, scope)
 
         return [
             views.admin_path(model_admin, f"{self.route}/", choice_view, self.name, post_only=True),
@@ -193,15 +224,20 @@ class OperationPage:
             return HttpResponseRedirect(request.get_full_path())
         opts = model_admin.opts
         url = reverse(f"admin:{opts.app_label}_{opts.model_name}_{self.name}")
-        scope = Scope.of_choice(choice, queryset, None, url)
+        scope = Scope.of_choice(choice, queryset, None, url, actor=self.actor_scope(request))
         return self.respond(model_admin, request, scope)
 
     def check_permission(self, model_admin: ModelAdmin, request: HttpRequest) -> None:
+        """The operation's permission, globally or in some course, and a view of the rows."""
         if not (
-            self.permission.held_by(request.user)
+            may(request.user, self.permission)
             and model_admin.has_view_or_change_permission(request)
         ):
             raise PermissionDenied
+
+    def actor_scope(self, request: HttpRequest) -> ActorScope:
+        """The courses where the user may apply this page's operation."""
+        return scope_of(request.user, self.permission)
 
     # -- the loop -----------------------------------------------------------------------------
 
@@ -220,19 +256,21 @@ class OperationPage:
         post = request.POST if request.method == "POST" else None
         confirming = post is not None and CONFIRM in post
         bound = post is not None and (confirming or PREVIEW in post)
-        form = self.form_class(
+        form = self.form(
+            request,
             post if bound else None,
             request.FILES if bound else None,
             initial={"time_zone": staff_time_zone(request).key},
         )
         if bound and form.is_valid() and form.cleaned_data.get("time_zone"):
             remember_time_zone(request, form.zone)
+        # The reason the change will be made with: the preview plans with it too.
+        reason = form.cleaned_data.get("reason", "") if bound and form.is_valid() else ""
         plan, notice, draft, summary = None, "", None, None
         try:
             built = operation if operation is not None else self.build(form)
             posted_run = post.get(background.RUN, "") if post is not None else ""
             if built is not None and confirming and form.is_valid() and posted_run:
-                reason = form.cleaned_data["reason"]
                 by = Attribution(request.user, AccessChange.Source.ADMIN, reason)
                 queued = background.confirm(request, built, posted_run, by)
                 if isinstance(queued, str):
@@ -240,7 +278,6 @@ class OperationPage:
                 else:
                     return HttpResponseRedirect(background.job_url(queued))
             elif built is not None and confirming and form.is_valid():
-                reason = form.cleaned_data["reason"]
                 by = Attribution(request.user, AccessChange.Source.ADMIN, reason)
                 try:
                     done = self.apply(built, scope, by, post.get(FINGERPRINT, ""))
@@ -257,10 +294,10 @@ class OperationPage:
                     draft = background.write_draft(request, built, scope.selection, posted_run)
                     # Counted by SQL with a sample of rows planned: a million rows answer
                     # within seconds (operations/outcomes.py).
-                    summary = summarize(built, scope.selection)
+                    summary = summarize(built, scope.selection, reason=reason)
                     plan = summary.sample
                 else:
-                    plan = self.preview(built, scope)
+                    plan = self.preview(built, scope, reason)
         except DomainError as error:  # a request invalid for every row (operation.validate)
             if form.is_bound:
                 form.add_error(form.rule_error_field(), error_text(error))
@@ -284,8 +321,11 @@ class OperationPage:
             return None
         return form.operation()
 
-    def preview(self, operation, scope: Scope):
-        return preview(operation, scope.selection)
+    def form(self, request: HttpRequest, data, files, *, initial: dict) -> OperationForm:
+        return self.form_class(data, files, initial=initial)
+
+    def preview(self, operation, scope: Scope, reason: str = ""):
+        return preview(operation, scope.selection, reason=reason)
 
     def apply(self, operation, scope: Scope, by: Attribution, expected: str):
         return apply(operation, scope.selection, by, expected=expected)
@@ -309,7 +349,8 @@ class OperationPage:
         counted yet (the action's first step): whether it runs in the background depends on
         it, and the page shows it without counting again."""
         if scope.selected is None and background.eligible(operation, scope):
-            return replace(scope, selected=scope.selection.queryset.count())
+            selection = scope.selection
+            return replace(scope, selected=selection.in_scope(selection.queryset).count())
         return scope
 
     def _finish(self, model_admin, request, scope: Scope, done, form) -> HttpResponse:
@@ -359,7 +400,7 @@ def _selected(scope: Scope, plan) -> int | None:
     if plan is not None:
         return plan.selected
     queryset = scope.selection.queryset
-    return queryset.count() if queryset is not None else None
+    return scope.selection.in_scope(queryset).count() if queryset is not None else None
 
 
 def _gone(plan) -> bool:

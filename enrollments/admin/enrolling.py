@@ -10,6 +10,10 @@ applies nothing and shows the new preview).
 
 An uploaded file's text is put into the paste box on preview, so Confirm posts the same lines
 and the line numbers stay the file's (a first line `email,...` is a header and skipped).
+
+Scoped (issue 25): a course's manager (ENROLL_LEARNERS through a role) is offered only the
+courses where they may enroll, and another course posted is refused as an unknown choice; the
+core refuses a pair outside the actor's courses anyway (CourseNotFound).
 """
 
 import csv
@@ -178,7 +182,14 @@ class EnrollLearnersPage(OperationPage):
 
         return [views.admin_path(model_admin, "enroll/", view, "enroll")]
 
-    def preview(self, operation: Entries, scope: Scope) -> EntriesPlan:
+    def form(self, request: HttpRequest, data, files, *, initial: dict) -> EnrollLearnersForm:
+        """The form offering the courses where the user may enroll learners."""
+        form = super().form(request, data, files, initial=initial)
+        courses = form.fields["course"]
+        courses.queryset = courses.queryset.filter(self.actor_scope(request).condition("pk"))
+        return form
+
+    def preview(self, operation: Entries, scope: Scope, reason: str = "") -> EntriesPlan:
         return preview_entries(operation.entries, create_users=True)
 
     def apply(self, operation: Entries, scope: Scope, by: Attribution, expected: str):

@@ -1,6 +1,12 @@
 """The enrollment admin: a changelist staff can work from (state, progress, filters), and
 actions that change access only through the operation core, so every change is audited.
 
+Scoped (issue 25, scoping.py): a user who sees enrollments through course roles only sees and
+counts their courses' rows (the list, its course filter, search, "Select all", an enrollment's
+page, which answers an enrollment of another course as a missing one), and is offered the
+actions and buttons whose permission they hold in at least one course; each page then changes
+only the rows of the courses where they hold the operation's permission (confirming.py).
+
 Fields with rules (end date, pause state and durations) are read-only on the change form:
 editing them there would bypass the core and the audit trail. They change through the
 "Extend access…", "End access / set end…", "Pause…", "Resume…" and "Remove from course…"
@@ -17,7 +23,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils.html import format_html
 
-from enrollments.admin import enrolling, views
+from enrollments.admin import enrolling, undoing, views
 from enrollments.admin.access_changes import AccessChangeInline, access_change_trail_url
 from enrollments.admin.date_drilldown import DateDrilldownMixin
 from enrollments.admin.display import (
@@ -30,19 +36,31 @@ from enrollments.admin.display import (
 )
 from enrollments.admin.filters import (
     AccessStateFilter,
+    CourseFilter,
     CourseStatusFilter,
     EndsWithinFilter,
     PausedFilter,
 )
 from enrollments.admin.pages import EXPIRE_ACCESS, EXTEND_ACCESS, PAGES, PAUSE, REMOVE, RESUME
 from enrollments.admin.reporting import error_text
+from enrollments.admin.scoping import may, page_scope, prime_roles, trail_scope
 from enrollments.errors import DomainError
 from enrollments.models import AccessChange, Enrollment
 from enrollments.operations import Expire, Extend, Pause, Remove, Resume
 from enrollments.operations.enrolling_learners import enrollment_create
-from enrollments.permissions import ENROLL_LEARNERS, UNDO_BATCH, VIEW_ACCESS_CHANGE
+from enrollments.operations.scope import scope_of
+from enrollments.permissions import CHANGE_ENROLLMENT, ENROLL_LEARNERS
 from enrollments.selectors.access import enrollment_access_state
 from enrollments.selectors.memberships import completion_rate, memberships_with_progress
+
+#: The permissions the list asks for its actions and buttons (held in some course?).
+ASKED = (
+    EXTEND_ACCESS.permission,
+    EXPIRE_ACCESS.permission,
+    PAUSE.permission,
+    REMOVE.permission,
+    ENROLL_LEARNERS,
+)
 
 #: Shown read-only on an existing enrollment's page.
 CHANGE_READONLY_FIELDS = (
@@ -90,9 +108,10 @@ class EnrollmentAdmin(DateDrilldownMixin, admin.ModelAdmin):
     )
     list_select_related = ("user", "course")
     list_filter = (
-        # Every course, read from the course table: listing only the courses with enrollments
-        # would scan the enrollments on every page (and every "select all" step).
-        ("course", admin.RelatedFieldListFilter),
+        # Every course the user sees, read from the course table (or with their roles):
+        # listing only the courses with enrollments would scan the enrollments on every page
+        # (and every "select all" step).
+        ("course", CourseFilter),
         AccessStateFilter,
         CourseStatusFilter,
         PausedFilter,
@@ -126,10 +145,17 @@ class EnrollmentAdmin(DateDrilldownMixin, admin.ModelAdmin):
     # -- querysets and permissions --------------------------------------------------------------
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Enrollment]:
-        """Progress comes from SQL annotations: a page costs the same queries at any size."""
-        return memberships_with_progress(super().get_queryset(request)).select_related(
-            "user", "course"
-        )
+        """The enrollments of the courses the user sees (one condition on course_id, none for
+        a global viewer). Progress comes from SQL annotations: a page costs the same queries
+        at any size."""
+        rows = super().get_queryset(request).filter(page_scope(request.user).condition())
+        return memberships_with_progress(rows).select_related("user", "course")
+
+    def get_changelist_instance(self, request: HttpRequest):
+        """Also the list a "Select all" is rebuilt from (selection.py): the roles are read with
+        the course filter's courses there too, before its actions ask for them."""
+        prime_roles(request.user, courses=True, asked=ASKED)
+        return super().get_changelist_instance(request)
 
     def get_urls(self):
         return [
@@ -151,19 +177,37 @@ class EnrollmentAdmin(DateDrilldownMixin, admin.ModelAdmin):
         # The user admin links to one learner's enrollments.
         return lookup == "user__id__exact" or super().lookup_allowed(lookup, value, request)
 
-    # The actions' permissions (`@admin.action(permissions=[codename])` asks these).
+    # Seeing enrollments: globally (Django's permissions) or through a role in some course; an
+    # enrollment only within the user's courses (get_queryset finds no other).
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return self.has_view_permission(request)
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        return _sees(request.user, obj, page_scope(request.user))
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return _sees(request.user, obj, scope_of(request.user, CHANGE_ENROLLMENT))
+
+    # The actions' permissions (`@admin.action(permissions=[codename])` asks these): held
+    # globally or in at least one course.
 
     def has_extend_access_permission(self, request: HttpRequest, obj=None) -> bool:
-        return EXTEND_ACCESS.permission.held_by(request.user)
+        return _sees(request.user, obj, scope_of(request.user, EXTEND_ACCESS.permission))
 
     def has_expire_access_permission(self, request: HttpRequest, obj=None) -> bool:
-        return EXPIRE_ACCESS.permission.held_by(request.user)
+        return _sees(request.user, obj, scope_of(request.user, EXPIRE_ACCESS.permission))
 
     def has_pause_enrollment_permission(self, request: HttpRequest, obj=None) -> bool:
-        return PAUSE.permission.held_by(request.user)
+        return _sees(request.user, obj, scope_of(request.user, PAUSE.permission))
 
     def has_remove_from_course_permission(self, request: HttpRequest, obj=None) -> bool:
-        return REMOVE.permission.held_by(request.user)
+        return _sees(request.user, obj, scope_of(request.user, REMOVE.permission))
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        """Django's `add_enrollment` opens the page; adding is enrolling, so the core's
+        permission for it (ENROLL_LEARNERS, globally or in a course) is needed too."""
+        return super().has_add_permission(request) and may(request.user, ENROLL_LEARNERS)
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         # The audit trail protects enrollments (PROTECT): deactivate the user instead.
@@ -209,23 +253,24 @@ class EnrollmentAdmin(DateDrilldownMixin, admin.ModelAdmin):
             return HttpResponseRedirect(request.get_full_path())
 
     def change_view(self, request: HttpRequest, object_id, form_url="", extra_context=None):
+        """An enrollment outside the user's courses is not found, like a missing one."""
+        prime_roles(request.user)
         extra_context = {
             **(extra_context or {}),
             "show_save": False,
             "show_save_and_continue": False,
             "show_save_and_add_another": False,
             "show_delete": False,
-            "can_extend_access": self.has_extend_access_permission(request),
-            "can_pause": self.has_pause_enrollment_permission(request),
-            "can_remove": self.has_remove_from_course_permission(request),
-            "can_expire_access": self.has_expire_access_permission(request),
         }
         return super().change_view(request, object_id, form_url, extra_context)
 
     def changelist_view(self, request: HttpRequest, extra_context=None) -> HttpResponse:
+        # The user's roles with the course filter's courses in one query, before the
+        # permission checks would read the roles alone (scoping.prime_roles).
+        prime_roles(request.user, courses=True, asked=ASKED)
         extra_context = {
             **(extra_context or {}),
-            "can_enroll_learners": ENROLL_LEARNERS.held_by(request.user),
+            "can_enroll_learners": may(request.user, ENROLL_LEARNERS),
         }
         return super().changelist_view(request, extra_context)
 
@@ -236,7 +281,7 @@ class EnrollmentAdmin(DateDrilldownMixin, admin.ModelAdmin):
         enrollment = views.find_enrollment(self, request, object_id)
         if enrollment is None:
             return views.not_found(self, request)
-        if VIEW_ACCESS_CHANGE.held_by(request.user):
+        if trail_scope(request.user).covers(enrollment.course_id):
             return HttpResponseRedirect(access_change_trail_url(enrollment.pk))
         return HttpResponseRedirect(f"{views.change_url(enrollment)}#access_changes-group")
 
@@ -252,8 +297,13 @@ class EnrollmentAdmin(DateDrilldownMixin, admin.ModelAdmin):
             context["history_total"] = obj.access_changes.count()
             context["history_shown"] = AccessChangeInline.LATEST
             context["history_url"] = access_change_trail_url(obj.pk)
-            context["can_view_all_history"] = VIEW_ACCESS_CHANGE.held_by(request.user)
-            context["can_undo_batch"] = UNDO_BATCH.held_by(request.user)
+            context["can_view_all_history"] = trail_scope(request.user).covers(obj.course_id)
+            context["can_undo_batch"] = undoing.may_undo(request.user)
+            # The buttons of the operations the user may apply in this enrollment's course.
+            context["can_extend_access"] = self.has_extend_access_permission(request, obj)
+            context["can_pause"] = self.has_pause_enrollment_permission(request, obj)
+            context["can_remove"] = self.has_remove_from_course_permission(request, obj)
+            context["can_expire_access"] = self.has_expire_access_permission(request, obj)
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     # -- changelist columns -------------------------------------------------------------------
@@ -339,3 +389,10 @@ class EnrollmentAdmin(DateDrilldownMixin, admin.ModelAdmin):
     @admin.action(description="End access / set end…", permissions=[Expire.permission.codename])
     def expire_access(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse:
         return EXPIRE_ACCESS.action(self, request, queryset)
+
+
+def _sees(user, obj, scope) -> bool:
+    """Whether `scope` (the user's, for one permission) reaches some course, or `obj`'s."""
+    if obj is None:
+        return not scope.empty
+    return scope.covers(obj.course_id)

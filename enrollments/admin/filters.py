@@ -8,10 +8,26 @@ from django.db.models import QuerySet
 
 from enrollments import clock
 from enrollments.admin.display import course_status_choices, state_label
+from enrollments.admin.scoping import courses_of_roles, every_course, page_scope
 from enrollments.progress import CourseStatus
 from enrollments.rules import AccessState
 from enrollments.selectors.access import access_state_q, not_removed
 from enrollments.selectors.expiry import ends_between_q
+
+
+class CourseFilter(admin.RelatedFieldListFilter):
+    """The courses of the list: every course for staff who see every course (read from the
+    course table, not from the enrollments, which would scan them on every page), else only
+    the courses of their roles (read with the roles, no query of its own: scoping.py)."""
+
+    def field_choices(self, field, request, model_admin):
+        scope = page_scope(request.user)
+        if scope.everywhere:
+            primed = every_course(request.user)
+            if primed is not None:  # read with the user's roles (scoping.prime_roles)
+                return primed
+            return super().field_choices(field, request, model_admin)
+        return [(pk, title) for pk, title in courses_of_roles(request.user) if scope.covers(pk)]
 
 
 class AccessStateFilter(admin.SimpleListFilter):

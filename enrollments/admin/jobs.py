@@ -11,8 +11,11 @@
   unfinished it refreshes itself: job_page.js reads the page again every 2 s and replaces its
   live parts; without JavaScript a <noscript> refresh reloads it.
 
-Permissions: staff who can see enrollments see every job; Cancel and Retry need the run's
-operations' permissions too (those its Confirm needed), asked again on every POST.
+Permissions: staff who can see enrollments everywhere see every job; a course's staff (who see
+enrollments through course roles only) see their own jobs, and no other (another's is "No such
+job"). Cancel and Retry need the run's operations' permissions too (those its Confirm needed),
+asked again on every POST: held globally, or through a role for one's own job (its rows were
+written down within the actor's courses when it started).
 """
 
 import uuid
@@ -30,11 +33,11 @@ from django.utils.html import format_html
 from enrollments import clock
 from enrollments.admin import undoing, views
 from enrollments.admin.display import format_instant, instant_cell
+from enrollments.admin.scoping import may, may_see_enrollments, page_scope, prime_roles
 from enrollments.errors import RunNotFound, message_of
 from enrollments.jobs import runs as run_jobs
 from enrollments.models import Enrollment, OperationRun
 from enrollments.operations import runs
-from enrollments.permissions import CHANGE_ENROLLMENT, VIEW_ENROLLMENT
 from lms.identifiers import parse_uuid
 
 State = OperationRun.State
@@ -48,13 +51,16 @@ REFRESH_SECONDS = 2
 
 
 def may_view(user) -> bool:
-    return VIEW_ENROLLMENT.held_by(user) or CHANGE_ENROLLMENT.held_by(user)
+    return may_see_enrollments(user)
 
 
 def may_control(user, run: OperationRun) -> bool:
-    """Whether `user` may cancel or retry the run: its operations' permissions."""
+    """Whether `user` may cancel or retry the run: its operations' permissions, held
+    globally, or through a role when the run is the user's own."""
+    own = run.actor_id is not None and run.actor_id == user.pk
     return may_view(user) and all(
-        part.operation.permission.held_by(user) for part in runs.parts_of(run)
+        part.operation.permission.held_by(user) or (own and may(user, part.operation.permission))
+        for part in runs.parts_of(run)
     )
 
 
@@ -148,10 +154,18 @@ class OperationRunAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
 
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return self.has_view_permission(request)
+
     def get_queryset(self, request: HttpRequest) -> QuerySet[OperationRun]:
-        return super().get_queryset(request).exclude(state=State.PREVIEWED)
+        """Every job, drafts left out; a course's staff member's own jobs only."""
+        queryset = super().get_queryset(request).exclude(state=State.PREVIEWED)
+        if not page_scope(request.user).everywhere:
+            queryset = queryset.filter(actor_id=request.user.pk)
+        return queryset
 
     def changelist_view(self, request: HttpRequest, extra_context=None) -> HttpResponse:
+        prime_roles(request.user)
         return super().changelist_view(
             request, {"title": "Background jobs", **(extra_context or {})}
         )

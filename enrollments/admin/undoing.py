@@ -8,7 +8,10 @@ written and the new preview says so. Done, the page leads to the undo's own batc
 
 Linked from every audit row that has a batch: the audit changelist filtered to the batch, an
 audit record's page and the history on an enrollment's page. Needs UNDO_BATCH (and a view of
-the enrollments or the audit trail, since the page names the learners).
+the enrollments or the audit trail, since the page names the learners), globally or through a
+course role (a course's manager). A manager undoes only batches wholly within their courses:
+a batch reaching another course is answered as not found (BatchNotFound, the core's
+`batch_selection(scope=)`), like a batch that does not exist.
 """
 
 import uuid
@@ -24,10 +27,12 @@ from enrollments.admin.display import format_instant
 from enrollments.admin.forms import OperationForm
 from enrollments.admin.preview import Preview, build_preview
 from enrollments.admin.reporting import error_text
+from enrollments.admin.scoping import may
 from enrollments.admin.time_zone import staff_time_zone
 from enrollments.errors import BatchNotFound
 from enrollments.models import AccessChange
 from enrollments.operations import Plan, Undo
+from enrollments.operations.scope import scope_of
 from enrollments.operations.undoing import FieldChange, batch_selection, changed_fields
 from enrollments.permissions import (
     CHANGE_ENROLLMENT,
@@ -41,9 +46,10 @@ TEMPLATE = "admin/enrollments/accesschange/undo_batch.html"
 
 
 def may_undo(user) -> bool:
-    """Who sees the "Undo this batch" links and may open the page."""
-    sees = any(p.held_by(user) for p in (VIEW_ACCESS_CHANGE, VIEW_ENROLLMENT, CHANGE_ENROLLMENT))
-    return sees and UNDO_BATCH.held_by(user)
+    """Who sees the "Undo this batch" links and may open the page: globally or in some
+    course (which batches, the page's selection decides)."""
+    sees = any(may(user, p) for p in (VIEW_ACCESS_CHANGE, VIEW_ENROLLMENT, CHANGE_ENROLLMENT))
+    return sees and may(user, UNDO_BATCH)
 
 
 def undo_batch_url(batch_id: object) -> str:
@@ -81,7 +87,7 @@ class UndoBatchPage(OperationPage):
             try:
                 if parsed is None:
                     raise BatchNotFound()
-                selection = batch_selection(parsed)
+                selection = batch_selection(parsed, scope=scope_of(request.user, UNDO_BATCH))
             except BatchNotFound as error:
                 messages.warning(request, error_text(error))
                 return HttpResponseRedirect(reverse("admin:enrollments_accesschange_changelist"))

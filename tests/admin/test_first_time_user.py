@@ -224,7 +224,7 @@ def breadcrumbs(html: str) -> str:
 
 
 def test_breadcrumbs_are_plain(operator, operator_client, enrollment):
-    grant(operator, "add_enrollment")
+    grant(operator, "add_enrollment", "enroll_learners")
     listing = operator_client.get(changelist_url()).content.decode()
     assert breadcrumbs(listing) == "Home › Course access › Enrollments"
     change = operator_client.get(
@@ -273,7 +273,7 @@ def test_preview_rows_are_in_natural_order(operator_client, clock):
 
 
 def test_a_start_typed_on_the_add_page_is_read_in_the_staff_zone(berliner):
-    client = logged_in(grant(berliner, "add_enrollment"))
+    client = logged_in(grant(berliner, "add_enrollment", "enroll_learners"))
     learner, course = UserFactory(), CourseFactory(access_days=30)
     page = client.get(reverse("admin:enrollments_enrollment_add")).content.decode()
     assert 'type="datetime-local"' in page, "one labelled input, not a split date and time"

@@ -15,6 +15,19 @@ def admin_client_(client, admin_user):
     return client
 
 
+def no_roles(prefix: str) -> dict:
+    """The management form of an empty course-role inline (lms/admin.py), as the page posts it."""
+    return {
+        f"{prefix}-TOTAL_FORMS": "0",
+        f"{prefix}-INITIAL_FORMS": "0",
+        f"{prefix}-MIN_NUM_FORMS": "0",
+        f"{prefix}-MAX_NUM_FORMS": "1000",
+    }
+
+
+NO_ROLES = no_roles("roles")
+
+
 def course_form(client, course, positions: dict, extra: list | None = None) -> dict:
     """The course change form as posted, with `positions` {item: new position}."""
     page = client.get(reverse("admin:lms_course_change", args=[course.pk]))
@@ -31,6 +44,7 @@ def course_form(client, course, positions: dict, extra: list | None = None) -> d
         f"{prefix}-INITIAL_FORMS": str(len(positions)),
         f"{prefix}-MIN_NUM_FORMS": "0",
         f"{prefix}-MAX_NUM_FORMS": "1000",
+        **NO_ROLES,
         "_save": "Save",
     }
     for n, (pk, position, title) in enumerate(rows):
@@ -143,6 +157,7 @@ def test_a_users_first_and_last_name_are_edited_on_the_change_page(admin_client_
         "last_name": "Lovelace",
         "time_zone": "",
         "is_active": "on",
+        **no_roles("course_roles"),
     }
     response = admin_client_.post(url, data)
     assert response.status_code == 302, response.context["adminform"].form.errors

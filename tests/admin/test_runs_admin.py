@@ -436,9 +436,11 @@ def test_an_unknown_job_leads_back_to_the_list(operator_client):
 def test_the_job_page_query_count_is_pinned(
     operator_client, clock, course_rows, queued, django_assert_num_queries
 ):
-    """Session, user, permissions (user and group), the run with its actor; with skipped rows,
-    the skipped rows and their names (two more): whatever the number of rows."""
-    with django_assert_num_queries(5):
+    """Session, user, permissions (user and group), their course roles (read once: they hold
+    neither the audit trail's nor the undo's permission globally, admin/scoping.py), the run
+    with its actor; with skipped rows, the skipped rows and their names (two more): whatever
+    the number of rows."""
+    with django_assert_num_queries(6):
         operator_client.get(job_url(queued))
     course, rows = course_rows
     clock.advance(minutes=1)
@@ -446,7 +448,7 @@ def test_the_job_page_query_count_is_pinned(
         Extend(days=1), Selection.named([r.pk for r in rows[:3]]), Attribution(None, "command", "")
     )
     run_jobs()
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(8):
         page = operator_client.get(job_url(queued))
     assert len(page.context["skipped_rows"]) == 3
 
@@ -493,10 +495,11 @@ def a_job(clock, actor, number: int) -> OperationRun:
 def test_the_job_list_query_count_does_not_grow_with_its_rows(
     operator_client, clock, jobs, django_assert_num_queries
 ):
-    """Session, user, permissions (user and group), the count, the filter's total and the
-    page of jobs with their staff members: the same for 1 job and for 20."""
+    """Session, user, permissions (user and group), their course roles (read once: they do
+    not hold the audit trail's permission globally, admin/scoping.py), the count, the filter's
+    total and the page of jobs with their staff members: the same for 1 job and for 20."""
     for number in range(jobs):
         a_job(clock, StaffFactory(), number)
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(8):
         page = operator_client.get(reverse("admin:enrollments_operationrun_changelist"))
     assert len(page.context["cl"].result_list) == jobs

@@ -152,7 +152,7 @@ def failed(clock, enrollment, endpoint) -> WebhookDelivery:
 
 
 def test_the_delivery_log_shows_each_attempt(admin_client, failed, django_assert_max_num_queries):
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(9):  # course roles: admin/scoping.py
         response = admin_client.get(page(failed.endpoint, "deliveries"))
     body = response.content.decode()
     assert "failed for good" in body and "course_membership.updated (extend)" in body
@@ -202,7 +202,7 @@ def test_the_delete_page_counts_the_deliveries_instead_of_listing_them(
     """Django's default page lists every related delivery and attempt (one object each):
     unbounded for an endpoint with a long log. Here they are counted."""
     endpoint = failed.endpoint
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(9):  # course roles: admin/scoping.py
         response = admin_client.get(page(endpoint, "delete"))
     assert response.status_code == 200
     assert dict(response.context["model_count"]) == {
@@ -235,11 +235,12 @@ def test_staff_without_the_permission_get_403(endpoint, name):
 def test_the_endpoint_list_query_count_does_not_grow_with_its_rows(
     admin_client, rows, django_assert_num_queries
 ):
-    """Session, user, permissions (user and group), the count, the filter's total and the
-    page of endpoints: the same for 1 endpoint and for 20."""
+    """Session, user, permissions (user and group), their course roles (read once: they do
+    not see enrollments globally, admin/scoping.py), the count, the filter's total and the page
+    of endpoints: the same for 1 endpoint and for 20."""
     for number in range(rows):
         endpoints.create(URL, description=f"CRM {number}")
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(8):
         page = admin_client.get(reverse("admin:enrollments_webhookendpoint_changelist"))
     assert len(page.context["cl"].result_list) == rows
 
@@ -248,7 +249,8 @@ def test_the_endpoint_list_query_count_does_not_grow_with_its_rows(
 def test_the_delivery_log_query_count_does_not_grow_with_its_rows(
     admin_client, clock, enrollment, endpoint, rows, django_assert_num_queries
 ):
-    """Session, user, permissions (user and group), the endpoint, the page of deliveries with
+    """Session, user, permissions (user and group), their course roles (read once: they do
+    not see enrollments globally, admin/scoping.py), the endpoint, the page of deliveries with
     their events, their tries and the total: the same for 1 delivery and for 20."""
     for _ in range(rows):
         event = AccessEvent.objects.create(
@@ -270,7 +272,7 @@ def test_the_delivery_log_query_count_does_not_grow_with_its_rows(
         WebhookAttempt.objects.create(
             delivery=row, attempted_at=clock.current, status=500, latency_ms=41, error="HTTP 500"
         )
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(9):
         response = admin_client.get(page(endpoint, "deliveries"))
     assert len(response.context["rows"]) == rows
     assert response.content.decode().count("status 500, 41 ms, error: HTTP 500") == rows

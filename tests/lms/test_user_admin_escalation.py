@@ -65,6 +65,10 @@ def posted_form(client: Client, user: User, **changes) -> dict:
                 data[name] = "on"
         elif value is not None:
             data[name] = str(value)
+    for inline in page.context["inline_admin_formsets"]:  # e.g. the course roles, empty
+        formset = inline.formset
+        management = formset.management_form
+        data.update({f"{formset.prefix}-{k}": str(v) for k, v in management.initial.items()})
     data.update(changes)
     data["_save"] = "Save"
     return data

@@ -7,8 +7,10 @@
   whose access ended in the last 30 days (access_report --ended-within 30);
 - the people the docs name: ann@ and bob@example.com (learners in python-basics and
   sql-for-everyone), lead@example.com (staff who may extend, pause and resume: the docs'
-  --actor), admin@example.com (the superuser, with the printed demo password), and the
-  contract's example learner, course and enrollment (student@example.com, course-slug).
+  --actor), admin@example.com (the superuser, with the printed demo password),
+  instructor@example.com (staff of one course only, within its limits: docs/admin.md "Set up
+  an instructor"), and the contract's example learner, course and enrollment
+  (student@example.com, course-slug).
 
 Dates are relative to now, so the demo stays current. Idempotent: ids are derived from stable
 names (uuid5), existing rows are left as they are, so running it twice changes nothing.
@@ -33,7 +35,7 @@ from enrollments.operations.audit import Attribution
 from enrollments.operations.enrolling_learners import enrollment_create
 from enrollments.permissions import CUSTOM, VIEW_ACCESS_CHANGE, VIEW_ENROLLMENT
 from enrollments.progress.completing import enrollment_complete_item
-from lms.models import Course, CourseItem, User
+from lms.models import Course, CourseItem, CourseRole, User
 
 NAMESPACE = uuid.UUID("5b0c6a43-4a7e-4d8a-9a44-0c3f1d2e7a10")
 
@@ -51,6 +53,11 @@ LEAD_EMAIL = "lead@example.com"
 LEAD_PERMISSIONS = [
     permission.codename for permission in (VIEW_ENROLLMENT, VIEW_ACCESS_CHANGE, *CUSTOM)
 ]
+#: A course's staff member (a course role, no global permission): they see and change only
+#: INSTRUCTOR_COURSE's learners, at most INSTRUCTOR_MAX_DAYS days a change, with a reason.
+INSTRUCTOR_EMAIL = "instructor@example.com"
+INSTRUCTOR_COURSE = "python-basics"
+INSTRUCTOR_MAX_DAYS = 30
 #: The lifecycle's examples (README "Trying the lifecycle"), one learner per situation:
 #: carol@ was extended by 365 days instead of 65 (correct it with "End access / set end"),
 #: dan@'s access ended 20 days ago (extend from today), erin@ was removed from the course
@@ -179,13 +186,16 @@ class Command(BaseCommand):
             state = STATES[(n // len(others)) % len(STATES)]
             self._enroll_in_state(user, course, state, offset=n)
         self._lifecycle_examples(staff, by_slug)
+        self._instructor(staff, by_slug[INSTRUCTOR_COURSE])
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: {Course.objects.count()} courses, "
                 f"{Enrollment.objects.count()} enrollments.\n"
                 f"Staff login: {staff.email} / {self._staff_password()}  "
                 "(the admin is at /admin/)\n"
-                f"Team lead (changes access; no superuser): {LEAD_EMAIL}, same password"
+                f"Team lead (changes access; no superuser): {LEAD_EMAIL}, same password\n"
+                f"Instructor (staff of {INSTRUCTOR_COURSE} only): {INSTRUCTOR_EMAIL}, "
+                "same password"
             )
         )
 
@@ -259,6 +269,27 @@ class Command(BaseCommand):
                 )
             )
         return lead
+
+    def _instructor(self, staff: User, course: Course) -> User:
+        """Staff (may log in to the admin) with no permission of their own: the staff role in
+        `course`, whose staff may add at most INSTRUCTOR_MAX_DAYS days a change and must give
+        a reason. Granted by the demo superuser. Enrolls nobody: the demo's counts stay."""
+        instructor = User.objects.filter(email__iexact=INSTRUCTOR_EMAIL).first()
+        if instructor is None:
+            instructor = User.objects.create_user(
+                INSTRUCTOR_EMAIL,
+                self._staff_password(),
+                first_name="Ivy",
+                last_name="Instructor",
+                is_staff=True,
+            )
+            Course.objects.filter(pk=course.pk).update(
+                staff_max_extension_days=INSTRUCTOR_MAX_DAYS, staff_reason_required=True
+            )
+            CourseRole.objects.create(
+                user=instructor, course=course, role=CourseRole.Role.STAFF, granted_by=staff
+            )
+        return instructor
 
     def _user(self, pk: uuid.UUID, email: str, first_name: str, last_name: str) -> User:
         user, created = User.objects.get_or_create(

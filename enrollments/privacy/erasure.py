@@ -200,7 +200,7 @@ def answers_rewritten(subject: Subject) -> int:
     )
     touched = 0
     for row in candidates.only("pk", "response_body"):
-        rewritten = _rewrite_answer(row.response_body or "", subject, learner_id)
+        rewritten = rewrite_answer(row.response_body or "", subject, learner_id)
         if rewritten == row.response_body:
             continue
         touched += 1
@@ -208,7 +208,7 @@ def answers_rewritten(subject: Subject) -> int:
     return touched
 
 
-def _rewrite_answer(body: str, subject: Subject, learner_id: str) -> str:
+def rewrite_answer(body: str, subject: Subject, learner_id: str) -> str:
     try:
         answer = json.loads(body)
     except ValueError:
@@ -358,7 +358,7 @@ STEPS: tuple[tuple[str, Step], ...] = (
 LABELS: dict[str, str] = {
     "enrollments_kept": "enrollments kept (dates, progress, no names)",
     "audit_rows_kept": "audit rows about them kept (actions, dates, values, actors)",
-    "audit_reasons_blanked": "of those, reasons blanked",
+    "audit_reasons_blanked": "reasons of the audit rows about them blanked",
     "run_reasons_blanked": "bulk runs' reasons blanked (runs that changed them)",
     "events_kept": "events sent about them kept (ids only)",
     "delivery_errors_blanked": "webhook delivery error texts blanked",

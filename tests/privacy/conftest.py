@@ -2,6 +2,7 @@
 
 import pytest
 
+from tests.commands.conftest import run_command
 from tests.privacy.helpers import History, build_history
 
 
@@ -9,3 +10,9 @@ from tests.privacy.helpers import History, build_history
 def history(db, clock) -> History:
     """See helpers.build_history."""
     return build_history(clock)
+
+
+@pytest.fixture
+def run(db):
+    """Runs a management command as manage.py would (tests/commands/conftest.py)."""
+    return run_command

@@ -6,6 +6,7 @@ import json
 
 import jsonschema_rs
 import pytest
+from django.contrib.messages import get_messages
 from django.test import Client
 from django.urls import reverse
 
@@ -36,7 +37,7 @@ def post_action(client: Client, action: str, *users: User, follow: bool = False,
 
 
 def messages_of(response) -> list[str]:
-    return [str(message) for message in response.wsgi_request._messages]
+    return [str(message) for message in get_messages(response.wsgi_request)]
 
 
 @pytest.fixture

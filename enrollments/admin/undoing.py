@@ -26,7 +26,6 @@ from enrollments.admin.confirming import OperationPage, Scope
 from enrollments.admin.display import format_instant
 from enrollments.admin.forms import OperationForm
 from enrollments.admin.preview import Preview, build_preview
-from enrollments.admin.reporting import error_text
 from enrollments.admin.scoping import may
 from enrollments.admin.time_zone import staff_time_zone
 from enrollments.errors import BatchNotFound
@@ -89,7 +88,9 @@ class UndoBatchPage(OperationPage):
                     raise BatchNotFound()
                 selection = batch_selection(parsed, scope=scope_of(request.user, UNDO_BATCH))
             except BatchNotFound as error:
-                messages.warning(request, error_text(error))
+                # The message alone: its detail would tell a batch reaching another course
+                # ("outside the actor's courses") from one that does not exist.
+                messages.warning(request, error.message)
                 return HttpResponseRedirect(reverse("admin:enrollments_accesschange_changelist"))
             back = batch_rows_url(parsed)
             scope = Scope(selection, undo_batch_url(parsed), back, back)

@@ -36,6 +36,7 @@ def staff(transactional_db):
     return staff_with(
         *SUPPORT_PERMISSIONS,
         "add_enrollment",
+        "enroll_learners",  # adding is enrolling: the add page asks for both
         "expire_access",
         email="support@example.com",
         first_name="Support",

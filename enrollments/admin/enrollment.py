@@ -184,25 +184,25 @@ class EnrollmentAdmin(DateDrilldownMixin, admin.ModelAdmin):
         return self.has_view_permission(request)
 
     def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
-        return _sees(request.user, obj, page_scope(request.user))
+        return _reaches(obj, page_scope(request.user))
 
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return _sees(request.user, obj, scope_of(request.user, CHANGE_ENROLLMENT))
+        return _reaches(obj, scope_of(request.user, CHANGE_ENROLLMENT))
 
     # The actions' permissions (`@admin.action(permissions=[codename])` asks these): held
     # globally or in at least one course.
 
     def has_extend_access_permission(self, request: HttpRequest, obj=None) -> bool:
-        return _sees(request.user, obj, scope_of(request.user, EXTEND_ACCESS.permission))
+        return _reaches(obj, scope_of(request.user, EXTEND_ACCESS.permission))
 
     def has_expire_access_permission(self, request: HttpRequest, obj=None) -> bool:
-        return _sees(request.user, obj, scope_of(request.user, EXPIRE_ACCESS.permission))
+        return _reaches(obj, scope_of(request.user, EXPIRE_ACCESS.permission))
 
     def has_pause_enrollment_permission(self, request: HttpRequest, obj=None) -> bool:
-        return _sees(request.user, obj, scope_of(request.user, PAUSE.permission))
+        return _reaches(obj, scope_of(request.user, PAUSE.permission))
 
     def has_remove_from_course_permission(self, request: HttpRequest, obj=None) -> bool:
-        return _sees(request.user, obj, scope_of(request.user, REMOVE.permission))
+        return _reaches(obj, scope_of(request.user, REMOVE.permission))
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         """Django's `add_enrollment` opens the page; adding is enrolling, so the core's
@@ -391,7 +391,7 @@ class EnrollmentAdmin(DateDrilldownMixin, admin.ModelAdmin):
         return EXPIRE_ACCESS.action(self, request, queryset)
 
 
-def _sees(user, obj, scope) -> bool:
+def _reaches(obj, scope) -> bool:
     """Whether `scope` (the user's, for one permission) reaches some course, or `obj`'s."""
     if obj is None:
         return not scope.empty

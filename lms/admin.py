@@ -32,6 +32,7 @@ from django.utils.html import format_html
 
 from enrollments import clock
 from enrollments.admin.date_drilldown import DateDrilldownMixin
+from enrollments.admin.privacy import LearnerDataActions
 from enrollments.admin.time_zone import time_zone_choices
 from enrollments.models import Enrollment
 from enrollments.operations.scope import read_roles, scope_of
@@ -166,7 +167,7 @@ class EmailUserChangeForm(UserChangeForm):
 
 
 @admin.register(User)
-class UserAdmin(DateDrilldownMixin, DjangoUserAdmin):
+class UserAdmin(LearnerDataActions, DateDrilldownMixin, DjangoUserAdmin):
     form = EmailUserChangeForm
     add_form = EmailUserCreationForm
     ordering = ("email",)

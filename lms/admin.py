@@ -23,8 +23,8 @@ from django.contrib import admin
 from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm, UserCreationForm
-from django.contrib.auth.models import Group, Permission
-from django.db.models import Count, IntegerField, Max, OuterRef, Q, QuerySet, Subquery
+from django.contrib.auth.models import Group
+from django.db.models import Count, IntegerField, Max, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 from django.urls import reverse
@@ -35,9 +35,9 @@ from enrollments.admin.date_drilldown import DateDrilldownMixin
 from enrollments.admin.privacy import LearnerDataActions
 from enrollments.admin.time_zone import time_zone_choices
 from enrollments.models import Enrollment
-from enrollments.operations.scope import read_roles, scope_of
-from enrollments.permissions import MANAGE_COURSE_ROLES, ROLE_PERMISSIONS
+from enrollments.permissions import MANAGE_COURSE_ROLES
 from lms.models import Course, CourseItem, CourseRole, User
+from lms.privileges import can_do_more_than
 
 
 def _count(queryset: QuerySet, field: str) -> Coalesce:
@@ -57,36 +57,6 @@ STAFF_LIMIT_FIELDS = ("staff_max_extension_days", "staff_reason_required")
 #: What makes an account able to do more; only a superuser sets these.
 USER_PRIVILEGE_FIELDS = ("is_staff", "is_superuser", "groups", "user_permissions")
 GROUP_PRIVILEGE_FIELDS = ("permissions",)
-
-
-def held_permissions(account: User) -> set[str]:
-    """Every permission `account` holds, its own and its groups', as "app_label.codename",
-    whether or not it is active (`get_all_permissions` answers nothing for an inactive
-    account, which the editor could then reactivate)."""
-    rows = (
-        Permission.objects.filter(Q(user=account) | Q(group__user=account))
-        .values_list("content_type__app_label", "codename")
-        .distinct()
-    )
-    return {f"{app_label}.{codename}" for app_label, codename in rows}
-
-
-def can_do_more_than(account: User, editor: User) -> bool:
-    """Whether `account` holds a privilege `editor` lacks (superuser status, a permission, or
-    a course role granting a permission the editor lacks in that course). Whoever may change
-    an account may also set its password and log in as it, so a non-superuser manages only
-    accounts that can do no more than they can."""
-    if editor.is_superuser:
-        return False
-    if account.is_superuser:
-        return True
-    if not held_permissions(account) <= editor.get_all_permissions():
-        return True
-    return any(
-        not scope_of(editor, permission).covers(course)
-        for course, role in read_roles(account.pk).items()
-        for permission in ROLE_PERMISSIONS[role]
-    )
 
 
 class CourseRoleInline(admin.TabularInline):

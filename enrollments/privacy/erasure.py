@@ -24,7 +24,7 @@ learner, and every fact about them stays (tests/privacy/test_erasure.py scans ev
 - an `Erasure` record: who erased whom (by id), when, through which door, and these counts.
 
 Refused (ErasureRefused, nothing written): the actor erasing themselves; an account that can do
-more than the actor (lms.admin.can_do_more_than, the user admin's rule for changing one); a
+more than the actor (lms.privileges.can_do_more_than, the user admin's rule for changing one); a
 learner already erased; a bulk change still running over their
 enrollments (its later chunks would write audit rows after the erasure: erase once it is done).
 """
@@ -58,6 +58,7 @@ from enrollments.models import (
 )
 from enrollments.privacy import mentions
 from lms.models import User
+from lms.privileges import can_do_more_than
 
 #: The pseudonym's domain: `.invalid` is reserved (RFC 2606), so no mail can ever reach it.
 PSEUDONYM_DOMAIN = "erased.invalid"
@@ -379,16 +380,11 @@ LABELS: dict[str, str] = {
 def _check(learner: User, actor: User | None, subject: Subject) -> None:
     if actor is not None and actor.pk == learner.pk:
         raise ErasureRefused("You cannot erase your own account.")
-    if actor is not None:
-        # The user admin's rule for changing an account, asked where it is written once (the
-        # admin is loaded in every process: django.contrib.admin imports it when ready).
-        from lms.admin import can_do_more_than
-
-        if can_do_more_than(learner, actor):
-            raise ErasureRefused(
-                f"{learner.email} can do more than you (superuser status, or permissions you "
-                "lack): only someone who can do as much may erase them."
-            )
+    if actor is not None and can_do_more_than(learner, actor):
+        raise ErasureRefused(
+            f"{learner.email} can do more than you (superuser status, or permissions you "
+            "lack): only someone who can do as much may erase them."
+        )
     if (
         is_erased(learner)
         or Erasure.objects.filter(kind=Erasure.Kind.LEARNER, learner_id=learner.pk).exists()

@@ -21,9 +21,10 @@ import uuid
 from django.db.models import OuterRef, Subquery
 
 from enrollments.operations.scope import (
-    ROLES_ATTRIBUTE,
     Scope,
     may_act_somewhere,
+    remember_roles,
+    roles_known,
     scope_of,
     scope_of_any,
 )
@@ -83,7 +84,7 @@ def prime_roles(user, *, courses: bool = False, asked: tuple[Permission, ...] = 
         _read_courses(user)
     elif (
         courses
-        and getattr(user, ROLES_ATTRIBUTE, None) is None
+        and not roles_known(user)
         and not all(permission.held_by(user) for permission in asked)
     ):
         _read_every_course(user)
@@ -109,8 +110,7 @@ def _read_courses(user) -> list[tuple[uuid.UUID, str]]:
         .order_by("course__title", "course_id")
         .values_list("course_id", "role", "course__title")
     )
-    if getattr(user, ROLES_ATTRIBUTE, None) is None:
-        setattr(user, ROLES_ATTRIBUTE, {course: role for course, role, _title in rows})
+    remember_roles(user, {course: role for course, role, _title in rows})
     courses = [(course, title) for course, _role, title in rows]
     setattr(user, COURSES_ATTRIBUTE, courses)
     return courses
@@ -125,5 +125,5 @@ def _read_every_course(user) -> None:
             "pk", "title", "held_role"
         )
     )
-    setattr(user, ROLES_ATTRIBUTE, {pk: held for pk, _title, held in rows if held is not None})
+    remember_roles(user, {pk: held for pk, _title, held in rows if held is not None})
     setattr(user, EVERY_COURSE_ATTRIBUTE, [(pk, title) for pk, title, _held in rows])

@@ -91,6 +91,18 @@ def roles_of(user) -> Mapping[uuid.UUID, str]:
     return held
 
 
+def remember_roles(user, roles: Mapping[uuid.UUID, str]) -> None:
+    """Gives `user` the roles a caller read with something else in one query (the admin's
+    list reads them with its course filter's titles), so roles_of reads nothing."""
+    if getattr(user, ROLES_ATTRIBUTE, None) is None:
+        setattr(user, ROLES_ATTRIBUTE, dict(roles))
+
+
+def roles_known(user) -> bool:
+    """Whether `user`'s roles were read already (by roles_of or remember_roles)."""
+    return getattr(user, ROLES_ATTRIBUTE, None) is not None
+
+
 def read_roles(user_id: object) -> dict[uuid.UUID, str]:
     from lms.models import CourseRole  # lms.models imports the core's model mixins
 

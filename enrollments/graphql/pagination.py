@@ -11,10 +11,25 @@ orders: it names a row's place, not an offset.
 query also reads the cursor's own row when it still exists. Only when it was deleted is one
 EXISTS query run, and only if the field is selected. `total_count` is a COUNT run only when
 selected.
+
+What the reader may see is given as conditions (`visible`, permissions.visible_parts: none for
+everything; a course's staff: their courses' rows, and their own). COUNT and EXISTS read
+their OR. A page visible through more than one is read as each part's own first rows, merged:
+a planner walks no index in order for `course_id IN (...) OR user_id = ...`, and filters the
+whole `(created_at, id)` index instead (a 1,000-row course among 1,000,000 rows: 47 ms of SQL
+against a global page's 5), while each part walks its own index (`(course, created_at, id)`,
+the user's) and stops. Still one statement, on PostgreSQL (elsewhere, SQLite, the OR):
+`id = ANY(ARRAY((... LIMIT n) UNION ALL (... LIMIT n)))`, the merged ids looked up by key.
+The parts are not repeated in the page's outer condition: their OR there would make the
+planner expect about one row of each part, and read a large course whole to sort it. The inner
+reads come from the same rows without the progress annotations (`keys`): nesting the
+annotated queryset in the outer one cost more Python than the OR cost SQL.
 """
 
 import base64
 import binascii
+import functools
+import operator
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,7 +37,9 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from functools import cached_property
 
-from django.db.models import Q, QuerySet
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db import connections
+from django.db.models import BooleanField, F, Func, Q, QuerySet
 
 from enrollments.graphql.errors import INVALID_CURSOR, ApiError, bad_input
 from enrollments.graphql.loading import LoadedMembership, attach_items, read_memberships
@@ -98,12 +115,45 @@ def _after(position: Position, *, descending: bool, inclusive: bool = False) -> 
     )
 
 
+def _merges_parts(queryset: QuerySet[Enrollment]) -> bool:
+    """Whether the database reading `queryset` is PostgreSQL: it orders and slices within a
+    UNION, and reads ids from an array (_IdAmong)."""
+    return connections[queryset.db].vendor == "postgresql"
+
+
+class _IdAmong(Func):
+    """`id = ANY(ARRAY(subquery))` (PostgreSQL): the ids are read first, once, and each row
+    looked up by primary key, however large the table. `id IN (subquery)` is a semi-join the
+    planner may answer by reading a table of some tens of thousands of rows whole."""
+
+    arg_joiner = " = ANY("
+    template = "%(expressions)s)"
+    output_field = BooleanField()
+
+
+def _first_of_each(
+    keys: QuerySet[Enrollment], parts: Sequence[Q], ordering: Sequence[str], limit: int
+) -> QuerySet[Enrollment]:
+    """The ids of each part's first `limit` rows of `keys` in `ordering`, as one UNION ALL
+    subquery: the first `limit` rows of the parts' OR are among them (a row in several parts
+    is matched once all the same)."""
+    pages = [keys.filter(part).order_by(*ordering).values("pk")[:limit] for part in parts]
+    return pages[0].union(*pages[1:], all=True)
+
+
+def _any_of(parts: Sequence[Q]) -> Q:
+    return functools.reduce(operator.or_, parts)
+
+
 class KeysetPage:
     """One page of a filtered membership queryset, read lazily: nothing runs until a field that
     needs it is resolved.
 
-    `queryset` is the filtered, permission-scoped queryset with progress annotations
-    (selectors.memberships_with_progress). COUNT and EXISTS run on it too: Django leaves out the
+    `queryset` is the filtered queryset with progress annotations
+    (selectors.memberships_with_progress), `visible` the conditions whose OR the reader may see
+    of it (permissions.visible_parts; none: all of it; see the module), and `keys` the same
+    rows without the annotations (same filters), for the page's inner reads when there are
+    several parts. COUNT and EXISTS run on the visible rows too: Django leaves out the
     annotations a filter does not use.
     """
 
@@ -118,9 +168,14 @@ class KeysetPage:
         before: str | None,
         max_page_size: int,
         default_page_size: int,
+        visible: Sequence[Q],
+        keys: QuerySet[Enrollment] | None = None,
     ) -> None:
         check_page_size(first=first, last=last, max_page_size=max_page_size)
-        self._queryset = queryset
+        self._parts = tuple(visible)
+        self._filtered = queryset
+        self._keys = keys if keys is not None else queryset
+        self._queryset = queryset.filter(_any_of(self._parts)) if self._parts else queryset
         self._descending = order is Order.CREATED_AT_DESC
         self._after = decode_cursor(after) if after is not None else None
         self._before = decode_cursor(before) if before is not None else None
@@ -137,17 +192,20 @@ class KeysetPage:
             (self._before, self._after) if self._backward else (self._after, self._before)
         )
         walk_descending = descending != self._backward
-        queryset = self._queryset
+        ordering = ("-created_at", "-id") if walk_descending else ("created_at", "id")
+        limit = self._size + 2
+        merged = len(self._parts) > 1 and _merges_parts(self._filtered)
+        queryset = self._keys if merged else self._queryset
         if bound is not None:
             # Strictly before `bound` in the walk's order.
             queryset = queryset.filter(_after(bound, descending=not walk_descending))
         if start is not None:
             queryset = queryset.filter(_after(start, descending=walk_descending, inclusive=True))
-        rows = read_memberships(
-            queryset.order_by(
-                *(("-created_at", "-id") if walk_descending else ("created_at", "id"))
-            )[: self._size + 2]
-        )
+        if merged:
+            # The walk's conditions are in the inner reads; the outer one orders their ids.
+            ids = _first_of_each(queryset, self._parts, ordering, limit)
+            queryset = self._filtered.filter(_IdAmong(F("pk"), ArraySubquery(ids)))
+        rows = read_memberships(queryset.order_by(*ordering)[:limit])
         # The start row itself (when it still exists) shows there is something behind the page.
         behind: bool | None = False if start is None else None
         if start is not None and rows and Position.of(rows[0]) == start:

@@ -22,7 +22,12 @@ from enrollments.graphql.filters import EnrollmentFilter
 from enrollments.graphql.limits import limits
 from enrollments.graphql.loading import all_membership_rows, load_memberships
 from enrollments.graphql.pagination import KeysetPage, Order
-from enrollments.graphql.permissions import request_user, viewing_scope, visible_enrollments
+from enrollments.graphql.permissions import (
+    request_user,
+    viewing_scope,
+    visible_enrollments,
+    visible_parts,
+)
 from enrollments.graphql.scalars import ISO8601DateTime
 from enrollments.graphql.types import (
     AccessState,
@@ -150,13 +155,14 @@ class Query(graphene.ObjectType):
         }
         # Removed learners leave the lists unless asked for (accessState: REMOVED); asked for
         # by id they are still found.
-        everyone = all_membership_rows()
+        everyone, keys = all_membership_rows(), Enrollment.objects.all()
         if data.get("access_state") != AccessStateValue.REMOVED.value:
-            everyone = not_removed(everyone)
-        visible = visible_enrollments(user, everyone)
-        filterset = EnrollmentFilter(data=data, queryset=visible)
+            everyone, keys = not_removed(everyone), not_removed(keys)
+        # The filters, then what the user may see of them (KeysetPage applies `visible`).
+        filterset = EnrollmentFilter(data=data, queryset=everyone)
         if not filterset.is_valid():
             raise bad_input(f"Invalid filter: {_form_errors(filterset)}")
+        visible = visible_parts(user)
         current = limits()
         page = KeysetPage(
             filterset.qs,
@@ -167,6 +173,9 @@ class Query(graphene.ObjectType):
             before=before,
             max_page_size=FETCH_ALL_MAX if fetch_all else current.max_page_size,
             default_page_size=current.default_page_size,
+            visible=visible,
+            # The same filters without the annotations, for reading several parts' first ids.
+            keys=filterset.filter_queryset(keys) if len(visible) > 1 else None,
         )
         if fetch_all and page.has_next_page:
             raise bad_input(

@@ -566,3 +566,51 @@ def test_no_role_and_no_permission_is_still_forbidden(world, as_user, document):
     body = as_user(UserFactory())(document, variables)
     assert error_codes(body) == ["FORBIDDEN"]
     assert snapshot() == before
+
+
+PAGE = """
+query ($first: Int, $after: String, $last: Int, $before: String,
+       $order: CourseMembershipOrder) {
+  courseMemberships(first: $first, after: $after, last: $last, before: $before, order: $order) {
+    page_info { has_next_page has_previous_page start_cursor end_cursor }
+    nodes { id }
+  }
+}
+"""
+
+
+@pytest.mark.parametrize("order", ["CREATED_AT_ASC", "CREATED_AT_DESC"])
+@pytest.mark.parametrize("direction", ["forward", "backward"])
+def test_paging_walks_the_courses_and_ones_own_memberships_in_order(
+    world, as_user, clock, order, direction
+):
+    """Own memberships outside the course interleave with the course's in the walk's order (on
+    PostgreSQL the page merges each part's first rows: pagination.KeysetPage)."""
+    staff, a = world["staff"], world["a"]
+    for _ in range(5):  # more rows of both parts, created at interleaving instants
+        clock.advance(hours=1)
+        EnrollmentFactory(course=a, created_at=clock.current)
+        clock.advance(hours=1)
+        EnrollmentFactory(user=staff, course=CourseFactory(), created_at=clock.current)
+    visible = Enrollment.objects.filter(course=a) | Enrollment.objects.filter(user=staff)
+    expected = [str(pk) for pk in visible.order_by("created_at", "id").values_list("pk", flat=True)]
+    if order == "CREATED_AT_DESC":
+        expected.reverse()
+    call = as_user(staff)
+    seen, cursor = [], None
+    while True:
+        if direction == "forward":
+            variables = {"first": 2, "after": cursor, "order": order}
+        else:
+            variables = {"last": 2, "before": cursor, "order": order}
+        data = call.payload(PAGE, "courseMemberships", variables)
+        ids = [node["id"] for node in data["nodes"]]
+        seen = seen + ids if direction == "forward" else ids + seen
+        info = data["page_info"]
+        if direction == "forward" and not info["has_next_page"]:
+            break
+        if direction == "backward" and not info["has_previous_page"]:
+            break
+        cursor = info["end_cursor"] if direction == "forward" else info["start_cursor"]
+    assert seen == expected
+    assert len(expected) == 2 + 1 + 10  # a1, a2, the own one in C, and the ten made here

@@ -175,9 +175,10 @@ def test_a_course_staff_page_costs_what_a_global_page_costs(api, key, make_key, 
     assert scoped["total_count"] == 120 and everyone["total_count"] == 150
     assert len(scoped["edges"]) == 100
     assert {edge["node"]["course_id"] for edge in scoped["edges"]} == {str(rows[0].course_id)}
-    # The scope is a condition of the page's one statement (and of its count's).
+    # The scope is a condition of the page's one statement (and of its count's): on
+    # PostgreSQL in the inner read of the course's part (pagination.KeysetPage).
     page = next(q["sql"] for q in queries.captured_queries if "ORDER BY" in q["sql"])
-    assert '"enrollments_enrollment"."course_id" IN' in page
+    assert '."course_id" IN (' in page
 
 
 def test_a_course_staff_key_reads_its_roles_once_per_cache_period(api, make_key, course_staff):

@@ -133,11 +133,17 @@ def stored(enrollment: Enrollment) -> tuple:
 
 
 class Doors:
-    """Each door as its user meets it. `admin` is a logged-in client of staff holding every
-    permission; `key` is an API key of the same staff member."""
+    """Each door as its user meets it. `admin` is a logged-in client of a staff member (one
+    holding every permission, or a course's staff: tests/doors/test_scope.py); `key` is an API
+    key of the same staff member, `actor` their e-mail for the commands' `--actor`."""
 
-    def __init__(self, admin: Client, api: Api, key: str, tmp_path: Path) -> None:
+    def __init__(
+        self, admin: Client, api: Api, key: str, tmp_path: Path, *, actor: str | None = None
+    ) -> None:
         self.admin, self.api, self.key, self.tmp_path = admin, api, key, tmp_path
+        #: The commands' `--actor` (the e-mail of the staff member the other doors sign in
+        #: as); None: the operator, every course.
+        self.actor = actor
 
     # -- named: the request names its enrollment ------------------------------------------
 
@@ -273,6 +279,8 @@ class Doors:
         return code_of(message)
 
     def _command(self, request: Request, *argv: str) -> str:
+        if self.actor is not None:
+            argv = (*argv, "--actor", self.actor)
         result = run_command(COMMANDS[request.operation], *argv)
         if result.status == 0:
             if "Changed 1," in result.stdout:

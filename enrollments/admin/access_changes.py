@@ -2,7 +2,7 @@
 core only; nobody can add, edit or delete one here, whatever their permissions.
 
 Scoped (issue 25, scoping.py): a user who may view the trail through course roles only
-(`enrollments.view_accesschange` in their courses) sees the records of their courses'
+(VIEW_ACCESS_CHANGE in their courses) sees the records of their courses'
 enrollments, one condition on `enrollment__course_id`; a record of another course is not found,
 like a missing one. An enrollment's history on its page is shown to whoever sees the enrollment.
 """
@@ -179,7 +179,7 @@ class AccessChangeAdmin(DateDrilldownMixin, ReadOnlyAuditMixin, admin.ModelAdmin
         return self.has_view_permission(request)
 
     def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
-        """`enrollments.view_accesschange` globally, or through a role in some course; a
+        """VIEW_ACCESS_CHANGE globally, or through a role in some course; a
         record only of those courses (get_queryset finds no other). Nobody changes a record,
         so Django's change permission does not show the trail."""
         return not trail_scope(request.user).empty

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from bench import environment, runs_concurrency, shared
 
-STEPS = ("pages", "extension", "cost", "bulk", "runs", "load")
+STEPS = ("pages", "scope", "extension", "cost", "bulk", "runs", "load")
 #: Steps run only when named with --only (minutes each: past the smoke run's budget).
 OPT_IN = ("webhooks",)
 
@@ -412,11 +412,18 @@ def main(argv: list[str] | None = None) -> int:
     rng = random.Random(args.seed)  # noqa: S311 - sampling, not secrets
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         workdir = Path(tmp)
-        if steps & {"pages", "extension", "cost"}:
+        if steps & {"pages", "scope", "extension", "cost"}:
             with gunicorn(workers=1, log=workdir / "gunicorn-latency.log") as base_url:
                 if "pages" in steps:
                     _say("1-2. membership pages and the values() baseline")
                     results["pages"] = _pages(api_key, base_url, args)
+                if "scope" in steps:
+                    from bench import scope
+
+                    _say("9. a course staff member's page against a global staff member's")
+                    results["scope"] = scope.measure(
+                        api_key, base_url, requests=args.requests, warmup=args.warmup
+                    )
                 if "extension" in steps:
                     _say("3. extendStudentCourseAccess")
                     results["extension"] = _extension(api_key, base_url, args)

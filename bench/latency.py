@@ -45,6 +45,8 @@ class Request:
     rows: int | None = PAGE_SIZE
     #: Sent with the API key (the API's requests; the baseline and the peers have no auth).
     authenticated: bool = True
+    #: Another API key than the session's (a course staff member's page: bench/scope.py).
+    key: str | None = None
 
 
 def graphql(name: str, query: str, variables: dict) -> Request:
@@ -132,6 +134,8 @@ class HttpSession:
         """(seconds from sending to the whole body read, parsed JSON) of one request."""
         started = time.perf_counter()
         headers = self._headers if request.authenticated else {}
+        if request.key is not None:
+            headers = {"Authorization": f"Bearer {request.key}"}
         if request.method == "POST":
             response = self._client.post(request.path, json=request.body, headers=headers)
         else:
@@ -147,6 +151,7 @@ class HttpSession:
 def count_queries(api_key: str, request: Request, *, repeat: int = 2) -> tuple[int, dict]:
     """SQL queries of `request`, run in-process through the test client; the last of `repeat`
     runs (the first may include the throttled `last_used_at` write of the API key)."""
+    api_key = request.key or api_key
     client = Client(HTTP_AUTHORIZATION=f"Bearer {api_key}") if request.authenticated else Client()
     for _ in range(repeat):
         # Every alias: a query's reads run on the API's own connection (api_reads, with the

@@ -132,6 +132,9 @@ def checks(results: dict) -> list[Check]:
     cost = results.get("cost")
     if cost:
         found += _cost_checks(cost)
+    scope = results.get("scope")
+    if scope:
+        found += _scope_checks(scope)
     compare = results.get("load_compare")
     if compare:
         found.append(
@@ -172,6 +175,29 @@ def _cost_checks(cost: dict) -> list[Check]:
             "the audit's nested-list document is refused (QUERY_TOO_COSTLY)",
             f"cost {refused['cost']:,}, refused in {refused['latency']['median_ms']} ms",
             refused["refused"],
+            True,
+        ),
+    ]
+
+
+def _scope_checks(scope: dict) -> list[Check]:
+    """Issue 25: a course staff member's page within 1.1x of a global staff member's (timing)
+    and in the same SQL statements (correctness: the scope is one condition, not a query)."""
+    queries = scope["queries"]
+    return [
+        Check(
+            "course staff page of 100 <= 1.1x a global staff page (median; first, second)",
+            f"{scope['staff_over_global_first']}x, {scope['staff_over_global_second']}x "
+            f"({scope['course_rows']:,} rows in the course)",
+            max(scope["staff_over_global_first"], scope["staff_over_global_second"]) <= 1.1,
+            False,
+        ),
+        Check(
+            "course staff page: the same SQL statements as a global staff page",
+            f"{queries['course_staff_first']} / {queries['global_first']} (first), "
+            f"{queries['course_staff_second']} / {queries['global_second']} (second)",
+            queries["course_staff_first"] == queries["global_first"]
+            and queries["course_staff_second"] == queries["global_second"],
             True,
         ),
     ]
@@ -252,6 +278,24 @@ def table(results: dict) -> str:
                 str(extension["queries"]),
             ]
         )
+    scope = results.get("scope")
+    if scope:
+        for name, label in (
+            ("global_first", "9. global staff: first page (100)"),
+            ("course_staff_first", "9. course staff: first page of their course (100)"),
+            ("global_second", "9. global staff: page after a cursor"),
+            ("course_staff_second", "9. course staff: page after a cursor"),
+        ):
+            summary = scope["latency"][name]
+            rows.append(
+                [
+                    label,
+                    str(summary["n"]),
+                    f"{summary['median_ms']:.1f}",
+                    f"{summary['p95_ms']:.1f}",
+                    str(scope["queries"][name]),
+                ]
+            )
     cost = results.get("cost")
     if cost:
         for name, figures in cost["documents"].items():

@@ -229,3 +229,47 @@ def test_the_cost_figures_have_their_targets(figures, missed):
     text = table(results)
     assert "6. two_levels_of_course_items (cost 82, 80,201 values, 2,447,500 bytes)" in text
     assert "6. the audit's nested lists (cost 4,022): refused" in text
+
+
+def _scope(*, first=1.04, second=1.02, staff_queries=3) -> dict:
+    latency = {"n": 10, "median_ms": 20.0, "p95_ms": 30.0}
+    return {
+        "course_rows": 1_000,
+        "latency": dict.fromkeys(
+            ("global_first", "course_staff_first", "global_second", "course_staff_second"), latency
+        ),
+        "queries": {
+            "global_first": 3,
+            "course_staff_first": staff_queries,
+            "global_second": 3,
+            "course_staff_second": 3,
+        },
+        "staff_over_global_first": first,
+        "staff_over_global_second": second,
+    }
+
+
+SCOPED_PAGE = "course staff page of 100 <= 1.1x a global staff page (median; first, second)"
+SCOPED_QUERIES = "course staff page: the same SQL statements as a global staff page"
+
+
+@pytest.mark.parametrize(
+    ("figures", "missed"),
+    [
+        ({}, None),
+        ({"first": 1.11}, SCOPED_PAGE),
+        ({"second": 1.2}, SCOPED_PAGE),
+        ({"staff_queries": 4}, SCOPED_QUERIES),
+    ],
+)
+def test_the_scope_figures_have_their_targets(figures, missed):
+    """Issue 25: a course staff member's page against a global staff member's."""
+    results = {**_results(), "scope": _scope(**figures)}
+    verdicts = _verdicts(results)
+    assert len(verdicts) == 18
+    if missed is not None:
+        assert verdicts.pop(missed) is False
+    assert all(verdicts.values())
+    correctness = {check.target for check in checks(results) if check.correctness}
+    assert SCOPED_QUERIES in correctness and SCOPED_PAGE not in correctness
+    assert "9. course staff: first page of their course (100)" in table(results)

@@ -109,6 +109,9 @@ def test_benchmark_runs_end_to_end_at_a_tiny_size(bench_database_url, tmp_path):
     assert bulk["bare_update"]["updated"] == BULK
     assert 0 < bulk["memory"]["peak_rss_mb"] < 300
 
+    scope = results["scope"]  # issue 25: a course staff member's page, one condition more
+    assert scope["queries"]["course_staff_first"] == scope["queries"]["global_first"]
+    assert scope["queries"]["course_staff_second"] == scope["queries"]["global_second"]
     cost = results["cost"]  # issue 21: what the cost model admits, and the audit's document
     assert cost["refused"]["refused"] and cost["refused"]["cost"] > cost["budget"]
     assert cost["heaviest"] in cost["documents"]

@@ -130,7 +130,8 @@ def _truncate() -> None:
     with connection.cursor() as cursor:
         cursor.execute(
             "TRUNCATE enrollments_itemcompletion, enrollments_accesschange, "
-            "enrollments_expiryreminder, enrollments_enrollment, lms_courseitem, lms_course, "
+            "enrollments_expiryreminder, enrollments_enrollment, lms_courseitem, lms_courserole, "
+            "lms_course, "
             "apikeys_apikey, lms_user_user_permissions, lms_user_groups, lms_user CASCADE"
         )
 
@@ -200,9 +201,19 @@ def build(
         ]
         _copy(
             "COPY lms_course (id, slug, title, description, access_days, pause_freezes_access, "
-            "created_at, updated_at) FROM STDIN",
+            "staff_reason_required, created_at, updated_at) FROM STDIN",
             (
-                (course_id, f"course-{n}", f"Course {n}", "", access_days[n], n % 3 != 0, now, now)
+                (
+                    course_id,
+                    f"course-{n}",
+                    f"Course {n}",
+                    "",
+                    access_days[n],
+                    n % 3 != 0,
+                    False,
+                    now,
+                    now,
+                )
                 for n, course_id in enumerate(course_ids)
             ),
         )

@@ -12,14 +12,14 @@ from django.test.utils import CaptureQueriesContext
 from enrollments.models import AccessChange, Enrollment
 from enrollments.operations import Extend, Pause, Selection, apply
 from enrollments.operations.audit import Attribution, save_audit_rows
-from tests.factories import CourseFactory, EnrollmentFactory, StaffFactory
+from tests.factories import CourseFactory, EnrollmentFactory, OperatorFactory, StaffFactory
 from tests.markers import requires_postgres
 
 pytestmark = [requires_postgres, pytest.mark.postgres, pytest.mark.django_db]
 
 
 def test_bulk_extension_audit_rows_hold_every_value(clock):
-    staff = StaffFactory()
+    staff = OperatorFactory()
     course = CourseFactory()
     ends = [clock.current + timedelta(days=n) for n in (1, 2, 3)]
     enrollments = [

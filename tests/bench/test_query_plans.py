@@ -26,7 +26,7 @@ from enrollments.operations.access import Extend
 from enrollments.operations.audit import Attribution
 from enrollments.operations.selection import Selection
 from enrollments.selectors.expiry import enrollments_due_expiry_reminder, enrollments_ending_between
-from lms.models import Course, User
+from lms.models import Course, CourseRole, User
 from tests.markers import requires_postgres
 
 pytestmark = [requires_postgres, pytest.mark.postgres]
@@ -56,9 +56,17 @@ def built(django_db_setup, django_db_blocker):
             )
         )
         _, raw_key = APIKey.objects.create_key(user=user, name="plans")
+        # A course's staff (issue 25): their page is their course's memberships or their own.
+        staff_course = Course.objects.order_by("slug")[11]
+        staff = User.objects.create_user(email="plans-staff@example.com", is_staff=True)
+        CourseRole.objects.create(user=staff, course=staff_course, role=CourseRole.Role.STAFF)
+        _, staff_key = APIKey.objects.create_key(user=staff, name="plans staff")
+        in_course = Enrollment.objects.filter(course=staff_course).order_by("created_at", "id")
         sample = Enrollment.objects.order_by("created_at", "id")[ENROLLMENTS // 2]
         yield {
             "key": raw_key,
+            "staff_key": staff_key,
+            "staff_cursor": encode_cursor(in_course[in_course.count() // 2]),
             "course_id": str(Course.objects.order_by("slug").values_list("pk", flat=True)[7]),
             "user_id": str(sample.user_id),
             "cursor": encode_cursor(sample),
@@ -66,8 +74,8 @@ def built(django_db_setup, django_db_blocker):
         with connection.cursor() as cursor:
             cursor.execute(
                 "TRUNCATE enrollments_itemcompletion, enrollments_accesschange, "
-                "enrollments_enrollment, lms_courseitem, lms_course, apikeys_apikey, "
-                "lms_user CASCADE"
+                "enrollments_enrollment, lms_courseitem, lms_courserole, lms_course, "
+                "apikeys_apikey, lms_user CASCADE"
             )
 
 
@@ -123,9 +131,10 @@ def _seq_scans(plan: dict) -> list[str]:
     return found
 
 
-def _captured(built, document: str) -> list[str]:
-    """The SQL that `document` runs through /graphql/ with the module's API key."""
-    client = Client(HTTP_AUTHORIZATION=f"Bearer {built['key']}")
+def _captured(built, document: str, *, key: str = "key") -> list[str]:
+    """The SQL that `document` runs through /graphql/ with the module's API key (`key`: or
+    the course staff member's, "staff_key")."""
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {built[key]}")
     with CaptureQueriesContext(connection) as captured:
         response = client.post(
             "/graphql/", data={"query": document}, content_type="application/json"
@@ -135,13 +144,13 @@ def _captured(built, document: str) -> list[str]:
     return [query["sql"] for query in captured.captured_queries]
 
 
-def _page_plan(built, arguments: dict) -> dict:
+def _page_plan(built, arguments: dict, *, key: str = "key") -> dict:
     values = {
         name: value.format(**built) if isinstance(value, str) else value
         for name, value in arguments.items()
     }
     values.setdefault("first" if "last" not in values else "last", 100)
-    statements = _captured(built, _document(values))
+    statements = _captured(built, _document(values), key=key)
     page_queries = [
         sql for sql in statements if 'FROM "enrollments_enrollment"' in sql and "LIMIT" in sql
     ]
@@ -164,6 +173,30 @@ def _count_plan(built, status: str) -> dict:
 def test_each_filter_and_order_is_served_by_an_index(built, arguments):
     plan = _page_plan(built, arguments)
     assert _seq_scans(plan) == [], _outline(plan)
+
+
+SCOPED_CASES = [
+    _case("course staff, ascending"),
+    _case("course staff, descending", order="CREATED_AT_DESC"),
+    _case("course staff, after a cursor", after="{staff_cursor}"),
+    _case(
+        "course staff, descending after a cursor", after="{staff_cursor}", order="CREATED_AT_DESC"
+    ),
+    _case("course staff, backward", before="{staff_cursor}", last=100),
+    _case("course staff, access_state ACTIVE", access_state="ACTIVE"),
+    _case("course staff, course_status in_progress", course_status="in_progress"),
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("arguments", SCOPED_CASES)
+def test_a_course_staff_page_is_served_by_an_index(built, arguments):
+    """Issue 25: the page of a course's staff (their course's memberships or their own) at the
+    benchmark's data size: no sequential scan of the enrollments, the scope served by the
+    course's index."""
+    plan = _page_plan(built, arguments, key="staff_key")
+    assert _seq_scans(plan) == [], _outline(plan)
+    assert "enrollment_course_created_idx" in _index_names(plan), _outline(plan)
 
 
 STATUSES = ["not_started", "in_progress", "completed"]

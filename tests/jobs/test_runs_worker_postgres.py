@@ -31,7 +31,7 @@ from enrollments.models import AccessChange, Enrollment, OperationRun, Operation
 from enrollments.operations import Extend, Pause, Selection, apply_to_one, runs
 from enrollments.operations.audit import Attribution
 from lms.models import Course, User
-from tests.factories import StaffFactory
+from tests.factories import OperatorFactory
 from tests.markers import requires_postgres
 from tests.subprocesses import DB_WORKER, ManageProcess, connections_of, wait_for
 
@@ -227,7 +227,7 @@ def test_two_workers_never_change_a_row_twice(start_worker):
 def test_rows_changed_since_the_preview_are_skipped_by_the_worker(start_worker):
     ends = timezone.now() + timedelta(days=20)
     course, enrollments = learners(400, ends)
-    staff = StaffFactory()
+    staff = OperatorFactory()
     draft = runs.start(
         [(Extend(days=30), of_course(course))],
         Attribution(staff, AccessChange.Source.ADMIN, ""),

@@ -28,6 +28,8 @@ from enrollments.permissions import LIMITED_ROLE, ROLE_PERMISSIONS, Permission
 
 #: The user object's attribute holding {course_id: role} once read (roles_of).
 ROLES_ATTRIBUTE = "course_roles_held"
+#: The user object's attribute holding {permission name: Scope} once computed (scope_of).
+SCOPES_ATTRIBUTE = "course_scopes_held"
 #: A one-item list an API key's cache entry shares with every user object it loads
 #: (apikeys/permission_cache.py): roles_of fills it once per cache period.
 ROLES_SLOT = "course_roles_slot"
@@ -114,6 +116,19 @@ def scope_of(user, permission: Permission) -> Scope:
     user: the system, an operator's command), else the courses their roles grant it in."""
     if user is None:
         return EVERYWHERE
+    # Kept on the user object per permission, as Django keeps its permissions there: a page
+    # asks once per row whether its reader may see the learner's e-mail.
+    known = getattr(user, SCOPES_ATTRIBUTE, None)
+    if known is None:
+        known = {}
+        setattr(user, SCOPES_ATTRIBUTE, known)
+    scope = known.get(permission.name)
+    if scope is None:
+        scope = known[permission.name] = _scope_of(user, permission)
+    return scope
+
+
+def _scope_of(user, permission: Permission) -> Scope:
     if not user.is_active:
         return Scope(frozenset())
     if permission.held_by(user):

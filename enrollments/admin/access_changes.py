@@ -15,7 +15,7 @@ from django.utils.html import format_html
 
 from enrollments.admin import undoing
 from enrollments.admin.date_drilldown import DateDrilldownMixin
-from enrollments.admin.display import enrollment_label, format_instant, instant_cell
+from enrollments.admin.display import ReadOnly, enrollment_label, format_instant, instant_cell
 from enrollments.admin.scoping import page_scope, prime_roles, trail_scope
 from enrollments.models import AccessChange, Enrollment
 from lms.identifiers import parse_uuid
@@ -39,16 +39,7 @@ def access_change_trail_url(enrollment_id) -> str:
     return f"{url}?enrollment__id__exact={enrollment_id}"
 
 
-class ReadOnlyAuditMixin:
-    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
+class ReadOnlyAuditMixin(ReadOnly):
     @admin.display(description="when", ordering="created_at")
     def when(self, change: AccessChange) -> str:
         return instant_cell(change.created_at)

@@ -107,3 +107,17 @@ def natural_key(text: str) -> tuple:
 
 def nowrap(text: str) -> SafeString:
     return format_html('<span style="white-space:nowrap">{}</span>', text)
+
+
+class ReadOnly:
+    """An admin (or inline) of records nobody adds, changes or deletes by hand: the audit
+    trail, the jobs, the erasures. Viewing stays the model admin's own rule."""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

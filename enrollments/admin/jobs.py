@@ -32,7 +32,7 @@ from django.utils.html import format_html
 
 from enrollments import clock
 from enrollments.admin import undoing, views
-from enrollments.admin.display import format_instant, instant_cell
+from enrollments.admin.display import ReadOnly, format_instant, instant_cell
 from enrollments.admin.scoping import may, may_see_enrollments, page_scope, prime_roles
 from enrollments.errors import RunNotFound, message_of
 from enrollments.jobs import runs as run_jobs
@@ -123,7 +123,7 @@ class StateFilter(admin.SimpleListFilter):
 
 
 @admin.register(OperationRun)
-class OperationRunAdmin(admin.ModelAdmin):
+class OperationRunAdmin(ReadOnly, admin.ModelAdmin):
     list_display = (
         "description",
         "state",
@@ -144,15 +144,6 @@ class OperationRunAdmin(admin.ModelAdmin):
 
     def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
         return may_view(request.user)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return self.has_view_permission(request)

@@ -28,7 +28,7 @@ from django.template.response import TemplateResponse
 from django.utils.html import format_html
 
 from enrollments import privacy
-from enrollments.admin.display import format_instant
+from enrollments.admin.display import ReadOnly, format_instant
 from enrollments.models import AccessChange, Erasure
 from enrollments.permissions import ERASE_LEARNER, EXPORT_LEARNER_DATA, Permission
 from lms.models import User
@@ -123,7 +123,7 @@ def _kept(count_name: str) -> bool:
 
 
 @admin.register(Erasure)
-class ErasureAdmin(admin.ModelAdmin):
+class ErasureAdmin(ReadOnly, admin.ModelAdmin):
     """The erasures' records: read-only for everyone (written by enrollments/privacy only)."""
 
     list_display = ("performed", "kind", "learner_ref", "actor_ref", "source", "summary")
@@ -131,15 +131,6 @@ class ErasureAdmin(admin.ModelAdmin):
     list_select_related = ("actor",)
     readonly_fields = ("kind", "learner_ref", "actor_ref", "source", "performed", "counts")
     fields = readonly_fields
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
     @admin.display(description="when", ordering="performed_at")
     def performed(self, record: Erasure) -> str:

@@ -11,11 +11,15 @@ its permissions, and its course roles, are not all the editor's).
 Course roles (issue 25, lms.CourseRole) are granted inline, on a course's page (who holds a
 role in it) and on a user's page (their roles), by staff holding `lms.manage_course_roles`
 (not only superusers): for anyone else the rows are read-only (with `lms.view_courserole`) or
-hidden. Whoever grants or changes a role is recorded (`granted_by`, `granted_at`). A course's
+hidden. Whoever grants or changes a role is recorded (`granted_by`, `granted_at`), and every
+grant, change and revoke leaves a record (lms.CourseRoleChange, written by lms/roles.py),
+listed read-only under "Course role changes" and linked from each course's page. A course's
 "Limits for course staff" (the most days one change may add, whether a reason is required)
 are set by whoever may change the course, or manage its roles: a role manager without
 `lms.change_course` opens a course's page to grant roles and set these limits, the rest read-only.
 """
+
+from contextlib import suppress
 
 from django import forms
 from django.conf import settings
@@ -30,14 +34,15 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
-from enrollments import clock
 from enrollments.admin.date_drilldown import DateDrilldownMixin
+from enrollments.admin.display import ReadOnly, instant_cell
 from enrollments.admin.privacy import LearnerDataActions
 from enrollments.admin.time_zone import time_zone_choices
 from enrollments.models import Enrollment
 from enrollments.permissions import MANAGE_COURSE_ROLES
-from lms.models import Course, CourseItem, CourseRole, User
+from lms.models import Course, CourseItem, CourseRole, CourseRoleChange, User
 from lms.privileges import can_do_more_than
+from lms.roles import RoleNotHeld, Source, grant_role, revoke_role
 
 
 def _count(queryset: QuerySet, field: str) -> Coalesce:
@@ -105,14 +110,84 @@ class RolesOfUserInline(CourseRoleInline):
 
 
 def save_roles(request: HttpRequest, formset) -> None:
-    """Saves a course-role formset: each role granted or changed records who did it and when;
-    a revoked role is deleted."""
-    roles = formset.save(commit=False)
+    """Saves a course-role formset through lms/roles.py, so each grant, change and revoke is
+    recorded (lms.CourseRoleChange) with the role manager as actor and `granted_by`, in the
+    change view's transaction. A row moved to another user (or course) revokes the role it held
+    and grants the new one; a row deleted revokes the role as stored (not as edited)."""
+    formset.save(commit=False)  # fills deleted_objects, changed_objects, new_objects
+    actor = request.user
+
+    def revoke_stored(pk: int) -> None:
+        stored = CourseRole.objects.select_related("user", "course").filter(pk=pk).first()
+        if stored is None:
+            return  # revoked meanwhile, and recorded by whoever did it
+        with suppress(RoleNotHeld):  # the same, between the two reads
+            revoke_role(stored.user, stored.course, actor=actor, source=Source.ADMIN)
+
     for revoked in formset.deleted_objects:
-        revoked.delete()
-    for role in roles:  # new or changed
-        role.granted_by, role.granted_at = request.user, clock.now()
-        role.save()
+        revoke_stored(revoked.pk)
+    for role, _fields in formset.changed_objects:
+        stored = CourseRole.objects.filter(pk=role.pk).values("user_id", "course_id").first()
+        if stored is not None and (stored["user_id"], stored["course_id"]) != (
+            role.user_id,
+            role.course_id,
+        ):
+            revoke_stored(role.pk)
+        grant_role(role.user, role.course, role.role, actor=actor, source=Source.ADMIN)
+    for role in formset.new_objects:
+        grant_role(role.user, role.course, role.role, actor=actor, source=Source.ADMIN)
+
+
+def role_changes_url(**filters: object) -> str:
+    """The list of role changes, filtered (`course__id__exact=...`, `user__id__exact=...`)."""
+    url = reverse("admin:lms_courserolechange_changelist")
+    return url + "".join(
+        f"{'&' if n else '?'}{name}={value}" for n, (name, value) in enumerate(filters.items())
+    )
+
+
+@admin.register(CourseRoleChange)
+class CourseRoleChangeAdmin(ReadOnly, admin.ModelAdmin):
+    """Every grant, change and revoke of a course role: read-only for everyone (lms/roles.py
+    writes them); seen by role managers (MANAGE_COURSE_ROLES) and by whoever may view them
+    (`lms.view_courserolechange`)."""
+
+    list_display = (
+        "when",
+        "course_slug",
+        "user_email",
+        "action",
+        "old_role",
+        "new_role",
+        "actor_ref",
+        "source",
+    )
+    list_filter = ("action", "source")
+    list_select_related = ("user", "course", "actor")
+    search_fields = ("user__email", "course__slug", "course__title")
+    fields = ("when", "course", "user", "action", "old_role", "new_role", "actor", "source")
+    readonly_fields = fields
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        return MANAGE_COURSE_ROLES.held_by(request.user) or super().has_view_permission(
+            request, obj
+        )
+
+    @admin.display(description="when", ordering="created_at")
+    def when(self, change: CourseRoleChange) -> str:
+        return instant_cell(change.created_at)
+
+    @admin.display(description="course", ordering="course__slug")
+    def course_slug(self, change: CourseRoleChange) -> str:
+        return change.course.slug
+
+    @admin.display(description="user", ordering="user__email")
+    def user_email(self, change: CourseRoleChange) -> str:
+        return change.user.email
+
+    @admin.display(description="by")
+    def actor_ref(self, change: CourseRoleChange) -> str:
+        return change.actor.email if change.actor is not None else "-"
 
 
 class EmailUserCreationForm(UserCreationForm):
@@ -256,7 +331,7 @@ class CourseAdmin(admin.ModelAdmin):
     list_filter = ("pause_freezes_access",)
     search_fields = ("title", "slug")
     prepopulated_fields = {"slug": ("title",)}
-    readonly_fields = ("created_at", "updated_at")
+    readonly_fields = ("created_at", "updated_at", "role_changes")
     fieldsets = (
         (
             None,
@@ -289,6 +364,20 @@ class CourseAdmin(admin.ModelAdmin):
     def get_inlines(self, request: HttpRequest, obj=None):
         # Roles once the course exists (its page after "Save and continue editing").
         return self.inlines if obj is not None else [CourseItemInline]
+
+    def get_fieldsets(self, request: HttpRequest, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        changes = self.admin_site.get_model_admin(CourseRoleChange)
+        if obj is None or not changes.has_view_permission(request):
+            return fieldsets
+        return (*fieldsets, ("Course roles", {"fields": ("role_changes",)}))
+
+    @admin.display(description="role changes")
+    def role_changes(self, course: Course) -> str:
+        return format_html(
+            '<a href="{}">Every grant, change and revoke of a role in this course</a>',
+            role_changes_url(course__id__exact=course.pk),
+        )
 
     # A role manager (MANAGE_COURSE_ROLES) without `lms.change_course` opens a course's page
     # to grant roles and set the staff limits; everything else on it stays read-only.

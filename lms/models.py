@@ -238,3 +238,54 @@ class CourseRole(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} is {self.get_role_display().lower()} of {self.course}"
+
+
+class CourseRoleChange(models.Model):
+    """One grant, change or revoke of a course role: who, where, from what to what, by whom,
+    through which door, when (issue 25's record of role changes).
+
+    Written by lms/roles.py only, in the transaction that changes the role, so a role change
+    and its record commit or roll back together; read-only in the admin. A revoke deletes the
+    CourseRole row, so this is where a former role is remembered. No free text (every text
+    column is an enumeration): an erasure keeps the facts, the learner appears by key only.
+    """
+
+    class Action(models.TextChoices):
+        GRANT = "grant", "Grant"
+        CHANGE = "change", "Change"
+        REVOKE = "revoke", "Revoke"
+
+    class Source(models.TextChoices):
+        ADMIN = "admin", "Admin"
+        COMMAND = "command", "Command"
+
+    id = models.BigAutoField(primary_key=True)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="course_role_changes")
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="role_changes")
+    action = models.CharField(max_length=16, choices=Action.choices)
+    # "" where there is none: no old role on a grant, no new one on a revoke.
+    old_role = models.CharField(max_length=16, choices=CourseRole.Role.choices, blank=True)
+    new_role = models.CharField(max_length=16, choices=CourseRole.Role.choices, blank=True)
+    actor = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    source = models.CharField(max_length=16, choices=Source.choices)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(action="grant", old_role="", new_role__in=["staff", "manager"])
+                | models.Q(
+                    action="change",
+                    old_role__in=["staff", "manager"],
+                    new_role__in=["staff", "manager"],
+                )
+                | models.Q(action="revoke", old_role__in=["staff", "manager"], new_role=""),
+                name="lms_courserolechange_roles",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} of {self.user}'s role in {self.course}"

@@ -13,12 +13,14 @@ What it holds, and where from (docs/privacy.md has the same list for people):
   webhook endpoints: the event id a receiver got, the endpoint's id, the delivery's state).
 - `api_keys`: the learner's own keys (prefix, name, dates); never the hash.
 - `course_roles`: the roles they hold in courses (lms.CourseRole).
+- `course_role_changes`: every grant, change and revoke of a role of theirs
+  (lms.CourseRoleChange), oldest first: a revoked role is remembered only there.
 
-Other people appear by id only (an audit row's actor, a role's grantor): the document is the
-learner's, not their staff's. Instants are ISO 8601 UTC (`...Z`), ids strings. The shape is
-the committed JSON Schema, enrollments/schemas/learner-export.schema.json (`SCHEMA_ID`), which
-the tests hold the document to; a change of shape changes both, and `format` when it breaks a
-reader.
+Other people appear by id only (an audit row's actor, a role's grantor or changer): the
+document is the learner's, not their staff's. Instants are ISO 8601 UTC (`...Z`), ids strings.
+The shape is the committed JSON Schema, enrollments/schemas/learner-export.schema.json
+(`SCHEMA_ID`), which the tests hold the document to; a change of shape changes both, and
+`format` when it breaks a reader (a new part added does not).
 
 A constant number of queries whatever the learner's history (tests pin it): one per kind of row.
 """
@@ -42,7 +44,7 @@ from enrollments.models import (
     ItemCompletion,
     WebhookDelivery,
 )
-from lms.models import CourseItem, CourseRole, User
+from lms.models import CourseItem, CourseRole, CourseRoleChange, User
 
 #: The committed schema the document follows (its `$id`), and the document's `format`.
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schemas" / "learner-export.schema.json"
@@ -165,6 +167,20 @@ def learner_export(learner: User) -> dict[str, Any]:
             for role in CourseRole.objects.filter(user=learner)
             .select_related("course")
             .order_by("granted_at", "id")
+        ],
+        "course_role_changes": [
+            {
+                "course": {"id": str(change.course_id), "slug": change.course.slug},
+                "action": change.action,
+                "old_role": change.old_role or None,
+                "new_role": change.new_role or None,
+                "actor_id": _id(change.actor_id),
+                "source": change.source,
+                "created_at": instant(change.created_at),
+            }
+            for change in CourseRoleChange.objects.filter(user=learner)
+            .select_related("course")
+            .order_by("created_at", "id")
         ],
     }
 

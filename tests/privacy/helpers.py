@@ -37,7 +37,9 @@ from enrollments.permissions import (
     VIEW_ENROLLMENT,
     Permission,
 )
-from lms.models import CourseRole, User
+from lms.models import User
+from lms.roles import Source as RoleSource
+from lms.roles import grant_role, revoke_role
 from tests.factories import (
     CourseFactory,
     CourseItemFactory,
@@ -260,5 +262,8 @@ def build_history(clock) -> History:
         action_flag=CHANGE,
         change_message="[]",
     )
-    CourseRole.objects.create(user=learner, course=second, role="staff", granted_by=staff)
+    # A role held (granted by staff in the admin) and a role revoked (by the command, no actor).
+    grant_role(learner, course, "manager", actor=None, source=RoleSource.COMMAND)
+    revoke_role(learner, course, actor=None, source=RoleSource.COMMAND)
+    grant_role(learner, second, "staff", actor=staff, source=RoleSource.ADMIN)
     return History(learner, staff, other, enrollments, key, endpoint)

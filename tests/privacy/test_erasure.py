@@ -24,7 +24,7 @@ from enrollments.models import (
 from enrollments.operations import Extend, Selection, runs
 from enrollments.operations.audit import Attribution
 from enrollments.privacy.erasure import is_erased
-from lms.models import CourseRole, User
+from lms.models import CourseRole, CourseRoleChange, User
 from tests.factories import EnrollmentFactory, StaffFactory, UserFactory
 from tests.privacy.helpers import EMAIL, NAMES, naming
 
@@ -106,6 +106,7 @@ def test_the_rest_of_their_history_is_kept(history):
         "completions": ItemCompletion.objects.filter(enrollment__user=history.learner).count(),
         "events": list(AccessEvent.objects.filter(enrollment__user=history.learner).values_list()),
         "roles": CourseRole.objects.filter(user=history.learner).count(),
+        "role changes": list(CourseRoleChange.objects.filter(user=history.learner).values_list()),
         "reminders sent": ExpiryReminder.objects.filter(state="sent").count(),
     }
     erase(history)
@@ -114,6 +115,7 @@ def test_the_rest_of_their_history_is_kept(history):
         "completions": ItemCompletion.objects.filter(enrollment__user=history.learner).count(),
         "events": list(AccessEvent.objects.filter(enrollment__user=history.learner).values_list()),
         "roles": CourseRole.objects.filter(user=history.learner).count(),
+        "role changes": list(CourseRoleChange.objects.filter(user=history.learner).values_list()),
         "reminders sent": ExpiryReminder.objects.filter(state="sent").count(),
     }
     assert not ExpiryReminder.objects.filter(state="pending").exists()  # unsent: deleted

@@ -106,6 +106,15 @@ def test_it_holds_everything_the_database_holds_about_them(history):
     }
     [role] = document["course_roles"]
     assert role["role"] == "staff" and role["granted_by_id"] == str(history.staff.pk)
+    changes = [
+        (c["action"], c["old_role"], c["new_role"], c["actor_id"], c["source"])
+        for c in document["course_role_changes"]
+    ]
+    assert changes == [
+        ("grant", None, "manager", None, "command"),
+        ("revoke", "manager", None, None, "command"),
+        ("grant", None, "staff", str(history.staff.pk), "admin"),
+    ]
 
 
 def test_other_people_appear_by_id_only(history):
@@ -127,8 +136,8 @@ def test_the_number_of_queries_does_not_grow_with_the_history(db, clock):
         EnrollmentFactory(user=large)
         CourseRoleFactory(user=large)
     # enrollments, item counts, completions, audit rows, reminders, events, deliveries, API
-    # keys, course roles: one each.
-    assert queries(small) == queries(large) == 9
+    # keys, course roles, course role changes: one each.
+    assert queries(small) == queries(large) == 10
 
 
 def test_the_command_writes_the_document_to_stdout(history, run, validator):

@@ -3,30 +3,34 @@
     course_roles grant  --user EMAIL --course SLUG --role staff|manager [--actor EMAIL]
     course_roles revoke --user EMAIL --course SLUG [--role staff|manager] [--actor EMAIL]
     course_roles list   [--user EMAIL] [--course SLUG] [--role staff|manager]
+    course_roles history [--user EMAIL] [--course SLUG]
 
 A role lets its holder act in that course only (enrollments/permissions.py, ROLE_PERMISSIONS:
 staff view, extend, pause and resume within the course's limits; managers do every lifecycle
 operation); Django's global permissions keep meaning "every course". One role per user and
-course: granting another role changes it (and records who granted it, and when). `--actor` is
-the person recorded as `granted_by`: an active user holding `lms.manage_course_roles` (the
-admin's check too); without it the grant is the operator's, with no one recorded.
+course: granting another role changes it (and records who granted it, and when). Every
+grant, change and revoke is recorded (lms.CourseRoleChange, through lms/roles.py, in the
+change's transaction): `history` lists them, the admin's "Course role changes" too.
+`--actor` is the person recorded as `granted_by` and on the record: an active user holding
+`lms.manage_course_roles` (the admin's check too); without it the grant is the operator's,
+with no one recorded.
 
-Output: one line per change on stdout; `list` prints a table (stored e-mails and slugs made
-safe for the terminal). Exit statuses as the other commands (docs/commands.md): 0 done (a grant
-of the role already held changes nothing and is done), 2 usage errors (a user or course that
-names nothing, a revoke of a role the user does not hold, an actor without the permission).
+Output: one line per change on stdout; `list` and `history` (oldest change first) print a
+table (stored e-mails and slugs made safe for the terminal). Exit statuses as the other
+commands (docs/commands.md): 0 done (a grant of the role already held changes nothing and is
+done), 2 usage errors (a user or course that names nothing, a revoke of a role the user does
+not hold, an actor without the permission).
 """
 
 from django.core.management.base import CommandError, CommandParser
-from django.db import IntegrityError, transaction
 
-from enrollments import clock
 from enrollments.management.output import format_instant
 from enrollments.management.selection import USAGE, option_id, resolve_actor
 from enrollments.permissions import MANAGE_COURSE_ROLES
 from lms.command_options import TextCheckedCommand
 from lms.control_characters import terminal_safe
-from lms.models import Course, CourseRole, User
+from lms.models import Course, CourseRole, CourseRoleChange, User
+from lms.roles import RoleNotHeld, Source, grant_role, revoke_role
 
 ROLES = [role.value for role in CourseRole.Role]
 
@@ -39,8 +43,10 @@ def holding(user: User, role: str, course: Course) -> str:
 class Command(TextCheckedCommand):
     help = (
         "Course roles: grant --user EMAIL --course SLUG --role staff|manager (changes a role "
-        "already held), revoke --user EMAIL --course SLUG, list [--user] [--course] [--role]. "
-        "--actor EMAIL (who needs lms.manage_course_roles) is recorded as granted_by. "
+        "already held), revoke --user EMAIL --course SLUG, list [--user] [--course] [--role], "
+        "history [--user] [--course] (every grant, change and revoke, as recorded). "
+        "--actor EMAIL (who needs lms.manage_course_roles) is recorded as granted_by and on "
+        "the change's record. "
         "Exit status: 0 done, 2 usage error."
     )
 
@@ -49,6 +55,7 @@ class Command(TextCheckedCommand):
         grant = actions.add_parser("grant", help="give a user a role in a course, or change it")
         revoke = actions.add_parser("revoke", help="take a user's role in a course away")
         listing = actions.add_parser("list", help="the roles, by course and user")
+        history = actions.add_parser("history", help="every grant, change and revoke, oldest first")
         for action in (grant, revoke):
             action.add_argument(
                 "--user", required=True, metavar="EMAIL", help="the user's e-mail address or id"
@@ -69,6 +76,8 @@ class Command(TextCheckedCommand):
         listing.add_argument("--user", metavar="EMAIL", help="only this user's roles")
         listing.add_argument("--course", metavar="SLUG", help="only this course's roles")
         listing.add_argument("--role", choices=ROLES, help="only this role")
+        history.add_argument("--user", metavar="EMAIL", help="only this user's role changes")
+        history.add_argument("--course", metavar="SLUG", help="only this course's role changes")
 
     def handle(self, *args, **options) -> None:
         getattr(self, f"_{options['action']}")(options)
@@ -79,50 +88,32 @@ class Command(TextCheckedCommand):
         actor = resolve_actor(options["actor"], MANAGE_COURSE_ROLES)
         user, course = self._user(options["user"]), self._course(options["course"])
         role = options["role"]
-        with transaction.atomic():
-            held = self._locked(user, course)
-            if held is None:
-                try:
-                    with transaction.atomic():
-                        CourseRole.objects.create(
-                            user=user,
-                            course=course,
-                            role=role,
-                            granted_by=actor,
-                            granted_at=clock.now(),
-                        )
-                except IntegrityError:  # granted meanwhile by someone else: change that one
-                    held = self._locked(user, course)
-                    if held is None:
-                        raise
-                else:
-                    self.stdout.write(f"Granted: {holding(user, role, course)}{by(actor)}.")
-                    return
-            if held.role == role:
-                self.stdout.write(f"Unchanged: {holding(user, role, course)} already.")
-                return
-            was = held.role
-            held.role, held.granted_by, held.granted_at = role, actor, clock.now()
-            held.save(update_fields=["role", "granted_by", "granted_at"])
-        self.stdout.write(f"Changed: {holding(user, role, course)} (was {was}){by(actor)}.")
+        change = grant_role(user, course, role, actor=actor, source=Source.COMMAND)
+        if change is None:
+            self.stdout.write(f"Unchanged: {holding(user, role, course)} already.")
+        elif change.action == CourseRoleChange.Action.GRANT:
+            self.stdout.write(f"Granted: {holding(user, role, course)}{by(actor)}.")
+        else:
+            self.stdout.write(
+                f"Changed: {holding(user, role, course)} (was {change.old_role}){by(actor)}."
+            )
 
     def _revoke(self, options: dict) -> None:
-        resolve_actor(options["actor"], MANAGE_COURSE_ROLES)
+        actor = resolve_actor(options["actor"], MANAGE_COURSE_ROLES)
         user, course = self._user(options["user"]), self._course(options["course"])
         asked = options["role"]
-        with transaction.atomic():
-            held = self._locked(user, course)
-            if held is None or (asked is not None and held.role != asked):
-                named = f"--user {options['user']!r} --course {options['course']!r}"
-                what = f"the role {asked}" if asked else "a role"
-                detail = f" (they are {held.role})" if held is not None else ""
-                raise CommandError(
-                    f"{named}: does not hold {what} in that course{detail}; nothing to revoke",
-                    returncode=USAGE,
-                )
-            held.delete()
+        try:
+            change = revoke_role(user, course, actor=actor, source=Source.COMMAND, only=asked)
+        except RoleNotHeld as refused:
+            named = f"--user {options['user']!r} --course {options['course']!r}"
+            what = f"the role {asked}" if asked else "a role"
+            detail = f" (they are {refused.held})" if refused.held is not None else ""
+            raise CommandError(
+                f"{named}: does not hold {what} in that course{detail}; nothing to revoke",
+                returncode=USAGE,
+            ) from None
         self.stdout.write(
-            f"Revoked: {terminal_safe(user.email)} is no longer {held.role} of "
+            f"Revoked: {terminal_safe(user.email)} is no longer {change.old_role} of "
             f"{terminal_safe(course.slug)}."
         )
 
@@ -153,7 +144,41 @@ class Command(TextCheckedCommand):
             )
             for role in rows
         ]
-        widths = [max(len(row[i]) for row in table) for i in range(len(header))]
+        self._table(table)
+
+    def _history(self, options: dict) -> None:
+        changes = CourseRoleChange.objects.select_related("user", "course", "actor").order_by(
+            "created_at", "id"
+        )
+        if options["user"]:
+            changes = changes.filter(user_id=option_id("user", options["user"]))
+        if options["course"]:
+            changes = changes.filter(course_id=option_id("course", options["course"]))
+        rows = list(changes)
+        if not rows:
+            filtered = options["user"] or options["course"]
+            self.stdout.write("No role changes match." if filtered else "No role changes.")
+            return
+        header = ("when", "course", "user", "action", "old", "new", "by", "source")
+        self._table(
+            [header]
+            + [
+                (
+                    format_instant(change.created_at),
+                    terminal_safe(change.course.slug),
+                    terminal_safe(change.user.email),
+                    change.action,
+                    change.old_role or "-",
+                    change.new_role or "-",
+                    terminal_safe(change.actor.email) if change.actor else "-",
+                    change.source,
+                )
+                for change in rows
+            ]
+        )
+
+    def _table(self, table: list[tuple[str, ...]]) -> None:
+        widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
         for row in table:
             line = "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
             self.stdout.write(line.rstrip())
@@ -171,10 +196,6 @@ class Command(TextCheckedCommand):
     @staticmethod
     def _course(value: str) -> Course:
         return Course.objects.get(pk=option_id("course", value))
-
-    @staticmethod
-    def _locked(user: User, course: Course) -> CourseRole | None:
-        return CourseRole.objects.select_for_update().filter(user=user, course=course).first()
 
 
 def by(actor: User | None) -> str:

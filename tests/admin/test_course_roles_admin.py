@@ -21,7 +21,7 @@ from enrollments.errors import ExtensionOverCourseLimit, ReasonRequired
 from enrollments.models import AccessChange, Enrollment, OperationRun
 from enrollments.operations import Extend, Selection, apply
 from enrollments.operations.audit import Attribution
-from lms.models import Course, CourseRole, User
+from lms.models import Course, CourseRole, CourseRoleChange, User
 from tests.admin.conftest import grant, logged_in
 from tests.admin.helpers import changelist_url, confirm, confirm_page, post_action, preview
 from tests.commands.conftest import snapshot
@@ -659,3 +659,209 @@ def test_the_demo_instructor_sees_python_basics_only_and_its_limits_hold(clock):
     done = confirm(client, within, url=url, days="14", reason="exam retake")
     assert messages_of(done) == ["Extended access for this enrollment."]
     assert AccessChange.objects.get(enrollment=bob, action="extend").reason == "exam retake"
+
+
+# -- the record of each change in the admin (lms.CourseRoleChange) --------------------------------
+
+ROLE_CHANGES = "admin:lms_courserolechange_changelist"
+
+
+def role_records() -> list[tuple]:
+    return list(
+        CourseRoleChange.objects.order_by("id").values_list(
+            "user_id", "action", "old_role", "new_role", "actor_id", "source"
+        )
+    )
+
+
+def existing_rows_post(course, rows, **fields) -> dict:
+    """The course page's roles formset with existing rows: (CourseRole, user, role, delete)."""
+    data = {
+        "staff_max_extension_days": "",
+        "roles-TOTAL_FORMS": str(len(rows)),
+        "roles-INITIAL_FORMS": str(len(rows)),
+        "roles-MIN_NUM_FORMS": "0",
+        "roles-MAX_NUM_FORMS": "1000",
+        "_save": "Save",
+    }
+    for n, (held, user, role_name, delete) in enumerate(rows):
+        data.update(
+            {
+                f"roles-{n}-id": str(held.pk),
+                f"roles-{n}-course": str(course.pk),
+                f"roles-{n}-user": str(user.pk),
+                f"roles-{n}-role": role_name,
+            }
+        )
+        if delete:
+            data[f"roles-{n}-DELETE"] = "on"
+    data.update(fields)
+    return data
+
+
+@pytest.fixture
+def role_manager_client(clock):
+    manager = lms_grant(StaffFactory(), "manage_course_roles", "view_user")
+    return manager, logged_in(manager)
+
+
+def test_the_course_page_records_a_grant_a_change_and_a_revoke_once_each(role_manager_client):
+    manager, client = role_manager_client
+    course = CourseFactory(title="Algebra")
+    url = reverse("admin:lms_course_change", args=[course.pk])
+    ivy = StaffFactory()
+
+    assert client.post(url, course_post(course, [(ivy, "staff")])).status_code == 302
+    held = CourseRole.objects.get()
+    assert (
+        client.post(url, existing_rows_post(course, [(held, ivy, "manager", False)])).status_code
+        == 302
+    )
+    assert CourseRole.objects.get().role == "manager"
+    # Saving the page again without touching the row records nothing.
+    assert (
+        client.post(url, existing_rows_post(course, [(held, ivy, "manager", False)])).status_code
+        == 302
+    )
+    assert (
+        client.post(url, existing_rows_post(course, [(held, ivy, "manager", True)])).status_code
+        == 302
+    )
+
+    assert not CourseRole.objects.exists()
+    assert role_records() == [
+        (ivy.pk, "grant", "", "staff", manager.pk, "admin"),
+        (ivy.pk, "change", "staff", "manager", manager.pk, "admin"),
+        (ivy.pk, "revoke", "manager", "", manager.pk, "admin"),
+    ]
+    assert set(CourseRoleChange.objects.values_list("course_id", flat=True)) == {course.pk}
+
+
+def test_a_row_given_to_another_user_revokes_one_role_and_grants_the_other(role_manager_client):
+    manager, client = role_manager_client
+    course = CourseFactory(title="Algebra")
+    ivy, jon = StaffFactory(), StaffFactory()
+    held = CourseRoleFactory(user=ivy, course=course, role="staff")
+    url = reverse("admin:lms_course_change", args=[course.pk])
+
+    response = client.post(url, existing_rows_post(course, [(held, jon, "staff", False)]))
+
+    assert response.status_code == 302
+    assert list(CourseRole.objects.values_list("user_id", "role")) == [(jon.pk, "staff")]
+    assert role_records() == [
+        (ivy.pk, "revoke", "staff", "", manager.pk, "admin"),
+        (jon.pk, "grant", "", "staff", manager.pk, "admin"),
+    ]
+
+
+def test_a_refused_or_invalid_save_records_nothing(role_manager_client):
+    _, client = role_manager_client
+    course = CourseFactory(title="Algebra")
+    ivy = StaffFactory()
+    url = reverse("admin:lms_course_change", args=[course.pk])
+
+    # No permission to manage roles: the rows are read-only, nothing granted or recorded.
+    editor = lms_grant(StaffFactory(), "view_course", "change_course", "view_courserole")
+    data = course_post(course, [(ivy, "manager")], title="Algebra", slug=course.slug)
+    data.update({"items-TOTAL_FORMS": "0", "items-INITIAL_FORMS": "0"})
+    logged_in(editor).post(url, data)
+    # An invalid form (an unknown role): the page answers with its errors.
+    page = client.post(url, course_post(course, [(ivy, "owner")]))
+    assert page.status_code == 200
+
+    assert not CourseRole.objects.exists()
+    assert role_records() == []
+
+
+def test_the_user_page_records_an_add_a_change_and_a_delete(client, admin_user, clock):
+    course = CourseFactory(title="Algebra")
+    ivy = StaffFactory(first_name="Ivy", last_name="Instructor")
+    client.force_login(admin_user)
+    url = reverse("admin:lms_user_change", args=[ivy.pk])
+
+    def post(role_name: str, held=None, delete: bool = False):
+        data = {
+            "email": ivy.email, "first_name": "Ivy", "last_name": "Instructor", "time_zone": "",
+            "is_active": "on", "is_staff": "on",
+            "course_roles-TOTAL_FORMS": "1",
+            "course_roles-INITIAL_FORMS": "1" if held else "0",
+            "course_roles-MIN_NUM_FORMS": "0", "course_roles-MAX_NUM_FORMS": "1000",
+            "course_roles-0-id": str(held.pk) if held else "",
+            "course_roles-0-user": str(ivy.pk), "course_roles-0-course": str(course.pk),
+            "course_roles-0-role": role_name, "_save": "Save",
+        }  # fmt: skip
+        if delete:
+            data["course_roles-0-DELETE"] = "on"
+        response = client.post(url, data)
+        assert response.status_code == 302, response.context and response.context["errors"]
+
+    post("staff")
+    post("manager", CourseRole.objects.get())
+    post("manager", CourseRole.objects.get(), delete=True)
+
+    assert role_records() == [
+        (ivy.pk, "grant", "", "staff", admin_user.pk, "admin"),
+        (ivy.pk, "change", "staff", "manager", admin_user.pk, "admin"),
+        (ivy.pk, "revoke", "manager", "", admin_user.pk, "admin"),
+    ]
+
+
+def test_a_failure_after_the_role_change_leaves_neither_role_nor_record(
+    role_manager_client, monkeypatch
+):
+    _, client = role_manager_client
+    client.raise_request_exception = True
+    course = CourseFactory(title="Algebra")
+    ivy = StaffFactory()
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("the log entry could not be written")
+
+    monkeypatch.setattr("django.contrib.admin.ModelAdmin.log_change", fail)
+    with pytest.raises(RuntimeError):
+        client.post(
+            reverse("admin:lms_course_change", args=[course.pk]),
+            course_post(course, [(ivy, "staff")]),
+        )
+
+    assert not CourseRole.objects.exists()
+    assert role_records() == []
+
+
+def test_role_managers_and_viewers_see_the_read_only_list_and_nobody_else(role_manager_client):
+    manager, client = role_manager_client
+    course = CourseFactory(title="Algebra", slug="algebra")
+    ivy = StaffFactory(email="ivy@example.com")
+    client.post(
+        reverse("admin:lms_course_change", args=[course.pk]),
+        course_post(course, [(ivy, "staff")]),
+    )
+    [record] = CourseRoleChange.objects.all()
+
+    page = client.get(reverse(ROLE_CHANGES), {"course__id__exact": str(course.pk)})
+    assert page.status_code == 200
+    assert "ivy@example.com" in page.content.decode()
+    assert list(page.context["cl"].result_list) == [record]
+    assert not page.context["has_add_permission"]
+    detail = client.get(reverse("admin:lms_courserolechange_change", args=[record.pk]))
+    assert detail.status_code == 200 and not detail.context["has_change_permission"]
+    assert client.get(reverse("admin:lms_courserolechange_add")).status_code == 403
+    assert (
+        client.post(reverse("admin:lms_courserolechange_delete", args=[record.pk])).status_code
+        == 403
+    )
+    assert CourseRoleChange.objects.count() == 1
+    # The course's page links to its role changes.
+    course_page = client.get(reverse("admin:lms_course_change", args=[course.pk]))
+    assert f"{reverse(ROLE_CHANGES)}?course__id__exact={course.pk}" in course_page.content.decode()
+
+    viewer = logged_in(lms_grant(StaffFactory(), "view_courserolechange"))
+    assert viewer.get(reverse(ROLE_CHANGES)).status_code == 200
+    # A course editor without either permission: neither the list nor the link.
+    editor = logged_in(lms_grant(StaffFactory(), "view_course", "change_course"))
+    assert editor.get(reverse(ROLE_CHANGES)).status_code == 403
+    course_page = editor.get(reverse("admin:lms_course_change", args=[course.pk]))
+    assert reverse(ROLE_CHANGES) not in course_page.content.decode()
+    # A course's staff member (a role, no global permission) does not see it either.
+    staff_client = logged_in(role(course, "staff"))
+    assert staff_client.get(reverse(ROLE_CHANGES)).status_code == 403

@@ -2,12 +2,14 @@
 listed; who may grant (`--actor` with lms.manage_course_roles, recorded as granted_by); the
 usage errors (exit status 2) and the terminal-safe table."""
 
+from datetime import timedelta
+
 import pytest
 from django.contrib.auth.models import Permission
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from lms.models import CourseRole
+from lms.models import CourseRole, CourseRoleChange
 from tests.commands.conftest import exit_status, run_command
 from tests.factories import CourseFactory, CourseRoleFactory, StaffFactory, UserFactory
 
@@ -327,3 +329,106 @@ class TestUsageErrors:
     def test_argparse_errors_exit_2(self, people, argv, capsys):
         assert exit_status("course_roles", *argv) == 2
         assert roles() == []
+
+
+# -- the record of each change (lms.CourseRoleChange, lms/roles.py) -------------------------------
+
+
+def records() -> list[tuple]:
+    return list(
+        CourseRoleChange.objects.order_by("id").values_list(
+            "user__email", "course__slug", "action", "old_role", "new_role", "actor__email",
+            "source",
+        )
+    )  # fmt: skip
+
+
+GRANT = ("grant", "--user", "ann@example.com", "--course", "python-basics")
+REVOKE = ("revoke", "--user", "ann@example.com", "--course", "python-basics")
+AS_MANAGER = ("--actor", "roles@example.com")
+
+
+class TestRecords:
+    def test_grant_change_and_revoke_each_write_one_record_with_actor_and_source(
+        self, people, clock
+    ):
+        ann, course, _ = people
+        assert run_command("course_roles", *GRANT, "--role", "staff", *AS_MANAGER).status == 0
+        clock.advance(days=1)
+        assert run_command("course_roles", *GRANT, "--role", "manager", *AS_MANAGER).status == 0
+        clock.advance(days=1)
+        assert run_command("course_roles", *REVOKE).status == 0  # no --actor: no one recorded
+
+        assert records() == [
+            ("ann@example.com", "python-basics", "grant", "", "staff", "roles@example.com",
+             "command"),
+            ("ann@example.com", "python-basics", "change", "staff", "manager",
+             "roles@example.com", "command"),
+            ("ann@example.com", "python-basics", "revoke", "manager", "", None, "command"),
+        ]  # fmt: skip
+        # Each record carries the instant of its change.
+        whens = list(CourseRoleChange.objects.order_by("id").values_list("created_at", flat=True))
+        assert [when - whens[0] for when in whens] == [
+            timedelta(0),
+            timedelta(days=1),
+            timedelta(days=2),
+        ]
+        assert not CourseRole.objects.exists()
+
+    def test_the_role_already_held_records_nothing(self, people):
+        ann, course, _ = people
+        CourseRoleFactory(user=ann, course=course, role=Role.STAFF)
+
+        result = run_command("course_roles", *GRANT, "--role", "staff", *AS_MANAGER)
+
+        assert result.stdout.startswith("Unchanged:")
+        assert records() == []
+
+    @pytest.mark.parametrize(
+        "argv",
+        [
+            REVOKE,  # not held
+            (*REVOKE, "--role", "manager"),  # held, but staff
+            (*GRANT, "--role", "staff", "--actor", "ann@example.com"),  # actor without permission
+            (*REVOKE, "--actor", "ann@example.com"),
+        ],
+    )
+    def test_a_refused_request_records_nothing(self, people, argv):
+        ann, course, _ = people
+        if "manager" in argv:
+            CourseRoleFactory(user=ann, course=course, role=Role.STAFF)
+
+        assert run_command("course_roles", *argv).status == 2
+        assert records() == []
+
+    def test_history_lists_the_changes_oldest_first_filtered(self, people, clock):
+        ann, course, _ = people
+        other = CourseFactory(slug="sql")
+        run_command("course_roles", *GRANT, "--role", "staff", *AS_MANAGER)
+        clock.advance(minutes=5)
+        run_command("course_roles", *REVOKE, *AS_MANAGER)
+        run_command("course_roles", "grant", "--user", "ann@example.com", "--course", "sql",
+                    "--role", "manager")  # fmt: skip
+
+        result = run_command("course_roles", "history", "--course", "python-basics")
+
+        assert result.status == 0
+        lines = result.stdout.splitlines()
+        assert lines[0].split() == ["when", "course", "user", "action", "old", "new", "by",
+                                    "source"]  # fmt: skip
+        assert [line.split()[1:] for line in lines[1:]] == [
+            ["python-basics", "ann@example.com", "grant", "-", "staff", "roles@example.com",
+             "command"],
+            ["python-basics", "ann@example.com", "revoke", "staff", "-", "roles@example.com",
+             "command"],
+        ]  # fmt: skip
+        assert len(run_command("course_roles", "history").stdout.splitlines()) == 4
+        assert (
+            run_command("course_roles", "history", "--course", str(other.pk)).stdout.count(
+                "manager"
+            )
+            == 1
+        )
+        assert run_command("course_roles", "history", "--user", "roles@example.com").stdout == (
+            "No role changes match.\n"
+        )

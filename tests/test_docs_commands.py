@@ -7,12 +7,20 @@ service's environment file: here the command runs as `.venv/bin/python manage.py
 runs its command without the `cd` into the install directory. A new example in any doc, of any
 command, is picked up by this test.
 
-Each document's examples run in order, in bash, each in a fresh process, against a fresh copy
-of a demo database (SQLite: `migrate` then `seed_demo`, made once), in a directory holding the
-docs' CSV files (each ```csv block introduced by its `file.csv` name), `manage.py` and `.venv`
-(links to this checkout's), with DEBUG=true (what `make demo`'s `.env` sets) and no other
-setting. Each must exit 0, and where the docs promise rows (a report, a change, a reminder, a
-key) the output must hold at least one (on the command's first run in that document: run again,
+An example must be written as it runs when pasted: every `manage.py` of a shell block (and of a
+`$ ` line of a transcript) is run by the project's interpreter, `.venv/bin/python manage.py`.
+A bare `manage.py`, `./manage.py` (the system Python) or `python manage.py` (no venv) fails the
+test (`misplaced`), whatever block it is in, so that no example escapes it by its prefix.
+
+Each document's examples run in order, in bash, each in a fresh process (a variable an example
+assigns, such as `RUN=$(...)`, is kept for the document's later examples, as in the shell they
+are pasted into), against a fresh copy of a demo database (SQLite: `migrate` then `seed_demo`,
+made once), in a directory holding the docs' CSV files (each ```csv block introduced by its
+`file.csv` name), `manage.py` and `.venv` (links to this checkout's), with DEBUG=true (what
+`make demo`'s `.env` sets) and no other setting; `example.com`, the docs' webhook host,
+resolves to a public address without the network (no job worker runs: nothing is sent to it).
+Each must exit 0, and where the docs promise rows (a report, a change, a reminder, a key) the
+output must hold at least one (on the command's first run in that document: run again,
 notify_expiring rightly sends nothing new).
 """
 
@@ -35,6 +43,28 @@ CSV_FILE = re.compile(r"`([\w.-]+\.csv)`[^\n]*\n\n```csv\n(.*?)^```", re.M | re.
 EXAMPLE = re.compile(rf"^(?:sudo )?(?:\w+=\$\()?(?:{re.escape(MANAGE)}|{WRAPPER}) (?P<command>\w+)")
 CRON_COMMAND = re.compile(r"^\s*(?:\S+\s+){5}(?:(?:root|course-access)\s+)?(?P<command>.*)$")
 REDIRECT = re.compile(r">\s*(?P<file>[\w.-]+)\s*$")
+#: A `manage.py` not run by the project's interpreter: `manage.py`, `./manage.py`,
+#: `python manage.py`, `python3 manage.py`, `sudo manage.py`... (never `.venv/bin/python manage.py`,
+#: also as `/srv/course-access/.venv/bin/python manage.py`).
+NOT_PASTEABLE = re.compile(r"(?<!\.venv/bin/python )(?<![\w.-])(?:\./)?manage\.py\b")
+#: Blocks whose every line is a command; in the others (text, console, none) only `$ ` lines are.
+SHELL_BLOCKS = {"sh", "bash", "shell", "cron"}
+#: docs/commands.md's webhook examples name https://example.com/...: a test double of its DNS
+#: answer (an address of the public internet) for a machine without the network.
+FAKE_DNS = """\
+import socket
+
+_getaddrinfo = socket.getaddrinfo
+
+
+def getaddrinfo(host, port, *args, **kwargs):
+    if host == "example.com":
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("93.184.215.14", port or 443))]
+    return _getaddrinfo(host, port, *args, **kwargs)
+
+
+socket.getaddrinfo = getaddrinfo
+"""
 pytestmark = pytest.mark.skipif(
     os.environ.get("DATABASE_URL", "").startswith("postgres"),
     reason="runs on its own SQLite demo database: the SQLite run of the suite covers it",
@@ -64,14 +94,37 @@ def examples(doc: Path) -> list[str]:
     return found
 
 
-def runnable(example: str) -> str:
+def misplaced(text: str) -> list[str]:
+    """The command lines of a document's code blocks that run `manage.py` in a form that fails
+    when pasted (see NOT_PASTEABLE), whatever the block's language."""
+    found = []
+    for language, block in FENCE.findall(text):
+        for line in logical_lines(block):
+            command = line.strip()
+            if language not in SHELL_BLOCKS:
+                if not command.startswith("$ "):
+                    continue  # a transcript's output, a listing: not a command
+                command = command[2:]
+            if command.startswith("#"):
+                continue
+            if NOT_PASTEABLE.search(re.sub(r"\s+# .*$", "", command)):
+                found.append(line)
+    return found
+
+
+def runnable(example: str, variables: Path | None = None) -> str:
     """The example as this test runs it: the wrapper as the command it wraps; an assignment
-    followed by printing the variable, so that its value can be checked."""
+    followed by printing the variable, so that its value can be checked, and by saving it in
+    `variables`, which every later example reads first (as one shell would keep it)."""
     line = re.sub(rf"^(sudo )?{WRAPPER} ", f"{MANAGE} ", example)
     line = re.sub(r"^sudo (?=\w+=\$\()", "", line)
     assignment = re.match(r"^(\w+)=\$\(", line)
     if assignment:
         line += f'\nprintf "%s\\n" "${assignment[1]}"'
+        if variables is not None:
+            line += f"\ndeclare -p {assignment[1]} >> {variables}"
+    if variables is not None:
+        line = f"if [ -f {variables} ]; then . {variables}; fi\n{line}"
     return line
 
 
@@ -80,8 +133,14 @@ def command_of(example: str) -> str:
 
 
 def _changed(output: str) -> bool:
-    match = re.search(r"(?:Would change|Changed) (\d+)", output)
-    return match is not None and int(match[1]) > 0
+    """Rows changed, or would be (a dry run), or queued for the job worker (--background), or
+    changed by a resumed run ("Now: changed N")."""
+    match = re.search(
+        r"(?:would change|changed) (\d+)|^Run \S+ queued: [^\n]*?, (\d+) enrollments?",
+        output,
+        re.I | re.M,
+    )
+    return match is not None and int(match[1] or match[2]) > 0
 
 
 def _report_rows(output: str) -> bool:
@@ -112,7 +171,7 @@ def csv_files() -> dict[str, str]:
     return files
 
 
-def environment(database: Path, static_root: Path) -> dict[str, str]:
+def environment(database: Path, static_root: Path, fake_dns: Path | None = None) -> dict[str, str]:
     keep = {"PATH", "HOME", "LANG", "LC_ALL", "TMPDIR"}
     env = {k: v for k, v in os.environ.items() if k in keep}
     env.update(
@@ -121,6 +180,8 @@ def environment(database: Path, static_root: Path) -> dict[str, str]:
         STATIC_ROOT=str(static_root),
         DJANGO_SETTINGS_MODULE="config.settings",
     )
+    if fake_dns is not None:  # a folder holding FAKE_DNS as sitecustomize.py
+        env["PYTHONPATH"] = str(fake_dns)
     return env
 
 
@@ -157,6 +218,59 @@ def demo_database(tmp_path_factory, worker_id) -> Path:
     return database
 
 
+def test_no_example_runs_manage_py_in_a_form_that_fails_when_pasted():
+    found = {doc.name: misplaced(doc.read_text()) for doc in DOCS}
+    assert {name: lines for name, lines in found.items() if lines} == {}
+
+
+def test_the_forms_that_fail_when_pasted_are_found_in_every_kind_of_block():
+    document = """
+```sh
+manage.py extend_access --days 1
+./manage.py pause_membership --all
+python manage.py resume_membership --all
+.venv/bin/python manage.py check_progress   # manage.py here is a comment
+RUN=$(python3 manage.py jobs list | tail -n 1)
+sudo -u course-access .venv/bin/python manage.py migrate
+# manage.py check: a comment
+```
+
+```cron
+5 * * * *  cd /srv/course-access && manage.py notify_expiring --within 7
+5 * * * *  cd /srv/course-access && .venv/bin/python manage.py notify_expiring --within 7
+```
+
+```text
+$ manage.py notify_expiring --within 7
+$ .venv/bin/python manage.py notify_expiring --within 7
+CommandError: ... Continue it: manage.py extend_access --resume 5d1c7a2e-...
+```
+
+```
+$ ./manage.py jobs sweep
+ExecStart=/srv/course-access/.venv/bin/python manage.py db_worker --no-reload
+```
+"""
+    assert misplaced(document) == [
+        "manage.py extend_access --days 1",
+        "./manage.py pause_membership --all",
+        "python manage.py resume_membership --all",
+        "RUN=$(python3 manage.py jobs list | tail -n 1)",
+        "5 * * * *  cd /srv/course-access && manage.py notify_expiring --within 7",
+        "$ manage.py notify_expiring --within 7",
+        "$ ./manage.py jobs sweep",
+    ]
+
+
+def test_a_variable_an_example_assigns_is_there_for_the_later_ones(tmp_path):
+    variables = tmp_path / "variables.sh"
+    env = {"PATH": os.environ["PATH"]}
+    first = bash(runnable("RUN=$(printf 'a b')", variables), tmp_path, env)
+    later = bash(runnable('printf "[%s]" "$RUN"', variables), tmp_path, env)
+    assert (first.returncode, first.stdout) == (0, "a b\n")
+    assert (later.returncode, later.stdout) == (0, "[a b]")
+
+
 def test_examples_are_found_in_every_doc_that_has_some():
     counts = {doc.name: len(examples(doc)) for doc in DOCS}
     assert counts["README.md"] >= 7
@@ -176,12 +290,18 @@ def test_every_example_runs_verbatim_against_the_demo_data(doc, demo_database, t
         (tmp_path / name).write_text(content)
     (tmp_path / "manage.py").symlink_to(ROOT / "manage.py")
     (tmp_path / ".venv").symlink_to(ROOT / ".venv")
-    env = environment(database, tmp_path / "static")
+    fake_dns = tmp_path.parent / f"{tmp_path.name}-dns"
+    fake_dns.mkdir()
+    (fake_dns / "sitecustomize.py").write_text(FAKE_DNS)
+    env = environment(database, tmp_path / "static", fake_dns)
+    variables = tmp_path.parent / f"{tmp_path.name}-variables.sh"
     already_run = set()
     for example in examples(doc):
-        result = bash(runnable(example), tmp_path, env)
+        result = bash(runnable(example, variables), tmp_path, env)
         assert result.returncode == 0, f"{example}\nexit {result.returncode}\n{result.stderr}"
         output = result.stdout
+        if re.match(r"^\w+=\$\(", example):  # what the assignment's command showed (`tee`)
+            output += result.stderr
         redirect = REDIRECT.search(example)
         if redirect:
             output += (tmp_path / redirect["file"]).read_text()

@@ -1,7 +1,7 @@
 """Loads demo data that shows every documented feature, so that the docs' examples run verbatim.
 
-- four courses with items; ~125 enrollments, more than one admin page (50 a page), so that
-  "Select all N" appears;
+- four courses with items; 131 enrollments (the README's number: tests/test_readme.py), more
+  than one admin page (50 a page), so that "Select all N" appears;
 - learners in every access state and course status, in every course, among them some whose
   access ends within the next 7 days (access_report --ending-within 7, notify_expiring) and some
   whose access ended in the last 30 days (access_report --ended-within 30);

@@ -1,0 +1,67 @@
+"""docs/deploy.md tells the truth about what it names: the cache lifetime it gives the static
+files is the one the app sends (with DEBUG off, after collectstatic, a hashed name is cached for
+ten years, WhiteNoise's `immutable`; its unhashed copy for 60 seconds, WhiteNoise's default: the
+settings set no WHITENOISE_MAX_AGE), and a release tag it checks out exists."""
+
+import json
+import re
+import subprocess
+import sys
+
+from tests.subprocesses import ROOT, SECRET_KEY, manage_environment, run_manage
+
+DEPLOY = (ROOT / "docs" / "deploy.md").read_text()
+
+#: Asks the app, as configured by the environment, for one file under both names.
+ASK = """
+import json, sys, django
+django.setup()
+from django.test import Client
+client = Client()
+answers = {}
+for name in sys.argv[1:]:
+    response = client.get("/static/" + name, secure=True)
+    answers[name] = [response.status_code, response.headers.get("Cache-Control")]
+print(json.dumps(answers))
+"""
+
+
+def test_static_files_are_cached_as_docs_deploy_says(tmp_path):
+    env = {
+        "DEBUG": "false",
+        "SECRET_KEY": SECRET_KEY,
+        "ALLOWED_HOSTS": "testserver",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'unused.sqlite3'}",
+        "STATIC_ROOT": str(tmp_path / "static"),
+    }
+    collected = run_manage("collectstatic", "--noinput", **env)
+    assert collected.returncode == 0, collected.stderr
+    manifest = json.loads((tmp_path / "static" / "staticfiles.json").read_text())
+    hashed = manifest["paths"]["admin/css/base.css"]
+    assert hashed != "admin/css/base.css"
+
+    asked = subprocess.run(
+        [sys.executable, "-c", ASK, hashed, "admin/css/base.css"],
+        cwd=ROOT,
+        env=manage_environment({**env, "DJANGO_SETTINGS_MODULE": "config.settings"}),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert asked.returncode == 0, asked.stderr
+    answers = json.loads(asked.stdout.splitlines()[-1])
+
+    ten_years = 10 * 365 * 24 * 60 * 60
+    assert answers[hashed] == [200, f"max-age={ten_years}, public, immutable"]
+    assert answers["admin/css/base.css"] == [200, "max-age=60, public"]
+    text = " ".join(DEPLOY.split())
+    assert f"`Cache-Control: max-age={ten_years}, public, immutable`: ten years" in text
+    assert "`max-age=60, public`" in text
+
+
+def test_the_docs_name_no_release_that_does_not_exist():
+    tags = subprocess.run(
+        ["git", "tag", "--list"], cwd=ROOT, capture_output=True, text=True, check=False
+    ).stdout.split()
+    named = set(re.findall(r"\bv\d+\.\d+\.\d+\b", DEPLOY))
+    assert named <= set(tags), f"docs/deploy.md names tags that do not exist: {named - set(tags)}"

@@ -196,8 +196,8 @@ class EmailUserCreationForm(UserCreationForm):
         fields = ("email", "first_name", "last_name")
 
 
-def _time_zone_choices() -> list[tuple[str, str]]:
-    return [("", "Not chosen yet (dates in UTC)"), *time_zone_choices()]
+def _time_zone_choices(current: str | None = None) -> list:
+    return [("", "Not chosen yet (dates in UTC)"), *time_zone_choices(current)]
 
 
 class EmailUserChangeForm(UserChangeForm):
@@ -209,6 +209,12 @@ class EmailUserChangeForm(UserChangeForm):
     class Meta:
         model = User
         fields = "__all__"
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # A zone stored before the picker listed only canonical names (an alias such as
+        # US/Eastern) is still shown selected and kept when the form is saved.
+        self.fields["time_zone"].choices = _time_zone_choices(self.instance.time_zone)
 
 
 @admin.register(User)

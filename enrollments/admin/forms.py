@@ -108,6 +108,12 @@ class OperationForm(forms.Form):
 
     reason = ReasonField()
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if "time_zone" in self.fields:
+            # The staff member's stored zone (initial) stays selectable if it is an old alias.
+            self.fields["time_zone"].choices = time_zone_choices(self.initial.get("time_zone"))
+
     @property
     def zone(self) -> zoneinfo.ZoneInfo:
         """The zone to show dates in: the one submitted when it is a known zone, else the

@@ -11,8 +11,10 @@ is the same preference: choosing another zone there changes it for the whole adm
 What is stored is always UTC; the zone changes only how instants are shown and typed.
 """
 
+import importlib.resources
 import zoneinfo
 from functools import cache
+from pathlib import Path
 
 from django import forms
 from django.contrib import admin
@@ -25,19 +27,102 @@ from django.utils.http import url_has_allowed_host_and_scheme
 DEFAULT_ZONE = "UTC"
 
 
+# The areas of the tz database's own picker list (zone.tab); also the fallback's filter.
+_AREAS = (
+    "Africa",
+    "America",
+    "Antarctica",
+    "Arctic",
+    "Asia",
+    "Atlantic",
+    "Australia",
+    "Europe",
+    "Indian",
+    "Pacific",
+)
+
+Choices = list[tuple[str, str | list[tuple[str, str]]]]
+
+
+def _zone_tab() -> str | None:
+    """The text of the tz database's `zone.tab`, looked up where `zoneinfo` finds its data: the
+    system's TZPATH first, then the `tzdata` package (when installed). None when neither has it."""
+    for directory in zoneinfo.TZPATH:
+        path = Path(directory) / "zone.tab"
+        if path.is_file():
+            return path.read_text(encoding="utf-8")
+    try:
+        return importlib.resources.files("tzdata.zoneinfo").joinpath("zone.tab").read_text("utf-8")
+    except (ModuleNotFoundError, FileNotFoundError):
+        return None
+
+
 @cache
-def time_zone_choices() -> list[tuple[str, str]]:
-    """Every IANA zone name, UTC first."""
-    names = sorted(zoneinfo.available_timezones() - {"localtime"})
-    return [(DEFAULT_ZONE, DEFAULT_ZONE)] + [(name, name) for name in names if name != DEFAULT_ZONE]
+def canonical_zones() -> tuple[str, ...]:
+    """The zones the picker offers: current IANA names, without legacy aliases, sorted.
+
+    Why `zone.tab` and not a hand list or all of `zoneinfo.available_timezones()` (about 600
+    names): the tz maintainers keep `zone.tab` as the list "for programs that let users select
+    time zones": one or more zones per country, current names only (Asia/Kolkata, not
+    Asia/Calcutta; Europe/Kyiv, not Europe/Kiev), none of the backward-compatibility links
+    (US/Eastern, GB, Zulu, Etc/GMT+5, EST5EDT). It is preferred to `zone1970.tab`, which merges
+    countries that share clocks since 1970 (a Dutch staff member would have to find
+    Europe/Brussels); every country keeps its own city here. The names are intersected with the
+    installed database, so the picker never offers a zone `ZoneInfo` cannot load.
+
+    Without a `zone.tab` (neither the system nor the `tzdata` package ships one), the installed
+    names under the same areas are offered instead: no US/..., Etc/..., GB or Zulu, though a few
+    renamed cities (Asia/Calcutta) remain.
+    """
+    installed = zoneinfo.available_timezones()
+    text = _zone_tab()
+    if text is None:
+        names = {name for name in installed if name.split("/", 1)[0] in _AREAS and "/" in name}
+    else:
+        names = {
+            line.split("\t")[2].strip()
+            for line in text.splitlines()
+            if line.strip() and not line.startswith("#")
+        } & installed
+    return tuple(sorted(names))
+
+
+@cache
+def _grouped_zones() -> Choices:
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for name in canonical_zones():
+        groups.setdefault(name.split("/", 1)[0], []).append((name, name.replace("_", " ")))
+    return [(area, members) for area, members in groups.items()]
+
+
+def time_zone_choices(current: str | None = None) -> Choices:
+    """The picker's choices: UTC first, then the canonical zones (`canonical_zones`) grouped by
+    area (Africa, America, ... Pacific), alphabetical within each.
+
+    `current` is the zone already stored (the user's). When it is a name the installed database
+    still knows but the picker no longer lists (an alias chosen before, e.g. US/Eastern), it is
+    offered as is, right after UTC, so that the form shows it selected and saving the form keeps
+    it. It is kept rather than mapped to its canonical zone: the alias follows the same rules, and
+    the staff member, not a form save, decides to change it."""
+    choices: Choices = [(DEFAULT_ZONE, DEFAULT_ZONE)]
+    if (
+        current
+        and current != DEFAULT_ZONE
+        and is_known_zone(current)
+        and current not in canonical_zones()
+    ):
+        choices.append((current, f"{current} (an older name, still valid)"))
+    return choices + _grouped_zones()
 
 
 @cache
 def _known_zones() -> frozenset[str]:
-    return frozenset(name for name, _ in time_zone_choices())
+    return frozenset(zoneinfo.available_timezones() - {"localtime"})
 
 
 def is_known_zone(name: str | None) -> bool:
+    """Whether `name` is a zone the installed database can load, aliases included: a zone stored
+    before the picker listed only canonical names keeps working everywhere."""
     return name in _known_zones()
 
 
@@ -80,6 +165,9 @@ class StaffTimeZoneMiddleware:
 
 
 class TimeZoneForm(forms.Form):
+    """The time-zone page's form. The stored zone (initial) stays a valid choice even when it is
+    an alias the picker no longer lists."""
+
     time_zone = forms.ChoiceField(
         label="Your time zone",
         choices=time_zone_choices,
@@ -88,6 +176,10 @@ class TimeZoneForm(forms.Form):
             "and dates you type are read in it. What is stored stays UTC."
         ),
     )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["time_zone"].choices = time_zone_choices(self.initial.get("time_zone"))
 
 
 def _next_url(request: HttpRequest) -> str:

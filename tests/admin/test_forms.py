@@ -54,7 +54,7 @@ def test_a_date_alone_means_midnight_in_the_chosen_zone():
         # West of UTC, the last hours of year 9999 are in year 10000 in UTC.
         ("9999-12-31T23:59", "America/New_York"),
         ("9999-12-31T20:00", "America/Los_Angeles"),
-        ("9999-12-31T12:00", "Etc/GMT+12"),
+        ("9999-12-31T13:00", "Pacific/Pago_Pago"),  # UTC-11, the farthest west the picker lists
         # East of UTC, the first hours of year 1 are in year 0.
         ("0001-01-01T00:00", "Asia/Tokyo"),
         ("0001-01-01", "Europe/Berlin"),  # local mean time then, +00:53

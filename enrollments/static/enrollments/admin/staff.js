@@ -52,10 +52,22 @@
     if (!zone) { return; }
     document.querySelectorAll("[data-browser-zone-for]").forEach(function (marker) {
       var select = document.getElementById(marker.getAttribute("data-browser-zone-for"));
-      if (select && Array.prototype.some.call(select.options, function (o) { return o.value === zone; })) {
-        select.value = zone;
-      }
+      if (!select) { return; }
+      var options = Array.prototype.slice.call(select.options);
+      var match = options.find(function (o) { return o.value === zone; }) ||
+        // The picker lists canonical IANA names; a browser may report an older alias of the
+        // same zone (Chromium: Asia/Calcutta for Asia/Kolkata), so compare as the browser names them.
+        options.find(function (o) { return o.value && resolvedZone(o.value) === zone; });
+      if (match) { select.value = match.value; }
     });
+  }
+
+  function resolvedZone(name) {
+    try {
+      return Intl.DateTimeFormat(undefined, { timeZone: name }).resolvedOptions().timeZone;
+    } catch (error) {
+      return null;
+    }
   }
 
   function nameAutocompletes() {

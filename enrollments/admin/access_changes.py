@@ -183,6 +183,7 @@ class AccessChangeAdmin(DateDrilldownMixin, ReadOnlyAuditMixin, admin.ModelAdmin
             extra_context["batch_rows_url"] = undoing.batch_rows_url(change.batch_id)
             if undoing.may_undo(request.user):
                 extra_context["undo_batch_url"] = undoing.undo_batch_url(change.batch_id)
+                extra_context["undo_batch_label"] = undoing.undo_label(change.undoes_batch_id)
         return super().change_view(request, object_id, form_url, extra_context)
 
     def changelist_view(self, request: HttpRequest, extra_context=None) -> HttpResponse:
@@ -193,9 +194,7 @@ class AccessChangeAdmin(DateDrilldownMixin, ReadOnlyAuditMixin, admin.ModelAdmin
         extra_context = dict(extra_context or {})
         batch_id = parse_uuid(request.GET.get("batch_id", ""))
         if batch_id is not None:
-            extra_context["subtitle"] = f"Changes of batch {batch_id}"
-            if undoing.may_undo(request.user):
-                extra_context["undo_batch_url"] = undoing.undo_batch_url(batch_id)
+            extra_context.update(self._batch_context(request, batch_id))
         if enrollment_id is not None:
             # Named only within the user's courses: another course's learner is not revealed.
             enrollment = (
@@ -208,6 +207,32 @@ class AccessChangeAdmin(DateDrilldownMixin, ReadOnlyAuditMixin, admin.ModelAdmin
                     enrollment.user.email, enrollment.course.title
                 )
         return super().changelist_view(request, extra_context)
+
+    def _batch_context(self, request: HttpRequest, batch_id) -> dict:
+        """The list filtered to one batch says which batch it is (not Django's "Select access
+        change to view"): an undo's batch (where "Undo this batch" lands) names the batch it
+        undid and links to it. Its undo link says what undoing an undo does in the core
+        (operations/undoing.py: the undone batch is applied again), never "Undo this batch",
+        which read as a way back and silently reverted the undo (issue 26)."""
+        undone = undoing.undone_batch(self.get_queryset(request), batch_id)
+        if undone is None:
+            context = {
+                "title": f"Changes of batch {str(batch_id)[:8]}…",
+                "subtitle": f"Changes of batch {batch_id}",
+            }
+        else:
+            context = {
+                "title": f"Undo of batch {str(undone)[:8]}…",
+                "subtitle": (
+                    f"Batch {batch_id} put the enrollments of batch {undone} back to their "
+                    "state before it."
+                ),
+                "undone_batch_url": undoing.batch_rows_url(undone),
+            }
+        if undoing.may_undo(request.user):
+            context["undo_batch_url"] = undoing.undo_batch_url(batch_id)
+            context["undo_batch_label"] = undoing.undo_label(undone)
+        return context
 
     def history_view(self, request: HttpRequest, object_id, extra_context=None) -> HttpResponse:
         """An audit record never changes: its "History" is its enrollment's whole trail."""

@@ -13,9 +13,11 @@ The flow, Django's intermediate-page pattern (as its `delete_selected` action):
 2. Confirm posts the form and the previewed plan's fingerprint; the core applies exactly that
    plan (`operations.apply(expected=)`). When the plan under the row locks differs (the rows
    changed meanwhile, or the same preview was confirmed twice), nothing is written and the new
-   preview is shown with a notice that takes the focus. A domain error of the whole request
-   (INVALID_ACCESS_END, ...) is shown at the form's `rule_error_field()`; a bad reason at the
-   reason, in the core's words (forms.ReasonField).
+   preview is shown with a notice that takes the focus: "You changed the request after the
+   preview" when the posted parameters or reason differ from the previewed ones (the hidden
+   `previewed` digest, `OperationPage._refusal`), else the core's "The enrollments changed".
+   A domain error of the whole request (INVALID_ACCESS_END, ...) is shown at the form's
+   `rule_error_field()`; a bad reason at the reason, in the core's words (forms.ReasonField).
 3. Done: counts and the skipped rows by name in messages (`reporting.report_plan`; for one
    enrollment `report_one`), then back where the page came from (the changelist with its
    filters, the enrollment's page, the batch's rows).
@@ -56,6 +58,7 @@ The page's template is `confirm_operation.html` or one extending it (blocks `int
 `summary`, `fields`, `preview`); see docs/admin.md, "Building blocks".
 """
 
+import hashlib
 from dataclasses import dataclass, replace
 
 from django.contrib import messages
@@ -89,6 +92,11 @@ CONFIRM = "_confirm"
 PREVIEW = "_preview"
 #: The previewed plan's fingerprint, posted with Confirm.
 FINGERPRINT = "fingerprint"
+#: The digest of the request previewed (`OperationPage.request_digest`), posted with Confirm:
+#: which words a refused Confirm gets, never whether it applies.
+PREVIEWED = "previewed"
+#: A refused Confirm whose posted request differs from the one previewed.
+INPUT_CHANGED = "You changed the request after the preview: check the new preview, then confirm."
 
 
 @dataclass(frozen=True, slots=True)
@@ -283,7 +291,7 @@ class OperationPage:
                     done = self.apply(built, scope, by, post.get(FINGERPRINT, ""))
                 except ChangedSincePreview as changed:
                     plan = changed.plan
-                    notice = f"{changed.message}: check the new preview and confirm again."
+                    notice = self._refusal(changed, post, built, scope, reason)
                 else:
                     return self._finish(model_admin, request, scope, done, form)
             if built is not None and plan is None:
@@ -307,6 +315,8 @@ class OperationPage:
         if plan is not None and scope.enrollment is not None and _gone(plan):
             return views.not_found(model_admin, request)  # gone since the lookup
         extra = {**(context or {}), "draft": draft if plan is not None else None}
+        if plan is not None and built is not None:
+            extra["previewed"] = self.request_digest(built, scope, reason)
         if summary is not None and plan is not None:
             extra["preview"] = build_summary_preview(summary, form.zone)
         return self._render(model_admin, request, scope, form, plan, notice, extra)
@@ -333,6 +343,20 @@ class OperationPage:
     def rows(self, plan, form: OperationForm):
         return build_preview(plan, form.zone)
 
+    def describe(self, operation) -> str:
+        """The request in words, parameters included (the core's `Operation.describe()`, the
+        first part of a plan's fingerprint)."""
+        return operation.describe()
+
+    def request_digest(self, operation, scope: Scope, reason: str) -> str:
+        """What staff asked for, as a digest: the operation with its parameters, and the
+        reason where it can change the plan (a course's staff limits: `scope.limited`;
+        elsewhere typing the reason after the preview is the normal flow and changes
+        nothing). Shown with a preview (hidden field `previewed`) and compared on a refused
+        Confirm; see `_refusal`."""
+        text = f"{self.describe(operation)}\n{reason if scope.limited else ''}"
+        return hashlib.sha256(text.encode()).hexdigest()
+
     def report(self, request: HttpRequest, scope: Scope, done, form: OperationForm) -> None:
         if scope.enrollment is not None:
             report_one(request, done, verb=self.verb)
@@ -352,6 +376,25 @@ class OperationPage:
             selection = scope.selection
             return replace(scope, selected=selection.in_scope(selection.queryset).count())
         return scope
+
+    def _refusal(self, changed: ChangedSincePreview, post, built, scope: Scope, reason: str) -> str:
+        """Why Confirm applied nothing, in words that say whose change it was.
+
+        The core's fingerprint (`Plan.fingerprint`) starts with the operation's `describe()`
+        and goes on with the rows, so a mismatch alone cannot tell "you changed the form"
+        from "the enrollments changed" (issue 26: staff who typed 300 days after previewing 30
+        were told the enrollments had changed). The preview therefore also carries the digest
+        of the request it showed (`request_digest`: `describe()`, and the reason where it
+        plans); when the
+        request now posted has another digest, the staff member's own input changed. Nothing
+        here decides whether to apply: the core's fingerprint alone does, so a forged or
+        missing digest can only pick the words (missing, as from a page rendered before this
+        field existed: the rows' words, as before). The digest is not signed for that reason.
+        """
+        previewed = post.get(PREVIEWED, "")
+        if previewed and previewed != self.request_digest(built, scope, reason):
+            return INPUT_CHANGED
+        return f"{changed.message}: check the new preview and confirm again."
 
     def _finish(self, model_admin, request, scope: Scope, done, form) -> HttpResponse:
         if scope.enrollment is not None and _gone(done):

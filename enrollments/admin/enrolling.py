@@ -131,6 +131,17 @@ class Entries:
     entries: list[Entry]
     early: list[tuple[Entry, Exception]]
 
+    def describe(self) -> str:
+        """The request in words (confirming.OperationPage.request_digest): each line read,
+        with its address, course, name and end, and the lines refused before any lookup."""
+        lines = [
+            f"{e.line}:{e.user.lower()}:{e.course.pk if e.course else '-'}:{e.name}:"
+            f"{e.ended_at.isoformat() if e.ended_at else '-'}"
+            for e in self.entries
+        ]
+        lines += [f"{e.line}:refused:{type(why).__name__}" for e, why in self.early]
+        return "enroll " + "|".join(lines)
+
 
 @dataclass(frozen=True, slots=True)
 class EnrollPreview:
@@ -216,17 +227,43 @@ class EnrollLearnersPage(OperationPage):
         return EnrollPreview(tables, counts, changed)
 
     def report(self, request, scope, done: EntriesPlan, form: EnrollLearnersForm) -> None:
-        counts = done.counts
-        new = len(done.new_learners)
-        messages.success(
-            request,
-            f"Enrolled {counts['enrolled']} learner{'s' if counts['enrolled'] != 1 else ''}"
-            f" ({new} new), restored {counts['restored']}, updated {counts['updated']}; "
-            f"{counts['unchanged']} already enrolled.",
-        )
-        refused = counts["refused"] + len(form.entries.early)
+        summary = enroll_summary(done.counts, len(done.new_learners))
+        if summary:
+            changed = any(done.counts[kind] for kind in ("enrolled", "restored", "updated"))
+            (messages.success if changed else messages.info)(request, summary)
+        refused = done.counts["refused"] + len(form.entries.early)
         if refused:
             messages.warning(request, f"Refused {refused} line{'s' if refused != 1 else ''}.")
+
+
+def _learners(count: int) -> str:
+    return f"{count} learner{'s' if count != 1 else ''}"
+
+
+def enroll_summary(counts: dict[str, int], new: int) -> str:
+    """What an "Enroll learners" Confirm did, in one sentence that names only what happened
+    (issue 26: "Enrolled 0 learners (0 new), restored 1" read as if nobody was enrolled):
+    "Restored 1 learner.", "Enrolled 2 learners (1 new account); restored 1; 3 unchanged.".
+    The first part carries the noun, the others only their counts; a zero count is left out;
+    "" when every line was refused (the warning says so)."""
+    parts = []
+    if counts["enrolled"]:
+        accounts = f" ({new} new account{'s' if new != 1 else ''})" if new else ""
+        parts.append(f"Enrolled {_learners(counts['enrolled'])}{accounts}")
+    if counts["restored"]:
+        n = counts["restored"]
+        parts.append(f"Restored {_learners(n)}" if not parts else f"restored {n}")
+    if counts["updated"]:
+        n = counts["updated"]
+        parts.append(
+            f"Set a new end of access for {_learners(n)}" if not parts else f"set a new end for {n}"
+        )
+    if counts["unchanged"]:
+        n = counts["unchanged"]
+        parts.append(
+            f"{_learners(n)} already enrolled: nothing changed" if not parts else f"{n} unchanged"
+        )
+    return "; ".join(parts) + "." if parts else ""
 
 
 ENROLL_LEARNERS_PAGE = EnrollLearnersPage(

@@ -18,6 +18,7 @@ import uuid
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import URLPattern, reverse
 
@@ -58,6 +59,29 @@ def undo_batch_url(batch_id: object) -> str:
 def batch_rows_url(batch_id: object) -> str:
     """The audit changelist filtered to one batch ("rows of this batch")."""
     return f"{reverse('admin:enrollments_accesschange_changelist')}?batch_id={batch_id}"
+
+
+#: The link that undoes a batch; for an undo's batch, `undo_label` says what it does instead.
+UNDO_LABEL = "Undo this batch"
+#: Undoing an undo applies the batch it undid again (operations/undoing.py).
+REAPPLY_LABEL = "Re-apply the undone batch"
+
+
+def undone_batch(records: QuerySet[AccessChange], batch_id: uuid.UUID) -> uuid.UUID | None:
+    """The batch that `batch_id` undid, when it is an undo's batch (one query); else None.
+    `records`: the audit rows the user may see."""
+    return (
+        records.filter(batch_id=batch_id, action=AccessChange.Action.UNDO)
+        .exclude(undoes_batch_id=None)
+        .values_list("undoes_batch_id", flat=True)
+        .first()
+    )
+
+
+def undo_label(undoes_batch_id: uuid.UUID | None) -> str:
+    """The undo link's words for a batch: undoing an undo re-applies the batch it undid, so
+    its link says so rather than "Undo this batch" (issue 26)."""
+    return UNDO_LABEL if undoes_batch_id is None else REAPPLY_LABEL
 
 
 def _value(move: FieldChange, value: object, zone) -> str:
@@ -128,6 +152,8 @@ def _batch_context(batch_id: uuid.UUID, zone) -> dict:
         "batch_action": first.get_action_display() if first else "",
         "batch_by": (first.actor.email if first and first.actor else "the system"),
         "batch_source": first.get_source_display() if first else "",
+        # An undo's batch: undoing it applies this batch again (the summary says so).
+        "undoes_batch_id": first.undoes_batch_id if first else None,
     }
 
 

@@ -46,9 +46,12 @@ def preview(client, page, url=None, **fields):
 
 def confirm(client, preview_page, url=None, **fields):
     """Posts the previewed form with "Confirm" and the previewed plan's fingerprint."""
-    data = extend_form_data(
-        preview_page, _confirm="Confirm", fingerprint=preview_page.context["fingerprint"], **fields
-    )
+    previewed = {
+        "_confirm": "Confirm",
+        "fingerprint": preview_page.context["fingerprint"],
+        "previewed": preview_page.context.get("previewed", ""),
+    }
+    data = extend_form_data(preview_page, **{**previewed, **fields})
     return client.post(url or reverse(EXTEND), data)
 
 
@@ -63,6 +66,7 @@ def confirm_page(client, page, reason: str = "", *, fingerprint: str | None = No
     data.update(
         _confirm="Confirm",
         fingerprint=context["fingerprint"] if fingerprint is None else fingerprint,
+        previewed=context.get("previewed", ""),
         reason=reason,
         **extra,
     )

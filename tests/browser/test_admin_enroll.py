@@ -42,7 +42,7 @@ def test_paste_preview_confirm(page, enroller, axe_script):
 
     page.click("input[name=_confirm]")
     page.wait_for_selector(".messagelist")
-    assert "Enrolled 2 learners (1 new)" in page.inner_text(".messagelist")
+    assert "Enrolled 2 learners (1 new account)" in page.inner_text(".messagelist")
     assert Enrollment.objects.filter(course=course).count() == 2
     assert User.objects.filter(email="new@example.com").exists()
     assert set(AccessChange.objects.values_list("reason", flat=True)) == {"spring cohort"}

@@ -59,7 +59,9 @@ def test_undo_a_select_all_extension_from_the_audit_trail(page, transactional_db
     page.keyboard.press("Enter")
     page.wait_for_selector(".messagelist .success")
     assert "Undid the batch for 60 enrollments." in page.inner_text(".messagelist")
-    assert page.locator("a.undo-batch-link").count() == 1  # the undo batch can be undone too
+    # The undo's own batch: its link re-applies the undone batch, and says so.
+    assert page.text_content("a.undo-batch-link") == "Re-apply the undone batch"
+    assert page.inner_text("h1").startswith("Undo of batch ")
 
     now = dict(Enrollment.objects.filter(course=course).values_list("pk", "ended_at"))
     assert now == original

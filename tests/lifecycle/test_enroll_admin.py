@@ -128,7 +128,7 @@ def test_confirm_applies_the_preview_once(enroller_client, course, clock):
     done = confirm(enroller_client, shown)
     assert done.status_code == 302, done.context and done.context["error"]
     texts = [str(m) for m in get_messages(done.wsgi_request)]
-    assert "Enrolled 1 learner (1 new), restored 1, updated 0; 0 already enrolled." in texts
+    assert "Enrolled 1 learner (1 new account); restored 1." in texts
     removed.refresh_from_db()
     assert removed.removed_at is None
     new = User.objects.get(email="new@example.com")

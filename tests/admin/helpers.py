@@ -71,3 +71,13 @@ def confirm_page(client, page, reason: str = "", *, fingerprint: str | None = No
         **extra,
     )
     return client.post(context["scope"].form_url, data)
+
+
+def no_roles(prefix: str) -> dict:
+    """The management form of an empty course-role inline (lms/admin.py), as the page posts it."""
+    return {
+        f"{prefix}-TOTAL_FORMS": "0",
+        f"{prefix}-INITIAL_FORMS": "0",
+        f"{prefix}-MIN_NUM_FORMS": "0",
+        f"{prefix}-MAX_NUM_FORMS": "1000",
+    }

@@ -4,6 +4,7 @@ import pytest
 from django.urls import reverse
 
 from lms.models import CourseItem
+from tests.admin.helpers import no_roles
 from tests.factories import CourseFactory, CourseItemFactory, EnrollmentFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -13,16 +14,6 @@ pytestmark = pytest.mark.django_db
 def admin_client_(client, admin_user):
     client.force_login(admin_user)
     return client
-
-
-def no_roles(prefix: str) -> dict:
-    """The management form of an empty course-role inline (lms/admin.py), as the page posts it."""
-    return {
-        f"{prefix}-TOTAL_FORMS": "0",
-        f"{prefix}-INITIAL_FORMS": "0",
-        f"{prefix}-MIN_NUM_FORMS": "0",
-        f"{prefix}-MAX_NUM_FORMS": "1000",
-    }
 
 
 NO_ROLES = no_roles("roles")

@@ -17,8 +17,7 @@ from enrollments.admin.time_zone import (
     time_zone_choices,
 )
 from tests.admin.conftest import logged_in
-from tests.admin.helpers import changelist_url, post_action, preview
-from tests.admin.test_lms_admin import no_roles
+from tests.admin.helpers import changelist_url, no_roles, post_action, preview
 from tests.factories import CourseFactory, EnrollmentFactory, UserFactory
 
 ALIASES = [

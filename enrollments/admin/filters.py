@@ -29,6 +29,13 @@ class CourseFilter(admin.RelatedFieldListFilter):
             return super().field_choices(field, request, model_admin)
         return [(pk, title) for pk, title in courses_of_roles(request.user) if scope.covers(pk)]
 
+    def has_output(self) -> bool:
+        """Also when a course is asked for: Django hides a filter of one choice, and a hidden
+        filter is not applied, so a staff member of one course asking for another course (a
+        crafted or old link) saw, and "Select all" selected, every row of their own course
+        instead of none."""
+        return bool(self.used_parameters) or super().has_output()
+
 
 class AccessStateFilter(admin.SimpleListFilter):
     """By default ("All") learners removed from their course are left out: "Removed from

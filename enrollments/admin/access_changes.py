@@ -13,7 +13,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
 
-from enrollments.admin import undoing
+from enrollments.admin import export, undoing
 from enrollments.admin.date_drilldown import DateDrilldownMixin
 from enrollments.admin.display import ReadOnly, enrollment_label, format_instant, instant_cell
 from enrollments.admin.scoping import page_scope, prime_roles, trail_scope
@@ -157,8 +157,13 @@ class AccessChangeAdmin(DateDrilldownMixin, ReadOnlyAuditMixin, admin.ModelAdmin
     readonly_fields = fields
 
     def get_urls(self):
-        # "Undo this batch": the preview and its Confirm (enrollments/admin/undoing.py).
-        return [*undoing.UNDO_BATCH_PAGE.urls(self), *super().get_urls()]
+        # "Undo this batch": the preview and its Confirm (enrollments/admin/undoing.py); the
+        # list's CSV export (export.py).
+        return [
+            *undoing.UNDO_BATCH_PAGE.urls(self),
+            *export.access_change_urls(self),
+            *super().get_urls(),
+        ]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[AccessChange]:
         """The records of the enrollments of the user's courses (every record for a holder of

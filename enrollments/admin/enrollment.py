@@ -23,7 +23,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils.html import format_html
 
-from enrollments.admin import enrolling, undoing, views
+from enrollments.admin import enrolling, export, undoing, views
 from enrollments.admin.access_changes import AccessChangeInline, access_change_trail_url
 from enrollments.admin.date_drilldown import DateDrilldownMixin
 from enrollments.admin.display import (
@@ -160,6 +160,7 @@ class EnrollmentAdmin(DateDrilldownMixin, admin.ModelAdmin):
     def get_urls(self):
         return [
             *enrolling.ENROLL_LEARNERS_PAGE.urls(self),
+            *export.enrollment_urls(self),
             *(url for page in PAGES for url in page.urls(self)),
             *super().get_urls(),
         ]

@@ -1,0 +1,181 @@
+"""CSV export of the enrollment list and of the audit trail (issue 26, item 4): the rows the
+staff member's list shows now, every page of them, as a download.
+
+Why the list's own ChangeList: the export must hold exactly the rows the list holds, with its
+filters, search, date drill-down and ordering, within the staff member's courses. Re-writing
+those conditions here would drift from the list as soon as a filter changed; instead the
+export builds the admin's `ChangeList` from the same query string (`get_changelist_instance`:
+the model admin's scoped `get_queryset`, its list filters, `search_fields`, `date_hierarchy`,
+`get_ordering`) and streams `changelist.queryset`, all of its rows rather than one page. The
+list's "Export CSV" link carries its current query string.
+
+- Who: whoever may view the list (`has_view_permission`: the enrollments of their courses,
+  `scoping.page_scope`; the audit trail's records of theirs, `scoping.trail_scope`); anyone
+  else gets 403. An invalid filter is answered as the list answers it (`?e=1`).
+- How: a `StreamingHttpResponse` that writes rows as the database cursor yields them
+  (`iterator()`), so a large list is never held in memory; every row goes through the
+  project's one CSV writer (`enrollments.csv_output`: a cell typed by someone, such as
+  `=HYPERLINK(...)`, is written as inert text).
+- Dates in the staff member's time zone, ISO 8601 with the UTC offset (`2036-03-01T13:00:00+01:00`),
+  the zone named in the column header; an empty end means "indefinite". The file is UTF-8 with
+  a byte-order mark, which Excel needs to read non-ASCII names correctly (every other
+  spreadsheet ignores it).
+"""
+
+import copy
+import zoneinfo
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.contrib.admin import ModelAdmin
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ERROR_FLAG
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponseRedirect, StreamingHttpResponse
+from django.urls import URLPattern, reverse
+
+from enrollments import clock
+from enrollments.admin import views
+from enrollments.admin.display import course_status_label, state_label
+from enrollments.admin.time_zone import staff_time_zone
+from enrollments.csv_output import csv_writer
+from enrollments.models import AccessChange
+from enrollments.selectors.access import enrollment_access_state
+from enrollments.selectors.memberships import completion_rate
+
+#: Rows fetched per round trip while streaming.
+CHUNK_SIZE = 2000
+#: Written first: Excel reads the file as UTF-8 only with it.
+BYTE_ORDER_MARK = "\ufeff"
+
+
+@dataclass(frozen=True, slots=True)
+class At:
+    """What every cell of one export is written with: the staff member's zone, and the one
+    instant the access states are computed at (read once, when the download starts)."""
+
+    zone: zoneinfo.ZoneInfo
+    now: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """One column: its header (`{zone}` replaced by the staff member's zone) and its cell."""
+
+    header: str
+    cell: Callable[[Any, At], Any]
+
+
+def instant(value: datetime | None, at: At) -> str:
+    """ISO 8601 in the staff member's zone, with the offset, to the second; empty for none."""
+    if value is None:
+        return ""
+    return value.astimezone(at.zone).isoformat(timespec="seconds")
+
+
+ENROLLMENT_COLUMNS = (
+    Column("enrollment id", lambda e, at: str(e.pk)),
+    Column("learner e-mail", lambda e, at: e.user.email),
+    Column("learner name", lambda e, at: e.user.full_name),
+    Column("course slug", lambda e, at: e.course.slug),
+    Column("course title", lambda e, at: e.course.title),
+    Column("start ({zone})", lambda e, at: instant(e.start_at, at)),
+    Column("end ({zone}; empty: indefinite)", lambda e, at: instant(e.ended_at, at)),
+    Column("access", lambda e, at: state_label(enrollment_access_state(e, at=at.now))),
+    Column("paused since ({zone})", lambda e, at: instant(e.paused_at, at) if e.is_paused else ""),
+    Column("items completed", lambda e, at: e.items_completed),
+    Column("items total", lambda e, at: e.items_total),
+    Column("progress %", lambda e, at: round(completion_rate(e) * 100)),
+    Column("course status", lambda e, at: course_status_label(e.course_status)),
+)
+
+ACCESS_CHANGE_COLUMNS = (
+    Column("record id", lambda c, at: str(c.pk)),
+    Column("when ({zone})", lambda c, at: instant(c.created_at, at)),
+    Column("action", lambda c, at: c.get_action_display()),
+    Column("enrollment id", lambda c, at: str(c.enrollment_id)),
+    Column("learner e-mail", lambda c, at: c.enrollment.user.email),
+    Column("course title", lambda c, at: c.enrollment.course.title),
+    Column(
+        "old end ({zone})",
+        lambda c, at: "" if c.action == AccessChange.Action.ENROLL else instant(c.old_ended_at, at),
+    ),
+    Column("new end ({zone})", lambda c, at: instant(c.new_ended_at, at)),
+    Column("paused seconds", lambda c, at: c.paused_seconds),
+    Column("actor", lambda c, at: c.actor.email if c.actor is not None else ""),
+    Column("source", lambda c, at: c.get_source_display()),
+    Column("reason", lambda c, at: c.reason),
+    Column("batch id", lambda c, at: str(c.batch_id) if c.batch_id else ""),
+)
+
+
+class _Echo:
+    """A file-like object whose `write` returns what it is given: the csv writer's line is
+    handed straight to the response (Django's documented way of streaming CSV)."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def csv_lines(rows: Iterable[Any], columns: Iterable[Column], at: At) -> Iterator[str]:
+    """The byte-order mark, the header line, then one line per row, through the project's
+    formula-safe writer."""
+    columns = tuple(columns)
+    writer = csv_writer(_Echo())
+    yield BYTE_ORDER_MARK
+    yield writer.writerow(column.header.format(zone=at.zone.key) for column in columns)
+    for row in rows:
+        yield writer.writerow(column.cell(row, at) for column in columns)
+
+
+def changelist_rows(model_admin: ModelAdmin, request: HttpRequest):
+    """Every row of the list this request's query string shows (filters, search, date
+    drill-down, ordering; the page number ignored), built by the admin's own ChangeList."""
+    changelist_request = copy.copy(request)
+    changelist_request.GET = request.GET.copy()
+    changelist_request.GET.pop("p", None)  # every page, not the one the link was on
+    return model_admin.get_changelist_instance(changelist_request).queryset
+
+
+def export_view(
+    model_admin: ModelAdmin, columns: tuple[Column, ...], name: str
+) -> Callable[[HttpRequest], Any]:
+    """The download of `model_admin`'s list as CSV (see the module)."""
+
+    def view(request: HttpRequest):
+        if not model_admin.has_view_permission(request):
+            raise PermissionDenied
+        try:
+            rows = changelist_rows(model_admin, request)
+        except IncorrectLookupParameters:
+            opts = model_admin.opts
+            changelist = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
+            return HttpResponseRedirect(f"{changelist}?{ERROR_FLAG}=1")
+        # Read now: the time-zone middleware deactivates the zone before the body streams.
+        at = At(zone=staff_time_zone(request), now=clock.now())
+        stamp = at.now.astimezone(at.zone).strftime("%Y%m%d-%H%M")
+        response = StreamingHttpResponse(
+            csv_lines(rows.iterator(chunk_size=CHUNK_SIZE), columns, at),
+            content_type="text/csv; charset=utf-8",
+        )
+        response["Content-Disposition"] = f'attachment; filename="{name}-{stamp}.csv"'
+        return response
+
+    return view
+
+
+def urls(model_admin: ModelAdmin, columns: tuple[Column, ...], name: str) -> list[URLPattern]:
+    """`export/` under the model's admin URLs, named `admin:<app>_<model>_export`."""
+    return [
+        views.admin_path(model_admin, "export/", export_view(model_admin, columns, name), "export")
+    ]
+
+
+def enrollment_urls(model_admin: ModelAdmin) -> list[URLPattern]:
+    return urls(model_admin, ENROLLMENT_COLUMNS, "enrollments")
+
+
+def access_change_urls(model_admin: ModelAdmin) -> list[URLPattern]:
+    return urls(model_admin, ACCESS_CHANGE_COLUMNS, "access-changes")

@@ -325,6 +325,18 @@ GRAPHQL_LIMITS = {
     # model, e.g. for a course holding more items than MAX_COURSE_ITEMS).
     "MAX_RESPONSE_VALUES": env.int("GRAPHQL_MAX_RESPONSE_VALUES", default=200_000),
 }
+# Persisted documents (enrollments.graphql.persisted; docs/api.md "Persisted queries" and
+# "Trusted documents"). Apollo's automatic persisted queries are stored in the cache CACHE (a
+# CACHES alias: Redis in production, shared by every worker) under KEY_PREFIX for TIMEOUT
+# seconds, bounded by the document length limit and the cache's own eviction. With
+# TRUSTED_DOCUMENTS on, only MANIFEST's documents (Apollo's persisted-query manifest JSON) run.
+GRAPHQL_PERSISTED_QUERIES = {
+    "CACHE": "default",
+    "KEY_PREFIX": "apq",
+    "TIMEOUT": env.int("GRAPHQL_APQ_TIMEOUT", default=86_400),
+    "TRUSTED_DOCUMENTS": env.bool("GRAPHQL_TRUSTED_DOCUMENTS", default=False),
+    "MANIFEST": env.str("GRAPHQL_PERSISTED_QUERY_MANIFEST", default=""),
+}
 # Rate limits of the GraphQL API per API key and per signed-in user (apikeys.ratelimit;
 # docs/reliability.md). Counted in the cache: set CACHE_URL=redis://... in production so that
 # every server process shares the budget. The one place their defaults live: every key is

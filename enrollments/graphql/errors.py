@@ -51,6 +51,9 @@ GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
 INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
 SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
 BAD_REQUEST = "BAD_REQUEST"
+PERSISTED_QUERY_NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"
+PERSISTED_QUERY_NOT_IN_LIST = "PERSISTED_QUERY_NOT_IN_LIST"
+DOCUMENT_NOT_TRUSTED = "DOCUMENT_NOT_TRUSTED"
 
 #: Every code the API's own errors use, with when it happens (docs/api.md lists the same).
 API_ERROR_CODES: dict[str, str] = {
@@ -71,6 +74,9 @@ API_ERROR_CODES: dict[str, str] = {
     INTERNAL_SERVER_ERROR: "a bug: the details are logged with the error id, not returned",
     SERVICE_UNAVAILABLE: "the database does not answer (an outage): retry later",
     BAD_REQUEST: "the HTTP request is not a GraphQL request this endpoint serves",
+    PERSISTED_QUERY_NOT_FOUND: "a persisted-query hash alone, not in the store (send the text)",
+    PERSISTED_QUERY_NOT_IN_LIST: "trusted documents only: the hash is not in the manifest",
+    DOCUMENT_NOT_TRUSTED: "trusted documents only: the document is not in the manifest",
     RATE_LIMITED: "the API key's (or signed-in user's) budget for this minute is spent",
     INVALID_IDEMPOTENCY_KEY: "the Idempotency-Key header is empty, too long or not ASCII",
     IDEMPOTENCY_KEY_REUSED: "the Idempotency-Key was used for another request",

@@ -65,13 +65,37 @@ from enrollments.graphql.resolving import never_awaitable
 DOCUMENT_CACHE_SIZE = 256
 
 
-@functools.lru_cache(maxsize=DOCUMENT_CACHE_SIZE)
+#: Documents kept parsed outside the LRU caches, never evicted: the operator's trusted
+#: documents (persisted.py), parsed once when their manifest is read. Their validation is kept
+#: per (schema, text, rules) in _pinned_validation, as long as they are pinned.
+_pinned: dict[str, DocumentNode] = {}
+_pinned_validation: dict[tuple[GraphQLSchema, str, tuple], tuple[GraphQLError, ...]] = {}
+
+
+def pin(documents: dict[str, DocumentNode]) -> None:
+    """Replaces the pinned documents (text: its parsed document) and forgets their validation."""
+    global _pinned
+    _pinned = dict(documents)
+    _pinned_validation.clear()
+
+
 def parsed(query: str) -> DocumentNode | GraphQLError:
     """The document `query` parses to, or its syntax error."""
+    pinned = _pinned.get(query)
+    return pinned if pinned is not None else _parsed(query)
+
+
+@functools.lru_cache(maxsize=DOCUMENT_CACHE_SIZE)
+def _parsed(query: str) -> DocumentNode | GraphQLError:
     try:
         return parse(query)
     except GraphQLError as error:
         return error
+
+
+# The LRU's statistics and reset, where callers (and tests) look for them.
+parsed.cache_info = _parsed.cache_info  # type: ignore[attr-defined]
+parsed.cache_clear = _parsed.cache_clear  # type: ignore[attr-defined]
 
 
 @functools.cache
@@ -98,11 +122,21 @@ def validation_errors(
     schema: GraphQLSchema, query: str, rules: tuple[type[ValidationRule], ...]
 ) -> tuple[GraphQLError, ...]:
     """The errors of validating the document of `query` with `rules` (none: valid)."""
-    return _validation_errors(schema, query, tuple(rules))
+    rules = tuple(rules)
+    if query not in _pinned:
+        return _validation_errors(schema, query, rules)
+    key = (schema, query, rules)
+    errors = _pinned_validation.get(key)
+    if errors is None:
+        errors = _pinned_validation[key] = tuple(
+            validate(schema, _pinned[query], rules, graphene_settings.MAX_VALIDATION_ERRORS)
+        )
+    return errors
 
 
 def clear_caches() -> None:
-    parsed.cache_clear()
+    _parsed.cache_clear()
+    _pinned_validation.clear()
     _rules.cache_clear()
     _validation_errors.cache_clear()
     cost.clear_cache()
@@ -113,6 +147,7 @@ def _forget_validation(*, setting: str, **_kwargs) -> None:
     if setting == "GRAPHQL_LIMITS":
         _rules.cache_clear()
         _validation_errors.cache_clear()
+        _pinned_validation.clear()
         cost.clear_cache()
 
 

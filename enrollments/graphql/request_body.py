@@ -16,8 +16,16 @@ replaced. Here every source is decoded strictly, the same way:
 | `multipart/form-data` | Django's parser (its limits apply) |
 | anything else, or no body | no parameters from the body |
 
+A GET's (and HEAD's) body is never read, whatever its Content-Type: its parameters are the
+query string's. Apollo Client's `useGETForQueries` sends `Content-Type: application/json` on its
+GETs, which have no body.
+
 A body over `DATA_UPLOAD_MAX_MEMORY_SIZE` (2.5 MB) and more than
 `DATA_UPLOAD_MAX_NUMBER_FIELDS` form fields are refused like any other bad body.
+
+A body sent with `Content-Encoding: gzip` is inflated first (request_encoding.py), up to that
+same limit: past it the answer is HTTP 413 before anything is decoded or run (a zip bomb inflates
+no further than the limit). Another encoding is HTTP 415.
 """
 
 import json
@@ -33,13 +41,18 @@ from django.core.exceptions import (
 from django.http import HttpRequest
 from django.http.multipartparser import MultiPartParserError
 
+from enrollments.graphql import request_encoding
+
 
 class BadRequestBody(Exception):
-    """The request cannot be decoded; `message` says why (the client sees it)."""
+    """The request cannot be decoded; `message` says why (the client sees it), `status` is the
+    answer's HTTP status (400, 413 for an inflated body over the limit, 415 for an encoding this
+    endpoint does not read)."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, status: int = 400) -> None:
         super().__init__(message)
         self.message = message
+        self.status = status
 
 
 def content_type(request: HttpRequest) -> str:
@@ -52,6 +65,8 @@ def decode_request(request: HttpRequest, *, batch: bool = False) -> Any:
     """The request's GraphQL parameters from its body (a dict; a list when batching), once the
     query string and the body have both been decoded strictly. Raises BadRequestBody."""
     _check_query_string(request)
+    if request.method in ("GET", "HEAD"):
+        return {}  # graphene-django reads the query string's parameters itself
     kind = content_type(request)
     if kind == "multipart/form-data":
         return _multipart(request)
@@ -79,9 +94,17 @@ def _too_many_fields() -> BadRequestBody:
 
 def _body(request: HttpRequest) -> bytes:
     try:
-        return request.body
+        body = request.body
     except RequestDataTooBig:
         raise _too_big() from None
+    try:
+        return request_encoding.decoded_body(request, body)
+    except request_encoding.UnsupportedEncoding as error:
+        raise BadRequestBody(error.message, 415) from None
+    except request_encoding.InflatedTooLarge as error:
+        raise BadRequestBody(error.message, 413) from None
+    except request_encoding.CorruptBody as error:
+        raise BadRequestBody(error.message) from None
 
 
 def _utf8(body: bytes) -> str:
@@ -136,6 +159,8 @@ def _json(text: str, *, batch: bool) -> Any:
 
 
 def _multipart(request: HttpRequest) -> Any:
+    if request_encoding.content_encoding(request):
+        raise BadRequestBody("A multipart body cannot be sent with a Content-Encoding.", 415)
     try:
         return request.POST
     except RequestDataTooBig:

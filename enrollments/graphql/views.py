@@ -52,7 +52,7 @@ from graphql import ExecutionResult, GraphQLError, OperationType, get_operation_
 
 from apikeys import idempotency, permission_cache, ratelimit
 from apikeys.auth import InvalidAPIKey, authenticate_api_key
-from enrollments.graphql import execution, statement_timeout
+from enrollments.graphql import execution, persisted, statement_timeout
 from enrollments.graphql.anonymous import hide_schema_hints
 from enrollments.graphql.errors import (
     BAD_REQUEST,
@@ -198,13 +198,18 @@ class ApiView(GraphQLView):
             # check, which reads form bodies itself
             self.request_data = decode_request(request, batch=self.batch)
         except BadRequestBody as error:
-            return _error_response(400, BAD_REQUEST, error.message)
+            return _error_response(error.status, BAD_REQUEST, error.message)
         if api_key is not None:
             permission_cache.load_permissions(api_key)  # read once per key, kept briefly
         if api_key is None and request.user.is_authenticated:
             reason = csrf_failure(request)
             if reason is not None:
                 return _error_response(403, CSRF_FAILED, f"CSRF check failed: {reason}")
+        try:  # Apollo's persisted queries and the trusted documents (persisted.py)
+            self.request_data = persisted.resolve(request, self.request_data)
+        except persisted.Refused as refused:
+            status = refused.status or graphql_status(response_media_type(request), has_data=False)
+            return _error_response(status, refused.code, refused.message, **refused.headers)
         anonymous = self.anonymous = not request.user.is_authenticated
         self.validation_rules = execution.validation_rules(anonymous=anonymous)
         try:

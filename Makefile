@@ -11,7 +11,7 @@ export DEBUG ?= true
 AXE_DIR := tests/browser/axe
 AXE_STAMP := $(AXE_DIR)/node_modules/axe-core/axe.min.js
 
-.PHONY: install browser-deps demo test test-postgres test-fastpaths-off fuzz mutate mutate-results lint schema schema-check migrations-check lock bench-install vendor-graphiql clean
+.PHONY: install browser-deps demo test test-postgres test-fastpaths-off fuzz mutate mutate-results clients lint schema schema-check migrations-check lock bench-install vendor-graphiql clean
 
 install: $(STAMP)
 
@@ -88,6 +88,13 @@ mutate-results: install
 	$(BIN)/mutmut results --all true | sed -n 's/^ *//p' | awk '{print $$NF}' | sort | uniq -c
 	$(BIN)/mutmut results
 
+# Real GraphQL clients nobody here wrote (Python gql, Apollo Client 4, GraphQL Code Generator,
+# graphql-request, graphql-http's GraphQL-over-HTTP audit) against gunicorn with DEBUG off on a
+# throwaway SQLite database: clients/run.sh, clients/README.md. About 2 minutes; needs Node 20+
+# with npm and Redis. Not in `make test` nor in CI: run it before resolving API changes.
+clients: install
+	bash clients/run.sh
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -122,4 +129,5 @@ vendor-graphiql: install
 	$(BIN)/python tools/vendor_graphiql.py
 
 clean:
-	rm -rf $(VENV) db.sqlite3 .pytest_cache $(AXE_DIR)/node_modules mutants
+	rm -rf $(VENV) db.sqlite3 .pytest_cache $(AXE_DIR)/node_modules mutants \
+		clients/node_modules clients/codegen/generated clients/codegen/dist

@@ -23,7 +23,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils.html import format_html
 
-from enrollments.admin import enrolling, export, undoing, views
+from enrollments.admin import enrolling, export, removed, undoing, views
 from enrollments.admin.access_changes import AccessChangeInline, access_change_trail_url
 from enrollments.admin.date_drilldown import DateDrilldownMixin
 from enrollments.admin.display import (
@@ -269,6 +269,7 @@ class EnrollmentAdmin(DateDrilldownMixin, admin.ModelAdmin):
         # The user's roles with the course filter's courses in one query, before the
         # permission checks would read the roles alone (scoping.prime_roles).
         prime_roles(request.user, courses=True, asked=ASKED)
+        removed.removed_search_hint(self, request)  # a search that removed rows also match
         extra_context = {
             **(extra_context or {}),
             "can_enroll_learners": may(request.user, ENROLL_LEARNERS),
@@ -305,6 +306,7 @@ class EnrollmentAdmin(DateDrilldownMixin, admin.ModelAdmin):
             context["can_pause"] = self.has_pause_enrollment_permission(request, obj)
             context["can_remove"] = self.has_remove_from_course_permission(request, obj)
             context["can_expire_access"] = self.has_expire_access_permission(request, obj)
+            context["can_restore"] = removed.may_restore(request.user, obj)
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     # -- changelist columns -------------------------------------------------------------------

@@ -38,22 +38,41 @@ class CourseFilter(admin.RelatedFieldListFilter):
 
 
 class AccessStateFilter(admin.SimpleListFilter):
-    """By default ("All") learners removed from their course are left out: "Removed from
-    course" lists them, "Any, removed included" lists everyone."""
+    """The list says what it includes (issue 26: a search for a removed learner showed "0
+    results" while the filter highlighted "All"). The default, no parameter, leaves out the
+    learners removed from their course and is labelled so: **Not removed**. **All (removed
+    included)** (`?access_state=all`) means every enrollment; "Removed from course" lists the
+    removed ones alone. `any`, the old name of `all` (links and bookmarks made before), is
+    still understood and highlights "All"."""
 
     title = "access state"
     parameter_name = "access_state"
-    ANY = "any"
+    ALL = "all"
+    #: The former value of ALL, still accepted.
+    OLD_ALL = "any"
+    DEFAULT_LABEL = "Not removed (default)"
+    ALL_LABEL = "All (removed included)"
 
     def lookups(self, request, model_admin):
-        return [(state.value, state_label(state)) for state in AccessState] + [
-            (self.ANY, "Any, removed included")
+        return [(self.ALL, self.ALL_LABEL)] + [
+            (state.value, state_label(state)) for state in AccessState
         ]
+
+    def value(self):
+        value = super().value()
+        return self.ALL if value == self.OLD_ALL else value
+
+    def choices(self, changelist):
+        """Django's choices, the first (no parameter) named for what it shows."""
+        for number, choice in enumerate(super().choices(changelist)):
+            if number == 0:
+                choice = {**choice, "display": self.DEFAULT_LABEL}
+            yield choice
 
     def queryset(self, request, queryset: QuerySet) -> QuerySet:
         if self.value() in {state.value for state in AccessState}:
             return queryset.filter(access_state_q(self.value(), at=clock.now()))
-        if self.value() == self.ANY:
+        if self.value() == self.ALL:
             return queryset
         return not_removed(queryset)
 

@@ -2,10 +2,12 @@
 each: its name (URLs, CSS class), the core operation, the words. "Extend access…" and "End
 access / set end…" have a form step (forms.ExtendAccessForm, ExpireAccessForm: the operation
 is built from it); "Pause…", "Resume…" and "Remove from course…" preview at once.
-"Enroll learners…" and "Undo this batch" are in enrolling.py and undoing.py."""
+"Enroll learners…" and "Undo this batch" are in enrolling.py and undoing.py; "Restore…" (one
+removed enrollment) in removed.py."""
 
 from enrollments.admin.confirming import OperationPage
 from enrollments.admin.forms import ExpireAccessForm, ExtendAccessForm
+from enrollments.admin.removed import RESTORE
 from enrollments.operations import Expire, Extend, Pause, Remove, Resume
 
 EXTEND_ACCESS = OperationPage(
@@ -72,4 +74,4 @@ REMOVE = OperationPage(
 )
 
 #: Every page of the enrollment admin, for its URLs.
-PAGES = (EXTEND_ACCESS, EXPIRE_ACCESS, PAUSE, RESUME, REMOVE)
+PAGES = (EXTEND_ACCESS, EXPIRE_ACCESS, PAUSE, RESUME, REMOVE, RESTORE)

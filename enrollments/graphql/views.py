@@ -52,7 +52,7 @@ from graphql import ExecutionResult, GraphQLError, OperationType, get_operation_
 
 from apikeys import idempotency, permission_cache, ratelimit
 from apikeys.auth import InvalidAPIKey, authenticate_api_key
-from enrollments.graphql import execution, persisted, statement_timeout
+from enrollments.graphql import execution, persisted, statement_timeout, versions
 from enrollments.graphql.anonymous import hide_schema_hints
 from enrollments.graphql.errors import (
     BAD_REQUEST,
@@ -178,12 +178,14 @@ SENDS_TO_THE_OUTSIDE = frozenset({"sendTestWebhook"})
 @method_decorator(csrf_exempt, name="dispatch")
 @method_decorator(answers_in_the_negotiated_media_type, name="dispatch")
 @method_decorator(answers_server_failures_in_json, name="dispatch")
+@method_decorator(versions.selects_version, name="dispatch")  # the version header (versions.py)
 class ApiView(GraphQLView):
     graphiql = True
     graphiql_template = "enrollments/graphiql.html"  # graphene-django's loads from a CDN
     batch = False  # one operation per request: batching would multiply every limit
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        self.schema = versions.selected(request).schema  # the requested API version's
         try:
             api_key = authenticate_api_key(request)
         except InvalidAPIKey as error:

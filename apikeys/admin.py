@@ -23,9 +23,10 @@ from django.utils.cache import add_never_cache_headers
 
 from apikeys.models import APIKey, InvalidKeyRequest
 from enrollments.admin.date_drilldown import DateDrilldownMixin
+from enrollments.admin.labelling import LabelledSplitDateTimes
 
 
-class APIKeyAddForm(forms.ModelForm):
+class APIKeyAddForm(LabelledSplitDateTimes, forms.ModelForm):
     """The add form: refuses what create_key would refuse (an inactive user, an expiry in the
     past or too far ahead), as an error on the field at fault."""
 
@@ -44,7 +45,7 @@ class APIKeyAddForm(forms.ModelForm):
         return cleaned
 
 
-class APIKeyChangeForm(forms.ModelForm):
+class APIKeyChangeForm(LabelledSplitDateTimes, forms.ModelForm):
     """The change form: a new expiry follows the add form's rules (update_key's check), as an
     error on the field."""
 

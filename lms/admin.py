@@ -36,6 +36,7 @@ from django.utils.html import format_html
 
 from enrollments.admin.date_drilldown import DateDrilldownMixin
 from enrollments.admin.display import ReadOnly, instant_cell
+from enrollments.admin.labelling import LabelledTabularInline
 from enrollments.admin.privacy import LearnerDataActions
 from enrollments.admin.time_zone import time_zone_choices
 from enrollments.models import Enrollment
@@ -66,7 +67,7 @@ USER_PRIVILEGE_FIELDS = ("is_staff", "is_superuser", "groups", "user_permissions
 GROUP_PRIVILEGE_FIELDS = ("permissions",)
 
 
-class CourseRoleInline(admin.TabularInline):
+class CourseRoleInline(LabelledTabularInline):
     """Course roles, inline: granted, changed and revoked by holders of MANAGE_COURSE_ROLES
     only; read-only for those who may merely view them (Django's `lms.view_courserole`), hidden
     from anyone else. Who granted a role, and when, is recorded on save (`save_roles`)."""
@@ -255,6 +256,7 @@ class UserAdmin(LearnerDataActions, DateDrilldownMixin, DjangoUserAdmin):
         ),
     )
     readonly_fields = ("last_login", "date_joined")
+    filter_horizontal = ()  # plain labelled selects: see GroupAdmin
     inlines = [RolesOfUserInline]
 
     def get_inlines(self, request: HttpRequest, obj: User | None = None):
@@ -301,7 +303,12 @@ if admin.site.is_registered(Group):
 @admin.register(Group)
 class GroupAdmin(DjangoGroupAdmin):
     """Django's group admin, where only a superuser sets a group's permissions (a member
-    holding `auth.change_group` could otherwise give their own group every permission)."""
+    holding `auth.change_group` could otherwise give their own group every permission).
+
+    Permissions are a plain labelled multiple select: Django's two-box filter widget puts an
+    `aria-label` on a bare span, which axe reports (WCAG 4.1.2) on every page that uses it."""
+
+    filter_horizontal = ()
 
     def get_readonly_fields(self, request: HttpRequest, obj: Group | None = None) -> tuple:
         fields = tuple(super().get_readonly_fields(request, obj))
@@ -310,7 +317,7 @@ class GroupAdmin(DjangoGroupAdmin):
         return (*fields, *GROUP_PRIVILEGE_FIELDS)
 
 
-class CourseItemInline(admin.TabularInline):
+class CourseItemInline(LabelledTabularInline):
     model = CourseItem
     extra = 0
     ordering = ("position",)

@@ -1,0 +1,72 @@
+"""WCAG 2.1 AA on every admin page the project adds or customises (issue 26): the list, the add
+page and a change page of every model the project registers in the admin (its own apps, and
+Django's groups, whose admin it replaces), plus the pages those admins add (a course's role
+history, an endpoint's deliveries, a job's page), each with axe-core: 0 violations.
+
+The data is the privacy tests' learner with everything the database can hold about them
+(`tests/privacy/helpers.build_history`), so every list has rows and every change page exists.
+test_accessibility.py covers the enrollment flows step by step."""
+
+import pytest
+from django.apps import apps
+from django.contrib import admin
+from django.urls import reverse
+
+from enrollments.models import OperationRun, WebhookEndpoint
+from tests.browser.conftest import axe_violations, log_in
+from tests.factories import OperatorFactory
+from tests.privacy.helpers import build_history
+
+pytestmark = pytest.mark.browser
+
+#: The apps whose admin pages are the project's own; Django's Group admin is replaced by lms.
+PROJECT_APPS = {"lms", "enrollments", "apikeys"}
+
+
+def project_models():
+    for model in apps.get_models():
+        if not admin.site.is_registered(model):
+            continue
+        meta = model._meta
+        if meta.app_label in PROJECT_APPS or (meta.app_label, meta.model_name) == ("auth", "group"):
+            yield model
+
+
+def pages_of(model) -> list[str]:
+    meta = model._meta
+    name = f"admin:{meta.app_label}_{meta.model_name}"
+    pages = [reverse(f"{name}_changelist")]
+    instance = model._default_manager.order_by("pk").first()
+    if instance is not None:
+        pages.append(reverse(f"{name}_change", args=[instance.pk]))
+    pages.append(reverse(f"{name}_add"))  # a read-only admin answers it 403
+    return pages
+
+
+def test_every_project_admin_page_has_no_axe_violations(page, clock, axe_script):
+    history = build_history(clock)
+    superuser = OperatorFactory(email="root@example.com")
+    log_in(page, superuser)
+    course = history.enrollments[0].course
+    endpoint = WebhookEndpoint.objects.get()
+    run = OperationRun.objects.first()
+    paths = ["/admin/"]
+    for model in project_models():
+        paths += pages_of(model)
+    paths += [
+        reverse("admin:lms_user_change", args=[history.learner.pk]),
+        reverse("admin:lms_course_change", args=[course.pk]),
+        f"{reverse('admin:enrollments_webhookendpoint_change', args=[endpoint.pk])}deliveries/",
+        reverse("admin:enrollments_operationrun_change", args=[run.pk]),
+    ]
+    failures: list[str] = []
+    visited = 0
+    for path in dict.fromkeys(paths):
+        response = page.goto(path)
+        if response.status == 403:  # an add page of a read-only admin: Django's own page
+            continue
+        assert response.status == 200, path
+        visited += 1
+        failures += [f"{path}: {line}" for line in axe_violations(page, axe_script)]
+    assert visited >= 25, visited
+    assert not failures, "\n".join(failures)

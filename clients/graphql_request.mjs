@@ -73,7 +73,7 @@ for (const version of [undefined, "2025-01-01", "2026-01-01"]) {
     same(one.data.courseMembership.id, EXAMPLE_ENROLLMENT_ID, "id");
     same(one.data.courseMembership.course_status, spelled[1], "course_status");
     const warnings = one.extensions?.warnings ?? [];
-    for (const warning of warnings) console.log(`       warning: ${warning.code}: ${warning.message}`);
+    for (const warning of warnings) console.log(`       [${label}] warning: ${warning.code}: ${warning.message}`);
     const page = await client.rawRequest(PAGE, { first: 40 });
     const statuses = new Set(page.data.courseMemberships.edges.map((edge) => edge.node.course_status));
     for (const status of statuses) assert(spelled.includes(status), `course_status ${status}`);

@@ -57,6 +57,18 @@ if [ -n "${CLIENTS_AT:-}" ]; then
   git -C "$WORK/app" checkout --quiet --detach "$(git -C "$REPO" rev-parse "$CLIENTS_AT")" \
     || die "no commit $CLIENTS_AT"
   APP="$WORK/app"
+  # The venv's editable install of this checkout (setuptools' finder) would still serve any
+  # module the clone lacks (an uncommitted file) from here: a sitecustomize of this run's own
+  # removes that finder, so that the clone's code alone is imported.
+  mkdir "$WORK/site"
+  cat >"$WORK/site/sitecustomize.py" <<'EOF'
+import sys
+
+sys.meta_path[:] = [f for f in sys.meta_path if "__editable__" not in getattr(f, "__module__", "")]
+sys.path_hooks[:] = [h for h in sys.path_hooks if "__editable__" not in getattr(h, "__module__", "")]
+sys.path[:] = [p for p in sys.path if "__editable__" not in p]
+EOF
+  export PYTHONPATH="$WORK/site"
 fi
 say "server code: $APP at $(git -C "$APP" rev-parse --short HEAD)$([ "$APP" = "$REPO" ] && \
   [ -n "$(git -C "$REPO" status --porcelain --untracked-files=no)" ] && echo ' + uncommitted changes')"

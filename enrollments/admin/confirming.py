@@ -19,8 +19,9 @@ The flow, Django's intermediate-page pattern (as its `delete_selected` action):
    A domain error of the whole request (INVALID_ACCESS_END, ...) is shown at the form's
    `rule_error_field()`; a bad reason at the reason, in the core's words (forms.ReasonField).
 3. Done: counts and the skipped rows by name in messages (`reporting.report_plan`; for one
-   enrollment `report_one`), then back where the page came from (the changelist with its
-   filters, the enrollment's page, the batch's rows).
+   enrollment `report_one`), the changes in the admin home's "Recent actions"
+   (recent_actions.py; nothing when nothing changed), then back where the page came from
+   (the changelist with its filters, the enrollment's page, the batch's rows).
 
 A changelist selection travels between the steps as a few hidden fields (selection.py), never
 one field per row of a "select all"; the page's form posts to its own URL. Permissions: the
@@ -69,7 +70,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, reverse
 
-from enrollments.admin import background, views
+from enrollments.admin import background, recent_actions, views
 from enrollments.admin.display import enrollment_label, format_instant
 from enrollments.admin.forms import OperationForm
 from enrollments.admin.preview import PREVIEW_ROWS, build_preview, build_summary_preview
@@ -400,6 +401,8 @@ class OperationPage:
         if scope.enrollment is not None and _gone(done):
             return views.not_found(model_admin, request)
         self.report(request, scope, done, form)
+        # "Recent actions" on the admin home: what this Confirm changed, if anything.
+        recent_actions.record(request, batch_id=done.batch_id, verb=self.verb)
         return HttpResponseRedirect(self.done_url(scope, done))
 
     def _render(self, model_admin, request, scope: Scope, form, plan, notice: str, extra: dict):

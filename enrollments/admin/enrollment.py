@@ -25,6 +25,7 @@ from django.utils.html import format_html
 
 from enrollments.admin import enrolling, export, removed, undoing, views
 from enrollments.admin.access_changes import AccessChangeInline, access_change_trail_url
+from enrollments.admin.dashboard import EndedWithinFilter
 from enrollments.admin.date_drilldown import DateDrilldownMixin
 from enrollments.admin.display import (
     course_status_label,
@@ -116,6 +117,7 @@ class EnrollmentAdmin(DateDrilldownMixin, admin.ModelAdmin):
         CourseStatusFilter,
         PausedFilter,
         EndsWithinFilter,
+        EndedWithinFilter,  # "ended in the last 7 days" (the dashboard's column)
     )
     search_fields = (
         "user__email",

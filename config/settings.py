@@ -52,6 +52,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # Outermost, so that its duration and status cover everything below (config.request_log).
     "config.request_log.RequestLogMiddleware",
+    # The API's JSON answers gzipped (config.compression: not the admin's HTML, for BREACH);
+    # outside every middleware that writes the body, so that it compresses the final one.
+    "config.compression.ApiGZipMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # The Content-Security-Policy header (CONTENT_SECURITY_POLICY below).
     "csp.middleware.CSPMiddleware",

@@ -37,6 +37,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_filters",
     "graphene_django",
+    # CORS for the API's paths (the CORS_* block below); its system checks validate the origins.
+    "corsheaders",
     # The fast-path home (enrollments/fastpaths): checks its private signatures when ready.
     "enrollments.fastpaths",
     "lms",
@@ -52,6 +54,10 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # Outermost, so that its duration and status cover everything below (config.request_log).
     "config.request_log.RequestLogMiddleware",
+    # CORS (the CORS_* block below): before anything that may answer first, so that a preflight
+    # to the API is answered here and every answer of the API, errors included, carries the
+    # headers an allowed origin needs to read it.
+    "corsheaders.middleware.CorsMiddleware",
     # The API's JSON answers gzipped (config.compression: not the admin's HTML, for BREACH);
     # outside every middleware that writes the body, so that it compresses the final one.
     "config.compression.ApiGZipMiddleware",
@@ -375,6 +381,38 @@ IDEMPOTENCY = {
     "TTL_SECONDS": env.int("IDEMPOTENCY_KEY_TTL_SECONDS", default=24 * 60 * 60),
     "IN_FLIGHT_SECONDS": 60,
 }
+
+# Cross-origin requests from browsers (django-cors-headers; docs/api.md "Browsers on other
+# origins", docs/deploy.md). Only the API's paths (/graphql and /graphql/) answer CORS, and
+# only to the origins listed in CORS_ALLOWED_ORIGINS (scheme://host[:port], comma-separated):
+# none by default, so nothing changes until an operator lists one. The admin, GraphiQL's page
+# and the health probes never do. No credentials: the API's keys travel in headers, never in
+# cookies, so a listed origin's page cannot act with a signed-in staff member's session (the
+# browser refuses to read, and to send after a preflight, any request made with cookies).
+CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
+CORS_URLS_REGEX = r"^/graphql/?$"
+CORS_ALLOW_CREDENTIALS = False
+CORS_ALLOW_METHODS = ["GET", "POST", "OPTIONS"]
+#: What a client of either API sends (apikeys.auth's three key styles, Healthie's version
+#: header, apikeys.idempotency's key, a request body's type and encoding, the request id
+#: config.request_log keeps), lower case as the library compares them.
+CORS_ALLOW_HEADERS = [
+    "accept",
+    "authorization",
+    "authorizationsource",
+    "x-teachify-api-key",
+    "healthie-graphql-api-version",
+    "idempotency-key",
+    "content-type",
+    "content-encoding",
+    "x-request-id",
+]
+#: The response headers a script may read besides the CORS-safelisted ones: when to retry
+#: (429, and 409 for an Idempotency-Key in use), whether an answer was replayed, the request id
+#: of a bug report, and the scheme of a 401.
+CORS_EXPOSE_HEADERS = ["Retry-After", "Idempotent-Replayed", "X-Request-ID", "WWW-Authenticate"]
+#: How long a browser may reuse a preflight's answer (Chromium keeps at most 7200 s).
+CORS_PREFLIGHT_MAX_AGE = env.int("CORS_PREFLIGHT_MAX_AGE", default=7200)
 
 if not DEBUG:
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)

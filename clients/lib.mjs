@@ -45,6 +45,8 @@ export function recordingFetch() {
       body: body === undefined ? undefined : safeJson(body),
       status: response.status,
       contentType: response.headers.get("content-type"),
+      contentEncoding: response.headers.get("content-encoding"),
+      size: text.length,
       answer,
     });
     return response;

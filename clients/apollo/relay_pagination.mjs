@@ -1,7 +1,8 @@
 // Apollo Client 4 (@apollo/client) over POST with its normalised cache: Healthie's
 // courseMemberships paged with `relayStylePagination` and `fetchMore` to the last page; the
 // cache then holds every page merged in order, each membership normalised once
-// (CourseMembership:<id>), one HTTP request per page.
+// (CourseMembership:<id>), one HTTP request per page; the pages' answers come gzipped (Node's
+// fetch asks for it) and are read as such.
 import { ApolloClient, HttpLink, InMemoryCache, gql } from "@apollo/client";
 import { relayStylePagination } from "@apollo/client/utilities";
 import {
@@ -117,6 +118,12 @@ await check("normalised: one CourseMembership:<id> per membership, one request p
     pagesSeen.length - 1,
     "every request after the first sent `after`",
   );
+});
+
+await check("each page over 1 KB came gzipped (fetch sends Accept-Encoding) and was read", () => {
+  const large = fetch.exchanges.filter((e) => e.size >= 1024);
+  assert(large.length > 0, "no answer of 1 KB or more");
+  same(large.map((e) => e.contentEncoding), large.map(() => "gzip"), "Content-Encoding");
 });
 
 finish("apollo-relay-pagination");

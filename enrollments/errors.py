@@ -149,6 +149,29 @@ class EndNotEarlier(DomainError):
     message = "The new end must be earlier than the current end of access"
 
 
+class InvalidShortening(DomainError):
+    """Shorten by N days (the admin's correction of an over-extension): N must be a whole
+    number of days from 1 to MAX_SHORTEN_DAYS (operations/shortening.py)."""
+
+    code = "INVALID_SHORTENING"
+    message = "Shorten by a whole number of days from 1 to 36500"
+
+
+class EndBeforeStart(DomainError):
+    """Shorten by N days: the new end would fall before the enrollment's start."""
+
+    code = "END_BEFORE_START"
+    message = "The new end would be before the start of access"
+
+
+class EndChangedSince(DomainError):
+    """Restore the end before a change: the end is no longer the one that change set (a
+    later change moved it), so putting the older end back would also undo that later change."""
+
+    code = "END_CHANGED_SINCE"
+    message = "The end of access changed after this change: it was left as it is"
+
+
 class BatchNotFound(DomainError):
     code = "BATCH_NOT_FOUND"
     message = "No access changes with this batch id"

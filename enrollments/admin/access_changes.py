@@ -13,7 +13,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
 
-from enrollments.admin import export, undoing
+from enrollments.admin import correcting, export, undoing
 from enrollments.admin.date_drilldown import DateDrilldownMixin
 from enrollments.admin.display import ReadOnly, enrollment_label, format_instant, instant_cell
 from enrollments.admin.scoping import page_scope, prime_roles, trail_scope
@@ -164,6 +164,30 @@ class AccessChangeAdmin(DateDrilldownMixin, ReadOnlyAuditMixin, admin.ModelAdmin
             *export.access_change_urls(self),
             *super().get_urls(),
         ]
+
+    def get_list_display(self, request: HttpRequest):
+        """The History page of one enrollment (the list filtered to it) adds, per change that
+        moved the end, "Restore the end before this change" where the staff member may apply it
+        (correcting.py); no query of its own (the enrollment's course is read with the rows)."""
+        shown = super().get_list_display(request)
+        if parse_uuid(request.GET.get("enrollment__id__exact", "")) is None:
+            return shown
+        user = request.user
+
+        @admin.display(description="correct")
+        def restore_end(change: AccessChange) -> str:
+            url = (
+                ""
+                if change.enrollment.removed_at
+                else correcting.restore_end_link(user, change, change.enrollment.course_id)
+            )
+            if not url:
+                return "—"
+            return format_html(
+                '<a href="{}" class="restore-end-link">Restore the end before this change</a>', url
+            )
+
+        return (*shown, restore_end)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[AccessChange]:
         """The records of the enrollments of the user's courses (every record for a holder of

@@ -17,6 +17,7 @@ from enrollments.admin.time_zone import is_known_zone, time_zone_choices
 from enrollments.errors import InvalidReason
 from enrollments.operations import Expire, Extend, Operation
 from enrollments.operations.audit import MAX_REASON_LENGTH, clean_reason
+from enrollments.operations.shortening import Shorten
 
 
 class WallClockDateTimeField(forms.DateTimeField):
@@ -215,15 +216,39 @@ class ExtendAccessForm(OperationForm):
 
 
 class ExpireAccessForm(OperationForm):
-    """ "End access / set end": a new end (empty: now) in the staff member's zone. The rules
-    (after 2020, before 2038, earlier than the current end) are the operation's."""
+    """ "End access / set end": a new end (empty: now) in the staff member's zone, or "shorten
+    by N days" (issue 26: correcting an over-extension without arithmetic by hand). The rules
+    (after 2020, before 2038, earlier than the current end; for shortening: 1 to 36,500 days,
+    not before the start) are the core's operations' (Expire, Shorten)."""
 
+    MODE_END = "end"
+    MODE_SHORTEN = "shorten"
+
+    mode = forms.ChoiceField(
+        label="Change",
+        choices=[
+            (MODE_END, "Set a new end (empty: end access now)"),
+            (MODE_SHORTEN, "Shorten by a number of days"),
+        ],
+        initial=MODE_END,
+        required=False,  # a form posted without it (before it existed) sets the end
+        widget=forms.RadioSelect,
+    )
     at = WallClockDateTimeField(
         label="New end",
         required=False,
         help_text=(
             "Empty: access ends now. Otherwise the end each enrollment should have, earlier than "
             "its current end (it may still be in the future). In the time zone below."
+        ),
+    )
+    days = forms.IntegerField(
+        label="Days",
+        required=False,
+        widget=forms.NumberInput(attrs={"min": 1, "step": 1, "style": "width: 6em"}),
+        help_text=(
+            "Taken off each enrollment's current end: 300 undoes an extension by 300 days. The "
+            "preview shows every new end."
         ),
     )
     time_zone = forms.ChoiceField(
@@ -233,9 +258,16 @@ class ExpireAccessForm(OperationForm):
         help_text="Your time zone for the whole admin (the new end is read in it).",
     )
 
+    @property
+    def shortening(self) -> bool:
+        return self.cleaned_data.get("mode") == self.MODE_SHORTEN
+
     def clean(self) -> dict:
         data = super().clean()
-        if data.get("at") and data.get("time_zone"):
+        if self.shortening:
+            if data.get("days") is None and "days" not in self.errors:
+                self.add_error("days", "Enter the number of days to take off.")
+        elif data.get("at") and data.get("time_zone"):
             zone = zoneinfo.ZoneInfo(data["time_zone"])
             try:
                 data["at_utc"] = localize_wall_time(data["at"], zone)
@@ -244,7 +276,9 @@ class ExpireAccessForm(OperationForm):
         return data
 
     def rule_error_field(self) -> str:
-        return "at"
+        return "days" if self.shortening else "at"
 
-    def operation(self) -> Expire:
+    def operation(self) -> Expire | Shorten:
+        if self.shortening:
+            return Shorten(days=self.cleaned_data["days"])
         return Expire(at=self.cleaned_data.get("at_utc"))

@@ -3,9 +3,10 @@ each: its name (URLs, CSS class), the core operation, the words. "Extend access�
 access / set end…" have a form step (forms.ExtendAccessForm, ExpireAccessForm: the operation
 is built from it); "Pause…", "Resume…" and "Remove from course…" preview at once.
 "Enroll learners…" and "Undo this batch" are in enrolling.py and undoing.py; "Restore…" (one
-removed enrollment) in removed.py."""
+removed enrollment) in removed.py; "Restore the end before this change" in correcting.py."""
 
 from enrollments.admin.confirming import OperationPage
+from enrollments.admin.correcting import RESTORE_END
 from enrollments.admin.forms import ExpireAccessForm, ExtendAccessForm
 from enrollments.admin.removed import RESTORE
 from enrollments.operations import Expire, Extend, Pause, Remove, Resume
@@ -20,7 +21,8 @@ EXTEND_ACCESS = OperationPage(
     template="admin/enrollments/enrollment/extend_access.html",
 )
 
-# It is also how an end that an extension set too far is corrected: type the end it should have.
+# It is also how an end that an extension set too far is corrected: type the end it should have,
+# or "shorten by N days" (the core's Shorten, built by the form).
 EXPIRE_ACCESS = OperationPage(
     "expire_access",
     Expire,
@@ -30,10 +32,11 @@ EXPIRE_ACCESS = OperationPage(
     will="will get the new end",
     unchanged="already as asked (access already ended: nothing to change)",
     intro=(
-        "Access ends at the new end (now when it is left empty); progress and history are "
-        "kept. The new end must be earlier than the current one: to move an end later, extend "
-        "access."
+        "Access ends at the new end (now when it is left empty), or that many days earlier "
+        "when shortened; progress and history are kept. The new end must be earlier than the "
+        "current one: to move an end later, extend access."
     ),
+    template="admin/enrollments/enrollment/expire_access.html",
 )
 
 PAUSE = OperationPage(
@@ -74,4 +77,4 @@ REMOVE = OperationPage(
 )
 
 #: Every page of the enrollment admin, for its URLs.
-PAGES = (EXTEND_ACCESS, EXPIRE_ACCESS, PAUSE, RESUME, REMOVE, RESTORE)
+PAGES = (EXTEND_ACCESS, EXPIRE_ACCESS, PAUSE, RESUME, REMOVE, RESTORE, RESTORE_END)

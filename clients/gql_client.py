@@ -17,6 +17,9 @@ COMPLETED) at 2026-01-01, where `CourseMembership.cursor` no longer exists (so g
 2025 page document against that schema before sending it); the same membership's status is the
 same in both spellings; an unknown version (2025-06-15) is refused with UNSUPPORTED_API_VERSION.
 
+`gql_client.py audit-log` (its own check in `make clients`): Healthie's `auditLog`, see
+audit_log().
+
 Every check runs; each failure is printed; the exit status is 1 when any failed.
 """
 
@@ -111,6 +114,27 @@ mutation extend($userId: String!, $courseId: String!, $extensionDays: Int, $newE
                             newEndedAt: $newEndedAt) {
     enrollment { id endedAt course { id slug name } user { id name } }
     errors { field message }
+  }
+}
+"""
+
+#: Healthie-shaped `auditLog` (issue 27 item 5) with this API's additions (action, source...).
+AUDIT_LOG = """
+query auditLog($resource_id: ID, $page_size: Int, $after: Cursor) {
+  auditLog(resource_id: $resource_id, page_size: $page_size, after: $after) {
+    id
+    cursor
+    occurred_at
+    type
+    action
+    source
+    reason
+    resource_name
+    resource_id
+    course_id
+    client_id
+    acting_user { id email }
+    resource_changes { field value_before_change value_after_change }
   }
 }
 """
@@ -347,6 +371,81 @@ def unknown_version() -> None:
     check("[2025-06-15] an unknown version is refused with UNSUPPORTED_API_VERSION", refused)
 
 
+def audit_log() -> int:
+    """`gql_client.py audit-log`: Healthie's `auditLog` (issue 27 item 5) through gql. The
+    document validated against each version's introspection; then a pause and a resume
+    (Healthie, 2026-01-01) and an extension (Teachify) of the example membership are its three
+    newest events, in that order newest first, with their action, source, actor and changes;
+    paging by 2 with `after` gives the same list as one page."""
+    print("auditLog (Healthie's shape)")
+    document = gql(AUDIT_LOG)
+    for version in (None, "2025-01-01", "2026-01-01"):
+        client = healthie_client(version)
+        with client as _session:
+            check(
+                f"[{version or 'no header'}] gql validates auditLog against the served schema",
+                lambda client=client: client.validate(document),
+            )
+    membership = {"input": {"id": EXAMPLE_ENROLLMENT_ID}}
+    extension = {"userId": EXAMPLE_USER_ID, "courseId": EXAMPLE_COURSE_ID, "extensionDays": 1}
+    with healthie_client("2026-01-01") as session, teachify_client() as teachify_session:
+
+        def changes_then_events():
+            assert session.execute(gql(PAUSE), variable_values=membership)["pauseCourseMembership"][
+                "courseMembership"
+            ]["is_paused"]
+            session.execute(gql(RESUME), variable_values=membership)
+            extended = teachify_session.execute(gql(TEACHIFY_EXTEND), variable_values=extension)
+            assert extended["extendStudentCourseAccess"]["errors"] == [], extended
+            events = session.execute(
+                document, variable_values={"resource_id": EXAMPLE_ENROLLMENT_ID, "page_size": 100}
+            )["auditLog"]
+            newest = events[:3]
+            assert [e["action"] for e in newest] == ["EXTEND", "RESUME", "PAUSE"], newest
+            for event in newest:
+                assert event["source"] == "GRAPHQL", event
+                assert event["acting_user"]["email"] == "lead@example.com", event
+                assert event["resource_name"] == "COURSE_MEMBERSHIP", event
+                assert event["resource_id"] == EXAMPLE_ENROLLMENT_ID, event
+                assert event["client_id"] == EXAMPLE_USER_ID, event
+                assert event["course_id"] == EXAMPLE_COURSE_ID, event
+                assert event["type"] == "UPDATE", event
+            assert {
+                "field": "is_paused",
+                "value_before_change": "false",
+                "value_after_change": "true",
+            } in newest[2]["resource_changes"], newest[2]
+            times = [event["occurred_at"] for event in events]
+            assert times == sorted(times, reverse=True), "not newest first"
+            return events
+
+        events = check(
+            "[auditLog] a pause, a resume, an extension: the 3 newest events", changes_then_events
+        )
+
+        def paged_by_two():
+            assert events, "no events to page"
+            paged, after = [], None
+            for _ in range(len(events) + 1):
+                page = session.execute(
+                    document,
+                    variable_values={
+                        "resource_id": EXAMPLE_ENROLLMENT_ID,
+                        "page_size": 2,
+                        "after": after,
+                    },
+                )["auditLog"]
+                paged += page
+                if len(page) < 2:
+                    break
+                after = page[-1]["cursor"]
+            assert [e["id"] for e in paged] == [e["id"] for e in events], "the pages differ"
+
+        check("[auditLog] pages of 2 by cursor give the same events", paged_by_two)
+    print(f"gql audit-log {len(failures)} failure(s)")
+    return 1 if failures else 0
+
+
 def main() -> int:
     statuses: dict[str, dict[str, str]] = {}
     for version in (None, "2025-01-01", "2026-01-01"):
@@ -376,4 +475,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(audit_log() if sys.argv[1:] == ["audit-log"] else main())

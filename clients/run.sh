@@ -124,6 +124,7 @@ printf -- '--- server ready in %.1f s\n' "$(echo "$READY - $STARTED" | bc)"
 # pause/resume pair, which leaves it as it found it.
 CHECKS=(
   "gql|$PY gql_client.py"
+  "gql-audit-log|$PY gql_client.py audit-log"
   "apollo-relay-pagination|node apollo/relay_pagination.mjs"
   "apollo-get|node apollo/get.mjs"
   "apollo-apq|node apollo/persisted_queries.mjs"

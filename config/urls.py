@@ -1,5 +1,5 @@
 """URL routes: the admin, the GraphQL endpoint (enrollments.graphql) and the health probes
-(config.health).
+(config.health); the error handlers (config.errors).
 
 The endpoint answers at `/graphql` (Healthie's path; its clients never add the slash) and at
 `/graphql/` (this API's documented one), both served directly: a redirect would turn a POST
@@ -28,3 +28,9 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
 ]
+
+# Error pages, in JSON for a request that asked for JSON (config/errors.py), else Django's.
+handler400 = "config.errors.bad_request"
+handler403 = "config.errors.permission_denied"
+handler404 = "config.errors.page_not_found"
+handler500 = "config.errors.server_error"

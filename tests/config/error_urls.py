@@ -10,3 +10,7 @@ def failing_view(request):
 
 
 urlpatterns = [path("boom/", failing_view)]
+
+# config.urls' handler, as a URLconf of the project names it (config/errors.py): JSON for a
+# request that asked for JSON, Django's page otherwise.
+handler500 = "config.errors.server_error"

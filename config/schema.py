@@ -6,12 +6,13 @@ a serialization failure (enrollments.retry); each one runs in its own transactio
 (`ATOMIC_MUTATIONS` is off in settings).
 
 The memberships' root fields are enrollments.graphql.queries / .mutations; webhook management
-(enrollments.graphql.webhooks, Healthie's names) is added to them here.
+(enrollments.graphql.webhooks, Healthie's names) and the audit log (enrollments.graphql.audit_log,
+Healthie's `auditLog`) are added to them here.
 """
 
 import graphene
 
-from enrollments.graphql import webhooks
+from enrollments.graphql import audit_log, webhooks
 from enrollments.graphql.mutations import Mutation as MembershipMutation
 from enrollments.graphql.queries import Query as MembershipQuery
 from enrollments.retry import retry_mutations
@@ -19,6 +20,7 @@ from enrollments.retry import retry_mutations
 
 class Query(MembershipQuery):
     webhooks = webhooks.webhooks_field()
+    audit_log = audit_log.audit_log_field()
 
 
 class Mutation(MembershipMutation):

@@ -18,6 +18,7 @@ from enrollments.admin.date_drilldown import DateDrilldownMixin
 from enrollments.admin.display import ReadOnly, enrollment_label, format_instant, instant_cell
 from enrollments.admin.scoping import page_scope, prime_roles, trail_scope
 from enrollments.models import AccessChange, Enrollment
+from enrollments.selectors.audit_log import audit_trail
 from lms.identifiers import parse_uuid
 
 AUDIT_FIELDS = (
@@ -191,9 +192,9 @@ class AccessChangeAdmin(DateDrilldownMixin, ReadOnlyAuditMixin, admin.ModelAdmin
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[AccessChange]:
         """The records of the enrollments of the user's courses (every record for a holder of
-        the global permission)."""
-        condition = trail_scope(request.user).condition("enrollment__course_id")
-        return super().get_queryset(request).filter(condition)
+        the global permission): the selector's read, the one the API's `auditLog` pages
+        (enrollments/selectors/audit_log.py), with the list's filters on top."""
+        return audit_trail(trail_scope(request.user))
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return self.has_view_permission(request)

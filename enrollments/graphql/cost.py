@@ -34,7 +34,9 @@ The most items a list can hold (LIST_BOUNDS; a test checks every list field of t
 there): a page's `edges` / `nodes` hold `first` or `last` (DEFAULT_PAGE_SIZE without either,
 MAX_PAGE_SIZE at most; fetch_all's cap with `fetch_all`); `course_items` holds MAX_COURSE_ITEMS
 (the most items a course may hold: the course admin refuses more); a payload's `errors` /
-`messages` one (a mutation reports one business error); undo's `skipped` fetch_all's cap.
+`messages` one (a mutation reports one business error); undo's `skipped` fetch_all's cap;
+the root list `auditLog` its `page_size` (50 without it, ROOT_LISTS), each event's
+`resource_changes` two.
 Introspection (`__schema`, `__type`) is free, as before: its answer is bounded by the schema,
 and the response bound (execution.ResponseTooLarge) stops any nesting of it that is not.
 
@@ -79,6 +81,11 @@ FETCH_ALL = "fetch_all"
 CONNECTION_FIELD = "courseMemberships"
 PAGE_FIELDS = ("edges", "nodes")
 
+#: Root fields that answer a list of objects, by the argument that sizes it, and the size without
+#: it (graphql/audit_log.py's `auditLog`: `page_size`, Healthie's default 50). Each item's
+#: fields are priced times the page, as a connection's `nodes`.
+ROOT_LISTS: Mapping[str, tuple[str, int]] = {"auditLog": ("page_size", 50)}
+
 #: Documents whose variable-free price is kept (execution.DOCUMENT_CACHE_SIZE's reasoning).
 PRICE_CACHE_SIZE = 256
 
@@ -102,6 +109,10 @@ LIST_BOUNDS: Mapping[tuple[str, str], Callable[[Any], int]] = {
     ("CourseMembershipPaginationConnection", "edges"): lambda limits: limits.max_page_size,
     ("CourseMembershipPaginationConnection", "nodes"): lambda limits: limits.max_page_size,
     ("UndoAccessChangeBatchPayload", "skipped"): lambda limits: _fetch_all_max(),
+    # The audit log (graphql/audit_log.py): a page of events (`page_size`, see ROOT_LISTS), an
+    # event's changed fields (the end of access and the pause).
+    ("Query", "auditLog"): lambda limits: limits.max_page_size,
+    ("AuditEvent", "resource_changes"): lambda limits: 2,
     # Webhook management (graphql/webhooks.py): a page of endpoints, an endpoint's event types.
     ("WebhookPaginationConnection", "edges"): lambda limits: limits.max_page_size,
     ("WebhookPaginationConnection", "nodes"): lambda limits: limits.max_page_size,
@@ -200,9 +211,24 @@ class Pricing:
         read = weights.cost_root_field * (
             weights.cost_fetch_all_factor if fetch_all not in (None, False) else 1
         )
+        if field.name in ROOT_LISTS:
+            rows = self._root_list_rows(walk, field, *ROOT_LISTS[field.name])
+            own = read * self.point + weights.cost_object_values * rows
+            return own, rows, None
         if field.name != CONNECTION_FIELD:
             return read * factor * self.point, 1, None
         return read * factor * self.point, 1, _Page(self._rows(walk, field, fetch_all), factor)
+
+    def _root_list_rows(self, walk: DocumentWalk, field: Field, argument: str, default: int) -> int:
+        """The most items a root list field can hold: its size argument (the resolver refuses
+        more than MAX_PAGE_SIZE), the most when a variable leaves it unknown, else `default`."""
+        maximum = self.weights.max_page_size
+        size = walk.argument(field.nodes, argument)
+        if size is UNKNOWN:
+            return maximum
+        if not isinstance(size, int):
+            return min(default, maximum)
+        return max(0, min(size, maximum))
 
     def _rows(self, walk: DocumentWalk, field: Field, fetch_all: Any) -> int:
         """The most rows the page can hold: fetch_all's cap, `first` / `last` (the resolver

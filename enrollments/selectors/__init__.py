@@ -7,4 +7,6 @@ door or for the core. Nothing here writes.
 - memberships.py  the membership queryset: progress annotations, next items, stale progress
 - expiry.py       the access report's and the expiry reminders' queries
 - batches.py      the enrollments of an audit batch (what an undo selects)
+- audit_log.py    the audit trail (access changes) in a scope, filtered, in keyset pages:
+                  the admin's list and the API's auditLog
 """

@@ -105,9 +105,10 @@ API_KEY="$(cd "$APP" && "${MANAGE[@]}" create_api_key lead@example.com --name "m
 [ -n "$API_KEY" ] || die "create_api_key printed no key"
 
 PORT="$(free_port)"
-export GRAPHQL_BASE="http://127.0.0.1:${PORT}" API_KEY
+GUNICORN="$REPO/.venv/bin/gunicorn"
+export GRAPHQL_BASE="http://127.0.0.1:${PORT}" API_KEY APP PY GUNICORN
 say "gunicorn (2 workers, DEBUG off) on $GRAPHQL_BASE"
-"$REPO/.venv/bin/gunicorn" --chdir "$APP" --bind "127.0.0.1:${PORT}" --workers 2 \
+"$GUNICORN" --chdir "$APP" --bind "127.0.0.1:${PORT}" --workers 2 \
   config.wsgi 2>"$WORK/gunicorn.log" &
 GUNICORN_PID=$!
 for _ in $(seq 1 120); do
@@ -128,6 +129,7 @@ CHECKS=(
   "apollo-relay-pagination|node apollo/relay_pagination.mjs"
   "apollo-get|node apollo/get.mjs"
   "apollo-apq|node apollo/persisted_queries.mjs"
+  "apollo-trusted-documents|bash trusted/run.sh"
   "codegen-2026-01-01|bash codegen/run.sh"
   "graphql-request|node graphql_request.mjs"
   "graphql-http-audit|node audit.mjs"

@@ -69,6 +69,7 @@ def preview_and_confirm(page) -> None:
     tab_to(page, "input[name=_confirm]")
     page.keyboard.press("Enter")
     page.wait_for_selector(".messagelist .success")
+    assert focused(page, '.messagelist[role="status"]'), "the result is announced and focused"
 
 
 def active_enrollments(

@@ -180,8 +180,9 @@ def test_at_320_px_tables_scroll_within_themselves(page, staff, enrollments, axe
     page.click("input[name=_preview]")
     page.wait_for_selector("#preview-heading")
     assert_no_sideways_scroll(page)
-    region = page.locator(".preview .table-scroll").first
-    assert region.evaluate("el => el.scrollWidth > el.clientWidth")
+    # A preview reads as one card per row: the new end is on screen, under its name.
+    assert_on_screen(page, ".preview td.new-end", 320)
+    assert page.locator(".preview td.new-end").first.get_attribute("data-label") == "New end"
     assert_accessible(page, axe_script)
 
     # The confirmation pages (pause, resume, remove): the same tables, the reason field.
@@ -199,12 +200,40 @@ def test_at_320_px_tables_scroll_within_themselves(page, staff, enrollments, axe
         assert_no_sideways_scroll(page)
         region = page.locator(".preview .table-scroll").first
         assert region.get_attribute("role") == "region"
-        assert region.evaluate("el => el.scrollWidth > el.clientWidth")
+        assert_on_screen(page, ".preview td", 320)
+    assert_accessible(page, axe_script)
+
+
+def test_at_390_px_a_preview_shows_each_new_end_on_screen(page, staff, enrollments, axe_script):
+    """A phone (390 CSS px): the preview of a change to several enrollments shows every row's
+    new end without scrolling sideways, each value named by its column."""
+    log_in(page, staff)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(ENROLLMENTS)
+    page.check("#action-toggle")
+    page.select_option("select[name=action]", "extend_access")
+    page.click("button[name=index]")
+    page.wait_for_selector("#extend-access-form")
+    page.fill("#id_days", "30")
+    page.click("input[name=_preview]")
+    page.wait_for_selector("#preview-heading")
+    assert_no_sideways_scroll(page, 390)
+    assert page.locator(".preview tbody tr").count() >= 2  # changed and skipped rows
+    assert_on_screen(page, ".preview td", 390)
     assert_accessible(page, axe_script)
 
 
 def permissions(*codenames: str):
     return Permission.objects.filter(content_type__app_label="enrollments", codename__in=codenames)
+
+
+def assert_on_screen(page, selector: str, width: int) -> None:
+    """Every element matched is drawn within the viewport's width (none cut off to the right)."""
+    rights = page.eval_on_selector_all(
+        selector, "els => els.map(el => el.getBoundingClientRect().right)"
+    )
+    assert rights, f"nothing matches {selector}"
+    assert max(rights) <= width + 1, f"{selector} reaches {max(rights)} px of {width}"
 
 
 def page_width(page) -> int:

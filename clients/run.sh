@@ -91,6 +91,10 @@ DATABASE_URL="sqlite:///$WORK/db.sqlite3"
 CACHE_URL="redis://127.0.0.1:6379/13?key_prefix=$RUN_ID"
 RATE_LIMIT_KEY_PREFIX="$RUN_ID-ratelimit"
 SECURE_SSL_REDIRECT=false
+# The web app of browser/cors.py: its page is served on CORS_PAGE_PORT; only the localhost
+# origin is listed (127.0.0.1 on the same port is the refused one).
+CORS_PAGE_PORT="$(free_port)"
+CORS_ALLOWED_ORIGINS="http://localhost:${CORS_PAGE_PORT}"
 STATIC_ROOT="$WORK/static"
 LOG_LEVEL=ERROR
 set +a
@@ -132,6 +136,7 @@ CHECKS=(
   "apollo-trusted-documents|bash trusted/run.sh"
   "codegen-2026-01-01|bash codegen/run.sh"
   "graphql-request|node graphql_request.mjs"
+  "browser-cors|$PY browser/cors.py"
   "graphql-http-audit|node audit.mjs"
 )
 declare -a RESULTS

@@ -127,8 +127,9 @@ class TrustedDocument:
 def load_manifest(path: str) -> dict[str, TrustedDocument]:
     """The operations of an Apollo persisted-query manifest by id. Raises ImproperlyConfigured
     (naming the file and the fault) for a file that cannot be read, another format, an id that
-    is not the SHA-256 of its body, or a body that does not parse: a deploy with a broken
-    manifest fails at its first request, loudly, instead of refusing every client quietly."""
+    is not the SHA-256 of its body, or a body that does not parse: `manage.py check` reports it
+    (persisted_checks.py), and a server started anyway answers 500 with it in the log, loudly,
+    instead of refusing every client quietly."""
     try:
         manifest = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:

@@ -287,3 +287,13 @@ def test_the_cost_model_prices_a_page_by_its_size(api, auditor, trail):
     assert price(f"query ($n: Int) {{ auditLog(page_size: $n) {fields} }}") == full
     assert price(EVERY_FIELD) <= limits().max_cost
     assert "errors" not in api.post(EVERY_FIELD, {"size": 100}, key=auditor)
+
+
+@pytest.mark.parametrize("version", ["2025-01-01", "2026-01-01"])
+def test_every_api_version_serves_it_alike(api, auditor, trail, version):
+    """The field is on the shared Query, so each version's schema has it (graphql/versions.py)."""
+    body = api.post(
+        EVERY_FIELD, {"size": 3}, key=auditor, HTTP_HEALTHIE_GRAPHQL_API_VERSION=version
+    )
+    assert ids(body["data"]["auditLog"]) == trail.ids(4, 5, 6)
+    assert "errors" not in body

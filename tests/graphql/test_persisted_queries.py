@@ -4,6 +4,7 @@ bounds, and that a stored document still goes through the limits, the cost model
 limiter."""
 
 import json
+from datetime import timedelta
 from urllib.parse import urlencode
 
 import pytest
@@ -12,6 +13,7 @@ from django.core.cache import caches
 from enrollments.graphql import execution
 from enrollments.graphql.persisted import sha256_of
 from tests.graphql.conftest import error_codes
+from tests.graphql.documents import EXTEND
 
 QUERY = "query Count { courseMemberships(first: 1) { total_count } }"
 MUTATION = 'mutation Ping { sendTestWebhook(input: {id: "x"}) { messages { message } } }'
@@ -218,3 +220,30 @@ def test_a_failing_cache_is_a_miss_and_the_text_still_runs(client, key, monkeypa
     assert error_codes(miss.json()) == ["PERSISTED_QUERY_NOT_FOUND"]
     sent = post(client, {"query": QUERY, "extensions": extensions(QUERY)}, key)
     assert sent.json() == {"data": {"courseMemberships": {"total_count": 0}}}
+
+
+def test_a_persisted_mutation_keeps_its_idempotency_key(client, manager, make_key, enrollment):
+    """The fingerprint is the document's, not the hash's: the text with its hash, then the hash
+    alone with the same Idempotency-Key, is one request (replayed, extended once); the same key
+    with other variables is refused."""
+    key = make_key(manager)
+    variables = {
+        "userId": str(enrollment.user_id),
+        "courseId": str(enrollment.course_id),
+        "extensionDays": 5,
+    }
+    ended_at = enrollment.ended_at
+    headers = {"HTTP_IDEMPOTENCY_KEY": "renewal-1"}
+    body = {"query": EXTEND, "variables": variables, "extensions": extensions(EXTEND)}
+    first = post(client, body, key, **headers)
+    assert first.json()["data"]["extendStudentCourseAccess"]["enrollment"] is not None
+    hash_only = {"variables": variables, "extensions": extensions(EXTEND)}
+    again = post(client, hash_only, key, **headers)
+    assert again["Idempotent-Replayed"] == "true"
+    assert again.json() == first.json()
+    enrollment.refresh_from_db()
+    assert enrollment.ended_at == ended_at + timedelta(days=5)
+    other = post(
+        client, {**hash_only, "variables": {**variables, "extensionDays": 6}}, key, **headers
+    )
+    assert (other.status_code, error_codes(other.json())) == (422, ["IDEMPOTENCY_KEY_REUSED"])

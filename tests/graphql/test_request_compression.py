@@ -99,6 +99,7 @@ def test_other_codings_are_415(client, key, encoding):
         gzip.compress(b'{"query": "{ __typename }"}')[:-6],  # cut before its trailer
         b"",
     ],
+    ids=["plain", "cut", "empty"],
 )
 def test_a_body_that_is_not_gzip_is_400(client, key, body):
     response = post(client, body, key)

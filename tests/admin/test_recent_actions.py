@@ -10,8 +10,9 @@ from django.urls import reverse
 
 from enrollments.admin.recent_actions import PER_ENROLLMENT
 from enrollments.models import AccessChange
+from tests.admin.conftest import grant, logged_in
 from tests.admin.helpers import confirm_page, post_action
-from tests.factories import EnrollmentFactory
+from tests.factories import CourseFactory, EnrollmentFactory, StaffFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -90,3 +91,28 @@ def test_a_refused_confirm_logs_nothing(operator_client, clock):
     assert refused.status_code == 200  # the new preview
     assert not AccessChange.objects.exists()
     assert not LogEntry.objects.exists()
+
+
+def test_enroll_learners_logs_the_new_and_the_existing_learners(clock):
+    """The entries are read from the batch's audit rows: an enrollment created by the Confirm
+    (a new account's) is named like an existing one's."""
+    client = logged_in(grant(StaffFactory(), "view_enrollment", "enroll_learners"))
+    course = CourseFactory(title="Python", access_days=30)
+    UserFactory(email="bob@example.com")
+    url = reverse("admin:enrollments_enrollment_enroll")
+    learners = "bob@example.com\nnew@example.com,New Person"
+    shown = client.post(url, {"course": str(course.pk), "learners": learners, "_preview": "1"})
+    done = client.post(
+        url,
+        {
+            "course": str(course.pk),
+            "learners": learners,
+            "fingerprint": shown.context["fingerprint"],
+            "_confirm": "1",
+        },
+    )
+    assert done.status_code == 302
+    assert sorted(LogEntry.objects.values_list("object_repr", flat=True)) == [
+        "Enroll: bob@example.com in Python",
+        "Enroll: new@example.com in Python",
+    ]

@@ -168,6 +168,7 @@ def test_the_lists_link_carries_its_query_string(viewer_client, two_courses):
 
     trail = viewer_client.get(f"{TRAIL_LIST}?action=extend")
     assert trail.status_code == 403  # the viewer holds no view of the trail: no link either
+    assert viewer_client.get(f"{TRAIL_EXPORT}?action=extend").status_code == 403  # nor export
 
 
 def test_formula_cells_are_neutralised(viewer_client, clock):

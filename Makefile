@@ -103,13 +103,17 @@ lint: install
 migrations-check: install
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
-# Regenerate the committed GraphQL schema after changing the API.
+# Regenerate the committed GraphQL schemas after changing the API: one file per API version
+# (schema.graphql is the contract's 2025-01-01; enrollments/graphql/versions.py).
 schema: install
 	$(BIN)/python manage.py graphql_schema --schema config.schema.schema --out schema.graphql
+	$(BIN)/python manage.py graphql_schema --schema enrollments.graphql.versions.schema_2026_01_01 --out schema-2026-01-01.graphql
 
 schema-check: install
 	$(BIN)/python manage.py graphql_schema --schema config.schema.schema --out .schema.generated.graphql
 	diff -u schema.graphql .schema.generated.graphql && rm -f .schema.generated.graphql
+	$(BIN)/python manage.py graphql_schema --schema enrollments.graphql.versions.schema_2026_01_01 --out .schema-2026-01-01.generated.graphql
+	diff -u schema-2026-01-01.graphql .schema-2026-01-01.generated.graphql && rm -f .schema-2026-01-01.generated.graphql
 
 # Two locks from pyproject.toml: requirements.lock, the runtime only (what a production server
 # installs), and requirements-dev.lock, runtime + the dev extra, constrained to the same runtime

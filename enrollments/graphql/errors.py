@@ -54,6 +54,8 @@ BAD_REQUEST = "BAD_REQUEST"
 PERSISTED_QUERY_NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"
 PERSISTED_QUERY_NOT_IN_LIST = "PERSISTED_QUERY_NOT_IN_LIST"
 DOCUMENT_NOT_TRUSTED = "DOCUMENT_NOT_TRUSTED"
+#: Healthie's code for a Healthie-GraphQL-API-Version this API does not serve (versions.py).
+UNSUPPORTED_API_VERSION = "UNSUPPORTED_API_VERSION"
 
 #: Every code the API's own errors use, with when it happens (docs/api.md lists the same).
 API_ERROR_CODES: dict[str, str] = {
@@ -74,6 +76,7 @@ API_ERROR_CODES: dict[str, str] = {
     INTERNAL_SERVER_ERROR: "a bug: the details are logged with the error id, not returned",
     SERVICE_UNAVAILABLE: "the database does not answer (an outage): retry later",
     BAD_REQUEST: "the HTTP request is not a GraphQL request this endpoint serves",
+    UNSUPPORTED_API_VERSION: "the Healthie-GraphQL-API-Version header names a version not served",
     PERSISTED_QUERY_NOT_FOUND: "a persisted-query hash alone, not in the store (send the text)",
     PERSISTED_QUERY_NOT_IN_LIST: "trusted documents only: the hash is not in the manifest",
     DOCUMENT_NOT_TRUSTED: "trusted documents only: the document is not in the manifest",

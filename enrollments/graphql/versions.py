@@ -70,6 +70,7 @@ from graphql import (
 
 from config.schema import schema as contract_schema
 from enrollments import clock
+from enrollments.graphql.errors import UNSUPPORTED_API_VERSION
 from enrollments.graphql.resolving import root_only
 
 #: The request header that names the version, as Healthie spells it.
@@ -79,8 +80,6 @@ HEADER = "Healthie-GraphQL-API-Version"
 CONTRACT_VERSION = "2025-01-01"
 VERSION_2026_01_01 = "2026-01-01"
 
-#: Healthie's error code for a version it does not serve, and for a sunset one.
-UNSUPPORTED_API_VERSION = "UNSUPPORTED_API_VERSION"
 #: Healthie's warning code for a deprecated version, in `extensions.warnings`.
 API_VERSION_SUNSET_WARNING = "API_VERSION_SUNSET_WARNING"
 
@@ -275,7 +274,11 @@ def rewritten(
         query=root(base.query_type),
         mutation=root(base.mutation_type),
         subscription=root(base.subscription_type),
-        types=[mapped(named) for name, named in base.type_map.items() if name in rebuild]
+        # In the base's order (so the versions' SDL files compare line by line), the new
+        # enums last.
+        types=[
+            mapped(named) for named in base.type_map.values() if not is_introspection_type(named)
+        ]
         + [COURSE_MEMBERSHIP_STATUS, COURSE_TYPE],
         directives=base.directives,
         description=base.description,

@@ -1,5 +1,5 @@
-"""Reads the reference copies in tests/reference/ (Healthie's 2025-01-01 subset, Teachify's Admin
-API around the contract's mutation) as graphql-core schemas."""
+"""Reads the reference copies in tests/reference/ (Healthie's 2025-01-01 subset and its 2026-01-01
+course types, Teachify's Admin API around the contract's mutation) as graphql-core schemas."""
 
 import re
 from pathlib import Path
@@ -9,7 +9,10 @@ from graphql import GraphQLSchema, build_schema
 REFERENCE = Path(__file__).resolve().parents[1] / "reference"
 HEALTHIE_SDL = (REFERENCE / "healthie-2025-01-01.graphql").read_text()
 TEACHIFY_SDL = (REFERENCE / "teachify-admin.graphql").read_text()
+HEALTHIE_2026_SDL = (REFERENCE / "healthie-2026-01-01-course.graphql").read_text()
 ALLOWED = REFERENCE / "allowed-differences.txt"
+#: The allow-list of API version 2026-01-01 (ALLOWED is the contract's, 2025-01-01).
+ALLOWED_2026 = REFERENCE / "allowed-differences-2026-01-01.txt"
 
 #: Teachify publishes no SDL; the reconstructed file names this payload without defining it.
 #: Defined like its siblings' payloads, so the file builds.
@@ -18,6 +21,10 @@ _REMOVE_PAYLOAD = "type RemoveStudentFromCoursePayload { enrollment: StudentCour
 
 def healthie_schema() -> GraphQLSchema:
     return build_schema(HEALTHIE_SDL)
+
+
+def healthie_2026_schema() -> GraphQLSchema:
+    return build_schema(HEALTHIE_2026_SDL)
 
 
 def teachify_schema() -> GraphQLSchema:
@@ -29,10 +36,11 @@ def teachify_schema() -> GraphQLSchema:
     return build_schema(sdl)
 
 
-def allowed_differences() -> list[tuple[str, str, str]]:
-    """(reference, change type, description) of every committed allowed difference."""
+def allowed_differences(path: Path = ALLOWED) -> list[tuple[str, str, str]]:
+    """(reference, change type, description) of every committed allowed difference (of the
+    contract's version; `path=ALLOWED_2026` for 2026-01-01's)."""
     rows = []
-    for line in ALLOWED.read_text().splitlines():
+    for line in path.read_text().splitlines():
         if line.strip() and not line.startswith("#"):
             reference, change_type, description = line.split(" ", 2)
             rows.append((reference, change_type, description))

@@ -40,6 +40,7 @@ it, and an operator can move a sunset without a deploy of code.
 """
 
 import functools
+import hashlib
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -395,6 +396,18 @@ ATTRIBUTE = "api_version"
 def selected(request: HttpRequest) -> Selected:
     """The version `selects_version` chose for `request` (the contract's when it did not run)."""
     return getattr(request, ATTRIBUTE, None) or select(None, clock.now().date())
+
+
+def fingerprinted(fingerprint: str, request: HttpRequest) -> str:
+    """A keyed mutation's fingerprint (apikeys.idempotency) with the version it was asked in,
+    so that the same Idempotency-Key sent again in another version is "another request"
+    (IDEMPOTENCY_KEY_REUSED) instead of replaying an answer shaped by the first version. The
+    contract's version (also no header) keeps the fingerprint as it is: keys stored before
+    versions existed replay as before."""
+    version = selected(request).version
+    if version == CONTRACT_VERSION:
+        return fingerprint
+    return hashlib.sha256(f"{fingerprint} {version}".encode()).hexdigest()
 
 
 def with_warnings(response: HttpResponse, warnings: tuple[dict[str, str], ...]) -> HttpResponse:

@@ -259,6 +259,7 @@ class ApiView(GraphQLView):
             variables=data.get("variables"),
             operation_name=operation_name,
         )
+        fingerprint = versions.fingerprinted(fingerprint, request)  # answers differ by version
         return {"client": client, "key": key, "fingerprint": fingerprint}
 
     def get_response(self, request, data, show_graphiql=False):

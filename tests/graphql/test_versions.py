@@ -348,3 +348,19 @@ def test_get_selects_the_version_too(client, manager, make_key, statuses):
     assert response.json() == {
         "data": {"courseMemberships": {"nodes": [{"course_status": "NOT_STARTED"}]}}
     }
+
+
+def test_an_idempotency_key_is_per_version(api, key, statuses):
+    """A keyed pause replayed in its version; the same key in another version is another
+    request (422), not the first answer in the first version's shape."""
+    document = PAUSE.replace("access_state", "access_state course_status")
+    variables = {"id": str(statuses["IN_PROGRESS"].pk)}
+    first = post(api, key, document, variables, HTTP_IDEMPOTENCY_KEY="k1")
+    status = first["data"]["pauseCourseMembership"]["courseMembership"]["course_status"]
+    assert status == "in_progress"
+    assert post(api, key, document, variables, version="2025-01-01", HTTP_IDEMPOTENCY_KEY="k1") == (
+        first
+    )
+    again = post(api, key, document, variables, version="2026-01-01", HTTP_IDEMPOTENCY_KEY="k1")
+    assert api.last_response.status_code == 422
+    assert error_codes(again) == ["IDEMPOTENCY_KEY_REUSED"]

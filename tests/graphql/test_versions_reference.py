@@ -14,14 +14,19 @@ from graphql import (
     GraphQLSchema,
     build_schema,
     find_breaking_changes,
+    get_nullable_type,
     is_input_object_type,
     is_input_type,
+    is_list_type,
     is_object_type,
+    parse,
     print_schema,
 )
 
 from config.schema import schema as contract_schema
 from enrollments.graphql import versions
+from enrollments.graphql.cost import LIST_BOUNDS, price
+from enrollments.graphql.limits import limits
 from tests.graphql import reference
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -158,3 +163,32 @@ def test_every_allow_list_entry_is_in_the_docs_table():
                 continue
             element = reference.named_element(row[2])
             assert version in table[element], element
+
+
+def test_every_list_field_of_each_version_has_a_cost_bound():
+    """The cost model prices by type and field names, the same in every version: each
+    version's list fields are all in cost.LIST_BOUNDS (test_cost_model checks the contract's)."""
+    for version, served in versions.SCHEMAS.items():
+        lists = {
+            (type_.name, name)
+            for type_ in served.graphql_schema.type_map.values()
+            if is_object_type(type_) and not type_.name.startswith("__")
+            for name, field in type_.fields.items()
+            if is_list_type(get_nullable_type(field.type))
+        }
+        assert lists <= set(LIST_BOUNDS), version
+
+
+def test_a_document_costs_the_same_in_both_versions():
+    template = (
+        "{ courseMemberships(first: 50, course_status: %s) { total_count nodes { id "
+        "course_status course { course_items { id next_item { id } } } } } }"
+    )
+    prices = [
+        price(parse(template % status), limits(), schema=served.graphql_schema).values
+        for status, served in (
+            ('"completed"', contract_schema),
+            ("COMPLETED", versions.schema_2026_01_01),
+        )
+    ]
+    assert prices[0] == prices[1] > 0

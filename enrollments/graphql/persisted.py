@@ -20,7 +20,8 @@ bounded three ways: only a document within the length limit (GRAPHQL_LIMITS MAX_
 session) stores one (an anonymous client may use stored documents but cannot fill the cache,
 which also holds the rate limiter's counters); and entries expire, while the cache's own
 eviction (Redis's maxmemory policy, locmem's MAX_ENTRIES) drops old ones under pressure. A cache
-that fails is a miss (the client sends the text, which runs unstored), logged, never an error.
+that fails is a miss (the client sends the text, which runs unstored), logged, never an error;
+after a few failures in a row a circuit breaker (cache_breaker) stops asking it for a while.
 
 A stored text is only a shortcut for sending it: the request then goes through everything a sent
 text goes through (its parse and validation caches, the depth, alias and cost limits, the rate
@@ -55,6 +56,7 @@ from django.dispatch import receiver
 from django.http import HttpRequest
 from graphql import DocumentNode, GraphQLError
 
+from apikeys.circuit_breaker import CircuitBreaker
 from enrollments.graphql import execution
 from enrollments.graphql.errors import (
     BAD_REQUEST,
@@ -63,6 +65,7 @@ from enrollments.graphql.errors import (
     PERSISTED_QUERY_NOT_IN_LIST,
 )
 from enrollments.graphql.limits import limits
+from lms.settings_blocks import read_once
 
 logger = logging.getLogger(__name__)
 
@@ -188,6 +191,19 @@ def _forget_manifest(*, setting: str, **_kwargs) -> None:
 # --- the APQ store ---------------------------------------------------------------------------
 
 
+@read_once("GRAPHQL_PERSISTED_QUERIES", "RATE_LIMIT", "CACHES")
+def cache_breaker() -> CircuitBreaker:
+    """The process's circuit breaker in front of the store's cache, with the rate limiter's
+    thresholds (RATE_LIMIT's BREAKER_FAILURES and BREAKER_COOL_DOWN_SECONDS): a hung Redis costs
+    a few requests the socket timeout, then none until the cool-down ends (every look-up a
+    miss, nothing stored), as the rate limiter fails open (apikeys.circuit_breaker)."""
+    limit = settings.RATE_LIMIT
+    return CircuitBreaker(
+        failure_threshold=int(limit["BREAKER_FAILURES"]),
+        cool_down_seconds=float(limit["BREAKER_COOL_DOWN_SECONDS"]),
+    )
+
+
 def _cache_key(settings_: Config, sha256: str) -> str:
     return f"{settings_.key_prefix}:{sha256}"
 
@@ -195,11 +211,16 @@ def _cache_key(settings_: Config, sha256: str) -> str:
 def stored_text(sha256: str) -> str | None:
     """The text stored for `sha256`, None when unknown or when the cache fails (logged)."""
     settings_ = config()
+    breaker = cache_breaker()
+    if not breaker.allow():  # the cache failed lately: a miss, without asking it
+        return None
     try:
         text = caches[settings_.cache].get(_cache_key(settings_, sha256))
     except Exception:  # noqa: BLE001 - a failing cache is a miss: the client sends the text
         logger.warning("Persisted query not read: the cache %r failed", settings_.cache)
+        breaker.failed()
         return None
+    breaker.succeeded()
     return text if isinstance(text, str) else None
 
 
@@ -209,11 +230,16 @@ def store(sha256: str, text: str) -> bool:
     if len(text) > limits().max_query_length or isinstance(execution.parsed(text), GraphQLError):
         return False
     settings_ = config()
+    breaker = cache_breaker()
+    if not breaker.allow():
+        return False
     try:
         caches[settings_.cache].set(_cache_key(settings_, sha256), text, settings_.timeout)
     except Exception:  # noqa: BLE001 - not stored; the next hash-only request is a miss
         logger.warning("Persisted query not stored: the cache %r failed", settings_.cache)
+        breaker.failed()
         return False
+    breaker.succeeded()
     return True
 
 

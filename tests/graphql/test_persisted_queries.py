@@ -208,9 +208,15 @@ def test_a_stored_document_counts_against_the_rate_limit(client, key, settings):
     assert (spent.status_code, error_codes(spent.json())) == (429, ["RATE_LIMITED"])
 
 
-def test_a_failing_cache_is_a_miss_and_the_text_still_runs(client, key, monkeypatch):
+def test_a_failing_cache_is_a_miss_and_the_text_still_runs(client, key, monkeypatch, settings):
+    """A miss, then the text runs unstored; after BREAKER_FAILURES failures in a row the
+    breaker stops asking the cache (a hung Redis would cost every request its timeout)."""
+    settings.RATE_LIMIT = {**settings.RATE_LIMIT, "BREAKER_FAILURES": 3}
+    calls = []
+
     class Broken:
-        def get(self, *_args, **_kwargs):
+        def get(self, *args, **_kwargs):
+            calls.append(args[0])
             raise ConnectionError("down")
 
         set = get
@@ -220,6 +226,14 @@ def test_a_failing_cache_is_a_miss_and_the_text_still_runs(client, key, monkeypa
     assert error_codes(miss.json()) == ["PERSISTED_QUERY_NOT_FOUND"]
     sent = post(client, {"query": QUERY, "extensions": extensions(QUERY)}, key)
     assert sent.json() == {"data": {"courseMemberships": {"total_count": 0}}}
+    assert len(calls) == 2
+    post(client, {"extensions": extensions(QUERY)}, key)  # the third failure opens it
+    for _ in range(3):
+        again = post(client, {"extensions": extensions(QUERY)}, key)
+        assert error_codes(again.json()) == ["PERSISTED_QUERY_NOT_FOUND"]
+        sent = post(client, {"query": QUERY, "extensions": extensions(QUERY)}, key)
+        assert sent.json() == {"data": {"courseMemberships": {"total_count": 0}}}
+    assert len(calls) == 3
 
 
 def test_a_persisted_mutation_keeps_its_idempotency_key(client, manager, make_key, enrollment):

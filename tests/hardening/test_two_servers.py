@@ -5,11 +5,13 @@ ports, sharing one PostgreSQL database and one Redis, with DEBUG off.
   answered 200 exactly as many times as the budget allows, the rest 429.
 - Concurrent extensions through both lose nothing: N one-day extensions of one enrollment, sent
   at the same moment and split between the servers, add N days and write N audit rows.
+- An automatic persisted query registered through one is answered by the other (Redis).
 
 Needs PostgreSQL (the servers use the test database, so the data is committed: transaction=True)
 and Redis on 127.0.0.1:6379 (database 13, a key prefix of the test's own, deleted afterwards).
 """
 
+import hashlib
 import json
 import os
 import socket
@@ -17,6 +19,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
@@ -26,7 +29,7 @@ import pytest
 from enrollments import clock
 from enrollments.models import AccessChange, Enrollment
 from tests.factories import EnrollmentFactory
-from tests.hardening.conftest import REDIS_URL
+from tests.hardening.conftest import REDIS_URL, redis_client
 from tests.markers import requires_postgres
 from tests.subprocesses import ROOT, database_url
 
@@ -167,3 +170,34 @@ def test_concurrent_extensions_through_both_servers_lose_nothing(two_servers, ma
     for (_, previous_new), (next_old, _) in zip(ends, ends[1:], strict=False):
         assert next_old == previous_new
     assert Enrollment.objects.filter(pk=enrollment.pk).count() == 1
+
+
+def test_a_persisted_query_registered_on_one_server_is_answered_by_the_other(
+    two_servers, make_key, viewer
+):
+    """Apollo's automatic persisted queries (enrollments/graphql/persisted.py) are stored in the
+    shared cache: the text sent with its hash to one server, then the hash alone to the other
+    (each with two worker processes), answered from Redis."""
+    key = make_key(viewer)
+    query = f"query Shared{uuid.uuid4().hex} {{ courseMemberships(first: 1) {{ total_count }} }}"
+    sha256 = hashlib.sha256(query.encode()).hexdigest()
+    extensions = {"persistedQuery": {"version": 1, "sha256Hash": sha256}}
+    first, second = two_servers
+
+    def send(url: str, body: dict) -> dict:
+        return httpx.post(
+            f"{url}/graphql/", json=body, headers={"Authorization": f"Bearer {key}"}, timeout=60
+        ).json()
+
+    try:
+        assert send(second, {"extensions": extensions})["errors"][0]["extensions"] == {
+            "code": "PERSISTED_QUERY_NOT_FOUND"
+        }
+        answer = {"data": {"courseMemberships": {"total_count": 0}}}
+        assert send(first, {"query": query, "extensions": extensions}) == answer
+        assert send(second, {"extensions": extensions}) == answer
+    finally:
+        client = redis_client()
+        for stored in client.scan_iter(match=f"*apq:{sha256}"):
+            client.delete(stored)
+        client.close()

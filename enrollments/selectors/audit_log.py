@@ -9,9 +9,10 @@ access changes.
 - `AuditFilter`: the filters both ask for by name (membership, learner, course, actor or no
   actor, actions, a time range), applied as conditions of the same one query.
 - `audit_page`: one keyset page, newest first (`created_at`, then `id`, the admin's order), in
-  ONE statement whatever its size: the rows with their enrollment, learner and actor joined,
-  one row more than asked to know whether another page follows. A position is a row's
-  `(created_at, id)`, so rows written after a client started paging never shift its pages.
+  ONE statement whatever its size: the page's ids, then those rows with their enrollment,
+  learner and actor joined, one row more than asked to know whether another page follows. A
+  position is a row's `(created_at, id)`, so rows written after a client started paging never
+  shift its pages.
 """
 
 import uuid
@@ -19,10 +20,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Q, QuerySet
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db import connections
+from django.db.models import BooleanField, F, Func, Q, QuerySet
 
 from enrollments.models import AccessChange
-from enrollments.operations.scope import Scope
+from enrollments.operations.scope import EVERYWHERE, Scope
 
 #: The newest-first order every door lists the trail in; ties broken by id, so it is total.
 ORDERING = ("-created_at", "-id")
@@ -102,13 +105,32 @@ class AuditPage:
     has_more: bool
 
 
+class _IdAmong(Func):
+    """`id = ANY(ARRAY(subquery))` (PostgreSQL; as enrollments/graphql/pagination.py's): the
+    page's ids are read first, once, and each row then looked up by primary key."""
+
+    arg_joiner = " = ANY("
+    template = "%(expressions)s)"
+    output_field = BooleanField()
+
+
 def audit_page(
     *, scope: Scope, filters: AuditFilter, after: Position | None, size: int
 ) -> AuditPage:
-    """The `size` newest records of the scope matching `filters` after `after` (one
-    statement)."""
-    queryset = audit_trail(scope).filter(filters.condition())
+    """The `size` newest records of the scope matching `filters` after `after`, in one
+    statement: the page's ids first (the trail alone, joined to the enrollments only for a
+    course or learner condition), then those rows with what they show joined. Joining the
+    learners, courses and actors before the sort made PostgreSQL join every record to sort
+    them: 6-7 s for a page of 2,000,000 records against 0.4 s for this (docs/api.md)."""
+    keys = AccessChange.objects.filter(scope.condition("enrollment__course_id"))
+    keys = keys.filter(filters.condition())
     if after is not None:
-        queryset = queryset.filter(_before(after))
-    rows = list(queryset[: size + 1])
-    return AuditPage(rows[:size], has_more=len(rows) > size)
+        keys = keys.filter(_before(after))
+    ids = keys.order_by(*ORDERING).values("pk")[: size + 1]
+    rows = audit_trail(EVERYWHERE)
+    if connections[rows.db].vendor == "postgresql":
+        rows = rows.filter(_IdAmong(F("pk"), ArraySubquery(ids)))
+    else:
+        rows = rows.filter(pk__in=ids)
+    found = list(rows)
+    return AuditPage(found[:size], has_more=len(found) > size)

@@ -37,6 +37,7 @@ from django.utils.html import format_html
 from enrollments.admin.date_drilldown import DateDrilldownMixin
 from enrollments.admin.display import ReadOnly, instant_cell
 from enrollments.admin.labelling import LabelledTabularInline
+from enrollments.admin.learner import LearnerPage
 from enrollments.admin.privacy import LearnerDataActions
 from enrollments.admin.time_zone import time_zone_choices
 from enrollments.models import Enrollment
@@ -221,7 +222,8 @@ class EmailUserChangeForm(UserChangeForm):
 
 
 @admin.register(User)
-class UserAdmin(LearnerDataActions, DateDrilldownMixin, DjangoUserAdmin):
+class UserAdmin(LearnerPage, LearnerDataActions, DateDrilldownMixin, DjangoUserAdmin):
+    # LearnerPage: the learner's enrollments on their page (enrollments/admin/learner.py).
     form = EmailUserChangeForm
     add_form = EmailUserCreationForm
     ordering = ("email",)

@@ -23,7 +23,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils.html import format_html
 
-from enrollments.admin import enrolling, export, removed, undoing, views
+from enrollments.admin import enrolling, export, offered, removed, undoing, views
 from enrollments.admin.access_changes import AccessChangeInline, access_change_trail_url
 from enrollments.admin.dashboard import EndedWithinFilter
 from enrollments.admin.date_drilldown import DateDrilldownMixin
@@ -309,6 +309,8 @@ class EnrollmentAdmin(DateDrilldownMixin, admin.ModelAdmin):
             context["can_remove"] = self.has_remove_from_course_permission(request, obj)
             context["can_expire_access"] = self.has_expire_access_permission(request, obj)
             context["can_restore"] = removed.may_restore(request.user, obj)
+            # The buttons themselves: one rule with the learner page's (offered.py).
+            context["lifecycle_actions"] = offered.offered_actions(self, request, obj)
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     # -- changelist columns -------------------------------------------------------------------

@@ -124,9 +124,8 @@ curl -sf "$GRAPHQL_BASE/healthz" >/dev/null || { cat "$WORK/gunicorn.log"; die "
 READY=$(date +%s.%N)
 printf -- '--- server ready in %.1f s\n' "$(echo "$READY - $STARTED" | bc)"
 
-# name | command (run in clients/). The order matters: the Python client pauses and resumes the
-# example membership and extends it; the others only read, except the typed client's
-# pause/resume pair, which leaves it as it found it.
+# name | command (run in clients/). Each check that pauses the contract's example membership
+# resumes it (they all expect it unpaused, IN_PROGRESS); extensions only move its end further.
 CHECKS=(
   "gql|$PY gql_client.py"
   "gql-audit-log|$PY gql_client.py audit-log"
@@ -139,7 +138,7 @@ CHECKS=(
   "browser-cors|$PY browser/cors.py"
   "graphql-http-audit|node audit.mjs"
 )
-declare -a RESULTS
+declare -a RESULTS=()
 FAILED=0
 for check in "${CHECKS[@]}"; do
   name="${check%%|*}"
@@ -158,6 +157,7 @@ for check in "${CHECKS[@]}"; do
   fi
 done
 
+[ "${#RESULTS[@]}" -gt 0 ] || die "no check named in CLIENTS_ONLY=${CLIENTS_ONLY:-}"
 if [ -s "$WORK/gunicorn.log" ] && grep -q "Traceback" "$WORK/gunicorn.log"; then
   say "the server logged errors:"
   grep -B2 -A20 "Traceback" "$WORK/gunicorn.log" | head -n 60

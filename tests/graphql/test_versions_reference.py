@@ -21,6 +21,7 @@ from graphql import (
     is_object_type,
     parse,
     print_schema,
+    print_type,
 )
 
 from config.schema import schema as contract_schema
@@ -192,3 +193,30 @@ def test_a_document_costs_the_same_in_both_versions():
         )
     ]
     assert prices[0] == prices[1] > 0
+
+
+def test_the_versions_differ_only_in_the_types_2026_01_01_changes():
+    """Accretion: whatever the API gains (a query such as auditLog, webhook management, a
+    field) is in both versions; only the types versions.CHANGES_2026_01_01 names differ, plus
+    the two enums 2026-01-01 adds."""
+    contract, newer = SERVED["2025-01-01"], SERVED["2026-01-01"]
+    assert set(newer.type_map) - set(contract.type_map) == {"CourseMembershipStatus", "CourseType"}
+    assert set(contract.type_map) <= set(newer.type_map)
+    differing = {
+        name
+        for name, type_ in contract.type_map.items()
+        if not name.startswith("__") and print_type(type_) != print_type(newer.type_map[name])
+    }
+    assert differing == set(versions.CHANGES_2026_01_01) == {"CourseMembership", "Course", "Query"}
+    # In Query, only courseMemberships' course_status filter (the enum in 2026-01-01).
+    assert set(contract.query_type.fields) == set(newer.query_type.fields)
+    for name, field in contract.query_type.fields.items():
+        other = newer.query_type.fields[name]
+        signature = [(arg, str(a.type)) for arg, a in field.args.items()]
+        other_signature = [(arg, str(a.type)) for arg, a in other.args.items()]
+        changed = [
+            pair for pair in zip(signature, other_signature, strict=True) if pair[0] != pair[1]
+        ]
+        assert str(field.type) == str(other.type), name
+        expected = [(("course_status", "String"), ("course_status", "CourseMembershipStatus"))]
+        assert changed == (expected if name == "courseMemberships" else []), name

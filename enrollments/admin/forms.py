@@ -224,7 +224,8 @@ class ExpireAccessForm(OperationForm):
     MODE_END = "end"
     MODE_SHORTEN = "shorten"
 
-    mode = forms.ChoiceField(
+    #: Not `mode` (the Extend form's): a request meant for one page is never read as the other's.
+    end_mode = forms.ChoiceField(
         label="Change",
         choices=[
             (MODE_END, "Set a new end (empty: end access now)"),
@@ -260,7 +261,7 @@ class ExpireAccessForm(OperationForm):
 
     @property
     def shortening(self) -> bool:
-        return self.cleaned_data.get("mode") == self.MODE_SHORTEN
+        return self.cleaned_data.get("end_mode") == self.MODE_SHORTEN
 
     def clean(self) -> dict:
         data = super().clean()

@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.contrib.messages import get_messages
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from enrollments.admin.correcting import NOTHING_TO_RESTORE
@@ -61,7 +63,7 @@ def expire_data(page, **fields) -> dict:
     data: dict = {}
     for name, value in page.context["scope"].hidden_fields:
         data.setdefault(name, []).append(value)
-    data.update({"time_zone": "UTC", "at": "", "mode": "shorten", **fields})
+    data.update({"time_zone": "UTC", "at": "", "end_mode": "shorten", **fields})
     return data
 
 
@@ -202,9 +204,11 @@ def test_a_stale_shorten_preview_applies_nothing(client, carol):
 def test_shortening_needs_the_permission_to_end_access_in_the_course(carol):
     extender = grant(StaffFactory(), "view_enrollment", "change_enrollment", "extend_access")
     url = reverse(EXPIRE_ONE, args=[carol.pk])
-    assert logged_in(extender).post(url, {"mode": "shorten", "days": "300"}).status_code == 403
+    assert logged_in(extender).post(url, {"end_mode": "shorten", "days": "300"}).status_code == 403
     manager = CourseRoleFactory(course=CourseFactory(), role=CourseRole.Role.MANAGER).user
-    elsewhere = logged_in(manager).post(url, {"mode": "shorten", "days": "300", "_confirm": "1"})
+    elsewhere = logged_in(manager).post(
+        url, {"end_mode": "shorten", "days": "300", "_confirm": "1"}
+    )
     assert elsewhere.status_code == 302  # another course's enrollment: not found
     carol.refresh_from_db()
     assert carol.ended_at == END + timedelta(days=300)
@@ -346,3 +350,31 @@ def test_restore_end_needs_the_permission_in_the_enrollments_course(carol):
     assert response.status_code == 302  # another course: not found
     carol.refresh_from_db()
     assert carol.ended_at == END + timedelta(days=300)
+
+
+def test_the_restore_links_cost_no_query_per_row(client, carol):
+    """The history on the enrollment's page and its History page cost the same statements
+    with 1 change that moved the end and with 11."""
+    trail = reverse("admin:enrollments_accesschange_changelist")
+    pages = (
+        reverse("admin:enrollments_enrollment_change", args=[carol.pk]),
+        f"{trail}?enrollment__id__exact={carol.pk}",
+    )
+
+    def counts() -> list[int]:
+        result = []
+        for url in pages:
+            client.get(url)  # warm the session and caches
+            with CaptureQueriesContext(connection) as captured:
+                text = client.get(url).content.decode()
+            result.append((len(captured), text.count('class="restore-end-link"')))
+        return result
+
+    one = counts()
+    for _ in range(10):
+        apply(Extend(days=1), Selection.named([carol.pk]), SYSTEM)
+    eleven = counts()
+    assert [links for _, links in one] == [1, 1]
+    # Every change that moved the end links (the page says whether it still applies).
+    assert [links for _, links in eleven] == [11, 11]
+    assert [queries for queries, _ in eleven] == [queries for queries, _ in one]

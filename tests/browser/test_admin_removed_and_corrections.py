@@ -76,7 +76,7 @@ def test_erin_found_and_restored_then_carols_end_corrected(page, transactional_d
     page.click("a.expire-access-link")
     page.wait_for_selector("#expire-access-form")
     assert page.is_hidden("#id_days")  # shown while its choice is checked (staff.js)
-    page.check("#id_mode_1")
+    page.check("#id_end_mode_1")
     page.fill("#id_days", "300")
     page.click("input[name=_preview]")
     page.wait_for_selector("#preview-heading")

@@ -50,6 +50,7 @@ from typing import Any
 import graphene
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.utils.cache import patch_vary_headers
 from graphql import (
     GraphQLArgument,
     GraphQLEnumType,
@@ -432,15 +433,21 @@ def with_warnings(response: HttpResponse, warnings: tuple[dict[str, str], ...]) 
 def selects_version(dispatch: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """Wraps the API view's dispatch: refuses an unsupported version (Unsupported.response)
     before anything else runs, else notes the Selected version on the request (the view
-    answers with its schema) and adds its warnings to the answer."""
+    answers with its schema) and adds its warnings to the answer. Every answer varies by the
+    header (`Vary`)."""
 
     @functools.wraps(dispatch)
     def versioned(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         try:
             chosen = select(request.headers.get(HEADER), clock.now().date())
         except Unsupported as unsupported:
-            return unsupported.response()
-        setattr(request, ATTRIBUTE, chosen)
-        return with_warnings(dispatch(request, *args, **kwargs), chosen.warnings)
+            response = unsupported.response()
+        else:
+            setattr(request, ATTRIBUTE, chosen)
+            response = with_warnings(dispatch(request, *args, **kwargs), chosen.warnings)
+        # The answer depends on the header: a cache between client and server (a GET query
+        # through a CDN) must not hand one version's answer to another version's client.
+        patch_vary_headers(response, [HEADER])
+        return response
 
     return versioned

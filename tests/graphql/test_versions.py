@@ -364,3 +364,16 @@ def test_an_idempotency_key_is_per_version(api, key, statuses):
     again = post(api, key, document, variables, version="2026-01-01", HTTP_IDEMPOTENCY_KEY="k1")
     assert api.last_response.status_code == 422
     assert error_codes(again) == ["IDEMPOTENCY_KEY_REUSED"]
+
+
+@pytest.mark.parametrize("version", [None, "2026-01-01", "1999-01-01"])
+def test_every_answer_varies_by_the_version_header(client, manager, make_key, version):
+    """A GET query's answer differs by version: a shared cache must key it by the header."""
+    extra = {} if version is None else {HEADER: version}
+    response = client.get(
+        "/graphql",
+        {"query": "{ __typename }"},
+        HTTP_AUTHORIZATION=f"Bearer {make_key(manager)}",
+        **extra,
+    )
+    assert "Healthie-GraphQL-API-Version" in response["Vary"]

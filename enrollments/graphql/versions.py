@@ -8,7 +8,7 @@ Served here:
   baseline 2024-06-01, which is not served here), and such a request's answer carries no
   warning: a client of the contract sees the same bytes as before.
 - `2026-01-01`, Healthie's newest version this project serves: the same schema with that
-  version's types where they have a meaning here (`version_2026_01_01`): `course_status` is the
+  version's types where they have a meaning here (CHANGES_2026_01_01): `course_status` is the
   `CourseMembershipStatus` enum (NOT_STARTED, IN_PROGRESS, COMPLETED), also as the type of this
   API's own `courseMemberships(course_status:)` filter; `CourseMembership.cursor` is gone (the
   edges and `page_info` keep the cursors); `Course.course_type` (`CourseType`) is added.
@@ -36,7 +36,10 @@ that applies to 2025-01-01, since a newer version (2026-01-01) is served to upgr
 not apply to 2026-01-01, the newest served here: a warning asking to upgrade with nothing newer
 to upgrade to would only be noise. The dates are a setting (`API_VERSION_LIFECYCLE`, defaulting
 to LIFECYCLE below) read on every request, so the clock (enrollments.clock) decides, tests freeze
-it, and an operator can move a sunset without a deploy of code.
+it, and moving a sunset is a change of settings, not of this code.
+
+Every answer varies by the header (`Vary`), and a keyed mutation's Idempotency-Key belongs to
+its version (`fingerprinted`).
 """
 
 import functools
@@ -49,6 +52,7 @@ from typing import Any
 
 import graphene
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import patch_vary_headers
 from graphql import (
@@ -357,10 +361,16 @@ def lifecycle() -> dict[str, tuple[date, date]]:
     """{version: (deprecated_on, sunset_on)} from the setting API_VERSION_LIFECYCLE (ISO date
     strings), else LIFECYCLE."""
     configured = getattr(settings, "API_VERSION_LIFECYCLE", LIFECYCLE)
-    return {
-        version: (date.fromisoformat(deprecated), date.fromisoformat(sunset))
-        for version, (deprecated, sunset) in configured.items()
-    }
+    try:
+        return {
+            version: (date.fromisoformat(deprecated), date.fromisoformat(sunset))
+            for version, (deprecated, sunset) in configured.items()
+        }
+    except (TypeError, ValueError, AttributeError) as error:
+        raise ImproperlyConfigured(
+            "API_VERSION_LIFECYCLE must map each version to two ISO dates "
+            f"(deprecated_on, sunset_on), e.g. {dict(LIFECYCLE)!r}: {error}"
+        ) from error
 
 
 def select(header: str | None, today: date) -> Selected:

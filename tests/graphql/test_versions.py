@@ -10,6 +10,7 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 from graphql import print_schema
 
 from config.schema import schema as contract_schema
@@ -377,3 +378,12 @@ def test_every_answer_varies_by_the_version_header(client, manager, make_key, ve
         **extra,
     )
     assert "Healthie-GraphQL-API-Version" in response["Vary"]
+
+
+@pytest.mark.parametrize(
+    "value", [{"2025-01-01": ("soon", "2027-01-31")}, {"2025-01-01": "2027-01-31"}]
+)
+def test_a_malformed_lifecycle_setting_names_itself(settings, value):
+    settings.API_VERSION_LIFECYCLE = value
+    with pytest.raises(ImproperlyConfigured, match="API_VERSION_LIFECYCLE must map"):
+        versions.lifecycle()

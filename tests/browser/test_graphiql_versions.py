@@ -1,6 +1,7 @@
 """GraphiQL picks the API version (docs/api.md "Versions"): its Headers tab sends
 `Healthie-GraphQL-API-Version` with every request, so a member of staff sees the 2026-01-01
-schema's answer (course_status as the enum) in the browser, under the page's CSP."""
+schema's answer (course_status as the enum) in the browser, under the page's CSP, and a
+re-fetch of the schema introspects that version."""
 
 import urllib.parse
 
@@ -45,3 +46,12 @@ def test_the_headers_tab_selects_the_version(page, superuser, live_server):
     assert "2026-01-01" in editor.inner_text()
     run(page, '"NOT_STARTED"')
     assert "not_started" not in page.inner_text(".result-window")
+
+    # Re-fetching the schema introspects with the header: the explorer shows 2026-01-01.
+    with page.expect_request(
+        lambda request: (
+            request.method == "POST" and "IntrospectionQuery" in (request.post_data or "")
+        )
+    ) as introspection:
+        page.get_by_role("button", name="Re-fetch GraphQL schema").click()
+    assert introspection.value.headers.get("healthie-graphql-api-version") == "2026-01-01"

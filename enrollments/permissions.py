@@ -57,6 +57,11 @@ ERASE_LEARNER = Permission("erase_learner", "Can erase (pseudonymise) a learner"
 VIEW_ENROLLMENT = Permission("view_enrollment", "Can view enrollment")
 CHANGE_ENROLLMENT = Permission("change_enrollment", "Can change enrollment")
 VIEW_ACCESS_CHANGE = Permission("view_accesschange", "Can view access change")
+#: The expiry reminders (sent, pending, failed), read-only under "Expiry reminders"
+#: (enrollments/admin/reminders.py): Django's own view permission of the model. Whoever sees an
+#: enrollment (VIEW_ENROLLMENT or CHANGE_ENROLLMENT, globally or by course role) sees its
+#: reminders too; this one shows them to staff who may not see enrollments.
+VIEW_EXPIRY_REMINDER = Permission("view_expiryreminder", "Can view expiry reminder")
 
 #: The permissions the app adds to Django's (Enrollment.Meta.permissions).
 CUSTOM: tuple[Permission, ...] = (

@@ -3,7 +3,7 @@ registers them."""
 
 from django.contrib import admin
 
-from enrollments.admin import access_changes, enrollment, jobs, privacy, webhooks
+from enrollments.admin import access_changes, enrollment, jobs, privacy, reminders, webhooks
 
 # The site's name in the header and the page titles, instead of "Django administration".
 admin.site.site_header = "Course access"
@@ -12,4 +12,4 @@ admin.site.site_title = "Course access admin"
 # reason and batch columns off screen. The breadcrumbs and the home page lead everywhere it did.
 admin.site.enable_nav_sidebar = False
 
-__all__ = ["access_changes", "enrollment", "jobs", "privacy", "webhooks"]
+__all__ = ["access_changes", "enrollment", "jobs", "privacy", "reminders", "webhooks"]

@@ -100,5 +100,6 @@ class LearnerPage:
             context["learner_enrollments"] = rows
             if rows is not None:
                 context["learner_zone"] = staff_time_zone(request).key
+                context["learner_scoped"] = not page_scope(request.user).everywhere
                 context["learner_list_url"] = learner_list_url(obj)
         return super().render_change_form(request, context, add, change, form_url, obj)

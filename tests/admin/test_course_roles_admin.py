@@ -216,7 +216,8 @@ def test_the_admin_index_offers_the_course_staff_their_pages_and_nobody_else_any
         app["app_label"]: {model["object_name"] for model in app["models"]}
         for app in staff_client.get(reverse("admin:index")).context["app_list"]
     }
-    assert apps == {"enrollments": {"Enrollment", "AccessChange", "OperationRun"}}
+    # Expiry reminders: seen by whoever sees the enrollments (enrollments/admin/reminders.py).
+    assert apps == {"enrollments": {"Enrollment", "AccessChange", "OperationRun", "ExpiryReminder"}}
 
     nobody = logged_in(StaffFactory())  # staff, but neither a permission nor a role
     assert nobody.get(reverse("admin:index")).context["app_list"] == []

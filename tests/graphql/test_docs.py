@@ -59,7 +59,7 @@ def test_every_curl_example_runs_against_the_demo_data(api, clock):
         call_command("create_api_key", email, stdout=out)
         keys[name] = out.getvalue().splitlines()[-1]
     examples = list(EXAMPLE.finditer(DOC))
-    assert len(examples) == 17
+    assert len(examples) == 18
     assert {example["header"] for example in examples} == set(HEADER_META)
     for example in examples:
         meta, scheme = HEADER_META[example["header"]]

@@ -30,13 +30,18 @@ def post(client, query, key, **headers):
     )
 
 
+def varies(response) -> list[str]:
+    """The header names of the answer's Vary (CORS adds `origin` after ours)."""
+    return [name.strip() for name in response.get("Vary", "").split(",")]
+
+
 def test_a_large_answer_is_gzipped_for_a_client_that_accepts_it(client, key):
     plain = post(client, PAGE, key)
     assert "Content-Encoding" not in plain
     assert len(plain.content) > MIN_LENGTH
     compressed = post(client, PAGE, key, HTTP_ACCEPT_ENCODING="gzip, deflate, br")
     assert compressed["Content-Encoding"] == "gzip"
-    assert compressed["Vary"].endswith("Accept-Encoding")
+    assert "Accept-Encoding" in varies(compressed)
     assert int(compressed["Content-Length"]) == len(compressed.content) < len(plain.content) / 3
     assert json.loads(gzip.decompress(compressed.content)) == plain.json()
     assert len(plain.json()["data"]["courseMemberships"]["nodes"]) == 30
@@ -57,7 +62,7 @@ def test_graphql_response_json_is_compressed_too(client, key):
 def test_a_small_answer_is_sent_as_it_is_with_vary(client, key):
     response = post(client, SMALL, key, HTTP_ACCEPT_ENCODING="gzip")
     assert "Content-Encoding" not in response
-    assert response["Vary"].endswith("Accept-Encoding")
+    assert "Accept-Encoding" in varies(response)
     assert response.json() == {"data": {"courseMemberships": {"total_count": 30}}}
 
 

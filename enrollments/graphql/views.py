@@ -8,8 +8,11 @@ Authentication, in order:
    user and nothing else. Its session cookie, if any, is ignored, and a bad key is refused
    (401), never "retried" as the session. No CSRF check: a browser cannot attach either header
    with a value of the page's choosing to a cross-site request without a CORS preflight, which
-   this site does not answer (and it never challenges for Basic credentials, so a browser holds
-   none to replay), so a keyed request is never a forged one.
+   this site answers only for the origins an operator lists (`CORS_ALLOWED_ORIGINS`, none by
+   default; docs/api.md "Browsers on other origins"), and then never with credentials: a page
+   of a listed origin sends its own key, never the staff member's cookies. It never challenges
+   for Basic credentials either, so a browser holds none to replay: a keyed request is never a
+   forged one.
 2. Otherwise the browser session (Django's log-in). A signed-in session must pass Django's CSRF
    check on POST, exactly as a form would: the view is exempted from the middleware only so
    that keyed requests can skip it, and re-runs the same check itself for sessions (as Django

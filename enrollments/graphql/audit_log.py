@@ -28,23 +28,22 @@ in the record's course, the rule of every e-mail of the API), null to one who ma
 trail. Every other fact of a record is shown to whoever sees it.
 """
 
-import base64
-import binascii
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import graphene
 from graphql import GraphQLResolveInfo
 
-from enrollments.graphql.errors import INVALID_CURSOR, ApiError, bad_input
+from enrollments.graphql.errors import bad_input
 from enrollments.graphql.limits import limits
+from enrollments.graphql.pagination import AUDIT_LOG_CURSORS, decode_cursor, encode_cursor
 from enrollments.graphql.permissions import may_read_learner, require_scope
 from enrollments.graphql.scalars import Cursor, ISO8601DateTime
 from enrollments.graphql.types import ReadByAttribute, User
 from enrollments.models import AccessChange
 from enrollments.permissions import VIEW_ACCESS_CHANGE
-from enrollments.selectors.audit_log import AuditFilter, Position, audit_page
+from enrollments.selectors.audit_log import AuditFilter, audit_page
 from lms.identifiers import parse_uuid
 
 #: Healthie's default page size of `auditLog`.
@@ -53,11 +52,6 @@ DEFAULT_PAGE_SIZE = 50
 NO_AUTHOR = "no_author"
 #: The one resource whose changes this trail records.
 COURSE_MEMBERSHIP = "COURSE_MEMBERSHIP"
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MICROSECOND = timedelta(microseconds=1)
-#: Distinct from the memberships' cursors ("m1"): one is refused where the other is expected.
-_CURSOR_VERSION = "a1"
 
 #: Healthie's event types, from each action: a membership made (or made again), changed,
 #: removed.
@@ -69,28 +63,6 @@ EVENT_TYPE_OF_ACTION = {
     else "UPDATE"
     for action in AccessChange.Action.values
 }
-
-
-def encode_cursor(change: AccessChange) -> str:
-    micros = (change.created_at - _EPOCH) // _MICROSECOND
-    raw = f"{_CURSOR_VERSION}:{micros}:{change.pk.hex}"
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> Position:
-    """The position a cursor of `auditLog` names. Raises INVALID_CURSOR for anything else (a
-    membership's cursor included)."""
-    invalid = ApiError(INVALID_CURSOR, "Invalid cursor: pass back a cursor this API returned")
-    if not 0 < len(cursor) <= 100:
-        raise invalid
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
-        version, micros, hex_id = raw.split(":")
-        if version != _CURSOR_VERSION:
-            raise ValueError(version)
-        return Position(_EPOCH + int(micros) * _MICROSECOND, uuid.UUID(hex=hex_id))
-    except (ValueError, binascii.Error, UnicodeDecodeError, OverflowError):
-        raise invalid from None
 
 
 class AuditEventType(graphene.Enum):
@@ -341,7 +313,7 @@ def render(change: AccessChange, viewer) -> Event:
     readable = may_read_learner(viewer, enrollment.user_id, enrollment.course_id)
     return Event(
         id=str(change.pk),
-        cursor=encode_cursor(change),
+        cursor=encode_cursor(change, tag=AUDIT_LOG_CURSORS),
         occurred_at=change.created_at,
         acting_user=change.actor,
         resource_name=COURSE_MEMBERSHIP,
@@ -367,6 +339,6 @@ def resolve_audit_log(root, info: GraphQLResolveInfo, **arguments) -> list[Event
     elif not 1 <= page_size <= maximum:
         raise bad_input(f"`page_size` must be between 1 and {maximum}")
     after = arguments.get("after")
-    position = decode_cursor(after) if after is not None else None
+    position = None if after is None else decode_cursor(after, tag=AUDIT_LOG_CURSORS)
     page = audit_page(scope=scope, filters=_filters(arguments), after=position, size=page_size)
     return [render(change, user) for change in page.rows]

@@ -32,7 +32,6 @@ import functools
 import operator
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from functools import cached_property
@@ -44,10 +43,13 @@ from django.db.models import BooleanField, F, Func, Q, QuerySet
 from enrollments.graphql.errors import INVALID_CURSOR, ApiError, bad_input
 from enrollments.graphql.loading import LoadedMembership, attach_items, read_memberships
 from enrollments.models import Enrollment
+from enrollments.selectors.keyset import Position
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
-_CURSOR_VERSION = "m1"
+#: The lists' cursor tags (see encode_cursor).
+MEMBERSHIP_CURSORS = "m1"
+AUDIT_LOG_CURSORS = "a1"
 
 
 class Order(StrEnum):
@@ -57,34 +59,25 @@ class Order(StrEnum):
     CREATED_AT_DESC = "CREATED_AT_DESC"
 
 
-@dataclass(frozen=True, slots=True)
-class Position:
-    """A row's place in the `(created_at, id)` order."""
-
-    created_at: datetime
-    id: uuid.UUID
-
-    @classmethod
-    def of(cls, enrollment: Enrollment) -> "Position":
-        return cls(enrollment.created_at, enrollment.pk)
-
-
-def encode_cursor(enrollment: Enrollment) -> str:
-    """The opaque cursor of a membership: its position, not its offset in some page."""
-    micros = (enrollment.created_at - _EPOCH) // _MICROSECOND
-    raw = f"{_CURSOR_VERSION}:{micros}:{enrollment.pk.hex}"
+def encode_cursor(row, *, tag: str = MEMBERSHIP_CURSORS) -> str:
+    """The opaque cursor of a row (a membership, by default): its position, not its offset in
+    some page. `tag` names the list it belongs to, so that a cursor of one list is refused by
+    another (the audit log's are AUDIT_LOG_CURSORS)."""
+    micros = (row.created_at - _EPOCH) // _MICROSECOND
+    raw = f"{tag}:{micros}:{row.pk.hex}"
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str) -> Position:
-    """The position a cursor names. Raises INVALID_CURSOR for anything this API did not issue."""
+def decode_cursor(cursor: str, *, tag: str = MEMBERSHIP_CURSORS) -> Position:
+    """The position a cursor of the list `tag` names. Raises INVALID_CURSOR for anything this
+    API did not issue for that list."""
     invalid = ApiError(INVALID_CURSOR, "Invalid cursor: pass back a cursor this API returned")
     if not isinstance(cursor, str) or not 0 < len(cursor) <= 100:
         raise invalid
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
         version, micros, hex_id = raw.split(":")
-        if version != _CURSOR_VERSION:
+        if version != tag:
             raise ValueError(version)
         return Position(_EPOCH + int(micros) * _MICROSECOND, uuid.UUID(hex=hex_id))
     except (ValueError, binascii.Error, UnicodeDecodeError, OverflowError):

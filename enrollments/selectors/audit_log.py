@@ -26,21 +26,10 @@ from django.db.models import BooleanField, F, Func, Q, QuerySet
 
 from enrollments.models import AccessChange
 from enrollments.operations.scope import EVERYWHERE, Scope
+from enrollments.selectors.keyset import Position
 
 #: The newest-first order every door lists the trail in; ties broken by id, so it is total.
 ORDERING = ("-created_at", "-id")
-
-
-@dataclass(frozen=True, slots=True)
-class Position:
-    """A record's place in the trail's order."""
-
-    created_at: datetime
-    id: uuid.UUID
-
-    @classmethod
-    def of(cls, change: AccessChange) -> "Position":
-        return cls(change.created_at, change.pk)
 
 
 @dataclass(frozen=True, slots=True)

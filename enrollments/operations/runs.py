@@ -65,6 +65,7 @@ from enrollments.operations.pausing import Pause, Resume
 from enrollments.operations.removing import Remove
 from enrollments.operations.scope import actor_scope
 from enrollments.operations.selection import Selection
+from enrollments.operations.shortening import Shorten
 from enrollments.operations.undoing import Undo
 from enrollments.retry import retry_on_conflict
 from lms.batching import chunked
@@ -77,7 +78,7 @@ UNFINISHED = (State.PREVIEWED, State.QUEUED, State.RUNNING, State.FAILED)
 
 #: The operations a run can hold: those applied to a selection of enrollments.
 OPERATIONS: dict[str, type[Operation]] = {
-    cls.__name__: cls for cls in (Extend, Expire, Pause, Resume, Remove, Undo)
+    cls.__name__: cls for cls in (Extend, Expire, Shorten, Pause, Resume, Remove, Undo)
 }
 
 DEFAULTS = {

@@ -28,6 +28,7 @@ from enrollments.operations import (
     runs,
 )
 from enrollments.operations.audit import Attribution
+from enrollments.operations.shortening import Shorten
 from tests.factories import CourseFactory, EnrollmentFactory, OperatorFactory
 
 pytestmark = pytest.mark.django_db
@@ -81,6 +82,19 @@ def test_a_run_writes_its_selection_down_then_applies_it_in_chunks(clock, learne
     assert audit_counts() == {e.pk: 1 for e in mine}
     assert set(AccessChange.objects.values_list("batch_id", flat=True)) == {run.batch_id}
     assert not OperationRunRow.objects.filter(run=run, outcome="pending").exists()
+
+
+def test_a_shortening_runs_in_chunks_too(clock, learners):
+    """The admin's "Shorten by N days" of a Select all above RUNS_BACKGROUND_ABOVE is a job:
+    the run holds the operation and applies it chunk by chunk, each end once."""
+    course, mine = learners
+    run = runs.start([(Shorten(days=2), of_course(course))], BY)
+    assert runs.operation_from_json(runs.operation_to_json(Shorten(days=2))) == Shorten(days=2)
+    run = runs.advance(run.pk, chunk_size=3)
+    assert (run.state, run.changed) == (State.DONE, 7)
+    ends = set(Enrollment.objects.filter(course=course).values_list("ended_at", flat=True))
+    assert ends == {clock.current + timedelta(days=3)}
+    assert audit_counts() == {e.pk: 1 for e in mine}
 
 
 def test_a_failed_chunk_rolls_back_alone_and_the_run_resumes_where_it_stopped(

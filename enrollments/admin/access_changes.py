@@ -14,8 +14,16 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from enrollments.admin import correcting, export, undoing
+from enrollments.admin.audit_filters import ActorFilter, DateRangeFilter, TrailCourseFilter
 from enrollments.admin.date_drilldown import DateDrilldownMixin
-from enrollments.admin.display import ReadOnly, enrollment_label, format_instant, instant_cell
+from enrollments.admin.display import (
+    ReadOnly,
+    email_html,
+    enrollment_label,
+    format_instant,
+    instant_cell,
+    uuid_html,
+)
 from enrollments.admin.scoping import page_scope, prime_roles, trail_scope
 from enrollments.models import AccessChange, Enrollment
 from enrollments.selectors.audit_log import audit_trail
@@ -27,7 +35,7 @@ AUDIT_FIELDS = (
     "old_end",
     "new_end",
     "paused_seconds",
-    "actor",
+    "actor_email",
     "source",
     "reason",
     "batch",
@@ -67,16 +75,25 @@ class ReadOnlyAuditMixin(ReadOnly):
     def new_ended_at_display(self, change: AccessChange) -> str:
         return format_instant(change.new_ended_at)
 
+    @admin.display(description="actor", ordering="actor__email")
+    def actor_email(self, change: AccessChange) -> str:
+        """The actor's e-mail, never broken inside a word (display.email_html)."""
+        return email_html(change.actor.email) if change.actor is not None else "—"
+
     @admin.display(description="batch")
     def batch(self, change: AccessChange) -> str:
+        """The batch id whole (issue 26: it was cut to 8 characters), monospace and selected
+        whole by one click to copy it (staff.css `.batch-id`), and a link to its changes."""
         if change.batch_id is None:
             return "—"
         url = reverse("admin:enrollments_accesschange_changelist")
         return format_html(
-            '<a href="{}?batch_id={}" title="Every change of this bulk operation">{}…</a>',
+            '<code class="batch-id">{}</code><a href="{}?batch_id={}" class="batch-link" '
+            'aria-label="Every change of batch {}">every change</a>',
+            uuid_html(change.batch_id),
             url,
             change.batch_id,
-            str(change.batch_id)[:8],
+            change.batch_id,
         )
 
 
@@ -126,12 +143,13 @@ class AccessChangeAdmin(DateDrilldownMixin, ReadOnlyAuditMixin, admin.ModelAdmin
         "action",
         "old_end",
         "new_end",
-        "actor",
+        "actor_email",
         "source",
         "reason",
         "batch",
     )
-    list_filter = ("action", "source")
+    # Course, actor and date range: the selector's conditions (audit_filters.py).
+    list_filter = ("action", "source", TrailCourseFilter, ActorFilter, DateRangeFilter)
     list_select_related = ("enrollment__user", "enrollment__course", "actor")
     search_fields = (
         "enrollment__user__email",
@@ -281,5 +299,9 @@ class AccessChangeAdmin(DateDrilldownMixin, ReadOnlyAuditMixin, admin.ModelAdmin
     def enrollment_link(self, change: AccessChange) -> str:
         enrollment = change.enrollment
         url = reverse("admin:enrollments_enrollment_change", args=[enrollment.pk])
-        label = enrollment_label(enrollment.user.email, enrollment.course.title)
-        return format_html('<a href="{}">{}</a>', url, label)
+        return format_html(
+            '<a href="{}">{} in {}</a>',
+            url,
+            email_html(enrollment.user.email),
+            enrollment.course.title,
+        )

@@ -5,8 +5,8 @@ import zoneinfo
 from datetime import datetime
 
 from django.utils import timezone
-from django.utils.html import format_html
-from django.utils.safestring import SafeString
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
 
 from enrollments.progress import CourseStatus
 from enrollments.rules import AccessState
@@ -103,6 +103,25 @@ def natural_key(text: str) -> tuple:
         for part in re.split(r"(\d+)", text)
         if part
     )
+
+
+def email_html(email: str) -> SafeString:
+    """An e-mail address that a narrow cell may wrap only before its "@", never inside a word
+    (issue 26: addresses were broken mid-word): each part is kept whole (staff.css `.email`);
+    copying the text gives the address unchanged."""
+    local, at, domain = email.rpartition("@")
+    if not at:
+        return format_html('<span class="email"><span>{}</span></span>', email)
+    return format_html(
+        '<span class="email"><span>{}</span><wbr><span>@{}</span></span>', local, domain
+    )
+
+
+def uuid_html(value: object) -> SafeString:
+    """A UUID whole, breakable only after its hyphens (`<wbr>`, no text added: copying it gives
+    the id unchanged)."""
+    parts = str(value).split("-")
+    return format_html_join(mark_safe("-<wbr>"), "{}", ((part,) for part in parts))
 
 
 def nowrap(text: str) -> SafeString:

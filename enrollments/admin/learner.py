@@ -13,7 +13,7 @@ listed too, with their badge and Restore…, as on their page.
 
 Scoped like every enrollment page (scoping.page_scope): a course staff member sees only the
 enrollments of their courses; the section is absent for staff who see no enrollments. Fixed
-cost: the roles (with their courses' titles) are read once (`prime_roles`), the enrollments with
+cost: the roles are read once per request (operations.scope.roles_of), the enrollments with
 their progress in one statement, whatever their number (tests/admin/test_learner_page.py).
 
 Wiring: `LearnerPage` is a mixin for lms/admin.py's UserAdmin (the page's template and context).
@@ -29,7 +29,7 @@ from django.utils.safestring import SafeString
 from enrollments.admin.display import instant_cell
 from enrollments.admin.filters import AccessStateFilter
 from enrollments.admin.offered import Offer, offered_actions
-from enrollments.admin.scoping import page_scope, prime_roles
+from enrollments.admin.scoping import page_scope
 from enrollments.admin.time_zone import staff_time_zone
 from enrollments.models import Enrollment
 from enrollments.selectors.memberships import memberships_with_progress
@@ -56,8 +56,7 @@ class LearnerEnrollment:
 def learner_enrollments(request: HttpRequest, learner) -> list[LearnerEnrollment] | None:
     """The rows of `learner`'s enrollments that `request.user` sees, by course title; None
     when they see no enrollments at all (the section is left out)."""
-    prime_roles(request.user)  # the roles before any scope is asked: one query, read once
-    scope = page_scope(request.user)
+    scope = page_scope(request.user)  # the roles: read once per request (scope.roles_of)
     if scope.empty:
         return None
     enrollments = admin.site.get_model_admin(Enrollment)

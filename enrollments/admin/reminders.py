@@ -24,7 +24,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from enrollments.admin.display import ReadOnly, enrollment_label, format_instant, instant_cell
-from enrollments.admin.scoping import PAGE_PERMISSIONS, prime_roles
+from enrollments.admin.scoping import PAGE_PERMISSIONS
 from enrollments.models import ExpiryReminder
 from enrollments.operations.scope import Scope, scope_of_any
 from enrollments.permissions import VIEW_EXPIRY_REMINDER
@@ -80,7 +80,6 @@ class ExpiryReminderAdmin(ReadOnly, admin.ModelAdmin):
     def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
         """Globally or through a role in some course; one reminder only within the scope
         (get_queryset finds no other)."""
-        prime_roles(request.user)
         scope = reminder_scope(request.user)
         if obj is None:
             return not scope.empty

@@ -30,8 +30,9 @@ pytestmark = pytest.mark.django_db
 
 SYSTEM = Attribution(None, AccessChange.Source.SYSTEM)
 ENROLL = "/admin/enrollments/enrollment/enroll/"
-#: The undo's landing page (the audit list filtered to its batch), read a second time.
-QUERIES = 11
+#: The undo's landing page (the audit list filtered to its batch), read a second time; two of
+#: them list the course and actor filters' choices (enrollments/admin/audit_filters.py).
+QUERIES = 13
 ROWS_CHANGED = (
     "The enrollments changed since the preview: nothing was applied: "
     "check the new preview and confirm again."

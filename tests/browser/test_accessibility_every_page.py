@@ -1,7 +1,10 @@
 """WCAG 2.1 AA on every admin page the project adds or customises (issue 26): the list, the add
 page and a change page of every model the project registers in the admin (its own apps, and
 Django's groups, whose admin it replaces), plus the pages those admins add (a course's role
-history, an endpoint's deliveries, a job's page), each with axe-core: 0 violations.
+history, an endpoint's deliveries, a job's page), each with axe-core: 0 violations. The
+enumeration covers the expiry reminders' list and page (read-only, a reminder of the learner) and
+the audit trail with its course, actor and date-range filters; the learner's user page carries
+the learner page's enrollments section (the superuser sees it).
 
 The data is the privacy tests' learner with everything the database can hold about them
 (`tests/privacy/helpers.build_history`), so every list has rows and every change page exists.

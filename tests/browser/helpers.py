@@ -1,8 +1,10 @@
 """What the browser tests share: driving the admin by keyboard alone (Tab until a control has the
-focus, log in, preview and confirm) and by mouse (an action, the "Extend access" days), and
-bulk enrollments to act on."""
+focus, log in, preview and confirm) and by mouse (an action, the "Extend access" days), bulk
+enrollments to act on, and the screenshots docs/admin.md shows."""
 
+import os
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from django.utils import timezone
 
@@ -12,6 +14,7 @@ from tests.browser.conftest import PASSWORD
 from tests.factories import CourseFactory, EnrollmentFactory
 
 ENROLLMENTS = "/admin/enrollments/enrollment/"
+DOCS = Path(__file__).resolve().parents[2] / "docs"
 #: A generous bound on the Tab presses to reach a control: a missing control fails, not hangs.
 MAX_PRESSES = 120
 
@@ -105,3 +108,11 @@ def fill_days_and_preview(page, days: int) -> None:
     page.fill("#id_days", str(days))
     page.click("input[name=_preview]")
     page.wait_for_selector("h2:has-text('Preview')")
+
+
+def save_screenshot(page, name: str, tmp_path, *, full_page: bool = True) -> None:
+    """The page as it is, into docs/`name` with UPDATE_SCREENSHOTS=1 (docs/admin.md shows it),
+    else a scratch file, so that a test run leaves the work tree clean."""
+    target = DOCS / name if os.environ.get("UPDATE_SCREENSHOTS") == "1" else tmp_path / name
+    page.screenshot(path=str(target), full_page=full_page)
+    assert target.stat().st_size > 10_000

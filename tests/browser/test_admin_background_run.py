@@ -2,7 +2,8 @@
 the background, Confirm opens the job page at once (queued), the worker runs the job (in this
 process: tests/jobs/worker.run_jobs) and the page, refreshing itself, moves to done; then "Undo
 this batch" from the job page undoes every row. axe-core on the preview, the job page and the
-list of jobs."""
+list of jobs; the job page's screenshot in docs/admin.md comes from here at 1366 px
+(`UPDATE_SCREENSHOTS=1`)."""
 
 from datetime import timedelta
 
@@ -10,7 +11,12 @@ import pytest
 
 from enrollments.models import AccessChange, Enrollment, OperationRun
 from tests.browser.conftest import assert_accessible, log_in, staff_with
-from tests.browser.helpers import active_enrollments, choose_action, fill_days_and_preview
+from tests.browser.helpers import (
+    active_enrollments,
+    choose_action,
+    fill_days_and_preview,
+    save_screenshot,
+)
 from tests.factories import CourseFactory
 from tests.jobs.worker import run_jobs
 
@@ -21,7 +27,7 @@ JOB_PAGES = "**/admin/enrollments/operationrun/*/change/"
 
 
 def test_a_select_all_runs_in_the_background_then_is_undone(
-    page, transactional_db, axe_script, settings
+    page, transactional_db, axe_script, settings, tmp_path
 ):
     settings.RUNS = {"BACKGROUND_ABOVE": 50, "CHUNK_SIZE": 25, "STALE_AFTER_SECONDS": 120}
     staff = staff_with(
@@ -66,6 +72,8 @@ def test_a_select_all_runs_in_the_background_then_is_undone(
     assert page.get_attribute("#run-progress", "max") == str(ROWS)
     assert f"{ROWS} changed" in page.inner_text(".counts")
     assert_accessible(page, axe_script)
+    page.set_viewport_size({"width": 1366, "height": 900})
+    save_screenshot(page, "admin-job-page-1366.png", tmp_path)  # docs/admin.md
     run = OperationRun.objects.get()
     assert (run.state, run.changed) == (OperationRun.State.DONE, ROWS)
     assert all(

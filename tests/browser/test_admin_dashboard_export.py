@@ -5,20 +5,17 @@ rows, and axe-core finds no violation on it."""
 
 import csv
 import io
-import os
 import zoneinfo
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
 
 from tests.browser.conftest import assert_accessible, log_in
+from tests.browser.helpers import save_screenshot
 from tests.factories import CourseFactory, EnrollmentFactory, UserFactory
 
 pytestmark = [pytest.mark.browser]
-
-SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "admin-dashboard-1366.png"
 
 
 @pytest.fixture
@@ -69,14 +66,6 @@ def test_export_downloads_the_filtered_list(page, support_staff, courses):
     assert row["end (Europe/Berlin; empty: indefinite)"] == berlin.isoformat(timespec="seconds")
 
 
-def save_screenshot(page, tmp_path) -> None:
-    """The home page at 1366 px, into docs/ with UPDATE_SCREENSHOTS=1 (docs/admin.md), else a
-    scratch file (a test run leaves the work tree clean)."""
-    target = SCREENSHOT if os.environ.get("UPDATE_SCREENSHOTS") == "1" else tmp_path / "d.png"
-    page.screenshot(path=str(target), full_page=True)
-    assert target.stat().st_size > 10_000
-
-
 def test_dashboard_numbers_open_the_list_with_as_many_rows_and_pass_axe(
     page, support_staff, courses, axe_script, tmp_path
 ):
@@ -91,7 +80,7 @@ def test_dashboard_numbers_open_the_list_with_as_many_rows_and_pass_axe(
     assert page.locator(".ends-table tbody tr").count() == 12
     assert_accessible(page, axe_script)
     page.set_viewport_size({"width": 1366, "height": 900})
-    save_screenshot(page, tmp_path)
+    save_screenshot(page, "admin-dashboard-1366.png", tmp_path)
 
     python_row.locator("td").nth(2).locator("a").click()
     page.wait_for_selector("#result_list")

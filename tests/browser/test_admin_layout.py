@@ -3,10 +3,8 @@ the audit list and an enrollment's history is on screen, and every date is in th
 member's time zone, with the zone's abbreviation. The screenshots in docs/ come from here
 (`UPDATE_SCREENSHOTS=1`)."""
 
-import os
 import uuid
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -14,11 +12,11 @@ from django.utils import timezone
 from enrollments.models import AccessChange, Enrollment
 from lms.models import User
 from tests.browser.conftest import SUPPORT_PERMISSIONS, log_in, staff_with
+from tests.browser.helpers import save_screenshot
 from tests.factories import AccessChangeFactory, CourseFactory
 
 pytestmark = pytest.mark.browser
 
-DOCS = Path(__file__).resolve().parents[2] / "docs"
 WIDTH = 1366
 
 
@@ -105,14 +103,6 @@ def assert_columns_on_screen(page, table: str, headers: list[str]) -> None:
     assert hidden <= 1, f"{hidden} px of {table} are scrolled out of sight"
 
 
-def screenshot(page, name: str, tmp_path) -> None:
-    """Into docs/ with UPDATE_SCREENSHOTS=1, else a scratch file (a test run leaves the work
-    tree clean)."""
-    target = DOCS / name if os.environ.get("UPDATE_SCREENSHOTS") == "1" else tmp_path / name
-    page.screenshot(path=str(target))
-    assert target.stat().st_size > 10_000
-
-
 def test_enrollment_list_at_1366_px(wide_page, staff, trail, tmp_path):
     page = wide_page
     log_in(page, staff)
@@ -126,7 +116,7 @@ def test_enrollment_list_at_1366_px(wide_page, staff, trail, tmp_path):
     ends = page.locator("#result_list td.field-end").all_inner_texts()
     assert ends and all("CET" in end for end in ends), ends  # 2036-03: winter time in Berlin
     assert "2036-03-02\n13:00 CET" in ends
-    screenshot(page, "admin-enrollments-1366.png", tmp_path)
+    save_screenshot(page, "admin-enrollments-1366.png", tmp_path, full_page=False)
 
 
 def test_audit_list_and_history_at_1366_px(wide_page, staff, trail, tmp_path):
@@ -144,7 +134,7 @@ def test_audit_list_and_history_at_1366_px(wide_page, staff, trail, tmp_path):
     assert all(text.endswith(("CET", "CEST")) for text in whens.all_inner_texts()), (
         whens.all_inner_texts()
     )
-    screenshot(page, "admin-access-changes-1366.png", tmp_path)
+    save_screenshot(page, "admin-access-changes-1366.png", tmp_path, full_page=False)
 
     first = trail[0]
     page.goto(f"/admin/enrollments/enrollment/{first.pk}/change/")

@@ -23,6 +23,7 @@ from django.utils.cache import add_never_cache_headers
 
 from apikeys.models import APIKey, InvalidKeyRequest
 from enrollments.admin.date_drilldown import DateDrilldownMixin
+from enrollments.admin.display import zoned
 from enrollments.admin.labelling import LabelledSplitDateTimes
 
 
@@ -74,13 +75,27 @@ class APIKeyChangeForm(LabelledSplitDateTimes, forms.ModelForm):
 CREATED_TEMPLATE = "admin/apikeys/apikey/created.html"
 
 
+#: The key's dates in the staff member's zone, named (enrollments.admin.display.zoned).
+CREATED = zoned("created_at", "created at")
+LAST_USED = zoned("last_used_at", "last used at")
+REVOKED = zoned("revoked_at", "revoked at")
+
+
 @admin.register(APIKey)
 class APIKeyAdmin(DateDrilldownMixin, admin.ModelAdmin):
-    list_display = ("name", "user", "prefix", "status", "created_at", "last_used_at", "expires_at")
+    list_display = (
+        "name",
+        "user",
+        "prefix",
+        "status",
+        zoned("created_at", "created at", cell=True),
+        zoned("last_used_at", "last used at", cell=True),
+        zoned("expires_at", "expires at", cell=True),
+    )
     list_filter = ("revoked_at", "expires_at")
     search_fields = ("name", "prefix", "user__email")
     autocomplete_fields = ("user",)
-    readonly_fields = ("prefix", "created_at", "last_used_at", "revoked_at")
+    readonly_fields = ("prefix", CREATED, LAST_USED, REVOKED)
     actions = ("revoke_keys",)
     date_hierarchy = "created_at"
 
@@ -105,7 +120,7 @@ class APIKeyAdmin(DateDrilldownMixin, admin.ModelAdmin):
     def get_fields(self, request: HttpRequest, obj: APIKey | None = None):
         if obj is None:
             return ("user", "name", "expires_at")
-        return ("user", "name", "prefix", "created_at", "last_used_at", "expires_at", "revoked_at")
+        return ("user", "name", "prefix", CREATED, LAST_USED, "expires_at", REVOKED)
 
     def get_form(self, request: HttpRequest, obj: APIKey | None = None, **kwargs):
         kwargs["form"] = APIKeyAddForm if obj is None else APIKeyChangeForm

@@ -5,23 +5,65 @@ their medium (GraphQL `extensions.code`, an admin message, a command's stderr an
 and never invent their own wording.
 """
 
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from typing import ClassVar
+
+from enrollments.access_window import MAX_ENDED_AT
+
+
+def utc_text(instant: datetime) -> str:
+    """How the core writes an instant in a message: ISO 8601 in UTC, `2038-01-19T03:14:07Z`."""
+    return f"{instant.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}"
 
 
 class DomainError(Exception):
-    """Base of every business-rule error. `code` is stable; `message` is shown to users."""
+    """Base of every business-rule error. `code` is stable; `message` is shown to users.
+
+    Instants in the words are also data, so a door can write them in its reader's zone while
+    the core (the API, the commands, the logs) keeps UTC (issue 26: the admin showed the 2038
+    limit in ISO UTC to a staff member in Berlin): a class whose `message` names an instant
+    also has `message_template` with `{placeholders}` and `message_instants`; a detail naming
+    instants is given as a template with `instants=` (it is stored written in UTC as `detail`).
+    `text(write)` gives the message and detail with each instant written by `write`."""
 
     code: ClassVar[str] = "DOMAIN_ERROR"
     message: ClassVar[str] = "The operation is not allowed"
+    #: `message` with its instants as placeholders ("" when it names none); written with
+    #: `utc_text` it is `message`, word for word (tested).
+    message_template: ClassVar[str] = ""
+    message_instants: ClassVar[Mapping[str, datetime]] = {}
 
-    def __init__(self, detail: str | None = None) -> None:
+    def __init__(
+        self, detail: str | None = None, *, instants: Mapping[str, datetime] | None = None
+    ) -> None:
         #: Optional context for logs and operators (which row, which value); never replaces
         #: the contract's message.
-        self.detail = detail
+        self.instants = dict(instants or {})
+        self.detail_template = detail
+        self.detail = _fill(detail, self.instants, utc_text) if detail else detail
         super().__init__(self.message)
 
     def __reduce__(self):  # keep pickling (multiprocessing, caches) working with `detail`
-        return (type(self), (self.detail,))
+        state = {"instants": self.instants, "detail_template": self.detail_template}
+        return (type(self), (self.detail,), state)
+
+    def text(self, write: Callable[[datetime], str] = utc_text) -> tuple[str, str | None]:
+        """(message, detail) with every instant they name written by `write` (by default as
+        the core writes it, in UTC)."""
+        message = self.message
+        if self.message_template and message == type(self).message:
+            message = _fill(self.message_template, self.message_instants, write)
+        detail = self.detail
+        if self.detail_template and self.instants:
+            detail = _fill(self.detail_template, self.instants, write)
+        return message, detail
+
+
+def _fill(template: str, instants: Mapping[str, datetime], write) -> str:
+    if not instants:
+        return template
+    return template.format_map({name: write(value) for name, value in instants.items()})
 
 
 class NotEnrolled(DomainError):
@@ -69,6 +111,8 @@ class AlreadyEnrolled(DomainError):
 class AccessEndOutOfRange(DomainError):
     code = "ACCESS_END_OUT_OF_RANGE"
     message = "Access would end after 2038-01-19T03:14:07Z, the latest supported end date"
+    message_template = "Access would end after {limit}, the latest supported end date"
+    message_instants = {"limit": MAX_ENDED_AT}
 
 
 class ItemNotInCourse(DomainError):

@@ -6,7 +6,8 @@ date fields are read in the staff member's zone (admin/forms.py); this is for th
 an operator writes an ISO 8601 date or datetime: the commands and the enroll page's lines.
 """
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
 def parse_instant(text: str) -> datetime:
@@ -22,3 +23,20 @@ def parse_instant(text: str) -> datetime:
         return value.astimezone(UTC)
     except OverflowError:  # e.g. 9999-12-31T23:59-01:00 is in year 10000 in UTC
         raise ValueError(f"{text!r} is out of range") from None
+
+
+def zone_of(name: str | None) -> ZoneInfo:
+    """The zone a stored IANA name (`User.time_zone`) names; UTC when it is empty or no zone the
+    installed database knows (a name stored long ago), so a reader is never left without one."""
+    try:
+        return ZoneInfo(name) if name else ZoneInfo("UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def instant_text(instant: datetime, zone: tzinfo) -> str:
+    """`2026-02-10 14:00 CET`: `instant` in `zone`, always with the zone's abbreviation, so no
+    date a person reads is ambiguous. The one way the service writes an instant for people (the
+    admin's `display.format_instant` and `instant_cell`, the learners' e-mails)."""
+    local = instant.astimezone(zone)
+    return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"

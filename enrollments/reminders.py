@@ -64,6 +64,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 
 from enrollments import clock
+from enrollments.instants import instant_text, zone_of
 from enrollments.models import Enrollment, ExpiryReminder
 from enrollments.rules import AccessState
 from enrollments.selectors.access import access_state_q
@@ -117,20 +118,29 @@ class SendOutcome(StrEnum):
 
 
 def expiry_reminder_message(enrollment: Enrollment, *, connection=None) -> mail.EmailMessage:
-    """The reminder e-mail: the course, the end of access (UTC) and who to ask for more.
+    """The reminder e-mail: the course, the end of access and who to ask for more.
+
+    The end is in the learner's own zone (`User.time_zone`; UTC, named, when they have none or
+    an unknown one: issue 26), written as the admin writes instants (`instants.instant_text`:
+    `2036-03-01 at 14:00 CET`), the zone's name after it when it is not UTC, so a learner reads the
+    day and hour their access ends where they are. The subject's day is that zone's day.
 
     The title and the name are stored text that may predate the course form's refusal of control
     characters: rendered on one line, so no line break reaches the subject (Django would refuse
     the message with BadHeaderError) and the body's sentence stays whole."""
-    ends = enrollment.ended_at
+    zone = zone_of(enrollment.user.time_zone)
+    ends = enrollment.ended_at.astimezone(zone)
+    day, time_and_zone = instant_text(ends, zone).split(" ", 1)
+    when = f"{day} at {time_and_zone}"
+    if zone.key != "UTC":
+        when = f"{when} ({zone.key})"
     title = single_line(enrollment.course.title)
     subject = f"Your access to {title} ends on {ends:%Y-%m-%d}"
     first_name = single_line(enrollment.user.first_name)
     greeting = f"Hello {first_name}," if first_name else "Hello,"
     body = (
         f"{greeting}\n\n"
-        f'your access to the course "{title}" ends on '
-        f"{ends:%Y-%m-%d} at {ends:%H:%M} UTC.\n\n"
+        f'your access to the course "{title}" ends on {when}.\n\n'
         "If you need more time, reply to this e-mail or contact your course administrator.\n"
     )
     return mail.EmailMessage(

@@ -80,7 +80,9 @@ class ExtensionRequest:
             if self.until <= now:
                 raise InvalidExtensionPeriod("the new end date is not in the future")
             if self.until > MAX_ENDED_AT:
-                raise InvalidExtensionPeriod("the new end date is after 2038-01-19T03:14:07Z")
+                raise InvalidExtensionPeriod(
+                    "the new end date is after {limit}", instants={"limit": MAX_ENDED_AT}
+                )
             return
         if self.days is None:
             raise InvalidExtensionPeriod("no extension days, new end date or indefinite given")
@@ -104,7 +106,9 @@ class ExtensionRequest:
         except OverflowError:
             raise InvalidExtensionPeriod("the extension overflows the calendar") from None
         if new_end > MAX_ENDED_AT:
-            raise InvalidExtensionPeriod("the extension ends after 2038-01-19T03:14:07Z")
+            raise InvalidExtensionPeriod(
+                "the extension ends after {limit}", instants={"limit": MAX_ENDED_AT}
+            )
         return new_end
 
 

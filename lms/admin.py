@@ -35,7 +35,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from enrollments.admin.date_drilldown import DateDrilldownMixin
-from enrollments.admin.display import ReadOnly, instant_cell
+from enrollments.admin.display import ReadOnly, instant_cell, zoned
 from enrollments.admin.labelling import LabelledTabularInline
 from enrollments.admin.learner import LearnerPage
 from enrollments.admin.privacy import LearnerDataActions
@@ -60,6 +60,13 @@ def _enrollments_link(count: int, query: str) -> str:
     return format_html('<a href="{}?{}&amp;access_state=all">{}</a>', url, query, count)
 
 
+#: Dates on the course and user pages in the staff member's zone, named (display.zoned).
+GRANTED = zoned("granted_at", "granted at")
+CREATED = zoned("created_at", "created at")
+UPDATED = zoned("updated_at", "updated at")
+LAST_LOGIN = zoned("last_login", "last login")
+JOINED = zoned("date_joined", "date joined")
+
 #: What a course's staff may do, set on the course (operations/limits.py applies them).
 STAFF_LIMIT_FIELDS = ("staff_max_extension_days", "staff_reason_required")
 
@@ -75,7 +82,7 @@ class CourseRoleInline(LabelledTabularInline):
 
     model = CourseRole
     extra = 0
-    readonly_fields = ("granted_at", "granted_by")
+    readonly_fields = (GRANTED, "granted_by")
     verbose_name = "course role"
     verbose_name_plural = "course roles"
 
@@ -101,7 +108,7 @@ class RolesInCourseInline(CourseRoleInline):
     """On a course's page: who holds a role in it (users found by e-mail or name)."""
 
     fk_name = "course"
-    fields = ("user", "role", "granted_at", "granted_by")
+    fields = ("user", "role", GRANTED, "granted_by")
     autocomplete_fields = ("user",)
 
 
@@ -109,7 +116,7 @@ class RolesOfUserInline(CourseRoleInline):
     """On a user's page: their roles (courses found by title or slug)."""
 
     fk_name = "user"
-    fields = ("course", "role", "granted_at", "granted_by")
+    fields = ("course", "role", GRANTED, "granted_by")
     autocomplete_fields = ("course",)
 
 
@@ -234,7 +241,7 @@ class UserAdmin(LearnerPage, LearnerDataActions, DateDrilldownMixin, DjangoUserA
         "enrollments",
         "is_staff",
         "is_active",
-        "date_joined",
+        zoned("date_joined", "date joined", cell=True),
     )
     list_filter = ("is_staff", "is_superuser", "is_active", "groups")
     search_fields = ("email", "first_name", "last_name")
@@ -246,7 +253,7 @@ class UserAdmin(LearnerPage, LearnerDataActions, DateDrilldownMixin, DjangoUserA
             "Permissions",
             {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
         ),
-        ("Important dates", {"fields": ("last_login", "date_joined")}),
+        ("Important dates", {"fields": (LAST_LOGIN, JOINED)}),
     )
     add_fieldsets = (
         (
@@ -257,7 +264,7 @@ class UserAdmin(LearnerPage, LearnerDataActions, DateDrilldownMixin, DjangoUserA
             },
         ),
     )
-    readonly_fields = ("last_login", "date_joined")
+    readonly_fields = (LAST_LOGIN, JOINED)
     filter_horizontal = ()  # plain labelled selects: see GroupAdmin
     inlines = [RolesOfUserInline]
 
@@ -343,12 +350,12 @@ class CourseAdmin(admin.ModelAdmin):
         "pause_freezes_access",
         "items",
         "enrollments",
-        "created_at",
+        zoned("created_at", "created at", cell=True),
     )
     list_filter = ("pause_freezes_access",)
     search_fields = ("title", "slug")
     prepopulated_fields = {"slug": ("title",)}
-    readonly_fields = ("created_at", "updated_at", "role_changes")
+    readonly_fields = (CREATED, UPDATED, "role_changes")
     fieldsets = (
         (
             None,
@@ -359,8 +366,8 @@ class CourseAdmin(admin.ModelAdmin):
                     "description",
                     "access_days",
                     "pause_freezes_access",
-                    "created_at",
-                    "updated_at",
+                    CREATED,
+                    UPDATED,
                 )
             },
         ),

@@ -77,7 +77,7 @@ from enrollments.admin.preview import PREVIEW_ROWS, build_preview, build_summary
 from enrollments.admin.reporting import error_text, report_one, report_plan
 from enrollments.admin.scoping import may, page_scope
 from enrollments.admin.selection import CHANGELIST_FILTERS, ChangelistChoice, InvalidChoice
-from enrollments.admin.time_zone import has_chosen_time_zone, remember_time_zone, staff_time_zone
+from enrollments.admin.time_zone import staff_time_zone
 from enrollments.errors import ChangedSincePreview, DomainError, MembershipNotFound
 from enrollments.models import AccessChange, Enrollment
 from enrollments.operations import Operation, Selection, apply, preview
@@ -271,8 +271,8 @@ class OperationPage:
             request.FILES if bound else None,
             initial={"time_zone": staff_time_zone(request).key},
         )
-        if bound and form.is_valid() and form.cleaned_data.get("time_zone"):
-            remember_time_zone(request, form.zone)
+        # A form's time-zone field reads its typed date, nothing more: the staff member's zone
+        # (the admin's) changes only on the time-zone page (issue 26).
         # The reason the change will be made with: the preview plans with it too.
         reason = form.cleaned_data.get("reason", "") if bound and form.is_valid() else ""
         plan, notice, draft, summary = None, "", None, None
@@ -429,7 +429,6 @@ class OperationPage:
             "preview_rows_limit": PREVIEW_ROWS,
             "fingerprint": plan.fingerprint() if plan is not None else "",
             "zone": zone,
-            "zone_from_browser": not has_chosen_time_zone(request) and not form.is_bound,
             "notice": notice,
             # What went wrong, in words (the notice, else the first form error).
             "error": notice or _first_error(form),

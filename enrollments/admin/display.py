@@ -2,12 +2,16 @@
 
 import re
 import zoneinfo
+from collections.abc import Callable
 from datetime import datetime
 
+from django.contrib import admin
+from django.db.models import Model
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
+from enrollments.instants import instant_text
 from enrollments.progress import CourseStatus
 from enrollments.rules import AccessState
 
@@ -75,8 +79,7 @@ def format_instant(instant: datetime | None, zone: zoneinfo.ZoneInfo | None = No
     date on a staff page is ambiguous. "Indefinite" for no end."""
     if instant is None:
         return INDEFINITE
-    local = instant.astimezone(zone or timezone.get_current_timezone())
-    return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
+    return instant_text(instant, zone or timezone.get_current_timezone())
 
 
 def instant_cell(instant: datetime | None, zone: zoneinfo.ZoneInfo | None = None) -> SafeString:
@@ -93,6 +96,22 @@ def instant_cell(instant: datetime | None, zone: zoneinfo.ZoneInfo | None = None
         f"{local:%H:%M}",
         local.tzname(),
     )
+
+
+def zoned(field: str, label: str, *, cell: bool = False) -> Callable[[Model], str]:
+    """A column or read-only field (`list_display`, `readonly_fields`, `fieldsets`) showing the
+    model's `field` (a DateTimeField) in the staff member's zone, named: Django's own rendering
+    of a date field names no zone (issue 26: course and user pages). `cell`: the list's two-line
+    `instant_cell`, else `format_instant`'s one line. Empty (never logged in): "-"."""
+
+    def show(obj: Model) -> str:
+        instant = getattr(obj, field)
+        if instant is None:
+            return "-"
+        return instant_cell(instant) if cell else format_instant(instant)
+
+    show.__name__ = f"{field}_zoned"
+    return admin.display(description=label, ordering=field)(show)
 
 
 def natural_key(text: str) -> tuple:

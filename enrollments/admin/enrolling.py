@@ -28,6 +28,7 @@ from django.urls import URLPattern, reverse
 
 from enrollments.admin import views
 from enrollments.admin.confirming import OperationPage, Scope
+from enrollments.admin.display import format_instant
 from enrollments.admin.forms import OperationForm
 from enrollments.admin.preview import PREVIEW_ROWS
 from enrollments.admin.reporting import error_text
@@ -207,7 +208,7 @@ class EnrollLearnersPage(OperationPage):
         return apply_entries(operation.entries, create_users=True, by=by, expected=expected)
 
     def rows(self, plan: EntriesPlan, form: EnrollLearnersForm) -> EnrollPreview:
-        rows = plan.rows()
+        rows = plan.rows(end=_end_note, error=_refusal_note)
         early = form.entries.early
         rows["refused"] = sorted(
             rows["refused"] + [(entry, error_text(why)) for entry, why in early],
@@ -234,6 +235,16 @@ class EnrollLearnersPage(OperationPage):
         refused = done.counts["refused"] + len(form.entries.early)
         if refused:
             messages.warning(request, f"Refused {refused} line{'s' if refused != 1 else ''}.")
+
+
+def _end_note(value) -> str:
+    """A preview note's end of access, in the staff member's zone (the core's notes: UTC)."""
+    return "indefinite access" if value is None else f"until {format_instant(value)}"
+
+
+def _refusal_note(error) -> str:
+    """A refused line's note: the error's message, its instants in the staff member's zone."""
+    return error.text(format_instant)[0]
 
 
 def _learners(count: int) -> str:

@@ -101,6 +101,14 @@ class ReasonField(forms.CharField):
             raise ValidationError(refused.message, code=refused.code) from None
 
 
+#: The operation forms' time-zone field: it only says how the typed end is read.
+TYPED_ZONE_HELP = (
+    "The new end you type is read in this zone; it starts as your own. Choosing another one "
+    "here changes only this form: the admin keeps showing dates in your zone, which you "
+    "change on the Time zone page (link at the top of every page)."
+)
+
+
 class OperationForm(forms.Form):
     """The form of a preview/confirm page (confirming.py): the reason, and in a subclass the
     operation's parameters, rendered before it. A subclass with parameters builds the core's
@@ -117,12 +125,12 @@ class OperationForm(forms.Form):
 
     @property
     def zone(self) -> zoneinfo.ZoneInfo:
-        """The zone to show dates in: the one submitted when it is a known zone, else the
-        initial one (the staff member's), else UTC."""
-        name = self.data.get("time_zone") if self.is_bound else None
-        if not is_known_zone(name):
-            name = self.initial.get("time_zone") or "UTC"
-        return zoneinfo.ZoneInfo(name)
+        """The zone the page shows dates in: the staff member's (the initial one), else UTC.
+        Never the form's own time-zone field: that field says how a typed date is read, and
+        choosing another zone there changes neither this page's dates nor the admin's zone
+        (issue 26: previewing had silently switched the whole admin's zone)."""
+        name = self.initial.get("time_zone")
+        return zoneinfo.ZoneInfo(name if is_known_zone(name) else "UTC")
 
     def parameter_fields(self) -> list[forms.BoundField]:
         """The operation's own fields (all but the reason); none: the page previews at once."""
@@ -169,16 +177,13 @@ class ExtendAccessForm(OperationForm):
     until = WallClockDateTimeField(
         label="New end",
         required=False,
-        help_text="In the time zone below; stored in UTC.",
+        help_text="Read in the time zone below.",
     )
     time_zone = forms.ChoiceField(
-        label="Time zone",
+        label="Time zone of the new end",
         choices=time_zone_choices,
         initial="UTC",
-        help_text=(
-            "Your time zone for the whole admin (the new end is read in it, and dates are shown "
-            "in it); first proposed from your browser."
-        ),
+        help_text=TYPED_ZONE_HELP,
     )
 
     def clean(self) -> dict:
@@ -253,10 +258,10 @@ class ExpireAccessForm(OperationForm):
         ),
     )
     time_zone = forms.ChoiceField(
-        label="Time zone",
+        label="Time zone of the new end",
         choices=time_zone_choices,
         initial="UTC",
-        help_text="Your time zone for the whole admin (the new end is read in it).",
+        help_text=TYPED_ZONE_HELP,
     )
 
     @property

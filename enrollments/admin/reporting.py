@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from django.contrib import messages
 from django.http import HttpRequest
 
-from enrollments.admin.display import enrollment_label
+from enrollments.admin.display import enrollment_label, format_instant
 from enrollments.errors import DomainError
 from enrollments.models import Enrollment
 from enrollments.operations import Plan, Skip
@@ -21,8 +21,11 @@ def plural(count: int) -> str:
 
 
 def error_text(error: DomainError) -> str:
-    """The contract's message, with the operator detail when there is one."""
-    return f"{error.message} ({error.detail})" if error.detail else error.message
+    """The contract's message, with the operator detail when there is one; the instants they
+    name (the 2038 limit, ...) written in the staff member's zone, named (`format_instant`),
+    where the core writes UTC."""
+    message, detail = error.text(format_instant)
+    return f"{message} ({detail})" if detail else message
 
 
 def describe_enrollments(ids: Sequence[object]) -> dict[object, str]:

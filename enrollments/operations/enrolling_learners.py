@@ -9,6 +9,7 @@ applied later exactly as previewed (`preview_entries`, `apply_entries`).
 
 import hashlib
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -136,31 +137,40 @@ class EntriesPlan:
             digest.update(f"|r:{entry.line}:{error.code}".encode())
         return digest.hexdigest()
 
-    def rows(self) -> dict[str, list[tuple[Entry, str]]]:
+    def rows(
+        self,
+        *,
+        end: Callable[[datetime | None], str] | None = None,
+        error: Callable[[DomainError], str] | None = None,
+    ) -> dict[str, list[tuple[Entry, str]]]:
         """The entries by outcome, for the doors' reports: enrolled (including new learners),
-        restored, updated, unchanged, refused; each with a note."""
+        restored, updated, unchanged, refused; each with a note. `end` writes an end of access
+        and `error` a refusal: by default in UTC, as the commands show them; the admin passes
+        its own, in the staff member's zone."""
+        end = end or _end
+        error = error or _message
         result: dict[str, list[tuple[Entry, str]]] = {
             key: [] for key in ("enrolled", "restored", "updated", "unchanged", "refused")
         }
         for change in self.plan.changes:
             if isinstance(change, NewEnrollment):
                 entry = self.entries[(change.user_id, change.course_id)]
-                result["enrolled"].append((entry, _end(change.after.ended_at)))
+                result["enrolled"].append((entry, end(change.after.ended_at)))
             elif change.before.removed_at is not None:
                 entry = self._entry_of(change.enrollment_id)
-                result["restored"].append((entry, _end(change.after.ended_at)))
+                result["restored"].append((entry, end(change.after.ended_at)))
             else:
                 entry = self._entry_of(change.enrollment_id)
-                note = f"{_end(change.before.ended_at)} → {_end(change.after.ended_at)}"
+                note = f"{end(change.before.ended_at)} → {end(change.after.ended_at)}"
                 result["updated"].append((entry, note))
         for entry in self.new_learners:
             result["enrolled"].append((entry, "new learner"))
         for pk in self.plan.unchanged:
             result["unchanged"].append((self._entry_of(pk), "already enrolled"))
         for skip in self.plan.skips:
-            result["refused"].append((self._entry_of(skip.enrollment_id), skip.error.message))
-        for entry, error in self.refused:
-            result["refused"].append((entry, error.message))
+            result["refused"].append((self._entry_of(skip.enrollment_id), error(skip.error)))
+        for entry, refusal in self.refused:
+            result["refused"].append((entry, error(refusal)))
         for rows in result.values():
             rows.sort(key=lambda row: row[0].line)
         return result
@@ -179,6 +189,10 @@ class EntriesPlan:
     @property
     def counts(self) -> dict[str, int]:
         return {key: len(rows) for key, rows in self.rows().items()}
+
+
+def _message(error: DomainError) -> str:
+    return error.message
 
 
 def _end(value: datetime | None) -> str:

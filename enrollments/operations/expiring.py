@@ -58,9 +58,9 @@ class Expire(Operation):
         if self.at.tzinfo is None:
             raise InvalidAccessEnd("the end has no time zone")
         if self.at <= EARLIEST_END:
-            raise InvalidAccessEnd("the end is not after 2020-01-01T00:00:00Z")
+            raise InvalidAccessEnd("the end is not after {limit}", instants={"limit": EARLIEST_END})
         if self.at > MAX_ENDED_AT:
-            raise InvalidAccessEnd("the end is after 2038-01-19T03:14:07Z")
+            raise InvalidAccessEnd("the end is after {limit}", instants={"limit": MAX_ENDED_AT})
 
     def plan_row(self, row: Row, *, now: datetime, named: bool) -> Change | None:
         new_end = self.at if self.at is not None else now

@@ -70,7 +70,7 @@ class Shorten(Operation):
         if new_end < row.start_at:
             raise EndBeforeStart()
         if new_end <= EARLIEST_END:
-            raise InvalidAccessEnd("the end is not after 2020-01-01T00:00:00Z")
+            raise InvalidAccessEnd("the end is not after {limit}", instants={"limit": EARLIEST_END})
         return Change(row.id, self.action, row.state, row.state.but(ended_at=new_end))
 
 

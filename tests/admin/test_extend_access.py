@@ -132,7 +132,8 @@ def test_set_end_date_is_read_in_the_chosen_time_zone_and_stored_in_utc(
     shown = preview(operator_client, page, **fields)
     result = shown.context["preview"]
     assert result.changed == 3
-    assert {row.new_end for row in result.changed_rows} == {"2026-03-01 09:30 CET"}
+    # Shown in the staff member's zone (UTC: none chosen), not the form's.
+    assert {row.new_end for row in result.changed_rows} == {"2026-03-01 08:30 UTC"}
     done = confirm(operator_client, shown, **fields)
     assert done.status_code == 302
     expected = datetime(2026, 3, 1, 8, 30, tzinfo=UTC)
@@ -140,11 +141,11 @@ def test_set_end_date_is_read_in_the_chosen_time_zone_and_stored_in_utc(
         expected
     }
     assert set(AccessChange.objects.values_list("action", flat=True)) == {"set_end"}
-    # The zone is the staff member's from now on, across the admin.
+    # The form's zone read the typed end only: the staff member's zone is unchanged (issue 26).
     operator.refresh_from_db()
-    assert operator.time_zone == "Europe/Berlin"
+    assert operator.time_zone == ""
     again = post_action(operator_client, "extend_access", ids)
-    assert again.context["form"]["time_zone"].value() == "Europe/Berlin"
+    assert again.context["form"]["time_zone"].value() == "UTC"
 
 
 def test_the_typed_time_does_not_depend_on_the_active_time_zone(

@@ -140,15 +140,18 @@ def test_a_stored_zone_that_no_longer_exists_falls_back_to_utc(operator, enrollm
     assert '2036-03-01 <span class="instant-time">12:00 UTC</span>' in html
 
 
-def test_the_extend_form_uses_and_changes_the_same_zone(operator, operator_client, enrollment):
+def test_the_extend_form_starts_in_the_staff_zone_and_never_changes_it(
+    operator, operator_client, enrollment
+):
+    """Issue 26: previewing with another zone in the form had switched the whole admin's."""
     page = post_action(operator_client, "extend_access", [enrollment.pk])
     assert page.context["form"]["time_zone"].value() == "UTC"
     shown = preview(operator_client, page, days="3", time_zone="Asia/Tokyo")
-    assert shown.context["preview"].changed_rows[0].current_end == "2036-03-01 21:00 JST"
+    assert shown.context["preview"].changed_rows[0].current_end == "2036-03-01 12:00 UTC"
     operator.refresh_from_db()
-    assert operator.time_zone == "Asia/Tokyo"
+    assert operator.time_zone == ""
     listing = operator_client.get(changelist_url()).content.decode()
-    assert '2036-03-01 <span class="instant-time">21:00 JST</span>' in listing
+    assert '2036-03-01 <span class="instant-time">12:00 UTC</span>' in listing
 
 
 def test_the_api_keeps_utc_whatever_the_staff_zone(berliner, enrollment):

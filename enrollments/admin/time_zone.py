@@ -5,8 +5,9 @@ activates it for every admin request, so everything the admin renders (our colum
 `display.format_instant`, Django's own date drill-down, a typed date on a form) speaks the same
 zone; `format_instant` writes the zone's abbreviation after every date, so no date is ambiguous.
 Until a staff member chooses, dates are in UTC and the header says so, with a link to the
-time-zone page (which proposes the browser's zone). The "Extend access" form's time-zone field
-is the same preference: choosing another zone there changes it for the whole admin.
+time-zone page (which proposes the browser's zone). The zone changes only there (issue 26): the
+time-zone field of "Extend access" and "End access" says how the end typed on that form is read
+(it starts as the staff member's), and changes neither that page's dates nor the admin's zone.
 
 What is stored is always UTC; the zone changes only how instants are shown and typed.
 """

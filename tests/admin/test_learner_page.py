@@ -160,6 +160,21 @@ def test_actions_offered_are_the_enrollment_pages_and_none_the_core_would_refuse
     assert restore.status_code == 200 and "Restore to the course" in restore.content.decode()
 
 
+def test_an_action_not_offered_is_refused_by_its_page(clock, learner):
+    """What the page leaves out is what its own page refuses: a crafted URL gets 403."""
+    staff = staff_holding(
+        "lms.view_user", "enrollments.view_enrollment", "enrollments.extend_access"
+    )
+    enrollment = EnrollmentFactory(user=learner, course=CourseFactory(title="A running"))
+    client = logged_in(staff)
+    assert offered(page_of(client, learner)) == {"A running": ["extend-access-link"]}
+    for page in ("expire_access", "pause", "remove"):
+        url = reverse(f"admin:enrollments_enrollment_{page}_one", args=[enrollment.pk])
+        assert client.get(url).status_code == 403, page
+    extend = reverse("admin:enrollments_enrollment_extend_access_one", args=[enrollment.pk])
+    assert client.get(extend).status_code == 200
+
+
 def test_a_course_staff_member_sees_only_their_courses(clock, learner):
     mine = CourseFactory(title="Mine")
     other = CourseFactory(title="Other")

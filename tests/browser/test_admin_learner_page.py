@@ -1,9 +1,11 @@
 """The learner page in Chromium (issue 26 item 5): a support member of staff opens a learner's
 user page, reads each enrollment's state, progress and end in Europe/Berlin, follows an action
-to its preview page, and axe-core finds no violation on the page. The screenshot in
+to its preview page, and axe-core finds no violation on the page. The audit trail's date range
+and whole batch ids too. The screenshot in
 docs/admin.md comes from here at 1366 px (`UPDATE_SCREENSHOTS=1`)."""
 
 import os
+import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -12,6 +14,7 @@ from django.contrib.auth.models import Permission
 
 from tests.browser.conftest import SUPPORT_PERMISSIONS, assert_accessible, log_in, staff_with
 from tests.factories import (
+    AccessChangeFactory,
     CourseFactory,
     CourseItemFactory,
     EnrollmentFactory,
@@ -21,6 +24,7 @@ from tests.factories import (
 
 pytestmark = pytest.mark.browser
 
+BATCH = uuid.UUID("5b0c6a43-4a7e-4d8a-9a44-0c3f1d2e7a10")
 SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "admin-learner-page-1366.png"
 
 
@@ -100,3 +104,39 @@ def test_the_learner_page_at_1366_px_reads_and_acts_with_no_axe_violation(
     page.wait_for_url(lambda url: "/enrollments/enrollment/" in url)
     assert "Extend access" in page.inner_text("h1")
     assert "lena.learner@example.com" in page.content()
+
+
+def test_the_audit_trails_date_range_in_chromium_with_no_axe_violation(page, learner, axe_script):
+    """The trail's date inputs typed and sent (days in Europe/Berlin), then a bad date from a
+    link: the message and the filter's own note, and axe-core finds nothing on either page."""
+    changes = [
+        AccessChangeFactory(
+            enrollment=enrollment,
+            actor=None,
+            batch_id=BATCH,
+            created_at=datetime(2026, 1, day, 23, 30, tzinfo=UTC),  # the next day in Berlin
+        )
+        for day, enrollment in zip(
+            (1, 5), learner.enrollments.order_by("course__title")[:2], strict=True
+        )
+    ]
+    staff = staff_with(*SUPPORT_PERMISSIONS, time_zone="Europe/Berlin")
+    log_in(page, staff)
+    page.goto("/admin/enrollments/accesschange/")
+    assert "Days in Europe/Berlin, both included." in page.inner_text("#changelist-filter")
+    page.fill("#id_created_from", "2026-01-02")
+    page.fill("#id_created_to", "2026-01-02")
+    page.click(".date-range-filter input[type=submit]")
+    page.wait_for_url("**created_from=2026-01-02**")
+    assert page.locator("#result_list tbody tr").count() == 1
+    assert changes[0].enrollment.course.title in page.inner_text("#result_list")
+    # The batch id whole, one click selecting all of it.
+    page.click("code.batch-id >> nth=0")
+    assert page.evaluate("window.getSelection().toString()") == str(BATCH)
+    assert_accessible(page, axe_script)
+
+    page.goto("/admin/enrollments/accesschange/?created_from=2026-02-30")
+    assert "From date “2026-02-30” is not a date" in page.inner_text("ul.messagelist")
+    assert page.locator(".date-range-errors li").count() == 1
+    assert page.locator("#result_list tbody tr").count() == 2
+    assert_accessible(page, axe_script)

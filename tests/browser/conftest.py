@@ -70,7 +70,8 @@ def playwright_browser() -> Iterator:
 @pytest.fixture
 def page(playwright_browser, live_server):
     """A fresh browser page (own cookies) on the live server, in the Europe/Berlin time zone:
-    the extend form must default to the browser's zone, not the server's UTC."""
+    the time-zone page proposes the browser's zone, never the server's UTC (the operation
+    forms start in the staff member's own zone: tests/browser/test_one_time_zone.py)."""
     context = playwright_browser.new_context(
         base_url=live_server.url,
         timezone_id="Europe/Berlin",

@@ -239,7 +239,8 @@ class AccessChangeAdmin(DateDrilldownMixin, ReadOnlyAuditMixin, admin.ModelAdmin
         filtered to one batch, it offers to undo it."""
         prime_roles(request.user)
         enrollment_id = parse_uuid(request.GET.get("enrollment__id__exact", ""))
-        extra_context = dict(extra_context or {})
+        # The trail is read, never picked from: not Django's "Select access change to view".
+        extra_context = {"title": "Access changes", **(extra_context or {})}
         batch_id = parse_uuid(request.GET.get("batch_id", ""))
         if batch_id is not None:
             extra_context.update(self._batch_context(request, batch_id))

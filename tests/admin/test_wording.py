@@ -300,3 +300,10 @@ def test_the_undo_of_an_undo_is_labelled_and_re_applies_the_batch(undoer_client,
     undo(undoer_client, undo_record.batch_id)
     ends_after = set(Enrollment.objects.values_list("ended_at", flat=True))
     assert ends_after == {end + timedelta(days=30) for end in ends_before}
+
+
+def test_the_audit_trail_is_titled_for_what_it_is(undoer_client, batch):
+    """Read, never picked from: "Access changes", not Django's "Select access change to view"."""
+    html = undoer_client.get(reverse("admin:enrollments_accesschange_changelist")).content.decode()
+    assert "<h1>Access changes</h1>" in html
+    assert "Select access change" not in html

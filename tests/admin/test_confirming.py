@@ -14,6 +14,7 @@ from django.contrib.messages.middleware import MessageMiddleware
 from django.contrib.sessions.backends.db import SessionStore
 from django.core.exceptions import PermissionDenied
 from django.test import RequestFactory
+from django.urls import get_resolver
 
 from enrollments.admin.confirming import OperationPage, Scope
 from enrollments.admin.forms import OperationForm
@@ -48,6 +49,9 @@ PAGE = OperationPage(
 
 
 def call(user, enrollment, data=None):
+    # A real request has resolved the URLconf before any view runs, and importing it registers
+    # admins (axes'); called directly, the admin's app list would meet that mid-iteration.
+    get_resolver().url_patterns  # noqa: B018
     factory = RequestFactory()
     request = factory.post(URL, data) if data is not None else factory.get(URL)
     request.user = user

@@ -87,14 +87,15 @@ def instant_cell(instant: datetime | None, zone: zoneinfo.ZoneInfo | None = None
     date column stays narrow enough for every column to fit at 1366 px."""
     if instant is None:
         return format_html('<span class="instant">{}</span>', INDEFINITE)
-    local = instant.astimezone(zone or timezone.get_current_timezone())
+    day, time_and_zone = instant_text(instant, zone or timezone.get_current_timezone()).split(
+        " ", 1
+    )
     return format_html(
-        '<span class="instant"><time datetime="{}">{} <span class="instant-time">{} {}</span>'
+        '<span class="instant"><time datetime="{}">{} <span class="instant-time">{}</span>'
         "</time></span>",
         instant.isoformat(),
-        f"{local:%Y-%m-%d}",
-        f"{local:%H:%M}",
-        local.tzname(),
+        day,
+        time_and_zone,
     )
 
 

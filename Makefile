@@ -91,7 +91,7 @@ mutate-results: install
 # Real GraphQL clients nobody here wrote (Python gql, Apollo Client 4, GraphQL Code Generator,
 # graphql-request, graphql-http's GraphQL-over-HTTP audit, Apollo's trusted-documents tooling,
 # graphql-request in Chromium on another origin) against gunicorn with DEBUG off on a throwaway
-# SQLite database: clients/run.sh, clients/README.md. About 2.5 minutes; needs Node 20+ with
+# SQLite database: clients/run.sh, clients/README.md. 1 to 2.5 minutes; needs Node 20+ with
 # npm, Redis and Chromium. Not in `make test` nor in CI: run it before resolving API changes.
 clients: install
 	bash clients/run.sh

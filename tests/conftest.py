@@ -68,12 +68,29 @@ def pytest_collection_modifyitems(config, items):
     """With --database-dependent-only, deselects the browser tests and the tests that reach
     no database: the same code with the same result on either database, so CI runs them once,
     in the SQLite suite (the PostgreSQL suite is then about a minute shorter; README "CI").
-    Then marks the transactional tests (below)."""
+    Then marks the transactional tests and starts the long database-free ones first (below)."""
     if config.getoption("--database-dependent-only"):
         kept = [i for i in items if uses_database(i) and i.get_closest_marker("browser") is None]
         config.hook.pytest_deselected(items=[i for i in items if i not in set(kept)])
         items[:] = kept
     allow_every_database_alias(items)
+    long_ones_first(items)
+
+
+#: Database-free tests that each take a worker for a minute or more (the docs' examples, one
+#: process per example).
+LONG_AND_DATABASE_FREE = ("tests/test_docs_commands.py",)
+
+
+def long_ones_first(items):
+    """Starts the longest database-free tests first. pytest-django puts the tests that reach no
+    database last, so the docs' examples (commands.md alone is over a minute) ran at the very
+    end, on one worker, while the other waited: first, they run beside everything else.
+    Tests that use the database keep pytest-django's order (transactional ones last)."""
+    first = [i for i in items if i.nodeid.startswith(LONG_AND_DATABASE_FREE)]
+    if first:
+        rest = [i for i in items if not i.nodeid.startswith(LONG_AND_DATABASE_FREE)]
+        items[:] = first + rest
 
 
 def allow_every_database_alias(items):

@@ -1,20 +1,21 @@
 """Staff workflows in a real browser: filter, select, "Extend access…", preview, confirm."""
 
-import os
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
 
 from enrollments.models import AccessChange, Enrollment
 from tests.browser.conftest import log_in, staff_with
-from tests.browser.helpers import active_enrollments, choose_action, fill_days_and_preview
+from tests.browser.helpers import (
+    active_enrollments,
+    choose_action,
+    fill_days_and_preview,
+    save_screenshot,
+)
 from tests.factories import CourseFactory, EnrollmentFactory
 
 pytestmark = pytest.mark.browser
-
-SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "admin-extend-preview.png"
 
 
 @pytest.fixture
@@ -140,7 +141,7 @@ def test_preview_lists_the_skipped_rows_and_why(page, operator, tmp_path):
         indefinite.pk: "Current enrollment has no end date",
         lapsed.pk: "Access would still be expired after the extension",
     }
-    save_screenshot(page, tmp_path)
+    save_screenshot(page, "admin-extend-preview.png", tmp_path)
 
     page.click("input[name=_confirm]")
     page.wait_for_selector(".messagelist .warning")
@@ -195,11 +196,3 @@ def test_staff_without_the_permission_do_not_see_the_action(page, transactional_
     # Typing the URL does not help either.
     response = page.goto(f"/admin/enrollments/enrollment/{enrollment.pk}/extend-access/")
     assert response.status == 403
-
-
-def save_screenshot(page, tmp_path) -> None:
-    """The preview page, for docs/admin.md when UPDATE_SCREENSHOTS=1 (else a scratch file, so
-    that a test run leaves the work tree clean)."""
-    target = SCREENSHOT if os.environ.get("UPDATE_SCREENSHOTS") == "1" else tmp_path / "p.png"
-    page.screenshot(path=str(target), full_page=True)
-    assert target.stat().st_size > 10_000

@@ -4,15 +4,14 @@ to its preview page, and axe-core finds no violation on the page. The audit trai
 and whole batch ids too. The screenshot in
 docs/admin.md comes from here at 1366 px (`UPDATE_SCREENSHOTS=1`)."""
 
-import os
 import uuid
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Permission
 
 from tests.browser.conftest import SUPPORT_PERMISSIONS, assert_accessible, log_in, staff_with
+from tests.browser.helpers import save_screenshot
 from tests.factories import (
     AccessChangeFactory,
     CourseFactory,
@@ -25,7 +24,6 @@ from tests.factories import (
 pytestmark = pytest.mark.browser
 
 BATCH = uuid.UUID("5b0c6a43-4a7e-4d8a-9a44-0c3f1d2e7a10")
-SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "admin-learner-page-1366.png"
 
 
 @pytest.fixture
@@ -94,10 +92,8 @@ def test_the_learner_page_at_1366_px_reads_and_acts_with_no_axe_violation(
     assert page.evaluate("document.documentElement.scrollWidth") <= 1366
 
     assert_accessible(page, axe_script)
-    target = SCREENSHOT if os.environ.get("UPDATE_SCREENSHOTS") == "1" else tmp_path / "l.png"
     section.scroll_into_view_if_needed()
-    page.screenshot(path=str(target), full_page=False)
-    assert target.stat().st_size > 10_000
+    save_screenshot(page, "admin-learner-page-1366.png", tmp_path, full_page=False)
 
     # An action leads to its preview page for that enrollment; nothing changed yet.
     python.locator("a.extend-access-link").click()

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import environ
 from csp.constants import NONE, SELF, UNSAFE_INLINE
+from django.utils.translation import gettext_lazy
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -70,9 +71,16 @@ MIDDLEWARE = [
     # Serves collectstatic's output (STATIC_ROOT) from the app itself, before sessions and auth.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The language of the pages people read (lms.language: Django's LocaleMiddleware for the
+    # admin, the browser's Accept-Language, else LANGUAGE_CODE); every other path (the GraphQL
+    # API, the probes) answers in the contract's English whatever the request asks. After
+    # sessions, before CommonMiddleware, where Django's docs put it.
+    "lms.language.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The staff member's own language (User.language), when set, over the browser's.
+    "lms.language.UserLanguageMiddleware",
     # The staff member's own time zone across the admin (docs/admin.md "Time zone").
     "enrollments.admin.time_zone.StaffTimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -181,7 +189,15 @@ AUTH_PASSWORD_VALIDATORS = [
 # "Fast paths"): the names listed here are switched off, `all` switches every one off.
 FASTPATHS_DISABLED = env.list("FASTPATHS_DISABLED", default=[])
 
-LANGUAGE_CODE = "en-us"
+# Languages (docs/admin.md "Languages"): the admin and the e-mails in English or German, chosen
+# per staff member (User.language), else by the browser's Accept-Language, else LANGUAGE_CODE;
+# learners' e-mails in the learner's language. Management commands speak LANGUAGE_CODE (Django
+# activates no other), so their output is English unless a deployment sets it; the GraphQL API
+# always answers in the contract's English. One catalogue for the project: locale/ at the root
+# (`make messages` writes it, `make messages-check` checks it).
+LANGUAGE_CODE = env("LANGUAGE_CODE", default="en-us")
+LANGUAGES = [("en", gettext_lazy("English")), ("de", gettext_lazy("Deutsch"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

@@ -14,6 +14,7 @@ from config import login_throttling
 from config.health import healthz, readyz
 from enrollments.admin.time_zone import time_zone_view
 from enrollments.graphql.views import ApiView
+from lms.language import language_view
 
 # django-axes' pages (access attempts: where staff unlock a log-in), with the project's admin.
 login_throttling.register_admin(admin.site)
@@ -22,6 +23,8 @@ urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     # The staff member's time zone (enrollments.admin.time_zone), behind the admin's login.
     path("admin/time-zone/", admin.site.admin_view(time_zone_view), name="admin_time_zone"),
+    # The staff member's language (lms.language), behind the admin's login.
+    path("admin/language/", admin.site.admin_view(language_view), name="admin_language"),
     path("admin/", admin.site.urls),
     path("graphql/", ApiView.as_view(), name="graphql"),
     path("graphql", ApiView.as_view(), name="graphql-no-slash"),

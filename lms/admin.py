@@ -33,6 +33,8 @@ from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from enrollments.admin.date_drilldown import DateDrilldownMixin
 from enrollments.admin.display import ReadOnly, instant_cell, zoned
@@ -42,6 +44,7 @@ from enrollments.admin.privacy import LearnerDataActions
 from enrollments.admin.time_zone import time_zone_choices
 from enrollments.models import Enrollment
 from enrollments.permissions import MANAGE_COURSE_ROLES
+from lms.language import language_choices
 from lms.models import Course, CourseItem, CourseRole, CourseRoleChange, User
 from lms.privileges import can_do_more_than
 from lms.roles import RoleNotHeld, Source, grant_role, revoke_role
@@ -61,11 +64,11 @@ def _enrollments_link(count: int, query: str) -> str:
 
 
 #: Dates on the course and user pages in the staff member's zone, named (display.zoned).
-GRANTED = zoned("granted_at", "granted at")
-CREATED = zoned("created_at", "created at")
-UPDATED = zoned("updated_at", "updated at")
-LAST_LOGIN = zoned("last_login", "last login")
-JOINED = zoned("date_joined", "date joined")
+GRANTED = zoned("granted_at", gettext_lazy("granted at"))
+CREATED = zoned("created_at", gettext_lazy("created at"))
+UPDATED = zoned("updated_at", gettext_lazy("updated at"))
+LAST_LOGIN = zoned("last_login", gettext_lazy("last login"))
+JOINED = zoned("date_joined", gettext_lazy("date joined"))
 
 #: What a course's staff may do, set on the course (operations/limits.py applies them).
 STAFF_LIMIT_FIELDS = ("staff_max_extension_days", "staff_reason_required")
@@ -83,8 +86,8 @@ class CourseRoleInline(LabelledTabularInline):
     model = CourseRole
     extra = 0
     readonly_fields = (GRANTED, "granted_by")
-    verbose_name = "course role"
-    verbose_name_plural = "course roles"
+    verbose_name = gettext_lazy("course role")
+    verbose_name_plural = gettext_lazy("course roles")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[CourseRole]:
         return super().get_queryset(request).select_related("user", "course", "granted_by")
@@ -184,19 +187,20 @@ class CourseRoleChangeAdmin(ReadOnly, admin.ModelAdmin):
             request, obj
         )
 
-    @admin.display(description="when", ordering="created_at")
+    @admin.display(description=gettext_lazy("when"), ordering="created_at")
     def when(self, change: CourseRoleChange) -> str:
         return instant_cell(change.created_at)
 
-    @admin.display(description="course", ordering="course__slug")
+    @admin.display(description=gettext_lazy("course"), ordering="course__slug")
     def course_slug(self, change: CourseRoleChange) -> str:
         return change.course.slug
 
-    @admin.display(description="user", ordering="user__email")
+    @admin.display(description=gettext_lazy("user"), ordering="user__email")
     def user_email(self, change: CourseRoleChange) -> str:
         return change.user.email
 
-    @admin.display(description="by")
+    # Translators: the column of who made a role change ("by lead@example.com").
+    @admin.display(description=gettext_lazy("by"))
     def actor_ref(self, change: CourseRoleChange) -> str:
         return change.actor.email if change.actor is not None else "-"
 
@@ -208,13 +212,24 @@ class EmailUserCreationForm(UserCreationForm):
 
 
 def _time_zone_choices(current: str | None = None) -> list:
-    return [("", "Not chosen yet (dates in UTC)"), *time_zone_choices(current)]
+    return [("", _("Not chosen yet (dates in UTC)")), *time_zone_choices(current)]
 
 
 class EmailUserChangeForm(UserChangeForm):
     # A known IANA zone or none: the admin shows this staff member's dates in it.
     time_zone = forms.ChoiceField(
-        choices=_time_zone_choices, required=False, label="Time zone in the admin"
+        choices=_time_zone_choices, required=False, label=gettext_lazy("Time zone in the admin")
+    )
+    # Blank (the browser's language) or one of settings.LANGUAGES (lms.language): any other
+    # value is refused here, and by the model field's validator.
+    language = forms.ChoiceField(
+        choices=language_choices,
+        required=False,
+        label=gettext_lazy("Language"),
+        help_text=gettext_lazy(
+            "The language of the admin's pages and of the e-mails to this person; empty: the "
+            "browser's language in the admin, the site's default in e-mails."
+        ),
     )
 
     class Meta:
@@ -241,19 +256,22 @@ class UserAdmin(LearnerPage, LearnerDataActions, DateDrilldownMixin, DjangoUserA
         "enrollments",
         "is_staff",
         "is_active",
-        zoned("date_joined", "date joined", cell=True),
+        zoned("date_joined", gettext_lazy("date joined"), cell=True),
     )
     list_filter = ("is_staff", "is_superuser", "is_active", "groups")
     search_fields = ("email", "first_name", "last_name")
     date_hierarchy = "date_joined"
     fieldsets = (
         (None, {"fields": ("email", "password")}),
-        ("Personal info", {"fields": ("first_name", "last_name", "time_zone")}),
         (
-            "Permissions",
+            gettext_lazy("Personal info"),
+            {"fields": ("first_name", "last_name", "time_zone", "language")},
+        ),
+        (
+            gettext_lazy("Permissions"),
             {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
         ),
-        ("Important dates", {"fields": (LAST_LOGIN, JOINED)}),
+        (gettext_lazy("Important dates"), {"fields": (LAST_LOGIN, JOINED)}),
     )
     add_fieldsets = (
         (
@@ -300,7 +318,7 @@ class UserAdmin(LearnerPage, LearnerDataActions, DateDrilldownMixin, DjangoUserA
             super().get_queryset(request).annotate(enrollment_count=_count(enrollments, "user_id"))
         )
 
-    @admin.display(description="enrollments", ordering="enrollment_count")
+    @admin.display(description=gettext_lazy("enrollments"), ordering="enrollment_count")
     def enrollments(self, user: User) -> str:
         return _enrollments_link(user.enrollment_count, f"user__id__exact={user.pk}")
 
@@ -350,7 +368,7 @@ class CourseAdmin(admin.ModelAdmin):
         "pause_freezes_access",
         "items",
         "enrollments",
-        zoned("created_at", "created at", cell=True),
+        zoned("created_at", gettext_lazy("created at"), cell=True),
     )
     list_filter = ("pause_freezes_access",)
     search_fields = ("title", "slug")
@@ -372,10 +390,10 @@ class CourseAdmin(admin.ModelAdmin):
             },
         ),
         (
-            "Limits for course staff",
+            gettext_lazy("Limits for course staff"),
             {
                 "fields": STAFF_LIMIT_FIELDS,
-                "description": (
+                "description": gettext_lazy(
                     'What the course\'s staff (course role "staff") may do; managers and '
                     "global staff are not limited. A change beyond them is refused with its "
                     "reason, at every door."
@@ -394,13 +412,14 @@ class CourseAdmin(admin.ModelAdmin):
         changes = self.admin_site.get_model_admin(CourseRoleChange)
         if obj is None or not changes.has_view_permission(request):
             return fieldsets
-        return (*fieldsets, ("Course roles", {"fields": ("role_changes",)}))
+        return (*fieldsets, (_("Course roles"), {"fields": ("role_changes",)}))
 
-    @admin.display(description="role changes")
+    @admin.display(description=gettext_lazy("role changes"))
     def role_changes(self, course: Course) -> str:
         return format_html(
-            '<a href="{}">Every grant, change and revoke of a role in this course</a>',
+            '<a href="{}">{}</a>',
             role_changes_url(course__id__exact=course.pk),
+            _("Every grant, change and revoke of a role in this course"),
         )
 
     # A role manager (MANAGE_COURSE_ROLES) without `lms.change_course` opens a course's page
@@ -444,15 +463,21 @@ class CourseAdmin(admin.ModelAdmin):
             )
         )
 
-    @admin.display(description="default access", ordering="access_days")
+    @admin.display(description=gettext_lazy("default access"), ordering="access_days")
     def default_access(self, course: Course) -> str:
-        return "Indefinite" if course.access_days is None else f"{course.access_days} days"
+        if course.access_days is None:
+            return _("Indefinite")
+        # Translators: a course's default access length. The English says "1 days" as before;
+        # give the singular its own form.
+        return ngettext("%(count)d days", "%(count)d days", course.access_days) % {
+            "count": course.access_days
+        }
 
-    @admin.display(description="items", ordering="item_count")
+    @admin.display(description=gettext_lazy("items"), ordering="item_count")
     def items(self, course: Course) -> int:
         return course.item_count
 
-    @admin.display(description="enrollments", ordering="enrollment_count")
+    @admin.display(description=gettext_lazy("enrollments"), ordering="enrollment_count")
     def enrollments(self, course: Course) -> str:
         return _enrollments_link(course.enrollment_count, f"course__id__exact={course.pk}")
 

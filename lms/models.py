@@ -8,10 +8,13 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from enrollments.fastpaths.model_loading import LoadedWithoutInit
 from enrollments.permissions import ERASE_LEARNER, EXPORT_LEARNER_DATA, MANAGE_COURSE_ROLES
 from lms.control_characters import refuse_control_characters
+from lms.language import validate_language
 
 
 class UserManager(BaseUserManager["User"]):
@@ -51,19 +54,34 @@ class User(LoadedWithoutInit, AbstractBaseUser, PermissionsMixin):
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    email = models.EmailField("e-mail address", max_length=254, unique=True)
-    first_name = models.CharField("first name", max_length=255, blank=True)
-    last_name = models.CharField("last name", max_length=255, blank=True)
+    email = models.EmailField(_("e-mail address"), max_length=254, unique=True)
+    first_name = models.CharField(_("first name"), max_length=255, blank=True)
+    last_name = models.CharField(_("last name"), max_length=255, blank=True)
     time_zone = models.CharField(
         max_length=64,
         blank=True,
-        help_text=(
+        help_text=_(
             "The IANA time zone the admin shows this staff member's dates in (e.g. "
             "Europe/Berlin); empty: not chosen yet, dates in UTC."
         ),
     )
+    # The language this person reads (lms.language): the admin's for a staff member (over the
+    # browser's), the reminder e-mails' for a learner. Blank: the browser's language in the
+    # admin, LANGUAGE_CODE in e-mails. No `choices` here: a migration would then follow
+    # settings.LANGUAGES; the validator and the forms refuse a language not offered.
+    language = models.CharField(
+        _("language"),
+        max_length=16,
+        blank=True,
+        default="",
+        validators=[validate_language],
+        help_text=_(
+            "The language of the admin's pages and of the e-mails to this person; empty: the "
+            "browser's language in the admin, the site's default in e-mails."
+        ),
+    )
     is_staff = models.BooleanField(
-        default=False, help_text="Designates whether the user can log into the admin site."
+        default=False, help_text=_("Designates whether the user can log into the admin site.")
     )
     is_active = models.BooleanField(default=True)
     date_joined = models.DateTimeField(default=timezone.now)
@@ -116,29 +134,31 @@ class Course(LoadedWithoutInit, models.Model):
         null=True,
         blank=True,
         validators=[MinValueValidator(1), MaxValueValidator(3650)],
-        help_text="Days of access given to new enrollments (1-3650); empty means indefinite.",
+        help_text=_("Days of access given to new enrollments (1-3650); empty means indefinite."),
     )
     pause_freezes_access = models.BooleanField(
         default=True,
-        help_text="When on, time spent paused is added back to the learner's end date on resume.",
+        help_text=_(
+            "When on, time spent paused is added back to the learner's end date on resume."
+        ),
     )
     # Limits on what the course's staff (CourseRole.Role.STAFF) may do; managers and global
     # staff are not limited (enrollments/operations/limits.py applies them, at every door).
     staff_max_extension_days = models.PositiveIntegerField(
-        "most days staff may add",
+        _("most days staff may add"),
         null=True,
         blank=True,
         validators=[MinValueValidator(1), MaxValueValidator(3650)],
-        help_text=(
+        help_text=_(
             "The most days one change by the course's staff may add to a learner's access, "
             "counted from the current end (or from now when access has ended): so also the "
             "latest end they may set. Empty: no limit."
         ),
     )
     staff_reason_required = models.BooleanField(
-        "staff must give a reason",
+        _("staff must give a reason"),
         default=False,
-        help_text="When on, every access change by the course's staff needs a reason.",
+        help_text=_("When on, every access change by the course's staff needs a reason."),
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -168,10 +188,10 @@ class CourseItem(LoadedWithoutInit, models.Model):
     """One piece of a course's content; `position` orders the items within their course."""
 
     class Kind(models.TextChoices):
-        LESSON = "lesson", "Lesson"
-        QUIZ = "quiz", "Quiz"
-        ASSIGNMENT = "assignment", "Assignment"
-        VIDEO = "video", "Video"
+        LESSON = "lesson", _("Lesson")
+        QUIZ = "quiz", _("Quiz")
+        ASSIGNMENT = "assignment", _("Assignment")
+        VIDEO = "video", _("Video")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     # No index of its own: lms_courseitem_unique_position (course, position) leads with it.
@@ -211,8 +231,8 @@ class CourseRole(models.Model):
     """
 
     class Role(models.TextChoices):
-        STAFF = "staff", "Staff"
-        MANAGER = "manager", "Manager"
+        STAFF = "staff", pgettext_lazy("course role", "Staff")
+        MANAGER = "manager", pgettext_lazy("course role", "Manager")
 
     id = models.BigAutoField(primary_key=True)
     # No index of its own: lms_courserole_unique (user, course) leads with it.
@@ -237,7 +257,12 @@ class CourseRole(models.Model):
         permissions = [(MANAGE_COURSE_ROLES.codename, MANAGE_COURSE_ROLES.label)]
 
     def __str__(self) -> str:
-        return f"{self.user} is {self.get_role_display().lower()} of {self.course}"
+        # Translators: "ann@example.com is staff of Python basics" (the role in lower case).
+        return gettext("%(user)s is %(role)s of %(course)s") % {
+            "user": self.user,
+            "role": self.get_role_display().lower(),
+            "course": self.course,
+        }
 
 
 class CourseRoleChange(models.Model):
@@ -251,13 +276,13 @@ class CourseRoleChange(models.Model):
     """
 
     class Action(models.TextChoices):
-        GRANT = "grant", "Grant"
-        CHANGE = "change", "Change"
-        REVOKE = "revoke", "Revoke"
+        GRANT = "grant", pgettext_lazy("course role change", "Grant")
+        CHANGE = "change", pgettext_lazy("course role change", "Change")
+        REVOKE = "revoke", pgettext_lazy("course role change", "Revoke")
 
     class Source(models.TextChoices):
-        ADMIN = "admin", "Admin"
-        COMMAND = "command", "Command"
+        ADMIN = "admin", pgettext_lazy("where a change came from", "Admin")
+        COMMAND = "command", pgettext_lazy("where a change came from", "Command")
 
     id = models.BigAutoField(primary_key=True)
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="course_role_changes")
@@ -288,4 +313,9 @@ class CourseRoleChange(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_action_display()} of {self.user}'s role in {self.course}"
+        # Translators: "Grant of ann@example.com's role in Python basics".
+        return gettext("%(action)s of %(user)s's role in %(course)s") % {
+            "action": self.get_action_display(),
+            "user": self.user,
+            "course": self.course,
+        }

@@ -103,6 +103,7 @@ def learner_export(learner: User) -> dict[str, Any]:
             "first_name": learner.first_name,
             "last_name": learner.last_name,
             "time_zone": learner.time_zone,
+            "language": learner.language,
             "is_active": learner.is_active,
             "is_staff": learner.is_staff,
             "date_joined": instant(learner.date_joined),

@@ -428,11 +428,19 @@ def _erase(learner: User, actor: User | None) -> tuple[User, dict[str, int]]:
     # The account first: the steps work from `subject` (what named them), and a repr written
     # again (admin_log_rewritten) shows the pseudonym.
     learner.email = subject.new_email
-    learner.first_name = learner.last_name = learner.time_zone = ""
+    learner.first_name = learner.last_name = learner.time_zone = learner.language = ""
     learner.is_active = False
     learner.set_unusable_password()
     learner.save(
-        update_fields=["email", "first_name", "last_name", "time_zone", "is_active", "password"]
+        update_fields=[
+            "email",
+            "first_name",
+            "last_name",
+            "time_zone",
+            "language",
+            "is_active",
+            "password",
+        ]
     )
     return learner, {name: step(subject) for name, step in STEPS}
 

@@ -56,6 +56,7 @@ HANDLED: dict[str, str] = {
     "lms.User.first_name": "blanked",
     "lms.User.last_name": "blanked",
     "lms.User.time_zone": "blanked (a preference of theirs)",
+    "lms.User.language": "blanked (a preference of theirs)",
     "lms.User.password": "made unusable",
     "enrollments.WebhookEndpoint.owner_email": "blanked where it is the learner's address",
     "enrollments.OperationRun.parts": "a finished run's pickled filter that names them dropped",

@@ -122,7 +122,9 @@ def build_history(clock) -> History:
     finished bulk run selected by a search for their address, a course role, and a webhook
     endpoint they are the contact of."""
     now = clock.current
-    learner = UserFactory(email=EMAIL, first_name=FIRST, last_name=LAST, time_zone="Europe/Oslo")
+    learner = UserFactory(
+        email=EMAIL, first_name=FIRST, last_name=LAST, time_zone="Europe/Oslo", language="de"
+    )
     staff = grant(
         StaffFactory(first_name="Staff", last_name="Member"),
         EXTEND_ACCESS,

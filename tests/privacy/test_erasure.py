@@ -126,7 +126,12 @@ def test_the_account_is_pseudonymised_and_cannot_log_in(history):
     learner = User.objects.get(pk=history.learner.pk)
     assert learner.email.startswith("erased-") and learner.email.endswith("@erased.invalid")
     assert is_erased(learner)
-    assert (learner.first_name, learner.last_name, learner.time_zone) == ("", "", "")
+    assert (learner.first_name, learner.last_name, learner.time_zone, learner.language) == (
+        "",
+        "",
+        "",
+        "",
+    )
     assert not learner.is_active
     assert not learner.has_usable_password()
     assert ModelBackend().authenticate(None, username=EMAIL, password="pass-word-123") is None

@@ -65,6 +65,7 @@ def test_it_holds_everything_the_database_holds_about_them(history):
         "first_name": FIRST,
         "last_name": LAST,
         "time_zone": "Europe/Oslo",
+        "language": "de",
         "is_active": True,
         "is_staff": False,
         "date_joined": None,

@@ -62,6 +62,8 @@ from django.core import mail
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.utils import translation
+from django.utils.translation import gettext
 
 from enrollments import clock
 from enrollments.instants import instant_text, zone_of
@@ -71,6 +73,7 @@ from enrollments.selectors.access import access_state_q
 from enrollments.selectors.expiry import enrollments_due_expiry_reminder
 from lms.batching import chunked
 from lms.control_characters import single_line
+from lms.language import language_of
 
 logger = logging.getLogger(__name__)
 
@@ -118,7 +121,23 @@ class SendOutcome(StrEnum):
 
 
 def expiry_reminder_message(enrollment: Enrollment, *, connection=None) -> mail.EmailMessage:
-    """The reminder e-mail: the course, the end of access and who to ask for more.
+    """The reminder e-mail: the course, the end of access and who to ask for more, written in
+    the learner's language (`User.language`; LANGUAGE_CODE when they have none or one no longer
+    offered: lms.language.language_of), whatever language the sending job runs in."""
+    with translation.override(language_of(enrollment.user)):
+        subject, body = reminder_text(enrollment)
+    return mail.EmailMessage(
+        subject=subject,
+        body=body,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[enrollment.user.email],
+        connection=connection,
+    )
+
+
+def reminder_text(enrollment: Enrollment) -> tuple[str, str]:
+    """The reminder's subject and body, in the active language (expiry_reminder_message
+    activates the learner's).
 
     The end is in the learner's own zone (`User.time_zone`; UTC, named, when they have none or
     an unknown one: issue 26), written as the admin writes instants (`instants.instant_text`:
@@ -131,25 +150,30 @@ def expiry_reminder_message(enrollment: Enrollment, *, connection=None) -> mail.
     zone = zone_of(enrollment.user.time_zone)
     ends = enrollment.ended_at.astimezone(zone)
     day, time_and_zone = instant_text(ends, zone).split(" ", 1)
-    when = f"{day} at {time_and_zone}"
+    # Translators: when access ends, e.g. "2036-03-01 at 14:00 CET".
+    when = gettext("%(day)s at %(time)s") % {"day": day, "time": time_and_zone}
     if zone.key != "UTC":
         when = f"{when} ({zone.key})"
     title = single_line(enrollment.course.title)
-    subject = f"Your access to {title} ends on {ends:%Y-%m-%d}"
+    subject = gettext("Your access to %(title)s ends on %(day)s") % {
+        "title": title,
+        "day": f"{ends:%Y-%m-%d}",
+    }
     first_name = single_line(enrollment.user.first_name)
-    greeting = f"Hello {first_name}," if first_name else "Hello,"
-    body = (
-        f"{greeting}\n\n"
-        f'your access to the course "{title}" ends on {when}.\n\n'
-        "If you need more time, reply to this e-mail or contact your course administrator.\n"
+    greeting = (
+        gettext("Hello %(first_name)s,") % {"first_name": first_name}
+        if first_name
+        else gettext("Hello,")
     )
-    return mail.EmailMessage(
-        subject=subject,
-        body=body,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[enrollment.user.email],
-        connection=connection,
+    # Translators: the sentence after the greeting ("Hello Ann,"), hence its lower-case start.
+    ends_sentence = gettext('your access to the course "%(title)s" ends on %(when)s.') % {
+        "title": title,
+        "when": when,
+    }
+    closing = gettext(
+        "If you need more time, reply to this e-mail or contact your course administrator."
     )
+    return subject, f"{greeting}\n\n{ends_sentence}\n\n{closing}\n"
 
 
 def retry_delay(tries: int) -> timedelta:

@@ -49,6 +49,7 @@ import smtplib
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -56,11 +57,15 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import F, Q
+from django.utils import translation
+from django.utils.functional import lazy
+from django.utils.translation import gettext, gettext_lazy, ngettext
 
 from enrollments import clock
 from enrollments.events import envelope, fan_out, posting, signing, targets
 from enrollments.events.posting import Answer
 from enrollments.models import AccessEvent, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from lms.language import language_for_email
 
 logger = logging.getLogger(__name__)
 
@@ -302,15 +307,10 @@ def _failed(
             return None, False  # reclaimed by another job meanwhile: its try decides
         counts["failed"] += 1
         if gone:
-            disable(endpoint, "The receiver answered 410 Gone.", now=at)
+            disable(endpoint, GONE_REASON, now=at)
             return None, True
         if expired:
-            disable(
-                endpoint,
-                f"Deliveries failed for {_days(window())}: the last answer was "
-                f"{answer.error or answer.status}.",
-                now=at,
-            )
+            disable(endpoint, expired_reason(window(), answer.error or answer.status), now=at)
             return None, True
         return None, False
     next_try = min(at + retry_delay(tries), first_failure + window())
@@ -344,9 +344,40 @@ def _first_failure(delivery: WebhookDelivery, tries: int) -> datetime | None:
 
 
 def _days(span: timedelta) -> str:
+    """`3 days`, `1 day`, or `90 seconds` for a window of no whole days (tests' settings)."""
     if span % timedelta(days=1):
-        return f"{span.total_seconds():g} seconds"
-    return f"{span.days} day{'s' if span.days != 1 else ''}"
+        seconds = span.total_seconds()
+        # Translators: the English says "1 seconds" as before; give the singular its own form.
+        return ngettext("%(count)s seconds", "%(count)s seconds", int(seconds)) % {
+            "count": f"{seconds:g}"
+        }
+    return ngettext("%(count)d day", "%(count)d days", span.days) % {"count": span.days}
+
+
+# Why an endpoint was disabled: lazy, so that the same reason is stored in English (the
+# endpoint's `disabled_reason`, which the API reads: `stored_text`) and written in the owner's
+# language in their e-mail (`disable`).
+
+#: The receiver asked to be left alone.
+GONE_REASON = gettext_lazy("The receiver answered 410 Gone.")
+
+
+def _expired_reason(span: timedelta, answer: object) -> str:
+    return gettext("Deliveries failed for %(span)s: the last answer was %(answer)s.") % {
+        "span": _days(span),
+        "answer": answer,
+    }
+
+
+#: The retry window passed: `expired_reason(window, last answer)`, a lazy text.
+expired_reason = lazy(_expired_reason, str)
+
+
+def stored_text(text: object) -> str:
+    """`text` (a str, or a lazy translation) as stored and answered by the API: its English
+    msgid, whatever language is active (a command or job run with another LANGUAGE_CODE)."""
+    with translation.override(None):
+        return str(text)
 
 
 # -- the endpoint's state and its owner ------------------------------------------------------
@@ -359,10 +390,13 @@ def cancel_undelivered(endpoint_id: int, reason: str) -> int:
     ).update(state=State.CANCELLED, last_error=f"cancelled: {reason}")
 
 
-def disable(endpoint: WebhookEndpoint, reason: str, *, now: datetime | None = None) -> bool:
+def disable(endpoint: WebhookEndpoint, reason: object, *, now: datetime | None = None) -> bool:
     """Disables the endpoint (`disabled_at`, `disabled_reason`), cancels its pending and
-    sending deliveries and e-mails its owner; returns False when it was disabled already."""
+    sending deliveries and e-mails its owner; returns False when it was disabled already.
+    `reason`: a str, or a lazy translation (GONE_REASON, expired_reason): stored in English,
+    e-mailed in the owner's language."""
     now = now or clock.now()
+    mailed_reason, reason = reason, stored_text(reason)
     with transaction.atomic():
         changed = WebhookEndpoint.objects.filter(pk=endpoint.pk, is_enabled=True).update(
             is_enabled=False, disabled_at=now, disabled_reason=reason[:200], updated_at=now
@@ -373,13 +407,21 @@ def disable(endpoint: WebhookEndpoint, reason: str, *, now: datetime | None = No
         return False
     endpoint.is_enabled, endpoint.disabled_at, endpoint.disabled_reason = False, now, reason
     logger.error("webhook endpoint %s (%s) disabled: %s", endpoint.pk, endpoint.url, reason)
-    _mail(
-        endpoint,
-        f"Webhook endpoint disabled: {endpoint.url}",
-        f"The webhook endpoint {endpoint.url} was disabled on {now:%Y-%m-%d %H:%M} UTC.\n\n"
-        f"Reason: {reason}\n\nIts undelivered events were cancelled. Once the receiver works "
-        "again, enable the endpoint and replay the events since the first failure.\n",
-    )
+
+    def disabled_mail() -> tuple[str, str]:
+        values = {"url": endpoint.url, "when": f"{now:%Y-%m-%d %H:%M}", "reason": mailed_reason}
+        subject = gettext("Webhook endpoint disabled: %(url)s") % values
+        paragraphs = (
+            gettext("The webhook endpoint %(url)s was disabled on %(when)s UTC.") % values,
+            gettext("Reason: %(reason)s") % values,
+            gettext(
+                "Its undelivered events were cancelled. Once the receiver works again, enable "
+                "the endpoint and replay the events since the first failure."
+            ),
+        )
+        return subject, "\n\n".join(paragraphs) + "\n"
+
+    _mail(endpoint, disabled_mail)
     return True
 
 
@@ -397,19 +439,39 @@ def _warn(
         return  # another job warned meanwhile
     endpoint.warned_at = at
     disabled_on = first_failure + window()
-    _mail(
-        endpoint,
-        f"Webhook deliveries failing: {endpoint.url}",
-        f"Deliveries to the webhook endpoint {endpoint.url} have been failing since "
-        f"{first_failure:%Y-%m-%d %H:%M} UTC (last answer: {answer.error or answer.status}).\n\n"
-        f"They are retried until {disabled_on:%Y-%m-%d %H:%M} UTC; if they still fail then, "
-        "the endpoint is disabled.\n",
-    )
+
+    def warning_mail() -> tuple[str, str]:
+        values = {
+            "url": endpoint.url,
+            "since": f"{first_failure:%Y-%m-%d %H:%M}",
+            "answer": answer.error or answer.status,
+            "until": f"{disabled_on:%Y-%m-%d %H:%M}",
+        }
+        subject = gettext("Webhook deliveries failing: %(url)s") % values
+        paragraphs = (
+            gettext(
+                "Deliveries to the webhook endpoint %(url)s have been failing since %(since)s "
+                "UTC (last answer: %(answer)s)."
+            )
+            % values,
+            gettext(
+                "They are retried until %(until)s UTC; if they still fail then, the endpoint "
+                "is disabled."
+            )
+            % values,
+        )
+        return subject, "\n\n".join(paragraphs) + "\n"
+
+    _mail(endpoint, warning_mail)
 
 
-def _mail(endpoint: WebhookEndpoint, subject: str, message: str) -> None:
+def _mail(endpoint: WebhookEndpoint, write: Callable[[], tuple[str, str]]) -> None:
+    """E-mails the endpoint's owner what `write` returns (subject, body), written in the
+    owner's language: theirs when they are a user here (lms.language), else LANGUAGE_CODE."""
     if not endpoint.owner_email:
         return
+    with translation.override(language_for_email(endpoint.owner_email)):
+        subject, message = write()
     try:
         send_mail(subject, message, settings.DEFAULT_FROM_EMAIL, [endpoint.owner_email])
     except (smtplib.SMTPException, OSError):

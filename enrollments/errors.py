@@ -3,11 +3,18 @@
 The first three messages are the API contract's, verbatim. Adapters map these exceptions to
 their medium (GraphQL `extensions.code`, an admin message, a command's stderr and exit status)
 and never invent their own wording.
+
+The messages are the contract's English strings and stay so: each is marked with
+`gettext_noop` only, so that `make messages` collects it for the catalogue while its value is
+unchanged. The GraphQL door answers them as they are; the admin and the commands translate them
+where they show them (`gettext(error.message)`, a template before its instants are filled in).
 """
 
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import ClassVar
+
+from django.utils.translation import gettext_noop
 
 from enrollments.access_window import MAX_ENDED_AT
 
@@ -28,7 +35,7 @@ class DomainError(Exception):
     `text(write)` gives the message and detail with each instant written by `write`."""
 
     code: ClassVar[str] = "DOMAIN_ERROR"
-    message: ClassVar[str] = "The operation is not allowed"
+    message: ClassVar[str] = gettext_noop("The operation is not allowed")
     #: `message` with its instants as placeholders ("" when it names none); written with
     #: `utc_text` it is `message`, word for word (tested).
     message_template: ClassVar[str] = ""
@@ -68,71 +75,76 @@ def _fill(template: str, instants: Mapping[str, datetime], write) -> str:
 
 class NotEnrolled(DomainError):
     code = "NOT_ENROLLED"
-    message = "Student is not enrolled in this course"
+    message = gettext_noop("Student is not enrolled in this course")
 
 
 class InvalidExtensionPeriod(DomainError):
     code = "INVALID_EXTENSION_PERIOD"
-    message = "Invalid extension period"
+    message = gettext_noop("Invalid extension period")
 
 
 class NoEndDate(DomainError):
     code = "NO_END_DATE"
-    message = "Current enrollment has no end date"
+    message = gettext_noop("Current enrollment has no end date")
 
 
 class StillExpired(DomainError):
     """Bulk only: the extension would leave the enrollment expired, so it is skipped."""
 
     code = "STILL_EXPIRED"
-    message = "Access would still be expired after the extension"
+    message = gettext_noop("Access would still be expired after the extension")
 
 
 class AlreadyPaused(DomainError):
     code = "ALREADY_PAUSED"
-    message = "Course membership is already paused"
+    message = gettext_noop("Course membership is already paused")
 
 
 class NotPaused(DomainError):
     code = "NOT_PAUSED"
-    message = "Course membership is not paused"
+    message = gettext_noop("Course membership is not paused")
 
 
 class MembershipNotFound(DomainError):
     code = "NOT_FOUND"
-    message = "Course membership not found"
+    message = gettext_noop("Course membership not found")
 
 
 class AlreadyEnrolled(DomainError):
     code = "ALREADY_ENROLLED"
-    message = "Student is already enrolled in this course"
+    message = gettext_noop("Student is already enrolled in this course")
 
 
 class AccessEndOutOfRange(DomainError):
     code = "ACCESS_END_OUT_OF_RANGE"
-    message = "Access would end after 2038-01-19T03:14:07Z, the latest supported end date"
-    message_template = "Access would end after {limit}, the latest supported end date"
+    message = gettext_noop(
+        "Access would end after 2038-01-19T03:14:07Z, the latest supported end date"
+    )
+    # Translators: keep {limit} as it is: the latest end date, written in the reader's zone.
+    message_template = gettext_noop("Access would end after {limit}, the latest supported end date")
     message_instants = {"limit": MAX_ENDED_AT}
 
 
 class ItemNotInCourse(DomainError):
     code = "ITEM_NOT_IN_COURSE"
-    message = "Course item does not belong to this course"
+    message = gettext_noop("Course item does not belong to this course")
 
 
 class NoAccess(DomainError):
     code = "NO_ACCESS"
-    message = "Course membership gives no access at this time"
+    message = gettext_noop("Course membership gives no access at this time")
 
 
 class CourseItemNotFound(DomainError):
     code = "NOT_FOUND"
-    message = "Course item not found"
+    message = gettext_noop("Course item not found")
 
 
 class InvalidReason(DomainError):
     code = "INVALID_REASON"
-    message = "A reason is at most 1000 characters of valid text and contains no NUL character"
+    message = gettext_noop(
+        "A reason is at most 1000 characters of valid text and contains no NUL character"
+    )
 
 
 class ChangedSincePreview(DomainError):
@@ -141,7 +153,7 @@ class ChangedSincePreview(DomainError):
     applying would do now, for the door to show as the new preview."""
 
     code = "CHANGED_SINCE_PREVIEW"
-    message = "The enrollments changed since the preview: nothing was applied"
+    message = gettext_noop("The enrollments changed since the preview: nothing was applied")
 
     def __init__(self, detail: str | None = None, *, plan=None) -> None:
         super().__init__(detail)
@@ -154,7 +166,7 @@ class ExtensionOverCourseLimit(DomainError):
     not limited."""
 
     code = "EXTENSION_OVER_COURSE_LIMIT"
-    message = "This change adds more days of access than the course allows its staff"
+    message = gettext_noop("This change adds more days of access than the course allows its staff")
 
 
 class ReasonRequired(DomainError):
@@ -162,19 +174,19 @@ class ReasonRequired(DomainError):
     (lms.Course.staff_reason_required)."""
 
     code = "REASON_REQUIRED"
-    message = "This course requires a reason for every access change by its staff"
+    message = gettext_noop("This course requires a reason for every access change by its staff")
 
 
 class EnrollmentRemoved(DomainError):
     """The learner was removed from the course: enroll them again before changing access."""
 
     code = "ENROLLMENT_REMOVED"
-    message = "Student was removed from this course"
+    message = gettext_noop("Student was removed from this course")
 
 
 class AlreadyRemoved(DomainError):
     code = "ALREADY_REMOVED"
-    message = "Student is already removed from this course"
+    message = gettext_noop("Student is already removed from this course")
 
 
 class InvalidAccessEnd(DomainError):
@@ -182,7 +194,9 @@ class InvalidAccessEnd(DomainError):
     no later than the 2038 limit."""
 
     code = "INVALID_ACCESS_END"
-    message = "Invalid end of access: use an instant after 2020-01-01 and before 2038-01-19"
+    message = gettext_noop(
+        "Invalid end of access: use an instant after 2020-01-01 and before 2038-01-19"
+    )
 
 
 class EndNotEarlier(DomainError):
@@ -190,7 +204,7 @@ class EndNotEarlier(DomainError):
     (use an extension to move it later)."""
 
     code = "END_NOT_EARLIER"
-    message = "The new end must be earlier than the current end of access"
+    message = gettext_noop("The new end must be earlier than the current end of access")
 
 
 class InvalidShortening(DomainError):
@@ -198,14 +212,14 @@ class InvalidShortening(DomainError):
     number of days from 1 to MAX_SHORTEN_DAYS (operations/shortening.py)."""
 
     code = "INVALID_SHORTENING"
-    message = "Shorten by a whole number of days from 1 to 36500"
+    message = gettext_noop("Shorten by a whole number of days from 1 to 36500")
 
 
 class EndBeforeStart(DomainError):
     """Shorten by N days: the new end would fall before the enrollment's start."""
 
     code = "END_BEFORE_START"
-    message = "The new end would be before the start of access"
+    message = gettext_noop("The new end would be before the start of access")
 
 
 class EndChangedSince(DomainError):
@@ -213,12 +227,12 @@ class EndChangedSince(DomainError):
     later change moved it), so putting the older end back would also undo that later change."""
 
     code = "END_CHANGED_SINCE"
-    message = "The end of access changed after this change: it was left as it is"
+    message = gettext_noop("The end of access changed after this change: it was left as it is")
 
 
 class BatchNotFound(DomainError):
     code = "BATCH_NOT_FOUND"
-    message = "No access changes with this batch id"
+    message = gettext_noop("No access changes with this batch id")
 
 
 class ChangedSinceBatch(DomainError):
@@ -226,7 +240,7 @@ class ChangedSinceBatch(DomainError):
     overwrite that change: the row is skipped."""
 
     code = "CHANGED_SINCE_BATCH"
-    message = "The enrollment changed after this batch: it was left as it is"
+    message = gettext_noop("The enrollment changed after this batch: it was left as it is")
 
 
 class NotUndoable(DomainError):
@@ -234,44 +248,44 @@ class NotUndoable(DomainError):
     existed), or the batch is itself an undo already undone."""
 
     code = "NOT_UNDOABLE"
-    message = "This change cannot be undone: its earlier state was not recorded"
+    message = gettext_noop("This change cannot be undone: its earlier state was not recorded")
 
 
 class EnrollmentTargetRequired(DomainError):
     code = "USER_ID_OR_EMAIL_REQUIRED"
-    message = "Either userId or email must be provided"
+    message = gettext_noop("Either userId or email must be provided")
 
 
 class InvalidEmail(DomainError):
     code = "INVALID_EMAIL"
-    message = "Enter a valid email address"
+    message = gettext_noop("Enter a valid email address")
 
 
 class NameRequired(DomainError):
     code = "NAME_REQUIRED"
-    message = "Name is required when creating a new user"
+    message = gettext_noop("Name is required when creating a new user")
 
 
 class PlansNotSupported(DomainError):
     code = "PLANS_NOT_SUPPORTED"
-    message = "Curriculum plans are not supported: leave planId out"
+    message = gettext_noop("Curriculum plans are not supported: leave planId out")
 
 
 class UserNotFound(DomainError):
     code = "NOT_FOUND"
-    message = "User not found"
+    message = gettext_noop("User not found")
 
 
 class CourseNotFound(DomainError):
     code = "NOT_FOUND"
-    message = "Course not found"
+    message = gettext_noop("Course not found")
 
 
 class DuplicateEntry(DomainError):
     """Bulk enrollment only: a second line naming a learner and course already listed."""
 
     code = "DUPLICATE_ENTRY"
-    message = "This learner and course are already listed on an earlier line"
+    message = gettext_noop("This learner and course are already listed on an earlier line")
 
 
 class EnrollmentChangedSincePreview(DomainError):
@@ -280,7 +294,7 @@ class EnrollmentChangedSincePreview(DomainError):
     not shown."""
 
     code = "ENROLLMENT_CHANGED_SINCE_PREVIEW"
-    message = "The enrollment changed since the preview: it was left as it is"
+    message = gettext_noop("The enrollment changed since the preview: it was left as it is")
 
 
 class RunUnfinished(DomainError):
@@ -288,7 +302,7 @@ class RunUnfinished(DomainError):
     them at a time, so the rows it already changed are not changed twice. `run_id` names it."""
 
     code = "RUN_UNFINISHED"
-    message = "An identical run is unfinished: resume it instead of starting another"
+    message = gettext_noop("An identical run is unfinished: resume it instead of starting another")
 
     def __init__(self, detail: str | None = None, *, run_id=None) -> None:
         super().__init__(detail)
@@ -297,7 +311,7 @@ class RunUnfinished(DomainError):
 
 class RunNotFound(DomainError):
     code = "RUN_NOT_FOUND"
-    message = "No such run"
+    message = gettext_noop("No such run")
 
 
 # Webhook endpoints (enrollments/events/endpoints.py: the API, the admin, `manage.py webhooks`).
@@ -305,7 +319,7 @@ class RunNotFound(DomainError):
 
 class WebhookNotFound(DomainError):
     code = "NOT_FOUND"
-    message = "Webhook not found"
+    message = gettext_noop("Webhook not found")
 
 
 class InvalidWebhookUrl(DomainError):
@@ -313,7 +327,7 @@ class InvalidWebhookUrl(DomainError):
     must not reach. The message is targets.check_url's when it gave one."""
 
     code = "INVALID_WEBHOOK_URL"
-    message = "Enter a valid https URL whose host is publicly reachable"
+    message = gettext_noop("Enter a valid https URL whose host is publicly reachable")
 
     def __init__(self, detail: str | None = None, *, reason: str | None = None) -> None:
         super().__init__(detail)
@@ -324,7 +338,7 @@ class InvalidWebhookUrl(DomainError):
 
 class UnknownEventType(DomainError):
     code = "UNKNOWN_EVENT_TYPE"
-    message = (
+    message = gettext_noop(
         "Unknown event type: use course_membership.created, course_membership.updated or "
         "course_membership.deleted (or COURSE_MEMBERSHIP_CREATED, _UPDATED, _DELETED)"
     )
@@ -332,32 +346,36 @@ class UnknownEventType(DomainError):
 
 class UnknownScheme(DomainError):
     code = "UNKNOWN_SIGNATURE_SCHEME"
-    message = "Unknown signature scheme: use standard or healthie"
+    message = gettext_noop("Unknown signature scheme: use standard or healthie")
 
 
 class InvalidOwnerEmail(DomainError):
     code = "INVALID_EMAIL"
-    message = "Enter a valid email address"
+    message = gettext_noop("Enter a valid email address")
 
 
 class DescriptionTooLong(DomainError):
     code = "DESCRIPTION_TOO_LONG"
-    message = "A description is at most 200 characters"
+    message = gettext_noop("A description is at most 200 characters")
 
 
 class DeliveryNotFound(DomainError):
     code = "NOT_FOUND"
-    message = "Webhook delivery not found"
+    message = gettext_noop("Webhook delivery not found")
 
 
 class WebhookDisabled(DomainError):
     code = "WEBHOOK_DISABLED"
-    message = "The webhook is disabled: enable it before resending or replaying its events"
+    message = gettext_noop(
+        "The webhook is disabled: enable it before resending or replaying its events"
+    )
 
 
 class InvalidRotationOverlap(DomainError):
     code = "INVALID_ROTATION_OVERLAP"
-    message = "The previous secret may keep signing for 0 seconds to 7 days after a rotation"
+    message = gettext_noop(
+        "The previous secret may keep signing for 0 seconds to 7 days after a rotation"
+    )
 
 
 #: Every domain error: the README's table of error codes is checked against these

@@ -14,6 +14,8 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 #: Characters of the clear-text prefix (URL-safe alphabet: 64**8 prefixes).
 PREFIX_LENGTH = 8
@@ -64,7 +66,9 @@ class APIKeyManager(models.Manager.from_queryset(APIKeyQuerySet)):  # type: igno
         call it to report the error on the form before create_key would raise it."""
         if not user.is_active:
             raise InvalidKeyRequest(
-                "user", f"User {user} is inactive: a key of theirs would not work."
+                "user",
+                gettext("User %(user)s is inactive: a key of theirs would not work.")
+                % {"user": user},
             )
         self.check_expiry(expires_at=expires_at)
 
@@ -81,16 +85,19 @@ class APIKeyManager(models.Manager.from_queryset(APIKeyQuerySet)):  # type: igno
             if status in (Status.EXPIRED, Status.REVOKED):
                 raise InvalidKeyRequest(
                     "expires_at",
-                    f"This key is {status}: its expiry cannot change. Create a new key.",
+                    gettext("This key is %(status)s: its expiry cannot change. Create a new key.")
+                    % {"status": status.label},
                 )
         if expires_at is None:
             return
         now = timezone.now()
         if expires_at <= now:
-            raise InvalidKeyRequest("expires_at", "The expiry must be in the future.")
+            raise InvalidKeyRequest("expires_at", gettext("The expiry must be in the future."))
         if expires_at > now + MAX_VALIDITY:
             raise InvalidKeyRequest(
-                "expires_at", f"The expiry must be at most {MAX_VALIDITY.days} days ahead."
+                "expires_at",
+                gettext("The expiry must be at most %(days)d days ahead.")
+                % {"days": MAX_VALIDITY.days},
             )
 
     @transaction.atomic
@@ -126,10 +133,13 @@ class APIKeyManager(models.Manager.from_queryset(APIKeyQuerySet)):  # type: igno
 
 
 class Status(models.TextChoices):
-    ACTIVE = "active"
-    EXPIRED = "expired"
-    REVOKED = "revoked"
-    USER_INACTIVE = "user inactive"
+    """A key's status (APIKey.status_at). Labels: the values, for people to read (the admin's
+    status column and the messages about a key), marked for translation."""
+
+    ACTIVE = "active", pgettext_lazy("API key status", "active")
+    EXPIRED = "expired", pgettext_lazy("API key status", "expired")
+    REVOKED = "revoked", pgettext_lazy("API key status", "revoked")
+    USER_INACTIVE = "user inactive", pgettext_lazy("API key status", "user inactive")
 
 
 class APIKey(models.Model):
@@ -138,29 +148,35 @@ class APIKey(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_keys"
     )
-    name = models.CharField(max_length=100, blank=True, help_text="What the key is for.")
+    name = models.CharField(max_length=100, blank=True, help_text=_("What the key is for."))
     prefix = models.CharField(
         max_length=PREFIX_LENGTH,
         unique=True,
         editable=False,
-        help_text="The key's first characters, to recognise it; the rest is never stored.",
+        help_text=_("The key's first characters, to recognise it; the rest is never stored."),
     )
     hashed_key = models.CharField(max_length=64, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
     expires_at = models.DateTimeField(
-        null=True, blank=True, help_text="Optional: the key stops working at this instant."
+        null=True, blank=True, help_text=_("Optional: the key stops working at this instant.")
     )
     revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = APIKeyManager()
 
     class Meta:
-        verbose_name = "API key"
+        verbose_name = _("API key")
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
-        return f"{self.name or 'API key'} ({self.prefix}…) of {self.user}"
+        # Translators: "Reporting (AbCdEfGh…) of ann@example.com"; a key without a name is
+        # called "API key".
+        return gettext("%(name)s (%(prefix)s…) of %(user)s") % {
+            "name": self.name or gettext("API key"),
+            "prefix": self.prefix,
+            "user": self.user,
+        }
 
     def matches(self, raw_key: str) -> bool:
         """Whether `raw_key` is this key, compared in constant time."""

@@ -5,6 +5,8 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from enrollments.access_window import MAX_ENDED_AT, MAX_TOTAL_PAUSED_SECONDS
 from enrollments.fastpaths.model_loading import LoadedWithoutInit
@@ -35,17 +37,17 @@ class Enrollment(LoadedWithoutInit, models.Model):
     )
     start_at = models.DateTimeField()
     ended_at = models.DateTimeField(
-        null=True, blank=True, help_text="End of access; empty means indefinite access."
+        null=True, blank=True, help_text=_("End of access; empty means indefinite access.")
     )
     is_paused = models.BooleanField(default=False)
     paused_at = models.DateTimeField(null=True, blank=True)
     total_paused_duration = models.PositiveIntegerField(
-        default=0, help_text="Seconds spent paused, across all pause/resume cycles."
+        default=0, help_text=_("Seconds spent paused, across all pause/resume cycles.")
     )
     removed_at = models.DateTimeField(
         null=True,
         blank=True,
-        help_text=(
+        help_text=_(
             "When the learner was removed from the course: no access, left out of the default "
             "lists; progress and audit trail kept. Enrolling again clears it."
         ),
@@ -54,14 +56,14 @@ class Enrollment(LoadedWithoutInit, models.Model):
     # completed (progress.completing, under the row lock) and by the recount when a course
     # gains or loses items (progress.counts); `manage.py check_progress` verifies it.
     items_completed = models.PositiveIntegerField(
-        default=0, editable=False, help_text="Completed items (stored count of the completions)."
+        default=0, editable=False, help_text=_("Completed items (stored count of the completions).")
     )
     course_status = models.CharField(
         max_length=16,
         choices=[(status, status) for status in CourseStatus.CHOICES],
         default=CourseStatus.NOT_STARTED,
         editable=False,
-        help_text="progress.course_status of items_completed and the course's items, stored.",
+        help_text=_("progress.course_status of items_completed and the course's items, stored."),
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -110,7 +112,11 @@ class Enrollment(LoadedWithoutInit, models.Model):
 
     def __str__(self) -> str:
         # Readable in admin messages and logs; lists select_related the user and course.
-        return f"{self.user.email} in {self.course.slug}"
+        # Translators: an enrollment, "ann@example.com in python-basics" (e-mail, course slug).
+        return gettext("%(email)s in %(course)s") % {
+            "email": self.user.email,
+            "course": self.course.slug,
+        }
 
 
 class ItemCompletion(models.Model):
@@ -132,7 +138,10 @@ class ItemCompletion(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.item_id} done in {self.enrollment_id}"
+        return gettext("%(item)s done in %(enrollment)s") % {
+            "item": self.item_id,
+            "enrollment": self.enrollment_id,
+        }
 
 
 class AccessChange(models.Model):
@@ -146,21 +155,24 @@ class AccessChange(models.Model):
     """
 
     class Action(models.TextChoices):
-        ENROLL = "enroll", "Enroll"
-        EXTEND = "extend", "Extend by days"
-        SET_END = "set_end", "Set end date"
-        GRANT_INDEFINITE = "grant_indefinite", "Grant indefinite access"
-        PAUSE = "pause", "Pause"
-        RESUME = "resume", "Resume"
-        REMOVE = "remove", "Remove from course"
-        EXPIRE = "expire", "End access / set an earlier end"
-        UNDO = "undo", "Undo a batch"
+        ENROLL = "enroll", pgettext_lazy("audit action", "Enroll")
+        EXTEND = "extend", pgettext_lazy("audit action", "Extend by days")
+        SET_END = "set_end", pgettext_lazy("audit action", "Set end date")
+        GRANT_INDEFINITE = (
+            "grant_indefinite",
+            pgettext_lazy("audit action", "Grant indefinite access"),
+        )
+        PAUSE = "pause", pgettext_lazy("audit action", "Pause")
+        RESUME = "resume", pgettext_lazy("audit action", "Resume")
+        REMOVE = "remove", pgettext_lazy("audit action", "Remove from course")
+        EXPIRE = "expire", pgettext_lazy("audit action", "End access / set an earlier end")
+        UNDO = "undo", pgettext_lazy("audit action", "Undo a batch")
 
     class Source(models.TextChoices):
-        ADMIN = "admin", "Admin"
-        GRAPHQL = "graphql", "GraphQL API"
-        COMMAND = "command", "Management command"
-        SYSTEM = "system", "System"
+        ADMIN = "admin", pgettext_lazy("where a change came from", "Admin")
+        GRAPHQL = "graphql", pgettext_lazy("where a change came from", "GraphQL API")
+        COMMAND = "command", pgettext_lazy("where a change came from", "Management command")
+        SYSTEM = "system", pgettext_lazy("where a change came from", "System")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     # No index of its own: accesschange_enr_created_idx leads with it (one index fewer to
@@ -182,7 +194,7 @@ class AccessChange(models.Model):
     old_is_paused = models.BooleanField(null=True, blank=True)
     new_is_paused = models.BooleanField(null=True, blank=True)
     paused_seconds = models.PositiveIntegerField(
-        null=True, blank=True, help_text="On resume: the seconds this pause lasted."
+        null=True, blank=True, help_text=_("On resume: the seconds this pause lasted.")
     )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -190,12 +202,12 @@ class AccessChange(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
-        help_text="Who made the change; empty for the system.",
+        help_text=_("Who made the change; empty for the system."),
     )
     source = models.CharField(max_length=16, choices=Source.choices)
     reason = models.TextField(blank=True)
     batch_id = models.UUIDField(
-        null=True, blank=True, help_text="Shared by the rows of one bulk operation."
+        null=True, blank=True, help_text=_("Shared by the rows of one bulk operation.")
     )
     created_at = models.DateTimeField()
     # The rest of the state before the change (old_ended_at and old_is_paused above are the
@@ -205,7 +217,7 @@ class AccessChange(models.Model):
     old_total_paused_duration = models.PositiveBigIntegerField(null=True, blank=True)
     old_removed_at = models.DateTimeField(null=True, blank=True)
     undoes_batch_id = models.UUIDField(
-        null=True, blank=True, help_text="On an undo: the batch this row's batch undoes."
+        null=True, blank=True, help_text=_("On an undo: the batch this row's batch undoes.")
     )
 
     class Meta:
@@ -216,7 +228,11 @@ class AccessChange(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_action_display()} on {self.enrollment_id}"
+        # Translators: an audit row, "Extend by days on <enrollment id>".
+        return gettext("%(action)s on %(enrollment)s") % {
+            "action": self.get_action_display(),
+            "enrollment": self.enrollment_id,
+        }
 
 
 class ExpiryReminder(models.Model):
@@ -231,27 +247,27 @@ class ExpiryReminder(models.Model):
     """
 
     class State(models.TextChoices):
-        PENDING = "pending", "waiting for its send job"
-        SENDING = "sending", "being sent"
-        SENT = "sent", "sent"
-        FAILED = "failed", "failed for good"
+        PENDING = "pending", pgettext_lazy("reminder state", "waiting for its send job")
+        SENDING = "sending", pgettext_lazy("reminder state", "being sent")
+        SENT = "sent", pgettext_lazy("reminder state", "sent")
+        FAILED = "failed", pgettext_lazy("reminder state", "failed for good")
 
     id = models.BigAutoField(primary_key=True)
     # No index of its own: expiryreminder_unique_enrollment_end leads with it.
     enrollment = models.ForeignKey(
         Enrollment, on_delete=models.CASCADE, related_name="reminders", db_index=False
     )
-    ended_at = models.DateTimeField(help_text="The end of access this reminder announced.")
+    ended_at = models.DateTimeField(help_text=_("The end of access this reminder announced."))
     state = models.CharField(max_length=7, choices=State.choices, default=State.PENDING)
-    claimed_at = models.DateTimeField(help_text="When a sweep claimed it.")
+    claimed_at = models.DateTimeField(help_text=_("When a sweep claimed it."))
     attempts = models.PositiveSmallIntegerField(
-        default=0, help_text="Sends tried (the mail server reached or not)."
+        default=0, help_text=_("Sends tried (the mail server reached or not).")
     )
     next_attempt_at = models.DateTimeField(
-        null=True, blank=True, help_text="Pending: when its send job is due."
+        null=True, blank=True, help_text=_("Pending: when its send job is due.")
     )
     last_attempt_at = models.DateTimeField(
-        null=True, blank=True, help_text="When the latest send began."
+        null=True, blank=True, help_text=_("When the latest send began.")
     )
     last_error = models.TextField(blank=True, default="")
     sent_at = models.DateTimeField(null=True, blank=True)
@@ -273,7 +289,10 @@ class ExpiryReminder(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"reminder for {self.enrollment_id} ending {self.ended_at:%Y-%m-%d}"
+        return gettext("reminder for %(enrollment)s ending %(day)s") % {
+            "enrollment": self.enrollment_id,
+            "day": f"{self.ended_at:%Y-%m-%d}",
+        }
 
 
 class OperationRun(models.Model):
@@ -288,24 +307,24 @@ class OperationRun(models.Model):
     """
 
     class State(models.TextChoices):
-        PREVIEWED = "previewed", "previewed, not confirmed"
-        QUEUED = "queued", "queued"
-        RUNNING = "running", "running"
-        DONE = "done", "done"
-        CANCELLED = "cancelled", "cancelled"
-        FAILED = "failed", "failed"
+        PREVIEWED = "previewed", pgettext_lazy("run state", "previewed, not confirmed")
+        QUEUED = "queued", pgettext_lazy("run state", "queued")
+        RUNNING = "running", pgettext_lazy("run state", "running")
+        DONE = "done", pgettext_lazy("run state", "done")
+        CANCELLED = "cancelled", pgettext_lazy("run state", "cancelled")
+        FAILED = "failed", pgettext_lazy("run state", "failed")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     #: The operations and how their selections were made (runs.Part, as JSON).
     parts = models.JSONField()
-    description = models.TextField(help_text="The operation in words.")
+    description = models.TextField(help_text=_("The operation in words."))
     state = models.CharField(max_length=9, choices=State.choices, default=State.QUEUED)
     #: Whether rows changed since the preview are skipped (an admin Confirm) or not (a command).
     bound_to_preview = models.BooleanField(default=False)
     #: What makes two runs the same request (a command's run): one of them may be unfinished
     #: at a time. Empty for runs that are never compared (the admin's).
     identity = models.CharField(max_length=64, blank=True, default="")
-    batch_id = models.UUIDField(default=uuid.uuid4, help_text="Its audit rows' batch.")
+    batch_id = models.UUIDField(default=uuid.uuid4, help_text=_("Its audit rows' batch."))
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -362,10 +381,10 @@ class OperationRunRow(models.Model):
     range (runs._record), which this key serves."""
 
     class Outcome(models.TextChoices):
-        PENDING = "pending", "pending"
-        CHANGED = "changed", "changed"
-        SKIPPED = "skipped", "skipped"
-        UNCHANGED = "unchanged", "unchanged"
+        PENDING = "pending", pgettext_lazy("run row outcome", "pending")
+        CHANGED = "changed", pgettext_lazy("run row outcome", "changed")
+        SKIPPED = "skipped", pgettext_lazy("run row outcome", "skipped")
+        UNCHANGED = "unchanged", pgettext_lazy("run row outcome", "unchanged")
 
     pk = models.CompositePrimaryKey("run_id", "part", "enrollment_id")
     # No index of its own: the primary key leads with it.
@@ -405,9 +424,9 @@ class AccessEvent(models.Model):
     """
 
     class EventType(models.TextChoices):
-        CREATED = "course_membership.created", "created"
-        UPDATED = "course_membership.updated", "updated"
-        DELETED = "course_membership.deleted", "deleted"
+        CREATED = "course_membership.created", pgettext_lazy("event type", "created")
+        UPDATED = "course_membership.updated", pgettext_lazy("event type", "updated")
+        DELETED = "course_membership.deleted", pgettext_lazy("event type", "deleted")
 
     id = models.BigAutoField(primary_key=True)
     event_id = models.UUIDField(unique=True, default=uuid.uuid4, editable=False)
@@ -447,7 +466,12 @@ class AccessEvent(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.event_type} {self.action} of {self.enrollment_id}"
+        # Translators: an event, "course_membership.updated extend of <enrollment id>".
+        return gettext("%(event_type)s %(action)s of %(enrollment)s") % {
+            "event_type": self.event_type,
+            "action": self.action,
+            "enrollment": self.enrollment_id,
+        }
 
 
 class WebhookEndpoint(models.Model):
@@ -456,8 +480,18 @@ class WebhookEndpoint(models.Model):
     too until `previous_secret_expires_at`."""
 
     class Scheme(models.TextChoices):
-        STANDARD = "standard", "Standard Webhooks (webhook-id, -timestamp, -signature)"
-        HEALTHIE = "healthie", "Healthie (Content-Digest, Signature-Input, Signature)"
+        STANDARD = (
+            "standard",
+            pgettext_lazy(
+                "signature scheme", "Standard Webhooks (webhook-id, -timestamp, -signature)"
+            ),
+        )
+        HEALTHIE = (
+            "healthie",
+            pgettext_lazy(
+                "signature scheme", "Healthie (Content-Digest, Signature-Input, Signature)"
+            ),
+        )
 
     id = models.BigAutoField(primary_key=True)
     url = models.URLField(max_length=2048)
@@ -499,11 +533,11 @@ class WebhookDelivery(models.Model):
     without retries), `cancelled` when its endpoint was disabled or deleted."""
 
     class State(models.TextChoices):
-        PENDING = "pending", "pending"
-        SENDING = "sending", "being sent"
-        DELIVERED = "delivered", "delivered"
-        FAILED = "failed", "failed for good"
-        CANCELLED = "cancelled", "cancelled"
+        PENDING = "pending", pgettext_lazy("delivery state", "pending")
+        SENDING = "sending", pgettext_lazy("delivery state", "being sent")
+        DELIVERED = "delivered", pgettext_lazy("delivery state", "delivered")
+        FAILED = "failed", pgettext_lazy("delivery state", "failed for good")
+        CANCELLED = "cancelled", pgettext_lazy("delivery state", "cancelled")
 
     id = models.BigAutoField(primary_key=True)
     endpoint = models.ForeignKey(
@@ -520,7 +554,7 @@ class WebhookDelivery(models.Model):
     last_error = models.TextField(blank=True, default="")
 
     class Meta:
-        verbose_name_plural = "webhook deliveries"
+        verbose_name_plural = _("webhook deliveries")
         constraints = [
             # Fanning out twice (two workers, a redelivered job) creates nothing twice.
             models.UniqueConstraint(fields=["endpoint", "event"], name="webhookdelivery_unique"),
@@ -535,7 +569,12 @@ class WebhookDelivery(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.event_id} to {self.endpoint_id}: {self.state}"
+        # Translators: a webhook delivery, "<event id> to <endpoint id>: pending".
+        return gettext("%(event)s to %(endpoint)s: %(state)s") % {
+            "event": self.event_id,
+            "endpoint": self.endpoint_id,
+            "state": self.state,
+        }
 
 
 class WebhookAttempt(models.Model):
@@ -553,7 +592,12 @@ class WebhookAttempt(models.Model):
         ordering = ["-attempted_at"]
 
     def __str__(self) -> str:
-        return f"{self.delivery_id} at {self.attempted_at}: {self.status or self.error}"
+        # Translators: a delivery's try, "<delivery id> at <instant>: 500".
+        return gettext("%(delivery)s at %(when)s: %(answer)s") % {
+            "delivery": self.delivery_id,
+            "when": self.attempted_at,
+            "answer": self.status or self.error,
+        }
 
 
 class Erasure(models.Model):
@@ -567,8 +611,8 @@ class Erasure(models.Model):
     and what was kept, by name (privacy.erasure.Counts)."""
 
     class Kind(models.TextChoices):
-        LEARNER = "learner", "learner erased"
-        RETENTION = "retention", "old reasons blanked"
+        LEARNER = "learner", pgettext_lazy("erasure kind", "learner erased")
+        RETENTION = "retention", pgettext_lazy("erasure kind", "old reasons blanked")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     kind = models.CharField(max_length=9, choices=Kind.choices)
@@ -579,7 +623,7 @@ class Erasure(models.Model):
         on_delete=models.DO_NOTHING,
         db_constraint=False,
         related_name="+",
-        help_text="Whom it erased (a learner erasure); kept as an id if the account goes.",
+        help_text=_("Whom it erased (a learner erasure); kept as an id if the account goes."),
     )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -587,12 +631,14 @@ class Erasure(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
-        help_text="Who erased; empty for the system (the retention sweep) and for commands "
-        "run without --actor.",
+        help_text=_(
+            "Who erased; empty for the system (the retention sweep) and for commands "
+            "run without --actor."
+        ),
     )
     source = models.CharField(max_length=16, choices=AccessChange.Source.choices)
     performed_at = models.DateTimeField()
-    counts = models.JSONField(default=dict, help_text="What was erased and kept, by name.")
+    counts = models.JSONField(default=dict, help_text=_("What was erased and kept, by name."))
 
     class Meta:
         ordering = ["-performed_at"]
@@ -602,4 +648,8 @@ class Erasure(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} at {self.performed_at:%Y-%m-%dT%H:%M:%SZ}"
+        # Translators: an erasure record, "learner erased at 2026-03-01T12:00:00Z".
+        return gettext("%(kind)s at %(when)s") % {
+            "kind": self.get_kind_display(),
+            "when": f"{self.performed_at:%Y-%m-%dT%H:%M:%SZ}",
+        }

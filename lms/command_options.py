@@ -8,6 +8,7 @@ itself is not echoed: it cannot be written to a UTF-8 terminal.
 """
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext
 
 from lms.text import text_problem
 
@@ -23,13 +24,19 @@ def check_text_arguments(labelled: dict[str, object]) -> None:
         for item in values:
             problem = text_problem(item) if isinstance(item, str) else None
             if problem is not None:
-                raise CommandError(f"{label}: the value {problem}", returncode=USAGE_ERROR)
+                raise CommandError(
+                    gettext("%(option)s: the value %(problem)s")
+                    % {"option": label, "problem": problem},
+                    returncode=USAGE_ERROR,
+                )
 
 
 class TextCheckedCommand(BaseCommand):
     """A BaseCommand whose string arguments all pass the text rule before `handle` runs."""
 
     def execute(self, *args, **options):
-        check_text_arguments({f"argument {i}": value for i, value in enumerate(args, 1)})
+        check_text_arguments(
+            {gettext("argument %(n)d") % {"n": i}: value for i, value in enumerate(args, 1)}
+        )
         check_text_arguments({"--" + name.replace("_", "-"): v for name, v in options.items()})
         return super().execute(*args, **options)

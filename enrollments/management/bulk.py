@@ -17,6 +17,8 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext
+
 from enrollments.management.output import (
     Progress,
     RowFailure,
@@ -69,6 +71,11 @@ class Outcome:
     failures: list[RowFailure] = field(default_factory=list)
 
 
+def unknown_enrollment(pk: object) -> str:
+    """How a line names an enrollment no longer there (deleted meanwhile): by its id."""
+    return gettext("enrollment %(id)s") % {"id": pk}
+
+
 def enrollment_labels(ids: Sequence[object]) -> dict[object, str]:
     """`learner@example.com in course-slug` for each id: one query per call."""
     rows = Enrollment.objects.filter(pk__in=list(ids)).values_list(
@@ -89,7 +96,7 @@ class BulkRun:
         dry_run: bool,
         batch_size: int = DEFAULT_BATCH_SIZE,
         show_changes: bool = False,
-        verbs: tuple[str, str] = ("change", "changed"),
+        verbs: tuple[str, str] | None = None,
         identity: str | None = None,
     ) -> None:
         self.stdout = stdout
@@ -98,8 +105,8 @@ class BulkRun:
         self.identity = identity
         #: The durable run, once started or resumed.
         self.op_run: OperationRun | None = None
-        #: How a change line starts: "would <verb>" in a dry run, else "<done>".
-        self.verb, self.done = verbs
+        #: How a change line starts: "would <verb>" in a dry run, else "<done>" (translated).
+        self.verb, self.done = verbs or (gettext("change"), gettext("changed"))
         self.dry_run = dry_run
         # A huge --batch-size means one batch; islice (chunked) takes at most sys.maxsize.
         self.batch_size = min(batch_size, sys.maxsize)
@@ -203,7 +210,7 @@ class BulkRun:
         for skip in part.skips:
             self.outcome.failures.append(
                 RowFailure(
-                    where=labels.get(skip.enrollment_id, f"enrollment {skip.enrollment_id}"),
+                    where=labels.get(skip.enrollment_id) or unknown_enrollment(skip.enrollment_id),
                     reason=describe_error(skip.error),
                     line=target.lines.get(skip.enrollment_id, 0),
                 )
@@ -215,12 +222,22 @@ class BulkRun:
         labels.update((pk, target.where[pk]) for pk in ids if pk in target.where)
         return labels
 
+    def change_verb(self) -> str:
+        """How a change line starts: "would extend" in a dry run, "extended" otherwise."""
+        if self.dry_run:
+            # Translators: a dry run's change line starts "would extend", "would pause", ...
+            return gettext("would %(verb)s") % {"verb": self.verb}
+        return self.done
+
     def _change_line(self, change: Change, labels) -> str:
-        verb = f"would {self.verb}" if self.dry_run else self.done
-        where = labels.get(change.enrollment_id, f"enrollment {change.enrollment_id}")
+        where = labels.get(change.enrollment_id) or unknown_enrollment(change.enrollment_id)
+        values = {
+            "verb": self.change_verb(),
+            "where": where,
+            "old": format_instant(change.old_ended_at),
+            "new": format_instant(change.new_ended_at),
+        }
         if change.old_ended_at == change.new_ended_at:
-            return f"{verb} {where}: access ends {format_instant(change.old_ended_at)}"
-        return (
-            f"{verb} {where}: access ends {format_instant(change.old_ended_at)} -> "
-            f"{format_instant(change.new_ended_at)}"
-        )
+            # Translators: "extended ann@example.com in python-basics: access ends <instant>".
+            return gettext("%(verb)s %(where)s: access ends %(old)s") % values
+        return gettext("%(verb)s %(where)s: access ends %(old)s -> %(new)s") % values

@@ -21,6 +21,7 @@ other skip.
 from collections import defaultdict
 
 from django.core.management.base import CommandError, CommandParser
+from django.utils.translation import gettext, ngettext
 
 from enrollments.errors import DomainError
 from enrollments.events.previewing import planned_deliveries
@@ -79,13 +80,12 @@ class BulkEnrollmentCommand(ChangingCommand):
         parser.add_argument(
             "--csv",
             metavar="FILE",
-            help="rows of user,course"
-            + (
-                f" (optionally {', '.join(self.csv_optional_columns)})"
+            help=(
+                gettext("rows of user,course (optionally %(columns)s); '-' reads stdin")
+                % {"columns": ", ".join(self.csv_optional_columns)}
                 if self.csv_optional_columns
-                else ""
-            )
-            + "; '-' reads stdin",
+                else gettext("rows of user,course; '-' reads stdin")
+            ),
         )
         self.add_mode_arguments(parser)
         self.add_change_arguments(parser)
@@ -191,36 +191,53 @@ class BulkEnrollmentCommand(ChangingCommand):
 
     def _summary(self, run, targets, outcome, *, failed: int, options: dict) -> None:
         if outcome.total == 0 and not failed:
-            self.stdout.write("No enrollments match the selection: nothing to do.")
+            self.stdout.write(gettext("No enrollments match the selection: nothing to do."))
             return
         by_operation: dict[str, int] = defaultdict(int)
         for target in targets:
             by_operation[target.operation.describe()] += target.size()
-        asked = "; ".join(f"{what}: {count}" for what, count in by_operation.items()) or "none"
+        asked = "; ".join(f"{what}: {count}" for what, count in by_operation.items())
+        values = {
+            "asked": asked or gettext("none"),
+            "changed": outcome.changed,
+            "unchanged": outcome.unchanged,
+            "failed": failed,
+            "fingerprint": run.fingerprint if options["dry_run"] else "",
+        }
         if options["dry_run"]:
             changes = [change for plan in run.plans for change in plan.changes]
             if changes:
-                self.stdout.write(planned_deliveries(changes).sentence("Applying this plan"))
+                self.stdout.write(
+                    planned_deliveries(changes).sentence(gettext("Applying this plan"))
+                )
             # Last: the fingerprint ends the output (scripts take its last word).
             self.stdout.write(
-                f"Dry run, nothing was changed. Asked: {asked}. Would change {outcome.changed}, "
-                f"unchanged {outcome.unchanged}, would fail {failed}. To apply exactly this "
-                f"plan: --expect {run.fingerprint}"
+                gettext(
+                    "Dry run, nothing was changed. Asked: %(asked)s. Would change %(changed)d, "
+                    "unchanged %(unchanged)d, would fail %(failed)d. To apply exactly this "
+                    "plan: --expect %(fingerprint)s"
+                )
+                % values
             )
             return
         self.stdout.write(
-            f"Asked: {asked}. Changed {outcome.changed}, unchanged {outcome.unchanged}, "
-            f"failed {failed}."
+            gettext(
+                "Asked: %(asked)s. Changed %(changed)d, unchanged %(unchanged)d, failed %(failed)d."
+            )
+            % values
         )
         if run.op_run is not None:
             self._run_lines(run.op_run)
         elif outcome.changed and options["verbosity"] >= 2:
-            self.stdout.write(f"Audit batch id: {run.batch_id}")
+            self.stdout.write(gettext("Audit batch id: %(batch)s") % {"batch": run.batch_id})
 
     def _run_lines(self, op_run: OperationRun) -> None:
         """The run's id and state, and its audit batch (what undo_batch takes)."""
-        self.stdout.write(f"Run {op_run.pk}: {op_run.get_state_display()}.")
-        self.stdout.write(f"Audit batch id: {op_run.batch_id}")
+        self.stdout.write(
+            gettext("Run %(run)s: %(state)s.")
+            % {"run": op_run.pk, "state": op_run.get_state_display()}
+        )
+        self.stdout.write(gettext("Audit batch id: %(batch)s") % {"batch": op_run.batch_id})
 
     def _background(self, targets, failures, *, actor, reason: str, identity) -> None:
         """Writes the run down, queues its job, says how to follow it; returns at once. Rows
@@ -231,22 +248,37 @@ class BulkEnrollmentCommand(ChangingCommand):
         with reporting_a_stopped_run(bulk, self.stderr):
             op_run = bulk.start_background(targets)
         if op_run is None:
-            self.stdout.write("No enrollments match the selection: nothing to do.")
+            self.stdout.write(gettext("No enrollments match the selection: nothing to do."))
         else:
             run_jobs.enqueue(op_run)
             self.stdout.write(
-                f"Run {op_run.pk} queued: {op_run.description}, {op_run.total} enrollments. "
-                "The job worker (manage.py db_worker) applies it."
+                ngettext(
+                    "Run %(run)s queued: %(description)s, %(total)d enrollments. "
+                    "The job worker (manage.py db_worker) applies it.",
+                    "Run %(run)s queued: %(description)s, %(total)d enrollments. "
+                    "The job worker (manage.py db_worker) applies it.",
+                    op_run.total,
+                )
+                % {"run": op_run.pk, "description": op_run.description, "total": op_run.total}
             )
-            self.stdout.write(f"Follow it: manage.py jobs show {op_run.pk}")
-            self.stdout.write(f"Audit batch id: {op_run.batch_id}")
+            self.stdout.write(self._follow(op_run))
+            self.stdout.write(gettext("Audit batch id: %(batch)s") % {"batch": op_run.batch_id})
         write_failures(self.stderr, failures)
         total = (op_run.total if op_run else 0) + len(failures)
         if failures:
             raise CommandError(
-                f"{len(failures)} of {total} rows failed (listed above); the run has the others",
+                ngettext(
+                    "%(failed)d of %(total)d rows failed (listed above); the run has the others",
+                    "%(failed)d of %(total)d rows failed (listed above); the run has the others",
+                    total,
+                )
+                % {"failed": len(failures), "total": total},
                 returncode=SOME_FAILED,
             )
+
+    @staticmethod
+    def _follow(op_run: OperationRun) -> str:
+        return gettext("Follow it: manage.py jobs show %(run)s") % {"run": op_run.pk}
 
     def _resume(self, options: dict) -> None:
         """`--resume RUN`: continues the run in the foreground (or queues it with
@@ -254,21 +286,32 @@ class BulkEnrollmentCommand(ChangingCommand):
         op_run = find_run(options["resume"])
         if operation_kinds(op_run) != {self.operation_type.__name__}:
             raise CommandError(
-                f"--resume {op_run.pk}: a run of {op_run.description!r}, not of "
-                f"{self.command_name}: {resume_command(op_run)}",
+                gettext(
+                    "--resume %(run)s: a run of %(description)r, not of %(command)s: %(resume)s"
+                )
+                % {
+                    "run": op_run.pk,
+                    "description": op_run.description,
+                    "command": self.command_name,
+                    "resume": resume_command(op_run),
+                },
                 returncode=USAGE,
             )
         if op_run.state == OperationRun.State.PREVIEWED:
             raise CommandError(
-                f"--resume {op_run.pk}: an admin preview nobody confirmed", returncode=USAGE
+                gettext("--resume %(run)s: an admin preview nobody confirmed") % {"run": op_run.pk},
+                returncode=USAGE,
             )
         if op_run.finished_at is not None:
             self._finished(op_run)
             return
         if options["background"]:
             run_jobs.enqueue(op_run)
-            self.stdout.write(f"Run {op_run.pk} queued again: {op_run.description}.")
-            self.stdout.write(f"Follow it: manage.py jobs show {op_run.pk}")
+            self.stdout.write(
+                gettext("Run %(run)s queued again: %(description)s.")
+                % {"run": op_run.pk, "description": op_run.description}
+            )
+            self.stdout.write(self._follow(op_run))
             return
         bulk = self.bulk_run(options, actor=op_run.actor, reason=op_run.reason, verbs=self.verbs)
         with reporting_a_stopped_run(bulk, self.stderr):
@@ -277,35 +320,68 @@ class BulkEnrollmentCommand(ChangingCommand):
         assert op_run is not None
         failed = len(outcome.failures)
         self.stdout.write(
-            f"Resumed run {op_run.pk} ({op_run.description}). Now: changed {outcome.changed}, "
-            f"unchanged {outcome.unchanged}, failed {failed}. In all: changed {op_run.changed}, "
-            f"unchanged {op_run.unchanged}, failed {op_run.skipped} of {op_run.total}."
+            gettext(
+                "Resumed run %(run)s (%(description)s). Now: changed %(changed)d, "
+                "unchanged %(unchanged)d, failed %(failed)d. In all: changed %(all_changed)d, "
+                "unchanged %(all_unchanged)d, failed %(all_failed)d of %(total)d."
+            )
+            % {
+                "run": op_run.pk,
+                "description": op_run.description,
+                "changed": outcome.changed,
+                "unchanged": outcome.unchanged,
+                "failed": failed,
+                "all_changed": op_run.changed,
+                "all_unchanged": op_run.unchanged,
+                "all_failed": op_run.skipped,
+                "total": op_run.total,
+            }
         )
         self._run_lines(op_run)
         write_failures(self.stderr, outcome.failures)
         if op_run.skipped > failed:
+            before = op_run.skipped - failed
             self.stderr.write(
-                f"{op_run.skipped - failed} rows failed before: manage.py jobs show {op_run.pk}"
+                ngettext(
+                    "%(count)d rows failed before: manage.py jobs show %(run)s",
+                    "%(count)d rows failed before: manage.py jobs show %(run)s",
+                    before,
+                )
+                % {"count": before, "run": op_run.pk}
             )
         if op_run.state == OperationRun.State.CANCELLED:
             raise CommandError(
-                f"run {op_run.pk} was cancelled meanwhile: {op_run.done} of {op_run.total} "
-                "rows done",
+                ngettext(
+                    "run %(run)s was cancelled meanwhile: %(done)d of %(total)d rows done",
+                    "run %(run)s was cancelled meanwhile: %(done)d of %(total)d rows done",
+                    op_run.total,
+                )
+                % {"run": op_run.pk, "done": op_run.done, "total": op_run.total},
                 returncode=SOME_FAILED,
             )
         exit_for_failures(op_run.skipped, op_run.total)
 
     def _finished(self, op_run: OperationRun) -> None:
         """A finished run asked to resume: nothing to do (0) when done, 1 when cancelled."""
-        counts = (
-            f"changed {op_run.changed}, unchanged {op_run.unchanged}, failed {op_run.skipped} "
-            f"of {op_run.total}"
-        )
+        counts = gettext(
+            "changed %(changed)d, unchanged %(unchanged)d, failed %(failed)d of %(total)d"
+        ) % {
+            "changed": op_run.changed,
+            "unchanged": op_run.unchanged,
+            "failed": op_run.skipped,
+            "total": op_run.total,
+        }
         if op_run.state == OperationRun.State.CANCELLED:
             raise CommandError(
-                f"run {op_run.pk} was cancelled ({counts}): nothing to resume; the rows it did "
-                f"not reach need a new run",
+                gettext(
+                    "run %(run)s was cancelled (%(counts)s): nothing to resume; the rows it did "
+                    "not reach need a new run"
+                )
+                % {"run": op_run.pk, "counts": counts},
                 returncode=SOME_FAILED,
             )
-        self.stdout.write(f"Run {op_run.pk} is already done ({counts}): nothing to resume.")
+        self.stdout.write(
+            gettext("Run %(run)s is already done (%(counts)s): nothing to resume.")
+            % {"run": op_run.pk, "counts": counts}
+        )
         self._run_lines(op_run)

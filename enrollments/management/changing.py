@@ -12,6 +12,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 from django.core.management.base import CommandError, CommandParser
+from django.utils.translation import gettext, gettext_lazy
 
 from enrollments.errors import DomainError, InvalidReason
 from enrollments.management.bulk import DEFAULT_BATCH_SIZE, BulkRun, Outcome, SelectedOperation
@@ -24,7 +25,7 @@ from lms.command_options import TextCheckedCommand
 from lms.models import User
 
 #: `--expect`'s help where the plan is applied in one transaction by BulkRun.
-EXPECT_HELP = (
+EXPECT_HELP = gettext_lazy(
     "apply exactly the plan a --dry-run printed, in one transaction, or nothing "
     "if anything changed since (exit status 1)"
 )
@@ -38,7 +39,8 @@ def refusing_a_changed_plan(errors: type[DomainError] = DomainError) -> Iterator
         yield
     except errors as error:
         raise CommandError(
-            f"{describe_error(error)}; run the dry run again", returncode=SOME_FAILED
+            gettext("%(error)s; run the dry run again") % {"error": describe_error(error)},
+            returncode=SOME_FAILED,
         ) from None
 
 
@@ -46,30 +48,36 @@ class ChangingCommand(TextCheckedCommand):
     #: The permission an `--actor` must hold: the operation's.
     permission: Permission
     #: `--expect`'s help.
-    expect_help: str = EXPECT_HELP
+    expect_help: str = EXPECT_HELP  # a lazy translation
     #: Whether the command offers `--batch-size` (those run by BulkRun do).
     batched: bool = True
 
     def add_change_arguments(self, parser: CommandParser) -> None:
         """--reason, --actor, --dry-run | --expect (and --batch-size), in that order."""
-        parser.add_argument("--reason", default="", help="recorded on every audit row")
+        parser.add_argument("--reason", default="", help=gettext("recorded on every audit row"))
         parser.add_argument(
             "--actor",
             metavar="EMAIL",
-            help=f"the staff member recorded as actor (needs {self.permission}, globally or "
-            "through a course role: the command then acts within their courses only); "
-            "default: none, every course",
+            help=gettext(
+                "the staff member recorded as actor (needs %(permission)s, globally or "
+                "through a course role: the command then acts within their courses only); "
+                "default: none, every course"
+            )
+            % {"permission": self.permission},
         )
         confirmed = parser.add_mutually_exclusive_group()
         confirmed.add_argument(
-            "--dry-run", action="store_true", help="print what would change and change nothing"
+            "--dry-run",
+            action="store_true",
+            help=gettext("print what would change and change nothing"),
         )
-        confirmed.add_argument("--expect", metavar="FINGERPRINT", help=self.expect_help)
+        confirmed.add_argument("--expect", metavar="FINGERPRINT", help=str(self.expect_help))
         if self.batched:
             parser.add_argument(
                 "--batch-size",
                 type=positive_int_argument,
-                help=f"enrollments per transaction (default {DEFAULT_BATCH_SIZE})",
+                help=gettext("enrollments per transaction (default %(size)d)")
+                % {"size": DEFAULT_BATCH_SIZE},
             )
 
     @staticmethod
@@ -79,7 +87,10 @@ class ChangingCommand(TextCheckedCommand):
         try:
             return clean_reason(options["reason"])
         except InvalidReason as error:
-            raise CommandError(f"--reason: {describe_error(error)}", returncode=USAGE) from None
+            raise CommandError(
+                gettext("--reason: %(error)s") % {"error": describe_error(error)},
+                returncode=USAGE,
+            ) from None
 
     def actor_option(self, options: dict) -> User | None:
         """The `--actor`, who must hold the permission globally or in at least one course (a

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.core.management.base import CommandError
+from django.utils.translation import gettext
 
 from enrollments.errors import NotEnrolled
 from enrollments.management.output import RowFailure, describe_error
@@ -40,7 +41,12 @@ class CsvRow:
 
     @property
     def where(self) -> str:
-        return f"line {self.line} ({self.user or '-'}, {self.course or '-'})"
+        # Translators: a CSV row on a command's line: "line 17 (ann@example.com, python-basics)".
+        return gettext("line %(line)d (%(user)s, %(course)s)") % {
+            "line": self.line,
+            "user": self.user or "-",
+            "course": self.course or "-",
+        }
 
     def failure(self, reason: str) -> RowFailure:
         return RowFailure(where=self.where, reason=reason, line=self.line)
@@ -57,30 +63,48 @@ def read_csv(path: str, *, optional_columns: Iterable[str] = ()) -> tuple[list[s
         text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8-sig")
     except OSError as error:
         raise CommandError(
-            f"--csv {path!r}: cannot read the file ({error.strerror})", returncode=USAGE
+            gettext("--csv %(path)r: cannot read the file (%(error)s)")
+            % {"path": path, "error": error.strerror},
+            returncode=USAGE,
         ) from None
     except UnicodeDecodeError:
         raise CommandError(
-            f"--csv {path!r}: the file is not UTF-8 text", returncode=USAGE
+            gettext("--csv %(path)r: the file is not UTF-8 text") % {"path": path},
+            returncode=USAGE,
         ) from None
     reader = csv.reader(io.StringIO(text, newline=""))
     header = next(reader, None)
     if header is None:
         raise CommandError(
-            f"--csv {path!r}: the file is empty (expected a header line)", returncode=USAGE
+            gettext("--csv %(path)r: the file is empty (expected a header line)") % {"path": path},
+            returncode=USAGE,
         )
     columns = [name.strip().lower() for name in header]
     unknown = [name for name in columns if name not in allowed]
     missing = [name for name in REQUIRED_COLUMNS if name not in columns]
     if unknown or missing or len(set(columns)) != len(columns):
-        raise CommandError(
-            f"--csv {path!r}: the header is {','.join(header)!r}; expected the columns "
-            f"{', '.join(REQUIRED_COLUMNS)}"
-            + (f" and optionally {', '.join(sorted(optional_columns))}" if optional_columns else "")
-            + (f" (unknown: {', '.join(unknown)})" if unknown else "")
-            + (f" (missing: {', '.join(missing)})" if missing else ""),
-            returncode=USAGE,
-        )
+        values = {
+            "path": path,
+            "header": ",".join(header),
+            "required": ", ".join(REQUIRED_COLUMNS),
+            "optional": ", ".join(sorted(optional_columns)),
+            "unknown": ", ".join(unknown),
+            "missing": ", ".join(missing),
+        }
+        if optional_columns:
+            message = gettext(
+                "--csv %(path)r: the header is %(header)r; expected the columns %(required)s "
+                "and optionally %(optional)s"
+            )
+        else:
+            message = gettext(
+                "--csv %(path)r: the header is %(header)r; expected the columns %(required)s"
+            )
+        if unknown:
+            message += gettext(" (unknown: %(unknown)s)")
+        if missing:
+            message += gettext(" (missing: %(missing)s)")
+        raise CommandError(message % values, returncode=USAGE)
     rows = []
     for values in reader:
         if not any(value.strip() for value in values):
@@ -88,7 +112,12 @@ def read_csv(path: str, *, optional_columns: Iterable[str] = ()) -> tuple[list[s
         problem = next(filter(None, map(text_problem, values)), None)  # lms.text's rule
         if problem is not None:
             rows.append(
-                CsvRow(line=reader.line_num, user="", course="", problem=f"the row {problem}")
+                CsvRow(
+                    line=reader.line_num,
+                    user="",
+                    course="",
+                    problem=gettext("the row %(problem)s") % {"problem": problem},
+                )
             )
             continue
         if len(values) != len(columns):
@@ -97,7 +126,8 @@ def read_csv(path: str, *, optional_columns: Iterable[str] = ()) -> tuple[list[s
                     line=reader.line_num,
                     user="",
                     course="",
-                    problem=f"the row has {len(values)} fields, the header has {len(columns)}",
+                    problem=gettext("the row has %(fields)d fields, the header has %(columns)d")
+                    % {"fields": len(values), "columns": len(columns)},
                 )
             )
             continue
@@ -144,9 +174,9 @@ def resolve_rows(rows: list[CsvRow], *, scope: Scope = EVERYWHERE) -> Resolved:
         course_id = courses.get(course_key(row.course))
         if user_id is None or course_id is None:
             problem = (
-                f"no user with e-mail or id {row.user!r}"
+                gettext("no user with e-mail or id %(value)r") % {"value": row.user}
                 if user_id is None
-                else f"no course with slug or id {row.course!r}"
+                else gettext("no course with slug or id %(value)r") % {"value": row.course}
             )
             resolved.failures.append(row.failure(describe_error(NotEnrolled(problem))))
             continue
@@ -157,8 +187,10 @@ def resolve_rows(rows: list[CsvRow], *, scope: Scope = EVERYWHERE) -> Resolved:
         if enrollment_id in first_line:
             resolved.failures.append(
                 row.failure(
-                    f"duplicate: line {first_line[enrollment_id]} names the same enrollment; "
-                    "this row is ignored"
+                    gettext(
+                        "duplicate: line %(line)d names the same enrollment; this row is ignored"
+                    )
+                    % {"line": first_line[enrollment_id]}
                 )
             )
             continue

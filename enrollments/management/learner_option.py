@@ -2,6 +2,7 @@
 `--actor` under the command's permission (enrollments/privacy)."""
 
 from django.core.management.base import CommandError, CommandParser
+from django.utils.translation import gettext
 
 from enrollments.management.selection import USAGE, resolve_actor
 from enrollments.permissions import Permission
@@ -10,13 +11,12 @@ from lms.control_characters import terminal_safe
 from lms.models import User
 
 
-def add_learner_arguments(parser: CommandParser, *, what: str) -> None:
-    parser.add_argument("learner", metavar="LEARNER", help="the learner's e-mail address or id")
+def add_learner_arguments(parser: CommandParser, *, actor_help: str) -> None:
+    """LEARNER and `--actor`, whose help (`actor_help`, translated) says who the actor is."""
     parser.add_argument(
-        "--actor",
-        metavar="EMAIL",
-        help=f"who {what} (an active user holding the permission); recorded where it is kept",
+        "learner", metavar="LEARNER", help=gettext("the learner's e-mail address or id")
     )
+    parser.add_argument("--actor", metavar="EMAIL", help=actor_help)
 
 
 def find_learner(value: str) -> User:
@@ -24,7 +24,9 @@ def find_learner(value: str) -> User:
     learner = user_find(value.strip())
     if learner is None:
         raise CommandError(
-            f"LEARNER {terminal_safe(value)!r}: no user with that e-mail or id", returncode=USAGE
+            gettext("LEARNER %(value)r: no user with that e-mail or id")
+            % {"value": terminal_safe(value)},
+            returncode=USAGE,
         )
     return learner
 

@@ -5,6 +5,13 @@ row, naming the row (`line 17 (ann@example.com, python-basics)` for a CSV, the l
 course otherwise) and the domain error's contract message and code. The exit status is 0 when
 everything asked was done, 1 when some rows failed, 2 for usage errors (raised elsewhere as
 `CommandError(..., returncode=2)` or by argparse).
+
+Every line for people is marked for translation (Django's gettext; docs/admin.md "Languages"):
+the commands speak LANGUAGE_CODE, English unless a deployment sets it. A domain error's message
+is translated here (`describe_error`), its code never. Counts go through `ngettext`; where the
+English said the plural for one too ("1 rows failed"), its singular msgid is the same text, so
+English output is unchanged while a translation gives each form its own words. Machine output
+(JSON, CSV rows and columns, ids, fingerprints, command lines) is never translated.
 """
 
 from collections.abc import Iterable, Iterator
@@ -14,6 +21,7 @@ from datetime import datetime
 from typing import TextIO
 
 from django.core.management.base import CommandError, OutputWrapper
+from django.utils.translation import gettext, ngettext
 from tqdm import tqdm
 
 from enrollments.errors import DomainError
@@ -33,12 +41,20 @@ class RowFailure:
     line: int = 0
 
     def __str__(self) -> str:
-        return f"{self.where}: {self.reason}"
+        return f"{self.where}: {self.reason}"  # no words of its own
+
+
+def translated(text: str) -> str:
+    """A text made elsewhere (a domain error's message, a label of the privacy module) looked
+    up in the catalogue as it is: its translation when it is a msgid there, else unchanged.
+    Never for "" (gettext would answer the catalogue's header)."""
+    return gettext(text) if text else text
 
 
 def describe_error(error: DomainError) -> str:
-    """The contract's message, the stable code, and the detail that names the bad value."""
-    text = f"{error.message} [{error.code}]"
+    """The contract's message (translated: enrollments/errors.py marks each one), the stable
+    code, and the detail that names the bad value."""
+    text = f"{translated(error.message)} [{error.code}]"
     if error.detail:
         text += f": {error.detail}"
     return text
@@ -47,12 +63,23 @@ def describe_error(error: DomainError) -> str:
 def enrollment_label(email: str, slug: str) -> str:
     """How a line names an enrollment: `learner@example.com in course-slug`, stored text made
     safe for a terminal (lms.control_characters.terminal_safe)."""
-    return terminal_safe(f"{email} in {slug}")
+    # Translators: an enrollment on a command's line: "ann@example.com in python-basics".
+    return terminal_safe(gettext("%(email)s in %(course)s") % {"email": email, "course": slug})
 
 
 def format_instant(value: datetime | None) -> str:
+    """An instant on a command's line: ISO 8601 in UTC, or "indefinite" (translated) for no
+    end. CSV output writes `machine_instant` instead."""
     if value is None:
-        return "indefinite"
+        return gettext("indefinite")
+    return machine_instant(value)
+
+
+def machine_instant(value: datetime | None) -> str:
+    """An instant as data (a CSV cell): ISO 8601 in UTC, `indefinite` for no end, never
+    translated."""
+    if value is None:
+        return "indefinite"  # a data value, as the CSV's readers expect it
     return value.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -119,16 +146,33 @@ def write_failures(stderr: OutputWrapper, failures: Iterable[RowFailure]) -> Non
 
 
 def exit_for_failures(
-    failed: int, total: int, *, dry_run: bool = False, noun: str = "rows"
+    failed: int, total: int, *, dry_run: bool = False, reminders: bool = False
 ) -> None:
-    """Raises the exit status 1 when some rows failed (after their lines were written)."""
+    """Raises the exit status 1 when some rows (or, with `reminders`, reminders) failed, after
+    their lines were written."""
     if not failed:
         return
+    values = {"failed": failed, "total": total}
     if dry_run:
         raise CommandError(
-            f"{failed} of {total} {noun} would fail (dry run)", returncode=SOME_FAILED
+            ngettext(
+                "%(failed)d of %(total)d rows would fail (dry run)",
+                "%(failed)d of %(total)d rows would fail (dry run)",
+                total,
+            )
+            % values,
+            returncode=SOME_FAILED,
         )
-    raise CommandError(
-        f"{failed} of {total} {noun} failed (listed above); the others were done",
-        returncode=SOME_FAILED,
-    )
+    if reminders:
+        message = ngettext(
+            "%(failed)d of %(total)d reminders failed (listed above); the others were done",
+            "%(failed)d of %(total)d reminders failed (listed above); the others were done",
+            total,
+        )
+    else:
+        message = ngettext(
+            "%(failed)d of %(total)d rows failed (listed above); the others were done",
+            "%(failed)d of %(total)d rows failed (listed above); the others were done",
+            total,
+        )
+    raise CommandError(message % values, returncode=SOME_FAILED)

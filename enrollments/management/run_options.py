@@ -22,6 +22,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from django.core.management.base import CommandError, CommandParser, OutputWrapper
+from django.utils.translation import gettext, ngettext
 
 from enrollments.errors import DomainError, RunNotFound, RunUnfinished
 from enrollments.management.output import SOME_FAILED, describe_error, write_failures
@@ -49,18 +50,22 @@ INTERRUPTED = 130
 
 
 def add_run_arguments(parser: CommandParser) -> None:
-    group = parser.add_argument_group("runs (docs/commands.md, Runs)")
+    group = parser.add_argument_group(gettext("runs (docs/commands.md, Runs)"))
     group.add_argument(
         "--resume",
         metavar="RUN",
-        help="continue the unfinished run RUN (the id a run prints) in the foreground, with no "
-        "selection, mode, --reason or --actor: the run keeps its own",
+        help=gettext(
+            "continue the unfinished run RUN (the id a run prints) in the foreground, with no "
+            "selection, mode, --reason or --actor: the run keeps its own"
+        ),
     )
     group.add_argument(
         "--background",
         action="store_true",
-        help="write the run down and queue it for the job worker (manage.py db_worker); print "
-        "its id and return at once (follow it with manage.py jobs show RUN)",
+        help=gettext(
+            "write the run down and queue it for the job worker (manage.py db_worker); print "
+            "its id and return at once (follow it with manage.py jobs show RUN)"
+        ),
     )
 
 
@@ -77,7 +82,8 @@ def check_run_options(options: dict, request_options: Sequence[str]) -> None:
         mixed = [f"--{name.replace('_', '-')}" for name in taken if given(options.get(name))]
         if mixed:
             raise CommandError(
-                f"--resume continues the run as it was asked: drop {', '.join(mixed)}",
+                gettext("--resume continues the run as it was asked: drop %(options)s")
+                % {"options": ", ".join(mixed)},
                 returncode=USAGE,
             )
     if options.get("background"):
@@ -88,8 +94,11 @@ def check_run_options(options: dict, request_options: Sequence[str]) -> None:
         ]
         if mixed:
             raise CommandError(
-                f"--background queues the run for the job worker (its chunk size is the "
-                f"RUNS_CHUNK_SIZE setting): drop {', '.join(mixed)}",
+                gettext(
+                    "--background queues the run for the job worker (its chunk size is the "
+                    "RUNS_CHUNK_SIZE setting): drop %(options)s"
+                )
+                % {"options": ", ".join(mixed)},
                 returncode=USAGE,
             )
 
@@ -123,10 +132,17 @@ def find_run(text: str, label: str = "--resume") -> OperationRun:
     """The run `text` names; a usage error quoting it when it is not a run id or names none."""
     run_id = parse_uuid(text)
     if run_id is None:
-        raise CommandError(f"{label} {text!r}: not a run id (a UUID)", returncode=USAGE)
+        raise CommandError(
+            gettext("%(option)s %(value)r: not a run id (a UUID)")
+            % {"option": label, "value": text},
+            returncode=USAGE,
+        )
     run = OperationRun.objects.select_related("actor").filter(pk=run_id).first()
     if run is None:
-        raise CommandError(f"{label} {text!r}: {describe_error(RunNotFound())}", returncode=USAGE)
+        raise CommandError(
+            f"{label} {text!r}: {describe_error(RunNotFound())}",  # no words of its own
+            returncode=USAGE,
+        )
     return run
 
 
@@ -145,12 +161,18 @@ def resume_command(run: OperationRun) -> str:
 def unfinished_message(error: RunUnfinished) -> str:
     run = OperationRun.objects.filter(pk=error.run_id).first()
     if run is None:  # finished and deleted meanwhile: the next try starts
-        return f"{describe_error(error)}; try again"
-    return (
-        f"an identical run is unfinished: run {run.pk} ({run.get_state_display()}, "
-        f"{run.done} of {run.total} done) [{error.code}]. Continue it: {resume_command(run)} "
-        f"(or cancel it: manage.py jobs cancel {run.pk})"
-    )
+        return gettext("%(error)s; try again") % {"error": describe_error(error)}
+    return gettext(
+        "an identical run is unfinished: run %(run)s (%(state)s, %(done)d of %(total)d done) "
+        "[%(code)s]. Continue it: %(resume)s (or cancel it: manage.py jobs cancel %(run)s)"
+    ) % {
+        "run": run.pk,
+        "state": run.get_state_display(),
+        "done": run.done,
+        "total": run.total,
+        "code": error.code,
+        "resume": resume_command(run),
+    }
 
 
 @contextmanager
@@ -168,13 +190,26 @@ def reporting_a_stopped_run(bulk: "BulkRun", stderr: OutputWrapper) -> Iterator[
         run = OperationRun.objects.get(pk=bulk.op_run.pk)
         write_failures(stderr, bulk.outcome.failures)
         if isinstance(error, KeyboardInterrupt):
-            why, status = "interrupted", INTERRUPTED
+            why, status = gettext("interrupted"), INTERRUPTED
         elif isinstance(error, DomainError):
             why, status = describe_error(error), SOME_FAILED
         else:
             why, status = f"{type(error).__name__}: {error}", SOME_FAILED
         raise CommandError(
-            f"run {run.pk} stopped ({why}) with {run.done} of {run.total} rows done; those stay "
-            f"done (audit batch {run.batch_id}). Continue it: {resume_command(run)}",
+            ngettext(
+                "run %(run)s stopped (%(why)s) with %(done)d of %(total)d rows done; those stay "
+                "done (audit batch %(batch)s). Continue it: %(resume)s",
+                "run %(run)s stopped (%(why)s) with %(done)d of %(total)d rows done; those stay "
+                "done (audit batch %(batch)s). Continue it: %(resume)s",
+                run.total,
+            )
+            % {
+                "run": run.pk,
+                "why": why,
+                "done": run.done,
+                "total": run.total,
+                "batch": run.batch_id,
+                "resume": resume_command(run),
+            },
             returncode=status,
         ) from None

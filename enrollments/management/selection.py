@@ -20,6 +20,7 @@ from datetime import datetime
 
 from django.core.management.base import CommandError, CommandParser
 from django.db.models import Q
+from django.utils.translation import gettext, gettext_lazy
 
 from enrollments import clock
 from enrollments.errors import NotEnrolled
@@ -45,8 +46,11 @@ def instant_argument(text: str) -> datetime:
         return parse_instant(text)
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f"{text!r} is not an ISO 8601 date or datetime (e.g. 2026-03-01 or "
-            "2026-03-01T12:00:00Z)"
+            gettext(
+                "%(value)r is not an ISO 8601 date or datetime (e.g. 2026-03-01 or "
+                "2026-03-01T12:00:00Z)"
+            )
+            % {"value": text}
         ) from None
 
 
@@ -56,14 +60,16 @@ def positive_int_argument(text: str) -> int:
     except ValueError:
         value = 0
     if value <= 0:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number")
+        raise argparse.ArgumentTypeError(
+            gettext("%(value)r is not a positive whole number") % {"value": text}
+        )
     return value
 
 
 #: What `--user` and `--course` name: the look-up, and the message when they name nothing.
 _NAMED_BY = {
-    "user": (user_id_find, "no user with that e-mail or id"),
-    "course": (course_id_find, "no course with that slug or id"),
+    "user": (user_id_find, gettext_lazy("no user with that e-mail or id")),
+    "course": (course_id_find, gettext_lazy("no course with that slug or id")),
 }
 
 
@@ -73,7 +79,11 @@ def option_id(option: str, value: str) -> object:
     find, missing = _NAMED_BY[option]
     pk = find(value)
     if pk is None:
-        raise CommandError(f"--{option} {value!r}: {missing}", returncode=USAGE)
+        raise CommandError(
+            gettext("--%(option)s %(value)r: %(missing)s")
+            % {"option": option, "value": value, "missing": missing},
+            returncode=USAGE,
+        )
     return pk
 
 
@@ -91,11 +101,14 @@ def resolve_actor(email: str | None, permission: Permission) -> User | None:
     actor = user_find(email)
     if actor is None or not actor.is_active:
         raise CommandError(
-            f"--actor {email!r}: no active user with that e-mail or id", returncode=USAGE
+            gettext("--actor %(value)r: no active user with that e-mail or id") % {"value": email},
+            returncode=USAGE,
         )
     if command_scope(actor, permission).empty:
         raise CommandError(
-            f"--actor {email!r}: lacks the permission {permission}", returncode=USAGE
+            gettext("--actor %(value)r: lacks the permission %(permission)s")
+            % {"value": email, "permission": permission},
+            returncode=USAGE,
         )
     return actor
 
@@ -107,22 +120,26 @@ def command_scope(actor: User | None, permission: Permission) -> Scope:
 
 
 def add_selection_arguments(parser: CommandParser) -> None:
-    group = parser.add_argument_group("selection (one of --user, --course, --all or --csv)")
-    group.add_argument("--user", help="the learner's e-mail address or id")
-    group.add_argument("--course", help="the course's slug or id")
+    group = parser.add_argument_group(
+        gettext("selection (one of --user, --course, --all or --csv)")
+    )
+    group.add_argument("--user", help=gettext("the learner's e-mail address or id"))
+    group.add_argument("--course", help=gettext("the course's slug or id"))
     group.add_argument(
-        "--all", action="store_true", help="every enrollment (narrow it with the filters)"
+        "--all", action="store_true", help=gettext("every enrollment (narrow it with the filters)")
     )
     group.add_argument(
         "--state",
         choices=[state.value for state in AccessState],
-        help="only enrollments in this access state now",
+        help=gettext("only enrollments in this access state now"),
     )
     group.add_argument(
         "--expiring-before",
         type=instant_argument,
         metavar="DATE",
-        help="only enrollments whose access ends before DATE (ISO 8601; a date means 00:00 UTC)",
+        help=gettext(
+            "only enrollments whose access ends before DATE (ISO 8601; a date means 00:00 UTC)"
+        ),
     )
 
 
@@ -137,10 +154,12 @@ def select_enrollments(
     user_arg, course_arg = options.get("user"), options.get("course")
     if not (user_arg or course_arg or options.get("all")):
         raise CommandError(
-            "select enrollments with --user, --course, --all or --csv", returncode=USAGE
+            gettext("select enrollments with --user, --course, --all or --csv"), returncode=USAGE
         )
     if options.get("all") and (user_arg or course_arg):
-        raise CommandError("--all selects every enrollment: drop --user/--course", returncode=USAGE)
+        raise CommandError(
+            gettext("--all selects every enrollment: drop --user/--course"), returncode=USAGE
+        )
     user_id = option_id("user", user_arg) if user_arg else None
     course_id = option_id("course", course_arg) if course_arg else None
     condition = Q()
@@ -176,4 +195,7 @@ def check_no_selection_with_csv(options: dict) -> None:
         if options.get(name) not in (None, False)
     ]
     if mixed:
-        raise CommandError(f"--csv cannot be combined with {', '.join(mixed)}", returncode=USAGE)
+        raise CommandError(
+            gettext("--csv cannot be combined with %(options)s") % {"options": ", ".join(mixed)},
+            returncode=USAGE,
+        )

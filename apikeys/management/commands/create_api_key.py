@@ -6,28 +6,31 @@ from datetime import UTC, datetime, timedelta
 from django.contrib.auth import get_user_model
 from django.core.management.base import CommandError
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 
 from apikeys.models import MAX_VALIDITY, APIKey, InvalidKeyRequest
 from lms.command_options import TextCheckedCommand
 
 
 class Command(TextCheckedCommand):
-    help = "Create an API key for the user with that e-mail; prints the key on the last line."
+    help = gettext_lazy(
+        "Create an API key for the user with that e-mail; prints the key on the last line."
+    )
 
     def add_arguments(self, parser):
-        parser.add_argument("email", help="e-mail address of the key's user")
-        parser.add_argument("--name", default="", help="what the key is for")
+        parser.add_argument("email", help=gettext("e-mail address of the key's user"))
+        parser.add_argument("--name", default="", help=gettext("what the key is for"))
         parser.add_argument(
             "--expires-in-days",
             type=int,
             default=None,
-            help=f"optional validity in days (1 to {MAX_VALIDITY.days})",
+            help=gettext("optional validity in days (1 to %(days)d)") % {"days": MAX_VALIDITY.days},
         )
 
     def handle(self, *args, email: str, name: str, expires_in_days: int | None, **options):
         user = get_user_model().objects.filter(email__iexact=email.strip()).first()
         if user is None:
-            raise CommandError(f"No user with e-mail {email!r}.")
+            raise CommandError(gettext("No user with e-mail %(email)r.") % {"email": email})
         expires_at = None
         if expires_in_days is not None:
             try:
@@ -43,12 +46,20 @@ class Command(TextCheckedCommand):
         except InvalidKeyRequest as error:
             if error.field == "expires_at":
                 raise CommandError(
-                    f"--expires-in-days must be between 1 and {MAX_VALIDITY.days}: {error.message}"
+                    gettext("--expires-in-days must be between 1 and %(days)d: %(error)s")
+                    % {"days": MAX_VALIDITY.days, "error": error.message}
                 ) from None
             raise CommandError(error.message) from None
-        self.stdout.write(
-            f"Created API key {api_key.prefix}… for {user.email}"
-            + (f", expires {expires_at:%Y-%m-%dT%H:%M:%SZ}" if expires_at else "")
-            + ". Store it now: it is not shown again."
-        )
+        values = {"prefix": api_key.prefix, "email": user.email}
+        if expires_at:
+            values["expires"] = f"{expires_at:%Y-%m-%dT%H:%M:%SZ}"
+            message = gettext(
+                "Created API key %(prefix)s… for %(email)s, expires %(expires)s. Store it now: "
+                "it is not shown again."
+            )
+        else:
+            message = gettext(
+                "Created API key %(prefix)s… for %(email)s. Store it now: it is not shown again."
+            )
+        self.stdout.write(message % values)
         self.stdout.write(raw_key)

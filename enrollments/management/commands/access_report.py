@@ -6,15 +6,19 @@ written with a leading `'`); the default table is for reading in a terminal, and
 text (names, e-mails, slugs) with escape sequences and other control characters removed
 (lms.control_characters.terminal_safe), so no learner's name can recolour, clear or retitle the
 operator's terminal, or break a row in two.
+
+Its columns and their values are data, the same in both formats (the COLUMNS names, access
+states, ISO instants, `indefinite`): only the sentences around the table are translated.
 """
 
 from datetime import timedelta
 
 from django.core.management.base import CommandParser
+from django.utils.translation import gettext, gettext_lazy, ngettext
 
 from enrollments import clock
 from enrollments.csv_output import csv_writer
-from enrollments.management.output import format_instant, raw_stream
+from enrollments.management.output import machine_instant, raw_stream
 from enrollments.management.selection import option_id, positive_int_argument
 from enrollments.selectors.access import enrollment_access_state
 from enrollments.selectors.expiry import enrollments_ending_between
@@ -25,7 +29,7 @@ COLUMNS = ("user_email", "user_name", "course", "start_at", "ended_at", "state",
 
 
 class Command(TextCheckedCommand):
-    help = (
+    help = gettext_lazy(
         "List the enrollments whose access ends within --ending-within DAYS, or ended within "
         "the last --ended-within DAYS, as a table or --format csv."
     )
@@ -36,25 +40,25 @@ class Command(TextCheckedCommand):
             "--ending-within",
             type=positive_int_argument,
             metavar="DAYS",
-            help="access ends between now and DAYS from now",
+            help=gettext("access ends between now and DAYS from now"),
         )
         window.add_argument(
             "--ended-within",
             type=positive_int_argument,
             metavar="DAYS",
-            help="access ended between DAYS ago and now",
+            help=gettext("access ended between DAYS ago and now"),
         )
-        parser.add_argument("--course", help="only this course (slug or id)")
+        parser.add_argument("--course", help=gettext("only this course (slug or id)"))
         parser.add_argument("--format", choices=["table", "csv"], default="table")
 
     def handle(self, *args, ending_within, ended_within, course, format, **options) -> None:
         now = clock.now()
         if ending_within is not None:
             after, until = now, now + timedelta(days=ending_within)
-            window = f"ending within {ending_within} days"
+            days = ending_within
         else:
             after, until = now - timedelta(days=ended_within), now
-            window = f"ended within the last {ended_within} days"
+            days = ended_within
         course_id = option_id("course", course) if course else None
         enrollments = enrollments_ending_between(after=after, until=until, course_id=course_id)
         rows = (
@@ -62,8 +66,8 @@ class Command(TextCheckedCommand):
                 enrollment.user.email,
                 enrollment.user.full_name,
                 enrollment.course.slug,
-                format_instant(enrollment.start_at),
-                format_instant(enrollment.ended_at),
+                machine_instant(enrollment.start_at),
+                machine_instant(enrollment.ended_at),
                 str(enrollment_access_state(enrollment, at=now)),
                 str(enrollment.pk),
             )
@@ -72,16 +76,29 @@ class Command(TextCheckedCommand):
         if format == "csv":
             self._write_csv(rows)
         else:
-            self._write_table(list(rows), window=window)
+            self._write_table(list(rows), days=days, ending=ending_within is not None)
 
     def _write_csv(self, rows) -> None:
         writer = csv_writer(raw_stream(self.stdout))  # csv writes its own line endings
         writer.writerow(COLUMNS)
         writer.writerows(rows)
 
-    def _write_table(self, rows: list[tuple[str, ...]], *, window: str) -> None:
+    def _write_table(self, rows: list[tuple[str, ...]], *, days: int, ending: bool) -> None:
+        values = {"count": len(rows), "days": days}
         if not rows:
-            self.stdout.write(f"No enrollments {window}.")
+            if ending:
+                message = ngettext(
+                    "No enrollments ending within %(days)d days.",
+                    "No enrollments ending within %(days)d days.",
+                    days,
+                )
+            else:
+                message = ngettext(
+                    "No enrollments ended within the last %(days)d days.",
+                    "No enrollments ended within the last %(days)d days.",
+                    days,
+                )
+            self.stdout.write(message % values)
             return
         rows = [tuple(terminal_safe(cell) for cell in row) for row in rows]
         widths = [
@@ -97,4 +114,18 @@ class Command(TextCheckedCommand):
         self.stdout.write(line("-" * width for width in widths))
         for row in rows:
             self.stdout.write(line(row))
-        self.stdout.write(f"{len(rows)} enrollments {window}.")
+        # Translators: the count and the days are two numbers: the plural form follows the
+        # count; the English says "1 enrollments" and "1 days" as before.
+        if ending:
+            message = ngettext(
+                "%(count)d enrollments ending within %(days)d days.",
+                "%(count)d enrollments ending within %(days)d days.",
+                len(rows),
+            )
+        else:
+            message = ngettext(
+                "%(count)d enrollments ended within the last %(days)d days.",
+                "%(count)d enrollments ended within the last %(days)d days.",
+                len(rows),
+            )
+        self.stdout.write(message % values)

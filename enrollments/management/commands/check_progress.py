@@ -8,6 +8,7 @@ recounts those rows (row-locked, one transaction) and exits 0.
 """
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext, gettext_lazy, ngettext
 
 from enrollments.management.output import SOME_FAILED
 from enrollments.management.selection import option_id, positive_int_argument
@@ -17,22 +18,24 @@ from enrollments.selectors.memberships import enrollments_with_stale_progress
 
 
 class Command(BaseCommand):
-    help = (
+    help = gettext_lazy(
         "Check that each enrollment's stored completed-items count and course status match its "
         "item completions; --repair recounts the rows that differ."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--course", help="only this course (slug or id)")
+        parser.add_argument("--course", help=gettext("only this course (slug or id)"))
         parser.add_argument(
-            "--repair", action="store_true", help="recount the rows that differ (else: exit 1)"
+            "--repair",
+            action="store_true",
+            help=gettext("recount the rows that differ (else: exit 1)"),
         )
         parser.add_argument(
             "--show",
             type=positive_int_argument,
             default=20,
             metavar="N",
-            help="list at most N differing rows (default 20)",
+            help=gettext("list at most N differing rows (default 20)"),
         )
 
     def handle(self, *args, course, repair, show, **options) -> None:
@@ -43,22 +46,48 @@ class Command(BaseCommand):
         rows = list(stale.order_by("pk"))
         for row in rows[:show]:
             self.stdout.write(
-                f"{row.pk} ({row.user.email}, {row.course.slug}): stored "
-                f"{row.items_completed} {row.course_status}, counted "
-                f"{row.counted_completed} {row.counted_status}"
+                # Translators: the statuses are data (not_started, in_progress, completed).
+                gettext(
+                    "%(id)s (%(email)s, %(course)s): stored %(stored)s %(stored_status)s, "
+                    "counted %(counted)s %(counted_status)s"
+                )
+                % {
+                    "id": row.pk,
+                    "email": row.user.email,
+                    "course": row.course.slug,
+                    "stored": row.items_completed,
+                    "stored_status": row.course_status,
+                    "counted": row.counted_completed,
+                    "counted_status": row.counted_status,
+                }
             )
         if len(rows) > show:
-            self.stdout.write(f"... and {len(rows) - show} more")
+            self.stdout.write(gettext("... and %(count)d more") % {"count": len(rows) - show})
         if not rows:
-            self.stdout.write("Stored progress matches the completions of every enrollment.")
+            self.stdout.write(
+                gettext("Stored progress matches the completions of every enrollment.")
+            )
             return
         if not repair:
             raise CommandError(
-                f"{len(rows)} enrollments' stored progress differs from their completions; "
-                "run with --repair to recount them.",
+                ngettext(
+                    "%(count)d enrollments' stored progress differs from their completions; "
+                    "run with --repair to recount them.",
+                    "%(count)d enrollments' stored progress differs from their completions; "
+                    "run with --repair to recount them.",
+                    len(rows),
+                )
+                % {"count": len(rows)},
                 returncode=SOME_FAILED,
             )
         repaired = enrollments_recount_progress(
             queryset=Enrollment.objects.filter(pk__in=[row.pk for row in rows])
         )
-        self.stdout.write(self.style.SUCCESS(f"Repaired {repaired} enrollments."))
+        self.stdout.write(
+            self.style.SUCCESS(
+                ngettext(
+                    "Repaired %(count)d enrollments.", "Repaired %(count)d enrollments.", repaired
+                )
+                % {"count": repaired}
+            )
+        )

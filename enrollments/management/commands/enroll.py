@@ -21,6 +21,7 @@ plan or nothing. Examples: docs/commands.md.
 """
 
 from django.core.management.base import CommandError, CommandParser
+from django.utils.translation import gettext, gettext_lazy
 
 from enrollments.errors import ChangedSincePreview, InvalidAccessEnd
 from enrollments.instants import parse_instant
@@ -43,32 +44,38 @@ from lms.models import Course
 
 
 class Command(ChangingCommand):
-    help = (
+    help = gettext_lazy(
         "Enroll learners: --user EMAIL --course SLUG (with --name, --ended-at) or --csv FILE "
         "(columns user,course[,name,ended_at]). Removed learners are restored; --create-users "
         "creates learners for unknown e-mail addresses. Exit status: 0 all done, 1 some rows "
         "failed, 2 usage error."
     )
     permission = Enroll.permission
-    expect_help = "apply exactly the plan a --dry-run printed, or nothing (exit status 1)"
+    expect_help = gettext_lazy(
+        "apply exactly the plan a --dry-run printed, or nothing (exit status 1)"
+    )
     batched = False  # one transaction, by operations.enrolling_learners
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--user", metavar="EMAIL", help="the learner's e-mail address or id")
-        parser.add_argument("--course", metavar="SLUG", help="the course's slug or id")
-        parser.add_argument("--name", default="", help="the name of a learner to create")
+        parser.add_argument(
+            "--user", metavar="EMAIL", help=gettext("the learner's e-mail address or id")
+        )
+        parser.add_argument("--course", metavar="SLUG", help=gettext("the course's slug or id"))
+        parser.add_argument("--name", default="", help=gettext("the name of a learner to create"))
         parser.add_argument(
             "--ended-at",
             metavar="ISO",
-            help="end of access (ISO 8601, UTC when no offset); default: the course's",
+            help=gettext("end of access (ISO 8601, UTC when no offset); default: the course's"),
         )
         parser.add_argument(
-            "--csv", metavar="FILE", help="rows of user,course[,name,ended_at]; '-' reads stdin"
+            "--csv",
+            metavar="FILE",
+            help=gettext("rows of user,course[,name,ended_at]; '-' reads stdin"),
         )
         parser.add_argument(
             "--create-users",
             action="store_true",
-            help="create a learner for an e-mail address nobody has (needs a name)",
+            help=gettext("create a learner for an e-mail address nobody has (needs a name)"),
         )
         self.add_change_arguments(parser)
 
@@ -93,38 +100,60 @@ class Command(ChangingCommand):
                     expected=options["expect"],
                 )
         rows = result.rows()
-        would = "would " if options["dry_run"] else ""
         if options["verbosity"] >= 2:
             for outcome in ("enrolled", "restored", "updated"):
+                verb = self._verb(outcome, dry_run=options["dry_run"])
                 for entry, note in rows[outcome]:
-                    self.stdout.write(f"{would}{outcome[:-1]}: {self._where(entry)} ({note})")
+                    self.stdout.write(
+                        gettext("%(verb)s: %(where)s (%(note)s)")
+                        % {"verb": verb, "where": self._where(entry), "note": note}
+                    )
         failures += [
             RowFailure(self._where(entry), describe_error(error), entry.line)
             for entry, error in result.refusals()
         ]
         counts = {key: len(value) for key, value in rows.items() if key != "refused"}
-        summary = (
-            f"enrolled {counts['enrolled']}, restored {counts['restored']}, "
-            f"updated {counts['updated']}, unchanged {counts['unchanged']}, "
-            f"failed {len(failures)}"
-        )
+        summary = gettext(
+            "enrolled %(enrolled)d, restored %(restored)d, updated %(updated)d, "
+            "unchanged %(unchanged)d, failed %(failed)d"
+        ) % {**counts, "failed": len(failures)}
         if options["dry_run"]:
             self.stdout.write(
-                f"Dry run, nothing was changed. Would have: {summary}. To apply exactly this "
-                f"plan: --expect {result.fingerprint()}"
+                gettext(
+                    "Dry run, nothing was changed. Would have: %(summary)s. To apply exactly "
+                    "this plan: --expect %(fingerprint)s"
+                )
+                % {"summary": summary, "fingerprint": result.fingerprint()}
             )
         else:
-            self.stdout.write(f"Done: {summary}.")
+            self.stdout.write(gettext("Done: %(summary)s.") % {"summary": summary})
             if options["verbosity"] >= 2 and result.batch_id:
-                self.stdout.write(f"Audit batch id: {result.batch_id}")
+                self.stdout.write(gettext("Audit batch id: %(batch)s") % {"batch": result.batch_id})
         write_failures(self.stderr, failures)
         total = len(entries) + len(failures) - len(rows["refused"])
         exit_for_failures(len(failures), total, dry_run=options["dry_run"])
 
+    @staticmethod
+    def _verb(outcome: str, *, dry_run: bool) -> str:
+        """How a verbose line starts: "enroll"/"would enroll", "restore", "update"."""
+        if dry_run:
+            return {
+                "enrolled": gettext("would enroll"),
+                "restored": gettext("would restore"),
+                "updated": gettext("would update"),
+            }[outcome]
+        return {
+            "enrolled": gettext("enroll"),
+            "restored": gettext("restore"),
+            "updated": gettext("update"),
+        }[outcome]
+
     def _where(self, entry: Entry) -> str:
         course = entry.course.slug if entry.course else self._course_text.get(entry.line, "-")
-        place = f"line {entry.line} " if entry.line else ""
-        return f"{place}({entry.user or '-'}, {course or '-'})"
+        values = {"line": entry.line, "user": entry.user or "-", "course": course or "-"}
+        if entry.line:
+            return gettext("line %(line)d (%(user)s, %(course)s)") % values
+        return f"({values['user']}, {values['course']})"  # no words of its own
 
     def _entries(self, options: dict) -> tuple[list[Entry], list[RowFailure]]:
         """The entries to enroll and the rows that could not even be read (bad end, unknown
@@ -133,24 +162,27 @@ class Command(ChangingCommand):
         if options["csv"]:
             if single or options["name"] or options["ended_at"]:
                 raise CommandError(
-                    "--csv takes no --user, --course, --name or --ended-at", returncode=USAGE
+                    gettext("--csv takes no --user, --course, --name or --ended-at"),
+                    returncode=USAGE,
                 )
             return self._csv_entries(options["csv"])
         if len(single) != 2:
-            raise CommandError("give --user and --course, or --csv FILE", returncode=USAGE)
+            raise CommandError(gettext("give --user and --course, or --csv FILE"), returncode=USAGE)
         ended_at = None
         if options["ended_at"]:
             try:
                 ended_at = parse_instant(options["ended_at"])
             except ValueError:
                 raise CommandError(
-                    f"--ended-at {options['ended_at']!r}: not an ISO 8601 date or datetime",
+                    gettext("--ended-at %(value)r: not an ISO 8601 date or datetime")
+                    % {"value": options["ended_at"]},
                     returncode=USAGE,
                 ) from None
         course = self._courses([options["course"]]).get(course_key(options["course"]))
         if course is None:
             raise CommandError(
-                f"--course {options['course']!r}: no course with that slug or id",
+                gettext("--course %(value)r: no course with that slug or id")
+                % {"value": options["course"]},
                 returncode=USAGE,
             )
         return [Entry(0, options["user"], course, options["name"], ended_at)], []
@@ -168,7 +200,9 @@ class Command(ChangingCommand):
             try:
                 ended_at = parse_instant(ended_text) if ended_text else None
             except ValueError:
-                error = InvalidAccessEnd(f"ended_at {ended_text!r} is not an ISO 8601 date")
+                error = InvalidAccessEnd(
+                    gettext("ended_at %(value)r is not an ISO 8601 date") % {"value": ended_text}
+                )
                 failures.append(row.failure(describe_error(error)))
                 continue
             course = courses.get(course_key(row.course))

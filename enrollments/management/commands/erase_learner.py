@@ -16,10 +16,11 @@ error (an unknown learner, an actor without the permission, neither or both of -
 """
 
 from django.core.management.base import CommandError, CommandParser
+from django.utils.translation import gettext, gettext_lazy
 
 from enrollments import privacy
 from enrollments.management.learner_option import add_learner_arguments, learner_and_actor
-from enrollments.management.output import SOME_FAILED
+from enrollments.management.output import SOME_FAILED, translated
 from enrollments.management.selection import USAGE
 from enrollments.models import AccessChange
 from enrollments.permissions import ERASE_LEARNER
@@ -28,52 +29,72 @@ from lms.control_characters import terminal_safe
 
 
 class Command(TextCheckedCommand):
-    help = (
+    help = gettext_lazy(
         "Erase a learner (LEARNER: e-mail or id): pseudonymise the account, blank the reasons "
         "about them, keep every fact. Prints the preview; --dry-run stops there, --yes erases. "
         "Exit status: 0 done, 1 refused, 2 usage error."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        add_learner_arguments(parser, what="erases")
-        parser.add_argument(
-            "--dry-run", action="store_true", help="print what would be erased; change nothing"
+        add_learner_arguments(
+            parser,
+            actor_help=gettext(
+                "who erases (an active user holding the permission); recorded where it is kept"
+            ),
         )
-        parser.add_argument("--yes", action="store_true", help="erase (after the preview)")
+        parser.add_argument(
+            "--dry-run",
+            action="store_true",
+            help=gettext("print what would be erased; change nothing"),
+        )
+        parser.add_argument("--yes", action="store_true", help=gettext("erase (after the preview)"))
 
     def handle(self, *args, **options) -> None:
         if options["dry_run"] and options["yes"]:
-            raise CommandError("--dry-run and --yes exclude each other", returncode=USAGE)
+            raise CommandError(gettext("--dry-run and --yes exclude each other"), returncode=USAGE)
         learner, actor = learner_and_actor(options, ERASE_LEARNER)
         try:
             counts = privacy.erasure_preview(learner, actor=actor)
         except privacy.ErasureRefused as refused:
-            raise CommandError(terminal_safe(refused.message), returncode=SOME_FAILED) from None
+            raise CommandError(
+                terminal_safe(translated(refused.message)), returncode=SOME_FAILED
+            ) from None
         name = f" ({terminal_safe(learner.full_name)})" if learner.full_name else ""
-        self.stdout.write(
-            f"{'Would erase' if not options['yes'] else 'Erasing'} learner {learner.pk}: "
-            f"{terminal_safe(learner.email)}{name}"
-        )
+        values = {"id": learner.pk, "email": terminal_safe(learner.email), "name": name}
+        if options["yes"]:
+            heading = gettext("Erasing learner %(id)s: %(email)s%(name)s")
+        else:
+            heading = gettext("Would erase learner %(id)s: %(email)s%(name)s")
+        self.stdout.write(heading % values)
         self._write_counts(counts)
         if options["dry_run"]:
-            self.stdout.write("Dry run, nothing was changed. To erase: --yes")
+            self.stdout.write(gettext("Dry run, nothing was changed. To erase: --yes"))
             return
         if not options["yes"]:
             raise CommandError(
-                "nothing was erased: add --yes to erase this learner (--dry-run to preview only)",
+                gettext(
+                    "nothing was erased: add --yes to erase this learner (--dry-run to preview "
+                    "only)"
+                ),
                 returncode=USAGE,
             )
         try:
             record = privacy.erase_learner(learner, actor=actor, source=AccessChange.Source.COMMAND)
         except privacy.ErasureRefused as refused:
-            raise CommandError(terminal_safe(refused.message), returncode=SOME_FAILED) from None
+            raise CommandError(
+                terminal_safe(translated(refused.message)), returncode=SOME_FAILED
+            ) from None
         learner.refresh_from_db(fields=["email"])
         self.stdout.write(
-            f"Erased learner {learner.pk}: now {learner.email}, log-in disabled. "
-            f"Erasure record: {record.pk}"
+            gettext(
+                "Erased learner %(id)s: now %(email)s, log-in disabled. Erasure record: %(record)s"
+            )
+            % {"id": learner.pk, "email": learner.email, "record": record.pk}
         )
 
     def _write_counts(self, counts: dict[str, int]) -> None:
         width = max(len(str(value)) for value in counts.values())
         for key, value in counts.items():
-            self.stdout.write(f"  {value:>{width}}  {privacy.LABELS[key]}")
+            # The labels are the privacy module's (enrollments/privacy/erasure.py), looked up in
+            # the catalogue as they are.
+            self.stdout.write(f"  {value:>{width}}  {translated(privacy.LABELS[key])}")

@@ -7,6 +7,7 @@ already ended when asked "now" is unchanged. Examples: docs/commands.md.
 """
 
 from django.core.management.base import CommandError, CommandParser
+from django.utils.translation import gettext, gettext_lazy
 
 from enrollments import clock
 from enrollments.errors import DomainError
@@ -17,7 +18,7 @@ from enrollments.operations import Expire
 
 
 class Command(BulkEnrollmentCommand):
-    help = (
+    help = gettext_lazy(
         "End access now, or at an earlier --at, for the enrollments selected by "
         "--user/--course/--all (with --state and --expiring-before) or listed in --csv "
         "(columns user,course). Exit status: 0 all done, 1 some rows failed, 2 usage error."
@@ -25,15 +26,17 @@ class Command(BulkEnrollmentCommand):
     permission = Expire.permission
     operation_type = Expire
     mode_options = ("at",)
-    verbs = ("end access of", "ended access of")
+    verbs = (gettext_lazy("end access of"), gettext_lazy("ended access of"))
 
     def add_mode_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--at",
             type=instant_argument,
             metavar="ISO-DATETIME",
-            help="the new end of access, earlier than the current one (a date means 00:00 UTC; "
-            "no offset means UTC); default: now",
+            help=gettext(
+                "the new end of access, earlier than the current one (a date means 00:00 UTC; "
+                "no offset means UTC); default: now"
+            ),
         )
 
     def command_line_operation(self, options: dict) -> Expire:

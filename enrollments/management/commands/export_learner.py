@@ -11,6 +11,7 @@ without the permission, a FILE that cannot be written). Examples: docs/commands.
 import os
 
 from django.core.management.base import CommandError, CommandParser
+from django.utils.translation import gettext, gettext_lazy, ngettext
 
 from enrollments import privacy
 from enrollments.management.learner_option import add_learner_arguments, learner_and_actor
@@ -21,17 +22,23 @@ from lms.command_options import TextCheckedCommand
 
 
 class Command(TextCheckedCommand):
-    help = (
+    help = gettext_lazy(
         "Export everything held about a learner (LEARNER: e-mail or id) as one JSON document, "
         "to stdout or --output FILE. Exit status: 0 written, 2 usage error."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        add_learner_arguments(parser, what="asks for the export")
+        add_learner_arguments(
+            parser,
+            actor_help=gettext(
+                "who asks for the export (an active user holding the permission); recorded "
+                "where it is kept"
+            ),
+        )
         parser.add_argument(
             "--output",
             metavar="FILE",
-            help="write the document to FILE (mode 600) instead of stdout",
+            help=gettext("write the document to FILE (mode 600) instead of stdout"),
         )
 
     def handle(self, *args, **options) -> None:
@@ -48,10 +55,24 @@ class Command(TextCheckedCommand):
                 output.write(text)
         except OSError as error:
             raise CommandError(
-                f"--output {path!r}: cannot write it ({error.strerror})", returncode=USAGE
+                gettext("--output %(path)r: cannot write it (%(error)s)")
+                % {"path": path, "error": error.strerror},
+                returncode=USAGE,
             ) from None
+        enrollments = len(document["enrollments"])
+        values = {
+            "id": learner.pk,
+            "path": path,
+            "enrollments": enrollments,
+            "rows": sum(len(e["access_changes"]) for e in document["enrollments"]),
+        }
         self.stdout.write(
-            f"Wrote the data of learner {learner.pk} to {path}: "
-            f"{len(document['enrollments'])} enrollments, "
-            f"{sum(len(e['access_changes']) for e in document['enrollments'])} audit rows."
+            ngettext(
+                "Wrote the data of learner %(id)s to %(path)s: %(enrollments)d enrollments, "
+                "%(rows)d audit rows.",
+                "Wrote the data of learner %(id)s to %(path)s: %(enrollments)d enrollments, "
+                "%(rows)d audit rows.",
+                enrollments,
+            )
+            % values
         )

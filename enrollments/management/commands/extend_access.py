@@ -15,6 +15,7 @@ the current end and now (operations.Extend's `from_today`); it is refused with -
 """
 
 from django.core.management.base import CommandError, CommandParser
+from django.utils.translation import gettext, gettext_lazy
 
 from enrollments import clock
 from enrollments.errors import DomainError, InvalidExtensionPeriod
@@ -27,7 +28,7 @@ from enrollments.operations import Extend
 
 
 class Command(BulkEnrollmentCommand):
-    help = (
+    help = gettext_lazy(
         "Extend access by --days, to --until, or make it --indefinite, for the enrollments "
         "selected by --user/--course/--all (with --state and --expiring-before) or listed in "
         "--csv. Exit status: 0 all done, 1 some rows failed, 2 usage error."
@@ -35,34 +36,42 @@ class Command(BulkEnrollmentCommand):
     permission = Extend.permission
     operation_type = Extend
     mode_options = ("days", "until", "indefinite", "from_today")
-    verbs = ("extend", "extended")
+    verbs = (gettext_lazy("extend"), gettext_lazy("extended"))
     csv_optional_columns = ("days", "until")
     from_today = False
 
     def add_mode_arguments(self, parser: CommandParser) -> None:
         mode = parser.add_argument_group(
-            "mode (one of them; CSV rows may give their own days or until)"
+            gettext("mode (one of them; CSV rows may give their own days or until)")
         ).add_mutually_exclusive_group()
-        mode.add_argument("--days", type=int, help="add N days to the current end of access")
+        mode.add_argument(
+            "--days", type=int, help=gettext("add N days to the current end of access")
+        )
         mode.add_argument(
             "--until",
             type=instant_argument,
             metavar="ISO-DATETIME",
-            help="set the end of access (a date means 00:00 UTC; no offset means UTC)",
+            help=gettext("set the end of access (a date means 00:00 UTC; no offset means UTC)"),
         )
-        mode.add_argument("--indefinite", action="store_true", help="remove the end of access")
+        mode.add_argument(
+            "--indefinite", action="store_true", help=gettext("remove the end of access")
+        )
         parser.add_argument(
             "--from-today",
             action="store_true",
-            help="with days (--days or a CSV row's): count them from the later of the current "
-            "end and now, so an enrollment that has ended gets them from today",
+            help=gettext(
+                "with days (--days or a CSV row's): count them from the later of the current "
+                "end and now, so an enrollment that has ended gets them from today"
+            ),
         )
 
     def command_line_operation(self, options: dict) -> Extend | None:
         if options["from_today"] and (options["indefinite"] or options["until"] is not None):
             raise CommandError(
-                "--from-today counts days: it goes with --days or a CSV days column, not with "
-                "--until or --indefinite",
+                gettext(
+                    "--from-today counts days: it goes with --days or a CSV days column, not "
+                    "with --until or --indefinite"
+                ),
                 returncode=USAGE,
             )
         #: The CSV rows' days count from today too.
@@ -78,7 +87,9 @@ class Command(BulkEnrollmentCommand):
         elif options["csv"]:
             return None
         else:
-            raise CommandError("give one of --days, --until or --indefinite", returncode=USAGE)
+            raise CommandError(
+                gettext("give one of --days, --until or --indefinite"), returncode=USAGE
+            )
         try:
             operation.validate(now=clock.now())
         except DomainError as error:
@@ -88,7 +99,11 @@ class Command(BulkEnrollmentCommand):
     def check_csv_columns(self, path: str, columns: list[str], default: Extend | None) -> None:
         if default is None and not {"days", "until"} & set(columns):
             raise CommandError(
-                f"--csv {path!r} has no days or until column: give --days, --until or --indefinite",
+                gettext(
+                    "--csv %(path)r has no days or until column: give --days, --until or "
+                    "--indefinite"
+                )
+                % {"path": path},
                 returncode=USAGE,
             )
 
@@ -104,19 +119,25 @@ class Command(BulkEnrollmentCommand):
                 until = parse_instant(until_text)
             except ValueError:
                 raise InvalidExtensionPeriod(
-                    f"until {until_text!r} is not an ISO 8601 date or datetime"
+                    gettext("until %(value)r is not an ISO 8601 date or datetime")
+                    % {"value": until_text}
                 ) from None
         if days_text:
             try:
                 days = int(days_text)
             except ValueError:
-                raise InvalidExtensionPeriod(f"days {days_text!r} is not a whole number") from None
+                raise InvalidExtensionPeriod(
+                    gettext("days %(value)r is not a whole number") % {"value": days_text}
+                ) from None
         operation = Extend(
             days=days, until=until, indefinite=flags.indefinite, from_today=self.from_today
         )
         if operation == Extend():
             raise InvalidExtensionPeriod(
-                "the row gives no days or until, and no --days, --until or --indefinite was given"
+                gettext(
+                    "the row gives no days or until, and no --days, --until or --indefinite was "
+                    "given"
+                )
             )
         try:
             operation.validate(now=clock.now())

@@ -13,13 +13,14 @@ unknown run id, RUN_NOT_FOUND; an unknown --state). Examples: docs/commands.md, 
 from datetime import datetime
 
 from django.core.management.base import CommandError, CommandParser
+from django.utils.translation import gettext, gettext_lazy, ngettext
 
 from enrollments import clock, privacy
 from enrollments.errors import message_of
 from enrollments.jobs import runs as run_jobs
 from enrollments.jobs import webhooks as webhook_jobs
-from enrollments.management.bulk import enrollment_labels
-from enrollments.management.output import SOME_FAILED, format_instant
+from enrollments.management.bulk import enrollment_labels, unknown_enrollment
+from enrollments.management.output import SOME_FAILED, format_instant, translated
 from enrollments.management.run_options import find_run, resume_command
 from enrollments.models import OperationRun
 from enrollments.operations import runs
@@ -28,14 +29,12 @@ from lms.control_characters import terminal_safe
 
 State = OperationRun.State
 
-#: A skipped row's reason, by its code (the first error of a shared code).
-
 
 def started_by(run: OperationRun) -> str:
     """Who started the run: the actor's e-mail, else its source (command, admin)."""
     if run.actor is not None:
         return terminal_safe(run.actor.email)
-    return run.source
+    return run.source  # a data value (command, admin), as `--state` values are
 
 
 def when(value: datetime | None) -> str:
@@ -43,7 +42,7 @@ def when(value: datetime | None) -> str:
 
 
 class Command(TextCheckedCommand):
-    help = (
+    help = gettext_lazy(
         "The runs of bulk changes: list [--state STATE], show RUN, cancel RUN, retry RUN (a "
         "failed or stale run queued again), sweep (queue again every stale run; for cron). "
         "Exit status: 0 done, 1 the run's state refuses it, 2 usage error."
@@ -51,20 +50,24 @@ class Command(TextCheckedCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
-        listing = actions.add_parser("list", help="the runs, newest first")
+        listing = actions.add_parser("list", help=gettext("the runs, newest first"))
         listing.add_argument("--state", choices=[state.value for state in State])
-        listing.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
+        listing.add_argument(
+            "--limit", type=int, default=50, help=gettext("at most this many (default 50)")
+        )
         for name, text in (
-            ("show", "one run: its state, progress, error and skipped rows"),
-            ("cancel", "stop the run between chunks (what committed stays, undoable)"),
-            ("retry", "queue a failed or stale run again for the job worker"),
+            ("show", gettext("one run: its state, progress, error and skipped rows")),
+            ("cancel", gettext("stop the run between chunks (what committed stays, undoable)")),
+            ("retry", gettext("queue a failed or stale run again for the job worker")),
         ):
             action = actions.add_parser(name, help=text)
-            action.add_argument("run", metavar="RUN", help="the run's id")
+            action.add_argument("run", metavar="RUN", help=gettext("the run's id"))
         actions.add_parser(
             "sweep",
-            help="queue again every run that lost its runner, delete old drafts, blank audit "
-            "reasons past AUDIT_REASON_RETENTION_DAYS (cron)",
+            help=gettext(
+                "queue again every run that lost its runner, delete old drafts, blank audit "
+                "reasons past AUDIT_REASON_RETENTION_DAYS (cron)"
+            ),
         )
 
     def handle(self, *args, **options) -> None:
@@ -74,21 +77,28 @@ class Command(TextCheckedCommand):
         elif action == "sweep":
             requeued, discarded = run_jobs.sweep()
             self.stdout.write(
-                f"Queued again {len(requeued)} stale runs; deleted {discarded} old drafts."
+                gettext("Queued again %(runs)d stale runs; deleted %(drafts)d old drafts.")
+                % {"runs": len(requeued), "drafts": discarded}
             )
             for run in requeued:
                 self.stdout.write(f"  {run.pk}: {run.description}")
             recorded, fanned, endpoints = webhook_jobs.sweep_events()
             self.stdout.write(
-                f"Recorded {recorded} events of the clock; fanned out {fanned} events; queued "
-                f"{endpoints} webhook endpoints' deliveries."
+                gettext(
+                    "Recorded %(recorded)d events of the clock; fanned out %(fanned)d events; "
+                    "queued %(endpoints)d webhook endpoints' deliveries."
+                )
+                % {"recorded": recorded, "fanned": fanned, "endpoints": endpoints}
             )
             retention = privacy.blank_old_reasons()
             if retention is not None:
                 self.stdout.write(
-                    f"Blanked the reasons of {retention.counts['audit_reasons_blanked']} audit "
-                    f"rows and {retention.counts['run_reasons_blanked']} runs older than "
-                    f"{retention.counts['retention_days']} days (AUDIT_REASON_RETENTION_DAYS)."
+                    gettext(
+                        "Blanked the reasons of %(audit_reasons_blanked)d audit rows and "
+                        "%(run_reasons_blanked)d runs older than %(retention_days)d days "
+                        "(AUDIT_REASON_RETENTION_DAYS)."
+                    )
+                    % retention.counts
                 )
         else:
             run = find_run(options["run"], label="RUN")
@@ -100,13 +110,25 @@ class Command(TextCheckedCommand):
             found = found.filter(state=state)
         rows = list(found[: max(limit, 1)])
         if not rows:
-            self.stdout.write("No runs." if not state else f"No {state} runs.")
+            if state:
+                # Translators: the state is a value of --state (queued, running, failed, ...).
+                self.stdout.write(gettext("No %(state)s runs.") % {"state": state})
+            else:
+                self.stdout.write(gettext("No runs."))
             return
-        header = ("id", "state", "done/total", "changed", "skipped", "started by", "created")
+        header = (
+            gettext("id"),
+            gettext("state"),
+            gettext("done/total"),
+            gettext("changed"),
+            gettext("skipped"),
+            gettext("started by"),
+            gettext("created"),
+        )
         table = [header] + [
             (
                 str(run.pk),
-                run.state,
+                run.state,  # the value `--state` takes
                 f"{run.done}/{run.total}",
                 str(run.changed),
                 str(run.skipped),
@@ -122,70 +144,117 @@ class Command(TextCheckedCommand):
             )
 
     def _show(self, run: OperationRun) -> None:
-        lines = [
-            f"Run {run.pk}",
-            f"  what:        {terminal_safe(run.description)}",
-            f"  state:       {run.get_state_display()}"
-            + (" (cancel asked)" if run.cancel_requested and run.finished_at is None else ""),
-            f"  done:        {run.done} of {run.total} (changed {run.changed}, unchanged "
-            f"{run.unchanged}, skipped {run.skipped})",
-            f"  started by:  {started_by(run)}",
-            f"  reason:      {terminal_safe(run.reason) or '-'}",
-            f"  audit batch: {run.batch_id}",
-            f"  created:     {when(run.created_at)}",
-            f"  started:     {when(run.started_at)}",
-            f"  heartbeat:   {when(run.heartbeat_at)}",
-            f"  finished:    {when(run.finished_at)}",
+        state = run.get_state_display()
+        if run.cancel_requested and run.finished_at is None:
+            state = gettext("%(state)s (cancel asked)") % {"state": state}
+        fields = [
+            (gettext("what"), terminal_safe(run.description)),
+            (gettext("state"), state),
+            (
+                gettext("done"),
+                gettext(
+                    "%(done)d of %(total)d (changed %(changed)d, unchanged %(unchanged)d, "
+                    "skipped %(skipped)d)"
+                )
+                % {
+                    "done": run.done,
+                    "total": run.total,
+                    "changed": run.changed,
+                    "unchanged": run.unchanged,
+                    "skipped": run.skipped,
+                },
+            ),
+            (gettext("started by"), started_by(run)),
+            (gettext("reason"), terminal_safe(run.reason) or "-"),
+            (gettext("audit batch"), str(run.batch_id)),
+            (gettext("created"), when(run.created_at)),
+            (gettext("started"), when(run.started_at)),
+            (gettext("heartbeat"), when(run.heartbeat_at)),
+            (gettext("finished"), when(run.finished_at)),
         ]
         if run.error:
-            lines.append(f"  error:       {terminal_safe(run.error)}")
+            fields.append((gettext("error"), terminal_safe(run.error)))
         if run.finished_at is None and run.state != State.PREVIEWED:
-            lines.append(f"  continue it: {resume_command(run)} (or the job worker)")
+            fields.append(
+                (
+                    gettext("continue it"),
+                    gettext("%(command)s (or the job worker)") % {"command": resume_command(run)},
+                )
+            )
+        # The labels' column as wide as its longest label, plus the colon and one space
+        # ("  audit batch: ..." in English, as before).
+        width = max(len(label) for label, _value in fields) + 2
+        lines = [gettext("Run %(run)s") % {"run": run.pk}]
+        lines += [f"  {(label + ':').ljust(width)}{value}" for label, value in fields]
         self.stdout.write("\n".join(lines))
         skipped = list(runs.skipped_rows(run))
         if skipped:
             labels = enrollment_labels([pk for pk, _code in skipped])
-            more = f" (the first {len(skipped)})" if run.skipped > len(skipped) else ""
-            self.stdout.write(f"Skipped rows{more}:")
+            if run.skipped > len(skipped):
+                heading = ngettext(
+                    "Skipped rows (the first %(count)d):",
+                    "Skipped rows (the first %(count)d):",
+                    len(skipped),
+                ) % {"count": len(skipped)}
+            else:
+                heading = gettext("Skipped rows:")
+            self.stdout.write(heading)
             for pk, code in skipped:
-                where = labels.get(pk, f"enrollment {pk}")
-                self.stdout.write(f"  {where}: {message_of(code)} [{code}]")
+                where = labels.get(pk) or unknown_enrollment(pk)
+                self.stdout.write(f"  {where}: {translated(message_of(code))} [{code}]")
 
     def _cancel(self, run: OperationRun) -> None:
         if run.finished_at is not None:
             raise CommandError(
-                f"run {run.pk} is already {run.get_state_display()}: nothing to cancel",
+                gettext("run %(run)s is already %(state)s: nothing to cancel")
+                % {"run": run.pk, "state": run.get_state_display()},
                 returncode=SOME_FAILED,
             )
         run = runs.cancel(run.pk)
         if run.state == State.CANCELLED:
             self.stdout.write(
-                f"Run {run.pk} cancelled: {run.done} of {run.total} rows were done (they stay; "
-                f"undo them with manage.py undo_batch {run.batch_id})."
+                ngettext(
+                    "Run %(run)s cancelled: %(done)d of %(total)d rows were done (they stay; "
+                    "undo them with manage.py undo_batch %(batch)s).",
+                    "Run %(run)s cancelled: %(done)d of %(total)d rows were done (they stay; "
+                    "undo them with manage.py undo_batch %(batch)s).",
+                    run.total,
+                )
+                % {"run": run.pk, "done": run.done, "total": run.total, "batch": run.batch_id}
             )
         else:
             self.stdout.write(
-                f"Run {run.pk}: cancel asked; its runner stops after the chunk in flight "
-                f"(follow it: manage.py jobs show {run.pk})."
+                gettext(
+                    "Run %(run)s: cancel asked; its runner stops after the chunk in flight "
+                    "(follow it: manage.py jobs show %(run)s)."
+                )
+                % {"run": run.pk}
             )
 
     def _retry(self, run: OperationRun) -> None:
         stale = {found.pk for found in runs.stale()}
         if run.finished_at is not None:
             raise CommandError(
-                f"run {run.pk} is already {run.get_state_display()}: nothing to retry",
+                gettext("run %(run)s is already %(state)s: nothing to retry")
+                % {"run": run.pk, "state": run.get_state_display()},
                 returncode=SOME_FAILED,
             )
         if run.state != State.FAILED and run.pk not in stale:
             seen = run.heartbeat_at or run.created_at
             seconds = int((clock.now() - seen).total_seconds())
             raise CommandError(
-                f"run {run.pk} is {run.get_state_display()} (last seen {seconds} s ago): retry "
-                "is for failed runs and stale ones (manage.py jobs show to follow it)",
+                gettext(
+                    "run %(run)s is %(state)s (last seen %(seconds)d s ago): retry is for "
+                    "failed runs and stale ones (manage.py jobs show to follow it)"
+                )
+                % {"run": run.pk, "state": run.get_state_display(), "seconds": seconds},
                 returncode=SOME_FAILED,
             )
         run_jobs.retry(run)
         self.stdout.write(
-            f"Run {run.pk} queued again ({run.done} of {run.total} done): the job worker "
-            f"(manage.py db_worker) continues it. Follow it: manage.py jobs show {run.pk}"
+            gettext(
+                "Run %(run)s queued again (%(done)d of %(total)d done): the job worker "
+                "(manage.py db_worker) continues it. Follow it: manage.py jobs show %(run)s"
+            )
+            % {"run": run.pk, "done": run.done, "total": run.total}
         )

@@ -15,6 +15,7 @@ new tries or their end passes.
 from datetime import timedelta
 
 from django.core.management.base import CommandParser
+from django.utils.translation import gettext, gettext_lazy, ngettext
 
 from enrollments import clock
 from enrollments.management.output import (
@@ -33,7 +34,10 @@ from lms.command_options import TextCheckedCommand
 
 def _label(enrollment: Enrollment, ended_at=None) -> str:
     where = enrollment_label(enrollment.user.email, enrollment.course.slug)
-    return f"{where} (access ends {format_instant(ended_at or enrollment.ended_at)})"
+    return gettext("%(where)s (access ends %(when)s)") % {
+        "where": where,
+        "when": format_instant(ended_at or enrollment.ended_at),
+    }
 
 
 def _reminder_label(reminder: ExpiryReminder) -> str:
@@ -41,7 +45,7 @@ def _reminder_label(reminder: ExpiryReminder) -> str:
 
 
 class Command(TextCheckedCommand):
-    help = (
+    help = gettext_lazy(
         "Queue an e-mail to each learner whose access ends within --within DAYS, once per end "
         "date; `manage.py db_worker` sends them, retrying a failing mail server. Exit status: 0 "
         "done, 1 some reminders failed for good (each on stderr; --retry-failed queues them "
@@ -54,15 +58,17 @@ class Command(TextCheckedCommand):
             type=positive_int_argument,
             required=True,
             metavar="DAYS",
-            help="remind learners whose access ends within DAYS from now",
+            help=gettext("remind learners whose access ends within DAYS from now"),
         )
         parser.add_argument(
-            "--dry-run", action="store_true", help="list who would be reminded; queue nothing"
+            "--dry-run",
+            action="store_true",
+            help=gettext("list who would be reminded; queue nothing"),
         )
         parser.add_argument(
             "--retry-failed",
             action="store_true",
-            help="first give the reminders that failed for good a new set of tries",
+            help=gettext("first give the reminders that failed for good a new set of tries"),
         )
 
     def handle(
@@ -76,53 +82,115 @@ class Command(TextCheckedCommand):
         result = sweep(within=timedelta(days=within))
         if verbosity >= 2:
             for reminder in result.queued:
-                self.stdout.write(f"queued {_reminder_label(reminder)}")
+                self.stdout.write(
+                    gettext("queued %(reminder)s") % {"reminder": _reminder_label(reminder)}
+                )
             for reminder in result.requeued:
-                self.stdout.write(f"queued again {_reminder_label(reminder)}")
-        summary = (
-            f"Queued {len(result.queued)} expiry reminders for sending"
-            f" (access ending within {within} days)."
-        )
+                self.stdout.write(
+                    gettext("queued again %(reminder)s") % {"reminder": _reminder_label(reminder)}
+                )
+        # One sentence per fact, joined by a space: each translated whole.
+        sentences = [
+            ngettext(
+                "Queued %(count)d expiry reminders for sending (access ending within %(days)d "
+                "days).",
+                "Queued %(count)d expiry reminders for sending (access ending within %(days)d "
+                "days).",
+                len(result.queued),
+            )
+            % {"count": len(result.queued), "days": within}
+        ]
         if result.already_claimed:
-            summary += f" {len(result.already_claimed)} were claimed meanwhile by another run."
+            count = len(result.already_claimed)
+            sentences.append(
+                ngettext(
+                    "%(count)d were claimed meanwhile by another run.",
+                    "%(count)d were claimed meanwhile by another run.",
+                    count,
+                )
+                % {"count": count}
+            )
         if result.busy:
-            summary += f" {len(result.busy)} were being changed: left for the next run."
+            count = len(result.busy)
+            sentences.append(
+                ngettext(
+                    "%(count)d were being changed: left for the next run.",
+                    "%(count)d were being changed: left for the next run.",
+                    count,
+                )
+                % {"count": count}
+            )
         if result.requeued:
-            summary += (
-                f" {len(result.requeued)} stalled reminders were queued again"
-                " (is `manage.py db_worker` running?)."
+            count = len(result.requeued)
+            sentences.append(
+                ngettext(
+                    "%(count)d stalled reminders were queued again (is `manage.py db_worker` "
+                    "running?).",
+                    "%(count)d stalled reminders were queued again (is `manage.py db_worker` "
+                    "running?).",
+                    count,
+                )
+                % {"count": count}
             )
         if result.failed:
-            summary += (
-                f" {len(result.failed)} failed for good (listed on stderr;"
-                " --retry-failed queues them again)."
+            count = len(result.failed)
+            sentences.append(
+                ngettext(
+                    "%(count)d failed for good (listed on stderr; --retry-failed queues them "
+                    "again).",
+                    "%(count)d failed for good (listed on stderr; --retry-failed queues them "
+                    "again).",
+                    count,
+                )
+                % {"count": count}
             )
-        self.stdout.write(summary)
+        self.stdout.write(" ".join(sentences))
         write_failures(
             self.stderr,
             (
                 RowFailure(
                     _reminder_label(reminder),
-                    f"sending failed {reminder.attempts} times, last: {reminder.last_error}",
+                    ngettext(
+                        "sending failed %(count)d times, last: %(error)s",
+                        "sending failed %(count)d times, last: %(error)s",
+                        reminder.attempts,
+                    )
+                    % {"count": reminder.attempts, "error": reminder.last_error},
                 )
                 for reminder in result.failed
             ),
         )
         total = len(result.queued) + len(result.already_claimed) + len(result.busy)
-        exit_for_failures(len(result.failed), total + len(result.failed), noun="reminders")
+        exit_for_failures(len(result.failed), total + len(result.failed), reminders=True)
 
     def _retry_failed(self, verbosity: int) -> None:
         again = retry_failed()
         if verbosity >= 2:
             for reminder in again:
-                self.stdout.write(f"retrying {_reminder_label(reminder)}")
-        self.stdout.write(f"Queued {len(again)} failed expiry reminders again.")
+                self.stdout.write(
+                    gettext("retrying %(reminder)s") % {"reminder": _reminder_label(reminder)}
+                )
+        self.stdout.write(
+            ngettext(
+                "Queued %(count)d failed expiry reminders again.",
+                "Queued %(count)d failed expiry reminders again.",
+                len(again),
+            )
+            % {"count": len(again)}
+        )
 
     def _dry_run(self, within: timedelta) -> None:
         """Lists who the real run would claim now (the same selector), queuing nothing."""
         due = enrollments_due_expiry_reminder(within=within, at=clock.now())
         count = 0
         for enrollment in due.select_related("user", "course").iterator(chunk_size=2000):
-            self.stdout.write(f"would remind {_label(enrollment)}")
+            self.stdout.write(gettext("would remind %(learner)s") % {"learner": _label(enrollment)})
             count += 1
-        self.stdout.write(f"Dry run, nothing was queued: {count} learners would be reminded.")
+        self.stdout.write(
+            ngettext(
+                "Dry run, nothing was queued: %(count)d learners would be reminded.",
+                "Dry run, nothing was queued: %(count)d learners would be reminded.",
+                count,
+            )
+            % {"count": count}
+        )

@@ -6,12 +6,14 @@ their progress and audit trail, and `manage.py enroll` (the core's `Enroll`) bri
 enrollment back. Examples: docs/commands.md.
 """
 
+from django.utils.translation import gettext_lazy
+
 from enrollments.management.bulk_command import BulkEnrollmentCommand
 from enrollments.operations import Remove
 
 
 class Command(BulkEnrollmentCommand):
-    help = (
+    help = gettext_lazy(
         "Remove from their course the enrollments selected by --user/--course/--all (with "
         "--state and --expiring-before) or listed in --csv (columns user,course); nothing is "
         "deleted. Exit status: 0 all done, 1 some rows failed, 2 usage error."
@@ -19,4 +21,4 @@ class Command(BulkEnrollmentCommand):
     operation = Remove()
     permission = Remove.permission
     operation_type = Remove
-    verbs = ("remove", "removed")
+    verbs = (gettext_lazy("remove"), gettext_lazy("removed"))

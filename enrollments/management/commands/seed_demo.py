@@ -27,6 +27,7 @@ from django.conf import settings
 from django.contrib.auth.models import Permission
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils.translation import gettext, gettext_lazy, ngettext
 
 from enrollments import clock
 from enrollments.models import AccessChange, AccessEvent, Enrollment
@@ -141,28 +142,33 @@ def stable_id(name: str) -> uuid.UUID:
 
 
 class Command(BaseCommand):
-    help = (
+    help = gettext_lazy(
         "Load demo courses, items, staff and ~125 learners in every access state (idempotent). "
         "Refused with DEBUG off unless --force."
     )
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--learners", type=int, default=120, help="numbered learners (default 120)"
+            "--learners", type=int, default=120, help=gettext("numbered learners (default 120)")
         )
         parser.add_argument(
             "--force",
             action="store_true",
-            help="load the demo even with DEBUG off (it creates a superuser with a known password)",
+            help=gettext(
+                "load the demo even with DEBUG off (it creates a superuser with a known password)"
+            ),
         )
 
     @transaction.atomic
     def handle(self, *args, learners: int, force: bool, **options):
         if not settings.DEBUG and not force:
             raise CommandError(
-                "DEBUG is off, so this looks like a production database: seed_demo would create "
-                f"the superuser {STAFF_EMAIL} with a published password. Use --force to load "
-                "the demo data anyway."
+                gettext(
+                    "DEBUG is off, so this looks like a production database: seed_demo would "
+                    "create the superuser %(email)s with a published password. Use --force to "
+                    "load the demo data anyway."
+                )
+                % {"email": STAFF_EMAIL}
             )
         staff = self._staff()
         self._lead()
@@ -187,17 +193,22 @@ class Command(BaseCommand):
             self._enroll_in_state(user, course, state, offset=n)
         self._lifecycle_examples(staff, by_slug)
         self._instructor(staff, by_slug[INSTRUCTOR_COURSE])
-        self.stdout.write(
-            self.style.SUCCESS(
-                f"Demo data ready: {Course.objects.count()} courses, "
-                f"{Enrollment.objects.count()} enrollments.\n"
-                f"Staff login: {staff.email} / {self._staff_password()}  "
-                "(the admin is at /admin/)\n"
-                f"Team lead (changes access; no superuser): {LEAD_EMAIL}, same password\n"
-                f"Instructor (staff of {INSTRUCTOR_COURSE} only): {INSTRUCTOR_EMAIL}, "
-                "same password"
+        enrollments = Enrollment.objects.count()
+        lines = (
+            ngettext(
+                "Demo data ready: %(courses)d courses, %(enrollments)d enrollments.",
+                "Demo data ready: %(courses)d courses, %(enrollments)d enrollments.",
+                enrollments,
             )
+            % {"courses": Course.objects.count(), "enrollments": enrollments},
+            gettext("Staff login: %(email)s / %(password)s  (the admin is at /admin/)")
+            % {"email": staff.email, "password": self._staff_password()},
+            gettext("Team lead (changes access; no superuser): %(email)s, same password")
+            % {"email": LEAD_EMAIL},
+            gettext("Instructor (staff of %(course)s only): %(email)s, same password")
+            % {"course": INSTRUCTOR_COURSE, "email": INSTRUCTOR_EMAIL},
         )
+        self.stdout.write(self.style.SUCCESS("\n".join(lines)))
 
     def _lifecycle_examples(self, staff: User, by_slug: dict[str, Course]) -> None:
         """One learner for each lifecycle operation to try (see OVER_EXTENDED_EMAIL), each

@@ -13,9 +13,10 @@ the actor cannot tell another course's batch from none (enrollments/operations/s
 """
 
 from django.core.management.base import CommandError, CommandParser
+from django.utils.translation import gettext, gettext_lazy, ngettext
 
 from enrollments.errors import BatchNotFound
-from enrollments.management.bulk import BulkRun, SelectedOperation
+from enrollments.management.bulk import BulkRun, SelectedOperation, unknown_enrollment
 from enrollments.management.changing import ChangingCommand
 from enrollments.management.output import (
     describe_error,
@@ -32,9 +33,9 @@ from lms.identifiers import parse_uuid
 def format_value(name: str, value: object) -> str:
     """A State value as a command line shows it."""
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return gettext("yes") if value else gettext("no")
     if value is None:
-        return "indefinite" if name == "ended_at" else "none"
+        return gettext("indefinite") if name == "ended_at" else gettext("none")
     if isinstance(value, int):
         return str(value)
     return format_instant(value)  # type: ignore[arg-type]
@@ -44,18 +45,18 @@ class UndoRun(BulkRun):
     """A BulkRun whose change lines name every field the undo restores."""
 
     def _change_line(self, change: Change, labels) -> str:
-        verb = f"would {self.verb}" if self.dry_run else self.done
-        where = labels.get(change.enrollment_id, f"enrollment {change.enrollment_id}")
+        where = labels.get(change.enrollment_id) or unknown_enrollment(change.enrollment_id)
         moves = ", ".join(
+            # The field's label is the undo module's (operations/undoing.py).
             f"{field.label} {format_value(field.name, field.old)} -> "
             f"{format_value(field.name, field.new)}"
             for field in changed_fields(change)
         )
-        return f"{verb} {where}: {moves}"
+        return f"{self.change_verb()} {where}: {moves}"  # no words of its own
 
 
 class Command(ChangingCommand):
-    help = (
+    help = gettext_lazy(
         "Undo a batch of access changes (the batch id of its audit rows): each enrollment goes "
         "back to its state before the batch, unless it changed since. "
         "Exit status: 0 all undone, 1 some rows skipped, 2 usage error."
@@ -63,7 +64,7 @@ class Command(ChangingCommand):
     permission = Undo.permission
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("batch_id", metavar="BATCH_ID", help="the batch id to undo")
+        parser.add_argument("batch_id", metavar="BATCH_ID", help=gettext("the batch id to undo"))
         self.add_change_arguments(parser)
 
     def handle(self, *args, **options) -> None:
@@ -71,14 +72,19 @@ class Command(ChangingCommand):
         text = options["batch_id"]
         batch_id = parse_uuid(text)
         if batch_id is None:
-            raise CommandError(f"BATCH_ID {text!r}: not a batch id (a UUID)", returncode=USAGE)
+            raise CommandError(
+                gettext("BATCH_ID %(value)r: not a batch id (a UUID)") % {"value": text},
+                returncode=USAGE,
+            )
         actor = self.actor_option(options)
         try:
             selection = batch_selection(batch_id, scope=command_scope(actor, self.permission))
         except BatchNotFound:
             # Without the error's detail: a batch outside the actor's courses reads as none.
             raise CommandError(
-                f"BATCH_ID {text!r}: {describe_error(BatchNotFound())}", returncode=USAGE
+                gettext("BATCH_ID %(value)r: %(error)s")
+                % {"value": text, "error": describe_error(BatchNotFound())},
+                returncode=USAGE,
             ) from None
         target = SelectedOperation(operation=Undo(batch_id), selection=selection)
         run, outcome = self.run_targets(
@@ -86,23 +92,43 @@ class Command(ChangingCommand):
             options,
             actor=actor,
             reason=reason,
-            verbs=("undo", "undid"),
+            verbs=(gettext("undo"), gettext("undid")),
             run_class=UndoRun,
         )
         failed = len(outcome.failures)
-        counts = f"of the {outcome.total} enrollments of batch {batch_id}"
+        values = {
+            "changed": outcome.changed,
+            "total": outcome.total,
+            "batch": batch_id,
+            "unchanged": outcome.unchanged,
+            "failed": failed,
+        }
         if options["dry_run"]:
+            values["fingerprint"] = run.fingerprint
             self.stdout.write(
-                f"Dry run, nothing was changed. Would undo {outcome.changed} {counts}, "
-                f"unchanged {outcome.unchanged}, would skip {failed}. To apply exactly this "
-                f"plan: --expect {run.fingerprint}"
+                ngettext(
+                    "Dry run, nothing was changed. Would undo %(changed)d of the %(total)d "
+                    "enrollments of batch %(batch)s, unchanged %(unchanged)d, would skip "
+                    "%(failed)d. To apply exactly this plan: --expect %(fingerprint)s",
+                    "Dry run, nothing was changed. Would undo %(changed)d of the %(total)d "
+                    "enrollments of batch %(batch)s, unchanged %(unchanged)d, would skip "
+                    "%(failed)d. To apply exactly this plan: --expect %(fingerprint)s",
+                    outcome.total,
+                )
+                % values
             )
         else:
             self.stdout.write(
-                f"Undid {outcome.changed} {counts}, unchanged {outcome.unchanged}, "
-                f"skipped {failed}."
+                ngettext(
+                    "Undid %(changed)d of the %(total)d enrollments of batch %(batch)s, "
+                    "unchanged %(unchanged)d, skipped %(failed)d.",
+                    "Undid %(changed)d of the %(total)d enrollments of batch %(batch)s, "
+                    "unchanged %(unchanged)d, skipped %(failed)d.",
+                    outcome.total,
+                )
+                % values
             )
             if outcome.changed:
-                self.stdout.write(f"Undo batch id: {run.batch_id}")
+                self.stdout.write(gettext("Undo batch id: %(batch)s") % {"batch": run.batch_id})
         write_failures(self.stderr, outcome.failures)
         exit_for_failures(failed, outcome.total, dry_run=options["dry_run"])

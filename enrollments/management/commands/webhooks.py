@@ -24,10 +24,11 @@ refused URL, an unknown event type or scheme, a bad option). Examples: docs/comm
 from datetime import timedelta
 
 from django.core.management.base import CommandError, CommandParser
+from django.utils.translation import gettext, gettext_lazy, ngettext
 
 from enrollments.errors import DomainError
 from enrollments.events import endpoints
-from enrollments.management.output import SOME_FAILED, format_instant
+from enrollments.management.output import SOME_FAILED, format_instant, translated
 from enrollments.management.selection import USAGE, instant_argument
 from enrollments.models import WebhookEndpoint
 from lms.command_options import TextCheckedCommand
@@ -38,11 +39,11 @@ REFUSED_BY_STATE = (endpoints.WebhookDisabled,)
 
 
 def event_types_text(endpoint: WebhookEndpoint) -> str:
-    return ",".join(endpoint.event_types) or "every event type"
+    return ",".join(endpoint.event_types) or gettext("every event type")
 
 
 class Command(TextCheckedCommand):
-    help = (
+    help = gettext_lazy(
         "Webhook endpoints: list, create URL, update ID, delete ID, rotate ID (a new secret; the "
         "old one signs a day more), test ID (send a test event), resend DELIVERY, replay ID "
         "--since ISO. Exit status: 0 done, 1 refused by the endpoint's state or not delivered, "
@@ -51,53 +52,68 @@ class Command(TextCheckedCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
-        actions.add_parser("list", help="every endpoint, oldest first")
+        actions.add_parser("list", help=gettext("every endpoint, oldest first"))
 
-        create = actions.add_parser("create", help="a new endpoint; prints its secret once")
-        create.add_argument("url", metavar="URL", help="https URL that receives the events")
-        create.add_argument(
-            "--scheme", default=WebhookEndpoint.Scheme.STANDARD, help="standard or healthie"
+        create = actions.add_parser(
+            "create", help=gettext("a new endpoint; prints its secret once")
         )
-        create.add_argument("--disabled", action="store_true", help="create it disabled")
-        create.add_argument("--no-retry", action="store_true", help="one attempt per event")
+        create.add_argument(
+            "url", metavar="URL", help=gettext("https URL that receives the events")
+        )
+        create.add_argument(
+            "--scheme",
+            default=WebhookEndpoint.Scheme.STANDARD,
+            help=gettext("standard or healthie"),
+        )
+        create.add_argument("--disabled", action="store_true", help=gettext("create it disabled"))
+        create.add_argument(
+            "--no-retry", action="store_true", help=gettext("one attempt per event")
+        )
         self._common(create)
 
-        update = actions.add_parser("update", help="change an endpoint")
+        update = actions.add_parser("update", help=gettext("change an endpoint"))
         update.add_argument("endpoint", metavar="ID")
-        update.add_argument("--url", help="the new URL")
+        update.add_argument("--url", help=gettext("the new URL"))
         update.add_argument(
-            "--every-event-type", action="store_true", help="receive every event type"
+            "--every-event-type", action="store_true", help=gettext("receive every event type")
         )
         enabled = update.add_mutually_exclusive_group()
         enabled.add_argument("--enable", action="store_true", dest="enable")
         enabled.add_argument(
-            "--disable", action="store_true", help="disable it (pending deliveries are cancelled)"
+            "--disable",
+            action="store_true",
+            help=gettext("disable it (pending deliveries are cancelled)"),
         )
         retry = update.add_mutually_exclusive_group()
-        retry.add_argument("--retry", action="store_true", help="retry failed deliveries")
-        retry.add_argument("--no-retry", action="store_true", help="one attempt per event")
+        retry.add_argument("--retry", action="store_true", help=gettext("retry failed deliveries"))
+        retry.add_argument("--no-retry", action="store_true", help=gettext("one attempt per event"))
         self._common(update)
 
         for name, text in (
-            ("delete", "delete an endpoint with its delivery log"),
-            ("test", "send a test event now; prints the receiver's answer"),
+            ("delete", gettext("delete an endpoint with its delivery log")),
+            ("test", gettext("send a test event now; prints the receiver's answer")),
         ):
             action = actions.add_parser(name, help=text)
             action.add_argument("endpoint", metavar="ID")
-        rotate = actions.add_parser("rotate", help="a new secret; prints it once")
+        rotate = actions.add_parser("rotate", help=gettext("a new secret; prints it once"))
         rotate.add_argument("endpoint", metavar="ID")
         rotate.add_argument(
             "--overlap-hours",
             type=float,
             default=endpoints.ROTATION_OVERLAP.total_seconds() / 3600,
-            help="hours the old secret keeps signing (default 24; 0: stops at once)",
+            help=gettext("hours the old secret keeps signing (default 24; 0: stops at once)"),
         )
-        resend = actions.add_parser("resend", help="send one delivery again")
-        resend.add_argument("delivery", metavar="DELIVERY", help="the delivery's id")
-        replay = actions.add_parser("replay", help="send every event since an instant again")
+        resend = actions.add_parser("resend", help=gettext("send one delivery again"))
+        resend.add_argument("delivery", metavar="DELIVERY", help=gettext("the delivery's id"))
+        replay = actions.add_parser(
+            "replay", help=gettext("send every event since an instant again")
+        )
         replay.add_argument("endpoint", metavar="ID")
         replay.add_argument(
-            "--since", type=instant_argument, required=True, help="ISO 8601 date or date-time"
+            "--since",
+            type=instant_argument,
+            required=True,
+            help=gettext("ISO 8601 date or date-time"),
         )
 
     @staticmethod
@@ -107,30 +123,43 @@ class Command(TextCheckedCommand):
             action="append",
             dest="event_types",
             metavar="TYPE",
-            help="course_membership.created / .updated / .deleted (repeat; none: every type)",
+            help=gettext(
+                "course_membership.created / .updated / .deleted (repeat; none: every type)"
+            ),
         )
-        parser.add_argument("--owner-email", help="who is e-mailed when deliveries keep failing")
-        parser.add_argument("--description", help="what the endpoint is for")
+        parser.add_argument(
+            "--owner-email", help=gettext("who is e-mailed when deliveries keep failing")
+        )
+        parser.add_argument("--description", help=gettext("what the endpoint is for"))
 
     def handle(self, *args, **options) -> None:
         try:
             getattr(self, f"_{options['action']}")(options)
         except DomainError as error:
             status = SOME_FAILED if isinstance(error, REFUSED_BY_STATE) else USAGE
-            raise CommandError(f"{error.message} ({error.code})", returncode=status) from None
+            raise CommandError(
+                f"{translated(error.message)} ({error.code})", returncode=status
+            ) from None
 
     # -- actions --------------------------------------------------------------------------
 
     def _list(self, options) -> None:
         rows = list(endpoints.search().order_by("created_at", "id"))
         if not rows:
-            self.stdout.write("No webhook endpoints.")
+            self.stdout.write(gettext("No webhook endpoints."))
             return
-        header = ("id", "enabled", "scheme", "event types", "url", "description")
+        header = (
+            gettext("id"),
+            gettext("enabled"),
+            gettext("scheme"),
+            gettext("event types"),
+            gettext("url"),
+            gettext("description"),
+        )
         table = [header] + [
             (
                 str(endpoint.pk),
-                "yes" if endpoint.is_enabled else "no",
+                gettext("yes") if endpoint.is_enabled else gettext("no"),
                 endpoint.scheme,
                 event_types_text(endpoint),
                 terminal_safe(endpoint.url),
@@ -154,11 +183,21 @@ class Command(TextCheckedCommand):
             owner_email=options["owner_email"] or "",
         )
         endpoint = made.endpoint
-        self.stdout.write(
-            f"Created webhook {endpoint.pk}: {terminal_safe(endpoint.url)} "
-            f"({endpoint.scheme} signatures, {event_types_text(endpoint)}"
-            f"{'' if endpoint.is_enabled else ', disabled'})"
-        )
+        values = {
+            "id": endpoint.pk,
+            "url": terminal_safe(endpoint.url),
+            "scheme": endpoint.scheme,
+            "event_types": event_types_text(endpoint),
+        }
+        if endpoint.is_enabled:
+            message = gettext(
+                "Created webhook %(id)s: %(url)s (%(scheme)s signatures, %(event_types)s)"
+            )
+        else:
+            message = gettext(
+                "Created webhook %(id)s: %(url)s (%(scheme)s signatures, %(event_types)s, disabled)"
+            )
+        self.stdout.write(message % values)
         self._secret(made.secret)
 
     def _update(self, options) -> None:
@@ -167,7 +206,8 @@ class Command(TextCheckedCommand):
             changes["url"] = options["url"]
         if options["every_event_type"] and options["event_types"]:
             raise CommandError(
-                "--every-event-type and --event-type contradict each other", returncode=USAGE
+                gettext("--every-event-type and --event-type contradict each other"),
+                returncode=USAGE,
             )
         if options["every_event_type"]:
             changes["event_types"] = []
@@ -182,27 +222,37 @@ class Command(TextCheckedCommand):
                 changes[name] = options[name]
         if not changes:
             raise CommandError(
-                "nothing to change: pass --url, --event-type, --every-event-type, --enable, "
-                "--disable, --retry, --no-retry, --owner-email or --description",
+                gettext(
+                    "nothing to change: pass --url, --event-type, --every-event-type, --enable, "
+                    "--disable, --retry, --no-retry, --owner-email or --description"
+                ),
                 returncode=USAGE,
             )
         endpoint = endpoints.update(options["endpoint"], **changes)
         self.stdout.write(
-            f"Updated webhook {endpoint.pk}: {terminal_safe(endpoint.url)} "
-            f"({'enabled' if endpoint.is_enabled else 'disabled'}, "
-            f"{'retried' if endpoint.should_retry else 'one attempt'}, "
-            f"{event_types_text(endpoint)})"
+            gettext("Updated webhook %(id)s: %(url)s (%(enabled)s, %(retried)s, %(event_types)s)")
+            % {
+                "id": endpoint.pk,
+                "url": terminal_safe(endpoint.url),
+                "enabled": gettext("enabled") if endpoint.is_enabled else gettext("disabled"),
+                "retried": gettext("retried") if endpoint.should_retry else gettext("one attempt"),
+                "event_types": event_types_text(endpoint),
+            }
         )
 
     def _delete(self, options) -> None:
         endpoint = endpoints.delete(options["endpoint"])
-        self.stdout.write(f"Deleted webhook {endpoint.pk}: {terminal_safe(endpoint.url)}")
+        self.stdout.write(
+            gettext("Deleted webhook %(id)s: %(url)s")
+            % {"id": endpoint.pk, "url": terminal_safe(endpoint.url)}
+        )
 
     def _rotate(self, options) -> None:
         hours = options["overlap_hours"]
         if not 0 <= hours <= endpoints.MAX_ROTATION_OVERLAP.total_seconds() / 3600:
             raise CommandError(
-                f"--overlap-hours {hours:g}: {endpoints.InvalidRotationOverlap.message}",
+                f"--overlap-hours {hours:g}: "  # no words of its own
+                f"{translated(endpoints.InvalidRotationOverlap.message)}",
                 returncode=USAGE,
             )
         rotated = endpoints.rotate(options["endpoint"], overlap=timedelta(hours=hours))
@@ -210,40 +260,55 @@ class Command(TextCheckedCommand):
         if endpoint.previous_secret_expires_at is not None:
             until = format_instant(endpoint.previous_secret_expires_at)
             self.stdout.write(
-                f"Rotated the secret of webhook {endpoint.pk}; the old one signs too until {until}."
+                gettext(
+                    "Rotated the secret of webhook %(id)s; the old one signs too until %(until)s."
+                )
+                % {"id": endpoint.pk, "until": until}
             )
         else:
             self.stdout.write(
-                f"Rotated the secret of webhook {endpoint.pk}; the old one signs no more."
+                gettext("Rotated the secret of webhook %(id)s; the old one signs no more.")
+                % {"id": endpoint.pk}
             )
         self._secret(rotated.secret)
 
     def _test(self, options) -> None:
         answer = endpoints.send_test(options["endpoint"])
-        status = answer.status if answer.status is not None else "no answer"
-        line = f"Test event: {status} in {answer.latency_ms} ms"
+        values = {
+            "status": answer.status if answer.status is not None else gettext("no answer"),
+            "ms": answer.latency_ms,
+            "error": terminal_safe(answer.error) or gettext("not a 2xx answer"),
+        }
         if answer.delivered:
-            self.stdout.write(f"{line}: delivered.")
+            self.stdout.write(gettext("Test event: %(status)s in %(ms)s ms: delivered.") % values)
             return
         raise CommandError(
-            f"{line}: not delivered ({terminal_safe(answer.error) or 'not a 2xx answer'})",
+            gettext("Test event: %(status)s in %(ms)s ms: not delivered (%(error)s)") % values,
             returncode=SOME_FAILED,
         )
 
     def _resend(self, options) -> None:
         delivery = endpoints.resend(options["delivery"])
         self.stdout.write(
-            f"Delivery {delivery.pk} of event {delivery.event_id} queued again for webhook "
-            f"{delivery.endpoint_id}."
+            gettext("Delivery %(id)s of event %(event)s queued again for webhook %(endpoint)s.")
+            % {"id": delivery.pk, "event": delivery.event_id, "endpoint": delivery.endpoint_id}
         )
 
     def _replay(self, options) -> None:
         since = options["since"]
         queued = endpoints.replay_since(options["endpoint"], since)
         self.stdout.write(
-            f"Queued {queued} deliveries of the events since {format_instant(since)} for "
-            f"webhook {options['endpoint']}."
+            ngettext(
+                "Queued %(count)d deliveries of the events since %(since)s for webhook "
+                "%(endpoint)s.",
+                "Queued %(count)d deliveries of the events since %(since)s for webhook "
+                "%(endpoint)s.",
+                queued,
+            )
+            % {"count": queued, "since": format_instant(since), "endpoint": options["endpoint"]}
         )
 
     def _secret(self, secret: str) -> None:
-        self.stdout.write(f"Signing secret (shown once, store it now): {secret}")
+        self.stdout.write(
+            gettext("Signing secret (shown once, store it now): %(secret)s") % {"secret": secret}
+        )

@@ -23,6 +23,7 @@ not hold, an actor without the permission).
 """
 
 from django.core.management.base import CommandError, CommandParser
+from django.utils.translation import gettext, gettext_lazy, pgettext
 
 from enrollments.management.output import format_instant
 from enrollments.management.selection import USAGE, option_id, resolve_actor
@@ -37,11 +38,15 @@ ROLES = [role.value for role in CourseRole.Role]
 
 def holding(user: User, role: str, course: Course) -> str:
     """`ann@example.com is staff of python-basics`, stored text made safe for a terminal."""
-    return terminal_safe(f"{user.email} is {role} of {course.slug}")
+    # Translators: the role is a value of --role (staff, manager).
+    return terminal_safe(
+        gettext("%(email)s is %(role)s of %(course)s")
+        % {"email": user.email, "role": role, "course": course.slug}
+    )
 
 
 class Command(TextCheckedCommand):
-    help = (
+    help = gettext_lazy(
         "Course roles: grant --user EMAIL --course SLUG --role staff|manager (changes a role "
         "already held), revoke --user EMAIL --course SLUG, list [--user] [--course] [--role], "
         "history [--user] [--course] (every grant, change and revoke, as recorded). "
@@ -52,32 +57,44 @@ class Command(TextCheckedCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
-        grant = actions.add_parser("grant", help="give a user a role in a course, or change it")
-        revoke = actions.add_parser("revoke", help="take a user's role in a course away")
-        listing = actions.add_parser("list", help="the roles, by course and user")
-        history = actions.add_parser("history", help="every grant, change and revoke, oldest first")
+        grant = actions.add_parser(
+            "grant", help=gettext("give a user a role in a course, or change it")
+        )
+        revoke = actions.add_parser("revoke", help=gettext("take a user's role in a course away"))
+        listing = actions.add_parser("list", help=gettext("the roles, by course and user"))
+        history = actions.add_parser(
+            "history", help=gettext("every grant, change and revoke, oldest first")
+        )
         for action in (grant, revoke):
             action.add_argument(
-                "--user", required=True, metavar="EMAIL", help="the user's e-mail address or id"
+                "--user",
+                required=True,
+                metavar="EMAIL",
+                help=gettext("the user's e-mail address or id"),
             )
             action.add_argument(
-                "--course", required=True, metavar="SLUG", help="the course's slug or id"
+                "--course", required=True, metavar="SLUG", help=gettext("the course's slug or id")
             )
-        grant.add_argument("--role", required=True, choices=ROLES, help="the role to hold")
+        grant.add_argument("--role", required=True, choices=ROLES, help=gettext("the role to hold"))
         revoke.add_argument(
-            "--role", choices=ROLES, help="only if the user holds this role (default: any)"
+            "--role", choices=ROLES, help=gettext("only if the user holds this role (default: any)")
         )
         for action in (grant, revoke):
             action.add_argument(
                 "--actor",
                 metavar="EMAIL",
-                help=f"who grants or revokes (needs {MANAGE_COURSE_ROLES}); default: none",
+                help=gettext("who grants or revokes (needs %(permission)s); default: none")
+                % {"permission": MANAGE_COURSE_ROLES},
             )
-        listing.add_argument("--user", metavar="EMAIL", help="only this user's roles")
-        listing.add_argument("--course", metavar="SLUG", help="only this course's roles")
-        listing.add_argument("--role", choices=ROLES, help="only this role")
-        history.add_argument("--user", metavar="EMAIL", help="only this user's role changes")
-        history.add_argument("--course", metavar="SLUG", help="only this course's role changes")
+        listing.add_argument("--user", metavar="EMAIL", help=gettext("only this user's roles"))
+        listing.add_argument("--course", metavar="SLUG", help=gettext("only this course's roles"))
+        listing.add_argument("--role", choices=ROLES, help=gettext("only this role"))
+        history.add_argument(
+            "--user", metavar="EMAIL", help=gettext("only this user's role changes")
+        )
+        history.add_argument(
+            "--course", metavar="SLUG", help=gettext("only this course's role changes")
+        )
 
     def handle(self, *args, **options) -> None:
         getattr(self, f"_{options['action']}")(options)
@@ -89,13 +106,15 @@ class Command(TextCheckedCommand):
         user, course = self._user(options["user"]), self._course(options["course"])
         role = options["role"]
         change = grant_role(user, course, role, actor=actor, source=Source.COMMAND)
+        values = {"holding": holding(user, role, course), "by": by(actor)}
         if change is None:
-            self.stdout.write(f"Unchanged: {holding(user, role, course)} already.")
+            self.stdout.write(gettext("Unchanged: %(holding)s already.") % values)
         elif change.action == CourseRoleChange.Action.GRANT:
-            self.stdout.write(f"Granted: {holding(user, role, course)}{by(actor)}.")
+            self.stdout.write(gettext("Granted: %(holding)s%(by)s.") % values)
         else:
             self.stdout.write(
-                f"Changed: {holding(user, role, course)} (was {change.old_role}){by(actor)}."
+                gettext("Changed: %(holding)s (was %(old)s)%(by)s.")
+                % {**values, "old": change.old_role}
             )
 
     def _revoke(self, options: dict) -> None:
@@ -105,16 +124,40 @@ class Command(TextCheckedCommand):
         try:
             change = revoke_role(user, course, actor=actor, source=Source.COMMAND, only=asked)
         except RoleNotHeld as refused:
-            named = f"--user {options['user']!r} --course {options['course']!r}"
-            what = f"the role {asked}" if asked else "a role"
-            detail = f" (they are {refused.held})" if refused.held is not None else ""
-            raise CommandError(
-                f"{named}: does not hold {what} in that course{detail}; nothing to revoke",
-                returncode=USAGE,
-            ) from None
+            values = {
+                "user": options["user"],
+                "course": options["course"],
+                "role": asked,
+                "held": refused.held,
+            }
+            if asked and refused.held is not None:
+                message = gettext(
+                    "--user %(user)r --course %(course)r: does not hold the role %(role)s in "
+                    "that course (they are %(held)s); nothing to revoke"
+                )
+            elif asked:
+                message = gettext(
+                    "--user %(user)r --course %(course)r: does not hold the role %(role)s in "
+                    "that course; nothing to revoke"
+                )
+            elif refused.held is not None:
+                message = gettext(
+                    "--user %(user)r --course %(course)r: does not hold a role in that course "
+                    "(they are %(held)s); nothing to revoke"
+                )
+            else:
+                message = gettext(
+                    "--user %(user)r --course %(course)r: does not hold a role in that course; "
+                    "nothing to revoke"
+                )
+            raise CommandError(message % values, returncode=USAGE) from None
         self.stdout.write(
-            f"Revoked: {terminal_safe(user.email)} is no longer {change.old_role} of "
-            f"{terminal_safe(course.slug)}."
+            gettext("Revoked: %(email)s is no longer %(role)s of %(course)s.")
+            % {
+                "email": terminal_safe(user.email),
+                "role": change.old_role,
+                "course": terminal_safe(course.slug),
+            }
         )
 
     def _list(self, options: dict) -> None:
@@ -130,10 +173,18 @@ class Command(TextCheckedCommand):
         rows = list(roles)
         if not rows:
             self.stdout.write(
-                "No course roles match." if self._filtered(options) else "No course roles."
+                gettext("No course roles match.")
+                if self._filtered(options)
+                else gettext("No course roles.")
             )
             return
-        header = ("course", "user", "role", "granted at", "granted by")
+        header = (
+            gettext("course"),
+            gettext("user"),
+            gettext("role"),
+            gettext("granted at"),
+            gettext("granted by"),
+        )
         table = [header] + [
             (
                 terminal_safe(role.course.slug),
@@ -157,9 +208,20 @@ class Command(TextCheckedCommand):
         rows = list(changes)
         if not rows:
             filtered = options["user"] or options["course"]
-            self.stdout.write("No role changes match." if filtered else "No role changes.")
+            self.stdout.write(
+                gettext("No role changes match.") if filtered else gettext("No role changes.")
+            )
             return
-        header = ("when", "course", "user", "action", "old", "new", "by", "source")
+        header = (
+            gettext("when"),
+            gettext("course"),
+            gettext("user"),
+            gettext("action"),
+            pgettext("the role before a change", "old"),
+            pgettext("the role after a change", "new"),
+            pgettext("who made a change", "by"),
+            gettext("source"),
+        )
         self._table(
             [header]
             + [
@@ -200,4 +262,6 @@ class Command(TextCheckedCommand):
 
 def by(actor: User | None) -> str:
     """`, granted by lead@example.com` when an actor is recorded."""
-    return f", granted by {terminal_safe(actor.email)}" if actor is not None else ""
+    if actor is None:
+        return ""
+    return gettext(", granted by %(email)s") % {"email": terminal_safe(actor.email)}

@@ -1,0 +1,411 @@
+"""Nothing people read is left out of the catalogue (issue 26 item 9, part B): an `ast` lint of
+the management commands and their helpers, the e-mails, the models and the user admin.
+
+A text is "marked" when it is an argument of Django's gettext family (`_`, `gettext`,
+`gettext_lazy`, `ngettext`, `pgettext`, ...), or the `%` formatting of such a call. A "literal
+text" is a str constant with a word in it (two letters in a row), an f-string with a word in
+its literal parts (or in a branch of an expression inside it), or a `+`, `%` or conditional
+expression over such pieces. Each check below fails on a literal text where people read it:
+
+- commands (enrollments/management/**, apikeys/management/**, lms/management/**,
+  lms/command_options.py): `<anything>.write(<text>)` (self.stdout, self.stderr, a progress
+  bar), `CommandError(<text>)`, `argparse.ArgumentTypeError(<text>)`, `help=<text>`,
+  `add_argument_group(<text>)`, a class or module attribute named `help` / `*_help` /
+  `*_HELP`, a failed row's reason (`RowFailure(...)`, `.failure(<text>)`, `problem=<text>`),
+  and `return <text>` from a helper (the labels and phrases the lines are built from), except
+  the few functions that return machine text (RETURNS_MACHINE_TEXT);
+- e-mails: every literal text inside the functions that write a subject or body
+  (EMAIL_FUNCTIONS), dictionary keys, comparisons and format specs aside;
+- models: `verbose_name=`, `verbose_name_plural=`, `help_text=`, a field's verbose name given
+  as its first argument, a `Meta.verbose_name`, and the label of each TextChoices member;
+- the user admin and the language page (lms/admin.py, lms/language.py): `label=`,
+  `help_text=`, `description=`, `title=`, `empty_label=`, `verbose_name(_plural)=` and such
+  class attributes, `ValidationError(<text>)`, `format_html` arguments, fieldset titles and the
+  `(value, label)` pairs of choices.
+
+Machine-readable output is not text to translate and never reaches these positions: JSON
+(export_learner's document), CSV rows and their column names (access_report's `COLUMNS`,
+written by `csv_writer`), ids, fingerprints and command lines (`manage.py jobs show RUN`).
+"""
+
+import ast
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+MARKING = {
+    "_",
+    "gettext",
+    "gettext_lazy",
+    "gettext_noop",
+    "ngettext",
+    "ngettext_lazy",
+    "pgettext",
+    "pgettext_lazy",
+    "npgettext",
+    "npgettext_lazy",
+}
+WORD = re.compile(r"[A-Za-z]{2}")
+IDENTIFIER = re.compile(r"[a-z][a-z0-9_]*")
+OPTION = re.compile(r"--[a-z][a-z-]*")
+
+COMMAND_FILES = sorted(
+    {
+        *ROOT.glob("enrollments/management/**/*.py"),
+        *ROOT.glob("apikeys/management/**/*.py"),
+        *ROOT.glob("lms/management/**/*.py"),
+        ROOT / "lms" / "command_options.py",
+    }
+)
+#: Helpers whose return value is machine text: a command line to paste, a command's name.
+RETURNS_MACHINE_TEXT = {
+    "enrollments/management/run_options.py": {"resume_command"},
+    # A CSV cell: ISO 8601, or `indefinite` as the report's readers parse it.
+    "enrollments/management/output.py": {"machine_instant"},
+}
+#: The functions that write an e-mail's subject or body.
+EMAIL_FUNCTIONS = {
+    "enrollments/reminders.py": {"reminder_text"},
+    "enrollments/events/delivery.py": {"disabled_mail", "warning_mail", "_expired_reason", "_days"},
+}
+MODEL_FILES = ["enrollments/models.py", "apikeys/models.py", "lms/models.py"]
+ADMIN_FILES = ["lms/admin.py", "lms/language.py"]
+
+ADMIN_KEYWORDS = {
+    "label",
+    "help_text",
+    "description",
+    "short_description",
+    "title",
+    "empty_label",
+    "verbose_name",
+    "verbose_name_plural",
+    "empty_value_display",
+}
+ADMIN_ATTRIBUTES = ADMIN_KEYWORDS - {"label", "help_text", "description", "empty_label"}
+
+
+def _name(node: ast.AST) -> str:
+    """The called name: `gettext` of `gettext(...)`, `write` of `self.stdout.write(...)`."""
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    return ""
+
+
+def is_marked(node: ast.AST) -> bool:
+    if isinstance(node, ast.Call):
+        return _name(node.func) in MARKING
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod):
+        return is_marked(node.left)
+    return False
+
+
+def literal_text(node: ast.AST | None, *, through_calls: bool = True) -> bool:
+    """Whether `node` is (or builds from) a literal text that is not marked. `through_calls`:
+    a text handed to a helper counts too (`self.style.SUCCESS("Done.")`)."""
+    if node is None or is_marked(node):
+        return False
+
+    def inner(child: ast.AST | None) -> bool:
+        return literal_text(child, through_calls=through_calls)
+
+    if isinstance(node, ast.Constant):
+        return isinstance(node.value, str) and has_words(node.value)
+    if isinstance(node, ast.JoinedStr):
+        return any(inner(part) for part in node.values)
+    if isinstance(node, ast.FormattedValue):
+        return inner(node.value)  # not its format spec (`%Y-%m-%d`, `:g`)
+    if isinstance(node, ast.BinOp):
+        return inner(node.left) or inner(node.right)
+    if isinstance(node, ast.IfExp):
+        return inner(node.body) or inner(node.orelse)
+    if isinstance(node, ast.BoolOp):
+        return any(inner(value) for value in node.values)
+    if isinstance(node, ast.Call) and through_calls:
+        return any(inner(arg) for arg in node.args)
+    return False
+
+
+def has_words(text: str) -> bool:
+    """Whether `text` has a word in a language: option names (`--user`) are not."""
+    return bool(WORD.search(OPTION.sub("", text)))
+
+
+def _docstrings(tree: ast.AST) -> set[int]:
+    ids = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+            body = node.body
+            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+                ids.add(id(body[0].value))
+    return ids
+
+
+def _functions(tree: ast.AST) -> Iterator[ast.FunctionDef]:
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            yield node
+
+
+def _where(path: Path, node: ast.AST) -> str:
+    return f"{path.relative_to(ROOT)}:{node.lineno}: {ast.unparse(node)[:110]}"
+
+
+def _parse(path: Path) -> ast.Module:
+    return ast.parse(path.read_text(encoding="utf-8"))
+
+
+# -- the commands -----------------------------------------------------------------------------
+
+
+def command_offences(path: Path) -> list[str]:
+    tree = _parse(path)
+    found: list[str] = []
+    relative = path.relative_to(ROOT).as_posix()
+
+    def check(node: ast.AST | None, at: ast.AST, *, through_calls: bool = True) -> None:
+        if literal_text(node, through_calls=through_calls):
+            found.append(_where(path, at))
+
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            called = _name(node.func)
+            if called in ("write", "CommandError", "ArgumentTypeError", "add_argument_group"):
+                check(node.args[0] if node.args else None, node)
+            if called in ("RowFailure", "failure"):
+                for arg in (*node.args, *(keyword.value for keyword in node.keywords)):
+                    check(arg, node)
+            for keyword in node.keywords:
+                if keyword.arg in ("help", "problem"):
+                    check(keyword.value, node)
+        elif isinstance(node, ast.Assign):
+            for target in node.targets:
+                name = _name(target)
+                if name == "help" or name.lower().endswith("_help"):
+                    check(node.value, node)
+    machine = RETURNS_MACHINE_TEXT.get(relative, set())
+    for function in _functions(tree):
+        if function.name in machine:
+            continue
+        for node in ast.walk(function):
+            if isinstance(node, ast.Return):  # its own text, not a helper's arguments
+                check(node.value, node, through_calls=False)
+    return found
+
+
+@pytest.mark.parametrize("path", COMMAND_FILES, ids=lambda path: path.relative_to(ROOT).as_posix())
+def test_every_line_a_command_writes_for_people_is_marked(path):
+    assert command_offences(path) == []
+
+
+# -- the e-mails ------------------------------------------------------------------------------
+
+
+def email_offences(path: Path, names: set[str]) -> list[str]:
+    tree = _parse(path)
+    docstrings = _docstrings(tree)
+    found: list[str] = []
+    seen: set[str] = set()
+
+    def visit(node: ast.AST) -> None:
+        if is_marked(node):
+            return
+        if isinstance(node, ast.Dict):
+            for value in node.values:
+                visit(value)
+            return
+        if isinstance(node, ast.Compare | ast.Subscript):
+            return
+        if isinstance(node, ast.FormattedValue):
+            visit(node.value)
+            return
+        if (
+            isinstance(node, ast.Constant)
+            and id(node) not in docstrings
+            and isinstance(node.value, str)
+            and has_words(node.value)
+        ):
+            found.append(f"{path.relative_to(ROOT)}:{node.lineno}: {node.value!r}")
+        for child in ast.iter_child_nodes(node):
+            visit(child)
+
+    for function in _functions(tree):
+        if function.name in names:
+            seen.add(function.name)
+            for statement in function.body:
+                visit(statement)
+    assert seen == names, f"{path}: no function named {sorted(names - seen)}"
+    return found
+
+
+@pytest.mark.parametrize("path", sorted(EMAIL_FUNCTIONS))
+def test_every_sentence_of_an_e_mail_is_marked(path):
+    assert email_offences(ROOT / path, EMAIL_FUNCTIONS[path]) == []
+
+
+# -- the models -------------------------------------------------------------------------------
+
+
+def _is_choices(node: ast.ClassDef) -> bool:
+    return any(_name(base) in ("TextChoices", "IntegerChoices") for base in node.bases)
+
+
+def model_offences(path: Path) -> list[str]:
+    tree = _parse(path)
+    found: list[str] = []
+
+    def check(node: ast.AST | None, at: ast.AST) -> None:
+        if literal_text(node):
+            found.append(_where(path, at))
+
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            for keyword in node.keywords:
+                if keyword.arg in ("verbose_name", "verbose_name_plural", "help_text"):
+                    check(keyword.value, node)
+            called = _name(node.func)
+            relation = called in ("ForeignKey", "OneToOneField", "ManyToManyField")
+            if called.endswith("Field") and not relation and node.args:
+                check(node.args[0], node)
+        elif isinstance(node, ast.ClassDef) and _is_choices(node):
+            for statement in node.body:
+                if isinstance(statement, ast.Assign) and isinstance(statement.value, ast.Tuple):
+                    for label in statement.value.elts[1:]:
+                        check(label, statement)
+        elif isinstance(node, ast.ClassDef) and node.name == "Meta":
+            for statement in node.body:
+                if isinstance(statement, ast.Assign) and any(
+                    _name(target) in ("verbose_name", "verbose_name_plural")
+                    for target in statement.targets
+                ):
+                    check(statement.value, statement)
+    return found
+
+
+@pytest.mark.parametrize("path", MODEL_FILES)
+def test_model_names_help_texts_and_choices_are_marked(path):
+    assert model_offences(ROOT / path) == []
+
+
+# -- the user admin and the language page -------------------------------------------------------
+
+
+def admin_offences(path: Path) -> list[str]:
+    tree = _parse(path)
+    found: list[str] = []
+
+    def check(node: ast.AST | None, at: ast.AST) -> None:
+        if literal_text(node):
+            found.append(_where(path, at))
+
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            for keyword in node.keywords:
+                if keyword.arg in ADMIN_KEYWORDS:
+                    check(keyword.value, node)
+            called = _name(node.func)
+            if called in ("ValidationError", "message_user"):
+                check(node.args[0] if node.args else None, node)
+            if called == "format_html":
+                for arg in node.args[1:]:
+                    check(arg, node)
+            if _name(getattr(node.func, "value", None)) == "messages" and len(node.args) > 1:
+                check(node.args[1], node)
+        elif isinstance(node, ast.Assign):
+            if any(_name(target) in ADMIN_ATTRIBUTES for target in node.targets):
+                check(node.value, node)
+        elif isinstance(node, ast.Tuple) and len(node.elts) == 2:
+            first, second = node.elts
+            if isinstance(second, ast.Dict):  # (title, {"fields": ...})
+                check(first, node)
+            elif _is_str(first) and not (_is_identifier(first) and _is_identifier(second)):
+                check(second, node)  # (value, label), not a pair of field names
+    return found
+
+
+def _is_str(node: ast.AST) -> bool:
+    return isinstance(node, ast.Constant) and isinstance(node.value, str)
+
+
+def _is_identifier(node: ast.AST) -> bool:
+    """A field or option name ("first_name"), not a choice's value."""
+    return _is_str(node) and bool(IDENTIFIER.fullmatch(node.value))
+
+
+@pytest.mark.parametrize("path", ADMIN_FILES)
+def test_the_user_admin_and_the_language_page_are_marked(path):
+    assert admin_offences(ROOT / path) == []
+
+
+# -- the lint itself --------------------------------------------------------------------------
+
+
+def _offences_of(source: str, check) -> list[str]:
+    path = ROOT / "lms" / "_lint_sample.py"
+    path.write_text(source, encoding="utf-8")
+    try:
+        return check(path)
+    finally:
+        path.unlink()
+
+
+def test_the_lint_finds_what_is_unmarked_and_passes_what_is_marked():
+    """Each rule catches a real unmarked text and lets its marked form through, so a green run
+    means something."""
+    unmarked_command = '''
+from django.core.management.base import CommandError
+class Command:
+    help = "Do it."
+    def handle(self, n, dry):
+        self.stdout.write(f"Queued {n} reminders.")
+        self.stdout.write(self.style.SUCCESS("Done."))
+        self.stdout.write(("would " if dry else "") + _("remove"))
+        raise CommandError(f"--user {n!r}: no user with that e-mail", returncode=2)
+def label(email, slug):
+    return f"{email} in {slug}"
+'''
+    marked_command = '''
+from django.core.management.base import CommandError
+class Command:
+    help = _("Do it.")
+    def handle(self, n, options):
+        self.stdout.write(ngettext("Queued %(n)d reminder.", "Queued %(n)d reminders.", n) % {"n": n})
+        self.stdout.write(self.style.SUCCESS(gettext("Done.")))
+        self.stdout.write(options["dry_run"])
+        raise CommandError(gettext("--user %(v)r: no user") % {"v": n}, returncode=2)
+def label(email, slug):
+    return gettext("%(email)s in %(slug)s") % {"email": email, "slug": slug}
+'''
+    assert len(_offences_of(unmarked_command, command_offences)) == 6
+    assert _offences_of(marked_command, command_offences) == []
+    unmarked_models = '''
+class Kind(models.TextChoices):
+    LESSON = "lesson", "Lesson"
+class Thing(models.Model):
+    name = models.CharField("name", max_length=9, help_text="What it is.")
+    class Meta:
+        verbose_name = "thing"
+'''
+    assert len(_offences_of(unmarked_models, model_offences)) == 4
+    marked_models = unmarked_models.replace('"Lesson"', '_("Lesson")').replace(
+        '"name", max_length=9, help_text="What it is."', '_("name"), max_length=9'
+    )
+    marked_models = marked_models.replace('verbose_name = "thing"', 'verbose_name = _("thing")')
+    assert _offences_of(marked_models, model_offences) == []
+    unmarked_admin = '''
+class A:
+    verbose_name = "course role"
+    fieldsets = (("Personal info", {"fields": ("a",)}),)
+    choices = [("", "Not chosen yet"), ("lesson", "Lesson")]
+    fields = ("first_name", "last_name")
+    field = forms.ChoiceField(label="Language")
+    def show(self):
+        return format_html("<a>{}</a>", "Every grant")
+'''
+    assert len(_offences_of(unmarked_admin, admin_offences)) == 6

@@ -21,6 +21,8 @@ Ticked rows (one changelist page at most), an enrollment's own page, "Enroll lea
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from enrollments.errors import RunNotFound
 from enrollments.jobs import runs as run_jobs
@@ -32,11 +34,13 @@ from lms.identifiers import parse_uuid
 #: The draft run's id, posted with Confirm.
 RUN = "run"
 
-NOT_QUEUED = (
+#: Why Confirm queued nothing (English here, for the catalogue and the tests; `confirm` says
+#: it through gettext).
+NOT_QUEUED = gettext_noop(
     "This preview cannot be confirmed any more (it was confirmed already, or it is not "
     "yours): nothing was queued. Check the new preview and confirm again."
 )
-CHANGED = (
+CHANGED = gettext_noop(
     "The request changed since the preview: nothing was queued. Check the new preview and "
     "confirm again."
 )
@@ -90,13 +94,13 @@ def confirm(
     run_id = parse_uuid(posted)
     draft = _drafts_of(request).filter(pk=run_id).first() if run_id is not None else None
     if draft is None:
-        return NOT_QUEUED
+        return _(NOT_QUEUED)
     if [part.operation for part in runs.parts_of(draft)] != [operation]:
-        return CHANGED  # the form's parameters changed without "Update preview"
+        return _(CHANGED)  # the form's parameters changed without "Update preview"
     try:
         run = runs.confirm(draft.pk, by)
     except RunNotFound:  # confirmed meanwhile (a double click)
-        return NOT_QUEUED
+        return _(NOT_QUEUED)
     run_jobs.enqueue(run)
     return run
 

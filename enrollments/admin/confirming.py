@@ -69,12 +69,14 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop, ngettext_lazy
 
 from enrollments.admin import background, recent_actions, views
 from enrollments.admin.display import enrollment_label, format_instant
 from enrollments.admin.forms import OperationForm
 from enrollments.admin.preview import PREVIEW_ROWS, build_preview, build_summary_preview
-from enrollments.admin.reporting import error_text, report_one, report_plan
+from enrollments.admin.reporting import error_text, report_one, report_plan, translated
 from enrollments.admin.scoping import may, page_scope
 from enrollments.admin.selection import CHANGELIST_FILTERS, ChangelistChoice, InvalidChoice
 from enrollments.admin.time_zone import staff_time_zone
@@ -96,8 +98,17 @@ FINGERPRINT = "fingerprint"
 #: The digest of the request previewed (`OperationPage.request_digest`), posted with Confirm:
 #: which words a refused Confirm gets, never whether it applies.
 PREVIEWED = "previewed"
-#: A refused Confirm whose posted request differs from the one previewed.
-INPUT_CHANGED = "You changed the request after the preview: check the new preview, then confirm."
+#: A refused Confirm whose posted request differs from the one previewed (English here, for the
+#: catalogue and the tests; shown through gettext).
+INPUT_CHANGED = gettext_noop(
+    "You changed the request after the preview: check the new preview, then confirm."
+)
+#: The preview's count line of the rows already as asked, unless the page says it otherwise.
+UNCHANGED = ngettext_lazy(
+    "%(count)s already as asked (nothing to change).",
+    "%(count)s already as asked (nothing to change).",
+    "n",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,11 +172,18 @@ class OperationPage:
     (`admin:enrollments_enrollment_<name>` for a changelist choice, POST only, and
     `..._<name>_one` for one enrollment; routes `<name with dashes>/` and
     `<id>/<name with dashes>/`), its CSS class and its form's id; `operation`: the core
-    operation (an instance when the request is "do it", the class when the form builds it);
-    `title`: the heading and last breadcrumb; `verb`: the result ("Paused" gives "Paused 3
-    enrollments." / "Paused this enrollment."); `will`: what happens to the changed rows (the
-    count line and the table's heading); `unchanged`: the count line of the rows already as
-    asked; `intro`: what confirming does."""
+    operation (an instance when the request is "do it", the class when the form builds it).
+
+    Its words, marked for translation (issue 26 item 9), each a whole sentence so that a
+    translator sees it whole (a language whose verb agrees with the count gets its own forms):
+    `title`: the heading and last breadcrumb; `done`: the result with its count, an
+    `ngettext_lazy(singular, plural, "n")` with `%(count)s` ("Paused %(count)s enrollments",
+    display.counted); `done_one`: the result on one enrollment's page ("Paused this
+    enrollment."); `will`: the preview's count line of the changed rows, an ngettext_lazy
+    ("%(count)s enrollments will be paused."), and `will_heading` their table's heading ("Will
+    be paused"); `unchanged`: the count line of the rows already as asked; `intro`: what
+    confirming does. A page that renders its own preview and report ("Enroll learners") may
+    leave `will`, `will_heading` and `done_one` out."""
 
     def __init__(
         self,
@@ -173,15 +191,18 @@ class OperationPage:
         operation: Operation | type[Operation],
         *,
         title: str,
-        verb: str,
-        will: str,
+        done: str,
+        done_one: str = "",
+        will: str = "",
+        will_heading: str = "",
         form_class: type[OperationForm] = OperationForm,
         intro: str = "",
-        unchanged: str = "already as asked (nothing to change)",
+        unchanged: str = UNCHANGED,
         template: str = TEMPLATE,
     ) -> None:
         self.name, self.operation, self.form_class = name, operation, form_class
-        self.title, self.verb, self.will, self.intro = title, verb, will, intro
+        self.title, self.done, self.done_one, self.intro = title, done, done_one, intro
+        self.will, self.will_heading = will, will_heading
         self.unchanged, self.template = unchanged, template
         self.permission = operation.permission
         self.route = name.replace("_", "-")
@@ -198,7 +219,7 @@ class OperationPage:
                 choice = ChangelistChoice.from_post(post)
                 queryset, selected = choice.resolve(model_admin, request)
             except InvalidChoice as error:
-                model_admin.message_user(request, f"Invalid selection: {error}", messages.ERROR)
+                model_admin.message_user(request, invalid_selection(error), messages.ERROR)
                 back = views.changelist_url(post.get(CHANGELIST_FILTERS, ""))
                 return HttpResponseRedirect(back)
             actor = self.actor_scope(request)
@@ -229,7 +250,7 @@ class OperationPage:
         try:
             choice = ChangelistChoice.from_action(request)
         except InvalidChoice as error:
-            model_admin.message_user(request, f"Invalid selection: {error}", messages.ERROR)
+            model_admin.message_user(request, invalid_selection(error), messages.ERROR)
             return HttpResponseRedirect(request.get_full_path())
         opts = model_admin.opts
         url = reverse(f"admin:{opts.app_label}_{opts.model_name}_{self.name}")
@@ -360,9 +381,9 @@ class OperationPage:
 
     def report(self, request: HttpRequest, scope: Scope, done, form: OperationForm) -> None:
         if scope.enrollment is not None:
-            report_one(request, done, verb=self.verb)
+            report_one(request, done, done_one=self.done_one)
         else:
-            report_plan(request, done, verb=self.verb)
+            report_plan(request, done, done=self.done)
 
     def done_url(self, scope: Scope, done) -> str:
         return scope.done_url
@@ -394,15 +415,18 @@ class OperationPage:
         """
         previewed = post.get(PREVIEWED, "")
         if previewed and previewed != self.request_digest(built, scope, reason):
-            return INPUT_CHANGED
-        return f"{changed.message}: check the new preview and confirm again."
+            return _(INPUT_CHANGED)
+        # Translators: why Confirm applied nothing (the core's words), then what to do.
+        return _("%(why)s: check the new preview and confirm again.") % {
+            "why": translated(changed.message)
+        }
 
     def _finish(self, model_admin, request, scope: Scope, done, form) -> HttpResponse:
         if scope.enrollment is not None and _gone(done):
             return views.not_found(model_admin, request)
         self.report(request, scope, done, form)
         # "Recent actions" on the admin home: what this Confirm changed, if anything.
-        recent_actions.record(request, batch_id=done.batch_id, verb=self.verb)
+        recent_actions.record(request, batch_id=done.batch_id, done=self.done)
         return HttpResponseRedirect(self.done_url(scope, done))
 
     def _render(self, model_admin, request, scope: Scope, form, plan, notice: str, extra: dict):
@@ -436,6 +460,12 @@ class OperationPage:
         }
         request.current_app = model_admin.admin_site.name
         return TemplateResponse(request, self.template, context)
+
+
+def invalid_selection(error: InvalidChoice) -> str:
+    """The message of a selection that cannot be understood (its reason already translated:
+    selection.py)."""
+    return _("Invalid selection: %(why)s") % {"why": error}
 
 
 def _selected(scope: Scope, plan) -> int | None:

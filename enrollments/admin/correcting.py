@@ -22,6 +22,8 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import URLPattern, reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, gettext_noop, ngettext_lazy
 
 from enrollments.admin import views
 from enrollments.admin.confirming import OperationPage, Scope
@@ -34,8 +36,11 @@ from enrollments.operations.shortening import EndBackLater, RestoreEnd, restore_
 from enrollments.permissions import EXPIRE_ACCESS, EXTEND_ACCESS
 from lms.identifiers import parse_uuid
 
-#: Said when the change named did not move the end: there is nothing to restore.
-NOTHING_TO_RESTORE = "This change did not move the end of access: there is no end to restore."
+#: Said when the change named did not move the end: there is nothing to restore (shown through
+#: gettext).
+NOTHING_TO_RESTORE = gettext_noop(
+    "This change did not move the end of access: there is no end to restore."
+)
 
 
 def restore_end_url(change: AccessChange) -> str:
@@ -82,7 +87,7 @@ class RestoreEndPage(OperationPage):
                 return views.not_found(model_admin, request)
             operation = restore_end_before(change)
             if operation is None:
-                messages.warning(request, NOTHING_TO_RESTORE)
+                messages.warning(request, _(NOTHING_TO_RESTORE))
                 return HttpResponseRedirect(views.change_url(enrollment))
             actor = scope_of(request.user, operation.permission)
             if not actor.covers(enrollment.course_id):
@@ -107,7 +112,8 @@ def _change_context(change: AccessChange, operation: RestoreEnd, zone) -> dict:
         "restored_change": change,
         "change_when": format_instant(change.created_at, zone),
         "change_action": change.get_action_display(),
-        "change_by": change.actor.email if change.actor else "the system",
+        # Translators: who made an access change without an actor (the clock's sweep, a command).
+        "change_by": change.actor.email if change.actor else _("the system"),
         "change_old_end": format_instant(operation.ended_at, zone),
         "change_new_end": format_instant(operation.changed_to, zone),
     }
@@ -118,9 +124,23 @@ RESTORE_END = RestoreEndPage(
     # Its operation is built per request (restore_end_before): later or earlier, one of two
     # permissions, which check_permission and the view ask for themselves.
     EndBackLater,
-    title="Restore the end before a change",
-    verb="Restored the end of access of",
-    will="will get the end back",
-    unchanged="already back at that end (nothing to change)",
+    title=gettext_lazy("Restore the end before a change"),
+    done=ngettext_lazy(
+        "Restored the end of access of %(count)s enrollment",
+        "Restored the end of access of %(count)s enrollments",
+        "n",
+    ),
+    done_one=gettext_lazy("Restored the end of access of this enrollment."),
+    will=ngettext_lazy(
+        "%(count)s enrollment will get the end back.",
+        "%(count)s enrollments will get the end back.",
+        "n",
+    ),
+    will_heading=gettext_lazy("Will get the end back"),
+    unchanged=ngettext_lazy(
+        "%(count)s already back at that end (nothing to change).",
+        "%(count)s already back at that end (nothing to change).",
+        "n",
+    ),
     template="admin/enrollments/enrollment/restore_end.html",
 )

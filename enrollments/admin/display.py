@@ -1,21 +1,28 @@
-"""How the enrollment admin renders instants, access states and progress."""
+"""How the enrollment admin renders instants, access states, progress and counts.
+
+Words are marked for translation (issue 26 item 9): labels at import time with gettext_lazy,
+sentences with a count through `counted` (an `ngettext_lazy` for the plural form, the number
+written as the active language groups it, `1,234` in English)."""
 
 import re
 import zoneinfo
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.contrib import admin
 from django.db.models import Model
-from django.utils import timezone
-from django.utils.html import format_html, format_html_join
+from django.utils import formats, timezone
+from django.utils.functional import lazy
+from django.utils.html import conditional_escape, format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from enrollments.instants import instant_text
 from enrollments.progress import CourseStatus
 from enrollments.rules import AccessState
 
-INDEFINITE = "Indefinite"
+INDEFINITE = gettext_lazy("Indefinite")
 
 #: Badge colours per access state (text, background): readable in light and dark themes.
 _BADGE_COLOURS = {
@@ -27,28 +34,75 @@ _BADGE_COLOURS = {
 }
 
 _STATE_LABELS = {
-    AccessState.ACTIVE: "Active",
-    AccessState.EXPIRED: "Expired",
-    AccessState.NOT_STARTED: "Not started",
-    AccessState.PAUSED: "Paused",
-    AccessState.REMOVED: "Removed from course",
+    # Translators: an enrollment's access state (a badge, a filter's choice).
+    AccessState.ACTIVE: gettext_lazy("Active"),
+    AccessState.EXPIRED: gettext_lazy("Expired"),
+    # Translators: access state: access starts later.
+    AccessState.NOT_STARTED: gettext_lazy("Not started"),
+    AccessState.PAUSED: gettext_lazy("Paused"),
+    AccessState.REMOVED: gettext_lazy("Removed from course"),
 }
 
 
 _COURSE_STATUS_LABELS = {
-    CourseStatus.NOT_STARTED: "Not started",
-    CourseStatus.IN_PROGRESS: "In progress",
-    CourseStatus.COMPLETED: "Completed",
+    # Translators: a learner's progress in a course: no item completed yet.
+    CourseStatus.NOT_STARTED: gettext_lazy("Not started"),
+    CourseStatus.IN_PROGRESS: gettext_lazy("In progress"),
+    CourseStatus.COMPLETED: gettext_lazy("Completed"),
 }
+
+#: Where `counted_html` puts the number (a private-use character: never in a translation).
+_NUMBER_SLOT = "\ue000"
+
+
+def number(count: int) -> str:
+    """A count as the active language writes it, grouped: `1,234` in English, `1.234` in
+    German (the templates' `floatformat:"g"` writes the same)."""
+    return formats.number_format(count, force_grouping=True)
+
+
+def counted(sentence, count: int) -> str:
+    """`sentence`, an `ngettext_lazy(singular, plural, "n")` whose words hold `%(count)s`, for
+    `count`: the plural form the active language uses for that number, the number written by
+    `number` ("Paused 1,234 enrollments")."""
+    return sentence % {"n": count, "count": number(count)}
+
+
+def counted_lazy(sentence, count: int) -> str:
+    """`counted`, evaluated when shown (in the language of that request): for words declared
+    at import time, such as a form field's help text naming a limit."""
+    return lazy(counted, str)(sentence, count)
+
+
+def counted_html(sentence, count: int) -> SafeString:
+    """`counted`, escaped, with the number in <strong> (a preview's count lines:
+    "<strong>3</strong> enrollments will be paused.")."""
+    text = str(conditional_escape(sentence % {"n": count, "count": _NUMBER_SLOT}))
+    return mark_safe(  # noqa: S308 - the words escaped above, the number formatted by format_html
+        text.replace(_NUMBER_SLOT, format_html("<strong>{}</strong>", number(count)))
+    )
+
+
+def duration_text(seconds: float) -> str:
+    """A duration as Python writes a timedelta (`2 days, 3:04:05`), its days in the active
+    language."""
+    duration = timedelta(seconds=seconds)
+    clock = str(duration - timedelta(days=duration.days))
+    if not duration.days:
+        return clock
+    return ngettext("%(count)s day, %(clock)s", "%(count)s days, %(clock)s", duration.days) % {
+        "count": duration.days,
+        "clock": clock,
+    }
 
 
 def state_label(state: AccessState | str) -> str:
-    return _STATE_LABELS[AccessState(state)]
+    return str(_STATE_LABELS[AccessState(state)])
 
 
 def course_status_label(status: str) -> str:
     """The column's and the filter's word for a `course_status` (an unknown value as is)."""
-    return _COURSE_STATUS_LABELS.get(status, status)
+    return str(_COURSE_STATUS_LABELS.get(status, status))
 
 
 def course_status_choices() -> list[tuple[str, str]]:
@@ -57,7 +111,8 @@ def course_status_choices() -> list[tuple[str, str]]:
 
 def enrollment_label(email: str, course_title: str) -> str:
     """How staff pages and messages name an enrollment: `learner@example.com in Course`."""
-    return f"{email} in {course_title}"
+    # Translators: names an enrollment: a learner's e-mail address and a course's title.
+    return _("%(email)s in %(course)s") % {"email": email, "course": course_title}
 
 
 def state_badge(state: AccessState | str) -> SafeString:
@@ -78,7 +133,7 @@ def format_instant(instant: datetime | None, zone: zoneinfo.ZoneInfo | None = No
     admin, see time_zone.StaffTimeZoneMiddleware), always with the zone's abbreviation, so no
     date on a staff page is ambiguous. "Indefinite" for no end."""
     if instant is None:
-        return INDEFINITE
+        return str(INDEFINITE)
     return instant_text(instant, zone or timezone.get_current_timezone())
 
 

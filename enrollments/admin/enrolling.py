@@ -25,13 +25,15 @@ from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern, reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext, ngettext_lazy
 
 from enrollments.admin import views
 from enrollments.admin.confirming import OperationPage, Scope
-from enrollments.admin.display import format_instant
+from enrollments.admin.display import counted_lazy, format_instant, number
 from enrollments.admin.forms import OperationForm
 from enrollments.admin.preview import PREVIEW_ROWS
-from enrollments.admin.reporting import error_text
+from enrollments.admin.reporting import error_message, error_text
 from enrollments.errors import InvalidAccessEnd
 from enrollments.instants import parse_instant
 from enrollments.operations import Enroll
@@ -50,38 +52,58 @@ from lms.text import is_valid_text
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024
 
 OUTCOMES = (
-    ("enrolled", "Will be enrolled"),
-    ("restored", "Will be restored (removed before; the same enrollment comes back)"),
-    ("updated", "Will get the new end of access"),
-    ("unchanged", "Already enrolled: nothing to change"),
-    ("refused", "Refused"),
+    ("enrolled", gettext_lazy("Will be enrolled")),
+    ("restored", gettext_lazy("Will be restored (removed before; the same enrollment comes back)")),
+    ("updated", gettext_lazy("Will get the new end of access")),
+    ("unchanged", gettext_lazy("Already enrolled: nothing to change")),
+    # Translators: the heading of the lines "Enroll learners" refuses.
+    ("refused", gettext_lazy("Refused")),
 )
+
+
+#: The core's fixed notes of a preview row (operations.enrolling_learners.EntriesPlan.rows), in
+#: the staff member's language; its other notes are this page's (_end_note, _refusal_note).
+CORE_NOTES = {
+    "new learner": gettext_lazy("new learner"),
+    "already enrolled": gettext_lazy("already enrolled"),
+}
 
 
 class EnrollLearnersForm(OperationForm):
     course = forms.ModelChoiceField(
         queryset=Course.objects.order_by("title"),
-        help_text="The course the learners are enrolled in.",
+        label=gettext_lazy("Course"),
+        help_text=gettext_lazy("The course the learners are enrolled in."),
     )
     learners = forms.CharField(
-        label="Learners",
+        label=gettext_lazy("Learners"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 10, "cols": 60, "spellcheck": "false"}),
-        help_text=(
-            "One e-mail address per line, optionally followed by a comma and the name "
-            "(required for someone who has no account yet: one is created) and a comma and an "
-            f"end of access (ISO 8601). At most {MAX_ENTRIES:,} lines."
+        help_text=counted_lazy(
+            ngettext_lazy(
+                "One e-mail address per line, optionally followed by a comma and the name "
+                "(required for someone who has no account yet: one is created) and a comma and "
+                "an end of access (ISO 8601). At most %(count)s line.",
+                "One e-mail address per line, optionally followed by a comma and the name "
+                "(required for someone who has no account yet: one is created) and a comma and "
+                "an end of access (ISO 8601). At most %(count)s lines.",
+                "n",
+            ),
+            MAX_ENTRIES,
         ),
     )
     csv_file = forms.FileField(
-        label="Or upload a CSV file",
+        label=gettext_lazy("Or upload a CSV file"),
         required=False,
-        help_text="Columns email,name and optionally ended_at; a header line is allowed.",
+        # Translators: email, name and ended_at are the file's column names: not translated.
+        help_text=gettext_lazy(
+            "Columns email,name and optionally ended_at; a header line is allowed."
+        ),
     )
     ended_at = forms.DateTimeField(
-        label="End of access",
+        label=gettext_lazy("End of access"),
         required=False,
-        help_text=(
+        help_text=gettext_lazy(
             "Optional, in your time zone (YYYY-MM-DD HH:MM). Empty: the course's default "
             "length from now. A line's own end wins."
         ),
@@ -92,22 +114,28 @@ class EnrollLearnersForm(OperationForm):
         if upload is None:
             return None
         if upload.size > MAX_UPLOAD_BYTES:
-            raise forms.ValidationError("The file is larger than 2 MB.")
+            raise forms.ValidationError(_("The file is larger than 2 MB."))
         try:
             return upload.read().decode("utf-8-sig")
         except UnicodeDecodeError:
-            raise forms.ValidationError("The file is not UTF-8 text.") from None
+            raise forms.ValidationError(_("The file is not UTF-8 text.")) from None
 
     def clean(self):
         cleaned = super().clean()
         text = cleaned.get("csv_file") or cleaned.get("learners") or ""
         if "csv_file" in cleaned and "learners" in cleaned and not text.strip():
-            self.add_error("learners", "Paste at least one e-mail address or upload a file.")
+            self.add_error("learners", _("Paste at least one e-mail address or upload a file."))
         elif not is_valid_text(text):
-            self.add_error("learners", "The text contains a NUL character or invalid bytes.")
+            self.add_error("learners", _("The text contains a NUL character or invalid bytes."))
         elif len([line for line in text.splitlines() if line.strip()]) > MAX_ENTRIES + 1:
             self.add_error(
-                "learners", f"Too many lines: at most {MAX_ENTRIES:,} learners at a time."
+                "learners",
+                ngettext(
+                    "Too many lines: at most %(count)s learner at a time.",
+                    "Too many lines: at most %(count)s learners at a time.",
+                    MAX_ENTRIES,
+                )
+                % {"count": number(MAX_ENTRIES)},
             )
         cleaned["text"] = text
         if cleaned.get("csv_file"):  # the file's lines travel in the box from now on
@@ -169,13 +197,16 @@ def parse_lines(text: str, course: Course, default_end) -> tuple[list[Entry], li
         email, name, end_text = (cells + ["", ""])[:3]
         entry = Entry(line, email, course, name, default_end)
         if len(cells) > 3:
-            refused.append((entry, InvalidAccessEnd(f"{len(cells)} columns, at most 3")))
+            # Translators: a pasted line with too many comma-separated cells.
+            columns = _("%(count)s columns, at most 3") % {"count": len(cells)}
+            refused.append((entry, InvalidAccessEnd(columns)))
             continue
         if end_text:
             try:
                 entry = Entry(line, email, course, name, parse_instant(end_text))
             except ValueError:
-                refused.append((entry, InvalidAccessEnd(f"{end_text!r} is not an ISO 8601 date")))
+                not_a_date = _("%(text)r is not an ISO 8601 date") % {"text": end_text}
+                refused.append((entry, InvalidAccessEnd(not_a_date)))
                 continue
         entries.append(entry)
     return entries, refused
@@ -208,7 +239,10 @@ class EnrollLearnersPage(OperationPage):
         return apply_entries(operation.entries, create_users=True, by=by, expected=expected)
 
     def rows(self, plan: EntriesPlan, form: EnrollLearnersForm) -> EnrollPreview:
-        rows = plan.rows(end=_end_note, error=_refusal_note)
+        rows = {
+            kind: [(entry, str(CORE_NOTES.get(note, note))) for entry, note in kind_rows]
+            for kind, kind_rows in plan.rows(end=_end_note, error=_refusal_note).items()
+        }
         early = form.entries.early
         rows["refused"] = sorted(
             rows["refused"] + [(entry, error_text(why)) for entry, why in early],
@@ -234,21 +268,30 @@ class EnrollLearnersPage(OperationPage):
             (messages.success if changed else messages.info)(request, summary)
         refused = done.counts["refused"] + len(form.entries.early)
         if refused:
-            messages.warning(request, f"Refused {refused} line{'s' if refused != 1 else ''}.")
+            messages.warning(
+                request,
+                ngettext("Refused %(count)s line.", "Refused %(count)s lines.", refused)
+                % {"count": refused},
+            )
 
 
 def _end_note(value) -> str:
     """A preview note's end of access, in the staff member's zone (the core's notes: UTC)."""
-    return "indefinite access" if value is None else f"until {format_instant(value)}"
+    if value is None:
+        return _("indefinite access")
+    # Translators: a preview note: the end of access a line will get.
+    return _("until %(end)s") % {"end": format_instant(value)}
 
 
 def _refusal_note(error) -> str:
     """A refused line's note: the error's message, its instants in the staff member's zone."""
-    return error.text(format_instant)[0]
+    return error_message(error)
 
 
-def _learners(count: int) -> str:
-    return f"{count} learner{'s' if count != 1 else ''}"
+def _part(first: bool, alone, after, count: int) -> str:
+    """One part of the summary: `alone` (the sentence's start, with its noun) when it comes
+    first, else `after` (its count only); both ngettext_lazy pairs."""
+    return (alone if first else after) % {"n": count, "count": count}
 
 
 def enroll_summary(counts: dict[str, int], new: int) -> str:
@@ -256,33 +299,69 @@ def enroll_summary(counts: dict[str, int], new: int) -> str:
     (issue 26: "Enrolled 0 learners (0 new), restored 1" read as if nobody was enrolled):
     "Restored 1 learner.", "Enrolled 2 learners (1 new account); restored 1; 3 unchanged.".
     The first part carries the noun, the others only their counts; a zero count is left out;
-    "" when every line was refused (the warning says so)."""
-    parts = []
+    "" when every line was refused (the warning says so). Each part is a whole phrase for the
+    translator, with its plural."""
+    parts: list[str] = []
     if counts["enrolled"]:
-        accounts = f" ({new} new account{'s' if new != 1 else ''})" if new else ""
-        parts.append(f"Enrolled {_learners(counts['enrolled'])}{accounts}")
-    if counts["restored"]:
-        n = counts["restored"]
-        parts.append(f"Restored {_learners(n)}" if not parts else f"restored {n}")
-    if counts["updated"]:
-        n = counts["updated"]
-        parts.append(
-            f"Set a new end of access for {_learners(n)}" if not parts else f"set a new end for {n}"
-        )
-    if counts["unchanged"]:
-        n = counts["unchanged"]
-        parts.append(
-            f"{_learners(n)} already enrolled: nothing changed" if not parts else f"{n} unchanged"
-        )
+        n = counts["enrolled"]
+        if new:
+            accounts = ngettext("%(count)s new account", "%(count)s new accounts", new) % {
+                "count": new
+            }
+            parts.append(
+                ngettext(
+                    "Enrolled %(count)s learner (%(accounts)s)",
+                    "Enrolled %(count)s learners (%(accounts)s)",
+                    n,
+                )
+                % {"count": n, "accounts": accounts}
+            )
+        else:
+            parts.append(
+                ngettext("Enrolled %(count)s learner", "Enrolled %(count)s learners", n)
+                % {"count": n}
+            )
+    for kind, alone, after in SUMMARY_PARTS:
+        if counts[kind]:
+            parts.append(_part(not parts, alone, after, counts[kind]))
     return "; ".join(parts) + "." if parts else ""
+
+
+#: The summary's parts after "Enrolled": (count, the phrase when it comes first, after).
+SUMMARY_PARTS = (
+    (
+        "restored",
+        ngettext_lazy("Restored %(count)s learner", "Restored %(count)s learners", "n"),
+        # Translators: a later part of "Enrolled 2 learners; restored 1; 3 unchanged."
+        ngettext_lazy("restored %(count)s", "restored %(count)s", "n"),
+    ),
+    (
+        "updated",
+        ngettext_lazy(
+            "Set a new end of access for %(count)s learner",
+            "Set a new end of access for %(count)s learners",
+            "n",
+        ),
+        ngettext_lazy("set a new end for %(count)s", "set a new end for %(count)s", "n"),
+    ),
+    (
+        "unchanged",
+        ngettext_lazy(
+            "%(count)s learner already enrolled: nothing changed",
+            "%(count)s learners already enrolled: nothing changed",
+            "n",
+        ),
+        ngettext_lazy("%(count)s unchanged", "%(count)s unchanged", "n"),
+    ),
+)
 
 
 ENROLL_LEARNERS_PAGE = EnrollLearnersPage(
     "enroll",
     Enroll,
     form_class=EnrollLearnersForm,
-    title="Enroll learners",
-    verb="Enrolled",
-    will="will be enrolled",
+    title=gettext_lazy("Enroll learners"),
+    # "Recent actions" of a large enrollment (recent_actions.py); its messages: report().
+    done=ngettext_lazy("Enrolled %(count)s enrollment", "Enrolled %(count)s enrollments", "n"),
     template="admin/enrollments/enrollment/enroll_learners.html",
 )

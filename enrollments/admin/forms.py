@@ -12,7 +12,11 @@ from django.core.exceptions import ValidationError
 from django.core.validators import ProhibitNullCharactersValidator
 from django.forms.fields import BaseTemporalField
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext_lazy
 
+from enrollments.admin.display import counted_lazy
+from enrollments.admin.reporting import translated
 from enrollments.admin.time_zone import is_known_zone, time_zone_choices
 from enrollments.errors import InvalidReason
 from enrollments.operations import Expire, Extend, Operation
@@ -43,7 +47,7 @@ class WallClockDateTimeField(forms.DateTimeField):
                 result = BaseTemporalField.to_python(self, value)
         if result.tzinfo is not None:
             raise ValidationError(
-                "Enter the date and time without a UTC offset; choose the time zone below.",
+                _("Enter the date and time without a UTC offset; choose the time zone below."),
                 code="offset",
             )
         return result
@@ -61,13 +65,13 @@ def localize_wall_time(wall: datetime, zone: zoneinfo.ZoneInfo) -> datetime:
         round_trip = local.astimezone(UTC).astimezone(zone).replace(tzinfo=None)
     except OverflowError:
         raise ValidationError(
-            "%(wall)s in %(zone)s is outside the range of dates that can be stored.",
+            _("%(wall)s in %(zone)s is outside the range of dates that can be stored."),
             code="out_of_range",
             params={"wall": wall.isoformat(sep=" ", timespec="minutes"), "zone": zone.key},
         ) from None
     if round_trip != wall:
         raise ValidationError(
-            "%(wall)s does not exist in %(zone)s (the clocks skip it for daylight saving time).",
+            _("%(wall)s does not exist in %(zone)s (the clocks skip it for daylight saving time)."),
             code="nonexistent_time",
             params={"wall": wall.strftime("%Y-%m-%d %H:%M"), "zone": zone.key},
         )
@@ -82,12 +86,18 @@ class ReasonField(forms.CharField):
 
     def __init__(self) -> None:
         super().__init__(
-            label="Reason",
+            label=gettext_lazy("Reason"),
             required=False,
             widget=forms.Textarea(attrs={"rows": 3, "cols": 60, "maxlength": MAX_REASON_LENGTH}),
-            help_text=(
-                f"Optional, at most {MAX_REASON_LENGTH:,} characters; kept in the audit record "
-                "of every changed enrollment."
+            help_text=counted_lazy(
+                ngettext_lazy(
+                    "Optional, at most %(count)s character; kept in the audit record of every "
+                    "changed enrollment.",
+                    "Optional, at most %(count)s characters; kept in the audit record of every "
+                    "changed enrollment.",
+                    "n",
+                ),
+                MAX_REASON_LENGTH,
             ),
         )
         self.validators = [
@@ -98,11 +108,11 @@ class ReasonField(forms.CharField):
         try:
             return clean_reason(super().clean(value))
         except InvalidReason as refused:
-            raise ValidationError(refused.message, code=refused.code) from None
+            raise ValidationError(translated(refused.message), code=refused.code) from None
 
 
 #: The operation forms' time-zone field: it only says how the typed end is read.
-TYPED_ZONE_HELP = (
+TYPED_ZONE_HELP = gettext_lazy(
     "The new end you type is read in this zone; it starts as your own. Choosing another one "
     "here changes only this form: the admin keeps showing dates in your zone, which you "
     "change on the Time zone page (link at the top of every page)."
@@ -151,36 +161,39 @@ class ExtendAccessForm(OperationForm):
     MODE_INDEFINITE = "indefinite"
 
     mode = forms.ChoiceField(
-        label="Change",
+        # Translators: the legend of the choice of what to change (extend, a new end, ...).
+        label=gettext_lazy("Change"),
         choices=[
-            (MODE_DAYS, "Extend by a number of days"),
-            (MODE_UNTIL, "Set a new end date and time"),
-            (MODE_INDEFINITE, "Grant indefinite access"),
+            (MODE_DAYS, gettext_lazy("Extend by a number of days")),
+            (MODE_UNTIL, gettext_lazy("Set a new end date and time")),
+            (MODE_INDEFINITE, gettext_lazy("Grant indefinite access")),
         ],
         initial=MODE_DAYS,
         widget=forms.RadioSelect,
     )
     days = forms.IntegerField(
-        label="Days",
+        label=gettext_lazy("Days"),
         required=False,
         widget=forms.NumberInput(attrs={"min": 1, "step": 1, "style": "width: 6em"}),
-        help_text="Added to each enrollment's current end date (or to today: see below).",
+        help_text=gettext_lazy(
+            "Added to each enrollment's current end date (or to today: see below)."
+        ),
     )
     from_today = forms.BooleanField(
-        label="From today when access has ended",
+        label=gettext_lazy("From today when access has ended"),
         required=False,
-        help_text=(
+        help_text=gettext_lazy(
             "Count the days from the later of the current end and now, so a learner whose "
             "access has ended gets them from today."
         ),
     )
     until = WallClockDateTimeField(
-        label="New end",
+        label=gettext_lazy("New end"),
         required=False,
-        help_text="Read in the time zone below.",
+        help_text=gettext_lazy("Read in the time zone below."),
     )
     time_zone = forms.ChoiceField(
-        label="Time zone of the new end",
+        label=gettext_lazy("Time zone of the new end"),
         choices=time_zone_choices,
         initial="UTC",
         help_text=TYPED_ZONE_HELP,
@@ -190,9 +203,9 @@ class ExtendAccessForm(OperationForm):
         data = super().clean()
         mode = data.get("mode")
         if mode == self.MODE_DAYS and data.get("days") is None and "days" not in self.errors:
-            self.add_error("days", "Enter the number of days to add.")
+            self.add_error("days", _("Enter the number of days to add."))
         if mode == self.MODE_UNTIL and data.get("until") is None and "until" not in self.errors:
-            self.add_error("until", "Enter the new end date and time.")
+            self.add_error("until", _("Enter the new end date and time."))
         if mode == self.MODE_UNTIL and data.get("until") and data.get("time_zone"):
             try:
                 data["until_utc"] = localize_wall_time(
@@ -231,34 +244,34 @@ class ExpireAccessForm(OperationForm):
 
     #: Not `mode` (the Extend form's): a request meant for one page is never read as the other's.
     end_mode = forms.ChoiceField(
-        label="Change",
+        label=gettext_lazy("Change"),
         choices=[
-            (MODE_END, "Set a new end (empty: end access now)"),
-            (MODE_SHORTEN, "Shorten by a number of days"),
+            (MODE_END, gettext_lazy("Set a new end (empty: end access now)")),
+            (MODE_SHORTEN, gettext_lazy("Shorten by a number of days")),
         ],
         initial=MODE_END,
         required=False,  # a form posted without it (before it existed) sets the end
         widget=forms.RadioSelect,
     )
     at = WallClockDateTimeField(
-        label="New end",
+        label=gettext_lazy("New end"),
         required=False,
-        help_text=(
+        help_text=gettext_lazy(
             "Empty: access ends now. Otherwise the end each enrollment should have, earlier than "
             "its current end (it may still be in the future). In the time zone below."
         ),
     )
     days = forms.IntegerField(
-        label="Days",
+        label=gettext_lazy("Days"),
         required=False,
         widget=forms.NumberInput(attrs={"min": 1, "step": 1, "style": "width: 6em"}),
-        help_text=(
+        help_text=gettext_lazy(
             "Taken off each enrollment's current end: 300 undoes an extension by 300 days. The "
             "preview shows every new end."
         ),
     )
     time_zone = forms.ChoiceField(
-        label="Time zone of the new end",
+        label=gettext_lazy("Time zone of the new end"),
         choices=time_zone_choices,
         initial="UTC",
         help_text=TYPED_ZONE_HELP,
@@ -272,7 +285,7 @@ class ExpireAccessForm(OperationForm):
         data = super().clean()
         if self.shortening:
             if data.get("days") is None and "days" not in self.errors:
-                self.add_error("days", "Enter the number of days to take off.")
+                self.add_error("days", _("Enter the number of days to take off."))
         elif data.get("at") and data.get("time_zone"):
             zone = zoneinfo.ZoneInfo(data["time_zone"])
             try:

@@ -5,10 +5,13 @@ rendered by `includes/plan_preview.html` and `includes/preview_table.html`."""
 
 from dataclasses import dataclass, field
 
-from enrollments.admin.display import format_instant, natural_key
-from enrollments.admin.reporting import error_text
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from enrollments.admin.display import format_instant, natural_key, number
+from enrollments.admin.reporting import error_text, translated
 from enrollments.errors import message_of
-from enrollments.events.previewing import planned_deliveries
+from enrollments.events.previewing import PlannedDeliveries, planned_deliveries
 from enrollments.models import Enrollment
 from enrollments.operations import Plan
 from enrollments.operations.outcomes import Summary
@@ -75,7 +78,10 @@ def build_preview(plan: Plan, zone) -> Preview:
                 enrollment_id=change.enrollment_id,
                 current_end=format_instant(change.old_ended_at, zone),
                 new_end=(
-                    "unchanged" if new_end == change.old_ended_at else format_instant(new_end, zone)
+                    # Translators: a preview's new end: the same as the current one.
+                    _("unchanged")
+                    if new_end == change.old_ended_at
+                    else format_instant(new_end, zone)
                 ),
             )
         )
@@ -92,7 +98,7 @@ def build_preview(plan: Plan, zone) -> Preview:
     for rows in (shown.changed_rows, shown.skipped_rows):
         rows.sort(key=_natural_order)
     if plan.changes:
-        shown.deliveries = planned_deliveries(plan.changes).sentence("Confirming")
+        shown.deliveries = deliveries_sentence(planned_deliveries(plan.changes))
     return shown
 
 
@@ -104,15 +110,37 @@ def build_summary_preview(summary: Summary, zone) -> Preview:
     shown.changed, shown.skipped = summary.changed_count, summary.skipped_count
     shown.unchanged, shown.selected = summary.unchanged_count, summary.selected
     shown.skipped_by_reason = [
-        (message_of(code), count) for code, count in summary.skipped_by_code().items()
+        (translated(message_of(code)), count) for code, count in summary.skipped_by_code().items()
     ]
     shown.sampled = summary.sample.selected
     if summary.changed_count:
         planned = planned_deliveries(summary.sample.changes, events=summary.changed_count)
-        shown.deliveries = planned.sentence("Confirming")
+        shown.deliveries = deliveries_sentence(planned)
     else:
         shown.deliveries = ""
     return shown
+
+
+def deliveries_sentence(planned: PlannedDeliveries) -> str:
+    """What confirming sends to webhook endpoints, in the staff member's language: "Confirming
+    sends 3 events to 2 webhook endpoints.", or that no endpoint receives them (the words of
+    `PlannedDeliveries.sentence`, the commands' English, written here for translation)."""
+    count = planned.events
+    if not planned.endpoints:
+        return ngettext(
+            "No enabled webhook endpoint receives this %(count)s event: nothing is sent.",
+            "No enabled webhook endpoint receives these %(count)s events: nothing is sent.",
+            count,
+        ) % {"count": number(count)}
+    events = ngettext("%(count)s event", "%(count)s events", count) % {"count": number(count)}
+    endpoints = ngettext(
+        "%(count)s webhook endpoint", "%(count)s webhook endpoints", planned.endpoints
+    ) % {"count": planned.endpoints}
+    # Translators: a preview's note: "Confirming sends 3 events to 2 webhook endpoints."
+    return _("Confirming sends %(events)s to %(endpoints)s.") % {
+        "events": events,
+        "endpoints": endpoints,
+    }
 
 
 def _natural_order(row: PreviewRow) -> tuple:

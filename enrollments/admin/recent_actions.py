@@ -19,6 +19,9 @@ The choice, per Confirm:
   the home page shows.
 - nothing changed (everything skipped or already as asked, or the Confirm refused): no entry.
 
+The entries' words are written in the staff member's language when they are recorded (a
+LogEntry keeps text, and "Recent actions" lists only the staff member's own entries).
+
 Who changed what is read back from the batch's audit rows (one query), so what "Recent
 actions" names is what the core recorded, whichever page confirmed. A background run (a large
 "Select all" queued as a job) writes no entry at Confirm: nothing has changed yet; its job
@@ -28,9 +31,9 @@ page reports it.
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 
-from enrollments.admin.display import enrollment_label
-from enrollments.admin.reporting import plural
+from enrollments.admin.display import counted, enrollment_label
 from enrollments.models import AccessChange, Enrollment
 
 #: Up to this many changed enrollments, one entry each; above, one entry for the batch.
@@ -39,9 +42,10 @@ PER_ENROLLMENT = 10
 REPR_LENGTH = 200
 
 
-def record(request: HttpRequest, *, batch_id: object, verb: str) -> list[LogEntry]:
+def record(request: HttpRequest, *, batch_id: object, done) -> list[LogEntry]:
     """Writes the "Recent actions" entries of the batch a Confirm just applied (see the
-    module); `verb` is the page's ("Paused" for "Paused 250 enrollments"). Returns them."""
+    module); `done` is the page's counted sentence ("Paused %(count)s enrollments", an
+    ngettext_lazy: display.counted). Returns them."""
     if batch_id is None:
         return []
     records = list(
@@ -59,22 +63,30 @@ def record(request: HttpRequest, *, batch_id: object, verb: str) -> list[LogEntr
                 request,
                 content_type,
                 record.enrollment_id,
-                f"{record.get_action_display()}: "
-                + enrollment_label(record.enrollment.user.email, record.enrollment.course.title),
-                f"{record.get_action_display()} (batch {batch_id})",
+                # Translators: a "Recent actions" entry: the access change, then the enrollment.
+                _("%(action)s: %(enrollment)s")
+                % {
+                    "action": record.get_action_display(),
+                    "enrollment": enrollment_label(
+                        record.enrollment.user.email, record.enrollment.course.title
+                    ),
+                },
+                _("%(action)s (batch %(batch)s)")
+                % {"action": record.get_action_display(), "batch": batch_id},
             )
             for record in enrollments.values()
         ]
     else:
         total = AccessChange.objects.filter(batch_id=batch_id).count()
-        summary = f"{verb} {plural(total)} (batch {str(batch_id)[:8]}…)"
+        what = counted(done, total)
         entries = [
             _entry(
                 request,
                 ContentType.objects.get_for_model(AccessChange),
                 records[0].pk,
-                summary,
-                f"{verb} {plural(total)} (batch {batch_id})",
+                # Translators: "Paused 250 enrollments (batch 6f1c2a9e…)": the batch id's start.
+                _("%(done)s (batch %(batch)s…)") % {"done": what, "batch": str(batch_id)[:8]},
+                _("%(done)s (batch %(batch)s)") % {"done": what, "batch": batch_id},
             )
         ]
     return LogEntry.objects.bulk_create(entries)

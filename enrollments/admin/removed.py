@@ -24,6 +24,8 @@ from django.contrib.admin.views.main import PAGE_VAR, SEARCH_VAR
 from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext, ngettext_lazy
 
 from enrollments.admin import views
 from enrollments.admin.confirming import OperationPage, Scope
@@ -74,11 +76,19 @@ class RestorePage(OperationPage):
 RESTORE = RestorePage(
     "restore",
     Enroll,
-    title="Restore to the course",
-    verb="Restored",
-    will="will be restored",
-    unchanged="not removed (nothing to restore)",
-    intro=(
+    title=gettext_lazy("Restore to the course"),
+    done=ngettext_lazy("Restored %(count)s enrollment", "Restored %(count)s enrollments", "n"),
+    done_one=gettext_lazy("Restored this enrollment."),
+    will=ngettext_lazy(
+        "%(count)s enrollment will be restored.", "%(count)s enrollments will be restored.", "n"
+    ),
+    will_heading=gettext_lazy("Will be restored"),
+    unchanged=ngettext_lazy(
+        "%(count)s not removed (nothing to restore).",
+        "%(count)s not removed (nothing to restore).",
+        "n",
+    ),
+    intro=gettext_lazy(
         "The learner gets access again: the same enrollment comes back with its progress and "
         "history, and access ends after the course's default length from now (the new end "
         "below; indefinite when the course has none)."
@@ -106,15 +116,19 @@ def removed_search_hint(model_admin, request: HttpRequest) -> None:
     every = request.GET.copy()
     every.pop(PAGE_VAR, None)
     every[AccessStateFilter.parameter_name] = AccessStateFilter.ALL
-    noun = "enrollment also matches" if count == 1 else "enrollments also match"
+    sentence = ngettext(
+        "%(count)s removed enrollment also matches “%(search)s”: this list leaves removed "
+        "learners out.",
+        "%(count)s removed enrollments also match “%(search)s”: this list leaves removed "
+        "learners out.",
+        count,
+    )
     messages.info(
         request,
         format_html(
-            '{} removed {} “{}”: this list leaves removed learners out. <a href="?{}" '
-            'class="show-removed-link">Show all, removed included</a>',
-            count,
-            noun,
-            query,
+            '{} <a href="?{}" class="show-removed-link">{}</a>',
+            sentence % {"count": count, "search": query},
             every.urlencode(),
+            _("Show all, removed included"),
         ),
     )

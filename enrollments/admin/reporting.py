@@ -1,12 +1,16 @@
 """Messages that report a bulk operation to staff: counts, and the skipped rows by name with
-the domain error's message (the same wording the API and the commands use)."""
+the domain error's message (the same wording the API and the commands use, translated at this
+door: `error_text`, `translated`)."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
 
 from django.contrib import messages
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
-from enrollments.admin.display import enrollment_label, format_instant
+from enrollments.admin.display import counted, enrollment_label, format_instant, number
 from enrollments.errors import DomainError
 from enrollments.models import Enrollment
 from enrollments.operations import Plan, Skip
@@ -15,16 +19,42 @@ from enrollments.operations import Plan, Skip
 NAMED_SKIPPED = 5
 
 
-def plural(count: int) -> str:
-    """`1 enrollment`, `1,234 enrollments`."""
-    return f"{count:,} enrollment{'' if count == 1 else 's'}"
+def translated(text: str | None) -> str | None:
+    """A domain error's words (the core's English, the API contract's) in the active language:
+    errors.py marks them for the catalogue, and the admin door, not the core, translates, so
+    the GraphQL answers keep the contract's English. Empty text stays as it is (gettext("")
+    would be the catalogue's header)."""
+    return _(text) if text else text
+
+
+def _filled(template: str, instants: Mapping[str, datetime], write: Callable) -> str:
+    """A message template's `{placeholders}` (errors.py) filled with its instants as `write`
+    writes them (none: the template as it is, as errors.py fills it)."""
+    if not instants:
+        return template
+    return template.format_map({name: write(value) for name, value in instants.items()})
+
+
+def error_message(error: DomainError) -> str:
+    """The contract's message of `error` in the active language, the instants it names (the
+    2038 limit) written in the staff member's zone, named (`format_instant`), where the core
+    writes UTC: a message with instants is translated as its template, then filled
+    (errors.DomainError.text's rule)."""
+    kind = type(error)
+    if kind.message_template and error.message == kind.message:
+        return _filled(_(kind.message_template), kind.message_instants, format_instant)
+    return translated(error.message) or ""
 
 
 def error_text(error: DomainError) -> str:
-    """The contract's message, with the operator detail when there is one; the instants they
-    name (the 2038 limit, ...) written in the staff member's zone, named (`format_instant`),
-    where the core writes UTC."""
-    message, detail = error.text(format_instant)
+    """`error_message`, with the operator detail when there is one (its instants written the
+    same way, its template translated before it is filled)."""
+    message = error_message(error)
+    detail = error.detail
+    if error.detail_template and error.instants:
+        detail = _filled(_(error.detail_template), error.instants, format_instant)
+    else:
+        detail = translated(detail)
     return f"{message} ({detail})" if detail else message
 
 
@@ -46,32 +76,51 @@ def skipped_summary(skipped: Sequence[Skip], limit: int = NAMED_SKIPPED) -> str:
     ]
     text = "; ".join(parts)
     if len(skipped) > limit:
-        text += f"; and {len(skipped) - limit:,} more"
+        more = len(skipped) - limit
+        # Translators: after the skipped enrollments named in a message, how many more.
+        text += ngettext("; and %(count)s more", "; and %(count)s more", more) % {
+            "count": number(more)
+        }
     return text
 
 
-def report_plan(request: HttpRequest, result: Plan, *, verb: str) -> None:
-    """One success message with the count, one warning naming the skipped rows, and an info
-    message for rows that needed no change (selected but neither changed nor skipped)."""
+def report_plan(request: HttpRequest, result: Plan, *, done) -> None:
+    """One success message with the count (`done`: the page's sentence, an ngettext_lazy:
+    "Paused %(count)s enrollments"), one warning naming the skipped rows, and an info message
+    for rows that needed no change (selected but neither changed nor skipped)."""
     if result.changed_count:
-        messages.success(request, f"{verb} {plural(result.changed_count)}.")
+        messages.success(request, f"{counted(done, result.changed_count)}.")
     if result.skipped_count:
         messages.warning(
             request,
-            f"Skipped {plural(result.skipped_count)}: {skipped_summary(result.skips)}.",
+            ngettext(
+                "Skipped %(count)s enrollment: %(skipped)s.",
+                "Skipped %(count)s enrollments: %(skipped)s.",
+                result.skipped_count,
+            )
+            % {"count": number(result.skipped_count), "skipped": skipped_summary(result.skips)},
         )
     unchanged = len(result.unchanged)
     if unchanged > 0:
-        messages.info(request, f"{plural(unchanged)} already as asked: nothing to change.")
+        messages.info(
+            request,
+            ngettext(
+                "%(count)s enrollment already as asked: nothing to change.",
+                "%(count)s enrollments already as asked: nothing to change.",
+                unchanged,
+            )
+            % {"count": number(unchanged)},
+        )
     if not result.selected:
-        messages.info(request, "No enrollment matched the selection: nothing changed.")
+        messages.info(request, _("No enrollment matched the selection: nothing changed."))
 
 
-def report_one(request: HttpRequest, result: Plan, *, verb: str) -> None:
-    """The change page's report of its one enrollment: done, or the reason it was not."""
+def report_one(request: HttpRequest, result: Plan, *, done_one) -> None:
+    """The change page's report of its one enrollment: done (`done_one`, the page's sentence:
+    "Paused this enrollment."), or the reason it was not."""
     if result.skips:
         messages.warning(request, error_text(result.skips[0].error))
     elif result.changes:
-        messages.success(request, f"{verb} this enrollment.")
+        messages.success(request, str(done_one))
     else:
-        messages.info(request, "This enrollment is already as asked: nothing to change.")
+        messages.info(request, _("This enrollment is already as asked: nothing to change."))

@@ -18,6 +18,7 @@ from django.contrib.admin import helpers
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.db.models import QuerySet
 from django.http import HttpRequest, QueryDict
+from django.utils.translation import gettext as _
 
 from enrollments.models import Enrollment
 from lms.identifiers import parse_uuid
@@ -27,7 +28,8 @@ CHANGELIST_FILTERS = "_changelist_filters"
 
 
 class InvalidChoice(Exception):
-    """The posted selection cannot be understood (tampered or stale): nothing is changed."""
+    """The posted selection cannot be understood (tampered or stale): nothing is changed. Its
+    text is the reason staff read ("Invalid selection: <reason>"), in their language."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +60,7 @@ class ChangelistChoice:
             return cls(across=True, filters=data.get(CHANGELIST_FILTERS, ""))
         ids = _parse_ids(data.getlist(helpers.ACTION_CHECKBOX_NAME))
         if not ids:
-            raise InvalidChoice("no enrollment selected")
+            raise InvalidChoice(_("no enrollment selected"))
         return cls(filters=data.get(CHANGELIST_FILTERS, ""), ids=ids)
 
     def hidden_fields(self) -> list[tuple[str, str]]:
@@ -84,12 +86,12 @@ class ChangelistChoice:
         try:
             changelist = model_admin.get_changelist_instance(changelist_request)
         except IncorrectLookupParameters as error:
-            raise InvalidChoice("the changelist filters are not valid") from error
+            raise InvalidChoice(_("the changelist filters are not valid")) from error
         return changelist.queryset, changelist.result_count
 
 
 def _parse_ids(values: list[str]) -> tuple[uuid.UUID, ...]:
     ids = tuple(parse_uuid(value) for value in values)
     if any(pk is None for pk in ids):
-        raise InvalidChoice("malformed enrollment id")
+        raise InvalidChoice(_("malformed enrollment id"))
     return tuple(dict.fromkeys(ids))  # type: ignore[arg-type]

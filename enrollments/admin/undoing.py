@@ -21,12 +21,15 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import URLPattern, reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, gettext_noop, ngettext_lazy
 
 from enrollments.admin import views
 from enrollments.admin.confirming import OperationPage, Scope
-from enrollments.admin.display import format_instant
+from enrollments.admin.display import INDEFINITE, format_instant, number
 from enrollments.admin.forms import OperationForm
 from enrollments.admin.preview import Preview, build_preview
+from enrollments.admin.reporting import translated
 from enrollments.admin.scoping import may
 from enrollments.admin.time_zone import staff_time_zone
 from enrollments.errors import BatchNotFound
@@ -61,10 +64,11 @@ def batch_rows_url(batch_id: object) -> str:
     return f"{reverse('admin:enrollments_accesschange_changelist')}?batch_id={batch_id}"
 
 
-#: The link that undoes a batch; for an undo's batch, `undo_label` says what it does instead.
-UNDO_LABEL = "Undo this batch"
+#: The link that undoes a batch; for an undo's batch, `undo_label` says what it does instead
+#: (English here, for the catalogue and the tests; `undo_label` translates).
+UNDO_LABEL = gettext_noop("Undo this batch")
 #: Undoing an undo applies the batch it undid again (operations/undoing.py).
-REAPPLY_LABEL = "Re-apply the undone batch"
+REAPPLY_LABEL = gettext_noop("Re-apply the undone batch")
 
 
 def undone_batch(records: QuerySet[AccessChange], batch_id: uuid.UUID) -> uuid.UUID | None:
@@ -81,16 +85,36 @@ def undone_batch(records: QuerySet[AccessChange], batch_id: uuid.UUID) -> uuid.U
 def undo_label(undoes_batch_id: uuid.UUID | None) -> str:
     """The undo link's words for a batch: undoing an undo re-applies the batch it undid, so
     its link says so rather than "Undo this batch" (issue 26)."""
-    return UNDO_LABEL if undoes_batch_id is None else REAPPLY_LABEL
+    return _(UNDO_LABEL) if undoes_batch_id is None else _(REAPPLY_LABEL)
+
+
+#: How this page names each field an undo restores: the core's FIELD_LABELS
+#: (operations/undoing.py), in the staff member's language.
+FIELD_LABELS = {
+    "ended_at": gettext_lazy("end of access"),
+    # Translators: whether an enrollment is paused (what an undo restores).
+    "is_paused": gettext_lazy("paused"),
+    "paused_at": gettext_lazy("paused since"),
+    "total_paused_duration": gettext_lazy("total paused seconds"),
+    # Translators: when the learner was removed from the course (what an undo restores).
+    "removed_at": gettext_lazy("removed"),
+}
+
+
+def _label(move: FieldChange) -> str:
+    return str(FIELD_LABELS.get(move.name, move.label))
 
 
 def _value(move: FieldChange, value: object, zone) -> str:
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return _("yes") if value else _("no")
     if value is None:
-        return {"ended_at": "Indefinite", "removed_at": "not removed"}.get(move.name, "—")
+        if move.name == "ended_at":
+            return str(INDEFINITE)
+        # Translators: an enrollment's removal mark, empty: the learner is in the course.
+        return _("not removed") if move.name == "removed_at" else "—"
     if isinstance(value, int):
-        return f"{value:,}"
+        return number(value)
     return format_instant(value, zone)  # type: ignore[arg-type]
 
 
@@ -114,7 +138,7 @@ class UndoBatchPage(OperationPage):
             except BatchNotFound as error:
                 # The message alone: its detail would tell a batch reaching another course
                 # ("outside the actor's courses") from one that does not exist.
-                messages.warning(request, error.message)
+                messages.warning(request, translated(error.message))
                 return HttpResponseRedirect(reverse("admin:enrollments_accesschange_changelist"))
             back = batch_rows_url(parsed)
             scope = Scope(selection, undo_batch_url(parsed), back, back)
@@ -131,7 +155,7 @@ class UndoBatchPage(OperationPage):
         changes = {change.enrollment_id: change for change in plan.changes}
         for row in shown.changed_rows:
             row.restores = [
-                (move.label, _value(move, move.old, form.zone), _value(move, move.new, form.zone))
+                (_label(move), _value(move, move.old, form.zone), _value(move, move.new, form.zone))
                 for move in changed_fields(changes[row.enrollment_id])
             ]
         return shown
@@ -150,7 +174,8 @@ def _batch_context(batch_id: uuid.UUID, zone) -> dict:
         "batch_size": batch.count(),
         "batch_when": format_instant(first.created_at, zone) if first else "",
         "batch_action": first.get_action_display() if first else "",
-        "batch_by": (first.actor.email if first and first.actor else "the system"),
+        # Translators: who made an access change without an actor (the clock's sweep, a command).
+        "batch_by": (first.actor.email if first and first.actor else _("the system")),
         "batch_source": first.get_source_display() if first else "",
         # An undo's batch: undoing it applies this batch again (the summary says so).
         "undoes_batch_id": first.undoes_batch_id if first else None,
@@ -160,11 +185,20 @@ def _batch_context(batch_id: uuid.UUID, zone) -> dict:
 UNDO_BATCH_PAGE = UndoBatchPage(
     "undo_batch",
     Undo,
-    title="Undo a batch",
-    verb="Undid the batch for",
-    will="will be restored",
-    unchanged="already as before the batch (nothing to change)",
-    intro=(
+    title=gettext_lazy("Undo a batch"),
+    done=ngettext_lazy(
+        "Undid the batch for %(count)s enrollment", "Undid the batch for %(count)s enrollments", "n"
+    ),
+    will=ngettext_lazy(
+        "%(count)s enrollment will be restored.", "%(count)s enrollments will be restored.", "n"
+    ),
+    will_heading=gettext_lazy("Will be restored"),
+    unchanged=ngettext_lazy(
+        "%(count)s already as before the batch (nothing to change).",
+        "%(count)s already as before the batch (nothing to change).",
+        "n",
+    ),
+    intro=gettext_lazy(
         "Undoing puts each enrollment of the batch back to its state before the batch. An "
         "enrollment changed since the batch is left as it is. The undo is itself a batch in the "
         "audit trail."

@@ -8,11 +8,13 @@ from django.contrib.admin import ModelAdmin
 from django.contrib.admin.utils import unquote
 from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import URLPattern, path, reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_POST
 
 from enrollments.models import Enrollment
 
-NOT_FOUND = "Enrollment not found."
+NOT_FOUND = gettext_noop("Enrollment not found.")
 
 
 def admin_path(
@@ -44,5 +46,5 @@ def find_enrollment(model_admin: ModelAdmin, request: HttpRequest, object_id: st
 
 
 def not_found(model_admin: ModelAdmin, request: HttpRequest) -> HttpResponseRedirect:
-    model_admin.message_user(request, NOT_FOUND, messages.WARNING)
+    model_admin.message_user(request, _(NOT_FOUND), messages.WARNING)
     return HttpResponseRedirect(changelist_url())

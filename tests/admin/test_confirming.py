@@ -15,6 +15,7 @@ from django.contrib.sessions.backends.db import SessionStore
 from django.core.exceptions import PermissionDenied
 from django.test import RequestFactory
 from django.urls import get_resolver
+from django.utils.translation import ngettext_lazy
 
 from enrollments.admin.confirming import OperationPage, Scope
 from enrollments.admin.forms import OperationForm
@@ -43,8 +44,12 @@ PAGE = OperationPage(
     Extend,
     form_class=DaysForm,
     title="Extend a batch",
-    verb="Extended",
-    will="will be extended",
+    # The page's words: whole sentences with their plural forms (marked for translation).
+    done=ngettext_lazy("Extended %(count)s enrollment", "Extended %(count)s enrollments", "n"),
+    will=ngettext_lazy(
+        "%(count)s enrollment will be extended.", "%(count)s enrollments will be extended.", "n"
+    ),
+    will_heading="Will be extended",
 )
 
 

@@ -20,6 +20,8 @@ from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from apikeys.models import APIKey, InvalidKeyRequest
 from enrollments.admin.date_drilldown import DateDrilldownMixin
@@ -76,9 +78,9 @@ CREATED_TEMPLATE = "admin/apikeys/apikey/created.html"
 
 
 #: The key's dates in the staff member's zone, named (enrollments.admin.display.zoned).
-CREATED = zoned("created_at", "created at")
-LAST_USED = zoned("last_used_at", "last used at")
-REVOKED = zoned("revoked_at", "revoked at")
+CREATED = zoned("created_at", gettext_lazy("created at"))
+LAST_USED = zoned("last_used_at", gettext_lazy("last used at"))
+REVOKED = zoned("revoked_at", gettext_lazy("revoked at"))
 
 
 @admin.register(APIKey)
@@ -88,9 +90,9 @@ class APIKeyAdmin(DateDrilldownMixin, admin.ModelAdmin):
         "user",
         "prefix",
         "status",
-        zoned("created_at", "created at", cell=True),
-        zoned("last_used_at", "last used at", cell=True),
-        zoned("expires_at", "expires at", cell=True),
+        zoned("created_at", gettext_lazy("created at"), cell=True),
+        zoned("last_used_at", gettext_lazy("last used at"), cell=True),
+        zoned("expires_at", gettext_lazy("expires at"), cell=True),
     )
     list_filter = ("revoked_at", "expires_at")
     search_fields = ("name", "prefix", "user__email")
@@ -155,7 +157,7 @@ class APIKeyAdmin(DateDrilldownMixin, admin.ModelAdmin):
         del request._new_api_key
         context = {
             **self.admin_site.each_context(request),
-            "title": "API key created",
+            "title": _("API key created"),
             "opts": self.opts,
             "api_key": obj,
             "raw_key": raw_key,
@@ -166,11 +168,18 @@ class APIKeyAdmin(DateDrilldownMixin, admin.ModelAdmin):
         add_never_cache_headers(response)  # no-store: no cache or back button keeps the key
         return response
 
-    @admin.display(description="status")
+    # Translators: a column: whether an API key works (active, expired, revoked, ...).
+    @admin.display(description=gettext_lazy("status"))
     def status(self, obj: APIKey) -> str:
-        return obj.status
+        return obj.status.label
 
-    @admin.action(description="Revoke selected API keys", permissions=["change"])
+    @admin.action(description=gettext_lazy("Revoke selected API keys"), permissions=["change"])
     def revoke_keys(self, request: HttpRequest, queryset: QuerySet[APIKey]) -> None:
         count = queryset.revoke()
-        self.message_user(request, f"Revoked {count} API key(s).", messages.SUCCESS)
+        self.message_user(
+            request,
+            # Translators: "API key(s)" in English whatever the count; yours may vary with it.
+            ngettext("Revoked %(count)s API key(s).", "Revoked %(count)s API key(s).", count)
+            % {"count": count},
+            messages.SUCCESS,
+        )

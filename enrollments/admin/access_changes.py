@@ -11,7 +11,10 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from enrollments.admin import correcting, export, undoing
 from enrollments.admin.audit_filters import ActorFilter, DateRangeFilter, TrailCourseFilter
@@ -49,38 +52,40 @@ def access_change_trail_url(enrollment_id) -> str:
 
 
 class ReadOnlyAuditMixin(ReadOnly):
-    @admin.display(description="when", ordering="created_at")
+    @admin.display(description=gettext_lazy("when"), ordering="created_at")
     def when(self, change: AccessChange) -> str:
         return instant_cell(change.created_at)
 
-    @admin.display(description="old end", ordering="old_ended_at")
+    @admin.display(description=gettext_lazy("old end"), ordering="old_ended_at")
     def old_end(self, change: AccessChange) -> str:
         if change.action == AccessChange.Action.ENROLL:
             return "—"
         return instant_cell(change.old_ended_at)
 
-    @admin.display(description="new end", ordering="new_ended_at")
+    @admin.display(description=gettext_lazy("new end"), ordering="new_ended_at")
     def new_end(self, change: AccessChange) -> str:
         return instant_cell(change.new_ended_at)
 
-    @admin.display(description="when")
+    @admin.display(description=gettext_lazy("when"))
     def created_at_display(self, change: AccessChange) -> str:
         return format_instant(change.created_at)
 
-    @admin.display(description="old end of access")
+    @admin.display(description=gettext_lazy("old end of access"))
     def old_ended_at_display(self, change: AccessChange) -> str:
         return format_instant(change.old_ended_at)
 
-    @admin.display(description="new end of access")
+    @admin.display(description=gettext_lazy("new end of access"))
     def new_ended_at_display(self, change: AccessChange) -> str:
         return format_instant(change.new_ended_at)
 
-    @admin.display(description="actor", ordering="actor__email")
+    # Translators: who made an access change (a column of the audit trail).
+    @admin.display(description=gettext_lazy("actor"), ordering="actor__email")
     def actor_email(self, change: AccessChange) -> str:
         """The actor's e-mail, never broken inside a word (display.email_html)."""
         return email_html(change.actor.email) if change.actor is not None else "—"
 
-    @admin.display(description="batch")
+    # Translators: the bulk operation an access change belongs to (a column of the audit trail).
+    @admin.display(description=gettext_lazy("batch"))
     def batch(self, change: AccessChange) -> str:
         """The batch id whole (issue 26: it was cut to 8 characters), monospace and selected
         whole by one click to copy it (staff.css `.batch-id`), and a link to its changes."""
@@ -89,11 +94,12 @@ class ReadOnlyAuditMixin(ReadOnly):
         url = reverse("admin:enrollments_accesschange_changelist")
         return format_html(
             '<code class="batch-id">{}</code><a href="{}?batch_id={}" class="batch-link" '
-            'aria-label="Every change of batch {}">every change</a>',
+            'aria-label="{}">{}</a>',
             uuid_html(change.batch_id),
             url,
             change.batch_id,
-            change.batch_id,
+            _("Every change of batch %(batch)s") % {"batch": change.batch_id},
+            _("every change"),
         )
 
 
@@ -103,8 +109,8 @@ class AccessChangeInline(ReadOnlyAuditMixin, admin.TabularInline):
     model = AccessChange
     template = "admin/enrollments/enrollment/includes/history_inline.html"
     fk_name = "enrollment"
-    verbose_name = "access change"
-    verbose_name_plural = "History of access changes (newest first)"
+    verbose_name = gettext_lazy("access change")
+    verbose_name_plural = gettext_lazy("History of access changes (newest first)")
     fields = AUDIT_FIELDS
     readonly_fields = AUDIT_FIELDS
     ordering = ("-created_at", "-id")
@@ -193,7 +199,8 @@ class AccessChangeAdmin(DateDrilldownMixin, ReadOnlyAuditMixin, admin.ModelAdmin
             return shown
         user = request.user
 
-        @admin.display(description="correct")
+        # Translators: the History column that corrects an end ("Restore the end before ...").
+        @admin.display(description=pgettext_lazy("column", "correct"))
         def restore_end(change: AccessChange) -> str:
             url = (
                 ""
@@ -203,7 +210,9 @@ class AccessChangeAdmin(DateDrilldownMixin, ReadOnlyAuditMixin, admin.ModelAdmin
             if not url:
                 return "—"
             return format_html(
-                '<a href="{}" class="restore-end-link">Restore the end before this change</a>', url
+                '<a href="{}" class="restore-end-link">{}</a>',
+                url,
+                _("Restore the end before this change"),
             )
 
         return (*shown, restore_end)
@@ -240,7 +249,7 @@ class AccessChangeAdmin(DateDrilldownMixin, ReadOnlyAuditMixin, admin.ModelAdmin
         prime_roles(request.user)
         enrollment_id = parse_uuid(request.GET.get("enrollment__id__exact", ""))
         # The trail is read, never picked from: not Django's "Select access change to view".
-        extra_context = {"title": "Access changes", **(extra_context or {})}
+        extra_context = {"title": _("Access changes"), **(extra_context or {})}
         batch_id = parse_uuid(request.GET.get("batch_id", ""))
         if batch_id is not None:
             extra_context.update(self._batch_context(request, batch_id))
@@ -252,9 +261,9 @@ class AccessChangeAdmin(DateDrilldownMixin, ReadOnlyAuditMixin, admin.ModelAdmin
                 .first()
             )
             if enrollment is not None:
-                extra_context["subtitle"] = "History of " + enrollment_label(
-                    enrollment.user.email, enrollment.course.title
-                )
+                extra_context["subtitle"] = _("History of %(enrollment)s") % {
+                    "enrollment": enrollment_label(enrollment.user.email, enrollment.course.title)
+                }
         return super().changelist_view(request, extra_context)
 
     def _batch_context(self, request: HttpRequest, batch_id) -> dict:
@@ -266,16 +275,18 @@ class AccessChangeAdmin(DateDrilldownMixin, ReadOnlyAuditMixin, admin.ModelAdmin
         undone = undoing.undone_batch(self.get_queryset(request), batch_id)
         if undone is None:
             context = {
-                "title": f"Changes of batch {str(batch_id)[:8]}…",
-                "subtitle": f"Changes of batch {batch_id}",
+                # Translators: the audit trail filtered to one batch; the batch id's start.
+                "title": _("Changes of batch %(batch)s…") % {"batch": str(batch_id)[:8]},
+                "subtitle": _("Changes of batch %(batch)s") % {"batch": batch_id},
             }
         else:
             context = {
-                "title": f"Undo of batch {str(undone)[:8]}…",
-                "subtitle": (
-                    f"Batch {batch_id} put the enrollments of batch {undone} back to their "
+                "title": _("Undo of batch %(batch)s…") % {"batch": str(undone)[:8]},
+                "subtitle": _(
+                    "Batch %(batch)s put the enrollments of batch %(undone)s back to their "
                     "state before it."
-                ),
+                )
+                % {"batch": batch_id, "undone": undone},
                 "undone_batch_url": undoing.batch_rows_url(undone),
             }
         if undoing.may_undo(request.user):
@@ -296,13 +307,13 @@ class AccessChangeAdmin(DateDrilldownMixin, ReadOnlyAuditMixin, admin.ModelAdmin
             return True
         return super().lookup_allowed(lookup, value, request)
 
-    @admin.display(description="enrollment", ordering="enrollment__user__email")
+    @admin.display(description=gettext_lazy("enrollment"), ordering="enrollment__user__email")
     def enrollment_link(self, change: AccessChange) -> str:
         enrollment = change.enrollment
         url = reverse("admin:enrollments_enrollment_change", args=[enrollment.pk])
-        return format_html(
-            '<a href="{}">{} in {}</a>',
-            url,
-            email_html(enrollment.user.email),
-            enrollment.course.title,
-        )
+        # The label's words (display.enrollment_label's msgid), the e-mail kept whole.
+        words = conditional_escape(_("%(email)s in %(course)s")) % {
+            "email": email_html(enrollment.user.email),
+            "course": conditional_escape(enrollment.course.title),
+        }
+        return format_html('<a href="{}">{}</a>', url, mark_safe(words))  # noqa: S308 - escaped

@@ -21,6 +21,8 @@ from django.contrib.admin.views.main import ERROR_FLAG, PAGE_VAR
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from enrollments.admin.scoping import courses_of_roles, trail_scope
 from enrollments.models import AccessChange
@@ -44,7 +46,8 @@ def _once(request: HttpRequest, text: str) -> None:
 
 
 class TrailCourseFilter(admin.SimpleListFilter):
-    title = "course"
+    # Translators: a list filter's title, shown as "By course".
+    title = gettext_lazy("course")
     parameter_name = "course"
 
     def lookups(self, request, model_admin):
@@ -58,13 +61,18 @@ class TrailCourseFilter(admin.SimpleListFilter):
             return queryset
         course_id = parse_uuid(self.value())
         if course_id is None:
-            _once(request, f"“{self.value()}” is not a course id: no change matches it.")
+            _once(
+                request,
+                _("“%(value)s” is not a course id: no change matches it.")
+                % {"value": self.value()},
+            )
             return queryset.none()
         return queryset.filter(AuditFilter(course_id=course_id).condition())
 
 
 class ActorFilter(admin.SimpleListFilter):
-    title = "actor"
+    # Translators: a list filter's title, shown as "By actor" (who made the change).
+    title = gettext_lazy("actor")
     parameter_name = "actor"
 
     def lookups(self, request, model_admin):
@@ -72,7 +80,7 @@ class ActorFilter(admin.SimpleListFilter):
             trail_scope(request.user).condition("enrollment__course_id"), actor__isnull=False
         ).values("actor_id")
         actors = User.objects.filter(pk__in=acted).order_by("email").values_list("pk", "email")
-        return [(NO_ACTOR, "No actor (system, commands)"), *actors]
+        return [(NO_ACTOR, _("No actor (system, commands)")), *actors]
 
     def queryset(self, request, queryset: QuerySet[AccessChange]) -> QuerySet[AccessChange]:
         value = self.value()
@@ -82,7 +90,10 @@ class ActorFilter(admin.SimpleListFilter):
             return queryset.filter(AuditFilter(system_only=True).condition())
         actor_id = parse_uuid(value)
         if actor_id is None:
-            _once(request, f"“{value}” is not an account id: no change matches it.")
+            _once(
+                request,
+                _("“%(value)s” is not an account id: no change matches it.") % {"value": value},
+            )
             return queryset.none()
         return queryset.filter(AuditFilter(actor_id=actor_id).condition())
 
@@ -106,7 +117,8 @@ def start_of(day: date) -> datetime:
 class DateRangeFilter(admin.ListFilter):
     """Changes made from one day to another (both inclusive), in the staff member's zone."""
 
-    title = "date range"
+    # Translators: a list filter's title, shown as "By date range".
+    title = gettext_lazy("date range")
     template = "admin/enrollments/accesschange/date_range_filter.html"
     FROM = "created_from"
     TO = "created_to"
@@ -119,20 +131,30 @@ class DateRangeFilter(admin.ListFilter):
                 self.used_parameters[name] = value[-1] if isinstance(value, list) else value
         self.errors: list[str] = []
         self.days: dict[str, date | None] = {}
-        for name, label in ((self.FROM, "From"), (self.TO, "To")):
+        bad_date = {
+            self.FROM: _(
+                "From date “%(text)s” is not a date: type it as YYYY-MM-DD (years %(first)s to "
+                "%(last)s). The list is not filtered by it."
+            ),
+            self.TO: _(
+                "To date “%(text)s” is not a date: type it as YYYY-MM-DD (years %(first)s to "
+                "%(last)s). The list is not filtered by it."
+            ),
+        }
+        for name in (self.FROM, self.TO):
             text = self.used_parameters.get(name, "")
             day = parse_day(text) if text.strip() else None
             if text.strip() and day is None:
                 self.errors.append(
-                    f"{label} date “{text}” is not a date: type it as YYYY-MM-DD (years "
-                    f"{FIRST_YEAR} to {LAST_YEAR}). The list is not filtered by it."
+                    bad_date[name] % {"text": text, "first": FIRST_YEAR, "last": LAST_YEAR}
                 )
             self.days[name] = day
         first, last = self.days[self.FROM], self.days[self.TO]
         self.empty_range = first is not None and last is not None and first > last
         if self.empty_range:
             self.errors.append(
-                f"The from date ({first}) is after the to date ({last}): no change matches."
+                _("The from date (%(first)s) is after the to date (%(last)s): no change matches.")
+                % {"first": first, "last": last}
             )
         self.hidden = [
             (name, value)

@@ -40,6 +40,7 @@ from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncWeek
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy, ngettext
 
 from enrollments import clock
 from enrollments.admin.scoping import page_scope
@@ -64,12 +65,20 @@ def ended_within_q(*, now: datetime, days: int) -> Q:
 class EndedWithinFilter(admin.SimpleListFilter):
     """The enrollment list's "access ended: in the last 7 days" (the dashboard links to it)."""
 
-    title = "access ended"
+    # Translators: a list filter's title, shown as "By access ended".
+    title = gettext_lazy("access ended")
     parameter_name = "ended_within"
     DAYS = (7,)
 
     def lookups(self, request, model_admin):
-        return [(str(days), f"in the last {days} days") for days in self.DAYS]
+        return [
+            (
+                str(days),
+                ngettext("in the last %(count)s day", "in the last %(count)s days", days)
+                % {"count": days},
+            )
+            for days in self.DAYS
+        ]
 
     def queryset(self, request, queryset: QuerySet) -> QuerySet:
         if self.value() not in {str(days) for days in self.DAYS}:
@@ -79,8 +88,8 @@ class EndedWithinFilter(admin.SimpleListFilter):
 
 @dataclass(frozen=True, slots=True)
 class Column:
-    """One count of the table: its key, its heading, the list's filter (query parameters)
-    that shows its rows, and its condition at `now`."""
+    """One count of the table: its key, its heading (marked for translation), the list's
+    filter (query parameters) that shows its rows, and its condition at `now`."""
 
     key: str
     heading: str
@@ -98,11 +107,15 @@ class Column:
 
 
 COLUMNS = (
-    Column("active", "Active", {"access_state": "active"}),
-    Column("paused", "Paused", {"access_state": "paused"}),
-    Column("ending_7", "Ending within 7 days", {"ends_within": "7"}),
-    Column("ending_30", "Ending within 30 days", {"ends_within": "30"}),
-    Column("ended_7", "Ended in the last 7 days", {"ended_within": "7"}),
+    Column("active", heading=gettext_lazy("Active"), filters={"access_state": "active"}),
+    Column("paused", heading=gettext_lazy("Paused"), filters={"access_state": "paused"}),
+    Column("ending_7", heading=gettext_lazy("Ending within 7 days"), filters={"ends_within": "7"}),
+    Column(
+        "ending_30", heading=gettext_lazy("Ending within 30 days"), filters={"ends_within": "30"}
+    ),
+    Column(
+        "ended_7", heading=gettext_lazy("Ended in the last 7 days"), filters={"ended_within": "7"}
+    ),
 )
 
 

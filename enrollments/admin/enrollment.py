@@ -14,14 +14,14 @@ actions and buttons instead (each a preview/confirm page of pages.py: a preview,
 then Confirm).
 """
 
-from datetime import timedelta
-
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from enrollments.admin import enrolling, export, offered, removed, undoing, views
 from enrollments.admin.access_changes import AccessChangeInline, access_change_trail_url
@@ -29,6 +29,7 @@ from enrollments.admin.dashboard import EndedWithinFilter
 from enrollments.admin.date_drilldown import DateDrilldownMixin
 from enrollments.admin.display import (
     course_status_label,
+    duration_text,
     enrollment_label,
     format_instant,
     instant_cell,
@@ -83,9 +84,10 @@ class EnrollmentAddForm(forms.ModelForm):
     end of access follows from the course (operations.enrolling_learners.enrollment_create)."""
 
     start_at = forms.DateTimeField(
+        label=gettext_lazy("Start at"),
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-        help_text=(
+        help_text=gettext_lazy(
             "In your time zone (shown at the top of the page). Empty: now. Access ends after "
             "the course's default number of days."
         ),
@@ -126,7 +128,9 @@ class EnrollmentAdmin(DateDrilldownMixin, admin.ModelAdmin):
         "course__slug",
         "course__title",
     )
-    search_help_text = "Search by the learner's e-mail or name, or the course's slug or title."
+    search_help_text = gettext_lazy(
+        "Search by the learner's e-mail or name, or the course's slug or title."
+    )
     date_hierarchy = "ended_at"
     autocomplete_fields = ("user", "course")
     list_per_page = 50
@@ -173,7 +177,9 @@ class EnrollmentAdmin(DateDrilldownMixin, admin.ModelAdmin):
         try:
             return super().response_action(request, queryset)
         except ValidationError:
-            self.message_user(request, "Invalid selection: malformed enrollment id", messages.ERROR)
+            self.message_user(
+                request, _("Invalid selection: malformed enrollment id"), messages.ERROR
+            )
             return HttpResponseRedirect(request.get_full_path())
 
     def lookup_allowed(self, lookup, value, request=None) -> bool:
@@ -252,7 +258,9 @@ class EnrollmentAdmin(DateDrilldownMixin, admin.ModelAdmin):
         try:
             return super().add_view(request, form_url, extra_context)
         except DomainError as error:  # the add transaction rolled back: nothing was written
-            self.message_user(request, f"Not enrolled: {error_text(error)}", messages.ERROR)
+            self.message_user(
+                request, _("Not enrolled: %(why)s") % {"why": error_text(error)}, messages.ERROR
+            )
             return HttpResponseRedirect(request.get_full_path())
 
     def change_view(self, request: HttpRequest, object_id, form_url="", extra_context=None):
@@ -315,85 +323,98 @@ class EnrollmentAdmin(DateDrilldownMixin, admin.ModelAdmin):
 
     # -- changelist columns -------------------------------------------------------------------
 
-    @admin.display(description="student", ordering="user__email")
+    @admin.display(description=gettext_lazy("student"), ordering="user__email")
     def student(self, enrollment: Enrollment) -> str:
         user = enrollment.user
         if user.full_name:
             return format_html('{}<br><span class="quiet">{}</span>', user.email, user.full_name)
         return user.email
 
-    @admin.display(description="course", ordering="course__title")
+    @admin.display(description=gettext_lazy("course"), ordering="course__title")
     def course_title(self, enrollment: Enrollment) -> str:
         return enrollment.course.title
 
-    @admin.display(description="start", ordering="start_at")
+    # Translators: a column: when access starts.
+    @admin.display(description=gettext_lazy("start"), ordering="start_at")
     def start(self, enrollment: Enrollment) -> str:
         return instant_cell(enrollment.start_at)
 
-    @admin.display(description="end", ordering="ended_at")
+    # Translators: a column: when access ends.
+    @admin.display(description=gettext_lazy("end"), ordering="ended_at")
     def end(self, enrollment: Enrollment) -> str:
         return instant_cell(enrollment.ended_at)
 
-    @admin.display(description="start of access")
+    @admin.display(description=gettext_lazy("start of access"))
     def start_at_display(self, enrollment: Enrollment) -> str:
         return format_instant(enrollment.start_at)
 
-    @admin.display(description="end of access")
+    @admin.display(description=gettext_lazy("end of access"))
     def ended_at_display(self, enrollment: Enrollment) -> str:
         return format_instant(enrollment.ended_at)
 
-    @admin.display(description="paused since")
+    @admin.display(description=gettext_lazy("paused since"))
     def paused_at_display(self, enrollment: Enrollment) -> str:
         return format_instant(enrollment.paused_at) if enrollment.paused_at else "—"
 
-    @admin.display(description="created")
+    @admin.display(description=gettext_lazy("created"))
     def created_at_display(self, enrollment: Enrollment) -> str:
         return format_instant(enrollment.created_at)
 
-    @admin.display(description="last changed")
+    @admin.display(description=gettext_lazy("last changed"))
     def updated_at_display(self, enrollment: Enrollment) -> str:
         return format_instant(enrollment.updated_at)
 
-    @admin.display(description="time paused so far")
+    @admin.display(description=gettext_lazy("time paused so far"))
     def total_paused_display(self, enrollment: Enrollment) -> str:
-        return f"{timedelta(seconds=enrollment.total_paused_duration)} (completed pauses)"
+        return _("%(duration)s (completed pauses)") % {
+            "duration": duration_text(enrollment.total_paused_duration)
+        }
 
-    @admin.display(description="access")
+    # Translators: a column: the enrollment's access state (active, paused, ...).
+    @admin.display(description=gettext_lazy("access"))
     def access_state_display(self, enrollment: Enrollment) -> str:
         return state_badge(enrollment_access_state(enrollment))
 
-    @admin.display(description="progress")
+    @admin.display(description=gettext_lazy("progress"))
     def progress_display(self, enrollment: Enrollment) -> str:
         rate = completion_rate(enrollment)
         return nowrap(f"{rate:.0%} ({enrollment.items_completed}/{enrollment.items_total})")
 
-    @admin.display(description="course status", ordering="course_status")
+    @admin.display(description=gettext_lazy("course status"), ordering="course_status")
     def course_status_display(self, enrollment: Enrollment) -> str:
         return nowrap(course_status_label(enrollment.course_status))
 
     # -- the actions: each shows its preview/confirm page (pages.py, confirming.py) ------------
 
-    @admin.action(description="Extend access…", permissions=[Extend.permission.codename])
+    @admin.action(
+        description=gettext_lazy("Extend access…"), permissions=[Extend.permission.codename]
+    )
     def extend_access(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse:
         return EXTEND_ACCESS.action(self, request, queryset)
 
     @admin.action(
-        description="Pause selected enrollments…", permissions=[Pause.permission.codename]
+        description=gettext_lazy("Pause selected enrollments…"),
+        permissions=[Pause.permission.codename],
     )
     def pause_enrollments(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse:
         return PAUSE.action(self, request, queryset)
 
     @admin.action(
-        description="Resume selected enrollments…", permissions=[Resume.permission.codename]
+        description=gettext_lazy("Resume selected enrollments…"),
+        permissions=[Resume.permission.codename],
     )
     def resume_enrollments(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse:
         return RESUME.action(self, request, queryset)
 
-    @admin.action(description="Remove from course…", permissions=[Remove.permission.codename])
+    @admin.action(
+        description=gettext_lazy("Remove from course…"), permissions=[Remove.permission.codename]
+    )
     def remove_from_course(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse:
         return REMOVE.action(self, request, queryset)
 
-    @admin.action(description="End access / set end…", permissions=[Expire.permission.codename])
+    @admin.action(
+        description=gettext_lazy("End access / set end…"), permissions=[Expire.permission.codename]
+    )
     def expire_access(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse:
         return EXPIRE_ACCESS.action(self, request, queryset)
 

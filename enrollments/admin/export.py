@@ -16,6 +16,10 @@ list's "Export CSV" link carries its current query string.
   (`iterator()`), so a large list is never held in memory; every row goes through the
   project's one CSV writer (`enrollments.csv_output`: a cell typed by someone, such as
   `=HYPERLINK(...)`, is written as inert text).
+- Words in the staff member's language (issue 26 item 9): the header line is headings, not
+  keys, so it is translated, and so are the access state, course status, action and source
+  cells; ids, e-mail addresses, titles, numbers and dates are data and stay as they are. The
+  language active when the download starts is kept while the body streams.
 - Dates in the staff member's time zone, ISO 8601 with the UTC offset (`2036-03-01T13:00:00+01:00`),
   the zone named in the column header; an empty end means "indefinite". The file is UTF-8 with
   a byte-order mark, which Excel needs to read non-ASCII names correctly (every other
@@ -35,6 +39,8 @@ from django.contrib.admin.views.main import ERROR_FLAG
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponseRedirect, StreamingHttpResponse
 from django.urls import URLPattern, reverse
+from django.utils import translation
+from django.utils.translation import gettext_lazy
 
 from enrollments import clock
 from enrollments.admin import views
@@ -53,16 +59,19 @@ BYTE_ORDER_MARK = "\ufeff"
 
 @dataclass(frozen=True, slots=True)
 class At:
-    """What every cell of one export is written with: the staff member's zone, and the one
-    instant the access states are computed at (read once, when the download starts)."""
+    """What every cell of one export is written with: the staff member's zone and language,
+    and the one instant the access states are computed at (read once, when the download
+    starts)."""
 
     zone: zoneinfo.ZoneInfo
     now: datetime
+    language: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Column:
-    """One column: its header (`{zone}` replaced by the staff member's zone) and its cell."""
+    """One column: its header (marked for translation; `%(zone)s` replaced by the staff
+    member's zone) and its cell."""
 
     header: str
     cell: Callable[[Any, At], Any]
@@ -76,38 +85,45 @@ def instant(value: datetime | None, at: At) -> str:
 
 
 ENROLLMENT_COLUMNS = (
-    Column("enrollment id", lambda e, at: str(e.pk)),
-    Column("learner e-mail", lambda e, at: e.user.email),
-    Column("learner name", lambda e, at: e.user.full_name),
-    Column("course slug", lambda e, at: e.course.slug),
-    Column("course title", lambda e, at: e.course.title),
-    Column("start ({zone})", lambda e, at: instant(e.start_at, at)),
-    Column("end ({zone}; empty: indefinite)", lambda e, at: instant(e.ended_at, at)),
-    Column("access", lambda e, at: state_label(enrollment_access_state(e, at=at.now))),
-    Column("paused since ({zone})", lambda e, at: instant(e.paused_at, at) if e.is_paused else ""),
-    Column("items completed", lambda e, at: e.items_completed),
-    Column("items total", lambda e, at: e.items_total),
-    Column("progress %", lambda e, at: round(completion_rate(e) * 100)),
-    Column("course status", lambda e, at: course_status_label(e.course_status)),
+    Column(gettext_lazy("enrollment id"), lambda e, at: str(e.pk)),
+    Column(gettext_lazy("learner e-mail"), lambda e, at: e.user.email),
+    Column(gettext_lazy("learner name"), lambda e, at: e.user.full_name),
+    Column(gettext_lazy("course slug"), lambda e, at: e.course.slug),
+    Column(gettext_lazy("course title"), lambda e, at: e.course.title),
+    Column(gettext_lazy("start (%(zone)s)"), lambda e, at: instant(e.start_at, at)),
+    Column(
+        gettext_lazy("end (%(zone)s; empty: indefinite)"), lambda e, at: instant(e.ended_at, at)
+    ),
+    Column(
+        gettext_lazy("access"), lambda e, at: state_label(enrollment_access_state(e, at=at.now))
+    ),
+    Column(
+        gettext_lazy("paused since (%(zone)s)"),
+        lambda e, at: instant(e.paused_at, at) if e.is_paused else "",
+    ),
+    Column(gettext_lazy("items completed"), lambda e, at: e.items_completed),
+    Column(gettext_lazy("items total"), lambda e, at: e.items_total),
+    Column(gettext_lazy("progress %"), lambda e, at: round(completion_rate(e) * 100)),
+    Column(gettext_lazy("course status"), lambda e, at: course_status_label(e.course_status)),
 )
 
 ACCESS_CHANGE_COLUMNS = (
-    Column("record id", lambda c, at: str(c.pk)),
-    Column("when ({zone})", lambda c, at: instant(c.created_at, at)),
-    Column("action", lambda c, at: c.get_action_display()),
-    Column("enrollment id", lambda c, at: str(c.enrollment_id)),
-    Column("learner e-mail", lambda c, at: c.enrollment.user.email),
-    Column("course title", lambda c, at: c.enrollment.course.title),
+    Column(gettext_lazy("record id"), lambda c, at: str(c.pk)),
+    Column(gettext_lazy("when (%(zone)s)"), lambda c, at: instant(c.created_at, at)),
+    Column(gettext_lazy("action"), lambda c, at: c.get_action_display()),
+    Column(gettext_lazy("enrollment id"), lambda c, at: str(c.enrollment_id)),
+    Column(gettext_lazy("learner e-mail"), lambda c, at: c.enrollment.user.email),
+    Column(gettext_lazy("course title"), lambda c, at: c.enrollment.course.title),
     Column(
-        "old end ({zone})",
+        gettext_lazy("old end (%(zone)s)"),
         lambda c, at: "" if c.action == AccessChange.Action.ENROLL else instant(c.old_ended_at, at),
     ),
-    Column("new end ({zone})", lambda c, at: instant(c.new_ended_at, at)),
-    Column("paused seconds", lambda c, at: c.paused_seconds),
-    Column("actor", lambda c, at: c.actor.email if c.actor is not None else ""),
-    Column("source", lambda c, at: c.get_source_display()),
-    Column("reason", lambda c, at: c.reason),
-    Column("batch id", lambda c, at: str(c.batch_id) if c.batch_id else ""),
+    Column(gettext_lazy("new end (%(zone)s)"), lambda c, at: instant(c.new_ended_at, at)),
+    Column(gettext_lazy("paused seconds"), lambda c, at: c.paused_seconds),
+    Column(gettext_lazy("actor"), lambda c, at: c.actor.email if c.actor is not None else ""),
+    Column(gettext_lazy("source"), lambda c, at: c.get_source_display()),
+    Column(gettext_lazy("reason"), lambda c, at: c.reason),
+    Column(gettext_lazy("batch id"), lambda c, at: str(c.batch_id) if c.batch_id else ""),
 )
 
 
@@ -119,15 +135,23 @@ class _Echo:
         return value
 
 
+def header(column: Column, at: At) -> str:
+    """The column's heading in the active language, the staff member's zone named in it."""
+    text = str(column.header)
+    return text % {"zone": at.zone.key} if "%(zone)s" in text else text
+
+
 def csv_lines(rows: Iterable[Any], columns: Iterable[Column], at: At) -> Iterator[str]:
     """The byte-order mark, the header line, then one line per row, through the project's
-    formula-safe writer."""
+    formula-safe writer; in the download's language (`at.language`: the body streams after
+    the view has returned)."""
     columns = tuple(columns)
     writer = csv_writer(_Echo())
-    yield BYTE_ORDER_MARK
-    yield writer.writerow(column.header.format(zone=at.zone.key) for column in columns)
-    for row in rows:
-        yield writer.writerow(column.cell(row, at) for column in columns)
+    with translation.override(at.language):
+        yield BYTE_ORDER_MARK
+        yield writer.writerow(header(column, at) for column in columns)
+        for row in rows:
+            yield writer.writerow(column.cell(row, at) for column in columns)
 
 
 def changelist_rows(model_admin: ModelAdmin, request: HttpRequest):
@@ -154,7 +178,7 @@ def export_view(
             changelist = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
             return HttpResponseRedirect(f"{changelist}?{ERROR_FLAG}=1")
         # Read now: the time-zone middleware deactivates the zone before the body streams.
-        at = At(zone=staff_time_zone(request), now=clock.now())
+        at = At(zone=staff_time_zone(request), now=clock.now(), language=translation.get_language())
         stamp = at.now.astimezone(at.zone).strftime("%Y%m%d-%H%M")
         response = StreamingHttpResponse(
             csv_lines(rows.iterator(chunk_size=CHUNK_SIZE), columns, at),

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from django.contrib import admin
 from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy, ngettext
 
 from enrollments import clock
 from enrollments.admin.display import course_status_choices, state_label
@@ -45,13 +46,14 @@ class AccessStateFilter(admin.SimpleListFilter):
     removed ones alone. `any`, the old name of `all` (links and bookmarks made before), is
     still understood and highlights "All"."""
 
-    title = "access state"
+    # Translators: a list filter's title, shown as "By access state".
+    title = gettext_lazy("access state")
     parameter_name = "access_state"
     ALL = "all"
     #: The former value of ALL, still accepted.
     OLD_ALL = "any"
-    DEFAULT_LABEL = "Not removed (default)"
-    ALL_LABEL = "All (removed included)"
+    DEFAULT_LABEL = gettext_lazy("Not removed (default)")
+    ALL_LABEL = gettext_lazy("All (removed included)")
 
     def lookups(self, request, model_admin):
         return [(self.ALL, self.ALL_LABEL)] + [
@@ -80,7 +82,8 @@ class AccessStateFilter(admin.SimpleListFilter):
 class CourseStatusFilter(admin.SimpleListFilter):
     """Filters on the `course_status` annotation of selectors.memberships_with_progress."""
 
-    title = "course status"
+    # Translators: a list filter's title, shown as "By course status" (the learner's progress).
+    title = gettext_lazy("course status")
     parameter_name = "course_status"
 
     def lookups(self, request, model_admin):
@@ -93,11 +96,12 @@ class CourseStatusFilter(admin.SimpleListFilter):
 
 
 class PausedFilter(admin.SimpleListFilter):
-    title = "paused"
+    # Translators: a list filter's title, shown as "By paused".
+    title = gettext_lazy("paused")
     parameter_name = "paused"
 
     def lookups(self, request, model_admin):
-        return [("yes", "Paused"), ("no", "Not paused")]
+        return [("yes", gettext_lazy("Paused")), ("no", gettext_lazy("Not paused"))]
 
     def queryset(self, request, queryset: QuerySet) -> QuerySet:
         if self.value() in {"yes", "no"}:
@@ -108,12 +112,19 @@ class PausedFilter(admin.SimpleListFilter):
 class EndsWithinFilter(admin.SimpleListFilter):
     """Enrollments whose access ends in the next N days (not yet ended, not indefinite)."""
 
-    title = "access ends"
+    # Translators: a list filter's title, shown as "By access ends".
+    title = gettext_lazy("access ends")
     parameter_name = "ends_within"
     DAYS = (7, 30)
 
     def lookups(self, request, model_admin):
-        return [(str(days), f"within {days} days") for days in self.DAYS]
+        return [
+            (
+                str(days),
+                ngettext("within %(count)s day", "within %(count)s days", days) % {"count": days},
+            )
+            for days in self.DAYS
+        ]
 
     def queryset(self, request, queryset: QuerySet) -> QuerySet:
         if self.value() not in {str(days) for days in self.DAYS}:

@@ -29,10 +29,13 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from enrollments import clock
 from enrollments.admin import undoing, views
-from enrollments.admin.display import ReadOnly, format_instant, instant_cell
+from enrollments.admin.display import ReadOnly, format_instant, instant_cell, number
+from enrollments.admin.reporting import translated
 from enrollments.admin.scoping import may, may_see_enrollments, page_scope, prime_roles
 from enrollments.errors import RunNotFound, message_of
 from enrollments.jobs import runs as run_jobs
@@ -78,12 +81,21 @@ def in_words(left: timedelta) -> str:
     """`less than a minute`, `about 5 minutes`, `about 2 hours 10 minutes`."""
     minutes = round(left.total_seconds() / 60)
     if minutes < 1:
-        return "less than a minute"
+        return _("less than a minute")
     if minutes < 60:
-        return f"about {minutes} minute{'' if minutes == 1 else 's'}"
+        return ngettext("about %(count)s minute", "about %(count)s minutes", minutes) % {
+            "count": minutes
+        }
     hours, rest = divmod(minutes, 60)
-    text = f"about {hours} hour{'' if hours == 1 else 's'}"
-    return f"{text} {rest} minute{'' if rest == 1 else 's'}" if rest else text
+    if not rest:
+        return ngettext("about %(count)s hour", "about %(count)s hours", hours) % {"count": hours}
+    # Translators: "about 2 hours 10 minutes": the hours, then the minutes (the next msgid).
+    return ngettext(
+        "about %(count)s hour %(minutes)s", "about %(count)s hours %(minutes)s", hours
+    ) % {
+        "count": hours,
+        "minutes": ngettext("%(count)s minute", "%(count)s minutes", rest) % {"count": rest},
+    }
 
 
 def skipped_rows(run: OperationRun) -> list[dict[str, object]]:
@@ -101,9 +113,10 @@ def skipped_rows(run: OperationRun) -> list[dict[str, object]]:
     return [
         {
             "enrollment_id": pk,
-            "learner": names.get(pk, ("(deleted)", ""))[0],
+            # Translators: a skipped row's learner whose enrollment no longer exists.
+            "learner": names[pk][0] if pk in names else _("(deleted)"),
             "course": names.get(pk, ("", ""))[1],
-            "reason": message_of(code),
+            "reason": translated(message_of(code)),
         }
         for pk, code in rows
     ]
@@ -112,7 +125,8 @@ def skipped_rows(run: OperationRun) -> list[dict[str, object]]:
 class StateFilter(admin.SimpleListFilter):
     """The run's state, drafts left out (they are previews, not jobs)."""
 
-    title = "state"
+    # Translators: a list filter's title, shown as "By state" (a background job's state).
+    title = gettext_lazy("state")
     parameter_name = "state"
 
     def lookups(self, request, model_admin):
@@ -158,31 +172,36 @@ class OperationRunAdmin(ReadOnly, admin.ModelAdmin):
     def changelist_view(self, request: HttpRequest, extra_context=None) -> HttpResponse:
         prime_roles(request.user)
         return super().changelist_view(
-            request, {"title": "Background jobs", **(extra_context or {})}
+            request, {"title": _("Background jobs"), **(extra_context or {})}
         )
 
     # -- the list's columns --------------------------------------------------------------------
 
-    @admin.display(description="progress")
+    @admin.display(description=gettext_lazy("progress"))
     def progress(self, run: OperationRun) -> str:
+        # Translators: a background job's rows done: "1,200 of 5,000".
+        done_of_total = _("%(done)s of %(total)s") % {
+            "done": number(run.done),
+            "total": number(run.total),
+        }
         return format_html(
-            '<progress max="{}" value="{}" aria-label="Rows done">{}</progress> {} of {}',
+            '<progress max="{}" value="{}" aria-label="{}">{}</progress> {}',
             run.total or 1,
             run.done,
-            f"{run.done:,} of {run.total:,}",
-            f"{run.done:,}",
-            f"{run.total:,}",
+            _("Rows done"),
+            done_of_total,
+            done_of_total,
         )
 
-    @admin.display(description="started by", ordering="actor__email")
+    @admin.display(description=gettext_lazy("started by"), ordering="actor__email")
     def started_by(self, run: OperationRun) -> str:
         return started_by(run)
 
-    @admin.display(description="created", ordering="created_at")
+    @admin.display(description=gettext_lazy("created"), ordering="created_at")
     def created(self, run: OperationRun) -> str:
         return instant_cell(run.created_at)
 
-    @admin.display(description="error")
+    @admin.display(description=gettext_lazy("error"))
     def error_summary(self, run: OperationRun) -> str:
         return run.error[:120] + ("…" if len(run.error) > 120 else "") if run.error else "—"
 
@@ -245,11 +264,13 @@ class OperationRunAdmin(ReadOnly, admin.ModelAdmin):
         if run.state == State.CANCELLED or run.cancel_requested:
             messages.success(
                 request,
-                "Cancel asked: the job stops after the chunk it is applying. What it changed "
-                "stays (undo the batch to put it back).",
+                _(
+                    "Cancel asked: the job stops after the chunk it is applying. What it changed "
+                    "stays (undo the batch to put it back)."
+                ),
             )
         else:
-            messages.info(request, "The job had finished already: nothing to cancel.")
+            messages.info(request, _("The job had finished already: nothing to cancel."))
         return HttpResponseRedirect(job_url(run.pk))
 
     def retry_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
@@ -257,16 +278,19 @@ class OperationRunAdmin(ReadOnly, admin.ModelAdmin):
         if run is None:
             return self._not_found(request)
         if run.state != State.FAILED:
-            messages.info(request, "Only a failed job can be retried.")
+            messages.info(request, _("Only a failed job can be retried."))
         else:
             run_jobs.retry(run)
             messages.success(
                 request,
-                "Queued again: the job resumes at its first row not done once a worker takes it.",
+                _(
+                    "Queued again: the job resumes at its first row not done once a worker "
+                    "takes it."
+                ),
             )
         return HttpResponseRedirect(job_url(run.pk))
 
-    @admin.action(description="Retry the selected failed jobs")
+    @admin.action(description=gettext_lazy("Retry the selected failed jobs"))
     def retry_failed(self, request: HttpRequest, queryset: QuerySet[OperationRun]) -> None:
         queued, refused = 0, 0
         for run in queryset.filter(state=State.FAILED):
@@ -277,16 +301,26 @@ class OperationRunAdmin(ReadOnly, admin.ModelAdmin):
                 refused += 1
         if queued:
             messages.success(
-                request, f"Queued again {queued} failed job{'s' if queued > 1 else ''}."
+                request,
+                ngettext(
+                    "Queued again %(count)s failed job.",
+                    "Queued again %(count)s failed jobs.",
+                    queued,
+                )
+                % {"count": queued},
             )
         if refused:
             messages.error(
                 request,
-                f"Not queued: {refused} job{'s' if refused > 1 else ''} whose operation you "
-                "may not apply.",
+                ngettext(
+                    "Not queued: %(count)s job whose operation you may not apply.",
+                    "Not queued: %(count)s jobs whose operation you may not apply.",
+                    refused,
+                )
+                % {"count": refused},
             )
         if not queued and not refused:
-            messages.info(request, "No failed job was selected: nothing to retry.")
+            messages.info(request, _("No failed job was selected: nothing to retry."))
 
     # -- internals -----------------------------------------------------------------------------
 
@@ -305,7 +339,7 @@ class OperationRunAdmin(ReadOnly, admin.ModelAdmin):
         return run
 
     def _not_found(self, request: HttpRequest) -> HttpResponseRedirect:
-        messages.warning(request, "No such job.")
+        messages.warning(request, _("No such job."))
         return HttpResponseRedirect(reverse("admin:enrollments_operationrun_changelist"))
 
 
@@ -314,4 +348,5 @@ def job_url(run_id: uuid.UUID) -> str:
 
 
 def started_by(run: OperationRun) -> str:
-    return run.actor.email if run.actor is not None else "the system"
+    # Translators: who started a background job without an actor (a command, the clock).
+    return run.actor.email if run.actor is not None else _("the system")

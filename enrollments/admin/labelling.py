@@ -9,6 +9,7 @@ so the page reads the same as before and says what each input is."""
 
 from django import forms
 from django.contrib import admin
+from django.utils.translation import gettext as _
 
 
 def _name_rows(formset_class: type[forms.BaseFormSet]) -> type[forms.BaseFormSet]:
@@ -18,10 +19,15 @@ def _name_rows(formset_class: type[forms.BaseFormSet]) -> type[forms.BaseFormSet
     class NamedRows(formset_class):  # type: ignore[misc, valid-type]
         def add_fields(self, form: forms.Form, index: int | None) -> None:
             super().add_fields(form, index)
-            row = f"row {index + 1}" if index is not None else "new row"
             for name, field in form.fields.items():
                 column = field.label or name.replace("_", " ").capitalize()
-                field.widget.attrs.setdefault("aria-label", f"{column}, {row}")
+                if index is None:
+                    # Translators: an input's name in the template row "Add another" copies.
+                    label = _("%(column)s, new row") % {"column": column}
+                else:
+                    # Translators: an input's name in a table: its column, then its row number.
+                    label = _("%(column)s, row %(row)s") % {"column": column, "row": index + 1}
+                field.widget.attrs.setdefault("aria-label", label)
 
     NamedRows.__name__ = formset_class.__name__
     return NamedRows
@@ -44,5 +50,6 @@ class LabelledSplitDateTimes(forms.BaseForm):
             widget = field.widget
             if isinstance(widget, forms.SplitDateTimeWidget):
                 date, time = widget.widgets
-                date.attrs["aria-label"] = f"{field.label}, date"
-                time.attrs["aria-label"] = f"{field.label}, time"
+                # Translators: the accessible names of a date-and-time field's two inputs.
+                date.attrs["aria-label"] = _("%(field)s, date") % {"field": field.label}
+                time.attrs["aria-label"] = _("%(field)s, time") % {"field": field.label}

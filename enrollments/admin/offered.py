@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from enrollments.admin import removed
 from enrollments.models import Enrollment
@@ -42,22 +43,24 @@ def offered_actions(model_admin, request: HttpRequest, enrollment: Enrollment) -
     user object: no query per enrollment once the roles are read)."""
     if enrollment.removed_at is not None:
         if removed.may_restore(request.user, enrollment):
-            return [Offer("Restore…", _url("restore", enrollment), "restore-link")]
+            return [Offer(_("Restore…"), _url("restore", enrollment), "restore-link")]
         return []
     offers = []
     if model_admin.has_extend_access_permission(request, enrollment):
         offers.append(
-            Offer("Extend access", _url("extend_access", enrollment), "extend-access-link")
+            Offer(_("Extend access"), _url("extend_access", enrollment), "extend-access-link")
         )
     if model_admin.has_expire_access_permission(request, enrollment):
         offers.append(
-            Offer("End access / set end", _url("expire_access", enrollment), "expire-access-link")
+            Offer(
+                _("End access / set end"), _url("expire_access", enrollment), "expire-access-link"
+            )
         )
     if model_admin.has_pause_enrollment_permission(request, enrollment):
         if enrollment.is_paused:
-            offers.append(Offer("Resume…", _url("resume", enrollment), "resume-link"))
+            offers.append(Offer(_("Resume…"), _url("resume", enrollment), "resume-link"))
         else:
-            offers.append(Offer("Pause…", _url("pause", enrollment), "pause-link"))
+            offers.append(Offer(_("Pause…"), _url("pause", enrollment), "pause-link"))
     if model_admin.has_remove_from_course_permission(request, enrollment):
-        offers.append(Offer("Remove from course…", _url("remove", enrollment), "remove-link"))
+        offers.append(Offer(_("Remove from course…"), _url("remove", enrollment), "remove-link"))
     return offers

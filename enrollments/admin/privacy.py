@@ -26,9 +26,12 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from enrollments import privacy
 from enrollments.admin.display import ReadOnly, format_instant
+from enrollments.admin.reporting import translated
 from enrollments.models import AccessChange, Erasure
 from enrollments.permissions import ERASE_LEARNER, EXPORT_LEARNER_DATA, Permission
 from lms.models import User
@@ -43,13 +46,14 @@ def _require(request: HttpRequest, permission: Permission) -> None:
         raise PermissionDenied
 
 
-def _one_learner(model_admin, request: HttpRequest, queryset: QuerySet, verb: str) -> User | None:
-    """The one selected user; a message and None when there are none or several."""
+def _one_learner(
+    model_admin, request: HttpRequest, queryset: QuerySet, refusal: str
+) -> User | None:
+    """The one selected user; a message (`refusal`, "Select exactly one learner to ...") and
+    None when there are none or several."""
     chosen = list(queryset[:2])
     if len(chosen) != 1:
-        model_admin.message_user(
-            request, f"Select exactly one learner to {verb}.", level=messages.WARNING
-        )
+        model_admin.message_user(request, refusal, level=messages.WARNING)
         return None
     return chosen[0]
 
@@ -65,10 +69,12 @@ class LearnerDataActions:
     def has_erase_learner_permission(self, request: HttpRequest) -> bool:
         return ERASE_LEARNER.held_by(request.user)
 
-    @admin.action(permissions=["export_learner_data"], description="Export learner data (JSON)")
+    @admin.action(
+        permissions=["export_learner_data"], description=gettext_lazy("Export learner data (JSON)")
+    )
     def export_learner_data(self, request: HttpRequest, queryset: QuerySet[User]):
         _require(request, EXPORT_LEARNER_DATA)
-        learner = _one_learner(self, request, queryset, "export")
+        learner = _one_learner(self, request, queryset, _("Select exactly one learner to export."))
         if learner is None:
             return None
         response = HttpResponse(
@@ -79,10 +85,10 @@ class LearnerDataActions:
         response["Cache-Control"] = "no-store"
         return response
 
-    @admin.action(permissions=["erase_learner"], description="Erase learner…")
+    @admin.action(permissions=["erase_learner"], description=gettext_lazy("Erase learner…"))
     def erase_learner(self, request: HttpRequest, queryset: QuerySet[User]):
         _require(request, ERASE_LEARNER)
-        learner = _one_learner(self, request, queryset, "erase")
+        learner = _one_learner(self, request, queryset, _("Select exactly one learner to erase."))
         if learner is None:
             return None
         try:
@@ -92,30 +98,42 @@ class LearnerDataActions:
                 )
                 self.message_user(
                     request,
-                    f"Erased learner {learner.pk}: e-mail and names replaced, log-in and API "
-                    f"keys disabled, {record.counts['audit_reasons_blanked']} audit reasons "
-                    f"blanked. Erasure record {record.pk}.",
+                    _(
+                        "Erased learner %(learner)s: e-mail and names replaced, log-in and API "
+                        "keys disabled, %(count)s audit reasons blanked. Erasure record "
+                        "%(record)s."
+                    )
+                    % {
+                        "learner": learner.pk,
+                        "count": record.counts["audit_reasons_blanked"],
+                        "record": record.pk,
+                    },
                     level=messages.SUCCESS,
                 )
                 return None
             counts = privacy.erasure_preview(learner, actor=request.user)
         except privacy.ErasureRefused as refused:
-            self.message_user(request, refused.message, level=messages.ERROR)
+            self.message_user(request, translated(refused.message), level=messages.ERROR)
             return None
         return TemplateResponse(
             request,
             ERASE_TEMPLATE,
             {
                 **self.admin_site.each_context(request),
-                "title": "Erase learner",
+                "title": _("Erase learner"),
                 "opts": self.model._meta,
                 "learner": learner,
-                "erased": [(privacy.LABELS[k], n) for k, n in counts.items() if not _kept(k)],
-                "kept": [(privacy.LABELS[k], n) for k, n in counts.items() if _kept(k)],
+                "erased": [(_label(k), n) for k, n in counts.items() if not _kept(k)],
+                "kept": [(_label(k), n) for k, n in counts.items() if _kept(k)],
                 "action": "erase_learner",
                 "confirmed_field": CONFIRMED,
             },
         )
+
+
+def _label(count_name: str) -> str:
+    """A count's label (privacy.LABELS) in the staff member's language."""
+    return translated(str(privacy.LABELS[count_name])) or ""
 
 
 def _kept(count_name: str) -> bool:
@@ -132,30 +150,37 @@ class ErasureAdmin(ReadOnly, admin.ModelAdmin):
     readonly_fields = ("kind", "learner_ref", "actor_ref", "source", "performed", "counts")
     fields = readonly_fields
 
-    @admin.display(description="when", ordering="performed_at")
+    @admin.display(description=gettext_lazy("when"), ordering="performed_at")
     def performed(self, record: Erasure) -> str:
         return format_instant(record.performed_at)
 
-    @admin.display(description="learner (id)")
+    @admin.display(description=gettext_lazy("learner (id)"))
     def learner_ref(self, record: Erasure) -> str:
         return str(record.learner_id) if record.learner_id else "-"
 
-    @admin.display(description="erased by")
+    @admin.display(description=gettext_lazy("erased by"))
     def actor_ref(self, record: Erasure) -> str:
         if record.actor_id is None:
-            return "system" if record.kind == Erasure.Kind.RETENTION else "command (no actor)"
+            if record.kind == Erasure.Kind.RETENTION:
+                # Translators: who erased: the retention sweep, no person.
+                return _("system")
+            return _("command (no actor)")
         return format_html("{} <small>({})</small>", record.actor.email, record.actor_id)
 
-    @admin.display(description="what")
+    # Translators: a column: what an erasure did (counts).
+    @admin.display(description=gettext_lazy("what"))
     def summary(self, record: Erasure) -> str:
         counts = record.counts
         if record.kind == Erasure.Kind.RETENTION:
-            return (
-                f"{counts.get('audit_reasons_blanked', 0)} audit reasons and "
-                f"{counts.get('run_reasons_blanked', 0)} run reasons older than "
-                f"{counts.get('retention_days')} days blanked"
-            )
-        return (
-            f"{counts.get('audit_reasons_blanked', 0)} of {counts.get('audit_rows_kept', 0)} "
-            f"audit reasons blanked, {counts.get('api_keys_revoked', 0)} API keys revoked"
-        )
+            return _(
+                "%(audit)s audit reasons and %(runs)s run reasons older than %(days)s days blanked"
+            ) % {
+                "audit": counts.get("audit_reasons_blanked", 0),
+                "runs": counts.get("run_reasons_blanked", 0),
+                "days": counts.get("retention_days"),
+            }
+        return _("%(blanked)s of %(kept)s audit reasons blanked, %(keys)s API keys revoked") % {
+            "blanked": counts.get("audit_reasons_blanked", 0),
+            "kept": counts.get("audit_rows_kept", 0),
+            "keys": counts.get("api_keys_revoked", 0),
+        }

@@ -22,6 +22,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy
 
 from enrollments.admin.display import ReadOnly, enrollment_label, format_instant, instant_cell
 from enrollments.admin.scoping import PAGE_PERMISSIONS
@@ -48,7 +49,7 @@ class ExpiryReminderAdmin(ReadOnly, admin.ModelAdmin):
     )
     list_filter = ("state",)
     search_fields = ("enrollment__user__email", "enrollment__course__title")
-    search_help_text = "Search by the learner's e-mail or the course's title."
+    search_help_text = gettext_lazy("Search by the learner's e-mail or the course's title.")
     ordering = ("-claimed_at", "-id")
     list_per_page = 50
     show_full_result_count = False
@@ -85,31 +86,32 @@ class ExpiryReminderAdmin(ReadOnly, admin.ModelAdmin):
             return not scope.empty
         return scope.covers(obj.enrollment.course_id)
 
-    @admin.display(description="learner", ordering="enrollment__user__email")
+    @admin.display(description=gettext_lazy("learner"), ordering="enrollment__user__email")
     def learner(self, reminder: ExpiryReminder) -> str:
         return format_html('<span class="email">{}</span>', reminder.enrollment.user.email)
 
-    @admin.display(description="course", ordering="enrollment__course__title")
+    @admin.display(description=gettext_lazy("course"), ordering="enrollment__course__title")
     def course(self, reminder: ExpiryReminder) -> str:
         return reminder.enrollment.course.title
 
-    @admin.display(description="state", ordering="state")
+    # Translators: a column: a reminder's state (claimed, sent, failed, ...).
+    @admin.display(description=gettext_lazy("state"), ordering="state")
     def state_display(self, reminder: ExpiryReminder) -> str:
         return reminder.get_state_display()
 
-    @admin.display(description="end it announced", ordering="ended_at")
+    @admin.display(description=gettext_lazy("end it announced"), ordering="ended_at")
     def end(self, reminder: ExpiryReminder) -> str:
         return instant_cell(reminder.ended_at)
 
-    @admin.display(description="sent at", ordering="sent_at")
+    @admin.display(description=gettext_lazy("sent at"), ordering="sent_at")
     def sent(self, reminder: ExpiryReminder) -> str:
         return instant_cell(reminder.sent_at) if reminder.sent_at else "—"
 
-    @admin.display(description="last error")
+    @admin.display(description=gettext_lazy("last error"))
     def last_error_display(self, reminder: ExpiryReminder) -> str:
         return reminder.last_error or "—"
 
-    @admin.display(description="enrollment")
+    @admin.display(description=gettext_lazy("enrollment"))
     def enrollment_link(self, reminder: ExpiryReminder) -> str:
         enrollment = reminder.enrollment
         return format_html(
@@ -118,22 +120,22 @@ class ExpiryReminderAdmin(ReadOnly, admin.ModelAdmin):
             enrollment_label(enrollment.user.email, enrollment.course.title),
         )
 
-    @admin.display(description="end it announced")
+    @admin.display(description=gettext_lazy("end it announced"))
     def ended_at_display(self, reminder: ExpiryReminder) -> str:
         return format_instant(reminder.ended_at)
 
-    @admin.display(description="claimed by a sweep at")
+    @admin.display(description=gettext_lazy("claimed by a sweep at"))
     def claimed_at_display(self, reminder: ExpiryReminder) -> str:
         return format_instant(reminder.claimed_at)
 
-    @admin.display(description="latest send began at")
+    @admin.display(description=gettext_lazy("latest send began at"))
     def last_attempt_at_display(self, reminder: ExpiryReminder) -> str:
         return format_instant(reminder.last_attempt_at) if reminder.last_attempt_at else "—"
 
-    @admin.display(description="next try due at")
+    @admin.display(description=gettext_lazy("next try due at"))
     def next_attempt_at_display(self, reminder: ExpiryReminder) -> str:
         return format_instant(reminder.next_attempt_at) if reminder.next_attempt_at else "—"
 
-    @admin.display(description="sent at")
+    @admin.display(description=gettext_lazy("sent at"))
     def sent_at_display(self, reminder: ExpiryReminder) -> str:
         return format_instant(reminder.sent_at) if reminder.sent_at else "—"

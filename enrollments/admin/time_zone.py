@@ -24,6 +24,8 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 DEFAULT_ZONE = "UTC"
 
@@ -112,7 +114,8 @@ def time_zone_choices(current: str | None = None) -> Choices:
         and is_known_zone(current)
         and current not in canonical_zones()
     ):
-        choices.append((current, f"{current} (an older name, still valid)"))
+        # Translators: a time zone's legacy name (US/Eastern) the staff member chose before.
+        choices.append((current, _("%(zone)s (an older name, still valid)") % {"zone": current}))
     return choices + _grouped_zones()
 
 
@@ -170,9 +173,9 @@ class TimeZoneForm(forms.Form):
     an alias the picker no longer lists."""
 
     time_zone = forms.ChoiceField(
-        label="Your time zone",
+        label=gettext_lazy("Your time zone"),
         choices=time_zone_choices,
-        help_text=(
+        help_text=gettext_lazy(
             "Every date in the admin is shown in this zone, with its abbreviation (e.g. CET), "
             "and dates you type are read in it. What is stored stays UTC."
         ),
@@ -200,7 +203,7 @@ def time_zone_view(request: HttpRequest) -> HttpResponse:
         return HttpResponseRedirect(_next_url(request))
     context = {
         **admin.site.each_context(request),
-        "title": "Your time zone",
+        "title": _("Your time zone"),
         "form": form,
         "next": _next_url(request),
         "zone_from_browser": not has_chosen_time_zone(request) and not form.is_bound,

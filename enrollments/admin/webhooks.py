@@ -25,9 +25,12 @@ from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from enrollments.admin import views
 from enrollments.admin.display import format_instant, instant_cell
+from enrollments.admin.reporting import translated
 from enrollments.errors import DomainError
 from enrollments.events import endpoints
 from enrollments.models import AccessEvent, WebhookAttempt, WebhookDelivery, WebhookEndpoint
@@ -61,12 +64,13 @@ class EndpointForm(forms.ModelForm):
     """The endpoint's fields; every check is endpoints.py's, its messages on their fields."""
 
     #: Text: targets.check_url judges it (Django's URLField would guess a scheme).
-    url = forms.CharField(max_length=endpoints.MAX_URL_LENGTH, label="URL")
+    url = forms.CharField(max_length=endpoints.MAX_URL_LENGTH, label=gettext_lazy("URL"))
     event_types = forms.MultipleChoiceField(
+        label=gettext_lazy("Event types"),
         choices=AccessEvent.EventType.choices,
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text="None checked: every event type.",
+        help_text=gettext_lazy("None checked: every event type."),
     )
 
     class Meta:
@@ -81,10 +85,14 @@ class EndpointForm(forms.ModelForm):
             "description",
         )
         help_texts = {
-            "url": "https, reachable from the internet (private and loopback hosts are refused).",
-            "scheme": "How deliveries are signed; chosen once.",
-            "should_retry": "Off: one attempt per event.",
-            "owner_email": "E-mailed after a day of failed deliveries and when it is disabled.",
+            "url": gettext_lazy(
+                "https, reachable from the internet (private and loopback hosts are refused)."
+            ),
+            "scheme": gettext_lazy("How deliveries are signed; chosen once."),
+            "should_retry": gettext_lazy("Off: one attempt per event."),
+            "owner_email": gettext_lazy(
+                "E-mailed after a day of failed deliveries and when it is disabled."
+            ),
         }
 
     def clean(self):
@@ -101,7 +109,7 @@ class EndpointForm(forms.ModelForm):
                 try:
                     data[name] = check(data[name] or ("" if name != "event_types" else []))
                 except DomainError as error:
-                    self.add_error(name, error.message)
+                    self.add_error(name, translated(error.message))
         return data
 
 
@@ -110,16 +118,18 @@ class RotateForm(forms.Form):
         min_value=0,
         max_value=endpoints.MAX_ROTATION_OVERLAP.total_seconds() / 3600,
         initial=endpoints.ROTATION_OVERLAP.total_seconds() / 3600,
-        label="Hours the old secret keeps signing",
-        help_text="0: it stops signing at once.",
+        label=gettext_lazy("Hours the old secret keeps signing"),
+        help_text=gettext_lazy("0: it stops signing at once."),
     )
 
 
 class ReplayForm(forms.Form):
     since = forms.DateTimeField(
-        label="Replay every event since",
-        help_text="In your time zone, e.g. 2026-03-01 09:00. Each event the endpoint receives "
-        "is sent again (those waiting to be sent are left as they are).",
+        label=gettext_lazy("Replay every event since"),
+        help_text=gettext_lazy(
+            "In your time zone, e.g. 2026-03-01 09:00. Each event the endpoint receives "
+            "is sent again (those waiting to be sent are left as they are)."
+        ),
     )
 
 
@@ -152,19 +162,23 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
 
     # -- the list ----------------------------------------------------------------------------
 
-    @admin.display(description="event types")
+    @admin.display(description=gettext_lazy("event types"))
     def event_types_shown(self, endpoint: WebhookEndpoint) -> str:
-        return ", ".join(endpoint.event_types) or "every event type"
+        return ", ".join(endpoint.event_types) or _("every event type")
 
-    @admin.display(description="created", ordering="created_at")
+    @admin.display(description=gettext_lazy("created"), ordering="created_at")
     def created(self, endpoint: WebhookEndpoint) -> str:
         return instant_cell(endpoint.created_at)
 
-    @admin.action(description="Enable the selected endpoints")
+    @admin.action(description=gettext_lazy("Enable the selected endpoints"))
     def enable_selected(self, request: HttpRequest, queryset: QuerySet[WebhookEndpoint]) -> None:
         self._switch(request, queryset, True)
 
-    @admin.action(description="Disable the selected endpoints (pending deliveries are cancelled)")
+    @admin.action(
+        description=gettext_lazy(
+            "Disable the selected endpoints (pending deliveries are cancelled)"
+        )
+    )
     def disable_selected(self, request: HttpRequest, queryset: QuerySet[WebhookEndpoint]) -> None:
         self._switch(request, queryset, False)
 
@@ -172,8 +186,12 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
         pks = list(queryset.filter(is_enabled=not enabled).values_list("pk", flat=True))
         for pk in pks:
             endpoints.set_enabled(pk, enabled)
-        word = "Enabled" if enabled else "Disabled"
-        messages.success(request, f"{word} {len(pks)} endpoint{'s' if len(pks) != 1 else ''}.")
+        count = len(pks)
+        if enabled:
+            text = ngettext("Enabled %(count)s endpoint.", "Enabled %(count)s endpoints.", count)
+        else:
+            text = ngettext("Disabled %(count)s endpoint.", "Disabled %(count)s endpoints.", count)
+        messages.success(request, text % {"count": count})
 
     # -- add, change, delete through endpoints.py ----------------------------------------------
 
@@ -209,7 +227,7 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
         secret = getattr(request, "webhook_secret", None)
         if secret is None:
             return super().response_add(request, obj, post_url_continue)
-        return self._secret_page(request, obj, secret, "Webhook endpoint added")
+        return self._secret_page(request, obj, secret, _("Webhook endpoint added"))
 
     def get_deleted_objects(self, objs, request: HttpRequest):
         """The endpoints, and how many deliveries go with them, counted: Django's default lists
@@ -220,7 +238,7 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
             WebhookEndpoint._meta.verbose_name_plural: len(chosen),
             WebhookDelivery._meta.verbose_name_plural: deliveries,
         }
-        missing = set() if self.has_delete_permission(request) else {"webhook endpoint"}
+        missing = set() if self.has_delete_permission(request) else {_("webhook endpoint")}
         return [str(endpoint) for endpoint in chosen], counts, missing, []
 
     def delete_model(self, request: HttpRequest, obj) -> None:
@@ -268,17 +286,17 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
         if request.method == "POST" and form.is_valid():
             hours = form.cleaned_data["overlap_hours"]
             rotated = endpoints.rotate(endpoint.pk, overlap=timedelta(hours=hours))
-            return self._secret_page(request, rotated.endpoint, rotated.secret, "Secret rotated")
+            return self._secret_page(request, rotated.endpoint, rotated.secret, _("Secret rotated"))
         return self._form_page(
             request,
             endpoint,
             form,
-            title="Rotate the signing secret",
-            intro=(
+            title=_("Rotate the signing secret"),
+            intro=_(
                 "A new secret signs every delivery from now on; the current one keeps signing "
                 "too for the hours below, so receivers can switch without losing a delivery."
             ),
-            button="Rotate the secret",
+            button=_("Rotate the secret"),
         )
 
     def test_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
@@ -290,20 +308,28 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
                 request,
                 endpoint,
                 forms.Form(),
-                title="Send a test event",
-                intro=(
+                title=_("Send a test event"),
+                intro=_(
                     "Sends a signed test event (event_type test.created) now and shows the "
                     "receiver's answer. Nothing is recorded or retried."
                 ),
-                button="Send a test event",
+                button=_("Send a test event"),
             )
         answer = endpoints.send_test(endpoint.pk)
-        status = answer.status if answer.status is not None else "no answer"
-        text = f"Test event: {status} in {answer.latency_ms} ms"
+        values = {
+            # Translators: a webhook attempt that got no HTTP answer (instead of its status).
+            "status": answer.status if answer.status is not None else _("no answer"),
+            "ms": answer.latency_ms,
+        }
         if answer.delivered:
-            messages.success(request, f"{text}: delivered.")
+            messages.success(request, _("Test event: %(status)s in %(ms)s ms: delivered.") % values)
         else:
-            messages.error(request, f"{text}: not delivered ({answer.error or 'not a 2xx'}).")
+            # Translators: the error of a test event, else that its status was not 2xx.
+            values["error"] = answer.error or _("not a 2xx")
+            messages.error(
+                request,
+                _("Test event: %(status)s in %(ms)s ms: not delivered (%(error)s).") % values,
+            )
         return HttpResponseRedirect(endpoint_url(endpoint.pk))
 
     def replay_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
@@ -316,19 +342,21 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
             try:
                 queued = endpoints.replay_since(endpoint.pk, since)
             except DomainError as error:
-                messages.error(request, error.message)
+                messages.error(request, translated(error.message))
                 return HttpResponseRedirect(endpoint_url(endpoint.pk))
             messages.success(
-                request, f"Queued {queued} deliveries of the events since {format_instant(since)}."
+                request,
+                _("Queued %(count)s deliveries of the events since %(since)s.")
+                % {"count": queued, "since": format_instant(since)},
             )
             return HttpResponseRedirect(endpoint_url(endpoint.pk, "deliveries"))
         return self._form_page(
             request,
             endpoint,
             form,
-            title="Replay every event since …",
-            intro="Every event since this instant that the endpoint receives is sent again.",
-            button="Replay",
+            title=_("Replay every event since …"),
+            intro=_("Every event since this instant that the endpoint receives is sent again."),
+            button=_("Replay"),
         )
 
     def log_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
@@ -351,7 +379,7 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
                 "attempts": [
                     {
                         "when": format_instant(attempt.attempted_at),
-                        "status": attempt.status if attempt.status is not None else "no answer",
+                        "status": attempt.status if attempt.status is not None else _("no answer"),
                         "latency_ms": attempt.latency_ms,
                         "error": attempt.error,
                     }
@@ -364,7 +392,9 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
             for delivery in deliveries
         ]
         context = {
-            **self._context(request, endpoint, f"Delivery log of {endpoint.url}"),
+            **self._context(
+                request, endpoint, _("Delivery log of %(url)s") % {"url": endpoint.url}
+            ),
             "rows": rows,
             "total": WebhookDelivery.objects.filter(endpoint=endpoint).count(),
             "limit": LOG_ROWS,
@@ -377,14 +407,16 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
         if endpoint is None:
             return self._not_found(request)
         if not WebhookDelivery.objects.filter(pk=delivery_id, endpoint=endpoint).exists():
-            messages.error(request, endpoints.DeliveryNotFound.message)
+            messages.error(request, translated(endpoints.DeliveryNotFound.message))
         else:
             try:
                 endpoints.resend(delivery_id)
             except DomainError as error:
-                messages.error(request, error.message)
+                messages.error(request, translated(error.message))
             else:
-                messages.success(request, f"Delivery {delivery_id} queued again.")
+                messages.success(
+                    request, _("Delivery %(delivery)s queued again.") % {"delivery": delivery_id}
+                )
         return HttpResponseRedirect(endpoint_url(endpoint.pk, "deliveries"))
 
     # -- internals ---------------------------------------------------------------------------
@@ -396,7 +428,7 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
         return WebhookEndpoint.objects.filter(pk=pk).first() if pk is not None else None
 
     def _not_found(self, request: HttpRequest) -> HttpResponse:
-        messages.error(request, endpoints.WebhookNotFound.message)
+        messages.error(request, translated(endpoints.WebhookNotFound.message))
         return HttpResponseRedirect(reverse("admin:enrollments_webhookendpoint_changelist"))
 
     def _context(self, request: HttpRequest, endpoint: WebhookEndpoint, title: str) -> dict:

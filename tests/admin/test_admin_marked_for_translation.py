@@ -5,12 +5,13 @@ GraphiQL page). A lint, so a string added later unmarked fails here rather than 
 English on a German page.
 
 1. Templates: each is read with Django's own template `Lexer`, so what a user sees is told from
-   what the template language does. The text between tags (outside `{% comment %}`, outside
-   `{% blocktranslate %}`, outside <style>/<script>, HTML tags, comments and entities taken out)
-   must hold no letters; the attributes people read (title, aria-label, placeholder, alt, the
-   preview cards' data-label, a button's value) must be `{% translate %}` or a variable, never
-   literal words; and a literal handed on as words (`{% firstof "Why" %}`, an include's
-   `with heading="..."`, `|default:"..."`, `|yesno:"..."`) is refused too.
+   what the template language does. The text between tags (outside `{% comment %}`,
+   `{% blocktranslate %}` and the blocks that are not text, NOT_TEXT_BLOCKS; <style>, <script>,
+   HTML tags, comments and entities taken out) must hold no letters; the attributes people
+   read (title, aria-label, placeholder, alt, the preview cards' data-label, a button's value)
+   must be `{% translate %}` or a variable, never literal words; and a literal handed on as
+   words (`{% firstof "Why" %}`, an include's `with heading="..."`, `|default:"..."`,
+   `|yesno:"..."`) is refused too.
 2. Python: an `ast` walk finds a plain str literal or f-string containing letters in a
    user-facing position: messages (`messages.*(request, ...)`, `message_user`), the admin's
    display and action descriptions, form labels, help texts and errors (`ValidationError`,
@@ -39,8 +40,9 @@ TEMPLATE_DIRS = ("enrollments/templates", "apikeys/templates", "config/templates
 NOT_ADMIN_TEMPLATES = {"enrollments/templates/enrollments/graphiql.html"}
 PYTHON_FILES = ("enrollments/admin/*.py", "apikeys/admin.py", "enrollments/templatetags/*.py")
 
-#: Blocks whose content is CSS, not words (they fill a <style> element of the page they extend).
-CSS_BLOCKS = {"page_style"}
+#: Blocks whose content is not words: CSS (`page_style` fills a <style> element of the page it
+#: extends) and the <body>'s CSS classes (`bodyclass`, Django's admin block).
+NOT_TEXT_BLOCKS = {"page_style", "bodyclass"}
 
 #: Literal template text that is not words to translate: (template, text).
 ALLOWED_TEMPLATE_TEXT: set[tuple[str, str]] = {
@@ -50,7 +52,8 @@ ALLOWED_TEMPLATE_TEXT: set[tuple[str, str]] = {
     ("enrollments/templates/admin/enrollments/enrollment/includes/plan_preview.html", "skipped"),
 }
 
-#: Python strings in a user-facing position that are not words: (file, the string).
+#: Python strings in a user-facing position that are not words: (file, the string). None so
+#: far: every such string of the admin is marked.
 ALLOWED_PYTHON: set[tuple[str, str]] = set()
 
 GETTEXT = {
@@ -124,7 +127,7 @@ MARK = "\x00"  # a template tag or variable: not literal text
 
 def template_stream(text: str) -> tuple[str, list[str]]:
     """The template as a user would see its literal text: every tag, variable and comment
-    replaced by MARK, the text of `{% comment %}`, `{% blocktranslate %}` and the CSS blocks
+    replaced by MARK, the text of `{% comment %}`, `{% blocktranslate %}` and NOT_TEXT_BLOCKS
     too. Also the literal arguments of tags that pass words on (firstof, include's `with`,
     default and yesno)."""
     out: list[str] = []
@@ -143,7 +146,7 @@ def template_stream(text: str) -> tuple[str, list[str]]:
                 skipping = "endcomment"
             elif name in {"blocktranslate", "blocktrans"}:
                 skipping = "endblocktranslate" if name == "blocktranslate" else "endblocktrans"
-            elif name == "block" and content.split()[1:2] and content.split()[1] in CSS_BLOCKS:
+            elif name == "block" and content.split()[1:2] and content.split()[1] in NOT_TEXT_BLOCKS:
                 skipping = "endblock"
             literals.extend(_passed_literals(content))
             out.append(MARK)

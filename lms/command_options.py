@@ -31,7 +31,18 @@ def check_text_arguments(labelled: dict[str, object]) -> None:
                 )
 
 
-class TextCheckedCommand(BaseCommand):
+class TranslatedCommand(BaseCommand):
+    """A BaseCommand whose `help` may be a lazy translation (`gettext_lazy`, marked where it is
+    written): argparse needs a str, so it is made one, in the active language, when the parser
+    is built (`manage.py CMD --help`)."""
+
+    def create_parser(self, prog_name: str, subcommand: str, **kwargs):
+        if self.help:
+            self.help = str(self.help)
+        return super().create_parser(prog_name, subcommand, **kwargs)
+
+
+class TextCheckedCommand(TranslatedCommand):
     """A BaseCommand whose string arguments all pass the text rule before `handle` runs."""
 
     def execute(self, *args, **options):

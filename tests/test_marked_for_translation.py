@@ -153,8 +153,12 @@ def _functions(tree: ast.AST) -> Iterator[ast.FunctionDef]:
             yield node
 
 
+def _shown(path: Path) -> str:
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else path.name
+
+
 def _where(path: Path, node: ast.AST) -> str:
-    return f"{path.relative_to(ROOT)}:{node.lineno}: {ast.unparse(node)[:110]}"
+    return f"{_shown(path)}:{node.lineno}: {ast.unparse(node)[:110]}"
 
 
 def _parse(path: Path) -> ast.Module:
@@ -167,7 +171,7 @@ def _parse(path: Path) -> ast.Module:
 def command_offences(path: Path) -> list[str]:
     tree = _parse(path)
     found: list[str] = []
-    relative = path.relative_to(ROOT).as_posix()
+    relative = _shown(path)
 
     def check(node: ast.AST | None, at: ast.AST, *, through_calls: bool = True) -> None:
         if literal_text(node, through_calls=through_calls):
@@ -231,7 +235,7 @@ def email_offences(path: Path, names: set[str]) -> list[str]:
             and isinstance(node.value, str)
             and has_words(node.value)
         ):
-            found.append(f"{path.relative_to(ROOT)}:{node.lineno}: {node.value!r}")
+            found.append(f"{_shown(path)}:{node.lineno}: {node.value!r}")
         for child in ast.iter_child_nodes(node):
             visit(child)
 
@@ -346,19 +350,16 @@ def test_the_user_admin_and_the_language_page_are_marked(path):
 # -- the lint itself --------------------------------------------------------------------------
 
 
-def _offences_of(source: str, check) -> list[str]:
-    path = ROOT / "lms" / "_lint_sample.py"
-    path.write_text(source, encoding="utf-8")
-    try:
-        return check(path)
-    finally:
-        path.unlink()
-
-
-def test_the_lint_finds_what_is_unmarked_and_passes_what_is_marked():
+def test_the_lint_finds_what_is_unmarked_and_passes_what_is_marked(tmp_path):
     """Each rule catches a real unmarked text and lets its marked form through, so a green run
     means something."""
-    unmarked_command = '''
+
+    def _offences_of(source: str, check) -> list[str]:
+        path = tmp_path / "sample.py"
+        path.write_text(source, encoding="utf-8")
+        return check(path)
+
+    unmarked_command = """
 from django.core.management.base import CommandError
 class Command:
     help = "Do it."
@@ -369,36 +370,44 @@ class Command:
         raise CommandError(f"--user {n!r}: no user with that e-mail", returncode=2)
 def label(email, slug):
     return f"{email} in {slug}"
-'''
-    marked_command = '''
+"""
+    marked_command = """
 from django.core.management.base import CommandError
 class Command:
     help = _("Do it.")
     def handle(self, n, options):
-        self.stdout.write(ngettext("Queued %(n)d reminder.", "Queued %(n)d reminders.", n) % {"n": n})
+        self.stdout.write(ngettext("Queued %(n)d one.", "Queued %(n)d ones.", n) % {"n": n})
         self.stdout.write(self.style.SUCCESS(gettext("Done.")))
         self.stdout.write(options["dry_run"])
         raise CommandError(gettext("--user %(v)r: no user") % {"v": n}, returncode=2)
 def label(email, slug):
     return gettext("%(email)s in %(slug)s") % {"email": email, "slug": slug}
-'''
+"""
     assert len(_offences_of(unmarked_command, command_offences)) == 6
     assert _offences_of(marked_command, command_offences) == []
-    unmarked_models = '''
+    unmarked_models = """
 class Kind(models.TextChoices):
     LESSON = "lesson", "Lesson"
 class Thing(models.Model):
     name = models.CharField("name", max_length=9, help_text="What it is.")
     class Meta:
         verbose_name = "thing"
-'''
+"""
     assert len(_offences_of(unmarked_models, model_offences)) == 4
     marked_models = unmarked_models.replace('"Lesson"', '_("Lesson")').replace(
         '"name", max_length=9, help_text="What it is."', '_("name"), max_length=9'
     )
     marked_models = marked_models.replace('verbose_name = "thing"', 'verbose_name = _("thing")')
     assert _offences_of(marked_models, model_offences) == []
-    unmarked_admin = '''
+    unmarked_mail = """
+def write(day):
+    \"\"\"Its docstring is no e-mail.\"\"\"
+    when = f"{day} at noon"
+    if day != "UTC":
+        return {"subject": gettext("Hello")}, "Your access ends " + when
+"""
+    assert len(_offences_of(unmarked_mail, lambda path: email_offences(path, {"write"}))) == 2
+    unmarked_admin = """
 class A:
     verbose_name = "course role"
     fieldsets = (("Personal info", {"fields": ("a",)}),)
@@ -407,5 +416,5 @@ class A:
     field = forms.ChoiceField(label="Language")
     def show(self):
         return format_html("<a>{}</a>", "Every grant")
-'''
+"""
     assert len(_offences_of(unmarked_admin, admin_offences)) == 6

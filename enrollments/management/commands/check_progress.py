@@ -7,7 +7,7 @@ exits 1 when some rows differ, so it can run from cron or CI as a check; with `-
 recounts those rows (row-locked, one transaction) and exits 0.
 """
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.utils.translation import gettext, gettext_lazy, ngettext
 
 from enrollments.management.output import SOME_FAILED
@@ -15,9 +15,10 @@ from enrollments.management.selection import option_id, positive_int_argument
 from enrollments.models import Enrollment
 from enrollments.progress.counts import enrollments_recount_progress
 from enrollments.selectors.memberships import enrollments_with_stale_progress
+from lms.command_options import TranslatedCommand
 
 
-class Command(BaseCommand):
+class Command(TranslatedCommand):
     help = gettext_lazy(
         "Check that each enrollment's stored completed-items count and course status match its "
         "item completions; --repair recounts the rows that differ."

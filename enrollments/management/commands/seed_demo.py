@@ -25,7 +25,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import Permission
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.db import transaction
 from django.utils.translation import gettext, gettext_lazy, ngettext
 
@@ -36,6 +36,7 @@ from enrollments.operations.audit import Attribution
 from enrollments.operations.enrolling_learners import enrollment_create
 from enrollments.permissions import CUSTOM, VIEW_ACCESS_CHANGE, VIEW_ENROLLMENT
 from enrollments.progress.completing import enrollment_complete_item
+from lms.command_options import TranslatedCommand
 from lms.models import Course, CourseItem, CourseRole, User
 
 NAMESPACE = uuid.UUID("5b0c6a43-4a7e-4d8a-9a44-0c3f1d2e7a10")
@@ -141,7 +142,7 @@ def stable_id(name: str) -> uuid.UUID:
     return uuid.uuid5(NAMESPACE, name)
 
 
-class Command(BaseCommand):
+class Command(TranslatedCommand):
     help = gettext_lazy(
         "Load demo courses, items, staff and ~125 learners in every access state (idempotent). "
         "Refused with DEBUG off unless --force."

@@ -11,7 +11,7 @@ export DEBUG ?= true
 AXE_DIR := tests/browser/axe
 AXE_STAMP := $(AXE_DIR)/node_modules/axe-core/axe.min.js
 
-.PHONY: install browser-deps demo test test-postgres test-fastpaths-off fuzz mutate mutate-results clients lint schema schema-check migrations-check lock bench-install vendor-graphiql clean
+.PHONY: install browser-deps demo test test-postgres test-fastpaths-off fuzz mutate mutate-results clients lint schema schema-check migrations-check messages messages-check lock bench-install vendor-graphiql clean
 
 install: $(STAMP)
 
@@ -102,6 +102,28 @@ lint: install
 
 migrations-check: install
 	$(BIN)/python manage.py makemigrations --check --dry-run
+
+# Translations (docs/admin.md "Languages"). One catalogue for the project:
+# locale/<code>/LC_MESSAGES/django.po (LOCALE_PATHS) for each language of settings.LANGUAGES
+# besides English. `make messages` collects every string the project's own code and templates
+# mark (not the virtualenv, the real clients, the benchmark, node_modules, the tests, mutmut's
+# copy or collectstatic's output), keeping the translations already there (a new string comes
+# untranslated, a changed one fuzzy), then compiles django.mo beside it. Both files are
+# committed: a clean clone serves the translations with no compile step. Needs GNU gettext.
+# `make messages-check` (tools/check_messages.py): the catalogue holds exactly the strings the
+# code marks, none untranslated or fuzzy, and django.mo is the .po compiled.
+MESSAGE_LOCALES ?= de
+MESSAGE_IGNORE := --ignore=.venv --ignore=clients --ignore=bench --ignore=node_modules \
+	--ignore=tests --ignore=mutants --ignore=staticfiles
+messages: install
+	$(BIN)/python manage.py makemessages $(addprefix --locale=,$(MESSAGE_LOCALES)) \
+		$(MESSAGE_IGNORE) --add-location=file --no-obsolete
+	$(BIN)/python manage.py compilemessages $(addprefix --locale=,$(MESSAGE_LOCALES)) \
+		$(MESSAGE_IGNORE)
+
+messages-check: install
+	$(BIN)/python tools/check_messages.py $(addprefix --locale=,$(MESSAGE_LOCALES)) \
+		$(MESSAGE_IGNORE)
 
 # Regenerate the committed GraphQL schemas after changing the API: one file per API version
 # (schema.graphql is the contract's 2025-01-01; enrollments/graphql/versions.py).

@@ -114,9 +114,9 @@ class Command(TextCheckedCommand):
         self.stdout.write(line("-" * width for width in widths))
         for row in rows:
             self.stdout.write(line(row))
-        # Translators: the count and the days are two numbers: the plural form follows the
-        # count; the English says "1 enrollments" and "1 days" as before.
         if ending:
+            # Translators: the plural form follows the count (the English says "1 enrollments"
+            # as before); the days are a second number.
             message = ngettext(
                 "%(count)d enrollments ending within %(days)d days.",
                 "%(count)d enrollments ending within %(days)d days.",

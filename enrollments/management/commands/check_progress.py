@@ -46,8 +46,8 @@ class Command(TranslatedCommand):
         stale = enrollments_with_stale_progress(scope).select_related("user", "course")
         rows = list(stale.order_by("pk"))
         for row in rows[:show]:
+            # Translators: the statuses are data (not_started, in_progress, completed).
             self.stdout.write(
-                # Translators: the statuses are data (not_started, in_progress, completed).
                 gettext(
                     "%(id)s (%(email)s, %(course)s): stored %(stored)s %(stored_status)s, "
                     "counted %(counted)s %(counted_status)s"

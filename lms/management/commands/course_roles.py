@@ -39,10 +39,8 @@ ROLES = [role.value for role in CourseRole.Role]
 def holding(user: User, role: str, course: Course) -> str:
     """`ann@example.com is staff of python-basics`, stored text made safe for a terminal."""
     # Translators: the role is a value of --role (staff, manager).
-    return terminal_safe(
-        gettext("%(email)s is %(role)s of %(course)s")
-        % {"email": user.email, "role": role, "course": course.slug}
-    )
+    text = gettext("%(email)s is %(role)s of %(course)s")
+    return terminal_safe(text % {"email": user.email, "role": role, "course": course.slug})
 
 
 class Command(TextCheckedCommand):

@@ -347,6 +347,47 @@ def test_the_user_admin_and_the_language_page_are_marked(path):
     assert admin_offences(ROOT / path) == []
 
 
+# -- the language page's template ---------------------------------------------------------------
+
+#: The templates of lms (the language page); the admin's own are part A's lint's
+#: (tests/admin/test_admin_marked_for_translation.py).
+LMS_TEMPLATES = sorted((ROOT / "lms" / "templates").rglob("*.html"))
+TAG = re.compile(r"<[^>]*>")
+ENTITY = re.compile(r"&[a-zA-Z]+;|&#\d+;")
+WORDS_ATTRIBUTE = re.compile(r'\b(?:title|aria-label|placeholder|alt)="([^"{]*[A-Za-z]{2}[^"{]*)"')
+
+
+def template_offences(path: Path) -> list[str]:
+    """Literal words outside `{% translate %}` and variables: the text between tags (comments
+    left out) and the words of title, aria-label, placeholder and alt attributes."""
+    from django.template.base import Lexer, TokenType
+
+    text = path.read_text(encoding="utf-8")
+    found = [f"{_shown(path)}: {value!r}" for value in WORDS_ATTRIBUTE.findall(text)]
+    stream, in_comment = [], False
+    for token in Lexer(text).tokenize():
+        content = token.contents.strip()
+        if token.token_type == TokenType.BLOCK:
+            in_comment = content == "comment" or (in_comment and content != "endcomment")
+            stream.append("\x00")  # a tag: no literal text of its own
+        elif token.token_type == TokenType.TEXT and not in_comment:
+            stream.append(token.contents)
+        else:
+            stream.append("\x00")
+    visible = ENTITY.sub("", TAG.sub("", "".join(stream)))
+    found += [
+        f"{_shown(path)}: {words!r}"
+        for words in re.findall(r"[^\x00<>]+", visible)
+        if WORD.search(words)
+    ]
+    return found
+
+
+@pytest.mark.parametrize("path", LMS_TEMPLATES, ids=lambda path: path.name)
+def test_the_language_pages_template_is_marked(path):
+    assert template_offences(path) == []
+
+
 # -- the lint itself --------------------------------------------------------------------------
 
 
@@ -418,3 +459,10 @@ class A:
         return format_html("<a>{}</a>", "Every grant")
 """
     assert len(_offences_of(unmarked_admin, admin_offences)) == 6
+    template = tmp_path / "page.html"
+    template.write_text(
+        "{% load i18n %}{% comment %}Words here are notes.{% endcomment %}"
+        '<a href="/" title="Go home">{% translate "Home" %}</a> &rsaquo; Your language',
+        encoding="utf-8",
+    )
+    assert len(template_offences(template)) == 2

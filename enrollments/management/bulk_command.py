@@ -24,7 +24,7 @@ from django.core.management.base import CommandError, CommandParser
 from django.utils.translation import gettext, ngettext
 
 from enrollments.errors import DomainError
-from enrollments.events.previewing import planned_deliveries
+from enrollments.events.previewing import PlannedDeliveries, planned_deliveries
 from enrollments.jobs import runs as run_jobs
 from enrollments.management.bulk import BulkRun, SelectedOperation
 from enrollments.management.changing import ChangingCommand
@@ -57,6 +57,29 @@ from enrollments.management.selection import (
 from enrollments.models import OperationRun
 from enrollments.operations import Operation, Selection
 from enrollments.operations.scope import EVERYWHERE, Scope
+
+
+def deliveries_sentence(planned: PlannedDeliveries) -> str:
+    """What applying a dry run's plan sends to webhook endpoints: "Applying this plan sends 3
+    events to 2 webhook endpoints.", or that no endpoint receives them (the words of
+    `PlannedDeliveries.sentence`, written here whole for translation; the admin's preview says
+    the same with "Confirming")."""
+    count = planned.events
+    if not planned.endpoints:
+        return ngettext(
+            "No enabled webhook endpoint receives this %(count)s event: nothing is sent.",
+            "No enabled webhook endpoint receives these %(count)s events: nothing is sent.",
+            count,
+        ) % {"count": f"{count:,}"}
+    events = ngettext("%(count)s event", "%(count)s events", count) % {"count": f"{count:,}"}
+    endpoints = ngettext(
+        "%(count)s webhook endpoint", "%(count)s webhook endpoints", planned.endpoints
+    ) % {"count": planned.endpoints}
+    # Translators: a dry run's note: "Applying this plan sends 3 events to 2 webhook endpoints."
+    return gettext("Applying this plan sends %(events)s to %(endpoints)s.") % {
+        "events": events,
+        "endpoints": endpoints,
+    }
 
 
 class BulkEnrollmentCommand(ChangingCommand):
@@ -207,9 +230,7 @@ class BulkEnrollmentCommand(ChangingCommand):
         if options["dry_run"]:
             changes = [change for plan in run.plans for change in plan.changes]
             if changes:
-                self.stdout.write(
-                    planned_deliveries(changes).sentence(gettext("Applying this plan"))
-                )
+                self.stdout.write(deliveries_sentence(planned_deliveries(changes)))
             # Last: the fingerprint ends the output (scripts take its last word).
             self.stdout.write(
                 gettext(

@@ -8,7 +8,9 @@ import pytest
 from django.core.management import get_commands, load_command_class
 from django.utils import translation
 
-from enrollments.management import output
+from enrollments.events.previewing import PlannedDeliveries
+from enrollments.management import bulk_command, output
+from enrollments.management.bulk_command import deliveries_sentence
 from tests import fake_catalogue
 from tests.factories import CourseFactory, UserFactory
 
@@ -58,3 +60,16 @@ def test_machine_output_is_never_translated(monkeypatch):
     with translation.override("de"):
         assert output.machine_instant(None) == "indefinite"
         assert output.format_instant(None) == "[de] indefinite"
+
+
+@pytest.mark.parametrize(("events", "endpoints"), [(0, 0), (1, 0), (3, 0), (1, 1), (1234, 2)])
+def test_the_dry_runs_deliveries_sentence_is_the_cores_words_in_english(events, endpoints):
+    planned = PlannedDeliveries(events=events, endpoints=endpoints)
+    assert deliveries_sentence(planned) == planned.sentence("Applying this plan")
+
+
+def test_the_dry_runs_deliveries_sentence_is_translated_whole(monkeypatch):
+    fake_catalogue.install(monkeypatch, bulk_command)
+    with translation.override("de"):
+        sentence = deliveries_sentence(PlannedDeliveries(events=3, endpoints=2))
+    assert sentence == "[de] Applying this plan sends [de] 3 events to [de] 2 webhook endpoints."

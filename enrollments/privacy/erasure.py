@@ -41,6 +41,7 @@ from django.apps import apps
 from django.contrib.admin.models import LogEntry
 from django.db import transaction
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext, gettext_noop
 
 from apikeys.models import APIKey, IdempotencyKey
 from enrollments import clock
@@ -68,11 +69,18 @@ RunState = OperationRun.State
 
 
 class ErasureRefused(Exception):
-    """The erasure is refused; nothing was written. `message` is for people."""
+    """The erasure is refused; nothing was written. `message` is for people, in English;
+    `translated()` gives it in the active language (its `template`, marked with gettext_noop,
+    looked up in the catalogue, then filled with `params`)."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, template: str, **params: object) -> None:
+        self.template, self.params = template, params
+        self.message = template % params if params else template
+        super().__init__(self.message)
+
+    def translated(self) -> str:
+        text = gettext(self.template)
+        return text % self.params if self.params else text
 
 
 def pseudonym() -> str:
@@ -355,41 +363,49 @@ STEPS: tuple[tuple[str, Step], ...] = (
     ("quotes_replaced", quotes_replaced),
 )
 
-#: Each count in words, for the preview pages and the command's output.
+#: Each count in words, for the preview pages and the command's output: English, each marked
+#: with gettext_noop, translated where it is shown (`gettext(LABELS[name])`).
 LABELS: dict[str, str] = {
-    "enrollments_kept": "enrollments kept (dates, progress, no names)",
-    "audit_rows_kept": "audit rows about them kept (actions, dates, values, actors)",
-    "audit_reasons_blanked": "reasons of the audit rows about them blanked",
-    "run_reasons_blanked": "bulk runs' reasons blanked (runs that changed them)",
-    "events_kept": "events sent about them kept (ids only)",
-    "delivery_errors_blanked": "webhook delivery error texts blanked",
-    "reminders_kept": "reminders sent kept (their error texts blanked)",
-    "reminders_unsent_deleted": "unsent reminders deleted",
-    "own_answers_deleted": "stored answers of their own API requests deleted",
-    "api_keys_revoked": "API keys revoked (names blanked)",
-    "answers_rewritten": "stored API answers naming them rewritten",
-    "admin_log_rewritten": "admin log entries naming their API keys rewritten",
-    "login_records_deleted": "log-in records of their address deleted",
-    "endpoint_owners_blanked": "webhook endpoints they were the contact of (address blanked)",
-    "run_filters_dropped": "finished runs' stored filters naming them dropped",
-    "drafts_deleted": "unconfirmed preview drafts holding their enrollments deleted",
-    "quotes_replaced": "other texts quoting their address rewritten (admin log, reasons, errors)",
+    "enrollments_kept": gettext_noop("enrollments kept (dates, progress, no names)"),
+    "audit_rows_kept": gettext_noop("audit rows about them kept (actions, dates, values, actors)"),
+    "audit_reasons_blanked": gettext_noop("reasons of the audit rows about them blanked"),
+    "run_reasons_blanked": gettext_noop("bulk runs' reasons blanked (runs that changed them)"),
+    "events_kept": gettext_noop("events sent about them kept (ids only)"),
+    "delivery_errors_blanked": gettext_noop("webhook delivery error texts blanked"),
+    "reminders_kept": gettext_noop("reminders sent kept (their error texts blanked)"),
+    "reminders_unsent_deleted": gettext_noop("unsent reminders deleted"),
+    "own_answers_deleted": gettext_noop("stored answers of their own API requests deleted"),
+    "api_keys_revoked": gettext_noop("API keys revoked (names blanked)"),
+    "answers_rewritten": gettext_noop("stored API answers naming them rewritten"),
+    "admin_log_rewritten": gettext_noop("admin log entries naming their API keys rewritten"),
+    "login_records_deleted": gettext_noop("log-in records of their address deleted"),
+    "endpoint_owners_blanked": gettext_noop(
+        "webhook endpoints they were the contact of (address blanked)"
+    ),
+    "run_filters_dropped": gettext_noop("finished runs' stored filters naming them dropped"),
+    "drafts_deleted": gettext_noop("unconfirmed preview drafts holding their enrollments deleted"),
+    "quotes_replaced": gettext_noop(
+        "other texts quoting their address rewritten (admin log, reasons, errors)"
+    ),
 }
 
 
 def _check(learner: User, actor: User | None, subject: Subject) -> None:
     if actor is not None and actor.pk == learner.pk:
-        raise ErasureRefused("You cannot erase your own account.")
+        raise ErasureRefused(gettext_noop("You cannot erase your own account."))
     if actor is not None and can_do_more_than(learner, actor):
         raise ErasureRefused(
-            f"{learner.email} can do more than you (superuser status, or permissions you "
-            "lack): only someone who can do as much may erase them."
+            gettext_noop(
+                "%(email)s can do more than you (superuser status, or permissions you lack): "
+                "only someone who can do as much may erase them."
+            ),
+            email=learner.email,
         )
     if (
         is_erased(learner)
         or Erasure.objects.filter(kind=Erasure.Kind.LEARNER, learner_id=learner.pk).exists()
     ):
-        raise ErasureRefused(f"{learner.email} is already erased.")
+        raise ErasureRefused(gettext_noop("%(email)s is already erased."), email=learner.email)
     running = (
         OperationRunRow.objects.filter(
             run__finished_at__isnull=True,
@@ -402,8 +418,11 @@ def _check(learner: User, actor: User | None, subject: Subject) -> None:
     )
     if running is not None:
         raise ErasureRefused(
-            f"Run {running} is still changing this learner's enrollments: erase them once it "
-            f"is done (manage.py jobs show {running})."
+            gettext_noop(
+                "Run %(run)s is still changing this learner's enrollments: erase them once it "
+                "is done (manage.py jobs show %(run)s)."
+            ),
+            run=running,
         )
 
 

@@ -11,6 +11,7 @@ from django.utils import translation
 from enrollments.events.previewing import PlannedDeliveries
 from enrollments.management import bulk_command, output
 from enrollments.management.bulk_command import deliveries_sentence
+from enrollments.privacy import erasure
 from tests import fake_catalogue
 from tests.factories import CourseFactory, UserFactory
 
@@ -73,3 +74,17 @@ def test_the_dry_runs_deliveries_sentence_is_translated_whole(monkeypatch):
     with translation.override("de"):
         sentence = deliveries_sentence(PlannedDeliveries(events=3, endpoints=2))
     assert sentence == "[de] Applying this plan sends [de] 3 events to [de] 2 webhook endpoints."
+
+
+@pytest.mark.django_db
+def test_an_erasure_refused_is_translated_at_the_command_door(monkeypatch, run):
+    fake_catalogue.install(monkeypatch, erasure)
+    learner = UserFactory(email="ann@example.com")
+    assert run("erase_learner", str(learner.pk), "--yes").status == 0
+    learner.refresh_from_db()
+    with translation.override("de"):
+        again = run("erase_learner", str(learner.pk), "--yes")
+    assert again.status == 1
+    assert again.error == f"[de] {learner.email} is already erased."
+    english = run("erase_learner", str(learner.pk), "--yes")
+    assert english.error == f"{learner.email} is already erased."

@@ -57,7 +57,7 @@ class Command(TextCheckedCommand):
             counts = privacy.erasure_preview(learner, actor=actor)
         except privacy.ErasureRefused as refused:
             raise CommandError(
-                terminal_safe(translated(refused.message)), returncode=SOME_FAILED
+                terminal_safe(refused.translated()), returncode=SOME_FAILED
             ) from None
         name = f" ({terminal_safe(learner.full_name)})" if learner.full_name else ""
         values = {"id": learner.pk, "email": terminal_safe(learner.email), "name": name}
@@ -82,7 +82,7 @@ class Command(TextCheckedCommand):
             record = privacy.erase_learner(learner, actor=actor, source=AccessChange.Source.COMMAND)
         except privacy.ErasureRefused as refused:
             raise CommandError(
-                terminal_safe(translated(refused.message)), returncode=SOME_FAILED
+                terminal_safe(refused.translated()), returncode=SOME_FAILED
             ) from None
         learner.refresh_from_db(fields=["email"])
         self.stdout.write(

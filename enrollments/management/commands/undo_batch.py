@@ -22,6 +22,7 @@ from enrollments.management.output import (
     describe_error,
     exit_for_failures,
     format_instant,
+    translated,
     write_failures,
 )
 from enrollments.management.selection import USAGE, command_scope
@@ -47,8 +48,9 @@ class UndoRun(BulkRun):
     def _change_line(self, change: Change, labels) -> str:
         where = labels.get(change.enrollment_id) or unknown_enrollment(change.enrollment_id)
         moves = ", ".join(
-            # The field's label is the undo module's (operations/undoing.py).
-            f"{field.label} {format_value(field.name, field.old)} -> "
+            # The field's label is the core's (operations/undoing.FIELD_LABELS), the same
+            # English words the admin's undo page marks: looked up in the catalogue as it is.
+            f"{translated(field.label)} {format_value(field.name, field.old)} -> "
             f"{format_value(field.name, field.new)}"
             for field in changed_fields(change)
         )

@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from apikeys.models import APIKey, InvalidKeyRequest
 from enrollments.admin.date_drilldown import DateDrilldownMixin
-from enrollments.admin.display import zoned
+from enrollments.admin.display import format_instant, zoned
 from enrollments.admin.labelling import LabelledSplitDateTimes
 
 
@@ -161,6 +161,8 @@ class APIKeyAdmin(DateDrilldownMixin, admin.ModelAdmin):
             "opts": self.opts,
             "api_key": obj,
             "raw_key": raw_key,
+            # In the staff member's zone, named ("2026-02-10 14:00 CET"), as every admin date.
+            "expires": format_instant(obj.expires_at) if obj.expires_at else "",
             "change_url": reverse("admin:apikeys_apikey_change", args=[obj.pk]),
             "changelist_url": reverse("admin:apikeys_apikey_changelist"),
         }

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import ClassVar
 
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext, gettext_noop, ngettext
 
 from enrollments.access_window import MAX_ENDED_AT
 
@@ -22,6 +22,65 @@ from enrollments.access_window import MAX_ENDED_AT
 def utc_text(instant: datetime) -> str:
     """How the core writes an instant in a message: ISO 8601 in UTC, `2038-01-19T03:14:07Z`."""
     return f"{instant.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}"
+
+
+class Phrase:
+    """Words for people whose English the core keeps (the API, the logs, stored text) and a door
+    translates whole: a msgid and the values of its `%(name)s` placeholders, so that a sentence
+    naming a value ("no learner with e-mail %(email)s") is one catalogue entry instead of an
+    f-string no catalogue can hold. `str()` is the English; `translated()` the active
+    language's (the admin and the commands call it). A value that is a Phrase itself (a
+    refusal's reason inside its sentence) is translated with it.
+
+    Write the msgid where the phrase is made, marked: `Phrase(gettext_noop("..."), name=value)`,
+    or `Phrase.ngettext(singular, plural, count, ...)` for a sentence with a count."""
+
+    def __init__(self, template: str, /, **values: object) -> None:
+        self.template = template
+        self.values = values
+        self.plural = ""
+        self.count: int | None = None
+
+    @classmethod
+    def ngettext(cls, singular: str, plural: str, count: int, /, **values: object) -> "Phrase":
+        """A phrase with its plural form, chosen by `count`. Named as gettext's ngettext so that
+        xgettext (`make messages`) collects both forms as one entry; nothing is translated
+        here."""
+        phrase = cls(singular, **values)
+        phrase.plural, phrase.count = plural, count
+        return phrase
+
+    def __str__(self) -> str:
+        singular = not self.plural or self.count == 1
+        return self._filled(self.template if singular else self.plural, str)
+
+    def translated(self) -> str:
+        if self.plural:
+            text = ngettext(self.template, self.plural, self.count or 0)
+        else:
+            text = gettext(self.template)
+        return self._filled(text, lambda value: value.translated())
+
+    def _filled(self, text: str, phrase_text) -> str:
+        if not self.values:
+            return text
+        return text % {
+            name: phrase_text(value) if isinstance(value, Phrase) else value
+            for name, value in self.values.items()
+        }
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Phrase) and (
+            self.template,
+            self.plural,
+            self.count,
+            self.values,
+        ) == (other.template, other.plural, other.count, other.values)
+
+    __hash__ = None  # type: ignore[assignment]  (mutable values: not a dict key)
+
+    def __repr__(self) -> str:
+        return f"Phrase({str(self)!r})"
 
 
 class DomainError(Exception):
@@ -32,7 +91,11 @@ class DomainError(Exception):
     limit in ISO UTC to a staff member in Berlin): a class whose `message` names an instant
     also has `message_template` with `{placeholders}` and `message_instants`; a detail naming
     instants is given as a template with `instants=` (it is stored written in UTC as `detail`).
-    `text(write)` gives the message and detail with each instant written by `write`."""
+    `text(write)` gives the message and detail with each instant written by `write`.
+
+    A detail naming other values is given as a Phrase (its English is `detail`, the admin and
+    the commands show `detail_phrase.translated()`); a message an instance words otherwise than
+    its class (a webhook URL's reason) is `phrase`, its English `message`."""
 
     code: ClassVar[str] = "DOMAIN_ERROR"
     message: ClassVar[str] = gettext_noop("The operation is not allowed")
@@ -40,20 +103,27 @@ class DomainError(Exception):
     #: `utc_text` it is `message`, word for word (tested).
     message_template: ClassVar[str] = ""
     message_instants: ClassVar[Mapping[str, datetime]] = {}
+    #: This instance's message as a Phrase, when it is not the class's (None: `message`).
+    phrase: Phrase | None = None
 
     def __init__(
-        self, detail: str | None = None, *, instants: Mapping[str, datetime] | None = None
+        self,
+        detail: str | Phrase | None = None,
+        *,
+        instants: Mapping[str, datetime] | None = None,
     ) -> None:
         #: Optional context for logs and operators (which row, which value); never replaces
         #: the contract's message.
         self.instants = dict(instants or {})
+        self.detail_phrase = detail if isinstance(detail, Phrase) else None
+        if isinstance(detail, Phrase):
+            detail = str(detail)
         self.detail_template = detail
         self.detail = _fill(detail, self.instants, utc_text) if detail else detail
         super().__init__(self.message)
 
     def __reduce__(self):  # keep pickling (multiprocessing, caches) working with `detail`
-        state = {"instants": self.instants, "detail_template": self.detail_template}
-        return (type(self), (self.detail,), state)
+        return (type(self), (self.detail,), dict(vars(self)))
 
     def text(self, write: Callable[[datetime], str] = utc_text) -> tuple[str, str | None]:
         """(message, detail) with every instant they name written by `write` (by default as
@@ -155,7 +225,7 @@ class ChangedSincePreview(DomainError):
     code = "CHANGED_SINCE_PREVIEW"
     message = gettext_noop("The enrollments changed since the preview: nothing was applied")
 
-    def __init__(self, detail: str | None = None, *, plan=None) -> None:
+    def __init__(self, detail: str | Phrase | None = None, *, plan=None) -> None:
         super().__init__(detail)
         self.plan = plan
 
@@ -304,7 +374,7 @@ class RunUnfinished(DomainError):
     code = "RUN_UNFINISHED"
     message = gettext_noop("An identical run is unfinished: resume it instead of starting another")
 
-    def __init__(self, detail: str | None = None, *, run_id=None) -> None:
+    def __init__(self, detail: str | Phrase | None = None, *, run_id=None) -> None:
         super().__init__(detail)
         self.run_id = run_id
 
@@ -329,11 +399,14 @@ class InvalidWebhookUrl(DomainError):
     code = "INVALID_WEBHOOK_URL"
     message = gettext_noop("Enter a valid https URL whose host is publicly reachable")
 
-    def __init__(self, detail: str | None = None, *, reason: str | None = None) -> None:
+    def __init__(self, detail: str | None = None, *, reason: Phrase | None = None) -> None:
         super().__init__(detail)
         if reason:
-            self.message = reason  # shadows the class's default for this refusal
-            self.args = (reason,)
+            # Shadows the class's default for this refusal: its English for the API, the
+            # phrase for the doors that translate (the admin's form, `manage.py webhooks`).
+            self.phrase = reason
+            self.message = str(reason)
+            self.args = (self.message,)
 
 
 class UnknownEventType(DomainError):

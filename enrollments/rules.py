@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from django.utils.translation import gettext_noop
+
 from enrollments.access_window import MAX_ENDED_AT, MAX_TOTAL_PAUSED_SECONDS
 from enrollments.errors import InvalidExtensionPeriod, NoEndDate
 from enrollments.models import AccessChange
@@ -76,18 +78,21 @@ class ExtensionRequest:
             return
         if self.until is not None:
             if self.until.tzinfo is None:
-                raise InvalidExtensionPeriod("the new end date has no time zone")
+                raise InvalidExtensionPeriod(gettext_noop("the new end date has no time zone"))
             if self.until <= now:
-                raise InvalidExtensionPeriod("the new end date is not in the future")
+                raise InvalidExtensionPeriod(gettext_noop("the new end date is not in the future"))
             if self.until > MAX_ENDED_AT:
                 raise InvalidExtensionPeriod(
-                    "the new end date is after {limit}", instants={"limit": MAX_ENDED_AT}
+                    gettext_noop("the new end date is after {limit}"),
+                    instants={"limit": MAX_ENDED_AT},
                 )
             return
         if self.days is None:
-            raise InvalidExtensionPeriod("no extension days, new end date or indefinite given")
+            raise InvalidExtensionPeriod(
+                gettext_noop("no extension days, new end date or indefinite given")
+            )
         if self.days <= 0:
-            raise InvalidExtensionPeriod("extension days must be positive")
+            raise InvalidExtensionPeriod(gettext_noop("extension days must be positive"))
 
     def new_ended_at(self, *, current: datetime | None, now: datetime) -> datetime | None:
         """The end of access after this extension, or a DomainError saying why not."""
@@ -98,16 +103,20 @@ class ExtensionRequest:
             raise NoEndDate()
         if self.until is not None:
             if self.until <= current:
-                raise InvalidExtensionPeriod("the new end date is not after the current one")
+                raise InvalidExtensionPeriod(
+                    gettext_noop("the new end date is not after the current one")
+                )
             return self.until
         start = max(current, now) if self.from_today else current
         try:
             new_end = start + timedelta(days=self.days)
         except OverflowError:
-            raise InvalidExtensionPeriod("the extension overflows the calendar") from None
+            raise InvalidExtensionPeriod(
+                gettext_noop("the extension overflows the calendar")
+            ) from None
         if new_end > MAX_ENDED_AT:
             raise InvalidExtensionPeriod(
-                "the extension ends after {limit}", instants={"limit": MAX_ENDED_AT}
+                gettext_noop("the extension ends after {limit}"), instants={"limit": MAX_ENDED_AT}
             )
         return new_end
 

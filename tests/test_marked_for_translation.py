@@ -22,6 +22,11 @@ expression over such pieces. Each check below fails on a literal text where peop
   `help_text=`, `description=`, `title=`, `empty_label=`, `verbose_name(_plural)=` and such
   class attributes, `ValidationError(<text>)`, `format_html` arguments, fieldset titles and the
   `(value, label)` pairs of choices.
+- the core's words the admin and the commands show (CORE_FILES: the operations, the rules, the
+  errors, the webhook URL checks, the privacy module): the text given to an error people read
+  (a DomainError, ErasureRefused, a webhook target's refusal, a `Phrase`), its message or its
+  operator detail, marked with gettext_noop (the value stays the API's and the logs' English;
+  the door translates it); the reasons `targets.refusal` returns; the privacy module's LABELS.
 
 Machine-readable output is not text to translate and never reaches these positions: JSON
 (export_learner's document), CSV rows and their column names (access_report's `COLUMNS`,
@@ -388,6 +393,88 @@ def test_the_language_pages_template_is_marked(path):
     assert template_offences(path) == []
 
 
+# -- the core's words the admin and the commands show --------------------------------------------
+
+CORE_FILES = sorted(
+    {
+        *ROOT.glob("enrollments/operations/*.py"),
+        *ROOT.glob("enrollments/privacy/*.py"),
+        ROOT / "enrollments" / "rules.py",
+        ROOT / "enrollments" / "errors.py",
+        ROOT / "enrollments" / "events" / "targets.py",
+        ROOT / "enrollments" / "events" / "endpoints.py",
+    }
+)
+#: Files whose every `return <text>` is words for people (the reasons of a webhook URL refusal).
+RETURNS_WORDS = {"enrollments/events/targets.py"}
+
+
+def words_classes() -> set[str]:
+    """The exceptions whose message or detail people read, and the Phrase that carries words to
+    the door that translates them."""
+    from enrollments import errors
+    from enrollments.events import targets
+    from enrollments.privacy import ErasureRefused
+
+    found = {"Phrase", ErasureRefused.__name__}
+    for base in (errors.DomainError, targets.TargetError):
+        pending = [base]
+        while pending:
+            kind = pending.pop()
+            found.add(kind.__name__)
+            pending.extend(kind.__subclasses__())
+    return found
+
+
+def core_offences(path: Path, classes: set[str], *, returns_words: bool = False) -> list[str]:
+    """`returns_words`: every `return <text>` of the file is words too (RETURNS_WORDS)."""
+    tree = _parse(path)
+    found: list[str] = []
+
+    def check(node: ast.AST | None, at: ast.AST) -> None:
+        if literal_text(node):
+            found.append(_where(path, at))
+
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and _name(node.func) in classes:
+            for arg in node.args:
+                check(arg, node)
+            for keyword in node.keywords:
+                if keyword.arg in ("detail", "reason", "message"):
+                    check(keyword.value, node)
+        elif isinstance(node, ast.ClassDef):
+            for statement in node.body:
+                if isinstance(statement, ast.Assign | ast.AnnAssign):
+                    targets = (
+                        statement.targets
+                        if isinstance(statement, ast.Assign)
+                        else [statement.target]
+                    )
+                    if any(_name(target) == "message" for target in targets):
+                        check(statement.value, statement)
+        elif isinstance(node, ast.Assign) and any(
+            _name(target) == "LABELS" for target in node.targets
+        ):
+            if isinstance(node.value, ast.Dict):
+                for value in node.value.values:
+                    check(value, node)
+        elif isinstance(node, ast.Return) and returns_words:
+            check(node.value, node)
+    return found
+
+
+@pytest.mark.parametrize("path", CORE_FILES, ids=lambda path: path.relative_to(ROOT).as_posix())
+def test_the_cores_words_shown_by_the_admin_and_the_commands_are_marked(path):
+    returns_words = _shown(path) in RETURNS_WORDS
+    assert core_offences(path, words_classes(), returns_words=returns_words) == []
+
+
+def test_the_core_lint_knows_the_error_classes():
+    classes = words_classes()
+    assert {"InvalidWebhookUrl", "UnsafeTarget", "ErasureRefused", "BatchNotFound"} <= classes
+    assert len(CORE_FILES) >= 20
+
+
 # -- the lint itself --------------------------------------------------------------------------
 
 
@@ -466,3 +553,31 @@ class A:
         encoding="utf-8",
     )
     assert len(template_offences(template)) == 2
+    unmarked_core = """
+class Refused(DomainError):
+    message = "No."
+LABELS = {"kept": "rows kept", "gone": gettext_noop("rows deleted")}
+def check(key, days):
+    if not key:
+        raise UserNotFound(f"no learner with e-mail {key}")
+    raise UnsafeTarget(Phrase("The URL has no host."))
+def refusal(address):
+    return "a private address"
+"""
+    classes = {"DomainError", "UserNotFound", "UnsafeTarget", "Phrase"}
+    core = tmp_path / "core.py"
+    core.write_text(unmarked_core, encoding="utf-8")
+    # message, a label, the f-string detail, the Phrase (twice: in the error's call, and its
+    # own), and the refusal's return.
+    assert len(core_offences(core, classes, returns_words=True)) == 6
+    assert len(core_offences(core, classes)) == 5
+    marked_core = unmarked_core.replace('"No."', 'gettext_noop("No.")')
+    marked_core = marked_core.replace('"rows kept"', 'gettext_noop("rows kept")')
+    marked_core = marked_core.replace(
+        'f"no learner with e-mail {key}"',
+        'Phrase(gettext_noop("no learner with e-mail %(email)s"), email=key)',
+    )
+    marked_core = marked_core.replace('("The URL has no host.")', '(gettext_noop("x y"))')
+    marked_core = marked_core.replace('"a private address"', 'gettext_noop("a private address")')
+    core.write_text(marked_core, encoding="utf-8")
+    assert core_offences(core, classes, returns_words=True) == []

@@ -113,7 +113,7 @@ class LearnerDataActions:
                 return None
             counts = privacy.erasure_preview(learner, actor=request.user)
         except privacy.ErasureRefused as refused:
-            self.message_user(request, translated(refused.message), level=messages.ERROR)
+            self.message_user(request, refused.translated(), level=messages.ERROR)
             return None
         return TemplateResponse(
             request,

@@ -39,7 +39,10 @@ def error_message(error: DomainError) -> str:
     """The contract's message of `error` in the active language, the instants it names (the
     2038 limit) written in the staff member's zone, named (`format_instant`), where the core
     writes UTC: a message with instants is translated as its template, then filled
-    (errors.DomainError.text's rule)."""
+    (errors.DomainError.text's rule); a message worded by the instance (`error.phrase`, a
+    webhook URL's reason) is translated whole with its values."""
+    if error.phrase is not None:
+        return error.phrase.translated()
     kind = type(error)
     if kind.message_template and error.message == kind.message:
         return _filled(_(kind.message_template), kind.message_instants, format_instant)
@@ -48,10 +51,13 @@ def error_message(error: DomainError) -> str:
 
 def error_text(error: DomainError) -> str:
     """`error_message`, with the operator detail when there is one (its instants written the
-    same way, its template translated before it is filled)."""
+    same way, its template translated before it is filled; a detail naming values, a Phrase,
+    translated with them)."""
     message = error_message(error)
     detail = error.detail
-    if error.detail_template and error.instants:
+    if error.detail_phrase is not None:
+        detail = error.detail_phrase.translated()
+    elif error.detail_template and error.instants:
         detail = _filled(_(error.detail_template), error.instants, format_instant)
     else:
         detail = translated(detail)

@@ -30,7 +30,7 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from enrollments.admin import views
 from enrollments.admin.display import format_instant, instant_cell
-from enrollments.admin.reporting import translated
+from enrollments.admin.reporting import error_message, translated
 from enrollments.errors import DomainError
 from enrollments.events import endpoints
 from enrollments.models import AccessEvent, WebhookAttempt, WebhookDelivery, WebhookEndpoint
@@ -109,7 +109,7 @@ class EndpointForm(forms.ModelForm):
                 try:
                     data[name] = check(data[name] or ("" if name != "event_types" else []))
                 except DomainError as error:
-                    self.add_error(name, translated(error.message))
+                    self.add_error(name, error_message(error))
         return data
 
 
@@ -342,7 +342,7 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
             try:
                 queued = endpoints.replay_since(endpoint.pk, since)
             except DomainError as error:
-                messages.error(request, translated(error.message))
+                messages.error(request, error_message(error))
                 return HttpResponseRedirect(endpoint_url(endpoint.pk))
             messages.success(
                 request,
@@ -412,7 +412,7 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
             try:
                 endpoints.resend(delivery_id)
             except DomainError as error:
-                messages.error(request, translated(error.message))
+                messages.error(request, error_message(error))
             else:
                 messages.success(
                     request, _("Delivery %(delivery)s queued again.") % {"delivery": delivery_id}

@@ -28,6 +28,7 @@ from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.core.validators import validate_email
 from django.db import connections, router, transaction
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext_noop
 
 from enrollments import clock
 from enrollments.errors import (
@@ -36,6 +37,7 @@ from enrollments.errors import (
     InvalidOwnerEmail,
     InvalidRotationOverlap,
     InvalidWebhookUrl,
+    Phrase,
     UnknownEventType,
     UnknownScheme,
     WebhookDisabled,
@@ -113,13 +115,17 @@ def checked_url(url: str) -> str:
     Raises InvalidWebhookUrl with its reason."""
     text = (url or "").strip()
     if not text:
-        raise InvalidWebhookUrl(reason="A URL is required")
+        raise InvalidWebhookUrl(reason=Phrase(gettext_noop("A URL is required")))
     if len(text) > MAX_URL_LENGTH:
-        raise InvalidWebhookUrl(reason=f"A URL is at most {MAX_URL_LENGTH} characters")
+        raise InvalidWebhookUrl(
+            reason=Phrase(
+                gettext_noop("A URL is at most %(count)s characters"), count=MAX_URL_LENGTH
+            )
+        )
     try:
         targets.check_url(text)
     except targets.TargetError as error:
-        raise InvalidWebhookUrl(detail=text[:200], reason=error.message) from error
+        raise InvalidWebhookUrl(detail=text[:200], reason=error.phrase) from error
     return text
 
 

@@ -26,6 +26,9 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.utils.translation import gettext_noop
+
+from enrollments.errors import Phrase
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -40,11 +43,14 @@ SHARED = ipaddress.ip_network("100.64.0.0/10")
 
 
 class TargetError(ValueError):
-    """A URL that may not receive webhooks; `message` says why, for the person who gave it."""
+    """A URL that may not receive webhooks; `message` says why, for the person who gave it, in
+    English (the API's answer, a delivery's stored error); `phrase` is the same words for the
+    doors that translate them (`phrase.translated()`: the admin's webhook form)."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, phrase: Phrase) -> None:
+        self.phrase = phrase
+        self.message = str(phrase)
+        super().__init__(self.message)
 
 
 class UnsafeTarget(TargetError):
@@ -89,35 +95,47 @@ def resolve(url: str) -> Target:
 
 def _parse(url: str):
     if not isinstance(url, str) or not url.strip():
-        raise UnsafeTarget("Enter the URL that receives the webhooks.")
+        raise UnsafeTarget(Phrase(gettext_noop("Enter the URL that receives the webhooks.")))
     if any(ord(character) < 33 or ord(character) == 127 for character in url):
-        raise UnsafeTarget("The URL contains spaces or control characters.")
+        raise UnsafeTarget(Phrase(gettext_noop("The URL contains spaces or control characters.")))
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 (raises ValueError for a port out of range or not a number)
     except ValueError as error:
-        raise UnsafeTarget(f"The URL is not valid: {error}.") from error
+        raise UnsafeTarget(
+            Phrase(gettext_noop("The URL is not valid: %(error)s."), error=str(error))
+        ) from error
     allowed = ("https",) if settings.WEBHOOKS["REQUIRE_HTTPS"] else ("https", "http")
     if parts.scheme not in allowed:
         raise UnsafeTarget(
-            "The URL must start with https://."
+            Phrase(gettext_noop("The URL must start with https://."))
             if allowed == ("https",)
-            else "The URL must start with https:// or http://."
+            else Phrase(gettext_noop("The URL must start with https:// or http://."))
         )
     if parts.username is not None or parts.password is not None:
-        raise UnsafeTarget("The URL may not contain a user name or password.")
+        raise UnsafeTarget(Phrase(gettext_noop("The URL may not contain a user name or password.")))
     if not (parts.path + parts.query).isascii():
         # http.client writes the request line in ASCII: every delivery would crash its job.
         raise UnsafeTarget(
-            "The URL's path and query must be ASCII: write other characters percent-encoded."
+            Phrase(
+                gettext_noop(
+                    "The URL's path and query must be ASCII: write other characters "
+                    "percent-encoded."
+                )
+            )
         )
     host = parts.hostname
     if not host:
-        raise UnsafeTarget("The URL has no host.")
+        raise UnsafeTarget(Phrase(gettext_noop("The URL has no host.")))
     if _is_encoded_ipv4(host):
         raise UnsafeTarget(
-            f"The host {host!r} is an IPv4 address in an unusual form: write it as four "
-            "decimal numbers separated by dots."
+            Phrase(
+                gettext_noop(
+                    "The host %(host)s is an IPv4 address in an unusual form: write it as four "
+                    "decimal numbers separated by dots."
+                ),
+                host=repr(host),
+            )
         )
     return parts
 
@@ -150,7 +168,11 @@ def _resolve(host: str, port: int) -> list[Address]:
             answers = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
         except (socket.gaierror, UnicodeError) as error:
             raise UnresolvableTarget(
-                f"The host {host!r} could not be resolved: {error}."
+                Phrase(
+                    gettext_noop("The host %(host)s could not be resolved: %(error)s."),
+                    host=repr(host),
+                    error=str(error),
+                )
             ) from error
         found = []
         for _family, _type, _proto, _name, sockaddr in answers:
@@ -158,40 +180,51 @@ def _resolve(host: str, port: int) -> list[Address]:
             if address not in found:
                 found.append(address)
         if not found:
-            raise UnresolvableTarget(f"The host {host!r} has no address.")
+            raise UnresolvableTarget(
+                Phrase(gettext_noop("The host %(host)s has no address."), host=repr(host))
+            )
     for address in found:
         reason = refusal(address)
         if reason:
             shown = host if literal is not None else f"{host} ({address})"
-            raise UnsafeTarget(f"The host {shown} is {reason}: webhooks are not sent there.")
+            raise UnsafeTarget(
+                Phrase(
+                    # Translators: the reason is one of the kinds of address below ("a
+                    # private address", "not a public address").
+                    gettext_noop("The host %(host)s is %(reason)s: webhooks are not sent there."),
+                    host=shown,
+                    reason=Phrase(reason),
+                )
+            )
     return found
 
 
 def refusal(address: Address) -> str:
-    """Why `address` may not receive webhooks ("" when it may), under the settings."""
+    """Why `address` may not receive webhooks ("" when it may), under the settings: English
+    words marked for the catalogue (gettext_noop), translated inside their sentence."""
     if address in METADATA:
-        return "a cloud metadata address"
+        return gettext_noop("a cloud metadata address")
     if isinstance(address, ipaddress.IPv6Address):
         if address.ipv4_mapped is not None:
-            return "an IPv4-mapped IPv6 address"
+            return gettext_noop("an IPv4-mapped IPv6 address")
         if any(address in network for network in NAT64):
-            return "an IPv4-translated (NAT64) IPv6 address"
+            return gettext_noop("an IPv4-translated (NAT64) IPv6 address")
         for embedded in (address.sixtofour, (address.teredo or (None, None))[1]):
             if embedded is not None and refusal(embedded):
-                return "a 6to4 or Teredo address of a non-public IPv4 address"
+                return gettext_noop("a 6to4 or Teredo address of a non-public IPv4 address")
     if address.is_loopback:  # before reserved: ::1 lies in the reserved ::/8
-        return _unless_allowed("a loopback address")
+        return _unless_allowed(gettext_noop("a loopback address"))
     if address.is_multicast:
-        return "a multicast address"
+        return gettext_noop("a multicast address")
     if address.is_unspecified:
-        return "an unspecified address"
+        return gettext_noop("an unspecified address")
     if address.is_reserved:
-        return "a reserved address"
+        return gettext_noop("a reserved address")
     private = _private_kind(address)
     if private:
         return _unless_allowed(private)
     if not address.is_global:
-        return "not a public address"
+        return gettext_noop("not a public address")
     return ""
 
 
@@ -201,11 +234,11 @@ def _unless_allowed(kind: str) -> str:
 
 def _private_kind(address: Address) -> str:
     if address.is_link_local:
-        return "a link-local address"
+        return gettext_noop("a link-local address")
     if isinstance(address, ipaddress.IPv4Address) and address in SHARED:
-        return "a shared (carrier-grade NAT) address"
+        return gettext_noop("a shared (carrier-grade NAT) address")
     if isinstance(address, ipaddress.IPv6Address) and address.is_site_local:
-        return "a site-local address"
+        return gettext_noop("a site-local address")
     if address.is_private:
-        return "a private address"
+        return gettext_noop("a private address")
     return ""

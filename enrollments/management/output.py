@@ -24,7 +24,7 @@ from django.core.management.base import CommandError, OutputWrapper
 from django.utils.translation import gettext, ngettext
 from tqdm import tqdm
 
-from enrollments.errors import DomainError
+from enrollments.errors import DomainError, utc_text
 from lms.control_characters import terminal_safe
 
 #: Exit status when some rows failed and the others were done.
@@ -51,12 +51,36 @@ def translated(text: str) -> str:
     return gettext(text) if text else text
 
 
+def error_message(error: DomainError) -> str:
+    """The error's message in the active language: the contract's (enrollments/errors.py marks
+    each one), or the words the instance gives (`error.phrase`, a webhook URL's reason)
+    translated whole with their values."""
+    if error.phrase is not None:
+        return error.phrase.translated()
+    return translated(error.message)
+
+
+def error_detail(error: DomainError) -> str | None:
+    """The detail that names the bad value, in the active language where the core marked its
+    words: a Phrase translated with its values, a template with instants translated before
+    they are filled (in UTC, as the commands write instants), a fixed text looked up as it is;
+    a bare value (an id, the text typed) is no msgid and stays as it is."""
+    if error.detail_phrase is not None:
+        return error.detail_phrase.translated()
+    if error.detail_template and error.instants:
+        return gettext(error.detail_template).format_map(
+            {name: utc_text(instant) for name, instant in error.instants.items()}
+        )
+    return translated(error.detail) if error.detail else error.detail
+
+
 def describe_error(error: DomainError) -> str:
     """The contract's message (translated: enrollments/errors.py marks each one), the stable
     code, and the detail that names the bad value."""
-    text = f"{translated(error.message)} [{error.code}]"
-    if error.detail:
-        text += f": {error.detail}"
+    text = f"{error_message(error)} [{error.code}]"
+    detail = error_detail(error)
+    if detail:
+        text += f": {detail}"
     return text
 
 

@@ -35,9 +35,10 @@ from typing import ClassVar
 
 from django.db import IntegrityError
 from django.db.models import QuerySet
+from django.utils.translation import gettext_noop
 
 from enrollments.access_window import MAX_ENDED_AT
-from enrollments.errors import AccessEndOutOfRange, AlreadyEnrolled, InvalidAccessEnd
+from enrollments.errors import AccessEndOutOfRange, AlreadyEnrolled, InvalidAccessEnd, Phrase
 from enrollments.models import AccessChange, Enrollment
 from enrollments.operations.audit import Attribution
 from enrollments.operations.base import Change, Operation, Plan, Row, Skip, State
@@ -86,7 +87,9 @@ def check_access_end(ended_at: datetime | None) -> None:
     if ended_at is None:
         return
     if ended_at.tzinfo is None or not MIN_ENDED_AT <= ended_at <= MAX_ENDED_AT:
-        raise InvalidAccessEnd(f"{ended_at.isoformat()} is out of range")
+        raise InvalidAccessEnd(
+            Phrase(gettext_noop("%(end)s is out of range"), end=ended_at.isoformat())
+        )
 
 
 def default_end(course: Course, start: datetime) -> datetime | None:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from django.db import transaction
+from django.utils.translation import gettext_noop
 
 from enrollments import clock
 from enrollments.errors import (
@@ -22,6 +23,7 @@ from enrollments.errors import (
     DomainError,
     DuplicateEntry,
     EnrollmentTargetRequired,
+    Phrase,
     UserNotFound,
 )
 from enrollments.models import AccessChange, Enrollment
@@ -232,7 +234,14 @@ def _resolve(entries: list[Entry], *, create_users: bool, now: datetime) -> _Res
         user = by_email.get(key.lower()) if isinstance(key, str) else by_id.get(key)
         pair = (user.pk if user else str(key).lower(), entry.course.pk)
         if pair in seen:
-            refused.append((entry, DuplicateEntry(f"line {seen[pair]} names it already")))
+            refused.append(
+                (
+                    entry,
+                    DuplicateEntry(
+                        Phrase(gettext_noop("line %(line)s names it already"), line=seen[pair])
+                    ),
+                )
+            )
             continue
         seen[pair] = entry.line
         if user is not None:
@@ -243,7 +252,9 @@ def _resolve(entries: list[Entry], *, create_users: bool, now: datetime) -> _Res
             if not isinstance(key, str):
                 raise UserNotFound()
             if not create_users:
-                raise UserNotFound(f"no learner with e-mail {key}")
+                raise UserNotFound(
+                    Phrase(gettext_noop("no learner with e-mail %(email)s"), email=key)
+                )
             split_name(entry.name)
         except DomainError as error:
             refused.append((entry, error))

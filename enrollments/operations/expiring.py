@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import ClassVar
 
 from django.db.models import Q
+from django.utils.translation import gettext_noop
 
 from enrollments.access_window import MAX_ENDED_AT
 from enrollments.errors import EndNotEarlier, InvalidAccessEnd
@@ -56,11 +57,15 @@ class Expire(Operation):
         if self.at is None:
             return
         if self.at.tzinfo is None:
-            raise InvalidAccessEnd("the end has no time zone")
+            raise InvalidAccessEnd(gettext_noop("the end has no time zone"))
         if self.at <= EARLIEST_END:
-            raise InvalidAccessEnd("the end is not after {limit}", instants={"limit": EARLIEST_END})
+            raise InvalidAccessEnd(
+                gettext_noop("the end is not after {limit}"), instants={"limit": EARLIEST_END}
+            )
         if self.at > MAX_ENDED_AT:
-            raise InvalidAccessEnd("the end is after {limit}", instants={"limit": MAX_ENDED_AT})
+            raise InvalidAccessEnd(
+                gettext_noop("the end is after {limit}"), instants={"limit": MAX_ENDED_AT}
+            )
 
     def plan_row(self, row: Row, *, now: datetime, named: bool) -> Change | None:
         new_end = self.at if self.at is not None else now

@@ -13,6 +13,7 @@ selectors/by_key.py (many) and selectors/by_id.py (one).
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext_noop
 
 from enrollments.errors import InvalidEmail, NameRequired
 from enrollments.selectors.by_key import learners_by_email
@@ -45,7 +46,9 @@ def split_name(name: str) -> tuple[str, str]:
         raise NameRequired()
     first, _, last = cleaned.partition(" ")
     if len(first) > MAX_NAME_LENGTH or len(last) > MAX_NAME_LENGTH:
-        raise NameRequired("the name is too long (255 characters each for first and last name)")
+        raise NameRequired(
+            gettext_noop("the name is too long (255 characters each for first and last name)")
+        )
     return first, last
 
 

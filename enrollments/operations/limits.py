@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from enrollments.errors import DomainError, ExtensionOverCourseLimit, ReasonRequired
+from enrollments.errors import DomainError, ExtensionOverCourseLimit, Phrase, ReasonRequired
 from enrollments.models import AccessChange
 from enrollments.operations.base import Change, Plan, Row, Skip
 from enrollments.operations.scope import Scope
@@ -52,7 +52,10 @@ def refusal(
     if new is None:
         return ExtensionOverCourseLimit()  # indefinite from a dated end: without bound
     if new - max(old, now) > timedelta(days=limits.max_extension_days):
-        return ExtensionOverCourseLimit(f"at most {limits.max_extension_days} days")
+        days = limits.max_extension_days
+        return ExtensionOverCourseLimit(
+            Phrase.ngettext("at most %(days)s day", "at most %(days)s days", days, days=days)
+        )
     return None
 
 

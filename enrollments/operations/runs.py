@@ -47,11 +47,13 @@ from django.db import (
 )
 from django.db.models import F
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext_noop
 
 from enrollments import clock
 from enrollments.errors import (
     DomainError,
     EnrollmentChangedSincePreview,
+    Phrase,
     RunNotFound,
     RunUnfinished,
 )
@@ -209,7 +211,7 @@ def start(
         unfinished = unfinished_twin(identity) if identity else None
         if unfinished is None:
             raise
-        raise RunUnfinished(f"run {unfinished.pk}", run_id=unfinished.pk) from None
+        raise RunUnfinished(_run_phrase(unfinished.pk), run_id=unfinished.pk) from None
     return run
 
 
@@ -260,7 +262,7 @@ def confirm(run_id: uuid.UUID, by: Attribution) -> OperationRun:
             .first()
         )
         if run is None:
-            raise RunNotFound(f"run {run_id}")
+            raise RunNotFound(_run_phrase(run_id))
         run.state, run.reason, run.batch_id = State.QUEUED, by.reason, by.batch_id or run.batch_id
         run.save(update_fields=["state", "reason", "batch_id"])
     return run
@@ -330,7 +332,7 @@ def _take(run_id: uuid.UUID) -> OperationRun:
     with transaction.atomic():
         run = OperationRun.objects.select_for_update().filter(pk=run_id).first()
         if run is None:
-            raise RunNotFound(f"run {run_id}")
+            raise RunNotFound(_run_phrase(run_id))
         if run.state in (State.QUEUED, State.FAILED, State.RUNNING):
             run.state, run.heartbeat_at, run.error = State.RUNNING, now, ""
             run.started_at = run.started_at or now
@@ -423,7 +425,7 @@ def cancel(run_id: uuid.UUID) -> OperationRun:
     with transaction.atomic():
         run = OperationRun.objects.select_for_update().filter(pk=run_id).first()
         if run is None:
-            raise RunNotFound(f"run {run_id}")
+            raise RunNotFound(_run_phrase(run_id))
         if run.finished_at is None:
             run.cancel_requested = True
             fields_ = ["cancel_requested"]
@@ -457,7 +459,7 @@ def requeue(run_id: uuid.UUID) -> OperationRun:
     with transaction.atomic():
         run = OperationRun.objects.select_for_update().filter(pk=run_id).first()
         if run is None:
-            raise RunNotFound(f"run {run_id}")
+            raise RunNotFound(_run_phrase(run_id))
         if run.finished_at is None and run.state != State.PREVIEWED:
             run.state, run.heartbeat_at, run.error = State.QUEUED, clock.now(), ""
             run.save(update_fields=["state", "heartbeat_at", "error"])
@@ -492,3 +494,9 @@ def skipped_rows(run: OperationRun, *, limit: int = 100) -> Iterable[tuple[uuid.
         .order_by("part", "enrollment_id")
         .values_list("enrollment_id", "skip_code")[:limit]
     )
+
+
+def _run_phrase(run_id: object) -> Phrase:
+    """How a run error's detail names the run ("run 12"), in the reader's language at a door."""
+    # Translators: a background run named in an error's detail: "run 12".
+    return Phrase(gettext_noop("run %(run)s"), run=run_id)

@@ -26,12 +26,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import ClassVar
 
+from django.utils.translation import gettext_noop
+
 from enrollments.errors import (
     EndBeforeStart,
     EndChangedSince,
     InvalidAccessEnd,
     InvalidShortening,
     NoEndDate,
+    Phrase,
 )
 from enrollments.models import AccessChange
 from enrollments.operations.base import Change, Operation, Row
@@ -58,9 +61,13 @@ class Shorten(Operation):
     def validate(self, *, now: datetime) -> None:
         days = self.days
         if isinstance(days, bool) or not isinstance(days, int):
-            raise InvalidShortening(f"{days!r} is not a whole number of days")
+            raise InvalidShortening(
+                Phrase(gettext_noop("%(days)s is not a whole number of days"), days=repr(days))
+            )
         if not 1 <= days <= MAX_SHORTEN_DAYS:
-            raise InvalidShortening(f"{days} days")
+            raise InvalidShortening(
+                Phrase.ngettext("%(days)s day", "%(days)s days", days, days=days)
+            )
 
     def plan_row(self, row: Row, *, now: datetime, named: bool) -> Change:
         current = row.state.ended_at
@@ -70,7 +77,9 @@ class Shorten(Operation):
         if new_end < row.start_at:
             raise EndBeforeStart()
         if new_end <= EARLIEST_END:
-            raise InvalidAccessEnd("the end is not after {limit}", instants={"limit": EARLIEST_END})
+            raise InvalidAccessEnd(
+                gettext_noop("the end is not after {limit}"), instants={"limit": EARLIEST_END}
+            )
         return Change(row.id, self.action, row.state, row.state.but(ended_at=new_end))
 
 

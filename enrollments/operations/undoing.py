@@ -32,8 +32,9 @@ from datetime import datetime
 from typing import ClassVar
 
 from django.db.models import Exists, OuterRef
+from django.utils.translation import gettext_noop
 
-from enrollments.errors import BatchNotFound, ChangedSinceBatch, NotUndoable
+from enrollments.errors import BatchNotFound, ChangedSinceBatch, NotUndoable, Phrase
 from enrollments.models import AccessChange, Enrollment
 from enrollments.operations.base import Change, Operation, Row, State, before_state
 from enrollments.operations.scope import EVERYWHERE, Scope
@@ -95,7 +96,9 @@ def batch_selection(batch_id: uuid.UUID, *, scope: Scope = EVERYWHERE) -> Select
     ids = batch_enrollment_ids(batch_id)
     outside = Enrollment.objects.filter(pk__in=ids).exclude(scope.condition())
     if not scope.everywhere and outside.exists():
-        raise BatchNotFound(f"batch {batch_id} is outside the actor's courses")
+        raise BatchNotFound(
+            Phrase(gettext_noop("batch %(batch)s is outside the actor's courses"), batch=batch_id)
+        )
     return Selection.named(ids, scope=scope)
 
 

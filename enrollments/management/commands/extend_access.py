@@ -22,7 +22,7 @@ from enrollments.errors import DomainError, InvalidExtensionPeriod
 from enrollments.instants import parse_instant
 from enrollments.management.bulk_command import BulkEnrollmentCommand
 from enrollments.management.csv_input import CsvRow
-from enrollments.management.output import describe_error, format_instant
+from enrollments.management.output import describe_error, error_detail, format_instant
 from enrollments.management.selection import USAGE, instant_argument
 from enrollments.operations import Extend
 
@@ -144,5 +144,5 @@ class Command(BulkEnrollmentCommand):
         except InvalidExtensionPeriod as error:
             # The flags were checked already: what fails is the row's own value.
             value = f"until {until_text!r}" if operation.until else f"days {days_text!r}"
-            raise InvalidExtensionPeriod(f"{value}: {error.detail}") from None
+            raise InvalidExtensionPeriod(f"{value}: {error_detail(error)}") from None
         return operation

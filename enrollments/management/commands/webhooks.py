@@ -28,7 +28,12 @@ from django.utils.translation import gettext, gettext_lazy, ngettext
 
 from enrollments.errors import DomainError
 from enrollments.events import endpoints
-from enrollments.management.output import SOME_FAILED, format_instant, translated
+from enrollments.management.output import (
+    SOME_FAILED,
+    error_message,
+    format_instant,
+    translated,
+)
 from enrollments.management.selection import USAGE, instant_argument
 from enrollments.models import WebhookEndpoint
 from lms.command_options import TextCheckedCommand
@@ -138,7 +143,7 @@ class Command(TextCheckedCommand):
         except DomainError as error:
             status = SOME_FAILED if isinstance(error, REFUSED_BY_STATE) else USAGE
             raise CommandError(
-                f"{translated(error.message)} ({error.code})", returncode=status
+                f"{error_message(error)} ({error.code})", returncode=status
             ) from None
 
     # -- actions --------------------------------------------------------------------------

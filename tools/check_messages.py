@@ -33,22 +33,38 @@ def _run(*command: str) -> subprocess.CompletedProcess:
 
 def fresh_catalogue(locale: str, ignore: list[str], into: Path) -> Path:
     """The catalogue `make messages` would start from: every marked string of the code, no
-    translation, written under `into` (the committed locale/ is left alone)."""
+    translation, written under `into` (the committed locale/ is left alone).
+
+    Django's makemessages adds ./locale to its locale paths whenever the current directory has
+    one, and writes the strings of every file below it there, whatever LOCALE_PATHS says (and
+    merges them into the committed catalogue, its file references dropped). So it walks a tree
+    of symbolic links to the repository's own top-level entries instead, locale/ (and the
+    ignored ones) left out, following the links."""
     import django
     from django.core.management import call_command
     from django.test.utils import override_settings
 
     django.setup()
-    with override_settings(LOCALE_PATHS=[str(into)]):
-        # The committed locale/ is ignored too: makemessages would otherwise write there.
-        call_command(
-            "makemessages",
-            locale=[locale],
-            ignore_patterns=[*ignore, "locale"],
-            add_location="never",
-            verbosity=0,
-        )
-    return into / locale / "LC_MESSAGES" / "django.po"
+    source, catalogues = into / "source", into / "locale"
+    source.mkdir()
+    for entry in ROOT.iterdir():
+        if entry.name not in {"locale", ".git", *ignore}:
+            (source / entry.name).symlink_to(entry)
+    previous = Path.cwd()
+    os.chdir(source)
+    try:
+        with override_settings(LOCALE_PATHS=[str(catalogues)]):
+            call_command(
+                "makemessages",
+                locale=[locale],
+                ignore_patterns=list(ignore),
+                add_location="never",
+                symlinks=True,
+                verbosity=0,
+            )
+    finally:
+        os.chdir(previous)
+    return catalogues / locale / "LC_MESSAGES" / "django.po"
 
 
 def problems_of(locale: str, ignore: list[str]) -> list[str]:

@@ -1,8 +1,8 @@
 """Languages in Chromium (lms.language, docs/admin.md "Languages"): the language page, reached
 by a staff member for themself, passes axe-core and switches the whole admin to German, kept on
 the user; a browser whose language is German reads the admin in German with no setting at all.
-Django's own admin words ("Abmelden", "Anmelden") are the German witnesses until the project's
-catalogue has its translations (the later German browser test reads the project's words)."""
+Django's own admin words ("Abmelden", "Anmelden") and the project's catalogue (the page's own
+choices) are the German witnesses; test_german_admin.py reads the project's pages in German."""
 
 import pytest
 
@@ -37,7 +37,7 @@ def test_the_language_page_switches_the_admin_to_german(page, transactional_db, 
     page.goto("/admin/language/?next=/admin/")
     assert page.get_attribute("html", "lang") == "de"
     assert page.locator("#id_language option").all_inner_texts() == [
-        "The browser's language",  # the project's words: English until the catalogue exists
+        "Die Sprache des Browsers",  # the project's catalogue (locale/de)
         "English",
         "Deutsch",
     ]

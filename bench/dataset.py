@@ -175,7 +175,7 @@ def build(
         user_ids = [_uuid(rng) for _ in range(shape.users)]
         _copy(
             "COPY lms_user (id, password, is_superuser, email, first_name, last_name, is_staff, "
-            "is_active, date_joined, time_zone) FROM STDIN",
+            "is_active, date_joined, time_zone, language) FROM STDIN",
             (
                 (
                     user_id,
@@ -188,6 +188,7 @@ def build(
                     True,
                     now,
                     "",  # not chosen: the admin shows UTC
+                    "",  # not chosen: e-mails in LANGUAGE_CODE
                 )
                 for n, user_id in enumerate(user_ids)
             ),

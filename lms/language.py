@@ -116,8 +116,12 @@ class UserLanguageMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        # The path first: outside the admin the session (and so the database) is not read
+        # for the user's language (with the database down the API must still answer its 503).
+        if not is_admin_path(request):
+            return self.get_response(request)
         user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated and is_admin_path(request):
+        if user is not None and user.is_authenticated:
             code = getattr(user, "language", "")
             if is_supported(code):
                 translation.activate(code)

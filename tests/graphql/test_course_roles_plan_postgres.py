@@ -42,9 +42,9 @@ def many_courses():
         cursor.execute(
             """
             INSERT INTO lms_user (id, password, is_superuser, email, first_name, last_name,
-                                  is_staff, is_active, date_joined, time_zone)
+                                  is_staff, is_active, date_joined, time_zone, language)
             SELECT gen_random_uuid(), '', false, 'scoped' || g || '@example.com', '', '', false,
-                   true, now(), ''
+                   true, now(), '', ''
             FROM generate_series(1, %s) g
             """,
             [COURSES * PER_COURSE],

@@ -31,9 +31,9 @@ def test_a_deep_page_seeks_to_the_cursor_in_the_index(api, make_key, viewer, ord
         cursor.execute(
             """
             INSERT INTO lms_user (id, password, is_superuser, email, first_name, last_name,
-                                  is_staff, is_active, date_joined, time_zone)
+                                  is_staff, is_active, date_joined, time_zone, language)
             SELECT gen_random_uuid(), '', false, 'plan' || g || '@example.com', '', '', false,
-                   true, now(), ''
+                   true, now(), '', ''
             FROM generate_series(1, %s) g
             """,
             [ROWS],

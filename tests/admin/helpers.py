@@ -1,5 +1,8 @@
-"""Posting admin actions and the preview/confirm pages' forms the way the browser does."""
+"""Posting admin actions and the preview/confirm pages' forms the way the browser does, and the
+project's own admin pages (the every-page axe test's and the German pages' list)."""
 
+from django.apps import apps
+from django.contrib import admin
 from django.urls import reverse
 
 CHANGELIST = "admin:enrollments_enrollment_changelist"
@@ -81,3 +84,30 @@ def no_roles(prefix: str) -> dict:
         f"{prefix}-MIN_NUM_FORMS": "0",
         f"{prefix}-MAX_NUM_FORMS": "1000",
     }
+
+
+#: The apps whose admin pages are the project's own; Django's Group admin is replaced by lms.
+PROJECT_APPS = {"lms", "enrollments", "apikeys"}
+
+
+def project_models():
+    """Every model whose admin pages are the project's own: those of PROJECT_APPS registered in
+    the admin, and Django's groups (whose admin lms replaces)."""
+    for model in apps.get_models():
+        if not admin.site.is_registered(model):
+            continue
+        meta = model._meta
+        if meta.app_label in PROJECT_APPS or (meta.app_label, meta.model_name) == ("auth", "group"):
+            yield model
+
+
+def pages_of(model) -> list[str]:
+    """The model's list, the change page of its first row (if any) and its add page."""
+    meta = model._meta
+    name = f"admin:{meta.app_label}_{meta.model_name}"
+    pages = [reverse(f"{name}_changelist")]
+    instance = model._default_manager.order_by("pk").first()
+    if instance is not None:
+        pages.append(reverse(f"{name}_change", args=[instance.pk]))
+    pages.append(reverse(f"{name}_add"))  # a read-only admin answers it 403
+    return pages

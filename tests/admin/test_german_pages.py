@@ -28,8 +28,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from enrollments.models import AccessChange, OperationRun, WebhookEndpoint
-from tests.admin.helpers import confirm, post_action, preview
-from tests.browser.test_accessibility_every_page import pages_of, project_models
+from tests.admin.helpers import confirm, pages_of, post_action, preview, project_models
 from tests.factories import OperatorFactory
 from tests.privacy.helpers import build_history
 

@@ -11,39 +11,15 @@ The data is the privacy tests' learner with everything the database can hold abo
 test_accessibility.py covers the enrollment flows step by step."""
 
 import pytest
-from django.apps import apps
-from django.contrib import admin
 from django.urls import reverse
 
 from enrollments.models import OperationRun, WebhookEndpoint
+from tests.admin.helpers import pages_of, project_models
 from tests.browser.conftest import axe_violations, log_in
 from tests.factories import OperatorFactory
 from tests.privacy.helpers import build_history
 
 pytestmark = pytest.mark.browser
-
-#: The apps whose admin pages are the project's own; Django's Group admin is replaced by lms.
-PROJECT_APPS = {"lms", "enrollments", "apikeys"}
-
-
-def project_models():
-    for model in apps.get_models():
-        if not admin.site.is_registered(model):
-            continue
-        meta = model._meta
-        if meta.app_label in PROJECT_APPS or (meta.app_label, meta.model_name) == ("auth", "group"):
-            yield model
-
-
-def pages_of(model) -> list[str]:
-    meta = model._meta
-    name = f"admin:{meta.app_label}_{meta.model_name}"
-    pages = [reverse(f"{name}_changelist")]
-    instance = model._default_manager.order_by("pk").first()
-    if instance is not None:
-        pages.append(reverse(f"{name}_change", args=[instance.pk]))
-    pages.append(reverse(f"{name}_add"))  # a read-only admin answers it 403
-    return pages
 
 
 def test_every_project_admin_page_has_no_axe_violations(page, clock, axe_script):

@@ -146,26 +146,40 @@ class APIKey(models.Model):
     """One API key of one user. Revoke it rather than deleting it: the row keeps its history."""
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_keys"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="api_keys",
+        verbose_name=_("user"),
     )
-    name = models.CharField(max_length=100, blank=True, help_text=_("What the key is for."))
+    name = models.CharField(
+        max_length=100, blank=True, help_text=_("What the key is for."), verbose_name=_("name")
+    )
     prefix = models.CharField(
         max_length=PREFIX_LENGTH,
         unique=True,
         editable=False,
         help_text=_("The key's first characters, to recognise it; the rest is never stored."),
+        verbose_name=_("prefix"),
     )
-    hashed_key = models.CharField(max_length=64, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    hashed_key = models.CharField(max_length=64, editable=False, verbose_name=_("hashed key"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    last_used_at = models.DateTimeField(
+        null=True, blank=True, editable=False, verbose_name=_("last used at")
+    )
     expires_at = models.DateTimeField(
-        null=True, blank=True, help_text=_("Optional: the key stops working at this instant.")
+        null=True,
+        blank=True,
+        help_text=_("Optional: the key stops working at this instant."),
+        verbose_name=_("expires at"),
     )
-    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(
+        null=True, blank=True, editable=False, verbose_name=_("revoked at")
+    )
 
     objects = APIKeyManager()
 
     class Meta:
+        verbose_name_plural = _("API keys")
         verbose_name = _("API key")
         ordering = ["-created_at"]
 
@@ -218,19 +232,21 @@ class IdempotencyKey(models.Model):
 
     #: Whose key: ratelimit.client_id's name of the API key (`key:<prefix>`) or signed-in user
     #: (`user:<pk>`); keys of different clients never meet.
-    client = models.CharField(max_length=64)
-    key = models.CharField(max_length=255)
+    client = models.CharField(max_length=64, verbose_name=_("client"))
+    key = models.CharField(max_length=255, verbose_name=_("key"))
     #: SHA-256 of what the request asks (document, variables, operation name, client).
-    fingerprint = models.CharField(max_length=64)
+    fingerprint = models.CharField(max_length=64, verbose_name=_("fingerprint"))
     #: The reservation's owner: a request stores its answer only while it holds the token.
-    token = models.UUIDField()
-    created_at = models.DateTimeField()
-    reserved_at = models.DateTimeField()
+    token = models.UUIDField(verbose_name=_("token"))
+    created_at = models.DateTimeField(verbose_name=_("created at"))
+    reserved_at = models.DateTimeField(verbose_name=_("reserved at"))
     #: The stored answer (null while the first request is in flight).
-    response_status = models.PositiveSmallIntegerField(null=True)
-    response_body = models.TextField(null=True)
+    response_status = models.PositiveSmallIntegerField(null=True, verbose_name=_("response status"))
+    response_body = models.TextField(null=True, verbose_name=_("response body"))
 
     class Meta:
+        verbose_name = _("idempotency key")
+        verbose_name_plural = _("idempotency keys")
         constraints = [
             models.UniqueConstraint(fields=["client", "key"], name="idempotency_key_per_client")
         ]

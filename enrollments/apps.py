@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy
 
 
 class EnrollmentsConfig(AppConfig):
     name = "enrollments"
-    verbose_name = "Course access"
+    verbose_name = gettext_lazy("Course access")
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:

@@ -23,7 +23,9 @@ class Enrollment(LoadedWithoutInit, models.Model):
     changes these fields; each change writes an `AccessChange` row in the same transaction.
     """
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    id = models.UUIDField(
+        primary_key=True, default=uuid.uuid4, editable=False, verbose_name=_("id")
+    )
     # No index of their own: enrollment_unique_user_course leads with the user and
     # enrollment_course_created_idx with the course (docs/benchmarks.md, "Indexes").
     user = models.ForeignKey(
@@ -31,18 +33,28 @@ class Enrollment(LoadedWithoutInit, models.Model):
         on_delete=models.CASCADE,
         related_name="enrollments",
         db_index=False,
+        verbose_name=_("user"),
     )
     course = models.ForeignKey(
-        Course, on_delete=models.CASCADE, related_name="enrollments", db_index=False
+        Course,
+        on_delete=models.CASCADE,
+        related_name="enrollments",
+        db_index=False,
+        verbose_name=_("course"),
     )
-    start_at = models.DateTimeField()
+    start_at = models.DateTimeField(verbose_name=_("start at"))
     ended_at = models.DateTimeField(
-        null=True, blank=True, help_text=_("End of access; empty means indefinite access.")
+        null=True,
+        blank=True,
+        help_text=_("End of access; empty means indefinite access."),
+        verbose_name=_("ended at"),
     )
-    is_paused = models.BooleanField(default=False)
-    paused_at = models.DateTimeField(null=True, blank=True)
+    is_paused = models.BooleanField(default=False, verbose_name=_("is paused"))
+    paused_at = models.DateTimeField(null=True, blank=True, verbose_name=_("paused at"))
     total_paused_duration = models.PositiveIntegerField(
-        default=0, help_text=_("Seconds spent paused, across all pause/resume cycles.")
+        default=0,
+        help_text=_("Seconds spent paused, across all pause/resume cycles."),
+        verbose_name=_("total paused duration"),
     )
     removed_at = models.DateTimeField(
         null=True,
@@ -51,12 +63,16 @@ class Enrollment(LoadedWithoutInit, models.Model):
             "When the learner was removed from the course: no access, left out of the default "
             "lists; progress and audit trail kept. Enrolling again clears it."
         ),
+        verbose_name=_("removed at"),
     )
     # Progress, stored so that SQL can filter, count and index it: kept when an item is
     # completed (progress.completing, under the row lock) and by the recount when a course
     # gains or loses items (progress.counts); `manage.py check_progress` verifies it.
     items_completed = models.PositiveIntegerField(
-        default=0, editable=False, help_text=_("Completed items (stored count of the completions).")
+        default=0,
+        editable=False,
+        help_text=_("Completed items (stored count of the completions)."),
+        verbose_name=_("items completed"),
     )
     course_status = models.CharField(
         max_length=16,
@@ -64,11 +80,14 @@ class Enrollment(LoadedWithoutInit, models.Model):
         default=CourseStatus.NOT_STARTED,
         editable=False,
         help_text=_("progress.course_status of items_completed and the course's items, stored."),
+        verbose_name=_("course status"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
+        verbose_name = _("enrollment")
+        verbose_name_plural = _("enrollments")
         ordering = ["created_at", "id"]
         permissions = [(permission.codename, permission.label) for permission in CUSTOM]
         constraints = [
@@ -122,15 +141,23 @@ class Enrollment(LoadedWithoutInit, models.Model):
 class ItemCompletion(models.Model):
     """One completed course item of one enrollment; progress is derived from these rows."""
 
-    id = models.BigAutoField(primary_key=True)
+    id = models.BigAutoField(primary_key=True, verbose_name=_("id"))
     # No index of its own: itemcompletion_unique_enrollment_item leads with the enrollment.
     enrollment = models.ForeignKey(
-        Enrollment, on_delete=models.CASCADE, related_name="completions", db_index=False
+        Enrollment,
+        on_delete=models.CASCADE,
+        related_name="completions",
+        db_index=False,
+        verbose_name=_("enrollment"),
     )
-    item = models.ForeignKey(CourseItem, on_delete=models.CASCADE, related_name="completions")
-    completed_at = models.DateTimeField()
+    item = models.ForeignKey(
+        CourseItem, on_delete=models.CASCADE, related_name="completions", verbose_name=_("item")
+    )
+    completed_at = models.DateTimeField(verbose_name=_("completed at"))
 
     class Meta:
+        verbose_name = _("item completion")
+        verbose_name_plural = _("item completions")
         constraints = [
             models.UniqueConstraint(
                 fields=["enrollment", "item"], name="itemcompletion_unique_enrollment_item"
@@ -174,7 +201,9 @@ class AccessChange(models.Model):
         COMMAND = "command", pgettext_lazy("where a change came from", "Management command")
         SYSTEM = "system", pgettext_lazy("where a change came from", "System")
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    id = models.UUIDField(
+        primary_key=True, default=uuid.uuid4, editable=False, verbose_name=_("id")
+    )
     # No index of its own: accesschange_enr_created_idx leads with it (one index fewer to
     # maintain per audit row written). The database constraint is kept (migration 0010; it
     # was dropped for a while, issue 22 put it back): an audit row naming no enrollment is
@@ -187,14 +216,18 @@ class AccessChange(models.Model):
         on_delete=models.PROTECT,
         related_name="access_changes",
         db_index=False,
+        verbose_name=_("enrollment"),
     )
-    action = models.CharField(max_length=32, choices=Action.choices)
-    old_ended_at = models.DateTimeField(null=True, blank=True)
-    new_ended_at = models.DateTimeField(null=True, blank=True)
-    old_is_paused = models.BooleanField(null=True, blank=True)
-    new_is_paused = models.BooleanField(null=True, blank=True)
+    action = models.CharField(max_length=32, choices=Action.choices, verbose_name=_("action"))
+    old_ended_at = models.DateTimeField(null=True, blank=True, verbose_name=_("old ended at"))
+    new_ended_at = models.DateTimeField(null=True, blank=True, verbose_name=_("new ended at"))
+    old_is_paused = models.BooleanField(null=True, blank=True, verbose_name=_("old is paused"))
+    new_is_paused = models.BooleanField(null=True, blank=True, verbose_name=_("new is paused"))
     paused_seconds = models.PositiveIntegerField(
-        null=True, blank=True, help_text=_("On resume: the seconds this pause lasted.")
+        null=True,
+        blank=True,
+        help_text=_("On resume: the seconds this pause lasted."),
+        verbose_name=_("paused seconds"),
     )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -203,24 +236,35 @@ class AccessChange(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
         help_text=_("Who made the change; empty for the system."),
+        verbose_name=_("actor"),
     )
-    source = models.CharField(max_length=16, choices=Source.choices)
-    reason = models.TextField(blank=True)
+    source = models.CharField(max_length=16, choices=Source.choices, verbose_name=_("source"))
+    reason = models.TextField(blank=True, verbose_name=_("reason"))
     batch_id = models.UUIDField(
-        null=True, blank=True, help_text=_("Shared by the rows of one bulk operation.")
+        null=True,
+        blank=True,
+        help_text=_("Shared by the rows of one bulk operation."),
+        verbose_name=_("batch id"),
     )
-    created_at = models.DateTimeField()
+    created_at = models.DateTimeField(verbose_name=_("created at"))
     # The rest of the state before the change (old_ended_at and old_is_paused above are the
     # rest): what undoing its batch restores. Null on rows that created their enrollment and
     # on rows written before these columns existed (such a batch cannot be undone).
-    old_paused_at = models.DateTimeField(null=True, blank=True)
-    old_total_paused_duration = models.PositiveBigIntegerField(null=True, blank=True)
-    old_removed_at = models.DateTimeField(null=True, blank=True)
+    old_paused_at = models.DateTimeField(null=True, blank=True, verbose_name=_("old paused at"))
+    old_total_paused_duration = models.PositiveBigIntegerField(
+        null=True, blank=True, verbose_name=_("old total paused duration")
+    )
+    old_removed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("old removed at"))
     undoes_batch_id = models.UUIDField(
-        null=True, blank=True, help_text=_("On an undo: the batch this row's batch undoes.")
+        null=True,
+        blank=True,
+        help_text=_("On an undo: the batch this row's batch undoes."),
+        verbose_name=_("undoes batch id"),
     )
 
     class Meta:
+        verbose_name = _("access change")
+        verbose_name_plural = _("access changes")
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["enrollment", "-created_at"], name="accesschange_enr_created_idx"),
@@ -252,27 +296,47 @@ class ExpiryReminder(models.Model):
         SENT = "sent", pgettext_lazy("reminder state", "sent")
         FAILED = "failed", pgettext_lazy("reminder state", "failed for good")
 
-    id = models.BigAutoField(primary_key=True)
+    id = models.BigAutoField(primary_key=True, verbose_name=_("id"))
     # No index of its own: expiryreminder_unique_enrollment_end leads with it.
     enrollment = models.ForeignKey(
-        Enrollment, on_delete=models.CASCADE, related_name="reminders", db_index=False
+        Enrollment,
+        on_delete=models.CASCADE,
+        related_name="reminders",
+        db_index=False,
+        verbose_name=_("enrollment"),
     )
-    ended_at = models.DateTimeField(help_text=_("The end of access this reminder announced."))
-    state = models.CharField(max_length=7, choices=State.choices, default=State.PENDING)
-    claimed_at = models.DateTimeField(help_text=_("When a sweep claimed it."))
+    ended_at = models.DateTimeField(
+        help_text=_("The end of access this reminder announced."), verbose_name=_("ended at")
+    )
+    state = models.CharField(
+        max_length=7, choices=State.choices, default=State.PENDING, verbose_name=_("state")
+    )
+    claimed_at = models.DateTimeField(
+        help_text=_("When a sweep claimed it."), verbose_name=_("claimed at")
+    )
     attempts = models.PositiveSmallIntegerField(
-        default=0, help_text=_("Sends tried (the mail server reached or not).")
+        default=0,
+        help_text=_("Sends tried (the mail server reached or not)."),
+        verbose_name=_("attempts"),
     )
     next_attempt_at = models.DateTimeField(
-        null=True, blank=True, help_text=_("Pending: when its send job is due.")
+        null=True,
+        blank=True,
+        help_text=_("Pending: when its send job is due."),
+        verbose_name=_("next attempt at"),
     )
     last_attempt_at = models.DateTimeField(
-        null=True, blank=True, help_text=_("When the latest send began.")
+        null=True,
+        blank=True,
+        help_text=_("When the latest send began."),
+        verbose_name=_("last attempt at"),
     )
-    last_error = models.TextField(blank=True, default="")
-    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True, default="", verbose_name=_("last error"))
+    sent_at = models.DateTimeField(null=True, blank=True, verbose_name=_("sent at"))
 
     class Meta:
+        verbose_name = _("expiry reminder")
+        verbose_name_plural = _("expiry reminders")
         constraints = [
             models.UniqueConstraint(
                 fields=["enrollment", "ended_at"], name="expiryreminder_unique_enrollment_end"
@@ -314,39 +378,56 @@ class OperationRun(models.Model):
         CANCELLED = "cancelled", pgettext_lazy("run state", "cancelled")
         FAILED = "failed", pgettext_lazy("run state", "failed")
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    id = models.UUIDField(
+        primary_key=True, default=uuid.uuid4, editable=False, verbose_name=_("id")
+    )
     #: The operations and how their selections were made (runs.Part, as JSON).
-    parts = models.JSONField()
-    description = models.TextField(help_text=_("The operation in words."))
-    state = models.CharField(max_length=9, choices=State.choices, default=State.QUEUED)
+    parts = models.JSONField(verbose_name=_("parts"))
+    description = models.TextField(
+        help_text=_("The operation in words."), verbose_name=_("description")
+    )
+    state = models.CharField(
+        max_length=9, choices=State.choices, default=State.QUEUED, verbose_name=_("state")
+    )
     #: Whether rows changed since the preview are skipped (an admin Confirm) or not (a command).
-    bound_to_preview = models.BooleanField(default=False)
+    bound_to_preview = models.BooleanField(default=False, verbose_name=_("bound to preview"))
     #: What makes two runs the same request (a command's run): one of them may be unfinished
     #: at a time. Empty for runs that are never compared (the admin's).
-    identity = models.CharField(max_length=64, blank=True, default="")
-    batch_id = models.UUIDField(default=uuid.uuid4, help_text=_("Its audit rows' batch."))
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    identity = models.CharField(max_length=64, blank=True, default="", verbose_name=_("identity"))
+    batch_id = models.UUIDField(
+        default=uuid.uuid4, help_text=_("Its audit rows' batch."), verbose_name=_("batch id")
     )
-    source = models.CharField(max_length=16, choices=AccessChange.Source.choices)
-    reason = models.TextField(blank=True)
-    total = models.PositiveIntegerField(default=0)
-    changed = models.PositiveIntegerField(default=0)
-    skipped = models.PositiveIntegerField(default=0)
-    unchanged = models.PositiveIntegerField(default=0)
-    cancel_requested = models.BooleanField(default=False)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("actor"),
+    )
+    source = models.CharField(
+        max_length=16, choices=AccessChange.Source.choices, verbose_name=_("source")
+    )
+    reason = models.TextField(blank=True, verbose_name=_("reason"))
+    total = models.PositiveIntegerField(default=0, verbose_name=_("total"))
+    changed = models.PositiveIntegerField(default=0, verbose_name=_("changed"))
+    skipped = models.PositiveIntegerField(default=0, verbose_name=_("skipped"))
+    unchanged = models.PositiveIntegerField(default=0, verbose_name=_("unchanged"))
+    cancel_requested = models.BooleanField(default=False, verbose_name=_("cancel requested"))
     #: The latest job queued for it (a django-tasks result id): the sweep queues no second
     #: job while that one still waits for a worker.
-    job_id = models.CharField(max_length=64, blank=True, default="")
-    error = models.TextField(blank=True, default="")
-    created_at = models.DateTimeField()
-    started_at = models.DateTimeField(null=True, blank=True)
+    job_id = models.CharField(max_length=64, blank=True, default="", verbose_name=_("job id"))
+    error = models.TextField(blank=True, default="", verbose_name=_("error"))
+    created_at = models.DateTimeField(verbose_name=_("created at"))
+    started_at = models.DateTimeField(null=True, blank=True, verbose_name=_("started at"))
     #: When a runner last committed a chunk or took the run: a running run whose heartbeat is
     #: old lost its runner (a worker killed) and is queued again by the sweep.
-    heartbeat_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True, verbose_name=_("heartbeat at"))
+    finished_at = models.DateTimeField(null=True, blank=True, verbose_name=_("finished at"))
 
     class Meta:
+        verbose_name = _("operation run")
+        verbose_name_plural = _("operation runs")
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(
@@ -389,16 +470,24 @@ class OperationRunRow(models.Model):
     pk = models.CompositePrimaryKey("run_id", "part", "enrollment_id")
     # No index of its own: the primary key leads with it.
     run = models.ForeignKey(
-        OperationRun, on_delete=models.CASCADE, related_name="rows", db_index=False
+        OperationRun,
+        on_delete=models.CASCADE,
+        related_name="rows",
+        db_index=False,
+        verbose_name=_("run"),
     )
-    part = models.PositiveSmallIntegerField(default=0)
-    enrollment_id = models.UUIDField()
-    updated_at = models.DateTimeField(null=True, blank=True)
-    outcome = models.CharField(max_length=9, choices=Outcome.choices, default=Outcome.PENDING)
+    part = models.PositiveSmallIntegerField(default=0, verbose_name=_("part"))
+    enrollment_id = models.UUIDField(verbose_name=_("enrollment id"))
+    updated_at = models.DateTimeField(null=True, blank=True, verbose_name=_("updated at"))
+    outcome = models.CharField(
+        max_length=9, choices=Outcome.choices, default=Outcome.PENDING, verbose_name=_("outcome")
+    )
     #: A skipped row's reason (the DomainError's code).
-    skip_code = models.CharField(max_length=64, blank=True, default="")
+    skip_code = models.CharField(max_length=64, blank=True, default="", verbose_name=_("skip code"))
 
     class Meta:
+        verbose_name = _("operation run row")
+        verbose_name_plural = _("operation run rows")
         indexes = [
             # The next chunk: a run's pending rows of its lowest part in key order.
             models.Index(
@@ -428,27 +517,37 @@ class AccessEvent(models.Model):
         UPDATED = "course_membership.updated", pgettext_lazy("event type", "updated")
         DELETED = "course_membership.deleted", pgettext_lazy("event type", "deleted")
 
-    id = models.BigAutoField(primary_key=True)
-    event_id = models.UUIDField(unique=True, default=uuid.uuid4, editable=False)
+    id = models.BigAutoField(primary_key=True, verbose_name=_("id"))
+    event_id = models.UUIDField(
+        unique=True, default=uuid.uuid4, editable=False, verbose_name=_("event id")
+    )
     # No index of its own: accessevent_enrollment_idx leads with it.
     enrollment = models.ForeignKey(
-        Enrollment, on_delete=models.PROTECT, related_name="events", db_index=False
+        Enrollment,
+        on_delete=models.PROTECT,
+        related_name="events",
+        db_index=False,
+        verbose_name=_("enrollment"),
     )
-    event_type = models.CharField(max_length=32, choices=EventType.choices)
+    event_type = models.CharField(
+        max_length=32, choices=EventType.choices, verbose_name=_("event type")
+    )
     #: What happened: an audit action (extend, pause, ...), access_started, access_ended or
     #: progress.
-    action = models.CharField(max_length=32)
+    action = models.CharField(max_length=32, verbose_name=_("action"))
     #: The API's names of the fields that changed (Healthie's `changed_fields`).
-    changed_fields = models.JSONField(default=list)
-    batch_id = models.UUIDField(null=True, blank=True)
-    occurred_at = models.DateTimeField()
+    changed_fields = models.JSONField(default=list, verbose_name=_("changed fields"))
+    batch_id = models.UUIDField(null=True, blank=True, verbose_name=_("batch id"))
+    occurred_at = models.DateTimeField(verbose_name=_("occurred at"))
     #: A clock event's instant (the start_at or ended_at that passed): with the enrollment and
     #: the action, unique, so every sweep on every server records a transition once.
-    instant = models.DateTimeField(null=True, blank=True)
+    instant = models.DateTimeField(null=True, blank=True, verbose_name=_("instant"))
     #: Whether its deliveries were created (events/fan_out.py takes the others).
-    fanned_out = models.BooleanField(default=False)
+    fanned_out = models.BooleanField(default=False, verbose_name=_("fanned out"))
 
     class Meta:
+        verbose_name = _("access event")
+        verbose_name_plural = _("access events")
         ordering = ["id"]
         constraints = [
             models.UniqueConstraint(
@@ -493,34 +592,51 @@ class WebhookEndpoint(models.Model):
             ),
         )
 
-    id = models.BigAutoField(primary_key=True)
-    url = models.URLField(max_length=2048)
-    description = models.CharField(max_length=200, blank=True, default="")
-    scheme = models.CharField(max_length=8, choices=Scheme.choices, default=Scheme.STANDARD)
-    #: The event types it receives (AccessEvent.EventType values); empty: every one.
-    event_types = models.JSONField(default=list, blank=True)
-    is_enabled = models.BooleanField(default=True)
-    should_retry = models.BooleanField(default=True)
-    secret = models.CharField(max_length=200)
-    previous_secret = models.CharField(max_length=200, blank=True, default="")
-    previous_secret_expires_at = models.DateTimeField(null=True, blank=True)
-    #: Who is told when deliveries keep failing (a day) and when it is disabled (three days).
-    owner_email = models.EmailField(blank=True, default="")
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    id = models.BigAutoField(primary_key=True, verbose_name=_("id"))
+    url = models.URLField(max_length=2048, verbose_name=_("url"))
+    description = models.CharField(
+        max_length=200, blank=True, default="", verbose_name=_("description")
     )
-    created_at = models.DateTimeField()
-    updated_at = models.DateTimeField()
+    scheme = models.CharField(
+        max_length=8, choices=Scheme.choices, default=Scheme.STANDARD, verbose_name=_("scheme")
+    )
+    #: The event types it receives (AccessEvent.EventType values); empty: every one.
+    event_types = models.JSONField(default=list, blank=True, verbose_name=_("event types"))
+    is_enabled = models.BooleanField(default=True, verbose_name=_("is enabled"))
+    should_retry = models.BooleanField(default=True, verbose_name=_("should retry"))
+    secret = models.CharField(max_length=200, verbose_name=_("secret"))
+    previous_secret = models.CharField(
+        max_length=200, blank=True, default="", verbose_name=_("previous secret")
+    )
+    previous_secret_expires_at = models.DateTimeField(
+        null=True, blank=True, verbose_name=_("previous secret expires at")
+    )
+    #: Who is told when deliveries keep failing (a day) and when it is disabled (three days).
+    owner_email = models.EmailField(blank=True, default="", verbose_name=_("owner email"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    created_at = models.DateTimeField(verbose_name=_("created at"))
+    updated_at = models.DateTimeField(verbose_name=_("updated at"))
     #: When the endpoint's next delivery job is queued to run (its earliest retry): a job that
     #: runs out of due work queues the next one only when none is queued for that time or
     #: earlier (events/delivery.py: one follow-up chain per endpoint, however many jobs ran).
-    next_job_at = models.DateTimeField(null=True, blank=True)
+    next_job_at = models.DateTimeField(null=True, blank=True, verbose_name=_("next job at"))
     #: When the owner was warned of failures, when it was disabled and why (Healthie's).
-    warned_at = models.DateTimeField(null=True, blank=True)
-    disabled_at = models.DateTimeField(null=True, blank=True)
-    disabled_reason = models.CharField(max_length=200, blank=True, default="")
+    warned_at = models.DateTimeField(null=True, blank=True, verbose_name=_("warned at"))
+    disabled_at = models.DateTimeField(null=True, blank=True, verbose_name=_("disabled at"))
+    disabled_reason = models.CharField(
+        max_length=200, blank=True, default="", verbose_name=_("disabled reason")
+    )
 
     class Meta:
+        verbose_name = _("webhook endpoint")
+        verbose_name_plural = _("webhook endpoints")
         ordering = ["created_at", "id"]
 
     def __str__(self) -> str:
@@ -539,21 +655,32 @@ class WebhookDelivery(models.Model):
         FAILED = "failed", pgettext_lazy("delivery state", "failed for good")
         CANCELLED = "cancelled", pgettext_lazy("delivery state", "cancelled")
 
-    id = models.BigAutoField(primary_key=True)
+    id = models.BigAutoField(primary_key=True, verbose_name=_("id"))
     endpoint = models.ForeignKey(
-        WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries", db_index=False
+        WebhookEndpoint,
+        on_delete=models.CASCADE,
+        related_name="deliveries",
+        db_index=False,
+        verbose_name=_("endpoint"),
     )
-    event = models.ForeignKey(AccessEvent, on_delete=models.CASCADE, related_name="deliveries")
-    state = models.CharField(max_length=9, choices=State.choices, default=State.PENDING)
-    attempts = models.PositiveIntegerField(default=0)
-    created_at = models.DateTimeField()
-    next_attempt_at = models.DateTimeField()
-    last_attempt_at = models.DateTimeField(null=True, blank=True)
-    delivered_at = models.DateTimeField(null=True, blank=True)
-    last_status = models.PositiveSmallIntegerField(null=True, blank=True)
-    last_error = models.TextField(blank=True, default="")
+    event = models.ForeignKey(
+        AccessEvent, on_delete=models.CASCADE, related_name="deliveries", verbose_name=_("event")
+    )
+    state = models.CharField(
+        max_length=9, choices=State.choices, default=State.PENDING, verbose_name=_("state")
+    )
+    attempts = models.PositiveIntegerField(default=0, verbose_name=_("attempts"))
+    created_at = models.DateTimeField(verbose_name=_("created at"))
+    next_attempt_at = models.DateTimeField(verbose_name=_("next attempt at"))
+    last_attempt_at = models.DateTimeField(null=True, blank=True, verbose_name=_("last attempt at"))
+    delivered_at = models.DateTimeField(null=True, blank=True, verbose_name=_("delivered at"))
+    last_status = models.PositiveSmallIntegerField(
+        null=True, blank=True, verbose_name=_("last status")
+    )
+    last_error = models.TextField(blank=True, default="", verbose_name=_("last error"))
 
     class Meta:
+        verbose_name = _("webhook delivery")
         verbose_name_plural = _("webhook deliveries")
         constraints = [
             # Fanning out twice (two workers, a redelivered job) creates nothing twice.
@@ -581,14 +708,18 @@ class WebhookAttempt(models.Model):
     """One try of a delivery, for the delivery log: when, the answer's status (none when no
     answer came), how long it took and the error."""
 
-    id = models.BigAutoField(primary_key=True)
-    delivery = models.ForeignKey(WebhookDelivery, on_delete=models.CASCADE, related_name="tries")
-    attempted_at = models.DateTimeField()
-    status = models.PositiveSmallIntegerField(null=True, blank=True)
-    latency_ms = models.PositiveIntegerField(default=0)
-    error = models.TextField(blank=True, default="")
+    id = models.BigAutoField(primary_key=True, verbose_name=_("id"))
+    delivery = models.ForeignKey(
+        WebhookDelivery, on_delete=models.CASCADE, related_name="tries", verbose_name=_("delivery")
+    )
+    attempted_at = models.DateTimeField(verbose_name=_("attempted at"))
+    status = models.PositiveSmallIntegerField(null=True, blank=True, verbose_name=_("status"))
+    latency_ms = models.PositiveIntegerField(default=0, verbose_name=_("latency ms"))
+    error = models.TextField(blank=True, default="", verbose_name=_("error"))
 
     class Meta:
+        verbose_name = _("webhook attempt")
+        verbose_name_plural = _("webhook attempts")
         ordering = ["-attempted_at"]
 
     def __str__(self) -> str:
@@ -614,8 +745,10 @@ class Erasure(models.Model):
         LEARNER = "learner", pgettext_lazy("erasure kind", "learner erased")
         RETENTION = "retention", pgettext_lazy("erasure kind", "old reasons blanked")
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    kind = models.CharField(max_length=9, choices=Kind.choices)
+    id = models.UUIDField(
+        primary_key=True, default=uuid.uuid4, editable=False, verbose_name=_("id")
+    )
+    kind = models.CharField(max_length=9, choices=Kind.choices, verbose_name=_("kind"))
     learner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -624,6 +757,7 @@ class Erasure(models.Model):
         db_constraint=False,
         related_name="+",
         help_text=_("Whom it erased (a learner erasure); kept as an id if the account goes."),
+        verbose_name=_("learner"),
     )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -635,12 +769,19 @@ class Erasure(models.Model):
             "Who erased; empty for the system (the retention sweep) and for commands "
             "run without --actor."
         ),
+        verbose_name=_("actor"),
     )
-    source = models.CharField(max_length=16, choices=AccessChange.Source.choices)
-    performed_at = models.DateTimeField()
-    counts = models.JSONField(default=dict, help_text=_("What was erased and kept, by name."))
+    source = models.CharField(
+        max_length=16, choices=AccessChange.Source.choices, verbose_name=_("source")
+    )
+    performed_at = models.DateTimeField(verbose_name=_("performed at"))
+    counts = models.JSONField(
+        default=dict, help_text=_("What was erased and kept, by name."), verbose_name=_("counts")
+    )
 
     class Meta:
+        verbose_name = _("erasure")
+        verbose_name_plural = _("erasures")
         ordering = ["-performed_at"]
         indexes = [
             # The sweep's "when did the retention last run" (one row a day at most).

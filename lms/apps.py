@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy
 
 
 class LmsConfig(AppConfig):
     name = "lms"
-    verbose_name = "Learning content"
+    verbose_name = gettext_lazy("Learning content")
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:

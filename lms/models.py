@@ -53,7 +53,9 @@ class User(LoadedWithoutInit, AbstractBaseUser, PermissionsMixin):
     the full name, or the e-mail address for someone who gave no name.
     """
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    id = models.UUIDField(
+        primary_key=True, default=uuid.uuid4, editable=False, verbose_name=_("id")
+    )
     email = models.EmailField(_("e-mail address"), max_length=254, unique=True)
     first_name = models.CharField(_("first name"), max_length=255, blank=True)
     last_name = models.CharField(_("last name"), max_length=255, blank=True)
@@ -64,6 +66,7 @@ class User(LoadedWithoutInit, AbstractBaseUser, PermissionsMixin):
             "The IANA time zone the admin shows this staff member's dates in (e.g. "
             "Europe/Berlin); empty: not chosen yet, dates in UTC."
         ),
+        verbose_name=_("time zone"),
     )
     # The language this person reads (lms.language): the admin's for a staff member (over the
     # browser's), the reminder e-mails' for a learner. Blank: the browser's language in the
@@ -81,10 +84,12 @@ class User(LoadedWithoutInit, AbstractBaseUser, PermissionsMixin):
         ),
     )
     is_staff = models.BooleanField(
-        default=False, help_text=_("Designates whether the user can log into the admin site.")
+        default=False,
+        help_text=_("Designates whether the user can log into the admin site."),
+        verbose_name=_("is staff"),
     )
-    is_active = models.BooleanField(default=True)
-    date_joined = models.DateTimeField(default=timezone.now)
+    is_active = models.BooleanField(default=True, verbose_name=_("is active"))
+    date_joined = models.DateTimeField(default=timezone.now, verbose_name=_("date joined"))
 
     objects = UserManager()
 
@@ -93,6 +98,8 @@ class User(LoadedWithoutInit, AbstractBaseUser, PermissionsMixin):
     REQUIRED_FIELDS: list[str] = ["first_name", "last_name"]
 
     class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
         ordering = ["email"]
         constraints = [
             models.UniqueConstraint(Lower("email"), name="lms_user_email_ci_unique"),
@@ -123,24 +130,30 @@ class User(LoadedWithoutInit, AbstractBaseUser, PermissionsMixin):
 class Course(LoadedWithoutInit, models.Model):
     """A course. `access_days` is the default access length for new enrollments (null: forever)."""
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    slug = models.SlugField(max_length=100, unique=True)
+    id = models.UUIDField(
+        primary_key=True, default=uuid.uuid4, editable=False, verbose_name=_("id")
+    )
+    slug = models.SlugField(max_length=100, unique=True, verbose_name=_("slug"))
     # No control characters (line breaks, tabs, escapes): the title goes into e-mail subjects and
     # onto terminals. The validator is the model's, so every form and full_clean refuses them;
     # titles stored before it are rendered safely where they are shown.
-    title = models.CharField(max_length=255, validators=[refuse_control_characters])
-    description = models.TextField(blank=True)
+    title = models.CharField(
+        max_length=255, validators=[refuse_control_characters], verbose_name=_("title")
+    )
+    description = models.TextField(blank=True, verbose_name=_("description"))
     access_days = models.PositiveIntegerField(
         null=True,
         blank=True,
         validators=[MinValueValidator(1), MaxValueValidator(3650)],
         help_text=_("Days of access given to new enrollments (1-3650); empty means indefinite."),
+        verbose_name=_("access days"),
     )
     pause_freezes_access = models.BooleanField(
         default=True,
         help_text=_(
             "When on, time spent paused is added back to the learner's end date on resume."
         ),
+        verbose_name=_("pause freezes access"),
     )
     # Limits on what the course's staff (CourseRole.Role.STAFF) may do; managers and global
     # staff are not limited (enrollments/operations/limits.py applies them, at every door).
@@ -160,10 +173,12 @@ class Course(LoadedWithoutInit, models.Model):
         default=False,
         help_text=_("When on, every access change by the course's staff needs a reason."),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
+        verbose_name = _("course")
+        verbose_name_plural = _("courses")
         ordering = ["title"]
         constraints = [
             # Between one day and ten years: a longer default would soon run into the 2038 limit
@@ -193,20 +208,34 @@ class CourseItem(LoadedWithoutInit, models.Model):
         ASSIGNMENT = "assignment", _("Assignment")
         VIDEO = "video", _("Video")
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    id = models.UUIDField(
+        primary_key=True, default=uuid.uuid4, editable=False, verbose_name=_("id")
+    )
     # No index of its own: lms_courseitem_unique_position (course, position) leads with it.
     course = models.ForeignKey(
-        Course, on_delete=models.CASCADE, related_name="items", db_index=False
+        Course,
+        on_delete=models.CASCADE,
+        related_name="items",
+        db_index=False,
+        verbose_name=_("course"),
     )
-    title = models.CharField(max_length=255)
-    description = models.TextField(blank=True)
-    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.LESSON)
+    title = models.CharField(max_length=255, verbose_name=_("title"))
+    description = models.TextField(blank=True, verbose_name=_("description"))
+    kind = models.CharField(
+        max_length=20, choices=Kind.choices, default=Kind.LESSON, verbose_name=_("kind")
+    )
     # The API exposes `position` as a 32-bit GraphQL Int; SQLite would store more.
-    position = models.PositiveIntegerField(validators=[MaxValueValidator(2**31 - 1)])
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    updated_at = models.DateTimeField(auto_now=True)
+    position = models.PositiveIntegerField(
+        validators=[MaxValueValidator(2**31 - 1)], verbose_name=_("position")
+    )
+    created_at = models.DateTimeField(
+        default=timezone.now, editable=False, verbose_name=_("created at")
+    )
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
+        verbose_name = _("course item")
+        verbose_name_plural = _("course items")
         ordering = ["course", "position"]
         constraints = [
             models.UniqueConstraint(
@@ -234,19 +263,35 @@ class CourseRole(models.Model):
         STAFF = "staff", pgettext_lazy("course role", "Staff")
         MANAGER = "manager", pgettext_lazy("course role", "Manager")
 
-    id = models.BigAutoField(primary_key=True)
+    id = models.BigAutoField(primary_key=True, verbose_name=_("id"))
     # No index of its own: lms_courserole_unique (user, course) leads with it.
     user = models.ForeignKey(
-        User, on_delete=models.CASCADE, related_name="course_roles", db_index=False
+        User,
+        on_delete=models.CASCADE,
+        related_name="course_roles",
+        db_index=False,
+        verbose_name=_("user"),
     )
-    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="roles")
-    role = models.CharField(max_length=16, choices=Role.choices)
-    granted_at = models.DateTimeField(default=timezone.now, editable=False)
+    course = models.ForeignKey(
+        Course, on_delete=models.CASCADE, related_name="roles", verbose_name=_("course")
+    )
+    role = models.CharField(max_length=16, choices=Role.choices, verbose_name=_("role"))
+    granted_at = models.DateTimeField(
+        default=timezone.now, editable=False, verbose_name=_("granted at")
+    )
     granted_by = models.ForeignKey(
-        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        verbose_name=_("granted by"),
     )
 
     class Meta:
+        verbose_name = _("course role")
+        verbose_name_plural = _("course roles")
         ordering = ["course", "user"]
         constraints = [
             models.UniqueConstraint(fields=["user", "course"], name="lms_courserole_unique"),
@@ -284,20 +329,37 @@ class CourseRoleChange(models.Model):
         ADMIN = "admin", pgettext_lazy("where a change came from", "Admin")
         COMMAND = "command", pgettext_lazy("where a change came from", "Command")
 
-    id = models.BigAutoField(primary_key=True)
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="course_role_changes")
-    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="role_changes")
-    action = models.CharField(max_length=16, choices=Action.choices)
-    # "" where there is none: no old role on a grant, no new one on a revoke.
-    old_role = models.CharField(max_length=16, choices=CourseRole.Role.choices, blank=True)
-    new_role = models.CharField(max_length=16, choices=CourseRole.Role.choices, blank=True)
-    actor = models.ForeignKey(
-        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    id = models.BigAutoField(primary_key=True, verbose_name=_("id"))
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="course_role_changes", verbose_name=_("user")
     )
-    source = models.CharField(max_length=16, choices=Source.choices)
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    course = models.ForeignKey(
+        Course, on_delete=models.CASCADE, related_name="role_changes", verbose_name=_("course")
+    )
+    action = models.CharField(max_length=16, choices=Action.choices, verbose_name=_("action"))
+    # "" where there is none: no old role on a grant, no new one on a revoke.
+    old_role = models.CharField(
+        max_length=16, choices=CourseRole.Role.choices, blank=True, verbose_name=_("old role")
+    )
+    new_role = models.CharField(
+        max_length=16, choices=CourseRole.Role.choices, blank=True, verbose_name=_("new role")
+    )
+    actor = models.ForeignKey(
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("actor"),
+    )
+    source = models.CharField(max_length=16, choices=Source.choices, verbose_name=_("source"))
+    created_at = models.DateTimeField(
+        default=timezone.now, db_index=True, verbose_name=_("created at")
+    )
 
     class Meta:
+        verbose_name = _("course role change")
+        verbose_name_plural = _("course role changes")
         ordering = ["-created_at", "-id"]
         constraints = [
             models.CheckConstraint(

@@ -302,6 +302,33 @@ def test_model_names_help_texts_and_choices_are_marked(path):
     assert model_offences(ROOT / path) == []
 
 
+def test_every_name_the_admin_shows_of_a_model_is_marked():
+    """Each project app's name, each model's names and each field's name, as the admin shows
+    them (app list, titles, breadcrumbs, form labels, column headings, filters), are lazy
+    translations: a field without a verbose name is labelled with its English attribute name in
+    every language. Fields Django makes (an automatic primary key) and Django's own (the
+    password, the groups) keep Django's."""
+    from django.apps import apps
+    from django.utils.functional import Promise
+
+    unmarked = []
+    for label in ("lms", "enrollments", "apikeys"):
+        config = apps.get_app_config(label)
+        if not isinstance(config.verbose_name, Promise):
+            unmarked.append(f"{label}: the app's verbose_name")
+        for model in config.get_models():
+            meta = model._meta
+            for option in ("verbose_name", "verbose_name_plural"):
+                if not isinstance(getattr(meta, option), Promise):
+                    unmarked.append(f"{meta.label}: Meta.{option}")
+            for field in meta.get_fields():
+                if field.auto_created or not getattr(field, "concrete", False):
+                    continue
+                if not isinstance(field.verbose_name, Promise):
+                    unmarked.append(f"{meta.label}.{field.name}: {field.verbose_name!r}")
+    assert unmarked == []
+
+
 # -- the user admin and the language page -------------------------------------------------------
 
 

@@ -87,19 +87,25 @@ def english_pieces(entries=None) -> set[str]:
 
 class VisibleText(HTMLParser):
     """The words of a page people read or hear: text outside <script>, <style> and
-    <template>, plus READ_ATTRIBUTES and the values of buttons."""
+    <template>, plus READ_ATTRIBUTES and the values of buttons. The permission pickers' options
+    are left out: a permission's name ("Can add course role change") is stored text, written in
+    English by Django's migrations, not the catalogue's to translate."""
 
     HIDDEN = {"script", "style", "template", "head"}
+    STORED_TEXT_SELECTS = {"user_permissions", "permissions"}
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
         self.hidden = 0
+        self.in_stored_select = False
 
     def handle_starttag(self, tag, attrs):
+        values = dict(attrs)
         if tag in self.HIDDEN:
             self.hidden += 1
-        values = dict(attrs)
+        if tag == "select" and values.get("name") in self.STORED_TEXT_SELECTS:
+            self.in_stored_select = True
         for name in READ_ATTRIBUTES:
             if values.get(name):
                 self.parts.append(values[name])
@@ -109,9 +115,11 @@ class VisibleText(HTMLParser):
     def handle_endtag(self, tag):
         if tag in self.HIDDEN and self.hidden:
             self.hidden -= 1
+        if tag == "select":
+            self.in_stored_select = False
 
     def handle_data(self, data):
-        if not self.hidden:
+        if not self.hidden and not self.in_stored_select:
             self.parts.append(data)
 
     @classmethod

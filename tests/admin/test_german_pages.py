@@ -256,6 +256,16 @@ def test_every_project_admin_page_shows_no_english_of_the_catalogue(clock, germa
     assert not found, "English on German pages:\n" + "\n".join(
         f"{name}: {piece!r}" for name, english in found.items() for piece in english
     )
+    # The apps', models' and fields' names (one or two words: not the pieces' business).
+    home = VisibleText.of(pages["/admin/"])
+    assert all(name in home for name in ("Kurszugang", "Lerninhalte", "Einschreibungen", "Kurse"))
+    changelist = VisibleText.of(pages[reverse("admin:enrollments_enrollment_changelist")])
+    assert "Einschreibung zur Änderung auswählen" in changelist
+    assert "Nach Kurs" in changelist
+    course = VisibleText.of(
+        pages[reverse("admin:lms_course_change", args=[history.enrollments[0].course.pk])]
+    )
+    assert all(label in course for label in ("Titel:", "Beschreibung:", "Zugangstage:"))
     # The result of a Confirm, and the refusals and details made in the core, in German at the
     # admin's door.
     assert "Der Zugang dieser Einschreibung wurde verlängert." in pages["extend done"]

@@ -26,7 +26,7 @@ def check_text_arguments(labelled: dict[str, object]) -> None:
             if problem is not None:
                 raise CommandError(
                     gettext("%(option)s: the value %(problem)s")
-                    % {"option": label, "problem": problem},
+                    % {"option": label, "problem": gettext(problem)},
                     returncode=USAGE_ERROR,
                 )
 

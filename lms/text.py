@@ -13,17 +13,21 @@ HTTP bodies are decoded strictly (enrollments.graphql.request_body), so invalid 
 refused before any text reaches this rule.
 """
 
+from django.utils.translation import gettext_noop
+
 NUL = "\x00"
 
 
 def text_problem(value: str) -> str | None:
-    """What is wrong with `value` as text ("contains a NUL character", ...), or None."""
+    """What is wrong with `value` as text ("contains a NUL character", ...), or None: English
+    marked for the catalogue (gettext_noop); a door that shows it translates it (`gettext`)."""
     if NUL in value:
-        return "contains a NUL character"
+        # Translators: after "the value" or "the row" of a command's input.
+        return gettext_noop("contains a NUL character")
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
-        return "is not valid text (an invalid byte or an unpaired surrogate)"
+        return gettext_noop("is not valid text (an invalid byte or an unpaired surrogate)")
     return None
 
 

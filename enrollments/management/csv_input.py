@@ -116,7 +116,7 @@ def read_csv(path: str, *, optional_columns: Iterable[str] = ()) -> tuple[list[s
                     line=reader.line_num,
                     user="",
                     course="",
-                    problem=gettext("the row %(problem)s") % {"problem": problem},
+                    problem=gettext("the row %(problem)s") % {"problem": gettext(problem)},
                 )
             )
             continue

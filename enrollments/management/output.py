@@ -151,13 +151,15 @@ def raw_stream(stdout: OutputWrapper | TextIO) -> TextIO:
 
 
 @contextmanager
-def progress(stdout: OutputWrapper, *, total: int, unit: str = "enrollment") -> Iterator[Progress]:
+def progress(stdout: OutputWrapper, *, total: int, unit: str = "") -> Iterator[Progress]:
     """A tqdm bar on stdout when stdout is a terminal; none when it is a file, a pipe or cron
-    mail, so logs stay clean."""
+    mail, so logs stay clean. `unit`: what one step is, in the active language (an
+    enrollment by default)."""
     if not stdout.isatty() or total == 0:
         yield Progress(stdout)
         return
     stream = raw_stream(stdout)  # tqdm needs its \r updates as is
+    unit = unit or gettext("enrollment")
     with tqdm(total=total, unit=unit, file=stream, dynamic_ncols=True) as bar:
         yield Progress(stdout, bar, stream)
 

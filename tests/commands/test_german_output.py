@@ -165,3 +165,13 @@ def test_manage_py_with_language_code_de_answers_in_german(tmp_path):
         "CommandError: --days 0: Ungültiger Verlängerungszeitraum [INVALID_EXTENSION_PERIOD]: "
         "die Verlängerungstage müssen positiv sein\n"
     )
+
+
+def test_text_that_is_not_text_is_refused_in_german(run, language_code_de, tmp_path):
+    """lms.text's problems, marked in English, translated where a command shows them."""
+    argument = run("pause_membership", "--user", "ann\x00@example.com", "--course", "x")
+    assert argument.error == "--user: der Wert enthält ein NUL-Zeichen"
+    rows = tmp_path / "rows.csv"
+    rows.write_text("user,course\nann\x00@example.com,python-basics\n", encoding="utf-8")
+    row = run("pause_membership", "--csv", str(rows))
+    assert "die Zeile enthält ein NUL-Zeichen" in row.stderr, row

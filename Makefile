@@ -7,6 +7,12 @@ PORT ?= 8000
 # The settings default to production (DEBUG off, SECRET_KEY required); every target here is a
 # development one. An explicit DEBUG in the environment still wins.
 export DEBUG ?= true
+# Python writes its bytecode caches here (__pycache__, ignored by git) even where the
+# environment says PYTHONDONTWRITEBYTECODE (this kind of machine sets it): the suite starts about
+# a hundred Python processes (pytest-xdist's workers, the docs' examples, servers, job workers),
+# and without the caches each one compiled the project again and each worker rewrote the
+# assertions of every test module again (collection: 14 s of CPU per worker instead of 5).
+unexport PYTHONDONTWRITEBYTECODE
 
 AXE_DIR := tests/browser/axe
 AXE_STAMP := $(AXE_DIR)/node_modules/axe-core/axe.min.js

@@ -115,7 +115,10 @@ def test_a_fragment_bomb_is_measured_quickly(api, key, leaf, expected):
     body = api.post(f"query {{ ...F0 }}\n{fragments}\nfragment F40 on Query {{ {leaf} }}", key=key)
     elapsed = time.perf_counter() - started
     assert (api.last_response.status_code, body) == (200, expected)
-    assert elapsed < 2, f"{elapsed:.2f} s"
+    # A hang guard, not a speed figure: walked naively the bomb is 2**40 expansions (hours);
+    # collected once per selection it is milliseconds. The bound is loose enough for a loaded
+    # CI machine (it once took 2.3 s beside the PostgreSQL suite).
+    assert elapsed < 30, f"{elapsed:.2f} s"
 
 
 def test_an_aliased_bomb_is_counted_exactly(api, key):

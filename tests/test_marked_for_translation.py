@@ -40,20 +40,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.translation import GETTEXT_FUNCTIONS
+
 ROOT = Path(__file__).resolve().parent.parent
 
-MARKING = {
-    "_",
-    "gettext",
-    "gettext_lazy",
-    "gettext_noop",
-    "ngettext",
-    "ngettext_lazy",
-    "pgettext",
-    "pgettext_lazy",
-    "npgettext",
-    "npgettext_lazy",
-}
+MARKING = GETTEXT_FUNCTIONS
 WORD = re.compile(r"[A-Za-z]{2}")
 IDENTIFIER = re.compile(r"[a-z][a-z0-9_]*")
 OPTION = re.compile(r"--[a-z][a-z-]*")

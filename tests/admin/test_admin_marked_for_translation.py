@@ -33,6 +33,8 @@ from pathlib import Path
 import pytest
 from django.template.base import Lexer, TokenType
 
+from tests.translation import GETTEXT_FUNCTIONS
+
 ROOT = Path(__file__).resolve().parent.parent.parent
 
 TEMPLATE_DIRS = ("enrollments/templates", "apikeys/templates", "config/templates")
@@ -56,18 +58,7 @@ ALLOWED_TEMPLATE_TEXT: set[tuple[str, str]] = {
 #: far: every such string of the admin is marked.
 ALLOWED_PYTHON: set[tuple[str, str]] = set()
 
-GETTEXT = {
-    "_",
-    "gettext",
-    "gettext_lazy",
-    "gettext_noop",
-    "ngettext",
-    "ngettext_lazy",
-    "pgettext",
-    "pgettext_lazy",
-    "npgettext",
-    "npgettext_lazy",
-}
+GETTEXT = GETTEXT_FUNCTIONS
 #: Keyword arguments whose value people read (Django's, and the project's own page words).
 USER_KEYWORDS = {
     "description",

@@ -21,7 +21,7 @@ expired, indefinite, paused), and at N = the table it is every row ("select all"
 
 Rounds alternate which of 3 and 4 goes first, each after a VACUUM ANALYZE of the tables they
 write, so neither always finds the other's dead rows. The figures are medians over rounds.
-The run's rows (OperationRunRow) are deleted after each round, so every size starts with the
+The run's chunks (OperationRunChunk) are deleted after each round, so every size starts with the
 same table; its audit rows stay.
 
 The job extends only the rows whose new end is after now (an expired one is skipped with
@@ -271,11 +271,11 @@ class ProgressWatch(threading.Thread):
 def _vacuum() -> None:
     from django.db import connection
 
-    from enrollments.models import AccessChange, Enrollment, OperationRunRow
+    from enrollments.models import AccessChange, Enrollment, OperationRunChunk
 
     tables = ", ".join(
         connection.ops.quote_name(model._meta.db_table)
-        for model in (Enrollment, OperationRunRow, AccessChange)
+        for model in (Enrollment, OperationRunChunk, AccessChange)
     )
     with connection.cursor() as cursor:
         cursor.execute(f"VACUUM ANALYZE {tables}")
@@ -287,7 +287,7 @@ def _run_round(bound: uuid.UUID, size: int, actor) -> dict:
     from django_tasks_db.models import DBTaskResult
 
     from enrollments.jobs import runs as run_jobs
-    from enrollments.models import AccessChange, Enrollment, OperationRun, OperationRunRow
+    from enrollments.models import AccessChange, Enrollment, OperationRun, OperationRunChunk
     from enrollments.operations import Extend, Selection
     from enrollments.operations import runs as operation_runs
     from enrollments.operations.audit import Attribution
@@ -327,14 +327,14 @@ def _run_round(bound: uuid.UUID, size: int, actor) -> dict:
     audit = AccessChange.objects.filter(batch_id=run.batch_id)
     audit_rows = audit.count()
     audited = audit.values("enrollment").distinct().count()
-    pending = OperationRunRow.objects.filter(run=run, outcome=OperationRunRow.Outcome.PENDING)
+    pending = OperationRunChunk.objects.filter(run=run, done=False)
     complete = (
         run.state == OperationRun.State.DONE
         and run.total == size == run.changed + run.skipped + run.unchanged
         and audit_rows == audited == run.changed
         and not pending.exists()
     )
-    OperationRunRow.objects.filter(run=run).delete()
+    OperationRunChunk.objects.filter(run=run).delete()
     return {
         "run": str(run.pk),
         "start_seconds": round(start_seconds, 3),

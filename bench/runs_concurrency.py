@@ -224,8 +224,8 @@ def _queue_run(lower, upper, actor, reason: str) -> uuid.UUID:
 
 def _outcome(run_ids: Sequence[uuid.UUID], sizes: Sequence[int]) -> dict:
     """The runs' counts and whether each is DONE with every row done once and one audit row
-    per changed row; their rows (OperationRunRow) deleted afterwards, as bench/runs.py does."""
-    from enrollments.models import AccessChange, OperationRun, OperationRunRow
+    per changed row; their chunks (OperationRunChunk) deleted afterwards, as bench/runs.py does."""
+    from enrollments.models import AccessChange, OperationRun, OperationRunChunk
 
     done = changed = skipped = unchanged = 0
     complete = True
@@ -248,7 +248,7 @@ def _outcome(run_ids: Sequence[uuid.UUID], sizes: Sequence[int]) -> dict:
         if run.started_at is not None and run.finished_at is not None:
             started.append(run.started_at.timestamp())
             finished.append(run.finished_at.timestamp())
-    OperationRunRow.objects.filter(run_id__in=list(run_ids)).delete()
+    OperationRunChunk.objects.filter(run_id__in=list(run_ids)).delete()
     return {
         "done": done,
         "changed": changed,

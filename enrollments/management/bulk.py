@@ -137,7 +137,12 @@ class BulkRun:
                 return self.outcome
             if self.identity is not None and not self.dry_run:
                 if self.outcome.total:  # nothing selected: no run to write down
-                    self.op_run = runs.start(self._parts(targets), self.by, identity=self.identity)
+                    self.op_run = runs.start(
+                        self._parts(targets),
+                        self.by,
+                        identity=self.identity,
+                        chunk_size=self.batch_size,
+                    )
                     self._advance(self.op_run, targets, bar)
                 return self.outcome
             for target, size in zip(targets, sizes, strict=True):
@@ -170,9 +175,9 @@ class BulkRun:
     def _advance(
         self, run: OperationRun, targets: Sequence[SelectedOperation], bar: Progress
     ) -> None:
-        """Advances the run a chunk of `batch_size` rows per transaction, reporting each chunk
-        as it commits. A failure leaves the run FAILED (the chunk in flight rolled back) and
-        propagates; `self.op_run` names the run for the message."""
+        """Advances the run a chunk per transaction (`batch_size` rows, set when it was written
+        down), reporting each chunk as it commits. A failure leaves the run FAILED (the chunk
+        in flight rolled back) and propagates; `self.op_run` names the run for the message."""
         by_operation = {target.operation: target for target in targets}
 
         def report(chunk: runs.Chunk) -> None:
@@ -183,7 +188,7 @@ class BulkRun:
             self._report(target, plan, bar)
             bar.update(plan.selected)
 
-        self.op_run = runs.advance(run.pk, chunk_size=self.batch_size, on_chunk=report)
+        self.op_run = runs.advance(run.pk, on_chunk=report)
 
     def _run_target(self, target: SelectedOperation, size: int, bar: Progress) -> None:
         def report(part: Plan, ids: Sequence[object]) -> None:

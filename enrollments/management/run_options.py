@@ -75,10 +75,11 @@ def given(value: object) -> bool:
 
 def check_run_options(options: dict, request_options: Sequence[str]) -> None:
     """Usage errors for options that cannot go together: `--resume` takes nothing that defines
-    a request (the run has its own), `--background` applies the run (no dry run, no --expect,
+    a request (the run has its own, batches included: they were fixed when it was written
+    down), `--background` applies the run (no dry run, no --expect,
     and its job's chunk size is the RUNS_CHUNK_SIZE setting)."""
     if options.get("resume") is not None:
-        taken = [*request_options, "reason", "actor", "dry_run", "expect"]
+        taken = [*request_options, "reason", "actor", "dry_run", "expect", "batch_size"]
         mixed = [f"--{name.replace('_', '-')}" for name in taken if given(options.get(name))]
         if mixed:
             raise CommandError(

@@ -3,21 +3,22 @@ resumable after any crash, every row changed at most once with one audit row.
 
 `apply(batch_size=...)` commits part by part but keeps no record of which parts committed: a
 command killed half way and run again changed the first rows twice (issue 23). A run writes
-its selection down first, one `OperationRunRow` per enrollment (`start`), then `advance`
-applies it a chunk at a time. Each chunk is one transaction that
+its selection down first, in key order, as chunks (`OperationRunChunk`, packed by
+run_chunks.py; `start`), then `advance` applies it a chunk at a time. Each chunk is one
+transaction that
 
-1. takes the run's next pending rows (`FOR UPDATE SKIP LOCKED`: two runners of one run, such
+1. takes the run's next chunk not done (`FOR UPDATE SKIP LOCKED`: two runners of one run, such
    as a worker and `--resume`, or a worker and the job the sweep queued again, take different
-   rows and never the same row twice),
+   chunks and never the same chunk twice),
 2. locks their enrollments in key order and, for a run bound to its preview (an admin
    Confirm), skips every enrollment whose `updated_at` moved since the selection was written
    down (ENROLLMENT_CHANGED_SINCE_PREVIEW: never changed to something that was not shown),
 3. applies the operation to the rest through the core's `apply` (locks, re-plans under the
    lock, set-based writes, audit rows with the run's one `batch_id`),
-4. records each row's outcome and the run's counters.
+4. marks the chunk done with its counts and skipped rows, and adds to the run's counters.
 
-A kill at any point rolls back the chunk in flight; the rows it held are still pending and the
-next `advance` takes them. "Undo this batch" undoes every chunk: they share the batch id.
+A kill at any point rolls back the chunk in flight; it is still not done and the next
+`advance` takes it. "Undo this batch" undoes every chunk: they share the batch id.
 
 The selection is written down with its filter, so a row that stopped matching it since is left
 alone (unchanged), as `apply(batch_size=...)` does. A filter is kept as its pickled
@@ -41,8 +42,6 @@ from django.db import (
     IntegrityError,
     InterfaceError,
     OperationalError,
-    connections,
-    router,
     transaction,
 )
 from django.db.models import F
@@ -57,7 +56,8 @@ from enrollments.errors import (
     RunNotFound,
     RunUnfinished,
 )
-from enrollments.models import Enrollment, OperationRun, OperationRunRow
+from enrollments.models import Enrollment, OperationRun, OperationRunChunk
+from enrollments.operations import run_chunks
 from enrollments.operations.access import Extend
 from enrollments.operations.audit import Attribution
 from enrollments.operations.base import Operation, Plan, Skip
@@ -70,10 +70,8 @@ from enrollments.operations.selection import Selection
 from enrollments.operations.shortening import Shorten
 from enrollments.operations.undoing import Undo
 from enrollments.retry import retry_on_conflict
-from lms.batching import chunked
 
 State = OperationRun.State
-Outcome = OperationRunRow.Outcome
 
 #: The states a run can still move on from; `finished_at` is empty in them.
 UNFINISHED = (State.PREVIEWED, State.QUEUED, State.RUNNING, State.FAILED)
@@ -86,7 +84,7 @@ OPERATIONS: dict[str, type[Operation]] = {
 DEFAULTS = {
     # An admin Confirm of more rows than this runs in the background (a job).
     "BACKGROUND_ABOVE": 5000,
-    # Rows per chunk (one transaction each).
+    # Rows per chunk (one transaction each), fixed when the selection is written down.
     "CHUNK_SIZE": 2000,
     # A running run whose runner committed nothing for this long lost it (a worker killed):
     # the sweep queues it again.
@@ -175,11 +173,13 @@ def start(
     bound_to_preview: bool = False,
     identity: str = "",
     state: State = State.QUEUED,
+    chunk_size: int | None = None,
 ) -> OperationRun:
-    """Writes a run down: the run with its operations, and one pending row per enrollment of
-    each selection (set-based: `INSERT ... SELECT` for a filter), with the `updated_at` it has
-    now. `state` PREVIEWED makes a draft that `confirm` queues (the admin writes it down before
-    its preview, so the rows are bound to what the preview read: see `advance`).
+    """Writes a run down: the run with its operations, and each selection's enrollments in key
+    order with the `updated_at` each has now, in chunks of `chunk_size` (default
+    RUNS["CHUNK_SIZE"]; a filter is streamed once). `state` PREVIEWED makes a draft that
+    `confirm` queues (the admin writes it down before its preview, so the rows are bound to
+    what the preview read: see `advance`).
 
     `identity` (a command's request): refused with RunUnfinished naming the run while an
     identical one is unfinished (a database constraint, so two at once cannot both start).
@@ -201,11 +201,14 @@ def start(
                 reason=by.reason,
                 created_at=now,
             )
+            size, seq = chunk_size or run_setting("CHUNK_SIZE"), 0
             for index, (operation, selection) in enumerate(parts):
                 # Only the rows the actor may act on are written down (operations/scope.py).
                 scoped = selection.within(actor_scope(by.actor, operation.permission))
-                _write_rows(run, index, scoped)
-            run.total = OperationRunRow.objects.filter(run=run).count()
+                written, seq = run_chunks.write(
+                    run, index, _rows_of(scoped, size), size=size, first_seq=seq
+                )
+                run.total += written
             run.save(update_fields=["total"])
     except IntegrityError:
         unfinished = unfinished_twin(identity) if identity else None
@@ -220,35 +223,15 @@ def unfinished_twin(identity: str) -> OperationRun | None:
     return OperationRun.objects.filter(identity=identity, finished_at__isnull=True).first()
 
 
-def _write_rows(run: OperationRun, part: int, selection: Selection) -> None:
+def _rows_of(selection: Selection, size: int):
+    """The selection's (id, updated_at) in key order, within its scope."""
     if selection.ids is not None:
-        for ids in chunked(selection.ids, 1000):
-            rows = selection.in_scope(Enrollment.objects.filter(pk__any_of=ids))
-            found = dict(rows.values_list("pk", "updated_at"))
-            OperationRunRow.objects.bulk_create(
-                OperationRunRow(run=run, part=part, enrollment_id=pk, updated_at=found.get(pk))
-                for pk in ids
-            )
-        return
+        return run_chunks.rows_named(selection.ids, selection.in_scope(Enrollment.objects.all()))
     queryset = selection.queryset
     if not reads_one_table(queryset):
         # Joins of a changelist's filters may repeat a row: its ids, once each.
         queryset = Enrollment.objects.filter(pk__in=queryset.values("pk"))
-    queryset = selection.in_scope(queryset)
-    select_sql, params = queryset.order_by().values_list("id", "updated_at").query.sql_with_params()
-    alias = router.db_for_write(OperationRunRow)
-    connection = connections[alias]
-    table = connection.ops.quote_name(OperationRunRow._meta.db_table)
-    run_id = OperationRunRow._meta.get_field("run").target_field.get_db_prep_value(
-        run.pk, connection
-    )
-    # A quoted table name and the ORM's own SQL; every value is a parameter.
-    sql = (
-        f"INSERT INTO {table} (run_id, part, enrollment_id, updated_at, outcome, skip_code) "  # noqa: S608
-        f"SELECT %s, %s, picked.id, picked.updated_at, %s, '' FROM ({select_sql}) picked"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [run_id, part, Outcome.PENDING, *params])
+    return run_chunks.rows_by_filter(selection.in_scope(queryset), size=size)
 
 
 def confirm(run_id: uuid.UUID, by: Attribution) -> OperationRun:
@@ -280,13 +263,8 @@ class Chunk:
     plan: Plan
 
 
-def advance(
-    run_id: uuid.UUID,
-    *,
-    chunk_size: int | None = None,
-    on_chunk: Callable[[Chunk], None] | None = None,
-) -> OperationRun:
-    """Applies the run's pending rows, a chunk per transaction, until none is left (DONE),
+def advance(run_id: uuid.UUID, *, on_chunk: Callable[[Chunk], None] | None = None) -> OperationRun:
+    """Applies the run's chunks not done, one per transaction, until none is left (DONE),
     a cancel was asked (CANCELLED: what committed stays, undoable), or something fails
     (FAILED, with the error: the chunk in flight rolled back, `advance` again resumes). A
     deadlock is retried (retry.py); a database that went away leaves the run RUNNING for the
@@ -298,17 +276,16 @@ def advance(
         return run
     parts = parts_of(run)
     by = Attribution(run.actor, run.source, run.reason, run.batch_id)
-    size = chunk_size or run_setting("CHUNK_SIZE")
     try:
         while True:
             if OperationRun.objects.filter(pk=run.pk, cancel_requested=True).exists():
                 _finish(run, State.CANCELLED)
                 break
-            chunk = retry_on_conflict(_apply_chunk)(run, parts, by, size)
+            chunk = retry_on_conflict(_apply_chunk)(run, parts, by)
             if chunk is None:
-                if not OperationRunRow.objects.filter(run=run, outcome=Outcome.PENDING).exists():
+                if not OperationRunChunk.objects.filter(run=run, done=False).exists():
                     _finish(run, State.DONE)
-                break  # else: another runner holds the last rows and finishes the run
+                break  # else: another runner holds the last chunk and finishes the run
             if on_chunk is not None:
                 on_chunk(chunk)
     except DomainError as error:  # the request went invalid (an --until that passed)
@@ -340,62 +317,54 @@ def _take(run_id: uuid.UUID) -> OperationRun:
     return run
 
 
-def _apply_chunk(
-    run: OperationRun, parts: Sequence[Part], by: Attribution, size: int
-) -> Chunk | None:
+def _apply_chunk(run: OperationRun, parts: Sequence[Part], by: Attribution) -> Chunk | None:
     with transaction.atomic():
-        taken = list(
-            OperationRunRow.objects.filter(run=run, outcome=Outcome.PENDING)
-            .order_by("part", "enrollment_id")
+        taken = (
+            OperationRunChunk.objects.filter(run=run, done=False)
+            .order_by("seq")
             .select_for_update(skip_locked=True)
-            .values_list("part", "enrollment_id", "updated_at")[:size]
+            .first()
         )
-        if not taken:
+        if taken is None:
             return None
-        # One part per chunk: each locks its rows in key order.
-        part_index = taken[0][0]
-        snapshot = {pk: updated_at for part, pk, updated_at in taken if part == part_index}
-        ids = list(snapshot)
+        rows = run_chunks.rows_of(taken)
+        ids = rows.ids
         moved: list[uuid.UUID] = []
         if run.bound_to_preview:
+            snapshot = rows.stamped()
             live = dict(
                 Enrollment.objects.filter(pk__any_of=ids)
                 .order_by("pk")
                 .select_for_update(of=("self",))
                 .values_list("pk", "updated_at")
             )
-            moved = [pk for pk in ids if pk in live and live[pk] != snapshot[pk]]
+            moved = [
+                pk for pk in ids if pk in live and run_chunks.stamp_of(live[pk]) != snapshot[pk]
+            ]
         to_apply = [pk for pk in ids if pk not in set(moved)] if moved else ids
-        part = parts[part_index]
+        part = parts[taken.part]
         plan = Plan(part.operation, batch_id=run.batch_id)
         if to_apply:
             plan = apply(part.operation, part.selection_of(to_apply), by)
         plan.skips += [Skip(pk, EnrollmentChangedSincePreview()) for pk in moved]
         decided = {c.enrollment_id for c in plan.changes} | {s.enrollment_id for s in plan.skips}
-        plan.unchanged += [pk for pk in to_apply if pk not in decided and pk not in plan.unchanged]
-        _record(run, part_index, ids, plan)
+        decided |= set(plan.unchanged)
+        plan.unchanged += [pk for pk in to_apply if pk not in decided]
+        _record(run, taken, plan)
     return Chunk(run, plan)
 
 
-def _record(run: OperationRun, part: int, ids: Sequence[uuid.UUID], plan: Plan) -> None:
-    """Each row's outcome and the run's counters, in the chunk's transaction: every row of the
-    chunk CHANGED in one UPDATE, then the others (unchanged, skipped by reason). Each UPDATE
-    names the chunk's key range besides its ids, so it reads that range of the primary key,
-    not the run's every row (605 ms a statement at 1,000,000 rows without it: issue 23's
-    benchmark)."""
-    rows = OperationRunRow.objects.filter(
-        run=run, part=part, enrollment_id__gte=min(ids), enrollment_id__lte=max(ids)
+def _record(run: OperationRun, chunk: OperationRunChunk, plan: Plan) -> None:
+    """The chunk done, with its counts and skipped rows, and the run's counters, in the
+    chunk's transaction: two UPDATEs whatever the chunk's size."""
+    skips = sorted((str(skip.enrollment_id), skip.error.code) for skip in plan.skips)
+    OperationRunChunk.objects.filter(run=run, seq=chunk.seq).update(
+        done=True,
+        changed=len(plan.changes),
+        skipped=len(plan.skips),
+        unchanged=len(plan.unchanged),
+        skips=[list(skip) for skip in skips],
     )
-    rows.filter(enrollment_id__any_of=ids).update(outcome=Outcome.CHANGED)
-    by_code: dict[str, list[uuid.UUID]] = {}
-    for skip in plan.skips:
-        by_code.setdefault(skip.error.code, []).append(skip.enrollment_id)
-    for outcome, code, some in (
-        (Outcome.UNCHANGED, "", plan.unchanged),
-        *((Outcome.SKIPPED, code, some) for code, some in by_code.items()),
-    ):
-        if some:
-            rows.filter(enrollment_id__any_of=some).update(outcome=outcome, skip_code=code)
     OperationRun.objects.filter(pk=run.pk).update(
         changed=F("changed") + len(plan.changes),
         skipped=F("skipped") + len(plan.skips),
@@ -468,12 +437,12 @@ def requeue(run_id: uuid.UUID) -> OperationRun:
 
 def discard_old_drafts(now: datetime | None = None) -> int:
     """Deletes the drafts (PREVIEWED runs: a preview nobody confirmed) older than
-    DRAFTS_KEPT_SECONDS, with their rows; returns how many. The admin writes one per preview of
+    DRAFTS_KEPT_SECONDS, with their chunks; returns how many. The admin writes one per preview of
     a large selection; staff who leave the page never confirm it."""
     cutoff = (now or clock.now()) - timedelta(seconds=run_setting("DRAFTS_KEPT_SECONDS"))
     with transaction.atomic():
         # Locked first (a draft being confirmed now is skipped: `confirm` locks it too), so a
-        # Confirm and this delete never cross; the rows go with their run.
+        # Confirm and this delete never cross; the chunks go with their run.
         old = list(
             OperationRun.objects.filter(state=State.PREVIEWED, created_at__lt=cutoff)
             .select_for_update(skip_locked=True)
@@ -488,12 +457,19 @@ def mark_requeued(run: OperationRun) -> None:
 
 
 def skipped_rows(run: OperationRun, *, limit: int = 100) -> Iterable[tuple[uuid.UUID, str]]:
-    """The run's skipped enrollments and their reasons' codes (the first `limit`)."""
-    return (
-        OperationRunRow.objects.filter(run=run, outcome=Outcome.SKIPPED)
-        .order_by("part", "enrollment_id")
-        .values_list("enrollment_id", "skip_code")[:limit]
+    """The run's skipped enrollments and their reasons' codes (the first `limit`, in the order
+    the run applied them)."""
+    found: list[tuple[uuid.UUID, str]] = []
+    chunks = (
+        OperationRunChunk.objects.filter(run=run, done=True, skipped__gt=0)
+        .order_by("seq")
+        .values_list("skips", flat=True)
     )
+    for skips in chunks.iterator(chunk_size=10):
+        found += [(uuid.UUID(pk), code) for pk, code in skips[: limit - len(found)]]
+        if len(found) >= limit:
+            break
+    return found
 
 
 def _run_phrase(run_id: object) -> Phrase:

@@ -52,11 +52,11 @@ from enrollments.models import (
     Erasure,
     ExpiryReminder,
     OperationRun,
-    OperationRunRow,
     WebhookAttempt,
     WebhookDelivery,
     WebhookEndpoint,
 )
+from enrollments.operations.run_chunks import runs_holding
 from enrollments.privacy import mentions
 from lms.models import User
 from lms.privileges import can_do_more_than
@@ -288,13 +288,8 @@ def run_filters_dropped(subject: Subject) -> int:
 
 def drafts_deleted(subject: Subject) -> int:
     """Preview drafts (a "select all" nobody confirmed yet) holding their enrollments."""
-    drafts = OperationRun.objects.filter(
-        state=RunState.PREVIEWED,
-        pk__in=OperationRunRow.objects.filter(
-            run__state=RunState.PREVIEWED, enrollment_id__in=subject.enrollment_ids
-        ).values("run_id"),
-    )
-    return _deleted(drafts)
+    drafts = OperationRun.objects.filter(state=RunState.PREVIEWED)
+    return _deleted(drafts.filter(pk__in=runs_holding(drafts, subject.enrollment_ids)))
 
 
 def admin_log_rewritten(subject: Subject) -> int:
@@ -406,16 +401,10 @@ def _check(learner: User, actor: User | None, subject: Subject) -> None:
         or Erasure.objects.filter(kind=Erasure.Kind.LEARNER, learner_id=learner.pk).exists()
     ):
         raise ErasureRefused(gettext_noop("%(email)s is already erased."), email=learner.email)
-    running = (
-        OperationRunRow.objects.filter(
-            run__finished_at__isnull=True,
-            outcome=OperationRunRow.Outcome.PENDING,
-            enrollment_id__in=subject.enrollment_ids,
-        )
-        .exclude(run__state=RunState.PREVIEWED)
-        .values_list("run_id", flat=True)
-        .first()
+    unfinished = OperationRun.objects.filter(finished_at__isnull=True).exclude(
+        state=RunState.PREVIEWED
     )
+    running = min(runs_holding(unfinished, subject.enrollment_ids), default=None)
     if running is not None:
         raise ErasureRefused(
             gettext_noop(

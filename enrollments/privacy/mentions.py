@@ -81,7 +81,7 @@ NOT_PERSONAL: dict[str, str] = {
     "lms.CourseItem.title": "course content",
     "enrollments.OperationRun.identity": "a hash of a command's request",
     "enrollments.OperationRun.job_id": "a job's id",
-    "enrollments.OperationRunRow.skip_code": "an error code",
+    "enrollments.OperationRunChunk.skips": "enrollment ids and error codes",
     "enrollments.AccessEvent.action": "an action code",
     "enrollments.AccessEvent.changed_fields": "the API's field names",
     "enrollments.Erasure.counts": "numbers",

@@ -87,7 +87,11 @@ def test_a_run_that_stops_half_way_resumes_with_every_row_changed_once(clock, co
 
     repair()
     clock.advance(minutes=5)
-    resumed = run_command("extend_access", "--resume", str(run.pk), "--batch-size", "2")
+    # The batches were fixed when the run was written down.
+    refused = run_command("extend_access", "--resume", str(run.pk), "--batch-size", "3")
+    assert refused.status == 2
+    assert "--resume continues the run as it was asked: drop --batch-size" in refused.error
+    resumed = run_command("extend_access", "--resume", str(run.pk))
 
     assert resumed.status == 0, resumed.stderr
     assert resumed.stdout.splitlines() == [

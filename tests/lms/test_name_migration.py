@@ -2,20 +2,13 @@
 reverse joins them again: no name is lost either way."""
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
+
+from tests.migrating import migrate, migrate_to_latest
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 BEFORE = [("lms", "0002_courseitem_position_int32")]
 AFTER = [("lms", "0003_names_and_item_details")]
-
-
-def migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
 
 
 def test_names_are_split_and_joined_back():
@@ -47,4 +40,4 @@ def test_names_are_split_and_joined_back():
         assert joined["plato@example.com"] == "Plato"
         assert joined["nobody@example.com"] == ""
     finally:
-        migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+        migrate_to_latest()

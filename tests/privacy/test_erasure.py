@@ -19,7 +19,7 @@ from enrollments.models import (
     ExpiryReminder,
     ItemCompletion,
     OperationRun,
-    OperationRunRow,
+    OperationRunChunk,
 )
 from enrollments.operations import Extend, Selection, runs
 from enrollments.operations.audit import Attribution
@@ -255,7 +255,7 @@ def test_a_preview_draft_holding_their_enrollments_is_deleted(history):
     )
     assert erase(history).counts["drafts_deleted"] == 1
     assert not OperationRun.objects.filter(pk=draft.pk).exists()
-    assert not OperationRunRow.objects.filter(run_id=draft.pk).exists()
+    assert not OperationRunChunk.objects.filter(run_id=draft.pk).exists()
     assert OperationRun.objects.filter(pk=kept.pk).exists()
 
 

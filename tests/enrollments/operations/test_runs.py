@@ -15,7 +15,7 @@ from enrollments.errors import (
     RunNotFound,
     RunUnfinished,
 )
-from enrollments.models import AccessChange, Enrollment, OperationRun, OperationRunRow
+from enrollments.models import AccessChange, Enrollment, OperationRun, OperationRunChunk
 from enrollments.operations import (
     Expire,
     Extend,
@@ -25,6 +25,7 @@ from enrollments.operations import (
     Selection,
     Undo,
     apply_to_one,
+    run_chunks,
     runs,
 )
 from enrollments.operations.audit import Attribution
@@ -63,15 +64,17 @@ def audit_counts() -> dict:
 
 def test_a_run_writes_its_selection_down_then_applies_it_in_chunks(clock, learners):
     course, mine = learners
-    run = runs.start([(Extend(days=30), of_course(course))], BY)
+    run = runs.start([(Extend(days=30), of_course(course))], BY, chunk_size=3)
     assert (run.state, run.total, run.done) == (State.QUEUED, 7, 0)
+    assert [chunk.size for chunk in run.chunks.order_by("seq")] == [3, 3, 1]
+    assert run_chunks.written_ids(run) == sorted(e.pk for e in mine)
     assert (
         Enrollment.objects.filter(course=course, ended_at=clock.current + timedelta(days=5)).count()
         == 7
     )
 
     chunks = []
-    run = runs.advance(run.pk, chunk_size=3, on_chunk=chunks.append)
+    run = runs.advance(run.pk, on_chunk=chunks.append)
 
     assert [len(chunk.plan.changes) for chunk in chunks] == [3, 3, 1]
     assert (run.state, run.changed, run.skipped, run.unchanged) == (State.DONE, 7, 0, 0)
@@ -81,16 +84,16 @@ def test_a_run_writes_its_selection_down_then_applies_it_in_chunks(clock, learne
     # One audit row per enrollment, all in the run's batch.
     assert audit_counts() == {e.pk: 1 for e in mine}
     assert set(AccessChange.objects.values_list("batch_id", flat=True)) == {run.batch_id}
-    assert not OperationRunRow.objects.filter(run=run, outcome="pending").exists()
+    assert run_chunks.pending_rows(run) == 0
 
 
 def test_a_shortening_runs_in_chunks_too(clock, learners):
     """The admin's "Shorten by N days" of a Select all above RUNS_BACKGROUND_ABOVE is a job:
     the run holds the operation and applies it chunk by chunk, each end once."""
     course, mine = learners
-    run = runs.start([(Shorten(days=2), of_course(course))], BY)
+    run = runs.start([(Shorten(days=2), of_course(course))], BY, chunk_size=3)
     assert runs.operation_from_json(runs.operation_to_json(Shorten(days=2))) == Shorten(days=2)
-    run = runs.advance(run.pk, chunk_size=3)
+    run = runs.advance(run.pk)
     assert (run.state, run.changed) == (State.DONE, 7)
     ends = set(Enrollment.objects.filter(course=course).values_list("ended_at", flat=True))
     assert ends == {clock.current + timedelta(days=3)}
@@ -104,7 +107,7 @@ def test_a_failed_chunk_rolls_back_alone_and_the_run_resumes_where_it_stopped(
     the first chunk stays, the run says FAILED with the error, and advancing again changes
     only the rest: every row once, one audit row each."""
     course, mine = learners
-    run = runs.start([(Extend(days=30), of_course(course))], BY)
+    run = runs.start([(Extend(days=30), of_course(course))], BY, chunk_size=3)
     real_apply, calls = runs.apply, []
 
     def crashing_apply(*args, **kwargs):
@@ -115,14 +118,15 @@ def test_a_failed_chunk_rolls_back_alone_and_the_run_resumes_where_it_stopped(
 
     monkeypatch.setattr(runs, "apply", crashing_apply)
     with pytest.raises(ConnectionError):
-        runs.advance(run.pk, chunk_size=3)
+        runs.advance(run.pk)
     run.refresh_from_db()
     assert (run.state, run.changed, run.finished_at) == (State.FAILED, 3, None)
     assert "the database went away" in run.error
     assert len(audit_counts()) == 3
+    assert run_chunks.pending_rows(run) == 4
 
     monkeypatch.setattr(runs, "apply", real_apply)
-    run = runs.advance(run.pk, chunk_size=3)
+    run = runs.advance(run.pk)
     assert (run.state, run.changed, run.error) == (State.DONE, 7, "")
     assert audit_counts() == {e.pk: 1 for e in mine}
     ends = set(Enrollment.objects.filter(course=course).values_list("ended_at", flat=True))
@@ -151,14 +155,18 @@ def test_a_run_bound_to_its_preview_skips_rows_changed_since(clock, learners):
     operator = OperatorFactory()
     by = Attribution(operator, AccessChange.Source.ADMIN, "")
     draft = runs.start(
-        [(Extend(days=30), of_course(course))], by, bound_to_preview=True, state=State.PREVIEWED
+        [(Extend(days=30), of_course(course))],
+        by,
+        bound_to_preview=True,
+        state=State.PREVIEWED,
+        chunk_size=4,
     )
     assert runs.advance(draft.pk).state == State.PREVIEWED  # nobody confirmed it: nothing runs
     clock.advance(seconds=1)
     apply_to_one(Pause(), mine[2], BY)
 
     run = runs.confirm(draft.pk, Attribution(operator, AccessChange.Source.ADMIN, "term moved"))
-    run = runs.advance(run.pk, chunk_size=4)
+    run = runs.advance(run.pk)
 
     assert (run.state, run.changed, run.skipped) == (State.DONE, 6, 1)
     assert list(runs.skipped_rows(run)) == [(mine[2].pk, EnrollmentChangedSincePreview.code)]
@@ -210,12 +218,12 @@ def test_named_rows_that_no_longer_exist_are_skipped_as_not_found(clock, learner
 
 def test_cancel_stops_between_chunks_and_what_committed_stays_undoable(clock, learners):
     course, mine = learners
-    run = runs.start([(Pause(), of_course(course))], BY)
+    run = runs.start([(Pause(), of_course(course))], BY, chunk_size=3)
 
     def cancel_after_first(chunk):
         runs.cancel(chunk.run.pk)
 
-    run = runs.advance(run.pk, chunk_size=3, on_chunk=cancel_after_first)
+    run = runs.advance(run.pk, on_chunk=cancel_after_first)
     assert (run.state, run.changed) == (State.CANCELLED, 3)
     assert Enrollment.objects.filter(course=course, is_paused=True).count() == 3
     assert runs.advance(run.pk).changed == 3  # finished: advancing does nothing
@@ -249,8 +257,8 @@ def test_unknown_runs_are_refused(db):
 
 def test_runs_that_lost_their_runner_are_stale(clock, learners):
     course, _ = learners
-    running = runs.start([(Pause(), of_course(course))], BY)
-    runs.advance(running.pk, chunk_size=3, on_chunk=lambda chunk: runs.cancel(chunk.run.pk))
+    running = runs.start([(Pause(), of_course(course))], BY, chunk_size=3)
+    runs.advance(running.pk, on_chunk=lambda chunk: runs.cancel(chunk.run.pk))
     queued = runs.start([(Resume(), of_course(course))], BY)
     killed = runs.start([(Remove(), of_course(course))], BY)
     OperationRun.objects.filter(pk=killed.pk).update(
@@ -347,4 +355,4 @@ def test_drafts_nobody_confirmed_are_deleted_after_a_day(clock, learners):
     clock.advance(seconds=11)
     assert runs.discard_old_drafts() == 1
     assert set(OperationRun.objects.values_list("pk", flat=True)) == {queued.pk, fresh.pk}
-    assert not OperationRunRow.objects.filter(run_id=old.pk).exists()
+    assert not OperationRunChunk.objects.filter(run_id=old.pk).exists()

@@ -5,14 +5,22 @@ Never `playwright install` (it downloads a browser): the tests use /usr/bin/chro
 they skip with the reason, except in CI (PLAYWRIGHT_REQUIRED=1, set by .ci/run), where a missing
 browser fails them.
 
-Playwright's sync API runs an event loop in this thread, and Django refuses ORM calls from a
-thread with a running loop unless DJANGO_ALLOW_ASYNC_UNSAFE is set. The test and the live server
-never run ORM code concurrently on one connection, so the flag is safe here; it is set only
-while a browser module runs (see `playwright_browser`) and restored afterwards.
+One Chromium serves a worker's consecutive browser tests, across modules (`_SharedBrowser`);
+each test still gets a fresh context (its own cookies, storage and cache). Launching Playwright's
+driver and Chromium cost about a second of CPU and two of wall time, once per module before.
+
+Playwright's sync API runs an event loop in this thread while it is started, and Django refuses
+ORM calls from a thread with a running loop unless DJANGO_ALLOW_ASYNC_UNSAFE is set. The test and
+the live server never run ORM code concurrently on one connection, so the flag is safe here. The
+loop and the flag must not outlive the browser tests: a test elsewhere would run with Django's
+async-safety check off and with a running loop in its thread (asyncio.run and async_to_sync
+refuse that). So Playwright is stopped, and the flag restored, as soon as the next test of the
+worker is not a browser test (`pytest_runtest_teardown` below) or the session ends; only a run
+of browser tests shares it.
 """
 
+import functools
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -43,28 +51,88 @@ def _unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="module")
-def playwright_browser() -> Iterator:
-    if not os.access(CHROMIUM, os.X_OK):
-        _unavailable(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:  # pragma: no cover - the dev extra installs it
-        _unavailable("the playwright package is not installed (pip install -e '.[dev]')")
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
+class _SharedBrowser:
+    """Playwright and one Chromium, started by the first browser test of a run of them and
+    stopped by `stop` (the module docstring says when), with DJANGO_ALLOW_ASYNC_UNSAFE set in
+    between."""
+
+    def __init__(self) -> None:
+        self.playwright = None
+        self.browser = None
+        self.previous_flag: str | None = None
+        self.flag_set = False
+
+    def get(self):
+        if self.browser is None:
+            self._start()
+        return self.browser
+
+    def _start(self) -> None:
+        if not os.access(CHROMIUM, os.X_OK):
+            _unavailable(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+        try:
+            from playwright.sync_api import sync_playwright
+        except ImportError:  # pragma: no cover - the dev extra installs it
+            _unavailable("the playwright package is not installed (pip install -e '.[dev]')")
+        self.previous_flag = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+        self.flag_set = True
+        try:
+            self.playwright = sync_playwright().start()
+            self.browser = self.playwright.chromium.launch(
                 executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
             )
-            yield browser
-            browser.close()
+        except BaseException:
+            self.stop()
+            raise
+
+    def stop(self) -> None:
+        if not self.flag_set:
+            return
+        try:
+            if self.browser is not None:
+                self.browser.close()
+            if self.playwright is not None:
+                self.playwright.stop()
+        finally:
+            self.browser = self.playwright = None
+            self.flag_set = False
+            if self.previous_flag is None:
+                os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+            else:
+                os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = self.previous_flag
+
+
+_shared = _SharedBrowser()
+
+
+@pytest.fixture
+def playwright_browser():
+    """The worker's Chromium (started on first use); a test opens its own context on it."""
+    return _shared.get()
+
+
+def is_browser_test(item) -> bool:
+    return "playwright_browser" in getattr(item, "fixturenames", ())
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """After the test's own fixtures (its context) are torn down: stops Playwright unless the
+    worker's next test is a browser test too (pytest-xdist knows its next test: it takes it
+    from the queue before running this one, so work stealing cannot change it)."""
+    try:
+        return (yield)
     finally:
-        if previous is None:
-            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-        else:
-            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+        if nextitem is None or not is_browser_test(nextitem):
+            _shared.stop()
+
+
+def live_context(browser, live_server, **options):
+    """A new context on the live server."""
+    context = browser.new_context(base_url=live_server.url, **options)
+    context.set_default_timeout(20_000)
+    return context
 
 
 @pytest.fixture
@@ -72,13 +140,13 @@ def page(playwright_browser, live_server):
     """A fresh browser page (own cookies) on the live server, in the Europe/Berlin time zone:
     the time-zone page proposes the browser's zone, never the server's UTC (the operation
     forms start in the staff member's own zone: tests/browser/test_one_time_zone.py)."""
-    context = playwright_browser.new_context(
-        base_url=live_server.url,
+    context = live_context(
+        playwright_browser,
+        live_server,
         timezone_id="Europe/Berlin",
         locale="en-GB",
         viewport={"width": 1400, "height": 1000},
     )
-    context.set_default_timeout(20_000)
     page = context.new_page()
     yield page
     context.close()
@@ -125,21 +193,35 @@ def axe_script() -> Path:
     return AXE_SCRIPT
 
 
+#: Runs axe-core with the WCAG tags and answers one line per violation and element. Only the
+#: violations are collected in full (`resultTypes`): axe-core then skips building selectors for
+#: every passing and inapplicable node, most of its time on these pages (a run took 0.5-0.8 s,
+#: 0.2 s so), and the answer sent back through Playwright is the few lines, not every result.
+AXE_RUN = """async tags => {
+  const result = await axe.run(document, {
+    runOnly: {type: "tag", values: tags},
+    resultTypes: ["violations"],
+  });
+  return result.violations.flatMap(violation => violation.nodes.map(node =>
+    `${violation.id} (${violation.impact}): ${violation.help} at ` +
+    `${node.target.join(" ")}: ${node.failureSummary}`));
+}"""
+
+
+@functools.cache
+def _axe_source(axe_script: Path) -> str:
+    return axe_script.read_text() + "\nundefined;"
+
+
 def axe_violations(page, axe_script: Path) -> list[str]:
     """Runs axe-core on the page as it is now; one line per violation and element.
 
     axe-core is evaluated through the DevTools protocol rather than added as a <script>: the
-    pages' Content-Security-Policy refuses inline scripts (tests/browser/test_csp.py)."""
-    page.evaluate(axe_script.read_text() + "\nundefined;")
-    result = page.evaluate(
-        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", AXE_TAGS
-    )
-    return [
-        f"{violation['id']} ({violation['impact']}): {violation['help']} at "
-        f"{' '.join(node['target'])}: {node['failureSummary']}"
-        for violation in result["violations"]
-        for node in violation["nodes"]
-    ]
+    pages' Content-Security-Policy refuses inline scripts (tests/browser/test_csp.py). It is
+    evaluated once per document (650 kB: 0.1-0.4 s each time)."""
+    if page.evaluate("typeof window.axe === 'undefined'"):
+        page.evaluate(_axe_source(axe_script))
+    return page.evaluate(AXE_RUN, AXE_TAGS)
 
 
 def assert_accessible(page, axe_script: Path) -> None:

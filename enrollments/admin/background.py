@@ -4,10 +4,10 @@ job applies chunk by chunk, watched on its job page (enrollments/admin/runs.py).
 
 - The preview step of a "Select all" of more rows than `RUNS["BACKGROUND_ABOVE"]`, of an
   operation a run can hold (`runs.OPERATIONS`), first writes a draft run (state PREVIEWED,
-  bound to its preview: one row per enrollment with the `updated_at` it has now), then computes
-  the preview as the inline path does. A row changed after that snapshot is skipped by the job
-  (ENROLLMENT_CHANGED_SINCE_PREVIEW) and listed on the job page: never changed unseen. The
-  page posts the draft's id (`run`) with Confirm. A new preview of the same page (Update
+  bound to its preview: its enrollments with the `updated_at` each has now, in chunks), then
+  computes the preview as the inline path does. A row changed after that snapshot is skipped
+  by the job (ENROLLMENT_CHANGED_SINCE_PREVIEW) and listed on the job page: never changed
+  unseen. The page posts the draft's id (`run`) with Confirm. A new preview of the same page (Update
   preview, a bad reason) replaces the staff member's draft: the old one is deleted.
 - Confirm checks that the operation is still the previewed one (else a new preview), queues
   the draft (`runs.confirm`: only its author, only once) and a job for it, and answers at once

@@ -47,7 +47,7 @@ def rows_to_chunks(apps, schema_editor):
                         part=part,
                         size=len(some),
                         ids=b"".join(pk.bytes for pk, _at, _code in some),
-                        stamps=struct.pack(f"<{len(some)}q", *(_stamp(at) for _pk, at, _c in some)),
+                        stamps=struct.pack(f">{len(some)}q", *(_stamp(at) for _pk, at, _c in some)),
                         done=not pending,
                         skipped=len(skips),
                         skips=skips,

@@ -205,9 +205,7 @@ def start(
             for index, (operation, selection) in enumerate(parts):
                 # Only the rows the actor may act on are written down (operations/scope.py).
                 scoped = selection.within(actor_scope(by.actor, operation.permission))
-                written, seq = run_chunks.write(
-                    run, index, _rows_of(scoped, size), size=size, first_seq=seq
-                )
+                written, seq = _write(run, index, scoped, size=size, first_seq=seq)
                 run.total += written
             run.save(update_fields=["total"])
     except IntegrityError:
@@ -223,15 +221,20 @@ def unfinished_twin(identity: str) -> OperationRun | None:
     return OperationRun.objects.filter(identity=identity, finished_at__isnull=True).first()
 
 
-def _rows_of(selection: Selection, size: int):
-    """The selection's (id, updated_at) in key order, within its scope."""
+def _write(
+    run: OperationRun, part: int, selection: Selection, *, size: int, first_seq: int
+) -> tuple[int, int]:
+    """Writes the selection's rows down (within its scope) as the part's chunks."""
     if selection.ids is not None:
-        return run_chunks.rows_named(selection.ids, selection.in_scope(Enrollment.objects.all()))
+        rows = run_chunks.rows_named(selection.ids, selection.in_scope(Enrollment.objects.all()))
+        return run_chunks.write(run, part, rows, size=size, first_seq=first_seq)
     queryset = selection.queryset
     if not reads_one_table(queryset):
         # Joins of a changelist's filters may repeat a row: its ids, once each.
         queryset = Enrollment.objects.filter(pk__in=queryset.values("pk"))
-    return run_chunks.rows_by_filter(selection.in_scope(queryset), size=size)
+    return run_chunks.write_filter(
+        run, part, selection.in_scope(queryset), size=size, first_seq=first_seq
+    )
 
 
 def confirm(run_id: uuid.UUID, by: Attribution) -> OperationRun:

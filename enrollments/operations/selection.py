@@ -70,7 +70,8 @@ class Selection:
         if self.ids is not None:
             wanted = set(ids)
             return Selection.named((pk for pk in self.ids if pk in wanted), scope=self.scope)
-        return Selection(queryset=self.queryset.filter(pk__in=list(ids)), scope=self.scope)
+        # One array parameter on PostgreSQL, not one per id (lms/lookups.py).
+        return Selection(queryset=self.queryset.filter(pk__any_of=list(ids)), scope=self.scope)
 
     def ids_in_order(self) -> list[uuid.UUID]:
         """Every id of the selection now (no lock): named ones as given, else in key order."""

@@ -4,17 +4,41 @@
 The endpoint answers at `/graphql` (Healthie's path; its clients never add the slash) and at
 `/graphql/` (this API's documented one), both served directly: a redirect would turn a POST
 into a GET, and APPEND_SLASH refuses to redirect a POST at all.
+
+The endpoint's view is imported at its first call (`graphql_view`), not here: every
+`manage.py` command runs Django's URL checks, which import this module, and the GraphQL view
+brings graphene, graphql-core and the schema (about a quarter of a command's start-up) that no
+command uses. The web server imports it at start-up instead (config/wsgi.py, config/asgi.py).
 """
 
+import functools
+from collections.abc import Callable
+
 from django.contrib import admin
+from django.http import HttpRequest, HttpResponse
 from django.urls import path
+from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import RedirectView
 
 from config import login_throttling
 from config.health import healthz, readyz
 from enrollments.admin.time_zone import time_zone_view
-from enrollments.graphql.views import ApiView
 from lms.language import language_view
+
+
+@functools.cache
+def api_view() -> Callable[..., HttpResponse]:
+    """The GraphQL endpoint's view (enrollments.graphql.views.ApiView), made once."""
+    from enrollments.graphql.views import ApiView
+
+    return ApiView.as_view()
+
+
+@csrf_exempt  # as ApiView's dispatch (it runs the CSRF check itself for sessions)
+def graphql_view(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+    """ApiView, imported at the first request (or the web server's start-up)."""
+    return api_view()(request, *args, **kwargs)
+
 
 # django-axes' pages (access attempts: where staff unlock a log-in), with the project's admin.
 login_throttling.register_admin(admin.site)
@@ -26,8 +50,8 @@ urlpatterns = [
     # The staff member's language (lms.language), behind the admin's login.
     path("admin/language/", admin.site.admin_view(language_view), name="admin_language"),
     path("admin/", admin.site.urls),
-    path("graphql/", ApiView.as_view(), name="graphql"),
-    path("graphql", ApiView.as_view(), name="graphql-no-slash"),
+    path("graphql/", graphql_view, name="graphql"),
+    path("graphql", graphql_view, name="graphql-no-slash"),
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
 ]

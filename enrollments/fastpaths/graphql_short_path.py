@@ -31,10 +31,11 @@ The private API it relies on: graphql-core's `ExecutionContext.execute_fields` (
 `execute_field`, `handle_field_error`, `complete_value`, `build_resolve_info` and
 `collect_subfields` (called), all marked private in graphql-core's documentation and changed in
 graphql-core 3.3; graphene's default resolver (`functools.partial(dict_or_attr_resolver,
-name, default)`, read without calling it). `check` (when the apps are ready) compares their
-signatures with what this module expects, the installed graphql-core with the supported
-range, and runs a small document on a toy schema both ways: any difference logs a WARNING and
-switches the fast path off, and requests run on graphql-core's public path.
+name, default)`, read without calling it). `check` (when this module is first imported: it is
+one of fastpaths.DEFERRED, imported by the web server at start-up) compares their signatures
+with what this module expects, the installed graphql-core with the supported range, and runs a
+small document on a toy schema both ways: any difference logs a WARNING and switches the fast
+path off, and requests run on graphql-core's public path.
 
 Off (`FASTPATHS_DISABLED=graphql_short_path` or `all`, or a failed check),
 `execution_context_class` answers the base class it is given, unchanged.

@@ -11,6 +11,7 @@ from apikeys.models import APIKey
 from enrollments import fastpaths
 from enrollments.models import Enrollment
 from tests.factories import EnrollmentFactory, StaffFactory
+from tests.subprocesses import run_manage
 
 pytestmark = pytest.mark.django_db
 
@@ -34,6 +35,7 @@ def restored():
 
 def test_every_fast_path_is_registered_checked_and_on_by_default():
     assert set(NAMES) <= set(fastpaths.REGISTRY)
+    fastpaths.load()  # the DEFERRED ones, as their user's import does
     for name in NAMES:
         path = fastpaths.REGISTRY[name]
         assert path.checked and path.mismatch is None and path.enabled, name
@@ -133,3 +135,26 @@ def test_requests_work_with_every_check_failed(restored, client, caplog):
     (edge,) = body["data"]["courseMemberships"]["edges"]
     assert edge["node"]["id"] == str(enrollment.pk)
     assert edge["node"]["ended_at"] == enrollment.ended_at.isoformat()
+
+
+#: Printed by a process of its own: what a command's start-up imported and checked, then the
+#: same after importing the web server's entry point (gunicorn config.wsgi).
+STARTUP = """
+import sys
+from enrollments import fastpaths
+short_path = fastpaths.REGISTRY["graphql_short_path"]
+heavy = ("enrollments.fastpaths.graphql_short_path", "config.schema")
+imported = [m for m in heavy if m in sys.modules]
+print(short_path.checked, short_path.enabled, imported)
+import config.wsgi
+print(short_path.checked, short_path.enabled, short_path.mismatch)
+"""
+
+
+def test_a_command_does_not_check_the_graphql_short_path_the_web_server_does():
+    """The GraphQL short path is DEFERRED: a command's start-up knows it by name (the setting
+    can name it) without importing it or the schema; the web server's start-up imports and
+    checks it, so that a mismatch is logged before the first request."""
+    result = run_manage("shell", "--no-imports", "-c", STARTUP, DEBUG="true")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["False True []", "True True None"]

@@ -16,8 +16,9 @@ from tests.browser.conftest import (
     SUPPORT_PERMISSIONS,
     assert_accessible,
     axe_violations,
-    log_in,
+    log_in_directly,
     staff_with,
+    submit_log_in_form,
 )
 from tests.factories import (
     AccessChangeFactory,
@@ -77,7 +78,7 @@ def test_every_staff_page_has_no_axe_violations(page, staff, enrollments, axe_sc
     active = enrollments["active"]
     page.goto("/admin/login/?next=/admin/")
     failures = axe_violations(page, axe_script)
-    log_in(page, staff)
+    submit_log_in_form(page, staff)  # the page checked: not loaded again to log in
     change = AccessChange.objects.filter(enrollment=active).first()
     pages = [
         "/admin/",
@@ -104,7 +105,7 @@ def test_every_staff_page_has_no_axe_violations(page, staff, enrollments, axe_sc
 def test_the_extend_steps_have_no_axe_violations(page, staff, enrollments, axe_script):
     """The form from the action, its preview (changed and skipped rows), a field error and a
     rule error."""
-    log_in(page, staff)
+    log_in_directly(page, staff)
     page.goto(ENROLLMENTS)
     page.check("#action-toggle")
     page.select_option("select[name=action]", "extend_access")
@@ -134,7 +135,7 @@ def test_the_confirmation_pages_have_no_axe_violations(page, staff, enrollments,
     """Pause, resume and remove (enrollments/admin/confirming.py): from the changelist action
     (changed and skipped rows), from an enrollment's button, and a bad reason at its field."""
     staff.user_permissions.add(*permissions("remove_from_course"))
-    log_in(page, staff)
+    log_in_directly(page, staff)
     active, indefinite = enrollments["active"], enrollments["indefinite"]
     for action in ("pause_enrollments", "resume_enrollments", "remove_from_course"):
         page.goto(ENROLLMENTS)
@@ -165,7 +166,7 @@ def test_the_confirmation_pages_have_no_axe_violations(page, staff, enrollments,
 def test_at_320_px_tables_scroll_within_themselves(page, staff, enrollments, axe_script):
     """WCAG 1.4.10: at 320 CSS px the page does not scroll sideways; the preview and history
     tables scroll inside their own (focusable, named) regions."""
-    log_in(page, staff)
+    log_in_directly(page, staff)
     page.set_viewport_size({"width": 320, "height": 800})
     active = enrollments["active"]
 
@@ -207,7 +208,7 @@ def test_at_320_px_tables_scroll_within_themselves(page, staff, enrollments, axe
 def test_at_390_px_a_preview_shows_each_new_end_on_screen(page, staff, enrollments, axe_script):
     """A phone (390 CSS px): the preview of a change to several enrollments shows every row's
     new end without scrolling sideways, each value named by its column."""
-    log_in(page, staff)
+    log_in_directly(page, staff)
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto(ENROLLMENTS)
     page.check("#action-toggle")

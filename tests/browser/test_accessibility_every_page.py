@@ -15,7 +15,7 @@ from django.urls import reverse
 
 from enrollments.models import OperationRun, WebhookEndpoint
 from tests.admin.helpers import pages_of, project_models
-from tests.browser.conftest import axe_violations, log_in
+from tests.browser.conftest import axe_violations, log_in_directly
 from tests.factories import OperatorFactory
 from tests.privacy.helpers import build_history
 
@@ -25,7 +25,7 @@ pytestmark = pytest.mark.browser
 def test_every_project_admin_page_has_no_axe_violations(page, clock, axe_script):
     history = build_history(clock)
     superuser = OperatorFactory(email="root@example.com")
-    log_in(page, superuser)
+    log_in_directly(page, superuser)
     course = history.enrollments[0].course
     endpoint = WebhookEndpoint.objects.get()
     run = OperationRun.objects.first()

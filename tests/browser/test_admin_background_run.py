@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 
 from enrollments.models import AccessChange, Enrollment, OperationRun
-from tests.browser.conftest import assert_accessible, log_in, staff_with
+from tests.browser.conftest import assert_accessible, log_in_directly, staff_with
 from tests.browser.helpers import (
     active_enrollments,
     choose_action,
@@ -38,7 +38,7 @@ def test_a_select_all_runs_in_the_background_then_is_undone(
     original = {e.pk: e.ended_at for e in rows}
     active_enrollments(CourseFactory(title="Other Course"), 2)
 
-    log_in(page, staff)
+    log_in_directly(page, staff)
     page.goto("/admin/enrollments/enrollment/")
     page.click("#changelist-filter a:has-text('Big Course')")
     page.wait_for_url("**course__id__exact=*")

@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from tests.browser.conftest import assert_accessible, log_in
+from tests.browser.conftest import assert_accessible, log_in_directly
 from tests.browser.helpers import save_screenshot
 from tests.factories import CourseFactory, EnrollmentFactory, UserFactory
 
@@ -48,7 +48,7 @@ def courses(transactional_db):
 
 def test_export_downloads_the_filtered_list(page, support_staff, courses):
     python, _sql, rows = courses
-    log_in(page, support_staff)
+    log_in_directly(page, support_staff)
     page.goto(f"/admin/enrollments/enrollment/?course__id__exact={python.pk}")
     with page.expect_download() as info:
         page.click("a.export-link")
@@ -69,7 +69,7 @@ def test_export_downloads_the_filtered_list(page, support_staff, courses):
 def test_dashboard_numbers_open_the_list_with_as_many_rows_and_pass_axe(
     page, support_staff, courses, axe_script, tmp_path
 ):
-    log_in(page, support_staff)
+    log_in_directly(page, support_staff)
     page.goto("/admin/")
     table = page.locator(".dashboard-counts table")
     python_row = table.locator("tbody tr", has_text="Python Basics")

@@ -5,7 +5,7 @@ import pytest
 
 from enrollments.models import AccessChange, Enrollment
 from lms.models import User
-from tests.browser.conftest import assert_accessible, log_in, staff_with
+from tests.browser.conftest import assert_accessible, log_in_directly, staff_with
 from tests.factories import CourseFactory, UserFactory
 
 pytestmark = pytest.mark.browser
@@ -19,7 +19,7 @@ def enroller(transactional_db):
 def test_paste_preview_confirm(page, enroller, axe_script):
     course = CourseFactory(title="Python Basics", access_days=30)
     UserFactory(email="ann@example.com")
-    log_in(page, enroller)
+    log_in_directly(page, enroller)
 
     page.goto("/admin/enrollments/enrollment/")
     page.click("text=Enroll learners…")
@@ -50,7 +50,7 @@ def test_paste_preview_confirm(page, enroller, axe_script):
 
 def test_form_errors_take_the_focus(page, enroller, axe_script):
     CourseFactory(title="Python Basics")
-    log_in(page, enroller)
+    log_in_directly(page, enroller)
     page.goto("/admin/enrollments/enrollment/enroll/")
     page.click("input[name=_preview]")
     page.wait_for_selector("#form-errors")

@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from enrollments.models import AccessChange, Enrollment
-from tests.browser.conftest import log_in, staff_with
+from tests.browser.conftest import log_in_directly, staff_with
 from tests.browser.helpers import (
     active_enrollments,
     choose_action,
@@ -37,7 +37,7 @@ def test_filter_select_three_extend_by_30_days(page, operator):
     in_python = active_enrollments(python, 5, first_end=datetime(2036, 3, 1, 12, 0, tzinfo=UTC))
     others = active_enrollments(django, 2)
 
-    log_in(page, operator)
+    log_in_directly(page, operator)
     page.goto("/admin/enrollments/enrollment/")
     page.click("#changelist-filter a:has-text('Python Basics')")
     page.wait_for_url("**course__id__exact=*")
@@ -86,7 +86,7 @@ def test_select_all_across_pages_extends_every_matching_row(page, operator):
     rows = active_enrollments(course, 260)
     other = active_enrollments(CourseFactory(title="Other Course"), 3)
 
-    log_in(page, operator)
+    log_in_directly(page, operator)
     page.goto("/admin/enrollments/enrollment/")
     page.click("#changelist-filter a:has-text('Big Course')")
     page.wait_for_url("**course__id__exact=*")
@@ -124,7 +124,7 @@ def test_preview_lists_the_skipped_rows_and_why(page, operator, tmp_path):
         course=course, start_at=now - timedelta(days=400), ended_at=now - timedelta(days=120)
     )
 
-    log_in(page, operator)
+    log_in_directly(page, operator)
     page.goto("/admin/enrollments/enrollment/?q=data-science")
     page.check("#action-toggle")
     choose_action(page, "extend_access")
@@ -162,7 +162,7 @@ def test_change_page_button_extends_one_enrollment(page, operator):
         ended_at=datetime(2036, 6, 10, 9, 30, tzinfo=UTC),
     )
     old_end = enrollment.ended_at
-    log_in(page, operator)
+    log_in_directly(page, operator)
     page.goto(f"/admin/enrollments/enrollment/{enrollment.pk}/change/")
     page.click("a.extend-access-link")
     page.wait_for_selector("#extend-access-form")
@@ -186,7 +186,7 @@ def test_change_page_button_extends_one_enrollment(page, operator):
 def test_staff_without_the_permission_do_not_see_the_action(page, transactional_db):
     enrollment = active_enrollments(CourseFactory(title="Any Course"), 2)[0]
     pauser = staff_with("view_enrollment", "pause_enrollment")
-    log_in(page, pauser)
+    log_in_directly(page, pauser)
     page.goto("/admin/enrollments/enrollment/")
     options = page.locator("select[name=action] option").all_inner_texts()
     assert "Pause selected enrollments…" in options

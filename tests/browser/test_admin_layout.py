@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from enrollments.models import AccessChange, Enrollment
 from lms.models import User
-from tests.browser.conftest import SUPPORT_PERMISSIONS, log_in, staff_with
+from tests.browser.conftest import SUPPORT_PERMISSIONS, log_in_directly, staff_with
 from tests.browser.helpers import save_screenshot
 from tests.factories import AccessChangeFactory, CourseFactory
 
@@ -105,7 +105,7 @@ def assert_columns_on_screen(page, table: str, headers: list[str]) -> None:
 
 def test_enrollment_list_at_1366_px(wide_page, staff, trail, tmp_path):
     page = wide_page
-    log_in(page, staff)
+    log_in_directly(page, staff)
     page.goto("/admin/enrollments/enrollment/")
     assert page.inner_text(".time-zone-link") == "TIME ZONE: EUROPE/BERLIN"  # (upper-case CSS)
     assert_columns_on_screen(
@@ -121,7 +121,7 @@ def test_enrollment_list_at_1366_px(wide_page, staff, trail, tmp_path):
 
 def test_audit_list_and_history_at_1366_px(wide_page, staff, trail, tmp_path):
     page = wide_page
-    log_in(page, staff)
+    log_in_directly(page, staff)
     page.goto("/admin/enrollments/accesschange/")
     assert_columns_on_screen(
         page,

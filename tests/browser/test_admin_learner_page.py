@@ -10,7 +10,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.contrib.auth.models import Permission
 
-from tests.browser.conftest import SUPPORT_PERMISSIONS, assert_accessible, log_in, staff_with
+from tests.browser.conftest import (
+    SUPPORT_PERMISSIONS,
+    assert_accessible,
+    log_in_directly,
+    staff_with,
+)
 from tests.browser.helpers import save_screenshot
 from tests.factories import (
     AccessChangeFactory,
@@ -71,7 +76,7 @@ def test_the_learner_page_at_1366_px_reads_and_acts_with_no_axe_violation(
     staff = staff_with(*SUPPORT_PERMISSIONS, "enroll_learners", time_zone="Europe/Berlin")
     staff.user_permissions.add(Permission.objects.get(codename="view_user"))
     page.set_viewport_size({"width": 1366, "height": 768})
-    log_in(page, staff)
+    log_in_directly(page, staff)
     page.goto(f"/admin/lms/user/{learner.pk}/change/")
 
     section = page.locator("section.learner-enrollments")
@@ -117,7 +122,7 @@ def test_the_audit_trails_date_range_in_chromium_with_no_axe_violation(page, lea
         )
     ]
     staff = staff_with(*SUPPORT_PERMISSIONS, time_zone="Europe/Berlin")
-    log_in(page, staff)
+    log_in_directly(page, staff)
     page.goto("/admin/enrollments/accesschange/")
     assert "Days in Europe/Berlin, both included." in page.inner_text("#changelist-filter")
     page.fill("#id_created_from", "2026-01-02")

@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from enrollments.models import AccessChange, Enrollment
-from tests.browser.conftest import assert_accessible, log_in, staff_with
+from tests.browser.conftest import assert_accessible, log_in_directly, staff_with
 from tests.browser.helpers import log_in_by_keyboard, preview_and_confirm, tab_to
 from tests.factories import CourseFactory, EnrollmentFactory, UserFactory
 
@@ -36,7 +36,7 @@ def test_correcting_an_over_extension_with_an_earlier_end(page, staff, axe_scrip
         start_at=timezone.now() - timedelta(days=5),
         ended_at=datetime(2037, 1, 1, 12, 0, tzinfo=UTC),  # extended a year too far
     )
-    log_in(page, staff)
+    log_in_directly(page, staff)
     page.goto(f"/admin/enrollments/enrollment/{over.pk}/change/")
     page.click("a.expire-access-link")
     page.wait_for_selector("#expire-access-form")
@@ -83,7 +83,7 @@ def test_extend_from_today_for_an_expired_learner(page, staff, axe_script):
         start_at=now - timedelta(days=200),
         ended_at=now - timedelta(days=20),
     )
-    log_in(page, staff)
+    log_in_directly(page, staff)
     page.goto("/admin/enrollments/enrollment/?q=lapsed%40example.com")
     page.check(f"input.action-select[value='{lapsed.pk}']")
     page.select_option("select[name=action]", "extend_access")

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from enrollments.models import AccessChange, Enrollment
-from tests.browser.conftest import assert_accessible, log_in, staff_with
+from tests.browser.conftest import assert_accessible, log_in_directly, staff_with
 from tests.browser.helpers import (
     active_enrollments,
     choose_action,
@@ -27,7 +27,7 @@ def test_undo_a_select_all_extension_from_the_audit_trail(page, transactional_db
     original = {e.pk: e.ended_at for e in rows}
     active_enrollments(CourseFactory(title="Other Course"), 2)
 
-    log_in(page, staff)
+    log_in_directly(page, staff)
     page.goto("/admin/enrollments/enrollment/")
     page.click("#changelist-filter a:has-text('Big Course')")
     page.wait_for_url("**course__id__exact=*")

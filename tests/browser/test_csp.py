@@ -5,7 +5,7 @@ violations when there are some."""
 
 import pytest
 
-from tests.browser.conftest import log_in
+from tests.browser.conftest import log_in, log_in_directly
 from tests.factories import (
     AccessChangeFactory,
     CourseFactory,
@@ -64,7 +64,7 @@ def violations(page) -> list[str]:
 
 
 def test_admin_pages_run_without_a_violation(watched, superuser, live_server):
-    log_in(watched, superuser)
+    log_in(watched, superuser)  # through the form: the log-in page runs under the watch too
     enrollment_list = "/admin/enrollments/enrollment/"
     for path in (
         "/admin/",
@@ -107,7 +107,7 @@ def test_graphiql_runs_a_query_without_a_violation(watched, superuser, live_serv
 
 
 def test_an_inline_script_is_refused_and_reported(watched, superuser, live_server):
-    log_in(watched, superuser)
+    log_in_directly(watched, superuser)
     visit(watched, "/admin/")
 
     ran = watched.evaluate(

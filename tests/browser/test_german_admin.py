@@ -11,7 +11,13 @@ import pytest
 
 from enrollments.models import Enrollment
 from lms.models import User
-from tests.browser.conftest import SUPPORT_PERMISSIONS, assert_accessible, log_in, staff_with
+from tests.browser.conftest import (
+    SUPPORT_PERMISSIONS,
+    assert_accessible,
+    live_context,
+    log_in_directly,
+    staff_with,
+)
 from tests.browser.helpers import ENROLLMENTS, active_enrollments, choose_action, focused
 from tests.factories import CourseFactory
 
@@ -21,13 +27,13 @@ pytestmark = pytest.mark.browser
 @pytest.fixture
 def german_page(playwright_browser, live_server):
     """A page of a browser whose language is German, in Berlin."""
-    context = playwright_browser.new_context(
-        base_url=live_server.url,
+    context = live_context(
+        playwright_browser,
+        live_server,
         locale="de-DE",
         timezone_id="Europe/Berlin",
         viewport={"width": 1400, "height": 1000},
     )
-    context.set_default_timeout(20_000)
     yield context.new_page()
     context.close()
 
@@ -44,7 +50,7 @@ def test_a_german_browser_reads_the_admin_and_an_extension_in_german(
     page = german_page
     course = CourseFactory(title="Python Basics", slug="python-basics")
     chosen = active_enrollments(course, 2, first_end=datetime(2036, 3, 1, 12, 0, tzinfo=UTC))
-    log_in(page, staff)
+    log_in_directly(page, staff)
 
     # The admin home and its dashboard.
     page.goto("/admin/")

@@ -7,7 +7,7 @@ import urllib.parse
 
 import pytest
 
-from tests.browser.conftest import log_in
+from tests.browser.conftest import log_in_directly
 from tests.factories import CourseFactory, CourseItemFactory, EnrollmentFactory, UserFactory
 
 pytestmark = pytest.mark.browser
@@ -34,7 +34,7 @@ def run(page, expected: str) -> None:
 
 
 def test_the_headers_tab_selects_the_version(page, superuser, live_server):
-    log_in(page, superuser)
+    log_in_directly(page, superuser)
     page.goto("/graphql/#query=" + urllib.parse.quote(QUERY))
     page.wait_for_selector(".graphiql-execute-button")
     run(page, '"not_started"')  # no header: the contract's 2025-01-01

@@ -7,7 +7,7 @@ choices) are the German witnesses; test_german_admin.py reads the project's page
 import pytest
 
 from lms.models import User
-from tests.browser.conftest import assert_accessible, log_in
+from tests.browser.conftest import assert_accessible, log_in_directly
 from tests.factories import StaffFactory
 
 pytestmark = pytest.mark.browser
@@ -15,7 +15,7 @@ pytestmark = pytest.mark.browser
 
 def test_the_language_page_switches_the_admin_to_german(page, transactional_db, axe_script):
     staff = StaffFactory()
-    log_in(page, staff)
+    log_in_directly(page, staff)
     response = page.goto("/admin/language/?next=/admin/")
     assert response.status == 200
     assert page.get_attribute("html", "lang") == "en"

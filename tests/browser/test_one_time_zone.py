@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.utils import timezone
 
-from tests.browser.conftest import log_in, staff_with
+from tests.browser.conftest import log_in_directly, staff_with
 from tests.browser.helpers import ENROLLMENTS, choose_action, fill_days_and_preview
 from tests.factories import CourseFactory, EnrollmentFactory, UserFactory
 
@@ -31,7 +31,7 @@ def test_a_preview_and_its_result_in_berlin_with_no_utc(page):
             ("far@example.com", datetime(2037, 12, 1, 12, tzinfo=UTC)),  # +60 days: past 2038
         )
     )
-    log_in(page, staff)
+    log_in_directly(page, staff)
     page.goto(ENROLLMENTS)
     for enrollment in (near, far):
         page.check(f"input.action-select[value='{enrollment.pk}']")

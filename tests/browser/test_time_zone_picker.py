@@ -5,7 +5,7 @@ Asia/Kolkata): staff.js matches the option the browser resolves to the same zone
 import pytest
 from django.urls import reverse
 
-from tests.browser.conftest import log_in
+from tests.browser.conftest import live_context, log_in_directly
 from tests.factories import StaffFactory
 
 pytestmark = pytest.mark.browser
@@ -13,10 +13,9 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def india_page(playwright_browser, live_server):
-    context = playwright_browser.new_context(
-        base_url=live_server.url, timezone_id="Asia/Kolkata", locale="en-IN"
+    context = live_context(
+        playwright_browser, live_server, timezone_id="Asia/Kolkata", locale="en-IN"
     )
-    context.set_default_timeout(20_000)
     page = context.new_page()
     yield page
     context.close()
@@ -24,7 +23,7 @@ def india_page(playwright_browser, live_server):
 
 def test_the_browsers_alias_proposes_its_canonical_zone(transactional_db, india_page):
     staff = StaffFactory(time_zone="")
-    log_in(india_page, staff)
+    log_in_directly(india_page, staff)
     india_page.goto(reverse("admin_time_zone"))
     reported = india_page.evaluate("Intl.DateTimeFormat().resolvedOptions().timeZone")
     assert reported == "Asia/Calcutta"  # Chromium (ICU) names the zone by its old name

@@ -34,11 +34,13 @@ from enrollments.operations.scope import EVERYWHERE, Scope
 @dataclass(frozen=True, slots=True)
 class Selection:
     """Enrollments by filter (`queryset`), or named (`ids`, in the order given; no queryset:
-    the core reads named rows by their ids)."""
+    the core reads named rows by their ids). `narrowed_to_ids`: a filter narrowed to a list of ids
+    (a run's chunk, a command's batch), which the core writes by id (core.write_scope)."""
 
     queryset: QuerySet[Enrollment] | None
     ids: tuple[uuid.UUID, ...] | None = None
     scope: Scope = EVERYWHERE
+    narrowed_to_ids: bool = False
 
     @classmethod
     def named(cls, ids: Iterable[uuid.UUID], *, scope: Scope = EVERYWHERE) -> "Selection":
@@ -53,7 +55,7 @@ class Selection:
         """This selection, narrowed to `scope` as well."""
         if scope.everywhere:
             return self
-        return Selection(self.queryset, self.ids, self.scope.within(scope))
+        return Selection(self.queryset, self.ids, self.scope.within(scope), self.narrowed_to_ids)
 
     def in_scope(self, rows: QuerySet[Enrollment]) -> QuerySet[Enrollment]:
         """`rows` (enrollments) within the selection's scope: one condition on course_id."""
@@ -71,7 +73,8 @@ class Selection:
             wanted = set(ids)
             return Selection.named((pk for pk in self.ids if pk in wanted), scope=self.scope)
         # One array parameter on PostgreSQL, not one per id (lms/lookups.py).
-        return Selection(queryset=self.queryset.filter(pk__any_of=list(ids)), scope=self.scope)
+        queryset = self.queryset.filter(pk__any_of=list(ids))
+        return Selection(queryset=queryset, scope=self.scope, narrowed_to_ids=True)
 
     def ids_in_order(self) -> list[uuid.UUID]:
         """Every id of the selection now (no lock): named ones as given, else in key order."""

@@ -34,6 +34,28 @@ def test_a_one_table_selection_is_the_scope_of_its_writes(clock):
     assert write_scope(Selection.named([EnrollmentFactory().pk])) is None
 
 
+def test_a_filter_narrowed_to_ids_is_written_by_id(clock):
+    """A run's chunk (and a command's batch) narrows its filter to a list of ids: the UPDATE
+    names the changed ids alone, not the filter's WHERE with a second id array (PostgreSQL
+    scanned the whole table for that, once per chunk: core.write_scope)."""
+    course = CourseFactory()
+    rows = EnrollmentFactory.create_batch(
+        3, course=course, ended_at=clock.current + timedelta(days=9)
+    )
+    narrowed = Selection.by_filter(Enrollment.objects.filter(course=course)).narrowed(
+        [rows[0].pk, rows[1].pk]
+    )
+    assert narrowed.narrowed_to_ids and write_scope(narrowed) is None
+    with CaptureQueriesContext(connection) as queries:
+        plan = apply(Extend(days=5), narrowed, BY)
+    assert plan.changed_count == 2
+    [update] = _updates(queries)
+    assert '"course_id" =' not in update
+    ends = dict(Enrollment.objects.values_list("pk", "ended_at"))
+    assert ends[rows[2].pk] == clock.current + timedelta(days=9)
+    assert {ends[rows[0].pk], ends[rows[1].pk]} == {clock.current + timedelta(days=14)}
+
+
 @pytest.mark.parametrize("operation", [Extend(days=5), Pause()])
 def test_the_update_carries_the_selections_where_and_the_ids(clock, operation):
     course = CourseFactory()

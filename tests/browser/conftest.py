@@ -65,6 +65,8 @@ class _SharedBrowser:
         self.flag_set = False
 
     def get(self):
+        if self.browser is not None and not self.browser.is_connected():
+            self.stop()  # it crashed or was closed: the next tests get a new one
         if self.browser is None:
             self._start()
         return self.browser
@@ -94,15 +96,21 @@ class _SharedBrowser:
         try:
             if self.browser is not None:
                 self.browser.close()
-            if self.playwright is not None:
-                self.playwright.stop()
         finally:
-            self.browser = self.playwright = None
-            self.flag_set = False
-            if self.previous_flag is None:
-                os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-            else:
-                os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = self.previous_flag
+            try:
+                if self.playwright is not None:
+                    self.playwright.stop()
+            finally:
+                self._forget()
+
+    def _forget(self) -> None:
+        """Restores DJANGO_ALLOW_ASYNC_UNSAFE, even when closing the browser failed."""
+        self.browser = self.playwright = None
+        self.flag_set = False
+        if self.previous_flag is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = self.previous_flag
 
 
 _shared = _SharedBrowser()
@@ -183,8 +191,8 @@ def support_staff(transactional_db):
 
 def log_in(page, user) -> None:
     """Logs in through the admin's log-in form, as a person does (three page loads: the form,
-    its POST, the admin's home). For the tests about logging in; the others use
-    `log_in_directly`."""
+    its POST, the admin's home). For the tests about logging in or about the log-in page; the
+    others use `log_in_directly`."""
     page.goto("/admin/login/?next=/admin/")
     submit_log_in_form(page, user)
 

@@ -33,6 +33,8 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MICROSECOND = timedelta(microseconds=1)
 #: Chunk rows per INSERT while the selection streams.
 ROWS_PER_INSERT = 20
+#: Rows fetched at a time while the selection streams.
+FETCH_SIZE = 2000
 
 
 def stamp_of(updated_at: datetime | None) -> int:
@@ -140,8 +142,10 @@ def rows_by_filter(
     queryset: QuerySet[Enrollment], *, size: int
 ) -> Iterator[tuple[uuid.UUID, datetime | None]]:
     """The filter's (id, updated_at) in key order, streamed (a server-side cursor on
-    PostgreSQL): a million rows never sit in memory at once."""
-    return queryset.order_by("pk").values_list("pk", "updated_at").iterator(chunk_size=size)
+    PostgreSQL): a million rows never sit in memory at once. Fetched FETCH_SIZE at a time
+    whatever the chunk's size (a command's `--batch-size` may be any number)."""
+    rows = queryset.order_by("pk").values_list("pk", "updated_at")
+    return rows.iterator(chunk_size=min(size, FETCH_SIZE))
 
 
 def rows_named(

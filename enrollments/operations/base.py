@@ -53,6 +53,8 @@ class Row:
     state: State
     pause_freezes_access: bool = True
     facts: object = None
+    #: When the row last changed (`apply(snapshot=...)` compares it with what a preview read).
+    updated_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,16 +4,22 @@ import functools
 import gc
 import hashlib
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, fields, replace
+from datetime import datetime
 
 from django.core.exceptions import EmptyResultSet
 from django.db import NotSupportedError, connections, router, transaction
 from django.db.models import QuerySet
 
 from enrollments import clock
-from enrollments.errors import ChangedSincePreview, CourseNotFound, MembershipNotFound
+from enrollments.errors import (
+    ChangedSincePreview,
+    CourseNotFound,
+    EnrollmentChangedSincePreview,
+    MembershipNotFound,
+)
 from enrollments.events.records import event_rows, save_events
 from enrollments.models import Enrollment
 from enrollments.operations import limits
@@ -29,7 +35,14 @@ from lms.batching import BATCH_SIZE, chunked
 CHUNK_SIZE = BATCH_SIZE
 
 #: The columns a Row is read from: its own, then the State fields (columns of the same names).
-_ROW_COLUMNS = ("pk", "user_id", "course_id", "start_at", "course__pause_freezes_access")
+_ROW_COLUMNS = (
+    "pk",
+    "user_id",
+    "course_id",
+    "start_at",
+    "course__pause_freezes_access",
+    "updated_at",
+)
 _STATE_COLUMNS = tuple(field.name for field in fields(State))
 
 
@@ -49,6 +62,7 @@ def apply(
     by: Attribution,
     *,
     expected: str | None = None,
+    snapshot: Mapping[uuid.UUID, datetime | None] | None = None,
     batch_size: int | None = None,
     on_batch: Callable[[Plan, Sequence[uuid.UUID]], None] | None = None,
 ) -> Plan:
@@ -62,6 +76,11 @@ def apply(
     the lock writes nothing and raises ChangedSincePreview carrying the new plan, so a preview
     confirmed twice applies once.
 
+    With `snapshot` (each row's `updated_at` as a preview read it: a run bound to its preview,
+    runs.py) a locked row whose `updated_at` differs is skipped with
+    EnrollmentChangedSincePreview and not planned: never changed to something the preview did
+    not show, checked on the one locked read.
+
     With `batch_size` the selection is applied in parts of that many rows, one transaction
     each (a command over 100,000 rows: a crash loses one part, few rows are locked at a time);
     `on_batch(part, ids)` is called after each. Parts cannot be checked against one preview, so
@@ -70,12 +89,12 @@ def apply(
     operation.validate(now=clock.now())
     by = replace(by, batch_id=by.batch_id or uuid.uuid4())
     if batch_size is None:
-        return _apply_locked(operation, selection, by, expected=expected)
-    if expected is not None:
+        return _apply_locked(operation, selection, by, expected=expected, snapshot=snapshot)
+    if expected is not None or snapshot is not None:
         raise ValueError("a plan applied in batches cannot be checked against one preview")
     result = Plan(operation, batch_id=by.batch_id)
     for ids in chunked(selection.ids_in_order(), batch_size):
-        part = _apply_locked(operation, selection.narrowed(ids), by, expected=None)
+        part = _apply_locked(operation, selection.narrowed(ids), by, expected=None, snapshot=None)
         # A row that stopped matching the filter since the ids were read is left alone.
         decided = {c.enrollment_id for c in part.changes} | {s.enrollment_id for s in part.skips}
         part.unchanged += [pk for pk in ids if pk not in decided and pk not in part.unchanged]
@@ -97,7 +116,10 @@ def apply_together(
         operation.validate(now=now)
     by = replace(by, batch_id=by.batch_id or uuid.uuid4())
     with transaction.atomic():
-        plans = [_apply_locked(op, selection, by, expected=None) for op, selection in parts]
+        plans = [
+            _apply_locked(op, selection, by, expected=None, snapshot=None)
+            for op, selection in parts
+        ]
         if fingerprint_of(plans) != expected:
             raise ChangedSincePreview()
     return plans
@@ -128,7 +150,12 @@ def _cyclic_gc_paused() -> Iterator[None]:
 
 
 def _apply_locked(
-    operation: Operation, selection: Selection, by: Attribution, *, expected: str | None
+    operation: Operation,
+    selection: Selection,
+    by: Attribution,
+    *,
+    expected: str | None,
+    snapshot: Mapping[uuid.UUID, datetime | None] | None,
 ) -> Plan:
     # Whatever scope the door gave, the actor acts only where they may (operations/scope.py).
     selection = selection.within(actor_scope(by.actor, operation.permission))
@@ -137,7 +164,12 @@ def _apply_locked(
         # changes happened in, and a pause is timed from when it happened.
         rows = _read_rows(selection, lock=True)
         now = clock.now()
-        plan = _plan_rows(operation, selection, rows, now=now, reason=by.reason)
+        moved = [] if snapshot is None else _moved_since(rows, snapshot)
+        if moved:
+            gone = set(moved)
+            rows = [row for row in rows if row.id not in gone]
+        plan = _plan_rows(operation, selection, rows, now=now, reason=by.reason, moved=moved)
+        plan.skips += [Skip(pk, EnrollmentChangedSincePreview()) for pk in moved]
         if expected is not None and plan.fingerprint() != expected:
             raise ChangedSincePreview(plan=plan)
         scope = write_scope(selection)
@@ -157,12 +189,24 @@ def _plan(operation: Operation, selection: Selection, *, now, lock: bool, reason
         return _plan_rows(operation, selection, rows, now=now, reason=reason)
 
 
+def _moved_since(rows: list[Row], snapshot: Mapping[uuid.UUID, datetime | None]) -> list:
+    """The rows whose `updated_at` is not the one `snapshot` holds for them."""
+    return [row.id for row in rows if row.id in snapshot and row.updated_at != snapshot[row.id]]
+
+
 def _plan_rows(
-    operation: Operation, selection: Selection, rows: list[Row], *, now, reason: str
+    operation: Operation,
+    selection: Selection,
+    rows: list[Row],
+    *,
+    now,
+    reason: str,
+    moved: Sequence[uuid.UUID] = (),
 ) -> Plan:
     """The operation's plan of `rows` (with its facts), less the changes the course limits
     refuse the actor (limits.py), plus a MembershipNotFound skip for each named enrollment
-    that does not exist (any more) or lies outside the selection's scope."""
+    that does not exist (any more) or lies outside the selection's scope (`moved`: rows
+    found but left out, not missing)."""
     facts = operation.read_facts([row.id for row in rows])
     if facts:
         rows = [replace(row, facts=facts.get(row.id)) for row in rows]
@@ -170,8 +214,8 @@ def _plan_rows(
     if not selection.scope.everywhere:
         _refuse_new_outside(plan, selection)
     limits.enforce(plan, rows, selection.scope, reason=reason, now=now)
-    if selection.ids is not None and len(rows) < len(selection.ids):
-        found = {row.id for row in rows}
+    if selection.ids is not None and len(rows) + len(moved) < len(selection.ids):
+        found = {row.id for row in rows} | set(moved)
         plan.skips += [Skip(pk, MembershipNotFound()) for pk in selection.ids if pk not in found]
     return plan
 
@@ -216,6 +260,7 @@ def _read_rows(selection: Selection, *, lock: bool) -> list[Row]:
             course_id=value[2],
             start_at=value[3],
             pause_freezes_access=value[4],
+            updated_at=value[5],
             state=State(*value[width:]),
         )
         for value in values

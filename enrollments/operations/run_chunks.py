@@ -51,8 +51,12 @@ class ChunkRows:
     ids: list[uuid.UUID]
     stamps: list[int]
 
-    def stamped(self) -> dict[uuid.UUID, int]:
-        return dict(zip(self.ids, self.stamps, strict=True))
+    def updated_at(self) -> dict[uuid.UUID, datetime | None]:
+        """Each enrollment's `updated_at` when written down (None: it was not found)."""
+        return {
+            pk: None if stamp == MISSING else EPOCH + stamp * MICROSECOND
+            for pk, stamp in zip(self.ids, self.stamps, strict=True)
+        }
 
 
 def rows_of(chunk: OperationRunChunk) -> ChunkRows:

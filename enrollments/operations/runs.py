@@ -10,12 +10,12 @@ transaction that
 1. takes the run's next chunk not done (`FOR UPDATE SKIP LOCKED`: two runners of one run, such
    as a worker and `--resume`, or a worker and the job the sweep queued again, take different
    chunks and never the same chunk twice),
-2. locks their enrollments in key order and, for a run bound to its preview (an admin
-   Confirm), skips every enrollment whose `updated_at` moved since the selection was written
-   down (ENROLLMENT_CHANGED_SINCE_PREVIEW: never changed to something that was not shown),
-3. applies the operation to the rest through the core's `apply` (locks, re-plans under the
-   lock, set-based writes, audit rows with the run's one `batch_id`),
-4. marks the chunk done with its counts and skipped rows, and adds to the run's counters.
+2. applies the operation to them through the core's `apply` (locks in key order, re-plans
+   under the lock, set-based writes, audit rows with the run's one `batch_id`); for a run
+   bound to its preview (an admin Confirm) the core skips, on that locked read, every
+   enrollment whose `updated_at` moved since the selection was written down
+   (ENROLLMENT_CHANGED_SINCE_PREVIEW: never changed to something that was not shown),
+3. marks the chunk done with its counts and skipped rows, and adds to the run's counters.
 
 A kill at any point rolls back the chunk in flight; it is still not done and the next
 `advance` takes it. "Undo this batch" undoes every chunk: they share the batch id.
@@ -51,7 +51,6 @@ from django.utils.translation import gettext_noop
 from enrollments import clock
 from enrollments.errors import (
     DomainError,
-    EnrollmentChangedSincePreview,
     Phrase,
     RunNotFound,
     RunUnfinished,
@@ -60,7 +59,7 @@ from enrollments.models import Enrollment, OperationRun, OperationRunChunk
 from enrollments.operations import run_chunks
 from enrollments.operations.access import Extend
 from enrollments.operations.audit import Attribution
-from enrollments.operations.base import Operation, Plan, Skip
+from enrollments.operations.base import Operation, Plan
 from enrollments.operations.core import apply, reads_one_table
 from enrollments.operations.expiring import Expire
 from enrollments.operations.pausing import Pause, Resume
@@ -332,27 +331,14 @@ def _apply_chunk(run: OperationRun, parts: Sequence[Part], by: Attribution) -> C
             return None
         rows = run_chunks.rows_of(taken)
         ids = rows.ids
-        moved: list[uuid.UUID] = []
-        if run.bound_to_preview:
-            snapshot = rows.stamped()
-            live = dict(
-                Enrollment.objects.filter(pk__any_of=ids)
-                .order_by("pk")
-                .select_for_update(of=("self",))
-                .values_list("pk", "updated_at")
-            )
-            moved = [
-                pk for pk in ids if pk in live and run_chunks.stamp_of(live[pk]) != snapshot[pk]
-            ]
-        to_apply = [pk for pk in ids if pk not in set(moved)] if moved else ids
+        # Bound to its preview: the core skips, on its one locked read, every row whose
+        # updated_at is not the one written down (ENROLLMENT_CHANGED_SINCE_PREVIEW).
+        snapshot = rows.updated_at() if run.bound_to_preview else None
         part = parts[taken.part]
-        plan = Plan(part.operation, batch_id=run.batch_id)
-        if to_apply:
-            plan = apply(part.operation, part.selection_of(to_apply), by)
-        plan.skips += [Skip(pk, EnrollmentChangedSincePreview()) for pk in moved]
+        plan = apply(part.operation, part.selection_of(ids), by, snapshot=snapshot)
         decided = {c.enrollment_id for c in plan.changes} | {s.enrollment_id for s in plan.skips}
         decided |= set(plan.unchanged)
-        plan.unchanged += [pk for pk in to_apply if pk not in decided]
+        plan.unchanged += [pk for pk in ids if pk not in decided]
         _record(run, taken, plan)
     return Chunk(run, plan)
 

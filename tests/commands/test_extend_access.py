@@ -145,20 +145,23 @@ def test_batches_are_transactions_of_their_own_sharing_one_audit_batch_id(clock)
 def test_a_row_that_leaves_the_selection_before_its_batch_is_left_alone(clock, monkeypatch):
     """The ids are read once; each batch locks `selection & pk in batch`, so a row paused
     (no longer `--state active`) by someone else after the ids were read is neither changed
-    nor audited."""
+    nor audited. The row paused is the last one the run reaches (its order: key order, or the
+    table's physical order on PostgreSQL), picked once the first batch has committed."""
     course = CourseFactory()
-    first, second, third = sorted(
-        (enroll(clock, ends_in_days=5, course=course) for _ in range(3)), key=lambda e: e.pk
-    )
+    rows = [enroll(clock, ends_in_days=5, course=course) for _ in range(3)]
+    original_end = rows[0].ended_at
     real_apply = core._apply_locked
+    paused = []
 
-    def then_pause_the_last_row(*args, **kwargs):
+    def then_pause_a_row_not_reached(*args, **kwargs):
         result = real_apply(*args, **kwargs)
-        if not Enrollment.objects.get(pk=third.pk).is_paused:
-            apply_to_one(Pause(), third, Attribution(None, AccessChange.Source.ADMIN))
+        waiting = Enrollment.objects.filter(course=course, ended_at=original_end, is_paused=False)
+        if not paused and len(waiting) == 2:  # the first batch committed: two rows not reached
+            paused.append(max(waiting, key=lambda e: e.pk))
+            apply_to_one(Pause(), paused[0], Attribution(None, AccessChange.Source.ADMIN))
         return result
 
-    monkeypatch.setattr(core, "_apply_locked", then_pause_the_last_row)
+    monkeypatch.setattr(core, "_apply_locked", then_pause_a_row_not_reached)
 
     result = run_command(
         "extend_access", "--all", "--state", "active", "--days", "1", "--batch-size", "1"
@@ -166,8 +169,10 @@ def test_a_row_that_leaves_the_selection_before_its_batch_is_left_alone(clock, m
 
     assert result.status == 0, result.stderr
     assert "Changed 2, unchanged 1, failed 0." in result.stdout
-    ends = [Enrollment.objects.get(pk=e.pk).ended_at for e in (first, second, third)]
-    assert ends == [first.ended_at + timedelta(days=1)] * 2 + [third.ended_at]
+    [third] = paused
+    ends = {e.pk: e.ended_at for e in Enrollment.objects.filter(course=course)}
+    assert ends.pop(third.pk) == original_end
+    assert set(ends.values()) == {original_end + timedelta(days=1)}
     assert list(AccessChange.objects.filter(enrollment=third).values_list("action", "source")) == [
         (AccessChange.Action.PAUSE, AccessChange.Source.ADMIN)
     ]

@@ -9,8 +9,8 @@ one `INSERT ... SELECT` (`uuid_send`, `int8send`: the same bytes as below), so t
 travel to Python; elsewhere, and for named ids, the selection is streamed once in key order.
 Ids are 16 bytes (`UUID.bytes`), stamps 8-byte big-endian integers (`int8send`'s order).
 
-Nothing outside this module reads `ids` or `stamps`: runs.py asks for a chunk's rows, and the
-erasure asks which runs hold an enrollment (`runs_holding`).
+Nothing outside this module unpacks `ids` or `stamps` but through `rows_of`: runs.py asks
+for a chunk's rows, the erasure which runs hold an enrollment (`runs_holding`).
 """
 
 import struct
@@ -177,13 +177,3 @@ def runs_holding(runs: QuerySet[OperationRun], enrollment_ids: Iterable[uuid.UUI
         if any(packed[i : i + 16] in wanted for i in range(0, len(packed), 16)):
             holding.add(run_id)
     return holding
-
-
-def pending_rows(run: OperationRun) -> int:
-    """How many of the run's rows are in chunks not done yet."""
-    return sum(OperationRunChunk.objects.filter(run=run, done=False).values_list("size", flat=True))
-
-
-def written_ids(run: OperationRun) -> list[uuid.UUID]:
-    """Every enrollment the run wrote down, in its chunks' order."""
-    return [pk for chunk in run.chunks.order_by("seq") for pk in rows_of(chunk).ids]

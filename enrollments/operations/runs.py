@@ -3,9 +3,9 @@ resumable after any crash, every row changed at most once with one audit row.
 
 `apply(batch_size=...)` commits part by part but keeps no record of which parts committed: a
 command killed half way and run again changed the first rows twice (issue 23). A run writes
-its selection down first, in key order, as chunks (`OperationRunChunk`, packed by
-run_chunks.py; `start`), then `advance` applies it a chunk at a time. Each chunk is one
-transaction that
+its selection down first as chunks (`OperationRunChunk`, packed by run_chunks.py, in key
+order, or in the table's physical order on PostgreSQL; `start`), then `advance` applies it a
+chunk at a time. Each chunk is one transaction that
 
 1. takes the run's next chunk not done (`FOR UPDATE SKIP LOCKED`: two runners of one run, such
    as a worker and `--resume`, or a worker and the job the sweep queued again, take different
@@ -174,9 +174,9 @@ def start(
     state: State = State.QUEUED,
     chunk_size: int | None = None,
 ) -> OperationRun:
-    """Writes a run down: the run with its operations, and each selection's enrollments in key
-    order with the `updated_at` each has now, in chunks of `chunk_size` (default
-    RUNS["CHUNK_SIZE"]; a filter is streamed once). `state` PREVIEWED makes a draft that
+    """Writes a run down: the run with its operations, and each selection's enrollments with
+    the `updated_at` each has now, in chunks of `chunk_size` (default RUNS["CHUNK_SIZE"]; in
+    the order run_chunks.py gives). `state` PREVIEWED makes a draft that
     `confirm` queues (the admin writes it down before its preview, so the rows are bound to
     what the preview read: see `advance`).
 

@@ -13,7 +13,6 @@ import pytest
 from django.contrib.auth.models import Permission
 
 from enrollments.models import AccessChange, Enrollment, OperationRun
-from enrollments.operations import run_chunks
 from lms.models import CourseRole
 from tests.commands.conftest import run_command, snapshot, write_csv
 from tests.factories import (
@@ -23,6 +22,7 @@ from tests.factories import (
     StaffFactory,
     UserFactory,
 )
+from tests.run_chunks import written_ids
 
 pytestmark = pytest.mark.django_db
 
@@ -187,7 +187,7 @@ class TestFilters:
         run = OperationRun.objects.get()
         assert run.total == 2
         assert f"{run.total} enrollments" in result.stdout
-        written = set(run_chunks.written_ids(run))
+        written = set(written_ids(run))
         assert written == {rows["ann-a"].pk, rows["amy-a"].pk}
 
     def test_a_scoped_request_is_its_own_request_for_the_one_at_a_time_rule(self, courses):

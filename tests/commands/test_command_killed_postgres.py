@@ -21,9 +21,9 @@ from django.db.models import Count
 from django.utils import timezone
 
 from enrollments.models import AccessChange, Enrollment, OperationRun
-from enrollments.operations import run_chunks
 from lms.models import Course, User
 from tests.markers import requires_postgres
+from tests.run_chunks import pending_rows
 from tests.subprocesses import (
     ManageProcess,
     connections_of,
@@ -77,7 +77,7 @@ def test_a_command_killed_mid_run_is_resumed_with_every_row_changed_once(tmp_pat
     run.refresh_from_db()
     assert (run.state, run.changed, run.finished_at) == (State.RUNNING, 10 * BATCH, None)
     assert AccessChange.objects.count() == 10 * BATCH
-    assert run_chunks.pending_rows(run) == ROWS - 1000
+    assert pending_rows(run) == ROWS - 1000
 
     # Run again as typed: refused, naming the run (exit 1), nothing changed.
     again = run_manage(*EXTEND, **on_test_database("command-again"))
@@ -108,4 +108,4 @@ def test_a_command_killed_mid_run_is_resumed_with_every_row_changed_once(tmp_pat
     )
     assert audit == {e.pk: 1 for e in enrollments}
     assert set(AccessChange.objects.values_list("batch_id", flat=True)) == {run.batch_id}
-    assert run_chunks.pending_rows(run) == 0
+    assert pending_rows(run) == 0

@@ -28,11 +28,12 @@ from django_tasks_db.models import DBTaskResult
 from enrollments.errors import EnrollmentChangedSincePreview
 from enrollments.jobs.runs import enqueue
 from enrollments.models import AccessChange, Enrollment, OperationRun
-from enrollments.operations import Extend, Pause, Selection, apply_to_one, run_chunks, runs
+from enrollments.operations import Extend, Pause, Selection, apply_to_one, runs
 from enrollments.operations.audit import Attribution
 from lms.models import Course, User
 from tests.factories import OperatorFactory
 from tests.markers import requires_postgres
+from tests.run_chunks import pending_rows
 from tests.subprocesses import DB_WORKER, ManageProcess, connections_of, wait_for
 
 pytestmark = [requires_postgres, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -140,7 +141,7 @@ def test_a_worker_killed_mid_run_is_queued_again_and_every_row_changes_once(
     # rolls the chunk back.
     wait_for(lambda: connections_of("runs-killed") == 0, "the killed worker's connection ends")
     assert AccessChange.objects.count() == 20 * CHUNK
-    assert run_chunks.pending_rows(run) == 5000 - 20 * CHUNK
+    assert pending_rows(run) == 5000 - 20 * CHUNK
     killed_job = advance_jobs().get()
     assert killed_job.status == "RUNNING"  # django-tasks-db never learns that its worker died
 
@@ -161,7 +162,7 @@ def test_a_worker_killed_mid_run_is_queued_again_and_every_row_changes_once(
     assert set(ends_by_enrollment().values()) == {ends + timedelta(days=30)}
     assert audit_rows_per_enrollment(run.batch_id) == {e.pk: 1 for e in enrollments}
     assert AccessChange.objects.count() == 5000
-    assert run_chunks.pending_rows(run) == 0
+    assert pending_rows(run) == 0
     resumed_job = advance_jobs().exclude(pk=killed_job.pk).get()
     assert (resumed_job.status, resumed_job.return_value["state"]) == ("SUCCESSFUL", "done")
     assert f"Task id={resumed_job.pk} path={ADVANCE_RUN} state=SUCCESSFUL" in output

@@ -8,10 +8,11 @@ from datetime import timedelta
 import pytest
 
 from enrollments.models import AccessChange, Enrollment, OperationRun
-from enrollments.operations import Extend, Selection, run_chunks, runs
+from enrollments.operations import Extend, Selection, runs
 from enrollments.operations.audit import Attribution
 from tests.factories import EnrollmentFactory, OperatorFactory
 from tests.migrating import migrate, migrate_to_latest
+from tests.run_chunks import pending_rows, written_ids
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -58,10 +59,8 @@ def test_rows_become_chunks_and_a_half_done_run_resumes_with_its_pending_rows_on
 
         migrate(AFTER)
 
-        assert run_chunks.pending_rows(run) == 3
-        assert run_chunks.written_ids(run) == [e.pk for e in enrollments[2:]] + [
-            e.pk for e in enrollments[:2]
-        ]
+        assert pending_rows(run) == 3
+        assert written_ids(run) == [e.pk for e in enrollments[2:]] + [e.pk for e in enrollments[:2]]
         assert list(runs.skipped_rows(done_run)) == [(ghost, "NOT_FOUND")]
         run = runs.advance(run.pk)
         assert (run.state, run.changed) == (OperationRun.State.DONE, 5)

@@ -25,12 +25,12 @@ from enrollments.operations import (
     Selection,
     Undo,
     apply_to_one,
-    run_chunks,
     runs,
 )
 from enrollments.operations.audit import Attribution
 from enrollments.operations.shortening import Shorten
 from tests.factories import CourseFactory, EnrollmentFactory, OperatorFactory
+from tests.run_chunks import pending_rows, written_ids
 
 pytestmark = pytest.mark.django_db
 
@@ -68,7 +68,7 @@ def test_a_run_writes_its_selection_down_then_applies_it_in_chunks(clock, learne
     assert (run.state, run.total, run.done) == (State.QUEUED, 7, 0)
     assert [chunk.size for chunk in run.chunks.order_by("seq")] == [3, 3, 1]
     # Every row once; in key order within each chunk (the order the core locks them in).
-    written = run_chunks.written_ids(run)
+    written = written_ids(run)
     assert sorted(written) == sorted(e.pk for e in mine)
     assert all(written[i : i + 3] == sorted(written[i : i + 3]) for i in (0, 3, 6))
     assert (
@@ -87,7 +87,7 @@ def test_a_run_writes_its_selection_down_then_applies_it_in_chunks(clock, learne
     # One audit row per enrollment, all in the run's batch.
     assert audit_counts() == {e.pk: 1 for e in mine}
     assert set(AccessChange.objects.values_list("batch_id", flat=True)) == {run.batch_id}
-    assert run_chunks.pending_rows(run) == 0
+    assert pending_rows(run) == 0
 
 
 def test_a_shortening_runs_in_chunks_too(clock, learners):
@@ -126,7 +126,7 @@ def test_a_failed_chunk_rolls_back_alone_and_the_run_resumes_where_it_stopped(
     assert (run.state, run.changed, run.finished_at) == (State.FAILED, 3, None)
     assert "the database went away" in run.error
     assert len(audit_counts()) == 3
-    assert run_chunks.pending_rows(run) == 4
+    assert pending_rows(run) == 4
 
     monkeypatch.setattr(runs, "apply", real_apply)
     run = runs.advance(run.pk)

@@ -123,6 +123,10 @@ def test_two_workers_never_send_one_reminder_twice(tmp_path):
                 *workers,
             )
         finally:
+            # Every worker signalled before any exit status is asserted: a failed assertion
+            # must not leave the other worker running on this test database.
+            for worker in workers:
+                worker.terminate()
             for worker in workers:
                 worker.stop()
 

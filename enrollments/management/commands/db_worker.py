@@ -26,7 +26,10 @@ from types import FrameType
 
 from django.core.management.base import CommandError
 from django.utils.autoreload import DJANGO_AUTORELOAD_ENV, run_with_reloader
+from django.utils.translation import gettext, gettext_lazy
 from django_tasks_db.management.commands import db_worker as upstream
+
+from lms.command_options import TranslatedCommand
 
 logger = logging.getLogger("django_tasks_db")
 
@@ -45,8 +48,11 @@ class Worker(upstream.Worker):
         self.running = False
 
 
-class Command(upstream.Command):
-    help = upstream.Command.help
+class Command(TranslatedCommand, upstream.Command):
+    help = gettext_lazy(
+        "Run the job worker (django-tasks-db's database worker): it takes the queued jobs one at "
+        "a time. SIGTERM or Ctrl-C stops it after the current step; a second one at once."
+    )
 
     def handle(
         self,
@@ -73,7 +79,7 @@ class Command(upstream.Command):
         queue_names = queue_name.split(",")
         excluded_queue_names = exclude_queues.split(",") if exclude_queues else []
         if excluded_queue_names and "*" not in queue_names:
-            raise CommandError("--exclude-queues can only be used with --queue-name=*")
+            raise CommandError(gettext("--exclude-queues can only be used with --queue-name=*"))
         worker = Worker(
             queue_names=queue_names,
             interval=interval,

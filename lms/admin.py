@@ -41,7 +41,7 @@ from enrollments.admin.display import ReadOnly, instant_cell, zoned
 from enrollments.admin.labelling import LabelledTabularInline
 from enrollments.admin.learner import LearnerPage
 from enrollments.admin.privacy import LearnerDataActions
-from enrollments.admin.time_zone import time_zone_choices
+from enrollments.admin.time_zone import TimeZoneSelect, time_zone_choices
 from enrollments.models import Enrollment
 from enrollments.permissions import MANAGE_COURSE_ROLES
 from lms.language import language_choices
@@ -218,7 +218,10 @@ def _time_zone_choices(current: str | None = None) -> list:
 class EmailUserChangeForm(UserChangeForm):
     # A known IANA zone or none: the admin shows this staff member's dates in it.
     time_zone = forms.ChoiceField(
-        choices=_time_zone_choices, required=False, label=gettext_lazy("Time zone in the admin")
+        choices=_time_zone_choices,
+        required=False,
+        label=gettext_lazy("Time zone in the admin"),
+        widget=TimeZoneSelect,
     )
     # Blank (the browser's language) or one of settings.LANGUAGES (lms.language): any other
     # value is refused here, and by the model field's validator.

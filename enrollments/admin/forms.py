@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy, ngettext_lazy
 
 from enrollments.admin.display import counted_lazy
 from enrollments.admin.reporting import translated
-from enrollments.admin.time_zone import is_known_zone, time_zone_choices
+from enrollments.admin.time_zone import TimeZoneSelect, is_known_zone, time_zone_choices
 from enrollments.errors import InvalidReason
 from enrollments.operations import Expire, Extend, Operation
 from enrollments.operations.audit import MAX_REASON_LENGTH, clean_reason
@@ -195,6 +195,7 @@ class ExtendAccessForm(OperationForm):
     time_zone = forms.ChoiceField(
         label=gettext_lazy("Time zone of the new end"),
         choices=time_zone_choices,
+        widget=TimeZoneSelect,
         initial="UTC",
         help_text=TYPED_ZONE_HELP,
     )
@@ -273,6 +274,7 @@ class ExpireAccessForm(OperationForm):
     time_zone = forms.ChoiceField(
         label=gettext_lazy("Time zone of the new end"),
         choices=time_zone_choices,
+        widget=TimeZoneSelect,
         initial="UTC",
         help_text=TYPED_ZONE_HELP,
     )

@@ -151,6 +151,17 @@ def remember_time_zone(request: HttpRequest, zone: zoneinfo.ZoneInfo) -> None:
     timezone.activate(zone)
 
 
+class TimeZoneSelect(forms.Select):
+    """The time-zone picker's <select>, the same HTML as Django's Select, its options written
+    by one template: Django's select.html includes select_option.html, which includes
+    attrs.html, for each option, so the picker's ~420 zones took about 840 template renders
+    on every extension and correction form: most of such a page's rendering, and a quarter of
+    the admin tests' time under the test client, which copies the context at each render.
+    tests/admin/test_time_zone_select.py compares the two renderings."""
+
+    template_name = "enrollments/widgets/time_zone_select.html"
+
+
 class StaffTimeZoneMiddleware:
     """Activates the staff member's zone for admin requests (after AuthenticationMiddleware).
     Other requests (the GraphQL API: instants as Unix seconds) keep the server's UTC."""
@@ -175,6 +186,7 @@ class TimeZoneForm(forms.Form):
     time_zone = forms.ChoiceField(
         label=gettext_lazy("Your time zone"),
         choices=time_zone_choices,
+        widget=TimeZoneSelect,
         help_text=gettext_lazy(
             "Every date in the admin is shown in this zone, with its abbreviation (e.g. CET), "
             "and dates you type are read in it. What is stored stays UTC."

@@ -52,6 +52,15 @@ def pytest_addoption(parser):
         help="run only the tests a second database can change: those that reach the database "
         "and are not browser tests (CI's PostgreSQL suite; its SQLite suite ran every test)",
     )
+    parser.addoption(
+        "--keep-database-free",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="with --database-dependent-only, keep the tests under PATH that reach no database "
+        "too (CI's PostgreSQL suite runs with every fast path off, so every GraphQL test runs "
+        "once with them on, in the SQLite suite, and once off, there)",
+    )
 
 
 def uses_database(item) -> bool:
@@ -70,7 +79,13 @@ def pytest_collection_modifyitems(config, items):
     in the SQLite suite (the PostgreSQL suite is then about a minute shorter; README "CI").
     Then marks the transactional tests and starts the long database-free ones first (below)."""
     if config.getoption("--database-dependent-only"):
-        kept = [i for i in items if uses_database(i) and i.get_closest_marker("browser") is None]
+        also = tuple(config.getoption("--keep-database-free"))
+        kept = [
+            i
+            for i in items
+            if (uses_database(i) or (also and i.nodeid.startswith(also)))
+            and i.get_closest_marker("browser") is None
+        ]
         config.hook.pytest_deselected(items=[i for i in items if i not in set(kept)])
         items[:] = kept
     allow_every_database_alias(items)

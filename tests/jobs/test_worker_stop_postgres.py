@@ -49,6 +49,13 @@ def commit_gate() -> Iterator[None]:
             cursor.execute("DROP FUNCTION test_commit_gate()")
 
 
+def signal_while_it_waits(worker: ManageProcess, what: str) -> None:
+    """Once `worker` waits for a lock (`what`), SIGTERM, and its log saying it received it."""
+    wait_for(lambda: connections_of(worker.name, waiting_for_a_lock=True) == 1, what, worker)
+    worker.process.send_signal(signal.SIGTERM)
+    wait_for(lambda: "Received Terminated" in worker.output(), f"the signal ({what})", worker)
+
+
 def advisory_lock(action: str) -> None:
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT pg_advisory_{action}({GATE})")
@@ -62,13 +69,7 @@ def test_sigterm_during_the_claims_commit_runs_the_job_then_exits_0(tmp_path, co
     advisory_lock("lock")
     worker = ManageProcess("stopping", tmp_path / "worker.log", *DB_WORKER)
     try:
-        wait_for(
-            lambda: connections_of("stopping", waiting_for_a_lock=True) == 1,
-            "the claim's COMMIT waits for the gate",
-            worker,
-        )
-        worker.process.send_signal(signal.SIGTERM)
-        wait_for(lambda: "Received Terminated" in worker.output(), "the signal", worker)
+        signal_while_it_waits(worker, "the claim's COMMIT waits for the gate")
         assert worker.process.poll() is None  # the COMMIT is not cut short
         advisory_lock("unlock")
         worker.process.wait(timeout=30)
@@ -90,13 +91,7 @@ def test_a_second_signal_still_stops_it_at_once(tmp_path):
         with transaction.atomic():
             with connection.cursor() as cursor:
                 cursor.execute(f"LOCK TABLE {TABLE} IN ACCESS EXCLUSIVE MODE")
-            wait_for(
-                lambda: connections_of("stopping", waiting_for_a_lock=True) == 1,
-                "the worker's poll waits for the table",
-                worker,
-            )
-            worker.process.send_signal(signal.SIGTERM)
-            wait_for(lambda: "Received Terminated" in worker.output(), "the first signal", worker)
+            signal_while_it_waits(worker, "the worker's poll waits for the table")
             worker.process.send_signal(signal.SIGTERM)
             # Gone while the table is still locked: a forced stop does not wait for the poll.
             worker.process.wait(timeout=30)

@@ -10,13 +10,13 @@ the same `Change` objects, set-based as they are (COPY on PostgreSQL): model sig
 set-based writes, and an event written after the commit could be lost with a crash.
 """
 
-import os
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 
 from django.db import transaction
 
+from enrollments.ids import time_ordered_ids
 from enrollments.models import AccessEvent
 from enrollments.operations.bulk_insert import insert_rows
 from enrollments.rules import AccessState, access_state
@@ -74,12 +74,11 @@ def event_rows(
 ) -> Iterator[tuple]:
     """The events of `changes` as tuples in EVENT_COLUMNS order (`start_at`: each changed
     enrollment's, by id; an enrollment the change creates starts at its own `start_at`)."""
-    random = os.urandom(16 * len(changes))
-    for offset, change in zip(range(0, len(random), 16), changes, strict=True):
+    for event_id, change in zip(time_ordered_ids(len(changes)), changes, strict=True):
         starts = start_at.get(change.enrollment_id, getattr(change, "start_at", None))
         event_type, changed = event_of(change, start_at=starts, now=now)
         yield (
-            uuid.UUID(bytes=random[offset : offset + 16], version=4),
+            event_id,
             change.enrollment_id,
             event_type,
             str(change.action),

@@ -1,6 +1,6 @@
 """The core's audit rows as tuples (writing.audit_rows, issue 22: the bulk path's Python time):
 row by row the values audit_values gives, in audit.AUDIT_COLUMNS order, each with a new
-version-4 id; save_audit_rows writes a tuple as it writes the mapping, on either database."""
+version-7 id, in the changes' order (enrollments/ids.py); save_audit_rows writes a tuple as it writes the mapping, on either database."""
 
 import uuid
 from dataclasses import dataclass
@@ -85,8 +85,9 @@ def test_each_tuple_holds_what_audit_values_gives_for_its_change(by):
         assert {k: v for k, v in values.items() if k != "id"} == {
             k: v for k, v in expected.items() if k != "id"
         }
-        assert isinstance(values["id"], uuid.UUID) and values["id"].version == 4
+        assert isinstance(values["id"], uuid.UUID) and values["id"].version == 7
     assert len({row[0] for row in rows}) == len(rows)
+    assert [row[0] for row in rows] == sorted(row[0] for row in rows)
 
 
 def test_the_column_order_names_every_audit_column_once():

@@ -1,6 +1,7 @@
 """The core's audit rows as tuples (writing.audit_rows, issue 22: the bulk path's Python time):
 row by row the values audit_values gives, in audit.AUDIT_COLUMNS order, each with a new
-version-7 id, in the changes' order (enrollments/ids.py); save_audit_rows writes a tuple as it writes the mapping, on either database."""
+version-7 id, in the changes' order (enrollments/ids.py); save_audit_rows writes a tuple as it
+writes the mapping, on either database."""
 
 import uuid
 from dataclasses import dataclass

@@ -86,7 +86,8 @@ def pytest_collection_modifyitems(config, items):
             if (uses_database(i) or (also and i.nodeid.startswith(also)))
             and i.get_closest_marker("browser") is None
         ]
-        config.hook.pytest_deselected(items=[i for i in items if i not in set(kept)])
+        keep = set(kept)
+        config.hook.pytest_deselected(items=[i for i in items if i not in keep])
         items[:] = kept
     allow_every_database_alias(items)
     long_ones_first(items)

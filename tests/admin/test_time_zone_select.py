@@ -4,7 +4,7 @@ HTML Django's Select writes, option for option, with one template instead of two
 import pytest
 from django import forms
 
-from enrollments.admin.forms import ExtendAccessForm
+from enrollments.admin.forms import ExpireAccessForm, ExtendAccessForm
 from enrollments.admin.time_zone import TimeZoneForm, TimeZoneSelect, time_zone_choices
 from lms.admin import EmailUserChangeForm
 
@@ -33,6 +33,7 @@ def test_it_writes_every_zone_once_grouped_and_the_chosen_one_selected():
 def test_every_time_zone_field_uses_it():
     fields = [
         ExtendAccessForm().fields["time_zone"],
+        ExpireAccessForm().fields["time_zone"],
         TimeZoneForm().fields["time_zone"],
         EmailUserChangeForm.base_fields["time_zone"],
     ]

@@ -1,11 +1,9 @@
 """`preview` and `apply`: the one place where an operation meets the database."""
 
 import functools
-import gc
 import hashlib
 import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, fields, replace
 from datetime import datetime
 
@@ -25,6 +23,7 @@ from enrollments.models import Enrollment
 from enrollments.operations import limits
 from enrollments.operations.audit import Attribution, save_audit_rows
 from enrollments.operations.base import Operation, Plan, Row, Skip, State
+from enrollments.operations.collector import cyclic_gc_paused
 from enrollments.operations.scope import actor_scope
 from enrollments.operations.selection import Selection
 from enrollments.operations.writing import audit_rows
@@ -130,25 +129,6 @@ def fingerprint_of(plans: Sequence[Plan]) -> str:
     return hashlib.sha256("|".join(plan.fingerprint() for plan in plans).encode()).hexdigest()
 
 
-@contextmanager
-def _cyclic_gc_paused() -> Iterator[None]:
-    """Pauses Python's cyclic garbage collector while the core plans and writes: it builds a
-    few objects per row (row, states, change, audit values), none in a reference cycle, all
-    freed by reference counting. The collector's passes over them (it runs every 700
-    allocations, and its oldest generation over every object alive) took about 1.3 s of a
-    bulk extension of 100,000 rows (docs/benchmarks.md; weighed again by issue 22: 6.96 /
-    7.05 s paused against 8.34 / 8.51 s running, so kept). Process-wide, so another thread's
-    collections wait too (a gunicorn sync worker serves one request at a time); restored as
-    it was found."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def _apply_locked(
     operation: Operation,
     selection: Selection,
@@ -159,7 +139,7 @@ def _apply_locked(
 ) -> Plan:
     # Whatever scope the door gave, the actor acts only where they may (operations/scope.py).
     selection = selection.within(actor_scope(by.actor, operation.permission))
-    with _cyclic_gc_paused(), transaction.atomic():
+    with cyclic_gc_paused(), transaction.atomic():
         # Locks first; the clock is read after the lock so that audit rows follow the order the
         # changes happened in, and a pause is timed from when it happened.
         rows = _read_rows(selection, lock=True)
@@ -184,7 +164,7 @@ def _apply_locked(
 
 
 def _plan(operation: Operation, selection: Selection, *, now, lock: bool, reason: str) -> Plan:
-    with _cyclic_gc_paused():
+    with cyclic_gc_paused():
         rows = _read_rows(selection, lock=lock)
         return _plan_rows(operation, selection, rows, now=now, reason=reason)
 

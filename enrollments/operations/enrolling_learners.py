@@ -223,7 +223,7 @@ def _resolve(entries: list[Entry], *, create_users: bool, now: datetime) -> _Res
                 default_end(entry.course, now)
             key = parse_uuid(entry.user) or clean_email(entry.user)
         except DomainError as error:
-            refused.append((entry, error))
+            refused.append((entry, error.with_traceback(None)))  # no cycle via its frame
             continue
         checked.append((entry, key))
     by_id = learners_by_id(key for _entry, key in checked if not isinstance(key, str))
@@ -257,7 +257,7 @@ def _resolve(entries: list[Entry], *, create_users: bool, now: datetime) -> _Res
                 )
             split_name(entry.name)
         except DomainError as error:
-            refused.append((entry, error))
+            refused.append((entry, error.with_traceback(None)))  # no cycle via its frame
             continue
         new_learners.append(replace(entry, user=key))
     return _Resolved(targets, target_entries, new_learners, refused)

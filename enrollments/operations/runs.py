@@ -60,6 +60,7 @@ from enrollments.operations import run_chunks
 from enrollments.operations.access import Extend
 from enrollments.operations.audit import Attribution
 from enrollments.operations.base import Operation, Plan
+from enrollments.operations.collector import cyclic_gc_paused
 from enrollments.operations.core import apply, reads_one_table
 from enrollments.operations.expiring import Expire
 from enrollments.operations.pausing import Pause, Resume
@@ -320,7 +321,10 @@ def _take(run_id: uuid.UUID) -> OperationRun:
 
 
 def _apply_chunk(run: OperationRun, parts: Sequence[Part], by: Attribution) -> Chunk | None:
-    with transaction.atomic():
+    # The collector paused for the whole chunk, not only the core's part of it: the chunk's
+    # ids, its query and its skips would otherwise meet the passes the core's pause put off,
+    # with the core's plan still alive (collector.py).
+    with cyclic_gc_paused(), transaction.atomic():
         taken = (
             OperationRunChunk.objects.filter(run=run, done=False)
             .order_by("seq")

@@ -1,8 +1,7 @@
 """How the core writes what it locked (issue 15): within the selection's own WHERE when it reads
 the enrollment table alone (writing.update_locked), every locked row or nothing, in one UPDATE
-on PostgreSQL, and with Python's cyclic collector paused while it plans and writes."""
+on PostgreSQL. The cyclic collector's pause: test_collector.py."""
 
-import gc
 from datetime import timedelta
 
 import pytest
@@ -10,7 +9,7 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from enrollments.models import AccessChange, Enrollment
-from enrollments.operations import Extend, Pause, Selection, apply, preview
+from enrollments.operations import Extend, Pause, Selection, apply
 from enrollments.operations.audit import Attribution
 from enrollments.operations.core import write_scope
 from enrollments.operations.writing import update_locked
@@ -121,40 +120,3 @@ def test_on_postgresql_a_scoped_selection_is_one_update_however_many_rows(clock,
         )
     assert plan.changed_count == 5 and len(_updates(queries)) == 1
     assert AccessChange.objects.filter(batch_id=plan.batch_id).count() == 5
-
-
-class _Watching(Extend):
-    """Extend, noting whether the cyclic collector runs while it plans."""
-
-    seen: list = []
-
-    def plan(self, rows, *, now, named):
-        self.seen.append(gc.isenabled())
-        return super().plan(rows, now=now, named=named)
-
-
-def test_the_cyclic_collector_is_paused_while_planning_and_restored(clock):
-    enrollment = EnrollmentFactory(ended_at=clock.current + timedelta(days=9))
-    _Watching.seen = []
-    assert gc.isenabled()
-    preview(_Watching(days=1), Selection.named([enrollment.pk]))
-    apply(_Watching(days=1), Selection.named([enrollment.pk]), BY)
-    assert _Watching.seen == [False, False] and gc.isenabled()
-
-
-def test_the_collector_is_restored_after_a_failure_and_left_off_if_it_was(clock):
-    enrollment = EnrollmentFactory(ended_at=clock.current + timedelta(days=9))
-
-    class Failing(Extend):
-        def plan(self, rows, *, now, named):
-            raise ZeroDivisionError
-
-    with pytest.raises(ZeroDivisionError):
-        apply(Failing(days=1), Selection.named([enrollment.pk]), BY)
-    assert gc.isenabled()
-    gc.disable()
-    try:
-        preview(Extend(days=1), Selection.named([enrollment.pk]))
-        assert not gc.isenabled()
-    finally:
-        gc.enable()

@@ -7,7 +7,7 @@ usual, within the callers' chunk size (lms.batching), under SQLite's parameter l
 
 A list of UUIDs for a `uuid` column (every enrollment id list of the core) is sent as the text
 of the array, `{hex,hex,...}`, which PostgreSQL parses itself: psycopg's list dumper quotes
-each element in Python and Django prepares each first, 5.7 ms for 2,000 ids against 0.5 ms
+each element in Python and Django prepares each first, 6.3 ms for 2,000 ids against 0.6 ms
 for the text (docs/benchmarks.md, issue 23: two such lists per chunk of a run).
 """
 

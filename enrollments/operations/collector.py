@@ -15,8 +15,9 @@ def cyclic_gc_paused() -> Iterator[None]:
     allocations, and a chunk's objects still alive at a pass are promoted until its oldest
     generation walks every object of the process: about 1.3 s of a bulk extension of 100,000
     rows (docs/benchmarks.md; weighed again by issue 22: 6.96 / 7.05 s paused against
-    8.34 / 8.51 s running, so kept), and 21% of a run's Python per chunk while only the core's
-    part was paused (docs/benchmarks.md, issue 23). Process-wide, so another thread's
+    8.34 / 8.51 s running, so kept). A run's chunk is paused whole: with only the core's part
+    paused, and a reference cycle per skipped row (base.Operation.plan), the passes took about
+    a fifth of a chunk's CPU (docs/benchmarks.md, issue 23). Process-wide, so another thread's
     collections wait too (a gunicorn sync worker serves one request at a time, a `db_worker`
     runs one job at a time); restored as it was found, so pauses nest."""
     was_enabled = gc.isenabled()

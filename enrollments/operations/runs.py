@@ -280,17 +280,13 @@ def advance(run_id: uuid.UUID, *, on_chunk: Callable[[Chunk], None] | None = Non
     parts = parts_of(run)
     by = Attribution(run.actor, run.source, run.reason, run.batch_id)
     try:
-        while True:
-            if OperationRun.objects.filter(pk=run.pk, cancel_requested=True).exists():
-                _finish(run, State.CANCELLED)
-                break
-            chunk = retry_on_conflict(_apply_chunk)(run, parts, by)
-            if chunk is None:
-                if not OperationRunChunk.objects.filter(run=run, done=False).exists():
-                    _finish(run, State.DONE)
-                break  # else: another runner holds the last chunk and finishes the run
-            if on_chunk is not None:
-                on_chunk(chunk)
+        more = True
+        while more:
+            # The collector paused for the whole chunk, reported included, not only for the
+            # core's part of it: the chunk's ids, query, plan and skips are freed with
+            # _advance_one's frame, before the collector runs again (collector.py).
+            with cyclic_gc_paused():
+                more = _advance_one(run, parts, by, on_chunk)
     except DomainError as error:  # the request went invalid (an --until that passed)
         _fail(run, f"{error.code}: {error.message}")
         raise
@@ -303,6 +299,26 @@ def advance(run_id: uuid.UUID, *, on_chunk: Callable[[Chunk], None] | None = Non
         raise
     run.refresh_from_db()
     return run
+
+
+def _advance_one(
+    run: OperationRun,
+    parts: Sequence[Part],
+    by: Attribution,
+    on_chunk: Callable[[Chunk], None] | None,
+) -> bool:
+    """One chunk applied (and reported), or the run finished: whether to go on."""
+    if OperationRun.objects.filter(pk=run.pk, cancel_requested=True).exists():
+        _finish(run, State.CANCELLED)
+        return False
+    chunk = retry_on_conflict(_apply_chunk)(run, parts, by)
+    if chunk is None:
+        if not OperationRunChunk.objects.filter(run=run, done=False).exists():
+            _finish(run, State.DONE)
+        return False  # else: another runner holds the last chunk and finishes the run
+    if on_chunk is not None:
+        on_chunk(chunk)
+    return True
 
 
 def _take(run_id: uuid.UUID) -> OperationRun:
@@ -321,10 +337,7 @@ def _take(run_id: uuid.UUID) -> OperationRun:
 
 
 def _apply_chunk(run: OperationRun, parts: Sequence[Part], by: Attribution) -> Chunk | None:
-    # The collector paused for the whole chunk, not only the core's part of it: the chunk's
-    # ids, its query and its skips would otherwise meet the passes the core's pause put off,
-    # with the core's plan still alive (collector.py).
-    with cyclic_gc_paused(), transaction.atomic():
+    with transaction.atomic():
         taken = (
             OperationRunChunk.objects.filter(run=run, done=False)
             .order_by("seq")

@@ -55,7 +55,8 @@ def test_the_collector_is_restored_after_a_failure_and_left_off_if_it_was(clock)
 
 
 def test_a_run_applies_each_chunk_with_the_collector_paused(clock, monkeypatch):
-    """The chunk's own objects (its ids, its query, its skips) too, not only the core's part."""
+    """The chunk's own objects (its ids, its query, its skips, its report) too, not only the
+    core's part."""
     EnrollmentFactory.create_batch(3, ended_at=clock.current + timedelta(days=9))
     seen = []
     rows_of = run_chunks.rows_of
@@ -67,8 +68,9 @@ def test_a_run_applies_each_chunk_with_the_collector_paused(clock, monkeypatch):
     monkeypatch.setattr(run_chunks, "rows_of", watching)
     run = runs.start([(Extend(days=1), Selection.by_filter(Enrollment.objects.all()))], BY)
     assert gc.isenabled()
-    run = runs.advance(run.pk)
-    assert run.changed == 3 and seen == [False] and gc.isenabled()
+    run = runs.advance(run.pk, on_chunk=lambda chunk: seen.append(gc.isenabled()))
+    # Read and reported with the collector paused; restored once the run is done.
+    assert run.changed == 3 and seen == [False, False] and gc.isenabled()
 
 
 def test_skipped_rows_leave_no_reference_cycle_behind(clock):

@@ -2,7 +2,7 @@
 `extendStudentCourseAccess`), as one operation with the contract's precedence."""
 
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import ClassVar
 
@@ -34,6 +34,10 @@ class Extend(Operation):
     until: datetime | None = None
     indefinite: bool = False
     from_today: bool = False
+    #: What was asked, as the rules read it (rules.ExtensionRequest): made once with the
+    #: operation, not once per row planned (a select-all plans a million). Not a field of the
+    #: request: no argument, left out of comparisons and of a run's JSON (runs.py).
+    request: ExtensionRequest = field(init=False, repr=False, compare=False)
 
     permission: ClassVar = EXTEND_ACCESS
 
@@ -45,12 +49,10 @@ class Extend(Operation):
             object.__setattr__(self, "days", None)
         if self.days is None:
             object.__setattr__(self, "from_today", False)
-
-    @property
-    def request(self) -> ExtensionRequest:
-        return ExtensionRequest(
+        request = ExtensionRequest(
             days=self.days, until=self.until, indefinite=self.indefinite, from_today=self.from_today
         )
+        object.__setattr__(self, "request", request)
 
     @property
     def action(self) -> AccessChange.Action:  # type: ignore[override]
@@ -69,7 +71,6 @@ class Extend(Operation):
         self.request.validate(now=now)
 
     def plan_row(self, row: Row, *, now: datetime, named: bool) -> Change | None:
-        # `request` and `action` are properties that build a request: once per row, not twice.
         request = self.request
         current = row.state.ended_at
         new_end = request.new_ended_at(current=current, now=now)

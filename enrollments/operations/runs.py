@@ -106,6 +106,8 @@ def operation_to_json(operation: Operation) -> dict:
     """The operation as JSON: its class name and its fields (datetimes ISO 8601, UUIDs text)."""
     values: dict[str, object] = {"kind": type(operation).__name__}
     for field in fields(operation):
+        if not field.init:  # derived from the others (Extend.request)
+            continue
         value = getattr(operation, field.name)
         if isinstance(value, datetime):
             value = {"datetime": value.isoformat()}

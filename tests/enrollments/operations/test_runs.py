@@ -297,6 +297,17 @@ def test_operations_are_kept_as_json_and_read_back_equal(clock, operation):
     assert runs.operation_from_json(runs.operation_to_json(operation)) == operation
 
 
+def test_an_extensions_request_is_derived_not_kept(clock):
+    """Extend makes its ExtensionRequest once, from its fields, after the contract's precedence:
+    the JSON holds the fields alone, and the request read back is the same."""
+    operation = Extend(days=3, until=clock.current + timedelta(days=9))
+    data = runs.operation_to_json(operation)
+    assert "request" not in data and data["days"] is None
+    read_back = runs.operation_from_json(data)
+    assert read_back.request == operation.request
+    assert (read_back.request.days, read_back.request.until) == (None, operation.until)
+
+
 def test_datetimes_in_operations_are_kept_exactly(clock):
     operation = Extend(until=clock.current + timedelta(days=3, microseconds=7))
     assert runs.operation_from_json(runs.operation_to_json(operation)) == operation

@@ -301,6 +301,7 @@ def test_an_extensions_request_is_derived_not_kept(clock):
     """Extend makes its ExtensionRequest once, from its fields, after the contract's precedence:
     the JSON holds the fields alone, and the request read back is the same."""
     operation = Extend(days=3, until=clock.current + timedelta(days=9))
+    assert operation.request is operation.request  # made once, not on each read
     data = runs.operation_to_json(operation)
     assert "request" not in data and data["days"] is None
     read_back = runs.operation_from_json(data)

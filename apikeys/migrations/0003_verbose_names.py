@@ -4,6 +4,8 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
+from lms.migration_operations import alter_fields_at_once
+
 
 class Migration(migrations.Migration):
 
@@ -12,7 +14,8 @@ class Migration(migrations.Migration):
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
-    operations = [
+    # One rendering of the models for all the fields' new names (lms/migration_operations.py).
+    operations = alter_fields_at_once([
         migrations.AlterModelOptions(
             name='apikey',
             options={'ordering': ['-created_at'], 'verbose_name': 'API key', 'verbose_name_plural': 'API keys'},
@@ -101,4 +104,4 @@ class Migration(migrations.Migration):
             name='token',
             field=models.UUIDField(verbose_name='token'),
         ),
-    ]
+    ])

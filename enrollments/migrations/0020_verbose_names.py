@@ -5,6 +5,8 @@ import uuid
 from django.conf import settings
 from django.db import migrations, models
 
+from lms.migration_operations import alter_fields_at_once
+
 
 class Migration(migrations.Migration):
 
@@ -14,7 +16,8 @@ class Migration(migrations.Migration):
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
-    operations = [
+    # One rendering of the models for all the fields' new names (lms/migration_operations.py).
+    operations = alter_fields_at_once([
         migrations.AlterModelOptions(
             name='accesschange',
             options={'ordering': ['-created_at', '-id'], 'verbose_name': 'access change', 'verbose_name_plural': 'access changes'},
@@ -674,4 +677,4 @@ class Migration(migrations.Migration):
             name='warned_at',
             field=models.DateTimeField(blank=True, null=True, verbose_name='warned at'),
         ),
-    ]
+    ])

@@ -8,6 +8,8 @@ import uuid
 from django.conf import settings
 from django.db import migrations, models
 
+from lms.migration_operations import alter_fields_at_once
+
 
 class Migration(migrations.Migration):
 
@@ -15,7 +17,8 @@ class Migration(migrations.Migration):
         ('lms', '0009_user_language'),
     ]
 
-    operations = [
+    # One rendering of the models for all the fields' new names (lms/migration_operations.py).
+    operations = alter_fields_at_once([
         migrations.AlterModelOptions(
             name='course',
             options={'ordering': ['title'], 'verbose_name': 'course', 'verbose_name_plural': 'courses'},
@@ -216,4 +219,4 @@ class Migration(migrations.Migration):
             name='time_zone',
             field=models.CharField(blank=True, help_text="The IANA time zone the admin shows this staff member's dates in (e.g. Europe/Berlin); empty: not chosen yet, dates in UTC.", max_length=64, verbose_name='time zone'),
         ),
-    ]
+    ])

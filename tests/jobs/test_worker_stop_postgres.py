@@ -101,6 +101,39 @@ def test_a_second_signal_still_stops_it_at_once(tmp_path):
     assert "terminating current task" in worker.output()
 
 
+def test_a_second_signal_while_the_first_is_logged_still_forces_the_stop(monkeypatch):
+    """The second signal can run inside the first one's handler, while it logs (Python runs a
+    handler at the next bytecode, a handler's too): it must find the first one's mark and stop
+    the worker at once, not be taken for a first signal (CI saw the worker then never stop)."""
+    worker = db_worker.Worker(
+        queue_names=["default"],
+        interval=0.1,
+        batch=False,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id="test",
+        excluded_queue_names=[],
+    )
+    logged = []
+
+    def second_signal_while_logging(message, *args):
+        logged.append(message % args)
+        if len(logged) == 1:
+            worker.shutdown(signal.SIGTERM, None)
+
+    monkeypatch.setattr(db_worker.logger, "warning", second_signal_while_logging)
+    monkeypatch.setattr(worker, "reset_signals", lambda: None)
+    with pytest.raises(SystemExit) as stopped:
+        worker.shutdown(signal.SIGTERM, None)
+
+    assert stopped.value.code == 1
+    assert [message.split(" - ")[1] for message in logged] == [
+        "stopping after the current step (press Ctrl+C again to force)",
+        "terminating current task.",
+    ]
+
+
 def test_the_command_keeps_upstreams_options():
     """The override copies upstream's `handle` with its own Worker: an option added or renamed
     upstream fails here, not in production."""

@@ -37,15 +37,21 @@ logger = logging.getLogger("django_tasks_db")
 class Worker(upstream.Worker):
     def shutdown(self, signum: int, frame: FrameType | None) -> None:
         """The first signal clears `running`; the loop checks it after each step. The second
-        is upstream's immediate exit."""
+        is upstream's immediate exit.
+
+        `running` is cleared before the message is logged: a second signal can arrive while
+        the first is being logged (Python runs its handler inside this one, at the next
+        bytecode), and it must find the first one's mark, or it is taken for a first signal
+        too and the worker goes on waiting (seen in CI: SIGTERM twice, "stopping after the
+        current step" logged twice, a worker that never stopped)."""
         if not self.running:
             super().shutdown(signum, frame)
             return
+        self.running = False
         logger.warning(
             "Received %s - stopping after the current step (press Ctrl+C again to force)",
             signal.strsignal(signum),
         )
-        self.running = False
 
 
 class Command(TranslatedCommand, upstream.Command):

@@ -21,6 +21,7 @@ from django_tasks_db.models import DBTaskResult
 
 from enrollments.jobs.reminders import send_expiry_reminder
 from enrollments.management.commands import db_worker
+from tests.jobs.worker import a_worker
 from tests.markers import requires_postgres
 from tests.subprocesses import DB_WORKER, ManageProcess, connections_of, wait_for
 
@@ -105,16 +106,7 @@ def test_a_second_signal_while_the_first_is_logged_still_forces_the_stop(monkeyp
     """The second signal can run inside the first one's handler, while it logs (Python runs a
     handler at the next bytecode, a handler's too): it must find the first one's mark and stop
     the worker at once, not be taken for a first signal (CI saw the worker then never stop)."""
-    worker = db_worker.Worker(
-        queue_names=["default"],
-        interval=0.1,
-        batch=False,
-        backend_name="default",
-        startup_delay=False,
-        max_tasks=None,
-        worker_id="test",
-        excluded_queue_names=[],
-    )
+    worker = a_worker(db_worker.Worker)
     logged = []
 
     def second_signal_while_logging(message, *args):

@@ -14,11 +14,10 @@ from django_tasks_db.models import DBTaskResult
 from tests.commands.conftest import Run, run_command
 
 
-def run_jobs() -> list[DBTaskResult]:
-    """Runs once each job due now (queued before this call), oldest first; returns them as they
-    ended (status SUCCESSFUL or FAILED, return value, traceback). Retries they queue are left
-    for the next call."""
-    worker = Worker(
+def a_worker(worker_class: type[Worker] = Worker) -> Worker:
+    """A worker of `worker_class` (upstream's, or a subclass) with every queue, in batch mode,
+    for a test to call its steps."""
+    return worker_class(
         queue_names=["*"],
         interval=0,
         batch=True,
@@ -28,6 +27,13 @@ def run_jobs() -> list[DBTaskResult]:
         worker_id="tests",
         excluded_queue_names=[],
     )
+
+
+def run_jobs() -> list[DBTaskResult]:
+    """Runs once each job due now (queued before this call), oldest first; returns them as they
+    ended (status SUCCESSFUL or FAILED, return value, traceback). Retries they queue are left
+    for the next call."""
+    worker = a_worker()
     ran = []
     for job in list(DBTaskResult.objects.ready().order_by("enqueued_at")):
         job.claim(worker.worker_id)

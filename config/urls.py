@@ -28,9 +28,13 @@ from lms.language import language_view
 
 @functools.cache
 def api_view() -> Callable[..., HttpResponse]:
-    """The GraphQL endpoint's view (enrollments.graphql.views.ApiView), made once."""
+    """The GraphQL endpoint's view (enrollments.graphql.views.ApiView), made once, and only
+    while the response-size limit holds on the installed graphql-core (response_limit_check:
+    ImproperlyConfigured otherwise, and the web server does not start)."""
+    from enrollments.graphql import response_limit_check
     from enrollments.graphql.views import ApiView
 
+    response_limit_check.require()
     return ApiView.as_view()
 
 

@@ -11,5 +11,7 @@ class EnrollmentsConfig(AppConfig):
         # Stored progress follows the courses' items (enrollments.signals).
         from enrollments import signals  # noqa: F401
 
-        # The trusted-documents manifest's system check (manage.py check; deploy.md runs it).
-        from enrollments.graphql import persisted_checks  # noqa: F401
+        # The system checks of the GraphQL endpoint (deploy.md runs `check --deploy`): the
+        # trusted-documents manifest (manage.py check), the response-size limit's steps of
+        # graphql-core (check --deploy).
+        from enrollments.graphql import persisted_checks, response_limit_check  # noqa: F401

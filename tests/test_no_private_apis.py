@@ -185,6 +185,53 @@ def test_no_private_name_of_a_dependency_outside_the_fast_path_home():
     assert offenders == {}
 
 
+@cache
+def graphql_core_private_steps() -> frozenset[str]:
+    """The steps of graphql-core's ExecutionContext its documentation marks private
+    (`:meta private:`), though their names carry no underscore."""
+    from graphql import ExecutionContext
+
+    return frozenset(
+        name
+        for name in vars(ExecutionContext)
+        if ":meta private:" in (getattr(getattr(ExecutionContext, name), "__doc__", None) or "")
+    )
+
+
+def execution_steps(tree: ast.Module) -> set[str]:
+    """The private steps of graphql-core's ExecutionContext that the module's subclasses of it
+    override or call."""
+    steps, found = graphql_core_private_steps(), set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ClassDef) and any(
+            (base.id if isinstance(base, ast.Name) else getattr(base, "attr", "")).endswith(
+                "ExecutionContext"
+            )
+            for base in node.bases
+        ):
+            for inner in ast.walk(node):
+                if isinstance(inner, ast.FunctionDef) and inner.name in steps:
+                    found.add(inner.name)
+                elif isinstance(inner, ast.Attribute) and inner.attr in steps:
+                    found.add(inner.attr)
+    return found
+
+
+def test_graphql_core_private_steps_outside_the_home_are_the_ones_checked_at_start_up():
+    """Outside the fast-path home, only the response-size limit leans on graphql-core's private
+    execution steps (it cannot be switched off, so it is not a fast path), and exactly on those
+    its start-up check pins (enrollments/graphql/response_limit_check.py)."""
+    from enrollments.graphql.response_limit_check import STEPS
+
+    assert {"complete_list_value", "collect_subfields"} <= graphql_core_private_steps()
+    used = {
+        path.relative_to(ROOT).as_posix(): found
+        for path, tree in parsed().items()
+        if (found := execution_steps(tree))
+    }
+    assert used == {"enrollments/graphql/execution.py": set(STEPS)}
+
+
 def test_every_pending_exception_is_still_needed():
     """An exception whose file no longer breaks the rule (or no longer exists) must go."""
     still_needed = {

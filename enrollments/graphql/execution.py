@@ -182,10 +182,12 @@ class BoundedExecutionContext(ExecutionContext):
     """graphql-core's execution with the answer's size bounded (ResponseTooLarge): lists are
     counted as they are completed, and past the limit the answer is the refusal alone.
 
-    Through graphql-core's public extension point (`execute(execution_context_class=...)`) and
-    the completion steps it documents on the class; the short path, when on, is mixed in by
-    the fast-path home (execution_context_class) and counts the lists it completes itself
-    through count_list."""
+    Given to graphql-core through its public extension point
+    (`execute(execution_context_class=...)`); the short path, when on, is mixed in by the
+    fast-path home (execution_context_class) and counts the lists it completes itself through
+    count_list. The steps of the class it overrides and calls are marked private in
+    graphql-core's documentation: the endpoint is served only once response_limit_check found
+    them as expected (it fails closed: a limit cannot be switched off as a fast path is)."""
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -1,0 +1,139 @@
+"""The response-size limit fails closed when graphql-core's steps it relies on change
+(enrollments/graphql/response_limit_check.py): the endpoint's view is not made, and
+`manage.py check --deploy` reports enrollments.E103."""
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+from django.core.management import call_command
+from django.core.management.base import SystemCheckError
+from graphql import ExecutionContext, GraphQLError
+
+from config.urls import api_view
+from enrollments.graphql import response_limit_check
+from enrollments.graphql.execution import BoundedExecutionContext
+from enrollments.graphql.response_limit_check import (
+    STEPS,
+    TOY_VALUES,
+    check_response_limit,
+    mismatch,
+    require,
+)
+
+
+@pytest.fixture
+def fresh_view():
+    """api_view made anew in the test, and again after it (it is made once per process)."""
+    api_view.cache_clear()
+    yield
+    api_view.cache_clear()
+
+
+def _changed(self, *args, incremental_data_record=None):
+    """A step of graphql-core 3.3's shape (deferred and streamed parts): never called, the
+    check reads its signature."""
+    raise AssertionError("not called")
+
+
+def test_the_limit_holds_on_the_installed_graphql_core():
+    assert mismatch() is None
+    require()
+    assert check_response_limit() == []
+
+
+def test_the_toy_answer_fits_the_limit_exactly_and_is_refused_one_value_past_it():
+    """The check's two bounds are the edge: the answer holds exactly TOY_VALUES values."""
+    fitting = response_limit_check._answer(TOY_VALUES)
+    past = response_limit_check._answer(TOY_VALUES - 1)
+    assert fitting.errors is None
+    assert fitting.data == {"boxes": response_limit_check.TOY_BOXES}
+    assert past.data is None
+    assert [error.extensions["code"] for error in past.errors] == ["QUERY_TOO_COSTLY"]
+
+
+@pytest.mark.parametrize("step", list(STEPS))
+def test_a_changed_step_is_a_mismatch_that_stops_the_endpoint_and_the_deploy_check(
+    monkeypatch, fresh_view, step
+):
+    monkeypatch.setattr(ExecutionContext, step, _changed)
+    expected = (
+        f"graphql-core's ExecutionContext.{step} takes ['self', 'args', "
+        f"'incremental_data_record'], expected {STEPS[step]}"
+    )
+    assert mismatch() == expected
+    with pytest.raises(ImproperlyConfigured, match="response-size limit cannot hold") as refused:
+        api_view()
+    assert expected in str(refused.value)
+    assert "graphql-core>=3.2.6,<3.3" in str(refused.value)
+    assert [error.id for error in check_response_limit()] == ["enrollments.E103"]
+    with pytest.raises(SystemCheckError, match="enrollments.E103"):
+        call_command("check", "--deploy", "--fail-level", "ERROR")
+
+
+def test_a_missing_step_is_a_mismatch(monkeypatch):
+    monkeypatch.delattr(ExecutionContext, "collect_subfields")
+    assert mismatch() == "graphql-core's ExecutionContext has no collect_subfields"
+
+
+def test_an_override_completing_otherwise_than_graphql_core_is_a_mismatch(monkeypatch):
+    """The toy answer that fits the limit must be graphql-core's own: here the override's call
+    of graphql-core's step no longer gives its answer back as it is."""
+    original = BoundedExecutionContext.complete_list_value
+
+    def reversed_lists(self, return_type, field_nodes, info, path, result):
+        return original(self, return_type, field_nodes, info, path, result)[::-1]
+
+    monkeypatch.setattr(BoundedExecutionContext, "complete_list_value", reversed_lists)
+    found = mismatch()
+    assert found is not None and found.startswith("a toy document that fits the limit answers")
+
+
+def test_graphql_core_catching_the_refusal_is_a_mismatch(monkeypatch):
+    """Same parameters, another behaviour: a graphql-core whose execution reports whatever its
+    fields raise, BaseExceptions included, never lets the refusal reach the override."""
+    original = ExecutionContext.execute_operation
+
+    def catching_everything(self, operation, root_value):
+        try:
+            return original(self, operation, root_value)
+        except BaseException as error:  # noqa: BLE001 - what the test makes graphql-core do
+            self.collected_errors.add(GraphQLError(f"caught {type(error).__name__}"), None)
+            return None
+
+    monkeypatch.setattr(ExecutionContext, "execute_operation", catching_everything)
+    found = mismatch()
+    assert found is not None
+    assert found.startswith("a toy document one value past the limit answers")
+    assert "caught ResponseTooLarge" in found
+
+
+def test_lists_no_longer_counted_is_a_mismatch(monkeypatch):
+    """Subfields collected otherwise (none): the boxes count one value each instead of two, so
+    the answer one value past the limit is no longer refused."""
+
+    def no_subfields(self, return_type, field_nodes):
+        return {}
+
+    monkeypatch.setattr(ExecutionContext, "collect_subfields", no_subfields)
+    found = mismatch()
+    assert found is not None
+    assert found.startswith("a toy document one value past the limit answers")
+
+
+def test_a_toy_that_raises_is_a_mismatch(monkeypatch):
+    def broken(self, operation, root_value):
+        raise TypeError("a new argument")
+
+    monkeypatch.setattr(ExecutionContext, "execute_operation", broken)
+    assert mismatch() == "a toy document raised TypeError: a new argument"
+
+
+def test_requests_are_served_again_once_graphql_core_is_back(monkeypatch, fresh_view, client):
+    monkeypatch.setattr(ExecutionContext, "complete_list_value", _changed)
+    with pytest.raises(ImproperlyConfigured):
+        api_view()
+    monkeypatch.undo()
+    response = client.post(
+        "/graphql/", {"query": "{ __typename }"}, content_type="application/json"
+    )
+    assert response.status_code == 200
+    assert response.json() == {"data": {"__typename": "Query"}}

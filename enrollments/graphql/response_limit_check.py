@@ -3,10 +3,11 @@
 BoundedExecutionContext (execution.py) bounds an answer's size as graphql-core builds it: it
 overrides `execute_operation`, `build_response` and `complete_list_value`, and calls
 `collect_subfields`. graphql-core's documentation marks these steps of its ExecutionContext
-private (`:meta private:`), though their names carry no underscore, and graphql-core 3.3 changes
-them. A fast path relying on such steps (enrollments/fastpaths/) is switched off when they
-change, and requests take the public path; the limit cannot be switched off: it is the guard
-against answers too large to build, not an optimisation. So it fails closed:
+private (`:meta private:`), though their names carry no underscore: a release may change them
+without notice (3.3 reshapes the execution's steps for deferred and streamed answers). A fast
+path relying on such steps (enrollments/fastpaths/) is switched off when they change, and
+requests take the public path; the limit cannot be switched off: it is the guard against
+answers too large to build, not an optimisation. So it fails closed:
 
 - the endpoint's view is not made while they differ (`require`, called by
   config/urls.api_view, which the web server calls at start-up: config/wsgi.py,
@@ -16,9 +17,8 @@ against answers too large to build, not an optimisation. So it fails closed:
 
 What is checked: each step is there and takes the parameters the overrides pass, and a toy
 document is answered as graphql-core alone answers it when its answer fits the limit exactly,
-and refused one value past it. graphql-core is imported by the check, not by this module: the
-apps import it at start-up to register the system check, and most commands never load
-graphql-core.
+and refused one value past it. The check imports graphql-core and the execution module when it
+runs: registering it (the apps import this module when they are ready) costs nothing more.
 """
 
 from django.core import checks

@@ -68,6 +68,7 @@ from graphql import (
 from graphql.pyutils import Path, Undefined
 
 from enrollments import fastpaths
+from enrollments.graphql.execution_steps import steps_mismatch
 from enrollments.graphql.resolving import is_root_only, never_awaitable
 
 NAME = "graphql_short_path"
@@ -389,13 +390,9 @@ def check() -> str | None:
             f"graphql-core {graphql.version} is outside the supported range "
             f">={'.'.join(map(str, low))},<{'.'.join(map(str, high))}"
         )
-    for name, expected in EXECUTION_CONTEXT_PARAMETERS.items():
-        method = getattr(ExecutionContext, name, None)
-        if method is None:
-            return f"graphql-core's ExecutionContext has no {name}"
-        parameters = list(inspect.signature(method).parameters)
-        if parameters != expected:
-            return f"graphql-core's ExecutionContext.{name} takes {parameters}, expected {expected}"
+    changed = steps_mismatch(EXECUTION_CONTEXT_PARAMETERS)
+    if changed is not None:
+        return changed
     for name, (function, expected) in FUNCTION_PARAMETERS.items():
         parameters = list(inspect.signature(function).parameters)
         if parameters != expected:

@@ -47,10 +47,11 @@ TOY_VALUES = 3 * 2 + 3
 
 def _answer(values_left: int | None):
     """The toy document's answer: bounded to `values_left` values, by graphql-core alone for
-    None."""
+    None; synchronous, as the endpoint executes (never_awaitable)."""
     from graphql import build_schema, execute, parse
 
     from enrollments.graphql.execution import BoundedExecutionContext
+    from enrollments.graphql.resolving import never_awaitable
 
     class Toy(BoundedExecutionContext):
         def __init__(self, *args, **kwargs) -> None:
@@ -62,24 +63,18 @@ def _answer(values_left: int | None):
         parse(TOY_DOCUMENT),
         root_value={"boxes": TOY_BOXES},
         execution_context_class=None if values_left is None else Toy,
+        is_awaitable=never_awaitable,
     )
 
 
 def mismatch() -> str | None:
     """None when the limit holds on the installed graphql-core; else what differs."""
-    import inspect
-
-    from graphql import ExecutionContext
-
     from enrollments.graphql import cost
+    from enrollments.graphql.execution_steps import steps_mismatch
 
-    for name, expected in STEPS.items():
-        step = getattr(ExecutionContext, name, None)
-        if step is None:
-            return f"graphql-core's ExecutionContext has no {name}"
-        parameters = list(inspect.signature(step).parameters)
-        if parameters != expected:
-            return f"graphql-core's ExecutionContext.{name} takes {parameters}, expected {expected}"
+    changed = steps_mismatch(STEPS)
+    if changed is not None:
+        return changed
     try:
         alone, fitting, past = _answer(None), _answer(TOY_VALUES), _answer(TOY_VALUES - 1)
     except Exception as error:  # noqa: BLE001 - whatever breaks the toy is the mismatch

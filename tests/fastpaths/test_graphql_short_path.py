@@ -19,11 +19,13 @@ from graphql import ExecutionContext, execute, parse
 from graphql.pyutils import Undefined
 
 from apikeys.models import APIKey
+from config.urls import api_view
 from enrollments import fastpaths
 from enrollments.fastpaths import graphql_short_path
 from enrollments.fastpaths.graphql_short_path import FAST_PATH, ShortPath, check
 from enrollments.graphql import execution
 from enrollments.graphql.resolving import never_awaitable, root_only
+from tests.execution_steps import reshaped_step, reversing_lists
 from tests.factories import StaffFactory
 from tests.graphql.data import memberships
 
@@ -525,6 +527,7 @@ def test_a_page_takes_graphql_cores_path_only_for_its_root_field(client, page_ke
     from bench.documents import MEMBERSHIP_PAGE
 
     memberships(3, items=3, completed=1)
+    api_view()  # made first, as the web server does: its check's toy document is not the page
     slow = []
     original = ExecutionContext.execute_field
 
@@ -577,17 +580,11 @@ def _rechecked(caplog) -> str:
     return caplog.text
 
 
-def _changed(self, *args, incremental_data_record=None):
-    """A method of graphql-core 3.3's shape (its execution gained deferred and streamed parts):
-    never called, the check reads its signature."""
-    raise AssertionError("not called")
-
-
 @pytest.mark.parametrize("method", list(graphql_short_path.EXECUTION_CONTEXT_PARAMETERS))
 def test_a_changed_signature_switches_the_short_path_off_with_a_warning(
     restored, monkeypatch, caplog, method
 ):
-    monkeypatch.setattr(ExecutionContext, method, _changed)
+    monkeypatch.setattr(ExecutionContext, method, reshaped_step)
     logged = _rechecked(caplog)
     assert (
         f"fast path 'graphql_short_path' switched off: graphql-core's ExecutionContext.{method} "
@@ -628,12 +625,7 @@ def test_a_graphql_core_outside_the_range_is_a_mismatch(monkeypatch, major, mino
 def test_graphql_core_completing_lists_otherwise_is_a_mismatch(monkeypatch):
     """Same signatures, another behaviour (graphql-core answering a list otherwise than the
     short path does): the check's toy document differs, and says how."""
-    original = ExecutionContext.complete_list_value
-
-    def reversed_lists(self, return_type, field_nodes, info, path, result):
-        return original(self, return_type, field_nodes, info, path, result)[::-1]
-
-    monkeypatch.setattr(ExecutionContext, "complete_list_value", reversed_lists)
+    monkeypatch.setattr(ExecutionContext, "complete_list_value", reversing_lists(ExecutionContext))
     found = check()
     assert found is not None and found.startswith("a toy document answers ExecutionResult(")
 
@@ -648,7 +640,7 @@ def test_the_supported_range_is_the_one_pyproject_names():
 def test_requests_work_on_graphql_cores_path_after_a_failed_check(
     restored, monkeypatch, caplog, client, page_key
 ):
-    monkeypatch.setattr(ExecutionContext, "execute_fields", _changed)
+    monkeypatch.setattr(ExecutionContext, "execute_fields", reshaped_step)
     assert "switched off" in _rechecked(caplog)
     monkeypatch.undo()  # graphql-core back as it was; the fast path stays off until rechecked
     rows = memberships(2, items=2, completed=1)

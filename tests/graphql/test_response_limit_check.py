@@ -18,20 +18,18 @@ from enrollments.graphql.response_limit_check import (
     mismatch,
     require,
 )
+from tests.execution_steps import reshaped_step, reversing_lists
 
 
 @pytest.fixture
-def fresh_view():
-    """api_view made anew in the test, and again after it (it is made once per process)."""
+def fresh_view(monkeypatch):
+    """api_view made anew in the test (it is made once per process), and made again after it
+    with graphql-core as it was, so that no later test makes it (and runs its check) halfway."""
     api_view.cache_clear()
     yield
+    monkeypatch.undo()
     api_view.cache_clear()
-
-
-def _changed(self, *args, incremental_data_record=None):
-    """A step of graphql-core 3.3's shape (deferred and streamed parts): never called, the
-    check reads its signature."""
-    raise AssertionError("not called")
+    api_view()
 
 
 def test_the_limit_holds_on_the_installed_graphql_core():
@@ -54,7 +52,7 @@ def test_the_toy_answer_fits_the_limit_exactly_and_is_refused_one_value_past_it(
 def test_a_changed_step_is_a_mismatch_that_stops_the_endpoint_and_the_deploy_check(
     monkeypatch, fresh_view, step
 ):
-    monkeypatch.setattr(ExecutionContext, step, _changed)
+    monkeypatch.setattr(ExecutionContext, step, reshaped_step)
     expected = (
         f"graphql-core's ExecutionContext.{step} takes ['self', 'args', "
         f"'incremental_data_record'], expected {STEPS[step]}"
@@ -77,12 +75,11 @@ def test_a_missing_step_is_a_mismatch(monkeypatch):
 def test_an_override_completing_otherwise_than_graphql_core_is_a_mismatch(monkeypatch):
     """The toy answer that fits the limit must be graphql-core's own: here the override's call
     of graphql-core's step no longer gives its answer back as it is."""
-    original = BoundedExecutionContext.complete_list_value
-
-    def reversed_lists(self, return_type, field_nodes, info, path, result):
-        return original(self, return_type, field_nodes, info, path, result)[::-1]
-
-    monkeypatch.setattr(BoundedExecutionContext, "complete_list_value", reversed_lists)
+    monkeypatch.setattr(
+        BoundedExecutionContext,
+        "complete_list_value",
+        reversing_lists(BoundedExecutionContext),
+    )
     found = mismatch()
     assert found is not None and found.startswith("a toy document that fits the limit answers")
 
@@ -128,7 +125,7 @@ def test_a_toy_that_raises_is_a_mismatch(monkeypatch):
 
 
 def test_requests_are_served_again_once_graphql_core_is_back(monkeypatch, fresh_view, client):
-    monkeypatch.setattr(ExecutionContext, "complete_list_value", _changed)
+    monkeypatch.setattr(ExecutionContext, "complete_list_value", reshaped_step)
     with pytest.raises(ImproperlyConfigured):
         api_view()
     monkeypatch.undo()

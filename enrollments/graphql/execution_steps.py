@@ -1,0 +1,27 @@
+"""graphql-core's ExecutionContext steps the project leans on, compared with what it expects.
+
+graphql-core's documentation marks most steps of its ExecutionContext private (`:meta
+private:`), though their names carry no underscore. Two parts of the project override or call
+some of them, and each checks them before it can be taken: the GraphQL short path
+(enrollments/fastpaths/graphql_short_path.py: a mismatch switches it off) and the response-size
+limit (response_limit_check.py: a mismatch stops the endpoint). Both compare the steps'
+parameters here, the same way.
+"""
+
+import inspect
+from collections.abc import Mapping
+
+from graphql import ExecutionContext
+
+
+def steps_mismatch(expected: Mapping[str, list[str]]) -> str | None:
+    """None when every step named in `expected` is on graphql-core's ExecutionContext and takes
+    those parameters; else the first that differs."""
+    for name, parameters in expected.items():
+        step = getattr(ExecutionContext, name, None)
+        if step is None:
+            return f"graphql-core's ExecutionContext has no {name}"
+        found = list(inspect.signature(step).parameters)
+        if found != parameters:
+            return f"graphql-core's ExecutionContext.{name} takes {found}, expected {parameters}"
+    return None

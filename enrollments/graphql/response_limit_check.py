@@ -21,8 +21,13 @@ and refused one value past it. The check imports graphql-core and the execution 
 runs: registering it (the apps import this module when they are ready) costs nothing more.
 """
 
+from typing import TYPE_CHECKING
+
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
+
+if TYPE_CHECKING:
+    from graphql import ExecutionResult
 
 #: graphql-core's ExecutionContext steps BoundedExecutionContext overrides or calls, with the
 #: parameters it passes (`build_response` is a static method there).
@@ -45,7 +50,7 @@ TOY_BOXES = [
 TOY_VALUES = 3 * 2 + 3
 
 
-def _answer(values_left: int | None):
+def toy_answer(values_left: int | None) -> "ExecutionResult":
     """The toy document's answer: bounded to `values_left` values, by graphql-core alone for
     None; synchronous, as the endpoint executes (never_awaitable)."""
     from graphql import build_schema, execute, parse
@@ -76,7 +81,7 @@ def mismatch() -> str | None:
     if changed is not None:
         return changed
     try:
-        alone, fitting, past = _answer(None), _answer(TOY_VALUES), _answer(TOY_VALUES - 1)
+        alone, fitting, past = toy_answer(None), toy_answer(TOY_VALUES), toy_answer(TOY_VALUES - 1)
     except Exception as error:  # noqa: BLE001 - whatever breaks the toy is the mismatch
         return f"a toy document raised {type(error).__name__}: {error}"
     if (fitting.data, fitting.errors) != (alone.data, alone.errors):

@@ -40,8 +40,8 @@ def test_the_limit_holds_on_the_installed_graphql_core():
 
 def test_the_toy_answer_fits_the_limit_exactly_and_is_refused_one_value_past_it():
     """The check's two bounds are the edge: the answer holds exactly TOY_VALUES values."""
-    fitting = response_limit_check._answer(TOY_VALUES)
-    past = response_limit_check._answer(TOY_VALUES - 1)
+    fitting = response_limit_check.toy_answer(TOY_VALUES)
+    past = response_limit_check.toy_answer(TOY_VALUES - 1)
     assert fitting.errors is None
     assert fitting.data == {"boxes": response_limit_check.TOY_BOXES}
     assert past.data is None

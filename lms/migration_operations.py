@@ -13,15 +13,20 @@ deployment's first `migrate` pay it.
 models once, when the next operation reads them, instead of once per field: it drops the
 rendered models (ProjectState's `apps`, a `cached_property`, deleted the documented way) before
 the changes. The database work is the fields' own: none for a name or help text (Django's schema
-editor skips such changes), the real ALTER for anything else, so wrapping a list never hides a
-schema change. Writing a migration: `operations = [..., *alter_fields_at_once([...])]`, or
-`AlterFields([...])` around the `AlterField`s of one migration.
+editor skips such changes), the real ALTER for anything else. At most one field of a group may
+change the database: each field's change is made between the states before and after the whole
+group, and on SQLite altering a column rebuilds the table from the state before the group, which
+would undo a change made to another of its columns just before. A second one raises ValueError
+when the migration's states are computed (`migrate`, `makemigrations --check`): it is written as
+an AlterField of its own. Writing a migration: `operations = [..., *alter_fields_at_once([...])]`,
+or `AlterFields([...])` around the `AlterField`s of one migration.
 """
 
 from collections.abc import Iterable
 
 from django.db import migrations
 from django.db.migrations.operations.base import Operation
+from django.db.models import Field
 
 
 class AlterFields(Operation):
@@ -42,8 +47,18 @@ class AlterFields(Operation):
         # there, AlterField changes the states alone (ProjectState.reload_model renders nothing).
         if "apps" in state.__dict__:
             del state.apps
+        changing = []
         for operation in self.operations:
+            before = state.models[app_label, operation.model_name_lower].fields[operation.name]
+            if changes_database(before, operation.field):
+                changing.append(f"{operation.model_name}.{operation.name}")
             operation.state_forwards(app_label, state)
+        if len(changing) > 1:
+            raise ValueError(
+                f"AlterFields: {len(changing)} of its fields change the database "
+                f"({', '.join(changing)}); at most one may (lms/migration_operations.py): write "
+                "the others as AlterFields of their own"
+            )
 
     def database_forwards(self, app_label, schema_editor, from_state, to_state) -> None:
         for operation in self.operations:
@@ -65,6 +80,18 @@ class AlterFields(Operation):
 
     def references_field(self, model_name, name, app_label) -> bool:
         return any(op.references_field(model_name, name, app_label) for op in self.operations)
+
+
+def changes_database(old: Field, new: Field) -> bool:
+    """Whether altering `old` into `new` can change the database: a difference in anything but
+    the attributes Django's schema editors leave the database alone for (`Field.non_db_attrs`:
+    names, help texts, choices, validators...)."""
+
+    def kept(field: Field) -> tuple:
+        _name, path, args, kwargs = field.deconstruct()
+        return path, args, {k: v for k, v in kwargs.items() if k not in field.non_db_attrs}
+
+    return kept(old) != kept(new)
 
 
 def alter_fields_at_once(operations: Iterable[Operation]) -> list[Operation]:

@@ -68,14 +68,14 @@ from graphql import (
 from graphql.pyutils import Path, Undefined
 
 from enrollments import fastpaths
-from enrollments.graphql.execution_steps import steps_mismatch
+from enrollments.graphql.execution_steps import (
+    SUPPORTED_GRAPHQL_CORE,
+    steps_mismatch,
+    supported_range,
+)
 from enrollments.graphql.resolving import is_root_only, never_awaitable
 
 NAME = "graphql_short_path"
-
-#: graphql-core versions whose execution this module was written for and checked against:
-#: at least the first, below the second (pyproject.toml names the same range).
-SUPPORTED_GRAPHQL_CORE = ((3, 2, 6), (3, 3, 0))
 
 #: The parameters of the ExecutionContext methods the short path overrides or calls.
 EXECUTION_CONTEXT_PARAMETERS = {
@@ -386,10 +386,7 @@ def check() -> str | None:
     low, high = SUPPORTED_GRAPHQL_CORE
     version = graphql.version_info
     if not low <= (version.major, version.minor, version.micro) < high:
-        return (
-            f"graphql-core {graphql.version} is outside the supported range "
-            f">={'.'.join(map(str, low))},<{'.'.join(map(str, high))}"
-        )
+        return f"graphql-core {graphql.version} is outside the supported range {supported_range()}"
     changed = steps_mismatch(EXECUTION_CONTEXT_PARAMETERS)
     if changed is not None:
         return changed

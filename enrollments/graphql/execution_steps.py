@@ -13,6 +13,16 @@ from collections.abc import Mapping
 
 from graphql import ExecutionContext
 
+#: graphql-core versions whose execution steps the project was written for and checked against:
+#: at least the first, below the second (pyproject.toml names the same range).
+SUPPORTED_GRAPHQL_CORE = ((3, 2, 6), (3, 3, 0))
+
+
+def supported_range() -> str:
+    """SUPPORTED_GRAPHQL_CORE as a requirement's version range: `>=3.2.6,<3.3.0`."""
+    low, high = SUPPORTED_GRAPHQL_CORE
+    return f">={'.'.join(map(str, low))},<{'.'.join(map(str, high))}"
+
 
 def steps_mismatch(expected: Mapping[str, list[str]]) -> str | None:
     """None when every step named in `expected` is on graphql-core's ExecutionContext and takes

@@ -95,9 +95,11 @@ def mismatch() -> str | None:
 def message(found: str) -> str:
     import graphql
 
+    from enrollments.graphql.execution_steps import supported_range
+
     return (
         f"The GraphQL response-size limit cannot hold on graphql-core {graphql.version}: "
-        f"{found}. Install the range pyproject.toml names (graphql-core>=3.2.6,<3.3)."
+        f"{found}. Install the range pyproject.toml names (graphql-core{supported_range()})."
     )
 
 

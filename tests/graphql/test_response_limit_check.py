@@ -2,6 +2,9 @@
 (enrollments/graphql/response_limit_check.py): the endpoint's view is not made, and
 `manage.py check --deploy` reports enrollments.E103."""
 
+import subprocess
+import sys
+
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
@@ -19,6 +22,19 @@ from enrollments.graphql.response_limit_check import (
     require,
 )
 from tests.execution_steps import reshaped_step, reversing_lists
+from tests.subprocesses import ROOT, SECRET_KEY, manage_environment
+
+#: gunicorn as the Procfile runs it (no preload: each worker imports config.wsgi), in a process
+#: whose graphql-core has a step of 3.3's shape (changed before the workers are forked).
+GUNICORN_ON_A_CHANGED_GRAPHQL_CORE = """
+import sys
+from graphql import ExecutionContext
+from tests.execution_steps import reshaped_step
+ExecutionContext.complete_list_value = reshaped_step
+from gunicorn.app.wsgiapp import run
+sys.argv = ["gunicorn", "config.wsgi", "--bind", "127.0.0.1:0", "--workers", "1"]
+run()
+"""
 
 
 @pytest.fixture
@@ -61,7 +77,7 @@ def test_a_changed_step_is_a_mismatch_that_stops_the_endpoint_and_the_deploy_che
     with pytest.raises(ImproperlyConfigured, match="response-size limit cannot hold") as refused:
         api_view()
     assert expected in str(refused.value)
-    assert "graphql-core>=3.2.6,<3.3" in str(refused.value)
+    assert "graphql-core>=3.2.6,<3.3.0" in str(refused.value)
     assert [error.id for error in check_response_limit()] == ["enrollments.E103"]
     with pytest.raises(SystemCheckError, match="enrollments.E103"):
         call_command("check", "--deploy", "--fail-level", "ERROR")
@@ -134,3 +150,23 @@ def test_requests_are_served_again_once_graphql_core_is_back(monkeypatch, fresh_
     )
     assert response.status_code == 200
     assert response.json() == {"data": {"__typename": "Query"}}
+
+
+def test_gunicorn_does_not_start_on_a_changed_graphql_core(tmp_path):
+    """The production server, DEBUG off: its worker fails to boot on the check, and gunicorn
+    exits rather than serving (gunicorn's "worker failed to boot", exit status 3)."""
+    env = manage_environment(
+        {"SECRET_KEY": SECRET_KEY, "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"}
+    )
+    server = subprocess.run(
+        [sys.executable, "-c", GUNICORN_ON_A_CHANGED_GRAPHQL_CORE],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert server.returncode == 3, server.stderr
+    assert "The GraphQL response-size limit cannot hold" in server.stderr
+    assert "ExecutionContext.complete_list_value takes ['self', 'args'" in server.stderr
+    assert "Worker failed to boot" in server.stderr

@@ -7,7 +7,7 @@ from django.db import migrations, models
 from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.state import ModelState, ProjectState
 
-from lms.migration_operations import AlterFields, alter_fields_at_once
+from lms.migration_operations import AlterFields, alter_fields_at_once, changes_database
 
 #: The migrations that name every field, with their AlterField count.
 NAMING_MIGRATIONS = [
@@ -75,6 +75,8 @@ class RecordingEditor:
 
 
 def test_each_field_s_database_change_is_made_forwards_and_backwards(settings):
+    """Every field is handed to the schema editor, the one that changes the database (a
+    length) as the one that does not (a name, which Django's editors then skip)."""
     settings.DATABASE_ROUTERS = []
     before = toy_state(
         ("name", models.CharField(max_length=10)), ("code", models.CharField(max_length=3))
@@ -82,19 +84,61 @@ def test_each_field_s_database_change_is_made_forwards_and_backwards(settings):
     operation = AlterFields(
         [
             migrations.AlterField("thing", "name", models.CharField(max_length=20)),
-            migrations.AlterField("thing", "code", models.CharField(max_length=5)),
+            migrations.AlterField(
+                "thing", "code", models.CharField(max_length=3, verbose_name="code")
+            ),
         ]
     )
     after = before.clone()
     operation.state_forwards("toys", after)
     assert after.models["toys", "thing"].fields["name"].max_length == 20
+    assert after.models["toys", "thing"].fields["code"].verbose_name == "code"
 
     forwards = RecordingEditor()
     operation.database_forwards("toys", forwards, before, after)
-    assert forwards.altered == [("name", 10, 20), ("code", 3, 5)]
+    assert forwards.altered == [("name", 10, 20), ("code", 3, 3)]
     backwards = RecordingEditor()
     operation.database_backwards("toys", backwards, after, before)
-    assert backwards.altered == [("code", 5, 3), ("name", 20, 10)]
+    assert backwards.altered == [("code", 3, 3), ("name", 20, 10)]
+
+
+def test_a_second_field_that_changes_the_database_is_refused():
+    """Each change is made against the group's first and last states: on SQLite the second
+    column's rebuild of the table would undo the first's. Names and help texts do not count."""
+    operation = AlterFields(
+        [
+            migrations.AlterField("thing", "name", models.CharField(max_length=20)),
+            migrations.AlterField("thing", "label", models.CharField(max_length=5, help_text="h")),
+            migrations.AlterField("thing", "code", models.CharField(max_length=3, null=True)),
+        ]
+    )
+    state = toy_state(
+        ("name", models.CharField(max_length=10)),
+        ("label", models.CharField(max_length=5)),
+        ("code", models.CharField(max_length=3)),
+    )
+    with pytest.raises(
+        ValueError, match=r"2 of its fields change the database \(thing.name, thing.code\)"
+    ):
+        operation.state_forwards("toys", state)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "changes"),
+    [
+        (models.CharField(max_length=3), models.CharField(max_length=3, verbose_name="v"), False),
+        (
+            models.CharField(max_length=3),
+            models.CharField(max_length=3, choices=[("a", "A")]),
+            False,
+        ),
+        (models.CharField(max_length=3), models.CharField(max_length=4), True),
+        (models.CharField(max_length=3), models.CharField(max_length=3, null=True), True),
+        (models.CharField(max_length=3), models.TextField(), True),
+    ],
+)
+def test_what_counts_as_a_change_of_the_database(old, new, changes):
+    assert changes_database(old, new) is changes
 
 
 def test_runs_of_alter_field_are_wrapped_in_order():

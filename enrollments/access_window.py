@@ -14,3 +14,8 @@ MAX_ENDED_AT = datetime.fromtimestamp(INT32_MAX, tz=UTC)
 
 #: `total_paused_duration` is a GraphQL `Int!` too.
 MAX_TOTAL_PAUSED_SECONDS = INT32_MAX
+
+#: The widest window of days around now that a report or a reminder sweep reads: a hundred
+#: years reach past every end the API can hold, and now plus or minus that stays on the
+#: calendar, where a larger count overflows it (a traceback instead of an answer).
+MAX_WINDOW_DAYS = 36_500

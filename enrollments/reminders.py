@@ -66,6 +66,7 @@ from django.utils import translation
 from django.utils.translation import gettext
 
 from enrollments import clock
+from enrollments.access_window import MAX_WINDOW_DAYS
 from enrollments.instants import instant_text, zone_of
 from enrollments.models import Enrollment, ExpiryReminder
 from enrollments.rules import AccessState
@@ -192,7 +193,12 @@ def retry_delay(tries: int) -> timedelta:
 def sweep(*, within: timedelta) -> Sweep:
     """Claims a reminder for every learner whose access ends within `within` and who has not
     been reminded of that end date, queues a send job for each after its claim commits, and
-    queues again the stalled reminders. Safe on every app server at once."""
+    queues again the stalled reminders. Safe on every app server at once.
+
+    Raises ValueError, before anything is written, for a window that is not from one day to
+    access_window.MAX_WINDOW_DAYS (a job queued by hand: the command refuses it as usage)."""
+    if not timedelta(days=1) <= within <= timedelta(days=MAX_WINDOW_DAYS):
+        raise ValueError(f"within must be from 1 to {MAX_WINDOW_DAYS} days, not {within}")
     at = clock.now()
     result = Sweep()
     _requeue_stalled(at, result)

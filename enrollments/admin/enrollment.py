@@ -43,6 +43,7 @@ from enrollments.admin.filters import (
     EndsWithinFilter,
     PausedFilter,
 )
+from enrollments.admin.forms import StaffZoneDateTimeField
 from enrollments.admin.pages import EXPIRE_ACCESS, EXTEND_ACCESS, PAGES, PAUSE, REMOVE, RESUME
 from enrollments.admin.reporting import error_text
 from enrollments.admin.scoping import may, page_scope, prime_roles, trail_scope
@@ -83,10 +84,9 @@ class EnrollmentAddForm(forms.ModelForm):
     """Enrolling from the admin: who, which course, and when access starts (default now). The
     end of access follows from the course (operations.enrolling_learners.enrollment_create)."""
 
-    start_at = forms.DateTimeField(
+    start_at = StaffZoneDateTimeField(
         label=gettext_lazy("Start at"),
         required=False,
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         help_text=gettext_lazy(
             "In your time zone (shown at the top of the page). Empty: now. Access ends after "
             "the course's default number of days."

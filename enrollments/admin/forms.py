@@ -11,6 +11,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import ProhibitNullCharactersValidator
 from django.forms.fields import BaseTemporalField
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext_lazy
@@ -51,6 +52,20 @@ class WallClockDateTimeField(forms.DateTimeField):
                 code="offset",
             )
         return result
+
+
+class StaffZoneDateTimeField(WallClockDateTimeField):
+    """A date and time typed in the staff member's own zone (the one the admin shows at the
+    top of every page), cleaned to an aware instant in UTC by localize_wall_time: a time the
+    clocks skip is refused rather than guessed, and one UTC cannot write (9999-12-31 23:00 in
+    New York) is a form error, where Django's field would hand it on to fail as a server
+    error when it is stored or compared."""
+
+    def clean(self, value):
+        wall = super().clean(value)
+        if wall is None:
+            return None
+        return localize_wall_time(wall, timezone.get_current_timezone())
 
 
 def localize_wall_time(wall: datetime, zone: zoneinfo.ZoneInfo) -> datetime:

@@ -30,6 +30,7 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from enrollments.admin import views
 from enrollments.admin.display import format_instant, instant_cell
+from enrollments.admin.forms import StaffZoneDateTimeField
 from enrollments.admin.reporting import error_message, translated
 from enrollments.errors import DomainError
 from enrollments.events import endpoints
@@ -124,7 +125,7 @@ class RotateForm(forms.Form):
 
 
 class ReplayForm(forms.Form):
-    since = forms.DateTimeField(
+    since = StaffZoneDateTimeField(
         label=gettext_lazy("Replay every event since"),
         help_text=gettext_lazy(
             "In your time zone, e.g. 2026-03-01 09:00. Each event the endpoint receives "

@@ -23,6 +23,7 @@ from django.db.models import Q
 from django.utils.translation import gettext, gettext_lazy
 
 from enrollments import clock
+from enrollments.access_window import MAX_WINDOW_DAYS
 from enrollments.errors import NotEnrolled
 from enrollments.instants import parse_instant
 from enrollments.management.output import RowFailure, describe_error
@@ -62,6 +63,21 @@ def positive_int_argument(text: str) -> int:
     if value <= 0:
         raise argparse.ArgumentTypeError(
             gettext("%(value)r is not a positive whole number") % {"value": text}
+        )
+    return value
+
+
+def day_count_argument(text: str) -> int:
+    """argparse `type=` for a window of days around now (`--within`, `--ending-within`, ...):
+    a whole number from 1 to access_window.MAX_WINDOW_DAYS."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 0 < value <= MAX_WINDOW_DAYS:
+        raise argparse.ArgumentTypeError(
+            gettext("%(value)r is not a number of days from 1 to %(most)d")
+            % {"value": text, "most": MAX_WINDOW_DAYS}
         )
     return value
 

@@ -95,12 +95,21 @@ def check_access_end(ended_at: datetime | None) -> None:
 def default_end(course: Course, start: datetime) -> datetime | None:
     """start + the course's access days (None: indefinite). Raises AccessEndOutOfRange when
     that ends after 2038-01-19 (checked before adding: a start near year 9999 would overflow
-    the calendar first)."""
+    the calendar first), and InvalidAccessEnd when it ends before 2020-01-01, as an end a
+    request gives would be (check_access_end). The admin's add form takes any start: an end
+    in 1900 would be refused by the API, and could not be read back through it (its `ended_at`
+    is a 32-bit Int of Unix seconds).
+
+    The days are counted in UTC, as whole days of 24 hours: added to a start in a zone with
+    daylight saving time, Python would count wall-clock days, one hour short or long when
+    the clocks change in between."""
     if course.access_days is None:
         return None
     if start > MAX_ENDED_AT - timedelta(days=course.access_days):
         raise AccessEndOutOfRange()
-    return start + timedelta(days=course.access_days)
+    end = start.astimezone(UTC) + timedelta(days=course.access_days)
+    check_access_end(end)
+    return end
 
 
 @dataclass(frozen=True, slots=True)

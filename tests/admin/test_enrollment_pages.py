@@ -182,6 +182,63 @@ def test_adding_with_a_start_near_the_calendars_end_reports_the_domain_error(
     assert not AccessChange.objects.exists()
 
 
+def test_adding_with_a_start_whose_default_end_precedes_2020_reports_the_domain_error(
+    client, admin_user
+):
+    """A start in 1900 made an end in 1900: refused by the API when asked for, and unreadable
+    through it (a 32-bit Int), so a later extension committed and then answered an error."""
+    client.force_login(admin_user)
+    learner, course = UserFactory(), CourseFactory(access_days=30)
+    response = client.post(
+        reverse("admin:enrollments_enrollment_add"),
+        {"user": learner.pk, "course": course.pk, "start_at": "1900-01-01 00:00", "_save": "Save"},
+    )
+    assert response.status_code == 302
+    texts = [str(m) for m in get_messages(response.wsgi_request)]
+    assert any(t.startswith("Not enrolled: Invalid end of access") for t in texts), texts
+    assert not Enrollment.objects.exists()
+    assert not AccessChange.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("zone", "start_at", "access_days", "says"),
+    [
+        # 9999-12-31 23:00 in New York is in year 10000 in UTC; 0001-01-01 00:30 in Tokyo in
+        # year 0. Both were server errors (OverflowError when stored).
+        ("America/New_York", "9999-12-31 23:00", None, "outside the range of dates"),
+        ("Asia/Tokyo", "0001-01-01 00:30", 30, "outside the range of dates"),
+        # The clocks skip 02:30 on that night in Berlin: refused, not guessed.
+        ("Europe/Berlin", "2026-03-29 02:30", 30, "does not exist in Europe/Berlin"),
+    ],
+)
+def test_a_start_that_names_no_storable_instant_is_a_form_error(
+    client, zone, start_at, access_days, says
+):
+    client.force_login(StaffFactory(is_superuser=True, time_zone=zone))
+    learner, course = UserFactory(), CourseFactory(access_days=access_days)
+    response = client.post(
+        reverse("admin:enrollments_enrollment_add"),
+        {"user": learner.pk, "course": course.pk, "start_at": start_at, "_save": "Save"},
+    )
+    assert response.status_code == 200
+    assert says in " ".join(response.context["adminform"].form.errors["start_at"])
+    assert not Enrollment.objects.exists()
+    assert not AccessChange.objects.exists()
+
+
+def test_a_start_is_read_in_the_staff_members_zone(client, clock):
+    client.force_login(StaffFactory(is_superuser=True, time_zone="Europe/Berlin"))
+    learner, course = UserFactory(), CourseFactory(access_days=30)
+    response = client.post(
+        reverse("admin:enrollments_enrollment_add"),
+        {"user": learner.pk, "course": course.pk, "start_at": "2026-03-01 10:00", "_save": "Save"},
+    )
+    assert response.status_code == 302
+    enrollment = Enrollment.objects.get(user=learner, course=course)
+    assert enrollment.start_at == datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+    assert enrollment.ended_at == datetime(2026, 3, 31, 9, 0, tzinfo=UTC)
+
+
 def test_audit_records_cannot_be_added_changed_or_deleted(client, admin_user, enrollment):
     client.force_login(admin_user)
     audit = AccessChangeFactory(

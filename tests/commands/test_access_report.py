@@ -104,7 +104,10 @@ def test_one_query_whatever_the_number_of_rows(ends, django_assert_num_queries):
     [
         ([], "one of the arguments --ending-within --ended-within is required"),
         (["--ending-within", "3", "--ended-within", "3"], "not allowed with argument"),
-        (["--ending-within", "0"], "'0' is not a positive whole number"),
+        (["--ending-within", "0"], "'0' is not a number of days from 1 to 36500"),
+        # now + 3,000,000 days overflowed the calendar: a traceback, not a usage error.
+        (["--ending-within", "3000000"], "'3000000' is not a number of days from 1 to 36500"),
+        (["--ended-within", "36501"], "'36501' is not a number of days from 1 to 36500"),
         (["--ending-within", "3", "--format", "xml"], "invalid choice: 'xml'"),
         (["--ending-within", "3", "--course", "nope"], "--course 'nope': no course"),
     ],

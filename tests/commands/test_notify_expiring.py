@@ -9,6 +9,8 @@ import pytest
 from django.core import mail
 from django_tasks_db.models import DBTaskResult
 
+from enrollments import reminders
+from enrollments.access_window import MAX_WINDOW_DAYS
 from enrollments.models import AccessChange, Enrollment, ExpiryReminder
 from enrollments.operations import Extend, Pause, Remove, Resume, Selection, apply, apply_to_one
 from enrollments.operations.audit import Attribution
@@ -351,13 +353,28 @@ def test_the_sweep_claims_in_chunks_of_a_few_queries(clock, monkeypatch, django_
     ("argv", "message"),
     [
         ([], "the following arguments are required: --within"),
-        (["--within", "0"], "'0' is not a positive whole number"),
-        (["--within", "week"], "'week' is not a positive whole number"),
+        (["--within", "0"], "'0' is not a number of days from 1 to 36500"),
+        (["--within", "week"], "'week' is not a number of days from 1 to 36500"),
+        # now + 3,000,000 days overflowed the calendar: a traceback, not a usage error.
+        (["--within", "3000000"], "'3000000' is not a number of days from 1 to 36500"),
+        (["--within", "3000000", "--dry-run"], "'3000000' is not a number of days"),
     ],
 )
 def test_usage_errors_exit_2(db, capsys, argv, message):
     assert exit_status("notify_expiring", *argv) == 2
     assert message in capsys.readouterr().err
+
+
+def test_the_widest_window_is_read_and_a_wider_one_refused_by_the_sweep_itself(db, clock):
+    """The sweep (a job queued by hand comes to it without the command's checks) refuses a
+    window the calendar cannot hold before it writes anything."""
+    enroll(clock, "ada@example.com", ends_in_days=3)
+    before = snapshot()
+    for days in (0, MAX_WINDOW_DAYS + 1):
+        with pytest.raises(ValueError, match="within must be from 1 to 36500 days"):
+            reminders.sweep(within=timedelta(days=days))
+    assert snapshot() == before
+    assert len(reminders.sweep(within=timedelta(days=MAX_WINDOW_DAYS)).queued) == 1
 
 
 # A change committed after the sweep claimed the reminder and before its job ran: the job

@@ -5,8 +5,9 @@ refusal names, and the skips that name their enrollment."""
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import ClassVar
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -55,6 +56,46 @@ def test_a_course_default_ending_exactly_at_the_limit_is_accepted(clock):
             Enroll((PairToEnroll(UserFactory(), course),), start_at=start + SECOND),
             Selection.named([]),
         )
+
+
+def test_a_course_default_ending_before_2020_is_refused_as_an_end_given_would_be(clock):
+    """A start typed in the admin (the one door that takes a start) must not make an end the
+    API refuses when asked for, and cannot read back: its `ended_at` is a 32-bit Int."""
+    days = 30
+    course = CourseFactory(access_days=days)
+    start = MIN_ENDED_AT - timedelta(days=days)
+    plan = preview(
+        Enroll((PairToEnroll(UserFactory(), course),), start_at=start), Selection.named([])
+    )
+    assert [change.new_ended_at for change in plan.changes] == [MIN_ENDED_AT]
+    for early in (start - SECOND, datetime(1900, 1, 1, tzinfo=UTC)):
+        with pytest.raises(InvalidAccessEnd):
+            preview(
+                Enroll((PairToEnroll(UserFactory(), course),), start_at=early),
+                Selection.named([]),
+            )
+    # A course without a default length ends nowhere: any start stays possible.
+    unbounded = CourseFactory(access_days=None)
+    plan = preview(
+        Enroll(
+            (PairToEnroll(UserFactory(), unbounded),), start_at=datetime(1900, 1, 1, tzinfo=UTC)
+        ),
+        Selection.named([]),
+    )
+    assert [change.new_ended_at for change in plan.changes] == [None]
+
+
+def test_a_course_default_counts_whole_days_whatever_the_starts_zone(clock):
+    """A start in Berlin on 1 March, 30 days: the clocks go forward on 29 March, and wall-clock
+    days would end an hour early (08:00 UTC); the core counts 30 x 24 hours."""
+    course = CourseFactory(access_days=30)
+    start = datetime(2026, 3, 1, 10, 0, tzinfo=ZoneInfo("Europe/Berlin"))
+    plan = preview(
+        Enroll((PairToEnroll(UserFactory(), course),), start_at=start), Selection.named([])
+    )
+    assert [change.new_ended_at for change in plan.changes] == [
+        datetime(2026, 3, 31, 9, 0, tzinfo=UTC)
+    ]
 
 
 def test_only_targets_without_an_end_of_their_own_are_checked_against_the_course_default(clock):

@@ -19,7 +19,7 @@ from django.utils.translation import gettext, gettext_lazy, ngettext
 from enrollments import clock
 from enrollments.csv_output import csv_writer
 from enrollments.management.output import machine_instant, raw_stream
-from enrollments.management.selection import option_id, positive_int_argument
+from enrollments.management.selection import day_count_argument, option_id
 from enrollments.selectors.access import enrollment_access_state
 from enrollments.selectors.expiry import enrollments_ending_between
 from lms.command_options import TextCheckedCommand
@@ -38,13 +38,13 @@ class Command(TextCheckedCommand):
         window = parser.add_mutually_exclusive_group(required=True)
         window.add_argument(
             "--ending-within",
-            type=positive_int_argument,
+            type=day_count_argument,
             metavar="DAYS",
             help=gettext("access ends between now and DAYS from now"),
         )
         window.add_argument(
             "--ended-within",
-            type=positive_int_argument,
+            type=day_count_argument,
             metavar="DAYS",
             help=gettext("access ended between DAYS ago and now"),
         )

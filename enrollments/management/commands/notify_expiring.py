@@ -25,7 +25,7 @@ from enrollments.management.output import (
     format_instant,
     write_failures,
 )
-from enrollments.management.selection import positive_int_argument
+from enrollments.management.selection import day_count_argument
 from enrollments.models import Enrollment, ExpiryReminder
 from enrollments.reminders import retry_failed, sweep
 from enrollments.selectors.expiry import enrollments_due_expiry_reminder
@@ -55,7 +55,7 @@ class Command(TextCheckedCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--within",
-            type=positive_int_argument,
+            type=day_count_argument,
             required=True,
             metavar="DAYS",
             help=gettext("remind learners whose access ends within DAYS from now"),

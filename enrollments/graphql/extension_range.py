@@ -47,6 +47,15 @@ def extension_range_errors(
     ):
         return []  # queries, the common case, skip the walk
     variables = variables if isinstance(variables, Mapping) else {}
+    # A variable the request leaves out takes its definition's default (`$d: Int = 99999999999`),
+    # which GraphQL refuses as it refuses the literal.
+    defaults = {
+        definition.variable.name.value: int(definition.default_value.value)
+        for operation in document.definitions
+        if isinstance(operation, OperationDefinitionNode)
+        for definition in operation.variable_definitions or ()
+        if isinstance(definition.default_value, IntValueNode)
+    }
 
     class ExtensionRange(ValidationRule):
         def enter_argument(self, node: ArgumentNode, _key, _parent, _path, ancestors) -> None:
@@ -62,7 +71,8 @@ def extension_range_errors(
             if isinstance(node.value, IntValueNode):
                 value = int(node.value.value)
             elif isinstance(node.value, VariableNode):
-                value = variables.get(node.value.name.value)
+                name = node.value.name.value
+                value = variables[name] if name in variables else defaults.get(name)
             if _out_of_range(value):
                 self.report_error(
                     GraphQLError(

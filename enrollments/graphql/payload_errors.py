@@ -46,7 +46,7 @@ import graphene
 from graphql import GraphQLInputObjectType, GraphQLResolveInfo, get_nullable_type
 from graphql.execution.collect_fields import collect_sub_fields
 
-from enrollments.errors import DomainError, InvalidReason, ReasonRequired
+from enrollments.errors import DomainError, InvalidReason, NameRequired, ReasonRequired
 
 #: The arguments that may be at fault for one error: their GraphQL names in order of
 #: precedence, or a function of the resolver's keyword arguments returning them.
@@ -61,7 +61,7 @@ COMMON_FIELDS: Mapping[type[DomainError], Candidates] = {
 #: Errors about an argument the client left out (or left blank): the `field` names it whether
 #: it was passed or not, when the mutation has it (a course requires its staff to give a
 #: reason: REASON_REQUIRED is about the missing `reason`).
-ABSENT_FIELDS: Mapping[type[DomainError], str] = {ReasonRequired: "reason"}
+ABSENT_FIELDS: Mapping[type[DomainError], str] = {ReasonRequired: "reason", NameRequired: "name"}
 
 #: GraphQL's name of the argument wrapping a Relay-style mutation's input: its fields are the
 #: mutation's arguments as far as `field` is concerned (Healthie's `input: {id: ...}` -> "id").

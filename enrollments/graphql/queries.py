@@ -56,8 +56,13 @@ def _form_errors(filterset: EnrollmentFilter) -> str:
 
 
 def _one_of(name: str, value: str | None, other_name: str, other: str | None) -> str | None:
-    """`value` or `other` (two names of one argument); both given must agree."""
-    if value is not None and other is not None and value != other:
+    """`value` or `other` (two names of one argument); both given must agree: as ids when both
+    are UUIDs (one spelt in capitals names the same row), else as given."""
+    if (
+        value is not None
+        and other is not None
+        and (parse_uuid(value) or value) != (parse_uuid(other) or other)
+    ):
         raise bad_input(f"`{name}` and `{other_name}` name the same thing: pass one of them")
     return value if value is not None else other
 

@@ -18,7 +18,12 @@ def _parse_datetime(value: object) -> datetime:
         raise ValueError("an ISO 8601 date and time string is expected")
     if parsed.tzinfo is None or parsed.utcoffset() is None:
         raise ValueError(f"the date and time has no UTC offset: {value!r}")
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:
+        # 0001-01-01T00:00:00+01:00 is in year 0 in UTC, 9999-12-31T23:59:59-01:00 in year
+        # 10000: the client's bad value, not the server's failure.
+        raise ValueError(f"the date and time is out of range in UTC: {value!r}") from None
 
 
 class ISO8601DateTime(graphene.Scalar):

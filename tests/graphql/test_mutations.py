@@ -124,6 +124,27 @@ def test_literal_out_of_range_number_in_the_document_too(api, key, enrollment):
     assert not AccessChange.objects.exists()
 
 
+@pytest.mark.parametrize("supplied", [False, True], ids=["default", "supplied-in-range"])
+def test_an_out_of_range_default_of_a_variable_too(api, key, enrollment, supplied):
+    """`$d: Int = 99999999999` left out took GraphQL's generic validation error, where the
+    same number as a literal or a variable is the contract's invalid extension period. A
+    value supplied for the variable is what the request runs with, so the default is not
+    used and is not the error (graphql-core refuses it as an invalid default)."""
+    body = api.post(
+        "mutation ($d: Int = 99999999999) { extendStudentCourseAccess("
+        f'userId: "{enrollment.user_id}", courseId: "{enrollment.course_id}", '
+        "extensionDays: $d) { enrollment { id } } }",
+        {"d": 5} if supplied else None,
+        key=key,
+    )
+    if supplied:
+        assert error_codes(body) == ["GRAPHQL_VALIDATION_FAILED"]
+    else:
+        assert error_codes(body) == ["INVALID_EXTENSION_PERIOD"]
+        assert body["errors"][0]["extensions"]["detail"] == "extensionDays is out of range"
+    assert not AccessChange.objects.exists()
+
+
 @pytest.mark.parametrize(
     "document",
     [

@@ -149,6 +149,50 @@ def test_datetime_without_offset_is_refused(api, key):
     assert "no UTC offset" in body["errors"][0]["message"]
 
 
+@pytest.mark.parametrize(
+    "value",
+    # Valid ISO 8601 with an offset, but year 0 and year 10000 in UTC.
+    ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"],
+)
+@pytest.mark.parametrize("sent_as", ["variable", "literal"])
+@pytest.mark.parametrize("who", ["anonymous", "key"])
+def test_a_datetime_out_of_range_in_utc_is_refused_not_a_server_error(
+    api, key, value, sent_as, who
+):
+    """As a literal, the overflow escaped the scalar's parsing as an OverflowError: an
+    INTERNAL_SERVER_ERROR with a logged traceback, for any caller, anonymous ones included
+    (validation comes before authentication)."""
+    if sent_as == "variable":
+        body = api.post(LIST, {"ended_before": value}, key=key if who == "key" else None)
+    else:
+        document = f'{{ courseMemberships(ended_before: "{value}") {{ total_count }} }}'
+        body = api.post(document, key=key if who == "key" else None)
+    assert error_codes(body) == ["GRAPHQL_VALIDATION_FAILED"]
+    # A literal is refused as any malformed literal is (graphql-core's wording, no reason).
+    says = "out of range" if sent_as == "variable" else "Expected value of type 'ISO8601DateTime'"
+    assert says in body["errors"][0]["message"]
+
+
+def test_both_names_of_one_id_may_spell_it_in_either_case(api, key):
+    """`client_id` and `user_id` name one argument: the same UUID in capitals is the same
+    learner (the filter reads either case), not two ids that disagree."""
+    enrollment = EnrollmentFactory()
+    body = api.post(
+        "query ($a: ID, $b: ID) { courseMemberships(client_id: $a, user_id: $b) { total_count } }",
+        {"a": str(enrollment.user_id).upper(), "b": str(enrollment.user_id)},
+        key=key,
+    )
+    assert "errors" not in body
+    assert body["data"]["courseMemberships"]["total_count"] == 1
+    other = EnrollmentFactory()
+    body = api.post(
+        "query ($a: ID, $b: ID) { courseMemberships(client_id: $a, user_id: $b) { total_count } }",
+        {"a": str(enrollment.user_id), "b": str(other.user_id)},
+        key=key,
+    )
+    assert error_codes(body) == ["BAD_USER_INPUT"]
+
+
 def test_student_lists_only_their_own(api, make_key, states):
     student = states["active"].user
     EnrollmentFactory(user=student)  # a second course of theirs

@@ -294,7 +294,8 @@ def test_graphql_updates_the_end_of_an_active_enrollment(
         ({"userId": None}, "USER_ID_OR_EMAIL_REQUIRED", None),
         ({"userId": None, "email": "  "}, "USER_ID_OR_EMAIL_REQUIRED", "email"),
         ({"userId": None, "email": "not-an-email", "name": "X"}, "INVALID_EMAIL", "email"),
-        ({"userId": None, "email": "new@example.com"}, "NAME_REQUIRED", None),
+        # The name the new learner needs is the field at fault, given blank or left out.
+        ({"userId": None, "email": "new@example.com"}, "NAME_REQUIRED", "name"),
         ({"userId": None, "email": "new@example.com", "name": " "}, "NAME_REQUIRED", "name"),
         ({"planId": "plan-1"}, "PLANS_NOT_SUPPORTED", "planId"),
         ({"endedAt": 0}, "INVALID_ACCESS_END", "endedAt"),

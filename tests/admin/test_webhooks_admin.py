@@ -2,6 +2,7 @@
 test, the delivery log with its attempts, resend and replay; all under manage_webhooks."""
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.urls import reverse
@@ -187,6 +188,27 @@ def test_replay_since_a_date_time(admin_client, failed, clock):
     assert "Queued 1 deliveries" in response.content.decode()
     failed.refresh_from_db()
     assert failed.state == WebhookDelivery.State.PENDING
+
+
+def test_replay_since_is_read_in_the_staff_members_zone(failed, clock):
+    """An hour and a half ago as a wall time in Tokyo replays the hour-old event; read as UTC,
+    the same wall time would lie 7.5 hours ahead and replay nothing."""
+    client = logged_in(grant(StaffFactory(time_zone="Asia/Tokyo"), "manage_webhooks"))
+    since = (clock.current - timedelta(minutes=90)).astimezone(ZoneInfo("Asia/Tokyo"))
+    response = client.post(
+        page(failed.endpoint, "replay"), {"since": since.strftime("%Y-%m-%d %H:%M")}, follow=True
+    )
+    assert "Queued 1 deliveries" in response.content.decode()
+
+
+def test_a_replay_since_no_storable_instant_is_a_form_error(failed):
+    """9999-12-31 23:00 in New York is in year 10000 in UTC: it was a server error."""
+    client = logged_in(grant(StaffFactory(time_zone="America/New_York"), "manage_webhooks"))
+    response = client.post(page(failed.endpoint, "replay"), {"since": "9999-12-31 23:00"})
+    assert response.status_code == 200
+    assert "outside the range of dates that can be stored" in response.content.decode()
+    failed.refresh_from_db()
+    assert failed.state == WebhookDelivery.State.FAILED
 
 
 def test_delete_goes_through_the_core(admin_client, failed):

@@ -61,8 +61,10 @@ from lms.settings_blocks import read_once, settings_block
 
 logger = logging.getLogger(__name__)
 
-#: `extensions.code` of the 429 answer.
-RATE_LIMITED = "RATE_LIMITED"
+#: `extensions.code` and message of the 429 answer: Healthie's own (its rate-limit guide), so
+#: that a client written against Healthie recognises the refusal; the numbers are extensions.
+TOO_MANY_REQUESTS = "TOO_MANY_REQUESTS"
+TOO_MANY_REQUESTS_MESSAGE = "Too many requests. Please try again later."
 
 
 class Kind(StrEnum):
@@ -145,10 +147,10 @@ class RateLimited(Exception):
 
     def __init__(self, decision: Decision) -> None:
         self.decision = decision
-        self.message = (
-            f"Rate limit exceeded: at most {decision.limit} {decision.kind.value} operations "
-            f"per client every {decision.window_seconds} seconds; retry in "
-            f"{decision.retry_after} seconds"
+        self.message = TOO_MANY_REQUESTS_MESSAGE
+        self.detail = (
+            f"at most {decision.limit} {decision.kind.value} operations per client every "
+            f"{decision.window_seconds} seconds; retry in {decision.retry_after} seconds"
         )
         super().__init__(self.message)
 
@@ -158,7 +160,8 @@ class RateLimited(Exception):
 
     def extensions(self) -> dict[str, Any]:
         return {
-            "code": RATE_LIMITED,
+            "code": TOO_MANY_REQUESTS,
+            "detail": self.detail,
             "retry_after": self.decision.retry_after,
             "limit": self.decision.limit,
             "kind": self.decision.kind.value,

@@ -27,7 +27,7 @@ from apikeys.idempotency import (
     IDEMPOTENCY_KEY_REUSED,
     INVALID_IDEMPOTENCY_KEY,
 )
-from apikeys.ratelimit import RATE_LIMITED
+from apikeys.ratelimit import TOO_MANY_REQUESTS
 from enrollments.errors import DomainError
 from enrollments.graphql.statement_timeout import is_statement_timeout
 
@@ -80,7 +80,7 @@ API_ERROR_CODES: dict[str, str] = {
     PERSISTED_QUERY_NOT_FOUND: "a persisted-query hash alone, not in the store (send the text)",
     PERSISTED_QUERY_NOT_IN_LIST: "trusted documents only: the hash is not in the manifest",
     DOCUMENT_NOT_TRUSTED: "trusted documents only: the document is not in the manifest",
-    RATE_LIMITED: "the API key's (or signed-in user's) budget for this minute is spent",
+    TOO_MANY_REQUESTS: "the API key's (or signed-in user's) budget for this minute is spent",
     INVALID_IDEMPOTENCY_KEY: "the Idempotency-Key header is empty, too long or not ASCII",
     IDEMPOTENCY_KEY_REUSED: "the Idempotency-Key was used for another request",
     IDEMPOTENCY_KEY_IN_USE: "the first request with this Idempotency-Key is still running",

@@ -23,7 +23,7 @@ GraphiQL is served to signed-in staff sessions only (it sends the CSRF token its
 app's own static files (enrollments/templates/enrollments/graphiql.html): no CDN.
 
 Rate limits (apikeys.ratelimit): each API key, and each signed-in user, has a budget of queries
-and of mutations per minute; past it the answer is HTTP 429 with Retry-After and RATE_LIMITED.
+and of mutations per minute; past it the answer is HTTP 429 with Retry-After and TOO_MANY_REQUESTS.
 
 Status codes and media type follow the GraphQL-over-HTTP specification (`response_media_type`,
 `graphql_status`): the response is `application/graphql-response+json` when the client's Accept
@@ -164,7 +164,7 @@ def answers_server_failures_in_json(view: Callable[..., HttpResponse]):
 def _rate_limited(limited: ratelimit.RateLimited) -> HttpResponse:
     return _error_response(
         429,
-        ratelimit.RATE_LIMITED,
+        ratelimit.TOO_MANY_REQUESTS,
         limited.message,
         limited.extensions(),
         **{"Retry-After": str(limited.retry_after)},

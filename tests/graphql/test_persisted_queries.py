@@ -205,7 +205,7 @@ def test_a_stored_document_counts_against_the_rate_limit(client, key, settings):
     caches["default"].set(f"apq:{sha256_of(QUERY)}", QUERY)
     assert "data" in post(client, {"extensions": extensions(QUERY)}, key).json()
     spent = post(client, {"extensions": extensions(QUERY)}, key)
-    assert (spent.status_code, error_codes(spent.json())) == (429, ["RATE_LIMITED"])
+    assert (spent.status_code, error_codes(spent.json())) == (429, ["TOO_MANY_REQUESTS"])
 
 
 def test_a_failing_cache_is_a_miss_and_the_text_still_runs(client, key, monkeypatch, settings):

@@ -179,7 +179,7 @@ def test_trusted_documents_are_still_limited_priced_and_counted(
     settings.RATE_LIMIT = {**settings.RATE_LIMIT, "QUERIES": 1, "KEY_PREFIX": "trusted-test"}
     assert post(client, key, sha256=sha256_of(COUNT)).json() == COUNTED
     spent = post(client, key, sha256=sha256_of(COUNT))
-    assert (spent.status_code, error_codes(spent.json())) == (429, ["RATE_LIMITED"])
+    assert (spent.status_code, error_codes(spent.json())) == (429, ["TOO_MANY_REQUESTS"])
 
 
 def test_switch_off_the_manifest_is_a_shortcut_and_anything_runs(client, key, write_manifest):

@@ -60,7 +60,7 @@ def test_an_anonymous_burst_gets_429_before_its_document_is_parsed(
     parsed_before = len(parses)
     refused = post(client, "{ oops", REMOTE_ADDR="203.0.113.7")
     assert refused.status_code == 429
-    assert error_codes(refused.json()) == ["RATE_LIMITED"]
+    assert error_codes(refused.json()) == ["TOO_MANY_REQUESTS"]
     assert refused.json()["errors"][0]["extensions"]["kind"] == "anonymous"
     assert 1 <= int(refused["Retry-After"]) <= 60
     assert len(parses) == parsed_before  # the refused document was never parsed

@@ -82,12 +82,15 @@ def test_queries_past_the_budget_get_429_with_retry_after(api, key, limited, win
     assert body == {
         "errors": [
             {
-                "message": (
-                    "Rate limit exceeded: at most 3 query operations per client every 60 "
-                    "seconds; retry in 50 seconds"
-                ),
+                # Healthie's code and message (its rate-limit guide): a client written
+                # against Healthie recognises the refusal; the numbers are extensions.
+                "message": "Too many requests. Please try again later.",
                 "extensions": {
-                    "code": "RATE_LIMITED",
+                    "code": "TOO_MANY_REQUESTS",
+                    "detail": (
+                        "at most 3 query operations per client every 60 seconds; retry in 50 "
+                        "seconds"
+                    ),
                     "retry_after": 50,
                     "limit": 3,
                     "kind": "query",
@@ -124,7 +127,7 @@ def test_a_refused_mutation_runs_nothing_and_writes_no_audit_row(api, key, limit
     before = (list(Enrollment.objects.values()), AccessChange.objects.count())
     body = api.post(PAUSE, {"id": str(enrollment.pk)}, key=key)
     assert api.last_response.status_code == 429
-    assert error_codes(body) == ["RATE_LIMITED"]
+    assert error_codes(body) == ["TOO_MANY_REQUESTS"]
     assert "data" not in body
     assert (list(Enrollment.objects.values()), AccessChange.objects.count()) == before
 

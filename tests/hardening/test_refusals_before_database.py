@@ -79,7 +79,7 @@ def test_a_page_over_100_rows_reads_no_data(api, key):
 def test_a_rate_limited_request_runs_only_the_key_look_up(api, key, settings):
     settings.RATE_LIMIT = {**settings.RATE_LIMIT, "QUERIES": 0, "KEY_PREFIX": "refusals"}
     status, codes, statements = refused(api, key, "{ courseMemberships { nodes { id } } }")
-    assert (status, codes) == (429, ["RATE_LIMITED"])
+    assert (status, codes) == (429, ["TOO_MANY_REQUESTS"])
     assert len(statements) == 1 and "apikeys_apikey" in statements[0]
 
 

@@ -118,7 +118,7 @@ def test_a_key_has_one_budget_across_styles(live_api, owner, settings):
     for style in STYLES:  # spent, whichever header asks next
         response = live_api.post(style, key, QUERY)
         assert response.status_code == 429, style
-        assert response.json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
+        assert response.json()["errors"][0]["extensions"]["code"] == "TOO_MANY_REQUESTS"
         assert int(response.headers["Retry-After"]) >= 1
     assert live_api.post("teachify", other, QUERY).status_code == 200  # another key, its own
 

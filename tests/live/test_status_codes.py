@@ -113,5 +113,5 @@ def test_what_is_refused_before_graphql_keeps_its_status(live_api, key, accept, 
     settings.RATE_LIMIT = {**settings.RATE_LIMIT, "QUERIES": 1}
     post(live_api, key, "{ __typename }", accept)
     spent = post(live_api, key, "{ __typename }", accept)
-    assert (spent.status_code, codes(spent)) == (429, ["RATE_LIMITED"])
+    assert (spent.status_code, codes(spent)) == (429, ["TOO_MANY_REQUESTS"])
     assert spent.headers["Content-Type"] == accept

@@ -9,7 +9,9 @@ job applies chunk by chunk, watched on its job page (enrollments/admin/runs.py).
   by the job (ENROLLMENT_CHANGED_SINCE_PREVIEW) and listed on the job page: never changed
   unseen. The page posts the draft's id (`run`) with Confirm. A new preview of the same page (Update
   preview, a bad reason) replaces the staff member's draft: the old one is deleted.
-- Confirm checks that the operation is still the previewed one (else a new preview), queues
+- Confirm checks that the operation is still the previewed one, and, where the reason can
+  change the plan (a course's staff limits: `scope.limited`), that the reason is still the one
+  the preview planned with (the draft keeps it); else a new preview. It then queues
   the draft (`runs.confirm`: only its author, only once) and a job for it, and answers at once
   with the job page. A draft that is gone, someone else's or confirmed already queues nothing:
   the page says so with a new preview.
@@ -74,29 +76,41 @@ def runs_in_background(operation: Operation, scope) -> bool:
 
 
 def write_draft(
-    request: HttpRequest, operation: Operation, selection: Selection, previous: str
+    request: HttpRequest, operation: Operation, selection: Selection, previous: str, reason: str
 ) -> OperationRun:
-    """Writes the draft run of this preview, after deleting the staff member's draft this page
-    posted (`previous`: the one it replaces)."""
+    """Writes the draft run of this preview, with the reason the preview planned with, after
+    deleting the staff member's draft this page posted (`previous`: the one it replaces)."""
     previous_id = parse_uuid(previous) if previous else None
     if previous_id is not None:
         _drafts_of(request).filter(pk=previous_id).delete()
-    by = Attribution(request.user, AccessChange.Source.ADMIN, "")
+    by = Attribution(request.user, AccessChange.Source.ADMIN, reason)
     return runs.start(
         [(operation, selection)], by, bound_to_preview=True, state=OperationRun.State.PREVIEWED
     )
 
 
 def confirm(
-    request: HttpRequest, operation: Operation, posted: str, by: Attribution
+    request: HttpRequest,
+    operation: Operation,
+    posted: str,
+    by: Attribution,
+    *,
+    reason_plans: bool,
 ) -> OperationRun | str:
-    """Queues the posted draft and its job; returns the run, or why nothing was queued."""
+    """Queues the posted draft and its job; returns the run, or why nothing was queued.
+
+    `reason_plans`: the reason can change the plan (a course's staff limits: a course that
+    requires one skips every row without it), so a reason other than the one the preview
+    planned with is a changed request, as the inline path's fingerprint makes it. Elsewhere
+    typing the reason after the preview is the normal flow."""
     run_id = parse_uuid(posted)
     draft = _drafts_of(request).filter(pk=run_id).first() if run_id is not None else None
     if draft is None:
         return _(NOT_QUEUED)
     if [part.operation for part in runs.parts_of(draft)] != [operation]:
         return _(CHANGED)  # the form's parameters changed without "Update preview"
+    if reason_plans and draft.reason != by.reason:
+        return _(CHANGED)  # the reason changed without "Update preview"
     try:
         run = runs.confirm(draft.pk, by)
     except RunNotFound:  # confirmed meanwhile (a double click)

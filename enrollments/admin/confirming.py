@@ -302,7 +302,9 @@ class OperationPage:
             posted_run = post.get(background.RUN, "") if post is not None else ""
             if built is not None and confirming and form.is_valid() and posted_run:
                 by = Attribution(request.user, AccessChange.Source.ADMIN, reason)
-                queued = background.confirm(request, built, posted_run, by)
+                queued = background.confirm(
+                    request, built, posted_run, by, reason_plans=scope.limited
+                )
                 if isinstance(queued, str):
                     notice = queued  # nothing queued: a new draft and preview below
                 else:
@@ -321,7 +323,9 @@ class OperationPage:
                 if background.runs_in_background(built, scope):
                     # The draft first, then the preview: a row changed after the draft's
                     # snapshot is skipped by the job, never changed unseen.
-                    draft = background.write_draft(request, built, scope.selection, posted_run)
+                    draft = background.write_draft(
+                        request, built, scope.selection, posted_run, reason
+                    )
                     # Counted by SQL with a sample of rows planned: a million rows answer
                     # within seconds (operations/outcomes.py).
                     summary = summarize(built, scope.selection, reason=reason)

@@ -35,7 +35,7 @@ def drilldown_bounds(
     Raises IncorrectLookupParameters when the values name no date."""
     try:
         start = datetime(int(year), int(month or 1), int(day or 1))
-    except ValueError as error:
+    except (ValueError, OverflowError) as error:  # OverflowError: past a C long (10**20)
         raise IncorrectLookupParameters(error) from error
     end = _next_start(start, by_day=day is not None, by_month=month is not None)
     if not aware:

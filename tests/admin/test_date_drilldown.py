@@ -163,6 +163,10 @@ def test_an_ordinary_drill_down_still_bounds_the_year_month_and_day(page):
         "{f}__year=9999&{f}__month=2&{f}__day=30",
         "{f}__year=nine",
         "{f}__year=-1",
+        # Past a C long: datetime() raises OverflowError, not ValueError (it was a 500).
+        "{f}__year=99999999999999999999",
+        "{f}__year=2026&{f}__month=99999999999999999999",
+        "{f}__year=2026&{f}__month=1&{f}__day=99999999999999999999",
     ],
 )
 def test_a_date_that_does_not_exist_is_refused_as_invalid(page, query):

@@ -402,6 +402,13 @@ def test_tampered_selection_changes_nothing(operator_client, three_enrollments):
             "days": "3",
             "_confirm": "1",
         },
+        {  # a drill-down month past a C long was an OverflowError: a 500
+            "select_across": "1",
+            "_changelist_filters": "ended_at__year=2026&ended_at__month=99999999999999999999",
+            "mode": "days",
+            "days": "3",
+            "_confirm": "1",
+        },
     ):
         response = operator_client.post(url, data)
         assert response.status_code == 302

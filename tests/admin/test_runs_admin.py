@@ -16,9 +16,10 @@ from enrollments.admin import background
 from enrollments.models import AccessChange, Enrollment, OperationRun
 from enrollments.operations import Extend, Selection, apply
 from enrollments.operations.audit import Attribution
+from lms.models import Course
 from tests.admin.conftest import grant, logged_in
 from tests.admin.helpers import confirm, confirm_page, post_action, preview
-from tests.factories import CourseFactory, EnrollmentFactory, StaffFactory
+from tests.factories import CourseFactory, CourseRoleFactory, EnrollmentFactory, StaffFactory
 from tests.jobs.worker import run_jobs
 
 pytestmark = pytest.mark.django_db
@@ -237,6 +238,40 @@ def test_parameters_changed_without_a_new_preview_queue_nothing(
     (draft,) = OperationRun.objects.filter(state=State.PREVIEWED)
     assert draft == response.context["draft"]
     assert "60 days" in draft.description or "60" in str(draft.parts)
+
+
+@pytest.mark.parametrize(("previewed", "confirmed"), [("", "holiday"), ("holiday", "")])
+def test_a_reason_changed_without_a_new_preview_queues_nothing_where_it_plans(
+    course_rows, small_threshold, django_capture_on_commit_callbacks, previewed, confirmed
+):
+    """A course that requires its staff to give a reason: previewed without one, every row is
+    skipped; the draft was queued all the same with a reason typed afterwards, and the job
+    paused every row the preview said it would not (and the other way round). The inline
+    path's fingerprint refuses the same Confirm."""
+    course, rows = course_rows
+    Course.objects.filter(pk=course.pk).update(staff_reason_required=True)
+    staff = StaffFactory()
+    CourseRoleFactory(user=staff, course=course, role="staff")
+    client = logged_in(staff)
+    shown = select_all(client, "pause_enrollments", course)
+    if previewed:  # "Update preview" with the reason typed
+        draft = shown.context["draft"].pk
+        data = {"_preview": "Preview", "reason": previewed, background.RUN: draft}
+        for name, value in shown.context["scope"].hidden_fields:
+            data.setdefault(name, []).append(value)
+        shown = client.post(shown.context["scope"].form_url, data)
+    preview_counts = (shown.context["preview"].changed, shown.context["preview"].skipped)
+    assert preview_counts == ((ROWS, 0) if previewed else (0, ROWS))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = confirm_page(client, shown, confirmed, run=str(shown.context["draft"].pk))
+    assert response.status_code == 200
+    assert response.context["notice"] == background.CHANGED
+    assert not DBTaskResult.objects.exists()
+    run_jobs()
+    assert not Enrollment.objects.filter(course=course, is_paused=True).exists()
+    # The new preview planned with the reason now given, and its draft keeps it.
+    (draft,) = OperationRun.objects.filter(state=State.PREVIEWED)
+    assert draft == response.context["draft"] and draft.reason == confirmed
 
 
 def test_a_new_preview_replaces_the_staff_members_draft(

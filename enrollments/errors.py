@@ -432,6 +432,14 @@ class DescriptionTooLong(DomainError):
     message = gettext_noop("A description is at most 200 characters")
 
 
+class InvalidDescription(DomainError):
+    """A description that PostgreSQL cannot store as text (lms.text: a NUL character or an
+    unpaired surrogate)."""
+
+    code = "INVALID_DESCRIPTION"
+    message = gettext_noop("A description must be valid text (no NUL character)")
+
+
 class DeliveryNotFound(DomainError):
     code = "NOT_FOUND"
     message = gettext_noop("Webhook delivery not found")

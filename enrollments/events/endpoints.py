@@ -34,6 +34,7 @@ from enrollments import clock
 from enrollments.errors import (
     DeliveryNotFound,
     DescriptionTooLong,
+    InvalidDescription,
     InvalidOwnerEmail,
     InvalidRotationOverlap,
     InvalidWebhookUrl,
@@ -45,6 +46,7 @@ from enrollments.errors import (
 )
 from enrollments.events import signing, targets
 from enrollments.models import AccessEvent, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from lms.text import is_valid_text
 
 EventType = AccessEvent.EventType
 Scheme = WebhookEndpoint.Scheme
@@ -56,6 +58,7 @@ MAX_ROTATION_OVERLAP = timedelta(days=7)
 #: Columns' limits (the model's), checked here so a door reports them as errors, not crashes.
 MAX_URL_LENGTH = WebhookEndpoint._meta.get_field("url").max_length
 MAX_DESCRIPTION_LENGTH = WebhookEndpoint._meta.get_field("description").max_length
+MAX_OWNER_EMAIL_LENGTH = WebhookEndpoint._meta.get_field("owner_email").max_length
 
 if MAX_DESCRIPTION_LENGTH != 200 or timedelta(days=7) != MAX_ROTATION_OVERLAP:
     raise ImproperlyConfigured(
@@ -116,6 +119,8 @@ def checked_url(url: str) -> str:
     text = (url or "").strip()
     if not text:
         raise InvalidWebhookUrl(reason=Phrase(gettext_noop("A URL is required")))
+    if not is_valid_text(text):  # lms.text: a NUL or an unpaired surrogate names no host
+        raise InvalidWebhookUrl()
     if len(text) > MAX_URL_LENGTH:
         raise InvalidWebhookUrl(
             reason=Phrase(
@@ -132,6 +137,9 @@ def checked_url(url: str) -> str:
 def checked_owner_email(email: str) -> str:
     text = (email or "").strip()
     if text:
+        # validate_email admits 320 characters; the column holds 254 (RFC 5321's path).
+        if len(text) > MAX_OWNER_EMAIL_LENGTH or not is_valid_text(text):
+            raise InvalidOwnerEmail(detail=repr(text[:100]))
         try:
             validate_email(text)
         except ValidationError:
@@ -143,6 +151,8 @@ def checked_description(description: str) -> str:
     text = (description or "").strip()
     if len(text) > MAX_DESCRIPTION_LENGTH:
         raise DescriptionTooLong()
+    if not is_valid_text(text):  # lms.text: PostgreSQL stores neither a NUL nor a surrogate
+        raise InvalidDescription()
     return text
 
 
@@ -180,6 +190,8 @@ def parse_id(value: object) -> int | None:
 def search(keywords: str | None = None) -> QuerySet[WebhookEndpoint]:
     """Every endpoint, or those whose URL or description contains each of the words."""
     found = WebhookEndpoint.objects.all()
+    if not is_valid_text(keywords or ""):
+        return found.none()  # no stored URL or description holds such text (lms.text)
     for word in (keywords or "").split():
         found = found.filter(Q(url__icontains=word) | Q(description__icontains=word))
     return found

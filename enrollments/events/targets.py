@@ -151,7 +151,7 @@ def _is_encoded_ipv4(host: str) -> bool:
         return False
     try:
         socket.inet_aton(host)
-    except OSError:
+    except (OSError, UnicodeError):  # UnicodeError: a host no codec can encode names no IPv4
         return False
     return True
 

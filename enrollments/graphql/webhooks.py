@@ -46,6 +46,7 @@ AT_FAULT = {
     endpoints.UnknownScheme: ("signature_scheme",),
     endpoints.InvalidOwnerEmail: ("owner_email",),
     endpoints.DescriptionTooLong: ("description",),
+    endpoints.InvalidDescription: ("description",),
 }
 
 NEEDS = f"Needs the {MANAGE_WEBHOOKS} permission."

@@ -185,6 +185,51 @@ def test_a_bad_owner_email_is_a_message_naming_the_field(api, admin_key):
     ]
 
 
+@pytest.mark.parametrize(
+    ("field", "value", "message", "code"),
+    [
+        # Text PostgreSQL cannot store (lms.text) was a server error: a NUL, an unpaired
+        # surrogate (JSON's "\ud800"), in a description, an address or a URL's host.
+        (
+            "description",
+            "bad\x00text",
+            "A description must be valid text (no NUL character)",
+            "INVALID_DESCRIPTION",
+        ),
+        (
+            "description",
+            "bad\ud800text",
+            "A description must be valid text (no NUL character)",
+            "INVALID_DESCRIPTION",
+        ),
+        ("owner_email", "a\ud800@example.com", "Enter a valid email address", "INVALID_EMAIL"),
+        # validate_email admits 320 characters; the column holds 254.
+        ("owner_email", "a" * 250 + "@example.com", "Enter a valid email address", "INVALID_EMAIL"),
+        (
+            "url",
+            "https://a\ud800.example.com/hook",
+            "Enter a valid https URL whose host is publicly reachable",
+            "INVALID_WEBHOOK_URL",
+        ),
+    ],
+)
+def test_text_a_column_cannot_hold_is_a_message_naming_the_field(
+    api, admin_key, field, value, message, code
+):
+    body = api.post(CREATE, {"input": {"url": URL, field: value}}, key=admin_key)
+    assert body["data"]["createWebhook"]["messages"] == [
+        {"field": field, "message": message, "code": code}
+    ]
+    assert not WebhookEndpoint.objects.exists()
+
+
+def test_keywords_no_stored_text_can_hold_find_nothing(api, admin_key):
+    endpoint(description="x")
+    body = api.post(LIST, {"keywords": "x\ud800"}, key=admin_key)
+    assert "errors" not in body
+    assert body["data"]["webhooks"]["nodes"] == []
+
+
 def test_update_changes_what_it_is_given_and_keeps_the_rest(api, admin_key):
     made = endpoint(event_types_=["course_membership.created"], description="kept")
     body = api.post(

@@ -11,6 +11,13 @@ them again under the lock, so an event of the clock is never ordered before a ch
 already moved the date. It looks back EVENTS_CLOCK_LOOKBACK_SECONDS (a day): a sweep that did
 not run for longer misses what passed before, rather than sending years of history the first
 time it runs.
+
+A transition a change already reported is not recorded again: a change made at or after the
+instant (ending access now, an end moved into the past, a resume after the end passed during the
+pause) lists `access_state` in its own event, or creates or deletes the membership; the clock's
+event would tell receivers twice, the second time of an instant the membership may have spent
+paused. A change after the instant that did not move access (an extension made a few seconds
+after a start passed, before the sweep ran) does not stand in for the clock's event.
 """
 
 import uuid
@@ -18,7 +25,8 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q, TextField
+from django.db.models.functions import Cast
 
 from enrollments import clock
 from enrollments.events.records import EventType, announce
@@ -52,7 +60,7 @@ def sweep_clock(now: datetime | None = None) -> int:
             enrollment=OuterRef("pk"), action=action, instant=OuterRef(instant)
         )
         candidates = (
-            Enrollment.objects.filter(due, removed_at__isnull=True, is_paused=False)
+            _due(due, instant)
             .filter(~Exists(recorded_already))
             .order_by("pk")
             .values_list("pk", flat=True)
@@ -62,10 +70,29 @@ def sweep_clock(now: datetime | None = None) -> int:
     return recorded
 
 
+def _due(due: Q, instant: str):
+    """The enrollments whose `instant` (a column) passed as `due` says, with access to lose or
+    gain then (not removed, not paused), and whose transition no change has reported since."""
+    reported = (
+        AccessEvent.objects.annotate(fields=Cast("changed_fields", TextField()))
+        .filter(enrollment=OuterRef("pk"), occurred_at__gte=OuterRef(instant))
+        .filter(
+            Q(event_type__in=(EventType.CREATED, EventType.DELETED))
+            | Q(fields__contains='"access_state"')
+        )
+    )
+    return Enrollment.objects.filter(due, removed_at__isnull=True, is_paused=False).filter(
+        ~Exists(reported)
+    )
+
+
 def _record(action: str, instant: str, due: Q, ids: list, now: datetime) -> int:
     with transaction.atomic():
+        # Read again under the lock: a change committed since the candidates were read may
+        # have moved the date, or reported the transition itself.
         locked = list(
-            Enrollment.objects.filter(due, pk__in=ids, removed_at__isnull=True, is_paused=False)
+            _due(due, instant)
+            .filter(pk__in=ids)
             .order_by("pk")
             .select_for_update(skip_locked=True, of=("self",))
             .values_list("pk", instant)

@@ -13,7 +13,7 @@ from django_tasks_db.models import DBTaskResult
 
 from enrollments.events.clock import ACCESS_ENDED, ACCESS_STARTED, sweep_clock
 from enrollments.models import AccessChange, AccessEvent, Enrollment
-from enrollments.operations import Extend, Pause, Remove, apply_to_one
+from enrollments.operations import Expire, Extend, Pause, Remove, Resume, apply_to_one
 from enrollments.operations.audit import Attribution
 from tests.factories import EnrollmentFactory
 from tests.markers import requires_postgres
@@ -83,6 +83,63 @@ def test_access_that_starts_later_than_its_enrollment_is_recorded_when_it_starts
     assert [(pk, instant) for pk, instant, _, _ in clock_events(ACCESS_STARTED)] == [
         (later.pk, starts)
     ]
+
+
+def access_reports(enrollment) -> list[tuple]:
+    """The enrollment's events that tell receivers its access changed."""
+    return [
+        (action, occurred_at)
+        for action, occurred_at, fields in AccessEvent.objects.filter(enrollment=enrollment)
+        .order_by("id")
+        .values_list("action", "occurred_at", "changed_fields")
+        if "access_state" in fields
+    ]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("at_hours", [None, -1], ids=["now", "an-hour-ago"])
+def test_an_end_a_change_set_at_or_before_now_is_reported_once(clock, at_hours):
+    """Ending access now, or moving the end into the past, lists the access fields in the
+    change's own event; the sweep recorded an access_ended of the same instant again."""
+    enrollment = EnrollmentFactory(start_at=clock.current - 10 * HOUR, ended_at=None)
+    at = None if at_hours is None else clock.current + at_hours * HOUR
+    apply_to_one(Expire(at=at), enrollment, BY)
+    clock.advance(minutes=1)
+    assert sweep_clock() == 0
+    assert [action for action, _ in access_reports(enrollment)] == ["expire"]
+
+
+@pytest.mark.django_db
+def test_an_end_passed_during_a_pause_is_reported_by_the_resume_alone(clock):
+    """Paused when its end passed (no event: it had no access), resumed an hour later in a
+    course that does not freeze access: the resume's event says access is gone; an
+    access_ended of an instant the membership spent paused would be wrong."""
+    enrollment = EnrollmentFactory(
+        start_at=clock.current - 10 * HOUR,
+        ended_at=clock.current + HOUR,
+        course__pause_freezes_access=False,
+    )
+    apply_to_one(Pause(), enrollment, BY)
+    clock.advance(hours=2)
+    assert sweep_clock() == 0
+    apply_to_one(Resume(), Enrollment.objects.get(pk=enrollment.pk), BY)
+    clock.advance(minutes=1)
+    assert sweep_clock() == 0
+    assert [action for action, _ in access_reports(enrollment)] == ["pause", "resume"]
+
+
+@pytest.mark.django_db
+def test_a_change_after_a_start_that_left_access_as_it_was_does_not_stand_in_for_it(clock):
+    """Extended a few seconds after its start passed, before the sweep ran: the extension's
+    event names only the end, so the clock still says access started."""
+    starts = clock.current + HOUR
+    later = EnrollmentFactory(start_at=starts, ended_at=starts + 10 * HOUR)
+    Enrollment.objects.filter(pk=later.pk).update(created_at=clock.current)
+    clock.advance(hours=1, seconds=5)
+    apply_to_one(Extend(days=1), Enrollment.objects.get(pk=later.pk), BY)
+    clock.advance(minutes=1)
+    assert sweep_clock() == 1
+    assert access_reports(later) == [(ACCESS_STARTED, starts)]
 
 
 @requires_postgres

@@ -3,7 +3,8 @@
 An event is Healthie's `course_membership.*` (AccessEvent.EventType): `created` when the change
 creates the membership or restores a removed one, `deleted` when it removes it, `updated`
 otherwise, with the API's names of the fields that changed (`changed_fields`: the access fields
-that differ, and `access_state` / `has_access` when access itself changes at that instant).
+that differ, `access_state` when the access state changes at that instant, and `has_access`
+when access itself comes or goes).
 
 The core records the events of a chunk right after its audit rows (core._apply_locked), from
 the same `Change` objects, set-based as they are (COPY on PostgreSQL): model signals would miss
@@ -50,8 +51,13 @@ def event_of(change, *, start_at: datetime | None, now: datetime) -> tuple[str, 
     if after.removed_at is not None and before.removed_at is None:
         return EventType.DELETED, []
     changed = [name for name in API_FIELDS if getattr(before, name) != getattr(after, name)]
-    if start_at is not None and _access(before, start_at, now) != _access(after, start_at, now):
-        changed += ["access_state", "has_access"]
+    if start_at is not None:
+        was, is_now = _access(before, start_at, now), _access(after, start_at, now)
+        if was != is_now:
+            changed.append("access_state")
+        # Pausing an expired membership changes its state, not whether it gives access.
+        if (was is AccessState.ACTIVE) != (is_now is AccessState.ACTIVE):
+            changed.append("has_access")
     return EventType.UPDATED, changed
 
 

@@ -72,6 +72,16 @@ def test_each_access_change_records_its_event(clock, enrollment):
     ]
 
 
+def test_has_access_is_listed_only_when_access_itself_comes_or_goes(clock):
+    """Pausing an expired membership moves its state (expired -> paused) but it gave no
+    access before and gives none after: access_state is listed, has_access is not."""
+    expired = EnrollmentFactory(
+        start_at=clock.current - timedelta(days=10), ended_at=clock.current - timedelta(days=1)
+    )
+    apply_to_one(Pause(), expired, BY)
+    assert events_of(expired) == [(UPDATED, "pause", ["is_paused", "paused_at", "access_state"])]
+
+
 def test_enrolling_creates_and_restoring_creates_again(clock):
     course, user = CourseFactory(access_days=30), UserFactory()
     [new] = enroll(Enroll((PairToEnroll(user, course),)), BY).changes

@@ -118,7 +118,6 @@ class RotateForm(forms.Form):
     overlap_hours = forms.FloatField(
         min_value=0,
         max_value=endpoints.MAX_ROTATION_OVERLAP.total_seconds() / 3600,
-        initial=endpoints.ROTATION_OVERLAP.total_seconds() / 3600,
         label=gettext_lazy("Hours the old secret keeps signing"),
         help_text=gettext_lazy("0: it stops signing at once."),
     )
@@ -283,7 +282,11 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
         endpoint = self._endpoint(request, object_id)
         if endpoint is None:
             return self._not_found(request)
-        form = RotateForm(request.POST if request.method == "POST" else None)
+        default = endpoints.default_overlap(endpoint.scheme).total_seconds() / 3600
+        form = RotateForm(
+            request.POST if request.method == "POST" else None,
+            initial={"overlap_hours": default},
+        )
         if request.method == "POST" and form.is_valid():
             hours = form.cleaned_data["overlap_hours"]
             rotated = endpoints.rotate(endpoint.pk, overlap=timedelta(hours=hours))

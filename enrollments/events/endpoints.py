@@ -51,7 +51,8 @@ from lms.text import is_valid_text
 EventType = AccessEvent.EventType
 Scheme = WebhookEndpoint.Scheme
 
-#: How long the previous secret keeps signing after a rotation, unless the caller says.
+#: How long the previous secret keeps signing after a rotation, unless the caller says
+#: (Standard Webhooks; Healthie's scheme: default_overlap).
 ROTATION_OVERLAP = signing.DEFAULT_OVERLAP
 #: The longest overlap a caller may ask for (a week: a forgotten old key must not live on).
 MAX_ROTATION_OVERLAP = timedelta(days=7)
@@ -263,16 +264,32 @@ def set_enabled(endpoint_id: object, enabled: bool) -> WebhookEndpoint:
     return update(endpoint_id, is_enabled=enabled)
 
 
+def default_overlap(scheme: str) -> timedelta:
+    """How long the previous secret keeps signing after a rotation nobody gave an overlap for.
+
+    Standard Webhooks: ROTATION_OVERLAP; its libraries read every signature of the header, so
+    receivers switch secrets without losing a delivery. Healthie's scheme: none. Healthie's
+    sample verifier (and metriport's) keeps what follows the first `=` of the whole
+    `Signature` header, so with a second signature (`sig1=<new>, sig2=<old>`) it verifies
+    nothing until the overlap ends; and `expireWebhookSignature`, which gives no overlap, says
+    the current signature expires. An operator may still ask for one (the admin, the command)."""
+    return timedelta(0) if scheme == Scheme.HEALTHIE else ROTATION_OVERLAP
+
+
 def rotate(
-    endpoint_id: object, *, overlap: timedelta = ROTATION_OVERLAP, now: datetime | None = None
+    endpoint_id: object, *, overlap: timedelta | None = None, now: datetime | None = None
 ) -> WithSecret:
     """A new secret for the endpoint (shown this once); the current one keeps signing for
-    `overlap` (previous_secret until previous_secret_expires_at; 0: it stops at once). A
-    rotation during an overlap replaces the older previous secret (signing.rotate)."""
-    overlap = checked_overlap(overlap)
+    `overlap` (default: default_overlap of its scheme; previous_secret until
+    previous_secret_expires_at; 0: it stops at once). A rotation during an overlap replaces the
+    older previous secret (signing.rotate)."""
+    if overlap is not None:
+        overlap = checked_overlap(overlap)
     now = now or clock.now()
     with transaction.atomic():
         endpoint = _locked(endpoint_id)
+        if overlap is None:
+            overlap = default_overlap(endpoint.scheme)
         secret = signing.rotate(endpoint, overlap=overlap, now=now)
         endpoint.updated_at = now
         endpoint.save()

@@ -106,6 +106,13 @@ def test_rotate_shows_the_new_secret_once_with_the_overlap(admin_client, endpoin
     assert endpoint.secret in body and old not in body
 
 
+@pytest.mark.parametrize(("scheme", "hours"), [("standard", 24.0), ("healthie", 0.0)])
+def test_the_rotate_page_offers_the_schemes_default_overlap(admin_client, scheme, hours):
+    made = endpoints.create(URL, scheme=scheme).endpoint
+    form = admin_client.get(page(made, "rotate")).context["form"]
+    assert form["overlap_hours"].value() == hours
+
+
 def test_rotate_refuses_an_overlap_over_a_week(admin_client, endpoint):
     old = endpoint.secret
     response = admin_client.post(page(endpoint, "rotate"), {"overlap_hours": "500"})

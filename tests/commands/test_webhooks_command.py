@@ -133,6 +133,17 @@ def test_rotate_prints_the_new_secret_and_keeps_the_old_one_signing(clock):
     assert endpoint.previous_secret_expires_at == clock.current + timedelta(hours=2)
 
 
+@pytest.mark.parametrize(("scheme", "hours"), [("standard", 24), ("healthie", None)])
+def test_rotate_without_an_overlap_takes_the_schemes_default(clock, scheme, hours):
+    """Healthie's sample verifier reads one signature: by default its secret changes at once."""
+    endpoint = made(scheme=scheme)
+    run = run_command("webhooks", "rotate", str(endpoint.pk))
+    endpoint.refresh_from_db()
+    assert run.status == 0, run.error
+    expected = None if hours is None else clock.current + timedelta(hours=hours)
+    assert endpoint.previous_secret_expires_at == expected
+
+
 def test_rotate_refuses_a_long_overlap():
     endpoint = made()
     run = run_command("webhooks", "rotate", str(endpoint.pk), "--overlap-hours", "1000")

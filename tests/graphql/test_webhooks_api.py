@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from django.contrib.auth.models import Permission
 
-from enrollments.events import endpoints
+from enrollments.events import endpoints, signing
 from enrollments.models import WebhookEndpoint
 from enrollments.permissions import MANAGE_WEBHOOKS
 from tests.factories import StaffFactory, UserFactory
@@ -319,6 +319,25 @@ def test_expire_signature_rotates_with_an_overlap_and_shows_the_new_secret_once(
     assert webhook["previous_secret_expires_at"] is not None
     listed = api.post(LIST, key=admin_key)["data"]["webhooks"]["edges"]
     assert [edge["node"]["signature_secret"] for edge in listed] == [None]
+
+
+def test_expire_signature_of_a_healthie_endpoint_stops_the_old_secret_at_once(
+    api, admin_key, clock
+):
+    """Healthie's sample verifier reads what follows the first `=` of the whole Signature
+    header: with `sig1=<new>, sig2=<old>` during an overlap it verified nothing for 24 hours,
+    and this mutation gives no way to ask for another overlap. As its name says, the current
+    signature expires: one signature, the new secret's, from now on."""
+    made = endpoint(scheme="healthie")
+    old = made.secret
+    body = api.post(EXPIRE, {"input": {"id": str(made.pk)}}, key=admin_key)
+    made.refresh_from_db()
+    assert body["data"]["expireWebhookSignature"]["webhook"]["signature_secret"] == made.secret
+    assert made.secret != old
+    assert (made.previous_secret, made.previous_secret_expires_at) == ("", None)
+    assert signing.secrets_in_force(made) == [made.secret]
+    sent = signing.headers(made, url=made.url, message_id="m", body=b"{}", timestamp=0)
+    assert sent["Signature"].count("=") == 1  # sig1=<hex>: what the sample reads
 
 
 def test_send_test_webhook_answers_sent(api, admin_key, monkeypatch):

@@ -105,8 +105,11 @@ class Command(TextCheckedCommand):
         rotate.add_argument(
             "--overlap-hours",
             type=float,
-            default=endpoints.ROTATION_OVERLAP.total_seconds() / 3600,
-            help=gettext("hours the old secret keeps signing (default 24; 0: stops at once)"),
+            default=None,
+            help=gettext(
+                "hours the old secret keeps signing (default 24; none for Healthie's scheme, "
+                "whose sample verifier reads one signature; 0: stops at once)"
+            ),
         )
         resend = actions.add_parser("resend", help=gettext("send one delivery again"))
         resend.add_argument("delivery", metavar="DELIVERY", help=gettext("the delivery's id"))
@@ -254,13 +257,16 @@ class Command(TextCheckedCommand):
 
     def _rotate(self, options) -> None:
         hours = options["overlap_hours"]
-        if not 0 <= hours <= endpoints.MAX_ROTATION_OVERLAP.total_seconds() / 3600:
+        if hours is not None and not (
+            0 <= hours <= endpoints.MAX_ROTATION_OVERLAP.total_seconds() / 3600
+        ):
             raise CommandError(
                 f"--overlap-hours {hours:g}: "  # no words of its own
                 f"{translated(endpoints.InvalidRotationOverlap.message)}",
                 returncode=USAGE,
             )
-        rotated = endpoints.rotate(options["endpoint"], overlap=timedelta(hours=hours))
+        overlap = None if hours is None else timedelta(hours=hours)  # None: the scheme's default
+        rotated = endpoints.rotate(options["endpoint"], overlap=overlap)
         endpoint = rotated.endpoint
         if endpoint.previous_secret_expires_at is not None:
             until = format_instant(endpoint.previous_secret_expires_at)

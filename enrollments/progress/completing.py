@@ -43,15 +43,19 @@ def enrollment_complete_item(*, enrollment: Enrollment, item: CourseItem) -> Ite
         state = enrollment_access_state(locked, at=now)
         if state is not AccessState.ACTIVE:
             raise NoAccess(f"the membership is {state}")
+        # The first three incomplete items before this completion: the next two after it
+        # follow without another query (the item is one of them or comes later).
+        upcoming = incomplete_item_ids(enrollment, first=3)
         completion, created = ItemCompletion.objects.get_or_create(
             enrollment=enrollment, item=item, defaults={"completed_at": now}
         )
         if created:
             status_before = locked.course_status
             count_completion(enrollment=enrollment, completed_before=locked.items_completed)
-            changed = ["completion_rate", "next_incomplete_item", "next_next_incomplete_item"]
+            changed = ["completion_rate"]
             if enrollment.course_status != status_before:
                 changed.insert(0, "course_status")
+            changed += _next_items_changed(upcoming, item.pk)
             events.record(
                 enrollment_id=enrollment.pk,
                 event_type=events.EventType.UPDATED,
@@ -60,6 +64,27 @@ def enrollment_complete_item(*, enrollment: Enrollment, item: CourseItem) -> Ite
                 now=now,
             )
     return completion
+
+
+def incomplete_item_ids(enrollment: Enrollment, *, first: int) -> list:
+    """The ids of the enrollment's first `first` incomplete items by position (the order of
+    selectors.memberships' next items)."""
+    return list(
+        CourseItem.objects.filter(course_id=enrollment.course_id)
+        .exclude(pk__in=ItemCompletion.objects.filter(enrollment=enrollment).values("item_id"))
+        .order_by("position")
+        .values_list("pk", flat=True)[:first]
+    )
+
+
+def _next_items_changed(upcoming: list, completed: object) -> list[str]:
+    """The API's next-item fields that completing `completed` changes, from the first three
+    incomplete items before it (`upcoming`): only those among the first two move."""
+    before = upcoming[:2] + [None] * (2 - len(upcoming[:2]))
+    after = [pk for pk in upcoming if pk != completed][:2]
+    after += [None] * (2 - len(after))
+    names = ("next_incomplete_item", "next_next_incomplete_item")
+    return [name for name, was, now in zip(names, before, after, strict=True) if was != now]
 
 
 def lock_enrollment(pk: object) -> Enrollment:

@@ -148,7 +148,26 @@ def test_a_completed_item_records_a_progress_event(clock, enrollment):
     progress = ["completion_rate", "next_incomplete_item", "next_next_incomplete_item"]
     assert events_of(enrollment) == [
         (UPDATED, "progress", ["course_status", *progress]),  # not started -> in progress
-        (UPDATED, "progress", ["course_status", *progress]),  # -> completed
+        # -> completed: the next item goes; there was no next-but-one to lose.
+        (UPDATED, "progress", ["course_status", "completion_rate", "next_incomplete_item"]),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("completed", "moved"),
+    [
+        (0, ["next_incomplete_item", "next_next_incomplete_item"]),
+        (1, ["next_next_incomplete_item"]),
+        (2, []),  # the next two are still the first two: listed only what changed
+    ],
+)
+def test_a_progress_event_lists_the_next_items_only_when_they_move(
+    clock, enrollment, completed, moved
+):
+    items = [CourseItemFactory(course=enrollment.course, position=n) for n in (1, 2, 3, 4)]
+    enrollment_complete_item(enrollment=enrollment, item=items[completed])
+    assert events_of(enrollment) == [
+        (UPDATED, "progress", ["course_status", "completion_rate", *moved])
     ]
 
 

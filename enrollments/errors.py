@@ -501,6 +501,7 @@ ALL_ERRORS: tuple[type[DomainError], ...] = (
     UnknownScheme,
     InvalidOwnerEmail,
     DescriptionTooLong,
+    InvalidDescription,
     DeliveryNotFound,
     WebhookDisabled,
     InvalidRotationOverlap,

@@ -26,6 +26,14 @@ def change_url(enrollment) -> str:
     return reverse("admin:enrollments_enrollment_change", args=[enrollment.pk])
 
 
+def add(client, learner, course, start_at: str):
+    """Posts the "Add enrollment" form as the browser does: who, which course, the start."""
+    return client.post(
+        reverse("admin:enrollments_enrollment_add"),
+        {"user": learner.pk, "course": course.pk, "start_at": start_at, "_save": "Save"},
+    )
+
+
 def test_rule_fields_are_read_only_and_a_crafted_post_changes_nothing(operator_client, enrollment):
     page = operator_client.get(change_url(enrollment))
     form = page.context["adminform"].form
@@ -122,10 +130,7 @@ def test_enrollments_cannot_be_deleted_from_the_admin(client, admin_user, enroll
 def test_adding_an_enrollment_goes_through_the_core(client, admin_user, clock):
     client.force_login(admin_user)
     learner, course = UserFactory(), CourseFactory(access_days=30)
-    response = client.post(
-        reverse("admin:enrollments_enrollment_add"),
-        {"user": learner.pk, "course": course.pk, "start_at": "", "_save": "Save"},
-    )
+    response = add(client, learner, course, "")
     assert response.status_code == 302
     enrollment = Enrollment.objects.get(user=learner, course=course)
     assert enrollment.start_at == clock.current
@@ -171,10 +176,7 @@ def test_adding_with_a_start_near_the_calendars_end_reports_the_domain_error(
     """Year 9999 plus the course's days overflowed the calendar: it was a 500."""
     client.force_login(admin_user)
     learner, course = UserFactory(), CourseFactory(access_days=30)
-    response = client.post(
-        reverse("admin:enrollments_enrollment_add"),
-        {"user": learner.pk, "course": course.pk, "start_at": start_at, "_save": "Save"},
-    )
+    response = add(client, learner, course, start_at)
     assert response.status_code == 302
     texts = [str(m) for m in get_messages(response.wsgi_request)]
     assert any(t.startswith("Not enrolled: Access would end after 2038") for t in texts)
@@ -189,10 +191,7 @@ def test_adding_with_a_start_whose_default_end_precedes_2020_reports_the_domain_
     through it (a 32-bit Int), so a later extension committed and then answered an error."""
     client.force_login(admin_user)
     learner, course = UserFactory(), CourseFactory(access_days=30)
-    response = client.post(
-        reverse("admin:enrollments_enrollment_add"),
-        {"user": learner.pk, "course": course.pk, "start_at": "1900-01-01 00:00", "_save": "Save"},
-    )
+    response = add(client, learner, course, "1900-01-01 00:00")
     assert response.status_code == 302
     texts = [str(m) for m in get_messages(response.wsgi_request)]
     assert any(t.startswith("Not enrolled: Invalid end of access") for t in texts), texts
@@ -216,10 +215,7 @@ def test_a_start_that_names_no_storable_instant_is_a_form_error(
 ):
     client.force_login(StaffFactory(is_superuser=True, time_zone=zone))
     learner, course = UserFactory(), CourseFactory(access_days=access_days)
-    response = client.post(
-        reverse("admin:enrollments_enrollment_add"),
-        {"user": learner.pk, "course": course.pk, "start_at": start_at, "_save": "Save"},
-    )
+    response = add(client, learner, course, start_at)
     assert response.status_code == 200
     assert says in " ".join(response.context["adminform"].form.errors["start_at"])
     assert not Enrollment.objects.exists()
@@ -229,10 +225,7 @@ def test_a_start_that_names_no_storable_instant_is_a_form_error(
 def test_a_start_is_read_in_the_staff_members_zone(client, clock):
     client.force_login(StaffFactory(is_superuser=True, time_zone="Europe/Berlin"))
     learner, course = UserFactory(), CourseFactory(access_days=30)
-    response = client.post(
-        reverse("admin:enrollments_enrollment_add"),
-        {"user": learner.pk, "course": course.pk, "start_at": "2026-03-01 10:00", "_save": "Save"},
-    )
+    response = add(client, learner, course, "2026-03-01 10:00")
     assert response.status_code == 302
     enrollment = Enrollment.objects.get(user=learner, course=course)
     assert enrollment.start_at == datetime(2026, 3, 1, 9, 0, tzinfo=UTC)

@@ -238,13 +238,19 @@ class ApiView(GraphQLView):
         key = idempotency.requested_key(request)
         client = ratelimit.client_id(request)
         data = self.request_data
-        query = data.get("query") if isinstance(data, dict) else None
-        if key is None or client is None or request.method != "POST" or not isinstance(query, str):
+        if key is None or client is None or request.method != "POST" or not isinstance(data, dict):
             return None
-        if len(query) > limits().max_query_length:
+        try:
+            # The parameters graphene-django executes, not the body's alone: the query
+            # string's win over the body's, and operationName "null" names no operation. A
+            # fingerprint of anything else would let a retry run twice, or replay the answer
+            # to another request.
+            query, variables, operation_name, _id = self.get_graphql_params(request, data)
+        except HttpError:
+            return None  # variables that are not JSON: answered 400, nothing runs
+        if not isinstance(query, str) or len(query) > limits().max_query_length:
             return None
         document = execution.parsed(query)
-        operation_name = data.get("operationName")
         if isinstance(document, GraphQLError) or not isinstance(operation_name, str | None):
             return None
         operation = get_operation_ast(document, operation_name)
@@ -259,7 +265,7 @@ class ApiView(GraphQLView):
         fingerprint = idempotency.fingerprint(
             client=client,
             document=document,
-            variables=data.get("variables"),
+            variables=variables,
             operation_name=operation_name,
         )
         fingerprint = versions.fingerprinted(fingerprint, request)  # answers differ by version

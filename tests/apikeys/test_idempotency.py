@@ -7,6 +7,7 @@ test_idempotency_postgres.py."""
 
 import json
 from datetime import timedelta
+from urllib.parse import urlencode
 
 import pytest
 from django.db import connection
@@ -138,6 +139,50 @@ def test_the_same_key_with_another_request_is_refused_with_422(client, key, enro
     assert response.status_code == 422
     assert error_codes(response.json()) == ["IDEMPOTENCY_KEY_REUSED"]
     assert "used for another request" in response.json()["errors"][0]["message"]
+    assert audit_rows(enrollment) == 1
+
+
+def post(client, raw_key, body: dict, query_string: dict | None = None):
+    """POSTs `body` under one Idempotency-Key, with GraphQL parameters in the URL too."""
+    path = "/graphql/" + (f"?{urlencode(query_string)}" if query_string else "")
+    return client.post(
+        path,
+        json.dumps(body),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {raw_key}",
+        HTTP_IDEMPOTENCY_KEY="k",
+    )
+
+
+def test_operation_name_null_is_no_name_and_the_retry_applies_once(client, key, enrollment):
+    """graphene-django reads operationName "null" as none; the key read it as a name that
+    matched no operation, ignored the key, and the retry applied the extension again."""
+    body = {"query": EXTEND, "operationName": "null", "variables": variables(enrollment)}
+    first, second = post(client, key, body), post(client, key, body)
+    assert first.json()["data"]["extendStudentCourseAccess"]["errors"] == []
+    assert second["Idempotent-Replayed"] == "true"
+    assert audit_rows(enrollment) == 1
+
+
+def test_a_mutation_in_the_query_string_is_the_one_keyed(client, key, enrollment):
+    """graphene-django runs the URL's `query` over the body's: a body holding a query was
+    taken for an unkeyed request while the URL's mutation ran at each retry."""
+    in_url = {"query": EXTEND, "variables": json.dumps(variables(enrollment))}
+    body = {"query": "{ __typename }"}
+    first, second = post(client, key, body, in_url), post(client, key, body, in_url)
+    assert first.json()["data"]["extendStudentCourseAccess"]["errors"] == []
+    assert second["Idempotent-Replayed"] == "true"
+    assert audit_rows(enrollment) == 1
+
+
+def test_variables_in_the_query_string_make_another_request(client, key, enrollment):
+    """The URL's variables win over the body's: with the body alone in the fingerprint, a
+    request for 400 days was answered with the replay of the one for 30."""
+    body = {"query": EXTEND, "variables": variables(enrollment, days=1)}
+    post(client, key, body, {"variables": json.dumps(variables(enrollment, days=30))})
+    other = post(client, key, body, {"variables": json.dumps(variables(enrollment, days=400))})
+    assert other.status_code == 422
+    assert error_codes(other.json()) == ["IDEMPOTENCY_KEY_REUSED"]
     assert audit_rows(enrollment) == 1
 
 

@@ -104,9 +104,32 @@ class Subject:
     #: How the admin's log named their API keys (name, prefix, address), by key id.
     key_reprs: dict[int, str]
     pattern: re.Pattern[str] = field(init=False)
+    #: The address as JSON written in ASCII quotes it (Django's JSON, the admin's log, stored
+    #: answers): `zoe@ex\u00e4mple.com` for `zoe@exämple.com`; None when it is all ASCII.
+    escaped_email: str | None = field(init=False, default=None)
+    escaped_pattern: re.Pattern[str] | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         self.pattern = mentions.address_pattern(self.email)
+        escaped = json.dumps(self.email)[1:-1]
+        if escaped != self.email:
+            self.escaped_email = escaped
+            self.escaped_pattern = mentions.address_pattern(escaped)
+
+    def mentioned(self, column: str) -> Q:
+        """The rows whose text `column` quotes the address, as typed or JSON-escaped."""
+        found = Q(**{f"{column}__icontains": self.email})
+        if self.escaped_email is not None:
+            found |= Q(**{f"{column}__icontains": self.escaped_email})
+        return found
+
+    def replaced(self, text: str) -> str:
+        """`text` with every quote of the address, as typed or JSON-escaped, replaced by the
+        pseudonym (escaped the same way)."""
+        text = self.pattern.sub(self.new_email, text)
+        if self.escaped_pattern is not None:
+            text = self.escaped_pattern.sub(json.dumps(self.new_email)[1:-1], text)
+        return text
 
     @classmethod
     def of(cls, learner: User, *, new_email: str) -> "Subject":
@@ -205,7 +228,7 @@ def answers_rewritten(subject: Subject) -> int:
     anywhere else too. The answer stays, so a retry still gets it (and is not applied twice)."""
     learner_id = str(subject.learner.pk)
     candidates = IdempotencyKey.objects.filter(
-        Q(response_body__icontains=subject.email) | Q(response_body__contains=learner_id)
+        subject.mentioned("response_body") | Q(response_body__contains=learner_id)
     )
     touched = 0
     for row in candidates.only("pk", "response_body"):
@@ -221,7 +244,7 @@ def rewrite_answer(body: str, subject: Subject, learner_id: str) -> str:
     try:
         answer = json.loads(body)
     except ValueError:
-        return subject.pattern.sub(subject.new_email, body)
+        return subject.replaced(body)
     rewritten = _blank_names(answer, subject, learner_id)
     rewritten = mentions.rewrite_json(rewritten, subject.pattern, subject.new_email)
     if rewritten == answer:
@@ -323,10 +346,10 @@ def quotes_replaced(subject: Subject) -> int:
     """Every other quote of the address (mentions.QUOTING), replaced by the pseudonym."""
     touched = 0
     for model, column in mentions.quoting_columns():
-        found = model.objects.filter(**{f"{column.name}__icontains": subject.email})
+        found = model.objects.filter(subject.mentioned(column.name))
         for pk, value in found.values_list("pk", column.name):
             if isinstance(value, str):
-                new = subject.pattern.sub(subject.new_email, value)
+                new = subject.replaced(value)
             else:
                 new = mentions.rewrite_json(value, subject.pattern, subject.new_email)
             if new == value:

@@ -6,7 +6,9 @@ import json
 
 import pytest
 from axes.models import AccessAttempt, AccessLog
+from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.auth.backends import ModelBackend
+from django.contrib.contenttypes.models import ContentType
 
 from apikeys.models import APIKey, IdempotencyKey
 from enrollments import privacy
@@ -23,10 +25,11 @@ from enrollments.models import (
 )
 from enrollments.operations import Extend, Selection, runs
 from enrollments.operations.audit import Attribution
+from enrollments.permissions import ENROLL_LEARNERS, VIEW_ENROLLMENT
 from enrollments.privacy.erasure import is_erased
 from lms.models import CourseRole, CourseRoleChange, User
-from tests.factories import EnrollmentFactory, StaffFactory, UserFactory
-from tests.privacy.helpers import EMAIL, NAMES, naming
+from tests.factories import CourseFactory, EnrollmentFactory, StaffFactory, UserFactory
+from tests.privacy.helpers import EMAIL, NAMES, grant, naming
 
 pytestmark = pytest.mark.django_db
 
@@ -264,3 +267,55 @@ def test_a_learner_with_no_history_is_erased_too(db, clock):
     record = privacy.erase_learner(learner, actor=StaffFactory(), source="admin")
     assert set(record.counts.values()) == {0}
     assert naming("lonnie@example.org", "Lonnie", "Solitaire") == []
+
+
+ENROLL = """mutation E($c: String!, $e: String!, $n: String!) {
+  enrollStudentToCourse(courseId: $c, email: $e, name: $n) {
+    enrollment { user { email name } }
+    errors { code }
+  }
+}"""
+
+
+def test_an_address_outside_ascii_is_found_as_json_escapes_it(client, settings, clock):
+    """Stored answers and the admin's log are JSON written in ASCII: `zoe@ex\\u00e4mple.com`.
+    Found by the address as typed, an answer that did not also hold the learner's id kept
+    their address and name, and a staff member's retry replayed them."""
+    settings.RATE_LIMIT = {**settings.RATE_LIMIT, "ENABLED": False}
+    course = CourseFactory()
+    manager = grant(StaffFactory(), VIEW_ENROLLMENT, ENROLL_LEARNERS)
+    raw = APIKey.objects.create_key(user=manager, name="ops")[1]
+    request = {
+        "query": ENROLL,
+        "variables": {"c": str(course.pk), "e": "zoe@exämple.com", "n": "Zoë Ann"},
+    }
+
+    def send():
+        return client.post(
+            "/graphql/",
+            json.dumps(request),
+            content_type="application/json",
+            HTTP_AUTHORIZATION=f"Bearer {raw}",
+            HTTP_IDEMPOTENCY_KEY="enroll-zoe",
+        )
+
+    assert send().json()["data"]["enrollStudentToCourse"]["errors"] == []
+    stored = IdempotencyKey.objects.get(key="enroll-zoe").response_body
+    assert "ex\\u00e4mple" in stored and "exämple" not in stored  # how it is written
+    learner = User.objects.get(email="zoe@exämple.com")
+    LogEntry.objects.create(
+        user=manager,
+        content_type=ContentType.objects.get_for_model(User),
+        object_id=str(learner.pk),
+        object_repr="a learner",
+        action_flag=CHANGE,
+        change_message=json.dumps([{"changed": {"name": "zoe@exämple.com"}}]),
+    )
+    privacy.erase_learner(learner, actor=None, source=AccessChange.Source.COMMAND)
+    shown = send().json()["data"]["enrollStudentToCourse"]["enrollment"]["user"]
+    assert "exämple" not in shown["email"] and "Zoë" not in shown["name"]
+    for text in (
+        IdempotencyKey.objects.get(key="enroll-zoe").response_body,
+        LogEntry.objects.get().change_message,
+    ):
+        assert "u00e4mple" not in text and "exämple" not in text and "u00eb" not in text

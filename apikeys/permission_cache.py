@@ -115,6 +115,9 @@ def clear() -> None:
 @receiver(m2m_changed, sender=User.user_permissions.through, dispatch_uid="apikeys_perms_user")
 @receiver(m2m_changed, sender=User.groups.through, dispatch_uid="apikeys_perms_groups")
 @receiver(m2m_changed, sender=Group.permissions.through, dispatch_uid="apikeys_perms_group")
+# Deleting a group or a permission deletes its links by cascade, which sends no m2m_changed.
+@receiver(post_delete, sender=Group, dispatch_uid="apikeys_perms_group_deleted")
+@receiver(post_delete, sender=Permission, dispatch_uid="apikeys_perms_permission_deleted")
 def _permissions_changed(**_kwargs) -> None:
     clear()
 

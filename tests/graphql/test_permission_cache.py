@@ -2,6 +2,7 @@
 itself and its user's state are checked on every request."""
 
 import pytest
+from django.contrib.auth.models import Group, Permission
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -57,6 +58,24 @@ def test_a_permission_change_applies_at_once_in_this_process(api, make_key, stud
     grant(student, "view")
     assert listed(permission_queries(api, key)[1]) == {str(enrollment.pk)}
     student.user_permissions.clear()
+    assert listed(permission_queries(api, key)[1]) == set()
+
+
+@pytest.mark.parametrize("deleted", ["group", "permission"])
+def test_deleting_a_group_or_a_permission_applies_at_once(
+    api, make_key, student, enrollment, deleted
+):
+    """Deleting a group or a permission deletes its links by cascade, which sends no
+    m2m_changed: the key kept the group's permission for the cache's seconds."""
+    group = Group.objects.create(name="viewers")
+    permission = Permission.objects.get(
+        content_type__app_label="enrollments", codename="view_enrollment"
+    )
+    group.permissions.add(permission)
+    student.groups.add(group)
+    key = make_key(student)
+    assert listed(permission_queries(api, key)[1]) == {str(enrollment.pk)}
+    (group if deleted == "group" else permission).delete()
     assert listed(permission_queries(api, key)[1]) == set()
 
 

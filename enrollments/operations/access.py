@@ -11,7 +11,7 @@ from django.db.models import F, Q, QuerySet
 from enrollments.access_window import MAX_ENDED_AT
 from enrollments.errors import InvalidExtensionPeriod, NoEndDate, StillExpired
 from enrollments.models import AccessChange, Enrollment
-from enrollments.operations.base import EVERY_ROW, UNCHANGED, Change, Operation, Row
+from enrollments.operations.base import EVERY_ROW, UNCHANGED, Change, Operation, Row, instant_key
 from enrollments.operations.writing import update_locked, write_states
 from enrollments.permissions import EXTEND_ACCESS
 from enrollments.rules import ExtensionRequest
@@ -62,7 +62,7 @@ class Extend(Operation):
         if self.indefinite:
             return "grant indefinite access"
         if self.until is not None:
-            return f"set the end of access to {self.until:%Y-%m-%dT%H:%M:%SZ}"
+            return f"set the end of access to {instant_key(self.until)}"
         if self.from_today:
             return f"extend access by {self.days} days from the later of the end and now"
         return f"extend access by {self.days} days"

@@ -5,8 +5,8 @@ decides for each row (`Change`, `Skip`, unchanged) and the whole decision (`Plan
 import hashlib
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from datetime import datetime
+from dataclasses import dataclass, field, fields, replace
+from datetime import UTC, datetime
 from typing import ClassVar
 
 from django.db.models import Q, QuerySet
@@ -130,18 +130,41 @@ class Plan:
 
     def fingerprint(self) -> str:
         """Identifies the decision, not the clock: the operation with its parameters, and row
-        by row the state each change starts from, each skip's reason and the rows left
-        unchanged. The `after` states are left out on purpose: they follow from `before`, the
-        parameters and the time of applying (a resume confirmed a minute after its preview
-        counts that minute too). `apply(expected=...)` compares this."""
+        by row the state each change starts from and which of its fields it changes, each
+        skip's reason and the rows left unchanged. The `after` values are left out on purpose:
+        they follow from `before`, the parameters and the time of applying (a resume confirmed
+        a minute after its preview counts that minute too). Which fields change does not
+        depend on the time, but on what the rules read beside the state: a course that stops
+        freezing access during pauses between a preview and its Confirm resumes without moving
+        the end, a different decision. `apply(expected=...)` compares this."""
         digest = hashlib.sha256(self.operation.describe().encode())
         for change in self.changes:
-            digest.update(f"|c:{change.key}:{change.action}:{change.before}".encode())
+            moved = _moved_fields(change.before, change.after)
+            digest.update(f"|c:{change.key}:{change.action}:{change.before}:{moved}".encode())
         for skip in self.skips:
             digest.update(f"|s:{skip.enrollment_id}:{skip.error.code}".encode())
         for pk in self.unchanged:
             digest.update(f"|u:{pk}".encode())
         return digest.hexdigest()
+
+
+def _moved_fields(before: "State | None", after: "State | None") -> str:
+    """The names of the State fields a change moves, comma-separated (all for a new row)."""
+    if before is None or after is None:
+        return "*"
+    return ",".join(
+        f.name for f in fields(State) if getattr(before, f.name) != getattr(after, f.name)
+    )
+
+
+def instant_key(at: datetime) -> str:
+    """An instant as `describe()` writes it: UTC, to the second, and to the microsecond when it
+    has any (a parameter that differs by less than a second is another request: the
+    fingerprint is made of this text)."""
+    at = at.astimezone(UTC)
+    return at.isoformat(timespec="microseconds" if at.microsecond else "seconds").replace(
+        "+00:00", "Z"
+    )
 
 
 def before_state(row: AccessChange, *, after: State) -> "State | None":

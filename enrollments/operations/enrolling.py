@@ -41,7 +41,7 @@ from enrollments.access_window import MAX_ENDED_AT
 from enrollments.errors import AccessEndOutOfRange, AlreadyEnrolled, InvalidAccessEnd, Phrase
 from enrollments.models import AccessChange, Enrollment
 from enrollments.operations.audit import Attribution
-from enrollments.operations.base import Change, Operation, Plan, Row, Skip, State
+from enrollments.operations.base import Change, Operation, Plan, Row, Skip, State, instant_key
 from enrollments.operations.core import apply
 from enrollments.operations.scope import EVERYWHERE, Scope
 from enrollments.operations.selection import Selection
@@ -136,7 +136,7 @@ class Enroll(Operation):
         for target in self.targets:
             end = target.ended_at.isoformat() if target.ended_at else "-"
             digest.update(f"{target.user.pk}:{target.course.pk}:{end}|".encode())
-        start = f" from {self.start_at:%Y-%m-%dT%H:%M:%SZ}" if self.start_at else ""
+        start = f" from {instant_key(self.start_at)}" if self.start_at else ""
         refuse = ", refusing existing enrollments" if self.refuse_existing else ""
         return f"enroll {len(self.targets)} learner(s){start}{refuse} [{digest.hexdigest()[:16]}]"
 

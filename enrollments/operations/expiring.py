@@ -16,7 +16,7 @@ from django.utils.translation import gettext_noop
 from enrollments.access_window import MAX_ENDED_AT
 from enrollments.errors import EndNotEarlier, InvalidAccessEnd
 from enrollments.models import AccessChange
-from enrollments.operations.base import UNCHANGED, Change, Operation, Row
+from enrollments.operations.base import UNCHANGED, Change, Operation, Row, instant_key
 from enrollments.permissions import EXPIRE_ACCESS
 
 #: Teachify's rule for customEndedAt: "a positive integer after January 1, 2020".
@@ -51,7 +51,7 @@ class Expire(Operation):
     def describe(self) -> str:
         if self.at is None:
             return "end access now"
-        return f"end access at {self.at.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}"
+        return f"end access at {instant_key(self.at)}"
 
     def validate(self, *, now: datetime) -> None:
         if self.at is None:

@@ -37,7 +37,7 @@ from enrollments.errors import (
     Phrase,
 )
 from enrollments.models import AccessChange
-from enrollments.operations.base import Change, Operation, Row
+from enrollments.operations.base import Change, Operation, Row, instant_key
 from enrollments.operations.expiring import EARLIEST_END
 from enrollments.permissions import EXPIRE_ACCESS, EXTEND_ACCESS
 
@@ -95,7 +95,7 @@ class RestoreEnd(Operation):
 
     def describe(self) -> str:
         def instant(value: datetime | None) -> str:
-            return "indefinite" if value is None else f"{value:%Y-%m-%dT%H:%M:%SZ}"
+            return "indefinite" if value is None else instant_key(value)
 
         return (
             f"restore the end before change {self.change_id}: {instant(self.ended_at)} "

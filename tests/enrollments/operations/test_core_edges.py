@@ -11,7 +11,12 @@ from django.db import connection
 from django.db.models import Count, Value
 from django.test.utils import CaptureQueriesContext
 
-from enrollments.errors import AlreadyPaused, InvalidExtensionPeriod, MembershipNotFound
+from enrollments.errors import (
+    AlreadyPaused,
+    ChangedSincePreview,
+    InvalidExtensionPeriod,
+    MembershipNotFound,
+)
 from enrollments.models import AccessChange, Enrollment
 from enrollments.operations import Extend, Pause, Remove, Resume, Selection, apply, preview
 from enrollments.operations.audit import Attribution
@@ -171,3 +176,24 @@ def test_every_audit_row_keeps_the_whole_state_before_its_change(clock):
 def test_a_row_that_created_its_enrollment_has_no_before_state(clock):
     row = AccessChange(old_ended_at=None, old_total_paused_duration=None)
     assert before_state(row, after=None) is None
+
+
+def test_a_preview_confirms_a_minute_later_but_not_once_the_rules_decide_otherwise(clock):
+    """Which fields a change moves is part of its fingerprint (not their values, which count
+    the time): a course that stopped freezing access during pauses between a resume's preview
+    and its Confirm resumes without moving the end, which the preview did not show."""
+    course = CourseFactory(pause_freezes_access=True)
+    enrollment = EnrollmentFactory(
+        course=course,
+        start_at=clock.current - timedelta(days=5),
+        ended_at=clock.current + timedelta(days=5),
+    )
+    apply(Pause(), Selection.named([enrollment.pk]), BY)
+    clock.advance(days=1)
+    shown = preview(Resume(), Selection.named([enrollment.pk]))
+    clock.advance(minutes=1)  # the same decision a minute later: confirmed
+    assert preview(Resume(), Selection.named([enrollment.pk])).fingerprint() == shown.fingerprint()
+    type(course).objects.filter(pk=course.pk).update(pause_freezes_access=False)
+    with pytest.raises(ChangedSincePreview):
+        apply(Resume(), Selection.named([enrollment.pk]), BY, expected=shown.fingerprint())
+    assert Enrollment.objects.get(pk=enrollment.pk).is_paused

@@ -57,6 +57,17 @@ def new_york_process_zone():
 def test_an_end_at_an_instant_is_described_in_utc_whatever_the_zones(new_york_process_zone):
     tokyo = timezone(timedelta(hours=9))
     assert Expire(at=AT.astimezone(tokyo)).describe() == "end access at 2030-05-01T12:00:00Z"
+    assert Extend(until=AT.astimezone(tokyo)).describe() == (
+        "set the end of access to 2030-05-01T12:00:00Z"
+    )
+
+
+def test_an_instant_with_a_fraction_of_a_second_is_described_to_the_microsecond():
+    """The description starts every fingerprint: cut to the second, a dry run of
+    --at 18:00:00.999999 confirmed a run of --at 18:00:00, which stored another end."""
+    fraction = AT + timedelta(microseconds=999_999)
+    assert Expire(at=fraction).describe() == "end access at 2030-05-01T12:00:00.999999Z"
+    assert Extend(until=fraction).describe() != Extend(until=AT).describe()
 
 
 @pytest.mark.django_db

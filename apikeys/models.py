@@ -116,8 +116,14 @@ class APIKeyManager(models.Manager.from_queryset(APIKeyQuerySet)):  # type: igno
         self, *, user, name: str = "", expires_at: datetime | None = None
     ) -> tuple["APIKey", str]:
         """Creates a key for `user`; returns it with the raw key, which is never stored.
-        Raises InvalidKeyRequest (see check_request)."""
+        Raises InvalidKeyRequest (see check_request; a name longer than its column)."""
         self.check_request(user=user, expires_at=expires_at)
+        longest = self.model._meta.get_field("name").max_length
+        if len(name) > longest:
+            raise InvalidKeyRequest(
+                "name",
+                gettext("A key's name is at most %(count)d characters.") % {"count": longest},
+            )
         while True:
             prefix, raw_key = generate_key()
             if not self.filter(prefix=prefix).exists():

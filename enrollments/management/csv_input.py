@@ -60,7 +60,10 @@ def read_csv(path: str, *, optional_columns: Iterable[str] = ()) -> tuple[list[s
     mode."""
     allowed = set(REQUIRED_COLUMNS) | set(optional_columns)
     try:
-        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8-sig")
+        if path == "-":  # a byte-order mark is fine here as in a file (utf-8-sig)
+            text = sys.stdin.read().removeprefix("\ufeff")
+        else:
+            text = Path(path).read_text(encoding="utf-8-sig")
     except OSError as error:
         raise CommandError(
             gettext("--csv %(path)r: cannot read the file (%(error)s)")
@@ -73,6 +76,19 @@ def read_csv(path: str, *, optional_columns: Iterable[str] = ()) -> tuple[list[s
             returncode=USAGE,
         ) from None
     reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        return _read_rows(reader, path, allowed, optional_columns)
+    except csv.Error as error:  # a cell past csv.field_size_limit(), a NUL in a quoted cell
+        raise CommandError(
+            gettext("--csv %(path)r: line %(line)d is not readable CSV (%(error)s)")
+            % {"path": path, "line": reader.line_num, "error": error},
+            returncode=USAGE,
+        ) from None
+
+
+def _read_rows(
+    reader, path: str, allowed: set[str], optional_columns: Iterable[str]
+) -> tuple[list[str], list[CsvRow]]:
     header = next(reader, None)
     if header is None:
         raise CommandError(

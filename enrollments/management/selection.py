@@ -82,6 +82,25 @@ def day_count_argument(text: str) -> int:
     return value
 
 
+def count_argument(most: int):
+    """argparse `type=` for a count of things to show or take (`--limit`): a whole number
+    from 1 to `most`; past it a usage error, where the database would refuse the number."""
+
+    def count(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = 0
+        if not 0 < value <= most:
+            raise argparse.ArgumentTypeError(
+                gettext("%(value)r is not a whole number from 1 to %(most)d")
+                % {"value": text, "most": most}
+            )
+        return value
+
+    return count
+
+
 #: What `--user` and `--course` name: the look-up, and the message when they name nothing.
 _NAMED_BY = {
     "user": (user_id_find, gettext_lazy("no user with that e-mail or id")),

@@ -53,3 +53,16 @@ def test_unknown_or_inactive_user_is_an_error():
     with pytest.raises(CommandError, match="inactive"):
         run(inactive.email)
     assert not APIKey.objects.exists()
+
+
+def test_a_name_longer_than_its_column_is_a_usage_error():
+    """PostgreSQL refused the INSERT (DataError: a traceback); SQLite stored it."""
+    user = UserFactory()
+    with pytest.raises(
+        CommandError, match="--name: A key's name is at most 100 characters"
+    ) as raised:
+        run(user.email, "--name", "n" * 101)
+    assert raised.value.returncode == 2
+    assert not APIKey.objects.exists()
+    run(user.email, "--name", "n" * 100)
+    assert APIKey.objects.get().name == "n" * 100

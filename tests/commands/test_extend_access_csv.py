@@ -199,10 +199,12 @@ def test_reads_a_byte_order_mark_and_ids(clock, tmp_path):
     assert enrollment.ended_at == clock.current + timedelta(days=6)
 
 
-def test_reads_stdin(clock, monkeypatch):
+@pytest.mark.parametrize("mark", ["", "\ufeff"], ids=["plain", "byte-order-mark"])
+def test_reads_stdin(clock, monkeypatch, mark):
+    """A byte-order mark (Excel's) on stdin is read as in a file: the header was refused."""
     course = CourseFactory(slug="c")
     enrollment = enroll(clock, "a@example.com", course)
-    monkeypatch.setattr("sys.stdin", io.StringIO("user,course\na@example.com,c\n"))
+    monkeypatch.setattr("sys.stdin", io.StringIO(mark + "user,course\na@example.com,c\n"))
 
     result = run_command("extend_access", "--csv", "-", "--days", "1")
 
@@ -218,6 +220,8 @@ def test_reads_stdin(clock, monkeypatch):
         ("user,days\n", ["--days", "1"], "(missing: course)"),
         ("", ["--days", "1"], "the file is empty"),
         ("user,course\na@example.com,c\n", [], "has no days or until column"),
+        # A cell past csv.field_size_limit() (131,072 characters) was a traceback.
+        ("user,course,days\n" + "x" * 131_073 + ",c,1\n", [], "line 2 is not readable CSV"),
     ],
 )
 def test_header_errors_are_usage_errors(clock, tmp_path, capsys, content, argv, message):

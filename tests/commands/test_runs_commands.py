@@ -474,3 +474,10 @@ def test_jobs_usage_errors_exit_2_from_the_shell(db, capsys):
     assert exit_status("jobs", "show", "nope") == 2
     assert "RUN 'nope': not a run id" in capsys.readouterr().err
     assert exit_status("jobs", "list") == 0
+
+
+@pytest.mark.parametrize("limit", ["0", "-5", "10001", "99999999999999999999"])
+def test_jobs_list_takes_a_limit_from_1_to_10000(capsys, db, limit):
+    """A limit past a bigint was the database's error (a traceback); 0 and -5 read as 1."""
+    assert exit_status("jobs", "list", "--limit", limit) == 2
+    assert f"'{limit}' is not a whole number from 1 to 10000" in capsys.readouterr().err

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy
 
 from apikeys.models import MAX_VALIDITY, APIKey, InvalidKeyRequest
+from enrollments.management.selection import USAGE
 from lms.command_options import TextCheckedCommand
 
 
@@ -49,6 +50,8 @@ class Command(TextCheckedCommand):
                     gettext("--expires-in-days must be between 1 and %(days)d: %(error)s")
                     % {"days": MAX_VALIDITY.days, "error": error.message}
                 ) from None
+            if error.field == "name":  # the option's value: a usage error, as argparse's are
+                raise CommandError(f"--name: {error.message}", returncode=USAGE) from None
             raise CommandError(error.message) from None
         values = {"prefix": api_key.prefix, "email": user.email}
         if expires_at:

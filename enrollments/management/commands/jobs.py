@@ -22,12 +22,16 @@ from enrollments.jobs import webhooks as webhook_jobs
 from enrollments.management.bulk import enrollment_labels, unknown_enrollment
 from enrollments.management.output import SOME_FAILED, format_instant, translated
 from enrollments.management.run_options import find_run, resume_command
+from enrollments.management.selection import count_argument
 from enrollments.models import OperationRun
 from enrollments.operations import runs
 from lms.command_options import TextCheckedCommand
 from lms.control_characters import terminal_safe
 
 State = OperationRun.State
+
+#: The most runs `jobs list` shows at once (`--limit`).
+MAX_LISTED = 10_000
 
 
 def started_by(run: OperationRun) -> str:
@@ -53,7 +57,10 @@ class Command(TextCheckedCommand):
         listing = actions.add_parser("list", help=gettext("the runs, newest first"))
         listing.add_argument("--state", choices=[state.value for state in State])
         listing.add_argument(
-            "--limit", type=int, default=50, help=gettext("at most this many (default 50)")
+            "--limit",
+            type=count_argument(MAX_LISTED),
+            default=50,
+            help=gettext("at most this many (default 50)"),
         )
         for name, text in (
             ("show", gettext("one run: its state, progress, error and skipped rows")),
@@ -108,7 +115,7 @@ class Command(TextCheckedCommand):
         found = OperationRun.objects.select_related("actor").order_by("-created_at")
         if state:
             found = found.filter(state=state)
-        rows = list(found[: max(limit, 1)])
+        rows = list(found[:limit])
         if not rows:
             if state:
                 # Translators: the state is a value of --state (queued, running, failed, ...).

@@ -20,7 +20,7 @@ from datetime import datetime
 
 from django.core.management.base import CommandError, CommandParser
 from django.db.models import Q
-from django.utils.translation import gettext, gettext_lazy
+from django.utils.translation import gettext, gettext_lazy, gettext_noop
 
 from enrollments import clock
 from enrollments.access_window import MAX_WINDOW_DAYS
@@ -55,50 +55,50 @@ def instant_argument(text: str) -> datetime:
         ) from None
 
 
-def positive_int_argument(text: str) -> int:
+def _whole_number(text: str, *, most: int | None = None) -> int | None:
+    """`text` as a whole number from 1 (to `most`), or None."""
     try:
         value = int(text)
     except ValueError:
-        value = 0
-    if value <= 0:
+        return None
+    return value if value > 0 and (most is None or value <= most) else None
+
+
+def positive_int_argument(text: str) -> int:
+    value = _whole_number(text)
+    if value is None:
         raise argparse.ArgumentTypeError(
             gettext("%(value)r is not a positive whole number") % {"value": text}
         )
     return value
 
 
-def day_count_argument(text: str) -> int:
-    """argparse `type=` for a window of days around now (`--within`, `--ending-within`, ...):
-    a whole number from 1 to access_window.MAX_WINDOW_DAYS."""
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if not 0 < value <= MAX_WINDOW_DAYS:
-        raise argparse.ArgumentTypeError(
-            gettext("%(value)r is not a number of days from 1 to %(most)d")
-            % {"value": text, "most": MAX_WINDOW_DAYS}
-        )
-    return value
+def _bounded_argument(most: int, message: str):
+    """argparse `type=` for a whole number from 1 to `most`; past it a usage error whose
+    `message` (marked with gettext_noop) names the value and the bound."""
+
+    def parse(text: str) -> int:
+        value = _whole_number(text, most=most)
+        if value is None:
+            raise argparse.ArgumentTypeError(gettext(message) % {"value": text, "most": most})
+        return value
+
+    return parse
+
+
+#: argparse `type=` for a window of days around now (`--within`, `--ending-within`, ...): now
+#: plus or minus it must stay on the calendar (access_window.MAX_WINDOW_DAYS).
+day_count_argument = _bounded_argument(
+    MAX_WINDOW_DAYS, gettext_noop("%(value)r is not a number of days from 1 to %(most)d")
+)
 
 
 def count_argument(most: int):
     """argparse `type=` for a count of things to show or take (`--limit`): a whole number
     from 1 to `most`; past it a usage error, where the database would refuse the number."""
-
-    def count(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            value = 0
-        if not 0 < value <= most:
-            raise argparse.ArgumentTypeError(
-                gettext("%(value)r is not a whole number from 1 to %(most)d")
-                % {"value": text, "most": most}
-            )
-        return value
-
-    return count
+    return _bounded_argument(
+        most, gettext_noop("%(value)r is not a whole number from 1 to %(most)d")
+    )
 
 
 #: What `--user` and `--course` name: the look-up, and the message when they name nothing.

@@ -24,6 +24,7 @@ from graphql import GraphQLError, GraphQLSyntaxError
 
 from apikeys.idempotency import (
     IDEMPOTENCY_KEY_IN_USE,
+    IDEMPOTENCY_KEY_NOT_APPLICABLE,
     IDEMPOTENCY_KEY_REUSED,
     INVALID_IDEMPOTENCY_KEY,
 )
@@ -84,6 +85,7 @@ API_ERROR_CODES: dict[str, str] = {
     INVALID_IDEMPOTENCY_KEY: "the Idempotency-Key header is empty, too long or not ASCII",
     IDEMPOTENCY_KEY_REUSED: "the Idempotency-Key was used for another request",
     IDEMPOTENCY_KEY_IN_USE: "the first request with this Idempotency-Key is still running",
+    IDEMPOTENCY_KEY_NOT_APPLICABLE: "a keyed document calls a webhook beside other mutations",
 }
 
 

@@ -51,7 +51,14 @@ from django.middleware.csrf import CsrfViewMiddleware
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
 from graphene_django.views import GraphQLView, HttpError
-from graphql import ExecutionResult, GraphQLError, OperationType, get_operation_ast
+from graphql import (
+    ExecutionResult,
+    FragmentDefinitionNode,
+    GraphQLError,
+    OperationType,
+    get_operation_ast,
+)
+from graphql.execution.collect_fields import collect_fields
 
 from apikeys import idempotency, permission_cache, ratelimit
 from apikeys.auth import InvalidAPIKey, authenticate_api_key
@@ -178,6 +185,28 @@ def _rate_limited(limited: ratelimit.RateLimited) -> HttpResponse:
 SENDS_TO_THE_OUTSIDE = frozenset({"sendTestWebhook"})
 
 
+def _root_fields(schema, document, operation, variables) -> set[str] | None:
+    """The names of the mutation fields `operation` runs, through fragments and @skip/@include
+    as graphql-core collects them (its public collect_fields); None when the document cannot
+    be collected (a directive's missing variable: it fails validation, nothing runs)."""
+    fragments = {
+        definition.name.value: definition
+        for definition in document.definitions
+        if isinstance(definition, FragmentDefinitionNode)
+    }
+    try:
+        collected = collect_fields(
+            schema,
+            fragments,
+            variables if isinstance(variables, dict) else {},
+            schema.mutation_type,
+            operation.selection_set,
+        )
+    except GraphQLError:
+        return None
+    return {nodes[0].name.value for nodes in collected.values()}
+
+
 @method_decorator(csrf_exempt, name="dispatch")
 @method_decorator(answers_in_the_negotiated_media_type, name="dispatch")
 @method_decorator(answers_server_failures_in_json, name="dispatch")
@@ -256,11 +285,17 @@ class ApiView(GraphQLView):
         operation = get_operation_ast(document, operation_name)
         if operation is None or operation.operation is not OperationType.MUTATION:
             return None
-        if any(
-            getattr(selection, "name", None) is not None
-            and selection.name.value in SENDS_TO_THE_OUTSIDE
-            for selection in operation.selection_set.selections
-        ):
+        fields = _root_fields(self.schema.graphql_schema, document, operation, variables)
+        if fields is None:
+            return None  # not a document that validates: refused before anything runs
+        if fields & SENDS_TO_THE_OUTSIDE:
+            if fields - SENDS_TO_THE_OUTSIDE:  # its other mutations would run unkeyed
+                raise idempotency.Refused(
+                    422,
+                    idempotency.IDEMPOTENCY_KEY_NOT_APPLICABLE,
+                    "An Idempotency-Key cannot cover sendTestWebhook beside other mutations: "
+                    "send the test in a request of its own",
+                )
             return None  # runs unkeyed: no transaction held open while a webhook is called
         fingerprint = idempotency.fingerprint(
             client=client,

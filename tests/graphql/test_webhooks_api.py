@@ -380,6 +380,51 @@ def test_send_test_webhook_ignores_an_idempotency_key(api, admin_key, monkeypatc
     assert not IdempotencyKey.objects.exists()
 
 
+@pytest.fixture
+def sent_tests(monkeypatch) -> list:
+    """The endpoints a test event was sent to (delivery.send_test, answered 204)."""
+    from enrollments.events import delivery
+    from enrollments.events.posting import Answer
+
+    calls = []
+    monkeypatch.setattr(delivery, "send_test", lambda e: calls.append(e.pk) or Answer(204, 3))
+    return calls
+
+
+def test_a_test_event_in_a_fragment_is_seen_and_the_key_ignored(api, admin_key, sent_tests):
+    """The key's check looked at the top-level fields only: through a fragment, the test
+    event was sent with the key's row lock held, waiting on the webhook's URL."""
+    from apikeys.models import IdempotencyKey
+
+    made = endpoint()
+    document = (
+        "mutation($id: ID!) { ...Send } "
+        "fragment Send on Mutation { sendTestWebhook(input: {id: $id}) { sent } }"
+    )
+    body = api.post(document, {"id": str(made.pk)}, key=admin_key, HTTP_IDEMPOTENCY_KEY="k1")
+    assert body["data"]["sendTestWebhook"] == {"sent": True}
+    assert sent_tests == [made.pk]
+    assert not IdempotencyKey.objects.exists()
+
+
+def test_a_keyed_test_event_beside_another_mutation_is_refused(api, admin_key, sent_tests):
+    """Ignoring the key would run the other mutation unkeyed: a retry would apply it twice."""
+    made = endpoint(description="before")
+    document = (
+        "mutation($id: ID!) { sendTestWebhook(input: {id: $id}) { sent } "
+        'updateWebhook(input: {id: $id, description: "after"}) { webhook { id } } }'
+    )
+    body = api.post(document, {"id": str(made.pk)}, key=admin_key, HTTP_IDEMPOTENCY_KEY="k1")
+    assert api.last_response.status_code == 422
+    assert error_codes(body) == ["IDEMPOTENCY_KEY_NOT_APPLICABLE"]
+    assert sent_tests == []
+    made.refresh_from_db()
+    assert made.description == "before"
+    # Without a key the same document runs (nothing to apply twice is promised).
+    body = api.post(document, {"id": str(made.pk)}, key=admin_key)
+    assert body["data"]["sendTestWebhook"] == {"sent": True}
+
+
 def test_webhooks_pages_with_cursors_and_counts(api, admin_key, clock):
     made = []
     for n in range(5):

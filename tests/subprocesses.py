@@ -37,15 +37,23 @@ def manage_environment(env: Mapping[str, str]) -> dict[str, str]:
     return environment
 
 
-def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess:
+def run_python(
+    *args: str, env: Mapping[str, str], timeout: float = 120
+) -> subprocess.CompletedProcess:
+    """This interpreter run with `args` from the project's root and exactly `env`, its output
+    captured as text."""
     return subprocess.run(
-        [sys.executable, "manage.py", *args],
+        [sys.executable, *args],
         cwd=ROOT,
-        env=manage_environment(env),
+        env=dict(env),
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=timeout,
     )
+
+
+def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess:
+    return run_python("manage.py", *args, env=manage_environment(env))
 
 
 def database_url() -> str:

@@ -6,9 +6,8 @@ settings set no WHITENOISE_MAX_AGE), and a release tag it checks out exists."""
 import json
 import re
 import subprocess
-import sys
 
-from tests.subprocesses import ROOT, SECRET_KEY, manage_environment, run_manage
+from tests.subprocesses import ROOT, SECRET_KEY, manage_environment, run_manage, run_python
 
 DEPLOY = (ROOT / "docs" / "deploy.md").read_text()
 
@@ -51,13 +50,12 @@ def test_static_files_are_cached_as_docs_deploy_says(tmp_path):
     hashed = manifest["paths"]["admin/css/base.css"]
     assert hashed != "admin/css/base.css"
 
-    asked = subprocess.run(
-        [sys.executable, "-c", ASK, hashed, "admin/css/base.css"],
-        cwd=ROOT,
+    asked = run_python(
+        "-c",
+        ASK,
+        hashed,
+        "admin/css/base.css",
         env=manage_environment({**env, "DJANGO_SETTINGS_MODULE": "config.settings"}),
-        capture_output=True,
-        text=True,
-        timeout=120,
     )
     assert asked.returncode == 0, asked.stderr
     answers = json.loads(asked.stdout.splitlines()[-1])

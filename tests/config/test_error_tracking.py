@@ -9,9 +9,9 @@ left in place would reach nothing.
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
+
+from tests.subprocesses import run_python
 
 ROOT = Path(__file__).resolve().parents[2]
 DSN = "http://public@127.0.0.1:9/1"
@@ -109,14 +109,7 @@ def run_probe(code: str, **env: str) -> dict:
             **env,
         }
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = run_python("-c", code, env=environment)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout.splitlines()[-1])
 

@@ -2,9 +2,6 @@
 (enrollments/graphql/response_limit_check.py): the endpoint's view is not made, and
 `manage.py check --deploy` reports enrollments.E103."""
 
-import subprocess
-import sys
-
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
@@ -22,7 +19,7 @@ from enrollments.graphql.response_limit_check import (
     require,
 )
 from tests.execution_steps import reshaped_step, reversing_lists
-from tests.subprocesses import ROOT, SECRET_KEY, manage_environment
+from tests.subprocesses import SECRET_KEY, manage_environment, run_python
 
 #: gunicorn as the Procfile runs it (no preload: each worker imports config.wsgi), in a process
 #: whose graphql-core has a step of 3.3's shape (changed before the workers are forked).
@@ -158,14 +155,7 @@ def test_gunicorn_does_not_start_on_a_changed_graphql_core(tmp_path):
     env = manage_environment(
         {"SECRET_KEY": SECRET_KEY, "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"}
     )
-    server = subprocess.run(
-        [sys.executable, "-c", GUNICORN_ON_A_CHANGED_GRAPHQL_CORE],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    server = run_python("-c", GUNICORN_ON_A_CHANGED_GRAPHQL_CORE, env=env, timeout=60)
     assert server.returncode == 3, server.stderr
     assert "The GraphQL response-size limit cannot hold" in server.stderr
     assert "ExecutionContext.complete_list_value takes ['self', 'args'" in server.stderr

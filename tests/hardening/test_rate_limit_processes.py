@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.hardening.conftest import REDIS_URL, redis_client
+from tests.subprocesses import run_python
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKER = "tests.hardening.ratelimit_worker"
@@ -36,14 +37,7 @@ def environment(tmp_path):
         # One window for the whole test, so that it never straddles a window boundary.
         "RATE_LIMIT_WINDOW_SECONDS": "86400",
     }
-    setup = subprocess.run(
-        [sys.executable, "-m", WORKER, "setup"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    setup = run_python("-m", WORKER, "setup", env=env)
     assert setup.returncode == 0, setup.stderr
     return env, setup.stdout.splitlines()[-1]
 

@@ -53,17 +53,16 @@ from django.views.decorators.csrf import csrf_exempt
 from graphene_django.views import GraphQLView, HttpError
 from graphql import (
     ExecutionResult,
-    FragmentDefinitionNode,
     GraphQLError,
     OperationType,
     get_operation_ast,
 )
-from graphql.execution.collect_fields import collect_fields
 
 from apikeys import idempotency, permission_cache, ratelimit
 from apikeys.auth import InvalidAPIKey, authenticate_api_key
 from enrollments.graphql import execution, persisted, statement_timeout, versions
 from enrollments.graphql.anonymous import hide_schema_hints
+from enrollments.graphql.document_walk import DocumentWalk
 from enrollments.graphql.errors import (
     BAD_REQUEST,
     CSRF_FAILED,
@@ -185,28 +184,6 @@ def _rate_limited(limited: ratelimit.RateLimited) -> HttpResponse:
 SENDS_TO_THE_OUTSIDE = frozenset({"sendTestWebhook"})
 
 
-def _root_fields(schema, document, operation, variables) -> set[str] | None:
-    """The names of the mutation fields `operation` runs, through fragments and @skip/@include
-    as graphql-core collects them (its public collect_fields); None when the document cannot
-    be collected (a directive's missing variable: it fails validation, nothing runs)."""
-    fragments = {
-        definition.name.value: definition
-        for definition in document.definitions
-        if isinstance(definition, FragmentDefinitionNode)
-    }
-    try:
-        collected = collect_fields(
-            schema,
-            fragments,
-            variables if isinstance(variables, dict) else {},
-            schema.mutation_type,
-            operation.selection_set,
-        )
-    except GraphQLError:
-        return None
-    return {nodes[0].name.value for nodes in collected.values()}
-
-
 @method_decorator(csrf_exempt, name="dispatch")
 @method_decorator(answers_in_the_negotiated_media_type, name="dispatch")
 @method_decorator(answers_server_failures_in_json, name="dispatch")
@@ -285,9 +262,10 @@ class ApiView(GraphQLView):
         operation = get_operation_ast(document, operation_name)
         if operation is None or operation.operation is not OperationType.MUTATION:
             return None
-        fields = _root_fields(self.schema.graphql_schema, document, operation, variables)
-        if fields is None:
-            return None  # not a document that validates: refused before anything runs
+        # The mutation fields it runs, through fragments; a field under @skip/@include on a
+        # variable counts as run (document_walk: never less than any execution of it).
+        walk = DocumentWalk(document, schema=self.schema.graphql_schema)
+        fields = {nodes[0].name.value for nodes in walk.root_fields(operation).values()}
         if fields & SENDS_TO_THE_OUTSIDE:
             if fields - SENDS_TO_THE_OUTSIDE:  # its other mutations would run unkeyed
                 raise idempotency.Refused(

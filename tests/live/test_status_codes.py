@@ -114,4 +114,6 @@ def test_what_is_refused_before_graphql_keeps_its_status(live_api, key, accept, 
     post(live_api, key, "{ __typename }", accept)
     spent = post(live_api, key, "{ __typename }", accept)
     assert (spent.status_code, codes(spent)) == (429, ["TOO_MANY_REQUESTS"])
+    # Healthie's words (its rate-limit guide), which its clients may show or match.
+    assert spent.json()["errors"][0]["message"] == "Too many requests. Please try again later."
     assert spent.headers["Content-Type"] == accept

@@ -201,7 +201,13 @@ def test_a_stored_document_is_still_priced_and_limited(client, key, settings):
 
 
 def test_a_stored_document_counts_against_the_rate_limit(client, key, settings):
-    settings.RATE_LIMIT = {**settings.RATE_LIMIT, "QUERIES": 1, "KEY_PREFIX": "apq-test"}
+    # One window for both requests (a minute's boundary between them would reset the budget).
+    settings.RATE_LIMIT = {
+        **settings.RATE_LIMIT,
+        "QUERIES": 1,
+        "KEY_PREFIX": "apq-test",
+        "WINDOW_SECONDS": 10**9,
+    }
     caches["default"].set(f"apq:{sha256_of(QUERY)}", QUERY)
     assert "data" in post(client, {"extensions": extensions(QUERY)}, key).json()
     spent = post(client, {"extensions": extensions(QUERY)}, key)

@@ -26,8 +26,6 @@ def anonymous_budget(rate_limit_in_own_cache, settings, db):
             "QUERIES": 100,
             "ANONYMOUS": BUDGET,
             "KEY_PREFIX": "anonymous-test",
-            # One window for the whole test (a minute's boundary would reset the budget).
-            "WINDOW_SECONDS": 10**9,
         }
     )
 

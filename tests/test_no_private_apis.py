@@ -232,6 +232,34 @@ def test_graphql_core_private_steps_outside_the_home_are_the_ones_checked_at_sta
     assert used == {"enrollments/graphql/execution.py": set(STEPS)}
 
 
+def documented_private_imports(tree: ast.Module) -> list[str]:
+    """Names imported from graphql-core whose docstring marks them `:meta private:` (graphql-core
+    keeps some internals without an underscore, public by name only)."""
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "graphql":
+            module = importlib.import_module(node.module)
+            for alias in node.names:
+                doc = getattr(getattr(module, alias.name, None), "__doc__", None) or ""
+                if ":meta private:" in doc:
+                    found.append(f"{node.lineno}: {node.module}.{alias.name}")
+    return found
+
+
+def test_no_documented_private_graphql_core_function_outside_the_home_and_its_mirror_tests():
+    """graphql-core's field collection (`collect_fields`, `collect_sub_fields`) is marked
+    `:meta private:`: the project collects fields with its own DocumentWalk (the payload errors'
+    "is the errors field selected" included); only the test comparing the walk with graphql-core
+    imports them."""
+    comparing = {"tests/graphql/test_cost_model.py"}
+    used = {
+        path.relative_to(ROOT).as_posix(): found
+        for path, tree in parsed().items()
+        if (found := documented_private_imports(tree))
+    }
+    assert set(used) == comparing, used
+
+
 def test_every_pending_exception_is_still_needed():
     """An exception whose file no longer breaks the rule (or no longer exists) must go."""
     still_needed = {

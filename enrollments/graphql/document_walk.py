@@ -42,6 +42,7 @@ from graphql import (
     GraphQLField,
     GraphQLNamedType,
     GraphQLObjectType,
+    GraphQLResolveInfo,
     GraphQLSchema,
     InlineFragmentNode,
     OperationDefinitionNode,
@@ -138,6 +139,13 @@ class DocumentWalk:
         self._measured: dict[Hashable, Shape] = {}
         self._open: set[Hashable] = set()
         self._steps = 0
+
+    @classmethod
+    def of_resolve_info(cls, info: GraphQLResolveInfo) -> "DocumentWalk":
+        """A walk of the document a resolver runs in, with the execution's variables: what its
+        `collect` finds under the resolver's field is what graphql-core executes there."""
+        document = DocumentNode(definitions=(info.operation, *info.fragments.values()))
+        return cls(document, schema=info.schema, variables=info.variable_values)
 
     # -- operations -------------------------------------------------------------------------
 

@@ -44,9 +44,9 @@ from typing import Any
 
 import graphene
 from graphql import GraphQLInputObjectType, GraphQLResolveInfo, get_nullable_type
-from graphql.execution.collect_fields import collect_sub_fields
 
 from enrollments.errors import DomainError, InvalidReason, NameRequired, ReasonRequired
+from enrollments.graphql.document_walk import DocumentWalk
 
 #: The arguments that may be at fault for one error: their GraphQL names in order of
 #: precedence, or a function of the resolver's keyword arguments returning them.
@@ -95,11 +95,9 @@ def payload_errors_field() -> graphene.List:
 
 def _selects(info: GraphQLResolveInfo, name: str) -> bool:
     """Whether the document selects the payload's field `name` (through fragments, aliases and
-    @skip/@include too: graphql-core's own field collection decides)."""
+    @skip/@include too: the walk collects fields as graphql-core's executor does)."""
     payload_type = get_nullable_type(info.return_type)
-    selected = collect_sub_fields(
-        info.schema, info.fragments, info.variable_values, payload_type, info.field_nodes
-    )
+    selected = DocumentWalk.of_resolve_info(info).collect(payload_type, info.field_nodes)
     return any(node.name.value == name for nodes in selected.values() for node in nodes)
 
 

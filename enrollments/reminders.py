@@ -190,6 +190,15 @@ def retry_delay(tries: int) -> timedelta:
 # -- the sweep -----------------------------------------------------------------------------
 
 
+def window_of_days(days: int) -> timedelta:
+    """The sweep's window of `days` (a job's argument, queued by a scheduler or by hand):
+    ValueError when it is not a whole number from 1 to access_window.MAX_WINDOW_DAYS, before a
+    timedelta of a billion days overflows."""
+    if type(days) is not int or not 1 <= days <= MAX_WINDOW_DAYS:
+        raise ValueError(f"within must be from 1 to {MAX_WINDOW_DAYS} days, not {days!r}")
+    return timedelta(days=days)
+
+
 def sweep(*, within: timedelta) -> Sweep:
     """Claims a reminder for every learner whose access ends within `within` and who has not
     been reminded of that end date, queues a send job for each after its claim commits, and

@@ -4,8 +4,6 @@ The logic is enrollments/reminders.py's; these are the doors the worker comes th
 return a small JSON summary, which the task's result keeps (django-tasks-db's admin shows it).
 """
 
-from datetime import timedelta
-
 from django_tasks import task
 
 from enrollments import reminders
@@ -20,8 +18,9 @@ def send_expiry_reminder(reminder_id: int) -> str:
 
 @task()
 def sweep_expiry_reminders(within_days: int) -> dict[str, int]:
-    """The sweep of `notify_expiring --within DAYS`, for a scheduler that queues jobs."""
-    result = reminders.sweep(within=timedelta(days=within_days))
+    """The sweep of `notify_expiring --within DAYS`, for a scheduler that queues jobs. A window
+    the sweep refuses (0, a billion days, "7") fails the job with ValueError, nothing written."""
+    result = reminders.sweep(within=reminders.window_of_days(within_days))
     return {
         "queued": len(result.queued),
         "already_claimed": len(result.already_claimed),

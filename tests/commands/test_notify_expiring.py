@@ -11,6 +11,7 @@ from django_tasks_db.models import DBTaskResult
 
 from enrollments import reminders
 from enrollments.access_window import MAX_WINDOW_DAYS
+from enrollments.jobs.reminders import sweep_expiry_reminders
 from enrollments.models import AccessChange, Enrollment, ExpiryReminder
 from enrollments.operations import Extend, Pause, Remove, Resume, Selection, apply, apply_to_one
 from enrollments.operations.audit import Attribution
@@ -375,6 +376,20 @@ def test_the_widest_window_is_read_and_a_wider_one_refused_by_the_sweep_itself(d
             reminders.sweep(within=timedelta(days=days))
     assert snapshot() == before
     assert len(reminders.sweep(within=timedelta(days=MAX_WINDOW_DAYS)).queued) == 1
+
+
+@pytest.mark.parametrize("days", [0, -1, MAX_WINDOW_DAYS + 1, 10**10, "7", 7.0, True])
+def test_the_sweep_job_refuses_a_window_it_cannot_hold_before_writing(db, clock, days):
+    """The job a scheduler queues (`sweep_expiry_reminders(within_days)`) takes its argument from
+    JSON: a number of days past the calendar (a billion days overflowed timedelta, an
+    OverflowError) or not a whole number fails the job with the sweep's ValueError, nothing
+    written."""
+    enroll(clock, "ada@example.com", ends_in_days=3)
+    before = snapshot()
+    with pytest.raises(ValueError, match="within must be from 1 to 36500 days"):
+        sweep_expiry_reminders.call(days)
+    assert snapshot() == before
+    assert sweep_expiry_reminders.call(7)["queued"] == 1
 
 
 # A change committed after the sweep claimed the reminder and before its job ran: the job

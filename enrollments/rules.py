@@ -47,6 +47,21 @@ def access_state(
     return AccessState.ACTIVE
 
 
+def access_now(
+    *, now: datetime, is_paused: bool, paused_at: datetime | None, pause_freezes_access: bool
+) -> datetime:
+    """The instant an enrollment's end is measured against: `now`, except for an enrollment
+    paused in a course that freezes access during pauses, whose access time stands still at its
+    pause (`paused_at`): resuming moves its end by the whole pause, so its stored end counts in
+    that stopped time. Measured so, ending its access "now" sets the end to the pause (the
+    resume then lands the end on the resume itself: no access comes back), an extension leaves
+    it "still expired" only when the new end is not after the pause, and days "from today"
+    count from the later of its end and its pause (the pause is not counted twice)."""
+    if is_paused and pause_freezes_access and paused_at is not None:
+        return paused_at
+    return now
+
+
 @dataclass(frozen=True, slots=True)
 class ExtensionRequest:
     """What was asked: by `days`, to an `until` instant, or `indefinite` access.
@@ -56,7 +71,8 @@ class ExtensionRequest:
 
     `from_today` (days only): the days count from the later of the current end and now, so an
     enrollment that has already ended gets `days` from today; by default (the contract's) they
-    count from the current end even when it lies in the past.
+    count from the current end even when it lies in the past. For an enrollment whose access
+    time stands still during a pause, "now" is its pause (`access_now`).
     """
 
     days: int | None = None
@@ -94,8 +110,12 @@ class ExtensionRequest:
         if self.days <= 0:
             raise InvalidExtensionPeriod(gettext_noop("extension days must be positive"))
 
-    def new_ended_at(self, *, current: datetime | None, now: datetime) -> datetime | None:
-        """The end of access after this extension, or a DomainError saying why not."""
+    def new_ended_at(
+        self, *, current: datetime | None, now: datetime, access_now: datetime | None = None
+    ) -> datetime | None:
+        """The end of access after this extension, or a DomainError saying why not.
+        `access_now`: the instant the enrollment's end is measured against (the module's
+        `access_now`; `now` when not given), where days "from today" start at the latest."""
         self.validate(now=now)
         if self.indefinite:
             return None
@@ -107,7 +127,9 @@ class ExtensionRequest:
                     gettext_noop("the new end date is not after the current one")
                 )
             return self.until
-        start = max(current, now) if self.from_today else current
+        start = (
+            max(current, now if access_now is None else access_now) if self.from_today else current
+        )
         try:
             new_end = start + timedelta(days=self.days)
         except OverflowError:

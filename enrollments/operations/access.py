@@ -11,7 +11,16 @@ from django.db.models import F, Q, QuerySet
 from enrollments.access_window import MAX_ENDED_AT
 from enrollments.errors import InvalidExtensionPeriod, NoEndDate, StillExpired
 from enrollments.models import AccessChange, Enrollment
-from enrollments.operations.base import EVERY_ROW, UNCHANGED, Change, Operation, Row, instant_key
+from enrollments.operations.base import (
+    EVERY_ROW,
+    MEASURED_AT_PAUSE,
+    NO_ROW,
+    UNCHANGED,
+    Change,
+    Operation,
+    Row,
+    instant_key,
+)
 from enrollments.operations.writing import update_locked, write_states
 from enrollments.permissions import EXTEND_ACCESS
 from enrollments.rules import ExtensionRequest
@@ -28,6 +37,11 @@ class Extend(Operation):
     `from_today` ("extend from today", days only; dropped with until or indefinite): the days
     count from the later of the current end and now, so a learner whose access has ended gets
     the days from today. The default counts from the current end, as the contract says.
+
+    A learner paused in a course that freezes access during pauses has their end measured
+    against the pause, not now (rules.access_now): their access time stands still, so they
+    are not "still expired" while the new end is after the pause, and "from today" counts from
+    the later of their end and their pause (a resume adds the pause to the end afterwards).
     """
 
     days: int | None = None
@@ -73,8 +87,9 @@ class Extend(Operation):
     def plan_row(self, row: Row, *, now: datetime, named: bool) -> Change | None:
         request = self.request
         current = row.state.ended_at
-        new_end = request.new_ended_at(current=current, now=now)
-        if not named and new_end is not None and new_end <= now:
+        access_now = row.access_now(now)
+        new_end = request.new_ended_at(current=current, now=now, access_now=access_now)
+        if not named and new_end is not None and new_end <= access_now:
             raise StillExpired()
         if new_end == current:
             return None
@@ -82,14 +97,23 @@ class Extend(Operation):
 
     def outcome_cases(self, *, now: datetime, named: bool) -> list[tuple[Q, str]]:
         """ExtensionRequest.new_ended_at and the STILL_EXPIRED rule, as conditions on the
-        current end, with the bounds computed here (no date arithmetic in SQL)."""
+        current end, with the bounds computed here; the one sum in SQL is an end plus the days
+        for the enrollments measured at their pause (MEASURED_AT_PAUSE), an end that earlier
+        cases keep within 2038."""
         if self.indefinite:
             return [(Q(ended_at__isnull=True), UNCHANGED)]
         cases = [(Q(ended_at__isnull=True), NoEndDate.code)]
         if self.until is not None:
             cases.append((Q(ended_at__gte=self.until), InvalidExtensionPeriod.code))
-            if not named and self.until <= now:
-                cases.append((EVERY_ROW, StillExpired.code))
+            if not named:
+                # until <= the instant the end is measured against (now, or the pause).
+                at_pause = MEASURED_AT_PAUSE & Q(paused_at__gte=self.until)
+                cases.append(
+                    (
+                        at_pause | ~MEASURED_AT_PAUSE if self.until <= now else at_pause,
+                        StillExpired.code,
+                    )
+                )
             return cases
         try:
             days = timedelta(days=self.days)
@@ -98,13 +122,22 @@ class Extend(Operation):
             return [*cases, (EVERY_ROW, InvalidExtensionPeriod.code)]
         past_max = _later_than(MAX_ENDED_AT, days)
         if self.from_today:
-            # max(end, now) + days > MAX; the new end is after now, so never still expired.
-            cases.append((EVERY_ROW if now_past_max else past_max, InvalidExtensionPeriod.code))
+            # max(end, now or the pause) + days > MAX; the new end is after that instant, so
+            # never still expired.
+            try:
+                pause_past_max = MEASURED_AT_PAUSE & Q(paused_at__gt=MAX_ENDED_AT - days)
+            except OverflowError:
+                pause_past_max = MEASURED_AT_PAUSE
+            now_part = ~MEASURED_AT_PAUSE if now_past_max else NO_ROW
+            cases.append((past_max | pause_past_max | now_part, InvalidExtensionPeriod.code))
             return cases
         cases.append((past_max, InvalidExtensionPeriod.code))
         if not named:
+            # end + days <= now (or the pause): the rows past 2038 are the case above.
+            at_pause = MEASURED_AT_PAUSE & Q(paused_at__gte=F("ended_at") + days)
             with suppress(OverflowError):  # before year 1: no end is that early
-                cases.append((Q(ended_at__lte=now - days), StillExpired.code))
+                at_pause |= ~MEASURED_AT_PAUSE & Q(ended_at__lte=now - days)
+            cases.append((at_pause, StillExpired.code))
         return cases
 
     def write(self, changes, *, now: datetime, scope: QuerySet[Enrollment] | None = None) -> None:

@@ -15,11 +15,15 @@ from enrollments.errors import DomainError, EnrollmentRemoved
 from enrollments.models import AccessChange, Enrollment
 from enrollments.operations.writing import write_states
 from enrollments.permissions import Permission
+from enrollments.rules import access_now
 
 #: A row's outcome when counted by SQL (Operation.outcome_cases) and not skipped.
 CHANGED, UNCHANGED = "changed", "unchanged"
 #: A condition no row meets, and one every row meets.
 NO_ROW, EVERY_ROW = Q(pk__in=[]), Q(pk__isnull=False)
+#: The enrollments whose end is measured against their pause, not now (rules.access_now): in
+#: SQL, for `outcome_cases`.
+MEASURED_AT_PAUSE = Q(is_paused=True, course__pause_freezes_access=True, paused_at__isnull=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +59,16 @@ class Row:
     facts: object = None
     #: When the row last changed (`apply(snapshot=...)` compares it with what a preview read).
     updated_at: datetime | None = None
+
+    def access_now(self, now: datetime) -> datetime:
+        """The instant this enrollment's end is measured against (rules.access_now): `now`,
+        or its pause's instant while paused in a course that freezes access."""
+        return access_now(
+            now=now,
+            is_paused=self.state.is_paused,
+            paused_at=self.state.paused_at,
+            pause_freezes_access=self.pause_freezes_access,
+        )
 
 
 @dataclass(frozen=True, slots=True)

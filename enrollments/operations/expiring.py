@@ -10,13 +10,20 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import ClassVar
 
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext_noop
 
 from enrollments.access_window import MAX_ENDED_AT
 from enrollments.errors import EndNotEarlier, InvalidAccessEnd
 from enrollments.models import AccessChange
-from enrollments.operations.base import UNCHANGED, Change, Operation, Row, instant_key
+from enrollments.operations.base import (
+    MEASURED_AT_PAUSE,
+    UNCHANGED,
+    Change,
+    Operation,
+    Row,
+    instant_key,
+)
 from enrollments.permissions import EXPIRE_ACCESS
 
 #: Teachify's rule for customEndedAt: "a positive integer after January 1, 2020".
@@ -37,7 +44,10 @@ class Expire(Operation):
       a course leaves the lapsed learners alone), or asked an instant equal to the current end;
     - a paused enrollment gets its new end and stays paused: the pause is left to the pause
       rules (resuming adds the paused time to the end when the course freezes access during
-      pauses, as for any end).
+      pauses, as for any end). In such a course a paused learner's access time stands still
+      at the pause (rules.access_now), so "now" for them is the pause: ending their access
+      now sets the end to the pause's instant (unchanged when it already ends there or
+      before), and the resume then ends access at the resume itself, giving nothing back.
 
     Request-level (`validate`): an `at` must be aware, after 2020-01-01T00:00:00Z and no later
     than 2038-01-19T03:14:07Z (INVALID_ACCESS_END).
@@ -68,7 +78,7 @@ class Expire(Operation):
             )
 
     def plan_row(self, row: Row, *, now: datetime, named: bool) -> Change | None:
-        new_end = self.at if self.at is not None else now
+        new_end = self.at if self.at is not None else row.access_now(now)
         current = row.state.ended_at
         if current is not None and current <= new_end:
             if self.at is None or current == new_end:
@@ -79,5 +89,8 @@ class Expire(Operation):
     def outcome_cases(self, *, now: datetime, named: bool) -> list[tuple[Q, str]]:
         new_end = self.at if self.at is not None else now
         if self.at is None:
-            return [(Q(ended_at__lte=new_end), UNCHANGED)]
+            ended = (~MEASURED_AT_PAUSE & Q(ended_at__lte=now)) | (
+                MEASURED_AT_PAUSE & Q(ended_at__lte=F("paused_at"))
+            )
+            return [(ended, UNCHANGED)]
         return [(Q(ended_at=new_end), UNCHANGED), (Q(ended_at__lt=new_end), EndNotEarlier.code)]

@@ -5,9 +5,11 @@ A course's staff (lms.CourseRole.Role.STAFF; managers and global staff are not l
 
 - add at most `Course.staff_max_extension_days` days with one change: the new end may be at
   most that many days after the current end, or after now when access has already ended (so
-  it is also the latest end they may set). Making access indefinite adds without bound. Only
-  the changes that set an end later by decision are capped (extend by days, set an end, grant
-  indefinite access); a resume gives back paused time the learner is owed, and is not;
+  it is also the latest end they may set); for a learner paused in a course that freezes
+  access, after their pause instead of now (rules.access_now: their access time stands
+  still). Making access indefinite adds without bound. Only the changes that set an end later
+  by decision are capped (extend by days, set an end, grant indefinite access); a resume gives
+  back paused time the learner is owed, and is not;
 - change nothing without a reason when `Course.staff_reason_required` is on.
 
 A change beyond them is skipped (a bulk selection reports it per row; a door acting on one
@@ -41,7 +43,8 @@ class CourseLimits:
 def refusal(
     change: Change, limits: CourseLimits, *, reason: str, now: datetime
 ) -> DomainError | None:
-    """Why `limits` refuse `change` by a limited actor giving `reason`, or None. Pure."""
+    """Why `limits` refuse `change` by a limited actor giving `reason`, or None. Pure. `now`:
+    the instant the enrollment's end is measured against (Row.access_now)."""
     if limits.reason_required and not reason.strip():
         return ReasonRequired()
     if limits.max_extension_days is None or change.action not in CAPPED_ACTIONS:
@@ -74,6 +77,7 @@ def enforce(plan: Plan, rows: list[Row], scope: Scope, *, reason: str, now: date
     rows of the scope's limited courses are checked; with none, nothing is read."""
     if not scope.limited or not plan.changes:
         return
+    row_of: Mapping[uuid.UUID, Row] = {row.id: row for row in rows}
     course_of: Mapping[uuid.UUID, uuid.UUID] = {row.id: row.course_id for row in rows}
     limited = {course_of.get(c.enrollment_id) for c in plan.changes} & scope.limited
     if not limited:
@@ -84,7 +88,11 @@ def enforce(plan: Plan, rows: list[Row], scope: Scope, *, reason: str, now: date
         course = course_of.get(change.enrollment_id)
         error = None
         if course in limited:
-            error = refusal(change, limits.get(course, CourseLimits()), reason=reason, now=now)
+            # Measured from the instant the row's end is (its pause, when its access time
+            # stands still: rules.access_now), as the extension was planned.
+            row = row_of.get(change.enrollment_id)
+            at = now if row is None else row.access_now(now)
+            error = refusal(change, limits.get(course, CourseLimits()), reason=reason, now=at)
         if error is None:
             kept.append(change)
         else:

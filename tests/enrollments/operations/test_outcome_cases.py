@@ -2,8 +2,9 @@
 counts: operations/outcomes.py) agrees with its `plan`, row by row. Two statements of one rule:
 this test is what keeps them one. It is exhaustive over the boundaries the rules compare with:
 every operation below, named and by filter, against one row of every combination of an end
-(none, now and its neighbours, the new end's neighbours, 2038's limit and its neighbours), a
-pause and a removal mark."""
+(none, now and its neighbours, the new end's neighbours, the pause's and 30 days before it,
+2038's limit and its neighbours), a pause, a removal mark and a course that freezes access
+during pauses or not."""
 
 import itertools
 import uuid
@@ -23,6 +24,7 @@ pytestmark = pytest.mark.django_db
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 SECOND, DAY = timedelta(seconds=1), timedelta(days=1)
+PAUSED_AT = NOW - DAY
 
 #: The instants the rules compare an end with (now, now - 30 days, 2038 - 30 days, 2038) and
 #: their neighbours.
@@ -31,6 +33,14 @@ INSTANTS = [
     NOW - 30 * DAY - SECOND,
     NOW - 30 * DAY,
     NOW - 30 * DAY + SECOND,
+    # The paused rows' pause (NOW - DAY), against which a course that freezes access during
+    # pauses measures their end (rules.access_now), 30 days before it, and their neighbours.
+    PAUSED_AT - 30 * DAY - SECOND,
+    PAUSED_AT - 30 * DAY,
+    PAUSED_AT - 30 * DAY + SECOND,
+    PAUSED_AT - SECOND,
+    PAUSED_AT,
+    PAUSED_AT + SECOND,
     NOW - SECOND,
     NOW,
     NOW + SECOND,
@@ -41,7 +51,8 @@ INSTANTS = [
     MAX_ENDED_AT - SECOND,
     MAX_ENDED_AT,
 ]
-ROWS = list(itertools.product([None, *INSTANTS], [False, True], [False, True]))
+#: (end, paused, removed, the course freezes access during pauses)
+ROWS = list(itertools.product([None, *INSTANTS], [False, True], [False, True], [True, False]))
 
 OPERATIONS = [
     *(Extend(days=d, from_today=t) for d in (1, 30, 5000, 10**6, 10**9 + 1) for t in (False, True)),
@@ -57,23 +68,28 @@ OPERATIONS = [
 
 @pytest.fixture
 def every_row(db):
-    course = Course.objects.create(slug="outcomes", title="Outcomes")
+    courses = {
+        freezes: Course.objects.create(
+            slug=f"outcomes-{freezes}", title="Outcomes", pause_freezes_access=freezes
+        )
+        for freezes in (True, False)
+    }
     users = User.objects.bulk_create(
         User(email=f"learner{n}@example.com") for n in range(len(ROWS))
     )
     Enrollment.objects.bulk_create(
         Enrollment(
             user=user,
-            course=course,
+            course=courses[freezes],
             start_at=NOW - 400 * DAY,
             ended_at=ended_at,
             is_paused=paused,
-            paused_at=NOW - DAY if paused else None,
+            paused_at=PAUSED_AT if paused else None,
             removed_at=NOW - DAY if removed else None,
         )
-        for user, (ended_at, paused, removed) in zip(users, ROWS, strict=True)
+        for user, (ended_at, paused, removed, freezes) in zip(users, ROWS, strict=True)
     )
-    return Enrollment.objects.filter(course=course)
+    return Enrollment.objects.filter(course__in=courses.values())
 
 
 @pytest.mark.parametrize("named", [False, True], ids=["by filter", "named"])
@@ -102,7 +118,7 @@ def test_a_summary_counts_each_skip_reason_and_named_rows_that_do_not_exist(monk
     monkeypatch.setattr("enrollments.clock.now", lambda: NOW)
     ids = [*every_row.values_list("pk", flat=True), uuid.uuid4()]
     counted = summarize(Pause(), Selection.named(ids))
-    # Half the rows are removed, half of the others paused already.
+    # Half the rows are removed, half of the others paused already (in either course).
     assert counted.skipped_by_code() == {
         "ENROLLMENT_REMOVED": len(ROWS) // 2,
         "ALREADY_PAUSED": len(ROWS) // 4,

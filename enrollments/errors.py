@@ -305,6 +305,17 @@ class BatchNotFound(DomainError):
     message = gettext_noop("No access changes with this batch id")
 
 
+class BatchRunUnfinished(DomainError):
+    """Undo: the batch is a background run's that is still queued, running or failed (not
+    done or cancelled): undoing now would restore the chunks committed so far while the run
+    goes on to change the rest under the same batch. Refused whole, nothing changed."""
+
+    code = "BATCH_RUN_UNFINISHED"
+    message = gettext_noop(
+        "This batch's run is unfinished: undo it once the run is done or cancelled"
+    )
+
+
 class ChangedSinceBatch(DomainError):
     """Undo: the enrollment changed after the batch (a later audit row), so undoing would
     overwrite that change: the row is skipped."""
@@ -483,6 +494,7 @@ ALL_ERRORS: tuple[type[DomainError], ...] = (
     InvalidAccessEnd,
     EndNotEarlier,
     BatchNotFound,
+    BatchRunUnfinished,
     ChangedSinceBatch,
     NotUndoable,
     EnrollmentTargetRequired,

@@ -32,10 +32,11 @@ from enrollments.admin.preview import Preview, build_preview
 from enrollments.admin.reporting import translated
 from enrollments.admin.scoping import may
 from enrollments.admin.time_zone import staff_time_zone
-from enrollments.errors import BatchNotFound
+from enrollments.errors import BatchNotFound, BatchRunUnfinished
 from enrollments.models import AccessChange
 from enrollments.operations import Plan, Undo
-from enrollments.operations.scope import scope_of
+from enrollments.operations import scope as course_scopes
+from enrollments.operations.scope import scope_of, scope_of_any
 from enrollments.operations.undoing import FieldChange, batch_selection, changed_fields
 from enrollments.permissions import (
     CHANGE_ENROLLMENT,
@@ -53,6 +54,16 @@ def may_undo(user) -> bool:
     course (which batches, the page's selection decides)."""
     sees = any(may(user, p) for p in (VIEW_ACCESS_CHANGE, VIEW_ENROLLMENT, CHANGE_ENROLLMENT))
     return sees and may(user, UNDO_BATCH)
+
+
+def undo_scope(user) -> course_scopes.Scope:
+    """The courses whose batches `user` may undo on this page: where they may undo and also see
+    the rows (the preview names the learners). A global undo holder who sees one course's
+    enrollments through a role undoes that course's batches, and another course's batch is not
+    found, as for a course manager; the undo's own staff limits stay the undo scope's."""
+    undo = scope_of(user, UNDO_BATCH)
+    sees = scope_of_any(user, (VIEW_ACCESS_CHANGE, VIEW_ENROLLMENT, CHANGE_ENROLLMENT))
+    return course_scopes.Scope(undo.within(sees).courses, undo.limited)
 
 
 def undo_batch_url(batch_id: object) -> str:
@@ -134,12 +145,15 @@ class UndoBatchPage(OperationPage):
             try:
                 if parsed is None:
                     raise BatchNotFound()
-                selection = batch_selection(parsed, scope=scope_of(request.user, UNDO_BATCH))
+                selection = batch_selection(parsed, scope=undo_scope(request.user))
             except BatchNotFound as error:
                 # The message alone: its detail would tell a batch reaching another course
                 # ("outside the actor's courses") from one that does not exist.
                 messages.warning(request, translated(error.message))
                 return HttpResponseRedirect(reverse("admin:enrollments_accesschange_changelist"))
+            except BatchRunUnfinished as error:
+                messages.warning(request, translated(error.message))
+                return HttpResponseRedirect(batch_rows_url(parsed))
             back = batch_rows_url(parsed)
             scope = Scope(selection, undo_batch_url(parsed), back, back)
             context = _batch_context(parsed, staff_time_zone(request))

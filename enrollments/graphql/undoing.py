@@ -16,7 +16,7 @@ batch (operations.undoing.batch_selection decides it).
 import graphene
 from graphql import GraphQLResolveInfo
 
-from enrollments.errors import BatchNotFound
+from enrollments.errors import BatchNotFound, BatchRunUnfinished
 from enrollments.graphql.payload_errors import payload_errors_field, reports_business_errors
 from enrollments.graphql.permissions import require_scope
 from enrollments.models import AccessChange
@@ -49,7 +49,7 @@ class UndoAccessChangeBatchPayload(graphene.ObjectType):
     errors = payload_errors_field()
 
 
-@reports_business_errors("errors", {BatchNotFound: ("batchId",)})
+@reports_business_errors("errors", {BatchNotFound: ("batchId",), BatchRunUnfinished: ("batchId",)})
 def resolve_undo_access_change_batch(
     root, info: GraphQLResolveInfo, batch_id: str, reason: str | None = None
 ) -> UndoAccessChangeBatchPayload:

@@ -20,6 +20,11 @@ own whose rows name the batch they undo (`undoes_batch_id`, action UNDO):
   applies the original batch again, under the same rules (rows changed since are skipped).
 - A command batch applied in several transactions (`--batch-size`) shares one batch id and is
   undone as a whole.
+- A background run's batch is undone once the run is over (done or cancelled): while it is
+  queued, running or failed, the undo is refused whole (BATCH_RUN_UNFINISHED), since it
+  would restore the chunks committed so far and the run would then change the rest under
+  the same batch. Checked by the doors first (`batch_selection`) and again under the row
+  locks (`read_facts`): a chunk holding a row of the batch commits before the undo reads.
 
 An enrollment with two rows in the batch (a CSV naming it twice with different requests) goes
 back to the state before the first of them.
@@ -34,8 +39,14 @@ from typing import ClassVar
 from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_noop
 
-from enrollments.errors import BatchNotFound, ChangedSinceBatch, NotUndoable, Phrase
-from enrollments.models import AccessChange, Enrollment
+from enrollments.errors import (
+    BatchNotFound,
+    BatchRunUnfinished,
+    ChangedSinceBatch,
+    NotUndoable,
+    Phrase,
+)
+from enrollments.models import AccessChange, Enrollment, OperationRun
 from enrollments.operations.base import Change, Operation, Row, State, before_state
 from enrollments.operations.scope import EVERYWHERE, Scope
 from enrollments.operations.selection import Selection
@@ -94,12 +105,27 @@ def batch_selection(batch_id: uuid.UUID, *, scope: Scope = EVERYWHERE) -> Select
     when any of them lies outside `scope` (a course manager undoes their course's batches
     whole, and cannot tell another course's batch from none)."""
     ids = batch_enrollment_ids(batch_id)
+    refuse_while_its_run_is_unfinished(batch_id)
     outside = Enrollment.objects.filter(pk__in=ids).exclude(scope.condition())
     if not scope.everywhere and outside.exists():
         raise BatchNotFound(
             Phrase(gettext_noop("batch %(batch)s is outside the actor's courses"), batch=batch_id)
         )
     return Selection.named(ids, scope=scope)
+
+
+def unfinished_runs(batch_id: uuid.UUID):
+    """The runs of `batch_id` not over yet (queued, running or failed; a draft never wrote a
+    row)."""
+    return OperationRun.objects.filter(batch_id=batch_id, finished_at__isnull=True).exclude(
+        state=OperationRun.State.PREVIEWED
+    )
+
+
+def refuse_while_its_run_is_unfinished(batch_id: uuid.UUID) -> None:
+    """Raises BatchRunUnfinished when `batch_id` is the batch of a run not over yet."""
+    if unfinished_runs(batch_id).exists():
+        raise BatchRunUnfinished()
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,17 +146,22 @@ class Undo(Operation):
         """One query: the batch's audit rows of `ids`, oldest first, each with whether its
         enrollment has an audit row outside the batch at or after it. "At" counts too (two
         changes in the same clock tick): skipping a row that could have been undone is safe,
-        overwriting a later change is not."""
+        overwriting a later change is not. Refuses the whole undo while the batch's run is
+        unfinished, read under the row locks (see the module)."""
         later = AccessChange.objects.filter(
             enrollment_id=OuterRef("enrollment_id"), created_at__gte=OuterRef("created_at")
         ).exclude(batch_id=self.batch_id)
         rows = (
             AccessChange.objects.filter(batch_id=self.batch_id, enrollment_id__in=list(ids))
-            .annotate(changed_since=Exists(later))
+            .annotate(
+                changed_since=Exists(later), run_unfinished=Exists(unfinished_runs(self.batch_id))
+            )
             .order_by("created_at")
         )
         facts: dict[uuid.UUID, BatchRow] = {}
         for audit in rows:
+            if audit.run_unfinished:
+                raise BatchRunUnfinished()
             facts.setdefault(audit.enrollment_id, BatchRow(audit, audit.changed_since))
         return facts
 

@@ -9,9 +9,19 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from enrollments.errors import BatchNotFound, ChangedSincePreview
-from enrollments.models import AccessChange, Enrollment
-from enrollments.operations import Extend, Pause, Remove, Resume, Selection, Undo, apply, preview
+from enrollments.errors import BatchNotFound, BatchRunUnfinished, ChangedSincePreview
+from enrollments.models import AccessChange, Enrollment, OperationRun
+from enrollments.operations import (
+    Extend,
+    Pause,
+    Remove,
+    Resume,
+    Selection,
+    Undo,
+    apply,
+    preview,
+    runs,
+)
 from enrollments.operations.audit import Attribution
 from enrollments.operations.enrolling import Enroll, PairToEnroll, enroll
 from enrollments.operations.undoing import batch_selection
@@ -351,3 +361,77 @@ def test_command_bad_reason_is_a_usage_error(three, clock):
     result = run_command("undo_batch", str(done.batch_id), "--reason", "x" * 1001)
     assert result.status == 2
     assert snapshot() == before
+
+
+class TestABackgroundRunsBatch:
+    """A run's batch is undone once the run is over: undone while it runs, the undo restored
+    the chunks committed so far and the run then changed the rest under the same batch."""
+
+    @pytest.fixture
+    def learners(self):
+        course = CourseFactory()
+        return course, EnrollmentFactory.create_batch(6, course=course)
+
+    def start(self, course):
+        selection = Selection.by_filter(Enrollment.objects.filter(course=course))
+        return runs.start([(Extend(days=300), selection)], SYSTEM, chunk_size=2)
+
+    def test_an_undo_while_the_run_goes_on_is_refused_whole(self, learners):
+        course, rows = learners
+        before = [state(e) for e in rows]
+        job = self.start(course)
+        refused = []
+
+        def undo_after_the_first_chunk(chunk):
+            if not refused:
+                with pytest.raises(BatchRunUnfinished) as caught:
+                    undo(job.batch_id)
+                refused.append(caught.value.code)
+
+        runs.advance(job.pk, on_chunk=undo_after_the_first_chunk)
+        assert refused == ["BATCH_RUN_UNFINISHED"]
+        assert not AccessChange.objects.filter(action=AccessChange.Action.UNDO).exists()
+        # Over: the undo restores every row the run changed.
+        assert undo(job.batch_id).changed_count == 6
+        assert [state(e) for e in rows] == before
+
+    def test_a_failed_run_is_undone_once_cancelled(self, learners):
+        course, _rows = learners
+        job = self.start(course)
+        OperationRun.objects.filter(pk=job.pk).update(state=OperationRun.State.FAILED)
+        AccessChange.objects.create(  # a chunk committed before the failure
+            enrollment=_rows[0],
+            action=AccessChange.Action.EXTEND,
+            source=SYSTEM.source,
+            batch_id=job.batch_id,
+            created_at=_rows[0].created_at,
+            old_ended_at=_rows[0].ended_at,
+            new_ended_at=_rows[0].ended_at,
+            old_total_paused_duration=0,
+            old_is_paused=False,
+        )
+        with pytest.raises(BatchRunUnfinished):
+            batch_selection(job.batch_id)  # the doors ask first
+        runs.cancel(job.pk)
+        assert undo(job.batch_id).selected == 1
+
+
+def test_the_command_refuses_a_batch_whose_run_is_unfinished_with_status_1(capsys):
+    course = CourseFactory()
+    EnrollmentFactory.create_batch(2, course=course)
+    selection = Selection.by_filter(Enrollment.objects.filter(course=course))
+    job = runs.start([(Extend(days=3), selection)], SYSTEM, chunk_size=1)
+    with pytest.raises(RuntimeError):
+        runs.advance(job.pk, on_chunk=_fail_after_the_first_chunk)
+    assert OperationRun.objects.get(pk=job.pk).state == OperationRun.State.FAILED
+    assert AccessChange.objects.filter(batch_id=job.batch_id).count() == 1
+    unchanged = snapshot()
+    result = run_command("undo_batch", str(job.batch_id))
+    assert result.status == 1
+    assert "run is unfinished" in result.error
+    assert snapshot() == unchanged
+
+
+def _fail_after_the_first_chunk(chunk):
+    """The run fails after its first chunk committed (it can be resumed)."""
+    raise RuntimeError("the worker died")

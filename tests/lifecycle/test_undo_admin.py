@@ -7,12 +7,18 @@ import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
-from enrollments.models import AccessChange
-from enrollments.operations import Extend, Pause, Selection, apply
+from enrollments.models import AccessChange, Enrollment
+from enrollments.operations import Extend, Pause, Selection, apply, runs
 from enrollments.operations.audit import Attribution
 from tests.admin.conftest import grant, logged_in
 from tests.commands.conftest import snapshot
-from tests.factories import CourseFactory, EnrollmentFactory, StaffFactory, UserFactory
+from tests.factories import (
+    CourseFactory,
+    CourseRoleFactory,
+    EnrollmentFactory,
+    StaffFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -172,3 +178,43 @@ def test_the_links_from_the_audit_trail(undoer_client, batch):
     assert f'href="{reverse(AUDIT)}?batch_id={batch_id}"' in html
     change = undoer_client.get(reverse("admin:enrollments_enrollment_change", args=[rows[0].pk]))
     assert f'href="{url}"' in change.content.decode()
+
+
+def test_a_global_undo_holder_undoes_only_batches_of_courses_they_see(batch, clock):
+    """Django's global undo permission with a role in another course: the page of this batch
+    (a course they cannot see) answers as an unknown batch and changes nothing; their own
+    course's batch opens. It named the other course's learners and applied before."""
+    batch_id, rows = batch
+    own = CourseFactory(title="Their course")
+    theirs = EnrollmentFactory(course=own, ended_at=clock.current + timedelta(days=5))
+    own_batch = apply(Extend(days=1), Selection.named([theirs.pk]), SYSTEM).batch_id
+    staff = grant(StaffFactory(), "undo_batch")
+    CourseRoleFactory(user=staff, course=own, role="staff")
+    client = logged_in(staff)
+    unchanged = snapshot()
+    page = client.get(undo_url(batch_id), follow=True)
+    assert "l0@example.com" not in page.content.decode()
+    assert [str(m) for m in get_messages(page.wsgi_request)] == [
+        "No access changes with this batch id"
+    ]
+    assert snapshot() == unchanged
+    assert client.get(undo_url(own_batch)).status_code == 200
+
+
+def test_a_batch_whose_run_is_unfinished_is_refused_with_the_reason(undoer_client, clock):
+    course = CourseFactory()
+    EnrollmentFactory.create_batch(2, course=course)
+    selection = Selection.by_filter(Enrollment.objects.filter(course=course))
+    job = runs.start([(Extend(days=3), selection)], SYSTEM, chunk_size=1)
+
+    def stop(chunk):  # the worker dies after the first chunk committed: the run is FAILED
+        raise RuntimeError("the worker died")
+
+    with pytest.raises(RuntimeError):
+        runs.advance(job.pk, on_chunk=stop)
+    unchanged = snapshot()
+    page = undoer_client.get(undo_url(job.batch_id), follow=True)
+    assert [str(m) for m in get_messages(page.wsgi_request)] == [
+        "This batch's run is unfinished: undo it once the run is done or cancelled"
+    ]
+    assert snapshot() == unchanged

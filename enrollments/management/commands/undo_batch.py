@@ -15,10 +15,11 @@ the actor cannot tell another course's batch from none (enrollments/operations/s
 from django.core.management.base import CommandError, CommandParser
 from django.utils.translation import gettext, gettext_lazy, ngettext
 
-from enrollments.errors import BatchNotFound
+from enrollments.errors import BatchNotFound, BatchRunUnfinished
 from enrollments.management.bulk import BulkRun, SelectedOperation, unknown_enrollment
 from enrollments.management.changing import ChangingCommand
 from enrollments.management.output import (
+    SOME_FAILED,
     describe_error,
     exit_for_failures,
     format_instant,
@@ -87,6 +88,13 @@ class Command(ChangingCommand):
                 gettext("BATCH_ID %(value)r: %(error)s")
                 % {"value": text, "error": describe_error(BatchNotFound())},
                 returncode=USAGE,
+            ) from None
+        except BatchRunUnfinished as error:
+            # Not a usage error: the same command succeeds once the run is over.
+            raise CommandError(
+                gettext("BATCH_ID %(value)r: %(error)s")
+                % {"value": text, "error": describe_error(error)},
+                returncode=SOME_FAILED,
             ) from None
         target = SelectedOperation(operation=Undo(batch_id), selection=selection)
         run, outcome = self.run_targets(

@@ -12,6 +12,9 @@ already moved the date. It looks back EVENTS_CLOCK_LOOKBACK_SECONDS (a day): a s
 not run for longer misses what passed before, rather than sending years of history the first
 time it runs.
 
+An enrollment whose end is at or before its start (ended before it began) never gives access:
+the clock records neither of its instants.
+
 A transition a change already reported is not recorded again: a change made at or after the
 instant (ending access now, an end moved into the past, a resume after the end passed during the
 pause) lists `access_state` in its own event, or creates or deletes the membership; the clock's
@@ -48,12 +51,15 @@ def sweep_clock(now: datetime | None = None) -> int:
     now = now or clock.now()
     since = now - lookback()
     recorded = 0
+    # Only a window that opens has transitions: an end at or before the start (access ended
+    # "now" before it started) gives no access at any instant, so neither passing is news.
+    opens = Q(ended_at__isnull=True) | Q(ended_at__gt=F("start_at"))
     for action, instant, due in (
-        (ACCESS_ENDED, "ended_at", Q(ended_at__gt=since, ended_at__lte=now)),
+        (ACCESS_ENDED, "ended_at", Q(ended_at__gt=since, ended_at__lte=now) & opens),
         (
             ACCESS_STARTED,
             "start_at",
-            Q(start_at__gt=since, start_at__lte=now, created_at__lt=F("start_at")),
+            Q(start_at__gt=since, start_at__lte=now, created_at__lt=F("start_at")) & opens,
         ),
     ):
         recorded_already = AccessEvent.objects.filter(

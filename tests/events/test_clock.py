@@ -129,6 +129,21 @@ def test_an_end_passed_during_a_pause_is_reported_by_the_resume_alone(clock):
 
 
 @pytest.mark.django_db
+def test_access_ended_before_it_started_records_neither_instant(clock):
+    """Enrolled to start in an hour, access ended now (an end before the start): it gives
+    access at no instant. The sweep recorded access_ended at the end and access_started at the
+    start, ordered "ended" then "started" (a receiver ordering by sequence saw access begin)."""
+    starts = clock.current + HOUR
+    enrollment = EnrollmentFactory(start_at=starts, ended_at=starts + 10 * HOUR)
+    Enrollment.objects.filter(pk=enrollment.pk).update(created_at=clock.current - HOUR)
+    apply_to_one(Expire(), Enrollment.objects.get(pk=enrollment.pk), BY)
+    for minutes in (1, 60, 1):
+        clock.advance(minutes=minutes)
+        assert sweep_clock() == 0
+    assert clock_events(ACCESS_ENDED) == clock_events(ACCESS_STARTED) == []
+
+
+@pytest.mark.django_db
 def test_a_change_after_a_start_that_left_access_as_it_was_does_not_stand_in_for_it(clock):
     """Extended a few seconds after its start passed, before the sweep ran: the extension's
     event names only the end, so the clock still says access started."""

@@ -7,8 +7,10 @@ events/delivery.py (the test event). Everything needs the MANAGE_WEBHOOKS permis
 (FORBIDDEN without it, top-level, as every permission error). Business errors (an unknown id,
 a refused URL, ...) come back in `messages` with the object null (payload_errors).
 `signature_secret` is filled only in createWebhook's and expireWebhookSignature's answers: the
-secret is shown once. expireWebhookSignature is a rotation: the old secret keeps signing for
-endpoints.ROTATION_OVERLAP (a day), so receivers switch keys without losing a delivery.
+secret is shown once. expireWebhookSignature is a rotation with the scheme's default overlap
+(endpoints.default_overlap): on Standard Webhooks the old secret keeps signing for
+endpoints.ROTATION_OVERLAP (a day), so receivers switch keys without losing a delivery; on
+Healthie's scheme none (its receivers keep the first signature of the header).
 """
 
 import graphene
@@ -247,8 +249,11 @@ def expire_webhook_signature_field() -> graphene.Field:
     return _mutation(
         ExpireWebhookSignaturePayload,
         "expireWebhookSignature",
-        "Expires the webhook signature: a new secret (in this answer only); the old one keeps "
-        f"signing for {endpoints.ROTATION_OVERLAP.total_seconds() / 3600:g} hours.",
+        "Expires the webhook signature: a new secret (in this answer only). On a Standard "
+        "Webhooks endpoint the old one keeps signing for "
+        f"{endpoints.ROTATION_OVERLAP.total_seconds() / 3600:g} hours "
+        "(previous_secret_expires_at); on a Healthie-scheme endpoint it stops at once (Healthie's "
+        "receivers read one signature).",
         resolve_expire_webhook_signature,
         ExpireWebhookSignatureInput,
     )

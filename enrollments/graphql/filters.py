@@ -36,4 +36,6 @@ class EnrollmentFilter(django_filters.FilterSet):
     def filter_access_state(
         self, queryset: QuerySet[Enrollment], name: str, value: str
     ) -> QuerySet[Enrollment]:
-        return queryset.filter(access_state_q(value, at=clock.now()))
+        # The request's one instant (clock.request_now): the rows' access_state reads it too.
+        at = clock.now() if self.request is None else clock.request_now(self.request)
+        return queryset.filter(access_state_q(value, at=at))

@@ -10,11 +10,13 @@ what it costs; `exposed_columns` reads the types to know which columns to fetch.
 
 import functools
 from dataclasses import dataclass
+from datetime import datetime
 
 import graphene
 from django.db.models import QuerySet
 from graphene.types.field import source_resolver
 
+from enrollments import clock
 from enrollments.graphql.permissions import may_read_learner
 from enrollments.models import Enrollment
 from enrollments.selectors.memberships import item_columns_from_data, memberships_with_progress
@@ -44,9 +46,12 @@ def _all_membership_rows() -> QuerySet[Enrollment]:
     return membership_rows(Enrollment.objects.all())
 
 
-def load_memberships(queryset: QuerySet[Enrollment]) -> list["LoadedMembership"]:
-    """The enrollments of `queryset` with everything the types read, in one query."""
-    rows = read_memberships(membership_rows(queryset))
+def load_memberships(
+    queryset: QuerySet[Enrollment], *, at: datetime | None = None
+) -> list["LoadedMembership"]:
+    """The enrollments of `queryset` with everything the types read, in one query; `at`: the
+    instant their access is read at (read_memberships)."""
+    rows = read_memberships(membership_rows(queryset), at=at)
     attach_items(rows)
     return rows
 
@@ -84,7 +89,8 @@ class LoadedUser(LoadedRow):
 
 class LoadedMembership(LoadedRow):
     """An enrollment with its progress annotations, course, user and next items
-    (`CourseMembership` and `StudentCourseShip` read it)."""
+    (`CourseMembership` and `StudentCourseShip` read it), and `access_at`: the instant its
+    access_state and has_access are read at (read_memberships)."""
 
 
 class LoadedItem(LoadedRow):
@@ -151,10 +157,14 @@ def _attnames(model, names: list[str] | tuple[str, ...]) -> tuple[str, ...]:
     )
 
 
-def read_memberships(queryset: QuerySet[Enrollment]) -> list[LoadedMembership]:
+def read_memberships(
+    queryset: QuerySet[Enrollment], *, at: datetime | None = None
+) -> list[LoadedMembership]:
     """The rows of `queryset` (from membership_rows, filtered, ordered, sliced) as the types
     read them, in one query: plain values (values_list), with Django's column converters.
-    Their next items come from attach_items."""
+    Their next items come from attach_items. `at`: the instant their access is read at, the
+    request's (clock.request_now: one for every field of an answer); now when not given."""
+    access_at = clock.now() if at is None else at
     shape = row_shape()
     own = len(shape.membership)
     course_end = own + len(shape.course)
@@ -163,6 +173,7 @@ def read_memberships(queryset: QuerySet[Enrollment]) -> list[LoadedMembership]:
         row = LoadedMembership(zip(shape.membership, values[:own], strict=True))
         row.course = LoadedCourse(zip(shape.course, values[own:course_end], strict=True))
         row.user = LoadedUser(zip(shape.user, values[course_end:], strict=True))
+        row.access_at = access_at
         rows.append(row)
     return rows
 

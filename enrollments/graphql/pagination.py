@@ -163,8 +163,11 @@ class KeysetPage:
         default_page_size: int,
         visible: Sequence[Q],
         keys: QuerySet[Enrollment] | None = None,
+        at: datetime | None = None,
     ) -> None:
         check_page_size(first=first, last=last, max_page_size=max_page_size)
+        #: The instant the rows' access is read at (loading.read_memberships).
+        self._at = at
         self._parts = tuple(visible)
         self._filtered = queryset
         self._keys = keys if keys is not None else queryset
@@ -198,7 +201,7 @@ class KeysetPage:
             # The walk's conditions are in the inner reads; the outer one orders their ids.
             ids = _first_of_each(queryset, self._parts, ordering, limit)
             queryset = self._filtered.filter(_IdAmong(F("pk"), ArraySubquery(ids)))
-        rows = read_memberships(queryset.order_by(*ordering)[:limit])
+        rows = read_memberships(queryset.order_by(*ordering)[:limit], at=self._at)
         # The start row itself (when it still exists) shows there is something behind the page.
         behind: bool | None = False if start is None else None
         if start is not None and rows and Position.of(rows[0]) == start:

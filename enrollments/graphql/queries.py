@@ -16,6 +16,7 @@ course and user it answers exactly as one that does not exist (NOT_FOUND, NOT_EN
 import graphene
 from graphql import GraphQLResolveInfo
 
+from enrollments import clock
 from enrollments.errors import CourseItemNotFound, MembershipNotFound, NotEnrolled
 from enrollments.graphql.errors import bad_input, forbidden
 from enrollments.graphql.filters import EnrollmentFilter
@@ -164,7 +165,7 @@ class Query(graphene.ObjectType):
         if data.get("access_state") != AccessStateValue.REMOVED.value:
             everyone, keys = not_removed(everyone), not_removed(keys)
         # The filters, then what the user may see of them (KeysetPage applies `visible`).
-        filterset = EnrollmentFilter(data=data, queryset=everyone)
+        filterset = EnrollmentFilter(data=data, queryset=everyone, request=info.context)
         if not filterset.is_valid():
             raise bad_input(f"Invalid filter: {_form_errors(filterset)}")
         visible = visible_parts(user)
@@ -181,6 +182,7 @@ class Query(graphene.ObjectType):
             visible=visible,
             # The same filters without the annotations, for reading several parts' first ids.
             keys=filterset.filter_queryset(keys) if len(visible) > 1 else None,
+            at=clock.request_now(info.context),
         )
         if fetch_all and page.has_next_page:
             raise bad_input(
@@ -231,7 +233,11 @@ class Query(graphene.ObjectType):
             lookup = {"user_id": parse_uuid(user_id), "course_id": parse_uuid(course_id)}
             not_found = NotEnrolled
         malformed = None in lookup.values()
-        rows = [] if malformed else load_memberships(visible.filter(**lookup))
+        rows = (
+            []
+            if malformed
+            else load_memberships(visible.filter(**lookup), at=clock.request_now(info.context))
+        )
         if not rows:
             raise not_found()
         return rows[0]

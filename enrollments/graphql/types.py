@@ -278,12 +278,12 @@ class CourseMembership(graphene.ObjectType):
     @staticmethod
     @root_only
     def resolve_access_state(root: LoadedMembership, info) -> str:
-        return enrollment_access_state(root).value
+        return enrollment_access_state(root, at=root.access_at).value
 
     @staticmethod
     @root_only
     def resolve_has_access(root: LoadedMembership, info) -> bool:
-        return enrollment_has_access(root)
+        return enrollment_has_access(root, at=root.access_at)
 
     @staticmethod
     @root_only

@@ -54,7 +54,7 @@ def access_now(
     paused in a course that freezes access during pauses, whose access time stands still at its
     pause (`paused_at`): resuming moves its end by the whole pause, so its stored end counts in
     that stopped time. Measured so, ending its access "now" sets the end to the pause (the
-    resume then lands the end on the resume itself: no access comes back), an extension leaves
+    resume leaves it there: no access comes back), an extension leaves
     it "still expired" only when the new end is not after the pause, and days "from today"
     count from the later of its end and its pause (the pause is not counted twice)."""
     if is_paused and pause_freezes_access and paused_at is not None:
@@ -157,9 +157,14 @@ def resume_outcome(
     ended_at: datetime | None,
     pause_freezes_access: bool,
     now: datetime,
+    start_at: datetime | None = None,
 ) -> ResumeOutcome:
     """The paused seconds (whole, floored) are added to the total and, when the course freezes
-    access during pauses, to the end date: a pause never costs the learner access time.
+    access during pauses, the seconds of access the pause cost to the end date: a pause never
+    costs the learner access time, and gives none either. The access it cost runs from the
+    later of the pause and the start (`start_at`) to now, and is none when the access had
+    already ended there: a pause before the start gives back only the time after the start,
+    and a pause of an expired enrollment leaves its end where it was.
 
     Both results are clamped to what the API can represent (a resume must never fail and leave
     a learner locked out): the total at 2^31 - 1 seconds, the end date at MAX_ENDED_AT.
@@ -169,7 +174,9 @@ def resume_outcome(
     total = min(total_paused_duration + paused_seconds, MAX_TOTAL_PAUSED_SECONDS)
     new_end = ended_at
     if pause_freezes_access and ended_at is not None:
-        new_end = min(ended_at + timedelta(seconds=paused_seconds), MAX_ENDED_AT)
+        lost_from = paused_at if start_at is None else max(paused_at, start_at)
+        lost = 0 if ended_at <= lost_from else max(0, int((now - lost_from).total_seconds()))
+        new_end = min(ended_at + timedelta(seconds=min(lost, paused_seconds)), MAX_ENDED_AT)
     return ResumeOutcome(
         paused_seconds=paused_seconds, total_paused_duration=total, ended_at=new_end
     )

@@ -47,7 +47,8 @@ class Expire(Operation):
       pauses, as for any end). In such a course a paused learner's access time stands still
       at the pause (rules.access_now), so "now" for them is the pause: ending their access
       now sets the end to the pause's instant (unchanged when it already ends there or
-      before), and the resume then ends access at the resume itself, giving nothing back.
+      before), which the resume leaves as it is (the pause cost no access): nothing comes
+      back.
 
     Request-level (`validate`): an `at` must be aware, after 2020-01-01T00:00:00Z and no later
     than 2038-01-19T03:14:07Z (INVALID_ACCESS_END).

@@ -54,6 +54,7 @@ class Resume(Operation):
             ended_at=state.ended_at,
             pause_freezes_access=row.pause_freezes_access,
             now=now,
+            start_at=row.start_at,
         )
         after = state.but(
             is_paused=False,

@@ -132,6 +132,34 @@ class TestResumeOutcome:
         assert outcome.total_paused_duration == 259300
         assert outcome.ended_at == NOW + 4 * DAY
 
+    @pytest.mark.parametrize(
+        ("start_days", "end_days", "resumed_days", "moved_days"),
+        [
+            (30, 40, 30, 0),  # paused a month before a ten-day window, resumed as it opens
+            (30, 40, 35, 5),  # resumed five days into it: five days given back
+            (30, 40, 10, 0),  # resumed before it opens: nothing lost
+            (-10, -1, 3, 0),  # paused a day after access ended: nothing lost
+            (-10, 0, 3, 0),  # paused as it ended (the end is exclusive)
+            (-10, 1, 3, 3),  # paused with a day left: the whole pause given back
+        ],
+    )
+    def test_the_end_moves_by_the_access_the_pause_cost(
+        self, start_days, end_days, resumed_days, moved_days
+    ):
+        """A pause never costs access time and gives none either: paused at NOW, the end moves
+        by the time from the later of the pause and the start to the resume, none when access
+        had ended at the pause. The total counts the whole pause all the same."""
+        outcome = resume_outcome(
+            paused_at=NOW,
+            total_paused_duration=0,
+            start_at=NOW + start_days * DAY,
+            ended_at=NOW + end_days * DAY,
+            pause_freezes_access=True,
+            now=NOW + resumed_days * DAY,
+        )
+        assert outcome.ended_at == NOW + (end_days + moved_days) * DAY
+        assert outcome.paused_seconds == outcome.total_paused_duration == resumed_days * 86400
+
     def test_not_frozen_keeps_the_end(self):
         outcome = resume_outcome(
             paused_at=NOW,

@@ -82,7 +82,9 @@ class TestPauseThenResume:
         assert forever.ended_at is None and forever.total_paused_duration == 86400
 
     def test_resume_near_the_2038_limit_clamps_instead_of_failing(self, clock):
-        near_limit = EnrollmentFactory(ended_at=MAX_ENDED_AT - timedelta(seconds=5))
+        near_limit = EnrollmentFactory(
+            start_at=clock.current - DAY, ended_at=MAX_ENDED_AT - timedelta(seconds=5)
+        )
         pause(near_limit)
         clock.advance(days=1)
         resume(near_limit)
@@ -132,6 +134,7 @@ class TestBulk:
         end = clock.current + 10 * DAY
         a = EnrollmentFactory(
             course=frozen_course,
+            start_at=clock.current - 10 * DAY,
             ended_at=end,
             is_paused=True,
             paused_at=clock.current - 2 * DAY,

@@ -34,9 +34,26 @@ def zone_of(name: str | None) -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
+def in_zone(instant: datetime, zone: tzinfo) -> datetime:
+    """`instant` on `zone`'s wall clock; in UTC when that wall clock would be outside the
+    calendar `datetime` holds (years 1 to 9999).
+
+    A stored instant can lie within hours of the calendar's ends (a start typed as 9999-12-31
+    12:00 UTC), where a zone east or west of UTC names a day in year 10000 or year 0:
+    `astimezone` raises OverflowError there, and a page listing that one row answered 500 for
+    every staff member in such a zone. Shown in UTC instead (its offset and abbreviation say
+    so), the instant stays exact and the page stays up. Every place that turns a stored instant
+    into a staff member's or learner's zone goes through here."""
+    try:
+        return instant.astimezone(zone)
+    except OverflowError:
+        return instant.astimezone(UTC)
+
+
 def instant_text(instant: datetime, zone: tzinfo) -> str:
     """`2026-02-10 14:00 CET`: `instant` in `zone`, always with the zone's abbreviation, so no
     date a person reads is ambiguous. The one way the service writes an instant for people (the
-    admin's `display.format_instant` and `instant_cell`, the learners' e-mails)."""
-    local = instant.astimezone(zone)
+    admin's `display.format_instant` and `instant_cell`, the learners' e-mails). Never raises:
+    an instant the zone cannot show (`in_zone`) is written in UTC, named as such."""
+    local = in_zone(instant, zone)
     return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"

@@ -41,6 +41,7 @@ from enrollments.admin.display import ReadOnly, instant_cell, zoned
 from enrollments.admin.labelling import LabelledTabularInline
 from enrollments.admin.learner import LearnerPage
 from enrollments.admin.privacy import LearnerDataActions
+from enrollments.admin.scoping import page_scope
 from enrollments.admin.time_zone import TimeZoneSelect, time_zone_choices
 from enrollments.models import Enrollment
 from enrollments.permissions import MANAGE_COURSE_ROLES
@@ -54,6 +55,18 @@ def _count(queryset: QuerySet, field: str) -> Coalesce:
     """A correlated COUNT subquery: one query per page, whatever the number of rows."""
     counted = queryset.order_by().values(field).annotate(n=Count("*")).values("n")[:1]
     return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
+def _seen_enrollments(request: HttpRequest) -> QuerySet[Enrollment]:
+    """The enrollments the user and course lists count: those the viewer sees, the scope of the
+    enrollment list the count links to (scoping.page_scope). A course's staff member holding
+    `lms.view_user` was shown a learner's enrollments in every course, while the list behind
+    the number showed only theirs: a count they were not to learn, and one that disagreed
+    with its own link. Nothing for a viewer who sees no enrollments."""
+    scope = page_scope(request.user)
+    if scope.empty:
+        return Enrollment.objects.none()
+    return Enrollment.objects.filter(scope.condition())
 
 
 def _enrollments_link(count: int, query: str) -> str:
@@ -316,7 +329,8 @@ class UserAdmin(LearnerPage, LearnerDataActions, DateDrilldownMixin, DjangoUserA
         return super().has_delete_permission(request, obj)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
-        enrollments = Enrollment.objects.filter(user_id=OuterRef("pk"))
+        """Each user with the count of their enrollments the viewer sees (`_seen_enrollments`)."""
+        enrollments = _seen_enrollments(request).filter(user_id=OuterRef("pk"))
         return (
             super().get_queryset(request).annotate(enrollment_count=_count(enrollments, "user_id"))
         )
@@ -456,7 +470,7 @@ class CourseAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Course]:
         items = CourseItem.objects.filter(course_id=OuterRef("pk"))
-        enrollments = Enrollment.objects.filter(course_id=OuterRef("pk"))
+        enrollments = _seen_enrollments(request).filter(course_id=OuterRef("pk"))
         return (
             super()
             .get_queryset(request)

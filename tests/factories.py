@@ -5,6 +5,7 @@ from datetime import timedelta
 import factory
 from django.utils import timezone
 
+from enrollments import clock
 from enrollments.models import AccessChange, Enrollment, ItemCompletion
 from enrollments.progress.counts import enrollments_recount_progress
 from lms.models import Course, CourseItem, CourseRole, User
@@ -78,7 +79,9 @@ class EnrollmentFactory(factory.django.DjangoModelFactory):
 
     user = factory.SubFactory(UserFactory)
     course = factory.SubFactory(CourseFactory)
-    start_at = factory.LazyFunction(lambda: timezone.now() - timedelta(days=10))
+    # Ten days before the one clock (a test's frozen `clock` when it has one): a row made in a
+    # frozen test started before its "now", as a row made in real time does.
+    start_at = factory.LazyFunction(lambda: clock.now() - timedelta(days=10))
     ended_at = factory.LazyAttribute(lambda o: o.start_at + timedelta(days=90))
 
 

@@ -27,6 +27,7 @@ from enrollments.admin.display import (
     instant_cell,
     uuid_html,
 )
+from enrollments.admin.filters import KnownChoiceFilter
 from enrollments.admin.scoping import page_scope, prime_roles, trail_scope
 from enrollments.models import AccessChange, Enrollment
 from enrollments.selectors.audit_log import audit_trail
@@ -155,7 +156,13 @@ class AccessChangeAdmin(DateDrilldownMixin, ReadOnlyAuditMixin, admin.ModelAdmin
         "batch",
     )
     # Course, actor and date range: the selector's conditions (audit_filters.py).
-    list_filter = ("action", "source", TrailCourseFilter, ActorFilter, DateRangeFilter)
+    list_filter = (
+        ("action", KnownChoiceFilter),
+        ("source", KnownChoiceFilter),
+        TrailCourseFilter,
+        ActorFilter,
+        DateRangeFilter,
+    )
     list_select_related = ("enrollment__user", "enrollment__course", "actor")
     search_fields = (
         "enrollment__user__email",

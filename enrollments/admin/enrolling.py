@@ -137,6 +137,19 @@ class EnrollLearnersForm(OperationForm):
                 )
                 % {"count": number(MAX_ENTRIES)},
             )
+        else:
+            try:
+                cleaned["rows"] = read_rows(text)
+            except UnreadableLine as unreadable:
+                self.add_error(
+                    "learners",
+                    _(
+                        "Line %(line)s cannot be read: a cell is longer than %(count)s "
+                        "characters, or a quote opened there is never closed (it makes the "
+                        "lines after it one cell)."
+                    )
+                    % {"line": number(unreadable.line), "count": number(csv.field_size_limit())},
+                )
         cleaned["text"] = text
         if cleaned.get("csv_file"):  # the file's lines travel in the box from now on
             self.data = self.data.copy()
@@ -150,7 +163,7 @@ class EnrollLearnersForm(OperationForm):
     def entries(self) -> "Entries":
         """The lines as entries, and the lines refused before any lookup (valid form only)."""
         data = self.cleaned_data
-        return Entries(*parse_lines(data["text"], data["course"], data["ended_at"]))
+        return Entries(*parse_lines(data["rows"], data["course"], data["ended_at"]))
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,17 +194,44 @@ class EnrollPreview:
     changed: int
 
 
-def parse_lines(text: str, course: Course, default_end) -> tuple[list[Entry], list]:
-    """The entries of the pasted (or uploaded) text and the lines refused before any lookup
-    (a bad end of access), each with its line number. A first line whose first cell is
-    `email` is a header."""
-    entries, refused = [], []
+class UnreadableLine(Exception):
+    """The text is not CSV the reader can read from `line` on (the line its record starts)."""
+
+    def __init__(self, line: int) -> None:
+        super().__init__(line)
+        self.line = line
+
+
+def read_rows(text: str) -> list[tuple[int, list[str]]]:
+    """The pasted (or uploaded) text's records, each with its line number, read in the form's
+    clean so that text the csv module refuses is a form error, never a 500: a cell past
+    `csv.field_size_limit()` (131,072 characters), which one long line makes, and so does an
+    unclosed quote that joins every later line into one cell. Raises UnreadableLine naming the
+    line the record starts on (where the stray quote is), not the one the reader gave up at."""
     reader = csv.reader(io.StringIO(text, newline=""))
-    for cells in reader:
+    rows = []
+    while True:
+        starts = reader.line_num + 1
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return rows
+        except csv.Error:
+            raise UnreadableLine(starts) from None
+        rows.append((reader.line_num, cells))
+
+
+def parse_lines(
+    rows: list[tuple[int, list[str]]], course: Course, default_end
+) -> tuple[list[Entry], list]:
+    """The entries of the pasted (or uploaded) text's rows (`read_rows`) and the lines refused
+    before any lookup (a bad end of access), each with its line number. A first line whose
+    first cell is `email` is a header."""
+    entries, refused = [], []
+    for line, cells in rows:
         cells = [cell.strip() for cell in cells]
         if not any(cells):
             continue
-        line = reader.line_num
         if line == 1 and cells[0].lower() == "email":
             continue
         email, name, end_text = (cells + ["", ""])[:3]

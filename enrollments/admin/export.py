@@ -47,6 +47,7 @@ from enrollments.admin import views
 from enrollments.admin.display import course_status_label, state_label
 from enrollments.admin.time_zone import staff_time_zone
 from enrollments.csv_output import csv_writer
+from enrollments.instants import in_zone
 from enrollments.models import AccessChange
 from enrollments.selectors.access import enrollment_access_state
 from enrollments.selectors.memberships import completion_rate
@@ -78,10 +79,12 @@ class Column:
 
 
 def instant(value: datetime | None, at: At) -> str:
-    """ISO 8601 in the staff member's zone, with the offset, to the second; empty for none."""
+    """ISO 8601 in the staff member's zone, with the offset, to the second; empty for none. An
+    instant the zone cannot show (near the calendar's ends: `instants.in_zone`) is written in
+    UTC, its offset saying so, rather than breaking the download mid-stream."""
     if value is None:
         return ""
-    return value.astimezone(at.zone).isoformat(timespec="seconds")
+    return in_zone(value, at.zone).isoformat(timespec="seconds")
 
 
 ENROLLMENT_COLUMNS = (
@@ -179,7 +182,7 @@ def export_view(
             return HttpResponseRedirect(f"{changelist}?{ERROR_FLAG}=1")
         # Read now: the time-zone middleware deactivates the zone before the body streams.
         at = At(zone=staff_time_zone(request), now=clock.now(), language=translation.get_language())
-        stamp = at.now.astimezone(at.zone).strftime("%Y%m%d-%H%M")
+        stamp = in_zone(at.now, at.zone).strftime("%Y%m%d-%H%M")
         response = StreamingHttpResponse(
             csv_lines(rows.iterator(chunk_size=CHUNK_SIZE), columns, at),
             content_type="text/csv; charset=utf-8",

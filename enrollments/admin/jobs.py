@@ -133,7 +133,12 @@ class StateFilter(admin.SimpleListFilter):
         return [(state.value, state.label) for state in State if state != State.PREVIEWED]
 
     def queryset(self, request, queryset):
-        return queryset.filter(state=self.value()) if self.value() else queryset
+        """Only a state the filter offers: any other value is ignored (the whole list), as the
+        enrollment list's filters ignore theirs. Passed on as typed, text holding a NUL
+        character made PostgreSQL refuse the query (a 500)."""
+        if self.value() in {value for value, _label in self.lookup_choices}:
+            return queryset.filter(state=self.value())
+        return queryset
 
 
 @admin.register(OperationRun)

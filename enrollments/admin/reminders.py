@@ -25,6 +25,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy
 
 from enrollments.admin.display import ReadOnly, enrollment_label, format_instant, instant_cell
+from enrollments.admin.filters import KnownChoiceFilter
 from enrollments.admin.scoping import PAGE_PERMISSIONS
 from enrollments.models import ExpiryReminder
 from enrollments.operations.scope import Scope, scope_of_any
@@ -47,7 +48,7 @@ class ExpiryReminderAdmin(ReadOnly, admin.ModelAdmin):
         "attempts",
         "last_error_display",
     )
-    list_filter = ("state",)
+    list_filter = (("state", KnownChoiceFilter),)
     search_fields = ("enrollment__user__email", "enrollment__course__title")
     search_help_text = gettext_lazy("Search by the learner's e-mail or the course's title.")
     ordering = ("-claimed_at", "-id")

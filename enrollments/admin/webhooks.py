@@ -30,6 +30,7 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from enrollments.admin import views
 from enrollments.admin.display import format_instant, instant_cell
+from enrollments.admin.filters import KnownChoiceFilter
 from enrollments.admin.forms import StaffZoneDateTimeField
 from enrollments.admin.reporting import error_message, translated
 from enrollments.errors import DomainError
@@ -137,7 +138,7 @@ class ReplayForm(forms.Form):
 class WebhookEndpointAdmin(admin.ModelAdmin):
     form = EndpointForm
     list_display = ("url", "is_enabled", "scheme", "event_types_shown", "description", "created")
-    list_filter = ("is_enabled", "scheme")
+    list_filter = ("is_enabled", ("scheme", KnownChoiceFilter))
     search_fields = ("url", "description")
     ordering = ("created_at", "id")
     actions = ("enable_selected", "disable_selected")

@@ -8,7 +8,8 @@ own whose rows name the batch they undo (`undoes_batch_id`, action UNDO):
 - The selection is the batch's enrollments, named (`batch_selection`): a door asks it first,
   so an unknown batch id is BATCH_NOT_FOUND before anything is planned or locked.
 - A row changed since the batch (an audit row of its enrollment outside the batch, at or
-  after the batch's row) is left as it is: CHANGED_SINCE_BATCH. Audit rows are written only by
+  after the batch's row, or a state other than the one the batch left: see
+  BatchRow.left_otherwise) is left as it is: CHANGED_SINCE_BATCH. Audit rows are written only by
   the core, under the row locks the undo holds while it reads them, so what it reads cannot
   move before its commit. This also makes a second undo of the same batch change nothing: the
   first undo's own rows are later rows.
@@ -63,11 +64,28 @@ class UndoChange(Change):
 
 @dataclass(frozen=True, slots=True)
 class BatchRow:
-    """What the undo knows of one enrollment (`Row.facts`): the batch's (first) audit row for
-    it, and whether a later audit row exists."""
+    """What the undo knows of one enrollment (`Row.facts`): the batch's first audit row for it
+    (`audit`, the state before), its last (`last`, the state it left), and whether a later
+    audit row exists."""
 
     audit: AccessChange
     changed_since: bool
+    last: AccessChange | None = None
+
+    def left_otherwise(self, state: State) -> bool:
+        """Whether `state` (the enrollment now) differs from what the batch left: its end, and
+        its pause where the rows tell it (the last row's new value, or the state before when
+        the batch did not move the pause). A change after the batch whose audit row reads an
+        earlier instant (another server's clock a second behind) is seen here, where the
+        instants alone would let the undo overwrite it."""
+        last = self.last or self.audit
+        if self.audit.old_total_paused_duration is None:
+            return False  # a row from before the states were recorded: NOT_UNDOABLE decides
+        if state.ended_at != last.new_ended_at:
+            return True
+        if last.new_is_paused is not None:
+            return state.is_paused != last.new_is_paused
+        return state.is_paused != (self.audit.old_paused_at is not None)
 
 
 #: How the doors name each State field when they show what an undo restores.
@@ -162,14 +180,19 @@ class Undo(Operation):
         for audit in rows:
             if audit.run_unfinished:
                 raise BatchRunUnfinished()
-            facts.setdefault(audit.enrollment_id, BatchRow(audit, audit.changed_since))
+            first = facts.get(audit.enrollment_id)
+            facts[audit.enrollment_id] = (
+                BatchRow(audit, audit.changed_since, audit)
+                if first is None
+                else BatchRow(first.audit, first.changed_since, audit)
+            )
         return facts
 
     def plan_row(self, row: Row, *, now: datetime, named: bool) -> Change | None:
         facts = row.facts
         if not isinstance(facts, BatchRow):  # not in the batch (a door's own selection)
             raise NotUndoable()
-        if facts.changed_since:
+        if facts.changed_since or facts.left_otherwise(row.state):
             raise ChangedSinceBatch()
         after = before_state(facts.audit, after=row.state)
         if after is None:

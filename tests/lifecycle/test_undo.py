@@ -435,3 +435,21 @@ def test_the_command_refuses_a_batch_whose_run_is_unfinished_with_status_1(capsy
 def _fail_after_the_first_chunk(chunk):
     """The run fails after its first chunk committed (it can be resumed)."""
     raise RuntimeError("the worker died")
+
+
+@pytest.mark.parametrize("later", [Extend(days=5), Pause()], ids=["extension", "pause"])
+def test_a_later_change_stamped_earlier_is_not_overwritten(clock, later):
+    """A change made after the batch by a server whose clock runs a second behind: its audit
+    row reads an earlier instant than the batch's. The undo went by the instants alone and
+    overwrote the extension (or failed on the pause with a database error); it compares the
+    state the batch left as well."""
+    enrollment = EnrollmentFactory()
+    clock.advance(hours=1)
+    batch = run(Extend(days=30), [enrollment])
+    clock.advance(seconds=-1)
+    run(later, [Enrollment.objects.get(pk=enrollment.pk)])
+    clock.advance(hours=1)
+    after_both = state(enrollment)
+    plan = undo(batch.batch_id)
+    assert [s.error.code for s in plan.skips] == ["CHANGED_SINCE_BATCH"]
+    assert state(enrollment) == after_both

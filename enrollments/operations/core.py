@@ -109,12 +109,19 @@ def apply_together(
     """Applies several (operation, selection) parts (a CSV whose rows ask for different
     changes) in one transaction, all or nothing, checked as a whole against `expected`, the
     `fingerprint_of` their previews (a command's dry run): a difference in any part writes
-    nothing and raises ChangedSincePreview. Parts lock their rows in turn, each in key order."""
+    nothing and raises ChangedSincePreview.
+
+    Every part's rows are locked first, together, in primary-key order (`_lock_parts`); then
+    each part is planned and written as `apply` does (its own lock of rows already held costs
+    nothing). Locked part by part, two such calls naming the same enrollments in parts of
+    opposite order would each hold a row of its first part that the other's first part waits
+    for: a deadlock, and the command's --expect path does not retry one."""
     now = clock.now()
     for operation, _selection in parts:
         operation.validate(now=now)
     by = replace(by, batch_id=by.batch_id or uuid.uuid4())
     with transaction.atomic():
+        _lock_parts(parts, by)
         plans = [
             _apply_locked(op, selection, by, expected=None, snapshot=None)
             for op, selection in parts
@@ -122,6 +129,30 @@ def apply_together(
         if fingerprint_of(plans) != expected:
             raise ChangedSincePreview()
     return plans
+
+
+def _lock_parts(parts: Sequence[tuple[Operation, Selection]], by: Attribution) -> None:
+    """Locks the union of the parts' rows in primary-key order, in one statement (the
+    caller's transaction holds the locks). Each part's rows are those `_apply_locked` would
+    lock: its selection within its actor's scope for its permission, read here without a lock
+    (a row matching a filter only later is locked by its part, as in `apply`). Nothing to do
+    on a database without row locks (SQLite: one writer at a time) or for a single part."""
+    if (
+        len(parts) < 2
+        or not connections[router.db_for_write(Enrollment)].features.has_select_for_update
+    ):
+        return
+    ids: set[uuid.UUID] = set()
+    for operation, selection in parts:
+        selection = selection.within(actor_scope(by.actor, operation.permission))
+        if selection.ids is not None:
+            rows = selection.in_scope(Enrollment.objects.filter(pk__any_of=selection.ids))
+            ids.update(rows.values_list("pk", flat=True))
+        else:
+            ids.update(selection.ids_in_order())
+    if ids:
+        locked = Enrollment.objects.filter(pk__any_of=sorted(ids)).order_by("pk")
+        list(locked.select_for_update(of=("self",)).values_list("pk", flat=True))
 
 
 def fingerprint_of(plans: Sequence[Plan]) -> str:

@@ -23,7 +23,15 @@ Every change is audited with the ENROLL action. An `ended_at` outside 2020-01-01
 Two concurrent enrollments of the same new pair are serialised by the unique (user, course)
 constraint: the second insert fails its transaction. `enroll` applies the operation and, when
 that happens, plans once more: the pair now has an enrollment, which is locked and planned as
-above (already enrolled), so the loser gets an ordinary answer, never a server error.
+above (already enrolled), so the loser gets an ordinary answer, never a server error. That
+holds for many new pairs at once too: the plan lists its new enrollments in (user id, course
+id) order, the order of that unique index, so two requests naming the same new pairs in any
+order insert them in the same order (one INSERT per chunk of the plan) and the second waits at
+the first pair they share; inserted in request order, each would hold a pair the other waits
+for, a deadlock (PostgreSQL aborts one with a server error, not an answer).
+
+A start given (`start_at`, the admin's add form) must lie within the instants the API can
+write as 32-bit Unix seconds, 1901-12-13T20:45:52Z .. 2038-01-19T03:14:07Z (`check_start`).
 """
 
 import hashlib
@@ -37,7 +45,7 @@ from django.db import IntegrityError
 from django.db.models import QuerySet
 from django.utils.translation import gettext_noop
 
-from enrollments.access_window import MAX_ENDED_AT
+from enrollments.access_window import INT32_MAX, MAX_ENDED_AT
 from enrollments.errors import AccessEndOutOfRange, AlreadyEnrolled, InvalidAccessEnd, Phrase
 from enrollments.models import AccessChange, Enrollment
 from enrollments.operations.audit import Attribution
@@ -52,6 +60,9 @@ from lms.models import Course, User
 
 #: The earliest end of access a request may give (InvalidAccessEnd's message says so).
 MIN_ENDED_AT = datetime(2020, 1, 1, tzinfo=UTC)
+#: The earliest start an enrollment may be given: the first instant of 32-bit Unix seconds,
+#: the counterpart of MAX_ENDED_AT (check_start says why).
+MIN_START_AT = datetime.fromtimestamp(-INT32_MAX - 1, tz=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +100,33 @@ def check_access_end(ended_at: datetime | None) -> None:
     if ended_at.tzinfo is None or not MIN_ENDED_AT <= ended_at <= MAX_ENDED_AT:
         raise InvalidAccessEnd(
             Phrase(gettext_noop("%(end)s is out of range"), end=ended_at.isoformat())
+        )
+
+
+def check_start(start_at: datetime | None) -> None:
+    """Refuses a start outside MIN_START_AT .. MAX_ENDED_AT, the instants 32-bit Unix seconds
+    can hold (1901-12-13T20:45:52Z .. 2038-01-19T03:14:07Z). Those are the bounds the service
+    already keeps for an enrollment's window, whose end the API renders as Unix seconds in a
+    GraphQL Int (32-bit, as Teachify renders `ended_at`), and every zone's calendar holds any
+    instant inside them (the admin, the exports and the e-mails show a start in the reader's
+    zone). A start is not held to the ends' lower bound (2020-01-01, Teachify's rule for an
+    end asked for): a start in December 2019 whose course default ends in 2020 stays accepted
+    (`default_end` checks that end). The start is the one instant a door takes freely (the
+    admin's add form); without a course default nothing else bounded it, and a start of
+    9999-12-31 or 0001-01-01 UTC was stored, outside the calendar in most zones.
+
+    The errors are those `default_end` gives for such a start in a course with a default, so
+    a start is refused alike with or without one: after 2038 AccessEndOutOfRange, before 1901
+    (or naive) InvalidAccessEnd naming it."""
+    if start_at is None:
+        return
+    if start_at.tzinfo is not None and start_at > MAX_ENDED_AT:
+        raise AccessEndOutOfRange()
+    if start_at.tzinfo is None or start_at < MIN_START_AT:
+        # The detail reuses check_access_end's words (and their translation): "<start> is out
+        # of range", the instant being the start.
+        raise InvalidAccessEnd(
+            Phrase(gettext_noop("%(end)s is out of range"), end=start_at.isoformat())
         )
 
 
@@ -143,6 +181,7 @@ class Enroll(Operation):
     def validate(self, *, now: datetime) -> None:
         for target in self.targets:
             check_access_end(target.ended_at)
+        check_start(self.start_at)
         start = self.start_at or now
         for course in {target.course for target in self.targets if target.ended_at is None}:
             default_end(course, start)
@@ -195,6 +234,7 @@ class Enroll(Operation):
                 plan.unchanged.append(row.id)
             else:
                 plan.changes.append(change)
+        _new_in_key_order(plan.changes)
         return plan
 
     def _existing_change(self, row: Row, target: PairToEnroll, *, now: datetime) -> Change | None:
@@ -225,6 +265,20 @@ class Enroll(Operation):
             ]
         )
         write_states([c for c in changes if not isinstance(c, NewEnrollment)], now=now, scope=scope)
+
+
+def _new_in_key_order(changes: list[Change]) -> None:
+    """Puts the new enrollments among `changes` in (user id, course id) order, in place, each
+    other change keeping its place. The core writes a plan's changes chunk by chunk in the
+    plan's order, so this is the order the rows go into the unique (user, course) index for the
+    whole request, not only within a chunk: two requests creating the same pairs then insert
+    them in one order, and the second waits at the first pair they share and takes the
+    IntegrityError path (`enroll`) instead of deadlocking. The doors report by their own order
+    (EntriesPlan.rows: the entries' lines), not by the plan's."""
+    slots = [i for i, change in enumerate(changes) if isinstance(change, NewEnrollment)]
+    ordered = sorted((changes[i] for i in slots), key=lambda c: (c.user_id, c.course_id))
+    for i, change in zip(slots, ordered, strict=True):
+        changes[i] = change
 
 
 def enroll(

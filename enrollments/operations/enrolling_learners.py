@@ -61,7 +61,9 @@ def enrollment_create(
 
     The end of access is `start_at + course.access_days` (indefinite when the course has no
     default), stored on the enrollment: changing the course's default later does not move the
-    learners already enrolled. Raises AlreadyEnrolled or AccessEndOutOfRange.
+    learners already enrolled. Raises AlreadyEnrolled, AccessEndOutOfRange or InvalidAccessEnd
+    (a start outside 1901-12-13T20:45:52Z .. 2038-01-19T03:14:07Z, or a default end before
+    2020: enrolling.check_start, enrolling.default_end).
     """
     by = Attribution(actor, source, reason)
     operation = Enroll((PairToEnroll(user, course),), start_at=start_at, refuse_existing=True)
@@ -295,7 +297,14 @@ def apply_entries(
     """Enrolls the entries in one transaction: the known learners through the core (locked,
     planned, audited), then the new learners created and enrolled, all with one batch id.
     With `expected` (a preview's `fingerprint()`) anything different writes nothing and raises
-    ChangedSincePreview. Refused entries are reported, not raised."""
+    ChangedSincePreview. Refused entries are reported, not raised.
+
+    The new learners are created in the order of their lower-cased addresses, the order of the
+    unique index on lower(email), not in the entries' order: two imports creating the same
+    learners, listed in any order, then insert them in one order, so the second waits at the
+    first address they share and finds that learner once the first commits
+    (learners.learner_find_or_create). In the entries' order each could hold an address the
+    other waits for, a deadlock. The report keeps the entries' order (EntriesPlan.rows)."""
     by = replace(by, batch_id=by.batch_id or uuid.uuid4())
     with transaction.atomic():
         resolved = _resolve(entries, create_users=create_users, now=clock.now())
@@ -306,9 +315,15 @@ def apply_entries(
             raise ChangedSincePreview()
         if resolved.new_learners:
             created = []
-            for entry in resolved.new_learners:
+            for entry in sorted(resolved.new_learners, key=_address_order):
                 user = learner_find_or_create(email=entry.user, name=entry.name)
                 created.append(PairToEnroll(user, entry.course, entry.ended_at))
             enroll(Enroll(tuple(created)), by)
     result.batch_id = by.batch_id
     return result
+
+
+def _address_order(entry: Entry) -> tuple[str, str]:
+    """The order new learners are created in: the lower-cased address (the unique index's
+    key), then the address itself, so that entries differing only in case keep one order."""
+    return (entry.user.lower(), entry.user)

@@ -56,7 +56,11 @@ def learner_find_or_create(*, email: str, name: str) -> User:
     """The learner with that address, else a new one (the module says how it is made), in the
     caller's transaction. Raises InvalidEmail or NameRequired (before any insert). Two
     requests creating the same learner at once: the unique index on lower(email) lets one
-    insert, the other finds that learner."""
+    insert, the other waits for it and then finds that learner. Only the IntegrityError of
+    that wait is caught here: a caller creating several learners in one transaction creates
+    them in lower(email) order (enrolling_learners.apply_entries), so two such callers never
+    hold an address each that the other waits for (a deadlock, which no retry here could
+    answer: the caller's whole transaction is aborted)."""
     email = clean_email(email)
     found = learners_by_email([email]).get(email.lower())
     if found is not None:

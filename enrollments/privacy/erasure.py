@@ -408,7 +408,8 @@ LABELS: dict[str, str] = {
 }
 
 
-def _check(learner: User, actor: User | None, subject: Subject) -> None:
+def _check(learner: User, actor: User | None) -> None:
+    """The refusals that depend on who erases whom (the module's list), before any write."""
     if actor is not None and actor.pk == learner.pk:
         raise ErasureRefused(gettext_noop("You cannot erase your own account."))
     if actor is not None and can_do_more_than(learner, actor):
@@ -424,6 +425,11 @@ def _check(learner: User, actor: User | None, subject: Subject) -> None:
         or Erasure.objects.filter(kind=Erasure.Kind.LEARNER, learner_id=learner.pk).exists()
     ):
         raise ErasureRefused(gettext_noop("%(email)s is already erased."), email=learner.email)
+
+
+def _check_runs(subject: Subject) -> None:
+    """Refuses while a bulk run is still changing one of `subject`'s enrollments; checked again
+    when the final lock finds more of them (`_erase`)."""
     unfinished = OperationRun.objects.filter(finished_at__isnull=True).exclude(
         state=RunState.PREVIEWED
     )
@@ -450,12 +456,30 @@ def erasure_preview(learner: User, *, actor: User | None = None) -> dict[str, in
 
 
 def _erase(learner: User, actor: User | None) -> tuple[User, dict[str, int]]:
-    """Locks the account and their enrollments, checks, runs the steps, pseudonymises the
-    account (in the caller's transaction); returns the account and the counts."""
-    learner = User.objects.select_for_update().get(pk=learner.pk)
-    list(Enrollment.objects.select_for_update().filter(user=learner).order_by("pk"))
+    """Locks the account and their enrollments, checks, pseudonymises the account, runs the
+    steps (in the caller's transaction); returns the account and the counts.
+
+    The locks, in an order the operation core's cannot deadlock with. The core locks a
+    learner's enrollment (FOR UPDATE) and may then insert another for them, whose foreign key
+    takes FOR KEY SHARE on the account when that transaction commits (Django's PostgreSQL
+    foreign keys are DEFERRABLE INITIALLY DEFERRED). The account is locked here FOR NO KEY
+    UPDATE, which that check does not wait for (another erasure, or an edit of the account,
+    still waits for it); then their enrollments, in key order, waiting for any change to them
+    in flight, which can now commit. Locked FOR UPDATE first, the account made that commit
+    wait for the erasure while the erasure waited for the enrollment it held: a deadlock.
+
+    Saving the account changes its e-mail address, a column of a unique index: that takes the
+    lock the foreign key's check waits for, so from then on no new enrollment of theirs
+    commits before the erasure does. Their enrollments are then locked once more
+    (`_locked_enrollments`): one committed since the first lock (FOR NO KEY UPDATE let it) is
+    locked and erased too, and the set is final. An enrollment inserted but not yet committed
+    when the address changes is not seen, as it was not with FOR UPDATE: its commit waits for
+    the erasure, and its audit row stays as written."""
+    learner = User.objects.select_for_update(no_key=True).get(pk=learner.pk)
+    _locked_enrollments(learner)
     subject = Subject.of(learner, new_email=pseudonym())
-    _check(learner, actor, subject)
+    _check(learner, actor)
+    _check_runs(subject)
     # The account first: the steps work from `subject` (what named them), and a repr written
     # again (admin_log_rewritten) shows the pseudonym.
     learner.email = subject.new_email
@@ -473,14 +497,26 @@ def _erase(learner: User, actor: User | None) -> tuple[User, dict[str, int]]:
             "password",
         ]
     )
+    final = _locked_enrollments(learner)
+    if final != subject.enrollment_ids:
+        subject.enrollment_ids = final
+        _check_runs(subject)
     return learner, {name: step(subject) for name, step in STEPS}
+
+
+def _locked_enrollments(learner: User) -> list[uuid.UUID]:
+    """The ids of the learner's enrollments, locked FOR UPDATE in key order (the core's)."""
+    rows = Enrollment.objects.select_for_update().filter(user=learner).order_by("pk")
+    return list(rows.values_list("pk", flat=True))
 
 
 def erase_learner(learner: User, *, actor: User | None, source: str) -> Erasure:
     """Erases `learner` (the module's docstring), attributed to `actor` through `source`
     (AccessChange.Source); returns the Erasure record. One transaction: the account and their
     enrollments are locked first, so a change to them in flight commits before (its audit row
-    is then erased too) or waits for the erasure. Raises ErasureRefused."""
+    is then erased too) or waits for the erasure; a new enrollment of theirs committed
+    meanwhile is erased too, or its commit waits for the erasure (`_erase`: the locks, and why
+    they cannot deadlock with the core's). Raises ErasureRefused."""
     with transaction.atomic():
         learner, counts = _erase(learner, actor)
         return Erasure.objects.create(

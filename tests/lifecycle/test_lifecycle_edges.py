@@ -74,15 +74,24 @@ def test_a_course_default_ending_before_2020_is_refused_as_an_end_given_would_be
                 Enroll((PairToEnroll(UserFactory(), course),), start_at=early),
                 Selection.named([]),
             )
-    # A course without a default length ends nowhere: any start stays possible.
+    # A course without a default length ends nowhere: any start the API can write as 32-bit
+    # Unix seconds stays possible (enrolling.check_start), 1900 not.
     unbounded = CourseFactory(access_days=None)
     plan = preview(
         Enroll(
-            (PairToEnroll(UserFactory(), unbounded),), start_at=datetime(1900, 1, 1, tzinfo=UTC)
+            (PairToEnroll(UserFactory(), unbounded),), start_at=datetime(1950, 1, 1, tzinfo=UTC)
         ),
         Selection.named([]),
     )
     assert [change.new_ended_at for change in plan.changes] == [None]
+    with pytest.raises(InvalidAccessEnd):
+        preview(
+            Enroll(
+                (PairToEnroll(UserFactory(), unbounded),),
+                start_at=datetime(1900, 1, 1, tzinfo=UTC),
+            ),
+            Selection.named([]),
+        )
 
 
 def test_a_course_default_counts_whole_days_whatever_the_starts_zone(clock):

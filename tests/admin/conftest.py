@@ -38,6 +38,12 @@ def logged_in(user) -> Client:
 
 
 @pytest.fixture
+def enroller_client(db):
+    """Staff who may see enrollments and enroll learners ("Enroll learners…")."""
+    return logged_in(grant(StaffFactory(), "view_enrollment", "enroll_learners"))
+
+
+@pytest.fixture
 def operator_client(operator):
     return logged_in(operator)
 

@@ -14,18 +14,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from enrollments.models import AccessChange, Enrollment
 from lms.models import User
-from tests.admin.conftest import grant, logged_in
-from tests.factories import CourseFactory, StaffFactory
+from tests.factories import CourseFactory
 
 pytestmark = pytest.mark.django_db
 
 URL = "/admin/enrollments/enrollment/enroll/"
 LIMIT = csv.field_size_limit()
-
-
-@pytest.fixture
-def enroller_client(db):
-    return logged_in(grant(StaffFactory(), "view_enrollment", "enroll_learners"))
 
 
 @pytest.fixture

@@ -79,11 +79,6 @@ def test_the_enroll_summary_names_only_what_happened(counts, new, expected):
 
 
 @pytest.fixture
-def enroller_client(db):
-    return logged_in(grant(StaffFactory(), "view_enrollment", "enroll_learners"))
-
-
-@pytest.fixture
 def course(db):
     return CourseFactory(title="Python", access_days=30)
 

@@ -23,16 +23,23 @@ BY = Attribution(None, AccessChange.Source.COMMAND, "support ticket")
 pytestmark = pytest.mark.django_db
 
 
+def paused_for(clock, *, days: int, ends_in: timedelta, freezes: bool = True, started=10 * DAY):
+    """An enrollment paused now with `ends_in` left (negative: ended that long ago), in a
+    course that freezes access during pauses or not; the clock then `days` later."""
+    enrollment = EnrollmentFactory(
+        course=CourseFactory(pause_freezes_access=freezes),
+        start_at=clock.current - started,
+        ended_at=clock.current + ends_in,
+    )
+    apply_to_one(Pause(), enrollment, BY)
+    clock.advance(days=days)
+    return reload(enrollment)
+
+
 @pytest.fixture
 def paused(clock):
     """Paused at T0 with one day left, in a course that freezes access; now T0 + 10 days."""
-    course = CourseFactory(pause_freezes_access=True)
-    enrollment = EnrollmentFactory(
-        course=course, start_at=clock.current - 10 * DAY, ended_at=clock.current + DAY
-    )
-    apply_to_one(Pause(), enrollment, BY)
-    clock.advance(days=10)
-    return reload(enrollment)
+    return paused_for(clock, days=10, ends_in=DAY)
 
 
 def reload(enrollment):
@@ -56,24 +63,14 @@ def test_ending_access_now_ends_it_at_the_pause_and_the_resume_gives_nothing_bac
 
 
 def test_ending_access_now_when_it_ended_before_the_pause_changes_nothing(clock):
-    course = CourseFactory(pause_freezes_access=True)
-    enrollment = EnrollmentFactory(
-        course=course, start_at=clock.current - 10 * DAY, ended_at=clock.current - DAY
-    )
-    apply_to_one(Pause(), enrollment, BY)
-    clock.advance(days=3)
+    enrollment = paused_for(clock, days=3, ends_in=-DAY)
     plan = apply(Expire(), Selection.named([enrollment.pk]), BY)
     assert (plan.changed_count, plan.unchanged) == (0, [enrollment.pk])
 
 
 def test_in_a_course_that_does_not_freeze_access_now_is_now(clock):
     """The pause costs access time there: the end is measured against now, as before."""
-    course = CourseFactory(pause_freezes_access=False)
-    enrollment = EnrollmentFactory(
-        course=course, start_at=clock.current - 10 * DAY, ended_at=clock.current + DAY
-    )
-    apply_to_one(Pause(), enrollment, BY)
-    clock.advance(days=10)
+    enrollment = paused_for(clock, days=10, ends_in=DAY, freezes=False)
     plan = apply(Expire(), Selection.named([enrollment.pk]), BY)
     assert plan.unchanged == [enrollment.pk]  # it lapsed during the pause
     still = apply(Extend(days=5), Selection.by_filter(Enrollment.objects.all()), BY)
@@ -91,12 +88,7 @@ def test_an_extension_by_filter_is_not_still_expired_while_the_new_end_is_after_
 
 
 def test_an_extension_by_filter_ending_at_or_before_the_pause_is_still_expired(clock):
-    course = CourseFactory(pause_freezes_access=True)
-    enrollment = EnrollmentFactory(
-        course=course, start_at=clock.current - 30 * DAY, ended_at=clock.current - 5 * DAY
-    )
-    apply_to_one(Pause(), enrollment, BY)
-    clock.advance(days=10)
+    paused_for(clock, days=10, ends_in=-5 * DAY, started=30 * DAY)
     plan = apply(Extend(days=5), Selection.by_filter(Enrollment.objects.all()), BY)
     assert [skip.error.code for skip in plan.skips] == ["STILL_EXPIRED"]
 

@@ -70,6 +70,9 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     # Serves collectstatic's output (STATIC_ROOT) from the app itself, before sessions and auth.
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # A NUL in an admin page's query string is a 400 before any list passes it to the database
+    # (config.admin_query_guard).
+    "config.admin_query_guard.AdminQueryGuardMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # The language of the pages people read (lms.language: Django's LocaleMiddleware for the
     # admin, the browser's Accept-Language, else LANGUAGE_CODE); every other path (the GraphQL

@@ -84,6 +84,18 @@ class Enrollment(LoadedWithoutInit, models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
     updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
+    # Apart from updated_at, which a background run bound to its preview compares to skip the
+    # rows whose access changed since (a learner who merely progressed is not one of them).
+    # The API's `updated_at` is the later of the two.
+    progress_updated_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_(
+            "When the stored progress last changed (an item completed, the items changed)."
+        ),
+        verbose_name=_("progress updated at"),
+    )
 
     class Meta:
         verbose_name = _("enrollment")

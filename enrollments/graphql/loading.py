@@ -237,6 +237,7 @@ class Columns:
 #: Columns resolvers read that no field of the same name exposes: the access state's window and
 #: pause, the completion rate's count, the cursor's created_at.
 _RESOLVER_COLUMNS = (
+    "progress_updated_at",
     "start_at",
     "ended_at",
     "is_paused",

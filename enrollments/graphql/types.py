@@ -62,6 +62,13 @@ def unix_seconds(value: datetime | None) -> int | None:
     return None if value is None else int(value.timestamp())
 
 
+def membership_updated_at(root: LoadedMembership) -> datetime:
+    """ "date membership was updated": the later of its access's last change (`updated_at`) and
+    its progress's (`progress_updated_at`: an item completed, the course's items changed)."""
+    progress = root.progress_updated_at
+    return root.updated_at if progress is None else max(root.updated_at, progress)
+
+
 class AccessState(graphene.Enum):
     """Where a membership stands now. Removed wins over everything, paused over the time
     window."""
@@ -277,6 +284,11 @@ class CourseMembership(graphene.ObjectType):
 
     @staticmethod
     @root_only
+    def resolve_updated_at(root: LoadedMembership, info) -> datetime:
+        return membership_updated_at(root)
+
+    @staticmethod
+    @root_only
     def resolve_access_state(root: LoadedMembership, info) -> str:
         return enrollment_access_state(root, at=root.access_at).value
 
@@ -458,7 +470,7 @@ class StudentCourseShip(graphene.ObjectType):
 
     @staticmethod
     def resolve_updated_at(root: LoadedMembership, info) -> int | None:
-        return unix_seconds(root.updated_at)
+        return unix_seconds(membership_updated_at(root))
 
     @staticmethod
     def resolve_created_at(root: LoadedMembership, info) -> int | None:

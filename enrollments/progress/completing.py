@@ -51,7 +51,9 @@ def enrollment_complete_item(*, enrollment: Enrollment, item: CourseItem) -> Ite
         )
         if created:
             status_before = locked.course_status
-            count_completion(enrollment=enrollment, completed_before=locked.items_completed)
+            count_completion(
+                enrollment=enrollment, completed_before=locked.items_completed, now=now
+            )
             changed = ["completion_rate"]
             if enrollment.course_status != status_before:
                 changed.insert(0, "course_status")

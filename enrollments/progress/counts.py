@@ -14,9 +14,12 @@ completions stay the truth. Three writers keep the two in step:
   SQL, a restored backup).
 """
 
+from datetime import datetime
+
 from django.db import transaction
 from django.db.models import QuerySet
 
+from enrollments import clock
 from enrollments.models import Enrollment
 from enrollments.progress import course_status
 from enrollments.selectors.memberships import (
@@ -28,26 +31,31 @@ from lms.batching import chunked
 from lms.models import CourseItem
 
 
-def count_completion(*, enrollment: Enrollment, completed_before: int) -> None:
+def count_completion(*, enrollment: Enrollment, completed_before: int, now: datetime) -> None:
     """Stores one more completed item on `enrollment`, whose row the caller has locked (and
-    read `completed_before` under that lock). Sets the attributes on `enrollment` too."""
+    read `completed_before` under that lock), progress changed `now`. Sets the attributes on
+    `enrollment` too."""
     completed = completed_before + 1
     total = CourseItem.objects.filter(course_id=enrollment.course_id).count()
     status = course_status(completed=completed, total=total)
     Enrollment.objects.filter(pk=enrollment.pk).update(
-        items_completed=completed, course_status=status
+        items_completed=completed, course_status=status, progress_updated_at=now
     )
     enrollment.items_completed, enrollment.course_status = completed, status
+    enrollment.progress_updated_at = now
 
 
 def enrollments_recount_progress(*, queryset: QuerySet[Enrollment]) -> int:
     """Sets the stored progress of every enrollment of `queryset` from a count of its
-    completions and its course's items, in one set-based UPDATE. Returns the rows updated.
+    completions and its course's items, in one set-based UPDATE, and its
+    `progress_updated_at` to now (their course's items changed, or their stored counts were
+    wrong: what the API shows of their progress moved). Returns the rows updated.
 
     The rows are locked first (in primary-key order, as the operation core locks): a completion
     being written concurrently then either is counted or waits and adds its one to the recount.
     """
     counted = completions_count_expression()
+    now = clock.now()
     with transaction.atomic():
         # Only ids from the caller's queryset (it may carry joins): the lock is on enrollments.
         locked = Enrollment.objects.filter(pk__in=queryset.values("pk")).order_by("pk")
@@ -55,6 +63,7 @@ def enrollments_recount_progress(*, queryset: QuerySet[Enrollment]) -> int:
         updated = 0
         for chunk in chunked(ids):
             updated += Enrollment.objects.filter(pk__in=chunk).update(
+                progress_updated_at=now,
                 items_completed=counted,
                 course_status=course_status_expression(counted, items_total_expression()),
             )

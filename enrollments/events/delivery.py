@@ -202,7 +202,10 @@ def _send_claim(
     """Sends the claimed deliveries in turn; returns the earliest retry it scheduled and
     whether the job should stop (the endpoint unreachable or disabled)."""
     config = settings.WEBHOOKS
-    worst_try = config["CONNECT_TIMEOUT"] + config["READ_TIMEOUT"]
+    # The longest one send can take: the whole exchange is cut at TOTAL_TIMEOUT (posting.py),
+    # each read at READ_TIMEOUT after a connect; a send begun with less lease left than this
+    # could end after the lease passed, when another job may have taken the rows back.
+    worst_try = max(config["TOTAL_TIMEOUT"], config["CONNECT_TIMEOUT"] + config["READ_TIMEOUT"])
     delivered: list[tuple[WebhookDelivery, Answer, datetime]] = []
     retry_at: datetime | None = None
     stop = False
@@ -215,6 +218,15 @@ def _send_claim(
                 _release(claim, unsent, clock.now())
                 counts["released"] += len(unsent)
                 break
+            # Read again before each send: a claim lasts up to the lease, and the endpoint may
+            # have been disabled or deleted (its deliveries cancelled: none may be sent), its
+            # secret rotated or its URL changed since (the next send signs and goes as it is now).
+            current = WebhookEndpoint.objects.filter(pk=endpoint.pk, is_enabled=True).first()
+            if current is None:
+                _release(claim, unsent, clock.now())
+                stop = True
+                break
+            endpoint = current
             delivery = unsent.pop(0)
             answer = send(endpoint, delivery.event)
             at = clock.now()
@@ -239,7 +251,13 @@ def _send_claim(
 
 
 def _flush(endpoint: WebhookEndpoint, claim: Claim, delivered: list, counts: Counter) -> None:
-    """Marks delivered what got a 2xx (one UPDATE) and logs their tries (one INSERT)."""
+    """Marks delivered what got a 2xx (one UPDATE) and logs their tries (one INSERT), of the
+    rows the claim still holds: a row cancelled meanwhile (the endpoint disabled) stays
+    cancelled, and one deleted with its endpoint gets no try (its foreign key would fail)."""
+    if not delivered:
+        return
+    held = set(_mine(claim, [d.pk for d, _, _ in delivered]).values_list("pk", flat=True))
+    delivered = [entry for entry in delivered if entry[0].pk in held]
     if not delivered:
         return
     at = delivered[-1][2]
@@ -287,8 +305,11 @@ def _failed(
 ) -> tuple[datetime | None, bool]:
     """Records a failed try; schedules the next, or fails the delivery (and, past the window or
     on 410 Gone, disables the endpoint). When another job reclaimed the delivery meanwhile (its
-    lease passed), only the try is recorded: the holder's outcome decides the rest. Returns the
-    next try and whether to stop."""
+    lease passed), only the try is recorded: the holder's outcome decides the rest; when it was
+    deleted with its endpoint meanwhile, nothing is (and the job stops). Returns the next try
+    and whether to stop."""
+    if not WebhookDelivery.objects.filter(pk=delivery.pk).exists():
+        return None, True
     WebhookAttempt.objects.create(
         delivery=delivery,
         attempted_at=at,

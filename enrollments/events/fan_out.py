@@ -31,7 +31,16 @@ def fan_out(*, batch: int = FAN_OUT_BATCH) -> set[int]:
             )
             if not ids:
                 return touched
-            for endpoint in WebhookEndpoint.objects.filter(is_enabled=True):
+            # Locked (key order), so a disable waits for this batch's deliveries and cancels
+            # them, and a disable that committed first leaves its endpoint out: read unlocked,
+            # a fan-out that listed an endpoint just before its disable inserted pending
+            # deliveries after the disable's cancel, sent on a later enable.
+            enabled = (
+                WebhookEndpoint.objects.filter(is_enabled=True)
+                .order_by("pk")
+                .select_for_update(no_key=True)
+            )
+            for endpoint in enabled:
                 if _insert_deliveries(endpoint, ids):
                     touched.add(endpoint.pk)
             AccessEvent.objects.filter(id__in=ids).update(fanned_out=True)

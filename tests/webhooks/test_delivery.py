@@ -96,10 +96,11 @@ class TestThroughTheCore:
     ):
         hook = endpoint_for()
         made = events(5, clock)
-        # endpoint, claim (SELECT FOR UPDATE, UPDATE), the rows, the 2xx (UPDATE, INSERT),
-        # then endpoint and an empty claim, then the follow-up's look for a retry to come (none):
-        # savepoints included.
-        with django_assert_num_queries(15):
+        # endpoint, claim (SELECT FOR UPDATE, UPDATE), the rows, the endpoint again before each
+        # of the 5 sends (a disable, delete or rotation meanwhile is seen by the next send), the
+        # 2xx (the rows still held, UPDATE, INSERT), then endpoint and an empty claim, then the
+        # follow-up's look for a retry to come (none): savepoints included.
+        with django_assert_num_queries(21):
             assert delivery.deliver_due(hook.pk) == {"delivered": 5}
         sent = [verify_standard(hook.secret, request)["sequence"] for request in receiver.requests]
         assert sent == [event.id for event in made]

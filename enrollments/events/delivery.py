@@ -252,19 +252,27 @@ def _send_claim(
 
 def _flush(endpoint: WebhookEndpoint, claim: Claim, delivered: list, counts: Counter) -> None:
     """Marks delivered what got a 2xx (one UPDATE) and logs their tries (one INSERT), of the
-    rows the claim still holds: a row cancelled meanwhile (the endpoint disabled) stays
-    cancelled, and one deleted with its endpoint gets no try (its foreign key would fail)."""
+    rows the claim still holds (locked first): a row cancelled meanwhile (the endpoint disabled)
+    stays cancelled, and one deleted with its endpoint gets no try (its foreign key would fail).
+
+    The endpoint's row before the deliveries' (clearing `warned_at`, when it was warned), the
+    order every writer of both takes them in (a disable, the fan-out): in the other order a
+    disable and this flush could each hold what the other waits for."""
     if not delivered:
         return
-    held = set(_mine(claim, [d.pk for d, _, _ in delivered]).values_list("pk", flat=True))
-    delivered = [entry for entry in delivered if entry[0].pk in held]
-    if not delivered:
-        return
-    at = delivered[-1][2]
-    by_status: dict[int | None, list[int]] = {}
-    for delivery, answer, _ in delivered:
-        by_status.setdefault(answer.status, []).append(delivery.pk)
     with transaction.atomic():
+        if endpoint.warned_at is not None:
+            WebhookEndpoint.objects.filter(pk=endpoint.pk).update(warned_at=None)
+            endpoint.warned_at = None
+        pks_sent = [delivery.pk for delivery, _, _ in delivered]
+        held = set(_mine(claim, pks_sent).select_for_update().values_list("pk", flat=True))
+        delivered = [entry for entry in delivered if entry[0].pk in held]
+        if not delivered:
+            return
+        at = delivered[-1][2]
+        by_status: dict[int | None, list[int]] = {}
+        for delivery, answer, _ in delivered:
+            by_status.setdefault(answer.status, []).append(delivery.pk)
         for status, pks in by_status.items():  # one UPDATE per 2xx status (mostly one)
             _mine(claim, pks).update(
                 state=State.DELIVERED,
@@ -282,9 +290,6 @@ def _flush(endpoint: WebhookEndpoint, claim: Claim, delivered: list, counts: Cou
             )
             for delivery, answer, when in delivered
         )
-        if endpoint.warned_at is not None:
-            WebhookEndpoint.objects.filter(pk=endpoint.pk).update(warned_at=None)
-            endpoint.warned_at = None
     counts["delivered"] += len(delivered)
 
 

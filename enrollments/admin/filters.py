@@ -48,10 +48,11 @@ class KnownChoiceFilter(admin.ChoicesFieldListFilter):
     CSV export redirects there too).
 
     Django's own filter passes `?state__exact=` on to the database as typed, and a bare
-    `?state=` (or `?state__in=`), which it does not claim, is applied as a plain lookup: text
-    holding a NUL character reaches PostgreSQL, which refuses it (DataError), and the list
-    answered 500 (the export broke mid-stream). A value that is no choice could never match a
-    row anyway. Use it as `("field", KnownChoiceFilter)` in `list_filter`."""
+    `?state=` (or `?state__in=`), which it does not claim, is applied as a plain lookup: a
+    value that is no choice showed an empty list as if filtered by something real. (A NUL
+    character, which PostgreSQL refused with a 500, is now refused for every parameter of the
+    admin before any list reads it: config/admin_query_guard.py; this filter refuses the rest.)
+    Use it as `("field", KnownChoiceFilter)` in `list_filter`."""
 
     def expected_parameters(self) -> list[str]:
         """Django's two, and the bare and `__in` forms of the field (every form a link can

@@ -44,7 +44,7 @@ from enrollments.graphql.resolving import root_only
 from enrollments.graphql.scalars import Cursor, ISO8601DateTime
 from enrollments.rules import AccessState as AccessStateValue
 from enrollments.selectors.access import enrollment_access_state, enrollment_has_access
-from enrollments.selectors.memberships import completion_rate
+from enrollments.selectors.memberships import completion_rate, membership_updated_at
 
 
 def learner_email(user: LoadedUser) -> str | None:
@@ -60,13 +60,6 @@ def learner_name(user: LoadedUser) -> str:
 
 def unix_seconds(value: datetime | None) -> int | None:
     return None if value is None else int(value.timestamp())
-
-
-def membership_updated_at(root: LoadedMembership) -> datetime:
-    """ "date membership was updated": the later of its access's last change (`updated_at`) and
-    its progress's (`progress_updated_at`: an item completed, the course's items changed)."""
-    progress = root.progress_updated_at
-    return root.updated_at if progress is None else max(root.updated_at, progress)
 
 
 class AccessState(graphene.Enum):

@@ -36,6 +36,14 @@ from enrollments.progress import CourseStatus
 from lms.models import CourseItem
 
 
+def membership_updated_at(membership) -> datetime:
+    """ "date membership was updated" (both APIs' `updated_at`): the later of its access's last
+    change (`updated_at`, which a run bound to its preview compares) and its progress's
+    (`progress_updated_at`: an item completed, the course's items changed)."""
+    progressed = membership.progress_updated_at
+    return membership.updated_at if progressed is None else max(membership.updated_at, progressed)
+
+
 def _count_of(queryset: QuerySet, group_field: str) -> Subquery:
     return Subquery(
         queryset.order_by().values(group_field).annotate(n=Count("*")).values("n")[:1],

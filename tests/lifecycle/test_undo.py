@@ -416,25 +416,12 @@ class TestABackgroundRunsBatch:
         assert undo(job.batch_id).selected == 1
 
 
-def test_the_command_refuses_a_batch_whose_run_is_unfinished_with_status_1(capsys):
-    course = CourseFactory()
-    EnrollmentFactory.create_batch(2, course=course)
-    selection = Selection.by_filter(Enrollment.objects.filter(course=course))
-    job = runs.start([(Extend(days=3), selection)], SYSTEM, chunk_size=1)
-    with pytest.raises(RuntimeError):
-        runs.advance(job.pk, on_chunk=_fail_after_the_first_chunk)
-    assert OperationRun.objects.get(pk=job.pk).state == OperationRun.State.FAILED
-    assert AccessChange.objects.filter(batch_id=job.batch_id).count() == 1
+def test_the_command_refuses_a_batch_whose_run_is_unfinished_with_status_1(failed_run):
     unchanged = snapshot()
-    result = run_command("undo_batch", str(job.batch_id))
+    result = run_command("undo_batch", str(failed_run.batch_id))
     assert result.status == 1
     assert "run is unfinished" in result.error
     assert snapshot() == unchanged
-
-
-def _fail_after_the_first_chunk(chunk):
-    """The run fails after its first chunk committed (it can be resumed)."""
-    raise RuntimeError("the worker died")
 
 
 @pytest.mark.parametrize("later", [Extend(days=5), Pause()], ids=["extension", "pause"])

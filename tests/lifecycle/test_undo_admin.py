@@ -7,8 +7,8 @@ import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
-from enrollments.models import AccessChange, Enrollment
-from enrollments.operations import Extend, Pause, Selection, apply, runs
+from enrollments.models import AccessChange
+from enrollments.operations import Extend, Pause, Selection, apply
 from enrollments.operations.audit import Attribution
 from tests.admin.conftest import grant, logged_in
 from tests.commands.conftest import snapshot
@@ -201,19 +201,9 @@ def test_a_global_undo_holder_undoes_only_batches_of_courses_they_see(batch, clo
     assert client.get(undo_url(own_batch)).status_code == 200
 
 
-def test_a_batch_whose_run_is_unfinished_is_refused_with_the_reason(undoer_client, clock):
-    course = CourseFactory()
-    EnrollmentFactory.create_batch(2, course=course)
-    selection = Selection.by_filter(Enrollment.objects.filter(course=course))
-    job = runs.start([(Extend(days=3), selection)], SYSTEM, chunk_size=1)
-
-    def stop(chunk):  # the worker dies after the first chunk committed: the run is FAILED
-        raise RuntimeError("the worker died")
-
-    with pytest.raises(RuntimeError):
-        runs.advance(job.pk, on_chunk=stop)
+def test_a_batch_whose_run_is_unfinished_is_refused_with_the_reason(undoer_client, failed_run):
     unchanged = snapshot()
-    page = undoer_client.get(undo_url(job.batch_id), follow=True)
+    page = undoer_client.get(undo_url(failed_run.batch_id), follow=True)
     assert [str(m) for m in get_messages(page.wsgi_request)] == [
         "This batch's run is unfinished: undo it once the run is done or cancelled"
     ]

@@ -5,8 +5,8 @@ from datetime import timedelta
 
 import pytest
 
-from enrollments.models import AccessChange, Enrollment
-from enrollments.operations import Extend, Pause, Resume, Selection, apply, runs
+from enrollments.models import AccessChange
+from enrollments.operations import Pause, Resume, Selection, apply
 from enrollments.operations.audit import Attribution
 from tests.admin.conftest import grant
 from tests.commands.conftest import snapshot
@@ -136,19 +136,9 @@ def test_without_the_errors_field_a_business_error_is_top_level(api, make_key, u
     assert error_codes(body) == ["BATCH_NOT_FOUND"]
 
 
-def test_a_batch_whose_run_is_unfinished_is_refused_in_errors(api, make_key, undoer, clock):
-    course = CourseFactory()
-    EnrollmentFactory.create_batch(2, course=course)
-    selection = Selection.by_filter(Enrollment.objects.filter(course=course))
-    job = runs.start([(Extend(days=3), selection)], SYSTEM, chunk_size=1)
-
-    def stop(chunk):  # the worker dies after the first chunk committed: the run is FAILED
-        raise RuntimeError("the worker died")
-
-    with pytest.raises(RuntimeError):
-        runs.advance(job.pk, on_chunk=stop)
+def test_a_batch_whose_run_is_unfinished_is_refused_in_errors(api, make_key, undoer, failed_run):
     before = snapshot()
-    body, payload = undo(api, make_key(undoer), job.batch_id)
+    _body, payload = undo(api, make_key(undoer), failed_run.batch_id)
     assert payload["errors"] == [
         {
             "field": "batchId",

@@ -26,13 +26,19 @@ def extend_one():
     apply_to_one(Extend(days=30), enrollment, Attribution(None, AccessChange.Source.ADMIN, ""))
 
 
-def job_in_thread(pk):
-    """The delivery job in a thread of its own (its own connection), as a worker runs it."""
+def job_holding_its_first_send(hook, receiver, events: int):
+    """`events` changes fanned out to `hook`, then its delivery job in a thread of its own (its
+    own connection, as a worker runs it), the receiver holding its first request: returns the
+    thread and the job's result (or error) once joined."""
+    for _ in range(events):
+        extend_one()
+    fan_out.fan_out()
+    receiver.answers.append(HOLD)
     result = {}
 
     def work():
         try:
-            result["result"] = delivery.deliver_due(pk)
+            result["result"] = delivery.deliver_due(hook.pk)
         except Exception as error:  # noqa: BLE001 - the test reports it
             result["error"] = error
         finally:
@@ -40,21 +46,21 @@ def job_in_thread(pk):
 
     thread = threading.Thread(target=work)
     thread.start()
+    assert receiver.holding.wait(timeout=20)
     return thread, result
+
+
+def finish(thread, receiver) -> None:
+    receiver.release()
+    thread.join(timeout=60)
 
 
 def test_a_disabled_endpoint_receives_nothing_after_the_send_in_flight(endpoint_for, receiver):
     hook = endpoint_for()
-    for _ in range(5):
-        extend_one()
-    fan_out.fan_out()
-    receiver.answers.append(HOLD)
-    thread, result = job_in_thread(hook.pk)
-    assert receiver.holding.wait(timeout=20)
+    thread, result = job_holding_its_first_send(hook, receiver, 5)
     endpoints.set_enabled(hook.pk, False)  # "cancels the webhook's deliveries not sent yet"
     assert set(WebhookDelivery.objects.values_list("state", flat=True)) == {"cancelled"}
-    receiver.release()
-    thread.join(timeout=60)
+    finish(thread, receiver)
     assert "error" not in result, repr(result.get("error"))
     # The request in flight only; every delivery stays cancelled, none counted delivered.
     assert len(receiver.requests) == 1
@@ -64,16 +70,10 @@ def test_a_disabled_endpoint_receives_nothing_after_the_send_in_flight(endpoint_
 
 def test_a_deleted_endpoint_receives_nothing_more_and_the_job_ends_cleanly(endpoint_for, receiver):
     hook = endpoint_for()
-    for _ in range(5):
-        extend_one()
-    fan_out.fan_out()
-    receiver.answers.append(HOLD)
-    thread, result = job_in_thread(hook.pk)
-    assert receiver.holding.wait(timeout=20)
+    thread, result = job_holding_its_first_send(hook, receiver, 5)
     endpoints.delete(hook.pk)
     assert not WebhookEndpoint.objects.exists()
-    receiver.release()
-    thread.join(timeout=60)
+    finish(thread, receiver)
     assert "error" not in result, repr(result.get("error"))  # an IntegrityError before
     assert len(receiver.requests) == 1
 
@@ -83,16 +83,10 @@ def test_after_a_rotation_the_rest_of_the_claim_is_signed_with_the_new_secret(
 ):
     hook = endpoint_for(scheme=WebhookEndpoint.Scheme.HEALTHIE)
     old = hook.secret
-    for _ in range(3):
-        extend_one()
-    fan_out.fan_out()
-    receiver.answers.append(HOLD)
-    thread, result = job_in_thread(hook.pk)
-    assert receiver.holding.wait(timeout=20)
+    thread, _result = job_holding_its_first_send(hook, receiver, 3)
     # expireWebhookSignature: Healthie's scheme -> no overlap, "a new secret signs from now on"
     new = endpoints.rotate(hook.pk).secret
-    receiver.release()
-    thread.join(timeout=60)
+    finish(thread, receiver)
     later = receiver.requests[1:]
     assert len(later) == 2
     assert new != old

@@ -121,14 +121,16 @@ def changed_fields(change: Change) -> list[FieldChange]:
 def batch_selection(batch_id: uuid.UUID, *, scope: Scope = EVERYWHERE) -> Selection:
     """The enrollments of a batch, named; raises BatchNotFound when it has no audit rows, or
     when any of them lies outside `scope` (a course manager undoes their course's batches
-    whole, and cannot tell another course's batch from none)."""
+    whole, and cannot tell another course's batch from none). Then BatchRunUnfinished when its
+    run is not over: only for a batch in scope, or the state of another course's run would
+    tell that batch from none."""
     ids = batch_enrollment_ids(batch_id)
-    refuse_while_its_run_is_unfinished(batch_id)
     outside = Enrollment.objects.filter(pk__in=ids).exclude(scope.condition())
     if not scope.everywhere and outside.exists():
         raise BatchNotFound(
             Phrase(gettext_noop("batch %(batch)s is outside the actor's courses"), batch=batch_id)
         )
+    refuse_while_its_run_is_unfinished(batch_id)
     return Selection.named(ids, scope=scope)
 
 

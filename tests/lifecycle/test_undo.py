@@ -24,6 +24,7 @@ from enrollments.operations import (
 )
 from enrollments.operations.audit import Attribution
 from enrollments.operations.enrolling import Enroll, PairToEnroll, enroll
+from enrollments.operations.scope import Scope
 from enrollments.operations.undoing import batch_selection
 from tests.admin.conftest import grant
 from tests.commands.conftest import run_command, snapshot
@@ -422,6 +423,16 @@ def test_the_command_refuses_a_batch_whose_run_is_unfinished_with_status_1(faile
     assert result.status == 1
     assert "run is unfinished" in result.error
     assert snapshot() == unchanged
+
+
+def test_the_scope_is_checked_before_the_run(failed_run):
+    """Out of scope first: another course's batch is not found whatever its run's state (the
+    admin page, the command's --actor and the API share batch_selection)."""
+    with pytest.raises(BatchNotFound):
+        batch_selection(failed_run.batch_id, scope=Scope(frozenset({CourseFactory().pk})))
+    its_course = AccessChange.objects.get(batch_id=failed_run.batch_id).enrollment.course_id
+    with pytest.raises(BatchRunUnfinished):
+        batch_selection(failed_run.batch_id, scope=Scope(frozenset({its_course})))
 
 
 @pytest.mark.parametrize("later", [Extend(days=5), Pause()], ids=["extension", "pause"])

@@ -1,6 +1,7 @@
 """`undoAccessChangeBatch`: restored and skipped rows, unknown and malformed ids, the
 permission, undo twice, the audit rows (source graphql, actor, reason)."""
 
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -8,9 +9,16 @@ import pytest
 from enrollments.models import AccessChange
 from enrollments.operations import Pause, Resume, Selection, apply
 from enrollments.operations.audit import Attribution
+from lms.models import CourseRole
 from tests.admin.conftest import grant
 from tests.commands.conftest import snapshot
-from tests.factories import CourseFactory, EnrollmentFactory, StaffFactory, UserFactory
+from tests.factories import (
+    CourseFactory,
+    CourseRoleFactory,
+    EnrollmentFactory,
+    StaffFactory,
+    UserFactory,
+)
 from tests.graphql.conftest import error_codes
 
 pytestmark = pytest.mark.django_db
@@ -147,4 +155,18 @@ def test_a_batch_whose_run_is_unfinished_is_refused_in_errors(api, make_key, und
         }
     ]
     assert payload["batchId"] is None
+    assert snapshot() == before
+
+
+def test_another_courses_unfinished_batch_answers_as_no_batch(api, make_key, failed_run):
+    """A course manager may undo their course's batches: another course's batch answers as
+    one that does not exist, whatever the state of its run (BATCH_RUN_UNFINISHED would tell
+    it from none; docs/api.md "Out of scope is not found")."""
+    manager = CourseRoleFactory(course=CourseFactory(), role=CourseRole.Role.MANAGER).user
+    key = make_key(manager)
+    missing, _payload = undo(api, key, uuid.uuid4())
+    before = snapshot()
+    outside, _payload = undo(api, key, failed_run.batch_id)
+    assert outside == missing
+    assert outside["data"]["undoAccessChangeBatch"]["errors"][0]["code"] == "BATCH_NOT_FOUND"
     assert snapshot() == before

@@ -1,8 +1,10 @@
 """Keeps the stored progress of enrollments true when a course's items change: a new item turns
 completed learners back to in progress, a deleted one takes its completions with it (CASCADE).
-Either way the course's enrollments are recounted in the same transaction."""
+Either way the course's enrollments are recounted in the same transaction. And cancels the
+unfinished runs of a user being deleted (below)."""
 
-from django.db.models.signals import post_delete, post_save
+from django.conf import settings
+from django.db.models.signals import post_delete, post_save, pre_delete
 from django.dispatch import receiver
 
 from enrollments.progress.counts import course_recount_progress
@@ -18,3 +20,20 @@ def _item_added(sender, instance: CourseItem, created: bool, raw: bool = False, 
 @receiver(post_delete, sender=CourseItem, dispatch_uid="enrollments_item_deleted")
 def _item_deleted(sender, instance: CourseItem, **kwargs) -> None:
     course_recount_progress(course_id=instance.course_id)
+
+
+@receiver(pre_delete, sender=settings.AUTH_USER_MODEL, dispatch_uid="enrollments_actor_deleted")
+def _actor_deleted(sender, instance, **kwargs) -> None:
+    """A run's actor is SET_NULL when they are deleted, and a run without an actor is the
+    system's (every course, no limit): a chunk taken after the deletion would act where its
+    author never could. Their runs not over yet are cancelled first (a running one stops at
+    its next chunk, acting as nobody meanwhile: scope.actor_now); drafts are left to their
+    own clean-up."""
+    from enrollments.models import OperationRun
+    from enrollments.operations import runs
+
+    unfinished = OperationRun.objects.filter(actor=instance, finished_at__isnull=True).exclude(
+        state=OperationRun.State.PREVIEWED
+    )
+    for run_id in unfinished.values_list("pk", flat=True):
+        runs.cancel(run_id)

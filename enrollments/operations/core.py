@@ -24,7 +24,7 @@ from enrollments.operations import limits
 from enrollments.operations.audit import Attribution, save_audit_rows
 from enrollments.operations.base import Operation, Plan, Row, Skip, State
 from enrollments.operations.collector import cyclic_gc_paused
-from enrollments.operations.scope import actor_scope
+from enrollments.operations.scope import actor_now, actor_scope
 from enrollments.operations.selection import Selection
 from enrollments.operations.writing import audit_rows
 from lms.batching import BATCH_SIZE, chunked
@@ -92,7 +92,9 @@ def apply(
     if expected is not None or snapshot is not None:
         raise ValueError("a plan applied in batches cannot be checked against one preview")
     result = Plan(operation, batch_id=by.batch_id)
-    for ids in chunked(selection.ids_in_order(), batch_size):
+    for number, ids in enumerate(chunked(selection.ids_in_order(), batch_size)):
+        if number:  # the actor as they are now: a role revoked meanwhile stops the next part
+            by = replace(by, actor=actor_now(by.actor))
         part = _apply_locked(operation, selection.narrowed(ids), by, expected=None, snapshot=None)
         # A row that stopped matching the filter since the ids were read is left alone.
         decided = {c.enrollment_id for c in part.changes} | {s.enrollment_id for s in part.skips}

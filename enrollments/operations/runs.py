@@ -34,7 +34,7 @@ import base64
 import pickle
 import uuid
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -65,7 +65,7 @@ from enrollments.operations.core import apply, reads_one_table
 from enrollments.operations.expiring import Expire
 from enrollments.operations.pausing import Pause, Resume
 from enrollments.operations.removing import Remove
-from enrollments.operations.scope import actor_scope
+from enrollments.operations.scope import actor_now, actor_scope
 from enrollments.operations.selection import Selection
 from enrollments.operations.shortening import Shorten
 from enrollments.operations.undoing import Undo
@@ -354,6 +354,8 @@ def _apply_chunk(run: OperationRun, parts: Sequence[Part], by: Attribution) -> C
         # updated_at is not the one written down (ENROLLMENT_CHANGED_SINCE_PREVIEW).
         snapshot = rows.updated_at() if run.bound_to_preview else None
         part = parts[taken.part]
+        # Its actor as they are now (a role revoked since the last chunk stops this one).
+        by = replace(by, actor=actor_now(by.actor))
         plan = apply(part.operation, part.selection_of(ids), by, snapshot=snapshot)
         decided = {c.enrollment_id for c in plan.changes} | {s.enrollment_id for s in plan.skips}
         decided |= set(plan.unchanged)

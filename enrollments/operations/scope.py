@@ -128,6 +128,21 @@ def scope_of(user, permission: Permission) -> Scope:
     return scope
 
 
+def actor_now(user):
+    """`user` read again from the database: what a long piece of work (a run's chunk, a
+    command's batch) acts as, as each request reads its user. The user object keeps its roles
+    and scopes (above) and Django keeps its permissions on it once read, so without this a role
+    revoked, a permission withdrawn or an account deactivated while a run went on would not
+    stop its later chunks. None (the system, an operator) stays None; a user deleted meanwhile
+    becomes an inactive stand-in that may act nowhere (never the system's EVERYWHERE)."""
+    if user is None:
+        return None
+    from django.contrib.auth import get_user_model
+
+    model = get_user_model()
+    return model.objects.filter(pk=user.pk).first() or model(pk=user.pk, is_active=False)
+
+
 def _scope_of(user, permission: Permission) -> Scope:
     if not user.is_active:
         return Scope(frozenset())

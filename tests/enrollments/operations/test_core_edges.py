@@ -23,7 +23,9 @@ from enrollments.operations.audit import Attribution
 from enrollments.operations.base import before_state
 from enrollments.operations.core import _read_rows, apply_together, fingerprint_of
 from enrollments.operations.writing import audit_values
-from tests.factories import CourseFactory, EnrollmentFactory
+from lms.models import CourseRole
+from lms.roles import Source, revoke_role
+from tests.factories import CourseFactory, CourseRoleFactory, EnrollmentFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -95,6 +97,23 @@ def test_a_batched_apply_counts_unchanged_rows_of_every_part(clock):
     rows = [EnrollmentFactory(ended_at=None) for _ in range(3)]
     plan = apply(Extend(indefinite=True), Selection.named([r.pk for r in rows]), BY, batch_size=2)
     assert sorted(plan.unchanged) == sorted(r.pk for r in rows) and plan.changes == []
+
+
+def test_a_batched_apply_acts_as_its_actor_is_at_each_part(clock):
+    """A command's apply in parts of its selection: a role revoked after the first part stops
+    the next (each part reads its actor again, as a run's chunk does; the user object keeps
+    the roles it read once)."""
+    course = CourseFactory()
+    staff = CourseRoleFactory(course=course, role=CourseRole.Role.STAFF).user
+    rows = EnrollmentFactory.create_batch(2, course=course, ended_at=clock.current + timedelta(9))
+
+    def revoke(part, ids):
+        if part.changes:  # after the first part only
+            revoke_role(staff, course, actor=None, source=Source.COMMAND)
+
+    by = Attribution(staff, AccessChange.Source.COMMAND, "exam")
+    plan = apply(Pause(), Selection.named([r.pk for r in rows]), by, batch_size=1, on_batch=revoke)
+    assert (len(plan.changes), [type(s.error) for s in plan.skips]) == (1, [MembershipNotFound])
 
 
 def test_parts_cannot_be_checked_against_one_preview():

@@ -28,8 +28,12 @@ from enrollments.operations import (
     runs,
 )
 from enrollments.operations.audit import Attribution
+from enrollments.operations.scope import actor_now, scope_of
 from enrollments.operations.shortening import Shorten
-from tests.factories import CourseFactory, EnrollmentFactory, OperatorFactory
+from enrollments.permissions import EXTEND_ACCESS
+from lms.models import CourseRole
+from lms.roles import Source, revoke_role
+from tests.factories import CourseFactory, CourseRoleFactory, EnrollmentFactory, OperatorFactory
 from tests.run_chunks import pending_rows, written_ids
 
 pytestmark = pytest.mark.django_db
@@ -371,3 +375,67 @@ def test_drafts_nobody_confirmed_are_deleted_after_a_day(clock, learners):
     assert runs.discard_old_drafts() == 1
     assert set(OperationRun.objects.values_list("pk", flat=True)) == {queued.pk, fresh.pk}
     assert not OperationRunChunk.objects.filter(run_id=old.pk).exists()
+
+
+@pytest.fixture
+def staff_run(clock, learners):
+    """A run of a course's staff member over two of its rows, a chunk each."""
+    course, rows = learners
+    staff = CourseRoleFactory(course=course, role=CourseRole.Role.STAFF).user
+    run = runs.start(
+        [(Extend(days=5), Selection.named([e.pk for e in rows[:2]]))],
+        Attribution(staff, AccessChange.Source.ADMIN, "exam"),
+        chunk_size=1,
+    )
+    return course, staff, run
+
+
+def extended_after(run, act) -> int:
+    """Advances `run`, calling `act` once its first chunk committed; the rows it changed."""
+    seen = []
+
+    def after_chunk(chunk):
+        seen.append(chunk)
+        if len(seen) == 1:
+            act()
+
+    runs.advance(run.pk, on_chunk=after_chunk)
+    assert len(seen) == 2
+    return AccessChange.objects.filter(batch_id=run.batch_id).count()
+
+
+@pytest.mark.parametrize("loss", ["role revoked", "deactivated"])
+def test_an_actor_who_lost_the_right_meanwhile_stops_at_the_next_chunk(staff_run, loss):
+    """Each chunk acts as its actor is now, as each request reads its user: the scope, the
+    roles and Django's permissions are kept on a user object once read, and one object for
+    the whole run let its later chunks act with the rights its actor had at the first."""
+    course, staff, run = staff_run
+    lose = {
+        "role revoked": lambda: revoke_role(staff, course, actor=None, source=Source.COMMAND),
+        "deactivated": lambda: type(staff).objects.filter(pk=staff.pk).update(is_active=False),
+    }[loss]
+    assert extended_after(run, lose) == 1
+    run.refresh_from_db()
+    assert (run.changed, run.skipped) == (1, 1)
+
+
+def test_deleting_an_actor_cancels_their_unfinished_runs(staff_run):
+    """Deleting a user sets their runs' actor to null, which reads as the system's (every
+    course) to a chunk taken later: their unfinished runs are cancelled first."""
+    _course, staff, run = staff_run
+    staff.delete()
+    run.refresh_from_db()
+    assert (run.state, run.actor_id) == (State.CANCELLED, None)
+    assert runs.advance(run.pk).changed == 0
+
+
+def test_an_actor_deleted_meanwhile_acts_nowhere(staff_run):
+    """A chunk whose actor was deleted since the run took them acts as an inactive stand-in:
+    an empty scope, never None (the system's every course)."""
+    _course, staff, _run = staff_run
+    gone = type(staff)(pk=uuid.uuid4(), email="gone@example.com")  # no such row
+    stand_in = actor_now(gone)
+    assert stand_in is not None and not stand_in.is_active
+    assert scope_of(stand_in, EXTEND_ACCESS).empty
+    assert actor_now(staff).is_active and actor_now(staff) is not staff
+    assert actor_now(None) is None

@@ -311,7 +311,7 @@ def _advance_one(
 ) -> bool:
     """One chunk applied (and reported), or the run finished: whether to go on."""
     if OperationRun.objects.filter(pk=run.pk, cancel_requested=True).exists():
-        _finish(run, State.CANCELLED)
+        _finish_cancelled(run)
         return False
     chunk = retry_on_conflict(_apply_chunk)(run, parts, by)
     if chunk is None:
@@ -348,6 +348,8 @@ def _apply_chunk(run: OperationRun, parts: Sequence[Part], by: Attribution) -> C
         )
         if taken is None:
             return None
+        if not OperationRun.objects.filter(pk=run.pk, finished_at__isnull=True).exists():
+            return None  # cancelled by another runner since this one looked (_finish_cancelled)
         rows = run_chunks.rows_of(taken)
         ids = rows.ids
         # Bound to its preview: the core skips, on its one locked read, every row whose
@@ -387,6 +389,21 @@ def _finish(run: OperationRun, state: State) -> None:
     OperationRun.objects.filter(pk=run.pk, finished_at__isnull=True).update(
         state=state, finished_at=clock.now()
     )
+
+
+def _finish_cancelled(run: OperationRun) -> None:
+    """The run CANCELLED, unless another runner's chunk is in flight: a finished run's batch
+    may be undone at once, and a chunk committing after the undo's read would stay changed
+    under that batch. So the chunks not done are locked first (SKIP LOCKED); one held by a
+    runner leaves the finish to that runner, which sees the cancel before its next chunk (a
+    runner killed meanwhile: the sweep queues the run again, and its next runner finishes it).
+    Held here, none can be taken (`_apply_chunk` checks the run is not finished under its
+    chunk's lock)."""
+    with transaction.atomic():
+        pending = OperationRunChunk.objects.filter(run=run, done=False)
+        free = len(pending.select_for_update(skip_locked=True).values_list("seq", flat=True))
+        if free == pending.count():
+            _finish(run, State.CANCELLED)
 
 
 def _fail(run: OperationRun, error: str) -> None:

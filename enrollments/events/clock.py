@@ -21,6 +21,18 @@ pause) lists `access_state` in its own event, or creates or deletes the membersh
 event would tell receivers twice, the second time of an instant the membership may have spent
 paused. A change after the instant that did not move access (an extension made a few seconds
 after a start passed, before the sweep ran) does not stand in for the clock's event.
+
+An end is the exception: a change made at or after the end it set (its event lists `ended_at`)
+either listed `access_state` or found access already gone, as for an end moved later but still
+past (ended 30 hours ago, extended by a day: expired before and after). Either way the
+membership had no access to lose at that end, and the clock records none. A start has no such
+rule (an extension after the start sets the end, not the start).
+
+The clock's own events count too: an end moved earlier after the clock's access_ended leaves
+access as it was (gone) and tells no one twice. So the sweep records starts before ends: a
+window that opened and closed between two sweeps gets access_started, then access_ended (an
+access_ended recorded first would stand in for the start, being after it). A row whose start
+the sweep left (locked by a change) keeps its end for the next sweep, for the same reason.
 """
 
 import uuid
@@ -51,16 +63,21 @@ def sweep_clock(now: datetime | None = None) -> int:
     now = now or clock.now()
     since = now - lookback()
     recorded = 0
+    left: set = set()  # rows the start's pass left locked: their end waits for the next sweep
     # Only a window that opens has transitions: an end at or before the start (access ended
     # "now" before it started) gives no access at any instant, so neither passing is news.
     opens = Q(ended_at__isnull=True) | Q(ended_at__gt=F("start_at"))
+    # Starts before ends: a window that opened and closed since the last sweep gets both, in
+    # the order they happened (receivers order by sequence). The other way round, the clock's
+    # access_ended (after the start, listing access_state) would stand in for the start; and
+    # so would an end recorded for a row whose start was skipped as locked.
     for action, instant, due in (
-        (ACCESS_ENDED, "ended_at", Q(ended_at__gt=since, ended_at__lte=now) & opens),
         (
             ACCESS_STARTED,
             "start_at",
             Q(start_at__gt=since, start_at__lte=now, created_at__lt=F("start_at")) & opens,
         ),
+        (ACCESS_ENDED, "ended_at", Q(ended_at__gt=since, ended_at__lte=now) & opens),
     ):
         recorded_already = AccessEvent.objects.filter(
             enrollment=OuterRef("pk"), action=action, instant=OuterRef(instant)
@@ -71,28 +88,34 @@ def sweep_clock(now: datetime | None = None) -> int:
             .order_by("pk")
             .values_list("pk", flat=True)
         )
-        for ids in chunked(list(candidates), SWEEP_CHUNK):
-            recorded += _record(action, instant, due, ids, now)
+        for ids in chunked([pk for pk in candidates if pk not in left], SWEEP_CHUNK):
+            created, skipped = _record(action, instant, due, ids, now)
+            recorded += created
+            left.update(skipped)
     return recorded
 
 
 def _due(due: Q, instant: str):
     """The enrollments whose `instant` (a column) passed as `due` says, with access to lose or
-    gain then (not removed, not paused), and whose transition no change has reported since."""
-    reported = (
+    gain then (not removed, not paused), and whose transition no event has reported since."""
+    reported = Q(event_type__in=(EventType.CREATED, EventType.DELETED)) | Q(
+        fields__contains='"access_state"'
+    )
+    if instant == "ended_at":
+        reported |= Q(fields__contains='"ended_at"')
+    reported_since = (
         AccessEvent.objects.annotate(fields=Cast("changed_fields", TextField()))
         .filter(enrollment=OuterRef("pk"), occurred_at__gte=OuterRef(instant))
-        .filter(
-            Q(event_type__in=(EventType.CREATED, EventType.DELETED))
-            | Q(fields__contains='"access_state"')
-        )
+        .filter(reported)
     )
     return Enrollment.objects.filter(due, removed_at__isnull=True, is_paused=False).filter(
-        ~Exists(reported)
+        ~Exists(reported_since)
     )
 
 
-def _record(action: str, instant: str, due: Q, ids: list, now: datetime) -> int:
+def _record(action: str, instant: str, due: Q, ids: list, now: datetime) -> tuple[int, set]:
+    """Records `action` for those of `ids` still due; returns how many it recorded and the ids
+    it left (locked by a change, or no longer due)."""
     with transaction.atomic():
         # Read again under the lock: a change committed since the candidates were read may
         # have moved the date, or reported the transition itself.
@@ -120,4 +143,4 @@ def _record(action: str, instant: str, due: Q, ids: list, now: datetime) -> int:
         created = AccessEvent.objects.filter(event_id__in=[e.event_id for e in events]).count()
         if created:
             announce()
-    return created
+    return created, set(ids) - {pk for pk, _ in locked}

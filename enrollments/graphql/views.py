@@ -186,8 +186,10 @@ SENDS_TO_THE_OUTSIDE = frozenset({"sendTestWebhook"})
 
 @method_decorator(csrf_exempt, name="dispatch")
 @method_decorator(answers_in_the_negotiated_media_type, name="dispatch")
+# The version header (versions.py): outside the failures' answer, so that a 500 or 503 carries
+# the version's Vary and warnings too; inside the media type, which a refusal gets as well.
+@method_decorator(versions.selects_version, name="dispatch")
 @method_decorator(answers_server_failures_in_json, name="dispatch")
-@method_decorator(versions.selects_version, name="dispatch")  # the version header (versions.py)
 class ApiView(GraphQLView):
     graphiql = True
     graphiql_template = "enrollments/graphiql.html"  # graphene-django's loads from a CDN

@@ -3,14 +3,17 @@ access that starts at a future `start_at`, recorded by the sweep once per enroll
 instant, re-armed when a change moves the date; none for paused or removed learners or beyond
 the look-back; two sweeps at once record one (PostgreSQL)."""
 
+import threading
 from datetime import timedelta
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.db import connection, transaction
 from django.test import TestCase
 from django_tasks_db.models import DBTaskResult
 
+from enrollments.events import clock as clock_module
 from enrollments.events.clock import ACCESS_ENDED, ACCESS_STARTED, sweep_clock
 from enrollments.models import AccessChange, AccessEvent, Enrollment
 from enrollments.operations import Expire, Extend, Pause, Remove, Resume, apply_to_one
@@ -157,6 +160,67 @@ def test_a_change_after_a_start_that_left_access_as_it_was_does_not_stand_in_for
     assert access_reports(later) == [(ACCESS_STARTED, starts)]
 
 
+@pytest.mark.django_db
+def test_a_start_and_an_end_passed_before_one_sweep_are_both_recorded_in_order(clock):
+    """A window [start, end) that opened and closed while the sweep did not run (within the
+    look-back): both transitions are recorded, access_started first (the lower sequence). The
+    sweep recorded the end first, and its own access_ended (at the end, after the start) then
+    stood in for the start: receivers heard access end without hearing it begin."""
+    starts = clock.current + HOUR
+    enrollment = EnrollmentFactory(start_at=starts, ended_at=starts + HOUR)
+    Enrollment.objects.filter(pk=enrollment.pk).update(created_at=clock.current)
+    clock.advance(hours=3)
+    assert sweep_clock() == 2
+    # In id order, the `sequence` receivers order by.
+    assert access_reports(enrollment) == [(ACCESS_STARTED, starts), (ACCESS_ENDED, starts + HOUR)]
+
+
+@pytest.mark.django_db
+def test_an_end_moved_later_but_still_past_records_no_access_ended_that_never_happened(clock):
+    """Access ended 30 hours ago, before the look-back; extended by a day, its end is 6 hours
+    ago: still expired, so the extension's event names only the end. The sweep recorded an
+    access_ended at that instant, when the membership had no access to lose."""
+    enrollment = EnrollmentFactory(
+        start_at=clock.current - 10 * 24 * HOUR, ended_at=clock.current - 30 * HOUR
+    )
+    assert sweep_clock() == 0  # ended before the look-back
+    apply_to_one(Extend(days=1), enrollment, BY)
+    enrollment.refresh_from_db()
+    assert enrollment.ended_at == clock.current - 6 * HOUR
+    assert AccessEvent.objects.get(enrollment=enrollment).changed_fields == ["ended_at"]
+    clock.advance(minutes=1)
+    assert sweep_clock() == 0
+    assert clock_events() == []
+
+
+@pytest.mark.django_db
+def test_an_end_moved_earlier_after_the_clock_recorded_it_is_not_recorded_again(clock):
+    """The clock recorded access_ended; an hour later the end is moved an hour earlier (still
+    past, access already gone): the membership lost its access once, and receivers heard it."""
+    ends = clock.current + HOUR
+    enrollment = EnrollmentFactory(start_at=clock.current - 10 * HOUR, ended_at=ends)
+    clock.advance(hours=2)
+    assert sweep_clock() == 1
+    apply_to_one(Expire(at=ends - HOUR), Enrollment.objects.get(pk=enrollment.pk), BY)
+    clock.advance(minutes=1)
+    assert sweep_clock() == 0
+    assert access_reports(enrollment) == [(ACCESS_ENDED, ends)]
+
+
+@pytest.mark.django_db
+def test_an_end_moved_later_into_the_future_is_recorded_when_it_passes(clock):
+    """The extension gave access back (its event lists the access fields, before the new end):
+    the new end is news when it passes, as before."""
+    enrollment = EnrollmentFactory(
+        start_at=clock.current - 10 * 24 * HOUR, ended_at=clock.current - 30 * HOUR
+    )
+    apply_to_one(Extend(days=2), enrollment, BY)
+    assert "access_state" in AccessEvent.objects.get(enrollment=enrollment).changed_fields
+    clock.advance(hours=19)
+    assert sweep_clock() == 1
+    assert [instant for _, instant, _, _ in clock_events()] == [clock.current - HOUR]
+
+
 @requires_postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_sweeps_at_once_record_one_event_each(clock):
@@ -167,6 +231,49 @@ def test_two_sweeps_at_once_record_one_event_each(clock):
     assert all(isinstance(result, int) for result in results), results
     assert sum(results) == 40
     assert AccessEvent.objects.filter(action=ACCESS_ENDED).count() == len(rows)
+
+
+@requires_postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_start_left_locked_holds_back_its_end_until_the_next_sweep(clock, monkeypatch):
+    """A change holds the row while the sweep passes the starts (SKIP LOCKED leaves it) and
+    commits before the ends' pass: the end waits for the next sweep, which records the start,
+    then the end. Recorded at once, the end would have stood in for the start for good."""
+    starts = clock.current + HOUR
+    enrollment = EnrollmentFactory(start_at=starts, ended_at=starts + HOUR)
+    Enrollment.objects.filter(pk=enrollment.pk).update(created_at=clock.current)
+    clock.advance(hours=3)
+    locked, release = threading.Event(), threading.Event()
+
+    def hold_the_row():
+        try:
+            with transaction.atomic():
+                Enrollment.objects.select_for_update().get(pk=enrollment.pk)
+                locked.set()
+                release.wait(timeout=10)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold_the_row)
+    holder.start()
+    assert locked.wait(timeout=10)
+    record = clock_module._record
+
+    def record_then_commit_the_change(action, *args):
+        result = record(action, *args)
+        if action == ACCESS_STARTED:
+            release.set()
+            holder.join(timeout=10)
+        return result
+
+    monkeypatch.setattr(clock_module, "_record", record_then_commit_the_change)
+    try:
+        assert sweep_clock() == 0
+    finally:
+        release.set()
+        holder.join(timeout=10)
+    assert sweep_clock() == 2
+    assert access_reports(enrollment) == [(ACCESS_STARTED, starts), (ACCESS_ENDED, starts + HOUR)]
 
 
 @pytest.mark.django_db

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
+from django.db import connection
 from graphql import print_schema
 
 from config.schema import schema as contract_schema
@@ -378,6 +379,52 @@ def test_every_answer_varies_by_the_version_header(client, manager, make_key, ve
         **extra,
     )
     assert "Healthie-GraphQL-API-Version" in response["Vary"]
+
+
+def database_down(monkeypatch) -> None:
+    """Every new cursor fails as a dropped connection does (views.py answers 503)."""
+
+    def create_cursor(name=None):
+        raise connection.Database.OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(connection, "create_cursor", create_cursor)
+
+
+def a_bug_before_execution(monkeypatch) -> None:
+    """The view's context fails (views.py answers 500)."""
+
+    def broken_context(self, request):
+        raise AttributeError("'WSGIRequest' object has no attribute 'renamed'")
+
+    monkeypatch.setattr("enrollments.graphql.views.ApiView.get_context", broken_context)
+
+
+@pytest.mark.parametrize(
+    ("failure", "status", "code"),
+    [
+        (database_down, 503, "SERVICE_UNAVAILABLE"),
+        (a_bug_before_execution, 500, "INTERNAL_SERVER_ERROR"),
+    ],
+    ids=["503", "500"],
+)
+@pytest.mark.parametrize("accept", [None, "application/graphql-response+json"])
+def test_a_server_failure_keeps_the_versions_vary_and_warning(
+    api, key, clock, monkeypatch, failure, status, code, accept
+):
+    """Every answer, errors included: the JSON error built for what the view raised carried
+    neither (the version's wrapper sat inside the one that answers failures)."""
+    clock.current = datetime(2026, 8, 1, tzinfo=UTC)
+    failure(monkeypatch)
+    extra = {} if accept is None else {"HTTP_ACCEPT": accept}
+    body = post(
+        api, key, "{ courseMemberships(first: 1) { total_count } }", version="2025-01-01", **extra
+    )
+    response = api.last_response
+    assert response.status_code == status
+    assert error_codes(body) == [code]
+    assert response["Content-Type"] == (accept or "application/json")
+    assert "Healthie-GraphQL-API-Version" in response["Vary"]
+    assert body["extensions"] == {"warnings": [sunset_warning()]}
 
 
 @pytest.mark.parametrize(

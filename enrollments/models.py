@@ -403,6 +403,13 @@ class OperationRun(models.Model):
     )
     #: Whether rows changed since the preview are skipped (an admin Confirm) or not (a command).
     bound_to_preview = models.BooleanField(default=False, verbose_name=_("bound to preview"))
+    #: Bound to its preview: the ids (as text) of its rows' courses that froze access during
+    #: pauses when the preview read them. A course changed since decides differently (a resume
+    #: moves the end or not) from one row to the next, which `updated_at` does not show.
+    #: Null for a run not bound to a preview, and for one written before this was recorded.
+    freezing_courses = models.JSONField(
+        null=True, blank=True, verbose_name=_("courses freezing access when previewed")
+    )
     #: What makes two runs the same request (a command's run): one of them may be unfinished
     #: at a time. Empty for runs that are never compared (the admin's).
     identity = models.CharField(max_length=64, blank=True, default="", verbose_name=_("identity"))

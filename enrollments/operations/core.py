@@ -62,6 +62,7 @@ def apply(
     *,
     expected: str | None = None,
     snapshot: Mapping[uuid.UUID, datetime | None] | None = None,
+    freezing: frozenset[uuid.UUID] | set[uuid.UUID] | None = None,
     batch_size: int | None = None,
     on_batch: Callable[[Plan, Sequence[uuid.UUID]], None] | None = None,
 ) -> Plan:
@@ -78,7 +79,9 @@ def apply(
     With `snapshot` (each row's `updated_at` as a preview read it: a run bound to its preview,
     runs.py) a locked row whose `updated_at` differs is skipped with
     EnrollmentChangedSincePreview and not planned: never changed to something the preview did
-    not show, checked on the one locked read.
+    not show, checked on the one locked read. With it, `freezing` (the courses that froze
+    access during pauses when the preview read them) skips as well a row whose course changed
+    that since: the row is as it was, its plan would not be (a resume moving the end or not).
 
     With `batch_size` the selection is applied in parts of that many rows, one transaction
     each (a command over 100,000 rows: a crash loses one part, few rows are locked at a time);
@@ -88,7 +91,9 @@ def apply(
     operation.validate(now=clock.now())
     by = replace(by, batch_id=by.batch_id or uuid.uuid4())
     if batch_size is None:
-        return _apply_locked(operation, selection, by, expected=expected, snapshot=snapshot)
+        return _apply_locked(
+            operation, selection, by, expected=expected, snapshot=snapshot, freezing=freezing
+        )
     if expected is not None or snapshot is not None:
         raise ValueError("a plan applied in batches cannot be checked against one preview")
     result = Plan(operation, batch_id=by.batch_id)
@@ -169,6 +174,7 @@ def _apply_locked(
     *,
     expected: str | None,
     snapshot: Mapping[uuid.UUID, datetime | None] | None,
+    freezing: frozenset[uuid.UUID] | set[uuid.UUID] | None = None,
 ) -> Plan:
     # Whatever scope the door gave, the actor acts only where they may (operations/scope.py).
     selection = selection.within(actor_scope(by.actor, operation.permission))
@@ -177,7 +183,7 @@ def _apply_locked(
         # changes happened in, and a pause is timed from when it happened.
         rows = _read_rows(selection, lock=True)
         now = clock.now()
-        moved = [] if snapshot is None else _moved_since(rows, snapshot)
+        moved = [] if snapshot is None else _moved_since(rows, snapshot, freezing)
         if moved:
             gone = set(moved)
             rows = [row for row in rows if row.id not in gone]
@@ -202,9 +208,22 @@ def _plan(operation: Operation, selection: Selection, *, now, lock: bool, reason
         return _plan_rows(operation, selection, rows, now=now, reason=reason)
 
 
-def _moved_since(rows: list[Row], snapshot: Mapping[uuid.UUID, datetime | None]) -> list:
-    """The rows whose `updated_at` is not the one `snapshot` holds for them."""
-    return [row.id for row in rows if row.id in snapshot and row.updated_at != snapshot[row.id]]
+def _moved_since(
+    rows: list[Row],
+    snapshot: Mapping[uuid.UUID, datetime | None],
+    freezing: frozenset[uuid.UUID] | set[uuid.UUID] | None,
+) -> list:
+    """The rows whose `updated_at` is not the one `snapshot` holds for them, or (`freezing`
+    given) whose course's freezing of access during pauses is not what the preview read."""
+    return [
+        row.id
+        for row in rows
+        if row.id in snapshot
+        and (
+            row.updated_at != snapshot[row.id]
+            or (freezing is not None and row.pause_freezes_access != (row.course_id in freezing))
+        )
+    ]
 
 
 def _plan_rows(

@@ -44,7 +44,7 @@ from django.db import (
     OperationalError,
     transaction,
 )
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_noop
 
@@ -204,12 +204,16 @@ def start(
                 created_at=now,
             )
             size, seq = chunk_size or run_setting("CHUNK_SIZE"), 0
+            freezing: set[str] = set()
             for index, (operation, selection) in enumerate(parts):
                 # Only the rows the actor may act on are written down (operations/scope.py).
                 scoped = selection.within(actor_scope(by.actor, operation.permission))
                 written, seq = _write(run, index, scoped, size=size, first_seq=seq)
                 run.total += written
-            run.save(update_fields=["total"])
+                if bound_to_preview:
+                    freezing |= _freezing_courses(scoped)
+            run.freezing_courses = sorted(freezing) if bound_to_preview else None
+            run.save(update_fields=["total", "freezing_courses"])
     except IntegrityError:
         unfinished = unfinished_twin(identity) if identity else None
         if unfinished is None:
@@ -230,13 +234,31 @@ def _write(
     if selection.ids is not None:
         rows = run_chunks.rows_named(selection.ids, selection.in_scope(Enrollment.objects.all()))
         return run_chunks.write(run, part, rows, size=size, first_seq=first_seq)
+    return run_chunks.write_filter(run, part, _filtered(selection), size=size, first_seq=first_seq)
+
+
+def _filtered(selection: Selection) -> QuerySet[Enrollment]:
+    """A filter selection's enrollments within its scope, each once."""
     queryset = selection.queryset
     if not reads_one_table(queryset):
         # Joins of a changelist's filters may repeat a row: its ids, once each.
         queryset = Enrollment.objects.filter(pk__in=queryset.values("pk"))
-    return run_chunks.write_filter(
-        run, part, selection.in_scope(queryset), size=size, first_seq=first_seq
+    return selection.in_scope(queryset)
+
+
+def _freezing_courses(selection: Selection) -> set[str]:
+    """The ids of the selection's courses that freeze access during pauses now: one probe of
+    the selection per such course (few), not a pass over its rows."""
+    from lms.models import Course  # lms.models imports the core's model mixins
+
+    if selection.ids is not None:
+        rows = selection.in_scope(Enrollment.objects.filter(pk__any_of=selection.ids))
+    else:
+        rows = _filtered(selection)
+    courses = Course.objects.filter(pause_freezes_access=True).filter(
+        Exists(rows.filter(course_id=OuterRef("pk")))
     )
+    return {str(pk) for pk in courses.values_list("pk", flat=True)}
 
 
 def confirm(run_id: uuid.UUID, by: Attribution) -> OperationRun:
@@ -355,10 +377,14 @@ def _apply_chunk(run: OperationRun, parts: Sequence[Part], by: Attribution) -> C
         # Bound to its preview: the core skips, on its one locked read, every row whose
         # updated_at is not the one written down (ENROLLMENT_CHANGED_SINCE_PREVIEW).
         snapshot = rows.updated_at() if run.bound_to_preview else None
+        recorded = run.freezing_courses if snapshot is not None else None
+        freezing = None if recorded is None else {uuid.UUID(pk) for pk in recorded}
         part = parts[taken.part]
         # Its actor as they are now (a role revoked since the last chunk stops this one).
         by = replace(by, actor=actor_now(by.actor))
-        plan = apply(part.operation, part.selection_of(ids), by, snapshot=snapshot)
+        plan = apply(
+            part.operation, part.selection_of(ids), by, snapshot=snapshot, freezing=freezing
+        )
         decided = {c.enrollment_id for c in plan.changes} | {s.enrollment_id for s in plan.skips}
         decided |= set(plan.unchanged)
         plan.unchanged += [pk for pk in ids if pk not in decided]

@@ -189,6 +189,37 @@ def test_a_row_changed_between_preview_and_confirm_is_skipped_and_listed(
     assert "<strong>1</strong> skipped" in html
 
 
+def test_a_course_that_stopped_freezing_pauses_since_the_preview_skips_its_rows(
+    operator_client, clock, small_threshold, django_capture_on_commit_callbacks
+):
+    """A select-all Resume previewed while the course froze access during pauses shows every
+    end moved by the pause; the course then stops freezing before the job runs. No row is
+    resumed with an end the preview did not show: all are skipped as changed since."""
+    course = CourseFactory(pause_freezes_access=True)
+    ends = clock.current + timedelta(days=5)
+    EnrollmentFactory.create_batch(
+        ROWS,
+        course=course,
+        start_at=clock.current - timedelta(days=10),
+        ended_at=ends,
+        is_paused=True,
+        paused_at=clock.current - timedelta(days=2),
+    )
+    shown = select_all(operator_client, "resume_enrollments", course)
+    assert {c.after.ended_at for c in shown.context["plan"].changes} == {ends + timedelta(days=2)}
+    Course.objects.filter(pk=course.pk).update(pause_freezes_access=False)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        confirm_page(operator_client, shown, "", run=str(shown.context["draft"].pk))
+    run_jobs()
+
+    run = OperationRun.objects.get(pk=shown.context["draft"].pk)
+    assert (run.state, run.changed, run.skipped) == (State.DONE, 0, ROWS)
+    assert set(Enrollment.objects.filter(course=course).values_list("is_paused", "ended_at")) == {
+        (True, ends)
+    }
+
+
 def test_another_member_of_staff_cannot_confirm_the_draft(
     operator_client, course_rows, small_threshold, django_capture_on_commit_callbacks
 ):

@@ -186,6 +186,43 @@ def test_a_run_bound_to_its_preview_skips_rows_changed_since(clock, learners):
     ) == {"term moved"}
 
 
+@pytest.mark.parametrize("froze", [True, False], ids=["stopped freezing", "began freezing"])
+def test_a_run_bound_to_its_preview_skips_rows_whose_course_changed_how_pauses_count(clock, froze):
+    """A resume's plan reads the course beside the row: whether the course froze access during
+    the pause decides whether the end moves. A course changed between the preview and the
+    job leaves every row's `updated_at` as it was, and the job resumed them all with ends the
+    preview did not show; they are skipped as changed since the preview now. A course of the
+    selection left as it was resumes as previewed."""
+    changed_course = CourseFactory(pause_freezes_access=froze)
+    other_course = CourseFactory(pause_freezes_access=True)
+    paused = {
+        course.pk: EnrollmentFactory.create_batch(
+            2,
+            course=course,
+            start_at=clock.current - timedelta(days=10),
+            ended_at=clock.current + timedelta(days=5),
+            is_paused=True,
+            paused_at=clock.current - timedelta(days=2),
+        )
+        for course in (changed_course, other_course)
+    }
+    selection = Selection.by_filter(
+        Enrollment.objects.filter(course__in=[changed_course, other_course])
+    )
+    draft = runs.start([(Resume(), selection)], BY, bound_to_preview=True, state=State.PREVIEWED)
+    type(changed_course).objects.filter(pk=changed_course.pk).update(pause_freezes_access=not froze)
+
+    run = runs.advance(runs.confirm(draft.pk, BY).pk)
+
+    assert (run.changed, run.skipped) == (2, 2)
+    skipped = {pk for pk, code in runs.skipped_rows(run)}
+    assert skipped == {e.pk for e in paused[changed_course.pk]}
+    resumed = Enrollment.objects.filter(pk__in=[e.pk for e in paused[other_course.pk]])
+    assert {(e.is_paused, e.ended_at) for e in resumed} == {
+        (False, clock.current + timedelta(days=7))
+    }
+
+
 def test_only_the_author_confirms_a_draft_and_only_once(clock, learners):
     course, _ = learners
     operator, other = OperatorFactory(), OperatorFactory()

@@ -26,6 +26,7 @@ import time
 from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Group, Permission
+from django.db import transaction
 from django.db.models import Q
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
@@ -119,10 +120,18 @@ def clear() -> None:
 @receiver(post_delete, sender=Group, dispatch_uid="apikeys_perms_group_deleted")
 @receiver(post_delete, sender=Permission, dispatch_uid="apikeys_perms_permission_deleted")
 def _permissions_changed(**_kwargs) -> None:
-    clear()
+    _clear_now_and_on_commit()
 
 
 @receiver(post_save, sender=CourseRole, dispatch_uid="apikeys_roles_saved")
 @receiver(post_delete, sender=CourseRole, dispatch_uid="apikeys_roles_deleted")
 def _roles_changed(**_kwargs) -> None:
+    _clear_now_and_on_commit()
+
+
+def _clear_now_and_on_commit() -> None:
+    """Empties the cache now and again when the change commits: emptied only now, another
+    thread of this process (a threaded server) could read the permissions as they still are
+    before the commit and keep them for the cache's seconds."""
     clear()
+    transaction.on_commit(clear)

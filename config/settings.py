@@ -137,6 +137,9 @@ else:
 # same database under a second alias, the timeout set when the connection opens, not per request.
 # Mutations, the admin and the commands stay on "default", unbounded. 0 switches it off.
 GRAPHQL_STATEMENT_TIMEOUT_MS = env.int("GRAPHQL_STATEMENT_TIMEOUT_MS", default=5_000)
+# Seconds an API key's permission set and course roles are kept per process
+# (apikeys/permission_cache.py); 0 reads them on every request.
+API_KEY_PERMISSION_CACHE_SECONDS = env.float("API_KEY_PERMISSION_CACHE_SECONDS", default=10.0)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and (
     GRAPHQL_STATEMENT_TIMEOUT_MS > 0
 ):

@@ -103,3 +103,19 @@ def test_a_superuser_reads_no_permissions(api, make_key, enrollment):
     admin = StaffFactory(is_superuser=True)
     reads, body = permission_queries(api, make_key(admin))
     assert reads == 0 and listed(body) == {str(enrollment.pk)}
+
+
+def test_a_set_read_before_the_change_commits_is_dropped_at_the_commit(
+    api, make_key, student, enrollment, django_capture_on_commit_callbacks
+):
+    """A threaded server's other request may read the set between the change and its commit
+    (the old set, as the database still has it): the cache is emptied again at the commit, or
+    it would keep that set for the cache's seconds."""
+    key = make_key(student)
+    with django_capture_on_commit_callbacks(execute=True):
+        grant(student, "view")
+        # Another request of this process reads the set before the grant commits.
+        permission_cache._entries[("stale",)] = (float("inf"), frozenset(), [None])
+        assert ("stale",) in permission_cache._entries
+    assert ("stale",) not in permission_cache._entries
+    assert listed(permission_queries(api, key)[1]) == {str(enrollment.pk)}

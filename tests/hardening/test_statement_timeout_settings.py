@@ -63,3 +63,24 @@ def test_the_timeout_comes_from_the_environment_and_keeps_the_urls_options():
 )
 def test_no_read_alias_without_a_timeout(environment):
     assert list(databases(**environment)) == ["default"]
+
+
+def test_the_permission_cache_seconds_come_from_the_environment():
+    """docs/api.md names API_KEY_PERMISSION_CACHE_SECONDS as the knob (0: no cache); like
+    every setting an operator turns, it is read from the environment."""
+    show = (
+        "import django; from django.conf import settings; django.setup(); "
+        "from apikeys.permission_cache import _seconds; print(_seconds())"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", "DEBUG": "true"}
+    env["ENV_FILE"] = "/dev/null"
+    for value, expected in ((None, "10.0"), ("0", "0.0"), ("2.5", "2.5")):
+        if value is None:
+            env.pop("API_KEY_PERMISSION_CACHE_SECONDS", None)
+        else:
+            env["API_KEY_PERMISSION_CACHE_SECONDS"] = value
+        completed = subprocess.run(  # noqa: S603 - our own interpreter and code
+            [sys.executable, "-c", show], cwd=ROOT, env=env, capture_output=True, text=True
+        )
+        assert completed.returncode == 0, completed.stderr
+        assert completed.stdout.strip() == expected

@@ -11,7 +11,8 @@ learner, and every fact about them stays (tests/privacy/test_erasure.py scans ev
 - their API keys revoked, their names blanked (a key's name can say whose laptop it is);
 - the audit rows about them (AccessChange of their enrollments) keep every fact (action, dates,
   old and new values, actor, source, batch) and lose their free-text reason, as do the runs
-  whose batches changed them (OperationRun.reason: the same words);
+  whose batches changed them or whose stored filter named them (OperationRun.reason: the same
+  words);
 - their enrollments, completions, events and deliveries stay as they are: ids, dates, counts,
   no names (the events' payloads are thin: enrollments/events/envelope.py); the error texts
   kept of their reminders' sends and of their events' deliveries are blanked (a mail server's
@@ -19,8 +20,11 @@ learner, and every fact about them stays (tests/privacy/test_erasure.py scans ev
 - what names them elsewhere (mentions.py): log-in records (django-axes) under their address
   deleted; the stored GraphQL answers of their own requests (idempotency keys) deleted, and
   others' answers that name them rewritten; every other quote of the address
-  (mentions.QUOTING) replaced by the pseudonym; a finished run's stored filter that names them
-  dropped, a preview draft holding their enrollments deleted;
+  (mentions.QUOTING) replaced by the pseudonym, never inside a longer address (someone else's:
+  mentions.address_pattern); the admin's log of their own objects (account, enrollments, API
+  keys, course roles) named as they are now, whatever address it was written with; a finished
+  run's stored filter that names them dropped (whether or not the run changed them), a preview
+  draft holding their enrollments deleted;
 - an `Erasure` record: who erased whom (by id), when, through which door, and these counts.
 
 Refused (ErasureRefused, nothing written): the actor erasing themselves; an account that can do
@@ -31,15 +35,18 @@ enrollments (its later chunks would write audit rows after the erasure: erase on
 
 import base64
 import json
+import pickletools
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from django.apps import apps
 from django.contrib.admin.models import LogEntry
-from django.db import transaction
+from django.contrib.contenttypes.models import ContentType
+from django.db import models, transaction
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext, gettext_noop
 
@@ -58,11 +65,19 @@ from enrollments.models import (
 )
 from enrollments.operations.run_chunks import runs_holding
 from enrollments.privacy import mentions
-from lms.models import User
+from lms.models import CourseRole, User
 from lms.privileges import can_do_more_than
 
 #: The pseudonym's domain: `.invalid` is reserved (RFC 2606), so no mail can ever reach it.
 PSEUDONYM_DOMAIN = "erased.invalid"
+
+#: How a run's part holding a filter reads in the JSON text of `OperationRun.parts`
+#: (runs.Part.to_json: `"query": "<base64>"`, or `"query": null`), the same in the text Django
+#: writes to SQLite and in PostgreSQL's jsonb output: the runs worth decoding.
+STORED_FILTER = '"query": "'
+
+#: How many runs are decoded at a time when their stored filters are searched.
+RUNS_PER_READ = 100
 
 Source = AccessChange.Source
 RunState = OperationRun.State
@@ -142,6 +157,19 @@ class Subject:
         keys = {key.pk: str(key) for key in APIKey.objects.filter(user=learner)}
         return cls(learner, learner.email, names, new_email, ids, keys)
 
+    def identifiers(self) -> frozenset[str]:
+        """What, as a value of an object of a stored answer, makes the object theirs (in lower
+        case): their id, their address, the ids of their enrollments."""
+        ids = (self.learner.pk, self.email, *self.enrollment_ids)
+        return frozenset(str(value).lower() for value in ids)
+
+    @cached_property
+    def filtered_runs(self) -> dict[uuid.UUID, list[dict]]:
+        """The finished runs whose stored filter names the address (an admin search for it),
+        whether or not the run changed a row of theirs, each with its parts as they are once
+        those filters are dropped. Read once (run_reasons_blanked, run_filters_dropped)."""
+        return dict(_runs_naming(self))
+
     def audit_rows(self) -> QuerySet[AccessChange]:
         return AccessChange.objects.filter(enrollment_id__in=self.enrollment_ids)
 
@@ -173,8 +201,10 @@ def audit_reasons_blanked(subject: Subject) -> int:
 
 
 def run_reasons_blanked(subject: Subject) -> int:
-    runs = OperationRun.objects.filter(batch_id__in=subject.batches()).exclude(reason="")
-    return runs.update(reason="")
+    """The reasons of the runs about them: those that changed them (their audit rows' batches)
+    and the finished ones selected by their address (one that skipped them too)."""
+    about_them = Q(batch_id__in=subject.batches()) | Q(pk__in=list(subject.filtered_runs))
+    return OperationRun.objects.filter(about_them).exclude(reason="").update(reason="")
 
 
 def events_kept(subject: Subject) -> int:
@@ -224,12 +254,14 @@ def own_answers_deleted(subject: Subject) -> int:
 
 def answers_rewritten(subject: Subject) -> int:
     """Other clients' stored answers that name the learner: an object of the answer holding
-    their id or address has their names blanked and address replaced; the address is replaced
-    anywhere else too. The answer stays, so a retry still gets it (and is not applied twice)."""
+    their id, address or one of their enrollment ids, and every object within it, has their
+    names blanked (`_blank_names`); the address is replaced anywhere. The answer stays, so a
+    retry still gets it (and is not applied twice)."""
     learner_id = str(subject.learner.pk)
-    candidates = IdempotencyKey.objects.filter(
-        subject.mentioned("response_body") | Q(response_body__contains=learner_id)
-    )
+    holding_an_id = Q(response_body__contains=learner_id)
+    for enrollment_id in subject.enrollment_ids:
+        holding_an_id |= Q(response_body__contains=str(enrollment_id))
+    candidates = IdempotencyKey.objects.filter(subject.mentioned("response_body") | holding_an_id)
     touched = 0
     for row in candidates.only("pk", "response_body"):
         rewritten = rewrite_answer(row.response_body or "", subject, learner_id)
@@ -245,28 +277,33 @@ def rewrite_answer(body: str, subject: Subject, learner_id: str) -> str:
         answer = json.loads(body)
     except ValueError:
         return subject.replaced(body)
-    rewritten = _blank_names(answer, subject, learner_id)
+    identifiers = subject.identifiers() | {learner_id.lower()}
+    rewritten = _blank_names(answer, subject.names, identifiers)
     rewritten = mentions.rewrite_json(rewritten, subject.pattern, subject.new_email)
     if rewritten == answer:
         return body
     return json.dumps(rewritten, separators=(",", ":"), ensure_ascii=False)
 
 
-def _blank_names(value: Any, subject: Subject, learner_id: str) -> Any:
-    """In every object holding the learner's id or address as a value, the values equal to one
-    of their names are blanked (a page of many learners keeps the others' names)."""
+def _blank_names(
+    value: Any, names: tuple[str, ...], identifiers: frozenset[str], theirs: bool = False
+) -> Any:
+    """The values equal to one of the learner's `names` blanked in every object that is theirs:
+    one holding one of their `identifiers` (Subject.identifiers) as a value, and every object
+    and list within it, as the names sit one level below the ids in
+    `courseMembership { id user_id user { first_name last_name } }`. Objects of a page of many
+    learners that hold none of them keep their names, shared or not."""
     if isinstance(value, list):
-        return [_blank_names(item, subject, learner_id) for item in value]
+        return [_blank_names(item, names, identifiers, theirs) for item in value]
     if not isinstance(value, dict):
         return value
-    theirs = any(
-        isinstance(item, str) and (item == learner_id or item.lower() == subject.email.lower())
-        for item in value.values()
+    theirs = theirs or any(
+        isinstance(item, str) and item.lower() in identifiers for item in value.values()
     )
     return {
         key: ""
-        if theirs and isinstance(item, str) and item in subject.names
-        else _blank_names(item, subject, learner_id)
+        if theirs and isinstance(item, str) and item in names
+        else _blank_names(item, names, identifiers, theirs)
         for key, item in value.items()
     }
 
@@ -290,23 +327,43 @@ def endpoint_owners_blanked(subject: Subject) -> int:
 
 def run_filters_dropped(subject: Subject) -> int:
     """A finished run's stored filter (a pickled query, base64 in its parts) that holds the
-    address, as an admin search does: the finished run no longer needs it."""
-    needle = subject.email.lower().encode()
-    touched = 0
+    address, as an admin search does: the finished run no longer needs it. Any finished run,
+    not only those that changed them: a search for their address selects them even when their
+    row is skipped (Subject.filtered_runs)."""
+    for pk, parts in subject.filtered_runs.items():
+        OperationRun.objects.filter(pk=pk).update(parts=parts)
+    return len(subject.filtered_runs)
+
+
+def _runs_naming(subject: Subject) -> Iterable[tuple[uuid.UUID, list[dict]]]:
+    """Subject.filtered_runs, read RUNS_PER_READ at a time. The database can only narrow them
+    to the runs holding a filter (STORED_FILTER): the address sits in a pickle, in base64, in
+    any case; each filter is then searched here (`_filter_names_them`)."""
     finished = OperationRun.objects.filter(
-        finished_at__isnull=False, batch_id__in=subject.batches()
-    )
-    for run in finished.only("pk", "parts"):
-        parts = [dict(part) for part in run.parts]
-        named = False
-        for part in parts:
-            query = part.get("query")
-            if query and needle in base64.b64decode(query).lower():
-                part["query"], named = None, True
-        if named:
-            touched += 1
-            OperationRun.objects.filter(pk=run.pk).update(parts=parts)
-    return touched
+        finished_at__isnull=False, parts__icontains=STORED_FILTER
+    ).order_by("pk")
+    for pk, parts in finished.values_list("pk", "parts").iterator(chunk_size=RUNS_PER_READ):
+        kept = [
+            {**part, "query": None}
+            if part.get("query") and _filter_names_them(part["query"], subject)
+            else part
+            for part in parts
+        ]
+        if kept != parts:
+            yield pk, kept
+
+
+def _filter_names_them(query: str, subject: Subject) -> bool:
+    """Whether a stored filter (a pickled `QuerySet.query`, base64) holds the address as a
+    whole in one of its strings (an admin search for it; not joann@ for ann@). The strings are
+    read with pickletools, which builds nothing and runs nothing; a pickle it cannot read is
+    searched as bytes (dropping a finished run's filter too many costs nothing)."""
+    data = base64.b64decode(query)
+    try:
+        strings = [arg for _op, arg, _at in pickletools.genops(data) if isinstance(arg, str)]
+    except ValueError:
+        return subject.email.lower().encode() in data.lower()
+    return any(subject.pattern.search(text) for text in strings)
 
 
 def drafts_deleted(subject: Subject) -> int:
@@ -316,9 +373,16 @@ def drafts_deleted(subject: Subject) -> int:
 
 
 def admin_log_rewritten(subject: Subject) -> int:
-    """The admin's log (LogEntry) named their API keys by their names ("Ann's laptop (AbCd…)
-    of ann@…"): those names become the keys' names now (blank) and the pseudonym."""
-    touched = 0
+    """The admin's log (LogEntry) of their own objects, and every entry naming their API keys.
+
+    An entry about their account, one of their enrollments, API keys or course roles (found by
+    its content type and object id) is named as the admin would name the object now
+    (`str(obj)`: the pseudonym, a key's blank name), whatever it was named when written: the
+    user admin logs an account by the address it had then, which may be a former one no
+    search for the current address finds. Elsewhere, the admin's log named their API keys by
+    their names ("Ann's laptop (AbCd…) of ann@…"): those names become the keys' names now
+    (blank) and the pseudonym."""
+    touched = _own_entries_renamed(subject)
     renamed = {
         old: str(key)
         for key in APIKey.objects.filter(pk__in=subject.key_reprs).select_related("user")
@@ -333,13 +397,45 @@ def admin_log_rewritten(subject: Subject) -> int:
             | Q(change_message__contains=old_json)
         )
         for entry in found.only("pk", "object_repr", "change_message"):
-            touched += 1
+            touched.add(entry.pk)
             repr_ = new if entry.object_repr == old[:200] else entry.object_repr
             LogEntry.objects.filter(pk=entry.pk).update(
                 object_repr=repr_.replace(old, new)[:200],
                 change_message=entry.change_message.replace(old_json, new_json),
             )
+    return len(touched)
+
+
+def _own_entries_renamed(subject: Subject) -> set[int]:
+    """The entries of the admin's log about their objects whose `object_repr` differs from the
+    object's name now, renamed; returns their ids."""
+    touched = set()
+    for content_type, names in _their_objects(subject).items():
+        entries = LogEntry.objects.filter(content_type=content_type, object_id__in=list(names))
+        for pk, object_id, object_repr in entries.values_list("pk", "object_id", "object_repr"):
+            if object_repr != names[object_id]:
+                touched.add(pk)
+                LogEntry.objects.filter(pk=pk).update(object_repr=names[object_id])
     return touched
+
+
+def _their_objects(subject: Subject) -> dict[ContentType, dict[str, str]]:
+    """Their objects the admin logs, by content type and then by the log's object id (the key
+    as text), each with its name now, cut as the admin cuts it (200 characters). Read after
+    the account is pseudonymised and their keys' names blanked (STEPS' order)."""
+    learner = subject.learner
+    objects: list[Iterable[models.Model]] = [
+        [learner],
+        Enrollment.objects.filter(pk__in=subject.enrollment_ids).select_related("user", "course"),
+        APIKey.objects.filter(user=learner).select_related("user"),
+        CourseRole.objects.filter(user=learner).select_related("user", "course"),
+    ]
+    found: dict[ContentType, dict[str, str]] = {}
+    for rows in objects:
+        for row in rows:
+            content_type = ContentType.objects.get_for_model(row)
+            found.setdefault(content_type, {})[str(row.pk)] = str(row)[:200]
+    return found
 
 
 def quotes_replaced(subject: Subject) -> int:
@@ -387,7 +483,9 @@ LABELS: dict[str, str] = {
     "enrollments_kept": gettext_noop("enrollments kept (dates, progress, no names)"),
     "audit_rows_kept": gettext_noop("audit rows about them kept (actions, dates, values, actors)"),
     "audit_reasons_blanked": gettext_noop("reasons of the audit rows about them blanked"),
-    "run_reasons_blanked": gettext_noop("bulk runs' reasons blanked (runs that changed them)"),
+    "run_reasons_blanked": gettext_noop(
+        "bulk runs' reasons blanked (runs that changed them or were selected by their address)"
+    ),
     "events_kept": gettext_noop("events sent about them kept (ids only)"),
     "delivery_errors_blanked": gettext_noop("webhook delivery error texts blanked"),
     "reminders_kept": gettext_noop("reminders sent kept (their error texts blanked)"),
@@ -395,7 +493,9 @@ LABELS: dict[str, str] = {
     "own_answers_deleted": gettext_noop("stored answers of their own API requests deleted"),
     "api_keys_revoked": gettext_noop("API keys revoked (names blanked)"),
     "answers_rewritten": gettext_noop("stored API answers naming them rewritten"),
-    "admin_log_rewritten": gettext_noop("admin log entries naming their API keys rewritten"),
+    "admin_log_rewritten": gettext_noop(
+        "admin log entries about their account, enrollments, API keys or roles rewritten"
+    ),
     "login_records_deleted": gettext_noop("log-in records of their address deleted"),
     "endpoint_owners_blanked": gettext_noop(
         "webhook endpoints they were the contact of (address blanked)"

@@ -9,7 +9,8 @@ traceback, a stored GraphQL answer. Those columns are listed here, once:
 
 - `QUOTING`: text columns where any row may quote the e-mail. An erasure finds the rows whose
   value contains it (case-insensitively) and replaces it there by the pseudonym, leaving the
-  rest of the text alone.
+  rest of the text alone, and a longer address that holds it (joann@... for ann@...) too
+  (`address_pattern`).
 - `HANDLED`: columns the erasure treats as rows of the learner (erasure.py says how).
 - `NOT_PERSONAL`: text columns that hold no one's words: codes, enumerations, ids, hashes,
   secrets, signed session data, course content. Each with why.
@@ -81,6 +82,7 @@ NOT_PERSONAL: dict[str, str] = {
     "lms.CourseItem.title": "course content",
     "enrollments.OperationRun.identity": "a hash of a command's request",
     "enrollments.OperationRun.job_id": "a job's id",
+    "enrollments.OperationRun.freezing_courses": "course ids",
     "enrollments.OperationRunChunk.skips": "enrollment ids and error codes",
     "enrollments.AccessEvent.action": "an action code",
     "enrollments.AccessEvent.changed_fields": "the API's field names",
@@ -135,10 +137,23 @@ def quoting_columns() -> Iterator[tuple[type[models.Model], models.Field]]:
         yield model, model._meta.get_field(name)
 
 
+#: Before a quote of the address, a character that would make it the end of a longer address
+#: (joann@example.com holds ann@example.com): a letter or digit of any script, "_", ".", "+",
+#: "-", or an apostrophe inside a name (o'ann@...; a quote mark, 'ann@...', still quotes). A
+#: letter that ends one of JSON's escapes (`\nann@...` in JSON text) is a new line, not a name.
+_LONGER_BEFORE = r"(?:(?<![\w.+-])|(?<=\\[nrtbf]))(?<!\w')"
+#: After it, one that would make it the start of a longer domain (ann@example.com.au): a letter
+#: or digit, "-", or a dot followed by one. A sentence's full stop ("ann@example.com.") is not.
+_LONGER_AFTER = r"(?![\w-]|\.[\w-])"
+
+
 def address_pattern(email: str) -> re.Pattern[str]:
     """The e-mail address anywhere in a text, in any case (domains are case-insensitive, and
-    people type local parts as they like)."""
-    return re.compile(re.escape(email), re.IGNORECASE)
+    people type local parts as they like), but never inside a longer address: erasing
+    ann@example.com leaves joann@example.com, jo.ann@example.com, zoé.ann@example.com and
+    ann@example.com.au alone (someone else's). The neighbours are checked as characters
+    (Unicode's letters and digits), not as cases, so case folding cannot widen them."""
+    return re.compile(_LONGER_BEFORE + re.escape(email) + _LONGER_AFTER, re.IGNORECASE)
 
 
 def rewrite_json(value: Any, pattern: re.Pattern[str], replacement: str) -> Any:

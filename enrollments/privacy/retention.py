@@ -6,6 +6,9 @@ periodic sweep (`manage.py jobs sweep`) blanks the reasons of audit rows (Access
 finished runs (OperationRun) older than that many days, and records it as an `Erasure` of kind
 `retention` (when, how many, the setting), like a learner's erasure.
 
+A retention reaching back before the year 1 (more days than the calendar holds) blanks nothing,
+and the run is recorded all the same (`_cutoff`).
+
 Once a day at most: the sweep runs every minute, and the audit table has no index on its date
 (one more index on the largest table, paid by every change, for a daily read). So a reason goes
 within a day of its limit, and the sweep of a busy minute does not scan the table.
@@ -49,12 +52,14 @@ def blank_old_reasons(*, now: datetime | None = None, force: bool = False) -> Er
     )
     if not force and recent.exists():
         return None
-    cutoff = now - timedelta(days=days)
+    cutoff = _cutoff(now, days)
     with transaction.atomic():
-        audit = AccessChange.objects.filter(created_at__lt=cutoff).exclude(reason="")
-        runs = OperationRun.objects.filter(
-            created_at__lt=cutoff, finished_at__isnull=False
-        ).exclude(reason="")
+        audit = AccessChange.objects.exclude(reason="")
+        runs = OperationRun.objects.filter(finished_at__isnull=False).exclude(reason="")
+        if cutoff is None:  # before the calendar: nothing is that old
+            audit, runs = audit.none(), runs.none()
+        else:
+            audit, runs = audit.filter(created_at__lt=cutoff), runs.filter(created_at__lt=cutoff)
         return Erasure.objects.create(
             kind=Erasure.Kind.RETENTION,
             source=AccessChange.Source.SYSTEM,
@@ -65,3 +70,14 @@ def blank_old_reasons(*, now: datetime | None = None, force: bool = False) -> Er
                 "run_reasons_blanked": runs.update(reason=""),
             },
         )
+
+
+def _cutoff(now: datetime, days: int) -> datetime | None:
+    """`days` before `now`, or None when that is before the first instant a datetime holds (a
+    retention of a million days, someone's "for ever"): no row is that old, so the run blanks
+    nothing and is recorded as any other. Refusing the setting instead would stop the sweep,
+    every minute, over a value that asks for nothing to be blanked yet."""
+    try:
+        return now - timedelta(days=days)
+    except OverflowError:
+        return None

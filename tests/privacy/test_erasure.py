@@ -2,11 +2,13 @@
 export, the reminders or the event payloads names them, and every fact stays: the audit rows'
 count, actions, dates, values and actors, the enrollments, events and completions."""
 
+import base64
 import json
+from datetime import timedelta
 
 import pytest
 from axes.models import AccessAttempt, AccessLog
-from django.contrib.admin.models import CHANGE, LogEntry
+from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.contenttypes.models import ContentType
 
@@ -23,9 +25,14 @@ from enrollments.models import (
     OperationRun,
     OperationRunChunk,
 )
-from enrollments.operations import Extend, Selection, runs
+from enrollments.operations import Extend, Selection, apply, runs
 from enrollments.operations.audit import Attribution
-from enrollments.permissions import ENROLL_LEARNERS, VIEW_ENROLLMENT
+from enrollments.permissions import (
+    ENROLL_LEARNERS,
+    EXTEND_ACCESS,
+    PAUSE_ENROLLMENT,
+    VIEW_ENROLLMENT,
+)
 from enrollments.privacy.erasure import is_erased
 from lms.models import CourseRole, CourseRoleChange, User
 from tests.factories import CourseFactory, EnrollmentFactory, StaffFactory, UserFactory
@@ -201,12 +208,12 @@ def test_the_preview_counts_what_the_erasure_does_and_writes_nothing(history):
         "own_answers_deleted": 1,
         "api_keys_revoked": 1,
         "answers_rewritten": 1,
-        "admin_log_rewritten": 2,
+        "admin_log_rewritten": 2,  # their account's entry, their key's
         "login_records_deleted": 2,
         "endpoint_owners_blanked": 1,
         "run_filters_dropped": 1,
         "drafts_deleted": 0,
-        "quotes_replaced": 3,
+        "quotes_replaced": 2,  # the mate's reason, the job's traceback
     }
 
 
@@ -319,3 +326,176 @@ def test_an_address_outside_ascii_is_found_as_json_escapes_it(client, settings, 
         LogEntry.objects.get().change_message,
     ):
         assert "u00e4mple" not in text and "exämple" not in text and "u00eb" not in text
+
+
+def log_user_entry(staff: User, user: User, action_flag: int, change_message: str) -> LogEntry:
+    """What the user admin's log_addition / log_change write: `object_repr` is `str(user)`,
+    the account's address at that moment."""
+    return LogEntry.objects.create(
+        user=staff,
+        content_type=ContentType.objects.get_for_model(User),
+        object_id=str(user.pk),
+        object_repr=str(user),
+        action_flag=action_flag,
+        change_message=change_message,
+    )
+
+
+def test_a_longer_address_that_holds_theirs_is_someone_else_and_left_alone(clock):
+    """Erasing ann@example.com once rewrote every quote of joann@example.com too (no boundary
+    in mentions.address_pattern): the admin's log of Joann's account read
+    `joerased-…@erased.invalid`, and a reason about Joann named someone else."""
+    ann = UserFactory(email="ann@example.com")
+    joann = UserFactory(email="joann@example.com", first_name="Joann")
+    log_user_entry(StaffFactory(), joann, ADDITION, '[{"added": {}}]')
+    enrollment = EnrollmentFactory(user=joann, course=CourseFactory())
+    apply(
+        Extend(days=7),
+        Selection.named([enrollment.pk]),
+        Attribution(None, AccessChange.Source.COMMAND, "asked by joann@example.com by e-mail"),
+    )
+    privacy.erase_learner(ann, actor=None, source=AccessChange.Source.COMMAND)
+    assert LogEntry.objects.get(object_id=str(joann.pk)).object_repr == "joann@example.com"
+    assert AccessChange.objects.get(enrollment=enrollment).reason == (
+        "asked by joann@example.com by e-mail"
+    )
+
+
+PAUSE = """mutation P($id: ID!) {
+  pauseCourseMembership(input: {id: $id}) {
+    courseMembership { id user_id user { first_name last_name name } }
+  }
+}"""
+
+
+def test_a_stored_answer_naming_them_below_their_enrollment_is_rewritten(client, settings, clock):
+    """A staff member's stored answer (Idempotency-Key) holds the learner's names one level
+    below the objects holding their ids: `courseMembership { id user_id user { first_name
+    last_name name } }`. Only the object holding an id had its names blanked, so the staff
+    member's retry replayed the learner's names after the erasure."""
+    settings.RATE_LIMIT = {**settings.RATE_LIMIT, "ENABLED": False}
+    learner = UserFactory(first_name="Zebulon", last_name="Quillfeather")
+    enrollment = EnrollmentFactory(user=learner, course=CourseFactory())
+    staff = grant(StaffFactory(), VIEW_ENROLLMENT, PAUSE_ENROLLMENT)
+    raw = APIKey.objects.create_key(user=staff, name="ops")[1]
+
+    def send():
+        return client.post(
+            "/graphql/",
+            json.dumps({"query": PAUSE, "variables": {"id": str(enrollment.pk)}}),
+            content_type="application/json",
+            HTTP_AUTHORIZATION=f"Bearer {raw}",
+            HTTP_IDEMPOTENCY_KEY="pause-zeb",
+        )
+
+    first = send().json()
+    membership = first["data"]["pauseCourseMembership"]["courseMembership"]
+    assert membership["user"]["first_name"] == "Zebulon", first
+    assert membership["user_id"] == str(learner.pk), first
+    privacy.erase_learner(learner, actor=None, source=AccessChange.Source.COMMAND)
+    stored = IdempotencyKey.objects.get(key="pause-zeb").response_body
+    replayed = json.dumps(send().json())
+    assert "Zebulon" not in stored and "Quillfeather" not in stored, stored
+    assert "Zebulon" not in replayed, replayed
+    assert json.loads(replayed)["data"]["pauseCourseMembership"]["courseMembership"] == {
+        "id": str(enrollment.pk),
+        "user_id": str(learner.pk),
+        "user": {"first_name": "", "last_name": "", "name": ""},
+    }
+
+
+def test_the_admin_log_of_their_account_forgets_a_former_address(clock):
+    """The user admin logs an account by its address at the time: a learner added as
+    zeb.quill@old-employer.example and later changed has an entry about their own account
+    naming the old address, which no search for the current one finds. Every entry about their
+    account, found by its key, is named as the account is now (the pseudonym)."""
+    staff = StaffFactory()
+    learner = UserFactory(email="zeb.quill@old-employer.example", first_name="Zeb")
+    log_user_entry(staff, learner, ADDITION, '[{"added": {}}]')
+    learner.email = "zeb.quill@new-home.example"
+    learner.save(update_fields=["email"])
+    log_user_entry(staff, learner, CHANGE, '[{"changed": {"fields": ["Email address"]}}]')
+    record = privacy.erase_learner(learner, actor=None, source=AccessChange.Source.COMMAND)
+    learner.refresh_from_db()
+    reprs = LogEntry.objects.filter(object_id=str(learner.pk)).values_list("object_repr", flat=True)
+    assert sorted(reprs) == [learner.email, learner.email]
+    assert record.counts["admin_log_rewritten"] == 2
+
+
+def test_the_admin_log_of_their_enrollments_keys_and_roles_is_named_anew(history):
+    """Their enrollments, API keys and course roles are logged by names holding the address
+    they had then (`ann@… in python-basics`, `… of ann@…`, `ann@… is staff of …`)."""
+    staff, learner = history.staff, history.learner
+    former = "zeb@before.example"
+    role = CourseRole.objects.get(user=learner)
+    logged = [history.enrollments[0], history.key, role]
+    for row in logged:
+        LogEntry.objects.create(
+            user=staff,
+            content_type=ContentType.objects.get_for_model(row),
+            object_id=str(row.pk),
+            object_repr=str(row).replace(EMAIL, former),
+            action_flag=CHANGE,
+            change_message="[]",
+        )
+    erase(history)
+    for row in logged:
+        row = type(row).objects.get(pk=row.pk)
+        entries = LogEntry.objects.filter(
+            content_type=ContentType.objects.get_for_model(row), object_id=str(row.pk)
+        )
+        assert set(entries.values_list("object_repr", flat=True)) == {str(row)}
+        assert "@erased.invalid" in str(row)
+    assert naming(former) == []
+
+
+def stored_filters() -> str:
+    """Every finished run's stored filters, decoded (the pickled queries' bytes)."""
+    return "".join(
+        base64.b64decode(part["query"]).decode("latin-1")
+        for parts in OperationRun.objects.values_list("parts", flat=True)
+        for part in parts
+        if part.get("query")
+    )
+
+
+def test_a_run_selected_by_their_address_that_skipped_them_loses_its_filter(clock):
+    """A staff member searches the admin for the learner's address and extends all by a day;
+    their access ended 30 days ago, so their row is skipped and no audit row of theirs has the
+    run's batch. Only the runs of their audit rows' batches were searched, so this finished
+    run kept their address in its pickled filter after the erasure. Its reason is about them
+    too, and goes."""
+    email = "zebulon.q@example.org"
+    learner = UserFactory(email=email, first_name="Zebulon", last_name="Quillfeather")
+    EnrollmentFactory(
+        user=learner,
+        course=CourseFactory(),
+        start_at=clock.current - timedelta(days=90),
+        ended_at=clock.current - timedelta(days=30),
+    )
+    staff = grant(StaffFactory(), EXTEND_ACCESS)
+    search = Enrollment.objects.filter(user__email__icontains=email)
+    run = runs.start(
+        [(Extend(days=1), Selection.by_filter(search))],
+        Attribution(staff, AccessChange.Source.ADMIN, "extension"),
+    )
+    run = runs.advance(run.pk)
+    assert run.finished_at is not None and (run.total, run.skipped) == (1, 1), run.state
+    assert email in stored_filters()  # what the run stored
+    # Another learner's run, searched by a longer address that holds theirs: not theirs.
+    other = UserFactory(email=f"jo{email}")
+    EnrollmentFactory(user=other, course=CourseFactory())
+    search = Enrollment.objects.filter(user__email__icontains=other.email)
+    kept = runs.advance(
+        runs.start(
+            [(Extend(days=1), Selection.by_filter(search))],
+            Attribution(staff, AccessChange.Source.ADMIN, "another extension"),
+        ).pk
+    )
+    record = privacy.erase_learner(learner, actor=None, source=AccessChange.Source.COMMAND)
+    run.refresh_from_db()
+    assert run.parts[0]["query"] is None and run.parts[0]["operation"]
+    assert run.reason == ""
+    assert f"jo{email}" in stored_filters()
+    assert OperationRun.objects.get(pk=kept.pk).reason == "another extension"
+    assert (record.counts["run_filters_dropped"], record.counts["run_reasons_blanked"]) == (1, 1)

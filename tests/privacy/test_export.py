@@ -157,6 +157,19 @@ def test_the_command_writes_a_file_only_its_owner_reads(history, run, tmp_path, 
     assert errors(validator, json.loads(path.read_text())) == []
 
 
+def test_an_existing_file_ends_readable_by_its_owner_only(history, run, tmp_path):
+    """os.open's mode applies only to a file it creates: an existing world-readable file (an
+    earlier export's name reused, one made with `touch`) was filled with the learner's data
+    and stayed 0644."""
+    path = tmp_path / "zebulon.json"
+    path.write_text("an older and longer text than the document will replace " * 500)
+    path.chmod(0o644)
+    result = run("export_learner", EMAIL, "--output", str(path))
+    assert result.status == 0, result
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert json.loads(path.read_text())["learner"]["email"] == EMAIL  # emptied, then written
+
+
 def test_the_command_refuses_an_unknown_learner_and_an_unwritable_file(history, run, tmp_path):
     unknown = run("export_learner", "nobody@example.org")
     assert (unknown.status, unknown.error) == (

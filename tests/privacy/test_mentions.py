@@ -6,6 +6,8 @@ address unnoticed by the erasure."""
 import json
 from collections import Counter
 
+import pytest
+
 from enrollments.privacy import mentions
 from enrollments.privacy.erasure import Subject, rewrite_answer
 from tests.factories import UserFactory
@@ -55,3 +57,56 @@ def test_an_answer_keeps_the_names_of_others_who_share_them(db):
     assert rewrite_answer("not json: ann@example.com", subject, str(ann.pk)) == (
         "not json: e@erased.invalid"
     )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "write to ann@example.com.",
+        "ANN@Example.COM, again",
+        "{'ann@example.com': (550, b'no')}",
+        "username=ann@example.com&next=/",
+        "<ann@example.com>",
+        '"line one\\nann@example.com"',  # a new line in JSON text
+    ],
+)
+def test_the_address_is_found_however_it_is_quoted(text):
+    assert mentions.address_pattern("ann@example.com").search(text), text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "joann@example.com",
+        "jo.ann@example.com",
+        "jo+ann@example.com",
+        "jo-ann@example.com",
+        "o'ann@example.com",
+        "zoéann@example.com",
+        "ann@example.com.au",
+        "ann@example.community",
+        "ann@example.com-mail.org",
+    ],
+)
+def test_a_longer_address_that_holds_it_is_someone_else(text):
+    assert not mentions.address_pattern("ann@example.com").search(text), text
+
+
+def test_names_are_blanked_in_everything_within_an_object_of_theirs(db):
+    """`courseMembership { id user_id user { first_name } }`: the names sit one level below
+    the ids; an object holding one of their enrollment ids is theirs too."""
+    ann = UserFactory(email="ann@example.com", first_name="Ann", last_name="Lee")
+    subject = Subject.of(ann, new_email="e@erased.invalid")
+    subject.enrollment_ids = ["7c9e6679-7425-40de-944b-e07fc1f90ae7"]
+    body = json.dumps(
+        {
+            "a": {"user_id": str(ann.pk), "user": {"first_name": "Ann", "last_name": "Lee"}},
+            "b": {"id": "7C9E6679-7425-40DE-944B-E07FC1F90AE7", "users": [{"name": "Ann Lee"}]},
+            "c": {"id": "other", "user": {"first_name": "Ann"}},
+        }
+    )
+    assert json.loads(rewrite_answer(body, subject, str(ann.pk))) == {
+        "a": {"user_id": str(ann.pk), "user": {"first_name": "", "last_name": ""}},
+        "b": {"id": "7C9E6679-7425-40DE-944B-E07FC1F90AE7", "users": [{"name": ""}]},
+        "c": {"id": "other", "user": {"first_name": "Ann"}},
+    }

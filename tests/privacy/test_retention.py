@@ -99,6 +99,25 @@ def test_a_setting_that_is_not_a_number_of_days_is_refused(db, settings, value):
         privacy.blank_old_reasons()
 
 
+def test_a_retention_longer_than_the_calendar_blanks_nothing(reasons, settings, run):
+    """A million days ("practically for ever") is a whole number of days, but `now - days` is
+    before the year 1: `jobs sweep` died with OverflowError every minute. No row is that old:
+    the run blanks nothing and is recorded."""
+    settings.AUDIT_REASON_RETENTION_DAYS = 1_000_000
+    before = reasons_now()
+    result = run("jobs", "sweep")
+    assert result.status == 0, result
+    assert reasons_now() == before
+    [record] = Erasure.objects.filter(kind="retention")
+    assert record.counts == {
+        "retention_days": 1_000_000,
+        "audit_reasons_blanked": 0,
+        "run_reasons_blanked": 0,
+    }
+    settings.AUDIT_REASON_RETENTION_DAYS = 10**12  # past what a timedelta holds
+    assert privacy.blank_old_reasons(force=True).counts["audit_reasons_blanked"] == 0
+
+
 def test_the_jobs_sweep_runs_it(reasons, settings, run):
     settings.AUDIT_REASON_RETENTION_DAYS = 30
     result = run("jobs", "sweep")

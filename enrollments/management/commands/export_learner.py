@@ -2,13 +2,15 @@
 learner, as one JSON document (enrollments/privacy/document.py; its schema is
 enrollments/schemas/learner-export.schema.json; docs/privacy.md says what it holds).
 
-The document goes to stdout, or to FILE (created readable by its owner only: it is personal
-data; an existing FILE is replaced). With `--actor`, that person must hold
-EXPORT_LEARNER_DATA. Exit status: 0 written; 2 usage error (an unknown learner, an actor
-without the permission, a FILE that cannot be written). Examples: docs/commands.md.
+The document goes to stdout, or to FILE, readable by its owner only (mode 600: it is personal
+data): created so, or an existing FILE made so before it is emptied and written
+(`write_private`). With `--actor`, that person must hold EXPORT_LEARNER_DATA. Exit status: 0
+written; 2 usage error (an unknown learner, an actor without the permission, a FILE that cannot
+be written). Examples: docs/commands.md.
 """
 
 import os
+import stat
 
 from django.core.management.base import CommandError, CommandParser
 from django.utils.translation import gettext, gettext_lazy, ngettext
@@ -50,9 +52,7 @@ class Command(TextCheckedCommand):
             raw_stream(self.stdout).write(text)
             return
         try:
-            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(descriptor, "w", encoding="utf-8") as output:
-                output.write(text)
+            write_private(path, text)
         except OSError as error:
             raise CommandError(
                 gettext("--output %(path)r: cannot write it (%(error)s)")
@@ -76,3 +76,18 @@ class Command(TextCheckedCommand):
             )
             % values
         )
+
+
+def write_private(path: str, text: str) -> None:
+    """Writes `text` to `path`, readable by its owner only. os.open's mode applies only to a
+    file it creates: an existing file (an earlier export's name reused, one made with `touch`)
+    keeps its own, often 0644. So the file is opened without truncating it, set to 600, and
+    only then emptied and written: a file whose mode cannot be changed (someone else's) is
+    refused (OSError) with its content untouched. A device or pipe (`/dev/stdout`) is written
+    as it is: its mode is not the document's."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as output:
+        if stat.S_ISREG(os.fstat(descriptor).st_mode):
+            os.fchmod(descriptor, 0o600)
+            os.ftruncate(descriptor, 0)
+        output.write(text)

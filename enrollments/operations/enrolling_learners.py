@@ -39,6 +39,7 @@ from enrollments.operations.enrolling import (
     enroll,
 )
 from enrollments.operations.learners import clean_email, learner_find_or_create, split_name
+from enrollments.operations.scope import EVERYWHERE, Scope, actor_scope
 from enrollments.selectors.by_key import learners_by_email, learners_by_id
 from lms.identifiers import parse_uuid
 from lms.models import Course, User
@@ -211,14 +212,21 @@ class _Resolved:
     refused: list[tuple[Entry, DomainError]]
 
 
-def _resolve(entries: list[Entry], *, create_users: bool, now: datetime) -> _Resolved:
+def _resolve(entries: list[Entry], *, create_users: bool, now: datetime, scope: Scope) -> _Resolved:
     """Each entry's learner, with a few queries: known learners become targets, unknown
-    addresses new learners (or UserNotFound without `create_users`), bad entries refused."""
+    addresses new learners (or UserNotFound without `create_users`), bad entries refused.
+
+    An entry whose course `scope` (where the actor may enroll) does not cover is refused as
+    CourseNotFound here, before anyone is created: the core refuses such a pair too
+    (core._refuse_new_outside), but only once the learner exists, and a learner created for a
+    course the actor may not enroll in would stay (docs/api.md: "nothing is created, not even
+    a learner for a new e-mail"). The doors offer only the actor's courses; the core holds the
+    rule whatever entries a door passes."""
     refused: list[tuple[Entry, DomainError]] = []
     checked: list[tuple[Entry, object]] = []  # (entry, UUID or cleaned address)
     for entry in entries:
         try:
-            if entry.course is None:
+            if entry.course is None or not scope.covers(entry.course.pk):
                 raise CourseNotFound()
             check_access_end(entry.ended_at)
             if entry.ended_at is None:
@@ -266,27 +274,51 @@ def _resolve(entries: list[Entry], *, create_users: bool, now: datetime) -> _Res
 
 
 def _entries_plan(resolved: _Resolved, plan: Plan) -> EntriesPlan:
-    ids = {c.enrollment_id for c in plan.changes if not isinstance(c, NewEnrollment)}
-    ids |= set(plan.unchanged) | {skip.enrollment_id for skip in plan.skips}
-    by_enrollment = {}
-    if ids:
-        for pk, user_id, course_id in Enrollment.objects.filter(pk__in=ids).values_list(
-            "pk", "user_id", "course_id"
-        ):
-            by_enrollment[pk] = resolved.target_entries.get((user_id, course_id))
     return EntriesPlan(
         plan=plan,
         new_learners=resolved.new_learners,
         refused=resolved.refused,
         entries=resolved.target_entries,
-        by_enrollment=by_enrollment,
+        by_enrollment=_entry_by_enrollment(plan, resolved.target_entries),
         batch_id=plan.batch_id,
     )
 
 
-def preview_entries(entries: list[Entry], *, create_users: bool) -> EntriesPlan:
-    """What `apply_entries` would do with these entries now; writes nothing."""
-    resolved = _resolve(entries, create_users=create_users, now=clock.now())
+def _entry_by_enrollment(plan: Plan, entries: dict[tuple, Entry]) -> dict[object, Entry]:
+    """The entry (`entries`: by (user id, course id)) of each enrollment id `plan` names
+    besides its new enrollments: an existing enrollment (changed, unchanged or skipped) by its
+    pair, read in one query; and a new enrollment the core refused (core._refuse_new_outside:
+    a CourseNotFound skip naming the id it drew, the pair dropped) by the pairs the plan left
+    out. Those skips are alike, so which of them names which left-out pair does not change the
+    report."""
+    ids = {c.enrollment_id for c in plan.changes if not isinstance(c, NewEnrollment)}
+    ids |= set(plan.unchanged) | {skip.enrollment_id for skip in plan.skips}
+    found: dict[object, Entry] = {}
+    planned = {(c.user_id, c.course_id) for c in plan.changes if isinstance(c, NewEnrollment)}
+    if ids:
+        for pk, user_id, course_id in Enrollment.objects.filter(pk__in=ids).values_list(
+            "pk", "user_id", "course_id"
+        ):
+            found[pk] = entries.get((user_id, course_id))
+            planned.add((user_id, course_id))
+    refused_new = [
+        skip.enrollment_id
+        for skip in plan.skips
+        if skip.enrollment_id not in found and isinstance(skip.error, CourseNotFound)
+    ]
+    if refused_new:
+        left_out = sorted(pair for pair in entries if pair not in planned)
+        found.update(zip(refused_new, (entries[pair] for pair in left_out), strict=False))
+    return found
+
+
+def preview_entries(
+    entries: list[Entry], *, create_users: bool, scope: Scope = EVERYWHERE
+) -> EntriesPlan:
+    """What `apply_entries` would do with these entries now, within `scope` (where the actor
+    it will be applied for may enroll: a door's `actor_scope`; the system's every course by
+    default); writes nothing."""
+    resolved = _resolve(entries, create_users=create_users, now=clock.now(), scope=scope)
     operation = Enroll(tuple(resolved.targets))
     return _entries_plan(resolved, preview(operation, operation.selection()))
 
@@ -299,6 +331,10 @@ def apply_entries(
     With `expected` (a preview's `fingerprint()`) anything different writes nothing and raises
     ChangedSincePreview. Refused entries are reported, not raised.
 
+    An entry in a course outside the actor's scope (`actor_scope`, the core's own check) is
+    refused before any learner is created (`_resolve`); should the core still refuse a new
+    learner's enrollment, that entry is reported refused, not enrolled.
+
     The new learners are created in the order of their lower-cased addresses, the order of the
     unique index on lower(email), not in the entries' order: two imports creating the same
     learners, listed in any order, then insert them in one order, so the second waits at the
@@ -307,20 +343,38 @@ def apply_entries(
     other waits for, a deadlock. The report keeps the entries' order (EntriesPlan.rows)."""
     by = replace(by, batch_id=by.batch_id or uuid.uuid4())
     with transaction.atomic():
-        resolved = _resolve(entries, create_users=create_users, now=clock.now())
+        scope = actor_scope(by.actor, Enroll.permission)
+        resolved = _resolve(entries, create_users=create_users, now=clock.now(), scope=scope)
         operation = Enroll(tuple(resolved.targets))
         plan = enroll(operation, by)
         result = _entries_plan(resolved, plan)
         if expected is not None and result.fingerprint() != expected:
             raise ChangedSincePreview()
         if resolved.new_learners:
-            created = []
+            created, of_pair = [], {}
             for entry in sorted(resolved.new_learners, key=_address_order):
                 user = learner_find_or_create(email=entry.user, name=entry.name)
                 created.append(PairToEnroll(user, entry.course, entry.ended_at))
-            enroll(Enroll(tuple(created)), by)
+                of_pair[(user.pk, entry.course.pk)] = entry
+            _refuse_skipped(result, enroll(Enroll(tuple(created)), by), of_pair)
     result.batch_id = by.batch_id
     return result
+
+
+def _refuse_skipped(result: EntriesPlan, plan: Plan, of_pair: dict[tuple, Entry]) -> None:
+    """Moves the new learners whose enrollment the core skipped (`plan`: theirs) from
+    `result`'s new learners to its refused entries, each with the core's error: the report
+    never calls enrolled someone the core refused."""
+    if not plan.skips:
+        return
+    of_enrollment = _entry_by_enrollment(plan, of_pair)
+    refused = []
+    for skip in plan.skips:
+        entry = of_enrollment.get(skip.enrollment_id)
+        refused.append((entry or Entry(0, str(skip.enrollment_id), None), skip.error))
+    gone = {id(entry) for entry, _error in refused}
+    result.new_learners = [entry for entry in result.new_learners if id(entry) not in gone]
+    result.refused += refused
 
 
 def _address_order(entry: Entry) -> tuple[str, str]:

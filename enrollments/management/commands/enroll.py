@@ -90,7 +90,7 @@ class Command(ChangingCommand):
         entries, failures = self._entries(options)
         create = options["create_users"]
         if options["dry_run"]:
-            result = preview_entries(entries, create_users=create)
+            result = preview_entries(entries, create_users=create, scope=self.scope)
         else:
             with refusing_a_changed_plan(ChangedSincePreview):
                 result = apply_entries(

@@ -362,16 +362,16 @@ def _take(run_id: uuid.UUID) -> OperationRun:
 
 def _apply_chunk(run: OperationRun, parts: Sequence[Part], by: Attribution) -> Chunk | None:
     with transaction.atomic():
+        # Of a run not finished: a runner that finished it cancelled (_finish_cancelled) held
+        # every chunk not done while it did, so none is taken from a run cancelled meanwhile.
         taken = (
-            OperationRunChunk.objects.filter(run=run, done=False)
+            OperationRunChunk.objects.filter(run=run, done=False, run__finished_at__isnull=True)
             .order_by("seq")
-            .select_for_update(skip_locked=True)
+            .select_for_update(skip_locked=True, of=("self",))
             .first()
         )
         if taken is None:
             return None
-        if not OperationRun.objects.filter(pk=run.pk, finished_at__isnull=True).exists():
-            return None  # cancelled by another runner since this one looked (_finish_cancelled)
         rows = run_chunks.rows_of(taken)
         ids = rows.ids
         # Bound to its preview: the core skips, on its one locked read, every row whose

@@ -290,15 +290,22 @@ class Chunk:
     plan: Plan
 
 
-def advance(run_id: uuid.UUID, *, on_chunk: Callable[[Chunk], None] | None = None) -> OperationRun:
+def advance(
+    run_id: uuid.UUID,
+    *,
+    on_chunk: Callable[[Chunk], None] | None = None,
+    resume_failed: bool = True,
+) -> OperationRun:
     """Applies the run's chunks not done, one per transaction, until none is left (DONE),
     a cancel was asked (CANCELLED: what committed stays, undoable), or something fails
     (FAILED, with the error: the chunk in flight rolled back, `advance` again resumes). A
     deadlock is retried (retry.py); a database that went away leaves the run RUNNING for the
     sweep. A run
-    already finished is returned as it is; so is a draft (PREVIEWED: nobody confirmed it).
-    Raises RunNotFound."""
-    run = _take(run_id)
+    already finished is returned as it is; so is a draft (PREVIEWED: nobody confirmed it), and
+    a FAILED run unless `resume_failed` (a command's --resume; a job resumes only what staff
+    retried, which queues it: a second job the sweep queued before the failure must not
+    resume it unasked). Raises RunNotFound."""
+    run = _take(run_id, resume_failed=resume_failed)
     if run.state not in (State.RUNNING,):
         return run
     parts = parts_of(run)
@@ -345,15 +352,16 @@ def _advance_one(
     return True
 
 
-def _take(run_id: uuid.UUID) -> OperationRun:
-    """The run, now RUNNING (queued, failed or running ones; a running one may have lost its
-    runner, and two runners share a run safely)."""
+def _take(run_id: uuid.UUID, *, resume_failed: bool) -> OperationRun:
+    """The run, now RUNNING (queued or running ones, and failed ones when `resume_failed`; a
+    running one may have lost its runner, and two runners share a run safely)."""
     now = clock.now()
+    takes = (State.QUEUED, State.RUNNING, *((State.FAILED,) if resume_failed else ()))
     with transaction.atomic():
         run = OperationRun.objects.select_for_update().filter(pk=run_id).first()
         if run is None:
             raise RunNotFound(_run_phrase(run_id))
-        if run.state in (State.QUEUED, State.FAILED, State.RUNNING):
+        if run.state in takes:
             run.state, run.heartbeat_at, run.error = State.RUNNING, now, ""
             run.started_at = run.started_at or now
             run.save(update_fields=["state", "heartbeat_at", "error", "started_at"])

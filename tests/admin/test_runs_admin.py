@@ -425,6 +425,29 @@ def test_a_failed_run_is_shown_with_its_error_and_retried(
     assert audit_counts(course) == {e.pk: 1 for e in rows}
 
 
+def test_a_second_job_queued_before_the_failure_leaves_the_run_failed(
+    course_rows, queued, monkeypatch, django_capture_on_commit_callbacks
+):
+    """The sweep may have queued a second job of a run whose runner still lived. When the
+    first fails the run, the second must not resume it unasked (staff may be about to cancel
+    it and undo what it did): a failed run waits for Retry."""
+    from enrollments.jobs.runs import enqueue
+
+    with django_capture_on_commit_callbacks(execute=True):
+        enqueue(queued)  # the sweep's second job, queued while the first still lived
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("database went away")
+
+    with monkeypatch.context() as patched:
+        patched.setattr("enrollments.operations.runs.apply", broken)
+        first, second = run_jobs()
+    assert (first.status, second.status) == ("FAILED", "SUCCESSFUL")
+    assert second.return_value["state"] == State.FAILED
+    queued.refresh_from_db()
+    assert (queued.state, queued.changed) == (State.FAILED, 0)
+
+
 def test_retry_of_a_run_that_did_not_fail_queues_nothing(operator_client, queued):
     retry = reverse("admin:enrollments_operationrun_retry", args=[queued.pk])
     response = operator_client.post(retry)

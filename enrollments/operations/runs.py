@@ -321,9 +321,11 @@ def advance(
     except DomainError as error:  # the request went invalid (an --until that passed)
         _fail(run, f"{error.code}: {error.message}")
         raise
-    except (OperationalError, InterfaceError):
-        # The database went away (restarted, a connection cut): the run stays RUNNING, and
-        # the sweep queues it again once it is stale, as for a runner killed with -9.
+    except (OperationalError, InterfaceError, SystemExit, KeyboardInterrupt):
+        # The database went away (restarted, a connection cut), or the runner is being
+        # stopped (a worker's second stop signal, Ctrl-C): the run stays RUNNING, and the
+        # sweep queues it again once it is stale, as for a runner killed with -9. A run marked
+        # FAILED would wait for staff's Retry instead.
         raise
     except BaseException as error:
         _fail(run, f"{type(error).__name__}: {error}")

@@ -355,19 +355,29 @@ def test_datetimes_in_operations_are_kept_exactly(clock):
     assert runs.operation_from_json(runs.operation_to_json(operation)) == operation
 
 
+@pytest.mark.parametrize(
+    "interruption",
+    [
+        OperationalError("server closed the connection unexpectedly"),
+        SystemExit(1),  # a worker's second stop signal raises it inside the job
+        KeyboardInterrupt(),
+    ],
+    ids=["database gone", "stopped", "interrupted"],
+)
 def test_a_database_that_went_away_leaves_the_run_running_for_the_sweep(
-    clock, learners, monkeypatch
+    clock, learners, monkeypatch, interruption
 ):
-    """A lost connection is not the run's fault: it stays RUNNING (no FAILED for staff to
-    retry by hand), turns stale, and the sweep queues it again."""
+    """A lost connection, or a runner stopped mid-chunk, is not the run's fault: it stays
+    RUNNING (no FAILED for staff to retry by hand), turns stale, and the sweep queues it
+    again, as for a runner killed with -9."""
     course, _ = learners
     run = runs.start([(Pause(), of_course(course))], BY)
 
-    def database_gone(*args, **kwargs):
-        raise OperationalError("server closed the connection unexpectedly")
+    def interrupted(*args, **kwargs):
+        raise interruption
 
-    monkeypatch.setattr(runs, "apply", database_gone)
-    with pytest.raises(OperationalError):
+    monkeypatch.setattr(runs, "apply", interrupted)
+    with pytest.raises(type(interruption)):
         runs.advance(run.pk)
     run.refresh_from_db()
     assert (run.state, run.error, run.finished_at) == (State.RUNNING, "", None)

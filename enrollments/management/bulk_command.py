@@ -327,7 +327,8 @@ class BulkEnrollmentCommand(ChangingCommand):
             self._finished(op_run)
             return
         if options["background"]:
-            run_jobs.enqueue(op_run)
+            # Queued as staff's Retry queues it: a job resumes a queued run, not a failed one.
+            op_run = run_jobs.retry(op_run)
             self.stdout.write(
                 gettext("Run %(run)s queued again: %(description)s.")
                 % {"run": op_run.pk, "description": op_run.description}

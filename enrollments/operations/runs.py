@@ -453,9 +453,16 @@ def _fail(run: OperationRun, error: str) -> None:
 
 def cancel(run_id: uuid.UUID) -> OperationRun:
     """Asks the run to stop between chunks (what committed stays, undoable); a run not running
-    yet stops at once. Raises RunNotFound; a finished run is returned as it is."""
+    yet stops at once. Raises RunNotFound, also for a draft (an admin preview nobody confirmed
+    is no job: cancelled, it would show as one and outlive the drafts' clean-up); a finished
+    run is returned as it is."""
     with transaction.atomic():
-        run = OperationRun.objects.select_for_update().filter(pk=run_id).first()
+        run = (
+            OperationRun.objects.select_for_update()
+            .filter(pk=run_id)
+            .exclude(state=State.PREVIEWED)
+            .first()
+        )
         if run is None:
             raise RunNotFound(_run_phrase(run_id))
         if run.finished_at is None:

@@ -486,3 +486,16 @@ def test_an_actor_deleted_meanwhile_acts_nowhere(staff_run):
     assert scope_of(stand_in, EXTEND_ACCESS).empty
     assert actor_now(staff).is_active and actor_now(staff) is not staff
     assert actor_now(None) is None
+
+
+def test_a_draft_is_no_job_to_cancel(clock, learners):
+    """A preview nobody confirmed is not a job: cancelling it is refused as an unknown run, and
+    it stays a draft for the drafts' clean-up."""
+    course, _ = learners
+    draft = runs.start(
+        [(Extend(days=1), of_course(course))], BY, bound_to_preview=True, state=State.PREVIEWED
+    )
+    with pytest.raises(RunNotFound):
+        runs.cancel(draft.pk)
+    draft.refresh_from_db()
+    assert (draft.state, draft.finished_at) == (State.PREVIEWED, None)

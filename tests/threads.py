@@ -22,3 +22,37 @@ def run_at_once(count: int, work):
 
     with ThreadPoolExecutor(max_workers=count) as pool:
         return list(pool.map(worker, range(count)))
+
+
+class RowsHeld:
+    """A queryset's rows locked FOR UPDATE by another thread's transaction (its own
+    connection), as a change in flight holds them, from entering the block until `release()`
+    (the change commits) or the block's end, whichever comes first."""
+
+    def __init__(self, queryset, *, timeout: float = 20):
+        self.queryset, self.timeout = queryset, timeout
+        self._locked, self._release = threading.Event(), threading.Event()
+        self._thread = threading.Thread(target=self._hold)
+
+    def _hold(self) -> None:
+        from django.db import transaction
+
+        try:
+            with transaction.atomic():
+                list(self.queryset.select_for_update())
+                self._locked.set()
+                self._release.wait(timeout=self.timeout)
+        finally:
+            connection.close()
+
+    def __enter__(self) -> "RowsHeld":
+        self._thread.start()
+        assert self._locked.wait(timeout=10), "the rows were not locked within 10 s"
+        return self
+
+    def release(self) -> None:
+        self._release.set()
+        self._thread.join(timeout=self.timeout)
+
+    def __exit__(self, *exc_info) -> None:
+        self.release()

@@ -3,13 +3,11 @@ access that starts at a future `start_at`, recorded by the sweep once per enroll
 instant, re-armed when a change moves the date; none for paused or removed learners or beyond
 the look-back; two sweeps at once record one (PostgreSQL)."""
 
-import threading
 from datetime import timedelta
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
-from django.db import connection, transaction
 from django.test import TestCase
 from django_tasks_db.models import DBTaskResult
 
@@ -20,7 +18,7 @@ from enrollments.operations import Expire, Extend, Pause, Remove, Resume, apply_
 from enrollments.operations.audit import Attribution
 from tests.factories import EnrollmentFactory
 from tests.markers import requires_postgres
-from tests.threads import run_at_once
+from tests.threads import RowsHeld, run_at_once
 
 BY = Attribution(None, AccessChange.Source.COMMAND, "clock")
 HOUR = timedelta(hours=1)
@@ -243,35 +241,17 @@ def test_a_start_left_locked_holds_back_its_end_until_the_next_sweep(clock, monk
     enrollment = EnrollmentFactory(start_at=starts, ended_at=starts + HOUR)
     Enrollment.objects.filter(pk=enrollment.pk).update(created_at=clock.current)
     clock.advance(hours=3)
-    locked, release = threading.Event(), threading.Event()
-
-    def hold_the_row():
-        try:
-            with transaction.atomic():
-                Enrollment.objects.select_for_update().get(pk=enrollment.pk)
-                locked.set()
-                release.wait(timeout=10)
-        finally:
-            connection.close()
-
-    holder = threading.Thread(target=hold_the_row)
-    holder.start()
-    assert locked.wait(timeout=10)
     record = clock_module._record
+    with RowsHeld(Enrollment.objects.filter(pk=enrollment.pk)) as change:
 
-    def record_then_commit_the_change(action, *args):
-        result = record(action, *args)
-        if action == ACCESS_STARTED:
-            release.set()
-            holder.join(timeout=10)
-        return result
+        def record_then_commit_the_change(action, *args):
+            result = record(action, *args)
+            if action == ACCESS_STARTED:
+                change.release()
+            return result
 
-    monkeypatch.setattr(clock_module, "_record", record_then_commit_the_change)
-    try:
+        monkeypatch.setattr(clock_module, "_record", record_then_commit_the_change)
         assert sweep_clock() == 0
-    finally:
-        release.set()
-        holder.join(timeout=10)
     assert sweep_clock() == 2
     assert access_reports(enrollment) == [(ACCESS_STARTED, starts), (ACCESS_ENDED, starts + HOUR)]
 

@@ -82,6 +82,12 @@ class Change:
     before: State | None
     after: State
     paused_seconds: int | None = None
+    #: What decides the change beside `before` and the operation, when the fields it moves
+    #: depend on the clock too, for the fingerprint to name instead of them. A resume moves
+    #: the end and the total by the pause's whole seconds: none in the pause's first second,
+    #: so its moved fields would differ between a preview in that second and a Confirm in the
+    #: next; what is decided is whether the course freezes access during pauses.
+    decided: str = ""
 
     @property
     def old_ended_at(self) -> datetime | None:
@@ -153,7 +159,7 @@ class Plan:
         the end, a different decision. `apply(expected=...)` compares this."""
         digest = hashlib.sha256(self.operation.describe().encode())
         for change in self.changes:
-            moved = _moved_fields(change.before, change.after)
+            moved = change.decided or _moved_fields(change.before, change.after)
             digest.update(f"|c:{change.key}:{change.action}:{change.before}:{moved}".encode())
         for skip in self.skips:
             digest.update(f"|s:{skip.enrollment_id}:{skip.error.code}".encode())

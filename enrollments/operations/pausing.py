@@ -62,7 +62,15 @@ class Resume(Operation):
             ended_at=outcome.ended_at,
             total_paused_duration=outcome.total_paused_duration,
         )
-        return Change(row.id, self.action, state, after, paused_seconds=outcome.paused_seconds)
+        decided = "freezes access" if row.pause_freezes_access else "keeps access running"
+        return Change(
+            row.id,
+            self.action,
+            state,
+            after,
+            paused_seconds=outcome.paused_seconds,
+            decided=decided,
+        )
 
     def outcome_cases(self, *, now: datetime, named: bool) -> list[tuple[Q, str]]:
         return [(Q(is_paused=False), NotPaused.code)]  # resume_outcome never refuses

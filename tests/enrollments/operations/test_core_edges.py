@@ -216,3 +216,16 @@ def test_a_preview_confirms_a_minute_later_but_not_once_the_rules_decide_otherwi
     with pytest.raises(ChangedSincePreview):
         apply(Resume(), Selection.named([enrollment.pk]), BY, expected=shown.fingerprint())
     assert Enrollment.objects.get(pk=enrollment.pk).is_paused
+
+
+def test_a_resume_previewed_in_the_pauses_first_second_confirms_a_second_later(clock):
+    """The pause's whole seconds go to total_paused_duration: none in its first second, one
+    in the next. Only the clock moved between the preview and the Confirm: the same decision
+    (a keyboard test in a browser met it under load)."""
+    enrollment = EnrollmentFactory(ended_at=clock.current + timedelta(days=9))
+    apply(Pause(), Selection.named([enrollment.pk]), BY)
+    clock.advance(microseconds=300_000)
+    shown = preview(Resume(), Selection.named([enrollment.pk]))
+    clock.advance(seconds=1)
+    done = apply(Resume(), Selection.named([enrollment.pk]), BY, expected=shown.fingerprint())
+    assert done.changes[0].after.total_paused_duration == 1

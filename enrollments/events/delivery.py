@@ -30,8 +30,9 @@ Each WebhookDelivery (one event to one endpoint, made by fan_out.py) is a small 
   delivery for good and disables the endpoint (`disabled_at`, `disabled_reason`), whose
   pending deliveries are cancelled; its owner is e-mailed (Healthie's policy). After
   WEBHOOKS["WARN_AFTER_SECONDS"] (a day) of failures the owner is warned once (`warned_at`,
-  cleared when a delivery succeeds again). `410 Gone` disables the endpoint at once;
-  `should_retry` off means one try per delivery.
+  cleared by a success once no delivery of the endpoint is failing any more: one event that
+  keeps failing while others get through is one warning). `410 Gone` disables the endpoint
+  at once; `should_retry` off means one try per delivery.
 - **An unreachable endpoint** (no answer: refused, timed out, unsafe or unresolvable) stops the
   job: the rest of its claim goes back to pending at the failed delivery's next try, so a
   receiver that hangs costs one timeout per round, not one per event.
@@ -56,7 +57,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import translation
 from django.utils.functional import lazy
 from django.utils.translation import gettext, gettext_lazy, ngettext
@@ -255,16 +256,16 @@ def _flush(endpoint: WebhookEndpoint, claim: Claim, delivered: list, counts: Cou
     rows the claim still holds (locked first): a row cancelled meanwhile (the endpoint disabled)
     stays cancelled, and one deleted with its endpoint gets no try (its foreign key would fail).
 
-    The endpoint's row before the deliveries' (clearing `warned_at`, when it was warned), the
-    order every writer of both takes them in (a disable, the fan-out): in the other order a
-    disable and this flush could each hold what the other waits for."""
+    The endpoint's row before the deliveries' (clearing `warned_at`, when it was warned and no
+    other delivery is still failing: `_clear_warning`), the order every writer of both takes
+    them in (a disable, the fan-out): in the other order a disable and this flush could each
+    hold what the other waits for."""
     if not delivered:
         return
+    pks_sent = [delivery.pk for delivery, _, _ in delivered]
     with transaction.atomic():
-        if endpoint.warned_at is not None:
-            WebhookEndpoint.objects.filter(pk=endpoint.pk).update(warned_at=None)
+        if endpoint.warned_at is not None and _clear_warning(endpoint, pks_sent):
             endpoint.warned_at = None
-        pks_sent = [delivery.pk for delivery, _, _ in delivered]
         held = set(_mine(claim, pks_sent).select_for_update().values_list("pk", flat=True))
         delivered = [entry for entry in delivered if entry[0].pk in held]
         if not delivered:
@@ -291,6 +292,22 @@ def _flush(endpoint: WebhookEndpoint, claim: Claim, delivered: list, counts: Cou
             for delivery, answer, when in delivered
         )
     counts["delivered"] += len(delivered)
+
+
+def _clear_warning(endpoint: WebhookEndpoint, delivered: list[int]) -> bool:
+    """Clears the endpoint's `warned_at` (one conditional UPDATE, its row locked) unless one of
+    its deliveries, other than the `delivered` ones, is still failing (pending or being sent
+    after a failed try). Cleared on any success, one event the receiver keeps refusing while
+    others get through re-armed the warning each round: its owner got the same "failing since"
+    e-mail after every retry. Returns whether it was cleared."""
+    failing = WebhookDelivery.objects.filter(
+        endpoint_id=OuterRef("pk"), state__in=[State.PENDING, State.SENDING], attempts__gt=0
+    ).exclude(pk__in=delivered)
+    return bool(
+        WebhookEndpoint.objects.filter(pk=endpoint.pk, warned_at__isnull=False)
+        .exclude(Exists(failing))
+        .update(warned_at=None)
+    )
 
 
 def _release(claim: Claim, deliveries: list[WebhookDelivery], at: datetime) -> None:
@@ -551,7 +568,13 @@ def send_test(endpoint: WebhookEndpoint) -> Answer:
 def resend(delivery_id: int) -> WebhookDelivery:
     """Puts one delivery back to pending now, its tries counted afresh (its retry window starts
     again), and queues its endpoint's job. Raises WebhookDelivery.DoesNotExist, or
-    EndpointDisabled when its endpoint is disabled."""
+    EndpointDisabled when its endpoint is disabled.
+
+    A delivery being sent (`sending` under a lease still running) is left as it is, as
+    replay_since leaves it: made pending, it was due at once for a second job while the first
+    was still POSTing it (the event sent twice at the same time, and the first's 2xx, no longer
+    its claim's, thrown away). Its send's outcome decides: delivered, or retried as usual. One
+    whose lease passed (its worker killed) is any job's to claim again: resent as usual."""
     now = clock.now()
     with transaction.atomic():
         delivery = (
@@ -563,6 +586,8 @@ def resend(delivery_id: int) -> WebhookDelivery:
         # waits) then cancels this delivery too, or this resend sees it disabled.
         if not _locked_enabled(delivery.endpoint_id):
             raise EndpointDisabled(delivery.endpoint)
+        if _being_sent(delivery, now):
+            return delivery
         delivery.state = State.PENDING
         delivery.attempts = 0
         delivery.next_attempt_at = now
@@ -571,26 +596,40 @@ def resend(delivery_id: int) -> WebhookDelivery:
     return delivery
 
 
+def _being_sent(delivery: WebhookDelivery, now: datetime) -> bool:
+    """Whether a job holds the delivery now: claimed (`sending`) under a lease still running
+    (its `next_attempt_at` is the lease's end)."""
+    return delivery.state == State.SENDING and delivery.next_attempt_at > now
+
+
 def replay_since(endpoint: WebhookEndpoint, instant: datetime) -> int:
     """Sends again every event since `instant` (its `occurred_at`) that the endpoint receives
     (its event types): deliveries that exist are put back to pending with their tries counted
     afresh (those pending or being sent are left as they are), missing ones are created.
-    Returns how many deliveries were queued; raises EndpointDisabled when it is disabled."""
+    Returns how many deliveries were queued; raises EndpointDisabled when it is disabled, and
+    WebhookEndpoint.DoesNotExist when it was deleted.
+
+    The events are chosen from the endpoint's row as locked here, not from `endpoint` (read
+    before, unlocked): an update of its event types that commits while this waits for the
+    lock is seen, so no type it no longer receives is queued."""
     now = clock.now()
-    events = AccessEvent.objects.filter(occurred_at__gte=instant)
-    if endpoint.event_types:
-        events = events.filter(event_type__in=endpoint.event_types)
     with transaction.atomic():
-        if not _locked_enabled(endpoint.pk):  # as in resend: a disable cannot cross it
-            raise EndpointDisabled(endpoint)
+        locked = WebhookEndpoint.objects.select_for_update().filter(pk=endpoint.pk).first()
+        if locked is None:
+            raise WebhookEndpoint.DoesNotExist(f"webhook endpoint {endpoint.pk} was deleted")
+        if not locked.is_enabled:  # as in resend: a disable cannot cross it
+            raise EndpointDisabled(locked)
+        events = AccessEvent.objects.filter(occurred_at__gte=instant)
+        if locked.event_types:
+            events = events.filter(event_type__in=locked.event_types)
         again = (
-            WebhookDelivery.objects.filter(endpoint=endpoint, event__in=events.values("id"))
+            WebhookDelivery.objects.filter(endpoint=locked, event__in=events.values("id"))
             .exclude(state__in=[State.PENDING, State.SENDING])
             .update(state=State.PENDING, attempts=0, next_attempt_at=now)
         )
-        created = fan_out.insert_deliveries(endpoint, events, now)
+        created = fan_out.insert_deliveries(locked, events, now)
         if again or created:
-            transaction.on_commit(lambda: _queue(endpoint.pk))
+            transaction.on_commit(lambda: _queue(locked.pk))
     return again + created
 
 

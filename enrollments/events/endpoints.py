@@ -354,8 +354,8 @@ def send_test(endpoint_id: object):
 
 
 def resend(delivery_id: object) -> WebhookDelivery:
-    """Puts one delivery back to pending now (delivery.resend). Raises DeliveryNotFound or
-    WebhookDisabled."""
+    """Puts one delivery back to pending now (delivery.resend; one being sent under a live
+    lease is left to that send). Raises DeliveryNotFound or WebhookDisabled."""
     from enrollments.events import delivery
 
     pk = parse_id(delivery_id)
@@ -371,12 +371,14 @@ def resend(delivery_id: object) -> WebhookDelivery:
 
 def replay_since(endpoint_id: object, instant: datetime) -> int:
     """Sends again every event since `instant` that the endpoint receives
-    (delivery.replay_since); returns how many deliveries were queued. Raises WebhookNotFound
-    or WebhookDisabled."""
+    (delivery.replay_since, which locks the endpoint's row and reads its event types from it);
+    returns how many deliveries were queued. Raises WebhookNotFound or WebhookDisabled."""
     from enrollments.events import delivery
 
     endpoint = get(endpoint_id)
     try:
         return delivery.replay_since(endpoint, instant)
+    except WebhookEndpoint.DoesNotExist:  # deleted since `get`
+        raise WebhookNotFound(detail=str(endpoint.pk)) from None
     except delivery.EndpointDisabled:
         raise WebhookDisabled(detail=str(endpoint.pk)) from None

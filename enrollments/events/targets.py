@@ -8,7 +8,9 @@ Refused (`UnsafeTarget`):
   while DEBUG is on), credentials in the URL, no host, a path or query not in ASCII (to be
   percent-encoded);
 - a host written as an IPv4 address in any form but four decimal numbers (`2130706433`,
-  `0x7f.1`, `0177.0.0.1`, `127.1`): resolvers read them as addresses, readers do not;
+  `0x7f.1`, `0177.0.0.1`, `127.1`): resolvers read them as addresses, readers do not; judged,
+  like every check, on the host as the resolver reads it (IDNA: `０x7f000001` in full-width
+  digits is `0x7f000001`), and a host with no IDNA form is not valid;
 - a host any of whose addresses is not public: loopback, private (RFC 1918, unique-local
   fc00::/7, shared 100.64.0.0/10), link-local, multicast, unspecified, reserved, IPv4-mapped or
   -translated IPv6 (`::ffff:127.0.0.1`, 64:ff9b::/96), 6to4 and Teredo carrying such an address,
@@ -23,7 +25,7 @@ multicast, unspecified and reserved ones stay refused.
 import ipaddress
 import socket
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from django.conf import settings
 from django.utils.translation import gettext_noop
@@ -77,9 +79,9 @@ class Target:
 def check_url(url: str) -> Target:
     """Checks `url` as an endpoint's URL (its form, then every address its host resolves to);
     returns the checked target or raises TargetError (UnsafeTarget, UnresolvableTarget) whose
-    `message` says why."""
-    parts = _parse(url)
-    host = parts.hostname or ""
+    `message` says why. The target's `host` is the host as the resolver reads it (resolver_host):
+    what was checked is what is connected to and named in `Host` and TLS."""
+    parts, host = _parse(url)
     port = parts.port or (443 if parts.scheme == "https" else 80)
     addresses = tuple(str(address) for address in _resolve(host, port))
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
@@ -93,7 +95,8 @@ def resolve(url: str) -> Target:
     return check_url(url)
 
 
-def _parse(url: str):
+def _parse(url: str) -> tuple[SplitResult, str]:
+    """The URL's parts and its host as the resolver reads it, or UnsafeTarget."""
     if not isinstance(url, str) or not url.strip():
         raise UnsafeTarget(Phrase(gettext_noop("Enter the URL that receives the webhooks.")))
     if any(ord(character) < 33 or ord(character) == 127 for character in url):
@@ -124,9 +127,9 @@ def _parse(url: str):
                 )
             )
         )
-    host = parts.hostname
-    if not host:
+    if not parts.hostname:
         raise UnsafeTarget(Phrase(gettext_noop("The URL has no host.")))
+    host = resolver_host(parts.hostname)
     if _is_encoded_ipv4(host):
         raise UnsafeTarget(
             Phrase(
@@ -137,7 +140,22 @@ def _parse(url: str):
                 host=repr(host),
             )
         )
-    return parts
+    return parts, host
+
+
+def resolver_host(host: str) -> str:
+    """`host` as getaddrinfo reads it: ASCII as it is, any other text in its IDNA form (Python's
+    `idna` codec, nameprep's NFKC mapping included), so the checks judge what is resolved:
+    `０x7f000001` (full-width digits) is the resolver's `0x7f000001`. A host with no IDNA form
+    (an empty or overlong label, a prohibited character) is refused as not valid."""
+    if host.isascii():
+        return host
+    try:
+        return host.encode("idna").decode()  # ASCII: IDNA's output is
+    except UnicodeError as error:
+        raise UnsafeTarget(
+            Phrase(gettext_noop("The URL is not valid: %(error)s."), error=str(error))
+        ) from error
 
 
 def _is_encoded_ipv4(host: str) -> bool:

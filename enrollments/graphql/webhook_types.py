@@ -22,6 +22,8 @@ from functools import cached_property
 
 import graphene
 
+from enrollments import clock
+from enrollments.events import signing
 from enrollments.events.endpoints import enum_name
 from enrollments.graphql.errors import INVALID_CURSOR, ApiError
 from enrollments.graphql.pagination import check_page_size, decode_cursor, encode_cursor
@@ -219,10 +221,15 @@ class Webhook(graphene.ObjectType):
         return root.secret
 
     @staticmethod
-    @root_only
     def resolve_previous_secret_expires_at(root: ShownWebhook, info) -> datetime | None:
-        # An overlap that is over is no overlap: the old secret signs nothing any more.
-        return root.endpoint.previous_secret_expires_at if root.endpoint.previous_secret else None
+        """The overlap's end while it is in force, by signing's own test (the previous secret
+        signs too: secrets_in_force); null once it is over, though the stored instant stays
+        (nothing empties it): the old secret signs nothing any more. Read at the request's one
+        instant (clock.request_now), as every webhook of the answer is: so not root_only."""
+        endpoint = root.endpoint
+        at = clock.now() if info.context is None else clock.request_now(info.context)
+        overlapping = len(signing.secrets_in_force(endpoint, at)) > 1
+        return endpoint.previous_secret_expires_at if overlapping else None
 
 
 # -- the connection -----------------------------------------------------------------------

@@ -217,6 +217,48 @@ class TestRetries:
         hook.refresh_from_db()
         assert hook.warned_at is None
 
+    def test_one_failing_delivery_warns_its_owner_once_while_others_get_through(
+        self, endpoint_for, clock, monkeypatch
+    ):
+        """A success cleared `warned_at` whatever else was failing, and the next failed try of a
+        delivery failing for a day warned again: the same "failing since" e-mail after every
+        retry round in which another event got through. Cleared once nothing is failing."""
+        hook = endpoint_for()
+        (poison,) = events(1, clock)
+        first_failure = clock.current
+        refused = {poison.pk}
+
+        def send(endpoint, event):  # the receiver refuses this one event, takes every other
+            if event.pk in refused:
+                return Answer(500, 3, "HTTP 500: cannot process")
+            return Answer(200, 3)
+
+        monkeypatch.setattr(delivery, "send", send)
+        failing = WebhookDelivery.objects.get(event=poison)
+        for _ in range(100):
+            if clock.current >= first_failure + 2 * DAY:
+                break
+            delivery.deliver_due(hook.pk)
+            failing.refresh_from_db()
+            assert failing.state == State.PENDING
+            clock.set(failing.next_attempt_at)
+            if clock.current > first_failure + DAY:
+                events(1, clock)  # other changes keep flowing, and are delivered
+                delivery.deliver_due(hook.pk)
+
+        warnings = [message for message in mail.outbox if "failing" in message.subject]
+        assert len(warnings) == 1, [message.body.splitlines()[0] for message in warnings[:3]]
+        hook.refresh_from_db()
+        assert hook.warned_at is not None
+
+        refused.clear()  # the receiver is fixed: the last failing delivery gets through
+        failing.refresh_from_db()
+        clock.set(failing.next_attempt_at)
+        delivery.deliver_due(hook.pk)
+        failing.refresh_from_db()
+        hook.refresh_from_db()
+        assert (failing.state, hook.warned_at) == (State.DELIVERED, None)
+
     def test_a_redirect_is_a_failed_try_and_is_not_followed(self, endpoint_for, receiver, clock):
         hook = endpoint_for()
         receiver.answers.append(302)
@@ -341,6 +383,28 @@ class TestManagement:
         assert queued_runs(hook)
         assert delivery.deliver_due(hook.pk) == {"delivered": 1}
         assert [r.headers["webhook-id"] for r in receiver.requests] == [str(event.event_id)] * 2
+
+    def test_resend_leaves_a_delivery_being_sent_to_that_send(self, endpoint_for, clock):
+        """Made pending while a job was POSTing it, a second job claimed it under the first's
+        lease: the event sent twice at once, and the first's 2xx thrown away (no longer its
+        claim's). Left as it is, as a replay leaves it; resent as usual once its lease passed."""
+        hook = endpoint_for()
+        events(1, clock)
+        first = delivery.claim(hook)  # worker A: claimed, now POSTing (no lock held meanwhile)
+        (row,) = first.deliveries
+        assert row.state == State.SENDING
+
+        with TestCase.captureOnCommitCallbacks(execute=True) as queued:
+            delivery.resend(row.pk)  # "Resend" in the delivery log meanwhile
+        assert queued == []
+        row.refresh_from_db()
+        assert (row.state, row.next_attempt_at) == (State.SENDING, first.lease)
+        assert delivery.claim(hook).deliveries == []  # worker B, at once: nothing to take
+
+        clock.set(first.lease)  # worker A killed: its lease passed
+        delivery.resend(row.pk)
+        row.refresh_from_db()
+        assert (row.state, row.attempts, row.next_attempt_at) == (State.PENDING, 0, clock.current)
 
     def test_resend_and_replay_refuse_a_disabled_endpoint(self, endpoint_for, clock):
         hook = endpoint_for()

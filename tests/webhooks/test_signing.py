@@ -1,5 +1,6 @@
 """Signing (enrollments/events/signing.py): both schemes verified the receivers' way, the
-standardwebhooks package and Healthie's published steps, outside and during a rotation."""
+standardwebhooks package and Healthie's published steps, outside and during a rotation; the
+API's `previous_secret_expires_at` answering the overlap while it is in force."""
 
 import base64
 import json
@@ -7,10 +8,15 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.contrib.auth.models import Permission
 from standardwebhooks import Webhook, WebhookVerificationError
 
-from enrollments.events import signing
+from apikeys.models import APIKey
+from enrollments.events import endpoints, signing
 from enrollments.models import WebhookEndpoint
+from enrollments.permissions import MANAGE_WEBHOOKS
+from tests.factories import StaffFactory
+from tests.graphql.conftest import Api
 from tests.webhooks.receiver import Request, verify_healthie, verify_standard
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -138,3 +144,42 @@ class TestHealthie:
         verify_healthie(old, request, signature_item=1)
         with pytest.raises(AssertionError):
             verify_healthie(old, request, signature_item=0)
+
+
+@pytest.mark.django_db
+class TestOverlapInTheApi:
+    """`Webhook.previous_secret_expires_at`: "Until when the secret before the last rotation
+    signs too (null: it does not)". It answered the stored instant whenever a previous secret
+    was kept, which nothing empties when the overlap ends: a past instant a day later."""
+
+    EXPIRE = """
+    mutation Expire($input: expireWebhookSignatureInput) {
+      expireWebhookSignature(input: $input) { webhook { previous_secret_expires_at } }
+    }
+    """
+    LIST = "{ webhooks { nodes { id previous_secret_expires_at } } }"
+
+    def test_an_overlap_that_ended_is_answered_as_null(self, client, clock):
+        staff = StaffFactory()
+        staff.user_permissions.add(
+            Permission.objects.get(
+                content_type__app_label="enrollments", codename=MANAGE_WEBHOOKS.codename
+            )
+        )
+        _key, raw = APIKey.objects.create_key(user=staff)
+        api = Api(client)
+        made = endpoints.create("https://93.184.216.34/hooks/access").endpoint  # a 24 h overlap
+        rotated = api.post(self.EXPIRE, {"input": {"id": str(made.pk)}}, key=raw)
+        ends = clock.current + timedelta(hours=24)
+        answered = rotated["data"]["expireWebhookSignature"]["webhook"]
+        assert answered["previous_secret_expires_at"] == ends.isoformat()
+
+        clock.advance(hours=23)
+        (node,) = api.post(self.LIST, key=raw)["data"]["webhooks"]["nodes"]
+        assert node["previous_secret_expires_at"] == answered["previous_secret_expires_at"]
+
+        clock.advance(hours=1)  # the overlap's end: the old secret signs no more
+        made.refresh_from_db()
+        assert made.previous_secret and signing.secrets_in_force(made) == [made.secret]
+        (node,) = api.post(self.LIST, key=raw)["data"]["webhooks"]["nodes"]
+        assert node["previous_secret_expires_at"] is None

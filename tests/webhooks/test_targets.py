@@ -131,3 +131,47 @@ def test_private_targets_are_refused_by_default():
     from django.conf import settings
 
     assert settings.WEBHOOKS["ALLOW_PRIVATE_TARGETS"] is False
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://\uff10x7f000001/hook",  # ０x7f000001: the resolver's 0x7f000001, 127.0.0.1
+        "https://\uff11\uff12\uff17.\uff11/hook",  # １２７.１: 127.1
+        "https://\uff12\uff11\uff13\uff10\uff17\uff10\uff16\uff14\uff13\uff13/hook",  # 2130706433
+    ],
+)
+def test_an_encoded_ipv4_in_full_width_digits_stays_refused_with_private_targets_allowed(
+    settings, url
+):
+    """getaddrinfo resolves a host not in ASCII by its IDNA form, which maps full-width digits
+    to ASCII ones: the host was checked as typed (no IPv4 form to inet_aton), and reached
+    127.0.0.1 although `0x7f000001` is refused."""
+    settings.WEBHOOKS = {**settings.WEBHOOKS, "ALLOW_PRIVATE_TARGETS": True, "REQUIRE_HTTPS": True}
+    with pytest.raises(UnsafeTarget, match="unusual form"):
+        target = targets.check_url(url)
+        pytest.fail(f"accepted, connecting to {target.addresses}")
+
+
+def test_the_full_width_hex_form_of_a_public_address_is_refused(strict):
+    with pytest.raises(UnsafeTarget, match=r"'0x08080808' is an IPv4 address in an unusual form"):
+        target = targets.check_url("https://\uff10x08080808/hook")
+        pytest.fail(f"accepted, connecting to {target.addresses}")
+
+
+def test_a_host_not_in_ascii_is_resolved_and_connected_to_by_its_idna_form(strict, monkeypatch):
+    asked = []
+
+    def answers(host, port, *args, **kwargs):
+        asked.append(host)
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("93.184.215.14", port))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", answers)
+    target = targets.check_url("https://b\u00fccher.example/in")
+    assert asked == ["xn--bcher-kva.example"]
+    assert (target.host, target.addresses) == ("xn--bcher-kva.example", ("93.184.215.14",))
+
+
+def test_a_host_with_no_idna_form_is_not_valid(strict):
+    with pytest.raises(UnsafeTarget, match="The URL is not valid: .*label empty or too long"):
+        targets.check_url("https://b\u00fccher..example/in")

@@ -35,7 +35,8 @@ of the courses where the actor may apply it: a "Select all" whose filter matches
 rows leaves them untouched, and one enrollment of another course is not found. The preview is
 planned with the reason typed (a course may require one of its staff, and limit how far they
 extend: the core's ReasonRequired and ExtensionOverCourseLimit skips, shown like any other
-skip); for such a staff member the page offers "Update preview" to plan again with the reason.
+skip); for such a staff member the page offers "Update preview" to plan again with the reason,
+and where a course of the rows requires one the reason's help says so (`reason_required`).
 
 Hooks (override in a subclass, or give the constructor's arguments):
 
@@ -84,6 +85,7 @@ from enrollments.errors import ChangedSincePreview, DomainError, MembershipNotFo
 from enrollments.models import AccessChange, Enrollment
 from enrollments.operations import Operation, Selection, apply, preview
 from enrollments.operations.audit import Attribution
+from enrollments.operations.limits import read_limits
 from enrollments.operations.outcomes import summarize
 from enrollments.operations.scope import EVERYWHERE, scope_of
 from enrollments.operations.scope import Scope as ActorScope
@@ -292,6 +294,8 @@ class OperationPage:
             request.FILES if bound else None,
             initial={"time_zone": staff_time_zone(request).key},
         )
+        if reason_required(scope):  # the help says so, before the form is cleaned
+            form.require_reason()
         # A form's time-zone field reads its typed date, nothing more: the staff member's zone
         # (the admin's) changes only on the time-zone page (issue 26).
         # The reason the change will be made with: the preview plans with it too.
@@ -470,6 +474,29 @@ def invalid_selection(error: InvalidChoice) -> str:
     """The message of a selection that cannot be understood (its reason already translated:
     selection.py)."""
     return _("Invalid selection: %(why)s") % {"why": error}
+
+
+def reason_required(scope: Scope) -> bool:
+    """Whether a course of the page's rows requires a reason of the actor: one where their
+    scope limits them (`Scope.limited`) whose limits, as the core reads them
+    (operations/limits.py), require a reason. The core skips that course's rows changed without
+    one; the reason field says so rather than "Optional". One query for the limited courses
+    (the few a course's staff member holds), and one for the rows only when one of them
+    requires a reason."""
+    if not scope.limited:
+        return False
+    selection = scope.selection
+    limits = read_limits(set(selection.scope.limited))
+    requiring = {course for course, limit in limits.items() if limit.reason_required}
+    if not requiring:
+        return False
+    if scope.enrollment is not None:
+        return scope.enrollment.course_id in requiring
+    if selection.ids is not None:
+        rows = Enrollment.objects.filter(pk__in=selection.ids)
+    else:
+        rows = selection.queryset
+    return rows.filter(course_id__in=requiring).exists()
 
 
 def _selected(scope: Scope, plan) -> int | None:

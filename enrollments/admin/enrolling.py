@@ -9,7 +9,10 @@ enroll`, with the preview's fingerprint: anything different, a second Confirm in
 applies nothing and shows the new preview).
 
 An uploaded file's text is put into the paste box on preview, so Confirm posts the same lines
-and the line numbers stay the file's (a first line `email,...` is a header and skipped).
+and the line numbers stay the file's (a first line `email,...` is a header and skipped). At most
+MAX_ENTRIES learners: the lines that name one are counted (a header or a blank line is none).
+A line's end is read as the page's "End of access" field reads its date, in the staff member's
+zone unless it gives an offset (`read_line_end`); the commands read theirs in UTC.
 
 Scoped (issue 25): a course's manager (ENROLL_LEARNERS through a role) is offered only the
 courses where they may enroll, and another course posted is refused as an unknown choice; the
@@ -19,10 +22,12 @@ core refuses a pair outside the actor's courses anyway (CourseNotFound).
 import csv
 import io
 from dataclasses import dataclass
+from datetime import datetime, tzinfo
 from functools import cached_property
 
 from django import forms
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern, reverse
 from django.utils.translation import gettext as _
@@ -31,7 +36,7 @@ from django.utils.translation import gettext_lazy, ngettext, ngettext_lazy
 from enrollments.admin import views
 from enrollments.admin.confirming import OperationPage, Scope
 from enrollments.admin.display import counted_lazy, format_instant, number
-from enrollments.admin.forms import OperationForm
+from enrollments.admin.forms import OperationForm, localize_wall_time
 from enrollments.admin.preview import PREVIEW_ROWS
 from enrollments.admin.reporting import error_message, error_text
 from enrollments.errors import InvalidAccessEnd
@@ -83,10 +88,12 @@ class EnrollLearnersForm(OperationForm):
             ngettext_lazy(
                 "One e-mail address per line, optionally followed by a comma and the name "
                 "(required for someone who has no account yet: one is created) and a comma and "
-                "an end of access (ISO 8601). At most %(count)s line.",
+                "an end of access (ISO 8601, in your time zone unless it ends with an offset "
+                "such as +02:00 or Z). At most %(count)s line.",
                 "One e-mail address per line, optionally followed by a comma and the name "
                 "(required for someone who has no account yet: one is created) and a comma and "
-                "an end of access (ISO 8601). At most %(count)s lines.",
+                "an end of access (ISO 8601, in your time zone unless it ends with an offset "
+                "such as +02:00 or Z). At most %(count)s lines.",
                 "n",
             ),
             MAX_ENTRIES,
@@ -127,19 +134,9 @@ class EnrollLearnersForm(OperationForm):
             self.add_error("learners", _("Paste at least one e-mail address or upload a file."))
         elif not is_valid_text(text):
             self.add_error("learners", _("The text contains a NUL character or invalid bytes."))
-        elif len([line for line in text.splitlines() if line.strip()]) > MAX_ENTRIES + 1:
-            self.add_error(
-                "learners",
-                ngettext(
-                    "Too many lines: at most %(count)s learner at a time.",
-                    "Too many lines: at most %(count)s learners at a time.",
-                    MAX_ENTRIES,
-                )
-                % {"count": number(MAX_ENTRIES)},
-            )
         else:
             try:
-                cleaned["rows"] = read_rows(text)
+                rows = learner_rows(read_rows(text))
             except UnreadableLine as unreadable:
                 self.add_error(
                     "learners",
@@ -150,6 +147,19 @@ class EnrollLearnersForm(OperationForm):
                     )
                     % {"line": number(unreadable.line), "count": number(csv.field_size_limit())},
                 )
+            else:
+                if len(rows) > MAX_ENTRIES:
+                    self.add_error(
+                        "learners",
+                        ngettext(
+                            "Too many lines: at most %(count)s learner at a time.",
+                            "Too many lines: at most %(count)s learners at a time.",
+                            MAX_ENTRIES,
+                        )
+                        % {"count": number(MAX_ENTRIES)},
+                    )
+                else:
+                    cleaned["rows"] = rows
         cleaned["text"] = text
         if cleaned.get("csv_file"):  # the file's lines travel in the box from now on
             self.data = self.data.copy()
@@ -161,9 +171,10 @@ class EnrollLearnersForm(OperationForm):
 
     @cached_property
     def entries(self) -> "Entries":
-        """The lines as entries, and the lines refused before any lookup (valid form only)."""
+        """The lines as entries, and the lines refused before any lookup (valid form only).
+        A line's end is read in the staff member's zone, as the "End of access" field's."""
         data = self.cleaned_data
-        return Entries(*parse_lines(data["rows"], data["course"], data["ended_at"]))
+        return Entries(*parse_lines(data["rows"], data["course"], data["ended_at"], self.zone))
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,19 +232,40 @@ def read_rows(text: str) -> list[tuple[int, list[str]]]:
         rows.append((reader.line_num, cells))
 
 
-def parse_lines(
-    rows: list[tuple[int, list[str]]], course: Course, default_end
-) -> tuple[list[Entry], list]:
-    """The entries of the pasted (or uploaded) text's rows (`read_rows`) and the lines refused
-    before any lookup (a bad end of access), each with its line number. A first line whose
-    first cell is `email` is a header."""
-    entries, refused = [], []
+def learner_rows(rows: list[tuple[int, list[str]]]) -> list[tuple[int, list[str]]]:
+    """The rows (`read_rows`) that name a learner, their cells stripped: not a blank line, nor
+    a header (a first line whose first cell is `email`). What the learner limit counts."""
+    named = []
     for line, cells in rows:
         cells = [cell.strip() for cell in cells]
-        if not any(cells):
+        if not any(cells) or (line == 1 and cells[0].lower() == "email"):
             continue
-        if line == 1 and cells[0].lower() == "email":
-            continue
+        named.append((line, cells))
+    return named
+
+
+def read_line_end(text: str, zone: tzinfo) -> datetime:
+    """A line's end of access (ISO 8601) as an aware UTC instant, read as the page's "End of
+    access" field reads a date (docs/admin.md, "Your time zone"): without an offset, on the
+    wall clock of `zone` (the staff member's; a date alone is midnight there); with an offset
+    or Z, as written. The commands read a datetime without offset as UTC
+    (instants.parse_instant: a script's or cron's lines), staff type theirs as they read the
+    admin's dates. Raises ValueError (not ISO 8601, out of range) or ValidationError (a time
+    the zone skips, or one UTC cannot write: forms.localize_wall_time)."""
+    wall = datetime.fromisoformat(text.strip())
+    if wall.tzinfo is not None:
+        return parse_instant(text)
+    return localize_wall_time(wall, zone)
+
+
+def parse_lines(
+    rows: list[tuple[int, list[str]]], course: Course, default_end, zone: tzinfo
+) -> tuple[list[Entry], list]:
+    """The entries of the learners' rows (`learner_rows`) and the lines refused before any
+    lookup (a bad end of access), each with its line number. A line's end is read in `zone`
+    unless it gives an offset (`read_line_end`)."""
+    entries, refused = [], []
+    for line, cells in rows:
         email, name, end_text = (cells + ["", ""])[:3]
         entry = Entry(line, email, course, name, default_end)
         if len(cells) > 3:
@@ -243,10 +275,13 @@ def parse_lines(
             continue
         if end_text:
             try:
-                entry = Entry(line, email, course, name, parse_instant(end_text))
+                entry = Entry(line, email, course, name, read_line_end(end_text, zone))
             except ValueError:
                 not_a_date = _("%(text)r is not an ISO 8601 date") % {"text": end_text}
                 refused.append((entry, InvalidAccessEnd(not_a_date)))
+                continue
+            except ValidationError as error:
+                refused.append((entry, InvalidAccessEnd(error.messages[0])))
                 continue
         entries.append(entry)
     return entries, refused

@@ -93,27 +93,49 @@ def localize_wall_time(wall: datetime, zone: zoneinfo.ZoneInfo) -> datetime:
     return local.astimezone(UTC)
 
 
+#: The reason's help text, as a rule: optional.
+OPTIONAL_REASON_HELP = counted_lazy(
+    ngettext_lazy(
+        "Optional, at most %(count)s character; kept in the audit record of every "
+        "changed enrollment.",
+        "Optional, at most %(count)s characters; kept in the audit record of every "
+        "changed enrollment.",
+        "n",
+    ),
+    MAX_REASON_LENGTH,
+)
+#: The reason's help text where a course of the page's rows requires a reason of the staff
+#: member (OperationForm.require_reason).
+REQUIRED_REASON_HELP = counted_lazy(
+    ngettext_lazy(
+        "Required: the course requires a reason for every access change by its staff (without "
+        "one, its enrollments are skipped). At most %(count)s character; kept in the audit "
+        "record of every changed enrollment.",
+        "Required: the course requires a reason for every access change by its staff (without "
+        "one, its enrollments are skipped). At most %(count)s characters; kept in the audit "
+        "record of every changed enrollment.",
+        "n",
+    ),
+    MAX_REASON_LENGTH,
+)
+
+
 class ReasonField(forms.CharField):
     """The reason of every admin page that changes access, declared once. Its limit and its
     wording are the core's (`audit.clean_reason`, `InvalidReason`: what the API and the commands
     say), so the field adds no validator of its own; Django's NUL check would word the refusal
-    differently. The cleaned value is the reason as the audit row keeps it (stripped)."""
+    differently. The cleaned value is the reason as the audit row keeps it (stripped).
+
+    The field itself is never required: whether a change needs a reason is the core's rule
+    (a course's staff limits, operations/limits.py), per row, which skips the rows without one;
+    the form only says so (`OperationForm.require_reason`)."""
 
     def __init__(self) -> None:
         super().__init__(
             label=gettext_lazy("Reason"),
             required=False,
             widget=forms.Textarea(attrs={"rows": 3, "cols": 60, "maxlength": MAX_REASON_LENGTH}),
-            help_text=counted_lazy(
-                ngettext_lazy(
-                    "Optional, at most %(count)s character; kept in the audit record of every "
-                    "changed enrollment.",
-                    "Optional, at most %(count)s characters; kept in the audit record of every "
-                    "changed enrollment.",
-                    "n",
-                ),
-                MAX_REASON_LENGTH,
-            ),
+            help_text=OPTIONAL_REASON_HELP,
         )
         self.validators = [
             v for v in self.validators if not isinstance(v, ProhibitNullCharactersValidator)
@@ -156,6 +178,13 @@ class OperationForm(forms.Form):
         (issue 26: previewing had silently switched the whole admin's zone)."""
         name = self.initial.get("time_zone")
         return zoneinfo.ZoneInfo(name if is_known_zone(name) else "UTC")
+
+    def require_reason(self) -> None:
+        """Says in the reason's help that it is required: a course of the page's rows requires
+        one of this staff member (the page decides, confirming.reason_required). The field of
+        this form only: Django copies the declared fields for each form. Call it before the
+        form is cleaned or shown: a BoundField copies its field's help text when first built."""
+        self.fields["reason"].help_text = REQUIRED_REASON_HELP
 
     def parameter_fields(self) -> list[forms.BoundField]:
         """The operation's own fields (all but the reason); none: the page previews at once."""

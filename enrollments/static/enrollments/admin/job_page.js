@@ -2,9 +2,12 @@
  * A background job's page (enrollments/admin/jobs.py, operationrun/job.html): while the job
  * moves (an element with data-refresh-every="SECONDS"), reads the page again every SECONDS and
  * replaces each of its parts marked data-live-part (by id) that changed, so progress moves
- * without reloading by hand. It stops once the page read has no data-refresh-every (the job
- * finished, failed or was cancelled). A control that had the focus keeps it when its part is
- * replaced (by id, else name). Without JavaScript a <noscript> refresh reloads the page.
+ * without reloading by hand. Only those parts move: whatever else the page shows stays as it
+ * was loaded, so every part that changes with the job is one (its state, counts and actions,
+ * the skipped rows, and the facts, which gain Started and Finished). It stops once the page
+ * read has no data-refresh-every (the job finished, failed or was cancelled). A control that
+ * had the focus keeps it when its part is replaced (by id, else name). Without JavaScript a
+ * <noscript> refresh reloads the page.
  */
 (function () {
   "use strict";

@@ -3,7 +3,9 @@ admin's "Enroll learners…" page), read the same way at every door that takes t
 
 The API takes its instants as its contract's scalars (graphql/scalars.py), and the admin's
 date fields are read in the staff member's zone (admin/forms.py); this is for the doors where
-an operator writes an ISO 8601 date or datetime: the commands and the enroll page's lines.
+an operator writes an ISO 8601 date or datetime: the commands, and the enroll page's lines that
+carry an offset (a line's end without one is read in the staff member's zone, as the page's
+fields are: admin/enrolling.py `read_line_end`).
 """
 
 from datetime import UTC, datetime, tzinfo

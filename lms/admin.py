@@ -20,6 +20,7 @@ are set by whoever may change the course, or manage its roles: a role manager wi
 """
 
 from contextlib import suppress
+from itertools import chain, islice
 
 from django import forms
 from django.conf import settings
@@ -28,7 +29,7 @@ from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm, UserCreationForm
 from django.contrib.auth.models import Group
-from django.db.models import Count, IntegerField, Max, OuterRef, QuerySet, Subquery
+from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 from django.urls import reverse
@@ -361,6 +362,25 @@ class GroupAdmin(DjangoGroupAdmin):
         return (*fields, *GROUP_PRIVILEGE_FIELDS)
 
 
+#: The highest position an item may hold (lms.models.CourseItem: its MaxValueValidator and
+#: the lms_courseitem_position_int32 check; the API's position is a 32-bit Int).
+MAX_POSITION = 2**31 - 1
+
+
+def free_positions(taken: set[int], count: int) -> list[int]:
+    """`count` positions from 0 to MAX_POSITION that are not in `taken`: below the lowest
+    taken, then above the highest, then in the gaps between. Parking above the highest alone
+    (the highest + 1) broke the int32 check when an item sat at MAX_POSITION.
+
+    A course holds at most MAX_COURSE_ITEMS items, so at most `count` + len(taken) positions
+    are looked at."""
+    low, high = (min(taken), max(taken)) if taken else (0, -1)
+    candidates = chain(
+        range(low - 1, -1, -1), range(high + 1, MAX_POSITION + 1), range(low + 1, high)
+    )
+    return list(islice((p for p in candidates if p not in taken), count))
+
+
 class CourseItemInline(LabelledTabularInline):
     model = CourseItem
     extra = 0
@@ -502,9 +522,10 @@ class CourseAdmin(admin.ModelAdmin):
         """Saves the items so that a reorder (swapping positions 1 and 2) works in one save.
 
         The formset has already checked that the submitted positions are unique among
-        themselves; the rows whose position changes are first parked above every position in
-        use, so the unique (course, position) constraint never sees two rows on one position
-        mid-save. The admin's change view runs all of this in one transaction.
+        themselves; the rows whose position changes are first parked on positions neither in
+        use nor submitted (free_positions), so the unique (course, position) constraint never
+        sees two rows on one position mid-save. The admin's change view runs all of this in
+        one transaction.
         """
         if formset.model is CourseRole:
             save_roles(request, formset)
@@ -517,11 +538,10 @@ class CourseAdmin(admin.ModelAdmin):
             deleted.delete()
         moved = [item for item, changed in formset.changed_objects if "position" in changed]
         if moved:
-            in_use = CourseItem.objects.filter(course=form.instance).aggregate(top=Max("position"))
-            submitted = max(item.position for item in items)
-            park = max(in_use["top"] or 0, submitted) + 1
-            for offset, item in enumerate(moved):
-                CourseItem.objects.filter(pk=item.pk).update(position=park + offset)
+            in_use = CourseItem.objects.filter(course=form.instance).values_list("position")
+            taken = {position for (position,) in in_use} | {item.position for item in items}
+            for item, park in zip(moved, free_positions(taken, len(moved)), strict=True):
+                CourseItem.objects.filter(pk=item.pk).update(position=park)
         existing_first = sorted(items, key=lambda item: item._state.adding)
         for item in existing_first:
             item.save()

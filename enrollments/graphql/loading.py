@@ -20,6 +20,7 @@ from enrollments import clock
 from enrollments.graphql.permissions import may_read_learner
 from enrollments.models import Enrollment
 from enrollments.selectors.memberships import item_columns_from_data, memberships_with_progress
+from lms.batching import chunked
 from lms.models import Course as CourseModel
 from lms.models import CourseItem as CourseItemModel
 from lms.models import User as UserModel
@@ -76,7 +77,10 @@ class LoadedRow:
 
 
 class LoadedCourse(LoadedRow):
-    """A membership's course (`Course` and `AdminCourse` read it)."""
+    """A membership's course (`Course` and `AdminCourse` read it), and `page`: the courses of
+    every row loaded with it, by id (attach_items), whose items course_items reads together."""
+
+    page: dict
 
 
 class LoadedUser(LoadedRow):
@@ -180,8 +184,12 @@ def read_memberships(
 
 def attach_items(rows: list[LoadedMembership]) -> None:
     """Sets `next_item` / `next_next_item` on rows of membership_rows: LoadedItem objects from
-    the JSON the query selected (no query), or None."""
+    the JSON the query selected (no query), or None. And sets each row's course's `page`, the
+    courses of all of `rows`: the first course whose items are asked for reads every one's
+    (course_items), so a page of 100 memberships of 100 courses is not 100 queries."""
+    page = {row.course.pk: row.course for row in rows}
     for row in rows:
+        row.course.page = page
         row.next_item = _loaded_item(row.next_item_data, row)
         row.next_next_item = _loaded_item(row.next_next_item_data, row)
 
@@ -206,23 +214,38 @@ def load_membership(pk: object, *, viewer: UserModel) -> LoadedMembership:
 
 
 def course_items(info, course: LoadedCourse) -> list[LoadedItem]:
-    """The items of `course` in position order, each with `course` set: read once per course
-    and request, however many memberships, items or `next_item` links of the answer ask for
-    them (a page of 100 memberships of 3 courses reads 3 item lists)."""
+    """The items of `course` in position order, each with `course` set (`course` itself, or
+    another of its page with the same id: the same columns): read once per course and
+    request, however many memberships, items or `next_item` links of the answer ask for them,
+    and together with the items of every course of the rows loaded with it (its `page`:
+    attach_items): a page of 100 memberships, of 3 courses or of 100, reads them in one
+    query, when the first of them is asked for."""
     memo = getattr(info.context, "_course_items", None)
     if memo is None:
         memo = {}
         if info.context is not None:
             info.context._course_items = memo
     if course.pk not in memo:
-        names = _attnames(CourseItemModel, exposed_columns().item)
-        memo[course.pk] = [
-            LoadedItem(names, values, course)
-            for values in CourseItemModel.objects.filter(course_id=course.pk)
-            .order_by("position")
-            .values_list(*names)
-        ]
+        courses = {pk: other for pk, other in getattr(course, "page", {}).items() if pk not in memo}
+        courses[course.pk] = course
+        memo.update(_read_items(courses))
     return memo[course.pk]
+
+
+def _read_items(courses: dict[object, LoadedCourse]) -> dict[object, list[LoadedItem]]:
+    """The items of `courses` (by id) in position order, by course id, each with its course:
+    one query per chunk of lms.batching's size, more courses than a page can hold."""
+    names = _attnames(CourseItemModel, exposed_columns().item)
+    read: dict[object, list[LoadedItem]] = {pk: [] for pk in courses}
+    for chunk in chunked(courses):
+        rows = (
+            CourseItemModel.objects.filter(course_id__in=chunk)
+            .order_by("course_id", "position")
+            .values_list("course_id", *names)
+        )
+        for course_id, *values in rows:
+            read[course_id].append(LoadedItem(names, values, courses[course_id]))
+    return read
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,12 +5,19 @@ SELECT ... FOR UPDATE before the access state is read, so a pause committed mean
 not raced; SQLite has no row locks, and there the IMMEDIATE transaction mode set in settings
 serialises writers. The operation core locks its selections itself, in primary-key order
 (enrollments.operations.core).
+
+The item is locked before the enrollment (FOR KEY SHARE: what the completion's foreign key
+takes anyway; other learners' completions of it do not wait for each other), so an item deleted
+while the completion waited is seen gone, not inserted against. That order is a deletion's
+own: deleting an item deletes its row, then recounts its course's enrollments under their row
+locks (enrollments.signals). Locked after the enrollment, the item would wait for a deletion
+that waits for the enrollment: a deadlock.
 """
 
-from django.db import transaction
+from django.db import connections, router, transaction
 
 from enrollments import clock
-from enrollments.errors import ItemNotInCourse, MembershipNotFound, NoAccess
+from enrollments.errors import CourseItemNotFound, ItemNotInCourse, MembershipNotFound, NoAccess
 from enrollments.events import records as events
 from enrollments.models import Enrollment, ItemCompletion
 from enrollments.progress.counts import count_completion
@@ -26,9 +33,10 @@ def enrollment_complete_item(*, enrollment: Enrollment, item: CourseItem) -> Ite
     """Marks `item` completed for `enrollment`. Idempotent: completing it again returns the
     first completion unchanged.
 
-    The item must belong to the enrollment's course (ItemNotInCourse) and the enrollment must
-    give access now (NoAccess): an expired, paused or not yet started learner makes no progress.
-    The row is locked before its access is checked. A new completion adds one to the
+    The item must belong to the enrollment's course (ItemNotInCourse) and still exist
+    (CourseItemNotFound: deleted since the caller read it), and the enrollment must give access
+    now (NoAccess): an expired, paused or not yet started learner makes no progress. The item
+    and then the enrollment are locked before either is checked. A new completion adds one to the
     enrollment's stored `items_completed` (and sets its `course_status`) in the same
     transaction, under that lock, with its event (`course_membership.updated`, action
     progress).
@@ -36,8 +44,9 @@ def enrollment_complete_item(*, enrollment: Enrollment, item: CourseItem) -> Ite
     if item.course_id != enrollment.course_id:
         raise ItemNotInCourse()
     with transaction.atomic():
-        # Decide from the row as it is now, locked: a pause committed meanwhile is seen, and
-        # one that comes after waits for this completion.
+        # Decide from the rows as they are now, locked: a deletion or a pause committed
+        # meanwhile is seen, and one that comes after waits for this completion.
+        lock_item(item)
         locked = lock_enrollment(enrollment.pk)
         now = clock.now()
         state = enrollment_access_state(locked, at=now)
@@ -87,6 +96,27 @@ def _next_items_changed(upcoming: list, completed: object) -> list[str]:
     after += [None] * (2 - len(after))
     names = ("next_incomplete_item", "next_next_incomplete_item")
     return [name for name, was, now in zip(names, before, after, strict=True) if was != now]
+
+
+def lock_item(item: CourseItem) -> None:
+    """Locks `item` FOR KEY SHARE, still in its course: a deletion in flight is waited for, and
+    one that comes after waits for this transaction. Raises CourseItemNotFound when it is gone
+    (deleted since the caller read it: its completion's insert would break the foreign key).
+    SQLite has no row locks: there it is read (its IMMEDIATE transactions serialise writers)."""
+    connection = connections[router.db_for_write(CourseItem)]
+    rows = CourseItem.objects.using(connection.alias).filter(pk=item.pk, course_id=item.course_id)
+    rows = rows.values_list("pk")
+    if connection.vendor != "postgresql":
+        found = rows.exists()
+    else:
+        # Django's select_for_update has no FOR KEY SHARE; FOR UPDATE would make every
+        # learner's completion of one item wait for the others'.
+        sql, params = rows.query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(f"{sql} FOR KEY SHARE", params)
+            found = cursor.fetchone() is not None
+    if not found:
+        raise CourseItemNotFound()
 
 
 def lock_enrollment(pk: object) -> Enrollment:

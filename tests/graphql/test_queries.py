@@ -4,6 +4,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from enrollments.graphql.filters import EnrollmentFilter
+from enrollments.models import Enrollment
 from tests.factories import (
     CourseFactory,
     CourseItemFactory,
@@ -141,6 +143,64 @@ def test_invalid_filter_values_are_bad_user_input(api, key, variables, field):
     body = api.post(LIST, variables, key=key)
     assert error_codes(body) == ["BAD_USER_INPUT"]
     assert field in body["errors"][0]["message"]
+
+
+#: Every id and status filter, Healthie's `client_id` too, and `fetch_all`.
+BY_IDS = """
+query ($course_id: ID, $user_id: ID, $client_id: ID, $course_status: String,
+       $fetch_all: Boolean) {
+  courseMemberships(course_id: $course_id, user_id: $user_id, client_id: $client_id,
+                    course_status: $course_status, fetch_all: $fetch_all) {
+    total_count
+    nodes { id }
+  }
+}
+"""
+
+
+@pytest.mark.parametrize(
+    ("variables", "says"),
+    [
+        ({"course_id": ""}, "course_id: Enter a valid UUID."),
+        ({"course_id": " "}, "course_id: Enter a valid UUID."),
+        ({"user_id": ""}, "user_id: Enter a valid UUID."),
+        ({"client_id": ""}, "user_id: Enter a valid UUID."),
+        ({"course_status": ""}, "course_status: Select a valid choice."),
+        ({"course_id": "", "fetch_all": True}, "course_id: Enter a valid UUID."),
+    ],
+    ids=[
+        "course_id empty",
+        "course_id blank",
+        "user_id empty",
+        "client_id empty",
+        "status empty",
+        "fetch_all",
+    ],
+)
+def test_an_empty_filter_value_is_bad_user_input_not_no_filter(api, key, variables, says):
+    """As any other malformed id or unknown status (docs/api.md: "An invalid value is
+    `BAD_USER_INPUT`"). django-filter reads "" (and " ", stripped) as no value and skips the
+    filter: `course_id: ""` listed, counted and fetched every membership the caller may see."""
+    EnrollmentFactory(course=CourseFactory())
+    EnrollmentFactory(course=CourseFactory())
+    body = api.post(BY_IDS, variables, key=key)
+    assert error_codes(body) == ["BAD_USER_INPUT"], body
+    assert says in body["errors"][0]["message"]
+    assert body["data"] is None
+
+
+def test_the_filterset_refuses_a_blank_filter_whatever_reads_it():
+    """At the FilterSet's depth, not the API's: any door filtering with it refuses the same;
+    an absent filter stays no filter, and a value with no blank is read as before."""
+    for data in ({"course_id": ""}, {"user_id": "  "}, {"course_status": ""}):
+        filterset = EnrollmentFilter(data=data, queryset=Enrollment.objects.all())
+        assert not filterset.is_valid()
+        assert list(filterset.errors) == list(data)
+    enrollment = EnrollmentFactory()
+    for data in ({}, {"course_id": f" {enrollment.course_id} "}, {"is_paused": False}):
+        filterset = EnrollmentFilter(data=data, queryset=Enrollment.objects.all())
+        assert filterset.is_valid(), filterset.errors
+        assert list(filterset.qs) == [enrollment]
 
 
 def test_datetime_without_offset_is_refused(api, key):

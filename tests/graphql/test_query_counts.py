@@ -9,7 +9,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from apikeys import permission_cache
-from tests.factories import CourseFactory, CourseRoleFactory
+from lms.models import Course, CourseItem
+from tests.factories import CourseFactory, CourseRoleFactory, EnrollmentFactory, UserFactory
 from tests.graphql.data import BASE, memberships
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_paths")]
@@ -121,6 +122,60 @@ def test_a_page_without_total_count_is_two_queries(api, key, rows):
     # Only what the types expose: no password hash, no admin flags.
     assert '"lms_user"."password"' not in page and '"lms_user"."is_superuser"' not in page
     assert '"lms_courseitem"' in page  # the next items, folded into the page's query
+
+
+#: docs/api.md "List memberships", Healthie's way: one learner's memberships (client_id), with
+#: each course's items.
+HEALTHIE_PAGE = """
+query courseMemberships($after: String, $client_id: ID, $first: Int) {
+  courseMemberships(after: $after, client_id: $client_id, first: $first) { ...Page }
+}
+fragment Page on CourseMembershipPaginationConnection {
+  total_count
+  page_info { has_next_page end_cursor }
+  nodes {
+    id course_status
+    course { id name description course_items { name item_type position } }
+    next_incomplete_item { name item_type }
+    user { first_name last_name full_name }
+  }
+}
+"""
+
+
+def test_a_page_of_one_learners_courses_reads_their_items_in_one_query(api, key):
+    """A learner's page spans as many courses as rows: their items are read together, when the
+    first course's are asked for (loading.course_items), not once per course (N+1: 33
+    queries for 30 rows). Key (1), the page (1), total_count (1), the items (1)."""
+    learner = UserFactory()
+    courses = Course.objects.bulk_create(
+        Course(slug=f"c-{n}", title=f"Course {n}", access_days=90) for n in range(30)
+    )
+    CourseItem.objects.bulk_create(
+        CourseItem(course=course, title=f"{course.title} item {p}", position=p)
+        for course in courses
+        for p in (2, 1)
+    )
+    for course in courses:
+        EnrollmentFactory(user=learner, course=course)
+    variables = {"client_id": str(learner.pk)}
+
+    counts = {}
+    for first in (1, 30):
+        with CaptureQueriesContext(connection) as queries:
+            body = api.post(HEALTHIE_PAGE, {**variables, "first": first}, key=key)
+        assert "errors" not in body, body
+        nodes = body["data"]["courseMemberships"]["nodes"]
+        assert len(nodes) == first
+        counts[first] = len(queries.captured_queries)
+    assert counts == {1: EXPECTED_QUERIES + 1, 30: EXPECTED_QUERIES + 1}
+    by_name = {course.title: course for course in courses}
+    for node in nodes:
+        title = node["course"]["name"]
+        assert node["course"]["id"] == str(by_name[title].pk)
+        assert node["course"]["course_items"] == [
+            {"name": f"{title} item {p}", "item_type": "lesson", "position": p} for p in (1, 2)
+        ]
 
 
 ONE = """

@@ -55,19 +55,23 @@ def test_the_count_rolls_back_with_the_completion(enrollment):
 
 
 def test_completing_locks_the_enrollment_and_counts_in_the_same_transaction(enrollment):
+    """The item first (a deletion's order: its row, then the enrollments' for the recount),
+    then the enrollment, then the completion and its count."""
     item = CourseItemFactory(course=enrollment.course)
     with CaptureQueriesContext(connection) as captured:
         enrollment_complete_item(enrollment=enrollment, item=item)
     statements = [query["sql"] for query in captured.captured_queries]
     # One atomic block: its savepoint (the test's transaction is outside) opens and closes it.
     assert statements[0].startswith("SAVEPOINT") and statements[-1].startswith("RELEASE")
-    lock = statements[1]
+    item_lock, lock = statements[1:3]
+    assert 'FROM "lms_courseitem"' in item_lock and '"course_id" = ' in item_lock
     assert lock.startswith('SELECT "enrollments_enrollment"."id"') and "items_completed" in lock
     if connection.features.has_select_for_update:
+        assert item_lock.endswith("FOR KEY SHARE")
         assert "FOR UPDATE" in lock
     insert = next(n for n, sql in enumerate(statements) if sql.startswith("INSERT"))
     update = next(n for n, sql in enumerate(statements) if sql.startswith("UPDATE"))
-    assert 1 < insert < update < len(statements) - 1
+    assert 2 < insert < update < len(statements) - 1
     assert '"items_completed" = 1' in statements[update]
 
 

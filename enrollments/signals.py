@@ -17,6 +17,17 @@ def _item_added(sender, instance: CourseItem, created: bool, raw: bool = False, 
         course_recount_progress(course_id=instance.course_id)
 
 
+@receiver(pre_delete, sender=CourseItem, dispatch_uid="enrollments_item_deleting")
+def _item_deleting(sender, instance: CourseItem, **kwargs) -> None:
+    """Locks the item before its completions are deleted (Django sends this before it runs
+    any of the deletion's statements, in their transaction). A completion in flight holds the
+    item (progress/completing.py `lock_item`): the deletion waits here for it to commit, then
+    deletes its completion with the others. Unlocked, the completions were deleted first, the
+    deletion then waited at the item's row, and the completion committed meanwhile failed the
+    deletion's foreign key at its commit."""
+    list(CourseItem.objects.select_for_update().filter(pk=instance.pk).values_list("pk"))
+
+
 @receiver(post_delete, sender=CourseItem, dispatch_uid="enrollments_item_deleted")
 def _item_deleted(sender, instance: CourseItem, **kwargs) -> None:
     course_recount_progress(course_id=instance.course_id)

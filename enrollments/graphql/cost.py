@@ -26,9 +26,10 @@ Own costs, in points (the unit of the budget, MAX_COST):
   million enrollments 10,000 item objects of 8 fields took 2.1 s where 1,000 memberships of
   43 values took 0.3 s);
 - a field that reads a course's items (`course_items`, an item's `next_item` / `prev_item`):
-  COST_ITEMS_READ values more for that query (loading.course_items reads a course's items once
-  per request, so no field below it pays again: `_IN_COURSE`). A page of 100 memberships of
-  100 courses selecting `course_items` runs 100 such queries: 0.3 s of a benchmark page.
+  COST_ITEMS_READ values more for that query (loading.course_items reads the items of every
+  course of the page in one query, once per request, so no field below it pays again:
+  `_IN_COURSE`). The weight prices the items the answer completes (up to MAX_COURSE_ITEMS a
+  course), which a page of 100 memberships of 100 courses multiplies.
 
 The most items a list can hold (LIST_BOUNDS; a test checks every list field of the schema is
 there): a page's `edges` / `nodes` hold `first` or `last` (DEFAULT_PAGE_SIZE without either,

@@ -20,10 +20,11 @@ older fields (`title`, `kind`, `slug`, ...) stay beside them.
 "Enrollment" is the one name of the concept in the code; `CourseMembership` and
 `StudentCourseShip` are the contract's names for two views of an Enrollment. Both resolve from an
 enrollment loaded through `loading.load_memberships` (progress annotations, course and user
-joined, next items attached), so no field runs a query of its own but a course's items, read
-once per course and request (`loading.course_items`). What they read are the loading's plain
-rows (`LoadedMembership`, `LoadedCourse`, `LoadedUser`, `LoadedItem`: the selected columns as
-attributes), not model instances, which cost a `Model.__init__` each.
+joined, next items attached), so no field runs a query of its own but the courses' items,
+read for every course of the page in one query, once per request (`loading.course_items`).
+What they read are the loading's plain rows (`LoadedMembership`, `LoadedCourse`, `LoadedUser`,
+`LoadedItem`: the selected columns as attributes), not model instances, which cost a
+`Model.__init__` each.
 """
 
 from collections.abc import Sequence

@@ -13,7 +13,6 @@ from enrollments.errors import CourseItemNotFound
 from enrollments.models import Enrollment, ItemCompletion
 from enrollments.progress import completing
 from enrollments.progress.completing import enrollment_complete_item
-from enrollments.retry import is_conflict
 from lms.models import CourseItem
 from tests.factories import CourseItemFactory, EnrollmentFactory
 from tests.markers import requires_postgres
@@ -84,8 +83,8 @@ def test_a_deletion_after_the_completion_locked_the_item_does_not_deadlock(learn
     """The other order: the completion holds the item and the enrollment when the deletion
     starts. The deletion waits for the completion's commit; locked enrollment first, the
     completion's foreign key waited at its commit for the item's deletion, which waited for
-    the enrollment: a deadlock, one of the two aborted. (What the deletion then does with the
-    completion committed before it is the deletion's: enrollments.signals.)"""
+    the enrollment: a deadlock, one of the two aborted. The deletion now waits for the
+    completion, then deletes it with the item."""
     enrollment, doomed = learner
     locked, deleting = threading.Event(), threading.Event()
     lock_enrollment = completing.lock_enrollment
@@ -114,4 +113,8 @@ def test_a_deletion_after_the_completion_locked_the_item_does_not_deadlock(learn
         thread.join(timeout=20)
 
     assert isinstance(outcome["complete"], ItemCompletion), outcome
-    assert not is_conflict(outcome["delete"]), outcome
+    # The deletion waited for the completion (enrollments.signals locks the item first), then
+    # deleted it with the item: no deadlock, no foreign key failing at its commit.
+    assert outcome["delete"] == "deleted", outcome
+    assert not CourseItem.objects.filter(pk=doomed.pk).exists()
+    assert not ItemCompletion.objects.filter(item_id=doomed.pk).exists()

@@ -426,13 +426,12 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
             messages.error(request, translated(endpoints.DeliveryNotFound.message))
         else:
             try:
-                endpoints.resend(delivery_id)
+                delivery = endpoints.resend(delivery_id)
             except DomainError as error:
                 messages.error(request, error_message(error))
             else:
-                messages.success(
-                    request, _("Delivery %(delivery)s queued again.") % {"delivery": delivery_id}
-                )
+                said = _(endpoints.resent_message(delivery)) % {"delivery": delivery_id}
+                messages.success(request, said)
         return HttpResponseRedirect(endpoint_url(endpoint.pk, "deliveries"))
 
     # -- internals ---------------------------------------------------------------------------

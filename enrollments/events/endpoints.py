@@ -353,6 +353,19 @@ def send_test(endpoint_id: object):
     return delivery.send_test(get(endpoint_id))
 
 
+#: What a door says after `resend` (translated there): queued again, or left to the send in
+#: flight (delivery.resend leaves a delivery a job is sending).
+RESENT = gettext_noop("Delivery %(delivery)s queued again.")
+LEFT_TO_ITS_SEND = gettext_noop(
+    "Delivery %(delivery)s is being sent now: left to that send (delivered, or retried as usual)."
+)
+
+
+def resent_message(resent: WebhookDelivery) -> str:
+    """RESENT, or LEFT_TO_ITS_SEND for a delivery `resend` left to a job sending it."""
+    return LEFT_TO_ITS_SEND if resent.state == WebhookDelivery.State.SENDING else RESENT
+
+
 def resend(delivery_id: object) -> WebhookDelivery:
     """Puts one delivery back to pending now (delivery.resend; one being sent under a live
     lease is left to that send). Raises DeliveryNotFound or WebhookDisabled."""

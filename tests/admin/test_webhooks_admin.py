@@ -175,6 +175,19 @@ def test_resend_from_the_log(admin_client, failed):
     assert failed.state == WebhookDelivery.State.PENDING and failed.attempts == 0
 
 
+def test_resend_of_a_delivery_being_sent_says_it_is_left_to_that_send(admin_client, failed, clock):
+    """A job holds it (sending, its lease running): Resend leaves it, and says so rather than
+    "queued again"."""
+    lease = clock.current + timedelta(minutes=5)
+    WebhookDelivery.objects.filter(pk=failed.pk).update(
+        state=WebhookDelivery.State.SENDING, next_attempt_at=lease
+    )
+    response = admin_client.post(page(failed.endpoint, "resend", failed.pk), follow=True)
+    assert f"Delivery {failed.pk} is being sent now: left to that send" in response.content.decode()
+    failed.refresh_from_db()
+    assert (failed.state, failed.next_attempt_at) == (WebhookDelivery.State.SENDING, lease)
+
+
 def test_resend_to_a_disabled_endpoint_says_why(admin_client, failed):
     endpoints.set_enabled(failed.endpoint_id, False)
     response = admin_client.post(page(failed.endpoint, "resend", failed.pk), follow=True)

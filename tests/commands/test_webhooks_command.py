@@ -198,6 +198,17 @@ def test_resend_queues_a_delivery_again(failed_delivery):
     assert failed_delivery.attempts == 0
 
 
+def test_resend_of_a_delivery_being_sent_says_it_is_left_to_that_send(failed_delivery, clock):
+    WebhookDelivery.objects.filter(pk=failed_delivery.pk).update(
+        state=WebhookDelivery.State.SENDING, next_attempt_at=clock.current + timedelta(minutes=5)
+    )
+    run = run_command("webhooks", "resend", str(failed_delivery.pk))
+    assert run.status == 0, run.error
+    assert "is being sent now to webhook" in run.stdout and "left to that send" in run.stdout
+    failed_delivery.refresh_from_db()
+    assert failed_delivery.state == WebhookDelivery.State.SENDING
+
+
 def test_resend_of_an_unknown_delivery_or_to_a_disabled_endpoint(failed_delivery):
     unknown = run_command("webhooks", "resend", "424242")
     assert (unknown.status, unknown.error) == (2, "Webhook delivery not found (NOT_FOUND)")

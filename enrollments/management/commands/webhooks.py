@@ -300,10 +300,17 @@ class Command(TextCheckedCommand):
 
     def _resend(self, options) -> None:
         delivery = endpoints.resend(options["delivery"])
-        self.stdout.write(
-            gettext("Delivery %(id)s of event %(event)s queued again for webhook %(endpoint)s.")
-            % {"id": delivery.pk, "event": delivery.event_id, "endpoint": delivery.endpoint_id}
-        )
+        values = {"id": delivery.pk, "event": delivery.event_id, "endpoint": delivery.endpoint_id}
+        if endpoints.resent_message(delivery) == endpoints.LEFT_TO_ITS_SEND:
+            said = gettext(
+                "Delivery %(id)s of event %(event)s is being sent now to webhook %(endpoint)s: "
+                "left to that send (delivered, or retried as usual)."
+            )
+        else:
+            said = gettext(
+                "Delivery %(id)s of event %(event)s queued again for webhook %(endpoint)s."
+            )
+        self.stdout.write(said % values)
 
     def _replay(self, options) -> None:
         since = options["since"]

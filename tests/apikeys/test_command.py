@@ -41,14 +41,16 @@ def test_expiry_in_days():
 @pytest.mark.parametrize("days", ["0", "3651", "-1", "1000000000", "-1000000000"])
 def test_bad_expiry_is_refused(days):
     user = UserFactory()
-    with pytest.raises(CommandError, match="between 1 and 3650"):
+    with pytest.raises(CommandError, match="between 1 and 3650") as refused:
         run(user.email, "--expires-in-days", days)
+    assert refused.value.returncode == 2  # a usage error, as the other commands' are
     assert not APIKey.objects.exists()
 
 
 def test_unknown_or_inactive_user_is_an_error():
-    with pytest.raises(CommandError, match="No user with e-mail"):
+    with pytest.raises(CommandError, match="No user with e-mail") as refused:
         run("nobody@example.com")
+    assert refused.value.returncode == 2
     inactive = UserFactory(is_active=False)
     with pytest.raises(CommandError, match="inactive"):
         run(inactive.email)

@@ -14,7 +14,8 @@ from django.test import TestCase
 from django_tasks_db.models import DBTaskResult
 
 from enrollments.models import AccessChange, Enrollment, OperationRun
-from enrollments.operations import runs
+from enrollments.operations import Extend, Selection, runs
+from enrollments.operations.audit import Attribution
 from tests.commands.conftest import enroll, exit_status, run_command, write_csv
 from tests.factories import CourseFactory, StaffFactory
 from tests.jobs.worker import run_jobs
@@ -385,6 +386,24 @@ def test_jobs_cancel_stops_a_queued_run_and_refuses_a_finished_one(clock, course
         1,
         f"run {run.pk} is already cancelled: nothing to cancel",
     )
+
+
+def test_jobs_cancel_of_an_admin_draft_says_there_is_nothing_to_cancel(clock, course):
+    """A preview nobody confirmed is listed (`jobs list --state previewed`) but is no job: a
+    message and status 1, not a traceback; the draft stays for the drafts' clean-up."""
+    draft = runs.start(
+        [(Extend(days=1), Selection.by_filter(Enrollment.objects.all()))],
+        Attribution(None, AccessChange.Source.ADMIN, ""),
+        bound_to_preview=True,
+        state=State.PREVIEWED,
+    )
+    refused = run_command("jobs", "cancel", str(draft.pk))
+    assert (refused.status, refused.error) == (
+        1,
+        f"run {draft.pk} is an admin preview nobody confirmed: nothing to cancel",
+    )
+    draft.refresh_from_db()
+    assert draft.state == State.PREVIEWED
 
 
 def test_jobs_cancel_of_a_running_run_asks_its_runner_to_stop(clock, course):

@@ -31,7 +31,9 @@ class Command(TextCheckedCommand):
     def handle(self, *args, email: str, name: str, expires_in_days: int | None, **options):
         user = get_user_model().objects.filter(email__iexact=email.strip()).first()
         if user is None:
-            raise CommandError(gettext("No user with e-mail %(email)r.") % {"email": email})
+            raise CommandError(
+                gettext("No user with e-mail %(email)r.") % {"email": email}, returncode=USAGE
+            )
         expires_at = None
         if expires_in_days is not None:
             try:
@@ -48,7 +50,8 @@ class Command(TextCheckedCommand):
             if error.field == "expires_at":
                 raise CommandError(
                     gettext("--expires-in-days must be between 1 and %(days)d: %(error)s")
-                    % {"days": MAX_VALIDITY.days, "error": error.message}
+                    % {"days": MAX_VALIDITY.days, "error": error.message},
+                    returncode=USAGE,
                 ) from None
             if error.field == "name":  # the option's value: a usage error, as argparse's are
                 raise CommandError(f"--name: {error.message}", returncode=USAGE) from None

@@ -211,6 +211,12 @@ class Command(TextCheckedCommand):
                 self.stdout.write(f"  {where}: {translated(message_of(code))} [{code}]")
 
     def _cancel(self, run: OperationRun) -> None:
+        if run.state == State.PREVIEWED:  # no job: runs.cancel refuses it as unknown
+            raise CommandError(
+                gettext("run %(run)s is an admin preview nobody confirmed: nothing to cancel")
+                % {"run": run.pk},
+                returncode=SOME_FAILED,
+            )
         if run.finished_at is not None:
             raise CommandError(
                 gettext("run %(run)s is already %(state)s: nothing to cancel")

@@ -13,7 +13,7 @@ replaced. Here every source is decoded strictly, the same way:
 | `application/json` | UTF-8 JSON; an object (or, when batching, a non-empty array) |
 | `application/graphql` | UTF-8: the whole body is the document |
 | `application/x-www-form-urlencoded` | UTF-8 |
-| `multipart/form-data` | Django's parser (its limits apply) |
+| `multipart/form-data` | UTF-8 and within the limit as a whole, then Django's parser; no file |
 | anything else, or no body | no parameters from the body |
 
 A GET's (and HEAD's) body is never read, whatever its Content-Type: its parameters are the
@@ -159,13 +159,21 @@ def _json(text: str, *, batch: bool) -> Any:
 
 
 def _multipart(request: HttpRequest) -> Any:
+    """The form fields of a multipart body, read as the other bodies are: whole, within the
+    size limit (Django's parser leaves file parts out of it and spools them to disk), and as
+    UTF-8 (its parser replaces invalid bytes). The API takes no file, so the whole body is
+    text: ASCII boundaries and headers, UTF-8 fields; a file part is refused."""
     if request_encoding.content_encoding(request):
         raise BadRequestBody("A multipart body cannot be sent with a Content-Encoding.", 415)
+    _utf8(_body(request))  # within DATA_UPLOAD_MAX_MEMORY_SIZE, whatever its parts
     try:
-        return request.POST
+        fields, files = request.POST, request.FILES
     except RequestDataTooBig:
         raise _too_big() from None
     except TooManyFieldsSent:
         raise _too_many_fields() from None
     except (MultiPartParserError, SuspiciousOperation) as error:
         raise BadRequestBody(f"The multipart body cannot be read: {error}") from None
+    if files:
+        raise BadRequestBody("A multipart body cannot carry files: the API takes none.")
+    return fields

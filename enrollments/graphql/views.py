@@ -197,6 +197,11 @@ class ApiView(GraphQLView):
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         self.schema = versions.selected(request).schema  # the requested API version's
+        if request.method not in ("GET", "POST", "HEAD", "OPTIONS"):
+            # graphene-django's 405 at once: a PUT carrying a persisted query's hash got the
+            # hash's answer (PERSISTED_QUERY_NOT_FOUND, 200), which tells Apollo to send the
+            # text again by the same method.
+            return super().dispatch(request, *args, **kwargs)
         try:
             api_key = authenticate_api_key(request)
         except InvalidAPIKey as error:
@@ -267,7 +272,9 @@ class ApiView(GraphQLView):
         # The mutation fields it runs, through fragments; a field under @skip/@include on a
         # variable counts as run (document_walk: never less than any execution of it).
         walk = DocumentWalk(document, schema=self.schema.graphql_schema)
+        # __typename beside a mutation is no mutation (apikeys.ratelimit counts it out too).
         fields = {nodes[0].name.value for nodes in walk.root_fields(operation).values()}
+        fields.discard("__typename")
         if fields & SENDS_TO_THE_OUTSIDE:
             if fields - SENDS_TO_THE_OUTSIDE:  # its other mutations would run unkeyed
                 raise idempotency.Refused(

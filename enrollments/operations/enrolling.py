@@ -220,6 +220,7 @@ class Enroll(Operation):
                         self.action,
                         None,
                         State(ended_at=end),
+                        decided=_end_decided(target),
                         user_id=target.user.pk,
                         course_id=target.course.pk,
                         start_at=start,
@@ -241,7 +242,8 @@ class Enroll(Operation):
         state = row.state
         if state.removed_at is not None:
             end = target.ended_at if target.ended_at else default_end(target.course, now)
-            return Change(row.id, self.action, state, state.but(removed_at=None, ended_at=end))
+            after = state.but(removed_at=None, ended_at=end)
+            return Change(row.id, self.action, state, after, decided=_end_decided(target))
         if target.ended_at is None or target.ended_at == state.ended_at:
             return None
         return Change(row.id, self.action, state, state.but(ended_at=target.ended_at))
@@ -265,6 +267,18 @@ class Enroll(Operation):
             ]
         )
         write_states([c for c in changes if not isinstance(c, NewEnrollment)], now=now, scope=scope)
+
+
+def _end_decided(target: PairToEnroll) -> str:
+    """What decides the end of an enrollment created or restored (Change.decided, for the
+    fingerprint): the target's own end, which describe() names, or the course's length as it
+    was read. The end itself follows the clock (start + days), so the fingerprint leaves it out;
+    without this, a dry run of "30 days" confirmed with --expect after the course became
+    indefinite applied the other plan."""
+    if target.ended_at:
+        return "*"
+    days = target.course.access_days
+    return "* course default: indefinite" if days is None else f"* course default: {days} days"
 
 
 def _new_in_key_order(changes: list[Change]) -> None:

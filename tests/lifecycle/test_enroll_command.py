@@ -171,3 +171,25 @@ def test_csv_dry_run_then_expect_applies_exactly_that(clock, course, tmp_path):
 
     again = run_command("enroll", "--csv", str(rows), "--create-users", "--expect", fingerprint)
     assert again.status == 1 and "CHANGED_SINCE_PREVIEW" in again.error
+
+
+@pytest.mark.parametrize("days_then", [None, 365], ids=["indefinite", "a year"])
+def test_expect_refuses_a_plan_whose_course_length_changed_since_the_dry_run(clock, days_then):
+    """The dry run enrolls Ann "until" the course's 30 days; the course's length then changes,
+    and the dry run's fingerprint applied the other plan (the end follows the clock, so the
+    fingerprint leaves it out, and nothing named the course's length it came from)."""
+    course = CourseFactory(slug="python-basics", access_days=30)
+    UserFactory(email="ann@example.com")
+    pair = ("--user", "ann@example.com", "--course", "python-basics")
+    dry = run_command("enroll", *pair, "--dry-run")
+    fingerprint = dry.stdout.rsplit("--expect ", 1)[1].strip()
+    course.access_days = days_then
+    course.save()
+
+    applied = run_command("enroll", *pair, "--expect", fingerprint)
+
+    assert (applied.status, Enrollment.objects.count()) == (1, 0)
+    assert "CHANGED_SINCE_PREVIEW" in applied.error
+    course.access_days = 30
+    course.save()
+    assert run_command("enroll", *pair, "--expect", fingerprint).status == 0

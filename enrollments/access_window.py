@@ -12,6 +12,11 @@ INT32_MAX = 2**31 - 1
 #: The latest end of access that the API can represent.
 MAX_ENDED_AT = datetime.fromtimestamp(INT32_MAX, tz=UTC)
 
+#: The most days an extension may add: from the earliest instant 32-bit Unix seconds hold
+#: (1901-12-13, before any end the service keeps) to MAX_ENDED_AT. More would end every
+#: enrollment's access after MAX_ENDED_AT: a request invalid for every row, refused as such.
+MAX_EXTENSION_DAYS = (MAX_ENDED_AT - datetime.fromtimestamp(-INT32_MAX - 1, tz=UTC)).days
+
 #: `total_paused_duration` is a GraphQL `Int!` too.
 MAX_TOTAL_PAUSED_SECONDS = INT32_MAX
 

@@ -10,7 +10,7 @@ from enum import StrEnum
 
 from django.utils.translation import gettext_noop
 
-from enrollments.access_window import MAX_ENDED_AT, MAX_TOTAL_PAUSED_SECONDS
+from enrollments.access_window import MAX_ENDED_AT, MAX_EXTENSION_DAYS, MAX_TOTAL_PAUSED_SECONDS
 from enrollments.errors import InvalidExtensionPeriod, NoEndDate
 from enrollments.models import AccessChange
 
@@ -109,6 +109,11 @@ class ExtensionRequest:
             )
         if self.days <= 0:
             raise InvalidExtensionPeriod(gettext_noop("extension days must be positive"))
+        if self.days > MAX_EXTENSION_DAYS:
+            raise InvalidExtensionPeriod(
+                gettext_noop("the extension ends after {limit} whatever the current end"),
+                instants={"limit": MAX_ENDED_AT},
+            )
 
     def new_ended_at(
         self, *, current: datetime | None, now: datetime, access_now: datetime | None = None

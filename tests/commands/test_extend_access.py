@@ -7,7 +7,7 @@ from django.contrib.auth.models import Permission
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from enrollments.models import AccessChange, Enrollment
+from enrollments.models import AccessChange, Enrollment, OperationRun
 from enrollments.operations import Pause, apply_to_one, core
 from enrollments.operations.audit import Attribution
 from tests.commands.conftest import exit_status, run_command, snapshot
@@ -330,6 +330,13 @@ def test_a_bad_reason_is_a_usage_error_before_any_work(clock, command, reason, d
             "the new end date is not in the future",
         ),
         (["--csv", "x.csv", "--course", "c"], "--csv cannot be combined with --course"),
+        (
+            # Invalid for every row: refused before a run is written (it wrote a finished run
+            # of failed rows and exited 1).
+            ["--all", "--days", "99999999999999999999"],
+            "--days 99999999999999999999: Invalid extension period [INVALID_EXTENSION_PERIOD]: "
+            "the extension ends after 2038-01-19T03:14:07Z whatever the current end",
+        ),
     ],
 )
 def test_usage_errors_exit_2_and_name_the_bad_input(clock, capsys, argv, message):
@@ -341,6 +348,7 @@ def test_usage_errors_exit_2_and_name_the_bad_input(clock, capsys, argv, message
     assert status == 2
     assert message in capsys.readouterr().err
     assert snapshot() == before
+    assert not OperationRun.objects.exists()  # no run written either
 
 
 @pytest.mark.parametrize(

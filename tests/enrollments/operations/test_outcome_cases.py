@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from enrollments.access_window import MAX_ENDED_AT
+from enrollments.access_window import MAX_ENDED_AT, MAX_EXTENSION_DAYS
 from enrollments.models import Enrollment
 from enrollments.operations import Expire, Extend, Pause, Remove, Resume, Selection
 from enrollments.operations.base import CHANGED, UNCHANGED
@@ -55,7 +55,12 @@ INSTANTS = [
 ROWS = list(itertools.product([None, *INSTANTS], [False, True], [False, True], [True, False]))
 
 OPERATIONS = [
-    *(Extend(days=d, from_today=t) for d in (1, 30, 5000, 10**6, 10**9 + 1) for t in (False, True)),
+    # Up to the most days an extension may add (more is refused before any row is read).
+    *(
+        Extend(days=d, from_today=t)
+        for d in (1, 30, 5000, 20_000, MAX_EXTENSION_DAYS)
+        for t in (False, True)
+    ),
     *(Extend(until=instant) for instant in INSTANTS if instant > NOW),
     Extend(indefinite=True),
     Expire(),

@@ -98,6 +98,17 @@ def active_enrollments(
     )
 
 
+def select_all_of_course(page, title: str, count: int) -> None:
+    """On the enrollments' list: the course filter `title`, every row of the page ticked, then
+    "Select all `count`" across the pages (the select-all a background run starts from)."""
+    page.goto("/admin/enrollments/enrollment/")
+    page.click(f"#changelist-filter a:has-text('{title}')")
+    page.wait_for_url("**course__id__exact=*")
+    page.check("#action-toggle")
+    page.click(f".actions .question a:has-text('Select all {count}')")
+    page.wait_for_selector(".actions .all:visible")
+
+
 def choose_action(page, action: str) -> None:
     page.select_option("select[name=action]", action)
     page.click("button[name=index]")

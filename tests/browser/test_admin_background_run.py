@@ -16,6 +16,7 @@ from tests.browser.helpers import (
     choose_action,
     fill_days_and_preview,
     save_screenshot,
+    select_all_of_course,
 )
 from tests.factories import CourseFactory
 from tests.jobs.worker import run_jobs
@@ -39,12 +40,7 @@ def test_a_select_all_runs_in_the_background_then_is_undone(
     active_enrollments(CourseFactory(title="Other Course"), 2)
 
     log_in_directly(page, staff)
-    page.goto("/admin/enrollments/enrollment/")
-    page.click("#changelist-filter a:has-text('Big Course')")
-    page.wait_for_url("**course__id__exact=*")
-    page.check("#action-toggle")
-    page.click(f".actions .question a:has-text('Select all {ROWS}')")
-    page.wait_for_selector(".actions .all:visible")
+    select_all_of_course(page, "Big Course", ROWS)
     choose_action(page, "extend_access")
     fill_days_and_preview(page, 30)
     assert "This runs in the background" in page.inner_text("#background-notice")

@@ -8,7 +8,12 @@ import pytest
 
 from enrollments.models import OperationRun
 from tests.browser.conftest import log_in_directly, staff_with
-from tests.browser.helpers import active_enrollments, choose_action, fill_days_and_preview
+from tests.browser.helpers import (
+    active_enrollments,
+    choose_action,
+    fill_days_and_preview,
+    select_all_of_course,
+)
 from tests.factories import CourseFactory
 from tests.jobs.worker import run_jobs
 
@@ -33,12 +38,7 @@ def test_the_watched_job_page_says_when_the_job_started_and_finished(
     active_enrollments(CourseFactory(title="Other Course"), 2)
 
     log_in_directly(page, staff)
-    page.goto("/admin/enrollments/enrollment/")
-    page.click("#changelist-filter a:has-text('Big Course')")
-    page.wait_for_url("**course__id__exact=*")
-    page.check("#action-toggle")
-    page.click(f".actions .question a:has-text('Select all {ROWS}')")
-    page.wait_for_selector(".actions .all:visible")
+    select_all_of_course(page, "Big Course", ROWS)
     choose_action(page, "extend_access")
     fill_days_and_preview(page, 30)
     page.click("input[name=_confirm]")

@@ -12,6 +12,7 @@ from tests.browser.helpers import (
     active_enrollments,
     choose_action,
     fill_days_and_preview,
+    select_all_of_course,
 )
 from tests.factories import CourseFactory
 
@@ -28,12 +29,7 @@ def test_undo_a_select_all_extension_from_the_audit_trail(page, transactional_db
     active_enrollments(CourseFactory(title="Other Course"), 2)
 
     log_in_directly(page, staff)
-    page.goto("/admin/enrollments/enrollment/")
-    page.click("#changelist-filter a:has-text('Big Course')")
-    page.wait_for_url("**course__id__exact=*")
-    page.check("#action-toggle")
-    page.click(".actions .question a:has-text('Select all 60')")
-    page.wait_for_selector(".actions .all:visible")
+    select_all_of_course(page, "Big Course", 60)
     choose_action(page, "extend_access")
     fill_days_and_preview(page, 30)
     page.click("input[name=_confirm]")

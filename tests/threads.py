@@ -24,6 +24,28 @@ def run_at_once(count: int, work):
         return list(pool.map(worker, range(count)))
 
 
+def in_thread(work, outcome: dict | None = None, name: str = "") -> threading.Thread:
+    """`work()` started in a thread of its own (its own database connection, closed when it
+    ends), as another request runs it; with `outcome`, its result or what it raised is kept in
+    `outcome[name]` for the test to inspect."""
+
+    def run():
+        try:
+            result = work()
+        except Exception as error:  # noqa: BLE001 - the test inspects what each thread got
+            if outcome is None:
+                raise
+            result = error
+        finally:
+            connection.close()
+        if outcome is not None:
+            outcome[name] = result
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
+
+
 class RowsHeld:
     """A queryset's rows locked FOR UPDATE by another thread's transaction (its own
     connection), as a change in flight holds them, from entering the block until `release()`

@@ -85,7 +85,7 @@ from enrollments.errors import ChangedSincePreview, DomainError, MembershipNotFo
 from enrollments.models import AccessChange, Enrollment
 from enrollments.operations import Operation, Selection, apply, preview
 from enrollments.operations.audit import Attribution
-from enrollments.operations.limits import read_limits
+from enrollments.operations.limits import requiring_a_reason
 from enrollments.operations.outcomes import summarize
 from enrollments.operations.scope import EVERYWHERE, scope_of
 from enrollments.operations.scope import Scope as ActorScope
@@ -478,16 +478,15 @@ def invalid_selection(error: InvalidChoice) -> str:
 
 def reason_required(scope: Scope) -> bool:
     """Whether a course of the page's rows requires a reason of the actor: one where their
-    scope limits them (`Scope.limited`) whose limits, as the core reads them
-    (operations/limits.py), require a reason. The core skips that course's rows changed without
+    scope limits them (`Scope.limited`) that requires a reason (operations/limits.py
+    `requiring_a_reason`, the core's rule). The core skips that course's rows changed without
     one; the reason field says so rather than "Optional". One query for the limited courses
     (the few a course's staff member holds), and one for the rows only when one of them
     requires a reason."""
     if not scope.limited:
         return False
     selection = scope.selection
-    limits = read_limits(set(selection.scope.limited))
-    requiring = {course for course, limit in limits.items() if limit.reason_required}
+    requiring = requiring_a_reason(selection.scope)
     if not requiring:
         return False
     if scope.enrollment is not None:

@@ -72,6 +72,15 @@ def read_limits(course_ids: set[uuid.UUID]) -> dict[uuid.UUID, CourseLimits]:
     return {pk: CourseLimits(days, required) for pk, days, required in rows}
 
 
+def requiring_a_reason(scope: Scope) -> set[uuid.UUID]:
+    """The courses where `scope`'s actor acts within the staff limits and must give a reason
+    (`refusal` skips their rows changed without one): none, without a query, for an actor no
+    course limits."""
+    if not scope.limited:
+        return set()
+    return {pk for pk, limits in read_limits(set(scope.limited)).items() if limits.reason_required}
+
+
 def enforce(plan: Plan, rows: list[Row], scope: Scope, *, reason: str, now: datetime) -> None:
     """Moves the plan's changes that the course limits refuse to its skips, in place. Only the
     rows of the scope's limited courses are checked; with none, nothing is read."""

@@ -115,3 +115,30 @@ def test_a_graphql_post_elsewhere_is_answered_in_json(live_api, school):
     browser = live_api.http.post("/", data={"query": "x"}, headers={"Accept": "text/html"})
     assert browser.status_code == 403
     assert browser.headers["Content-Type"].startswith("text/html")
+
+
+def test_another_method_and_a_multipart_file_are_refused_over_http(live_api, school):
+    """Over a real socket: a PUT carrying a persisted query's hash is 405 with `Allow` (it was
+    answered PERSISTED_QUERY_NOT_FOUND, which has Apollo send it again by the same method), and
+    a multipart body carrying a file is 400 (the API takes none; its parts went past the size
+    limit to disk)."""
+    headers = {"Authorization": f"Basic {school.key}", "AuthorizationSource": "API"}
+    put = live_api.http.put(
+        "/graphql", json={"extensions": json.loads(EXTENSIONS)}, headers=headers
+    )
+    assert (put.status_code, put.headers["Allow"]) == (405, "GET, POST")
+
+    with_a_file = live_api.http.post(
+        "/graphql",
+        data={"query": "{ __typename }"},
+        files={"upload": ("big.bin", b"x" * 10_000, "application/octet-stream")},
+        headers=headers,
+    )
+    assert with_a_file.status_code == 400
+    assert with_a_file.json()["errors"][0]["message"] == (
+        "A multipart body cannot carry files: the API takes none."
+    )
+    fields_only = live_api.http.post(
+        "/graphql", files={"query": (None, "{ __typename }")}, headers=headers
+    )
+    assert (fields_only.status_code, fields_only.json()) == (200, {"data": {"__typename": "Query"}})

@@ -8,7 +8,6 @@ import threading
 import time
 
 import pytest
-from django.db import connection
 
 from enrollments.events import endpoints
 from enrollments.events import fan_out as fanning
@@ -17,20 +16,9 @@ from enrollments.operations import Extend, apply_to_one
 from enrollments.operations.audit import Attribution
 from tests.factories import EnrollmentFactory
 from tests.markers import requires_postgres
+from tests.threads import in_thread
 
 pytestmark = [requires_postgres, pytest.mark.django_db(transaction=True)]
-
-
-def in_thread(work):
-    def run():
-        try:
-            work()
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    return thread
 
 
 def test_a_disable_during_a_fan_out_cancels_what_it_inserted(endpoint_for, monkeypatch):

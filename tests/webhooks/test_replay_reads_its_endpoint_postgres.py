@@ -9,31 +9,43 @@ import time
 from datetime import timedelta
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 
 from enrollments.events import endpoints
 from enrollments.models import WebhookDelivery
 from tests.markers import requires_postgres
+from tests.threads import in_thread
 from tests.webhooks.changes import events
 
 pytestmark = [requires_postgres, pytest.mark.django_db(transaction=True)]
 
 
-def in_thread(work, errors: list) -> threading.Thread:
-    """`work()` in a thread of its own (its own connection, as another request runs it);
-    what it raises goes to `errors`."""
+def replay_behind(change, hook, clock) -> dict:
+    """A replay of the last day's events started while `change` (a transaction on the
+    endpoint) holds the endpoint's row; the change commits once the replay waits on it. What
+    each returned or raised, by name ("change", "replay")."""
+    outcome: dict = {}
+    locked, go = threading.Event(), threading.Event()
 
-    def run():
-        try:
-            work()
-        except BaseException as error:  # noqa: BLE001 - the test reports it
-            errors.append(error)
-        finally:
-            connection.close()
+    def hold():
+        with transaction.atomic():
+            change()
+            locked.set()
+            go.wait(timeout=20)
 
-    thread = threading.Thread(target=run)
-    thread.start()
-    return thread
+    changing = in_thread(hold, outcome, "change")
+    assert locked.wait(timeout=20)
+    replaying = in_thread(
+        lambda: endpoints.replay_since(hook.pk, clock.current - timedelta(days=1)),
+        outcome,
+        "replay",
+    )
+    time.sleep(1)
+    assert replaying.is_alive()  # it waits for the change's lock on the endpoint
+    go.set()
+    changing.join(timeout=30)
+    replaying.join(timeout=30)
+    return outcome
 
 
 def test_a_replay_waiting_for_an_update_uses_the_event_types_it_committed(endpoint_for, clock):
@@ -41,27 +53,11 @@ def test_a_replay_waiting_for_an_update_uses_the_event_types_it_committed(endpoi
     assert {event.event_type for event in made} == {"course_membership.updated"}
     hook = endpoint_for()  # every event type; made after the events: no deliveries yet
     assert not WebhookDelivery.objects.filter(endpoint=hook).exists()
-    errors: list = []
-    locked, go = threading.Event(), threading.Event()
 
-    def narrow():
-        with transaction.atomic():
-            endpoints.update(hook.pk, event_types=["course_membership.deleted"])
-            locked.set()
-            go.wait(timeout=20)
+    narrow = lambda: endpoints.update(hook.pk, event_types=["course_membership.deleted"])  # noqa: E731
+    outcome = replay_behind(narrow, hook, clock)
 
-    updating = in_thread(narrow, errors)
-    assert locked.wait(timeout=20)
-    replaying = in_thread(
-        lambda: endpoints.replay_since(hook.pk, clock.current - timedelta(days=1)), errors
-    )
-    time.sleep(1)
-    assert replaying.is_alive()  # it waits for the update's lock on the endpoint
-    go.set()
-    updating.join(timeout=30)
-    replaying.join(timeout=30)
-    assert errors == []
-
+    assert not any(isinstance(value, Exception) for value in outcome.values()), outcome
     hook.refresh_from_db()
     assert hook.event_types == ["course_membership.deleted"]
     queued = list(
@@ -73,22 +69,6 @@ def test_a_replay_waiting_for_an_update_uses_the_event_types_it_committed(endpoi
 def test_a_replay_of_an_endpoint_deleted_meanwhile_says_it_is_not_found(endpoint_for, clock):
     events(1, clock)
     hook = endpoint_for()
-    errors: list = []
-    locked, go = threading.Event(), threading.Event()
-
-    def delete():
-        with transaction.atomic():
-            endpoints.delete(hook.pk)
-            locked.set()
-            go.wait(timeout=20)
-
-    deleting = in_thread(delete, errors)
-    assert locked.wait(timeout=20)
-    replaying = in_thread(
-        lambda: endpoints.replay_since(hook.pk, clock.current - timedelta(days=1)), errors
-    )
-    time.sleep(1)
-    go.set()
-    deleting.join(timeout=30)
-    replaying.join(timeout=30)
-    assert [type(error) for error in errors] == [endpoints.WebhookNotFound]
+    outcome = replay_behind(lambda: endpoints.delete(hook.pk), hook, clock)
+    assert not isinstance(outcome["change"], Exception), outcome
+    assert isinstance(outcome["replay"], endpoints.WebhookNotFound), outcome

@@ -7,7 +7,7 @@ import threading
 import time
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 
 from enrollments.errors import CourseItemNotFound
 from enrollments.models import Enrollment, ItemCompletion
@@ -16,6 +16,7 @@ from enrollments.progress.completing import enrollment_complete_item
 from lms.models import CourseItem
 from tests.factories import CourseItemFactory, EnrollmentFactory
 from tests.markers import requires_postgres
+from tests.threads import in_thread
 
 pytestmark = [requires_postgres, pytest.mark.django_db(transaction=True)]
 
@@ -27,23 +28,6 @@ def learner():
     CourseItemFactory(course=enrollment.course, position=1)
     doomed = CourseItemFactory(course=enrollment.course, position=2)
     return Enrollment.objects.get(pk=enrollment.pk), doomed
-
-
-def in_thread(work, outcome: dict, name: str) -> threading.Thread:
-    """`work()` in a thread of its own (its own connection), its result or exception kept in
-    `outcome[name]`."""
-
-    def run():
-        try:
-            outcome[name] = work()
-        except Exception as error:  # noqa: BLE001 - the test inspects what each thread got
-            outcome[name] = error
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    return thread
 
 
 def test_an_item_deleted_while_the_completion_waits_is_not_found(learner):
